@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests run against the TypeScript sources: workspace imports resolve to src/, not dist/.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@certwizard/pki': here('./packages/pki/src/index.ts'),
+      '@certwizard/protocol': here('./packages/protocol/src/index.ts'),
+      '@certwizard/server-reference': here('./server-reference/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'server-reference/src/**/*.test.ts', 'server-reference/test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    forbidOnly: !!process.env.CI,
+  },
+});

@@ -1,0 +1,201 @@
+/**
+ * The signing core: turns a request into a stored certificate through a chain of steps
+ * (parse and verify, authorize, draft, presign, serial, sign and store, postsign), in the
+ * manner of micromdm/scep's CSR signer chain.
+ */
+import {
+  type Certificate,
+  countNames,
+  createCrl,
+  formatName,
+  InvalidNameError,
+  issueCertificate,
+  parseCertificate,
+  parseCsr,
+  publicKeySha1Hex,
+  requestedNames,
+  type RevocationReason,
+} from '@certwizard/pki';
+import type { KeyObject } from 'node:crypto';
+import { RefusedError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CertificateStore } from '../store/certificate-store.js';
+import type { CaHooks, CertificateDraft, HookContext } from './hooks.js';
+import { normalizeSerial, randomSerialHex, serialBytes } from './serial.js';
+
+/** The CA's certificate and key. */
+export interface CaIdentity {
+  readonly certificate: Certificate;
+  readonly privateKey: KeyObject;
+}
+
+/** Options of {@link CertificateAuthority}. */
+export interface CertificateAuthorityOptions {
+  readonly identity: CaIdentity;
+  readonly store: CertificateStore;
+  readonly hooks: CaHooks;
+  readonly logger: Logger;
+  /** Base URL the CA is reached at; the CRL distribution point is `${publicUrl}/crl`. */
+  readonly publicUrl: string;
+  /** Lifetime of issued certificates, in days; clamped to the CA's own expiry. */
+  readonly validityDays: number;
+  /** How far notBefore is backdated, in ms, for clients with slow clocks. Default 5 minutes. */
+  readonly backdateMs?: number;
+  /** How long a CRL is valid (nextUpdate - thisUpdate), in ms. Default 24 hours. */
+  readonly crlValidityMs?: number;
+  /** Clock, for tests. */
+  readonly now?: () => Date;
+}
+
+/** What the CA returns for an issued certificate. */
+export interface IssuedCertificate {
+  readonly serialHex: string;
+  /** The end-entity certificate, PEM. */
+  readonly certificatePem: string;
+  /** The end-entity certificate followed by the CA certificate, PEM. */
+  readonly chainPem: string;
+}
+
+/** Per-request input of {@link CertificateAuthority.issue}. */
+export interface IssueRequest {
+  /** Who asked: the ssl_api client hash. Stored as the requester. */
+  readonly client: string;
+  /** Aborted when the client goes away; passed on to the hooks. */
+  readonly signal?: AbortSignal;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The certificate authority: issues, stores, and publishes its CRL. */
+export class CertificateAuthority {
+  readonly #o: CertificateAuthorityOptions;
+  readonly #now: () => Date;
+  #crl?: { der: Uint8Array; producedAt: number; nextUpdate: number };
+
+  constructor(options: CertificateAuthorityOptions) {
+    this.#o = options;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** The CA certificate. */
+  get certificate(): Certificate {
+    return this.#o.identity.certificate;
+  }
+
+  /**
+   * Issues a certificate for a PEM or DER request.
+   *
+   * ssl_api semantics: without hooks every valid request is signed for every name it asks.
+   * @throws every `@certwizard/pki` refusal of the request (codes `ERR_PKI_*`).
+   * @throws {InvalidNameError} `ERR_PKI_INVALID_NAME` when the request names nothing.
+   * @throws {RefusedError} `ERR_CA_REFUSED` when the authorize hook says no.
+   * @throws {SerialNumberError} `ERR_CA_SERIAL` when a hook's serial is unusable or taken.
+   */
+  async issue(csrInput: string | Uint8Array, request: IssueRequest): Promise<IssuedCertificate> {
+    const { hooks, identity, store, logger } = this.#o;
+    const csr = parseCsr(csrInput);
+    const names = requestedNames(csr);
+    if (countNames(names) === 0) throw new InvalidNameError('the request names no DNS name, address or IP to certify');
+    const ctx: HookContext = {
+      clientHash: request.client,
+      publicKeyHash: publicKeySha1Hex(csr.publicKey),
+      csr,
+      signal: request.signal ?? new AbortController().signal,
+    };
+    if (hooks.authorize && !(await hooks.authorize(names, ctx))) {
+      throw new RefusedError('the CA policy refused this request');
+    }
+    const now = this.#now().getTime();
+    const caNotAfter = identity.certificate.notAfter.getTime();
+    let draft: CertificateDraft = {
+      subjectAltNames: names,
+      notBefore: new Date(now - (this.#o.backdateMs ?? 5 * 60_000)),
+      notAfter: new Date(Math.min(now + this.#o.validityDays * DAY_MS, caNotAfter)),
+      extensions: [],
+    };
+    if (hooks.presign) draft = (await hooks.presign(draft, ctx)) ?? draft;
+    const fixedSerial = hooks.serialNumber ? normalizeSerial(await hooks.serialNumber()) : undefined;
+    ctx.signal.throwIfAborted();
+
+    const crlUrl = `${this.#o.publicUrl.replace(/\/$/, '')}/crl`;
+    const stored = store.issue(
+      () => fixedSerial ?? randomSerialHex(),
+      (serialHex) => {
+        const { pem } = issueCertificate({
+          request: csr,
+          issuer: identity,
+          serialNumber: serialBytes(serialHex),
+          profile: {
+            notBefore: draft.notBefore,
+            notAfter: draft.notAfter,
+            subjectAltNames: draft.subjectAltNames,
+            ...(draft.keyUsage ? { keyUsage: draft.keyUsage } : {}),
+            ...(draft.extendedKeyUsage ? { extendedKeyUsage: draft.extendedKeyUsage } : {}),
+            crlDistributionPoints: [crlUrl],
+            extraExtensions: draft.extensions,
+          },
+        });
+        const cert = parseCertificate(pem);
+        return {
+          pem,
+          subject: formatName(cert.subject),
+          subjectAltNames: cert.subjectAltNames,
+          notBefore: cert.notBefore,
+          notAfter: cert.notAfter,
+          fingerprintSha256: cert.fingerprintSha256,
+        };
+      },
+      { requester: request.client, publicKeySha1: ctx.publicKeyHash, fixedSerial: fixedSerial !== undefined },
+    );
+    logger.info('certificate issued', {
+      serial: stored.serialHex,
+      requester: request.client,
+      names: stored.subjectAltNames,
+      notAfter: stored.notAfter.toISOString(),
+    });
+    if (hooks.postsign) {
+      try {
+        await hooks.postsign({ serialHex: stored.serialHex, pem: stored.pem, notAfter: stored.notAfter }, ctx);
+      } catch (err) {
+        // The certificate is signed and stored; the client gets it. The hook's failure is the
+        // operator's to see, not the client's.
+        logger.error('postsign hook failed', { serial: stored.serialHex, error: err });
+      }
+    }
+    return {
+      serialHex: stored.serialHex,
+      certificatePem: stored.pem,
+      chainPem: stored.pem + identity.certificate.pem,
+    };
+  }
+
+  /**
+   * The current CRL (RFC 5280 §5), DER. A new one, with the next CRL number, is produced when
+   * none exists, when half its validity has passed, or after {@link invalidateCrl}.
+   */
+  currentCrl(): Uint8Array {
+    const now = this.#now().getTime();
+    const validity = this.#o.crlValidityMs ?? DAY_MS;
+    if (!this.#crl || now >= this.#crl.producedAt + validity / 2) {
+      const nextUpdate = now + validity;
+      const { der } = createCrl({
+        issuer: this.#o.identity,
+        thisUpdate: new Date(now),
+        nextUpdate: new Date(nextUpdate),
+        crlNumber: this.#o.store.nextCrlNumber(),
+        revoked: this.#o.store.listRevoked().map((r) => ({
+          serialNumberHex: r.serialHex,
+          revokedAt: r.revokedAt,
+          ...(r.reason ? { reason: r.reason as RevocationReason } : {}),
+        })),
+      });
+      this.#crl = { der, producedAt: now, nextUpdate };
+    }
+    return this.#crl.der;
+  }
+
+  /** Drops the cached CRL so that the next {@link currentCrl} reflects new revocations. */
+  invalidateCrl(): void {
+    this.#crl = undefined;
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The `certwizard-ca` command: create-identity, serve, dev. Expected failures print one clear
+ * line (no stack trace) and exit 1; usage errors exit 2.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { KEY_TYPES, type KeyType, NAME_ATTRIBUTE_TYPES, PkiError } from '@certwizard/pki';
+import { parseArgv } from './argv.js';
+import { buildServeConfig, SERVE_DEFAULTS, type ServeConfig } from './config.js';
+import { CaError, ConfigError } from './errors.js';
+import { createIdentity, IDENTITY_FILES, identityNeedsPassphrase, loadIdentity } from './identity.js';
+import { type RunningCa, startCa } from './main.js';
+import { obtainPassphrase, type PassphraseSources } from './passphrase.js';
+
+/** Exit codes of `certwizard-ca`. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** The process surroundings a command runs in; injectable for tests. */
+export interface CliIo extends PassphraseSources {
+  readonly stdout: NodeJS.WritableStream;
+  /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
+  readonly stopRequested: Promise<void>;
+}
+
+const USAGE = `certwizard-ca: the certwizard reference certificate authority
+
+Usage:
+  certwizard-ca create-identity --dir DIR -f TYPE VALUE [-f TYPE VALUE ...] [-v YEARS] [--key KEYTYPE]
+  certwizard-ca serve --identity DIR --data DIR [--listen HOST:PORT] [--public-url URL] [--hooks MODULE]
+                      [--validity-days N] [--log-level LEVEL]
+  certwizard-ca dev [--dir DIR] [--listen HOST:PORT]
+  certwizard-ca help [COMMAND]
+
+The CA key's passphrase is read from CA_PASSPHRASE, else asked for on a terminal.
+See docs/operations.md.`;
+
+const HELP: Record<string, string> = {
+  'create-identity': `certwizard-ca create-identity --dir DIR -f TYPE VALUE [...] [-v YEARS] [--key KEYTYPE]
+
+Creates a self-signed CA identity in DIR: ca.cert.pem, ca.csr.pem, ca.private_key.pem
+(encrypted with the passphrase from CA_PASSPHRASE or the terminal) and ca.public_key.pem.
+Refuses to touch a DIR that already holds any of them.
+
+  -f, --field TYPE VALUE   subject attribute, repeatable, in order; TYPE is one of
+                           ${NAME_ATTRIBUTE_TYPES.join(', ')}; CN is required
+  -v, --validity YEARS     validity of the CA certificate (default 10)
+  --key KEYTYPE            ${KEY_TYPES.join(', ')} (default rsa3072)`,
+  serve: `certwizard-ca serve --identity DIR --data DIR [options]
+
+Serves the CA: PUT /api/csr/:client, GET /crl, GET /ca.pem, GET /healthz.
+Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in flight and exits 0.
+
+  --identity DIR        the CA identity (made by create-identity, or adopted as it is)
+  --data DIR            where the SQLite database lives (created when missing)
+  --listen HOST:PORT    default ${SERVE_DEFAULTS.listen}; port 0 picks a free one
+  --public-url URL      base URL clients use (default http://HOST:PORT as bound)
+  --hooks MODULE        ES module exporting boot/authorize/presign/postsign/serialNumber
+  --validity-days N     lifetime of issued certificates (default ${SERVE_DEFAULTS.validityDays})
+  --log-level LEVEL     debug, info, warn, error (default info)`,
+  dev: `certwizard-ca dev [--dir DIR] [--listen HOST:PORT]
+
+Runs the CA on embedded development defaults: an identity, a passphrase file and a database
+under DIR (default .certwizard/ca), created on first run. For development only: the
+passphrase is kept in a 0600 file next to the key.`,
+};
+
+/**
+ * Runs one command.
+ * @returns the exit code.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  const err = (line: string) => io.stderr.write(`certwizard-ca: ${line}\n`);
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      const topic = rest[0];
+      io.stdout.write(`${(topic && HELP[topic]) || USAGE}\n`);
+      return EXIT.ok;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      if (!HELP[command]) throw new ConfigError(`unknown command ${command}`);
+      io.stdout.write(`${HELP[command]}\n`);
+      return EXIT.ok;
+    }
+    switch (command) {
+      case 'create-identity':
+        return await createIdentityCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
+      case 'dev':
+        return await devCommand(rest, io);
+      default:
+        throw new ConfigError(`unknown command ${command}; try certwizard-ca --help`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return EXIT.usage;
+    }
+    if (e instanceof CaError || e instanceof PkiError) {
+      err(e.message);
+      return EXIT.failure;
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      err('the address is already in use; pick another with --listen HOST:PORT (port 0 for any free one)');
+      return EXIT.failure;
+    }
+    if (code === 'EACCES' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'EROFS') {
+      err((e as Error).message);
+      return EXIT.failure;
+    }
+    throw e;
+  }
+}
+
+async function createIdentityCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const opts = parseArgv(argv, [
+    { name: 'dir', arity: 1 },
+    { name: 'field', short: 'f', arity: 2, repeatable: true },
+    { name: 'validity', short: 'v', arity: 1 },
+    { name: 'key', arity: 1 },
+  ]);
+  const dir = opts.dir as string | undefined;
+  if (!dir) throw new ConfigError('--dir DIR is required');
+  const fields = (opts.field as string[][] | undefined) ?? [];
+  if (fields.length === 0) throw new ConfigError('give the subject with -f TYPE VALUE, at least -f CN "Example CA"');
+  for (const [type] of fields) {
+    if (!NAME_ATTRIBUTE_TYPES.includes(type as string)) {
+      throw new ConfigError(`unknown subject field ${type}; use one of ${NAME_ATTRIBUTE_TYPES.join(', ')}`);
+    }
+  }
+  if (!fields.some(([type]) => type === 'CN')) throw new ConfigError('the subject needs a CN: -f CN "Example CA"');
+  const years = Number(opts.validity ?? 10);
+  if (!Number.isInteger(years) || years < 1 || years > 50) throw new ConfigError('-v wants whole years from 1 to 50');
+  const keyType = (opts.key ?? 'rsa3072') as KeyType;
+  if (!KEY_TYPES.includes(keyType)) throw new ConfigError(`--key must be one of ${KEY_TYPES.join(', ')}`);
+  // Check before asking for a passphrase: nobody should type one for nothing.
+  const taken = Object.values(IDENTITY_FILES).filter((f) => existsSync(join(dir, f)));
+  if (taken.length > 0) {
+    io.stderr.write(`certwizard-ca: ${dir} already holds an identity (${taken.join(', ')}); it is never overwritten\n`);
+    return EXIT.failure;
+  }
+  const passphrase = await obtainPassphrase(io, { confirm: true });
+  const cert = await createIdentity(dir, {
+    subject: fields.map(([type, value]) => ({ type: type as string, value: value as string })),
+    validityYears: years,
+    keyType,
+    passphrase,
+  });
+  io.stdout.write(
+    `created the CA identity in ${resolve(dir)}\n  subject     ${cert.subject.map((a) => `${a.type}=${a.value}`).join(', ')}\n  valid until ${cert.notAfter.toISOString()}\n  SHA-256     ${cert.fingerprintSha256}\n`,
+  );
+  return EXIT.ok;
+}
+
+async function serveCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const opts = parseArgv(argv, [
+    { name: 'identity', arity: 1 },
+    { name: 'data', arity: 1 },
+    { name: 'listen', arity: 1 },
+    { name: 'public-url', arity: 1 },
+    { name: 'hooks', arity: 1 },
+    { name: 'validity-days', arity: 1 },
+    { name: 'log-level', arity: 1 },
+  ]);
+  const config = buildServeConfig({
+    identity: opts.identity as string,
+    data: opts.data as string,
+    listen: opts.listen as string,
+    publicUrl: opts['public-url'] as string,
+    hooks: opts.hooks as string,
+    validityDays: opts['validity-days'] as string,
+    logLevel: opts['log-level'] as string,
+  });
+  const passphrase = identityNeedsPassphrase(config.identityDir) ? await obtainPassphrase(io) : undefined;
+  return serve(config, passphrase, io);
+}
+
+async function serve(config: ServeConfig, passphrase: string | undefined, io: CliIo, banner?: (ca: RunningCa) => string): Promise<number> {
+  const identity = loadIdentity(config.identityDir, passphrase);
+  const running = await startCa(config, { identity });
+  io.stdout.write(`listening on ${running.url}\n`);
+  if (banner) io.stdout.write(banner(running));
+  await io.stopRequested;
+  await running.close();
+  return EXIT.ok;
+}
+
+async function devCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const opts = parseArgv(argv, [
+    { name: 'dir', arity: 1 },
+    { name: 'listen', arity: 1 },
+  ]);
+  const base = resolve((opts.dir as string | undefined) ?? join('.certwizard', 'ca'));
+  const identityDir = join(base, 'identity');
+  const passphraseFile = join(base, 'passphrase');
+  mkdirSync(base, { recursive: true, mode: 0o700 });
+  if (!existsSync(passphraseFile)) {
+    writeFileSync(passphraseFile, randomBytes(24).toString('base64url'), { flag: 'wx', mode: 0o600 });
+  }
+  const passphrase = readFileSync(passphraseFile, 'utf8').trim();
+  if (!existsSync(join(identityDir, IDENTITY_FILES.certificate))) {
+    await createIdentity(identityDir, {
+      subject: [
+        { type: 'O', value: 'certwizard development' },
+        { type: 'CN', value: 'certwizard Dev CA' },
+      ],
+      validityYears: 10,
+      keyType: 'p256',
+      passphrase,
+    });
+    io.stdout.write(`created a development CA identity in ${identityDir}\n`);
+  }
+  const config = buildServeConfig({
+    identity: identityDir,
+    data: join(base, 'data'),
+    listen: (opts.listen as string | undefined) ?? SERVE_DEFAULTS.listen,
+  });
+  return serve(config, passphrase, io, (ca) =>
+    [
+      '',
+      'certwizard reference CA (development defaults)',
+      `  CSR endpoint    PUT ${ca.url}/api/csr/<client>   (body: PEM, Content-Type: application/x-pem-file)`,
+      `  CA certificate  ${ca.url}/ca.pem`,
+      `  CRL             ${ca.url}/crl`,
+      `  health          ${ca.url}/healthz`,
+      `  data            ${base}`,
+      '',
+      'Try:',
+      `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /tmp/k.pem -subj /CN=host.example -out /tmp/r.pem`,
+      `  curl -sS -X PUT -H 'Content-Type: application/x-pem-file' --data-binary @/tmp/r.pem ${ca.url}/api/csr/demo`,
+      '',
+      'Ctrl-C stops the CA.',
+      '',
+    ].join('\n'),
+  );
+}

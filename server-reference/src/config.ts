@@ -1,0 +1,97 @@
+/**
+ * The one validated, frozen configuration of `certwizard-ca serve`, built from the command
+ * line. Nothing else reads the environment, except the passphrase (passphrase.ts).
+ */
+import { resolve } from 'node:path';
+import { CSR_API_MAX_BODY_BYTES } from '@certwizard/protocol';
+import { ConfigError } from './errors.js';
+import type { LogLevel } from './log.js';
+
+/** Everything `serve` needs. */
+export interface ServeConfig {
+  /** Directory holding the CA identity. */
+  readonly identityDir: string;
+  /** Directory holding the SQLite database. */
+  readonly dataDir: string;
+  readonly listenHost: string;
+  /** 0 picks a free port. */
+  readonly listenPort: number;
+  /** Base URL clients reach the CA at; default `http://HOST:PORT` as bound. */
+  readonly publicUrl?: string;
+  /** Hooks module path or specifier. */
+  readonly hooksModule?: string;
+  /** Lifetime of issued certificates, in days. */
+  readonly validityDays: number;
+  /** Body limit of the CSR endpoint, in bytes. */
+  readonly maxBodyBytes: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Defaults of {@link ServeConfig}. */
+export const SERVE_DEFAULTS = {
+  listen: '127.0.0.1:8440',
+  validityDays: 90,
+  maxBodyBytes: CSR_API_MAX_BODY_BYTES,
+  logLevel: 'info' as LogLevel,
+};
+
+/**
+ * Parses `HOST:PORT` (IPv6 as `[::1]:PORT`).
+ * @throws {ConfigError} `ERR_CA_CONFIG`.
+ */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw new ConfigError(`--listen wants HOST:PORT (port 0 for any free one), not ${value}`);
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/**
+ * Validates and freezes a configuration.
+ * @throws {ConfigError} `ERR_CA_CONFIG` naming the bad option.
+ */
+export function buildServeConfig(input: {
+  identity?: string;
+  data?: string;
+  listen?: string;
+  publicUrl?: string;
+  hooks?: string;
+  validityDays?: string;
+  logLevel?: string;
+}): ServeConfig {
+  if (!input.identity) throw new ConfigError('--identity DIR is required');
+  if (!input.data) throw new ConfigError('--data DIR is required');
+  const { host, port } = parseListen(input.listen ?? SERVE_DEFAULTS.listen);
+  let publicUrl: string | undefined;
+  if (input.publicUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(input.publicUrl);
+    } catch {
+      throw new ConfigError(`--public-url is not a URL: ${input.publicUrl}`);
+    }
+    if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username) {
+      throw new ConfigError('--public-url must be an http(s) URL without query, fragment or user info');
+    }
+    publicUrl = url.href.replace(/\/$/, '');
+  }
+  const validityDays = input.validityDays === undefined ? SERVE_DEFAULTS.validityDays : Number(input.validityDays);
+  if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > 3650) {
+    throw new ConfigError('--validity-days must be a whole number from 1 to 3650');
+  }
+  const logLevel = (input.logLevel ?? SERVE_DEFAULTS.logLevel) as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError('--log-level must be debug, info, warn or error');
+  }
+  return Object.freeze({
+    identityDir: resolve(input.identity),
+    dataDir: resolve(input.data),
+    listenHost: host,
+    listenPort: port,
+    ...(publicUrl ? { publicUrl } : {}),
+    ...(input.hooks ? { hooksModule: input.hooks } : {}),
+    validityDays,
+    maxBodyBytes: SERVE_DEFAULTS.maxBodyBytes,
+    logLevel,
+  });
+}

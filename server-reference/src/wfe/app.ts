@@ -1,0 +1,74 @@
+/**
+ * The CA's HTTP front end (the "wfe", as pebble names it): routes only. Everything that
+ * decides something lives in the CertificateAuthority.
+ */
+import { CSR_API_ROUTE, encodeCsrApiError } from '@certwizard/protocol';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { CertificateAuthority } from '../ca/authority.js';
+import type { Logger } from '../log.js';
+import type { CertificateStore } from '../store/certificate-store.js';
+import { csrApiHandler } from './csr-api.js';
+import { errorWriter } from './error-writer.js';
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  readonly ca: CertificateAuthority;
+  readonly store: CertificateStore;
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+  /** Aborted when the server begins to shut down. */
+  readonly shutdown: AbortSignal;
+}
+
+/** Builds the express application of the reference CA. */
+export function createApp(options: AppOptions): Express {
+  const { ca, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      // Route templates, never raw URLs: later endpoints carry tokens in query strings.
+      logger.debug('http', {
+        method: req.method,
+        route: req.route?.path ?? 'unmatched',
+        status: res.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
+    });
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    options.store.counts();
+    res.json({ status: 'ok' });
+  });
+
+  // RFC 5280 §5 CRL, DER, as the CRL distribution point of every certificate names it.
+  app.get('/crl', (_req, res) => {
+    res.setHeader('Content-Type', 'application/pkix-crl');
+    res.setHeader('Cache-Control', 'max-age=300');
+    res.send(Buffer.from(ca.currentCrl()));
+  });
+
+  app.get('/ca.pem', (_req, res) => {
+    res.setHeader('Content-Type', 'application/x-pem-file');
+    res.send(ca.certificate.pem);
+  });
+
+  app.put(CSR_API_ROUTE, csrApiHandler({ ca, maxBodyBytes: options.maxBodyBytes, shutdown: options.shutdown }));
+  app.all(CSR_API_ROUTE, (_req, res) => {
+    res.setHeader('Allow', 'PUT');
+    res.status(405).json(encodeCsrApiError('method_not_allowed', 'use PUT with the request as the body'));
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json(encodeCsrApiError('not_found', 'no such resource'));
+  });
+  app.use(errorWriter(logger));
+  return app;
+}

@@ -1,0 +1,51 @@
+/**
+ * `PUT /api/csr/:client`: the ssl_api-style endpoint. The body is a PEM request
+ * (`application/x-pem-file`) or a PEM or DER request as `application/pkcs10` (RFC 5967);
+ * the answer is `{"signed_x509_pem": "<certificate + CA certificate>"}`.
+ */
+import { CSR_API_CLIENT_PATTERN, CSR_API_MEDIA_TYPES, type CsrApiSuccess } from '@certwizard/protocol';
+import type { Request, Response } from 'express';
+import type { CertificateAuthority } from '../ca/authority.js';
+import { HttpError } from './http-error.js';
+import { readBody } from './read-body.js';
+
+/** Options of {@link csrApiHandler}. */
+export interface CsrApiOptions {
+  readonly ca: CertificateAuthority;
+  /** Body limit in bytes. */
+  readonly maxBodyBytes: number;
+  /** Aborted when the server shuts down. */
+  readonly shutdown: AbortSignal;
+}
+
+/** Builds the express handler of `PUT /api/csr/:client`. */
+export function csrApiHandler(options: CsrApiOptions) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const client = String(req.params.client ?? '');
+    if (!CSR_API_CLIENT_PATTERN.test(client)) {
+      throw new HttpError('invalid_client', 'the client segment must be 1 to 128 ASCII letters or digits');
+    }
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!CSR_API_MEDIA_TYPES.includes(mediaType)) {
+      throw new HttpError(
+        'unsupported_media_type',
+        `send the request as ${CSR_API_MEDIA_TYPES.join(' or ')}, not ${mediaType || 'no content type'}`,
+      );
+    }
+    const body = await readBody(req, options.maxBodyBytes);
+    // PEM is ASCII text; application/pkcs10 may also carry the DER bytes themselves.
+    const pem = body.subarray(0, 64).toString('latin1').includes('-----BEGIN');
+    const input = pem || mediaType === 'application/x-pem-file' ? body.toString('latin1') : new Uint8Array(body);
+
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort(new Error('client went away'));
+    };
+    res.once('close', onClose);
+    const signal = AbortSignal.any([abort.signal, options.shutdown]);
+    const issued = await options.ca.issue(input, { client, signal });
+    res.off('close', onClose);
+    const answer: CsrApiSuccess = { signed_x509_pem: issued.chainPem };
+    res.status(200).json(answer);
+  };
+}

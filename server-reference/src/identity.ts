@@ -66,8 +66,14 @@ export async function createIdentity(dir: string, options: CreateIdentityOptions
   const notAfter = new Date(now);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + options.validityYears);
   const serial = randomBytes(16);
-  serial[0] = ((serial[0] as number) & 0x7f) || 1;
-  const cert = createSelfSignedCa({ subject: options.subject, privateKey, notBefore: now, notAfter, serialNumber: serial });
+  serial[0] = (serial[0] as number) & 0x7f || 1;
+  const cert = createSelfSignedCa({
+    subject: options.subject,
+    privateKey,
+    notBefore: now,
+    notAfter,
+    serialNumber: serial,
+  });
   const csr = createCsr({ privateKey, subject: options.subject });
 
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -56,7 +56,11 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       ...(deps.now ? { now: deps.now } : {}),
     });
     try {
-      await hooks.boot?.({ publicUrl, caSubject: formatName(deps.identity.certificate.subject), dataDir: config.dataDir });
+      await hooks.boot?.({
+        publicUrl,
+        caSubject: formatName(deps.identity.certificate.subject),
+        dataDir: config.dataDir,
+      });
     } catch (err) {
       await server.close({ graceMs: 0 });
       throw err;

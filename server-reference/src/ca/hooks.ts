@@ -72,12 +72,15 @@ const HOOK_NAMES = ['boot', 'authorize', 'presign', 'postsign', 'serialNumber'] 
  * @throws {HooksError} `ERR_CA_HOOKS` when it cannot be imported or exports a non-function hook.
  */
 export async function loadHooks(specifier: string): Promise<CaHooks> {
-  const url = specifier.startsWith('.') || specifier.startsWith('/') ? pathToFileURL(resolve(specifier)).href : specifier;
+  const url =
+    specifier.startsWith('.') || specifier.startsWith('/') ? pathToFileURL(resolve(specifier)).href : specifier;
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (err) {
-    throw new HooksError(`the hooks module ${specifier} could not be loaded: ${(err as Error).message}`, { cause: err });
+    throw new HooksError(`the hooks module ${specifier} could not be loaded: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const source = (mod.default && typeof mod.default === 'object' ? mod.default : mod) as Record<string, unknown>;
   const hooks: Record<string, unknown> = {};

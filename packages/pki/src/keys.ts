@@ -39,18 +39,20 @@ const CURVE_NAMES: Readonly<Record<string, string>> = {
 
 const ACCEPTED_CURVES = new Set(['P-256', 'P-384']);
 
-function generationParameters(type: KeyType): Parameters<typeof generateKeyPairSync>[1] & object {
+type GenerationParameters = { kind: 'rsa'; modulusLength: number } | { kind: 'ec'; namedCurve: string };
+
+function generationParameters(type: KeyType): GenerationParameters {
   switch (type) {
     case 'rsa2048':
-      return { modulusLength: 2048, publicExponent: 65537 };
+      return { kind: 'rsa', modulusLength: 2048 };
     case 'rsa3072':
-      return { modulusLength: 3072, publicExponent: 65537 };
+      return { kind: 'rsa', modulusLength: 3072 };
     case 'rsa4096':
-      return { modulusLength: 4096, publicExponent: 65537 };
+      return { kind: 'rsa', modulusLength: 4096 };
     case 'p256':
-      return { namedCurve: 'prime256v1' };
+      return { kind: 'ec', namedCurve: 'prime256v1' };
     case 'p384':
-      return { namedCurve: 'secp384r1' };
+      return { kind: 'ec', namedCurve: 'secp384r1' };
     default:
       throw new TypeError(`unknown key type ${JSON.stringify(type)}; expected one of ${KEY_TYPES.join(', ')}`);
   }
@@ -64,9 +66,10 @@ function generationParameters(type: KeyType): Parameters<typeof generateKeyPairS
  * const { privateKey } = generateKeyPair('p256');
  */
 export function generateKeyPair(type: KeyType): KeyPair {
-  const params = generationParameters(type);
-  // biome-ignore lint/suspicious/noExplicitAny: node's overloads cannot take a union of key types.
-  return generateKeyPairSync((type.startsWith('rsa') ? 'rsa' : 'ec') as any, params) as unknown as KeyPair;
+  const p = generationParameters(type);
+  return p.kind === 'rsa'
+    ? generateKeyPairSync('rsa', { modulusLength: p.modulusLength, publicExponent: 65537 })
+    : generateKeyPairSync('ec', { namedCurve: p.namedCurve });
 }
 
 /**
@@ -76,21 +79,18 @@ export function generateKeyPair(type: KeyType): KeyPair {
  * @throws the signal's reason when aborted.
  */
 export function generateKeyPairAsync(type: KeyType, options: { signal?: AbortSignal } = {}): Promise<KeyPair> {
-  const params = generationParameters(type);
+  const p = generationParameters(type);
   options.signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    // biome-ignore lint/suspicious/noExplicitAny: see generateKeyPair.
-    (generateKeyPairCallback as any)(
-      type.startsWith('rsa') ? 'rsa' : 'ec',
-      params,
-      (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) => {
-        options.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve({ privateKey, publicKey });
-      },
-    );
+    const done = (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve({ privateKey, publicKey });
+    };
+    if (p.kind === 'rsa') generateKeyPairCallback('rsa', { modulusLength: p.modulusLength, publicExponent: 65537 }, done);
+    else generateKeyPairCallback('ec', { namedCurve: p.namedCurve }, done);
   });
 }
 

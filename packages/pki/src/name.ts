@@ -47,7 +47,6 @@ const SHORT_NAME_BY_OID: ReadonlyMap<string, string> = new Map(
 export const NAME_ATTRIBUTE_TYPES: readonly string[] = Object.keys(ATTRIBUTES);
 
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
@@ -75,7 +74,6 @@ export function checkNameAttribute(attr: NameAttribute): void {
   if (spec.encoding === 'printable' && !PRINTABLE.test(value)) {
     throw new InvalidNameError(`${attr.type} has characters outside PrintableString`);
   }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: IA5 is 7-bit ASCII.
   if (spec.encoding === 'ia5' && !/^[\x00-\x7f]*$/.test(value)) {
     throw new InvalidNameError(`${attr.type} must be ASCII`);
   }

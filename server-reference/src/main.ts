@@ -42,7 +42,6 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
   const db = openDatabase(config.dataDir);
   try {
     const store = new CertificateStore(db, deps.now ? { now: () => (deps.now as () => Date)().getTime() } : {});
-    const shutdown = new AbortController();
     // Listen first: the public URL (and so the CRL distribution point) may name the port bound.
     const server = await listen(config.listenHost, config.listenPort);
     const publicUrl = config.publicUrl ?? server.url;
@@ -66,7 +65,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       throw err;
     }
     // Only now, after boot, are requests served; until here they got 503.
-    server.handle(createApp({ ca, store, logger, maxBodyBytes: config.maxBodyBytes, shutdown: shutdown.signal }));
+    server.handle(createApp({ ca, store, logger, maxBodyBytes: config.maxBodyBytes }));
     logger.info('ca started', { url: server.url, publicUrl, caSubject: formatName(deps.identity.certificate.subject) });
     return {
       url: server.url,
@@ -74,7 +73,6 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       ca,
       store,
       close: async (options) => {
-        shutdown.abort(new Error('the CA is shutting down'));
         await server.close(options);
         db.close();
         logger.info('ca stopped');

@@ -2,6 +2,7 @@
  * The ssl_api-style hooks: what each receives, what each can change, and the example module
  * in examples/ca-hooks as an operator would load it.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +58,7 @@ describe('hooks', () => {
           draft.extensions.push({
             oid: '2.5.29.32',
             critical: false,
-            value: new Uint8Array(Buffer.from('300630040602551d2000', 'hex').subarray(0)),
+            value: new Uint8Array(Buffer.from('300830060604551d2000', 'hex')),
           });
         },
       },
@@ -67,6 +68,8 @@ describe('hooks', () => {
     const [leaf] = parseCertificateChain(res.json.signed_x509_pem as string);
     expect(leaf?.subjectAltNames.dns).toEqual(['keep.example.test']);
     expect(((leaf?.notAfter.getTime() ?? 0) - (leaf?.notBefore.getTime() ?? 0)) / 86_400_000).toBe(7);
+    const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: leaf?.pem, encoding: 'utf8' });
+    expect(text).toMatch(/X509v3 Certificate Policies:\s*\n\s*Policy: X509v3 Any Policy/);
   });
 
   it('presign cannot add a name the requester did not ask for', async () => {

@@ -58,13 +58,17 @@ export function signatureAlgorithmFromIdentifier(id: AlgorithmIdentifier): Signa
   if (weak) throw new WeakSignatureAlgorithmError(`signature algorithm ${weak} is refused: its hash is broken`);
   const found = ACCEPTED.find((a) => a.oid === id.algorithm);
   if (!found) throw new UnsupportedAlgorithmError(`signature algorithm ${id.algorithm} is not supported`);
-  const params = id.parameters ? new Uint8Array(id.parameters) : undefined;
+  // The schema maps an encoded NULL to null and absent parameters to undefined.
+  const absent = id.parameters === undefined;
+  const isNull =
+    id.parameters === null ||
+    (id.parameters instanceof ArrayBuffer &&
+      id.parameters.byteLength === 2 &&
+      new Uint8Array(id.parameters)[0] === 0x05 &&
+      new Uint8Array(id.parameters)[1] === 0x00);
   // RSA: parameters MUST be NULL (RFC 4055 §5), though RFC 8017 readers tolerate absence.
   // ECDSA: parameters MUST be absent (RFC 5758 §3.2).
-  const ok =
-    found.keyType === 'rsa'
-      ? params === undefined || (params.length === 2 && params[0] === 0x05 && params[1] === 0x00)
-      : params === undefined;
+  const ok = found.keyType === 'rsa' ? absent || isNull : absent;
   if (!ok) throw new UnsupportedAlgorithmError(`signature algorithm ${found.name} has unexpected parameters`);
   return found;
 }

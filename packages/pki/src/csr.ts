@@ -164,7 +164,7 @@ export function parseCsr(input: string | Uint8Array): CertificateRequest {
   if (key.algorithm !== signatureAlgorithm.keyType) {
     throw new BadSignatureError(`certificate request: ${signatureAlgorithm.name} does not fit a ${key.algorithm} key`);
   }
-  let valid = false;
+  let valid: boolean;
   try {
     valid = verify(signatureAlgorithm.hash, tbs, publicKey, new Uint8Array(csr.signature));
   } catch {
@@ -232,7 +232,9 @@ export function requestedNames(request: Pick<CertificateRequest, 'subject' | 'su
   const email = [...request.subjectAltNames.email];
   const ip = [...request.subjectAltNames.ip];
   const cn = nameAttribute(request.subject, 'CN');
-  if (cn !== undefined) {
+  // A CN counts as a host name only when it looks like one (has a dot, or is an IP): a CN such
+  // as "Alice" is a person's name, not the DNS name "alice".
+  if (cn !== undefined && (cn.includes('.') || cn.includes(':'))) {
     const asName = tryName(() => normalizeIpAddress(cn), 'ip') ?? tryName(() => normalizeDnsName(cn), 'dns');
     if (asName?.kind === 'ip') ip.push(asName.value);
     if (asName?.kind === 'dns') dns.push(asName.value);

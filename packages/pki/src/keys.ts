@@ -78,7 +78,7 @@ export function generateKeyPair(type: KeyType): KeyPair {
  * @throws {TypeError} for an unknown key type.
  * @throws the signal's reason when aborted.
  */
-export function generateKeyPairAsync(type: KeyType, options: { signal?: AbortSignal } = {}): Promise<KeyPair> {
+export async function generateKeyPairAsync(type: KeyType, options: { signal?: AbortSignal } = {}): Promise<KeyPair> {
   const p = generationParameters(type);
   options.signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
@@ -128,7 +128,8 @@ const PRIVATE_KEY_LABELS = ['PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE
  */
 export function importPrivateKeyPem(pem: string, options: { passphrase?: string } = {}): KeyObject {
   if (pem.length > MAX_INPUT_BYTES) throw new InputTooLargeError('private key input is larger than 64 KiB');
-  const blocks = decodePemBlocks(pem);
+  // `openssl ecparam -genkey` writes an EC PARAMETERS block before the key: allowed, ignored.
+  const blocks = decodePemBlocks(pem).filter((b) => b.label !== 'EC PARAMETERS');
   if (blocks.length !== 1 || !PRIVATE_KEY_LABELS.includes(blocks[0]?.label ?? '')) {
     throw new PemError(`expected one PEM block labelled ${PRIVATE_KEY_LABELS.join(', ')}`);
   }

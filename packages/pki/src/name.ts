@@ -8,7 +8,8 @@ import { MAX_COMMON_NAME_LENGTH } from './limits.js';
 
 /** One attribute of a distinguished name, e.g. `{ type: 'CN', value: 'mail.example.org' }`. */
 export interface NameAttribute {
-  /** Short name (`C`, `ST`, `L`, `O`, `OU`, `CN`, `emailAddress`, ...) or a dotted OID. */
+  /** Short name (`C`, `ST`, `L`, `O`, `OU`, `CN`, `emailAddress`, ...); decoding gives a dotted
+   * OID for types without a short name, which {@link encodeName} does not accept. */
   readonly type: string;
   readonly value: string;
 }
@@ -132,5 +133,10 @@ export function nameAttribute(dn: DistinguishedName, type: string): string | und
  * Characters that would make the text ambiguous are escaped as in RFC 4514 §2.4.
  */
 export function formatName(dn: DistinguishedName): string {
-  return dn.map((a) => `${a.type}=${a.value.replace(/([,+"\\<>;=])/g, '\\$1')}`).join(', ');
+  const escape = (v: string) =>
+    v
+      .replace(/([,+"\\<>;=])/g, '\\$1')
+      .replace(/^([ #])/, '\\$1')
+      .replace(/ $/, '\\ ');
+  return dn.map((a) => `${a.type}=${escape(a.value)}`).join(', ');
 }

@@ -31,6 +31,10 @@ const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{
  */
 export function normalizeDnsName(name: string, options: { allowWildcard?: boolean } = {}): string {
   if (typeof name !== 'string') throw new InvalidNameError('a DNS name must be a string');
+  // Check ASCII first: toLowerCase folds some non-ASCII letters (U+212A KELVIN SIGN) into ASCII.
+  if (!/^[\x21-\x7e]*$/.test(name)) {
+    throw new InvalidNameError(`DNS name ${JSON.stringify(name)} must be ASCII (use A-labels, xn--)`);
+  }
   const lower = name.toLowerCase();
   if (lower.length === 0 || lower.length > 253) throw new InvalidNameError(`DNS name ${JSON.stringify(name)} has a bad length`);
   const labels = lower.split('.');
@@ -70,7 +74,8 @@ export function normalizeEmailAddress(address: string): string {
  * @throws {InvalidNameError} `ERR_PKI_INVALID_NAME`.
  */
 export function normalizeIpAddress(ip: string): string {
-  const version = typeof ip === 'string' ? isIP(ip) : 0;
+  // Zone identifiers (fe80::1%eth0) are local to one host and have no place in a certificate.
+  const version = typeof ip === 'string' && !ip.includes('%') ? isIP(ip) : 0;
   if (version === 4) return ip;
   if (version === 6) return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
   throw new InvalidNameError(`${JSON.stringify(ip)} is not an IP address`);

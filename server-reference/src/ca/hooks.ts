@@ -21,7 +21,7 @@ export interface HookContext {
   readonly publicKeyHash: string;
   /** The parsed, verified request. */
   readonly csr: CertificateRequest;
-  /** Aborted when the client goes away or the CA shuts down. */
+  /** Aborted when the client goes away (a CA shutting down lets requests in flight finish). */
   readonly signal: AbortSignal;
 }
 

@@ -16,8 +16,6 @@ export interface AppOptions {
   readonly store: CertificateStore;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
-  /** Aborted when the server begins to shut down. */
-  readonly shutdown: AbortSignal;
 }
 
 /** Builds the express application of the reference CA. */
@@ -60,7 +58,7 @@ export function createApp(options: AppOptions): Express {
     res.send(ca.certificate.pem);
   });
 
-  app.put(CSR_API_ROUTE, csrApiHandler({ ca, maxBodyBytes: options.maxBodyBytes, shutdown: options.shutdown }));
+  app.put(CSR_API_ROUTE, csrApiHandler({ ca, maxBodyBytes: options.maxBodyBytes }));
   app.all(CSR_API_ROUTE, (_req, res) => {
     res.setHeader('Allow', 'PUT');
     res.status(405).json(encodeCsrApiError('method_not_allowed', 'use PUT with the request as the body'));

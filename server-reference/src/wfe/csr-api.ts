@@ -14,8 +14,6 @@ export interface CsrApiOptions {
   readonly ca: CertificateAuthority;
   /** Body limit in bytes. */
   readonly maxBodyBytes: number;
-  /** Aborted when the server shuts down. */
-  readonly shutdown: AbortSignal;
 }
 
 /** Builds the express handler of `PUT /api/csr/:client`. */
@@ -42,8 +40,8 @@ export function csrApiHandler(options: CsrApiOptions) {
       if (!res.writableFinished) abort.abort(new Error('client went away'));
     };
     res.once('close', onClose);
-    const signal = AbortSignal.any([abort.signal, options.shutdown]);
-    const issued = await options.ca.issue(input, { client, signal });
+    // Only the client going away aborts: a CA shutting down finishes what is in flight.
+    const issued = await options.ca.issue(input, { client, signal: abort.signal });
     res.off('close', onClose);
     const answer: CsrApiSuccess = { signed_x509_pem: issued.chainPem };
     res.status(200).json(answer);

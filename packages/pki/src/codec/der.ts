@@ -27,6 +27,9 @@ const MAX_DEPTH = 40;
 /** Universal BOOLEAN identifier. */
 const TAG_BOOLEAN = 0x01;
 
+/** Universal INTEGER identifier. */
+const TAG_INTEGER = 0x02;
+
 /**
  * Reads the TLV that starts at `offset`.
  *
@@ -78,8 +81,9 @@ export function readChildren(bytes: Uint8Array, parent: DerElement): DerElement[
 
 /**
  * Checks that `bytes` is exactly one strict DER element, recursively, and returns it.
- * Constructed elements must be filled exactly by their children; BOOLEAN must be 0x00 or
- * 0xFF (X.690 §11.1); nothing may follow the outer element.
+ * Constructed elements must be filled exactly by their children; only SEQUENCE and SET (and
+ * tagged types) may be constructed; BOOLEAN must be 0x00 or 0xFF (X.690 §11.1); INTEGERs must be
+ * minimal (§8.3.2); nothing may follow the outer element.
  *
  * @param what - names the structure in error messages, e.g. `"certificate request"`.
  * @throws {InputTooLargeError} `ERR_PKI_INPUT_TOO_LARGE` over 64 KiB.
@@ -107,7 +111,12 @@ export function validateDer(bytes: Uint8Array, what = 'structure'): DerElement {
 }
 
 function walk(bytes: Uint8Array, element: DerElement, depth: number): void {
-  if (depth > MAX_DEPTH) throw new DerError('DER: nesting too deep');
+  if (depth >= MAX_DEPTH) throw new DerError('DER: nesting too deep');
+  // X.690 §10.2: DER uses the primitive form for strings; of the universal types only
+  // SEQUENCE and SET are constructed.
+  if (element.constructed && element.identifier < 0x40 && element.identifier !== 0x30 && element.identifier !== 0x31) {
+    throw new DerError('DER: constructed encoding of a primitive type');
+  }
   if (element.constructed) {
     for (const child of readChildren(bytes, element)) walk(bytes, child, depth + 1);
     return;
@@ -116,6 +125,16 @@ function walk(bytes: Uint8Array, element: DerElement, depth: number): void {
     const len = element.end - element.contentStart;
     const value = bytes[element.contentStart];
     if (len !== 1 || (value !== 0x00 && value !== 0xff)) throw new DerError('DER: BOOLEAN not in DER form');
+  }
+  if (element.identifier === TAG_INTEGER) {
+    // X.690 §8.3.2: the first nine bits of an INTEGER are never all zeros or all ones.
+    const len = element.end - element.contentStart;
+    const b0 = bytes[element.contentStart] as number;
+    const b1 = bytes[element.contentStart + 1] as number;
+    if (len === 0) throw new DerError('DER: empty INTEGER');
+    if (len > 1 && ((b0 === 0x00 && b1 < 0x80) || (b0 === 0xff && b1 >= 0x80))) {
+      throw new DerError('DER: INTEGER not in its shortest form');
+    }
   }
 }
 

@@ -29,7 +29,8 @@ function toJwk(spki: Uint8Array): JsonWebKey | undefined {
   const [oid, params] = readChildren(spki, alg);
   if (!oid || oid.identifier !== 0x06) return undefined;
   const key = content(spki, bits);
-  if (key[0] !== 0) return undefined; // unused-bits octet must be zero for keys
+  // A key is whole octets: unused bits would give one key two encodings (and two hashes).
+  if (key[0] !== 0) throw new UnsupportedAlgorithmError('the public key BIT STRING has unused bits');
   const keyBytes = key.subarray(1);
   const algOid = content(spki, oid);
   if (algOid.equals(OID_RSA)) {

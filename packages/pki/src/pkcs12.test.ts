@@ -367,7 +367,7 @@ function thrown(call: () => unknown): Error {
     call();
   } catch (err) {
     if (err instanceof Error) return err;
-    throw new Error('threw a non-Error');
+    throw new Error('threw a non-Error', { cause: err });
   }
   throw new Error('did not throw');
 }

@@ -135,6 +135,20 @@ describe('issueCertificate', () => {
       }),
     });
     const cert = parseCertificate(issued.pem);
+    // What issueCertificate reports is what the certificate holds (the CA stores these fields).
+    expect({
+      subject: issued.subject,
+      subjectAltNames: issued.subjectAltNames,
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+      fingerprintSha256: issued.fingerprintSha256,
+    }).toEqual({
+      subject: cert.subject,
+      subjectAltNames: cert.subjectAltNames,
+      notBefore: cert.notBefore,
+      notAfter: cert.notAfter,
+      fingerprintSha256: cert.fingerprintSha256,
+    });
 
     expect(cert.version).toBe(3);
     expect(cert.serialNumberHex).toBe('0123456789abcdef');

@@ -130,6 +130,18 @@ export interface EncodedCertificate {
   readonly pem: string;
 }
 
+/** What {@link issueCertificate} signed: the encodings plus the fields a CA records. */
+export interface IssuedCertificateInfo extends EncodedCertificate {
+  /** The subject as issued (CN and emailAddress kept only when approved). */
+  readonly subject: DistinguishedName;
+  /** The names the certificate carries, normalised. */
+  readonly subjectAltNames: SubjectAltNames;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Lower-case hex SHA-256 of the DER certificate. */
+  readonly fingerprintSha256: string;
+}
+
 /** The typed view of a certificate returned by {@link parseCertificate}. */
 export interface Certificate extends EncodedCertificate {
   /** 1 or 3 in practice (RFC 5280 §4.1.2.1); extensions only appear in v3. */
@@ -628,7 +640,7 @@ function signCertificate(
  *   profile: { notBefore, notAfter, subjectAltNames: requestedNames(request) },
  * });
  */
-export function issueCertificate(options: IssueOptions): EncodedCertificate {
+export function issueCertificate(options: IssueOptions): IssuedCertificateInfo {
   const { request, issuer, serialNumber, profile } = options;
   checkSerialNumber(serialNumber);
   const signer = issuerSigner(issuer);
@@ -645,7 +657,8 @@ export function issueCertificate(options: IssueOptions): EncodedCertificate {
   if (!isSubsetOf(names, request.subjectAltNames) && !isSubsetOf(names, requestedNames(request))) {
     throw new InvalidNameError('the profile names a subject alternative name that the request did not ask for');
   }
-  const subjectDer = encodeNameDer(issuedSubject(request.subject, names));
+  const subject = issuedSubject(request.subject, names);
+  const subjectDer = encodeNameDer(subject);
   const emptySubject = subjectDer.length === 2;
 
   const isRsa = request.publicKey.asymmetricKeyType === 'rsa';
@@ -673,7 +686,7 @@ export function issueCertificate(options: IssueOptions): EncodedCertificate {
     extensions.push(...extraExtensionsDer(profile.extraExtensions));
   }
 
-  return signCertificate(issuer.privateKey, signer, {
+  const encoded = signCertificate(issuer.privateKey, signer, {
     serialNumber,
     issuerDer: issuer.certificate.subjectDer,
     notBefore,
@@ -682,6 +695,16 @@ export function issueCertificate(options: IssueOptions): EncodedCertificate {
     spki: request.publicKeyDer,
     extensions,
   });
+  // X.509 Time has whole seconds: report the validity as encoded.
+  const wholeSeconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
+  return {
+    ...encoded,
+    subject,
+    subjectAltNames: names,
+    notBefore: wholeSeconds(notBefore),
+    notAfter: wholeSeconds(notAfter),
+    fingerprintSha256: sha256Hex(encoded.der),
+  };
 }
 
 let leafBasicConstraints: Uint8Array | undefined;

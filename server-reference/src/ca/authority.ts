@@ -10,7 +10,6 @@ import {
   formatName,
   InvalidNameError,
   issueCertificate,
-  parseCertificate,
   parseCsr,
   publicKeySha1Hex,
   requestedNames,
@@ -121,7 +120,7 @@ export class CertificateAuthority {
     const stored = store.issue(
       () => fixedSerial ?? randomSerialHex(),
       (serialHex) => {
-        const { pem } = issueCertificate({
+        const issued = issueCertificate({
           request: csr,
           issuer: identity,
           serialNumber: serialBytes(serialHex),
@@ -135,14 +134,13 @@ export class CertificateAuthority {
             extraExtensions: draft.extensions,
           },
         });
-        const cert = parseCertificate(pem);
         return {
-          pem,
-          subject: formatName(cert.subject),
-          subjectAltNames: cert.subjectAltNames,
-          notBefore: cert.notBefore,
-          notAfter: cert.notAfter,
-          fingerprintSha256: cert.fingerprintSha256,
+          pem: issued.pem,
+          subject: formatName(issued.subject),
+          subjectAltNames: issued.subjectAltNames,
+          notBefore: issued.notBefore,
+          notAfter: issued.notAfter,
+          fingerprintSha256: issued.fingerprintSha256,
         };
       },
       { requester: request.client, publicKeySha1: ctx.publicKeyHash, fixedSerial: fixedSerial !== undefined },

@@ -54,18 +54,23 @@ const DER_NULL = new Uint8Array([0x05, 0x00]);
  *   or parameters that RFC 4055 §5 / RFC 5758 §3.2 do not allow.
  */
 export function signatureAlgorithmFromIdentifier(id: AlgorithmIdentifier): SignatureAlgorithm {
-  const weak = WEAK.get(id.algorithm);
-  if (weak) throw new WeakSignatureAlgorithmError(`signature algorithm ${weak} is refused: its hash is broken`);
-  const found = ACCEPTED.find((a) => a.oid === id.algorithm);
-  if (!found) throw new UnsupportedAlgorithmError(`signature algorithm ${id.algorithm} is not supported`);
   // The schema maps an encoded NULL to null and absent parameters to undefined.
-  const absent = id.parameters === undefined;
-  const isNull =
-    id.parameters === null ||
-    (id.parameters instanceof ArrayBuffer &&
-      id.parameters.byteLength === 2 &&
-      new Uint8Array(id.parameters)[0] === 0x05 &&
-      new Uint8Array(id.parameters)[1] === 0x00);
+  const params =
+    id.parameters === undefined ? undefined : id.parameters === null ? DER_NULL : new Uint8Array(id.parameters);
+  return signatureAlgorithmFromOid(id.algorithm, params);
+}
+
+/**
+ * Looks up a signature algorithm by OID and the DER of its parameters (undefined when absent).
+ * @throws as {@link signatureAlgorithmFromIdentifier}.
+ */
+export function signatureAlgorithmFromOid(oid: string, parameters: Uint8Array | undefined): SignatureAlgorithm {
+  const weak = WEAK.get(oid);
+  if (weak) throw new WeakSignatureAlgorithmError(`signature algorithm ${weak} is refused: its hash is broken`);
+  const found = ACCEPTED.find((a) => a.oid === oid);
+  if (!found) throw new UnsupportedAlgorithmError(`signature algorithm ${oid} is not supported`);
+  const absent = parameters === undefined;
+  const isNull = parameters !== undefined && parameters.length === 2 && parameters[0] === 0x05 && parameters[1] === 0x00;
   // RSA: parameters MUST be NULL (RFC 4055 §5), though RFC 8017 readers tolerate absence.
   // ECDSA: parameters MUST be absent (RFC 5758 §3.2).
   const ok = found.keyType === 'rsa' ? absent || isNull : absent;

@@ -12,19 +12,19 @@ import {
   id_pkcs9_at_challengePassword,
   id_pkcs9_at_extensionRequest,
 } from '@peculiar/asn1-pkcs9';
-import { Attribute, BasicConstraints, Extension, SubjectAlternativeName, SubjectPublicKeyInfo, id_ce_basicConstraints, id_ce_subjectAltName } from '@peculiar/asn1-x509';
-import { algorithmIdentifier, signatureAlgorithmForKey, signatureAlgorithmFromIdentifier, type HashName, type SignatureAlgorithm } from './algorithms.js';
-import { parseAsn1, parseDer, toDer } from './codec/asn1.js';
-import { readChildren, readElement } from './codec/der.js';
+import { Attribute, Extension, SubjectAlternativeName, SubjectPublicKeyInfo, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import { algorithmIdentifier, signatureAlgorithmForKey, signatureAlgorithmFromOid, type HashName, type SignatureAlgorithm } from './algorithms.js';
+import { parseAsn1, toDer } from './codec/asn1.js';
+import { type DerElement, readChildren, readElement, validateDer } from './codec/der.js';
+import { contentOf, encodingOf, expectChildren, readGeneralNames, readName, readOid, readString } from './codec/der-reader.js';
 import { decodePem, encodePem } from './codec/pem.js';
 import { importSpki } from './codec/spki.js';
 import { BadSignatureError, CaRequestedError, DerError, InvalidNameError, TooManyNamesError } from './errors.js';
 import { sha256Hex } from './fingerprint.js';
 import { checkKeyPolicy, publicKeyDer, type KeyDescription } from './keys.js';
-import { checkNameAttribute, decodeName, encodeName, NAME_ATTRIBUTE_TYPES, nameAttribute, type DistinguishedName } from './name.js';
+import { checkNameAttribute, encodeName, NAME_ATTRIBUTE_TYPES, nameAttribute, nameAttributeType, type DistinguishedName } from './name.js';
 import {
   countNames,
-  decodeSubjectAltNames,
   encodeSubjectAltNames,
   normalizeDnsName,
   normalizeEmailAddress,
@@ -34,6 +34,11 @@ import {
   type SubjectAltNamesInput,
 } from './san.js';
 import { MAX_SUBJECT_ALT_NAMES } from './limits.js';
+
+const OID_CHALLENGE_PASSWORD = '1.2.840.113549.1.9.7';
+const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+const OID_SUBJECT_ALT_NAME = '2.5.29.17';
+const OID_BASIC_CONSTRAINTS = '2.5.29.19';
 
 /** PEM labels accepted for a request; the second is what older Netscape and Microsoft tools write. */
 const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
@@ -146,63 +151,97 @@ export function createCsr(options: CreateCsrOptions): EncodedCsr {
 export function parseCsr(input: string | Uint8Array): CertificateRequest {
   const der = typeof input === 'string' ? decodePem(input, CSR_LABELS) : input;
   if (!(der instanceof Uint8Array)) throw new TypeError('parseCsr takes PEM text or DER bytes');
-  const csr = parseDer(der, CertificationRequest, 'certificate request');
-  const info = csr.certificationRequestInfo;
-  if (info.version !== 0) throw new DerError(`certificate request: version ${info.version} is not v1 (0)`);
+  const what = 'certificate request';
+  const outer = validateDer(der, what);
+  // RFC 2986 §4: CertificationRequest ::= SEQUENCE { info, signatureAlgorithm, signature BIT STRING }
+  const [infoEl, algEl, sigEl] = expectChildren(der, outer, [0x30, 0x30, 0x03], what) as [DerElement, DerElement, DerElement];
+  // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes [0] }
+  // Some old tools leave out the (empty) attributes; accept that.
+  const [versionEl, subjectEl, spkiEl, attrsEl] = expectChildren(der, infoEl, [0x02, 0x30, 0x30, 0xa0], what, {
+    optionalTail: 1,
+  }) as [DerElement, DerElement, DerElement, DerElement | undefined];
+  const version = contentOf(der, versionEl);
+  if (version.length !== 1 || version[0] !== 0) throw new DerError(`${what}: version is not v1 (0)`);
 
-  // Raw slices of what was signed: verify over the received bytes, never a re-encoding.
-  const outer = readElement(der, 0);
-  const [tbsEl] = readChildren(der, outer);
-  if (!tbsEl) throw new DerError('certificate request: empty');
-  const tbs = der.subarray(tbsEl.start, tbsEl.end);
-  const spkiEl = readChildren(der, tbsEl)[2];
-  if (!spkiEl) throw new DerError('certificate request: no public key');
+  const [algOidEl, algParamsEl] = expectChildren(der, algEl, [0x06, undefined], what, { optionalTail: 1 });
+  const signatureAlgorithm = signatureAlgorithmFromOid(
+    readOid(der, algOidEl as DerElement),
+    algParamsEl ? encodingOf(der, algParamsEl) : undefined,
+  );
+  const sigBits = contentOf(der, sigEl);
+  if (sigBits.length < 2 || sigBits[0] !== 0) throw new DerError(`${what}: malformed signature BIT STRING`);
+
+  // Verify over the bytes as received, never over a re-encoding.
+  const tbs = encodingOf(der, infoEl);
   const spki = der.slice(spkiEl.start, spkiEl.end);
-
-  const signatureAlgorithm = signatureAlgorithmFromIdentifier(csr.signatureAlgorithm);
   const publicKey = importSpki(spki);
   const key = checkKeyPolicy(publicKey);
   if (key.algorithm !== signatureAlgorithm.keyType) {
-    throw new BadSignatureError(`certificate request: ${signatureAlgorithm.name} does not fit a ${key.algorithm} key`);
+    throw new BadSignatureError(`${what}: ${signatureAlgorithm.name} does not fit a ${key.algorithm} key`);
   }
   let valid: boolean;
   try {
-    valid = verify(signatureAlgorithm.hash, tbs, publicKey, new Uint8Array(csr.signature));
+    valid = verify(signatureAlgorithm.hash, tbs, publicKey, sigBits.subarray(1));
   } catch {
     valid = false;
   }
-  if (!valid) throw new BadSignatureError('certificate request: the signature does not verify');
+  if (!valid) throw new BadSignatureError(`${what}: the signature does not verify`);
 
-  const subject = decodeName(info.subject);
+  const subject: DistinguishedName = readName(der, subjectEl, what).map((a) => ({
+    type: nameAttributeType(a.oid),
+    value: a.value,
+  }));
   for (const attr of subject) if (NAME_ATTRIBUTE_TYPES.includes(attr.type)) checkNameAttribute(attr);
 
   let challengePassword: string | undefined;
   let subjectAltNames: SubjectAltNames = { dns: [], email: [], ip: [] };
   const requestedExtensions: string[] = [];
   const seen = new Set<string>();
-  for (const attr of info.attributes ?? []) {
-    if (seen.has(attr.type)) throw new DerError(`certificate request: attribute ${attr.type} appears twice`);
-    seen.add(attr.type);
-    if (attr.type === id_pkcs9_at_challengePassword || attr.type === id_pkcs9_at_extensionRequest) {
-      if (attr.values.length !== 1) throw new DerError(`certificate request: attribute ${attr.type} must have one value`);
+  for (const attrEl of attrsEl ? readChildren(der, attrsEl) : []) {
+    // Attribute ::= SEQUENCE { type OID, values SET OF ANY } (RFC 2986 §4.1)
+    const [typeEl, valuesEl] = expectChildren(der, attrEl, [0x06, 0x31], what) as [DerElement, DerElement];
+    const type = readOid(der, typeEl);
+    if (seen.has(type)) throw new DerError(`${what}: attribute ${type} appears twice`);
+    seen.add(type);
+    const values = readChildren(der, valuesEl);
+    if (type !== OID_CHALLENGE_PASSWORD && type !== OID_EXTENSION_REQUEST) continue;
+    if (values.length !== 1) throw new DerError(`${what}: attribute ${type} must have one value`);
+    const value = values[0] as DerElement;
+    if (type === OID_CHALLENGE_PASSWORD) {
+      // RFC 2985 §5.4.1: a DirectoryString.
+      const text = readString(der, value);
+      if (text === undefined) throw new DerError(`${what}: challengePassword is not a string`);
+      challengePassword = text;
+      continue;
     }
-    const value = attr.values[0];
-    if (attr.type === id_pkcs9_at_challengePassword && value) {
-      challengePassword = parseAsn1(value, ChallengePassword, 'challengePassword').toString();
-    } else if (attr.type === id_pkcs9_at_extensionRequest && value) {
-      const extensions = parseAsn1(value, ExtensionRequest, 'extensionRequest');
-      for (const ext of extensions) {
-        if (requestedExtensions.includes(ext.extnID)) {
-          throw new DerError(`certificate request: extension ${ext.extnID} requested twice`);
+    // RFC 2985 §5.4.2: extensionRequest, a SEQUENCE OF Extension.
+    if (value.identifier !== 0x30) throw new DerError(`${what}: extensionRequest must be a SEQUENCE`);
+    for (const extEl of readChildren(der, value)) {
+      const parts = expectChildren(der, extEl, [0x06, undefined, undefined], what, { optionalTail: 1 });
+      const id = readOid(der, parts[0] as DerElement);
+      const valueEl = parts[parts.length - 1] as DerElement;
+      if (parts.length === 3 && (parts[1] as DerElement).identifier !== 0x01) throw new DerError(`${what}: bad extension`);
+      if (valueEl.identifier !== 0x04) throw new DerError(`${what}: extension value must be an OCTET STRING`);
+      if (requestedExtensions.includes(id)) throw new DerError(`${what}: extension ${id} requested twice`);
+      requestedExtensions.push(id);
+      const body = contentOf(der, valueEl);
+      if (id === OID_SUBJECT_ALT_NAME) {
+        validateDer(body, 'subjectAltName');
+        const raw = readGeneralNames(body, 'subjectAltName');
+        if (raw.other.length > 0) {
+          throw new InvalidNameError(`subjectAltName of type [${raw.other[0]}] is not supported (only DNS, email, IP)`);
         }
-        requestedExtensions.push(ext.extnID);
-        const body = ext.extnValue.buffer;
-        if (ext.extnID === id_ce_subjectAltName) {
-          subjectAltNames = decodeSubjectAltNames(parseAsn1(body, SubjectAlternativeName, 'subjectAltName'));
-        } else if (ext.extnID === id_ce_basicConstraints) {
-          if (parseAsn1(body, BasicConstraints, 'basicConstraints').cA) {
-            throw new CaRequestedError('certificate request asks for a CA certificate (basicConstraints cA=TRUE)');
-          }
+        if (raw.dns.length + raw.email.length + raw.ip.length > MAX_SUBJECT_ALT_NAMES) {
+          throw new TooManyNamesError(`more than ${MAX_SUBJECT_ALT_NAMES} subject alternative names`);
+        }
+        subjectAltNames = normalizeSubjectAltNames(raw);
+      } else if (id === OID_BASIC_CONSTRAINTS) {
+        validateDer(body, 'basicConstraints');
+        const bc = readElement(body, 0);
+        const first = readChildren(body, bc)[0];
+        // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPTIONAL }
+        if (first?.identifier === 0x01 && body[first.contentStart] === 0xff) {
+          throw new CaRequestedError('certificate request asks for a CA certificate (basicConstraints cA=TRUE)');
         }
       }
     }

@@ -194,9 +194,12 @@ export function publicKeyDer(key: KeyObject): Uint8Array {
 /**
  * Lower-case hex SHA-1 of the DER SubjectPublicKeyInfo: the `publicKeyHash` that ssl_api-style
  * hooks receive. SHA-1 is used as an identifier here, not for security.
+ * @param key - a key, or the DER SubjectPublicKeyInfo itself (saves an export when at hand).
  */
-export function publicKeySha1Hex(key: KeyObject): string {
-  return createHash('sha1').update(publicKeyDer(key)).digest('hex');
+export function publicKeySha1Hex(key: KeyObject | Uint8Array): string {
+  return createHash('sha1')
+    .update(key instanceof Uint8Array ? key : publicKeyDer(key))
+    .digest('hex');
 }
 
 /** Whether a private key and a public key belong together. */

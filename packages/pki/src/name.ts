@@ -44,6 +44,11 @@ const SHORT_NAME_BY_OID: ReadonlyMap<string, string> = new Map(
   Object.entries(ATTRIBUTES).map(([short, spec]) => [spec.oid, short]),
 );
 
+/** The short name of an attribute type OID (`2.5.4.3` -> `CN`), or the OID itself when unknown. */
+export function nameAttributeType(oid: string): string {
+  return SHORT_NAME_BY_OID.get(oid) ?? oid;
+}
+
 /** The attribute types {@link encodeName} accepts by short name. */
 export const NAME_ATTRIBUTE_TYPES: readonly string[] = Object.keys(ATTRIBUTES);
 

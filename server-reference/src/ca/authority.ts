@@ -97,7 +97,7 @@ export class CertificateAuthority {
     if (countNames(names) === 0) throw new InvalidNameError('the request names no DNS name, address or IP to certify');
     const ctx: HookContext = {
       clientHash: request.client,
-      publicKeyHash: publicKeySha1Hex(csr.publicKey),
+      publicKeyHash: publicKeySha1Hex(csr.publicKeyDer),
       csr,
       signal: request.signal ?? new AbortController().signal,
     };

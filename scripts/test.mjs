@@ -33,6 +33,7 @@ const playwrightConfig = join(repoRoot, 'e2e', 'playwright.config.ts');
  */
 const SYSTEM_PROGRAMS = [
   { binary: 'openssl', pkg: 'openssl', why: 'pki tests check our output against the openssl CLI' },
+  { binary: 'script', pkg: 'bsdutils', why: 'the CA passphrase prompt is tested on a pseudo-terminal' },
   {
     binary: 'chromium',
     pkg: 'chromium',

@@ -2,13 +2,13 @@
  * The `certwizard-ca` command as a real process: create-identity, adopting an openssl-made
  * identity, passphrase sources, serve on port 0, and SIGTERM finishing requests in flight.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCsr, generateKeyPair, parseCertificateChain } from '@certwizard/pki';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runBin, startServe, type ServeProcess } from './support/run-bin.js';
+import { BIN, collect, REPO_ROOT, runBin, startServe, type ServeProcess } from './support/run-bin.js';
 
 const PASS = 'correct horse battery staple 42';
 
@@ -83,6 +83,41 @@ describe('create-identity', () => {
     expect(end.getUTCFullYear() - start.getUTCFullYear()).toBe(3);
     openssl(['req', '-in', join(id, 'ca.csr.pem'), '-verify', '-noout']);
     expect(openssl(['verify', '-CAfile', join(id, 'ca.cert.pem'), join(id, 'ca.cert.pem')])).toContain('OK');
+  });
+
+  it('asks for the passphrase twice on a terminal, without echo', async () => {
+    const id = join(dir, 'id');
+    // `script` (util-linux) gives the command a real pseudo-terminal, as a person would have.
+    const cmd = [process.execPath, BIN, 'create-identity', '--dir', id, '-f', 'CN', 'Tty CA', '--key', 'p256']
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+      .join(' ');
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb' } });
+    let screen = '';
+    const waitFor = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${text}" on the terminal: ${screen}`)), 15_000);
+        const check = () => {
+          if (!screen.includes(text)) return;
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          resolve();
+        };
+        child.stdout.on('data', check);
+        check();
+      });
+    child.stdout.on('data', (d) => {
+      screen += d;
+    });
+    const exited = collect(child, 30_000);
+    await waitFor('CA key passphrase:');
+    child.stdin.write(`${PASS}\r`);
+    await waitFor('Repeat the passphrase:');
+    child.stdin.write(`${PASS}\r`);
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(screen).toContain('created the CA identity');
+    expect(screen).not.toContain(PASS);
+    openssl(['pkey', '-in', join(id, 'ca.private_key.pem'), '-passin', 'env:P', '-noout'], { P: PASS });
   });
 
   it('never overwrites an existing identity', async () => {

@@ -104,9 +104,21 @@ function countVitest(report, exit) {
         counts.notes.push(`failed outside any test: ${file.name}: ${firstLine(file.message)}`);
       }
     }
-  } else {
-    counts.notes.push('wrote no JSON report');
   }
+  return withExitFailure(counts, report, exit);
+}
+
+/**
+ * A suite that wrote no report, or exited non-zero with no failure counted (a crash, an
+ * unhandled error, no tests found), counts one failure, so that it can never pass silently.
+ *
+ * @param {Counts} counts
+ * @param {unknown} report
+ * @param {{ status: number | null, signal: string | null, error?: Error }} exit
+ * @returns {Counts}
+ */
+function withExitFailure(counts, report, exit) {
+  if (!report || typeof report !== 'object') counts.notes.push('wrote no JSON report');
   if (exit.status !== 0 && counts.failed === 0) {
     counts.failed = 1;
     counts.notes.push(`${describeExit(exit)} without a failed test in its report (see its output above)`);
@@ -140,14 +152,8 @@ function countPlaywright(report, exit) {
       counts.failed += 1;
       counts.notes.push(`error outside any test: ${firstLine(error.message ?? error.value)}`);
     }
-  } else {
-    counts.notes.push('wrote no JSON report');
   }
-  if (exit.status !== 0 && counts.failed === 0) {
-    counts.failed = 1;
-    counts.notes.push(`${describeExit(exit)} without a failed test in its report (see its output above)`);
-  }
-  return counts;
+  return withExitFailure(counts, report, exit);
 }
 
 /** @param {unknown} text */

@@ -51,6 +51,7 @@ import {
   normalizeSubjectAltNames,
   type SubjectAltNames,
 } from './san.js';
+import { OID_AUTHORITY_KEY_IDENTIFIER, OID_BASIC_CONSTRAINTS, OID_CRL_DISTRIBUTION_POINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, OID_SUBJECT_ALT_NAME, OID_SUBJECT_KEY_IDENTIFIER } from './oids.js';
 
 /** KeyUsage bits (RFC 5280 §4.2.1.3) this package sets and reports. */
 export type KeyUsageName =
@@ -195,14 +196,6 @@ export interface Certificate extends EncodedCertificate {
   readonly fingerprintSha256: string;
 }
 
-// RFC 5280 §4.2.1 extension OIDs.
-const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
-const OID_KEY_USAGE = '2.5.29.15';
-const OID_SUBJECT_ALT_NAME = '2.5.29.17';
-const OID_BASIC_CONSTRAINTS = '2.5.29.19';
-const OID_CRL_DISTRIBUTION_POINTS = '2.5.29.31';
-const OID_AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
-const OID_EXT_KEY_USAGE = '2.5.29.37';
 
 /** The extensions {@link issueCertificate} always or optionally writes; hooks may not repeat them. */
 const OWN_EXTENSIONS: ReadonlySet<string> = new Set([

@@ -7,6 +7,7 @@
 import { verify } from 'node:crypto';
 import type { Certificate } from './certificate.js';
 import { ChainVerificationError } from './errors.js';
+import { OID_KEY_USAGE } from './oids.js';
 
 /** Options of {@link verifyChain}. */
 export interface VerifyChainOptions {
@@ -35,7 +36,6 @@ const RECOGNISED_EXTENSIONS: ReadonlySet<string> = new Set([
   '2.5.29.37', // extKeyUsage
 ]);
 
-const OID_KEY_USAGE = '2.5.29.15';
 
 /** A failed attempt, kept so that the error names the most specific reason found. */
 interface Failure {

@@ -27,6 +27,7 @@ import { decodePem, encodePem } from './codec/pem.js';
 import { BadSignatureError, DerError, KeyMismatchError } from './errors.js';
 import { keysMatch } from './keys.js';
 import { type DistinguishedName, decodeName } from './name.js';
+import { OID_AUTHORITY_KEY_IDENTIFIER, OID_CRL_NUMBER, OID_INVALIDITY_DATE, OID_KEY_USAGE, OID_REASON_CODE } from './oids.js';
 
 /** CRLReason (RFC 5280 §5.3.1) values this package writes and reads. */
 export type RevocationReason =
@@ -80,11 +81,6 @@ export interface Crl {
   readonly der: Uint8Array;
 }
 
-const OID_CRL_NUMBER = '2.5.29.20';
-const OID_REASON_CODE = '2.5.29.21';
-const OID_INVALIDITY_DATE = '2.5.29.24';
-const OID_AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
-const OID_KEY_USAGE = '2.5.29.15';
 
 /** CRLReason codes, §5.3.1 (7 is unused; removeFromCRL, 8, only appears in delta CRLs). */
 const REASON_CODES: Readonly<Record<RevocationReason, number>> = {

@@ -34,11 +34,8 @@ import {
   type SubjectAltNamesInput,
 } from './san.js';
 import { MAX_SUBJECT_ALT_NAMES } from './limits.js';
+import { OID_BASIC_CONSTRAINTS, OID_CHALLENGE_PASSWORD, OID_EXTENSION_REQUEST, OID_SUBJECT_ALT_NAME } from './oids.js';
 
-const OID_CHALLENGE_PASSWORD = '1.2.840.113549.1.9.7';
-const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
-const OID_SUBJECT_ALT_NAME = '2.5.29.17';
-const OID_BASIC_CONSTRAINTS = '2.5.29.19';
 
 /** PEM labels accepted for a request; the second is what older Netscape and Microsoft tools write. */
 const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];

@@ -23,18 +23,22 @@ function assertBuilt(): void {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" (npm test does it first)`);
 }
 
+/** Starts the binary with only PATH and `env` in its environment, and no terminal on stdin. */
+function spawnBin(args: string[], options: { env?: Record<string, string>; cwd?: string }) {
+  assertBuilt();
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 /** Runs the binary to completion with no terminal on stdin. Bounded by `timeoutMs`. */
 export function runBin(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<BinResult> {
-  assertBuilt();
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return collect(child, options.timeoutMs ?? 30_000);
+  return collect(spawnBin(args, options), options.timeoutMs ?? 30_000);
 }
 
 /** Collects output until exit; kills the process if it outlives `timeoutMs`. */
@@ -75,12 +79,7 @@ export function startServe(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<ServeProcess> {
-  assertBuilt();
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnBin(args, options);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {

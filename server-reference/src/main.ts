@@ -65,7 +65,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       throw err;
     }
     // Only now, after boot, are requests served; until here they got 503.
-    server.handle(createApp({ ca, store, logger, maxBodyBytes: config.maxBodyBytes }));
+    server.handle(createApp({ ca, store, logger, maxBodyBytes: config.maxBodyBytes, accessLog: config.logLevel === 'debug' }));
     logger.info('ca started', { url: server.url, publicUrl, caSubject: formatName(deps.identity.certificate.subject) });
     return {
       url: server.url,

@@ -57,6 +57,7 @@ export class CertificateStore {
   readonly #bySerial;
   readonly #revoked;
   readonly #nextCrl;
+  readonly #issueOnce: (serialHex: string, sign: (serialHex: string) => SignedForStore, requester: string, publicKeySha1: string) => SignedForStore;
   readonly #now: () => number;
 
   constructor(db: Db, options: { now?: () => number } = {}) {
@@ -70,6 +71,23 @@ export class CertificateStore {
       "SELECT serial_hex, revoked_at_ms, revocation_reason FROM certificates WHERE status = 'revoked' ORDER BY id",
     );
     this.#nextCrl = db.prepare('UPDATE crl_state SET crl_number = crl_number + 1 WHERE id = 1 RETURNING crl_number');
+    // Built once: better-sqlite3 wraps BEGIN/COMMIT around the function on every call.
+    this.#issueOnce = db.transaction((serialHex: string, sign: (s: string) => SignedForStore, requester: string, publicKeySha1: string) => {
+      const signed = sign(serialHex);
+      this.#insert.run(
+        serialHex,
+        signed.subject,
+        JSON.stringify(signed.subjectAltNames),
+        signed.notBefore.getTime(),
+        signed.notAfter.getTime(),
+        signed.pem,
+        requester,
+        publicKeySha1,
+        signed.fingerprintSha256,
+        this.#now(),
+      );
+      return signed;
+    });
   }
 
   /**
@@ -90,28 +108,14 @@ export class CertificateStore {
     for (let attempt = 1; ; attempt++) {
       const serialHex = nextSerial();
       try {
-        return this.#db.transaction(() => {
-          const signed = sign(serialHex);
-          this.#insert.run(
-            serialHex,
-            signed.subject,
-            JSON.stringify(signed.subjectAltNames),
-            signed.notBefore.getTime(),
-            signed.notAfter.getTime(),
-            signed.pem,
-            meta.requester,
-            meta.publicKeySha1,
-            signed.fingerprintSha256,
-            this.#now(),
-          );
-          return {
-            serialHex,
-            ...signed,
-            requester: meta.requester,
-            publicKeySha1: meta.publicKeySha1,
-            status: 'valid' as const,
-          };
-        })();
+        const signed = this.#issueOnce(serialHex, sign, meta.requester, meta.publicKeySha1);
+        return {
+          serialHex,
+          ...signed,
+          requester: meta.requester,
+          publicKeySha1: meta.publicKeySha1,
+          status: 'valid' as const,
+        };
       } catch (err) {
         const unique = (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
         if (!unique) throw err;

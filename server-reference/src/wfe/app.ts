@@ -15,6 +15,8 @@ export interface AppOptions {
   readonly ca: CertificateAuthority;
   readonly store: CertificateStore;
   readonly logger: Logger;
+  /** Write one log line per request (at debug level). */
+  readonly accessLog?: boolean;
   readonly maxBodyBytes: number;
 }
 
@@ -25,17 +27,22 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      // Route templates, never raw URLs: later endpoints carry tokens in query strings.
-      logger.debug('http', {
-        method: req.method,
-        route: req.route?.path ?? 'unmatched',
-        status: res.statusCode,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
+  if (options.accessLog) {
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        // Route templates, never raw URLs: later endpoints carry tokens in query strings.
+        logger.debug('http', {
+          method: req.method,
+          route: req.route?.path ?? 'unmatched',
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        });
       });
+      next();
     });
+  }
+  app.use((_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'no-store');
     next();

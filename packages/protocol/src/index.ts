@@ -4,3 +4,8 @@
  */
 export * from './csr-api.js';
 export * from './errors.js';
+export * from './registration.js';
+export * from './callback-url.js';
+export * from './ticket.js';
+export * from './pkce.js';
+export * from './wizard-token.js';

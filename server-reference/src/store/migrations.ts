@@ -41,4 +41,85 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO crl_state (id, crl_number) VALUES (1, 0);
     `,
   },
+  {
+    version: 2,
+    description: 'accounts, email confirmations, tickets, authorization codes, installation tokens',
+    // Secrets the CA hands out (confirmation tokens, codes, installation tokens) are stored as
+    // lower-case hex SHA-256 only; passwords and answers as self-describing scrypt strings.
+    // Tickets are the exception: isitdone is keyed by the ticket, so it is stored as is, and the
+    // plain one-time code waits in its row until redeemed or expired (see accounts/ticket-store.ts).
+    // Reason codes are checked for shape, not against the list, so adding one needs no table rebuild.
+    sql: `
+      -- AUTOINCREMENT: a replaced pending account's id must never come back for someone else,
+      -- since tickets, sessions and logs refer to accounts by id.
+      CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        email TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(email) BETWEEN 3 AND 254 AND instr(email, '@') > 1),
+        first_name TEXT NOT NULL CHECK (length(first_name) BETWEEN 1 AND 64),
+        middle_name TEXT CHECK (middle_name IS NULL OR length(middle_name) BETWEEN 1 AND 64),
+        last_name TEXT NOT NULL CHECK (length(last_name) BETWEEN 1 AND 64),
+        date_of_birth TEXT NOT NULL CHECK (date(date_of_birth) IS date_of_birth),
+        password_hash TEXT NOT NULL CHECK (substr(password_hash, 1, 7) = 'scrypt$'),
+        question1 TEXT NOT NULL CHECK (length(question1) BETWEEN 1 AND 200),
+        answer1_hash TEXT NOT NULL CHECK (substr(answer1_hash, 1, 7) = 'scrypt$'),
+        question2 TEXT NOT NULL CHECK (length(question2) BETWEEN 1 AND 200),
+        answer2_hash TEXT NOT NULL CHECK (substr(answer2_hash, 1, 7) = 'scrypt$'),
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active')),
+        created_at_ms INTEGER NOT NULL,
+        activated_at_ms INTEGER,
+        CHECK ((status = 'active') = (activated_at_ms IS NOT NULL))
+      ) STRICT;
+      CREATE TABLE email_confirmations (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms),
+        used_at_ms INTEGER
+      ) STRICT;
+      CREATE INDEX email_confirmations_account ON email_confirmations (account_id);
+      CREATE TABLE tickets (
+        ticket TEXT PRIMARY KEY CHECK (length(ticket) BETWEEN 22 AND 64),
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms),
+        account_id INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+        email TEXT,
+        error_reason TEXT CHECK (error_reason IS NULL OR (error_reason GLOB '[a-z]*' AND error_reason NOT GLOB '*[^a-z_]*')),
+        completed_at_ms INTEGER,
+        code_challenge TEXT CHECK (code_challenge IS NULL OR length(code_challenge) = 43),
+        continue_url TEXT CHECK (continue_url IS NULL OR length(continue_url) BETWEEN 1 AND 2048),
+        error_url TEXT CHECK (error_url IS NULL OR length(error_url) BETWEEN 1 AND 2048),
+        code TEXT CHECK (code IS NULL OR (email IS NOT NULL AND code_challenge IS NOT NULL)),
+        CHECK ((completed_at_ms IS NULL AND email IS NULL AND error_reason IS NULL)
+          OR (completed_at_ms IS NOT NULL AND (email IS NULL) <> (error_reason IS NULL)))
+      ) STRICT;
+      CREATE INDEX tickets_account ON tickets (account_id) WHERE account_id IS NOT NULL;
+      CREATE INDEX tickets_expires ON tickets (expires_at_ms);
+      CREATE TABLE authorization_codes (
+        id INTEGER PRIMARY KEY,
+        code_hash TEXT NOT NULL UNIQUE CHECK (length(code_hash) = 64),
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        ticket TEXT REFERENCES tickets (ticket) ON DELETE SET NULL,
+        code_challenge TEXT NOT NULL CHECK (length(code_challenge) = 43),
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms),
+        used_at_ms INTEGER
+      ) STRICT;
+      CREATE INDEX authorization_codes_account ON authorization_codes (account_id);
+      CREATE INDEX authorization_codes_ticket ON authorization_codes (ticket) WHERE ticket IS NOT NULL;
+      CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at_ms);
+      CREATE TABLE installation_tokens (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        authorization_code_id INTEGER REFERENCES authorization_codes (id) ON DELETE SET NULL,
+        label TEXT NOT NULL CHECK (length(label) BETWEEN 1 AND 100),
+        created_at_ms INTEGER NOT NULL,
+        last_used_at_ms INTEGER,
+        revoked_at_ms INTEGER
+      ) STRICT;
+      CREATE INDEX installation_tokens_account ON installation_tokens (account_id);
+      CREATE INDEX installation_tokens_code ON installation_tokens (authorization_code_id) WHERE authorization_code_id IS NOT NULL;
+    `,
+  },
 ];

@@ -1,0 +1,438 @@
+/**
+ * Accounts: registration, email confirmation and login, over the `accounts` and
+ * `email_confirmations` tables. No HTTP and no mail here: the registration page calls
+ * {@link AccountStore.register} and mails the confirmation token; the link handler calls
+ * {@link AccountStore.confirmEmail}.
+ */
+import { randomBytes } from 'node:crypto';
+import { InvalidNameError, normalizeEmailAddress } from '@certwizard/pki';
+import type { Db } from '../store/database.js';
+import {
+  AccountInputError,
+  ConfirmationInvalidError,
+  CredentialsError,
+  EmailTakenError,
+  NotConfirmedError,
+  type AccountField,
+} from './errors.js';
+import { hashSecret, hashToken, SCRYPT_N_DEFAULT, verifySecret } from './password.js';
+
+/** How long a confirmation link works by default, in milliseconds (24 hours). */
+export const CONFIRMATION_LIFETIME_MS_DEFAULT = 24 * 60 * 60_000;
+
+/**
+ * Password policy, after NIST SP 800-63B §5.1.1.2: length is what counts, so at least 10
+ * characters (Unicode code points) and no composition rules; at most 1024 so a request cannot
+ * make the hashing read megabytes; and not the account's own address (the first thing an
+ * attacker tries), compared case-insensitively.
+ */
+export const PASSWORD_MIN_LENGTH = 10;
+/** Upper bound of a password, in code points; see {@link PASSWORD_MIN_LENGTH}. */
+export const PASSWORD_MAX_LENGTH = 1024;
+/** Upper bound of a first, middle or last name, in code points. */
+export const NAME_MAX_LENGTH = 64;
+/** Upper bound of a lost-password question or answer, in code points. */
+export const QUESTION_MAX_LENGTH = 200;
+
+/** A lost-password question and its answer, as entered. */
+export interface LostPasswordQuestion {
+  readonly question: string;
+  /** A secret like the password: hashed, never logged. */
+  readonly answer: string;
+}
+
+/** What the registration form sends. */
+export interface RegistrationInput {
+  readonly firstName: string;
+  /** Optional; empty or blank counts as absent. */
+  readonly middleName?: string;
+  readonly lastName: string;
+  readonly email: string;
+  /** ISO 8601 calendar date, `YYYY-MM-DD`. */
+  readonly dateOfBirth: string;
+  readonly password: string;
+  /** The form's second password field; checked when given. */
+  readonly passwordConfirmation?: string;
+  readonly questions: readonly [LostPasswordQuestion, LostPasswordQuestion];
+}
+
+/** An account as the rest of the CA sees it: never a hash. */
+export interface Account {
+  readonly id: number;
+  /** The normalised address (domain in lower case, local part as registered). */
+  readonly email: string;
+  readonly firstName: string;
+  readonly middleName?: string;
+  readonly lastName: string;
+  readonly dateOfBirth: string;
+  /** The two lost-password questions (the answers are hashed and not readable). */
+  readonly questions: readonly [string, string];
+  readonly status: 'pending' | 'active';
+  readonly createdAtMs: number;
+  readonly activatedAtMs?: number;
+}
+
+/** Options of {@link AccountStore}. */
+export interface AccountStoreOptions {
+  /** Clock, in ms since the epoch; `Date.now` by default. */
+  readonly now?: () => number;
+  /** scrypt cost N for new hashes (see `hashSecret`); tests pass 2^10. */
+  readonly scryptN?: number;
+  /** Lifetime of a confirmation token, in ms; default {@link CONFIRMATION_LIFETIME_MS_DEFAULT}. */
+  readonly confirmationLifetimeMs?: number;
+}
+
+interface Row {
+  id: number;
+  email: string;
+  first_name: string;
+  middle_name: string | null;
+  last_name: string;
+  date_of_birth: string;
+  password_hash: string;
+  question1: string;
+  question2: string;
+  status: 'pending' | 'active';
+  created_at_ms: number;
+  activated_at_ms: number | null;
+}
+
+/** Validated, normalised registration values, hashes not yet computed. */
+interface CleanInput {
+  firstName: string;
+  middleName: string | null;
+  lastName: string;
+  email: string;
+  dateOfBirth: string;
+  password: string;
+  questions: [string, string];
+  answers: [string, string];
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/**
+ * Refused in names and questions: C0/C1 controls, and the bidirectional embedding, override and
+ * isolate controls that can make a name display as something else ("Trojan Source", CVE-2021-42574).
+ * Other format characters stay allowed: ZWNJ/ZWJ are part of correct spelling in Persian and Indic scripts.
+ */
+const FORBIDDEN_CHARS = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
+
+/**
+ * Repository of accounts and their confirmation tokens.
+ *
+ * Decisions where the issue is silent:
+ * - A pending account blocks its address only while one of its confirmation tokens is live: once
+ *   every token has expired unused, a new registration for the address replaces it (in the same
+ *   transaction). Otherwise anyone could squat an address they cannot confirm.
+ * - `authenticate` answers {@link NotConfirmedError} for a pending account only after the
+ *   password has been verified, so the distinct code tells nothing to someone without it.
+ */
+export class AccountStore {
+  readonly #now: () => number;
+  readonly #scryptN: number | undefined;
+  readonly #confirmationLifetimeMs: number;
+  /**
+   * Verified against when the address is unknown. Any well-formed string with the current cost
+   * does: verifySecret runs the full scrypt before comparing, and no secret hashes to all zeros.
+   */
+  readonly #dummyHash: string;
+  readonly #byId;
+  readonly #byEmail;
+  readonly #insertAccount;
+  readonly #insertConfirmation;
+  readonly #deleteStalePending;
+  readonly #liveConfirmation;
+  readonly #registerTx: (clean: CleanInput, hashes: [string, string, string], tokenHash: string) => number;
+  readonly #confirmTx: (tokenHash: string) => { accountId: number; email: string };
+
+  constructor(db: Db, options: AccountStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#scryptN = options.scryptN;
+    this.#dummyHash = `scrypt$${options.scryptN ?? SCRYPT_N_DEFAULT}$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+    const lifetime = options.confirmationLifetimeMs ?? CONFIRMATION_LIFETIME_MS_DEFAULT;
+    if (!Number.isSafeInteger(lifetime) || lifetime <= 0) throw new TypeError('confirmationLifetimeMs must be a positive integer');
+    this.#confirmationLifetimeMs = lifetime;
+    this.#byId = db.prepare('SELECT * FROM accounts WHERE id = ?');
+    this.#byEmail = db.prepare('SELECT * FROM accounts WHERE email = ?');
+    this.#insertAccount = db.prepare(`INSERT INTO accounts
+      (email, first_name, middle_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, created_at_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#insertConfirmation = db.prepare(
+      'INSERT INTO email_confirmations (token_hash, account_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)',
+    );
+    this.#deleteStalePending = db.prepare(`DELETE FROM accounts WHERE email = ? AND status = 'pending'
+      AND NOT EXISTS (SELECT 1 FROM email_confirmations c
+        WHERE c.account_id = accounts.id AND c.used_at_ms IS NULL AND c.expires_at_ms > ?)`);
+    this.#liveConfirmation = db.prepare(
+      'SELECT 1 FROM email_confirmations WHERE account_id = ? AND used_at_ms IS NULL AND expires_at_ms > ?',
+    );
+    const confirmationByHash = db.prepare('SELECT * FROM email_confirmations WHERE token_hash = ?');
+    const useConfirmation = db.prepare('UPDATE email_confirmations SET used_at_ms = ? WHERE id = ? AND used_at_ms IS NULL');
+    const activate = db.prepare("UPDATE accounts SET status = 'active', activated_at_ms = ? WHERE id = ? AND status = 'pending'");
+
+    // Built once: better-sqlite3 wraps BEGIN/COMMIT around the function on every call.
+    this.#registerTx = db.transaction((clean: CleanInput, hashes: [string, string, string], tokenHash: string) => {
+      const now = this.#now();
+      this.#deleteStalePending.run(clean.email, now);
+      let accountId: number;
+      try {
+        const info = this.#insertAccount.run(
+          clean.email,
+          clean.firstName,
+          clean.middleName,
+          clean.lastName,
+          clean.dateOfBirth,
+          hashes[0],
+          clean.questions[0],
+          hashes[1],
+          clean.questions[1],
+          hashes[2],
+          now,
+        );
+        accountId = Number(info.lastInsertRowid);
+      } catch (err) {
+        // The UNIQUE NOCASE index is the authority: a concurrent registration may have won
+        // between the early check and this insert.
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new EmailTakenError('this email address is already registered', { cause: err });
+        }
+        throw err;
+      }
+      this.#insertConfirmation.run(tokenHash, accountId, now, now + this.#confirmationLifetimeMs);
+      return accountId;
+    });
+
+    this.#confirmTx = db.transaction((tokenHash: string) => {
+      const now = this.#now();
+      const c = confirmationByHash.get(tokenHash) as
+        | { id: number; account_id: number; expires_at_ms: number; used_at_ms: number | null }
+        | undefined;
+      if (c === undefined || c.used_at_ms !== null || now >= c.expires_at_ms) {
+        throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
+      }
+      const account = this.#byId.get(c.account_id) as Row | undefined;
+      if (account === undefined || account.status !== 'pending') {
+        throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
+      }
+      useConfirmation.run(now, c.id);
+      activate.run(now, account.id);
+      return { accountId: account.id, email: account.email };
+    });
+  }
+
+  /**
+   * Creates a pending account and its confirmation token, in one transaction.
+   *
+   * Validation (first failure wins, in this order): names (first and last required, middle
+   * optional; trimmed, 1 to 64 code points, no control or bidi-override characters), email
+   * (`normalizeEmailAddress`: domain lower-cased), date of birth (a real `YYYY-MM-DD` date from
+   * 1900-01-01 to yesterday, UTC), password (see {@link PASSWORD_MIN_LENGTH}; equal to
+   * `passwordConfirmation` when that is given), questions (two, different, 1 to 200 code points;
+   * answers non-empty after normalisation, see {@link normalizeAnswer}).
+   *
+   * @returns the new account's id and the confirmation token to mail (32 random bytes,
+   *   base64url). Only its SHA-256 is stored: this is the one time it can be read.
+   * @throws {AccountInputError} `ERR_ACCOUNT_INVALID`, `field` naming the bad field.
+   * @throws {EmailTakenError} `ERR_ACCOUNT_EMAIL_TAKEN` when the address (in any case) belongs to
+   *   an active account or to a pending one with a live confirmation token.
+   * @example
+   * const { accountId, confirmationToken } = await accounts.register({
+   *   firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org', dateOfBirth: '1815-12-10',
+   *   password, questions: [{ question: 'First pet?', answer: 'Rex' }, { question: 'Town?', answer: 'London' }],
+   * });
+   */
+  async register(input: RegistrationInput, options: { signal?: AbortSignal } = {}): Promise<{ accountId: number; confirmationToken: string }> {
+    const clean = this.#validate(input);
+    // Fail fast before spending three scrypt runs; the transaction below checks again.
+    if (this.#isTaken(clean.email)) throw new EmailTakenError('this email address is already registered');
+    const hashOptions = { ...(this.#scryptN !== undefined ? { N: this.#scryptN } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+    const hashes = (await Promise.all([
+      hashSecret(clean.password, hashOptions),
+      hashSecret(clean.answers[0], hashOptions),
+      hashSecret(clean.answers[1], hashOptions),
+    ])) as [string, string, string];
+    const confirmationToken = randomBytes(32).toString('base64url');
+    const accountId = this.#registerTx(clean, hashes, hashToken(confirmationToken));
+    return { accountId, confirmationToken };
+  }
+
+  /**
+   * Confirms an address with the token from the mail: single use, before expiry; activates the
+   * account.
+   * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown,
+   *   malformed, used or expired token, or an account already active; nothing is changed.
+   * @example
+   * const { accountId, email } = accounts.confirmEmail(tokenFromLink);
+   */
+  confirmEmail(token: string): { accountId: number; email: string } {
+    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) {
+      throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
+    }
+    return this.#confirmTx(hashToken(token));
+  }
+
+  /**
+   * Checks an address and password for login.
+   *
+   * An unknown or malformed address costs one scrypt run too (against a dummy hash), so the time
+   * of the answer does not tell whether an account exists.
+   *
+   * @returns the account, when active and the password matches.
+   * @throws {CredentialsError} `ERR_ACCOUNT_CREDENTIALS` for an unknown address or a wrong password.
+   * @throws {NotConfirmedError} `ERR_ACCOUNT_NOT_CONFIRMED` for the right password of a pending account.
+   * @example
+   * const account = await accounts.authenticate('ada@example.org', password);
+   */
+  async authenticate(email: string, password: string, options: { signal?: AbortSignal } = {}): Promise<Account> {
+    const row = this.#rowByEmail(email);
+    const signal = options.signal ? { signal: options.signal } : {};
+    if (row === undefined) {
+      await verifySecret(typeof password === 'string' ? password : '', this.#dummyHash, signal);
+      throw new CredentialsError('the email address or the password is wrong');
+    }
+    if (!(await verifySecret(password, row.password_hash, signal))) {
+      throw new CredentialsError('the email address or the password is wrong');
+    }
+    if (row.status !== 'active') throw new NotConfirmedError('the email address has not been confirmed yet');
+    return fromRow(row);
+  }
+
+  /**
+   * Finds an account by id.
+   * @example
+   * accounts.get(1)?.email;
+   */
+  get(accountId: number): Account | undefined {
+    const row = this.#byId.get(accountId) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * Finds an account by address, in any case; `undefined` also for a malformed address, under
+   * which nothing can be stored.
+   * @example
+   * accounts.findByEmail('ADA@Example.org')?.id;
+   */
+  findByEmail(email: string): Account | undefined {
+    const row = this.#rowByEmail(email);
+    return row ? fromRow(row) : undefined;
+  }
+
+  #rowByEmail(email: string): Row | undefined {
+    let normalized: string;
+    try {
+      normalized = normalizeEmailAddress(email);
+    } catch {
+      return undefined;
+    }
+    return this.#byEmail.get(normalized) as Row | undefined;
+  }
+
+  #isTaken(email: string): boolean {
+    const row = this.#byEmail.get(email) as Row | undefined;
+    if (row === undefined) return false;
+    if (row.status === 'active') return true;
+    return this.#liveConfirmation.get(row.id, this.#now()) !== undefined;
+  }
+
+  #validate(input: RegistrationInput): CleanInput {
+    if (input === null || typeof input !== 'object') throw new TypeError('the registration input must be an object');
+    const firstName = cleanName(input.firstName, 'firstName', true) as string;
+    const middleName = cleanName(input.middleName, 'middleName', false);
+    const lastName = cleanName(input.lastName, 'lastName', true) as string;
+    let email: string;
+    try {
+      email = normalizeEmailAddress(typeof input.email === 'string' ? input.email.trim() : (input.email as string));
+    } catch (err) {
+      if (!(err instanceof InvalidNameError)) throw err;
+      // The pki message quotes the address; ours does not, so it can go into logs as it is.
+      throw new AccountInputError('email', 'the email address is not valid', { cause: err });
+    }
+    const dateOfBirth = cleanDate(input.dateOfBirth, this.#now());
+    const password = input.password;
+    if (typeof password !== 'string') throw new AccountInputError('password', 'a password is required');
+    const length = [...password].length;
+    if (length < PASSWORD_MIN_LENGTH) throw new AccountInputError('password', `the password must have at least ${PASSWORD_MIN_LENGTH} characters`);
+    if (length > PASSWORD_MAX_LENGTH) throw new AccountInputError('password', `the password must have at most ${PASSWORD_MAX_LENGTH} characters`);
+    if (password.trim().toLowerCase() === email.toLowerCase()) {
+      throw new AccountInputError('password', 'the password must not be the email address');
+    }
+    if (input.passwordConfirmation !== undefined && input.passwordConfirmation !== password) {
+      throw new AccountInputError('passwordConfirmation', 'the two passwords differ');
+    }
+    const qs = input.questions;
+    if (!Array.isArray(qs) || qs.length !== 2) throw new AccountInputError('questions', 'two lost-password questions are required');
+    const questions = qs.map((q: LostPasswordQuestion) => cleanText(q?.question, 'questions', 'a lost-password question')) as [string, string];
+    if (questions[0].toLowerCase() === questions[1].toLowerCase()) {
+      throw new AccountInputError('questions', 'the two lost-password questions must differ');
+    }
+    const answers = qs.map((q: LostPasswordQuestion) => {
+      const a = typeof q?.answer === 'string' ? normalizeAnswer(q.answer) : '';
+      if (a === '') throw new AccountInputError('questions', 'each lost-password question needs an answer');
+      if ([...a].length > QUESTION_MAX_LENGTH) throw new AccountInputError('questions', `an answer must have at most ${QUESTION_MAX_LENGTH} characters`);
+      return a;
+    }) as [string, string];
+    return { firstName, middleName, lastName, email, dateOfBirth, password, questions, answers };
+  }
+}
+
+/**
+ * Normalises a lost-password answer before hashing, so that "  Rex " and "rex" match later:
+ * NFKC, whitespace runs collapsed to one space, trimmed, case-folded (`toLowerCase`, locale-free).
+ * @example
+ * normalizeAnswer('  Big   REX '); // 'big rex'
+ */
+export function normalizeAnswer(answer: string): string {
+  return answer.normalize('NFKC').replace(/\s+/gu, ' ').trim().toLowerCase();
+}
+
+function cleanName(value: unknown, field: AccountField, required: boolean): string | null {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+    if (required) throw new AccountInputError(field, 'this name is required');
+    return null;
+  }
+  return cleanText(value, field, 'a name', NAME_MAX_LENGTH);
+}
+
+function cleanText(value: unknown, field: AccountField, what: string, max = QUESTION_MAX_LENGTH): string {
+  if (typeof value !== 'string') throw new AccountInputError(field, `${what} is required`);
+  const text = value.normalize('NFC').trim();
+  if (text === '') throw new AccountInputError(field, `${what} is required`);
+  // With the u flag, \p{Cs} matches only lone surrogates, which no text encoding can carry.
+  if (FORBIDDEN_CHARS.test(text)) throw new AccountInputError(field, `${what} must not contain control characters`);
+  if ([...text].length > max) throw new AccountInputError(field, `${what} must have at most ${max} characters`);
+  return text;
+}
+
+function cleanDate(value: unknown, nowMs: number): string {
+  const m = typeof value === 'string' ? ISO_DATE.exec(value) : null;
+  if (!m) throw new AccountInputError('dateOfBirth', 'the date of birth must be a date written YYYY-MM-DD');
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const ms = Date.UTC(year, month - 1, day);
+  const date = new Date(ms);
+  // Date.UTC rolls 2023-02-30 over to March: a round trip catches impossible dates.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    throw new AccountInputError('dateOfBirth', 'the date of birth is not a real date');
+  }
+  // 1900 catches typed years like 0199 or 1099 while leaving every living person in range.
+  const today = new Date(nowMs).toISOString().slice(0, 10);
+  if (year < 1900 || (value as string) >= today) {
+    throw new AccountInputError('dateOfBirth', 'the date of birth must be in the past, from 1900 on');
+  }
+  return value as string;
+}
+
+function fromRow(r: Row): Account {
+  return {
+    id: r.id,
+    email: r.email,
+    firstName: r.first_name,
+    ...(r.middle_name !== null ? { middleName: r.middle_name } : {}),
+    lastName: r.last_name,
+    dateOfBirth: r.date_of_birth,
+    questions: [r.question1, r.question2],
+    status: r.status,
+    createdAtMs: r.created_at_ms,
+    ...(r.activated_at_ms !== null ? { activatedAtMs: r.activated_at_ms } : {}),
+  };
+}

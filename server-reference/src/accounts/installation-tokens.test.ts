@@ -1,0 +1,202 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../store/database.js';
+import { AccountStore } from './account-store.js';
+import { InstallationTokenStore } from './installation-tokens.js';
+import { hashToken } from './password.js';
+
+// RFC 7636 Appendix B: the example verifier and its S256 challenge.
+const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+const OTHER_VERIFIER = 'x'.repeat(43);
+const T0 = Date.UTC(2025, 5, 1);
+const MINUTE = 60_000;
+
+let dir: string;
+let db: Db;
+let clock: number;
+let tokens: InstallationTokenStore;
+let accounts: AccountStore;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'certwizard-tokens-'));
+  db = openDatabase(dir);
+  clock = T0;
+  tokens = new InstallationTokenStore(db, { now: () => clock });
+  accounts = new AccountStore(db, { now: () => clock, scryptN: 2 ** 10 });
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function snapshot(): Record<string, unknown[]> {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
+  return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
+}
+
+async function activeAccount(email = 'ada@example.org'): Promise<number> {
+  const { accountId, confirmationToken } = await accounts.register({
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    email,
+    dateOfBirth: '1990-12-10',
+    password: 'a long enough passphrase',
+    questions: [
+      { question: 'Pet?', answer: 'rex' },
+      { question: 'Town?', answer: 'london' },
+    ],
+  });
+  accounts.confirmEmail(confirmationToken);
+  return accountId;
+}
+
+function refusal(fn: () => unknown): Error & { code?: string } {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
+  it('issues a code stored only as its hash and redeems it once for an installation token', async () => {
+    const accountId = await activeAccount();
+    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(db.prepare('SELECT code_hash, code_challenge, expires_at_ms, used_at_ms FROM authorization_codes').all()).toEqual([
+      { code_hash: hashToken(code), code_challenge: CHALLENGE, expires_at_ms: T0 + 10 * MINUTE, used_at_ms: null },
+    ]);
+    clock += MINUTE;
+    const result = tokens.redeemAuthorizationCode(code, VERIFIER, { label: 'mail server on host1' });
+    expect(result).toMatchObject({ accountId, tokenId: 1 });
+    expect(result.installationToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(snapshot())).not.toContain(result.installationToken);
+    expect(JSON.stringify(snapshot())).not.toContain(code);
+    expect(db.prepare('SELECT used_at_ms FROM authorization_codes').get()).toEqual({ used_at_ms: T0 + MINUTE });
+    expect(tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'mail server on host1', createdAtMs: T0 + MINUTE }]);
+  });
+
+  it('refuses a wrong verifier without burning the code', async () => {
+    const accountId = await activeAccount();
+    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const before = snapshot();
+    const err = refusal(() => tokens.redeemAuthorizationCode(code, OTHER_VERIFIER));
+    expect(err.code).toBe('ERR_GRANT_INVALID');
+    expect(err.message).not.toContain(code);
+    expect(err.message).not.toContain(OTHER_VERIFIER);
+    expect(snapshot()).toEqual(before);
+    expect(tokens.redeemAuthorizationCode(code, VERIFIER).accountId).toBe(accountId);
+  });
+
+  it.each([
+    { name: 'an unknown code', code: 'A'.repeat(43), verifier: VERIFIER },
+    { name: 'a malformed code', code: 'short', verifier: VERIFIER },
+    { name: 'a verifier of 42 characters (RFC 7636 §4.1)', code: undefined, verifier: VERIFIER.slice(1) },
+    { name: 'a verifier with a reserved character', code: undefined, verifier: `${VERIFIER.slice(1)}+` },
+    { name: 'a verifier of 129 characters', code: undefined, verifier: 'a'.repeat(129) },
+  ])('refuses $name with ERR_GRANT_INVALID, changing nothing', async ({ code, verifier }) => {
+    const accountId = await activeAccount();
+    const real = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const before = snapshot();
+    expect(refusal(() => tokens.redeemAuthorizationCode(code ?? real, verifier)).code).toBe('ERR_GRANT_INVALID');
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('refuses an expired code at its expiry instant, changing nothing', async () => {
+    const accountId = await activeAccount();
+    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    clock = T0 + 10 * MINUTE;
+    const before = snapshot();
+    expect(refusal(() => tokens.redeemAuthorizationCode(code, VERIFIER)).code).toBe('ERR_GRANT_INVALID');
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('refuses a second redemption and revokes the token of the first (RFC 6749 §4.1.2)', async () => {
+    const accountId = await activeAccount();
+    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const { installationToken } = tokens.redeemAuthorizationCode(code, VERIFIER);
+    clock += 1000;
+    expect(refusal(() => tokens.redeemAuthorizationCode(code, VERIFIER)).code).toBe('ERR_GRANT_INVALID');
+    expect(tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'installation', createdAtMs: T0, revokedAtMs: T0 + 1000 }]);
+    expect(refusal(() => tokens.authenticateToken(installationToken)).code).toBe('ERR_TOKEN_INVALID');
+    expect(snapshot().installation_tokens).toHaveLength(1);
+  });
+
+  it('does not let a replay without the verifier revoke the real installer\'s token', async () => {
+    const accountId = await activeAccount();
+    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const { installationToken } = tokens.redeemAuthorizationCode(code, VERIFIER);
+    const before = snapshot();
+    expect(refusal(() => tokens.redeemAuthorizationCode(code, OTHER_VERIFIER)).code).toBe('ERR_GRANT_INVALID');
+    expect(snapshot()).toEqual(before);
+    expect(tokens.authenticateToken(installationToken).accountId).toBe(accountId);
+  });
+
+  it('refuses misuse: a malformed challenge, a pending account, a bad label', async () => {
+    const accountId = await activeAccount();
+    const pending = await accounts.register({
+      firstName: 'B',
+      lastName: 'C',
+      email: 'b@example.org',
+      dateOfBirth: '1980-01-01',
+      password: 'another passphrase',
+      questions: [
+        { question: 'Pet?', answer: 'a' },
+        { question: 'Town?', answer: 'b' },
+      ],
+    });
+    const before = snapshot();
+    expect(() => tokens.issueAuthorizationCode(accountId, 'plain-challenge')).toThrow(TypeError);
+    expect(() => tokens.issueAuthorizationCode(pending.accountId, CHALLENGE)).toThrow(TypeError);
+    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const withCode = snapshot();
+    expect(before.authorization_codes).toHaveLength(0);
+    expect(() => tokens.redeemAuthorizationCode(code, VERIFIER, { label: 'bad\nlabel' })).toThrow(TypeError);
+    expect(() => tokens.redeemAuthorizationCode(code, VERIFIER, { label: 'x'.repeat(101) })).toThrow(TypeError);
+    expect(snapshot()).toEqual(withCode);
+  });
+});
+
+describe('installation tokens', () => {
+  it('authenticates a token and records its last use', async () => {
+    const accountId = await activeAccount();
+    const { installationToken, tokenId } = tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER);
+    clock += 5000;
+    expect(tokens.authenticateToken(installationToken)).toEqual({ accountId, tokenId });
+    expect(tokens.listTokens(accountId)[0]).toMatchObject({ lastUsedAtMs: T0 + 5000 });
+  });
+
+  it.each([
+    { name: 'unknown', token: 'B'.repeat(43) },
+    { name: 'malformed', token: 'Bearer xyz' },
+    { name: 'not a string', token: null },
+  ])('refuses an $name token with ERR_TOKEN_INVALID, changing nothing', async ({ token }) => {
+    const accountId = await activeAccount();
+    tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER);
+    const before = snapshot();
+    expect(refusal(() => tokens.authenticateToken(token as string)).code).toBe('ERR_TOKEN_INVALID');
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('revokes only the owner\'s token; again is a no-op; another account\'s is "not found"', async () => {
+    const ada = await activeAccount();
+    const bob = await activeAccount('bob@example.org');
+    const mine = tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(ada, CHALLENGE), VERIFIER);
+    const his = tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(bob, CHALLENGE), VERIFIER);
+    let before = snapshot();
+    expect(refusal(() => tokens.revokeToken(ada, his.tokenId)).code).toBe('ERR_TOKEN_NOT_FOUND');
+    expect(refusal(() => tokens.revokeToken(ada, 999)).code).toBe('ERR_TOKEN_NOT_FOUND');
+    expect(snapshot()).toEqual(before);
+    clock += 7;
+    expect(tokens.revokeToken(ada, mine.tokenId)).toBe(true);
+    before = snapshot();
+    expect(tokens.revokeToken(ada, mine.tokenId)).toBe(false);
+    expect(snapshot()).toEqual(before);
+    expect(tokens.listTokens(ada)).toEqual([{ id: mine.tokenId, label: 'installation', createdAtMs: T0, revokedAtMs: T0 + 7 }]);
+    expect(refusal(() => tokens.authenticateToken(mine.installationToken)).code).toBe('ERR_TOKEN_INVALID');
+    expect(tokens.authenticateToken(his.installationToken).accountId).toBe(bob);
+  });
+});

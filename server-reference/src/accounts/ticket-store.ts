@@ -1,0 +1,347 @@
+/**
+ * Tickets over the `tickets` table: `givemeaticket` creates one, the registration page attaches
+ * its callback URLs and PKCE challenge and binds the new account, the confirmation link completes
+ * it, and `isitdone` reads it (through the protocol's `ticketState`).
+ *
+ * Why the plain one-time code sits in the ticket row: `isitdone` must hand the code to the polling
+ * installer, and a hash cannot be handed out. The code alone is worth little: redeeming it needs
+ * the PKCE verifier, which never leaves the installer (RFC 7636 §1), and whoever can read the row
+ * can read the ticket next to it anyway. To keep the exposure short the plain copy is wiped
+ * (set to NULL) when the code is redeemed, and when the ticket expires (lazily on `read`, and by
+ * `purgeExpired`); `authorization_codes` keeps only its SHA-256.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  isRegistrationErrorReason,
+  isValidChallenge,
+  newTicket,
+  TICKET_LIFETIME_MS_DEFAULT,
+  TICKET_PATTERN,
+  type RegistrationErrorReason,
+  type TicketRecord,
+} from '@certwizard/protocol';
+import type { Db } from '../store/database.js';
+import {
+  TicketConflictError,
+  TicketExpiredError,
+  TicketFinishedError,
+  TicketInputError,
+  TicketUnknownError,
+} from './errors.js';
+import { InstallationTokenStore } from './installation-tokens.js';
+
+/** Longest ticket lifetime {@link TicketStore.create} accepts, in ms (24 hours). */
+export const TICKET_LIFETIME_MS_MAX = 24 * 60 * 60_000;
+
+/** How long expired tickets and codes are kept before {@link TicketStore.purgeExpired} deletes them, in ms (24 hours). */
+export const PURGE_GRACE_MS_DEFAULT = 24 * 60 * 60_000;
+
+/** Longest `continue` or `error` URL stored, as the protocol's callback URL rules allow. */
+const URL_MAX_LENGTH = 2048;
+
+/** What the registration page attaches to a ticket. */
+export interface TicketAttachment {
+  /** Where the browser goes on success; already checked with the protocol's `validateCallbackUrl`. */
+  readonly continueUrl?: string;
+  /** Where the browser goes on failure; already checked like `continueUrl`. */
+  readonly errorUrl?: string;
+  /** RFC 7636 §4.2 S256 challenge; its presence makes `complete` issue a one-time code. */
+  readonly codeChallenge?: string;
+}
+
+/** Everything stored about a ticket except the plain code. */
+export interface StoredTicket extends TicketAttachment {
+  readonly ticket: string;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number;
+  /** The account registered with the ticket (bound while pending, kept on completion). */
+  readonly accountId?: number;
+  readonly completedAtMs?: number;
+  readonly emailAddress?: string;
+  readonly errorReason?: RegistrationErrorReason;
+}
+
+/** Options of {@link TicketStore}. */
+export interface TicketStoreOptions {
+  /** Clock, in ms since the epoch; `Date.now` by default. */
+  readonly now?: () => number;
+  /** Lifetime of the one-time codes `complete` issues, in ms; default 10 minutes. */
+  readonly codeLifetimeMs?: number;
+}
+
+interface Row {
+  ticket: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  account_id: number | null;
+  email: string | null;
+  error_reason: string | null;
+  completed_at_ms: number | null;
+  code_challenge: string | null;
+  continue_url: string | null;
+  error_url: string | null;
+  code: string | null;
+}
+
+/**
+ * Repository of tickets.
+ *
+ * Decisions where the issue is silent:
+ * - Every change needs a pending, unexpired ticket; a finished ticket never changes again
+ *   ({@link TicketFinishedError}), an expired one is refused ({@link TicketExpiredError}).
+ * - The first `attach` wins: a second one must repeat the same values (a page reload), otherwise
+ *   {@link TicketConflictError}, so whoever learns a ticket cannot swap in their own challenge or
+ *   callback URLs. Likewise the first bound account keeps the ticket.
+ */
+export class TicketStore {
+  readonly #now: () => number;
+  readonly #tokens: InstallationTokenStore;
+  readonly #byTicket;
+  readonly #insert;
+  readonly #wipeExpiredCode;
+  readonly #openOfAccount;
+  readonly #attachTx: (ticket: string, a: TicketAttachment) => void;
+  readonly #bindTx: (ticket: string, accountId: number) => void;
+  readonly #completeTx: (ticket: string, accountId: number, email: string) => { code?: string };
+  readonly #failTx: (ticket: string, reason: RegistrationErrorReason) => void;
+  readonly #purgeTx: (graceMs: number) => { tickets: number; codes: number };
+
+  constructor(db: Db, options: TicketStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#tokens = new InstallationTokenStore(db, {
+      now: this.#now,
+      ...(options.codeLifetimeMs !== undefined ? { codeLifetimeMs: options.codeLifetimeMs } : {}),
+    });
+    this.#byTicket = db.prepare('SELECT * FROM tickets WHERE ticket = ?');
+    this.#insert = db.prepare('INSERT INTO tickets (ticket, created_at_ms, expires_at_ms) VALUES (?, ?, ?)');
+    this.#wipeExpiredCode = db.prepare('UPDATE tickets SET code = NULL WHERE ticket = ? AND code IS NOT NULL AND expires_at_ms <= ?');
+    this.#openOfAccount = db.prepare(
+      'SELECT ticket FROM tickets WHERE account_id = ? AND completed_at_ms IS NULL AND expires_at_ms > ? ORDER BY created_at_ms DESC LIMIT 1',
+    );
+    const setAttachment = db.prepare('UPDATE tickets SET continue_url = ?, error_url = ?, code_challenge = ? WHERE ticket = ?');
+    const setAccount = db.prepare('UPDATE tickets SET account_id = ? WHERE ticket = ?');
+    const accountEmail = db.prepare("SELECT email FROM accounts WHERE id = ? AND status = 'active'");
+    const setDone = db.prepare('UPDATE tickets SET account_id = ?, email = ?, completed_at_ms = ?, code = ? WHERE ticket = ?');
+    const setError = db.prepare('UPDATE tickets SET error_reason = ?, completed_at_ms = ? WHERE ticket = ?');
+    const wipeCodes = db.prepare('UPDATE tickets SET code = NULL WHERE code IS NOT NULL AND expires_at_ms <= ?');
+    const deleteTickets = db.prepare('DELETE FROM tickets WHERE expires_at_ms <= ?');
+    const deleteCodes = db.prepare('DELETE FROM authorization_codes WHERE expires_at_ms <= ?');
+
+    this.#attachTx = db.transaction((ticket: string, a: TicketAttachment) => {
+      const row = this.#pending(ticket);
+      const wanted = [a.continueUrl ?? null, a.errorUrl ?? null, a.codeChallenge ?? null];
+      const stored = [row.continue_url, row.error_url, row.code_challenge];
+      const attached = stored.some((v) => v !== null);
+      if (attached && wanted.some((v, i) => v !== stored[i])) {
+        throw new TicketConflictError('the ticket is already tied to another registration request');
+      }
+      setAttachment.run(...wanted, ticket);
+    });
+
+    this.#bindTx = db.transaction((ticket: string, accountId: number) => {
+      const row = this.#pending(ticket);
+      if (row.account_id !== null && row.account_id !== accountId) {
+        throw new TicketConflictError('the ticket is already tied to another account');
+      }
+      setAccount.run(accountId, ticket);
+    });
+
+    this.#completeTx = db.transaction((ticket: string, accountId: number, email: string) => {
+      const row = this.#pending(ticket);
+      if (row.account_id !== null && row.account_id !== accountId) {
+        throw new TicketConflictError('the ticket is already tied to another account');
+      }
+      const account = accountEmail.get(accountId) as { email: string } | undefined;
+      if (account === undefined) throw new TypeError('a ticket is completed only for an active account');
+      if (account.email.toLowerCase() !== email.toLowerCase()) throw new TypeError("the email address is not the account's");
+      // Issued inside this transaction (a savepoint): the code and the done answer exist together or not at all.
+      const code = row.code_challenge !== null ? this.#tokens.issueAuthorizationCode(accountId, row.code_challenge, { ticket }) : null;
+      setDone.run(accountId, account.email, this.#now(), code, ticket);
+      return code !== null ? { code } : {};
+    });
+
+    this.#failTx = db.transaction((ticket: string, reason: RegistrationErrorReason) => {
+      this.#pending(ticket);
+      setError.run(reason, this.#now(), ticket);
+    });
+
+    this.#purgeTx = db.transaction((graceMs: number) => {
+      const now = this.#now();
+      wipeCodes.run(now);
+      const codes = deleteCodes.run(now - graceMs).changes;
+      const tickets = deleteTickets.run(now - graceMs).changes;
+      return { tickets, codes };
+    });
+  }
+
+  /**
+   * Creates a ticket (`GET /index.php?id=givemeaticket`): 32 random bytes, base64url (256 bits,
+   * above the 128 the issue asks for). Rate limiting is the caller's, with `RateLimiter`.
+   * @param options.lifetimeMs - how long the ticket lives, in ms: 1 to 24 hours' worth;
+   *   default 30 minutes (`TICKET_LIFETIME_MS_DEFAULT`).
+   * @throws {TypeError} for a lifetime out of range (caller misuse; the config validates it).
+   * @example
+   * const ticket = tickets.create();
+   */
+  create(options: { lifetimeMs?: number } = {}): string {
+    const lifetime = options.lifetimeMs ?? TICKET_LIFETIME_MS_DEFAULT;
+    if (!Number.isSafeInteger(lifetime) || lifetime <= 0 || lifetime > TICKET_LIFETIME_MS_MAX) {
+      throw new TypeError(`lifetimeMs must be an integer from 1 to ${TICKET_LIFETIME_MS_MAX}`);
+    }
+    const ticket = newTicket(randomBytes);
+    const now = this.#now();
+    this.#insert.run(ticket, now, now + lifetime);
+    return ticket;
+  }
+
+  /**
+   * Ties the registration page's parameters to a ticket. The URLs must already have passed the
+   * protocol's `validateCallbackUrl` (its https allowlist is configuration the store does not
+   * have); here they are only checked for type and length.
+   * @throws {TicketUnknownError} `ERR_TICKET_UNKNOWN`, {@link TicketExpiredError} `ERR_TICKET_EXPIRED`,
+   *   {@link TicketFinishedError} `ERR_TICKET_FINISHED`, {@link TicketConflictError}
+   *   `ERR_TICKET_CONFLICT` (attached before with other values), {@link TicketInputError}
+   *   `ERR_TICKET_INVALID` (a challenge that is not S256, RFC 7636 §4.2, or a bad URL). Nothing
+   *   is changed on any of them.
+   * @example
+   * tickets.attach(ticket, { continueUrl: 'http://127.0.0.1:8123/continue', codeChallenge });
+   */
+  attach(ticket: string, attachment: TicketAttachment): void {
+    if (attachment.codeChallenge !== undefined && !isValidChallenge(attachment.codeChallenge)) {
+      throw new TicketInputError('codeChallenge', 'code_challenge must be an S256 challenge: 43 base64url characters (RFC 7636 §4.2)');
+    }
+    for (const field of ['continueUrl', 'errorUrl'] as const) {
+      const url = attachment[field];
+      if (url !== undefined && (typeof url !== 'string' || url.length === 0 || url.length > URL_MAX_LENGTH)) {
+        throw new TicketInputError(field, `${field} must be a URL of 1 to ${URL_MAX_LENGTH} characters`);
+      }
+    }
+    this.#attachTx(ticket, attachment);
+  }
+
+  /**
+   * Records which (pending) account registered with the ticket, so the confirmation link can
+   * find the ticket again with {@link TicketStore.openTicketOf}.
+   * @throws the same ticket errors as {@link TicketStore.attach}; `ERR_TICKET_CONFLICT` when
+   *   another account is bound already.
+   * @example
+   * tickets.bindAccount(ticket, accountId);
+   */
+  bindAccount(ticket: string, accountId: number): void {
+    this.#bindTx(ticket, accountId);
+  }
+
+  /**
+   * The newest pending, unexpired ticket bound to an account, if any.
+   * @example
+   * const ticket = tickets.openTicketOf(accountId); // then complete or fail it
+   */
+  openTicketOf(accountId: number): string | undefined {
+    return (this.#openOfAccount.get(accountId, this.#now()) as { ticket: string } | undefined)?.ticket;
+  }
+
+  /**
+   * Marks the registration done, after the address was confirmed. When the ticket carries a
+   * code challenge, also issues the one-time authorization code (RFC 7636 §4.4), in the same
+   * transaction, and returns it for the continue link; `read` returns it to `isitdone` until it
+   * is redeemed or the ticket expires.
+   * @param result.accountId - the active account registered with the ticket.
+   * @param result.email - its address (checked against the account, case-insensitively).
+   * @returns `{ code }` with PKCE, `{}` without.
+   * @throws the ticket errors of {@link TicketStore.attach} (conflict: bound to another account).
+   * @throws {TypeError} when the account is not active or the address is not its own (misuse).
+   * @example
+   * const { code } = tickets.complete(ticket, { accountId, email });
+   */
+  complete(ticket: string, result: { accountId: number; email: string }): { code?: string } {
+    return this.#completeTx(ticket, result.accountId, result.email);
+  }
+
+  /**
+   * Marks the registration failed with a documented reason (`address_taken`, `ticket_expired`,
+   * `cancelled`, `confirmation_failed`, `invalid_request`).
+   * @throws the ticket errors of {@link TicketStore.attach}.
+   * @throws {TypeError} for a reason outside the protocol's list (caller misuse).
+   * @example
+   * tickets.fail(ticket, 'cancelled');
+   */
+  fail(ticket: string, reason: RegistrationErrorReason): void {
+    if (!isRegistrationErrorReason(reason)) throw new TypeError('reason must be one of the protocol\'s registration error reasons');
+    this.#failTx(ticket, reason);
+  }
+
+  /**
+   * The ticket as `isitdone` needs it (pass it to the protocol's `ticketState`); `undefined` for an
+   * unknown or malformed ticket. The plain code is included until it is redeemed; once the ticket
+   * has expired it is wiped from the row and never returned.
+   * @example
+   * ticketState(tickets.read(ticket), Date.now());
+   */
+  read(ticket: string): TicketRecord | undefined {
+    const row = this.#row(ticket);
+    if (row === undefined) return undefined;
+    if (row.code !== null && this.#now() >= row.expires_at_ms) {
+      this.#wipeExpiredCode.run(ticket, this.#now());
+      row.code = null;
+    }
+    return {
+      createdAtMs: row.created_at_ms,
+      expiresAtMs: row.expires_at_ms,
+      ...(row.completed_at_ms !== null ? { completedAtMs: row.completed_at_ms } : {}),
+      ...(row.email !== null ? { emailAddress: row.email } : {}),
+      ...(row.error_reason !== null ? { errorReason: row.error_reason as RegistrationErrorReason } : {}),
+      ...(row.code !== null ? { code: row.code } : {}),
+    };
+  }
+
+  /**
+   * Everything stored about a ticket except the plain code, for the registration page.
+   * @example
+   * tickets.get(ticket)?.continueUrl;
+   */
+  get(ticket: string): StoredTicket | undefined {
+    const row = this.#row(ticket);
+    if (row === undefined) return undefined;
+    return {
+      ticket: row.ticket,
+      createdAtMs: row.created_at_ms,
+      expiresAtMs: row.expires_at_ms,
+      ...(row.account_id !== null ? { accountId: row.account_id } : {}),
+      ...(row.completed_at_ms !== null ? { completedAtMs: row.completed_at_ms } : {}),
+      ...(row.email !== null ? { emailAddress: row.email } : {}),
+      ...(row.error_reason !== null ? { errorReason: row.error_reason as RegistrationErrorReason } : {}),
+      ...(row.continue_url !== null ? { continueUrl: row.continue_url } : {}),
+      ...(row.error_url !== null ? { errorUrl: row.error_url } : {}),
+      ...(row.code_challenge !== null ? { codeChallenge: row.code_challenge } : {}),
+    };
+  }
+
+  /**
+   * Housekeeping, to run periodically: wipes the plain codes of expired tickets, and deletes
+   * tickets and authorization codes expired for longer than `graceMs`. During the grace period
+   * `isitdone` still answers `expired` rather than `unknown`.
+   * @param options.graceMs - in ms; default {@link PURGE_GRACE_MS_DEFAULT}.
+   * @returns how many tickets and codes were deleted.
+   * @example
+   * tickets.purgeExpired(); // { tickets: 3, codes: 1 }
+   */
+  purgeExpired(options: { graceMs?: number } = {}): { tickets: number; codes: number } {
+    const grace = options.graceMs ?? PURGE_GRACE_MS_DEFAULT;
+    if (!Number.isSafeInteger(grace) || grace < 0) throw new TypeError('graceMs must be a non-negative integer');
+    return this.#purgeTx(grace);
+  }
+
+  #row(ticket: string): Row | undefined {
+    if (typeof ticket !== 'string' || !TICKET_PATTERN.test(ticket)) return undefined;
+    return this.#byTicket.get(ticket) as Row | undefined;
+  }
+
+  /** The row of a ticket that may still change, or the typed reason why it may not. */
+  #pending(ticket: string): Row {
+    const row = this.#row(ticket);
+    if (row === undefined) throw new TicketUnknownError('no such ticket');
+    if (this.#now() >= row.expires_at_ms) throw new TicketExpiredError('the ticket has expired');
+    if (row.completed_at_ms !== null) throw new TicketFinishedError('the registration for this ticket has already finished');
+    return row;
+  }
+}

@@ -10,6 +10,7 @@ export default defineConfig({
       '@certwizard/pki': here('./packages/pki/src/index.ts'),
       '@certwizard/protocol': here('./packages/protocol/src/index.ts'),
       '@certwizard/agent': here('./packages/agent/src/index.ts'),
+      '@certwizard/sdk': here('./packages/sdk/src/index.ts'),
       '@certwizard/server-reference': here('./server-reference/src/index.ts'),
     },
   },

@@ -28,7 +28,8 @@ const USAGE = `certwizard-ca: the certwizard reference certificate authority
 Usage:
   certwizard-ca create-identity --dir DIR -f TYPE VALUE [-f TYPE VALUE ...] [-v YEARS] [--key KEYTYPE]
   certwizard-ca serve --identity DIR --data DIR [--listen HOST:PORT] [--public-url URL] [--hooks MODULE]
-                      [--validity-days N] [--log-level LEVEL]
+                      [--validity-days N] [--log-level LEVEL] [--allow-origin ORIGIN ...]
+                      [--smtp HOST:PORT] [--mail-from ADDRESS] [--ticket-lifetime-minutes N]
   certwizard-ca dev [--dir DIR] [--listen HOST:PORT]
   certwizard-ca help [COMMAND]
 
@@ -48,7 +49,9 @@ Refuses to touch a DIR that already holds any of them.
   --key KEYTYPE            ${KEY_TYPES.join(', ')} (default rsa3072)`,
   serve: `certwizard-ca serve --identity DIR --data DIR [options]
 
-Serves the CA: PUT /api/csr/:client, GET /crl, GET /ca.pem, GET /healthz.
+Serves the CA: PUT /api/csr/:client, GET /crl, GET /ca.pem, GET /healthz, the registration
+hand-off (/index.php?id=1, givemeaticket, isitdone, POST /api/wizard/token), and the account
+area (/login, /account). Without --smtp, mail is kept in the dev mailbox (/dev/mailbox).
 Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in flight and exits 0.
 
   --identity DIR        the CA identity (made by create-identity, or adopted as it is)
@@ -57,12 +60,18 @@ Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in 
   --public-url URL      base URL clients use (default http://HOST:PORT as bound)
   --hooks MODULE        ES module exporting boot/authorize/presign/postsign/serialNumber
   --validity-days N     lifetime of issued certificates (default ${SERVE_DEFAULTS.validityDays})
-  --log-level LEVEL     debug, info, warn, error (default info)`,
+  --log-level LEVEL     debug, info, warn, error (default info)
+  --allow-origin ORIGIN https origin that continue/error URLs may point at, repeatable
+                        (canonical: https://vendor.example); loopback http is always allowed
+  --smtp HOST:PORT      SMTP relay for mail (STARTTLS when offered; required off loopback)
+  --mail-from ADDRESS   From: of the CA's mail (default "${SERVE_DEFAULTS.mailFrom}")
+  --ticket-lifetime-minutes N  lifetime of tickets (default ${SERVE_DEFAULTS.ticketLifetimeMinutes})`,
   dev: `certwizard-ca dev [--dir DIR] [--listen HOST:PORT]
 
 Runs the CA on embedded development defaults: an identity, a passphrase file and a database
 under DIR (default .certwizard/ca), created on first run. For development only: the
-passphrase is kept in a 0600 file next to the key.`,
+passphrase is kept in a 0600 file next to the key. Mail goes to the dev mailbox at
+/dev/mailbox (and /dev/mailbox.json).`,
 };
 
 /**
@@ -164,6 +173,10 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     { name: 'hooks', arity: 1 },
     { name: 'validity-days', arity: 1 },
     { name: 'log-level', arity: 1 },
+    { name: 'allow-origin', arity: 1, repeatable: true },
+    { name: 'smtp', arity: 1 },
+    { name: 'mail-from', arity: 1 },
+    { name: 'ticket-lifetime-minutes', arity: 1 },
   ]);
   const config = buildServeConfig({
     identity: opts.identity as string,
@@ -173,6 +186,10 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     hooks: opts.hooks as string,
     validityDays: opts['validity-days'] as string,
     logLevel: opts['log-level'] as string,
+    allowOrigins: ((opts['allow-origin'] as string[][] | undefined) ?? []).map(([origin]) => origin as string),
+    smtp: opts.smtp as string,
+    mailFrom: opts['mail-from'] as string,
+    ticketLifetimeMinutes: opts['ticket-lifetime-minutes'] as string,
   });
   const passphrase = identityNeedsPassphrase(config.identityDir) ? await obtainPassphrase(io) : undefined;
   return serve(config, passphrase, io);
@@ -231,6 +248,8 @@ async function devCommand(argv: readonly string[], io: CliIo): Promise<number> {
       `  CA certificate  ${ca.url}/ca.pem`,
       `  CRL             ${ca.url}/crl`,
       `  health          ${ca.url}/healthz`,
+      `  registration    ${ca.url}/index.php?id=1`,
+      `  dev mailbox     ${ca.url}/dev/mailbox`,
       `  data            ${base}`,
       '',
       'Try:',

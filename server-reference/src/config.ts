@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { CSR_API_MAX_BODY_BYTES } from '@certwizard/protocol';
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './log.js';
+import { MAIL_FROM_DEFAULT } from './mail/mailer.js';
 
 /** Everything `serve` needs. */
 export interface ServeConfig {
@@ -25,6 +26,17 @@ export interface ServeConfig {
   /** Body limit of the CSR endpoint, in bytes. */
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;
+  /**
+   * https origins (canonical, e.g. `https://vendor.example`) that registration `continue` and
+   * `error` URLs may point at, besides loopback http. Default none.
+   */
+  readonly allowedHttpsOrigins: readonly string[];
+  /** SMTP relay for outgoing mail; without one, mail goes to the dev mailbox. */
+  readonly smtp?: { readonly host: string; readonly port: number };
+  /** `From:` of the CA's mail. */
+  readonly mailFrom: string;
+  /** Lifetime of a ticket from `givemeaticket`, in ms. */
+  readonly ticketLifetimeMs: number;
 }
 
 /** Defaults of {@link ServeConfig}. */
@@ -33,6 +45,8 @@ export const SERVE_DEFAULTS = {
   validityDays: 90,
   maxBodyBytes: CSR_API_MAX_BODY_BYTES,
   logLevel: 'info' as LogLevel,
+  mailFrom: MAIL_FROM_DEFAULT,
+  ticketLifetimeMinutes: 30,
 };
 
 /**
@@ -58,6 +72,11 @@ export function buildServeConfig(input: {
   hooks?: string;
   validityDays?: string;
   logLevel?: string;
+  /** `--allow-origin`, repeatable. */
+  allowOrigins?: readonly string[];
+  smtp?: string;
+  mailFrom?: string;
+  ticketLifetimeMinutes?: string;
 }): ServeConfig {
   if (!input.identity) throw new ConfigError('--identity DIR is required');
   if (!input.data) throw new ConfigError('--data DIR is required');
@@ -83,6 +102,20 @@ export function buildServeConfig(input: {
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError('--log-level must be debug, info, warn or error');
   }
+  const allowedHttpsOrigins = (input.allowOrigins ?? []).map((origin) => {
+    // Exact comparison with URL#origin only works for entries spelled canonically.
+    if (!URL.canParse(origin) || new URL(origin).protocol !== 'https:' || new URL(origin).origin !== origin) {
+      throw new ConfigError(`--allow-origin wants a canonical https origin such as https://vendor.example, not ${origin}`);
+    }
+    return origin;
+  });
+  const smtp = input.smtp === undefined ? undefined : parseSmtp(input.smtp);
+  const mailFrom = input.mailFrom ?? SERVE_DEFAULTS.mailFrom;
+  if (mailFrom.trim() === '' || /[\r\n]/.test(mailFrom)) throw new ConfigError('--mail-from wants an address such as "Example CA <ca@example.org>"');
+  const minutes = input.ticketLifetimeMinutes === undefined ? SERVE_DEFAULTS.ticketLifetimeMinutes : Number(input.ticketLifetimeMinutes);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
+    throw new ConfigError('--ticket-lifetime-minutes must be a whole number from 1 to 1440');
+  }
   return Object.freeze({
     identityDir: resolve(input.identity),
     dataDir: resolve(input.data),
@@ -93,5 +126,19 @@ export function buildServeConfig(input: {
     validityDays,
     maxBodyBytes: SERVE_DEFAULTS.maxBodyBytes,
     logLevel,
+    allowedHttpsOrigins: Object.freeze(allowedHttpsOrigins),
+    ...(smtp ? { smtp } : {}),
+    mailFrom,
+    ticketLifetimeMs: minutes * 60_000,
   });
+}
+
+function parseSmtp(value: string): { host: string; port: number } {
+  try {
+    const { host, port } = parseListen(value);
+    if (port === 0) throw new ConfigError('port 0');
+    return { host, port };
+  } catch {
+    throw new ConfigError(`--smtp wants HOST:PORT of a relay, not ${value}`);
+  }
 }

@@ -19,3 +19,8 @@ export { InstallationTokenStore, type InstallationTokenInfo } from './accounts/i
 export { hashSecret, verifySecret } from './accounts/password.js';
 export { RateLimiter, type RateLimitDecision, type RateLimiterOptions } from './accounts/rate-limiter.js';
 export { TicketStore, type StoredTicket, type TicketAttachment } from './accounts/ticket-store.js';
+export { HandoffStore, type Handoff } from './accounts/handoff-store.js';
+export { type Session, SessionStore, type SessionStoreOptions } from './accounts/session-store.js';
+export { DevMailbox, type DevMailboxOptions, type StoredMail } from './mail/dev-mailbox.js';
+export { MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mail/mailer.js';
+export { createSmtpMailer, type SmtpMailerOptions } from './mail/smtp-mailer.js';

@@ -8,6 +8,15 @@ import type { ServeConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { CertificateStore } from './store/certificate-store.js';
 import { openDatabase } from './store/database.js';
+import { AccountStore } from './accounts/account-store.js';
+import { HandoffStore } from './accounts/handoff-store.js';
+import { InstallationTokenStore } from './accounts/installation-tokens.js';
+import { RateLimiter, type RateLimiterOptions } from './accounts/rate-limiter.js';
+import { SessionStore } from './accounts/session-store.js';
+import { TicketStore } from './accounts/ticket-store.js';
+import { DevMailbox } from './mail/dev-mailbox.js';
+import type { Mailer } from './mail/mailer.js';
+import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { createApp } from './wfe/app.js';
 import { listen } from './wfe/server.js';
 
@@ -19,6 +28,8 @@ export interface RunningCa {
   readonly publicUrl: string;
   readonly ca: CertificateAuthority;
   readonly store: CertificateStore;
+  /** The development mailbox, when mail is not relayed over SMTP. */
+  readonly devMailbox?: DevMailbox;
   /** Finishes requests in flight (up to `graceMs`), closes the database. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -30,7 +41,16 @@ export interface StartCaDependencies {
   readonly hooks?: CaHooks;
   readonly logger?: Logger;
   readonly now?: () => Date;
+  /** scrypt cost for new password hashes; tests pass 2^10 to stay fast. Default the store's. */
+  readonly scryptN?: number;
+  /** Overrides of the per-client rate limits (tickets, token endpoint, forms), for tests. */
+  readonly rateLimit?: Pick<RateLimiterOptions, 'capacity' | 'refillIntervalMs'>;
+  /** Mailer to use instead of SMTP or the dev mailbox (tests). */
+  readonly mailer?: Mailer;
 }
+
+/** How often expired tickets, codes and sessions are purged, in ms (10 minutes). */
+export const PURGE_INTERVAL_MS = 10 * 60_000;
 
 /**
  * Starts the CA: opens the store, loads hooks and runs `boot`, listens.
@@ -64,16 +84,55 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       await server.close({ graceMs: 0 });
       throw err;
     }
+    const nowMs = deps.now ? () => (deps.now as () => Date)().getTime() : Date.now;
+    const clock = { now: nowMs };
+    const tickets = new TicketStore(db, clock);
+    const sessions = new SessionStore(db, clock);
+    const smtp = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }) : undefined;
+    const devMailbox = deps.mailer || smtp ? undefined : new DevMailbox(db, { from: config.mailFrom, now: nowMs });
+    const limiter = () => new RateLimiter({ ...clock, ...deps.rateLimit });
+    const registration = {
+      accounts: new AccountStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) }),
+      tickets,
+      tokens: new InstallationTokenStore(db, clock),
+      sessions,
+      handoffs: new HandoffStore(db, clock),
+      mailer: (deps.mailer ?? smtp ?? devMailbox) as Mailer,
+      ...(devMailbox ? { devMailbox } : {}),
+      logger,
+      publicUrl,
+      allowedHttpsOrigins: config.allowedHttpsOrigins,
+      ticketLifetimeMs: config.ticketLifetimeMs,
+      limiters: { tickets: limiter(), tokens: limiter(), forms: limiter() },
+      now: nowMs,
+    };
+    if (devMailbox) logger.warn('no --smtp relay: mail is kept in the dev mailbox at /dev/mailbox', { url: `${publicUrl}/dev/mailbox` });
+    // Housekeeping off the request path; unref'd so it never keeps the process alive.
+    const purge = setInterval(() => {
+      try {
+        const purged = tickets.purgeExpired();
+        const expiredSessions = sessions.purgeExpired();
+        logger.debug('purged expired rows', { ...purged, sessions: expiredSessions });
+      } catch (err) {
+        logger.error('purge failed', { error: err });
+      }
+    }, PURGE_INTERVAL_MS);
+    purge.unref();
     // Only now, after boot, are requests served; until here they got 503.
-    server.handle(createApp({ ca, store, logger, maxBodyBytes: config.maxBodyBytes, accessLog: config.logLevel === 'debug' }));
+    server.handle(
+      createApp({ ca, store, logger, maxBodyBytes: config.maxBodyBytes, accessLog: config.logLevel === 'debug', registration }),
+    );
     logger.info('ca started', { url: server.url, publicUrl, caSubject: formatName(deps.identity.certificate.subject) });
     return {
       url: server.url,
       publicUrl,
       ca,
       store,
+      ...(devMailbox ? { devMailbox } : {}),
       close: async (options) => {
+        clearInterval(purge);
         await server.close(options);
+        smtp?.close();
         db.close();
         logger.info('ca stopped');
       },

@@ -122,4 +122,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX installation_tokens_code ON installation_tokens (authorization_code_id) WHERE authorization_code_id IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    description: 'dev mailbox, login sessions, registration hand-offs kept with pending accounts',
+    // Session ids are stored as SHA-256 only, like every other bearer secret; the CSRF token is
+    // stored as is, since it is shown in every form of the session and proves nothing alone.
+    // registration_handoffs keeps continue/error/challenge with a pending account, so the
+    // confirmation link can finish a registration made without a ticket (or after it expired).
+    sql: `
+      CREATE TABLE dev_mailbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        "to" TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text TEXT NOT NULL,
+        html TEXT,
+        raw TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX dev_mailbox_to ON dev_mailbox ("to" COLLATE NOCASE);
+      CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY CHECK (length(id_hash) = 64),
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL CHECK (length(csrf_token) = 43),
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms)
+      ) STRICT;
+      CREATE INDEX sessions_expires ON sessions (expires_at_ms);
+      CREATE TABLE registration_handoffs (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+        continue_url TEXT CHECK (continue_url IS NULL OR length(continue_url) BETWEEN 1 AND 2048),
+        error_url TEXT CHECK (error_url IS NULL OR length(error_url) BETWEEN 1 AND 2048),
+        code_challenge TEXT CHECK (code_challenge IS NULL OR length(code_challenge) = 43),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

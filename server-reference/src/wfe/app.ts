@@ -9,6 +9,8 @@ import type { Logger } from '../log.js';
 import type { CertificateStore } from '../store/certificate-store.js';
 import { csrApiHandler } from './csr-api.js';
 import { errorWriter } from './error-writer.js';
+import type { RegistrationContext } from './registration/context.js';
+import { registrationRoutes } from './registration/registration-routes.js';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -18,6 +20,8 @@ export interface AppOptions {
   /** Write one log line per request (at debug level). */
   readonly accessLog?: boolean;
   readonly maxBodyBytes: number;
+  /** The registration hand-off and account area; not served when absent. */
+  readonly registration?: RegistrationContext;
 }
 
 /** Builds the express application of the reference CA. */
@@ -70,6 +74,8 @@ export function createApp(options: AppOptions): Express {
     res.setHeader('Allow', 'PUT');
     res.status(405).json(encodeCsrApiError('method_not_allowed', 'use PUT with the request as the body'));
   });
+
+  if (options.registration) app.use(registrationRoutes(options.registration));
 
   app.use((_req, res) => {
     res.status(404).json(encodeCsrApiError('not_found', 'no such resource'));

@@ -29,7 +29,19 @@ const PASSPHRASE = 'test-ca-passphrase';
 
 /** Starts a CA with a new identity of `keyType` (default p256). */
 export async function startTestCa(
-  options: { keyType?: KeyType; hooks?: CaHooks; hooksModule?: string } = {},
+  options: {
+    keyType?: KeyType;
+    hooks?: CaHooks;
+    hooksModule?: string;
+    /** `--allow-origin` values. */
+    allowedHttpsOrigins?: readonly string[];
+    /** `--ticket-lifetime-minutes`. */
+    ticketLifetimeMinutes?: number;
+    /** Clock of the stores, in ms since the epoch, so expiry is tested without sleeping. */
+    now?: () => number;
+    /** Per-client rate limits (tickets, token endpoint, forms). */
+    rateLimit?: { capacity?: number; refillIntervalMs?: number };
+  } = {},
 ): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'certwizard-ca-test-'));
   const identityDir = join(dir, 'identity');
@@ -48,13 +60,20 @@ export async function startTestCa(
     data: dataDir,
     listen: '127.0.0.1:0',
     ...(options.hooksModule ? { hooks: options.hooksModule } : {}),
+    ...(options.allowedHttpsOrigins ? { allowOrigins: options.allowedHttpsOrigins } : {}),
+    ...(options.ticketLifetimeMinutes !== undefined ? { ticketLifetimeMinutes: String(options.ticketLifetimeMinutes) } : {}),
   });
+  const clock = options.now;
   let running: RunningCa;
   try {
     running = await startCa(config, {
       identity: loadIdentity(identityDir, PASSPHRASE),
       logger: silentLogger,
       ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(clock ? { now: () => new Date(clock()) } : {}),
+      ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      // Cheap hashes: a registration runs three scrypt hashes.
+      scryptN: 2 ** 10,
     });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });

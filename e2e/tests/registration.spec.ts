@@ -1,0 +1,163 @@
+/**
+ * Issue 3, end to end: the SDK opens the CA's registration page in real Chromium (the opener is
+ * handed to Playwright), the person fills it in, the CA mails the confirmation to its dev
+ * mailbox, and register() learns the outcome through the localhost agent or the ticket.
+ */
+import { register } from '@certwizard/sdk';
+import type { Page } from '@playwright/test';
+import { expect, type TestCa, test } from './support/fixtures.js';
+
+const PASSWORD = 'correct horse battery';
+
+/** Fills in everything the prefill did not, as a person would. */
+async function completeForm(page: Page, options: { email?: string } = {}): Promise<void> {
+  if (options.email !== undefined) await page.getByLabel('Email address').fill(options.email);
+  await page.getByLabel('Last name').fill('Lovelace');
+  await page.getByLabel('Date of birth').fill('1990-12-10');
+  await page.getByLabel('Password (at least 10 characters)').fill(PASSWORD);
+  await page.getByLabel('Password again').fill(PASSWORD);
+  await page.getByLabel('First lost-password question').fill('First pet?');
+  await page.getByLabel('Answer to the first question').fill('Rex');
+  await page.getByLabel('Second lost-password question').fill('First school?');
+  await page.getByLabel('Answer to the second question').fill('Elm Street');
+}
+
+/** Starts register() with Playwright as the browser; resolves once the page is open. */
+function startRegistration(
+  ca: TestCa,
+  page: Page,
+  options: { email?: string; timeoutMs?: number; pollIntervalMs?: number } = {},
+) {
+  let opened!: () => void;
+  const pageOpen = new Promise<void>((resolve) => {
+    opened = resolve;
+  });
+  const result = register({
+    caUrl: ca.url,
+    prefill: {
+      firstName: { value: 'Ada', sure: true },
+      emailAddress: { value: options.email ?? 'ada@example.test', sure: true },
+    },
+    opener: async (url) => {
+      await page.goto(url);
+      opened();
+    },
+    pollIntervalMs: options.pollIntervalMs ?? 200,
+    maxPollIntervalMs: Math.max(options.pollIntervalMs ?? 500, 500),
+    timeoutMs: options.timeoutMs ?? 45_000,
+    display: () => {},
+  });
+  // Attach a handler now so an early rejection is never reported as unhandled.
+  result.catch(() => {});
+  return { result, pageOpen };
+}
+
+test('(a) the person changes the prefilled address, confirms it, clicks continue: register() resolves with it', async ({ ca, page }) => {
+  // Poll the ticket rarely, so that the browser's continue callback is what ends the flow.
+  const { result, pageOpen } = startRegistration(ca, page, { pollIntervalMs: 120_000 });
+  await pageOpen;
+  await expect(page.getByLabel('First name')).toHaveValue('Ada');
+  await expect(page.getByLabel('Email address')).toHaveValue('ada@example.test');
+
+  const changed = 'ada+wizard@example.test';
+  await completeForm(page, { email: changed });
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your mail' })).toBeVisible();
+
+  // The person opens the mail in the dev mailbox and follows the link in the same browser.
+  await page.goto(await ca.confirmationLink(changed));
+  await expect(page.getByText('Your request was processed.')).toBeVisible();
+  await page.getByRole('link', { name: /click here to continue/i }).click();
+
+  const registered = await result;
+  expect(registered).toMatchObject({ emailAddress: changed, firstName: 'Ada', lastName: 'Lovelace', via: 'callback' });
+  expect(registered.installationToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+  await expect(page.getByText(/return to the installer/i)).toBeVisible();
+});
+
+test('(b) the person closes the browser after submitting: register() completes through the ticket', async ({ ca, page }) => {
+  const email = 'grace@example.test';
+  const { result, pageOpen } = startRegistration(ca, page, { email });
+  await pageOpen;
+  await completeForm(page);
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your mail' })).toBeVisible();
+  await page.close();
+
+  // Confirmed elsewhere (say, on a phone): no browser is left to follow the continue link.
+  const confirm = await fetch(await ca.confirmationLink(email));
+  expect(confirm.status).toBe(200);
+
+  await expect(result).resolves.toMatchObject({ emailAddress: email, lastName: 'Lovelace', via: 'ticket' });
+});
+
+test('(c) the CA reports an error: register() rejects with the CA reason', async ({ ca, page }) => {
+  const email = 'taken@example.test';
+  // Someone registered this address before.
+  const first = startRegistration(ca, page, { email });
+  await first.pageOpen;
+  await completeForm(page);
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your mail' })).toBeVisible();
+  await page.goto(await ca.confirmationLink(email));
+  await page.getByRole('link', { name: /click here to continue/i }).click();
+  await first.result;
+
+  const second = startRegistration(ca, page, { email });
+  await second.pageOpen;
+  await completeForm(page);
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.getByRole('link', { name: /return to the installation wizard/i }).click();
+  await expect(second.result).rejects.toMatchObject({ code: 'ERR_SDK_REGISTRATION_REFUSED', reason: 'address_taken' });
+});
+
+test('(c) the person cancels: register() rejects with reason cancelled', async ({ ca, page }) => {
+  const { result, pageOpen } = startRegistration(ca, page);
+  await pageOpen;
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  const back = page.getByRole('link', { name: /return to the installation wizard/i });
+  if (await back.count()) await back.click();
+  await expect(result).rejects.toMatchObject({ code: 'ERR_SDK_REGISTRATION_REFUSED', reason: 'cancelled' });
+});
+
+test('(d) the ticket expires: a clear ticket-expired error', async ({ ca, page }) => {
+  const { result, pageOpen } = startRegistration(ca, page);
+  await pageOpen;
+  // The person walks away; 31 minutes pass on the CA's clock (default ticket lifetime 30).
+  ca.advanceClock(31 * 60_000);
+  const err = await result.then(
+    () => undefined,
+    (e: unknown) => e as { code?: string; message?: string },
+  );
+  expect(err?.code).toBe('ERR_SDK_TICKET_EXPIRED');
+  expect(err?.message).toMatch(/expired/i);
+});
+
+test('(e) script payloads in every prefilled field stay inert', async ({ ca, page }) => {
+  const payloads = {
+    FirstName: '<script>alert("first")</script>',
+    MiddleName: '"><img src=x onerror=alert("middle")>',
+    LastName: "';alert('last');//</title><svg onload=alert('last')>",
+    EmailAddress: 'x@example.test"><script>alert("mail")</script>',
+  };
+  let dialogs = 0;
+  page.on('dialog', async (dialog) => {
+    dialogs++;
+    await dialog.dismiss();
+  });
+  const executed: string[] = [];
+  await page.exposeFunction('reportExecution', (what: string) => executed.push(what));
+  const url = new URL('/index.php', ca.url);
+  url.searchParams.set('id', '1');
+  for (const [name, value] of Object.entries(payloads)) url.searchParams.set(name, value);
+  await page.goto(url.href);
+
+  await expect(page.getByLabel('First name')).toHaveValue(payloads.FirstName);
+  await expect(page.getByLabel('Middle name (optional)')).toHaveValue(payloads.MiddleName);
+  await expect(page.getByLabel('Last name')).toHaveValue(payloads.LastName);
+  await expect(page.getByLabel('Email address')).toHaveValue(payloads.EmailAddress);
+  expect(await page.locator('script, img, svg').count()).toBe(0);
+  await page.waitForTimeout(300);
+  expect(dialogs).toBe(0);
+  expect(executed).toEqual([]);
+});

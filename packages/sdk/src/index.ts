@@ -1,0 +1,21 @@
+/**
+ * The vendor-facing SDK of certwizard. For now: the registration hand-off with the CA
+ * (`register()`), which opens the CA's registration page, learns the outcome from the loopback
+ * agent's callback or a ticket, and redeems the PKCE-bound one-time code (RFC 7636) server-side.
+ * @packageDocumentation
+ */
+export {
+  register,
+  DEFAULT_MAX_POLL_INTERVAL_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_REGISTRATION_TIMEOUT_MS,
+  DEFAULT_RETRIES,
+  type RegisterOptions,
+  type RegistrationResult,
+} from './registration/register.js';
+export { buildRegistrationUrl, type BuildRegistrationUrlOptions, type RegistrationPrefill, type Sure } from './registration/registration-url.js';
+export type { RegistrationEvent } from './registration/registration-event.js';
+export { systemClock, type Clock } from './registration/clock.js';
+export { openWithSystemBrowser, type BrowserOpener } from './transport/default-opener.js';
+export { displayOnStderr, type DisplayInfo } from './transport/stderr-display.js';
+export * from './errors.js';

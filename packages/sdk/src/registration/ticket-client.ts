@@ -1,0 +1,114 @@
+/**
+ * The ticket side of the hand-off: `givemeaticket` once, then `isitdone` until the registration
+ * tied to the ticket ends (docs/protocol-registration.md).
+ */
+import {
+  decodeNewTicketJson,
+  decodeTicketAnswerJson,
+  REGISTRATION_IDS,
+  REGISTRATION_PARAMS,
+  REGISTRATION_PATH,
+  type TicketAnswer,
+  type TicketStatus,
+} from '@certwizard/protocol';
+import { CaProtocolError, RegistrationRefusedError, TicketExpiredError } from '../errors.js';
+import { BACKOFF_FACTOR, sendCaRequest, type CaRequestContext } from '../transport/ca-request.js';
+
+const ACCEPT_JSON = { Accept: 'application/json' } as const;
+
+/** The URL of an `/index.php?id=...` endpoint under the CA's base URL. */
+function endpointUrl(caUrl: string, id: string, extra: Record<string, string> = {}): string {
+  const base = new URL(caUrl);
+  const query = new URLSearchParams({ [REGISTRATION_PARAMS.id]: id, ...extra });
+  return `${base.origin}${base.pathname.replace(/\/+$/, '')}${REGISTRATION_PATH}?${query.toString()}`;
+}
+
+/** Parses a JSON body, or says that the CA broke the contract. */
+function parseJson(what: string, status: number, body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new CaProtocolError(`${what}: the CA answered ${status} with a body that is not JSON`, status, { cause: error });
+  }
+}
+
+/**
+ * Asks the CA for a new ticket: `GET /index.php?id=givemeaticket`, JSON answer.
+ * @param firstDelayMs - first wait between retried attempts, in ms.
+ * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for a status other than 200 or a body without a valid ticket.
+ * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` after the bounded retries.
+ * @example
+ * const ticket = await requestTicket('https://ca.example', 2000, ctx);
+ */
+export async function requestTicket(caUrl: string, firstDelayMs: number, ctx: CaRequestContext): Promise<string> {
+  const what = 'givemeaticket';
+  const url = endpointUrl(caUrl, REGISTRATION_IDS.giveMeATicket);
+  const { status, body } = await sendCaRequest({ what, url, method: 'GET', headers: ACCEPT_JSON, initialDelayMs: firstDelayMs }, ctx);
+  if (status !== 200) throw new CaProtocolError(`${what}: the CA answered ${status}`, status);
+  try {
+    return decodeNewTicketJson(parseJson(what, status, body), status);
+  } catch (error) {
+    if (error instanceof CaProtocolError) throw error;
+    throw new CaProtocolError(`${what}: the answer holds no valid ticket`, status, { cause: error });
+  }
+}
+
+/** Options of {@link pollTicket}. */
+export interface PollTicketOptions {
+  /** First wait before a poll, in ms; each later wait is 1.5 times longer. */
+  readonly pollIntervalMs: number;
+  /** Longest wait between polls, in ms (a longer `Retry-After` still wins). */
+  readonly maxPollIntervalMs: number;
+  /** Called with the status of every answer (never its address or code). */
+  readonly onStatus: (status: TicketStatus) => void;
+}
+
+/** How a finished ticket ended well: the address the CA reports and the one-time code. */
+export interface TicketDone {
+  readonly emailAddress: string;
+  readonly code: string | undefined;
+}
+
+/**
+ * Polls `GET /index.php?id=isitdone&ticket=T` (JSON) until the registration ends, waiting
+ * `pollIntervalMs` before the first poll and 1.5 times longer before each next one, up to
+ * `maxPollIntervalMs`; a 429 or 503 waits for `Retry-After` when that is longer.
+ * @throws {RegistrationRefusedError} `ERR_SDK_REGISTRATION_REFUSED` with the CA's `reason` for status `error`.
+ * @throws {TicketExpiredError} `ERR_SDK_TICKET_EXPIRED` for status `expired`.
+ * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for `unknown`, a status other than 200, a malformed answer.
+ * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` after the bounded retries of one poll.
+ * @throws whatever `ctx.signal.reason` is, once it aborts (this is how polling is stopped).
+ * @example
+ * const { code } = await pollTicket('https://ca.example', ticket, { pollIntervalMs: 2000, maxPollIntervalMs: 15000, onStatus }, ctx);
+ */
+export async function pollTicket(caUrl: string, ticket: string, options: PollTicketOptions, ctx: CaRequestContext): Promise<TicketDone> {
+  const what = 'isitdone';
+  const url = endpointUrl(caUrl, REGISTRATION_IDS.isItDone, { [REGISTRATION_PARAMS.ticket]: ticket });
+  let interval = options.pollIntervalMs;
+  for (;;) {
+    await ctx.clock.sleep(Math.round(interval), ctx.signal);
+    const { status, body } = await sendCaRequest({ what, url, method: 'GET', headers: ACCEPT_JSON, initialDelayMs: interval }, ctx);
+    if (status !== 200) throw new CaProtocolError(`${what}: the CA answered ${status}`, status);
+    let answer: TicketAnswer;
+    try {
+      answer = decodeTicketAnswerJson(parseJson(what, status, body), status);
+    } catch (error) {
+      if (error instanceof CaProtocolError) throw error;
+      throw new CaProtocolError(`${what}: malformed answer`, status, { cause: error });
+    }
+    options.onStatus(answer.status);
+    switch (answer.status) {
+      case 'done':
+        return { emailAddress: answer.emailAddress, code: answer.code };
+      case 'error':
+        throw new RegistrationRefusedError(`the CA reports that the registration failed: ${answer.reason}`, answer.reason, 'ticket');
+      case 'expired':
+        throw new TicketExpiredError('the ticket expired before the registration finished');
+      case 'unknown':
+        throw new CaProtocolError(`${what}: the CA does not know the ticket it handed out`, status);
+      case 'pending':
+        interval = Math.min(interval * BACKOFF_FACTOR, options.maxPollIntervalMs);
+        break;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The one piece of the SDK that talks HTTP to the CA: one request, with bounded retries on
+ * network failures and the CA's own "come back later" answers honoured.
+ */
+import { CaUnreachableError } from '../errors.js';
+import type { Clock } from '../registration/clock.js';
+import { retryAfterMs } from '../registration/retry-after.js';
+
+/** How the SDK reaches the CA; shared by every request of one flow. */
+export interface CaRequestContext {
+  /** The `fetch` to use (the global one unless the caller injected another). */
+  readonly fetch: typeof fetch;
+  /** Clock for the waits between attempts. */
+  readonly clock: Clock;
+  /** Aborts the request and every wait; its reason is what the call rejects with. */
+  readonly signal: AbortSignal;
+  /** Further attempts after a network failure or a 502/504 answer, before `ERR_SDK_CA_UNREACHABLE`. */
+  readonly retries: number;
+  /** Longest wait between two attempts of one request, in ms (a longer `Retry-After` still wins). */
+  readonly maxDelayMs: number;
+}
+
+/** One request to the CA. */
+export interface CaRequest {
+  /** Names the endpoint in error messages; never the URL, which may carry the ticket. */
+  readonly what: string;
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** First wait between attempts, in ms; each later wait is 1.5 times longer, up to `maxDelayMs`. */
+  readonly initialDelayMs: number;
+}
+
+/** The CA's final answer: any status other than 429, 502, 503, 504. */
+export interface CaAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** Growth of the wait between attempts (and between polls). */
+export const BACKOFF_FACTOR = 1.5;
+
+/**
+ * Sends one request until the CA gives a final answer.
+ *
+ * - 429 and 503 (the CA is there and asks to wait): wait `Retry-After` (RFC 9110 §10.2.3) when
+ *   it is longer than the current backoff delay, else the delay, and try again. These do not
+ *   count against `retries`: the caller's timeout and signal bound them.
+ * - A network failure, 502 or 504: the same wait, at most `retries` times; then
+ *   `ERR_SDK_CA_UNREACHABLE` with the last failure as `cause` (never swallowed).
+ * - Anything else is returned for the caller to decode.
+ *
+ * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` when every attempt failed on the network.
+ * @throws whatever `ctx.signal.reason` is, once it aborts.
+ * @example
+ * const answer = await sendCaRequest({ what: 'givemeaticket', url, method: 'GET', headers: {}, initialDelayMs: 2000 }, ctx);
+ */
+export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): Promise<CaAnswer> {
+  const { clock, signal } = ctx;
+  let delay = request.initialDelayMs;
+  let failures = 0;
+  for (;;) {
+    signal.throwIfAborted();
+    let waitMs: number;
+    try {
+      const response = await ctx.fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+        signal,
+      });
+      const body = await response.text();
+      const { status } = response;
+      if (status !== 429 && status !== 502 && status !== 503 && status !== 504) return { status, body };
+      if (status === 502 || status === 504) {
+        failures += 1;
+        if (failures > ctx.retries) throw new CaUnreachableError(`${request.what}: the CA answered ${status} on ${failures} attempts`, failures);
+      }
+      waitMs = Math.max(delay, retryAfterMs(response.headers.get('retry-after'), clock.now()) ?? 0);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof CaUnreachableError) throw error;
+      failures += 1;
+      if (failures > ctx.retries) {
+        throw new CaUnreachableError(`${request.what}: the CA could not be reached (${failures} attempts)`, failures, { cause: error });
+      }
+      waitMs = delay;
+    }
+    await clock.sleep(Math.round(waitMs), signal);
+    delay = Math.min(delay * BACKOFF_FACTOR, ctx.maxDelayMs);
+  }
+}

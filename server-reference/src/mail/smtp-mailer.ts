@@ -1,0 +1,47 @@
+/**
+ * Mail through an SMTP relay (`--smtp HOST:PORT`), with nodemailer's SMTP transport.
+ */
+import nodemailer from 'nodemailer';
+import { MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mailer.js';
+
+/** Options of {@link createSmtpMailer}. */
+export interface SmtpMailerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** `From:` of every mail; default {@link MAIL_FROM_DEFAULT}. */
+  readonly from?: string;
+  /** Give up on a connection after this many ms; default 15 000. */
+  readonly timeoutMs?: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Creates a mailer relaying through `host:port`.
+ *
+ * STARTTLS is used whenever the relay offers it (nodemailer's default) and the relay's
+ * certificate is verified. Plain SMTP is accepted only on loopback (a local MTA or a test
+ * server): towards any other host STARTTLS is required, so confirmation links, which are
+ * credentials, never cross a network in clear.
+ * @example
+ * const mailer = createSmtpMailer({ host: '127.0.0.1', port: 25 });
+ */
+export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { close(): void } {
+  const timeout = options.timeoutMs ?? 15_000;
+  const transport = nodemailer.createTransport({
+    host: options.host,
+    port: options.port,
+    secure: options.port === 465,
+    requireTLS: !LOOPBACK.has(options.host) && options.port !== 465,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+  });
+  const from = options.from ?? MAIL_FROM_DEFAULT;
+  return {
+    async send(message: MailMessage): Promise<void> {
+      await transport.sendMail({ from, ...message });
+    },
+    close: () => transport.close(),
+  };
+}

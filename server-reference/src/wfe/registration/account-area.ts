@@ -1,0 +1,152 @@
+/**
+ * The account area: `GET/POST /login`, `POST /logout`, `GET /account` (names, address,
+ * connected installations) and `POST /account/installations/:id/revoke`.
+ *
+ * Sessions: a random 32-byte id in an HttpOnly, SameSite=Strict cookie (Secure when the public
+ * URL is https), stored hashed (SessionStore). Every POST checks `Origin` when present; every
+ * POST of a logged-in page also carries the session's CSRF token (compared in constant time).
+ */
+import { Router, type Request, type Response } from 'express';
+import { CredentialsError, NotConfirmedError, TokenNotFoundError } from '../../accounts/errors.js';
+import type { RegistrationContext } from './context.js';
+import { readForm } from './form-body.js';
+import { escapeHtml } from './html.js';
+import { sendPage } from './page.js';
+import { clientKey, isSameOriginPost, tokensEqual } from './request-checks.js';
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = 'certwizard_session';
+
+function cookieValue(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+function loginForm(message?: string, email = ''): string {
+  return `${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}<form method="post" action="/login">
+<label for="EmailAddress">Email address</label><input id="EmailAddress" name="EmailAddress" type="email" required autocomplete="username" value="${escapeHtml(email)}">
+<label for="Password">Password</label><input id="Password" name="Password" type="password" required autocomplete="current-password">
+<button type="submit">Log in</button>
+</form>
+<p><a href="/index.php?id=1">Register</a></p>`;
+}
+
+function date(ms: number | undefined): string {
+  return ms === undefined ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+/**
+ * Builds the account area's routes.
+ * @example
+ * app.use(accountArea(ctx));
+ */
+export function accountArea(ctx: RegistrationContext): Router {
+  const router = Router();
+  const publicOrigin = new URL(ctx.publicUrl).origin;
+  const secure = ctx.publicUrl.startsWith('https:');
+  const cookieAttributes = `HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`;
+  const forbidden = (res: Response) => sendPage(res, 403, 'Request refused', '<p>This form can only be sent from the CA\'s own pages, in your session.</p>');
+  const sessionOf = (req: Request) => {
+    const id = cookieValue(req, SESSION_COOKIE);
+    const session = ctx.sessions.get(id);
+    return session && id ? { id, ...session } : undefined;
+  };
+
+  router.get('/login', (req, res) => {
+    if (sessionOf(req)) {
+      res.redirect(303, '/account');
+      return;
+    }
+    sendPage(res, 200, 'Log in', loginForm());
+  });
+
+  router.post('/login', async (req, res) => {
+    if (!isSameOriginPost(req, publicOrigin)) return forbidden(res);
+    const form = await readForm(req);
+    if (!form.ok) return sendPage(res, form.status, 'Request refused', `<p>${escapeHtml(form.message)}</p>`);
+    const limit = ctx.limiters.forms.take(clientKey(req));
+    if (!limit.allowed) {
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
+      return sendPage(res, 429, 'Log in', loginForm('Too many attempts; please wait a minute and try again.'));
+    }
+    const email = form.params.get('EmailAddress') ?? '';
+    try {
+      const account = await ctx.accounts.authenticate(email, form.params.get('Password') ?? '');
+      const session = ctx.sessions.create(account.id);
+      const maxAge = Math.floor((session.expiresAtMs - ctx.now()) / 1000);
+      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${session.sessionId}; Max-Age=${maxAge}; ${cookieAttributes}`);
+      ctx.logger.info('login', { accountId: account.id });
+      res.redirect(303, '/account');
+    } catch (err) {
+      if (err instanceof CredentialsError || err instanceof NotConfirmedError) {
+        sendPage(res, 401, 'Log in', loginForm(err.message, email));
+        return;
+      }
+      throw err;
+    }
+  });
+
+  router.post('/logout', async (req, res) => {
+    const session = sessionOf(req);
+    const form = await readForm(req);
+    if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) {
+      return forbidden(res);
+    }
+    ctx.sessions.delete(session.id);
+    res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; Max-Age=0; ${cookieAttributes}`);
+    res.redirect(303, '/login');
+  });
+
+  router.get('/account', (req, res) => {
+    const session = sessionOf(req);
+    const account = session ? ctx.accounts.get(session.accountId) : undefined;
+    if (!session || !account) {
+      res.redirect(303, '/login');
+      return;
+    }
+    const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(session.csrfToken)}">`;
+    const names = [account.firstName, account.middleName, account.lastName].filter((n) => n !== undefined).join(' ');
+    const rows = ctx.tokens
+      .listTokens(account.id)
+      .map(
+        (t) => `<tr><td>${escapeHtml(t.label)}</td><td>${date(t.createdAtMs)}</td><td>${date(t.lastUsedAtMs)}</td><td>${
+          t.revokedAtMs !== undefined
+            ? `revoked ${date(t.revokedAtMs)}`
+            : `<form method="post" action="/account/installations/${t.id}/revoke">${csrf}<button type="submit" aria-label="Revoke installation ${t.id}">Revoke</button></form>`
+        }</td></tr>`,
+      )
+      .join('\n');
+    sendPage(
+      res,
+      200,
+      'Your account',
+      `<dl><dt>Name</dt><dd>${escapeHtml(names)}</dd><dt>Email address</dt><dd>${escapeHtml(account.email)}</dd></dl>
+<h2>Connected installations</h2>
+${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}
+<form method="post" action="/logout">${csrf}<button type="submit">Log out</button></form>`,
+    );
+  });
+
+  router.post('/account/installations/:id/revoke', async (req, res) => {
+    const session = sessionOf(req);
+    const form = await readForm(req);
+    if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) {
+      return forbidden(res);
+    }
+    const id = Number(req.params.id);
+    try {
+      if (!Number.isSafeInteger(id)) throw new TokenNotFoundError('no such installation token');
+      ctx.tokens.revokeToken(session.accountId, id);
+      ctx.logger.info('installation token revoked', { accountId: session.accountId, tokenId: id });
+      res.redirect(303, '/account');
+    } catch (err) {
+      if (err instanceof TokenNotFoundError) return sendPage(res, 404, 'Not found', '<p>No such installation.</p>');
+      throw err;
+    }
+  });
+
+  return router;
+}

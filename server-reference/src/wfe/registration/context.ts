@@ -1,0 +1,35 @@
+/**
+ * What the registration hand-off and account pages need, wired in main.ts.
+ */
+import type { AccountStore } from '../../accounts/account-store.js';
+import type { HandoffStore } from '../../accounts/handoff-store.js';
+import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
+import type { RateLimiter } from '../../accounts/rate-limiter.js';
+import type { SessionStore } from '../../accounts/session-store.js';
+import type { TicketStore } from '../../accounts/ticket-store.js';
+import type { Logger } from '../../log.js';
+import type { DevMailbox } from '../../mail/dev-mailbox.js';
+import type { Mailer } from '../../mail/mailer.js';
+
+/** Dependencies of the registration routes. */
+export interface RegistrationContext {
+  readonly accounts: AccountStore;
+  readonly tickets: TicketStore;
+  readonly tokens: InstallationTokenStore;
+  readonly sessions: SessionStore;
+  readonly handoffs: HandoffStore;
+  readonly mailer: Mailer;
+  /** Present only when mail goes to the dev mailbox; then `/dev/mailbox` is served. */
+  readonly devMailbox?: DevMailbox;
+  readonly logger: Logger;
+  /** The CA's public base URL, without a trailing slash (links in mails point there). */
+  readonly publicUrl: string;
+  /** https origins that `continue` and `error` URLs may point at. */
+  readonly allowedHttpsOrigins: readonly string[];
+  /** Lifetime of new tickets, in ms. */
+  readonly ticketLifetimeMs: number;
+  /** Per-client limits: ticket creation, token endpoint, login and registration posts. */
+  readonly limiters: { readonly tickets: RateLimiter; readonly tokens: RateLimiter; readonly forms: RateLimiter };
+  /** Clock, in ms since the epoch. */
+  readonly now: () => number;
+}

@@ -1,0 +1,161 @@
+/**
+ * `GET` and `POST /index.php?id=1`: the CAcert-compatible registration page with prefill and the
+ * installer's hand-off (docs/protocol-registration.md).
+ */
+import { appendQueryParams, readPrefill, REGISTRATION_PARAMS, type RegistrationErrorReason } from '@certwizard/protocol';
+import type { Request, Response } from 'express';
+import { AccountInputError, EmailTakenError, TicketError } from '../../accounts/errors.js';
+import { escapeHtml } from './html.js';
+import type { RegistrationContext } from './context.js';
+import { readForm } from './form-body.js';
+import { type CheckedHandoff, checkHandoff } from './handoff-params.js';
+import { sendPage } from './page.js';
+import { ECHOED_FIELDS, FIELD_OF_ERROR, renderRegistrationForm } from './registration-form.js';
+import { clientKey, isSameOriginPost } from './request-checks.js';
+
+const TITLE = 'Register with the certwizard CA';
+
+/** Path of the confirmation link mailed to the address (`token` is appended). */
+export const CONFIRMATION_LINK_PATH = '/index.php?id=confirm&token=';
+
+/**
+ * Builds the two handlers of the registration page.
+ * @example
+ * const page = registrationPage(ctx); app.get('/index.php', page.get);
+ */
+export function registrationPage(ctx: RegistrationContext): {
+  get(req: Request, res: Response, params: URLSearchParams): void;
+  post(req: Request, res: Response): Promise<void>;
+} {
+  const publicOrigin = new URL(ctx.publicUrl).origin;
+
+  const failTicket = (ticket: string | undefined, reason: RegistrationErrorReason) => {
+    if (ticket === undefined) return;
+    try {
+      ctx.tickets.fail(ticket, reason);
+    } catch (err) {
+      // Expired or finished meanwhile: its isitdone answer already tells the installer.
+      if (!(err instanceof TicketError)) throw err;
+    }
+  };
+
+  const errorLink = (handoff: CheckedHandoff, reason: RegistrationErrorReason, email?: string) =>
+    handoff.errorUrl === undefined
+      ? ''
+      : `<p><a href="${escapeHtml(
+          appendQueryParams(handoff.errorUrl, {
+            ...(email ? { [REGISTRATION_PARAMS.emailAddress]: email } : {}),
+            [REGISTRATION_PARAMS.reason]: reason,
+          }),
+        )}">Please click here to return to the Installation Wizard</a></p>`;
+
+  return {
+    get(_req, res, params) {
+      const handoff = checkHandoff(params, ctx);
+      sendPage(res, 200, TITLE, renderRegistrationForm(readPrefill(params), {}, handoff));
+    },
+
+    async post(req, res) {
+      if (!isSameOriginPost(req, publicOrigin)) {
+        sendPage(res, 403, 'Request refused', '<p>This form can only be sent from the CA\'s own page.</p>');
+        return;
+      }
+      const form = await readForm(req);
+      if (!form.ok) {
+        sendPage(res, form.status, 'Request refused', `<p>${escapeHtml(form.message)}</p>`);
+        return;
+      }
+      const params = form.params;
+      const handoff = checkHandoff(params, ctx);
+      if (params.get('cancel') === '1') {
+        failTicket(handoff.ticket, 'cancelled');
+        sendPage(res, 200, 'Registration cancelled', `<p>The registration was cancelled.</p>${errorLink(handoff, 'cancelled')}`);
+        return;
+      }
+      const limit = ctx.limiters.forms.take(clientKey(req));
+      if (!limit.allowed) {
+        res.setHeader('Retry-After', String(Math.ceil(limit.retryAfterMs / 1000)));
+        sendPage(res, 429, 'Too many requests', '<p>Too many attempts from your address; please wait a minute and try again.</p>');
+        return;
+      }
+      const values: Record<string, string> = {};
+      for (const name of ECHOED_FIELDS) values[name] = params.get(name) ?? '';
+      const again = (status: number, errors: Record<string, string>, checked: CheckedHandoff = handoff) =>
+        sendPage(res, status, TITLE, renderRegistrationForm(values, errors, checked));
+      if (handoff.problems.length > 0) {
+        // The hidden fields changed, or the ticket expired since the form was shown: say so
+        // before anything is stored; the form now carries only what is still valid.
+        again(400, {});
+        return;
+      }
+      const email = values.EmailAddress ?? '';
+      try {
+        if (handoff.ticket !== undefined) {
+          // Before the account exists: a ticket already claimed by other values stops here.
+          ctx.tickets.attach(handoff.ticket, {
+            ...(handoff.continueUrl !== undefined ? { continueUrl: handoff.continueUrl } : {}),
+            ...(handoff.errorUrl !== undefined ? { errorUrl: handoff.errorUrl } : {}),
+            ...(handoff.codeChallenge !== undefined ? { codeChallenge: handoff.codeChallenge } : {}),
+          });
+        }
+        const middle = params.get('MiddleName') ?? '';
+        const { accountId, confirmationToken } = await ctx.accounts.register({
+          firstName: params.get('FirstName') ?? '',
+          ...(middle.trim() !== '' ? { middleName: middle } : {}),
+          lastName: params.get('LastName') ?? '',
+          email,
+          dateOfBirth: params.get('DateOfBirth') ?? '',
+          password: params.get('Password') ?? '',
+          passwordConfirmation: params.get('PasswordConfirmation') ?? '',
+          questions: [
+            { question: params.get('Question1') ?? '', answer: params.get('Answer1') ?? '' },
+            { question: params.get('Question2') ?? '', answer: params.get('Answer2') ?? '' },
+          ],
+        });
+        ctx.handoffs.save(accountId, handoff);
+        if (handoff.ticket !== undefined) ctx.tickets.bindAccount(handoff.ticket, accountId);
+        const account = ctx.accounts.get(accountId);
+        const link = `${ctx.publicUrl}${CONFIRMATION_LINK_PATH}${confirmationToken}`;
+        try {
+          await ctx.mailer.send({
+            to: account?.email ?? email,
+            subject: 'Confirm your email address',
+            text: `Hello ${account?.firstName ?? ''},\n\nplease confirm your email address for the certwizard CA by opening this link:\n\n${link}\n\nThe link works once, for 24 hours. If you did not register, ignore this mail.\n`,
+          });
+        } catch (err) {
+          ctx.logger.error('confirmation mail not sent', { accountId, error: err });
+          sendPage(res, 502, 'Mail not sent', '<p>Your account was created, but the confirmation mail could not be sent. Please try again later.</p>');
+          return;
+        }
+        ctx.logger.info('account registered', { accountId, ticketBound: handoff.ticket !== undefined });
+        sendPage(
+          res,
+          200,
+          'Check your mail',
+          `<p>Check your mail to confirm your address.</p><p>We sent a link to ${escapeHtml(account?.email ?? email)}.</p>`,
+        );
+      } catch (err) {
+        if (err instanceof AccountInputError) {
+          again(400, { [FIELD_OF_ERROR[err.field]]: err.message });
+          return;
+        }
+        if (err instanceof EmailTakenError) {
+          failTicket(handoff.ticket, 'address_taken');
+          sendPage(
+            res,
+            409,
+            'Address already registered',
+            `<p>The address ${escapeHtml(email)} is already registered.</p>${errorLink(handoff, 'address_taken', email)}<p><a href="/login">Log in</a></p>`,
+          );
+          return;
+        }
+        if (err instanceof TicketError) {
+          // Claimed by another registration, expired or finished since the form was shown.
+          again(409, {}, { ...handoff, ticket: undefined, problems: [`The installer's ticket cannot be used: ${err.message}.`] } as CheckedHandoff);
+          return;
+        }
+        throw err;
+      }
+    },
+  };
+}

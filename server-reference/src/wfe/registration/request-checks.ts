@@ -1,0 +1,51 @@
+/**
+ * Small checks shared by the CA's form handlers: same-origin posts, constant-time token
+ * comparison, and the key a client is rate-limited under.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import type { Request } from 'express';
+
+/**
+ * Whether a POST may be from one of the CA's own pages: an `Origin` header, when the browser
+ * sends one, must equal the public URL's origin. Without one (old browsers, non-browser
+ * clients) the CSRF token and SameSite=Strict cookie still protect the account area.
+ * @example
+ * if (!isSameOriginPost(req, 'https://ca.example')) return forbidden();
+ */
+export function isSameOriginPost(req: Request, publicOrigin: string): boolean {
+  const origin = req.headers.origin;
+  return origin === undefined || origin === publicOrigin;
+}
+
+/**
+ * Compares a submitted secret with the expected one in constant time.
+ * @example
+ * tokensEqual(form.get('csrf'), session.csrfToken);
+ */
+export function tokensEqual(given: string | null | undefined, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The key a client is rate-limited under: its IPv4 address, or the /64 of its IPv6 address
+ * (one host usually holds a whole /64).
+ * @example
+ * limiter.take(clientKey(req));
+ */
+export function clientKey(req: Request): string {
+  const ip = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  if (!isIPv6(ip)) return ip;
+  const groups = expandIPv6(ip);
+  return `${groups.slice(0, 4).join(':')}::/64`;
+}
+
+function expandIPv6(ip: string): string[] {
+  const [head = '', tail = ''] = ip.split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = ip.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  return [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+}

@@ -1,0 +1,64 @@
+/**
+ * `GET /index.php?id=givemeaticket` and `GET /index.php?id=isitdone&ticket=T`
+ * (docs/protocol-registration.md): text answers by default, JSON when `Accept` prefers it.
+ */
+import {
+  encodeNewTicketJson,
+  encodeNewTicketText,
+  encodeTicketAnswerJson,
+  encodeTicketAnswerText,
+  REGISTRATION_PARAMS,
+  TICKET_TEXT_MEDIA_TYPE,
+  ticketState,
+} from '@certwizard/protocol';
+import type { Request, Response } from 'express';
+import type { RegistrationContext } from './context.js';
+import { clientKey } from './request-checks.js';
+
+/** Whether the client prefers JSON over the text answer (`*\/*` and no Accept get text). */
+function wantsJson(req: Request): boolean {
+  return req.accepts([TICKET_TEXT_MEDIA_TYPE.split(';')[0] as string, 'application/json']) === 'application/json';
+}
+
+function answer(req: Request, res: Response, text: string, json: unknown): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Vary', 'Accept');
+  if (wantsJson(req)) {
+    res.json(json);
+  } else {
+    res.setHeader('Content-Type', TICKET_TEXT_MEDIA_TYPE);
+    res.send(text);
+  }
+}
+
+/**
+ * Builds the two ticket handlers.
+ * @example
+ * const t = ticketEndpoints(ctx); t.giveMeATicket(req, res);
+ */
+export function ticketEndpoints(ctx: RegistrationContext): {
+  giveMeATicket(req: Request, res: Response): void;
+  isItDone(req: Request, res: Response, params: URLSearchParams): void;
+} {
+  return {
+    giveMeATicket(req, res) {
+      // Each ticket is a row: a per-client bucket keeps one client from filling the table.
+      const limit = ctx.limiters.tickets.take(clientKey(req));
+      if (!limit.allowed) {
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
+        res.status(429);
+        answer(req, res, 'too many tickets requested; retry later\n', { error: { code: 'too_many_requests', message: 'too many tickets requested; retry later' } });
+        return;
+      }
+      const ticket = ctx.tickets.create({ lifetimeMs: ctx.ticketLifetimeMs });
+      answer(req, res, encodeNewTicketText(ticket), encodeNewTicketJson(ticket));
+    },
+
+    isItDone(req, res, params) {
+      const tickets = params.getAll(REGISTRATION_PARAMS.ticket);
+      const record = tickets.length === 1 ? ctx.tickets.read(tickets[0] as string) : undefined;
+      const state = ticketState(record, ctx.now());
+      answer(req, res, encodeTicketAnswerText(state), encodeTicketAnswerJson(state));
+    },
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * The registration hand-off over real HTTP: prefill, callback URL checks, tickets, PKCE, the
+ * confirmation link and the wizard token endpoint (docs/protocol-registration.md).
+ */
+import { createPkcePair, decodeNewTicketText, decodeTicketAnswerText, decodeWizardTokenResponse } from '@certwizard/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { confirmationLink, linkHref, mailbox, postForm, registrationFields, rowCounts } from './support/registration-client.js';
+import { startTestCa, type TestCa } from './support/test-ca.js';
+
+let ca: TestCa | undefined;
+afterEach(async () => {
+  await ca?.dispose();
+  ca = undefined;
+});
+
+const CONTINUE = 'http://127.0.0.1:53111/done?state=k2J';
+const ERROR = 'http://127.0.0.1:53111/failed?state=k2J';
+
+async function newTicket(c: TestCa): Promise<string> {
+  const res = await fetch(`${c.url}/index.php?id=givemeaticket`);
+  return decodeNewTicketText(await res.text(), res.status);
+}
+
+async function isItDone(c: TestCa, ticket: string) {
+  const res = await fetch(`${c.url}/index.php?id=isitdone&ticket=${ticket}`);
+  return decodeTicketAnswerText(await res.text(), res.status);
+}
+
+function hiddenHandoff(ticket: string | undefined, challenge?: string): Record<string, string> {
+  return {
+    continue: CONTINUE,
+    error: ERROR,
+    ...(ticket ? { ticket } : {}),
+    ...(challenge ? { code_challenge: challenge, code_challenge_method: 'S256' } : {}),
+  };
+}
+
+describe('the registration page', () => {
+  it('echoes script payloads in every prefill field escaped, and ignores other parameters', async () => {
+    ca = await startTestCa();
+    const payload = '"><script>alert(1)</script>';
+    const q = new URLSearchParams({ id: '1', FirstName: payload, MiddleName: payload, LastName: payload, EmailAddress: payload, Password: 'secret-pw', DateOfBirth: '2000-01-01' });
+    const res = await fetch(`${ca.url}/index.php?${q}`);
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(html).not.toContain('<script>');
+    expect(html.split('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;').length - 1).toBe(4);
+    expect(html).not.toContain('secret-pw');
+    expect(html).not.toContain('2000-01-01');
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(html).toContain('<html lang="en">');
+    expect(html).toContain('<label for="EmailAddress">');
+  });
+
+  it('reports invalid continue and error URLs and stores them nowhere', async () => {
+    ca = await startTestCa({ allowedHttpsOrigins: ['https://vendor.example'] });
+    const ticket = await newTicket(ca);
+    const q = new URLSearchParams({ id: '1', continue: 'http://127.1:53111/done', error: 'https://evil.example/x', ticket });
+    const html = await (await fetch(`${ca.url}/index.php?${q}`)).text();
+    expect(html).toContain('not_canonical');
+    expect(html).toContain('https_origin_not_allowed');
+    expect(html).not.toContain('name="continue"');
+    expect(html).not.toContain('name="error"');
+    // A POST carrying them anyway (tampered hidden fields) stores nothing either.
+    const post = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields(), continue: 'javascript:alert(1)', ticket });
+    expect(post.status).toBe(400);
+    expect(post.text).toContain('bad_scheme');
+    expect(rowCounts(ca.dataDir)).toMatchObject({ accounts: 0, registration_handoffs: 0, ticketUrls: 0 });
+    const allowed = new URLSearchParams({ id: '1', continue: 'https://vendor.example/done' });
+    expect(await (await fetch(`${ca.url}/index.php?${allowed}`)).text()).toContain('value="https://vendor.example/done"');
+  });
+
+  it('refuses a challenge without method S256', async () => {
+    ca = await startTestCa();
+    const { challenge } = createPkcePair();
+    const html = await (await fetch(`${ca.url}/index.php?id=1&code_challenge=${challenge}&code_challenge_method=plain`)).text();
+    expect(html).toContain('must be S256');
+    expect(html).not.toContain('name="code_challenge"');
+  });
+
+  it('answers 404 for an unknown id', async () => {
+    ca = await startTestCa();
+    expect((await fetch(`${ca.url}/index.php?id=nope`)).status).toBe(404);
+  });
+});
+
+describe('the hand-off with a ticket and PKCE', () => {
+  it('goes from givemeaticket to an installation token', async () => {
+    ca = await startTestCa();
+    const ticket = await newTicket(ca);
+    expect(await isItDone(ca, ticket)).toEqual({ status: 'pending' });
+    const pkce = createPkcePair();
+    const email = 'ada+wizard@example.org';
+    const q = new URLSearchParams({ id: '1', EmailAddress: email, ...hiddenHandoff(ticket, pkce.challenge) });
+    const form = await (await fetch(`${ca.url}/index.php?${q}`)).text();
+    expect(form).toContain(`name="ticket" value="${ticket}"`);
+    expect(form).toContain('value="ada+wizard@example.org"');
+
+    const post = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields({ EmailAddress: email }), ...hiddenHandoff(ticket, pkce.challenge) });
+    expect(post.status).toBe(200);
+    expect(post.text).toContain('Check your mail to confirm your address');
+    const mails = await mailbox(ca.url, email);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]?.subject).toBe('Confirm your email address');
+    expect(ca.devMailbox?.list()[0]?.raw).toMatch(/^From: certwizard CA <ca@localhost>/m);
+
+    const confirm = await fetch(await confirmationLink(ca.url, email));
+    const page = await confirm.text();
+    expect(confirm.status).toBe(200);
+    const body = /<h1>[^<]*<\/h1>\n([\s\S]*)<\/main>/.exec(page)?.[1]?.trim() ?? '';
+    const lines = body.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe('<p>Your request was processed.</p>');
+    expect(lines[1]).toMatch(/^<p><a href="[^"]+">Please click here to continue with the Installation Wizard<\/a><\/p>$/);
+    const link = new URL(linkHref(page, 'Please click here to continue with the Installation Wizard') as string);
+    expect(link.origin + link.pathname).toBe('http://127.0.0.1:53111/done');
+    expect([...link.searchParams.keys()]).toEqual(['state', 'EmailAddress', 'code']);
+    expect(link.searchParams.get('EmailAddress')).toBe(email);
+    expect(link.search).toContain('EmailAddress=ada%2Bwizard%40example.org');
+    const code = link.searchParams.get('code') as string;
+
+    expect(await isItDone(ca, ticket)).toEqual({ status: 'done', emailAddress: email, code });
+
+    const redeem = (verifier: string) =>
+      postForm(`${ca?.url}/api/wizard/token`, { code, code_verifier: verifier });
+    const wrong = await redeem(createPkcePair().verifier);
+    expect(wrong.status).toBe(400);
+    expect(JSON.parse(wrong.text).error.code).toBe('invalid_grant');
+    const ok = await redeem(pkce.verifier);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    const token = decodeWizardTokenResponse(ok.status, ok.text);
+    expect(token).toMatchObject({ EmailAddress: email, FirstName: 'Ada', MiddleName: 'B', LastName: 'Lovelace', token_type: 'Bearer' });
+    expect(token.installation_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const again = await redeem(pkce.verifier);
+    expect(again.status).toBe(400);
+    expect(JSON.parse(again.text).error.code).toBe('invalid_grant');
+    // Redeemed: isitdone no longer hands out the code.
+    expect(await isItDone(ca, ticket)).toEqual({ status: 'done', emailAddress: email });
+  });
+
+  it('issues the code from the stored challenge when no ticket was given', async () => {
+    ca = await startTestCa();
+    const pkce = createPkcePair();
+    await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields(), ...hiddenHandoff(undefined, pkce.challenge) });
+    const page = await (await fetch(await confirmationLink(ca.url, 'ada+wizard@example.org'))).text();
+    const link = new URL(linkHref(page, 'Please click here to continue with the Installation Wizard') as string);
+    const ok = await postForm(`${ca.url}/api/wizard/token`, { code: link.searchParams.get('code') as string, code_verifier: pkce.verifier });
+    expect(ok.status).toBe(200);
+    expect(rowCounts(ca.dataDir).registration_handoffs).toBe(0);
+  });
+
+  it('says only the first sentence without a continue URL, and fails a used link', async () => {
+    ca = await startTestCa();
+    await postForm(`${ca.url}/index.php?id=1`, registrationFields());
+    const link = await confirmationLink(ca.url, 'ada+wizard@example.org');
+    const page = await (await fetch(link)).text();
+    expect(page).toContain('<p>Your request was processed.</p>\n</main>');
+    const again = await fetch(link);
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain('confirmation failed');
+  });
+
+  it('links back with address_taken and fails the ticket when the address is registered', async () => {
+    ca = await startTestCa();
+    await postForm(`${ca.url}/index.php?id=1`, registrationFields());
+    const ticket = await newTicket(ca);
+    const res = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields({ EmailAddress: 'ADA+wizard@example.org' }), ...hiddenHandoff(ticket) });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('is already registered');
+    expect(linkHref(res.text, 'Please click here to return to the Installation Wizard')).toBe(`${ERROR}&EmailAddress=ADA%2Bwizard%40example.org&reason=address_taken`);
+    expect(await isItDone(ca, ticket)).toEqual({ status: 'error', reason: 'address_taken' });
+  });
+
+  it('cancels: error link with reason cancelled, ticket error', async () => {
+    ca = await startTestCa();
+    const ticket = await newTicket(ca);
+    const res = await postForm(`${ca.url}/index.php?id=1`, { ...hiddenHandoff(ticket), cancel: '1' });
+    expect(res.status).toBe(200);
+    expect(linkHref(res.text, 'Please click here to return to the Installation Wizard')).toBe(`${ERROR}&reason=cancelled`);
+    expect(await isItDone(ca, ticket)).toEqual({ status: 'error', reason: 'cancelled' });
+    expect(rowCounts(ca.dataDir).accounts).toBe(0);
+  });
+
+  it('keeps values but not passwords when a field is invalid', async () => {
+    ca = await startTestCa();
+    const res = await postForm(`${ca.url}/index.php?id=1`, registrationFields({ PasswordConfirmation: 'something else!' }));
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('the two passwords differ');
+    expect(res.text).toContain('value="Lovelace"');
+    expect(res.text).not.toContain('correct horse battery');
+    expect(res.text).not.toContain('London');
+  });
+});
+
+describe('tickets', () => {
+  it('expire by the injected clock', async () => {
+    let now = Date.UTC(2030, 0, 1);
+    ca = await startTestCa({ now: () => now, ticketLifetimeMinutes: 5 });
+    const ticket = await newTicket(ca);
+    now += 5 * 60_000 - 1;
+    expect(await isItDone(ca, ticket)).toEqual({ status: 'pending' });
+    now += 1;
+    expect(await isItDone(ca, ticket)).toEqual({ status: 'expired' });
+    const html = await (await fetch(`${ca.url}/index.php?id=1&ticket=${ticket}&error=${encodeURIComponent(ERROR)}`)).text();
+    expect(html).toContain('has expired');
+    expect(linkHref(html, 'Please click here to return to the Installation Wizard')).toBe(`${ERROR}&reason=ticket_expired`);
+  });
+
+  it('answer JSON when Accept prefers it, and unknown tickets as unknown', async () => {
+    ca = await startTestCa();
+    const res = await fetch(`${ca.url}/index.php?id=givemeaticket`, { headers: { accept: 'application/json' } });
+    const { ticket } = (await res.json()) as { ticket: string };
+    const done = await fetch(`${ca.url}/index.php?id=isitdone&ticket=${ticket}`, { headers: { accept: 'application/json' } });
+    expect(await done.json()).toEqual({ status: 'pending' });
+    expect(await isItDone(ca, 'A'.repeat(43))).toEqual({ status: 'unknown' });
+  });
+
+  it('are rate-limited per client with 429 and Retry-After', async () => {
+    ca = await startTestCa({ rateLimit: { capacity: 2, refillIntervalMs: 60_000 } });
+    await newTicket(ca);
+    await newTicket(ca);
+    const res = await fetch(`${ca.url}/index.php?id=givemeaticket`);
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('60');
+  });
+});
+
+describe('the token endpoint', () => {
+  it('refuses malformed requests and other methods', async () => {
+    ca = await startTestCa();
+    const bad = await postForm(`${ca.url}/api/wizard/token`, { code: 'x' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).error.code).toBe('invalid_request');
+    const get = await fetch(`${ca.url}/api/wizard/token`);
+    expect(get.status).toBe(405);
+    expect(((await get.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+  });
+});

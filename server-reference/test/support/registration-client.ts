@@ -1,0 +1,74 @@
+/**
+ * Test helpers for the registration hand-off: form posts, the dev mailbox, row counts.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+/** A complete, valid registration form; override fields per test. */
+export function registrationFields(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    FirstName: 'Ada',
+    MiddleName: 'B',
+    LastName: 'Lovelace',
+    EmailAddress: 'ada+wizard@example.org',
+    DateOfBirth: '1990-12-10',
+    Password: 'correct horse battery',
+    PasswordConfirmation: 'correct horse battery',
+    Question1: 'First pet?',
+    Answer1: 'Rex',
+    Question2: 'Town?',
+    Answer2: 'London',
+    ...overrides,
+  };
+}
+
+/** POSTs a form; redirects are not followed. */
+export async function postForm(
+  url: string,
+  fields: Record<string, string> | Array<[string, string]>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+/** The dev mailbox as JSON. */
+export async function mailbox(caUrl: string, to?: string): Promise<Array<{ id: number; to: string; subject: string; text: string; createdAt: string }>> {
+  const res = await fetch(`${caUrl}/dev/mailbox.json${to ? `?to=${encodeURIComponent(to)}` : ''}`);
+  return (await res.json()) as Array<{ id: number; to: string; subject: string; text: string; createdAt: string }>;
+}
+
+/** The confirmation link in the newest mail to `to`. */
+export async function confirmationLink(caUrl: string, to: string): Promise<string> {
+  const [mail] = await mailbox(caUrl, to);
+  const link = /https?:\/\/\S+id=confirm&token=[A-Za-z0-9_-]+/.exec(mail?.text ?? '')?.[0];
+  if (!link) throw new Error('no confirmation link in the mailbox');
+  return link;
+}
+
+/** Row counts of the tables the hand-off writes. */
+export function rowCounts(dataDir: string): Record<string, number> {
+  const db = new Database(join(dataDir, 'ca.sqlite3'), { readonly: true });
+  try {
+    const out: Record<string, number> = {};
+    for (const t of ['accounts', 'tickets', 'registration_handoffs', 'authorization_codes', 'installation_tokens', 'sessions']) {
+      out[t] = (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    }
+    const urls = db.prepare('SELECT count(*) AS n FROM tickets WHERE continue_url IS NOT NULL OR error_url IS NOT NULL').get() as { n: number };
+    out.ticketUrls = urls.n;
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+/** The href of the link whose text is `text`, HTML-unescaped. */
+export function linkHref(html: string, text: string): string | undefined {
+  const m = new RegExp(`<a href="([^"]*)">${text}</a>`).exec(html);
+  return m?.[1]?.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+}

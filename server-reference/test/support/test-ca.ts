@@ -41,6 +41,8 @@ export async function startTestCa(
     now?: () => number;
     /** Per-client rate limits (tickets, token endpoint, forms). */
     rateLimit?: { capacity?: number; refillIntervalMs?: number };
+    /** `--smtp HOST:PORT`: relay mail instead of keeping it in the dev mailbox. */
+    smtp?: string;
   } = {},
 ): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'certwizard-ca-test-'));
@@ -62,6 +64,7 @@ export async function startTestCa(
     ...(options.hooksModule ? { hooks: options.hooksModule } : {}),
     ...(options.allowedHttpsOrigins ? { allowOrigins: options.allowedHttpsOrigins } : {}),
     ...(options.ticketLifetimeMinutes !== undefined ? { ticketLifetimeMinutes: String(options.ticketLifetimeMinutes) } : {}),
+    ...(options.smtp ? { smtp: options.smtp } : {}),
   });
   const clock = options.now;
   let running: RunningCa;

@@ -1,6 +1,6 @@
 /**
  * The registration hand-off over real HTTP: prefill, callback URL checks, tickets, PKCE, the
- * confirmation link and the wizard token endpoint (docs/protocol-registration.md).
+ * confirmation link and the wizard token endpoint (docs/protocol.md, "The registration hand-off").
  */
 import { createPkcePair, decodeNewTicketText, decodeTicketAnswerText, decodeWizardTokenResponse } from '@certwizard/protocol';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -34,7 +34,7 @@ export interface BuildRegistrationUrlOptions {
   readonly codeChallenge?: string;
 }
 
-/** SDK field names and the wire names of the form fields they fill (docs/protocol-registration.md). */
+/** SDK field names and the wire names of the form fields they fill (docs/protocol.md, "The registration hand-off"). */
 const WIRE_FIELDS: Readonly<Record<keyof RegistrationPrefill, PrefillField>> = {
   firstName: 'FirstName',
   middleName: 'MiddleName',

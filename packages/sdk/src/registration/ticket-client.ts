@@ -1,6 +1,6 @@
 /**
  * The ticket side of the hand-off: `givemeaticket` once, then `isitdone` until the registration
- * tied to the ticket ends (docs/protocol-registration.md).
+ * tied to the ticket ends (docs/protocol.md, "The registration hand-off").
  */
 import {
   decodeNewTicketJson,

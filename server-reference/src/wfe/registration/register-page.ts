@@ -1,6 +1,6 @@
 /**
  * `GET` and `POST /index.php?id=1`: the CAcert-compatible registration page with prefill and the
- * installer's hand-off (docs/protocol-registration.md).
+ * installer's hand-off (docs/protocol.md, "The registration hand-off").
  */
 import { appendQueryParams, readPrefill, REGISTRATION_PARAMS, type RegistrationErrorReason } from '@certwizard/protocol';
 import type { Request, Response } from 'express';

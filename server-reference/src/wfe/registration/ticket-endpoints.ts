@@ -1,6 +1,6 @@
 /**
  * `GET /index.php?id=givemeaticket` and `GET /index.php?id=isitdone&ticket=T`
- * (docs/protocol-registration.md): text answers by default, JSON when `Accept` prefers it.
+ * (docs/protocol.md, "The registration hand-off"): text answers by default, JSON when `Accept` prefers it.
  */
 import {
   encodeNewTicketJson,

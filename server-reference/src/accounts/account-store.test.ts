@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../store/database.js';
 import { AccountStore, normalizeAnswer, type RegistrationInput } from './account-store.js';
 import { hashToken, verifySecret } from './password.js';
+import { snapshotTables } from '../store/test-support/snapshot.js';
 
 const N = 2 ** 10;
 const DAY = 24 * 60 * 60_000;
@@ -25,11 +26,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every row of every table: what "nothing changed" is compared against. */
-function snapshot(): Record<string, unknown[]> {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-  return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
-}
+const snapshot = () => snapshotTables(db);
 
 const PASSWORD = 'a long enough passphrase';
 const input = (over: Partial<RegistrationInput> = {}): RegistrationInput => ({

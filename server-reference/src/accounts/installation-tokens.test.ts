@@ -6,6 +6,7 @@ import { openDatabase, type Db } from '../store/database.js';
 import { AccountStore } from './account-store.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
+import { snapshotTables } from '../store/test-support/snapshot.js';
 
 // RFC 7636 Appendix B: the example verifier and its S256 challenge.
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
@@ -31,10 +32,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function snapshot(): Record<string, unknown[]> {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-  return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
-}
+const snapshot = () => snapshotTables(db);
 
 async function activeAccount(email = 'ada@example.org'): Promise<number> {
   const { accountId, confirmationToken } = await accounts.register({

@@ -8,6 +8,7 @@ import { AccountStore } from './account-store.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
 import { TicketStore } from './ticket-store.js';
+import { snapshotTables } from '../store/test-support/snapshot.js';
 
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'; // RFC 7636 Appendix B
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
@@ -33,10 +34,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function snapshot(): Record<string, unknown[]> {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-  return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
-}
+const snapshot = () => snapshotTables(db);
 
 function refusal(fn: () => unknown): Error & { code?: string; field?: string } {
   try {

@@ -1,23 +1,65 @@
 /**
  * The default browser opener: the `open` package, loaded only when it is used.
  */
+import type { ChildProcess } from 'node:child_process';
 
 /** Opens `url` in the user's browser; rejects when it cannot. */
 export type BrowserOpener = (url: string, context: { readonly signal: AbortSignal }) => Promise<void>;
 
+/** How long the opener program is watched for an early failure, in ms. */
+export const OPENER_GRACE_MS = 1500;
+
+/** The opener program started but reported failure (e.g. `xdg-open` on a machine without a display). */
+export class OpenerFailedError extends Error {
+  /** Stable code. */
+  readonly code = 'ERR_SDK_OPENER_FAILED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'OpenerFailedError';
+  }
+}
+
 /**
- * Opens `url` with the `open` package (xdg-open, `open`, `start` depending on the platform).
- *
- * It rejects when the opener program cannot be started (e.g. no `xdg-open`). It cannot tell
- * whether a browser window really appeared: on a machine without a display, `xdg-open` may start
- * and fail later. Callers that know the machine is headless pass `noBrowser: true` to `register()`;
- * the ticket keeps working either way.
- * @throws {Error} whatever `open` rejects with.
+ * Watches the opener program: a non-zero exit (or a spawn error) within `graceMs` is a failure,
+ * anything else counts as opened. `xdg-open` without a display or browser exits with a non-zero
+ * status at once; with one it hands the URL over and exits 0 (or keeps running).
+ * @throws {OpenerFailedError} `ERR_SDK_OPENER_FAILED`.
+ */
+export function watchOpener(child: ChildProcess, graceMs: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onExit = (code: number | null) =>
+      done(code === 0 ? undefined : new OpenerFailedError(`the browser opener exited with status ${code ?? 'unknown'}`));
+    const onError = (error: Error) => done(new OpenerFailedError(`the browser opener could not start: ${error.message}`));
+    const onAbort = () => done();
+    const timer = setTimeout(() => done(), graceMs);
+    child.once('exit', onExit);
+    child.once('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (child.exitCode !== null) onExit(child.exitCode);
+  });
+}
+
+/**
+ * Opens `url` with the `open` package (xdg-open, `open`, `start` depending on the platform),
+ * then watches the opener program for {@link OPENER_GRACE_MS}: on a machine without a display,
+ * `xdg-open` fails at once, and `register()` then shows the URL and a QR code and relies on the
+ * ticket. This needs no look at the environment (the SDK reads none).
+ * @throws {OpenerFailedError} `ERR_SDK_OPENER_FAILED` when the opener fails early; whatever
+ *   `open` rejects with when it cannot start at all.
  * @example
  * await openWithSystemBrowser('https://ca.example/index.php?id=1', { signal });
  */
 export const openWithSystemBrowser: BrowserOpener = async (url, { signal }) => {
   signal.throwIfAborted();
   const { default: open } = await import('open');
-  await open(url, { wait: false });
+  const child = await open(url, { wait: false });
+  await watchOpener(child, OPENER_GRACE_MS, signal);
 };

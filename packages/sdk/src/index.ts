@@ -16,6 +16,6 @@ export {
 export { buildRegistrationUrl, type BuildRegistrationUrlOptions, type RegistrationPrefill, type Sure } from './registration/registration-url.js';
 export type { RegistrationEvent } from './registration/registration-event.js';
 export { systemClock, type Clock } from './registration/clock.js';
-export { openWithSystemBrowser, type BrowserOpener } from './transport/default-opener.js';
+export { type BrowserOpener, OPENER_GRACE_MS, OpenerFailedError, openWithSystemBrowser } from './transport/default-opener.js';
 export { displayOnStderr, type DisplayInfo } from './transport/stderr-display.js';
 export * from './errors.js';

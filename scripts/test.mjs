@@ -26,14 +26,14 @@ const playwrightConfig = join(repoRoot, 'e2e', 'playwright.config.ts');
  * runs where its suite exists. Add a row when a suite starts talking to a new peer
  * (see shared/design/PEERS.md), for example:
  *   { binary: 'swaks', pkg: 'swaks', why: 'mail-hook tests send forged mail' },
- *   { binary: 'gnome-keyring-daemon', pkg: 'gnome-keyring', why: 'agent keychain tests' },
- *   { binary: 'dbus-launch', pkg: 'dbus-x11', why: 'session bus for gnome-keyring' },
  *   { binary: 'pebble', pkg: 'pebble', why: 'ACME interop tests' },
  * @type {{ binary: string, pkg: string, why: string, when?: () => boolean }[]}
  */
 const SYSTEM_PROGRAMS = [
   { binary: 'openssl', pkg: 'openssl', why: 'pki tests check our output against the openssl CLI' },
   { binary: 'script', pkg: 'bsdutils', why: 'the CA passphrase prompt is tested on a pseudo-terminal' },
+  { binary: 'gnome-keyring-daemon', pkg: 'gnome-keyring', why: 'sdk keychain tests talk to a real Secret Service' },
+  { binary: 'dbus-run-session', pkg: 'dbus-daemon', why: 'private session bus for gnome-keyring in the sdk keychain tests' },
   {
     binary: 'chromium',
     pkg: 'chromium',

@@ -19,3 +19,8 @@ export { systemClock, type Clock } from './registration/clock.js';
 export { type BrowserOpener, OPENER_GRACE_MS, OpenerFailedError, openWithSystemBrowser } from './transport/default-opener.js';
 export { displayOnStderr, type DisplayInfo } from './transport/stderr-display.js';
 export * from './errors.js';
+export { openCredentialStore, type OpenCredentialStoreOptions } from './credentials/open-credential-store.js';
+export { openKeychainStore, DEFAULT_KEYCHAIN_PROBE_TIMEOUT_MS, type KeychainStoreOptions } from './credentials/keychain-store.js';
+export { openFileStore, CREDENTIALS_FILE_NAME, type FileStoreOptions } from './credentials/file-store.js';
+export type { CredentialStore, CredentialStoreKind, CredentialOperationOptions } from './credentials/credential-store.js';
+export * from './credentials/errors.js';

@@ -24,3 +24,12 @@ export { type Session, SessionStore, type SessionStoreOptions } from './accounts
 export { DevMailbox, type DevMailboxOptions, type StoredMail } from './mail/dev-mailbox.js';
 export { MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mail/mailer.js';
 export { createSmtpMailer, type SmtpMailerOptions } from './mail/smtp-mailer.js';
+export { AccountAddressStore } from './accounts/account-addresses.js';
+export {
+  CertificateRequestStore,
+  type CertificateRequestRecord,
+  type DecidedProfile,
+  type RequestSource,
+  type RequestStatus,
+} from './store/certificate-requests.js';
+export { decideEmailCertificate, nameForms, needsApproval } from './ca/email-certificate-policy.js';

@@ -2,12 +2,15 @@
  * Wires the reference CA by hand, as pebble's main does: store -> CA -> routes -> server.
  */
 import { formatName } from '@certwizard/pki';
+import { REQUEST_RETRY_AFTER_SECONDS_DEFAULT } from '@certwizard/protocol';
 import { CertificateAuthority, type CaIdentity } from './ca/authority.js';
 import { type CaHooks, loadHooks } from './ca/hooks.js';
 import type { ServeConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { CertificateRequestStore } from './store/certificate-requests.js';
 import { CertificateStore } from './store/certificate-store.js';
 import { openDatabase } from './store/database.js';
+import { AccountAddressStore } from './accounts/account-addresses.js';
 import { AccountStore } from './accounts/account-store.js';
 import { HandoffStore } from './accounts/handoff-store.js';
 import { InstallationTokenStore } from './accounts/installation-tokens.js';
@@ -47,6 +50,8 @@ export interface StartCaDependencies {
   readonly rateLimit?: Pick<RateLimiterOptions, 'capacity' | 'refillIntervalMs'>;
   /** Mailer to use instead of SMTP or the dev mailbox (tests). */
   readonly mailer?: Mailer;
+  /** Seconds a poller of a pending request is asked to wait; default {@link REQUEST_RETRY_AFTER_SECONDS_DEFAULT}. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** How often expired tickets, codes and sessions are purged, in ms (10 minutes). */
@@ -91,13 +96,18 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const smtp = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }) : undefined;
     const devMailbox = deps.mailer || smtp ? undefined : new DevMailbox(db, { from: config.mailFrom, now: nowMs });
     const limiter = () => new RateLimiter({ ...clock, ...deps.rateLimit });
+    const accounts = new AccountStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) });
+    const tokens = new InstallationTokenStore(db, clock);
+    const mailer = (deps.mailer ?? smtp ?? devMailbox) as Mailer;
+    const requests = new CertificateRequestStore(db, clock);
+    const addresses = new AccountAddressStore(db, clock);
     const registration = {
-      accounts: new AccountStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) }),
+      accounts,
       tickets,
-      tokens: new InstallationTokenStore(db, clock),
+      tokens,
       sessions,
       handoffs: new HandoffStore(db, clock),
-      mailer: (deps.mailer ?? smtp ?? devMailbox) as Mailer,
+      mailer,
       ...(devMailbox ? { devMailbox } : {}),
       logger,
       publicUrl,
@@ -105,6 +115,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       ticketLifetimeMs: config.ticketLifetimeMs,
       limiters: { tickets: limiter(), tokens: limiter(), forms: limiter() },
       now: nowMs,
+      pendingRequests: { requests, ca },
     };
     if (devMailbox) logger.warn('no --smtp relay: mail is kept in the dev mailbox at /dev/mailbox', { url: `${publicUrl}/dev/mailbox` });
     // Housekeeping off the request path; unref'd so it never keeps the process alive.
@@ -120,7 +131,27 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     purge.unref();
     // Only now, after boot, are requests served; until here they got 503.
     server.handle(
-      createApp({ ca, store, logger, maxBodyBytes: config.maxBodyBytes, accessLog: config.logLevel === 'debug', registration }),
+      createApp({
+        ca,
+        store,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+        accessLog: config.logLevel === 'debug',
+        registration,
+        cacertApi: {
+          ca,
+          store,
+          accounts,
+          addresses,
+          tokens,
+          requests,
+          mailer,
+          logger,
+          passwordLimiter: limiter(),
+          publicUrl,
+          retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
+        },
+      }),
     );
     logger.info('ca started', { url: server.url, publicUrl, caSubject: formatName(deps.identity.certificate.subject) });
     return {

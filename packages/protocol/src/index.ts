@@ -9,3 +9,4 @@ export * from './callback-url.js';
 export * from './ticket.js';
 export * from './pkce.js';
 export * from './wizard-token.js';
+export * from './cacert-api.js';

@@ -72,6 +72,7 @@ describe('AccountStore.register', () => {
       dateOfBirth: '1990-12-10',
       questions: ['First pet?', 'Home town?'],
       status: 'pending',
+      codeSigning: false,
       createdAtMs: T0,
     });
   });

@@ -68,6 +68,8 @@ export interface Account {
   /** The two lost-password questions (the answers are hashed and not readable). */
   readonly questions: readonly [string, string];
   readonly status: 'pending' | 'active';
+  /** Whether the account may ask for code signing certificates (`CS=1`); set by an operator, default false. */
+  readonly codeSigning: boolean;
   readonly createdAtMs: number;
   readonly activatedAtMs?: number;
 }
@@ -93,6 +95,7 @@ interface Row {
   question1: string;
   question2: string;
   status: 'pending' | 'active';
+  code_signing: number;
   created_at_ms: number;
   activated_at_ms: number | null;
 }
@@ -142,6 +145,7 @@ export class AccountStore {
   readonly #insertConfirmation;
   readonly #deleteStalePending;
   readonly #liveConfirmation;
+  readonly #setCodeSigning;
   readonly #registerTx: (clean: CleanInput, hashes: [string, string, string], tokenHash: string) => number;
   readonly #confirmTx: (tokenHash: string) => { accountId: number; email: string };
 
@@ -166,6 +170,7 @@ export class AccountStore {
     this.#liveConfirmation = db.prepare(
       'SELECT 1 FROM email_confirmations WHERE account_id = ? AND used_at_ms IS NULL AND expires_at_ms > ?',
     );
+    this.#setCodeSigning = db.prepare('UPDATE accounts SET code_signing = ? WHERE id = ?');
     const confirmationByHash = db.prepare('SELECT * FROM email_confirmations WHERE token_hash = ?');
     const useConfirmation = db.prepare('UPDATE email_confirmations SET used_at_ms = ? WHERE id = ? AND used_at_ms IS NULL');
     const activate = db.prepare("UPDATE accounts SET status = 'active', activated_at_ms = ? WHERE id = ? AND status = 'pending'");
@@ -318,6 +323,17 @@ export class AccountStore {
     return row ? fromRow(row) : undefined;
   }
 
+  /**
+   * Grants or withdraws code signing (`CS=1` in cemails). An operator's decision: no page of the
+   * account area calls this.
+   * @throws {TypeError} when no account has this id (caller misuse).
+   * @example
+   * accounts.setCodeSigning(account.id, true);
+   */
+  setCodeSigning(accountId: number, allowed: boolean): void {
+    if (this.#setCodeSigning.run(allowed ? 1 : 0, accountId).changes !== 1) throw new TypeError(`no account with id ${accountId}`);
+  }
+
   #rowByEmail(email: string): Row | undefined {
     let normalized: string;
     try {
@@ -432,6 +448,7 @@ function fromRow(r: Row): Account {
     dateOfBirth: r.date_of_birth,
     questions: [r.question1, r.question2],
     status: r.status,
+    codeSigning: r.code_signing === 1,
     createdAtMs: r.created_at_ms,
     ...(r.activated_at_ms !== null ? { activatedAtMs: r.activated_at_ms } : {}),
   };

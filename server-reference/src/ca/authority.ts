@@ -19,6 +19,7 @@ import type { KeyObject } from 'node:crypto';
 import { RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CertificateStore } from '../store/certificate-store.js';
+import type { DecidedProfile } from '../store/certificate-requests.js';
 import type { CaHooks, CertificateDraft, HookContext } from './hooks.js';
 import { normalizeSerial, randomSerialHex, serialBytes } from './serial.js';
 
@@ -57,10 +58,17 @@ export interface IssuedCertificate {
 
 /** Per-request input of {@link CertificateAuthority.issue}. */
 export interface IssueRequest {
-  /** Who asked: the ssl_api client hash. Stored as the requester. */
+  /** Who asked: the ssl_api client hash, or `account:<id>`. Stored as the requester. */
   readonly client: string;
   /** Aborted when the client goes away; passed on to the hooks. */
   readonly signal?: AbortSignal;
+  /**
+   * What to certify, decided by the CA from an authenticated account (the CAcert-style API):
+   * subject, names and extended key usages replace what the request itself asks for, and the
+   * request only contributes its key. Without it, the request's own names are certified
+   * (ssl_api semantics). The request's self-signature is verified either way.
+   */
+  readonly profile?: DecidedProfile;
 }
 
 const DAY_MS = 86_400_000;
@@ -92,13 +100,18 @@ export class CertificateAuthority {
    */
   async issue(csrInput: string | Uint8Array, request: IssueRequest): Promise<IssuedCertificate> {
     const { hooks, identity, store, logger } = this.#o;
-    const csr = parseCsr(csrInput);
+    const parsed = parseCsr(csrInput);
+    // issueCertificate certifies only names its request asks for; with a decided profile the
+    // CA, not the requester, names the subject, so the profile stands in for the request's own.
+    const csr = request.profile
+      ? { ...parsed, subject: request.profile.subject, subjectAltNames: request.profile.subjectAltNames }
+      : parsed;
     const names = requestedNames(csr);
     if (countNames(names) === 0) throw new InvalidNameError('the request names no DNS name, address or IP to certify');
     const ctx: HookContext = {
       clientHash: request.client,
       publicKeyHash: publicKeySha1Hex(csr.publicKeyDer),
-      csr,
+      csr: parsed,
       signal: request.signal ?? new AbortController().signal,
     };
     if (hooks.authorize && !(await hooks.authorize(names, ctx))) {
@@ -110,6 +123,7 @@ export class CertificateAuthority {
       subjectAltNames: names,
       notBefore: new Date(now - (this.#o.backdateMs ?? 5 * 60_000)),
       notAfter: new Date(Math.min(now + this.#o.validityDays * DAY_MS, caNotAfter)),
+      ...(request.profile ? { extendedKeyUsage: [...request.profile.extendedKeyUsage] } : {}),
       extensions: [],
     };
     if (hooks.presign) draft = (await hooks.presign(draft, ctx)) ?? draft;

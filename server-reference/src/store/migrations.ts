@@ -157,4 +157,44 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    description: 'code signing flag, additional confirmed addresses, certificate requests (pending queue)',
+    // code_signing is granted by an operator, never by the account itself; 0 for every account
+    // that exists when this runs. account_addresses holds confirmed addresses besides the
+    // registration address (issue 5 fills it through the email ping); the registration address
+    // stays in accounts.email. certificate_requests ids are random (never sequential), since the
+    // status URL is handed to installers and must not let one enumerate others' requests.
+    sql: `
+      ALTER TABLE accounts ADD COLUMN code_signing INTEGER NOT NULL DEFAULT 0 CHECK (code_signing IN (0, 1));
+      CREATE TABLE account_addresses (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        email TEXT NOT NULL COLLATE NOCASE CHECK (length(email) BETWEEN 3 AND 254 AND instr(email, '@') > 1),
+        confirmed_at_ms INTEGER NOT NULL,
+        UNIQUE (account_id, email)
+      ) STRICT;
+      CREATE TABLE certificate_requests (
+        id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 22 AND 64),
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        csr_pem TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        names_json TEXT NOT NULL,
+        profile_json TEXT NOT NULL,
+        key_description TEXT NOT NULL,
+        fingerprint_sha256 TEXT NOT NULL CHECK (length(fingerprint_sha256) = 64),
+        source TEXT NOT NULL CHECK (source IN ('ccsr', 'installation', 'registration', 'enrollment_secret')),
+        installation_token_id INTEGER REFERENCES installation_tokens (id) ON DELETE SET NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'issued', 'discarded', 'rejected')),
+        reason TEXT CHECK (reason IS NULL OR length(reason) BETWEEN 1 AND 500),
+        certificate_serial TEXT REFERENCES certificates (serial_hex),
+        created_at_ms INTEGER NOT NULL,
+        decided_at_ms INTEGER,
+        CHECK ((status = 'issued') = (certificate_serial IS NOT NULL)),
+        CHECK ((status = 'pending') = (decided_at_ms IS NULL))
+      ) STRICT;
+      CREATE INDEX certificate_requests_account ON certificate_requests (account_id, status);
+      CREATE INDEX certificate_requests_pending ON certificate_requests (status) WHERE status = 'pending';
+    `,
+  },
 ];

@@ -9,6 +9,8 @@ import type { Logger } from '../log.js';
 import type { CertificateStore } from '../store/certificate-store.js';
 import { csrApiHandler } from './csr-api.js';
 import { errorWriter } from './error-writer.js';
+import { cacertApiRoutes } from './cacert-api/cacert-api-routes.js';
+import type { CacertApiContext } from './cacert-api/context.js';
 import type { RegistrationContext } from './registration/context.js';
 import { registrationRoutes } from './registration/registration-routes.js';
 
@@ -22,6 +24,8 @@ export interface AppOptions {
   readonly maxBodyBytes: number;
   /** The registration hand-off and account area; not served when absent. */
   readonly registration?: RegistrationContext;
+  /** The CAcert-style request API (cemails, ccsr, request status); not served when absent. */
+  readonly cacertApi?: CacertApiContext;
 }
 
 /** Builds the express application of the reference CA. */
@@ -75,6 +79,7 @@ export function createApp(options: AppOptions): Express {
     res.status(405).json(encodeCsrApiError('method_not_allowed', 'use PUT with the request as the body'));
   });
 
+  if (options.cacertApi) app.use(cacertApiRoutes(options.cacertApi));
   if (options.registration) app.use(registrationRoutes(options.registration));
 
   app.use((_req, res) => {

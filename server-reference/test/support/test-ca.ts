@@ -43,6 +43,8 @@ export async function startTestCa(
     rateLimit?: { capacity?: number; refillIntervalMs?: number };
     /** `--smtp HOST:PORT`: relay mail instead of keeping it in the dev mailbox. */
     smtp?: string;
+    /** `Retry-After` of pending request answers, in seconds. */
+    retryAfterSeconds?: number;
   } = {},
 ): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'certwizard-ca-test-'));
@@ -75,6 +77,7 @@ export async function startTestCa(
       ...(options.hooks ? { hooks: options.hooks } : {}),
       ...(clock ? { now: () => new Date(clock()) } : {}),
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
       // Cheap hashes: a registration runs three scrypt hashes.
       scryptN: 2 ** 10,
     });

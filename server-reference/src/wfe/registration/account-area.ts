@@ -1,13 +1,18 @@
 /**
  * The account area: `GET/POST /login`, `POST /logout`, `GET /account` (names, address,
- * connected installations) and `POST /account/installations/:id/revoke`.
+ * connected installations, pending certificate requests), `POST /account/installations/:id/revoke`
+ * and `POST /account/requests/:id/approve` / `.../discard`.
  *
  * Sessions: a random 32-byte id in an HttpOnly, SameSite=Strict cookie (Secure when the public
  * URL is https), stored hashed (SessionStore). Every POST checks `Origin` when present; every
  * POST of a logged-in page also carries the session's CSRF token (compared in constant time).
  */
+import { formatFingerprint } from '@certwizard/pki';
 import { Router, type Request, type Response } from 'express';
 import { CredentialsError, NotConfirmedError, TokenNotFoundError } from '../../accounts/errors.js';
+import { approveRequest } from '../../ca/request-approval.js';
+import { RefusedError } from '../../errors.js';
+import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
 import { escapeHtml } from './html.js';
@@ -36,6 +41,25 @@ function loginForm(message?: string, email = ''): string {
 
 function date(ms: number | undefined): string {
   return ms === undefined ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+/** The "Pending requests" section: what each request asks, where it came from, and its two buttons. */
+function pendingSection(pending: readonly CertificateRequestRecord[], labels: ReadonlyMap<number, string>, csrf: string): string {
+  if (pending.length === 0) return '<h2>Pending requests</h2>\n<p>None.</p>';
+  const rows = pending.map((r) => {
+    const names = [...r.profile.subjectAltNames.email, ...r.profile.subjectAltNames.dns, ...r.profile.subjectAltNames.ip].join(', ');
+    const from = r.source === 'installation'
+      ? `installation ${r.installationTokenId !== undefined ? (labels.get(r.installationTokenId) ?? 'removed') : 'removed'}`
+      : r.source;
+    const id = encodeURIComponent(r.id);
+    return `<tr><td>${escapeHtml(r.subject || '(empty)')}</td><td>${escapeHtml(names)}</td><td>${escapeHtml(r.keyDescription)}</td><td><code>${escapeHtml(formatFingerprint(r.fingerprintSha256))}</code></td><td>${escapeHtml(from)}</td><td>${date(r.createdAtMs)}</td><td>`
+      + `<form method="post" action="/account/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>`
+      + `<form method="post" action="/account/requests/${id}/discard">${csrf}<button type="submit" aria-label="Discard request ${id}">Discard</button></form></td></tr>`;
+  });
+  return `<h2>Pending requests</h2>
+<table><thead><tr><th scope="col">Subject</th><th scope="col">Names</th><th scope="col">Key</th><th scope="col">SHA-256 of the request</th><th scope="col">Sent by</th><th scope="col">When</th><th scope="col">Decision</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table>`;
 }
 
 /**
@@ -109,8 +133,11 @@ export function accountArea(ctx: RegistrationContext): Router {
     }
     const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(session.csrfToken)}">`;
     const names = [account.firstName, account.middleName, account.lastName].filter((n) => n !== undefined).join(' ');
-    const rows = ctx.tokens
-      .listTokens(account.id)
+    const tokens = ctx.tokens.listTokens(account.id);
+    const pending = ctx.pendingRequests
+      ? `\n${pendingSection(ctx.pendingRequests.requests.pendingOf(account.id), new Map(tokens.map((t) => [t.id, t.label])), csrf)}`
+      : '';
+    const rows = tokens
       .map(
         (t) => `<tr><td>${escapeHtml(t.label)}</td><td>${date(t.createdAtMs)}</td><td>${date(t.lastUsedAtMs)}</td><td>${
           t.revokedAtMs !== undefined
@@ -125,7 +152,7 @@ export function accountArea(ctx: RegistrationContext): Router {
       'Your account',
       `<dl><dt>Name</dt><dd>${escapeHtml(names)}</dd><dt>Email address</dt><dd>${escapeHtml(account.email)}</dd></dl>
 <h2>Connected installations</h2>
-${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}
+${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}${pending}
 <form method="post" action="/logout">${csrf}<button type="submit">Log out</button></form>`,
     );
   });
@@ -144,6 +171,34 @@ ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation
       res.redirect(303, '/account');
     } catch (err) {
       if (err instanceof TokenNotFoundError) return sendPage(res, 404, 'Not found', '<p>No such installation.</p>');
+      throw err;
+    }
+  });
+
+  // Approve issues through the signing core with the profile decided when the request was
+  // stored; discard only closes it. Both act on pending requests of the session's account only.
+  router.post('/account/requests/:id/:decision', async (req, res) => {
+    const session = sessionOf(req);
+    const form = await readForm(req);
+    if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) {
+      return forbidden(res);
+    }
+    const queue = ctx.pendingRequests;
+    const id = String(req.params.id ?? '');
+    const decision = req.params.decision;
+    const notFound = () => sendPage(res, 404, 'Not found', '<p>No such pending request.</p>');
+    if (queue === undefined || (decision !== 'approve' && decision !== 'discard')) return notFound();
+    if (decision === 'discard') {
+      if (!queue.requests.transition(session.accountId, id, 'pending', 'discarded')) return notFound();
+      ctx.logger.info('pending request discarded', { accountId: session.accountId, requestId: id });
+      return res.redirect(303, '/account');
+    }
+    try {
+      const issued = await approveRequest({ ca: queue.ca, requests: queue.requests, logger: ctx.logger }, session.accountId, id);
+      if (issued === undefined) return notFound();
+      res.redirect(303, '/account');
+    } catch (err) {
+      if (err instanceof RefusedError) return sendPage(res, 403, 'Request refused', '<p>The CA policy refused this request; it stays pending.</p>');
       throw err;
     }
   });

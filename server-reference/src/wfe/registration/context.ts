@@ -10,6 +10,8 @@ import type { TicketStore } from '../../accounts/ticket-store.js';
 import type { Logger } from '../../log.js';
 import type { DevMailbox } from '../../mail/dev-mailbox.js';
 import type { Mailer } from '../../mail/mailer.js';
+import type { CertificateAuthority } from '../../ca/authority.js';
+import type { CertificateRequestStore } from '../../store/certificate-requests.js';
 
 /** Dependencies of the registration routes. */
 export interface RegistrationContext {
@@ -32,4 +34,6 @@ export interface RegistrationContext {
   readonly limiters: { readonly tickets: RateLimiter; readonly tokens: RateLimiter; readonly forms: RateLimiter };
   /** Clock, in ms since the epoch. */
   readonly now: () => number;
+  /** The pending queue: when present, the account page lists pending requests to approve or discard. */
+  readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly ca: CertificateAuthority };
 }

@@ -24,3 +24,4 @@ export { openKeychainStore, DEFAULT_KEYCHAIN_PROBE_TIMEOUT_MS, type KeychainStor
 export { openFileStore, CREDENTIALS_FILE_NAME, type FileStoreOptions } from './credentials/file-store.js';
 export type { CredentialStore, CredentialStoreKind, CredentialOperationOptions } from './credentials/credential-store.js';
 export * from './credentials/errors.js';
+export * from './install/index.js';

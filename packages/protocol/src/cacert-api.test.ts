@@ -15,19 +15,12 @@ import {
   type RequestStatusAnswer,
 } from './cacert-api.js';
 import { CaRejectedError } from './errors.js';
+import { codeOf } from './test-support/code-of.js';
 
 const MALFORMED = 'ERR_PROTOCOL_MALFORMED_RESPONSE';
 const REJECTED = 'ERR_PROTOCOL_CA_REJECTED';
 const ID = 'q3k0c4mN1vYb7s2L9xW8aQ';
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----\n';
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code ?? (err as Error).name;
-  }
-  return undefined;
-};
 
 describe('cemails answer', () => {
   it.each<{ name: string; answer: CemailsAnswer; text: string }>([

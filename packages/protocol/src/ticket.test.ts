@@ -16,17 +16,10 @@ import {
   type TicketAnswer,
   type TicketRecord,
 } from './ticket.js';
+import { codeOf } from './test-support/code-of.js';
 
 const MALFORMED = 'ERR_PROTOCOL_MALFORMED_RESPONSE';
 const CODE = 'c29tZS1vbmUtdGltZS1jb2RlLXRoYXQtaXMtbG9uZw';
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code ?? (err as Error).name;
-  }
-  return undefined;
-};
 
 describe('newTicket', () => {
   it('draws 32 bytes and encodes them as 43 base64url characters', () => {

@@ -12,19 +12,12 @@ import {
   WIZARD_TOKEN_PATH,
   type WizardTokenResponse,
 } from './wizard-token.js';
+import { codeOf } from './test-support/code-of.js';
 
 const CODE = 'c29tZS1vbmUtdGltZS1jb2RlLXRoYXQtaXMtbG9uZw';
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 const TOKEN = 'itk_secret_value_never_logged';
 const RESPONSE: WizardTokenResponse = { EmailAddress: 'a+b@example.org', FirstName: 'Ada', MiddleName: 'B', LastName: 'Lovelace', installation_token: TOKEN, token_type: 'Bearer' };
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code ?? (err as Error).name;
-  }
-  return undefined;
-};
 
 describe('wizard token request', () => {
   it('has the documented path', () => {

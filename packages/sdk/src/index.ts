@@ -25,3 +25,4 @@ export { openFileStore, CREDENTIALS_FILE_NAME, type FileStoreOptions } from './c
 export type { CredentialStore, CredentialStoreKind, CredentialOperationOptions } from './credentials/credential-store.js';
 export * from './credentials/errors.js';
 export * from './install/index.js';
+export * from './enroll/index.js';

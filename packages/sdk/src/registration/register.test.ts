@@ -290,7 +290,8 @@ describe('register', () => {
     expect(params.get('EmailAddress')).toBe('a+b@example.org');
     expect(params.has('FirstName')).toBe(false);
     expect(params.get('code_challenge_method')).toBe('S256');
-    expect(events.map((e) => e.type)).toEqual(['ticket-issued', 'waiting', 'callback-received', 'redeeming', 'registered']);
+    // Pending polls may or may not land before the callback, depending on load: not asserted.
+    expect(events.map((e) => e.type).filter((t) => t !== 'ticket-state')).toEqual(['ticket-issued', 'waiting', 'callback-received', 'redeeming', 'registered']);
     // Events carry no secret: no code, ticket, token, nor the URL (which holds the agent's secret path).
     const text = JSON.stringify(events);
     for (const secret of [secrets?.code, secrets?.ticket, 'tok_secret', secrets?.continueUrl]) expect(text).not.toContain(secret);

@@ -25,7 +25,7 @@ export interface CaRequest {
   /** Names the endpoint in error messages; never the URL, which may carry the ticket. */
   readonly what: string;
   readonly url: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
   /** First wait between attempts, in ms; each later wait is 1.5 times longer, up to `maxDelayMs`. */
@@ -36,6 +36,16 @@ export interface CaRequest {
 export interface CaAnswer {
   readonly status: number;
   readonly body: string;
+  /** The answer's `Retry-After` header, raw (e.g. a pending request's). */
+  readonly retryAfter: string | null;
+}
+
+/** Connection errors that prove the request never reached the CA, so resending is harmless. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function neverSent(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && NEVER_SENT.has(code);
 }
 
 /** Growth of the wait between attempts (and between polls). */
@@ -48,7 +58,10 @@ export const BACKOFF_FACTOR = 1.5;
  *   it is longer than the current backoff delay, else the delay, and try again. These do not
  *   count against `retries`: the caller's timeout and signal bound them.
  * - A network failure, 502 or 504: the same wait, at most `retries` times; then
- *   `ERR_SDK_CA_UNREACHABLE` with the last failure as `cause` (never swallowed).
+ *   `ERR_SDK_CA_UNREACHABLE` with the last failure as `cause` (never swallowed). POST and PUT
+ *   change state at the CA (a second certificate, a second pending request, a spent code), so
+ *   for them only failures that prove the request never left (connection refused, name not
+ *   resolved, no route) are retried; a 502/504 or a connection lost mid-way is not.
  * - Anything else is returned for the caller to decode.
  *
  * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` when every attempt failed on the network.
@@ -72,17 +85,20 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
       });
       const body = await response.text();
       const { status } = response;
-      if (status !== 429 && status !== 502 && status !== 503 && status !== 504) return { status, body };
+      const retryAfter = response.headers.get('retry-after');
+      if (status !== 429 && status !== 502 && status !== 503 && status !== 504) return { status, body, retryAfter };
       if (status === 502 || status === 504) {
         failures += 1;
-        if (failures > ctx.retries) throw new CaUnreachableError(`${request.what}: the CA answered ${status} on ${failures} attempts`, failures);
+        if (failures > ctx.retries || request.method !== 'GET') {
+          throw new CaUnreachableError(`${request.what}: the CA answered ${status} on ${failures} attempts`, failures);
+        }
       }
-      waitMs = Math.max(delay, retryAfterMs(response.headers.get('retry-after'), clock.now()) ?? 0);
+      waitMs = Math.max(delay, retryAfterMs(retryAfter, clock.now()) ?? 0);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       if (error instanceof CaUnreachableError) throw error;
       failures += 1;
-      if (failures > ctx.retries) {
+      if (failures > ctx.retries || (request.method !== 'GET' && !neverSent(error))) {
         throw new CaUnreachableError(`${request.what}: the CA could not be reached (${failures} attempts)`, failures, { cause: error });
       }
       waitMs = delay;

@@ -1,0 +1,186 @@
+/**
+ * The CAcert-style method and the pending loop of submit() against the real reference CA: issued
+ * at once with a password, pending with an installation token until the owner approves on the
+ * account page (while submit() polls), rejected, discarded, timed out, aborted; Retry-After and
+ * the backoff asserted through the recorded waits of an injected clock.
+ */
+import { parseCertificate, parseCertificateChain, verifyChain } from '@certwizard/pki';
+import { CertificateRequestStore, openDatabase } from '@certwizard/server-reference';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cacertMethod } from './cacert-method.js';
+import type { EnrollmentEvent } from './enrollment-event.js';
+import { createKeyAndCsr } from './key-and-csr.js';
+import { submit } from './submit.js';
+import { recordingClock } from './test-support/recording-clock.js';
+import { accountWithToken, approveOnAccountPage, EMAIL, PASSWORD, rejectInStore, startTestCa, storedStatus, type TestCa } from './test-support/reference-ca.js';
+
+let ca: TestCa | undefined;
+afterEach(async () => {
+  await ca?.dispose();
+  ca = undefined;
+});
+
+const csr = async () => (await createKeyAndCsr({ names: { email: [EMAIL] } })).csrPem;
+
+/** A fetch that records every URL it was given. */
+function recordingFetch(): { fetch: typeof fetch; urls: string[] } {
+  const urls: string[] = [];
+  return { urls, fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+    urls.push(String(input));
+    return fetch(input, init);
+  }) as typeof fetch };
+}
+
+describe('cacertMethod with the account password', () => {
+  it('issues an S/MIME certificate for the account address at once, name taken from cemails', async () => {
+    ca = await startTestCa();
+    await accountWithToken(ca);
+    const method = cacertMethod({ caUrl: ca.url, credentials: { username: EMAIL, password: PASSWORD } });
+    expect(method.poll).toBeUndefined();
+    const got = await submit(method, { csrPem: await csr() });
+    const leaf = parseCertificate(got.certificatePem);
+    expect(leaf.subjectAltNames.email).toEqual([EMAIL]);
+    expect(leaf.extendedKeyUsage).toContain('emailProtection');
+    expect(verifyChain(leaf, { intermediates: parseCertificateChain(got.chainPem), trustAnchors: [parseCertificate(ca.caCertPem)] })).toHaveLength(2);
+    expect(storedStatus(ca, got.requestId as string)).toBe('issued');
+  });
+
+  it('turns a wrong password into ERR_SDK_ENROLL_REJECTED (authentication_failed) without the password anywhere', async () => {
+    ca = await startTestCa();
+    await accountWithToken(ca);
+    const secret = 'wrong horse battery';
+    const rec = recordingFetch();
+    const method = cacertMethod({ caUrl: ca.url, credentials: { username: EMAIL, password: secret }, name: 'Ada Lovelace', fetch: rec.fetch });
+    const error = await submit(method, { csrPem: await csr() }).catch((e: unknown) => e as Error & Record<string, unknown>);
+    expect(error).toMatchObject({ code: 'ERR_SDK_ENROLL_REJECTED', caCode: 'authentication_failed', status: 401 });
+    expect(JSON.stringify({ ...error, message: error.message }) + rec.urls.join()).not.toContain(secret);
+  });
+});
+
+describe('cacertMethod with an installation token', () => {
+  it('answers pending, and submit() polls until the owner approves on the account page, honouring Retry-After', async () => {
+    ca = await startTestCa({ retryAfterSeconds: 5 });
+    const token = await accountWithToken(ca);
+    const rec = recordingFetch();
+    const method = cacertMethod({ caUrl: ca.url, credentials: { installationToken: token }, fetch: rec.fetch });
+    let requestId = '';
+    const clock = recordingClock(async (n) => {
+      expect(storedStatus(ca as TestCa, requestId)).toBe('pending');
+      if (n === 2) await approveOnAccountPage(ca as TestCa, requestId);
+    });
+    const events: EnrollmentEvent[] = [];
+    const got = await submit(method, { csrPem: await csr() }, {
+      clock,
+      pollIntervalMs: 1000,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'pending') requestId = e.requestId;
+      },
+    });
+    // 202 carries no Retry-After: the first wait is the poll interval; then the CA's 5 s beats the 1.5 s backoff.
+    expect(clock.waits).toEqual([1000, 5000]);
+    expect(parseCertificate(got.certificatePem).subjectAltNames.email).toEqual([EMAIL]);
+    expect(got.requestId).toBe(requestId);
+    expect(storedStatus(ca, requestId)).toBe('issued');
+    expect(events.map((e) => e.type)).toEqual(['submitting', 'pending', 'waiting', 'polling', 'pending', 'waiting', 'polling', 'issued']);
+    // The token travels in a header only.
+    expect(JSON.stringify(events) + rec.urls.join()).not.toContain(token);
+  });
+
+  it.each([
+    { name: 'rejected by an approver', to: 'rejected' as const, want: { caCode: 'rejected', reason: 'not our customer' } },
+    { name: 'discarded by the owner', to: 'discarded' as const, want: { caCode: 'discarded' } },
+  ])('ends with ERR_SDK_ENROLL_REJECTED for a request $name while polling', async ({ to, want }) => {
+    ca = await startTestCa({ retryAfterSeconds: 1 });
+    const token = await accountWithToken(ca);
+    const method = cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } });
+    const pending = await method.submit({ csrPem: await csr() });
+    expect(pending).toMatchObject({ status: 'pending' });
+    const requestId = (pending as { requestId: string }).requestId;
+    if (to === 'rejected') rejectInStore(ca, requestId, 'not our customer');
+    else {
+      const db = openDatabase(ca.dataDir);
+      try {
+        new CertificateRequestStore(db).transition(1, requestId, 'pending', 'discarded');
+      } finally {
+        db.close();
+      }
+    }
+    const poll = method.poll as NonNullable<typeof method.poll>;
+    await expect(poll({ status: 'pending', requestId })).resolves.toMatchObject({ status: 'rejected', ...want });
+  });
+
+  it('rejects submit() with ERR_SDK_ENROLL_REJECTED when the request is rejected during polling', async () => {
+    ca = await startTestCa({ retryAfterSeconds: 1 });
+    const token = await accountWithToken(ca);
+    let requestId = '';
+    const clock = recordingClock((n) => {
+      if (n === 1) rejectInStore(ca as TestCa, requestId, 'not our customer');
+    });
+    const run = submit(cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }), { csrPem: await csr() }, {
+      clock,
+      pollIntervalMs: 1000,
+      onEvent: (e) => {
+        if (e.type === 'pending') requestId = e.requestId;
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'ERR_SDK_ENROLL_REJECTED', caCode: 'rejected', reason: 'not our customer' });
+    expect(clock.waits).toEqual([1000]);
+  });
+
+  it('times out with ERR_SDK_ENROLL_TIMEOUT and the request id, the backoff capped at maxPollIntervalMs', async () => {
+    ca = await startTestCa({ retryAfterSeconds: 1 });
+    const token = await accountWithToken(ca);
+    const clock = recordingClock();
+    const run = submit(cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }), { csrPem: await csr() }, {
+      clock,
+      timeoutMs: 6500,
+      pollIntervalMs: 1000,
+      maxPollIntervalMs: 2000,
+    });
+    const error = (await run.catch((e: unknown) => e)) as { code: string; requestId: string; timeoutMs: number };
+    expect(error).toMatchObject({ code: 'ERR_SDK_ENROLL_TIMEOUT', timeoutMs: 6500 });
+    expect(clock.waits).toEqual([1000, 1500, 2000, 2000]);
+    expect(storedStatus(ca, error.requestId)).toBe('pending');
+  });
+
+  it('cuts the last wait at the time limit instead of sleeping past it', async () => {
+    ca = await startTestCa({ retryAfterSeconds: 60 });
+    const token = await accountWithToken(ca);
+    const clock = recordingClock();
+    const run = submit(cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }), { csrPem: await csr() }, {
+      clock,
+      timeoutMs: 10_000,
+      pollIntervalMs: 1000,
+    });
+    await expect(run).rejects.toMatchObject({ code: 'ERR_SDK_ENROLL_TIMEOUT' });
+    // The CA's 60 s Retry-After exceeds what is left: one wait to the limit, no poll after it.
+    expect(clock.waits).toEqual([1000, 9000]);
+  });
+
+  it('stops at once with ERR_SDK_ABORTED when the caller aborts during a wait', async () => {
+    ca = await startTestCa();
+    const token = await accountWithToken(ca);
+    const controller = new AbortController();
+    const reason = new Error('user closed the wizard');
+    let requestId = '';
+    const clock = recordingClock(() => controller.abort(reason));
+    const run = submit(cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }), { csrPem: await csr() }, {
+      clock,
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'pending') requestId = e.requestId;
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'ERR_SDK_ABORTED', cause: reason });
+    expect(clock.waits).toHaveLength(1);
+    expect(storedStatus(ca, requestId)).toBe('pending');
+  });
+
+  it('refuses credentials of both kinds, or neither, as caller misuse', () => {
+    const both = { installationToken: 'abc', username: EMAIL, password: PASSWORD } as never;
+    expect(() => cacertMethod({ caUrl: 'https://ca.example', credentials: both })).toThrow(TypeError);
+    expect(() => cacertMethod({ caUrl: 'https://ca.example', credentials: {} as never })).toThrow(TypeError);
+    expect(() => cacertMethod({ caUrl: 'https://ca.example', credentials: { installationToken: 'a b\r\n' } })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * Typed errors of enrollment (`submit()`). Codes are API: added, never renamed. Messages never
+ * hold a secret (password, installation token, private key).
+ *
+ * @packageDocumentation
+ */
+import { SdkError } from '../errors.js';
+
+/**
+ * The CA refused the request: a documented refusal of the CSR or the credentials, or an
+ * approver's rejection (or the owner's discard) of a request that was pending.
+ */
+export class EnrollmentRejectedError extends SdkError {
+  override readonly code = 'ERR_SDK_ENROLL_REJECTED';
+  /** The CA's code, e.g. `csr_weak_key`, `authentication_failed`, `rejected`, `discarded`. */
+  readonly caCode: string;
+  /** Human text of the refusal: the CA's message or the approver's reason. */
+  readonly reason: string;
+  /** HTTP status of the refusing answer, when the refusal was an error answer. */
+  readonly status: number | undefined;
+
+  constructor(message: string, details: { caCode: string; reason: string; status?: number }) {
+    super(message);
+    this.caCode = details.caCode;
+    this.reason = details.reason;
+    this.status = details.status;
+  }
+}
+
+/** The request was still pending when `timeoutMs` passed. */
+export class EnrollmentTimeoutError extends SdkError {
+  override readonly code = 'ERR_SDK_ENROLL_TIMEOUT';
+  /** The limit that passed, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Id of the request that is still pending at the CA (poll it later), when there is one. */
+  readonly requestId: string | undefined;
+
+  constructor(message: string, timeoutMs: number, requestId?: string) {
+    super(message);
+    this.timeoutMs = timeoutMs;
+    this.requestId = requestId;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Enrollment: send a CSR with an {@link EnrollmentMethod}, and while the CA keeps it pending,
+ * poll until it is issued or rejected, within a time limit and an abort signal.
+ */
+import { RegistrationAbortedError, SdkError } from '../errors.js';
+import { systemClock, type Clock } from '../registration/clock.js';
+import { BACKOFF_FACTOR } from '../transport/ca-request.js';
+import type { EnrollmentEvent } from './enrollment-event.js';
+import type { EnrollmentMethod, EnrollmentRequest, IssuedResult, SubmitResult } from './enrollment-method.js';
+import { EnrollmentRejectedError, EnrollmentTimeoutError } from './errors.js';
+
+/**
+ * Default of `timeoutMs`: 24 hours. A pending request waits for a person (the account owner gets
+ * a mail and approves on the account page), which can take a night; a day covers that and still
+ * ends. Installers that cannot wait that long pass less and resume later with the request id.
+ */
+export const DEFAULT_ENROLLMENT_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+/** Default of `pollIntervalMs`: 30 s, the reference CA's own `Retry-After` for pending requests. */
+export const DEFAULT_ENROLLMENT_POLL_INTERVAL_MS = 30_000;
+
+/** Default of `maxPollIntervalMs`: 5 minutes, so an approval is noticed within minutes. */
+export const DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS = 5 * 60 * 1000;
+
+/** Options of {@link submit}. */
+export interface SubmitOptions {
+  /** Aborts the enrollment: the promise rejects with `ERR_SDK_ABORTED`, whose `cause` is the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Longest time from the call to the end, pending included, in ms. Default: {@link DEFAULT_ENROLLMENT_TIMEOUT_MS}. */
+  readonly timeoutMs?: number;
+  /** First wait before a poll, in ms; each later wait is 1.5 times longer. Default: {@link DEFAULT_ENROLLMENT_POLL_INTERVAL_MS}. */
+  readonly pollIntervalMs?: number;
+  /** Longest wait between polls, in ms (a longer `Retry-After` from the CA still wins). Default: {@link DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS}. */
+  readonly maxPollIntervalMs?: number;
+  /** Clock of the waits and of the time limit. Default: the real one. */
+  readonly clock?: Clock;
+  /** Progress, for a wizard or a log; never carries a secret. Exceptions it throws are ignored. */
+  readonly onEvent?: (event: EnrollmentEvent) => void;
+}
+
+/** The certificate `submit()` obtained. */
+export type EnrolledCertificate = Omit<IssuedResult, 'status'>;
+
+/**
+ * Sends `request` with `method` and returns the issued certificate.
+ *
+ * While the CA answers pending, waits and polls (`method.poll`): the first wait is
+ * `pollIntervalMs`, each later one 1.5 times longer up to `maxPollIntervalMs`, and the CA's
+ * `Retry-After` (RFC 9110 §10.2.3) wins when it is longer. Every wait is cut at the time limit;
+ * the loop ends with the certificate or a typed error, never silently.
+ *
+ * @param method - how to reach the CA (`sslApiMethod`, `cacertMethod`, or your own).
+ * @param request - the CSR and its names (see `createKeyAndCsr`).
+ * @throws {TypeError} for bad options, or a method that answers pending without a `poll`.
+ * @throws {EnrollmentRejectedError} `ERR_SDK_ENROLL_REJECTED` with the CA's `caCode` and `reason`.
+ * @throws {EnrollmentTimeoutError} `ERR_SDK_ENROLL_TIMEOUT` after `timeoutMs`, with the pending `requestId`.
+ * @throws {RegistrationAbortedError} `ERR_SDK_ABORTED` when `signal` aborts; `cause` is its reason.
+ * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` when one request failed on the network every time.
+ * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for an answer outside the wire contract.
+ * @example
+ * const { csrPem, privateKey } = await createKeyAndCsr({ names: { email: ['ada@example.org'] } });
+ * const method = cacertMethod({ caUrl: 'https://ca.example', credentials: { installationToken } });
+ * const { certificatePem, chainPem } = await submit(method, { csrPem }, { onEvent: (e) => console.error(e.type) });
+ */
+export async function submit(method: EnrollmentMethod, request: EnrollmentRequest, options: SubmitOptions = {}): Promise<EnrolledCertificate> {
+  const s = checkOptions(method, options);
+  const callerSignal = options.signal;
+  if (callerSignal?.aborted) throw new RegistrationAbortedError('the enrollment was aborted', { cause: callerSignal.reason });
+  // One controller for the whole run: its reason is the typed error the run ends with, whichever
+  // step (a request, a wait) was under way.
+  const flow = new AbortController();
+  const onCallerAbort = () => flow.abort(new RegistrationAbortedError('the enrollment was aborted', { cause: callerSignal?.reason }));
+  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  const deadline = s.clock.now() + s.timeoutMs;
+  let requestId: string | undefined;
+  const timedOut = () => new EnrollmentTimeoutError(`the enrollment did not finish within ${s.timeoutMs} ms`, s.timeoutMs, requestId);
+  // The clock bounds the waits; this real timer also bounds a request that hangs.
+  const timer = setTimeout(() => flow.abort(timedOut()), s.timeoutMs);
+  try {
+    s.emit({ type: 'submitting', method: method.name });
+    let result: SubmitResult = await method.submit(request, { signal: flow.signal });
+    let interval = s.pollIntervalMs;
+    while (result.status === 'pending') {
+      requestId = result.requestId;
+      s.emit({ type: 'pending', requestId });
+      if (method.poll === undefined) throw new TypeError(`method ${method.name} answered pending but has no poll`);
+      const remaining = deadline - s.clock.now();
+      if (remaining <= 0) throw timedOut();
+      const wanted = Math.max(interval, result.retryAfterMs ?? 0);
+      const delayMs = Math.min(wanted, remaining);
+      s.emit({ type: 'waiting', delayMs });
+      await s.clock.sleep(delayMs, flow.signal);
+      // Polling after the limit would only learn something the caller no longer waits for.
+      if (wanted > remaining) throw timedOut();
+      interval = Math.min(interval * BACKOFF_FACTOR, s.maxPollIntervalMs);
+      s.emit({ type: 'polling', requestId });
+      result = await method.poll({ status: 'pending', requestId }, { signal: flow.signal });
+    }
+    if (result.status === 'rejected') {
+      throw new EnrollmentRejectedError(`the CA refused the request: ${result.reason}`, {
+        caCode: result.caCode,
+        reason: result.reason,
+        ...(result.httpStatus === undefined ? {} : { status: result.httpStatus }),
+      });
+    }
+    s.emit({ type: 'issued' });
+    const { status: _status, ...certificate } = result;
+    return certificate;
+  } catch (error) {
+    if (flow.signal.aborted && flow.signal.reason instanceof SdkError) throw flow.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    callerSignal?.removeEventListener('abort', onCallerAbort);
+    flow.abort(new RegistrationAbortedError('the enrollment ended'));
+  }
+}
+
+interface Settings {
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly maxPollIntervalMs: number;
+  readonly clock: Clock;
+  readonly emit: (event: EnrollmentEvent) => void;
+}
+
+function checkOptions(method: EnrollmentMethod, options: SubmitOptions): Settings {
+  if (method === null || typeof method !== 'object' || typeof method.submit !== 'function') throw new TypeError('method must be an EnrollmentMethod');
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_ENROLLMENT_TIMEOUT_MS;
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_ENROLLMENT_POLL_INTERVAL_MS;
+  const maxPollIntervalMs = options.maxPollIntervalMs ?? Math.max(DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS, pollIntervalMs);
+  for (const [name, value] of [['timeoutMs', timeoutMs], ['pollIntervalMs', pollIntervalMs], ['maxPollIntervalMs', maxPollIntervalMs]] as const) {
+    // setTimeout fires at once beyond 2^31-1 ms: refuse rather than time out immediately.
+    if (!Number.isSafeInteger(value) || value <= 0 || value > 2 ** 31 - 1) throw new TypeError(`${name} must be a positive integer of ms, at most 2^31-1`);
+  }
+  if (maxPollIntervalMs < pollIntervalMs) throw new TypeError('maxPollIntervalMs must not be below pollIntervalMs');
+  const { onEvent } = options;
+  if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent must be a function');
+  const emit = (event: EnrollmentEvent) => {
+    try {
+      onEvent?.(event);
+    } catch {
+      // A broken progress display must not break the enrollment.
+    }
+  };
+  return { timeoutMs, pollIntervalMs, maxPollIntervalMs, clock: options.clock ?? systemClock, emit };
+}

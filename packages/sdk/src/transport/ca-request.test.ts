@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../registration/clock.js';
+import { type CaRequest, type CaRequestContext, sendCaRequest } from './ca-request.js';
+
+// A real HTTP server on loopback that answers 502 to the first `failFirst` requests.
+async function flakyServer(failFirst: number): Promise<{ url: string; hits: () => number; server: Server }> {
+  let hits = 0;
+  const server = createServer((_req, res) => {
+    hits++;
+    res.statusCode = hits <= failFirst ? 502 : 200;
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`, hits: () => hits, server };
+}
+
+const noWait: Clock = { now: () => Date.now(), sleep: async () => {} };
+const ctx = (retries: number): CaRequestContext => ({
+  fetch,
+  clock: noWait,
+  signal: new AbortController().signal,
+  retries,
+  maxDelayMs: 10,
+});
+const request = (url: string, method: CaRequest['method']): CaRequest => ({
+  what: 'test',
+  url,
+  method,
+  headers: {},
+  ...(method === 'GET' ? {} : { body: 'x' }),
+  initialDelayMs: 1,
+});
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+describe('sendCaRequest retries', () => {
+  it('retries a GET answered 502', async () => {
+    const s = await flakyServer(1);
+    server = s.server;
+    await expect(sendCaRequest(request(s.url, 'GET'), ctx(2))).resolves.toMatchObject({ status: 200 });
+    expect(s.hits()).toBe(2);
+  });
+
+  it.each(['POST', 'PUT'] as const)('does not resend a %s answered 502: it may have changed state at the CA', async (method) => {
+    const s = await flakyServer(1);
+    server = s.server;
+    await expect(sendCaRequest(request(s.url, method), ctx(2))).rejects.toMatchObject({ code: 'ERR_SDK_CA_UNREACHABLE' });
+    expect(s.hits()).toBe(1);
+  });
+
+  it('resends a POST whose connection was refused: it never reached the CA', async () => {
+    const s = await flakyServer(0);
+    const url = s.url;
+    await new Promise<void>((resolve) => s.server.close(() => resolve()));
+    await expect(sendCaRequest(request(url, 'POST'), ctx(2))).rejects.toMatchObject({
+      code: 'ERR_SDK_CA_UNREACHABLE',
+      attempts: 3,
+    });
+  });
+
+  it('returns the Retry-After of the final answer', async () => {
+    const s = createServer((_req, res) => {
+      res.setHeader('Retry-After', '30');
+      res.statusCode = 200;
+      res.end('{}');
+    });
+    server = s;
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    const answer = await sendCaRequest(request(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`, 'GET'), ctx(0));
+    expect(answer.retryAfter).toBe('30');
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * The `certwizard-ca` command: create-identity, serve, dev. Expected failures print one clear
+ * The `certwizard-ca` command: create-identity, serve, dev, add-operator. Expected failures print one clear
  * line (no stack trace) and exit 1; usage errors exit 2.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,10 @@ import { buildServeConfig, SERVE_DEFAULTS, type ServeConfig } from './config.js'
 import { CaError, ConfigError } from './errors.js';
 import { createIdentity, IDENTITY_FILES, identityNeedsPassphrase, loadIdentity } from './identity.js';
 import { type RunningCa, startCa } from './main.js';
-import { obtainPassphrase, type PassphraseSources } from './passphrase.js';
+import { OperatorExistsError } from './accounts/errors.js';
+import { OperatorStore } from './accounts/operator-store.js';
+import { obtainPassphrase, obtainSecret, type PassphraseSources } from './passphrase.js';
+import { openDatabase } from './store/database.js';
 
 /** Exit codes of `certwizard-ca`. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -31,9 +34,11 @@ Usage:
                       [--validity-days N] [--log-level LEVEL] [--allow-origin ORIGIN ...]
                       [--smtp HOST:PORT] [--mail-from ADDRESS] [--ticket-lifetime-minutes N]
   certwizard-ca dev [--dir DIR] [--listen HOST:PORT]
+  certwizard-ca add-operator --data DIR --email ADDRESS
   certwizard-ca help [COMMAND]
 
 The CA key's passphrase is read from CA_PASSPHRASE, else asked for on a terminal.
+An operator's password is read from OPERATOR_PASSWORD, else asked for on a terminal.
 See docs/operations.md.`;
 
 const HELP: Record<string, string> = {
@@ -50,8 +55,9 @@ Refuses to touch a DIR that already holds any of them.
   serve: `certwizard-ca serve --identity DIR --data DIR [options]
 
 Serves the CA: PUT /api/csr/:client, GET /crl, GET /ca.pem, GET /healthz, the registration
-hand-off (/index.php?id=1, givemeaticket, isitdone, POST /api/wizard/token), and the account
-area (/login, /account). Without --smtp, mail is kept in the dev mailbox (/dev/mailbox).
+hand-off (/index.php?id=1, givemeaticket, isitdone, POST /api/wizard/token), the account
+area (/login, /account), the CAcert-style API (/api/...) and the operator area
+(/operator/login). Without --smtp, mail is kept in the dev mailbox (/dev/mailbox).
 Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in flight and exits 0.
 
   --identity DIR        the CA identity (made by create-identity, or adopted as it is)
@@ -72,6 +78,12 @@ Runs the CA on embedded development defaults: an identity, a passphrase file and
 under DIR (default .certwizard/ca), created on first run. For development only: the
 passphrase is kept in a 0600 file next to the key. Mail goes to the dev mailbox at
 /dev/mailbox (and /dev/mailbox.json).`,
+  'add-operator': `certwizard-ca add-operator --data DIR --email ADDRESS
+
+Creates an operator of the CA whose database is in DIR: operators log in at /operator/login
+and approve or reject requests for DNS names at /operator/queue. The password is read from
+OPERATOR_PASSWORD, else asked for twice on a terminal (never on the command line). Refuses an
+address that already is an operator's. Can run while the CA serves.`,
 };
 
 /**
@@ -99,6 +111,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await serveCommand(rest, io);
       case 'dev':
         return await devCommand(rest, io);
+      case 'add-operator':
+        return await addOperatorCommand(rest, io);
       default:
         throw new ConfigError(`unknown command ${command}; try certwizard-ca --help`);
     }
@@ -162,6 +176,33 @@ async function createIdentityCommand(argv: readonly string[], io: CliIo): Promis
     `created the CA identity in ${resolve(dir)}\n  subject     ${cert.subject.map((a) => `${a.type}=${a.value}`).join(', ')}\n  valid until ${cert.notAfter.toISOString()}\n  SHA-256     ${cert.fingerprintSha256}\n`,
   );
   return EXIT.ok;
+}
+
+async function addOperatorCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const opts = parseArgv(argv, [
+    { name: 'data', arity: 1 },
+    { name: 'email', arity: 1 },
+  ]);
+  const dataDir = opts.data as string | undefined;
+  const email = opts.email as string | undefined;
+  if (!dataDir) throw new ConfigError('--data DIR is required');
+  if (!email || !/^[^\s@]{1,64}@[^\s@]{1,189}$/.test(email)) throw new ConfigError('--email ADDRESS is required (an email address)');
+  const db = openDatabase(dataDir);
+  try {
+    const operators = new OperatorStore(db);
+    // Check before asking: nobody should type a password for nothing.
+    if (operators.exists(email)) throw new OperatorExistsError(`an operator ${email} already exists`);
+    const password = await obtainSecret(
+      io,
+      { envName: 'OPERATOR_PASSWORD', label: 'operator password', prompt: 'Operator password: ', repeatPrompt: 'Repeat the password: ' },
+      { confirm: true },
+    );
+    const operator = await operators.create(email, password);
+    io.stdout.write(`created operator ${operator.email}; log in at /operator/login\n`);
+    return EXIT.ok;
+  } finally {
+    db.close();
+  }
 }
 
 async function serveCommand(argv: readonly string[], io: CliIo): Promise<number> {

@@ -29,7 +29,11 @@ export {
   CertificateRequestStore,
   type CertificateRequestRecord,
   type DecidedProfile,
+  type RequestApprover,
   type RequestSource,
   type RequestStatus,
 } from './store/certificate-requests.js';
 export { decideEmailCertificate, nameForms, needsApproval } from './ca/email-certificate-policy.js';
+export { type Operator, OperatorStore, type OperatorStoreOptions } from './accounts/operator-store.js';
+export { ENROLLMENT_SECRET_LIFETIME_MS_DEFAULT, EnrollmentSecretStore, type EnrollmentSecretStoreOptions } from './accounts/enrollment-secrets.js';
+export { decideServerCertificate } from './ca/server-certificate-policy.js';

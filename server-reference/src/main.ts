@@ -12,8 +12,10 @@ import { CertificateStore } from './store/certificate-store.js';
 import { openDatabase } from './store/database.js';
 import { AccountAddressStore } from './accounts/account-addresses.js';
 import { AccountStore } from './accounts/account-store.js';
+import { EnrollmentSecretStore } from './accounts/enrollment-secrets.js';
 import { HandoffStore } from './accounts/handoff-store.js';
 import { InstallationTokenStore } from './accounts/installation-tokens.js';
+import { OperatorStore } from './accounts/operator-store.js';
 import { RateLimiter, type RateLimiterOptions } from './accounts/rate-limiter.js';
 import { SessionStore } from './accounts/session-store.js';
 import { TicketStore } from './accounts/ticket-store.js';
@@ -101,6 +103,8 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const mailer = (deps.mailer ?? smtp ?? devMailbox) as Mailer;
     const requests = new CertificateRequestStore(db, clock);
     const addresses = new AccountAddressStore(db, clock);
+    const secrets = new EnrollmentSecretStore(db, clock);
+    const operatorSessions = new SessionStore(db, { ...clock, table: 'operator_sessions' });
     const registration = {
       accounts,
       tickets,
@@ -116,13 +120,14 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       limiters: { tickets: limiter(), tokens: limiter(), forms: limiter() },
       now: nowMs,
       pendingRequests: { requests, ca },
+      enrollmentSecrets: secrets,
     };
     if (devMailbox) logger.warn('no --smtp relay: mail is kept in the dev mailbox at /dev/mailbox', { url: `${publicUrl}/dev/mailbox` });
     // Housekeeping off the request path; unref'd so it never keeps the process alive.
     const purge = setInterval(() => {
       try {
         const purged = tickets.purgeExpired();
-        const expiredSessions = sessions.purgeExpired();
+        const expiredSessions = sessions.purgeExpired() + operatorSessions.purgeExpired();
         logger.debug('purged expired rows', { ...purged, sessions: expiredSessions });
       } catch (err) {
         logger.error('purge failed', { error: err });
@@ -145,11 +150,25 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           addresses,
           tokens,
           requests,
+          secrets,
           mailer,
           logger,
           passwordLimiter: limiter(),
           publicUrl,
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
+        },
+        operator: {
+          operators: new OperatorStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) }),
+          sessions: operatorSessions,
+          requests,
+          ca,
+          accounts,
+          tokens,
+          mailer,
+          logger,
+          publicUrl,
+          loginLimiter: limiter(),
+          now: nowMs,
         },
       }),
     );

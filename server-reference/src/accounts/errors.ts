@@ -113,3 +113,13 @@ export class TokenInvalidError extends CaError {
 export class TokenNotFoundError extends CaError {
   override readonly code = 'ERR_TOKEN_NOT_FOUND';
 }
+
+/** `add-operator` was given an address that already belongs to an operator. */
+export class OperatorExistsError extends CaError {
+  override readonly code = 'ERR_OPERATOR_EXISTS';
+}
+
+/** The enrollment secret is unknown, used or expired; one code for all, so nothing leaks. */
+export class EnrollmentSecretInvalidError extends CaError {
+  override readonly code = 'ERR_ENROLLMENT_SECRET_INVALID';
+}

@@ -24,6 +24,11 @@ export interface SessionStoreOptions {
   readonly now?: () => number;
   /** Session lifetime, in ms; default {@link SESSION_LIFETIME_MS_DEFAULT}. */
   readonly lifetimeMs?: number;
+  /**
+   * The table: `sessions` (accounts, default) or `operator_sessions` (operators; there the
+   * session's `accountId` is the operator's id). Same columns in both.
+   */
+  readonly table?: 'sessions' | 'operator_sessions';
 }
 
 const ID_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -47,10 +52,12 @@ export class SessionStore {
     this.#now = options.now ?? Date.now;
     this.#lifetimeMs = options.lifetimeMs ?? SESSION_LIFETIME_MS_DEFAULT;
     if (!Number.isSafeInteger(this.#lifetimeMs) || this.#lifetimeMs <= 0) throw new TypeError('lifetimeMs must be a positive integer');
-    this.#insert = db.prepare('INSERT INTO sessions (id_hash, account_id, csrf_token, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?)');
-    this.#byHash = db.prepare('SELECT account_id, csrf_token, expires_at_ms FROM sessions WHERE id_hash = ? AND expires_at_ms > ?');
-    this.#delete = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
-    this.#purge = db.prepare('DELETE FROM sessions WHERE expires_at_ms <= ?');
+    const table = options.table ?? 'sessions';
+    if (table !== 'sessions' && table !== 'operator_sessions') throw new TypeError('table must be sessions or operator_sessions');
+    this.#insert = db.prepare(`INSERT INTO ${table} (id_hash, account_id, csrf_token, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?)`);
+    this.#byHash = db.prepare(`SELECT account_id, csrf_token, expires_at_ms FROM ${table} WHERE id_hash = ? AND expires_at_ms > ?`);
+    this.#delete = db.prepare(`DELETE FROM ${table} WHERE id_hash = ?`);
+    this.#purge = db.prepare(`DELETE FROM ${table} WHERE expires_at_ms <= ?`);
   }
 
   /**

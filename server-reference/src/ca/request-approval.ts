@@ -4,7 +4,7 @@
  * back to pending, so an approval can be retried and nothing is half done.
  */
 import type { Logger } from '../log.js';
-import type { CertificateRequestStore } from '../store/certificate-requests.js';
+import type { CertificateRequestStore, RequestApprover } from '../store/certificate-requests.js';
 import type { CertificateAuthority, IssuedCertificate } from './authority.js';
 
 /** The requester recorded with certificates issued to an account. */
@@ -14,8 +14,10 @@ export function accountRequester(accountId: number): string {
 
 /**
  * Approves one of the account's pending requests and issues its certificate.
+ * @param approver - who is deciding (default `owner`); a request another approver decides
+ *   counts as none, so an owner cannot approve what waits for an operator.
  * @returns the certificate, or `undefined` when the request is not pending (unknown, another
- *   account's, already decided, or being approved by a concurrent click).
+ *   account's, another approver's, already decided, or being approved by a concurrent click).
  * @throws whatever {@link CertificateAuthority.issue} throws (hook refusal, serial trouble); the
  *   request is then pending again.
  * @example
@@ -25,13 +27,14 @@ export async function approveRequest(
   deps: { ca: CertificateAuthority; requests: CertificateRequestStore; logger: Logger },
   accountId: number,
   id: string,
+  approver: RequestApprover = 'owner',
 ): Promise<IssuedCertificate | undefined> {
   const record = deps.requests.getOf(accountId, id);
-  if (record === undefined || !deps.requests.transition(accountId, id, 'pending', 'approved')) return undefined;
+  if (record === undefined || record.approver !== approver || !deps.requests.transition(accountId, id, 'pending', 'approved')) return undefined;
   try {
     const issued = await deps.ca.issue(record.csrPem, { client: accountRequester(accountId), profile: record.profile });
     deps.requests.markIssued(id, issued.serialHex);
-    deps.logger.info('pending request approved', { accountId, requestId: id, serial: issued.serialHex });
+    deps.logger.info('pending request approved', { accountId, requestId: id, approver, serial: issued.serialHex });
     return issued;
   } catch (err) {
     deps.requests.transition(accountId, id, 'approved', 'pending');

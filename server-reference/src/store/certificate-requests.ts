@@ -11,6 +11,9 @@ import type { Db } from './database.js';
 /** Where a request came from. */
 export type RequestSource = 'ccsr' | 'installation' | 'registration' | 'enrollment_secret';
 
+/** Who decides a pending request: its owner (account page) or an operator (`/operator/queue`). */
+export type RequestApprover = 'owner' | 'operator';
+
 /** Life of a request: `pending` -> `approved` (issuing) -> `issued`, or `discarded` / `rejected`. */
 export type RequestStatus = 'pending' | 'approved' | 'issued' | 'discarded' | 'rejected';
 
@@ -37,6 +40,8 @@ export interface CertificateRequestRecord {
   readonly source: RequestSource;
   /** The installation token that sent it, when `source` is `installation`. */
   readonly installationTokenId?: number;
+  /** Who decides it while pending (migration 5; `owner` for older rows). */
+  readonly approver: RequestApprover;
   readonly status: RequestStatus;
   /** The approver's reason, for `rejected`. */
   readonly reason?: string;
@@ -47,7 +52,13 @@ export interface CertificateRequestRecord {
 }
 
 /** What {@link CertificateRequestStore.create} stores. */
-export type NewCertificateRequest = Omit<CertificateRequestRecord, 'id' | 'status' | 'reason' | 'certificateSerial' | 'createdAtMs' | 'decidedAtMs'>;
+export type NewCertificateRequest = Omit<
+  CertificateRequestRecord,
+  'id' | 'approver' | 'status' | 'reason' | 'certificateSerial' | 'createdAtMs' | 'decidedAtMs'
+> & {
+  /** Default `owner`. */
+  readonly approver?: RequestApprover;
+};
 
 interface Row {
   id: string;
@@ -60,6 +71,7 @@ interface Row {
   fingerprint_sha256: string;
   source: RequestSource;
   installation_token_id: number | null;
+  approver: RequestApprover;
   status: RequestStatus;
   reason: string | null;
   certificate_serial: string | null;
@@ -73,6 +85,8 @@ export class CertificateRequestStore {
   readonly #insert;
   readonly #byId;
   readonly #pendingOf;
+  readonly #awaitingOperator;
+  readonly #allOf;
   readonly #transition;
   readonly #issued;
 
@@ -80,10 +94,16 @@ export class CertificateRequestStore {
     this.#now = options.now ?? Date.now;
     this.#insert = db.prepare(`INSERT INTO certificate_requests
       (id, account_id, csr_pem, subject, names_json, profile_json, key_description, fingerprint_sha256, source,
-       installation_token_id, status, certificate_serial, created_at_ms, decided_at_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+       installation_token_id, approver, status, certificate_serial, created_at_ms, decided_at_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#byId = db.prepare('SELECT * FROM certificate_requests WHERE id = ?');
-    this.#pendingOf = db.prepare("SELECT * FROM certificate_requests WHERE account_id = ? AND status = 'pending' ORDER BY created_at_ms, id");
+    this.#pendingOf = db.prepare(
+      "SELECT * FROM certificate_requests WHERE account_id = ? AND status = 'pending' AND approver = 'owner' ORDER BY created_at_ms, id",
+    );
+    this.#allOf = db.prepare('SELECT * FROM certificate_requests WHERE account_id = ? ORDER BY created_at_ms DESC, id');
+    this.#awaitingOperator = db.prepare(
+      "SELECT * FROM certificate_requests WHERE status = 'pending' AND approver = 'operator' ORDER BY created_at_ms, id",
+    );
     this.#transition = db.prepare(
       'UPDATE certificate_requests SET status = ?, reason = ?, decided_at_ms = ? WHERE id = ? AND account_id = ? AND status = ?',
     );
@@ -114,6 +134,7 @@ export class CertificateRequestStore {
       input.fingerprintSha256,
       input.source,
       input.installationTokenId ?? null,
+      input.approver ?? 'owner',
       issued ? 'issued' : 'pending',
       options.issuedSerial ?? null,
       now,
@@ -135,9 +156,19 @@ export class CertificateRequestStore {
     return record?.accountId === accountId ? record : undefined;
   }
 
-  /** The account's pending requests, oldest first. */
+  /** The account's pending requests that its owner decides, oldest first. */
   pendingOf(accountId: number): CertificateRequestRecord[] {
     return (this.#pendingOf.all(accountId) as Row[]).map(fromRow);
+  }
+
+  /** All of the account's requests, newest first. */
+  allOf(accountId: number): CertificateRequestRecord[] {
+    return (this.#allOf.all(accountId) as Row[]).map(fromRow);
+  }
+
+  /** Every account's pending requests that wait for an operator, oldest first. */
+  awaitingOperator(): CertificateRequestRecord[] {
+    return (this.#awaitingOperator.all() as Row[]).map(fromRow);
   }
 
   /**
@@ -167,6 +198,7 @@ function fromRow(r: Row): CertificateRequestRecord {
     fingerprintSha256: r.fingerprint_sha256,
     source: r.source,
     ...(r.installation_token_id !== null ? { installationTokenId: r.installation_token_id } : {}),
+    approver: r.approver,
     status: r.status,
     ...(r.reason !== null ? { reason: r.reason } : {}),
     ...(r.certificate_serial !== null ? { certificateSerial: r.certificate_serial } : {}),

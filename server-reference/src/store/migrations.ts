@@ -197,4 +197,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX certificate_requests_pending ON certificate_requests (status) WHERE status = 'pending';
     `,
   },
+  {
+    version: 5,
+    description: 'operators and their sessions, operator-approved requests, one-time enrollment secrets',
+    // Operators are not accounts: they sign in at /operator/login with their own session table
+    // (same shape as sessions, so SessionStore serves both). approver says who decides a pending
+    // request: its owner (the account page) or an operator (/operator/queue, DNS names). An
+    // enrollment secret is a bearer secret, stored as SHA-256 only, usable once before it expires.
+    sql: `
+      CREATE TABLE operators (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        email TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(email) BETWEEN 3 AND 254 AND instr(email, '@') > 1),
+        password_hash TEXT NOT NULL CHECK (substr(password_hash, 1, 7) = 'scrypt$'),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE operator_sessions (
+        id_hash TEXT PRIMARY KEY CHECK (length(id_hash) = 64),
+        account_id INTEGER NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL CHECK (length(csrf_token) = 43),
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms)
+      ) STRICT;
+      CREATE INDEX operator_sessions_expires ON operator_sessions (expires_at_ms);
+      ALTER TABLE certificate_requests ADD COLUMN approver TEXT NOT NULL DEFAULT 'owner' CHECK (approver IN ('owner', 'operator'));
+      CREATE TABLE enrollment_secrets (
+        id INTEGER PRIMARY KEY,
+        secret_hash TEXT NOT NULL UNIQUE CHECK (length(secret_hash) = 64),
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms),
+        used_at_ms INTEGER
+      ) STRICT;
+      CREATE INDEX enrollment_secrets_account ON enrollment_secrets (account_id);
+    `,
+  },
 ];

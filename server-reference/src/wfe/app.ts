@@ -11,6 +11,8 @@ import { csrApiHandler } from './csr-api.js';
 import { errorWriter } from './error-writer.js';
 import { cacertApiRoutes } from './cacert-api/cacert-api-routes.js';
 import type { CacertApiContext } from './cacert-api/context.js';
+import type { OperatorContext } from './operator/context.js';
+import { operatorArea } from './operator/operator-area.js';
 import type { RegistrationContext } from './registration/context.js';
 import { registrationRoutes } from './registration/registration-routes.js';
 
@@ -26,6 +28,8 @@ export interface AppOptions {
   readonly registration?: RegistrationContext;
   /** The CAcert-style request API (cemails, ccsr, request status); not served when absent. */
   readonly cacertApi?: CacertApiContext;
+  /** The operator area (login, queue of requests for DNS names); not served when absent. */
+  readonly operator?: OperatorContext;
 }
 
 /** Builds the express application of the reference CA. */
@@ -81,6 +85,7 @@ export function createApp(options: AppOptions): Express {
 
   if (options.cacertApi) app.use(cacertApiRoutes(options.cacertApi));
   if (options.registration) app.use(registrationRoutes(options.registration));
+  if (options.operator) app.use(operatorArea(options.operator));
 
   app.use((_req, res) => {
     res.status(404).json(encodeCsrApiError('not_found', 'no such resource'));

@@ -1,13 +1,18 @@
 /**
  * Mounts the CAcert-style request API: `/api/cemails.php`, `/api/ccsr.php` (POST, and GET for
- * old clients) and `GET /api/requests/:id`.
+ * old clients), `POST /api/requests` (server certificates, for an operator), `POST /api/enroll`
+ * (one-time enrollment secret), `GET /api/requests` (the account's requests) and
+ * `GET /api/requests/:id`.
  */
 import { CACERT_API_MEDIA_TYPE, CCSR_PATH, CEMAILS_PATH, REQUEST_STATUS_ROUTE, encodeCacertApiError } from '@certwizard/protocol';
 import { Router } from 'express';
 import { textAnswers } from './api-request.js';
 import { ccsrEndpoint } from './ccsr-endpoint.js';
 import { cemailsEndpoint } from './cemails-endpoint.js';
+import { ENROLL_PATH, enrollEndpoint } from './enroll-endpoint.js';
+import { SERVER_REQUEST_PATH, serverRequestEndpoint } from './server-request-endpoint.js';
 import type { CacertApiContext } from './context.js';
+import { requestListEndpoint } from './request-list-endpoint.js';
 import { requestStatusEndpoint } from './request-status-endpoint.js';
 
 /**
@@ -32,6 +37,10 @@ export function cacertApiRoutes(ctx: CacertApiContext): Router {
       res.send(body);
     });
   }
+  // POST only: both carry a secret or a request, never in a URL.
+  router.post(SERVER_REQUEST_PATH, textAnswers(ctx, SERVER_REQUEST_PATH, serverRequestEndpoint(ctx)));
+  router.post(ENROLL_PATH, textAnswers(ctx, ENROLL_PATH, enrollEndpoint(ctx)));
+  router.get(SERVER_REQUEST_PATH, requestListEndpoint(ctx));
   router.get(REQUEST_STATUS_ROUTE, requestStatusEndpoint(ctx));
   return router;
 }

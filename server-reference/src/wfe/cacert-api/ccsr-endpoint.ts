@@ -74,8 +74,12 @@ export function ccsrEndpoint(ctx: CacertApiContext): (req: Request, res: Respons
   };
 }
 
-/** The failure line of a refused request (`csr_*`), or undefined for an error that is not a refusal. */
-function csrFailure(err: unknown): { code: CacertApiErrorCode; message: string } | undefined {
+/**
+ * The failure line of a refused request (`csr_*`), or undefined for an error that is not a refusal.
+ * @example
+ * const failure = csrFailure(err); if (failure === undefined) throw err;
+ */
+export function csrFailure(err: unknown): { code: CacertApiErrorCode; message: string } | undefined {
   if (!(err instanceof PkiError)) return undefined;
   const wire = toWireError(err);
   if (!(wire.code in CACERT_API_ERRORS) || wire.code === 'internal_error') return undefined;

@@ -4,6 +4,7 @@
  */
 import type { AccountAddressStore } from '../../accounts/account-addresses.js';
 import type { AccountStore } from '../../accounts/account-store.js';
+import type { EnrollmentSecretStore } from '../../accounts/enrollment-secrets.js';
 import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
 import type { CertificateAuthority } from '../../ca/authority.js';
@@ -20,6 +21,8 @@ export interface CacertApiContext {
   readonly addresses: AccountAddressStore;
   readonly tokens: InstallationTokenStore;
   readonly requests: CertificateRequestStore;
+  /** One-time enrollment secrets, used by `POST /api/enroll`. */
+  readonly secrets: EnrollmentSecretStore;
   readonly mailer: Mailer;
   readonly logger: Logger;
   /** Per-client limit of password attempts (each costs one scrypt run). */

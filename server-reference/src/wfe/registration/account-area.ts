@@ -1,7 +1,7 @@
 /**
  * The account area: `GET/POST /login`, `POST /logout`, `GET /account` (names, address,
  * connected installations, pending certificate requests), `POST /account/installations/:id/revoke`
- * and `POST /account/requests/:id/approve` / `.../discard`.
+ * `POST /account/requests/:id/approve` / `.../discard` and `POST /account/enrollment-secrets`.
  *
  * Sessions: a random 32-byte id in an HttpOnly, SameSite=Strict cookie (Secure when the public
  * URL is https), stored hashed (SessionStore). Every POST checks `Origin` when present; every
@@ -152,7 +152,11 @@ export function accountArea(ctx: RegistrationContext): Router {
       'Your account',
       `<dl><dt>Name</dt><dd>${escapeHtml(names)}</dd><dt>Email address</dt><dd>${escapeHtml(account.email)}</dd></dl>
 <h2>Connected installations</h2>
-${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}${pending}
+${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}${pending}${
+  ctx.enrollmentSecrets
+    ? `\n<h2>Enrollment secret</h2>\n<p>A one-time secret lets one machine get a certificate for your confirmed address without your approval (POST /api/enroll).</p>\n<form method="post" action="/account/enrollment-secrets">${csrf}<button type="submit">Create an enrollment secret</button></form>`
+    : ''
+}
 <form method="post" action="/logout">${csrf}<button type="submit">Log out</button></form>`,
     );
   });
@@ -175,6 +179,26 @@ ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation
     }
   });
 
+  // The secret is shown on this answer only; the CA keeps its SHA-256.
+  router.post('/account/enrollment-secrets', async (req, res) => {
+    const session = sessionOf(req);
+    const form = await readForm(req);
+    if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) {
+      return forbidden(res);
+    }
+    if (ctx.enrollmentSecrets === undefined) return sendPage(res, 404, 'Not found', '<p>Enrollment secrets are not offered.</p>');
+    const { secret, expiresAtMs } = ctx.enrollmentSecrets.create(session.accountId);
+    ctx.logger.info('enrollment secret created', { accountId: session.accountId });
+    sendPage(
+      res,
+      200,
+      'Enrollment secret',
+      `<p>Give this secret to one machine; it is shown only now, works once, and expires ${date(expiresAtMs)}.</p>
+<pre id="enrollment-secret">${escapeHtml(secret)}</pre>
+<p><a href="/account">Back to your account</a></p>`,
+    );
+  });
+
   // Approve issues through the signing core with the profile decided when the request was
   // stored; discard only closes it. Both act on pending requests of the session's account only.
   router.post('/account/requests/:id/:decision', async (req, res) => {
@@ -189,6 +213,7 @@ ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation
     const notFound = () => sendPage(res, 404, 'Not found', '<p>No such pending request.</p>');
     if (queue === undefined || (decision !== 'approve' && decision !== 'discard')) return notFound();
     if (decision === 'discard') {
+      if (queue.requests.getOf(session.accountId, id)?.approver !== 'owner') return notFound();
       if (!queue.requests.transition(session.accountId, id, 'pending', 'discarded')) return notFound();
       ctx.logger.info('pending request discarded', { accountId: session.accountId, requestId: id });
       return res.redirect(303, '/account');

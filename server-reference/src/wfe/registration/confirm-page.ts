@@ -1,11 +1,13 @@
 /**
  * `GET /index.php?id=confirm&token=T`: the link of the confirmation mail. Activates the
- * account, finishes its ticket (issuing the one-time code when PKCE was used) and links back to
- * the installer.
+ * account, finishes its ticket (issuing the one-time code when PKCE was used), issues a
+ * certificate request sent with the registration when it names the confirmed address, and links
+ * back to the installer.
  */
 import { appendQueryParams, REGISTRATION_PARAMS } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import { ConfirmationInvalidError, TicketError } from '../../accounts/errors.js';
+import { issueRegistrationRequests } from '../../ca/registration-request.js';
 import type { RegistrationContext } from './context.js';
 import { escapeHtml } from './html.js';
 import { sendPage } from './page.js';
@@ -15,8 +17,8 @@ import { sendPage } from './page.js';
  * @example
  * const confirm = confirmationPage(ctx); confirm(req, res, params);
  */
-export function confirmationPage(ctx: RegistrationContext): (req: Request, res: Response, params: URLSearchParams) => void {
-  return (_req, res, params) => {
+export function confirmationPage(ctx: RegistrationContext): (req: Request, res: Response, params: URLSearchParams) => Promise<void> {
+  return async (_req, res, params) => {
     const token = params.get('token') ?? '';
     let confirmed: { accountId: number; email: string };
     try {
@@ -46,6 +48,12 @@ export function confirmationPage(ctx: RegistrationContext): (req: Request, res: 
       code = ctx.tokens.issueAuthorizationCode(accountId, handoff.codeChallenge);
     }
     ctx.logger.info('address confirmed', { accountId, ticketCompleted: completed, codeIssued: code !== undefined });
+    // A request sent with the registration is issued now if it names the confirmed address;
+    // the installer finds it with GET /api/requests?source=registration.
+    const account = ctx.accounts.get(accountId);
+    if (ctx.pendingRequests && account !== undefined) {
+      await issueRegistrationRequests({ ...ctx.pendingRequests, logger: ctx.logger }, account);
+    }
     let body = '<p>Your request was processed.</p>';
     if (handoff?.continueUrl !== undefined) {
       const link = appendQueryParams(handoff.continueUrl, {

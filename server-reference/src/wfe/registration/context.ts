@@ -2,6 +2,7 @@
  * What the registration hand-off and account pages need, wired in main.ts.
  */
 import type { AccountStore } from '../../accounts/account-store.js';
+import type { EnrollmentSecretStore } from '../../accounts/enrollment-secrets.js';
 import type { HandoffStore } from '../../accounts/handoff-store.js';
 import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
@@ -36,4 +37,6 @@ export interface RegistrationContext {
   readonly now: () => number;
   /** The pending queue: when present, the account page lists pending requests to approve or discard. */
   readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly ca: CertificateAuthority };
+  /** When present, the account page can make one-time enrollment secrets (`POST /api/enroll`). */
+  readonly enrollmentSecrets?: EnrollmentSecretStore;
 }

@@ -2,9 +2,11 @@
  * `GET` and `POST /index.php?id=1`: the CAcert-compatible registration page with prefill and the
  * installer's hand-off (docs/protocol.md, "The registration hand-off").
  */
+import { type CertificateRequest, parseCsr, PkiError } from '@certwizard/pki';
 import { appendQueryParams, readPrefill, REGISTRATION_PARAMS, type RegistrationErrorReason } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import { AccountInputError, EmailTakenError, TicketError } from '../../accounts/errors.js';
+import { keepRegistrationRequest } from '../../ca/registration-request.js';
 import { escapeHtml } from './html.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
@@ -14,6 +16,9 @@ import { ECHOED_FIELDS, FIELD_OF_ERROR, renderRegistrationForm } from './registr
 import { clientKey, isSameOriginPost } from './request-checks.js';
 
 const TITLE = 'Register with the certwizard CA';
+
+/** The form and query field of a certificate request sent with the registration (PEM). */
+export const CSR_FIELD = 'CSR';
 
 /** Path of the confirmation link mailed to the address (`token` is appended). */
 export const CONFIRMATION_LINK_PATH = '/index.php?id=confirm&token=';
@@ -52,7 +57,8 @@ export function registrationPage(ctx: RegistrationContext): {
   return {
     get(_req, res, params) {
       const handoff = checkHandoff(params, ctx);
-      sendPage(res, 200, TITLE, renderRegistrationForm(readPrefill(params), {}, handoff));
+      const csr = ctx.pendingRequests ? params.get(CSR_FIELD) || undefined : undefined;
+      sendPage(res, 200, TITLE, renderRegistrationForm(readPrefill(params), {}, handoff, csr));
     },
 
     async post(req, res) {
@@ -80,8 +86,20 @@ export function registrationPage(ctx: RegistrationContext): {
       }
       const values: Record<string, string> = {};
       for (const name of ECHOED_FIELDS) values[name] = params.get(name) ?? '';
-      const again = (status: number, errors: Record<string, string>, checked: CheckedHandoff = handoff) =>
-        sendPage(res, status, TITLE, renderRegistrationForm(values, errors, checked));
+      const csrPem = ctx.pendingRequests ? params.get(CSR_FIELD) || undefined : undefined;
+      const again = (status: number, errors: Record<string, string>, checked: CheckedHandoff = handoff, keepCsr = true) =>
+        sendPage(res, status, TITLE, renderRegistrationForm(values, errors, checked, keepCsr ? csrPem : undefined));
+      let csr: CertificateRequest | undefined;
+      if (csrPem !== undefined) {
+        try {
+          csr = parseCsr(csrPem);
+        } catch (err) {
+          if (!(err instanceof PkiError)) throw err;
+          // Before anything is stored; the form comes back without it, so the person can still register.
+          again(400, {}, { ...handoff, problems: [...handoff.problems, `The installer's certificate request cannot be used: ${err.message}`] }, false);
+          return;
+        }
+      }
       if (handoff.problems.length > 0) {
         // The hidden fields changed, or the ticket expired since the form was shown: say so
         // before anything is stored; the form now carries only what is still valid.
@@ -115,6 +133,10 @@ export function registrationPage(ctx: RegistrationContext): {
         ctx.handoffs.save(accountId, handoff);
         if (handoff.ticket !== undefined) ctx.tickets.bindAccount(handoff.ticket, accountId);
         const account = ctx.accounts.get(accountId);
+        if (csr !== undefined && account !== undefined && ctx.pendingRequests) {
+          const kept = keepRegistrationRequest(ctx.pendingRequests.requests, account, csr);
+          ctx.logger.info('registration request kept', { accountId, requestId: kept.id });
+        }
         const link = `${ctx.publicUrl}${CONFIRMATION_LINK_PATH}${confirmationToken}`;
         try {
           await ctx.mailer.send({

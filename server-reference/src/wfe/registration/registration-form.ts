@@ -48,11 +48,13 @@ const FIELDS: readonly FieldSpec[] = [
  * @param values - values to show, by form field name (only {@link ECHOED_FIELDS} are used).
  * @param errors - messages by form field name, shown next to the field.
  * @param handoff - the checked hand-off, carried in hidden fields; its problems are listed on top.
+ * @param csrPem - the installer's certificate request, carried in the hidden field `CSR`.
  */
 export function renderRegistrationForm(
   values: Readonly<Record<string, string>>,
   errors: Readonly<Record<string, string>>,
   handoff: CheckedHandoff,
+  csrPem?: string,
 ): string {
   const parts: string[] = [];
   if (handoff.problems.length > 0) {
@@ -67,6 +69,10 @@ export function renderRegistrationForm(
   parts.push('<form method="post" action="/index.php?id=1">');
   for (const [name, value] of hiddenEntries(handoff)) {
     parts.push(`<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`);
+  }
+  if (csrPem !== undefined) {
+    parts.push(`<input type="hidden" name="CSR" value="${escapeHtml(csrPem)}">`);
+    parts.push('<p>The installer sent a certificate request: its certificate is issued once you confirm your address.</p>');
   }
   for (const f of FIELDS) {
     const echoed = (ECHOED_FIELDS as readonly string[]).includes(f.name) ? (values[f.name] ?? '') : '';

@@ -1,0 +1,31 @@
+/**
+ * What the operator area needs, wired in main.ts.
+ */
+import type { AccountStore } from '../../accounts/account-store.js';
+import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
+import type { OperatorStore } from '../../accounts/operator-store.js';
+import type { RateLimiter } from '../../accounts/rate-limiter.js';
+import type { SessionStore } from '../../accounts/session-store.js';
+import type { CertificateAuthority } from '../../ca/authority.js';
+import type { Logger } from '../../log.js';
+import type { Mailer } from '../../mail/mailer.js';
+import type { CertificateRequestStore } from '../../store/certificate-requests.js';
+
+/** Dependencies of the operator area. */
+export interface OperatorContext {
+  readonly operators: OperatorStore;
+  /** Sessions over `operator_sessions` (a session's `accountId` is the operator's id). */
+  readonly sessions: SessionStore;
+  readonly requests: CertificateRequestStore;
+  readonly ca: CertificateAuthority;
+  readonly accounts: AccountStore;
+  readonly tokens: InstallationTokenStore;
+  readonly mailer: Mailer;
+  readonly logger: Logger;
+  /** The CA's public base URL, without a trailing slash. */
+  readonly publicUrl: string;
+  /** Per-client limit of login attempts. */
+  readonly loginLimiter: RateLimiter;
+  /** Clock, in ms since the epoch. */
+  readonly now: () => number;
+}

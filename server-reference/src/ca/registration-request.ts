@@ -6,13 +6,14 @@
  * it stays in the owner's pending list instead: the owner decides whether this key should get a
  * certificate for the address they confirmed.
  */
-import { type CertificateRequest, formatKeyDescription, formatName, parseCsr } from '@certwizard/pki';
+import { type CertificateRequest, parseCsr } from '@certwizard/pki';
 import type { Account } from '../accounts/account-store.js';
 import type { Logger } from '../log.js';
 import type { CertificateRequestRecord, CertificateRequestStore } from '../store/certificate-requests.js';
 import type { CertificateAuthority } from './authority.js';
 import { decideEmailCertificate, nameForms } from './email-certificate-policy.js';
 import { approveRequest } from './request-approval.js';
+import { describeCsr } from '../store/certificate-requests.js';
 
 /**
  * Whether a request names exactly the address (subjectAltName rfc822Name and subject
@@ -43,11 +44,8 @@ export function keepRegistrationRequest(requests: CertificateRequestStore, accou
   if (!decision.ok) throw new Error(decision.message);
   return requests.create({
     accountId: account.id,
-    csrPem: csr.pem,
-    subject: formatName(csr.subject),
+    ...describeCsr(csr),
     profile: decision.profile,
-    keyDescription: formatKeyDescription(csr.key),
-    fingerprintSha256: csr.fingerprintSha256,
     source: 'registration',
   });
 }

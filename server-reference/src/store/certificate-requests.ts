@@ -5,7 +5,7 @@
  * current state, so two clicks (or two approvers) cannot both act on one request.
  */
 import { randomBytes } from 'node:crypto';
-import type { DistinguishedName, ExtendedKeyUsageName, SubjectAltNames } from '@certwizard/pki';
+import { type CertificateRequest, type DistinguishedName, type ExtendedKeyUsageName, formatKeyDescription, formatName, type SubjectAltNames } from '@certwizard/pki';
 import type { Db } from './database.js';
 
 /** Where a request came from. */
@@ -80,6 +80,21 @@ interface Row {
 }
 
 /** Repository of certificate requests. */
+/**
+ * The fields of a request record that describe its CSR, as the account and operator pages show
+ * them: the PEM, the subject, the key (e.g. `ECDSA P-256`) and the SHA-256 of the request.
+ * @example
+ * requests.create({ accountId, ...describeCsr(csr), profile, source: 'ccsr' });
+ */
+export function describeCsr(csr: CertificateRequest): { csrPem: string; subject: string; keyDescription: string; fingerprintSha256: string } {
+  return {
+    csrPem: csr.pem,
+    subject: formatName(csr.subject),
+    keyDescription: formatKeyDescription(csr.key),
+    fingerprintSha256: csr.fingerprintSha256,
+  };
+}
+
 export class CertificateRequestStore {
   readonly #now: () => number;
   readonly #insert;

@@ -5,7 +5,7 @@
  * when an installation token sent it (`202,Pending <id>`, and a mail to the owner).
  */
 import { type CacertApiErrorCode, CACERT_API_ERRORS, decodeCcsrRequest, encodeCcsrAnswer } from '@certwizard/protocol';
-import { type CertificateRequest, formatKeyDescription, formatName, parseCsr, PkiError } from '@certwizard/pki';
+import { type CertificateRequest, parseCsr, PkiError } from '@certwizard/pki';
 import type { Request, Response } from 'express';
 import { accountRequester } from '../../ca/request-approval.js';
 import { decideEmailCertificate, needsApproval } from '../../ca/email-certificate-policy.js';
@@ -14,6 +14,7 @@ import type { CertificateRequestRecord } from '../../store/certificate-requests.
 import { toWireError } from '../error-writer.js';
 import { authenticateApiCaller, type ApiCaller, readApiParams, sendFailure, sendText } from './api-request.js';
 import type { CacertApiContext } from './context.js';
+import { describeCsr } from '../../store/certificate-requests.js';
 
 /**
  * Builds the handler.
@@ -41,11 +42,8 @@ export function ccsrEndpoint(ctx: CacertApiContext): (req: Request, res: Respons
     if (!decision.ok) return sendFailure(res, decision);
     const stored = {
       accountId: account.id,
-      csrPem: csr.pem,
-      subject: formatName(csr.subject),
+      ...describeCsr(csr),
       profile: decision.profile,
-      keyDescription: formatKeyDescription(csr.key),
-      fingerprintSha256: csr.fingerprintSha256,
       source: caller.credential === 'installation' ? ('installation' as const) : ('ccsr' as const),
       ...(caller.tokenId !== undefined ? { installationTokenId: caller.tokenId } : {}),
     };

@@ -7,7 +7,7 @@
  * the chain.
  */
 import { encodeCcsrAnswer } from '@certwizard/protocol';
-import { type CertificateRequest, formatKeyDescription, formatName, parseCsr } from '@certwizard/pki';
+import { type CertificateRequest, parseCsr } from '@certwizard/pki';
 import type { Request, Response } from 'express';
 import { EnrollmentSecretInvalidError } from '../../accounts/errors.js';
 import { decideEmailCertificate, nameForms } from '../../ca/email-certificate-policy.js';
@@ -16,6 +16,7 @@ import { RefusedError } from '../../errors.js';
 import { readApiParams, sendFailure, sendText } from './api-request.js';
 import { csrFailure } from './ccsr-endpoint.js';
 import type { CacertApiContext } from './context.js';
+import { describeCsr } from '../../store/certificate-requests.js';
 
 /** Path of the enrollment endpoint. */
 export const ENROLL_PATH = '/api/enroll';
@@ -84,11 +85,8 @@ export function enrollEndpoint(ctx: CacertApiContext): (req: Request, res: Respo
     const record = ctx.requests.create(
       {
         accountId: account.id,
-        csrPem: csr.pem,
-        subject: formatName(csr.subject),
+        ...describeCsr(csr),
         profile: decision.profile,
-        keyDescription: formatKeyDescription(csr.key),
-        fingerprintSha256: csr.fingerprintSha256,
         source: 'enrollment_secret',
       },
       { issuedSerial: issued.serialHex },

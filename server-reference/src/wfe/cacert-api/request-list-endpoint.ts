@@ -4,18 +4,12 @@
  * sent with the registration). JSON: `{"requests":[{"id","status","source","createdAt"}]}`; each
  * id answers `GET /api/requests/:id` with the certificate once issued.
  */
-import { encodeRequestStatusError, REQUEST_STATUS_ERRORS, type RequestStatusErrorCode } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
-import { TokenInvalidError } from '../../accounts/errors.js';
 import type { RequestSource } from '../../store/certificate-requests.js';
 import type { CacertApiContext } from './context.js';
+import { bearerAccount } from './bearer-account.js';
 
 const SOURCES: readonly RequestSource[] = ['ccsr', 'installation', 'registration', 'enrollment_secret'];
-
-function fail(res: Response, code: RequestStatusErrorCode, message: string): void {
-  if (code === 'unauthorized') res.setHeader('WWW-Authenticate', 'Bearer');
-  res.status(REQUEST_STATUS_ERRORS[code]).json(encodeRequestStatusError(code, message));
-}
 
 /**
  * Builds the handler.
@@ -25,15 +19,8 @@ function fail(res: Response, code: RequestStatusErrorCode, message: string): voi
 export function requestListEndpoint(ctx: CacertApiContext): (req: Request, res: Response) => void {
   return (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(req.headers.authorization ?? '');
-    let accountId: number;
-    try {
-      if (!m) throw new TokenInvalidError('no bearer token');
-      accountId = ctx.tokens.authenticateToken(m[1] as string).accountId;
-    } catch (err) {
-      if (!(err instanceof TokenInvalidError)) throw err;
-      return fail(res, 'unauthorized', 'send the installation token as Authorization: Bearer <token>');
-    }
+    const accountId = bearerAccount(req, res, ctx);
+    if (accountId === undefined) return;
     const source = typeof req.query.source === 'string' ? req.query.source : undefined;
     // An unknown source simply matches nothing: the list is empty, not an error.
     const records = ctx.requests

@@ -3,22 +3,13 @@
  * request of the token's account. JSON (docs/protocol.md): `pending` with `Retry-After`,
  * `issued` with the certificate and chain, `rejected` with the reason, `discarded`.
  */
-import {
-  encodeRequestStatus,
-  encodeRequestStatusError,
-  REQUEST_STATUS_ERRORS,
-  type RequestStatusAnswer,
-  type RequestStatusErrorCode,
-} from '@certwizard/protocol';
+import { encodeRequestStatus, type RequestStatusAnswer } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
-import { TokenInvalidError } from '../../accounts/errors.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import type { CacertApiContext } from './context.js';
+import { bearerAccount, failRequestStatus } from './bearer-account.js';
 
-function fail(res: Response, code: RequestStatusErrorCode, message: string): void {
-  if (code === 'unauthorized') res.setHeader('WWW-Authenticate', 'Bearer');
-  res.status(REQUEST_STATUS_ERRORS[code]).json(encodeRequestStatusError(code, message));
-}
+const fail = failRequestStatus;
 
 /**
  * Builds the handler.
@@ -28,15 +19,8 @@ function fail(res: Response, code: RequestStatusErrorCode, message: string): voi
 export function requestStatusEndpoint(ctx: CacertApiContext): (req: Request, res: Response) => void {
   return (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(req.headers.authorization ?? '');
-    let accountId: number;
-    try {
-      if (!m) throw new TokenInvalidError('no bearer token');
-      accountId = ctx.tokens.authenticateToken(m[1] as string).accountId;
-    } catch (err) {
-      if (!(err instanceof TokenInvalidError)) throw err;
-      return fail(res, 'unauthorized', 'send the installation token as Authorization: Bearer <token>');
-    }
+    const accountId = bearerAccount(req, res, ctx);
+    if (accountId === undefined) return;
     const record = ctx.requests.getOf(accountId, String(req.params.id ?? ''));
     if (record === undefined) return fail(res, 'not_found', 'no such request for this account');
     const answer = toAnswer(ctx, record);

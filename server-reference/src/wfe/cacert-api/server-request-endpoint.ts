@@ -5,12 +5,13 @@
  * the names. Answers as ccsr does: `202,Pending <id>`; poll `GET /api/requests/:id`.
  */
 import { encodeCcsrAnswer } from '@certwizard/protocol';
-import { type CertificateRequest, formatKeyDescription, formatName, parseCsr } from '@certwizard/pki';
+import { type CertificateRequest, parseCsr } from '@certwizard/pki';
 import type { Request, Response } from 'express';
 import { decideServerCertificate } from '../../ca/server-certificate-policy.js';
 import { authenticateApiCaller, readApiParams, sendFailure, sendText } from './api-request.js';
 import { csrFailure } from './ccsr-endpoint.js';
 import type { CacertApiContext } from './context.js';
+import { describeCsr } from '../../store/certificate-requests.js';
 
 /** Path of the server certificate request endpoint. */
 export const SERVER_REQUEST_PATH = '/api/requests';
@@ -40,11 +41,8 @@ export function serverRequestEndpoint(ctx: CacertApiContext): (req: Request, res
     if (!decision.ok) return sendFailure(res, decision);
     const record = ctx.requests.create({
       accountId: caller.account.id,
-      csrPem: csr.pem,
-      subject: formatName(csr.subject),
+      ...describeCsr(csr),
       profile: decision.profile,
-      keyDescription: formatKeyDescription(csr.key),
-      fingerprintSha256: csr.fingerprintSha256,
       source: caller.credential === 'installation' ? 'installation' : 'ccsr',
       ...(caller.tokenId !== undefined ? { installationTokenId: caller.tokenId } : {}),
       approver: 'operator',

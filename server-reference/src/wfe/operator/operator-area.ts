@@ -14,36 +14,23 @@ import { approveRequest } from '../../ca/request-approval.js';
 import { RefusedError } from '../../errors.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import { readForm } from '../registration/form-body.js';
-import { escapeHtml } from '../registration/html.js';
+import { escapeHtml, loginFormHtml, utcMinute } from '../registration/html.js';
 import { sendPage } from '../registration/page.js';
-import { clientKey, isSameOriginPost, tokensEqual } from '../registration/request-checks.js';
+import { clientKey, cookieValue, isSameOriginPost, tokensEqual } from '../registration/request-checks.js';
 import type { OperatorContext } from './context.js';
 
 /** Name of the operator session cookie. */
 export const OPERATOR_SESSION_COOKIE = 'certwizard_operator';
 
+const loginForm = (message?: string, email?: string) =>
+  loginFormHtml({ action: '/operator/login', emailLabel: 'Operator address', ...(message ? { message } : {}), ...(email ? { email } : {}) });
+const date = utcMinute;
+
 /** Longest rejection reason, in characters (the column allows 500). */
 export const REJECT_REASON_MAX = 500;
 
-function cookieValue(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
-}
 
-function loginForm(message?: string, email = ''): string {
-  return `${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}<form method="post" action="/operator/login">
-<label for="EmailAddress">Operator address</label><input id="EmailAddress" name="EmailAddress" type="email" required autocomplete="username" value="${escapeHtml(email)}">
-<label for="Password">Password</label><input id="Password" name="Password" type="password" required autocomplete="current-password">
-<button type="submit">Log in</button>
-</form>`;
-}
 
-function date(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-}
 
 /**
  * Builds the operator area's routes.

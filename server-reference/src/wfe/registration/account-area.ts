@@ -15,33 +15,25 @@ import { RefusedError } from '../../errors.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, loginFormHtml, utcMinute } from './html.js';
 import { sendPage } from './page.js';
-import { clientKey, isSameOriginPost, tokensEqual } from './request-checks.js';
+import { clientKey, cookieValue, isSameOriginPost, tokensEqual } from './request-checks.js';
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'certwizard_session';
 
-function cookieValue(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
-}
+const loginForm = (message?: string, email?: string) =>
+  loginFormHtml({
+    action: '/login',
+    emailLabel: 'Email address',
+    after: '\n<p><a href="/index.php?id=1">Register</a></p>',
+    ...(message ? { message } : {}),
+    ...(email ? { email } : {}),
+  });
+const date = utcMinute;
 
-function loginForm(message?: string, email = ''): string {
-  return `${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}<form method="post" action="/login">
-<label for="EmailAddress">Email address</label><input id="EmailAddress" name="EmailAddress" type="email" required autocomplete="username" value="${escapeHtml(email)}">
-<label for="Password">Password</label><input id="Password" name="Password" type="password" required autocomplete="current-password">
-<button type="submit">Log in</button>
-</form>
-<p><a href="/index.php?id=1">Register</a></p>`;
-}
 
-function date(ms: number | undefined): string {
-  return ms === undefined ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-}
+
 
 /** The "Pending requests" section: what each request asks, where it came from, and its two buttons. */
 function pendingSection(pending: readonly CertificateRequestRecord[], labels: ReadonlyMap<number, string>, csrf: string): string {

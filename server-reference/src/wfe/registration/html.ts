@@ -12,3 +12,24 @@ const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', 
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
 }
+
+/**
+ * The log-in form of the account and operator areas, with an optional error above it.
+ * @param options.action - where the form posts; `emailLabel` labels the address field;
+ *   `after` is trusted HTML put after the form.
+ * @example
+ * loginFormHtml({ action: '/login', emailLabel: 'Email address' });
+ */
+export function loginFormHtml(options: { action: string; emailLabel: string; message?: string; email?: string; after?: string }): string {
+  const { action, emailLabel, message, email = '', after = '' } = options;
+  return `${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}<form method="post" action="${escapeHtml(action)}">
+<label for="EmailAddress">${escapeHtml(emailLabel)}</label><input id="EmailAddress" name="EmailAddress" type="email" required autocomplete="username" value="${escapeHtml(email)}">
+<label for="Password">Password</label><input id="Password" name="Password" type="password" required autocomplete="current-password">
+<button type="submit">Log in</button>
+</form>${after}`;
+}
+
+/** A time for tables on the pages, to the minute, in UTC; `-` when there is none. */
+export function utcMinute(ms: number | undefined): string {
+  return ms === undefined ? '-' : `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}

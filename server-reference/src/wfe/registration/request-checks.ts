@@ -49,3 +49,16 @@ function expandIPv6(ip: string): string[] {
   const t = ip.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
   return [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
 }
+
+/**
+ * The value of one cookie of the request, or undefined.
+ * @example
+ * cookieValue(req, 'certwizard_session');
+ */
+export function cookieValue(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}

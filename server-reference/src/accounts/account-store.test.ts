@@ -1,29 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../store/database.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../store/database.js';
 import { AccountStore, normalizeAnswer, type RegistrationInput } from './account-store.js';
 import { hashToken, verifySecret } from './password.js';
-import { snapshotTables } from '../store/test-support/snapshot.js';
+import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
 
 const N = 2 ** 10;
 const DAY = 24 * 60 * 60_000;
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 
-let dir: string;
 let db: Db;
+const temp = useTempDatabase('certwizard-accounts-');
 let clock: number;
 let store: AccountStore;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'certwizard-accounts-'));
-  db = openDatabase(dir);
+  db = temp.db;
   clock = T0;
   store = new AccountStore(db, { now: () => clock, scryptN: N });
-});
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const snapshot = () => snapshotTables(db);

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../store/database.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../store/database.js';
 import { AccountStore } from './account-store.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
-import { snapshotTables } from '../store/test-support/snapshot.js';
+import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
 
 // RFC 7636 Appendix B: the example verifier and its S256 challenge.
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
@@ -15,21 +12,16 @@ const OTHER_VERIFIER = 'x'.repeat(43);
 const T0 = Date.UTC(2025, 5, 1);
 const MINUTE = 60_000;
 
-let dir: string;
 let db: Db;
+const temp = useTempDatabase('certwizard-tokens-');
 let clock: number;
 let tokens: InstallationTokenStore;
 let accounts: AccountStore;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'certwizard-tokens-'));
-  db = openDatabase(dir);
+  db = temp.db;
   clock = T0;
   tokens = new InstallationTokenStore(db, { now: () => clock });
   accounts = new AccountStore(db, { now: () => clock, scryptN: 2 ** 10 });
-});
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const snapshot = () => snapshotTables(db);

@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ticketState } from '@certwizard/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../store/database.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../store/database.js';
 import { AccountStore } from './account-store.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
 import { TicketStore } from './ticket-store.js';
-import { snapshotTables } from '../store/test-support/snapshot.js';
+import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
 
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'; // RFC 7636 Appendix B
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
@@ -17,21 +14,16 @@ const MINUTE = 60_000;
 const CONTINUE = 'http://127.0.0.1:8123/continue';
 const ERROR = 'http://127.0.0.1:8123/error';
 
-let dir: string;
 let db: Db;
+const temp = useTempDatabase('certwizard-tickets-');
 let clock: number;
 let tickets: TicketStore;
 let accounts: AccountStore;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'certwizard-tickets-'));
-  db = openDatabase(dir);
+  db = temp.db;
   clock = T0;
   tickets = new TicketStore(db, { now: () => clock });
   accounts = new AccountStore(db, { now: () => clock, scryptN: 2 ** 10 });
-});
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const snapshot = () => snapshotTables(db);

@@ -6,14 +6,25 @@
 -- POOL.pem holds PEM requests back to back. Each request is formatted once, in init, so that
 -- request() only hands out a prepared string: building requests per call would make wrk (in
 -- Lua) part of what is measured. Distinct requests, because a CA signing the same request
--- again and again could be flattered by caches that real traffic never hits.
+-- again and again could be flattered by caches that real traffic never hits. Each round over
+-- the pool uses its own client path (bench, bench2, bench3, ...): the CA answers a request it
+-- already signed for the same client from its database (a replay), which would flatter it too.
+-- Later rounds are formatted when first used and kept.
 
 local requests = {}
+local pems = {}
 local count = 0
 local nextIndex = 0
+local round = 1
+local started = false
 
 local BEGIN = "%-%-%-%-%-BEGIN CERTIFICATE REQUEST%-%-%-%-%-"
 local END = "%-%-%-%-%-END CERTIFICATE REQUEST%-%-%-%-%-\n?"
+
+-- A fresh headers table each time: wrk.format writes Host and Content-Length into it.
+function format(path, pem)
+  return wrk.format("PUT", path, { ["Content-Type"] = "application/x-pem-file" }, pem)
+end
 
 function init(args)
   local path = args[1]
@@ -25,8 +36,8 @@ function init(args)
   file:close()
   for pem in text:gmatch(BEGIN .. ".-" .. END) do
     count = count + 1
-    -- A fresh headers table each time: wrk.format writes Host and Content-Length into it.
-    requests[count] = wrk.format("PUT", wrk.path, { ["Content-Type"] = "application/x-pem-file" }, pem)
+    pems[count] = pem
+    requests[count] = format(wrk.path, pem)
   end
   if count == 0 then
     error("put-pool.lua: no CERTIFICATE REQUEST in " .. path)
@@ -35,5 +46,15 @@ end
 
 function request()
   nextIndex = nextIndex % count + 1
-  return requests[nextIndex]
+  if nextIndex == 1 and started then
+    round = round + 1
+  end
+  started = true
+  local key = (round - 1) * count + nextIndex
+  local prepared = requests[key]
+  if prepared == nil then
+    prepared = format(wrk.path .. round, pems[nextIndex])
+    requests[key] = prepared
+  end
+  return prepared
 end

@@ -18,7 +18,7 @@ import {
 import type { KeyObject } from 'node:crypto';
 import { RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { CertificateStore } from '../store/certificate-store.js';
+import type { CertificateStore, StoredCertificate } from '../store/certificate-store.js';
 import type { DecidedProfile } from '../store/certificate-requests.js';
 import type { CaHooks, CertificateDraft, HookContext } from './hooks.js';
 import { normalizeSerial, randomSerialHex, serialBytes } from './serial.js';
@@ -54,6 +54,8 @@ export interface IssuedCertificate {
   readonly certificatePem: string;
   /** The end-entity certificate followed by the CA certificate, PEM. */
   readonly chainPem: string;
+  /** True when this is the certificate signed earlier for the same request (see {@link IssueRequest.replay}). */
+  readonly replayed: boolean;
 }
 
 /** Per-request input of {@link CertificateAuthority.issue}. */
@@ -69,6 +71,12 @@ export interface IssueRequest {
    * (ssl_api semantics). The request's self-signature is verified either way.
    */
   readonly profile?: DecidedProfile;
+  /**
+   * Answer a request this client already sent with the certificate signed for it then (while
+   * that certificate is valid and unexpired), without signing again: an installer that lost
+   * the answer in a crash resends the same request. The authorize hook still decides first.
+   */
+  readonly replay?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -117,6 +125,10 @@ export class CertificateAuthority {
     if (hooks.authorize && !(await hooks.authorize(names, ctx))) {
       throw new RefusedError('the CA policy refused this request');
     }
+    const replayOf = request.replay ? parsed.fingerprintSha256 : undefined;
+    // Before presign and the serial hook, so that a replay runs none of the signing hooks again.
+    const earlier = replayOf === undefined ? undefined : store.findReplay(request.client, replayOf);
+    if (earlier !== undefined) return this.#replayed(earlier);
     const now = this.#now().getTime();
     const caNotAfter = identity.certificate.notAfter.getTime();
     let draft: CertificateDraft = {
@@ -157,8 +169,15 @@ export class CertificateAuthority {
           fingerprintSha256: issued.fingerprintSha256,
         };
       },
-      { requester: request.client, publicKeySha1: ctx.publicKeyHash, fixedSerial: fixedSerial !== undefined },
+      {
+        requester: request.client,
+        publicKeySha1: ctx.publicKeyHash,
+        fixedSerial: fixedSerial !== undefined,
+        csrSha256: parsed.fingerprintSha256,
+        ...(replayOf === undefined ? {} : { replayOf }),
+      },
     );
+    if (stored.replayed) return this.#replayed(stored);
     logger.info('certificate issued', {
       serial: stored.serialHex,
       requester: request.client,
@@ -178,7 +197,13 @@ export class CertificateAuthority {
       serialHex: stored.serialHex,
       certificatePem: stored.pem,
       chainPem: stored.pem + identity.certificate.pem,
+      replayed: false,
     };
+  }
+
+  #replayed(earlier: StoredCertificate): IssuedCertificate {
+    this.#o.logger.info('certificate replayed', { serial: earlier.serialHex, requester: earlier.requester });
+    return { serialHex: earlier.serialHex, certificatePem: earlier.pem, chainPem: earlier.pem + this.#o.identity.certificate.pem, replayed: true };
   }
 
   /**

@@ -102,6 +102,7 @@ export class CertificateRequestStore {
   readonly #pendingOf;
   readonly #awaitingOperator;
   readonly #allOf;
+  readonly #byFingerprint;
   readonly #transition;
   readonly #issued;
 
@@ -116,6 +117,9 @@ export class CertificateRequestStore {
       "SELECT * FROM certificate_requests WHERE account_id = ? AND status = 'pending' AND approver = 'owner' ORDER BY created_at_ms, id",
     );
     this.#allOf = db.prepare('SELECT * FROM certificate_requests WHERE account_id = ? ORDER BY created_at_ms DESC, id');
+    this.#byFingerprint = db.prepare(
+      'SELECT * FROM certificate_requests WHERE account_id = ? AND fingerprint_sha256 = ? ORDER BY created_at_ms DESC, id',
+    );
     this.#awaitingOperator = db.prepare(
       "SELECT * FROM certificate_requests WHERE status = 'pending' AND approver = 'operator' ORDER BY created_at_ms, id",
     );
@@ -179,6 +183,14 @@ export class CertificateRequestStore {
   /** All of the account's requests, newest first. */
   allOf(accountId: number): CertificateRequestRecord[] {
     return (this.#allOf.all(accountId) as Row[]).map(fromRow);
+  }
+
+  /**
+   * The account's requests made from the request whose DER has SHA-256 `fingerprintSha256`
+   * (lower-case hex), newest first: how a resent request is recognised.
+   */
+  withFingerprint(accountId: number, fingerprintSha256: string): CertificateRequestRecord[] {
+    return (this.#byFingerprint.all(accountId, fingerprintSha256) as Row[]).map(fromRow);
   }
 
   /** Every account's pending requests that wait for an operator, oldest first. */

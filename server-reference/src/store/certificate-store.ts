@@ -47,6 +47,21 @@ interface Row {
   revocation_reason: string | null;
 }
 
+/** Who asked, and how {@link CertificateStore.issue} treats the request. */
+export interface IssueMeta {
+  /** The requester stored with the certificate (ssl_api client or `account:<id>`). */
+  readonly requester: string;
+  readonly publicKeySha1: string;
+  /** The serial came from a hook: a collision is an error, not a retry. */
+  readonly fixedSerial?: boolean;
+  /** SHA-256 of the request's DER, recorded with the certificate. */
+  readonly csrSha256?: string;
+  /** Answer a replay of this request (SHA-256 of its DER) with the certificate already signed for it. */
+  readonly replayOf?: string;
+}
+
+type IssueOutcome = { readonly signed: SignedForStore } | { readonly replayed: StoredCertificate };
+
 /** How many random serials are tried before giving up; a collision at 127 bits is a bug. */
 const MAX_SERIAL_ATTEMPTS = 4;
 
@@ -57,22 +72,30 @@ export class CertificateStore {
   readonly #bySerial;
   readonly #revoked;
   readonly #nextCrl;
-  readonly #issueOnce: (serialHex: string, sign: (serialHex: string) => SignedForStore, requester: string, publicKeySha1: string) => SignedForStore;
+  readonly #replay;
+  readonly #issueOnce: (serialHex: string, sign: (serialHex: string) => SignedForStore, meta: IssueMeta) => IssueOutcome;
   readonly #now: () => number;
 
   constructor(db: Db, options: { now?: () => number } = {}) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
     this.#insert = db.prepare(`INSERT INTO certificates
-      (serial_hex, subject, san_json, not_before_ms, not_after_ms, pem, requester, public_key_sha1, fingerprint_sha256, created_at_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (serial_hex, subject, san_json, not_before_ms, not_after_ms, pem, requester, public_key_sha1, fingerprint_sha256, created_at_ms, csr_sha256)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#bySerial = db.prepare('SELECT * FROM certificates WHERE serial_hex = ?');
     this.#revoked = db.prepare(
       "SELECT serial_hex, revoked_at_ms, revocation_reason FROM certificates WHERE status = 'revoked' ORDER BY id",
     );
     this.#nextCrl = db.prepare('UPDATE crl_state SET crl_number = crl_number + 1 WHERE id = 1 RETURNING crl_number');
+    this.#replay = db.prepare(
+      "SELECT * FROM certificates WHERE requester = ? AND csr_sha256 = ? AND status = 'valid' AND not_after_ms > ? ORDER BY id DESC LIMIT 1",
+    );
     // Built once: better-sqlite3 wraps BEGIN/COMMIT around the function on every call.
-    this.#issueOnce = db.transaction((serialHex: string, sign: (s: string) => SignedForStore, requester: string, publicKeySha1: string) => {
+    this.#issueOnce = db.transaction((serialHex: string, sign: (s: string) => SignedForStore, meta: IssueMeta): IssueOutcome => {
+      // Checked again inside the transaction: two copies of one request racing each other get
+      // one signature between them, never two.
+      const earlier = meta.replayOf === undefined ? undefined : this.findReplay(meta.requester, meta.replayOf);
+      if (earlier !== undefined) return { replayed: earlier };
       const signed = sign(serialHex);
       this.#insert.run(
         serialHex,
@@ -81,12 +104,13 @@ export class CertificateStore {
         signed.notBefore.getTime(),
         signed.notAfter.getTime(),
         signed.pem,
-        requester,
-        publicKeySha1,
+        meta.requester,
+        meta.publicKeySha1,
         signed.fingerprintSha256,
         this.#now(),
+        meta.csrSha256 ?? null,
       );
-      return signed;
+      return { signed };
     });
   }
 
@@ -94,27 +118,29 @@ export class CertificateStore {
    * Takes a serial number and stores the certificate signed for it, in one transaction.
    * `sign` runs inside the transaction and must be synchronous: if it throws, nothing is stored.
    *
+   * With `meta.replayOf`, a valid, unexpired certificate already signed for the same requester
+   * and request (SHA-256 of its DER) is returned instead, with `replayed: true`, and nothing is
+   * signed: an installer that resends its request after a crash gets the certificate it missed.
+   *
    * @param nextSerial - gives a candidate serial (lower-case hex, DER-minimal, positive).
-   * @param fixedSerial - true when the serial came from a hook: a collision is then an error
-   *   instead of a retry.
+   * @param meta - `fixedSerial`: the serial came from a hook, so a collision is an error instead
+   *   of a retry; `csrSha256`: recorded with the certificate for later replays.
    * @throws {SerialNumberError} `ERR_CA_SERIAL` when the serial is taken.
    */
-  issue(
-    nextSerial: () => string,
-    sign: (serialHex: string) => SignedForStore,
-    meta: { requester: string; publicKeySha1: string; fixedSerial?: boolean },
-  ): StoredCertificate & { serialHex: string } {
+  issue(nextSerial: () => string, sign: (serialHex: string) => SignedForStore, meta: IssueMeta): StoredCertificate & { replayed: boolean } {
     const attempts = meta.fixedSerial ? 1 : MAX_SERIAL_ATTEMPTS;
     for (let attempt = 1; ; attempt++) {
       const serialHex = nextSerial();
       try {
-        const signed = this.#issueOnce(serialHex, sign, meta.requester, meta.publicKeySha1);
+        const outcome = this.#issueOnce(serialHex, sign, meta);
+        if ('replayed' in outcome) return { ...outcome.replayed, replayed: true };
         return {
           serialHex,
-          ...signed,
+          ...outcome.signed,
           requester: meta.requester,
           publicKeySha1: meta.publicKeySha1,
           status: 'valid' as const,
+          replayed: false,
         };
       } catch (err) {
         const unique = (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -124,6 +150,15 @@ export class CertificateStore {
         }
       }
     }
+  }
+
+  /**
+   * The newest valid, unexpired certificate signed for `requester` from the request whose DER
+   * has SHA-256 `csrSha256` (lower-case hex), if any.
+   */
+  findReplay(requester: string, csrSha256: string): StoredCertificate | undefined {
+    const row = this.#replay.get(requester, csrSha256, this.#now()) as Row | undefined;
+    return row ? fromRow(row) : undefined;
   }
 
   /** Finds a certificate by serial (lower-case hex). */

@@ -231,4 +231,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX enrollment_secrets_account ON enrollment_secrets (account_id);
     `,
   },
+  {
+    version: 6,
+    description: 'replays: the request a certificate was signed for, and requests by fingerprint',
+    // An installer that crashed after sending a request sends the same request again when it
+    // resumes. csr_sha256 (SHA-256 of the request's DER) lets the ssl_api endpoint answer that
+    // replay with the certificate it already signed instead of signing a second one; NULL for
+    // certificates signed before this version, which simply are never replayed. The request
+    // index serves the same lookup for the CAcert-style API and GET /api/requests?fingerprint=.
+    sql: `
+      ALTER TABLE certificates ADD COLUMN csr_sha256 TEXT CHECK (csr_sha256 IS NULL OR length(csr_sha256) = 64);
+      CREATE INDEX certificates_replay ON certificates (requester, csr_sha256) WHERE csr_sha256 IS NOT NULL;
+      CREATE INDEX certificate_requests_fingerprint ON certificate_requests (account_id, fingerprint_sha256);
+    `,
+  },
 ];

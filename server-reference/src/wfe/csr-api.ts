@@ -41,7 +41,9 @@ export function csrApiHandler(options: CsrApiOptions) {
     };
     res.once('close', onClose);
     // Only the client going away aborts: a CA shutting down finishes what is in flight.
-    const issued = await options.ca.issue(input, { client, signal: abort.signal });
+    // A client that resends a request (after losing the answer) gets the certificate already
+    // signed for it: one request, one certificate.
+    const issued = await options.ca.issue(input, { client, signal: abort.signal, replay: true });
     res.off('close', onClose);
     const answer: CsrApiSuccess = { signed_x509_pem: issued.chainPem };
     res.status(200).json(answer);

@@ -10,7 +10,7 @@ import type { Request, Response } from 'express';
 import { accountRequester } from '../../ca/request-approval.js';
 import { decideEmailCertificate, needsApproval } from '../../ca/email-certificate-policy.js';
 import { RefusedError } from '../../errors.js';
-import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
+import type { CertificateRequestRecord, DecidedProfile } from '../../store/certificate-requests.js';
 import { toWireError } from '../error-writer.js';
 import { authenticateApiCaller, type ApiCaller, readApiParams, sendFailure, sendText } from './api-request.js';
 import type { CacertApiContext } from './context.js';
@@ -48,6 +48,19 @@ export function ccsrEndpoint(ctx: CacertApiContext): (req: Request, res: Respons
       ...(caller.tokenId !== undefined ? { installationTokenId: caller.tokenId } : {}),
     };
 
+    // The same request again (an installer resuming after a crash, a retry after a lost answer):
+    // answered from the request already stored, never a second request or certificate.
+    const earlier = replayOf(ctx, account.id, csr.fingerprintSha256, decision.profile);
+    if (earlier !== undefined) {
+      ctx.logger.info('certificate request replayed', { accountId: account.id, requestId: earlier.record.id });
+      const answer = encodeCcsrAnswer(
+        earlier.chainPem === undefined
+          ? { status: 'pending', requestId: earlier.record.id }
+          : { status: 'issued', requestId: earlier.record.id, chainPem: earlier.chainPem },
+      );
+      return sendText(res, answer.status, answer.body);
+    }
+
     if (needsApproval(caller.credential)) {
       const record = ctx.requests.create(stored);
       ctx.logger.info('certificate request pending', { accountId: account.id, requestId: record.id, installationId: caller.tokenId });
@@ -70,6 +83,31 @@ export function ccsrEndpoint(ctx: CacertApiContext): (req: Request, res: Respons
     const answer = encodeCcsrAnswer({ status: 'issued', requestId: record.id, chainPem });
     sendText(res, answer.status, answer.body);
   };
+}
+
+/**
+ * The account's earlier request from the same CSR for the same profile that still stands: pending
+ * (or being approved), or issued with a certificate that is valid and unexpired (with its chain).
+ * A discarded or rejected request, or a revoked or expired certificate, is no replay: the request
+ * is then taken as new.
+ */
+function replayOf(
+  ctx: CacertApiContext,
+  accountId: number,
+  fingerprintSha256: string,
+  profile: DecidedProfile,
+): { record: CertificateRequestRecord; chainPem?: string } | undefined {
+  const wanted = JSON.stringify(profile);
+  for (const record of ctx.requests.withFingerprint(accountId, fingerprintSha256)) {
+    if (JSON.stringify(record.profile) !== wanted) continue;
+    if (record.status === 'pending' || record.status === 'approved') return { record };
+    if (record.status !== 'issued' || record.certificateSerial === undefined) continue;
+    const certificate = ctx.store.get(record.certificateSerial);
+    if (certificate?.status === 'valid' && certificate.notAfter.getTime() > Date.now()) {
+      return { record, chainPem: certificate.pem + ctx.ca.certificate.pem };
+    }
+  }
+  return undefined;
 }
 
 /**

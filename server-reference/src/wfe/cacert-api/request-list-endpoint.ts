@@ -1,8 +1,10 @@
 /**
  * `GET /api/requests` with `Authorization: Bearer <installation token>`: the account's requests,
  * newest first, optionally only those of one source (`?source=registration` finds the request
- * sent with the registration). JSON: `{"requests":[{"id","status","source","createdAt"}]}`; each
- * id answers `GET /api/requests/:id` with the certificate once issued.
+ * sent with the registration) or made from one CSR (`?fingerprint=<SHA-256 of its DER, hex>`: how
+ * a resuming installer finds what became of a request it may or may not have sent). JSON:
+ * `{"requests":[{"id","status","source","fingerprint","createdAt"}]}`; each id answers
+ * `GET /api/requests/:id` with the certificate once issued.
  */
 import type { Request, Response } from 'express';
 import type { RequestSource } from '../../store/certificate-requests.js';
@@ -22,12 +24,12 @@ export function requestListEndpoint(ctx: CacertApiContext): (req: Request, res: 
     const accountId = bearerAccount(req, res, ctx);
     if (accountId === undefined) return;
     const source = typeof req.query.source === 'string' ? req.query.source : undefined;
-    // An unknown source simply matches nothing: the list is empty, not an error.
-    const records = ctx.requests
-      .allOf(accountId)
+    const fingerprint = typeof req.query.fingerprint === 'string' ? req.query.fingerprint.toLowerCase() : undefined;
+    // An unknown source or fingerprint simply matches nothing: the list is empty, not an error.
+    const records = (fingerprint === undefined ? ctx.requests.allOf(accountId) : ctx.requests.withFingerprint(accountId, fingerprint))
       .filter((r) => source === undefined || (SOURCES.includes(source as RequestSource) && r.source === source));
     res.status(200).json({
-      requests: records.map((r) => ({ id: r.id, status: r.status === 'approved' ? 'pending' : r.status, source: r.source, createdAt: new Date(r.createdAtMs).toISOString() })),
+      requests: records.map((r) => ({ id: r.id, status: r.status === 'approved' ? 'pending' : r.status, source: r.source, fingerprint: r.fingerprintSha256, createdAt: new Date(r.createdAtMs).toISOString() })),
     });
   };
 }

@@ -11,6 +11,7 @@ export default defineConfig({
       '@certwizard/protocol': here('./packages/protocol/src/index.ts'),
       '@certwizard/agent': here('./packages/agent/src/index.ts'),
       '@certwizard/sdk': here('./packages/sdk/src/index.ts'),
+      '@certwizard/mail-hook': here('./packages/mail-hook/src/index.ts'),
       '@certwizard/server-reference': here('./server-reference/src/index.ts'),
     },
   },

@@ -4,12 +4,14 @@ import {
   decodeCcsrAnswer,
   decodeCcsrRequest,
   decodeCemailsAnswer,
+  decodeRequestList,
   decodeRequestStatus,
   encodeCacertApiError,
   encodeCcsrAnswer,
   encodeCcsrRequest,
   encodeCemailsAnswer,
   encodeRequestStatus,
+  requestListPath,
   requestStatusPath,
   type CemailsAnswer,
   type RequestStatusAnswer,
@@ -214,5 +216,38 @@ describe('request status answer', () => {
   it('builds the path of a request and refuses a malformed id', () => {
     expect(requestStatusPath(ID)).toBe(`/api/requests/${ID}`);
     expect(() => requestStatusPath('../x')).toThrow(TypeError);
+  });
+});
+
+describe('request list', () => {
+  const FP = 'ab'.repeat(32);
+  const entry = { id: 'q3k0c4mN1vYb7s2L9xW8aQ', status: 'pending', source: 'installation', fingerprint: FP, createdAt: '2026-01-01T00:00:00.000Z' };
+
+  it('builds the path with its filters, fingerprint lower-cased', () => {
+    expect(requestListPath()).toBe('/api/requests');
+    expect(requestListPath({ source: 'registration' })).toBe('/api/requests?source=registration');
+    expect(requestListPath({ source: 'ccsr', fingerprint: FP.toUpperCase() })).toBe(`/api/requests?source=ccsr&fingerprint=${FP}`);
+    expect(() => requestListPath({ fingerprint: 'abc' })).toThrow(TypeError);
+    expect(() => requestListPath({ source: 'acme' as never })).toThrow(TypeError);
+  });
+
+  it('decodes entries, ignoring keys it does not know', () => {
+    expect(decodeRequestList(200, { requests: [] })).toEqual([]);
+    expect(decodeRequestList(200, { requests: [{ ...entry, later: 1 }] })).toEqual([entry]);
+  });
+
+  it.each([
+    { name: 'no array', status: 200, json: { requests: {} } },
+    { name: 'an unknown status', status: 200, json: { requests: [{ ...entry, status: 'approved' }] } },
+    { name: 'a short fingerprint', status: 200, json: { requests: [{ ...entry, fingerprint: 'ab' }] } },
+    { name: 'a bad date', status: 200, json: { requests: [{ ...entry, createdAt: 'yesterday' }] } },
+    { name: 'a bad id', status: 200, json: { requests: [{ ...entry, id: '../x' }] } },
+    { name: 'an undocumented error', status: 500, json: { oops: true } },
+  ])('refuses $name as malformed', ({ status, json }) => {
+    expect(codeOf(() => decodeRequestList(status, json))).toBe('ERR_PROTOCOL_MALFORMED_RESPONSE');
+  });
+
+  it('turns a documented error into CaRejectedError', () => {
+    expect(() => decodeRequestList(401, { error: { code: 'unauthorized', message: 'no token' } })).toThrow(CaRejectedError);
   });
 });

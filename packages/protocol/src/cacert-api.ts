@@ -383,6 +383,80 @@ export function decodeRequestStatus(
   return { answer, retryAfterSeconds: seconds };
 }
 
+/** The path of the account's request list, `GET /api/requests`. */
+export const REQUEST_LIST_PATH = '/api/requests';
+
+/** Where a listed request came from (the list's `source` filter takes the same values). */
+export const REQUEST_SOURCES = ['ccsr', 'installation', 'registration', 'enrollment_secret'] as const;
+
+/** One of {@link REQUEST_SOURCES}. */
+export type RequestSource = (typeof REQUEST_SOURCES)[number];
+
+/** One entry of `GET /api/requests`. */
+export interface ListedRequest {
+  readonly id: string;
+  readonly status: RequestStatusAnswer['status'];
+  readonly source: RequestSource;
+  /** SHA-256 of the request's DER, lower-case hex. */
+  readonly fingerprint: string;
+  /** ISO 8601 time the CA stored the request. */
+  readonly createdAt: string;
+}
+
+const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
+
+/**
+ * The path and query of `GET /api/requests`, optionally filtered by source and by the SHA-256 of
+ * the request's DER.
+ * @throws {TypeError} for an unknown source or a fingerprint that is not 64 hex digits.
+ * @example
+ * requestListPath({ fingerprint: 'ab'.repeat(32) }); // '/api/requests?fingerprint=abab...'
+ */
+export function requestListPath(filter: { readonly source?: RequestSource; readonly fingerprint?: string } = {}): string {
+  const query = new URLSearchParams();
+  if (filter.source !== undefined) {
+    if (!REQUEST_SOURCES.includes(filter.source)) throw new TypeError(`source must be one of ${REQUEST_SOURCES.join(', ')}`);
+    query.set('source', filter.source);
+  }
+  if (filter.fingerprint !== undefined) {
+    if (typeof filter.fingerprint !== 'string' || !FINGERPRINT_PATTERN.test(filter.fingerprint.toLowerCase())) throw new TypeError('fingerprint must be 64 hex digits');
+    query.set('fingerprint', filter.fingerprint.toLowerCase());
+  }
+  const text = query.toString();
+  return text === '' ? REQUEST_LIST_PATH : `${REQUEST_LIST_PATH}?${text}`;
+}
+
+/**
+ * Decodes an answer of `GET /api/requests`, already parsed from JSON. Unknown keys in an entry are
+ * ignored (the list may grow); missing or malformed documented ones are not.
+ * @throws {CaRejectedError} `ERR_PROTOCOL_CA_REJECTED` for a documented error body.
+ * @throws {MalformedResponseError} `ERR_PROTOCOL_MALFORMED_RESPONSE` for anything else.
+ * @example
+ * decodeRequestList(200, { requests: [] }); // []
+ */
+export function decodeRequestList(httpStatus: number, json: unknown): ListedRequest[] {
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  if (httpStatus !== 200) {
+    if (typeof error?.code === 'string' && typeof error.message === 'string' && error.code in REQUEST_STATUS_ERRORS) {
+      throw new CaRejectedError(`the CA refused the request list: ${error.message} (${error.code})`, httpStatus, error.code);
+    }
+    throw new MalformedResponseError(`request list answered ${httpStatus} without a documented error body`, httpStatus);
+  }
+  const entries = (json as { requests?: unknown } | null)?.requests;
+  if (!Array.isArray(entries)) throw new MalformedResponseError('request list answer has no requests array', httpStatus);
+  return entries.map((entry: unknown) => {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    const ok =
+      typeof e.id === 'string' && REQUEST_ID_PATTERN.test(e.id)
+      && ['pending', 'issued', 'rejected', 'discarded'].includes(e.status as string)
+      && REQUEST_SOURCES.includes(e.source as RequestSource)
+      && typeof e.fingerprint === 'string' && FINGERPRINT_PATTERN.test(e.fingerprint)
+      && typeof e.createdAt === 'string' && !Number.isNaN(Date.parse(e.createdAt));
+    if (!ok) throw new MalformedResponseError('a request list entry has not the documented shape', httpStatus);
+    return { id: e.id, status: e.status, source: e.source, fingerprint: e.fingerprint, createdAt: e.createdAt } as ListedRequest;
+  });
+}
+
 /** Builds the JSON error body of `GET /api/requests/:id`. */
 export function encodeRequestStatusError(code: RequestStatusErrorCode, message: string): { error: { code: RequestStatusErrorCode; message: string } } {
   return { error: { code, message } };

@@ -13,6 +13,7 @@ import {
 const CA = 'https://ca.example';
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 const TICKET = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';
+const CSR = '-----BEGIN CERTIFICATE REQUEST-----\nMIIBAzCBqwIBADAAMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+/=\n-----END CERTIFICATE REQUEST-----\n';
 
 describe('buildRegistrationUrl', () => {
   it.each<{ name: string; input: { base: string; options: RegistrationUrlOptions }; want: string }>([
@@ -64,7 +65,15 @@ describe('buildRegistrationUrl', () => {
     for (const field of PREFILL_FIELDS) expect(query.get(field)).toBe(prefill[field]);
   });
 
+  it('carries a certificate request in the CSR field, trimmed, intact through URL encoding', () => {
+    const query = new URL(buildRegistrationUrl(CA, { csrPem: `\n${CSR}` })).searchParams;
+    expect(query.get('CSR')).toBe(CSR.trim());
+  });
+
   it.each<{ name: string; input: { base: string; options: unknown } }>([
+    { name: 'a CSR that is a certificate', input: { base: CA, options: { csrPem: CSR.replaceAll('CERTIFICATE REQUEST', 'CERTIFICATE') } } },
+    { name: 'a CSR with text around it', input: { base: CA, options: { csrPem: `hello\n${CSR}` } } },
+    { name: 'a CSR over the length limit', input: { base: CA, options: { csrPem: CSR.replace('+/=', 'A'.repeat(9000)) } } },
     { name: 'a password prefill field', input: { base: CA, options: { prefill: { Password: 'hunter2' } } } },
     { name: 'a lower-case password prefill field', input: { base: CA, options: { prefill: { password: 'hunter2' } } } },
     { name: 'a PIN prefill field', input: { base: CA, options: { prefill: { pin: '1234' } } } },

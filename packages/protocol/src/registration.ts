@@ -39,7 +39,15 @@ export const REGISTRATION_PARAMS = {
   code: 'code',
   /** Added to both links: the address finally registered (or entered, on failure). */
   emailAddress: 'EmailAddress',
+  /** A PEM certificate request sent with the registration, issued once the address is confirmed. */
+  csr: 'CSR',
 } as const;
+
+/**
+ * Longest `CSR` the registration URL carries, in characters of PEM (an RSA-4096 request is about
+ * 1.7 KiB): the whole URL must stay within the 16 KiB request head that HTTP servers accept.
+ */
+export const REGISTRATION_CSR_MAX_CHARS = 8 * 1024;
 
 /** The GET parameters that prefill the registration form; all other parameters are ignored. */
 export const PREFILL_FIELDS = ['FirstName', 'MiddleName', 'LastName', 'EmailAddress'] as const;
@@ -98,9 +106,17 @@ export interface RegistrationUrlOptions {
   readonly ticket?: string;
   /** An S256 code challenge (RFC 7636 §4.2); `code_challenge_method=S256` is added with it. */
   readonly codeChallenge?: string;
+  /**
+   * A PEM `CERTIFICATE REQUEST` to send with the registration (field `CSR`), at most
+   * {@link REGISTRATION_CSR_MAX_CHARS} characters. A request is public: it may travel in a URL.
+   */
+  readonly csrPem?: string;
 }
 
-const OPTION_KEYS: readonly string[] = ['prefill', 'continueUrl', 'errorUrl', 'ticket', 'codeChallenge'];
+const OPTION_KEYS: readonly string[] = ['prefill', 'continueUrl', 'errorUrl', 'ticket', 'codeChallenge', 'csrPem'];
+
+/** One PEM certificate request block, nothing around it but whitespace. */
+const CSR_PEM_PATTERN = /^\s*-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (?:NEW )?CERTIFICATE REQUEST-----\s*$/;
 /** Names that suggest a secret; refused with a message that says so, not just "unknown". */
 const SECRET_LIKE = /pass|pwd|secret|pin|token|key|credential/i;
 
@@ -156,6 +172,12 @@ export function buildRegistrationUrl(caBaseUrl: string, options: RegistrationUrl
     if (!isValidChallenge(options.codeChallenge)) throw new TypeError('codeChallenge must be an S256 challenge: 43 base64url characters');
     query.append(REGISTRATION_PARAMS.codeChallenge, options.codeChallenge);
     query.append(REGISTRATION_PARAMS.codeChallengeMethod, PKCE_METHOD);
+  }
+  if (options.csrPem !== undefined) {
+    if (typeof options.csrPem !== 'string' || options.csrPem.length > REGISTRATION_CSR_MAX_CHARS || !CSR_PEM_PATTERN.test(options.csrPem)) {
+      throw new TypeError(`csrPem must be one PEM CERTIFICATE REQUEST block of at most ${REGISTRATION_CSR_MAX_CHARS} characters`);
+    }
+    query.append(REGISTRATION_PARAMS.csr, options.csrPem.trim());
   }
   return `${base}${REGISTRATION_PATH}?${query.toString()}`;
 }

@@ -10,6 +10,7 @@ export {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_REGISTRATION_TIMEOUT_MS,
   DEFAULT_RETRIES,
+  type PendingRegistration,
   type RegisterOptions,
   type RegistrationResult,
 } from './registration/register.js';
@@ -26,3 +27,4 @@ export type { CredentialStore, CredentialStoreKind, CredentialOperationOptions }
 export * from './credentials/errors.js';
 export * from './install/index.js';
 export * from './enroll/index.js';
+export * from './flow/index.js';

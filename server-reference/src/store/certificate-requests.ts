@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type CertificateRequest, type DistinguishedName, type ExtendedKeyUsageName, formatKeyDescription, formatName, type SubjectAltNames } from '@certwizard/pki';
+import type { RequestSource } from '@certwizard/protocol';
 import type { Db } from './database.js';
 
-/** Where a request came from. */
-export type RequestSource = 'ccsr' | 'installation' | 'registration' | 'enrollment_secret';
+/** Where a request came from: the wire's sources (migration 4's CHECK lists the same). */
+export type { RequestSource };
 
 /** Who decides a pending request: its owner (account page) or an operator (`/operator/queue`). */
 export type RequestApprover = 'owner' | 'operator';

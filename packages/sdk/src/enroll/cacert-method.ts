@@ -11,11 +11,14 @@ import {
   CEMAILS_PATH,
   decodeCcsrAnswer,
   decodeCemailsAnswer,
+  decodeRequestList,
   decodeRequestStatus,
   encodeCcsrRequest,
   MalformedResponseError,
+  requestListPath,
   requestStatusPath,
 } from '@certwizard/protocol';
+import { parseCsr } from '@certwizard/pki';
 import { CaProtocolError } from '../errors.js';
 import { retryAfterMs } from '../registration/retry-after.js';
 import { type CaAnswer as Answer, sendCaRequest, type CaRequest } from '../transport/ca-request.js';
@@ -115,12 +118,7 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod {
   const poll = async (pending: PendingRequest, callOptions: EnrollmentCallOptions = {}): Promise<SubmitResult> => {
     const path = requestStatusPath(pending?.requestId);
     const answer = await send('request status', path, undefined, callOptions.signal);
-    let json: unknown;
-    try {
-      json = JSON.parse(answer.body);
-    } catch (error) {
-      throw new CaProtocolError(`request status: the CA answered ${answer.status} with a body that is not JSON`, answer.status, { cause: error });
-    }
+    const json = parseJson('request status', answer);
     const decoded = decode('request status', answer, () => decodeRequestStatus(answer.status, json, answer.retryAfter));
     if ('status' in decoded) return decoded;
     const state = decoded.answer;
@@ -137,7 +135,30 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod {
     }
   };
 
-  return Object.freeze(auth.kind === 'token' ? { name: 'cacert', submit, poll } : { name: 'cacert', submit });
+  const find = async (request: EnrollmentRequest, callOptions: EnrollmentCallOptions = {}): Promise<SubmitResult | undefined> => {
+    if (typeof request?.csrPem !== 'string' || request.csrPem === '') throw new TypeError('request.csrPem must be a non-empty string');
+    const fingerprint = parseCsr(request.csrPem).fingerprintSha256;
+    const answer = await send('request list', requestListPath({ fingerprint }), undefined, callOptions.signal);
+    const json = parseJson('request list', answer);
+    const listed = decode('request list', answer, () => decodeRequestList(answer.status, json));
+    if ('status' in listed) return listed;
+    // Newest first: the request that counts is the latest one made from this CSR.
+    const latest = listed.find((entry) => entry.fingerprint === fingerprint);
+    if (latest === undefined) return undefined;
+    return poll({ status: 'pending', requestId: latest.id }, callOptions);
+  };
+
+  // Only the token can read requests back: with a password the request is issued at once anyway.
+  return Object.freeze(auth.kind === 'token' ? { name: 'cacert', submit, poll, find } : { name: 'cacert', submit });
+}
+
+/** The answer's body as JSON, or `ERR_SDK_CA_PROTOCOL`. */
+function parseJson(what: string, answer: Answer): unknown {
+  try {
+    return JSON.parse(answer.body);
+  } catch (error) {
+    throw new CaProtocolError(`${what}: the CA answered ${answer.status} with a body that is not JSON`, answer.status, { cause: error });
+  }
 }
 
 /** Runs a decoder: documented refusals become a `rejected` result, contract breaches `ERR_SDK_CA_PROTOCOL`. */

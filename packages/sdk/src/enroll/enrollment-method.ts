@@ -72,4 +72,11 @@ export interface EnrollmentMethod {
   submit(request: EnrollmentRequest, options?: EnrollmentCallOptions): Promise<SubmitResult>;
   /** Asks once what became of a pending request. Absent for methods that never answer pending. */
   poll?(pending: PendingRequest, options?: EnrollmentCallOptions): Promise<SubmitResult>;
+  /**
+   * Asks, without sending it, whether the CA already has this request (same DER) and what became
+   * of it: `undefined` when it never received it. A resuming installer calls it before sending a
+   * request it may or may not have sent. Absent for methods whose CA cannot be asked; such CAs
+   * should answer a resent request from what they stored (the reference CA's ssl_api endpoint does).
+   */
+  find?(request: EnrollmentRequest, options?: EnrollmentCallOptions): Promise<SubmitResult | undefined>;
 }

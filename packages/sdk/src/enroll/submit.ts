@@ -36,6 +36,11 @@ export interface SubmitOptions {
   readonly clock?: Clock;
   /** Progress, for a wizard or a log; never carries a secret. Exceptions it throws are ignored. */
   readonly onEvent?: (event: EnrollmentEvent) => void;
+  /**
+   * The id of a request the CA already has (from an earlier run): nothing is sent, the request is
+   * polled from the start. Needs a method with `poll`.
+   */
+  readonly requestId?: string;
 }
 
 /** The certificate `submit()` obtained. */
@@ -77,8 +82,16 @@ export async function submit(method: EnrollmentMethod, request: EnrollmentReques
   // The clock bounds the waits; this real timer also bounds a request that hangs.
   const timer = setTimeout(() => flow.abort(timedOut()), s.timeoutMs);
   try {
-    s.emit({ type: 'submitting', method: method.name });
-    let result: SubmitResult = await method.submit(request, { signal: flow.signal });
+    let result: SubmitResult;
+    if (options.requestId === undefined) {
+      s.emit({ type: 'submitting', method: method.name });
+      result = await method.submit(request, { signal: flow.signal });
+    } else {
+      // Resuming: ask at once; the CA may have decided while nobody was polling.
+      requestId = options.requestId;
+      s.emit({ type: 'polling', requestId });
+      result = await (method.poll as NonNullable<EnrollmentMethod['poll']>)({ status: 'pending', requestId }, { signal: flow.signal });
+    }
     let interval = s.pollIntervalMs;
     while (result.status === 'pending') {
       requestId = result.requestId;
@@ -136,6 +149,10 @@ function checkOptions(method: EnrollmentMethod, options: SubmitOptions): Setting
     if (!Number.isSafeInteger(value) || value <= 0 || value > 2 ** 31 - 1) throw new TypeError(`${name} must be a positive integer of ms, at most 2^31-1`);
   }
   if (maxPollIntervalMs < pollIntervalMs) throw new TypeError('maxPollIntervalMs must not be below pollIntervalMs');
+  if (options.requestId !== undefined) {
+    if (typeof options.requestId !== 'string' || options.requestId === '') throw new TypeError('requestId must be a non-empty string');
+    if (typeof method.poll !== 'function') throw new TypeError(`method ${method.name} cannot poll a request by id`);
+  }
   const { onEvent } = options;
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent must be a function');
   const emit = (event: EnrollmentEvent) => {

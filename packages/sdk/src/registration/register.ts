@@ -3,7 +3,7 @@
  * callback or the ticket (whichever comes first), and redeem the one-time code server-side.
  */
 import { startCallbackAgent, type CallbackAgent, type CallbackResult } from '@certwizard/agent';
-import { createPkcePair, isRegistrationErrorReason, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
+import { createPkcePair, isRegistrationErrorReason, isValidVerifier, s256Challenge, TICKET_PATTERN, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
 import { CaProtocolError, RegistrationAbortedError, RegistrationRefusedError, RegistrationTimeoutError, SdkError, type RegistrationChannel } from '../errors.js';
 import type { CaRequestContext } from '../transport/ca-request.js';
 import { openWithSystemBrowser, type BrowserOpener } from '../transport/default-opener.js';
@@ -72,6 +72,35 @@ export interface RegisterOptions {
   readonly clock?: Clock;
   /** Called synchronously with each {@link RegistrationEvent}; what it throws is ignored. */
   readonly onEvent?: (event: RegistrationEvent) => void;
+  /**
+   * A PEM certificate request to send with the registration (the page's `CSR` field; see
+   * docs/protocol.md, "A certificate request sent with the registration"). The CA issues it once
+   * the address is confirmed if it names exactly that address, and otherwise keeps it pending for
+   * the owner. Find it afterwards with `GET /api/requests?source=registration`. Default: none.
+   */
+  readonly csrPem?: string;
+  /**
+   * Called once the ticket and the PKCE verifier exist, before the page is shown, so that an
+   * installer that may be killed can keep them and continue later with `resume`. Both are secrets
+   * (the verifier redeems the code; the ticket reveals the address): keep them in a credential
+   * store, never in a state file or a log. The flow waits for it; a rejection ends the flow.
+   */
+  readonly onPending?: (pending: PendingRegistration) => void | Promise<void>;
+  /**
+   * Continue a registration an earlier run started (what `onPending` received): no new ticket,
+   * no agent; the registration URL with the same ticket and challenge goes to `display` (for a
+   * person who closed the page before submitting it) while the ticket is polled, and the code is
+   * redeemed with the same verifier.
+   */
+  readonly resume?: PendingRegistration;
+}
+
+/** A registration under way, as {@link RegisterOptions.onPending} hands it out: secrets both. */
+export interface PendingRegistration {
+  /** The ticket from `givemeaticket`. */
+  readonly ticket: string;
+  /** The PKCE verifier (RFC 7636 §4.1) whose S256 challenge the registration URL carries. */
+  readonly codeVerifier: string;
 }
 
 /** What {@link register} resolves with: all from the CA's token endpoint, nothing from the browser. */
@@ -169,6 +198,9 @@ interface Settings {
   readonly signal: AbortSignal | undefined;
   readonly agentPort: number;
   readonly installationLabel: string | undefined;
+  readonly csrPem: string | undefined;
+  readonly resume: PendingRegistration | undefined;
+  readonly onPending: ((pending: PendingRegistration) => void | Promise<void>) | undefined;
   readonly fetch: typeof fetch;
   readonly clock: Clock;
   readonly emit: (event: RegistrationEvent) => void;
@@ -195,13 +227,23 @@ class RegistrationRun {
   async execute(): Promise<RegistrationResult> {
     const s = this.#settings;
     const ctx: CaRequestContext = { fetch: s.fetch, clock: s.clock, signal: this.#signal, retries: s.retries, maxDelayMs: s.maxPollIntervalMs };
-    // RFC 7636 §4.1/§4.2: the verifier stays in memory; only its S256 challenge goes in the URL.
-    const pkce = createPkcePair();
-    const ticket = await this.#within(requestTicket(s.caUrl, s.pollIntervalMs, ctx));
-    s.emit({ type: 'ticket-issued' });
+    // RFC 7636 §4.1/§4.2: only the verifier's S256 challenge goes in the URL; the verifier stays
+    // with the installer (in memory, or in its credential store through onPending).
+    const { resume } = s;
+    const pkce = resume === undefined ? createPkcePair() : { verifier: resume.codeVerifier, challenge: s256Challenge(resume.codeVerifier) };
+    let ticket: string;
+    if (resume === undefined) {
+      ticket = await this.#within(requestTicket(s.caUrl, s.pollIntervalMs, ctx));
+      s.emit({ type: 'ticket-issued' });
+      if (s.onPending !== undefined) await this.#within(Promise.resolve(s.onPending(Object.freeze({ ticket, codeVerifier: pkce.verifier }))));
+    } else {
+      ticket = resume.ticket;
+      s.emit({ type: 'resumed' });
+    }
 
     let agent: CallbackAgent | undefined;
-    if (!s.noBrowser) {
+    // A resumed registration has no agent: the page already shown points at the earlier one.
+    if (!s.noBrowser && resume === undefined) {
       this.#agentStart = startCallbackAgent({
         port: s.agentPort,
         signal: this.#signal,
@@ -214,6 +256,7 @@ class RegistrationRun {
       ...(agent === undefined ? {} : { continueUrl: agent.continueUrl, errorUrl: agent.errorUrl }),
       ticket,
       codeChallenge: pkce.challenge,
+      ...(s.csrPem === undefined ? {} : { csrPem: s.csrPem }),
     });
 
     // The losing channel is stopped through this controller as soon as one outcome is in.
@@ -267,8 +310,8 @@ class RegistrationRun {
   /** Opens the browser, or displays the URL when there is none or the opener fails. */
   async #showPage(url: string, channels: AbortSignal): Promise<void> {
     const s = this.#settings;
-    if (s.noBrowser) {
-      await this.#display(url, 'no-browser');
+    if (s.noBrowser || s.resume !== undefined) {
+      await this.#display(url, s.resume === undefined ? 'no-browser' : 'resumed');
       return;
     }
     try {
@@ -283,7 +326,7 @@ class RegistrationRun {
     if (!channels.aborted) s.emit({ type: 'browser-opened' });
   }
 
-  async #display(url: string, reason: 'no-browser' | 'browser-failed'): Promise<void> {
+  async #display(url: string, reason: 'no-browser' | 'browser-failed' | 'resumed'): Promise<void> {
     const qr = await terminalQr(url);
     await this.#settings.display({ url, qr });
     this.#settings.emit({ type: 'url-displayed', reason });
@@ -314,10 +357,17 @@ class RegistrationRun {
 
 function checkOptions(options: RegisterOptions): Settings {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { caUrl, prefill, signal, onEvent } = options;
+  const { caUrl, prefill, signal, onEvent, csrPem, resume, onPending } = options;
   if (typeof caUrl !== 'string') throw new TypeError('caUrl must be a string');
-  // Validates caUrl and prefill (password-like keys included) before anything touches the network.
-  buildRegistrationUrl(caUrl, prefill === undefined ? {} : { prefill });
+  // Validates caUrl, prefill (password-like keys included) and the request before anything touches the network.
+  buildRegistrationUrl(caUrl, { ...(prefill === undefined ? {} : { prefill }), ...(csrPem === undefined ? {} : { csrPem }) });
+  if (onPending !== undefined && typeof onPending !== 'function') throw new TypeError('onPending must be a function');
+  if (resume !== undefined) {
+    if (resume === null || typeof resume !== 'object') throw new TypeError('resume must be an object');
+    // Neither value is echoed: both are secrets.
+    if (typeof resume.ticket !== 'string' || !TICKET_PATTERN.test(resume.ticket)) throw new TypeError('resume.ticket must be a ticket');
+    if (!isValidVerifier(resume.codeVerifier)) throw new TypeError('resume.codeVerifier must be an RFC 7636 verifier');
+  }
   const opener = options.opener ?? openWithSystemBrowser;
   const display = options.display ?? displayOnStderr;
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -346,6 +396,9 @@ function checkOptions(options: RegisterOptions): Settings {
     signal,
     agentPort: checkInteger('agentPort', options.agentPort ?? 0, 0, 65535),
     installationLabel: options.installationLabel,
+    csrPem,
+    resume,
+    onPending,
     fetch: fetchImpl,
     clock,
     emit: (event) => {

@@ -15,6 +15,8 @@ import type { RegistrationChannel } from '../errors.js';
 export type RegistrationEvent =
   /** The CA handed out a ticket. */
   | { readonly type: 'ticket-issued' }
+  /** The flow continues a registration an earlier run started (`resume`). */
+  | { readonly type: 'resumed' }
   /** The opener resolved: the registration page should be showing in a browser. */
   | { readonly type: 'browser-opened' }
   /**
@@ -23,7 +25,7 @@ export type RegistrationEvent =
    */
   | { readonly type: 'browser-failed'; readonly errorCode?: string }
   /** The URL and its QR code went to `display`. */
-  | { readonly type: 'url-displayed'; readonly reason: 'no-browser' | 'browser-failed' }
+  | { readonly type: 'url-displayed'; readonly reason: 'no-browser' | 'browser-failed' | 'resumed' }
   /** The flow waits for the outcome on these channels. */
   | { readonly type: 'waiting'; readonly via: readonly RegistrationChannel[] }
   /** The agent received a callback (`continue` or `error`). */

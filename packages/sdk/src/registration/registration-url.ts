@@ -32,6 +32,8 @@ export interface BuildRegistrationUrlOptions {
   readonly ticket?: string;
   /** An RFC 7636 §4.2 S256 code challenge; `code_challenge_method=S256` is added with it. */
   readonly codeChallenge?: string;
+  /** A PEM certificate request sent with the registration (the page's `CSR` field). */
+  readonly csrPem?: string;
 }
 
 /** SDK field names and the wire names of the form fields they fill (docs/protocol.md, "The registration hand-off"). */

@@ -7,11 +7,9 @@
  * `GET /api/requests/:id` with the certificate once issued.
  */
 import type { Request, Response } from 'express';
-import type { RequestSource } from '../../store/certificate-requests.js';
+import { REQUEST_SOURCES, type RequestSource } from '@certwizard/protocol';
 import type { CacertApiContext } from './context.js';
 import { bearerAccount } from './bearer-account.js';
-
-const SOURCES: readonly RequestSource[] = ['ccsr', 'installation', 'registration', 'enrollment_secret'];
 
 /**
  * Builds the handler.
@@ -27,7 +25,7 @@ export function requestListEndpoint(ctx: CacertApiContext): (req: Request, res: 
     const fingerprint = typeof req.query.fingerprint === 'string' ? req.query.fingerprint.toLowerCase() : undefined;
     // An unknown source or fingerprint simply matches nothing: the list is empty, not an error.
     const records = (fingerprint === undefined ? ctx.requests.allOf(accountId) : ctx.requests.withFingerprint(accountId, fingerprint))
-      .filter((r) => source === undefined || (SOURCES.includes(source as RequestSource) && r.source === source));
+      .filter((r) => source === undefined || (REQUEST_SOURCES.includes(source as RequestSource) && r.source === source));
     res.status(200).json({
       requests: records.map((r) => ({ id: r.id, status: r.status === 'approved' ? 'pending' : r.status, source: r.source, fingerprint: r.fingerprintSha256, createdAt: new Date(r.createdAtMs).toISOString() })),
     });

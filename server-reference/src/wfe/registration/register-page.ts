@@ -18,7 +18,7 @@ import { clientKey, isSameOriginPost } from './request-checks.js';
 const TITLE = 'Register with the certwizard CA';
 
 /** The form and query field of a certificate request sent with the registration (PEM). */
-export const CSR_FIELD = 'CSR';
+export const CSR_FIELD = REGISTRATION_PARAMS.csr;
 
 /** Path of the confirmation link mailed to the address (`token` is appended). */
 export const CONFIRMATION_LINK_PATH = '/index.php?id=confirm&token=';

@@ -69,14 +69,13 @@ async function postForm(url: string, fields: Record<string, string>, headers: Re
   });
 }
 
-/** Registers and confirms the account of {@link EMAIL} and redeems its code: returns the installation token. */
-export async function accountWithToken(ca: TestCa): Promise<string> {
-  const pkce = createPkcePair();
-  const res = await postForm(`${ca.url}/index.php?id=1`, {
+/** The fields a person types into the registration form, for `email` (password {@link PASSWORD}). */
+export function typedRegistrationFields(email: string): Record<string, string> {
+  return {
     FirstName: 'Ada',
     MiddleName: 'B',
     LastName: 'Lovelace',
-    EmailAddress: EMAIL,
+    EmailAddress: email,
     DateOfBirth: '1990-12-10',
     Password: PASSWORD,
     PasswordConfirmation: PASSWORD,
@@ -84,6 +83,14 @@ export async function accountWithToken(ca: TestCa): Promise<string> {
     Answer1: 'Rex',
     Question2: 'Town?',
     Answer2: 'London',
+  };
+}
+
+/** Registers and confirms the account of {@link EMAIL} and redeems its code: returns the installation token. */
+export async function accountWithToken(ca: TestCa): Promise<string> {
+  const pkce = createPkcePair();
+  const res = await postForm(`${ca.url}/index.php?id=1`, {
+    ...typedRegistrationFields(EMAIL),
     continue: 'http://127.0.0.1:5000/done',
     code_challenge: pkce.challenge,
     code_challenge_method: 'S256',
@@ -100,13 +107,18 @@ export async function accountWithToken(ca: TestCa): Promise<string> {
 }
 
 /** Approves a pending request as the owner does: logged in on the account page, with its CSRF token. */
-export async function approveOnAccountPage(ca: TestCa, requestId: string): Promise<void> {
-  const login = await postForm(`${ca.url}/login`, { EmailAddress: EMAIL, Password: PASSWORD });
+export async function approveOnAccountPage(ca: TestCa, requestId: string, email = EMAIL): Promise<void> {
+  await decideOnAccountPage(ca, requestId, 'approve', email);
+}
+
+/** Approves or discards a pending request on the account page of `email` (password {@link PASSWORD}). */
+export async function decideOnAccountPage(ca: TestCa, requestId: string, decision: 'approve' | 'discard', email = EMAIL): Promise<void> {
+  const login = await postForm(`${ca.url}/login`, { EmailAddress: email, Password: PASSWORD });
   const cookie = (login.headers.get('set-cookie') as string).split(';')[0] as string;
   const page = await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] as string;
-  const res = await postForm(`${ca.url}/account/requests/${requestId}/approve`, { csrf }, { cookie });
-  if (res.status !== 303) throw new Error(`approve answered ${res.status}`);
+  const res = await postForm(`${ca.url}/account/requests/${requestId}/${decision}`, { csrf }, { cookie });
+  if (res.status !== 303) throw new Error(`${decision} answered ${res.status}`);
 }
 
 /** Rejects a pending request with `reason`, as an approver would (the store's own transition; the page has no reject button). */

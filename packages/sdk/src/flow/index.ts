@@ -1,0 +1,15 @@
+/**
+ * The resumable enrollment flow: {@link enroll}, its state file and its errors.
+ * @packageDocumentation
+ */
+export {
+  enroll,
+  installationTokenKey,
+  pendingRegistrationKey,
+  type EnrollFlowEvent,
+  type EnrollOptions,
+  type EnrollRegistrationOptions,
+  type EnrollResult,
+} from './enroll.js';
+export { ENROLL_STEPS, STATE_FILE_VERSION, type EnrollmentState, type EnrollStep } from './state-file.js';
+export * from './errors.js';

@@ -34,6 +34,7 @@ const SYSTEM_PROGRAMS = [
   { binary: 'script', pkg: 'bsdutils', why: 'the CA passphrase prompt is tested on a pseudo-terminal' },
   { binary: 'gnome-keyring-daemon', pkg: 'gnome-keyring', why: 'sdk keychain tests talk to a real Secret Service' },
   { binary: 'dbus-run-session', pkg: 'dbus-daemon', why: 'private session bus for gnome-keyring in the sdk keychain tests' },
+  { binary: 'swaks', pkg: 'swaks', why: 'mail-hook tests send forged and malformed mail' },
   {
     binary: 'chromium',
     pkg: 'chromium',

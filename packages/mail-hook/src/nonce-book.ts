@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
+import { checkInteger } from './check-integer.js';
 import { normalizeAddress } from './codec/address.js';
 import { parseCaOrigin } from './codec/ca-origin.js';
 import { decodeNonceFile, encodeNonceFile, type NonceRecord } from './codec/nonce-file.js';
@@ -152,8 +153,7 @@ export async function openNonceBook(directory: string, options: NonceBookOptions
   if (typeof options !== 'object' || options === null) throw new MailHookArgumentError('options must be an object');
   const caOrigin = parseCaOrigin(options.caOrigin);
   if (caOrigin === undefined) throw new MailHookArgumentError('caOrigin must be an https origin (or http on a loopback host) without path, query or credentials');
-  const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING_NONCES;
-  if (!Number.isInteger(maxPending) || maxPending < 1 || maxPending > 100_000) throw new MailHookArgumentError('maxPending must be an integer from 1 to 100000');
+  const maxPending = checkInteger('maxPending', options.maxPending ?? DEFAULT_MAX_PENDING_NONCES, 1, 100_000);
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new MailHookArgumentError('now must be a function');
   checkSignal(options.signal, 'opening the nonce book');
@@ -240,10 +240,7 @@ class FileNonceBook implements NonceBook {
     const normalized = normalizeAddress(address);
     if (normalized === undefined) throw new MailHookArgumentError('address must be a plain local@domain address of at most 254 characters');
     if (typeof options !== 'object' || options === null) throw new MailHookArgumentError('options must be an object with ttlMs');
-    const { ttlMs } = options;
-    if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_NONCE_TTL_MS) {
-      throw new MailHookArgumentError(`ttlMs must be an integer from 1 to ${MAX_NONCE_TTL_MS}`);
-    }
+    const ttlMs = checkInteger('ttlMs', options.ttlMs, 1, MAX_NONCE_TTL_MS);
     checkSignal(options.signal, 'expect');
     this.#purge();
     if (this.#records.length >= this.#maxPending) {

@@ -6,21 +6,7 @@
 import { register } from '@certwizard/sdk';
 import type { Page } from '@playwright/test';
 import { expect, type TestCa, test } from './support/fixtures.js';
-
-const PASSWORD = 'correct horse battery';
-
-/** Fills in everything the prefill did not, as a person would. */
-async function completeForm(page: Page, options: { email?: string } = {}): Promise<void> {
-  if (options.email !== undefined) await page.getByLabel('Email address').fill(options.email);
-  await page.getByLabel('Last name').fill('Lovelace');
-  await page.getByLabel('Date of birth').fill('1990-12-10');
-  await page.getByLabel('Password (at least 10 characters)').fill(PASSWORD);
-  await page.getByLabel('Password again').fill(PASSWORD);
-  await page.getByLabel('First lost-password question').fill('First pet?');
-  await page.getByLabel('Answer to the first question').fill('Rex');
-  await page.getByLabel('Second lost-password question').fill('First school?');
-  await page.getByLabel('Answer to the second question').fill('Elm Street');
-}
+import { completeForm } from './support/registration-form.js';
 
 /** Starts register() with Playwright as the browser; resolves once the page is open. */
 function startRegistration(

@@ -46,6 +46,8 @@ export const test = base.extend<{ ca: TestCa }>({
       logger: silentLogger,
       now: () => new Date(Date.now() + offsetMs),
       scryptN: 2 ** 10,
+      // Pending requests are polled after Retry-After; a second keeps approvals quick to notice.
+      retryAfterSeconds: 1,
     });
     const mailbox = async (to: string): Promise<Mail[]> => {
       const res = await fetch(`${running.url}/dev/mailbox.json?to=${encodeURIComponent(to)}`);

@@ -234,13 +234,15 @@ async function benchIssuance(ca, opts) {
   );
   let stopped = false;
   try {
-    const url = `${child.ready[1]}/api/csr/bench`;
+    // One client path per wrk run (and, in put-pool.lua, per thread and round over the pool): the
+    // CA answers a request it already signed for a client from its database, without signing.
+    const url = (run) => `${child.ready[1]}/api/csr/${run}`;
     const wrkOptions = { connections: opts.connections, script: poolScript, scriptArgs: [ca.poolFile] };
     log(`${label}: warm-up ${opts.warmupS} s, then ${opts.durationS} s at -c${opts.connections}`);
-    const warm = await runWrk(url, { ...wrkOptions, durationS: opts.warmupS });
+    const warm = await runWrk(url('warm'), { ...wrkOptions, durationS: opts.warmupS });
     assertClean(`${label} warm-up`, warm, child.stderrTail());
     const loadDone = watchLoad();
-    const run = await runWrk(url, { ...wrkOptions, durationS: opts.durationS });
+    const run = await runWrk(url('run'), { ...wrkOptions, durationS: opts.durationS });
     const load = loadDone();
     assertClean(label, run, child.stderrTail());
     const exit = await child.stop();

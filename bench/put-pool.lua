@@ -7,9 +7,9 @@
 -- request() only hands out a prepared string: building requests per call would make wrk (in
 -- Lua) part of what is measured. Distinct requests, because a CA signing the same request
 -- again and again could be flattered by caches that real traffic never hits. Each round over
--- the pool uses its own client path (bench, bench2, bench3, ...): the CA answers a request it
--- already signed for the same client from its database (a replay), which would flatter it too.
--- Later rounds are formatted when first used and kept.
+-- the pool, in each wrk thread, uses its own client path (<URL path><thread>x<round>):
+-- the CA answers a request it already signed for the same client from its database (a replay),
+-- which would flatter it too. Later rounds are formatted when first used and kept.
 
 local requests = {}
 local pems = {}
@@ -17,6 +17,13 @@ local count = 0
 local nextIndex = 0
 local round = 1
 local started = false
+
+-- Numbers the threads: setup runs in wrk's main Lua state and sets `id` in each thread's own.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
 
 local BEGIN = "%-%-%-%-%-BEGIN CERTIFICATE REQUEST%-%-%-%-%-"
 local END = "%-%-%-%-%-END CERTIFICATE REQUEST%-%-%-%-%-\n?"
@@ -37,7 +44,7 @@ function init(args)
   for pem in text:gmatch(BEGIN .. ".-" .. END) do
     count = count + 1
     pems[count] = pem
-    requests[count] = format(wrk.path, pem)
+    requests[count] = format(wrk.path .. id .. "x1", pem)
   end
   if count == 0 then
     error("put-pool.lua: no CERTIFICATE REQUEST in " .. path)
@@ -53,7 +60,7 @@ function request()
   local key = (round - 1) * count + nextIndex
   local prepared = requests[key]
   if prepared == nil then
-    prepared = format(wrk.path .. round, pems[nextIndex])
+    prepared = format(wrk.path .. id .. "x" .. round, pems[nextIndex])
     requests[key] = prepared
   end
   return prepared

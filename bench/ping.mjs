@@ -1,0 +1,335 @@
+/**
+ * `npm run bench -- ping`: what the mail hook costs ordinary mail. Pass-through throughput of the
+ * hook's standalone listener (every mail read, checked for bare line endings and for the ping
+ * nonce header, and handed to a trivial `deliver`) set against a bare smtp-server doing the same
+ * trivial delivery, measured in the same run on the same machine. Goal: hook / bare >= 0.9x.
+ *
+ * Each server runs in a child process of its own (this file with `--serve`), so that it has a
+ * core to itself; this process drives it over loopback with a minimal SMTP client: N persistent
+ * connections, each sending one message after another (MAIL, RCPT and DATA pipelined, then the
+ * message). Both servers check every message they receive against the bytes that were sent, and
+ * on exit say how many they got; a count that differs from what the client saw accepted, or a
+ * single mismatched byte, fails the bench (exit 1). A goal not met is reported, not failed.
+ *
+ * Ping-to-confirmed latency needs the real CA and is not measured here.
+ *
+ * Options (after `npm run bench -- ping --`):
+ *   --duration S      measured time per run (default 5)
+ *   --warmup S        unmeasured time at the start of each run (default 1)
+ *   --connections N   client connections (default 8)
+ *   --size BYTES      message size (default 4096)
+ *   --rounds N        bare/hook pairs, interleaved; the ratio is of the medians (default 3)
+ */
+import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { killAllChildren, startChild } from './lib/child.mjs';
+import { watchLoad } from './lib/machine-load.mjs';
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+const thisFile = fileURLToPath(import.meta.url);
+
+/** hook rate / bare rate. */
+const GOAL = 0.9;
+/** CPU taken by other work during a measurement, in cores, above which the report warns. */
+const BUSY_MACHINE_CORES = 0.2;
+
+/** A failed bench (a lost or altered message, an SMTP error): exit 1, like a setup error. */
+class BenchFailure extends Error {
+  name = 'BenchFailure';
+}
+
+/** @param {string} message */
+const log = (message) => process.stderr.write(`[ping] ${message}\n`);
+
+function readOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      connections: { type: 'string', default: '8' },
+      size: { type: 'string', default: '4096' },
+      rounds: { type: 'string', default: '3' },
+      serve: { type: 'string' },
+    },
+  });
+  const int = (name, min, max) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min || n > max) throw new TypeError(`--${name} wants a whole number from ${min} to ${max}`);
+    return n;
+  };
+  return {
+    durationS: int('duration', 1, 600),
+    warmupS: int('warmup', 0, 60),
+    connections: int('connections', 1, 256),
+    size: int('size', 256, 1024 * 1024),
+    rounds: int('rounds', 1, 20),
+    serve: values.serve,
+  };
+}
+
+/**
+ * The message every connection sends: plain headers and text lines of 76 characters, CRLF
+ * throughout, exactly `size` bytes, no line starting with a dot (so no dot-stuffing).
+ */
+function benchMessage(size) {
+  const head = 'From: sender@bench.test\r\nTo: rcpt@bench.test\r\nSubject: pass-through bench\r\nMessage-ID: <bench@bench.test>\r\n\r\n';
+  const line = `${'The quick brown fox jumps over the lazy dog. '.repeat(2).slice(0, 74)}\r\n`;
+  let text = head;
+  while (text.length + line.length <= size) text += line;
+  const rest = size - text.length;
+  // The last line takes up what is left (one byte left over goes into the line before it).
+  if (rest === 1) text = `${text.slice(0, -2)}x\r\n`;
+  else if (rest >= 2) text += `${'x'.repeat(rest - 2)}\r\n`;
+  return Buffer.from(text, 'latin1');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child: one server, `--serve bare` or `--serve hook`.
+
+async function serve(kind, size) {
+  const expected = benchMessage(size);
+  let delivered = 0;
+  let mismatched = 0;
+  const check = (bytes) => {
+    delivered += 1;
+    if (!bytes.equals(expected)) mismatched += 1;
+  };
+  let close;
+  let port;
+  let cleanup = () => {};
+  if (kind === 'bare') {
+    const { SMTPServer } = await import('smtp-server');
+    const server = new SMTPServer({
+      size: 10 * 1024 * 1024,
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      disableReverseLookup: true,
+      logger: false,
+      onData(stream, _session, callback) {
+        const chunks = [];
+        stream.on('data', (chunk) => chunks.push(chunk));
+        stream.on('end', () => {
+          check(Buffer.concat(chunks));
+          callback();
+        });
+      },
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = server.server.address().port;
+    close = () => new Promise((resolve) => server.close(resolve));
+  } else if (kind === 'hook') {
+    const hookPackage = await importBuiltHook();
+    const dir = mkdtempSync(join(tmpdir(), 'certwizard-bench-ping-'));
+    cleanup = () => rmSync(dir, { recursive: true, force: true });
+    // The origin is never contacted: bench mail carries no ping nonce header.
+    const book = await hookPackage.openNonceBook(dir, { caOrigin: 'https://ca.invalid' });
+    let logged = 0;
+    const hook = hookPackage.createMailHook({ book, pingFrom: 'ping@ca.invalid', log: () => void (logged += 1) });
+    const server = await hookPackage.startMailHookServer(hook, { deliver: (bytes) => check(bytes), maxClients: 1024 });
+    port = server.port;
+    close = async () => {
+      await server.close();
+      await hook.close();
+      await book.close();
+      if (logged > 0) process.stderr.write(`hook logged ${logged} entries for plain mail\n`);
+    };
+  } else {
+    throw new TypeError('--serve wants bare or hook');
+  }
+  process.once('SIGTERM', async () => {
+    await close();
+    cleanup();
+    process.stderr.write(`delivered ${delivered} mismatched ${mismatched}\n`);
+    process.exit(0);
+  });
+  process.stdout.write(`listening ${port}\n`);
+}
+
+async function importBuiltHook() {
+  try {
+    return await import('../packages/mail-hook/dist/index.js');
+  } catch (error) {
+    throw new Error(`the packages are not built (${error.message}); run \`npx tsc -b\` in ${repoRoot}`, { cause: error });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: the client and the report.
+
+/** Reads SMTP replies off a socket, one complete (possibly multi-line) reply at a time. */
+function replyReader(socket) {
+  let buffered = '';
+  const replies = [];
+  const waiters = [];
+  let failure;
+  const settle = () => {
+    while (waiters.length > 0 && (replies.length > 0 || failure)) {
+      const waiter = waiters.shift();
+      if (replies.length > 0) waiter.resolve(replies.shift());
+      else waiter.reject(failure);
+    }
+  };
+  socket.on('data', (chunk) => {
+    buffered += chunk.toString('latin1');
+    for (;;) {
+      const end = /^(\d{3}) [^\r\n]*\r\n/m.exec(buffered);
+      if (end === null) break;
+      replies.push(Number(end[1]));
+      buffered = buffered.slice(end.index + end[0].length);
+    }
+    settle();
+  });
+  const fail = (error) => {
+    failure ??= error;
+    settle();
+  };
+  socket.on('error', fail);
+  socket.on('close', () => fail(new BenchFailure('the server closed the connection')));
+  return {
+    /** Resolves with the next reply code; rejects when it is not `want`. */
+    expect: (want) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ resolve, reject });
+        settle();
+      }).then((code) => {
+        if (code !== want) throw new BenchFailure(`expected ${want}, got ${code}`);
+      }),
+  };
+}
+
+/**
+ * One client connection: sends `message` again and again until `endAt`, and counts the messages
+ * accepted after `measureFrom` (performance.now() times). Every wait is bounded by the socket
+ * timeout.
+ */
+async function drive(port, message, { measureFrom, endAt }) {
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  socket.setTimeout(10_000, () => socket.destroy(new BenchFailure('no reply within 10 s')));
+  const replies = replyReader(socket);
+  const envelope = 'MAIL FROM:<sender@bench.test>\r\nRCPT TO:<rcpt@bench.test>\r\nDATA\r\n';
+  const data = Buffer.concat([message, Buffer.from('.\r\n')]);
+  let total = 0;
+  let measured = 0;
+  try {
+    await replies.expect(220);
+    socket.write('EHLO client.bench.test\r\n');
+    await replies.expect(250);
+    while (performance.now() < endAt) {
+      socket.write(envelope);
+      await replies.expect(250);
+      await replies.expect(250);
+      await replies.expect(354);
+      socket.write(data);
+      await replies.expect(250);
+      total += 1;
+      if (performance.now() > measureFrom) measured += 1;
+    }
+    socket.write('QUIT\r\n');
+    await replies.expect(221);
+  } finally {
+    socket.destroy();
+  }
+  return { total, measured };
+}
+
+/** Starts one server child, drives it, stops it, and checks what it received. */
+async function run(kind, opts, message) {
+  const child = await startChild(process.execPath, [thisFile, '--serve', kind, '--size', String(opts.size)], {
+    name: `${kind} server`,
+    ready: /^listening (\d+)$/,
+  });
+  let stopped = false;
+  try {
+    const port = Number(child.ready[1]);
+    const start = performance.now();
+    const measureFrom = start + opts.warmupS * 1000;
+    const endAt = measureFrom + opts.durationS * 1000;
+    let loadDone = () => undefined;
+    const loadTimer = setTimeout(() => (loadDone = watchLoad()), opts.warmupS * 1000);
+    const counts = await Promise.all(Array.from({ length: opts.connections }, () => drive(port, message, { measureFrom, endAt })));
+    clearTimeout(loadTimer);
+    const load = loadDone();
+    const exit = await child.stop();
+    stopped = true;
+    if (exit.code !== 0) throw new BenchFailure(`${kind} server exited with ${exit.signal ?? `status ${exit.code}`}`);
+    const total = counts.reduce((sum, c) => sum + c.total, 0);
+    const measured = counts.reduce((sum, c) => sum + c.measured, 0);
+    const stderr = child.stderrTail();
+    const said = /delivered (\d+) mismatched (\d+)/.exec(stderr);
+    if (!said) throw new BenchFailure(`${kind} server did not report its count:\n${stderr}`);
+    if (Number(said[1]) !== total || Number(said[2]) !== 0) {
+      throw new BenchFailure(`${kind} server: client saw ${total} accepted, server delivered ${said[1]}, ${said[2]} not byte-identical`);
+    }
+    if (/logged/.test(stderr)) throw new BenchFailure(`${kind} server: ${stderr.trim()}`);
+    return { rate: measured / opts.durationS, total, load };
+  } finally {
+    if (!stopped) await child.stop().catch((error) => log(error.message));
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+function report(results, opts) {
+  const bare = median(results.map((r) => r.bare.rate));
+  const hook = median(results.map((r) => r.hook.rate));
+  const ratio = hook / bare;
+  const lines = [
+    `mail-hook pass-through benchmark (this machine: ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version})`,
+    `${opts.connections} connections, ${opts.size}-byte messages, ${opts.durationS} s measured after ${opts.warmupS} s warm-up, ${opts.rounds} round(s)`,
+    `${'round'.padEnd(8)}${'bare smtp-server mails/s'.padStart(26)}${'hook listener mails/s'.padStart(24)}${'ratio'.padStart(8)}`,
+  ];
+  results.forEach((r, i) => {
+    lines.push(`${String(i + 1).padEnd(8)}${Math.round(r.bare.rate).toString().padStart(26)}${Math.round(r.hook.rate).toString().padStart(24)}${(r.hook.rate / r.bare.rate).toFixed(2).padStart(7)}x`);
+  });
+  lines.push(
+    `${'median'.padEnd(8)}${Math.round(bare).toString().padStart(26)}${Math.round(hook).toString().padStart(24)}${ratio.toFixed(2).padStart(7)}x   goal >= ${GOAL}x   ${ratio >= GOAL ? 'met' : 'NOT met'}`,
+  );
+  const loads = results.flatMap((r) => [r.bare.load, r.hook.load]).filter(Boolean);
+  if (loads.length > 0) {
+    const worst = Math.max(...loads.map((l) => l.otherCores + l.stealCores));
+    lines.push(`CPU taken by other processes (+ steal) during the measurements, in cores: at most ${worst.toFixed(2)}`);
+    if (worst > BUSY_MACHINE_CORES) lines.push(`WARNING: other work took > ${BUSY_MACHINE_CORES} cores during a measurement; run again when the machine is idle`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main() {
+  const opts = readOptions(process.argv.slice(2));
+  if (opts.serve !== undefined) return serve(opts.serve, opts.size);
+  await importBuiltHook();
+  const message = benchMessage(opts.size);
+  const onSignal = (signal) => {
+    killAllChildren();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const results = [];
+    for (let round = 1; round <= opts.rounds; round++) {
+      log(`round ${round}/${opts.rounds}: bare smtp-server, then the hook listener (${opts.warmupS + opts.durationS} s each)`);
+      const bare = await run('bare', opts, message);
+      const hook = await run('hook', opts, message);
+      results.push({ bare, hook });
+    }
+    report(results, opts);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+main().catch((error) => {
+  log(error instanceof BenchFailure ? `FAILED: ${error.message}` : (error?.stack ?? String(error)));
+  process.exitCode = 1;
+});

@@ -18,15 +18,19 @@
  *   --warmup S        unmeasured time at the start of each run (default 1)
  *   --connections N   client connections (default 8)
  *   --size BYTES      message size (default 4096)
- *   --rounds N        bare/hook pairs, interleaved; the ratio is of the medians (default 3)
+ *   --rounds N        bare/hook pairs, the order alternating; the ratio reported is the median of
+ *                     the rounds' ratios (default 4)
+ *   --cpu-prof DIR    run the servers under `node --cpu-prof` into DIR and print where their time
+ *                     went (the profiler slows them: rates are then not comparable)
  */
 import { connect } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { killAllChildren, startChild } from './lib/child.mjs';
+import { readNewestProfile, summariseProfile } from './lib/cpu-profile.mjs';
 import { watchLoad } from './lib/machine-load.mjs';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -53,8 +57,9 @@ function readOptions(argv) {
       warmup: { type: 'string', default: '1' },
       connections: { type: 'string', default: '8' },
       size: { type: 'string', default: '4096' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '4' },
       serve: { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const int = (name, min, max) => {
@@ -69,6 +74,7 @@ function readOptions(argv) {
     size: int('size', 256, 1024 * 1024),
     rounds: int('rounds', 1, 20),
     serve: values.serve,
+    cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
   };
 }
 
@@ -240,7 +246,14 @@ async function drive(port, message, { measureFrom, endAt }) {
 
 /** Starts one server child, drives it, stops it, and checks what it received. */
 async function run(kind, opts, message) {
-  const child = await startChild(process.execPath, [thisFile, '--serve', kind, '--size', String(opts.size)], {
+  const nodeArgs = [];
+  let profDir;
+  if (opts.cpuProfDir) {
+    profDir = join(opts.cpuProfDir, kind);
+    mkdirSync(profDir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', profDir);
+  }
+  const child = await startChild(process.execPath, [...nodeArgs, thisFile, '--serve', kind, '--size', String(opts.size)], {
     name: `${kind} server`,
     ready: /^listening (\d+)$/,
   });
@@ -251,10 +264,15 @@ async function run(kind, opts, message) {
     const measureFrom = start + opts.warmupS * 1000;
     const endAt = measureFrom + opts.durationS * 1000;
     let loadDone = () => undefined;
-    const loadTimer = setTimeout(() => (loadDone = watchLoad()), opts.warmupS * 1000);
+    let cpuAtStart;
+    const loadTimer = setTimeout(() => {
+      loadDone = watchLoad();
+      cpuAtStart = cpuSeconds(child.process.pid);
+    }, opts.warmupS * 1000);
     const counts = await Promise.all(Array.from({ length: opts.connections }, () => drive(port, message, { measureFrom, endAt })));
     clearTimeout(loadTimer);
     const load = loadDone();
+    const cpuAtEnd = cpuSeconds(child.process.pid);
     const exit = await child.stop();
     stopped = true;
     if (exit.code !== 0) throw new BenchFailure(`${kind} server exited with ${exit.signal ?? `status ${exit.code}`}`);
@@ -267,9 +285,28 @@ async function run(kind, opts, message) {
       throw new BenchFailure(`${kind} server: client saw ${total} accepted, server delivered ${said[1]}, ${said[2]} not byte-identical`);
     }
     if (/logged/.test(stderr)) throw new BenchFailure(`${kind} server: ${stderr.trim()}`);
-    return { rate: measured / opts.durationS, total, load };
+    const cpuPerMailUs = cpuAtStart === undefined || cpuAtEnd === undefined || measured === 0 ? undefined : ((cpuAtEnd - cpuAtStart) / measured) * 1e6;
+    const profile = profDir ? summariseProfile(readNewestProfile(profDir)) : undefined;
+    return { rate: measured / opts.durationS, total, load, cpuPerMailUs, profile };
   } finally {
     if (!stopped) await child.stop().catch((error) => log(error.message));
+  }
+}
+
+/** Clock ticks per second of /proc/PID/stat (USER_HZ): 100 on every Linux that Node runs on. */
+const USER_HZ = 100;
+
+/**
+ * CPU time (user + system) a process has used so far, in seconds, from /proc (Linux only;
+ * undefined elsewhere). Fields are counted from the last ")" since the name may hold spaces.
+ */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return undefined;
   }
 }
 
@@ -282,7 +319,14 @@ const median = (values) => {
 function report(results, opts) {
   const bare = median(results.map((r) => r.bare.rate));
   const hook = median(results.map((r) => r.hook.rate));
-  const ratio = hook / bare;
+  // The median of the rounds' ratios: each pair ran seconds apart, so it saw nearly the same machine.
+  const ratio = median(results.map((r) => r.hook.rate / r.bare.rate));
+  const cpu = (side) => {
+    const values = results.map((r) => r[side].cpuPerMailUs).filter((v) => v !== undefined);
+    return values.length === results.length ? median(values) : undefined;
+  };
+  const [bareCpu, hookCpu] = [cpu('bare'), cpu('hook')];
+  const cpuRatio = bareCpu === undefined ? undefined : median(results.map((r) => r.bare.cpuPerMailUs / r.hook.cpuPerMailUs));
   const lines = [
     `mail-hook pass-through benchmark (this machine: ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version})`,
     `${opts.connections} connections, ${opts.size}-byte messages, ${opts.durationS} s measured after ${opts.warmupS} s warm-up, ${opts.rounds} round(s)`,
@@ -294,11 +338,25 @@ function report(results, opts) {
   lines.push(
     `${'median'.padEnd(8)}${Math.round(bare).toString().padStart(26)}${Math.round(hook).toString().padStart(24)}${ratio.toFixed(2).padStart(7)}x   goal >= ${GOAL}x   ${ratio >= GOAL ? 'met' : 'NOT met'}`,
   );
+  if (bareCpu !== undefined && hookCpu !== undefined) {
+    // Less sensitive to other load than the rates: what one mail costs the server process.
+    lines.push(
+      `server CPU per mail (median): bare ${bareCpu.toFixed(1)} µs, hook ${hookCpu.toFixed(1)} µs; ` +
+        `bare/hook per round, median ${cpuRatio.toFixed(2)}x (the rate ratio a CPU-bound server would show)`,
+    );
+  }
   const loads = results.flatMap((r) => [r.bare.load, r.hook.load]).filter(Boolean);
   if (loads.length > 0) {
     const worst = Math.max(...loads.map((l) => l.otherCores + l.stealCores));
     lines.push(`CPU taken by other processes (+ steal) during the measurements, in cores: at most ${worst.toFixed(2)}`);
     if (worst > BUSY_MACHINE_CORES) lines.push(`WARNING: other work took > ${BUSY_MACHINE_CORES} cores during a measurement; run again when the machine is idle`);
+  }
+  for (const side of ['bare', 'hook']) {
+    const profile = results.at(-1)?.[side].profile;
+    if (!profile) continue;
+    lines.push('', `CPU profile, ${side} server, last round (${profile.totalMs.toFixed(0)} ms sampled)`);
+    lines.push(`  by package: ${profile.packages.slice(0, 8).map((p) => `${p.name} ${(p.share * 100).toFixed(1)}%`).join(', ')}`);
+    for (const f of profile.functions) lines.push(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name.padEnd(36)} ${f.where}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -317,10 +375,12 @@ async function main() {
   try {
     const results = [];
     for (let round = 1; round <= opts.rounds; round++) {
-      log(`round ${round}/${opts.rounds}: bare smtp-server, then the hook listener (${opts.warmupS + opts.durationS} s each)`);
-      const bare = await run('bare', opts, message);
-      const hook = await run('hook', opts, message);
-      results.push({ bare, hook });
+      // The order alternates: on a busy machine whichever runs second can fare better or worse.
+      const order = round % 2 === 1 ? ['bare', 'hook'] : ['hook', 'bare'];
+      log(`round ${round}/${opts.rounds}: ${order.join(', then ')} (${opts.warmupS + opts.durationS} s each)`);
+      const result = {};
+      for (const kind of order) result[kind] = await run(kind, opts, message);
+      results.push(result);
     }
     report(results, opts);
   } finally {

@@ -6,7 +6,8 @@
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { checkInteger } from './check-integer.js';
 import { MailHookAbortedError, MailHookArgumentError, MailHookListenError } from './errors.js';
-import type { MailHook } from './mail-hook.js';
+import { receiverOf, type MailHook } from './mail-hook.js';
+import { SMTP_REFUSALS } from './transport/smtp-data.js';
 
 /** The only address the listener binds: loopback, never the network. */
 export const MAIL_HOOK_LISTEN_ADDRESS = '127.0.0.1';
@@ -60,7 +61,8 @@ export interface MailHookServer extends AsyncDisposable {
  * await using server = await startMailHookServer(hook, { port: 10026, deliver: (bytes, session) => maildir.store(bytes, session.envelope) });
  */
 export async function startMailHookServer(hook: MailHook, options: MailHookServerOptions): Promise<MailHookServer> {
-  if (typeof hook !== 'object' || hook === null || typeof hook.wrapOnData !== 'function') throw new MailHookArgumentError('hook must be a MailHook');
+  const receive = typeof hook === 'object' && hook !== null ? receiverOf(hook) : undefined;
+  if (receive === undefined) throw new MailHookArgumentError('hook must be a MailHook made by createMailHook');
   if (typeof options !== 'object' || options === null) throw new MailHookArgumentError('options must be an object');
   const { deliver, signal } = options;
   if (typeof deliver !== 'function') throw new MailHookArgumentError('deliver must be a function');
@@ -83,18 +85,13 @@ export async function startMailHookServer(hook: MailHook, options: MailHookServe
     socketTimeout: socketTimeoutMs,
     closeTimeout: 1000,
     onRcptTo: hook.wrapOnRcptTo(),
-    onData: hook.wrapOnData((stream, session, callback) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.once('error', (error) => callback(error));
-      stream.once('end', () => {
-        Promise.resolve()
-          .then(() => deliver(Buffer.concat(chunks), session))
-          .then(
-            () => callback(),
-            () => callback(Object.assign(new Error('4.3.0 Local error in processing, try again later'), { responseCode: 451 })),
-          );
-      });
+    onData: receive((bytes, session, reply) => {
+      Promise.resolve()
+        .then(() => deliver(bytes, session))
+        .then(
+          () => reply(),
+          () => reply(SMTP_REFUSALS.deliveryFailed()),
+        );
     }),
   });
 

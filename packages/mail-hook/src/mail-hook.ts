@@ -9,7 +9,7 @@ import { findBareLineEnding } from './codec/raw-message.js';
 import { checkInteger } from './check-integer.js';
 import { MailHookArgumentError } from './errors.js';
 import type { NonceBook } from './nonce-book.js';
-import { answerPing, type PingOutcome, type PingRefusalReason, type PingResponderConfig } from './ping-responder.js';
+import { answerPing, carriesPingNonce, type PingOutcome, type PingRefusalReason, type PingResponderConfig } from './ping-responder.js';
 import type { PinnedDkimKey } from './transport/dkim-check.js';
 import { collectMessage, replayMessage, SMTP_REFUSALS } from './transport/smtp-data.js';
 
@@ -32,6 +32,23 @@ export type SmtpOnData = (
   session: SMTPServerSession,
   callback: (err?: Error | null, message?: string | SMTPServerDataResult[]) => void,
 ) => void;
+
+/** The reply callback of an `onData` handler. */
+type SmtpReply = Parameters<SmtpOnData>[2];
+
+/** Where the hook hands an accepted message: the bytes as received, the session, and the SMTP reply to give. */
+export type MessageSink = (bytes: Buffer, session: SMTPServerSession, reply: SmtpReply) => void;
+
+/** The internal receive path of every hook {@link createMailHook} made, for the standalone listener. */
+const receivers = new WeakMap<MailHook, (sink: MessageSink) => SmtpOnData>();
+
+/**
+ * An `onData` handler that runs `hook`'s checks and hands accepted bytes to `sink` directly (no
+ * replayed stream). Internal to the package: the standalone listener uses it.
+ */
+export function receiverOf(hook: MailHook): ((sink: MessageSink) => SmtpOnData) | undefined {
+  return receivers.get(hook);
+}
 
 /** smtp-server's `onRcptTo` handler. */
 export type SmtpOnRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) => void;
@@ -199,34 +216,42 @@ export function createMailHook(options: MailHookOptions): MailHook {
     logOutcome(write, outcome, session.id);
   };
 
-  const wrapOnData = (vendorOnData: SmtpOnData): SmtpOnData => {
-    if (typeof vendorOnData !== 'function') throw new MailHookArgumentError('vendorOnData must be a function');
-    return (stream, session, callback) => {
+  /** The common path of both ways to use the hook: read, check, decide, then hand to `sink`. */
+  const receive =
+    (sink: MessageSink): SmtpOnData =>
+    (stream, session, callback) => {
       let answered = false;
-      const reply: typeof callback = (err, message) => {
+      const reply: SmtpReply = (err, message) => {
         if (answered) return;
         answered = true;
         callback(err, message);
       };
-      void (async () => {
-        const message = await collectMessage(stream, maxMessageBytes);
-        if (message.kind === 'too-large') {
-          write({ level: 'warn', event: 'message-refused', reason: 'too-large', sessionId: session.id });
-          reply(SMTP_REFUSALS.tooLarge(maxMessageBytes));
-          return;
-        }
-        if (findBareLineEnding(message.bytes) !== -1) {
-          write({ level: 'warn', event: 'message-refused', reason: 'bare-line-ending', sessionId: session.id });
-          reply(SMTP_REFUSALS.bareLineEnding());
-          return;
-        }
-        await decide(message.bytes, session);
-        vendorOnData(replayMessage(message.bytes), session, reply);
-      })().catch((error: unknown) => {
-        // The client went away mid-message, or the vendor's handler threw.
-        reply(error instanceof Error && 'responseCode' in error ? error : SMTP_REFUSALS.deliveryFailed());
-      });
+      collectMessage(stream, maxMessageBytes)
+        .then(async (message) => {
+          if (message.kind === 'too-large') {
+            write({ level: 'warn', event: 'message-refused', reason: 'too-large', sessionId: session.id });
+            reply(SMTP_REFUSALS.tooLarge(maxMessageBytes));
+            return;
+          }
+          const { bytes } = message;
+          if (findBareLineEnding(bytes) !== -1) {
+            write({ level: 'warn', event: 'message-refused', reason: 'bare-line-ending', sessionId: session.id });
+            reply(SMTP_REFUSALS.bareLineEnding());
+            return;
+          }
+          // Ordinary mail (no nonce header) goes straight on, without a detour through the promise machinery.
+          if (carriesPingNonce(bytes)) await decide(bytes, session);
+          sink(bytes, session, reply);
+        })
+        .catch((error: unknown) => {
+          // The client went away mid-message, or the vendor's handler threw.
+          reply(error instanceof Error && 'responseCode' in error ? error : SMTP_REFUSALS.deliveryFailed());
+        });
     };
+
+  const wrapOnData = (vendorOnData: SmtpOnData): SmtpOnData => {
+    if (typeof vendorOnData !== 'function') throw new MailHookArgumentError('vendorOnData must be a function');
+    return receive((bytes, session, reply) => vendorOnData(replayMessage(bytes), session, reply));
   };
 
   const wrapOnRcptTo = (vendorOnRcptTo?: SmtpOnRcptTo): SmtpOnRcptTo => {
@@ -243,7 +268,7 @@ export function createMailHook(options: MailHookOptions): MailHook {
   };
 
   let closed: Promise<void> | undefined;
-  return Object.freeze({
+  const hook: MailHook = Object.freeze({
     caOrigin: book.caOrigin,
     maxMessageBytes,
     maxRecipients,
@@ -255,6 +280,8 @@ export function createMailHook(options: MailHookOptions): MailHook {
         await Promise.allSettled([...inFlight]);
       })()),
   });
+  receivers.set(hook, receive);
+  return hook;
 }
 
 function logOutcome(write: (entry: MailHookLogEntry) => void, outcome: PingOutcome, sessionId: string): void {

@@ -116,8 +116,8 @@ const NONCE_REFUSALS: Readonly<Record<NonceRefusal, PingRefusalReason>> = {
  * @param signal - aborts a confirmation in flight (the nonce is then given back).
  */
 export async function answerPing(bytes: Buffer, envelope: MailEnvelope, config: PingResponderConfig, signal: AbortSignal): Promise<PingOutcome> {
+  if (!carriesPingNonce(bytes)) return { kind: 'not-a-ping' };
   const header = headerSection(bytes);
-  if (!hasHeaderField(header, PING_NONCE_HEADER)) return { kind: 'not-a-ping' };
   if (envelope.mailFrom === undefined || normalizeAddress(envelope.mailFrom) !== config.pingFrom) return refused('wrong-envelope-sender');
 
   const parsed = await parseMimeMessage(bytes, { maxMimeParts: config.maxMimeParts, timeoutMs: config.parseTimeoutMs });
@@ -167,6 +167,11 @@ export async function answerPing(bytes: Buffer, envelope: MailEnvelope, config: 
     persisted = false;
   }
   return { kind: 'confirmed', address, ...ids, caEmailMatches: normalizeAddress(answer.email) === address, persisted };
+}
+
+/** Whether the message's header section has the ping nonce header: the cheap test that lets ordinary mail skip everything else. */
+export function carriesPingNonce(bytes: Buffer): boolean {
+  return hasHeaderField(headerSection(bytes), PING_NONCE_HEADER);
 }
 
 function refused(reason: PingRefusalReason, details: Omit<Extract<PingOutcome, { kind: 'refused' }>, 'kind' | 'reason'> = {}): PingOutcome {

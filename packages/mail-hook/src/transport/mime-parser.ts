@@ -2,7 +2,7 @@
  * MIME parsing of a suspected ping with mailparser, bounded in parts, header size and time. Only
  * mails that carry the ping nonce header come here; ordinary mail is never parsed.
  */
-import { MailParser, type AddressObject, type EmailAddress, type HeaderLines } from 'mailparser';
+import type { AddressObject, EmailAddress, HeaderLines } from 'mailparser';
 import type { PingMailParts } from '../codec/ping-mail.js';
 
 /** Limits of one parse; validated by the caller. */
@@ -16,6 +16,13 @@ export interface MimeParseLimits {
 /** Why a parse gave nothing. */
 export type MimeParseFailure = 'too-many-mime-parts' | 'parse-timeout' | 'unparseable';
 
+type MailParserClass = typeof import('mailparser').MailParser;
+let loading: Promise<MailParserClass> | undefined;
+/** mailparser (and its charset tables) is loaded on the first suspected ping, not at import. */
+function loadMailParser(): Promise<MailParserClass> {
+  return (loading ??= import('mailparser').then((m) => m.MailParser));
+}
+
 /** Largest header block of one MIME part, in bytes: a ping's headers are a few KiB. */
 const MAX_HEAD_BYTES = 64 * 1024;
 
@@ -24,7 +31,8 @@ const MAX_HEAD_BYTES = 64 * 1024;
  * unread; HTML is not converted to text, so `text` is there only when the mail has a text/plain
  * part.
  */
-export function parseMimeMessage(bytes: Buffer, limits: MimeParseLimits): Promise<{ ok: true; parts: PingMailParts } | { ok: false; reason: MimeParseFailure }> {
+export async function parseMimeMessage(bytes: Buffer, limits: MimeParseLimits): Promise<{ ok: true; parts: PingMailParts } | { ok: false; reason: MimeParseFailure }> {
+  const MailParser = await loadMailParser();
   return new Promise((resolve) => {
     const parser = new MailParser({
       // mailsplit counts the top node as one part; maxChildNodes is checked as "more than".

@@ -128,7 +128,7 @@ describe('cacertMethod with an installation token', () => {
     expect(clock.waits).toEqual([1000]);
   });
 
-  it('times out with ERR_SDK_ENROLL_TIMEOUT and the request id, the backoff capped at maxPollIntervalMs', async () => {
+  it("times out with ERR_SDK_ENROLL_TIMEOUT and the request id, polling as the CA's Retry-After says", async () => {
     ca = await startTestCa({ retryAfterSeconds: 1 });
     const token = await accountWithToken(ca);
     const clock = recordingClock();
@@ -140,7 +140,8 @@ describe('cacertMethod with an installation token', () => {
     });
     const error = (await run.catch((e: unknown) => e)) as { code: string; requestId: string; timeoutMs: number };
     expect(error).toMatchObject({ code: 'ERR_SDK_ENROLL_TIMEOUT', timeoutMs: 6500 });
-    expect(clock.waits).toEqual([1000, 1500, 2000, 2000]);
+    // The CA asks for 1 s each time; the last wait is cut at the limit.
+    expect(clock.waits).toEqual([1000, 1000, 1000, 1000, 1000, 1000, 500]);
     expect(storedStatus(ca, error.requestId)).toBe('pending');
   });
 

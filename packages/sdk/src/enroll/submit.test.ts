@@ -15,7 +15,7 @@ function scripted(results: SubmitResult[], withPoll = true): EnrollmentMethod {
 }
 
 describe('submit', () => {
-  it('waits the larger of the backoff and the CA Retry-After, and survives a throwing onEvent', async () => {
+  it('waits what the CA Retry-After says (at least 1 s), its own backoff without one, and survives a throwing onEvent', async () => {
     const clock = recordingClock();
     const got = await submit(
       scripted([
@@ -27,8 +27,15 @@ describe('submit', () => {
       { csrPem: 'csr' },
       { clock, pollIntervalMs: 2000, onEvent: () => { throw new Error('broken display'); } },
     );
-    expect(clock.waits).toEqual([2000, 7000, 4500]);
+    expect(clock.waits).toEqual([1000, 7000, 4500]);
     expect(got).toEqual({ certificatePem: 'leaf', chainPem: 'ca' });
+  });
+
+  it('caps its own backoff at maxPollIntervalMs when the CA gives no Retry-After', async () => {
+    const clock = recordingClock();
+    const pending: SubmitResult = { status: 'pending', requestId: ID };
+    await submit(scripted([pending, pending, pending, pending, pending, { status: 'issued', certificatePem: 'leaf', chainPem: 'ca' }]), { csrPem: 'csr' }, { clock, pollIntervalMs: 1000, maxPollIntervalMs: 2000 });
+    expect(clock.waits).toEqual([1000, 1500, 2000, 2000, 2000]);
   });
 
   it('refuses a method that answers pending without a poll', async () => {

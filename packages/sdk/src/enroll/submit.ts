@@ -19,6 +19,9 @@ export const DEFAULT_ENROLLMENT_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 /** Default of `pollIntervalMs`: 30 s, the reference CA's own `Retry-After` for pending requests. */
 export const DEFAULT_ENROLLMENT_POLL_INTERVAL_MS = 30_000;
 
+/** Shortest wait between polls, in ms, whatever the CA's `Retry-After` says. */
+export const MIN_POLL_DELAY_MS = 1000;
+
 /** Default of `maxPollIntervalMs`: 5 minutes, so an approval is noticed within minutes. */
 export const DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS = 5 * 60 * 1000;
 
@@ -28,9 +31,13 @@ export interface SubmitOptions {
   readonly signal?: AbortSignal;
   /** Longest time from the call to the end, pending included, in ms. Default: {@link DEFAULT_ENROLLMENT_TIMEOUT_MS}. */
   readonly timeoutMs?: number;
-  /** First wait before a poll, in ms; each later wait is 1.5 times longer. Default: {@link DEFAULT_ENROLLMENT_POLL_INTERVAL_MS}. */
+  /**
+   * First wait before a poll when the CA gives no `Retry-After`, in ms; each later one is 1.5
+   * times longer. A `Retry-After` from the CA is followed instead (at least {@link MIN_POLL_DELAY_MS}).
+   * Default: {@link DEFAULT_ENROLLMENT_POLL_INTERVAL_MS}.
+   */
   readonly pollIntervalMs?: number;
-  /** Longest wait between polls, in ms (a longer `Retry-After` from the CA still wins). Default: {@link DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS}. */
+  /** Longest wait of the backoff, in ms (a longer `Retry-After` from the CA still wins). Default: {@link DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS}. */
   readonly maxPollIntervalMs?: number;
   /** Clock of the waits and of the time limit. Default: the real one. */
   readonly clock?: Clock;
@@ -49,9 +56,9 @@ export type EnrolledCertificate = Omit<IssuedResult, 'status'>;
 /**
  * Sends `request` with `method` and returns the issued certificate.
  *
- * While the CA answers pending, waits and polls (`method.poll`): the first wait is
- * `pollIntervalMs`, each later one 1.5 times longer up to `maxPollIntervalMs`, and the CA's
- * `Retry-After` (RFC 9110 §10.2.3) wins when it is longer. Every wait is cut at the time limit;
+ * While the CA answers pending, waits and polls (`method.poll`): as long as the CA's
+ * `Retry-After` says (RFC 9110 §10.2.3; at least 1 s), or without one, `pollIntervalMs` growing
+ * 1.5 times per poll up to `maxPollIntervalMs`. Every wait is cut at the time limit;
  * the loop ends with the certificate or a typed error, never silently.
  *
  * @param method - how to reach the CA (`sslApiMethod`, `cacertMethod`, or your own).
@@ -99,7 +106,9 @@ export async function submit(method: EnrollmentMethod, request: EnrollmentReques
       if (method.poll === undefined) throw new TypeError(`method ${method.name} answered pending but has no poll`);
       const remaining = deadline - s.clock.now();
       if (remaining <= 0) throw timedOut();
-      const wanted = Math.max(interval, result.retryAfterMs ?? 0);
+      // RFC 9110 §10.2.3: the CA says when to ask again; its word is taken (not below a floor,
+      // so that `Retry-After: 0` cannot make a hot loop). Without it, our own backoff.
+      const wanted = result.retryAfterMs === undefined ? interval : Math.max(result.retryAfterMs, MIN_POLL_DELAY_MS);
       const delayMs = Math.min(wanted, remaining);
       s.emit({ type: 'waiting', delayMs });
       await s.clock.sleep(delayMs, flow.signal);

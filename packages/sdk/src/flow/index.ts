@@ -11,5 +11,6 @@ export {
   type EnrollRegistrationOptions,
   type EnrollResult,
 } from './enroll.js';
+export { listEnrollments, type EnrollmentSummary, type ListEnrollmentsOptions } from './list-enrollments.js';
 export { ENROLL_STEPS, STATE_FILE_VERSION, type EnrollmentState, type EnrollStep } from './state-file.js';
 export * from './errors.js';

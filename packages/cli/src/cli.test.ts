@@ -1,0 +1,209 @@
+/**
+ * `certwizard` as a person and a script run it, against the real reference CA: the terminal
+ * wizard through a pseudo-terminal (util-linux `script`), `enroll --json --yes` as one JSON event
+ * per line, `list` and `status`, usage errors, and the failures a person meets (CA unreachable,
+ * address already registered, request discarded), each a message with what to do next and no
+ * stack trace. The bin runs the built packages (dist/), which `npm test` builds first.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importPrivateKeyPem, keysMatch, parseCertificate } from '@certwizard/pki';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { decideOnAccountPage, EMAIL, startTestCa, type TestCa } from '../../sdk/src/enroll/test-support/reference-ca.js';
+import { submitRegistration } from '../../sdk/src/flow/test-support/person.js';
+
+const BIN = fileURLToPath(new URL('../bin/certwizard.js', import.meta.url));
+const RUN_TIMEOUT_MS = 40_000;
+
+let ca: TestCa;
+let dir: string;
+beforeAll(() => {
+  const built = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+  if (!existsSync(built)) throw new Error(`${built} is missing: run \`npx tsc -b packages/cli\` first (npm test does)`);
+  for (const name of ['main', 'enroll-command', 'list-commands', 'terminal', 'failure']) {
+    const src = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+    if (statSync(src).mtimeMs > statSync(fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url))).mtimeMs) {
+      throw new Error(`packages/cli/dist/${name}.js is older than its source: run \`npx tsc -b packages/cli\``);
+    }
+  }
+});
+beforeEach(async () => {
+  ca = await startTestCa({ retryAfterSeconds: 1 });
+  dir = mkdtempSync(join(tmpdir(), 'certwizard-cli-'));
+  writeFileSync(join(dir, 'ca.pem'), ca.caCertPem);
+});
+afterEach(async () => {
+  await ca.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `command` (argv[0] is the program), feeding output to `onOutput`; `write` sends to its stdin. */
+function run(command: string[], onOutput: (all: string, write: (text: string) => void) => void = () => {}, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0] as string, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    const write = (text: string) => child.stdin.write(text);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onOutput(stdout + stderr, write);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onOutput(stdout + stderr, write);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const cli = (...args: string[]) => [process.execPath, BIN, ...args];
+const common = () => ['--ca', ca.url, '--ca-cert', join(dir, 'ca.pem'), '--dir', join(dir, 'certs'), '--credentials-dir', join(dir, 'secrets'), '--no-browser'];
+
+/** The person: registers once the URL appears (with `email` typed instead of the prefilled one). */
+function personOnUrl(options: { email?: string } = {}) {
+  let acting: Promise<void> | undefined;
+  return {
+    watch: (all: string) => {
+      const url = /(http:\/\/127\.0\.0\.1:\d+\/index\.php\?id=1\S*?)(?:"|\s)/.exec(all)?.[1];
+      if (url !== undefined && acting === undefined) {
+        acting = submitRegistration(url, options);
+        // Awaited by the test through done(); this only keeps an early failure from being "unhandled".
+        acting.catch(() => undefined);
+      }
+    },
+    done: () => acting,
+  };
+}
+
+function expectInstalled(certs: string, email: string): void {
+  const live = join(certs, 'live', 'mail');
+  const key = importPrivateKeyPem(readFileSync(join(live, 'privkey.pem'), 'utf8'));
+  const certificate = parseCertificate(readFileSync(join(live, 'cert.pem'), 'utf8'));
+  expect(keysMatch(key, certificate.publicKey)).toBe(true);
+  expect(certificate.subjectAltNames.email).toEqual([email]);
+}
+
+describe('certwizard enroll', () => {
+  it('--json --yes: one JSON event per line, ending with the installed certificate; list and status show it', async () => {
+    const person = personOnUrl();
+    const result = await run(cli('enroll', '--json', '--yes', '--email', EMAIL, '--first-name', 'Ada', '--last-name', 'Lovelace', ...common()), person.watch);
+    await person.done();
+    expect(result.code, result.stderr).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(['prepare-key', 'register', 'submit', 'install', 'done']);
+    expect(events.some((e) => e.type === 'registration-url')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'result', resumed: false, installed: { name: 'mail', names: [EMAIL] } });
+    expect(result.stdout).not.toMatch(/PRIVATE KEY|installation_token/);
+    expectInstalled(join(dir, 'certs'), EMAIL);
+
+    const list = await run(cli('list', '--dir', join(dir, 'certs')));
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^NAME\s+STATE\s+NAMES\s+EXPIRES\s+DAYS LEFT\nmail\s+installed\s+ada\+wizard@example\.org\s+\d{4}-\d\d-\d\d\s+(89|90)\n$/);
+    const listJson = await run(cli('list', '--json', '--dir', join(dir, 'certs')));
+    expect(JSON.parse(listJson.stdout)).toMatchObject({ name: 'mail', state: 'done', names: [EMAIL], daysLeft: expect.any(Number) });
+    const status = await run(cli('status', 'mail', '--dir', join(dir, 'certs')));
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^name {10}mail\nstate {9}installed\nCA {12}http:\/\/127\.0\.0\.1:\d+\n/);
+    expect(status.stdout).toContain(`certificate   ${join(dir, 'certs', 'live', 'mail', 'cert.pem')}`);
+    expect((await run(cli('status', 'other', '--dir', join(dir, 'certs')))).code).toBe(3);
+  });
+
+  it.runIf(spawnSync('sh', ['-c', 'command -v script']).status === 0)('on a terminal: asks what the flags did not say, waits with a spinner, installs', async () => {
+    const person = personOnUrl();
+    const answered = new Set<string>();
+    const answer = (all: string, write: (text: string) => void, prompt: RegExp, text: string) => {
+      if (!answered.has(prompt.source) && prompt.test(all)) {
+        answered.add(prompt.source);
+        setTimeout(() => write(text), 50);
+      }
+    };
+    // `script` runs the wizard on a new pseudo-terminal and relays this process's pipe to it.
+    const command = ['script', '-qfec', cli('enroll', ...common()).map((a) => `'${a}'`).join(' '), '/dev/null'];
+    const result = await run(command, (all, write) => {
+      answer(all, write, /Your email address/, `${EMAIL}\r`);
+      answer(all, write, /First name/, 'Ada\r');
+      answer(all, write, /Last name/, 'Lovelace\r');
+      answer(all, write, /A name for this certificate/, '\r');
+      answer(all, write, /Key type/, '\r');
+      person.watch(all);
+    });
+    await person.done();
+    expect(result.code, result.stdout).toBe(0);
+    expect([...answered]).toHaveLength(5);
+    expect(result.stdout).toContain('ECDSA P-256 (recommended');
+    expect(result.stdout).toMatch(/Installed.*: ada\+wizard@example\.org/);
+    expect(result.stdout).toMatch(/SHA-256 +([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    expect(result.stdout).not.toMatch(/\n\s+at /);
+    expectInstalled(join(dir, 'certs'), EMAIL);
+  });
+
+  it('shows what to do when the CA is unreachable, the address is taken, or the request is discarded', { timeout: 90_000 }, async () => {
+    const unreachable = await run(cli('enroll', '--yes', '--email', EMAIL, '--ca', 'http://127.0.0.1:1', '--ca-cert', join(dir, 'ca.pem'), '--dir', join(dir, 'x'), '--credentials-dir', join(dir, 'x-secrets'), '--no-browser'));
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^Failed: nothing answers at http:\/\/127\.0\.0\.1:1 \(ERR_SDK_CA_UNREACHABLE\)\nCheck that http:\/\/127\.0\.0\.1:1 is the right address/m);
+
+    // The request names the prefilled address; the person registers another one, so the request
+    // waits for the owner, who discards it.
+    const changed = 'ada.other@example.org';
+    const person = personOnUrl({ email: changed });
+    let discarding: Promise<void> | undefined;
+    const discarded = await run(cli('enroll', '--json', '--yes', '--email', EMAIL, ...common()), (all) => {
+      person.watch(all);
+      const id = /"type":"pending","requestId":"([A-Za-z0-9_-]+)"/.exec(all)?.[1];
+      if (id !== undefined && discarding === undefined) discarding = decideOnAccountPage(ca, id, 'discard', changed);
+    });
+    await person.done();
+    await discarding;
+    expect(discarded.code).toBe(1);
+    expect(JSON.parse(discarded.stdout.trim().split('\n').at(-1) as string)).toMatchObject({
+      type: 'error',
+      code: 'ERR_SDK_ENROLL_REJECTED',
+      hint: 'The request and its key were dropped; running the command again makes a new request.',
+    });
+
+    // Another installation registering the same address: the CA refuses it.
+    const again = personOnUrl({ email: changed });
+    const taken = await run(cli('enroll', '--yes', '--email', changed, ...common().slice(0, 4), '--dir', join(dir, 'other'), '--credentials-dir', join(dir, 'other-secrets'), '--no-browser'), again.watch);
+    await again.done().catch(() => undefined);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('Failed: That address is already registered at the CA. (ERR_SDK_REGISTRATION_REFUSED)');
+    for (const r of [unreachable, discarded, taken]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('certwizard usage', () => {
+  it('prints usage with exit codes, refuses unknown commands and options with 2, honours NO_COLOR', async () => {
+    const help = await run(cli('--help'));
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('130  interrupted');
+    for (const command of ['enroll', 'list', 'status']) {
+      const sub = await run(cli(command, '--help'));
+      expect(sub.code).toBe(0);
+      expect(sub.stdout).toMatch(new RegExp(`^usage: certwizard ${command}`));
+    }
+    expect((await run(cli('frobnicate'))).code).toBe(2);
+    const badOption = await run(cli('list', '--colour'));
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toMatch(/^certwizard list: Unknown option '--colour'/);
+    const missing = await run(cli('enroll', '--yes', '--ca', ca.url));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--email is required');
+    const noColour = await run(cli('enroll', '--yes', '--email', EMAIL, '--ca', 'http://127.0.0.1:1', '--dir', join(dir, 'y'), '--ca-cert', join(dir, 'ca.pem')), () => {}, { NO_COLOR: '1' });
+    expect(noColour.stderr).not.toContain('\u001b[');
+  });
+});

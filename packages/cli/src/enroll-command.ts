@@ -1,0 +1,263 @@
+/**
+ * `certwizard enroll`: the terminal wizard. The same steps as the SDK's `enroll()` (it only
+ * renders its progress events): prompts for what the flags did not say, a spinner for each
+ * wait, and the installed certificate at the end. `--yes` never prompts; `--json` prints one
+ * JSON event per line on stdout instead of prompts and spinners.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { input, select } from '@inquirer/prompts';
+import { KEY_TYPES, type KeyType } from '@certwizard/pki';
+import {
+  enroll,
+  openCredentialStore,
+  openFileStore,
+  type CredentialStore,
+  type EnrollFlowEvent,
+  type InstalledCertificate,
+} from '@certwizard/sdk';
+import { EXIT, UsageError } from './exit-codes.js';
+import { describeFailure } from './failure.js';
+import { defaultDir } from './list-commands.js';
+import type { CliIo, Terminal } from './terminal.js';
+
+/** Usage of `certwizard enroll`. */
+export const ENROLL_USAGE = `usage: certwizard enroll [options]
+
+Registers with the certificate authority (in the browser), makes a key and a request, waits for
+approval when the CA asks for it, and installs the certificate under DIR/live/NAME/. Interrupted,
+it continues where it stopped when run again with the same options.
+
+options:
+  --ca URL              the CA's address (or CERTWIZARD_CA)
+  --ca-cert FILE        the CA certificate to trust (PEM); may be left out for a CA on loopback
+  --email ADDRESS       the address to register and certify
+  --first-name NAME     your first name, for the registration form
+  --last-name NAME      your last name
+  --name NAME           the certificate's name: DIR/live/NAME/ (default: mail)
+  --key-type TYPE       ${KEY_TYPES.join(', ')} (default: p256)
+  --dir DIR             where certificates go (default: CERTWIZARD_DIR, else ~/.local/state/certwizard)
+  --credentials-dir DIR keep the installation token in a 0600 file in DIR instead of the OS keychain
+  --no-browser          print the registration address (and a QR code) instead of opening a browser
+  --yes                 do not ask: take the flags and the defaults
+  --json                print one JSON event per line on stdout (implies --yes)
+  --help                this text`;
+
+const OPTIONS = {
+  ca: { type: 'string' },
+  'ca-cert': { type: 'string' },
+  email: { type: 'string' },
+  'first-name': { type: 'string' },
+  'last-name': { type: 'string' },
+  name: { type: 'string' },
+  'key-type': { type: 'string' },
+  dir: { type: 'string' },
+  'credentials-dir': { type: 'string' },
+  'no-browser': { type: 'boolean' },
+  yes: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const NAME = /^[a-z0-9][a-z0-9.-]{0,63}$/;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The answers the flow needs, from flags and prompts. */
+interface Answers {
+  caUrl: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  name: string;
+  keyType: KeyType;
+}
+
+/** Runs `certwizard enroll`; resolves with the exit code. */
+export async function enrollCommand(argv: string[], term: Terminal): Promise<number> {
+  const { io } = term;
+  const { values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
+  if (values.help) {
+    io.stdout.write(`${ENROLL_USAGE}\n`);
+    return EXIT.ok;
+  }
+  const json = values.json === true;
+  const ask = !json && values.yes !== true && term.interactive;
+  const answers = await collect(values, io, ask);
+  const baseDir = values.dir ?? defaultDir(io);
+
+  const emitJson = (event: Record<string, unknown>) => io.stdout.write(`${JSON.stringify(event)}\n`);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  try {
+    await reachable(answers.caUrl);
+    const trustAnchorsPem = await trustAnchors(values['ca-cert'], answers.caUrl, term, json);
+    const credentials: CredentialStore = values['credentials-dir'] === undefined
+      ? await openCredentialStore({ service: 'certwizard' })
+      : await openFileStore({ dir: values['credentials-dir'] });
+    if (!json) term.say(term.bold(`Getting a certificate for ${answers.email} from ${answers.caUrl}`));
+    const { installed, resumed } = await enroll({
+      caUrl: answers.caUrl,
+      name: answers.name,
+      baseDir,
+      names: { email: [answers.email] },
+      keyType: answers.keyType,
+      credentials,
+      trustAnchorsPem,
+      registration: {
+        prefill: {
+          emailAddress: { value: answers.email, sure: true },
+          ...(answers.firstName === '' ? {} : { firstName: { value: answers.firstName, sure: true } }),
+          ...(answers.lastName === '' ? {} : { lastName: { value: answers.lastName, sure: true } }),
+        },
+        noBrowser: values['no-browser'] === true,
+        installationLabel: 'certwizard',
+        ...(json ? { display: ({ url }: { url: string }) => void emitJson({ type: 'registration-url', url }) } : {}),
+      },
+      signal: abort.signal,
+      onEvent: json ? (event) => emitJson(event as unknown as Record<string, unknown>) : (event) => render(event, term),
+    });
+    term.stop();
+    if (json) emitJson({ type: 'result', resumed, installed: summary(installed) });
+    else showInstalled(installed, resumed, term);
+    return EXIT.ok;
+  } catch (error) {
+    term.stop();
+    const shown = describeFailure(error, { caUrl: answers.caUrl });
+    if (json) emitJson({ type: 'error', ...(shown.code === undefined ? {} : { code: shown.code }), message: shown.message, hint: shown.hint });
+    else term.say(`${term.red('Failed:')} ${shown.message}${shown.code ? term.dim(` (${shown.code})`) : ''}\n${shown.hint}`);
+    return abort.signal.aborted ? EXIT.interrupted : EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Flags first; what is missing is asked for on a terminal, or is a usage error without one. */
+async function collect(values: { [K in keyof typeof OPTIONS]?: string | boolean }, io: CliIo, ask: boolean): Promise<Answers> {
+  const context = { input: io.stdin, output: io.stderr };
+  const str = (key: keyof typeof OPTIONS) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  const need = async (key: keyof typeof OPTIONS, message: string, validate: (v: string) => string | true, fallback?: string): Promise<string> => {
+    const given = str(key);
+    if (given !== undefined) {
+      const ok = validate(given);
+      if (ok !== true) throw new UsageError(`--${key}: ${ok}`);
+      return given;
+    }
+    if (!ask) {
+      if (fallback !== undefined) return fallback;
+      throw new UsageError(`--${key} is required (no terminal to ask on, or --yes/--json)`);
+    }
+    return input({ message, ...(fallback === undefined ? {} : { default: fallback }), validate }, context);
+  };
+  const caUrl = await need('ca', 'Address of the certificate authority', validUrl, io.env.CERTWIZARD_CA || undefined);
+  const email = await need('email', 'Your email address', (v) => (EMAIL.test(v) ? true : 'an address like you@example.org'));
+  const firstName = await need('first-name', 'First name', () => true, '');
+  const lastName = await need('last-name', 'Last name', () => true, '');
+  const name = await need('name', 'A name for this certificate (folder name)', (v) => (NAME.test(v) ? true : 'lower-case letters, digits, dots and dashes'), 'mail');
+  let keyType: KeyType;
+  const givenKey = str('key-type');
+  if (givenKey !== undefined) {
+    if (!(KEY_TYPES as readonly string[]).includes(givenKey)) throw new UsageError(`--key-type: one of ${KEY_TYPES.join(', ')}`);
+    keyType = givenKey as KeyType;
+  } else if (ask) {
+    keyType = await select<KeyType>(
+      {
+        message: 'Key type',
+        default: 'p256',
+        choices: [
+          { value: 'p256', name: 'ECDSA P-256 (recommended: fast, accepted everywhere)' },
+          { value: 'p384', name: 'ECDSA P-384' },
+          { value: 'rsa2048', name: 'RSA 2048 (for old clients)' },
+          { value: 'rsa3072', name: 'RSA 3072' },
+          { value: 'rsa4096', name: 'RSA 4096 (slow)' },
+        ],
+      },
+      context,
+    );
+  } else {
+    keyType = 'p256';
+  }
+  return { caUrl, email, firstName, lastName, name, keyType };
+}
+
+function validUrl(value: string): string | true {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? true : 'an http(s) address';
+  } catch {
+    return 'an address like https://ca.example';
+  }
+}
+
+/**
+ * Fails fast, before any browser opens, when nothing answers at the CA's address (the SDK would
+ * retry for a while, which is right mid-flow but only slow at the start).
+ */
+async function reachable(caUrl: string): Promise<void> {
+  try {
+    await fetch(new URL('/healthz', caUrl), { signal: AbortSignal.timeout(10_000), redirect: 'manual' }).then((r) => r.arrayBuffer());
+  } catch (error) {
+    throw Object.assign(new Error(`nothing answers at ${new URL(caUrl).origin}`, { cause: error }), { code: 'ERR_SDK_CA_UNREACHABLE' });
+  }
+}
+
+/**
+ * The CA certificate to trust: the given file, or (only for a CA on loopback, i.e. a development
+ * CA on this machine) the one it serves, with a notice.
+ */
+async function trustAnchors(file: string | undefined, caUrl: string, term: Terminal, json: boolean): Promise<string> {
+  if (file !== undefined) return readFileSync(file, 'utf8');
+  if (!LOOPBACK_HOSTS.has(new URL(caUrl).hostname)) throw new UsageError('--ca-cert is required for a CA that is not on this machine (the certificate to trust must come from you, not from the CA)');
+  const res = await fetch(new URL('/ca.pem', caUrl));
+  if (!res.ok) throw Object.assign(new Error(`${caUrl}/ca.pem answered ${res.status}`), { code: 'ERR_SDK_CA_PROTOCOL' });
+  if (!json) term.say(term.dim('Trusting the CA certificate served on this machine (development CA).'));
+  return res.text();
+}
+
+const STEP_TEXT: Record<string, string> = {
+  'prepare-key': 'Making a key and a certificate request',
+  register: 'Registering with the certificate authority',
+  submit: 'Sending the certificate request',
+  'await-issue': 'Waiting for approval',
+  install: 'Installing the certificate',
+};
+
+/** Renders one progress event. */
+function render(event: EnrollFlowEvent, term: Terminal): void {
+  if (event.type === 'step' && STEP_TEXT[event.step] !== undefined) {
+    term.spin(`${STEP_TEXT[event.step]}${event.resumed ? ' (continuing)' : ''}`);
+    return;
+  }
+  if (event.type === 'registration') {
+    const e = event.event;
+    if (e.type === 'browser-opened') term.spin('Finish the registration in the browser page that opened; then confirm your address from the mail the CA sends');
+    if (e.type === 'url-displayed') term.spin('Waiting for the registration: open the address above, then confirm your address from the mail the CA sends');
+    if (e.type === 'registered') term.say(`${term.green('Registered')} as ${e.emailAddress}`);
+    return;
+  }
+  if (event.type === 'enrollment' && event.event.type === 'pending') {
+    term.spin(`Waiting for approval of request ${event.event.requestId} by the account owner (a mail was sent; approve it on the CA's account page)`);
+  }
+}
+
+function summary(installed: InstalledCertificate): Record<string, unknown> {
+  return {
+    name: installed.name,
+    version: installed.version,
+    paths: installed.paths,
+    fingerprintSha256: installed.fingerprintSha256,
+    notAfter: installed.notAfter.toISOString(),
+    names: installed.names,
+  };
+}
+
+function showInstalled(installed: InstalledCertificate, resumed: boolean, term: Terminal): void {
+  const days = Math.floor((installed.notAfter.getTime() - Date.now()) / 86_400_000);
+  term.say(`${term.green('Installed')}${resumed ? ' (continued from an earlier run)' : ''}: ${installed.names.join(', ')}`);
+  term.say(`  certificate  ${installed.paths.cert}`);
+  term.say(`  key          ${installed.paths.privkey}`);
+  term.say(`  full chain   ${installed.paths.fullchain}`);
+  term.say(`  SHA-256      ${installed.fingerprintSha256}`);
+  term.say(`  expires      ${installed.notAfter.toISOString()} (${days} days)`);
+}

@@ -1,0 +1,142 @@
+/**
+ * `certwizard list` and `certwizard status NAME`: every tracked certificate with its state,
+ * names, expiry and days left, in the spirit of certmonger's `getcert list`. Read-only.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { listEnrollments, type EnrollmentSummary } from '@certwizard/sdk';
+import { EXIT, UsageError } from './exit-codes.js';
+import type { CliIo, Terminal } from './terminal.js';
+
+/** Usage of `certwizard list`. */
+export const LIST_USAGE = `usage: certwizard list [--dir DIR] [--json]
+
+Lists every certificate certwizard tracks under DIR: its state, names, expiry and days left.
+
+options:
+  --dir DIR   where certificates go (default: CERTWIZARD_DIR, else ~/.local/state/certwizard)
+  --json      one JSON object per certificate and line
+  --help      this text`;
+
+/** Usage of `certwizard status`. */
+export const STATUS_USAGE = `usage: certwizard status NAME [--dir DIR] [--json]
+
+Shows one tracked certificate: state, CA, names, request, files, fingerprint and expiry.
+Exit code 3 when NAME is not tracked.
+
+options:
+  --dir DIR   where certificates go (default: CERTWIZARD_DIR, else ~/.local/state/certwizard)
+  --json      the same as one JSON object
+  --help      this text`;
+
+const OPTIONS = { dir: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+
+/** The state column: what a person would call it. */
+const STATE_WORDS: Record<string, string> = {
+  'prepare-key': 'starting',
+  register: 'registering',
+  submit: 'requesting',
+  'await-issue': 'waiting for approval',
+  install: 'issued, installing',
+  done: 'installed',
+};
+
+/** The default certificate folder, as `enroll` uses it. */
+export function defaultDir(io: CliIo): string {
+  return io.env.CERTWIZARD_DIR ?? join(io.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'certwizard');
+}
+
+/** What one certificate looks like in both commands' JSON. */
+function asJson(e: EnrollmentSummary, nowMs: number): Record<string, unknown> {
+  return {
+    name: e.name,
+    state: e.problem === undefined ? e.step : 'unreadable',
+    caOrigin: e.caOrigin,
+    names: [...e.names.email, ...e.names.dns],
+    ...(e.requestId === undefined ? {} : { requestId: e.requestId }),
+    ...(e.installed === undefined
+      ? {}
+      : {
+          notAfter: e.installed.notAfter.toISOString(),
+          daysLeft: daysLeft(e.installed.notAfter, nowMs),
+          fingerprintSha256: e.installed.fingerprintSha256,
+          paths: e.installed.paths,
+        }),
+    ...(e.problem === undefined ? {} : { problem: e.problem }),
+  };
+}
+
+const daysLeft = (notAfter: Date, nowMs: number) => Math.floor((notAfter.getTime() - nowMs) / 86_400_000);
+
+/** Runs `certwizard list`. */
+export async function listCommand(argv: string[], term: Terminal): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  if (values.help) {
+    term.io.stdout.write(`${LIST_USAGE}\n`);
+    return EXIT.ok;
+  }
+  const all = await listEnrollments({ baseDir: values.dir ?? defaultDir(term.io) });
+  const now = Date.now();
+  if (values.json) {
+    for (const e of all) term.io.stdout.write(`${JSON.stringify(asJson(e, now))}\n`);
+    return EXIT.ok;
+  }
+  if (all.length === 0) {
+    term.io.stdout.write('No certificates tracked here yet (certwizard enroll gets one).\n');
+    return EXIT.ok;
+  }
+  const rows = [
+    ['NAME', 'STATE', 'NAMES', 'EXPIRES', 'DAYS LEFT'],
+    ...all.map((e) => [
+      e.name,
+      e.problem === undefined ? (STATE_WORDS[e.step] ?? e.step) : 'unreadable state',
+      [...e.names.email, ...e.names.dns].join(','),
+      e.installed ? e.installed.notAfter.toISOString().slice(0, 10) : '-',
+      e.installed ? String(daysLeft(e.installed.notAfter, now)) : '-',
+    ]),
+  ];
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length))) ?? [];
+  for (const row of rows) term.io.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  return EXIT.ok;
+}
+
+/** Runs `certwizard status NAME`. */
+export async function statusCommand(argv: string[], term: Terminal): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
+  if (values.help) {
+    term.io.stdout.write(`${STATUS_USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError('status takes exactly one NAME');
+  const name = positionals[0] as string;
+  const found = (await listEnrollments({ baseDir: values.dir ?? defaultDir(term.io) })).find((e) => e.name === name);
+  if (found === undefined) {
+    term.say(`No certificate named ${name} is tracked here (certwizard list shows those that are).`);
+    return EXIT.notFound;
+  }
+  const json = asJson(found, Date.now());
+  if (values.json) {
+    term.io.stdout.write(`${JSON.stringify(json)}\n`);
+    return EXIT.ok;
+  }
+  const lines = [
+    `name          ${found.name}`,
+    `state         ${found.problem === undefined ? (STATE_WORDS[found.step] ?? found.step) : `unreadable: ${found.problem}`}`,
+    `CA            ${found.caOrigin || '-'}`,
+    `names         ${[...found.names.email, ...found.names.dns].join(', ') || '-'}`,
+    ...(found.requestId === undefined ? [] : [`request       ${found.requestId}`]),
+    ...(found.installed === undefined
+      ? []
+      : [
+          `certificate   ${found.installed.paths.cert}`,
+          `key           ${found.installed.paths.privkey}`,
+          `full chain    ${found.installed.paths.fullchain}`,
+          `SHA-256       ${found.installed.fingerprintSha256}`,
+          `expires       ${found.installed.notAfter.toISOString()} (${json.daysLeft as number} days left)`,
+        ]),
+    `updated       ${found.updatedAt.toISOString()}`,
+  ];
+  term.io.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}

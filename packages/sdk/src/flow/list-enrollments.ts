@@ -1,0 +1,85 @@
+/**
+ * What `enroll()` left on disk, for `certwizard list` and `status` (in the spirit of certmonger's
+ * `getcert list`): every enrollment's state and, once installed, its live certificate.
+ */
+import { join } from 'node:path';
+import { nodeFileSystem, type InstallFileSystem } from '../install/file-system.js';
+import type { InstalledCertificate } from '../install/installed-certificate.js';
+import { hasCode, INSTALL_NAME_PATTERN } from '../install/layout.js';
+import { readInstalled } from '../install/read-installed.js';
+import { StateFileError } from './errors.js';
+import { type EnrollStep, readState, statePaths } from './state-file.js';
+
+/** Where {@link listEnrollments} looks: the same `baseDir` and `stateDir` as `enroll()`. */
+export interface ListEnrollmentsOptions {
+  readonly baseDir: string;
+  /** Default: `<baseDir>/enrollments`. */
+  readonly stateDir?: string;
+  /** File-system seam. Default: node:fs. */
+  readonly fs?: InstallFileSystem;
+}
+
+/** One enrollment as found on disk. */
+export interface EnrollmentSummary {
+  readonly name: string;
+  /** The next step to run; `done` once installed. */
+  readonly step: EnrollStep;
+  readonly caOrigin: string;
+  readonly names: { readonly email: readonly string[]; readonly dns: readonly string[] };
+  /** The CA's request id, while it has one. */
+  readonly requestId?: string;
+  /** The registered address, when this enrollment registered. */
+  readonly accountEmail?: string;
+  /** The live certificate, when there is one (also for a renewal still under way). */
+  readonly installed?: InstalledCertificate;
+  /** Time of the last state write. */
+  readonly updatedAt: Date;
+  /** Set when the state file cannot be read: what is wrong with it. */
+  readonly problem?: string;
+}
+
+/**
+ * Lists the enrollments under `stateDir`, sorted by name. A state file that cannot be read is
+ * listed with its `problem` rather than hiding the others.
+ * @example
+ * for (const e of await listEnrollments({ baseDir })) console.log(e.name, e.step, e.installed?.notAfter);
+ */
+export async function listEnrollments(options: ListEnrollmentsOptions): Promise<EnrollmentSummary[]> {
+  if (options === null || typeof options !== 'object' || typeof options.baseDir !== 'string') throw new TypeError('baseDir must be a path');
+  const fs = options.fs ?? nodeFileSystem;
+  const dir = options.stateDir ?? join(options.baseDir, 'enrollments');
+  let entries: string[];
+  try {
+    entries = await fs.readdir(dir);
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return [];
+    throw error;
+  }
+  const names = entries
+    .filter((e) => e.endsWith('.json') && !e.startsWith('.'))
+    .map((e) => e.slice(0, -'.json'.length))
+    .filter((n) => INSTALL_NAME_PATTERN.test(n))
+    .sort();
+  const out: EnrollmentSummary[] = [];
+  for (const name of names) {
+    const installed = await readInstalled(options.baseDir, name, { fs }).catch(() => undefined);
+    try {
+      const state = await readState(fs, statePaths(dir, name));
+      if (state === undefined) continue;
+      out.push({
+        name,
+        step: state.step,
+        caOrigin: state.caOrigin,
+        names: state.names,
+        ...(state.requestId === undefined ? {} : { requestId: state.requestId }),
+        ...(state.accountEmail === undefined ? {} : { accountEmail: state.accountEmail }),
+        ...(installed === undefined ? {} : { installed }),
+        updatedAt: new Date(state.updatedAt),
+      });
+    } catch (error) {
+      if (!(error instanceof StateFileError)) throw error;
+      out.push({ name, step: 'prepare-key', caOrigin: '', names: { email: [], dns: [] }, ...(installed === undefined ? {} : { installed }), updatedAt: new Date(0), problem: error.message });
+    }
+  }
+  return out;
+}

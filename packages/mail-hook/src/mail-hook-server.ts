@@ -86,12 +86,15 @@ export async function startMailHookServer(hook: MailHook, options: MailHookServe
     closeTimeout: 1000,
     onRcptTo: hook.wrapOnRcptTo(),
     onData: receive((bytes, session, reply) => {
-      Promise.resolve()
-        .then(() => deliver(bytes, session))
-        .then(
-          () => reply(),
-          () => reply(SMTP_REFUSALS.deliveryFailed()),
-        );
+      const failed = () => reply(SMTP_REFUSALS.deliveryFailed());
+      let result;
+      try {
+        result = deliver(bytes, session);
+      } catch {
+        return failed();
+      }
+      if (result instanceof Promise) result.then(() => reply(), failed);
+      else reply();
     }),
   });
 

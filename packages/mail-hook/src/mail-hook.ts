@@ -226,27 +226,30 @@ export function createMailHook(options: MailHookOptions): MailHook {
         answered = true;
         callback(err, message);
       };
-      collectMessage(stream, maxMessageBytes)
-        .then(async (message) => {
-          if (message.kind === 'too-large') {
-            write({ level: 'warn', event: 'message-refused', reason: 'too-large', sessionId: session.id });
-            reply(SMTP_REFUSALS.tooLarge(maxMessageBytes));
-            return;
-          }
-          const { bytes } = message;
-          if (findBareLineEnding(bytes) !== -1) {
-            write({ level: 'warn', event: 'message-refused', reason: 'bare-line-ending', sessionId: session.id });
-            reply(SMTP_REFUSALS.bareLineEnding());
-            return;
-          }
-          // Ordinary mail (no nonce header) goes straight on, without a detour through the promise machinery.
-          if (carriesPingNonce(bytes)) await decide(bytes, session);
+      const handOn = (bytes: Buffer) => {
+        try {
           sink(bytes, session, reply);
-        })
-        .catch((error: unknown) => {
-          // The client went away mid-message, or the vendor's handler threw.
-          reply(error instanceof Error && 'responseCode' in error ? error : SMTP_REFUSALS.deliveryFailed());
-        });
+        } catch {
+          // The vendor's handler threw: the client is told to try again.
+          reply(SMTP_REFUSALS.deliveryFailed());
+        }
+      };
+      collectMessage(stream, maxMessageBytes, (error, message) => {
+        // The client went away mid-message: there is nobody to answer, but settle the callback.
+        if (error !== undefined) return reply(SMTP_REFUSALS.deliveryFailed());
+        if (message.kind === 'too-large') {
+          write({ level: 'warn', event: 'message-refused', reason: 'too-large', sessionId: session.id });
+          return reply(SMTP_REFUSALS.tooLarge(maxMessageBytes));
+        }
+        const { bytes } = message;
+        if (findBareLineEnding(bytes) !== -1) {
+          write({ level: 'warn', event: 'message-refused', reason: 'bare-line-ending', sessionId: session.id });
+          return reply(SMTP_REFUSALS.bareLineEnding());
+        }
+        // Ordinary mail (no nonce header) goes straight on; decide() never rejects.
+        if (carriesPingNonce(bytes)) void decide(bytes, session).then(() => handOn(bytes));
+        else handOn(bytes);
+      });
     };
 
   const wrapOnData = (vendorOnData: SmtpOnData): SmtpOnData => {

@@ -13,28 +13,37 @@ export type CollectedMessage =
   | { readonly kind: 'too-large' };
 
 /**
- * Reads `stream` to its end, keeping at most `maxBytes`. Past the cap (or when smtp-server flags
- * `sizeExceeded` from its own `size` option) it keeps reading, so the client gets an answer, but
- * stores nothing more.
- * @throws the stream's error (the connection went away).
+ * Reads `stream` to its end, keeping at most `maxBytes`, then calls `done` once. Past the cap (or
+ * when smtp-server flags `sizeExceeded` from its own `size` option) it keeps reading, so the
+ * client gets an answer, but stores nothing more. A callback rather than a promise: this runs for
+ * every mail, and ordinary mail should cost no more than the bare server's own handler.
  */
-export function collectMessage(stream: Readable & Partial<Pick<SMTPServerDataStream, 'sizeExceeded'>>, maxBytes: number): Promise<CollectedMessage> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let tooLarge = false;
-    stream.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > maxBytes) {
-        tooLarge = true;
-        chunks.length = 0;
-      } else if (!tooLarge) chunks.push(chunk);
-    });
-    stream.once('error', reject);
-    stream.once('end', () => {
-      if (tooLarge || stream.sizeExceeded === true) resolve({ kind: 'too-large' });
-      else resolve({ kind: 'complete', bytes: Buffer.concat(chunks, total) });
-    });
+export function collectMessage(
+  stream: Readable & Partial<Pick<SMTPServerDataStream, 'sizeExceeded'>>,
+  maxBytes: number,
+  done: (error: Error | undefined, message: CollectedMessage) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let tooLarge = false;
+  let finished = false;
+  stream.on('data', (chunk: Buffer) => {
+    total += chunk.length;
+    if (total > maxBytes) {
+      tooLarge = true;
+      chunks.length = 0;
+    } else if (!tooLarge) chunks.push(chunk);
+  });
+  stream.on('error', (error: Error) => {
+    if (finished) return;
+    finished = true;
+    done(error, { kind: 'too-large' });
+  });
+  stream.on('end', () => {
+    if (finished) return;
+    finished = true;
+    if (tooLarge || stream.sizeExceeded === true) done(undefined, { kind: 'too-large' });
+    else done(undefined, { kind: 'complete', bytes: Buffer.concat(chunks, total) });
   });
 }
 

@@ -10,3 +10,4 @@ export * from './ticket.js';
 export * from './pkce.js';
 export * from './wizard-token.js';
 export * from './cacert-api.js';
+export * from './email-ping.js';

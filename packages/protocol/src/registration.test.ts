@@ -70,7 +70,17 @@ describe('buildRegistrationUrl', () => {
     expect(query.get('CSR')).toBe(CSR.trim());
   });
 
+  it('carries a ping nonce last, in the PingNonce field', () => {
+    const nonce = 'n0nce-Of_The-Mail-Server-43-characters-long';
+    const url = buildRegistrationUrl(CA, { ticket: TICKET, pingNonce: nonce });
+    expect(url).toBe(`${CA}/index.php?id=1&ticket=${TICKET}&PingNonce=${nonce}`);
+  });
+
   it.each<{ name: string; input: { base: string; options: unknown } }>([
+    { name: 'a ping nonce that is too short', input: { base: CA, options: { pingNonce: 'abc' } } },
+    { name: 'a ping nonce with padding', input: { base: CA, options: { pingNonce: `${'A'.repeat(42)}=` } } },
+    { name: 'a ping nonce over 128 characters', input: { base: CA, options: { pingNonce: 'A'.repeat(129) } } },
+    { name: 'a PIN option (secret-like, not the ping nonce)', input: { base: CA, options: { pin: '1234' } } },
     { name: 'a CSR that is a certificate', input: { base: CA, options: { csrPem: CSR.replaceAll('CERTIFICATE REQUEST', 'CERTIFICATE') } } },
     { name: 'a CSR with text around it', input: { base: CA, options: { csrPem: `hello\n${CSR}` } } },
     { name: 'a CSR over the length limit', input: { base: CA, options: { csrPem: CSR.replace('+/=', 'A'.repeat(9000)) } } },

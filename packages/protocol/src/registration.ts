@@ -4,6 +4,7 @@
  * docs/protocol.md; every name here is part of the wire contract and is never renamed.
  */
 import { validateCallbackUrl } from './callback-url.js';
+import { isValidPingNonce, PING_NONCE_PARAM } from './email-ping.js';
 import { isValidChallenge, PKCE_METHOD } from './pkce.js';
 
 /** Path of the registration page and of the ticket endpoints, relative to the CA's base URL. */
@@ -41,6 +42,11 @@ export const REGISTRATION_PARAMS = {
   emailAddress: 'EmailAddress',
   /** A PEM certificate request sent with the registration, issued once the address is confirmed. */
   csr: 'CSR',
+  /**
+   * The installer's mail server's nonce: the confirmation mail becomes an email ping carrying it,
+   * which that mail server may answer by itself (see email-ping.ts).
+   */
+  pingNonce: PING_NONCE_PARAM,
 } as const;
 
 /**
@@ -111,9 +117,15 @@ export interface RegistrationUrlOptions {
    * {@link REGISTRATION_CSR_MAX_CHARS} characters. A request is public: it may travel in a URL.
    */
   readonly csrPem?: string;
+  /**
+   * A nonce from the installer's mail server (`PingNonce`, see {@link isValidPingNonce}): the
+   * confirmation mail is then an email ping carrying it. It lets that mail server confirm the
+   * address by itself, once: the URL is for the user's browser only, never for a log.
+   */
+  readonly pingNonce?: string;
 }
 
-const OPTION_KEYS: readonly string[] = ['prefill', 'continueUrl', 'errorUrl', 'ticket', 'codeChallenge', 'csrPem'];
+const OPTION_KEYS: readonly string[] = ['prefill', 'continueUrl', 'errorUrl', 'ticket', 'codeChallenge', 'csrPem', 'pingNonce'];
 
 /** One PEM certificate request block, nothing around it but whitespace. */
 const CSR_PEM_PATTERN = /^\s*-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (?:NEW )?CERTIFICATE REQUEST-----\s*$/;
@@ -124,7 +136,7 @@ const SECRET_LIKE = /pass|pwd|secret|pin|token|key|credential/i;
  * Builds the URL of the registration page to open in the user's browser.
  *
  * The query is `id=1`, then the prefill fields in {@link PREFILL_FIELDS} order, then `continue`,
- * `error`, `ticket`, `code_challenge`, `code_challenge_method`, encoded as
+ * `error`, `ticket`, `code_challenge`, `code_challenge_method`, `CSR`, `PingNonce`, encoded as
  * application/x-www-form-urlencoded (WHATWG URL §5.2, `URLSearchParams`): space as `+`, and
  * `+ & # = %` and non-ASCII percent-encoded, so every value reaches the CA unchanged.
  * There is no way to pass a password: unknown keys are refused, and the form has none.
@@ -135,7 +147,7 @@ const SECRET_LIKE = /pass|pwd|secret|pin|token|key|credential/i;
  * @throws {TypeError} when `caBaseUrl` is not an http(s) URL without user info, query and
  *   fragment; for an unknown or password-like option or prefill key; a non-string value; a
  *   callback URL that the CA would refuse for a reason other than its https allowlist (which
- *   only the CA knows); an empty or malformed `ticket` or `codeChallenge`.
+ *   only the CA knows); an empty or malformed `ticket`, `codeChallenge` or `pingNonce`.
  * @example
  * buildRegistrationUrl('https://ca.example', {
  *   prefill: { EmailAddress: 'a+b@example.org' },
@@ -146,8 +158,10 @@ const SECRET_LIKE = /pass|pwd|secret|pin|token|key|credential/i;
 export function buildRegistrationUrl(caBaseUrl: string, options: RegistrationUrlOptions = {}): string {
   const base = parseBaseUrl(caBaseUrl);
   for (const key of Object.keys(options)) {
+    // Known options first: `pingNonce` would otherwise read as secret-like ("pin").
+    if (OPTION_KEYS.includes(key)) continue;
     if (SECRET_LIKE.test(key)) throw new TypeError(`option ${JSON.stringify(key)} looks like a secret; the registration URL never carries one`);
-    if (!OPTION_KEYS.includes(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}`);
+    throw new TypeError(`unknown option ${JSON.stringify(key)}`);
   }
   const query = new URLSearchParams({ [REGISTRATION_PARAMS.id]: REGISTRATION_IDS.register });
   for (const [field, value] of prefillEntries(options.prefill)) query.append(field, value);
@@ -178,6 +192,10 @@ export function buildRegistrationUrl(caBaseUrl: string, options: RegistrationUrl
       throw new TypeError(`csrPem must be one PEM CERTIFICATE REQUEST block of at most ${REGISTRATION_CSR_MAX_CHARS} characters`);
     }
     query.append(REGISTRATION_PARAMS.csr, options.csrPem.trim());
+  }
+  if (options.pingNonce !== undefined) {
+    if (!isValidPingNonce(options.pingNonce)) throw new TypeError('pingNonce must be 22 to 128 base64url characters');
+    query.append(REGISTRATION_PARAMS.pingNonce, options.pingNonce);
   }
   return `${base}${REGISTRATION_PATH}?${query.toString()}`;
 }

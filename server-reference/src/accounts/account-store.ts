@@ -74,6 +74,18 @@ export interface Account {
   readonly activatedAtMs?: number;
 }
 
+/**
+ * A confirmation token as the email ping sees it: found even when used or expired, so that a
+ * machine's repeat can be told from a stranger's guess. Never holds the token.
+ */
+export interface ConfirmationRecord {
+  readonly accountId: number;
+  /** The account's address: what the token confirms. */
+  readonly email: string;
+  readonly expiresAtMs: number;
+  readonly usedAtMs?: number;
+}
+
 /** Options of {@link AccountStore}. */
 export interface AccountStoreOptions {
   /** Clock, in ms since the epoch; `Date.now` by default. */
@@ -113,6 +125,8 @@ interface CleanInput {
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** A confirmation token as this store makes it: 32 bytes, base64url. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 /**
  * Refused in names and questions: C0/C1 controls, and the bidirectional embedding, override and
  * isolate controls that can make a name display as something else ("Trojan Source", CVE-2021-42574).
@@ -146,6 +160,7 @@ export class AccountStore {
   readonly #deleteStalePending;
   readonly #liveConfirmation;
   readonly #setCodeSigning;
+  readonly #confirmationRecord;
   readonly #registerTx: (clean: CleanInput, hashes: [string, string, string], tokenHash: string) => number;
   readonly #confirmTx: (tokenHash: string) => { accountId: number; email: string };
 
@@ -171,6 +186,8 @@ export class AccountStore {
       'SELECT 1 FROM email_confirmations WHERE account_id = ? AND used_at_ms IS NULL AND expires_at_ms > ?',
     );
     this.#setCodeSigning = db.prepare('UPDATE accounts SET code_signing = ? WHERE id = ?');
+    this.#confirmationRecord = db.prepare(`SELECT c.account_id, a.email, c.expires_at_ms, c.used_at_ms
+      FROM email_confirmations c JOIN accounts a ON a.id = c.account_id WHERE c.token_hash = ?`);
     const confirmationByHash = db.prepare('SELECT * FROM email_confirmations WHERE token_hash = ?');
     const useConfirmation = db.prepare('UPDATE email_confirmations SET used_at_ms = ? WHERE id = ? AND used_at_ms IS NULL');
     const activate = db.prepare("UPDATE accounts SET status = 'active', activated_at_ms = ? WHERE id = ? AND status = 'pending'");
@@ -262,6 +279,27 @@ export class AccountStore {
   }
 
   /**
+   * Finds a confirmation token whatever its state (live, used or expired), for the email ping,
+   * which must tell a repeat from an unknown token. Changes nothing.
+   * @returns the record, or `undefined` for an unknown or malformed token.
+   * @example
+   * accounts.confirmationOf(token)?.usedAtMs;
+   */
+  confirmationOf(token: string): ConfirmationRecord | undefined {
+    if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return undefined;
+    const row = this.#confirmationRecord.get(hashToken(token)) as
+      | { account_id: number; email: string; expires_at_ms: number; used_at_ms: number | null }
+      | undefined;
+    if (row === undefined) return undefined;
+    return {
+      accountId: row.account_id,
+      email: row.email,
+      expiresAtMs: row.expires_at_ms,
+      ...(row.used_at_ms !== null ? { usedAtMs: row.used_at_ms } : {}),
+    };
+  }
+
+  /**
    * Confirms an address with the token from the mail: single use, before expiry; activates the
    * account.
    * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown,
@@ -270,7 +308,7 @@ export class AccountStore {
    * const { accountId, email } = accounts.confirmEmail(tokenFromLink);
    */
   confirmEmail(token: string): { accountId: number; email: string } {
-    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) {
+    if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) {
       throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
     }
     return this.#confirmTx(hashToken(token));

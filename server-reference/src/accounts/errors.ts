@@ -123,3 +123,42 @@ export class OperatorExistsError extends CaError {
 export class EnrollmentSecretInvalidError extends CaError {
   override readonly code = 'ERR_ENROLLMENT_SECRET_INVALID';
 }
+
+/** Base class of the email ping errors (docs/protocol.md, "The email ping"). */
+export class PingError extends CaError {
+  override readonly code: string = 'ERR_PING';
+}
+
+/** No ping has this token (never issued, malformed, or its account is gone). */
+export class PingTokenUnknownError extends PingError {
+  override readonly code = 'ERR_PING_TOKEN_UNKNOWN';
+}
+
+/** The ping's lifetime is over and it was never confirmed. */
+export class PingTokenExpiredError extends PingError {
+  override readonly code = 'ERR_PING_TOKEN_EXPIRED';
+}
+
+/**
+ * A machine sent a nonce that is not the ping's, or the ping was asked for without a nonce
+ * (then only a person can confirm it). Nothing is changed.
+ */
+export class PingNonceMismatchError extends PingError {
+  override readonly code = 'ERR_PING_NONCE_MISMATCH';
+}
+
+/** The account asked for more pings than its hourly allowance. */
+export class PingLimitError extends PingError {
+  override readonly code = 'ERR_PING_LIMIT';
+  /** When the next ping may be asked for, in ms from now. */
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The address already is one of the account's confirmed addresses: there is nothing to ping. */
+export class AddressConfirmedError extends PingError {
+  override readonly code = 'ERR_PING_ADDRESS_CONFIRMED';
+}

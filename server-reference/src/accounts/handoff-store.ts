@@ -1,12 +1,18 @@
 /**
  * The registration hand-off kept with a pending account, over `registration_handoffs`:
- * the `continue` and `error` URLs and the PKCE challenge the registration page was opened with.
+ * the `continue` and `error` URLs, the PKCE challenge and the SHA-256 of the `PingNonce` the
+ * registration page was opened with.
  *
  * Why beside the ticket: a registration may come without a ticket (the callback path alone), and
  * a ticket may expire before the mail is confirmed; the confirmation page still needs the
  * continue link, and a code must still be issued for the challenge. With a ticket, the ticket
  * store gets the same values (`attach`) and issues the code; this row then only serves the links.
+ *
+ * The nonce digest is why a row may outlive the confirmation: the installer's mail server may
+ * repeat its confirmation (a lost answer), and the email ping answers a repeat with the same
+ * nonce as a success and any other nonce as a mismatch, which needs the digest afterwards.
  */
+import { isValidPingNonce } from '@certwizard/protocol';
 import type { Db } from '../store/database.js';
 import { hashToken } from './password.js';
 
@@ -29,22 +35,31 @@ export class HandoffStore {
   readonly #upsert;
   readonly #get;
   readonly #delete;
+  readonly #clearOneTime;
   readonly #confirmationAccount;
 
   constructor(db: Db, options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
-    this.#upsert = db.prepare(`INSERT INTO registration_handoffs (account_id, continue_url, error_url, code_challenge, created_at_ms)
-      VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET continue_url = excluded.continue_url,
-      error_url = excluded.error_url, code_challenge = excluded.code_challenge, created_at_ms = excluded.created_at_ms`);
+    this.#upsert = db.prepare(`INSERT INTO registration_handoffs (account_id, continue_url, error_url, code_challenge, ping_nonce_hash, created_at_ms)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET continue_url = excluded.continue_url,
+      error_url = excluded.error_url, code_challenge = excluded.code_challenge, ping_nonce_hash = excluded.ping_nonce_hash,
+      created_at_ms = excluded.created_at_ms`);
     this.#get = db.prepare('SELECT * FROM registration_handoffs WHERE account_id = ?');
-    this.#delete = db.prepare('DELETE FROM registration_handoffs WHERE account_id = ?');
+    this.#delete = db.prepare('DELETE FROM registration_handoffs WHERE account_id = ? AND ping_nonce_hash IS NULL');
+    this.#clearOneTime = db.prepare('UPDATE registration_handoffs SET continue_url = NULL, error_url = NULL, code_challenge = NULL WHERE account_id = ?');
     this.#confirmationAccount = db.prepare('SELECT account_id FROM email_confirmations WHERE token_hash = ?');
   }
 
-  /** Stores the hand-off of a new pending account; nothing is stored when it is empty. */
-  save(accountId: number, handoff: Handoff): void {
-    if (handoff.continueUrl === undefined && handoff.errorUrl === undefined && handoff.codeChallenge === undefined) return;
-    this.#upsert.run(accountId, handoff.continueUrl ?? null, handoff.errorUrl ?? null, handoff.codeChallenge ?? null, this.#now());
+  /**
+   * Stores the hand-off of a new pending account; nothing is stored when it is empty. Of
+   * `pingNonce` only the SHA-256 is stored.
+   * @throws {TypeError} for a malformed `pingNonce` (the caller checks it first).
+   */
+  save(accountId: number, handoff: Handoff & { readonly pingNonce?: string }): void {
+    const { continueUrl, errorUrl, codeChallenge, pingNonce } = handoff;
+    if (continueUrl === undefined && errorUrl === undefined && codeChallenge === undefined && pingNonce === undefined) return;
+    if (pingNonce !== undefined && !isValidPingNonce(pingNonce)) throw new TypeError('pingNonce must be 22 to 128 base64url characters');
+    this.#upsert.run(accountId, continueUrl ?? null, errorUrl ?? null, codeChallenge ?? null, pingNonce !== undefined ? hashToken(pingNonce) : null, this.#now());
   }
 
   /** The account's hand-off, left in place. */
@@ -58,11 +73,25 @@ export class HandoffStore {
     };
   }
 
-  /** The account's hand-off, deleted: a challenge yields one code, once. */
+  /**
+   * The account's hand-off, removed: a challenge yields one code, once. A row holding a nonce
+   * digest keeps only that (see the class comment); any other row is deleted.
+   */
   take(accountId: number): Handoff | undefined {
     const handoff = this.get(accountId);
     this.#delete.run(accountId);
+    this.#clearOneTime.run(accountId);
     return handoff;
+  }
+
+  /**
+   * SHA-256 (hex) of the account's registration `PingNonce`, before and after confirmation;
+   * `undefined` when the registration carried none.
+   * @example
+   * handoffs.pingNonceHashOf(accountId);
+   */
+  pingNonceHashOf(accountId: number): string | undefined {
+    return (this.#get.get(accountId) as { ping_nonce_hash: string | null } | undefined)?.ping_nonce_hash ?? undefined;
   }
 
   /**

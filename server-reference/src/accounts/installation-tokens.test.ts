@@ -4,6 +4,7 @@ import { AccountStore } from './account-store.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
 import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
+import { registerAccount } from './test-support/register-account.js';
 
 // RFC 7636 Appendix B: the example verifier and its S256 challenge.
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
@@ -26,21 +27,7 @@ beforeEach(() => {
 
 const snapshot = () => snapshotTables(db);
 
-async function activeAccount(email = 'ada@example.org'): Promise<number> {
-  const { accountId, confirmationToken } = await accounts.register({
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    email,
-    dateOfBirth: '1990-12-10',
-    password: 'a long enough passphrase',
-    questions: [
-      { question: 'Pet?', answer: 'rex' },
-      { question: 'Town?', answer: 'london' },
-    ],
-  });
-  accounts.confirmEmail(confirmationToken);
-  return accountId;
-}
+const activeAccount = (email?: string): Promise<number> => registerAccount(accounts, email !== undefined ? { email } : {});
 
 function refusal(fn: () => unknown): Error & { code?: string } {
   try {

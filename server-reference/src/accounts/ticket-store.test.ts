@@ -6,6 +6,7 @@ import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
 import { TicketStore } from './ticket-store.js';
 import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
+import { registerAccount } from './test-support/register-account.js';
 
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'; // RFC 7636 Appendix B
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
@@ -37,21 +38,7 @@ function refusal(fn: () => unknown): Error & { code?: string; field?: string } {
   throw new Error('expected a refusal');
 }
 
-async function account(email = 'ada@example.org', confirm = true): Promise<number> {
-  const { accountId, confirmationToken } = await accounts.register({
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    email,
-    dateOfBirth: '1990-12-10',
-    password: 'a long enough passphrase',
-    questions: [
-      { question: 'Pet?', answer: 'rex' },
-      { question: 'Town?', answer: 'london' },
-    ],
-  });
-  if (confirm) accounts.confirmEmail(confirmationToken);
-  return accountId;
-}
+const account = (email = 'ada@example.org', confirm = true): Promise<number> => registerAccount(accounts, { email, confirm });
 
 describe('TicketStore.create / read', () => {
   it('creates a 256-bit base64url ticket living 30 minutes by default, pending until finished', () => {

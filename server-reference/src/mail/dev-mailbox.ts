@@ -5,7 +5,8 @@
  */
 import nodemailer from 'nodemailer';
 import type { Db } from '../store/database.js';
-import { MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mailer.js';
+import { type DkimSigningKey, MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mailer.js';
+import { nodemailerMessage } from './nodemailer-message.js';
 
 /** A stored mail. */
 export interface StoredMail {
@@ -21,8 +22,10 @@ export interface StoredMail {
 
 /** Options of {@link DevMailbox}. */
 export interface DevMailboxOptions {
-  /** `From:` of every mail; default {@link MAIL_FROM_DEFAULT}. */
+  /** `From:` of a mail that names no sender; default {@link MAIL_FROM_DEFAULT}. */
   readonly from?: string;
+  /** The key that signs the mails that ask for it (the pings), as the SMTP mailer would; none by default. */
+  readonly dkim?: DkimSigningKey;
   /** Clock, in ms since the epoch; `Date.now` by default. */
   readonly now?: () => number;
 }
@@ -51,12 +54,12 @@ export class DevMailbox implements Mailer {
   readonly #all;
   readonly #byTo;
   readonly #now: () => number;
-  readonly #from: string;
+  readonly #defaults: { from: string; dkim?: DkimSigningKey };
   readonly #transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
 
   constructor(db: Db, options: DevMailboxOptions = {}) {
     this.#now = options.now ?? Date.now;
-    this.#from = options.from ?? MAIL_FROM_DEFAULT;
+    this.#defaults = { from: options.from ?? MAIL_FROM_DEFAULT, ...(options.dkim ? { dkim: options.dkim } : {}) };
     this.#insert = db.prepare('INSERT INTO dev_mailbox ("to", subject, text, html, raw, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)');
     this.#all = db.prepare('SELECT * FROM dev_mailbox ORDER BY id DESC LIMIT ?');
     this.#byTo = db.prepare('SELECT * FROM dev_mailbox WHERE "to" = ? COLLATE NOCASE ORDER BY id DESC LIMIT ?');
@@ -64,7 +67,7 @@ export class DevMailbox implements Mailer {
 
   /** Builds the message and stores it. */
   async send(message: MailMessage): Promise<void> {
-    const info = await this.#transport.sendMail({ from: this.#from, ...message });
+    const info = await this.#transport.sendMail(nodemailerMessage(message, this.#defaults));
     const raw = Buffer.isBuffer(info.message) ? info.message.toString('utf8') : String(info.message);
     this.#insert.run(message.to, message.subject, message.text, message.html ?? null, raw, this.#now());
   }

@@ -2,14 +2,17 @@
  * Mail through an SMTP relay (`--smtp HOST:PORT`), with nodemailer's SMTP transport.
  */
 import nodemailer from 'nodemailer';
-import { MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mailer.js';
+import { type DkimSigningKey, MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mailer.js';
+import { nodemailerMessage } from './nodemailer-message.js';
 
 /** Options of {@link createSmtpMailer}. */
 export interface SmtpMailerOptions {
   readonly host: string;
   readonly port: number;
-  /** `From:` of every mail; default {@link MAIL_FROM_DEFAULT}. */
+  /** `From:` of a mail that names no sender; default {@link MAIL_FROM_DEFAULT}. */
   readonly from?: string;
+  /** The key that signs the mails that ask for it (the pings); none by default. */
+  readonly dkim?: DkimSigningKey;
   /** Give up on a connection after this many ms; default 15 000. */
   readonly timeoutMs?: number;
 }
@@ -22,7 +25,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  * STARTTLS is used whenever the relay offers it (nodemailer's default) and the relay's
  * certificate is verified. Plain SMTP is accepted only on loopback (a local MTA or a test
  * server): towards any other host STARTTLS is required, so confirmation links, which are
- * credentials, never cross a network in clear.
+ * credentials, never cross a network in clear. The envelope sender is the message's `From:`
+ * address (see nodemailerMessage).
  * @example
  * const mailer = createSmtpMailer({ host: '127.0.0.1', port: 25 });
  */
@@ -37,10 +41,10 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { close()
     greetingTimeout: timeout,
     socketTimeout: timeout,
   });
-  const from = options.from ?? MAIL_FROM_DEFAULT;
+  const defaults = { from: options.from ?? MAIL_FROM_DEFAULT, ...(options.dkim ? { dkim: options.dkim } : {}) };
   return {
     async send(message: MailMessage): Promise<void> {
-      await transport.sendMail({ from, ...message });
+      await transport.sendMail(nodemailerMessage(message, defaults));
     },
     close: () => transport.close(),
   };

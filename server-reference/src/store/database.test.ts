@@ -52,6 +52,28 @@ describe('openDatabase', () => {
   });
 });
 
+describe('migration 7 (the email ping)', () => {
+  it('keeps every hand-off of version 6, without a nonce digest, and checks the new columns', () => {
+    const v6 = openDatabase(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 6) });
+    v6.prepare("INSERT INTO accounts (email, first_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, created_at_ms) VALUES ('a@b.example', 'A', 'B', '1990-01-01', 'scrypt$x', 'q1', 'scrypt$x', 'q2', 'scrypt$x', 0)").run();
+    v6.prepare("INSERT INTO registration_handoffs (account_id, continue_url, created_at_ms) VALUES (1, 'http://127.0.0.1:5000/done', 0)").run();
+    v6.close();
+    const db = openDatabase(dir);
+    expect(db.prepare('SELECT account_id, continue_url, ping_nonce_hash FROM registration_handoffs').all()).toEqual([
+      { account_id: 1, continue_url: 'http://127.0.0.1:5000/done', ping_nonce_hash: null },
+    ]);
+    expect(() => db.prepare("UPDATE registration_handoffs SET ping_nonce_hash = 'abc'").run()).toThrow(/CHECK/);
+    const ping = db.prepare('INSERT INTO address_pings (token_hash, account_id, email, nonce_hash, created_at_ms, expires_at_ms) VALUES (?, 1, ?, ?, 0, ?)');
+    expect(() => ping.run('a'.repeat(64), 'x@y.example', 'short', 1)).toThrow(/CHECK/);
+    expect(() => ping.run('a'.repeat(64), 'x@y.example', null, 0)).toThrow(/CHECK/);
+    ping.run('a'.repeat(64), 'x@y.example', null, 1);
+    // A ping goes with its account.
+    db.prepare('DELETE FROM accounts').run();
+    expect(db.prepare('SELECT count(*) AS n FROM address_pings').get()).toEqual({ n: 0 });
+    db.close();
+  });
+});
+
 describe('CertificateStore.issue', () => {
   it('retries a colliding random serial and stores exactly one row per certificate', () => {
     const db = openDatabase(dir);

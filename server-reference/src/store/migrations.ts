@@ -245,4 +245,32 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX certificate_requests_fingerprint ON certificate_requests (account_id, fingerprint_sha256);
     `,
   },
+  {
+    version: 7,
+    description: 'the email ping: the nonce of a registration ping, pings to additional addresses',
+    // A nonce is stored as SHA-256 only, like every bearer secret: it lets a mail server confirm
+    // an address by itself. The registration's nonce (the `PingNonce` hand-off parameter) goes
+    // with the other hand-off values; NULL for every hand-off made before this version and for a
+    // registration without PingNonce, whose confirmation a person only can make. A hand-off that
+    // holds a nonce digest outlives the confirmation (its one-time values are cleared instead of
+    // the row deleted, see HandoffStore.take): a machine repeating its confirmation with the same
+    // nonce is answered 200, with another nonce 409, and that needs the digest afterwards.
+    // address_pings holds the pings sent for POST /api/addresses: token and nonce as SHA-256,
+    // single use (used_at_ms), with an expiry; confirming one adds the address to
+    // account_addresses. created_at_ms is indexed per account for the hourly ping limit.
+    sql: `
+      ALTER TABLE registration_handoffs ADD COLUMN ping_nonce_hash TEXT CHECK (ping_nonce_hash IS NULL OR length(ping_nonce_hash) = 64);
+      CREATE TABLE address_pings (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        email TEXT NOT NULL COLLATE NOCASE CHECK (length(email) BETWEEN 3 AND 254 AND instr(email, '@') > 1),
+        nonce_hash TEXT CHECK (nonce_hash IS NULL OR length(nonce_hash) = 64),
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms),
+        used_at_ms INTEGER
+      ) STRICT;
+      CREATE INDEX address_pings_account ON address_pings (account_id, created_at_ms);
+    `,
+  },
 ];

@@ -105,7 +105,7 @@ describe('certwizard enroll', () => {
     await person.done();
     expect(result.code, result.stderr).toBe(0);
     const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(['prepare-key', 'register', 'submit', 'install', 'done']);
+    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(['prepare-key', 'register', 'verify-email', 'submit', 'install', 'done']);
     expect(events.some((e) => e.type === 'registration-url')).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'result', resumed: false, installed: { name: 'mail', names: [EMAIL] } });
     expect(result.stdout).not.toMatch(/PRIVATE KEY|installation_token/);

@@ -41,3 +41,30 @@ export class EnrollmentTimeoutError extends SdkError {
     this.requestId = requestId;
   }
 }
+
+/** The CA refused to ping an address (`POST /api/addresses`): a bad address, a revoked token, too many pings. */
+export class AddressVerificationError extends SdkError {
+  override readonly code = 'ERR_SDK_ADDRESS_VERIFICATION';
+  /** The CA's code, e.g. `invalid_request`, `unauthorized`, `too_many_requests`. */
+  readonly caCode: string;
+  /** HTTP status of the refusing answer. */
+  readonly status: number;
+
+  constructor(message: string, caCode: string, status: number) {
+    super(message);
+    this.caCode = caCode;
+    this.status = status;
+  }
+}
+
+/** The address was still unconfirmed when the time limit passed; the ping may still be answered later. */
+export class AddressVerificationTimeoutError extends SdkError {
+  override readonly code = 'ERR_SDK_ADDRESS_TIMEOUT';
+  /** The address that waits for its confirmation. */
+  readonly address: string;
+
+  constructor(message: string, address: string) {
+    super(message);
+    this.address = address;
+  }
+}

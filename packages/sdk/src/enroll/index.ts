@@ -26,4 +26,12 @@ export {
   type SubmitOptions,
 } from './submit.js';
 export type { EnrollmentEvent } from './enrollment-event.js';
+export {
+  verifyAddress,
+  DEFAULT_VERIFY_ADDRESS_MAX_POLL_INTERVAL_MS,
+  DEFAULT_VERIFY_ADDRESS_POLL_INTERVAL_MS,
+  DEFAULT_VERIFY_ADDRESS_TIMEOUT_MS,
+  type AddressVerificationEvent,
+  type VerifyAddressOptions,
+} from './verify-address.js';
 export * from './errors.js';

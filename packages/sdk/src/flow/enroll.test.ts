@@ -66,7 +66,7 @@ describe('enroll()', () => {
     expect(result.resumed).toBe(false);
     expect(result.accountEmail).toBe(EMAIL);
     expect(result.installed.names).toContain(EMAIL);
-    expect(events.filter((e) => e.type === 'step').map((e) => (e as { step: string }).step)).toEqual(['prepare-key', 'register', 'submit', 'install', 'done']);
+    expect(events.filter((e) => e.type === 'step').map((e) => (e as { step: string }).step)).toEqual(['prepare-key', 'register', 'verify-email', 'submit', 'install', 'done']);
     expect(events).toContainEqual({ type: 'request-found', status: 'issued' });
     expect(counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
 

@@ -12,6 +12,9 @@
  *   a run killed while the person registers continues on the same ticket instead of starting a
  *   second registration (which the CA would refuse as `address_taken`); the installation token
  *   goes to the credential store before the step is recorded as done.
+ * - `verify-email`: confirms each address to certify for the account (an email ping, answered by
+ *   the vendor's mail hook or a person), unless the request went with the registration; asking
+ *   the CA first makes it harmless to run again.
  * - `submit`: the CA is first asked whether it already has the request (by its SHA-256); only if
  *   not is it sent. A request the CA received but whose answer was lost is found, not resent.
  * - `await-issue`: polls by request id.
@@ -38,6 +41,7 @@ import type { EnrollmentEvent } from '../enroll/enrollment-event.js';
 import type { EnrollmentMethod, IssuedResult, SubmitResult } from '../enroll/enrollment-method.js';
 import { EnrollmentRejectedError } from '../enroll/errors.js';
 import { submit, type SubmitOptions } from '../enroll/submit.js';
+import { verifyAddress, type AddressVerificationEvent, type VerifyAddressOptions } from '../enroll/verify-address.js';
 import { RegistrationAbortedError } from '../errors.js';
 import { CREATE_FLAGS, nodeFileSystem, type InstallFileSystem } from '../install/file-system.js';
 import { install, type InstallOptions } from '../install/install.js';
@@ -60,6 +64,12 @@ import {
   syncDirectory,
   writeState,
 } from './state-file.js';
+
+/** Where email-ping nonces come from: the vendor's mail hook (its nonce book). */
+export interface PingNonceSource {
+  /** A fresh nonce the hook will accept in a ping to exactly `address`, once, for `ttlMs`. */
+  expect(address: string, options: { readonly ttlMs: number; readonly signal?: AbortSignal }): Promise<string>;
+}
 
 /** Registration options {@link enroll} passes through to `register()`. */
 export type EnrollRegistrationOptions = Omit<RegisterOptions, 'caUrl' | 'csrPem' | 'resume' | 'onPending' | 'signal' | 'onEvent' | 'fetch' | 'clock'>;
@@ -91,6 +101,14 @@ export interface EnrollOptions {
   readonly sendCsrWithRegistration?: boolean;
   /** How to reach the CA with the installation token. Default: the CAcert-style API ({@link cacertMethod}). */
   readonly method?: (context: { readonly caUrl: string; readonly installationToken: string }) => EnrollmentMethod;
+  /**
+   * The vendor's mail hook, when the product is a mail server for the addresses to certify: its
+   * nonce book (`openNonceBook` of @certwizard/mail-hook fits) gives a nonce for each email ping,
+   * and the mail server answers the pings by itself. Without it a person clicks the links.
+   */
+  readonly emailPing?: { readonly nonces: PingNonceSource; /** Nonce lifetime, in ms. Default 24 h. */ readonly ttlMs?: number };
+  /** Waiting for an address to be confirmed: time limit and poll intervals (see `verifyAddress()`). */
+  readonly verification?: Pick<VerifyAddressOptions, 'timeoutMs' | 'pollIntervalMs' | 'maxPollIntervalMs'>;
   /** Waiting for approval: time limit and poll intervals (see `submit()`). */
   readonly waiting?: Pick<SubmitOptions, 'timeoutMs' | 'pollIntervalMs' | 'maxPollIntervalMs'>;
   /** Also write a PKCS #12 file (see `install()`). */
@@ -117,6 +135,14 @@ export type EnrollFlowEvent =
   | { readonly type: 'registration'; readonly event: RegistrationEvent }
   /** Progress of sending and polling the request. */
   | { readonly type: 'enrollment'; readonly event: EnrollmentEvent }
+  /**
+   * How the registration's address will be confirmed: `automatic` when the vendor's mail hook got
+   * a nonce for it (it answers the CA's mail by itself), otherwise the person opens the mail and
+   * clicks its link.
+   */
+  | { readonly type: 'address-confirmation'; readonly address: string; readonly automatic: boolean }
+  /** Progress of confirming an address to certify (`verify-email`). */
+  | { readonly type: 'address'; readonly event: AddressVerificationEvent }
   /** The CA already had the request (found by its fingerprint): it is not sent again. */
   | { readonly type: 'request-found'; readonly status: SubmitResult['status'] }
   /** The live certificate already was the issued one: only the post-install command ran. */
@@ -178,6 +204,8 @@ interface Settings {
   readonly sendCsrWithRegistration: boolean;
   readonly method: (context: { readonly caUrl: string; readonly installationToken: string }) => EnrollmentMethod;
   readonly waiting: Pick<SubmitOptions, 'timeoutMs' | 'pollIntervalMs' | 'maxPollIntervalMs'>;
+  readonly emailPing: { readonly nonces: PingNonceSource; readonly ttlMs: number } | undefined;
+  readonly verification: Pick<VerifyAddressOptions, 'timeoutMs' | 'pollIntervalMs' | 'maxPollIntervalMs'>;
   readonly pkcs12: InstallOptions['pkcs12'] | undefined;
   readonly postInstall: PostInstallCommand | undefined;
   readonly signal: AbortSignal | undefined;
@@ -216,6 +244,9 @@ class EnrollmentRun {
           break;
         case 'register':
           await this.#register();
+          break;
+        case 'verify-email':
+          await this.#verifyEmail();
           break;
         case 'submit':
           await this.#submit();
@@ -346,16 +377,23 @@ class EnrollmentRun {
     if ((await s.credentials.get(tokenKey, options)) !== undefined) {
       // This installation registered with this CA before (another certificate, or a run killed
       // after the token was stored): no second account.
-      await this.#advance('submit');
+      await this.#advance('verify-email');
       return;
     }
     const pendingKey = pendingRegistrationKey(s.caOrigin);
     const resume = parsePending(await s.credentials.get(pendingKey, options));
+    // The registration's confirmation mail is the first email ping: with the vendor's mail hook,
+    // a nonce for the prefilled address lets the mail server answer it by itself.
+    const prefilled = s.registration.prefill?.emailAddress;
+    const address = prefilled?.sure === true && prefilled.value !== '' ? prefilled.value : undefined;
+    const pingNonce = s.emailPing !== undefined && address !== undefined ? await s.emailPing.nonces.expect(address, { ttlMs: s.emailPing.ttlMs, ...(s.signal ? { signal: s.signal } : {}) }) : undefined;
+    if (address !== undefined) s.emit({ type: 'address-confirmation', address, automatic: pingNonce !== undefined });
     const result = await register({
       ...s.registration,
       caUrl: s.caUrl,
       ...(s.sendCsrWithRegistration ? { csrPem: state.csrPem as string } : {}),
       ...(resume === undefined ? {} : { resume }),
+      ...(pingNonce === undefined ? {} : { pingNonce }),
       onPending: (pending) => s.credentials.set(pendingKey, JSON.stringify(pending), options),
       ...(s.signal === undefined ? {} : { signal: s.signal }),
       ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
@@ -364,10 +402,10 @@ class EnrollmentRun {
     });
     await s.credentials.set(tokenKey, result.installationToken, options);
     await s.credentials.delete(pendingKey, options);
-    await this.#advance('submit', { accountEmail: result.emailAddress, csrSentWithRegistration: s.sendCsrWithRegistration });
+    await this.#advance('verify-email', { accountEmail: result.emailAddress, csrSentWithRegistration: s.sendCsrWithRegistration });
   }
 
-  async #method(): Promise<EnrollmentMethod> {
+  async #token(): Promise<string> {
     const s = this.#s;
     const installationToken = await s.credentials.get(installationTokenKey(s.caOrigin), { signal: s.signal });
     if (installationToken === undefined) {
@@ -375,7 +413,42 @@ class EnrollmentRun {
       await this.#advance('register');
       throw new RestartStep();
     }
-    return s.method({ caUrl: s.caUrl, installationToken });
+    return installationToken;
+  }
+
+  async #method(): Promise<EnrollmentMethod> {
+    return this.#s.method({ caUrl: this.#s.caUrl, installationToken: await this.#token() });
+  }
+
+  /**
+   * Confirms each address to certify for the account, unless the request went with the
+   * registration (the CA then decides what it certifies). Already confirmed ones cost one
+   * question to the CA; for the others the CA pings the address, with a mail-hook nonce when the
+   * vendor has a hook, and the step waits until the CA lists it as confirmed.
+   */
+  async #verifyEmail(): Promise<void> {
+    const s = this.#s;
+    if (this.#current.csrSentWithRegistration !== true) {
+      const installationToken = await this.#token().catch(restartOr);
+      if (installationToken === undefined) return;
+      for (const address of s.names.email) {
+        const { emailPing } = s;
+        await verifyAddress({
+          ...s.verification,
+          caUrl: s.caUrl,
+          installationToken,
+          address,
+          ...(emailPing === undefined
+            ? {}
+            : { pingNonce: () => emailPing.nonces.expect(address, { ttlMs: emailPing.ttlMs, ...(s.signal ? { signal: s.signal } : {}) }) }),
+          ...(s.signal === undefined ? {} : { signal: s.signal }),
+          ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
+          clock: s.clock,
+          onEvent: (event) => s.emit({ type: 'address', event }),
+        });
+      }
+    }
+    await this.#advance('submit');
   }
 
   async #submit(): Promise<void> {
@@ -534,6 +607,17 @@ function parsePending(text: string | undefined): PendingRegistration | undefined
   return undefined;
 }
 
+/** Default lifetime of an email-ping nonce: 24 hours, as long as the CA keeps a ping valid. */
+const DEFAULT_PING_NONCE_TTL_MS = 24 * 60 * 60 * 1000;
+
+function checkEmailPing(emailPing: EnrollOptions['emailPing']): Settings['emailPing'] {
+  if (emailPing === undefined) return undefined;
+  if (emailPing === null || typeof emailPing !== 'object' || typeof emailPing.nonces?.expect !== 'function') throw new TypeError('emailPing.nonces must have expect()');
+  const ttlMs = emailPing.ttlMs ?? DEFAULT_PING_NONCE_TTL_MS;
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new TypeError('emailPing.ttlMs must be a positive integer of ms');
+  return { nonces: emailPing.nonces, ttlMs };
+}
+
 function checkOptions(options: EnrollOptions): Settings {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   let caOrigin: string;
@@ -578,6 +662,8 @@ function checkOptions(options: EnrollOptions): Settings {
     sendCsrWithRegistration,
     method: options.method ?? (({ caUrl, installationToken }) => cacertMethod({ caUrl, credentials: { installationToken }, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.clock ? { clock: options.clock } : {}) })),
     waiting: options.waiting ?? {},
+    emailPing: checkEmailPing(options.emailPing),
+    verification: options.verification ?? {},
     pkcs12: options.pkcs12,
     postInstall: options.postInstall,
     signal: options.signal,

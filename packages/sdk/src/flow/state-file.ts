@@ -23,6 +23,12 @@ export const ENROLL_STEPS = [
   'prepare-key',
   /** Register with the CA in the browser (skipped when the credential store has a token). */
   'register',
+  /**
+   * Confirm the addresses to certify for the account (an email ping each, answered by the
+   * vendor's mail hook or by a person). Skipped when the request went with the registration:
+   * the CA then decides (issued on confirmation, or pending for the owner).
+   */
+  'verify-email',
   /** Send the request, after asking the CA whether it already has it. */
   'submit',
   /** Wait while the request is pending (the owner or an operator approves it). */

@@ -93,6 +93,12 @@ export interface RegisterOptions {
    * redeemed with the same verifier.
    */
   readonly resume?: PendingRegistration;
+  /**
+   * A nonce from the vendor's mail hook for the prefilled address (`PingNonce`): the CA's
+   * confirmation mail then carries it, and that mail server confirms the address by itself. If the
+   * person types another address, the nonce does not fit and they confirm by hand as usual.
+   */
+  readonly pingNonce?: string;
 }
 
 /** A registration under way, as {@link RegisterOptions.onPending} hands it out: secrets both. */
@@ -199,6 +205,7 @@ interface Settings {
   readonly agentPort: number;
   readonly installationLabel: string | undefined;
   readonly csrPem: string | undefined;
+  readonly pingNonce: string | undefined;
   readonly resume: PendingRegistration | undefined;
   readonly onPending: ((pending: PendingRegistration) => void | Promise<void>) | undefined;
   readonly fetch: typeof fetch;
@@ -257,6 +264,7 @@ class RegistrationRun {
       ticket,
       codeChallenge: pkce.challenge,
       ...(s.csrPem === undefined ? {} : { csrPem: s.csrPem }),
+      ...(s.pingNonce === undefined ? {} : { pingNonce: s.pingNonce }),
     });
 
     // The losing channel is stopped through this controller as soon as one outcome is in.
@@ -357,10 +365,14 @@ class RegistrationRun {
 
 function checkOptions(options: RegisterOptions): Settings {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { caUrl, prefill, signal, onEvent, csrPem, resume, onPending } = options;
+  const { caUrl, prefill, signal, onEvent, csrPem, resume, onPending, pingNonce } = options;
   if (typeof caUrl !== 'string') throw new TypeError('caUrl must be a string');
   // Validates caUrl, prefill (password-like keys included) and the request before anything touches the network.
-  buildRegistrationUrl(caUrl, { ...(prefill === undefined ? {} : { prefill }), ...(csrPem === undefined ? {} : { csrPem }) });
+  buildRegistrationUrl(caUrl, {
+    ...(prefill === undefined ? {} : { prefill }),
+    ...(csrPem === undefined ? {} : { csrPem }),
+    ...(pingNonce === undefined ? {} : { pingNonce }),
+  });
   if (onPending !== undefined && typeof onPending !== 'function') throw new TypeError('onPending must be a function');
   if (resume !== undefined) {
     if (resume === null || typeof resume !== 'object') throw new TypeError('resume must be an object');
@@ -397,6 +409,7 @@ function checkOptions(options: RegisterOptions): Settings {
     agentPort: checkInteger('agentPort', options.agentPort ?? 0, 0, 65535),
     installationLabel: options.installationLabel,
     csrPem,
+    pingNonce,
     resume,
     onPending,
     fetch: fetchImpl,

@@ -33,6 +33,7 @@ Usage:
   certwizard-ca serve --identity DIR --data DIR [--listen HOST:PORT] [--public-url URL] [--hooks MODULE]
                       [--validity-days N] [--log-level LEVEL] [--allow-origin ORIGIN ...]
                       [--smtp HOST:PORT] [--mail-from ADDRESS] [--ticket-lifetime-minutes N]
+                      [--ping-from ADDRESS] [--dkim-selector S --dkim-key FILE [--dkim-domain D]]
   certwizard-ca dev [--dir DIR] [--listen HOST:PORT]
   certwizard-ca add-operator --data DIR --email ADDRESS
   certwizard-ca help [COMMAND]
@@ -56,8 +57,9 @@ Refuses to touch a DIR that already holds any of them.
 
 Serves the CA: PUT /api/csr/:client, GET /crl, GET /ca.pem, GET /healthz, the registration
 hand-off (/index.php?id=1, givemeaticket, isitdone, POST /api/wizard/token), the account
-area (/login, /account), the CAcert-style API (/api/...) and the operator area
-(/operator/login). Without --smtp, mail is kept in the dev mailbox (/dev/mailbox).
+area (/login, /account), the CAcert-style API (/api/...), the email ping (/ping/confirm,
+POST /api/ping/confirm, POST /api/addresses) and the operator area (/operator/login).
+Without --smtp, mail is kept in the dev mailbox (/dev/mailbox).
 Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in flight and exits 0.
 
   --identity DIR        the CA identity (made by create-identity, or adopted as it is)
@@ -71,7 +73,12 @@ Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in 
                         (canonical: https://vendor.example); loopback http is always allowed
   --smtp HOST:PORT      SMTP relay for mail (STARTTLS when offered; required off loopback)
   --mail-from ADDRESS   From: of the CA's mail (default "${SERVE_DEFAULTS.mailFrom}")
-  --ticket-lifetime-minutes N  lifetime of tickets (default ${SERVE_DEFAULTS.ticketLifetimeMinutes})`,
+  --ticket-lifetime-minutes N  lifetime of tickets (default ${SERVE_DEFAULTS.ticketLifetimeMinutes})
+  --ping-from ADDRESS   From: and envelope sender of email pings, a plain address
+                        (default ping@ + host of the public URL; ping@localhost for an IP)
+  --dkim-selector S     DKIM-sign the pings with this selector (needs --dkim-key)
+  --dkim-key FILE       PEM RSA private key (2048 bits or more) for DKIM, read at start
+  --dkim-domain D       DKIM signing domain d= (default the domain of --ping-from)`,
   dev: `certwizard-ca dev [--dir DIR] [--listen HOST:PORT]
 
 Runs the CA on embedded development defaults: an identity, a passphrase file and a database
@@ -218,6 +225,10 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     { name: 'smtp', arity: 1 },
     { name: 'mail-from', arity: 1 },
     { name: 'ticket-lifetime-minutes', arity: 1 },
+    { name: 'ping-from', arity: 1 },
+    { name: 'dkim-domain', arity: 1 },
+    { name: 'dkim-selector', arity: 1 },
+    { name: 'dkim-key', arity: 1 },
   ]);
   const config = buildServeConfig({
     identity: opts.identity as string,
@@ -231,6 +242,10 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     smtp: opts.smtp as string,
     mailFrom: opts['mail-from'] as string,
     ticketLifetimeMinutes: opts['ticket-lifetime-minutes'] as string,
+    pingFrom: opts['ping-from'] as string,
+    dkimDomain: opts['dkim-domain'] as string,
+    dkimSelector: opts['dkim-selector'] as string,
+    dkimKey: opts['dkim-key'] as string,
   });
   const passphrase = identityNeedsPassphrase(config.identityDir) ? await obtainPassphrase(io) : undefined;
   return serve(config, passphrase, io);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgv } from './argv.js';
-import { buildServeConfig, parseListen } from './config.js';
+import { buildServeConfig, defaultPingFrom, parseListen } from './config.js';
 
 describe('parseListen', () => {
   it.each([
@@ -36,6 +36,39 @@ describe('buildServeConfig', () => {
     { name: 'bad log level', input: { identity: 'i', data: 'd', logLevel: 'loud' } },
   ])('refuses $name', ({ input }) => {
     expect(() => buildServeConfig(input)).toThrow(expect.objectContaining({ code: 'ERR_CA_CONFIG' }));
+  });
+});
+
+describe('the email ping options', () => {
+  const base = { identity: 'i', data: 'd' };
+  it('takes a plain ping address and the DKIM options, the key only as a path', () => {
+    const c = buildServeConfig({ ...base, pingFrom: 'Ping@CA.Example', dkimSelector: 'ping2026', dkimKey: 'keys/dkim.pem', dkimDomain: 'Mail.CA.Example' });
+    expect(c.pingFrom).toBe('Ping@ca.example');
+    expect(c.dkim).toEqual({ domain: 'mail.ca.example', selector: 'ping2026', keyFile: expect.stringMatching(/\/keys\/dkim\.pem$/) });
+    expect(Object.isFrozen(c.dkim)).toBe(true);
+    expect(buildServeConfig(base)).not.toHaveProperty('pingFrom');
+    expect(buildServeConfig(base)).not.toHaveProperty('dkim');
+  });
+  it.each([
+    { name: 'a ping address with a display name', input: { pingFrom: 'CA <ping@ca.example>' } },
+    { name: 'a ping address without a domain', input: { pingFrom: 'ping' } },
+    { name: 'a selector without a key', input: { dkimSelector: 's1' } },
+    { name: 'a key without a selector', input: { dkimKey: 'k.pem' } },
+    { name: 'a domain alone', input: { dkimDomain: 'ca.example' } },
+    { name: 'a selector with an underscore', input: { dkimSelector: 's_1', dkimKey: 'k.pem' } },
+    { name: 'a domain that is an IP address', input: { dkimSelector: 's1', dkimKey: 'k.pem', dkimDomain: '192.0.2.1' } },
+    { name: 'an empty key path', input: { dkimSelector: 's1', dkimKey: ' ' } },
+  ])('refuses $name', ({ input }) => {
+    expect(() => buildServeConfig({ ...base, ...input })).toThrow(expect.objectContaining({ code: 'ERR_CA_CONFIG' }));
+  });
+  it.each([
+    { url: 'https://ca.example.org', want: 'ping@ca.example.org' },
+    { url: 'https://ca.example.org:8443/cacert', want: 'ping@ca.example.org' },
+    { url: 'http://127.0.0.1:8440', want: 'ping@localhost' },
+    { url: 'http://[::1]:8440', want: 'ping@localhost' },
+    { url: 'http://localhost:8440', want: 'ping@localhost' },
+  ])('defaults the ping address of $url to $want', ({ url, want }) => {
+    expect(defaultPingFrom(url)).toBe(want);
   });
 });
 

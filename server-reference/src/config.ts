@@ -2,7 +2,9 @@
  * The one validated, frozen configuration of `certwizard-ca serve`, built from the command
  * line. Nothing else reads the environment, except the passphrase (passphrase.ts).
  */
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { normalizeEmailAddress } from '@certwizard/pki';
 import { CSR_API_MAX_BODY_BYTES } from '@certwizard/protocol';
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './log.js';
@@ -37,6 +39,23 @@ export interface ServeConfig {
   readonly mailFrom: string;
   /** Lifetime of a ticket from `givemeaticket`, in ms. */
   readonly ticketLifetimeMs: number;
+  /**
+   * The ping address (`--ping-from`): `From:` and envelope sender of every email ping, plain
+   * `local@domain`. Default {@link defaultPingFrom} of the public URL.
+   */
+  readonly pingFrom?: string;
+  /**
+   * DKIM signing of the pings (`--dkim-selector`, `--dkim-key`, `--dkim-domain`); off when absent.
+   * The key file is read at start (mail/dkim-key.ts), never here, so the config holds no secret.
+   */
+  readonly dkim?: {
+    /** `d=`; default the domain of the ping address. */
+    readonly domain?: string;
+    /** `s=`. */
+    readonly selector: string;
+    /** Absolute path of the PEM private key. */
+    readonly keyFile: string;
+  };
 }
 
 /** Defaults of {@link ServeConfig}. */
@@ -60,6 +79,21 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2]) as string, port };
 }
 
+/** One or more DNS labels separated by dots (RFC 1035 §2.3.1, digits allowed first): a selector or domain. */
+const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * The ping address when `--ping-from` is not given: `ping@` and the host of the public URL, or
+ * `ping@localhost` when that host is an IP address (an address literal is no mail domain).
+ * @example
+ * defaultPingFrom('https://ca.example.org'); // 'ping@ca.example.org'
+ * defaultPingFrom('http://127.0.0.1:8440'); // 'ping@localhost'
+ */
+export function defaultPingFrom(publicUrl: string): string {
+  const host = new URL(publicUrl).hostname.replace(/^\[(.*)\]$/, '$1');
+  return `ping@${isIP(host) === 0 ? host : 'localhost'}`;
+}
+
 /**
  * Validates and freezes a configuration.
  * @throws {ConfigError} `ERR_CA_CONFIG` naming the bad option.
@@ -77,6 +111,11 @@ export function buildServeConfig(input: {
   smtp?: string;
   mailFrom?: string;
   ticketLifetimeMinutes?: string;
+  pingFrom?: string;
+  dkimDomain?: string;
+  dkimSelector?: string;
+  /** Path of the PEM private key file. */
+  dkimKey?: string;
 }): ServeConfig {
   if (!input.identity) throw new ConfigError('--identity DIR is required');
   if (!input.data) throw new ConfigError('--data DIR is required');
@@ -116,6 +155,15 @@ export function buildServeConfig(input: {
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
     throw new ConfigError('--ticket-lifetime-minutes must be a whole number from 1 to 1440');
   }
+  let pingFrom: string | undefined;
+  if (input.pingFrom !== undefined) {
+    try {
+      pingFrom = normalizeEmailAddress(input.pingFrom);
+    } catch {
+      throw new ConfigError('--ping-from wants a plain address such as ping@ca.example (no display name)');
+    }
+  }
+  const dkim = buildDkim(input);
   return Object.freeze({
     identityDir: resolve(input.identity),
     dataDir: resolve(input.data),
@@ -130,7 +178,28 @@ export function buildServeConfig(input: {
     ...(smtp ? { smtp } : {}),
     mailFrom,
     ticketLifetimeMs: minutes * 60_000,
+    ...(pingFrom ? { pingFrom } : {}),
+    ...(dkim ? { dkim: Object.freeze(dkim) } : {}),
   });
+}
+
+function buildDkim(input: { dkimDomain?: string; dkimSelector?: string; dkimKey?: string }): ServeConfig['dkim'] {
+  const { dkimDomain, dkimSelector, dkimKey } = input;
+  if (dkimSelector === undefined && dkimKey === undefined) {
+    if (dkimDomain !== undefined) throw new ConfigError('--dkim-domain needs --dkim-selector and --dkim-key');
+    return undefined;
+  }
+  if (dkimSelector === undefined || dkimKey === undefined) throw new ConfigError('DKIM signing needs both --dkim-selector and --dkim-key FILE');
+  if (!DNS_NAME.test(dkimSelector)) throw new ConfigError(`--dkim-selector wants DNS labels such as ping2026, not ${dkimSelector}`);
+  if (dkimDomain !== undefined && (!DNS_NAME.test(dkimDomain) || isIP(dkimDomain) !== 0)) {
+    throw new ConfigError(`--dkim-domain wants a domain name such as ca.example, not ${dkimDomain}`);
+  }
+  if (dkimKey.trim() === '') throw new ConfigError('--dkim-key wants the path of a PEM private key file');
+  return {
+    ...(dkimDomain !== undefined ? { domain: dkimDomain.toLowerCase() } : {}),
+    selector: dkimSelector,
+    keyFile: resolve(dkimKey),
+  };
 }
 
 function parseSmtp(value: string): { host: string; port: number } {

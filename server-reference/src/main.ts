@@ -5,12 +5,13 @@ import { formatName } from '@certwizard/pki';
 import { REQUEST_RETRY_AFTER_SECONDS_DEFAULT } from '@certwizard/protocol';
 import { CertificateAuthority, type CaIdentity } from './ca/authority.js';
 import { type CaHooks, loadHooks } from './ca/hooks.js';
-import type { ServeConfig } from './config.js';
+import { defaultPingFrom, type ServeConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { CertificateRequestStore } from './store/certificate-requests.js';
 import { CertificateStore } from './store/certificate-store.js';
 import { openDatabase } from './store/database.js';
 import { AccountAddressStore } from './accounts/account-addresses.js';
+import { AddressPingStore, PING_LIFETIME_MS_DEFAULT } from './accounts/address-pings.js';
 import { AccountStore } from './accounts/account-store.js';
 import { EnrollmentSecretStore } from './accounts/enrollment-secrets.js';
 import { HandoffStore } from './accounts/handoff-store.js';
@@ -20,7 +21,8 @@ import { RateLimiter, type RateLimiterOptions } from './accounts/rate-limiter.js
 import { SessionStore } from './accounts/session-store.js';
 import { TicketStore } from './accounts/ticket-store.js';
 import { DevMailbox } from './mail/dev-mailbox.js';
-import type { Mailer } from './mail/mailer.js';
+import { loadDkimKey } from './mail/dkim-key.js';
+import type { DkimSigningKey, Mailer } from './mail/mailer.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { createApp } from './wfe/app.js';
 import { listen } from './wfe/server.js';
@@ -56,6 +58,12 @@ export interface StartCaDependencies {
   readonly retryAfterSeconds?: number;
 }
 
+/** The address and DKIM key of the email pings. */
+interface PingSender {
+  readonly from: string;
+  readonly dkim?: DkimSigningKey;
+}
+
 /** How often expired tickets, codes and sessions are purged, in ms (10 minutes). */
 export const PURGE_INTERVAL_MS = 10 * 60_000;
 
@@ -66,6 +74,8 @@ export const PURGE_INTERVAL_MS = 10 * 60_000;
 export async function startCa(config: ServeConfig, deps: StartCaDependencies): Promise<RunningCa> {
   const logger = deps.logger ?? createLogger(process.stderr, { level: config.logLevel });
   const hooks = deps.hooks ?? (config.hooksModule ? await loadHooks(config.hooksModule) : {});
+  // Read before anything is opened: a bad key file stops the start, with nothing to undo.
+  const dkimKey = config.dkim ? loadDkimKey(config.dkim.keyFile) : undefined;
   const db = openDatabase(config.dataDir);
   try {
     const store = new CertificateStore(db, deps.now ? { now: () => (deps.now as () => Date)().getTime() } : {});
@@ -95,14 +105,17 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const clock = { now: nowMs };
     const tickets = new TicketStore(db, clock);
     const sessions = new SessionStore(db, clock);
-    const smtp = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }) : undefined;
-    const devMailbox = deps.mailer || smtp ? undefined : new DevMailbox(db, { from: config.mailFrom, now: nowMs });
+    const ping = pingSender(config, publicUrl, dkimKey);
+    const signing = ping.dkim ? { dkim: ping.dkim } : {};
+    const smtp = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom, ...signing }) : undefined;
+    const devMailbox = deps.mailer || smtp ? undefined : new DevMailbox(db, { from: config.mailFrom, now: nowMs, ...signing });
     const limiter = () => new RateLimiter({ ...clock, ...deps.rateLimit });
     const accounts = new AccountStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) });
     const tokens = new InstallationTokenStore(db, clock);
     const mailer = (deps.mailer ?? smtp ?? devMailbox) as Mailer;
     const requests = new CertificateRequestStore(db, clock);
     const addresses = new AccountAddressStore(db, clock);
+    const pings = new AddressPingStore(db, { ...clock, addresses });
     const secrets = new EnrollmentSecretStore(db, clock);
     const operatorSessions = new SessionStore(db, { ...clock, table: 'operator_sessions' });
     const registration = {
@@ -115,6 +128,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       ...(devMailbox ? { devMailbox } : {}),
       logger,
       publicUrl,
+      pingFrom: ping.from,
       allowedHttpsOrigins: config.allowedHttpsOrigins,
       ticketLifetimeMs: config.ticketLifetimeMs,
       limiters: { tickets: limiter(), tokens: limiter(), forms: limiter() },
@@ -170,9 +184,33 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           loginLimiter: limiter(),
           now: nowMs,
         },
+        ping: {
+          accounts,
+          addresses,
+          pings,
+          handoffs: registration.handoffs,
+          tickets,
+          tokens,
+          pendingRequests: registration.pendingRequests,
+          mailer,
+          logger,
+          publicUrl,
+          pingFrom: ping.from,
+          pingLifetimeMs: PING_LIFETIME_MS_DEFAULT,
+          // The person's Confirm button counts with the CA's other forms.
+          limiters: { confirmations: limiter(), forms: registration.limiters.forms },
+          now: nowMs,
+        },
       }),
     );
-    logger.info('ca started', { url: server.url, publicUrl, caSubject: formatName(deps.identity.certificate.subject) });
+    logger.info('ca started', {
+      url: server.url,
+      publicUrl,
+      caSubject: formatName(deps.identity.certificate.subject),
+      // Field names with "ping" in them are redacted by the logger (it reads "pin"): these are not secrets.
+      checkMailFrom: ping.from,
+      dkimSigning: ping.dkim ? `${ping.dkim.keySelector}._domainkey.${ping.dkim.domainName}` : 'off',
+    });
     return {
       url: server.url,
       publicUrl,
@@ -191,4 +229,14 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     if (db.open) db.close();
     throw err;
   }
+}
+
+/** The ping address (given, or derived from the public URL) and the DKIM key with its domain and selector. */
+function pingSender(config: ServeConfig, publicUrl: string, privateKey: DkimSigningKey['privateKey'] | undefined): PingSender {
+  const from = config.pingFrom ?? defaultPingFrom(publicUrl);
+  if (config.dkim === undefined || privateKey === undefined) return { from };
+  return {
+    from,
+    dkim: { domainName: config.dkim.domain ?? from.slice(from.lastIndexOf('@') + 1), keySelector: config.dkim.selector, privateKey },
+  };
 }

@@ -3,6 +3,7 @@
  * identity, passphrase sources, serve on port 0, and SIGTERM finishing requests in flight.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +208,30 @@ describe('serve', () => {
       'slow.example.test',
     ]);
     expect((await stopped).code).toBe(0);
+  });
+
+  it('signs pings with --dkim-key, read at start and never printed; refuses a key that is not RSA', async () => {
+    const id = await makeIdentity();
+    const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const ecPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const keyFile = join(dir, 'dkim.pem');
+    const badFile = join(dir, 'bad.pem');
+    writeFileSync(keyFile, rsaPem, { mode: 0o600 });
+    writeFileSync(badFile, ecPem, { mode: 0o600 });
+    const args = (file: string) => ['serve', '--identity', id, '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--ping-from', 'ping@ca.test', '--dkim-selector', 's1', '--dkim-key', file];
+    const keyLines = (pem: string) => pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
+
+    const bad = await runBin(args(badFile), { env: { CA_PASSPHRASE: PASS } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`--dkim-key ${badFile} must be an RSA key`);
+    for (const line of keyLines(ecPem)) expect(bad.stdout + bad.stderr).not.toContain(line);
+
+    serving = await startServe(args(keyFile), { env: { CA_PASSPHRASE: PASS } });
+    const result = await serving.stop();
+    serving = undefined;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('"dkimSigning":"s1._domainkey.ca.test"');
+    for (const line of keyLines(rsaPem)) expect(result.stdout + result.stderr).not.toContain(line);
   });
 
   it('refuses to start without a passphrase for an encrypted key when there is no terminal', async () => {

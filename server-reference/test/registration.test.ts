@@ -2,9 +2,9 @@
  * The registration hand-off over real HTTP: prefill, callback URL checks, tickets, PKCE, the
  * confirmation link and the wizard token endpoint (docs/protocol.md, "The registration hand-off").
  */
-import { createPkcePair, decodeNewTicketText, decodeTicketAnswerText, decodeWizardTokenResponse } from '@certwizard/protocol';
+import { createPkcePair, decodeWizardTokenResponse } from '@certwizard/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { confirmationLink, linkHref, mailbox, postForm, registrationFields, rowCounts } from './support/registration-client.js';
+import { confirmationLink, isItDone, linkHref, mailbox, newTicket, postForm, registrationFields, rowCounts } from './support/registration-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
 let ca: TestCa | undefined;
@@ -15,16 +15,6 @@ afterEach(async () => {
 
 const CONTINUE = 'http://127.0.0.1:53111/done?state=k2J';
 const ERROR = 'http://127.0.0.1:53111/failed?state=k2J';
-
-async function newTicket(c: TestCa): Promise<string> {
-  const res = await fetch(`${c.url}/index.php?id=givemeaticket`);
-  return decodeNewTicketText(await res.text(), res.status);
-}
-
-async function isItDone(c: TestCa, ticket: string) {
-  const res = await fetch(`${c.url}/index.php?id=isitdone&ticket=${ticket}`);
-  return decodeTicketAnswerText(await res.text(), res.status);
-}
 
 function hiddenHandoff(ticket: string | undefined, challenge?: string): Record<string, string> {
   return {

@@ -13,6 +13,8 @@ import { cacertApiRoutes } from './cacert-api/cacert-api-routes.js';
 import type { CacertApiContext } from './cacert-api/context.js';
 import type { OperatorContext } from './operator/context.js';
 import { operatorArea } from './operator/operator-area.js';
+import type { PingContext } from './ping/context.js';
+import { pingRoutes } from './ping/ping-routes.js';
 import type { RegistrationContext } from './registration/context.js';
 import { registrationRoutes } from './registration/registration-routes.js';
 
@@ -30,6 +32,8 @@ export interface AppOptions {
   readonly cacertApi?: CacertApiContext;
   /** The operator area (login, queue of requests for DNS names); not served when absent. */
   readonly operator?: OperatorContext;
+  /** The email ping (`/ping/confirm`, `/api/ping/confirm`, `/api/addresses`); not served when absent. */
+  readonly ping?: PingContext;
 }
 
 /** Builds the express application of the reference CA. */
@@ -86,6 +90,7 @@ export function createApp(options: AppOptions): Express {
   if (options.cacertApi) app.use(cacertApiRoutes(options.cacertApi));
   if (options.registration) app.use(registrationRoutes(options.registration));
   if (options.operator) app.use(operatorArea(options.operator));
+  if (options.ping) app.use(pingRoutes(options.ping));
 
   app.use((_req, res) => {
     res.status(404).json(encodeCsrApiError('not_found', 'no such resource'));

@@ -13,8 +13,13 @@ export const PASSWORD = 'correct horse battery';
 /**
  * Registers an account, confirms it and redeems the code: a confirmed account with one
  * installation token. `fields` overrides the registration form (e.g. EmailAddress).
+ * `linkOf` finds the confirmation link mailed to an address; default the dev mailbox.
  */
-export async function accountWithToken(ca: TestCa, fields: Record<string, string> = {}): Promise<{ email: string; token: string }> {
+export async function accountWithToken(
+  ca: TestCa,
+  fields: Record<string, string> = {},
+  linkOf: (email: string) => string | Promise<string> = (email) => confirmationLink(ca.url, email),
+): Promise<{ email: string; token: string }> {
   const pkce = createPkcePair();
   const form = registrationFields(fields);
   const email = form.EmailAddress as string;
@@ -25,7 +30,7 @@ export async function accountWithToken(ca: TestCa, fields: Record<string, string
     code_challenge_method: 'S256',
   });
   if (res.status !== 200) throw new Error(`registration answered ${res.status}`);
-  const page = await (await fetch(await confirmationLink(ca.url, email))).text();
+  const page = await (await fetch(await linkOf(email))).text();
   const code = new URL(linkHref(page, 'Please click here to continue with the Installation Wizard') as string).searchParams.get('code') as string;
   const token = await postForm(`${ca.url}/api/wizard/token`, { code, code_verifier: pkce.verifier });
   return { email, token: (JSON.parse(token.text) as { installation_token: string }).installation_token };

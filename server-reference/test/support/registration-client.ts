@@ -2,6 +2,7 @@
  * Test helpers for the registration hand-off: form posts, the dev mailbox, row counts.
  */
 import { join } from 'node:path';
+import { decodeNewTicketText, decodeTicketAnswerText } from '@certwizard/protocol';
 import Database from 'better-sqlite3';
 
 /** A complete, valid registration form; override fields per test. */
@@ -35,6 +36,18 @@ export async function postForm(
     body: new URLSearchParams(fields).toString(),
   });
   return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+/** A new ticket from `givemeaticket`. */
+export async function newTicket(ca: { url: string }): Promise<string> {
+  const res = await fetch(`${ca.url}/index.php?id=givemeaticket`);
+  return decodeNewTicketText(await res.text(), res.status);
+}
+
+/** The `isitdone` answer for `ticket`, decoded. */
+export async function isItDone(ca: { url: string }, ticket: string) {
+  const res = await fetch(`${ca.url}/index.php?id=isitdone&ticket=${ticket}`);
+  return decodeTicketAnswerText(await res.text(), res.status);
 }
 
 /** The dev mailbox as JSON. */

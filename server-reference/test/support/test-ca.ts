@@ -45,6 +45,10 @@ export async function startTestCa(
     smtp?: string;
     /** `Retry-After` of pending request answers, in seconds. */
     retryAfterSeconds?: number;
+    /** `--ping-from ADDRESS`. */
+    pingFrom?: string;
+    /** `--dkim-selector`, `--dkim-key FILE` and, optionally, `--dkim-domain`. */
+    dkim?: { selector: string; keyFile: string; domain?: string };
   } = {},
 ): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'certwizard-ca-test-'));
@@ -67,6 +71,8 @@ export async function startTestCa(
     ...(options.allowedHttpsOrigins ? { allowOrigins: options.allowedHttpsOrigins } : {}),
     ...(options.ticketLifetimeMinutes !== undefined ? { ticketLifetimeMinutes: String(options.ticketLifetimeMinutes) } : {}),
     ...(options.smtp ? { smtp: options.smtp } : {}),
+    ...(options.pingFrom ? { pingFrom: options.pingFrom } : {}),
+    ...(options.dkim ? { dkimSelector: options.dkim.selector, dkimKey: options.dkim.keyFile, ...(options.dkim.domain ? { dkimDomain: options.dkim.domain } : {}) } : {}),
   });
   const clock = options.now;
   let running: RunningCa;

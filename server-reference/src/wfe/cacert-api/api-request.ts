@@ -13,7 +13,7 @@ import type { Request, Response } from 'express';
 import type { Account } from '../../accounts/account-store.js';
 import { CredentialsError, NotConfirmedError, TokenInvalidError } from '../../accounts/errors.js';
 import { readForm } from '../registration/form-body.js';
-import { clientKey } from '../registration/request-checks.js';
+import { clientKey, queryParams } from '../registration/request-checks.js';
 import type { CacertApiContext } from './context.js';
 
 /** Body limit of cemails and ccsr, in bytes: a 64 KiB request, percent-encoded, fits. */
@@ -43,10 +43,7 @@ export interface ApiCaller {
  * which is why the CA never logs URLs and docs/protocol.md recommends POST).
  */
 export async function readApiParams(req: Request): Promise<{ ok: true; params: URLSearchParams } | ApiFailure> {
-  if (req.method === 'GET') {
-    const i = req.originalUrl.indexOf('?');
-    return { ok: true, params: new URLSearchParams(i < 0 ? '' : req.originalUrl.slice(i + 1)) };
-  }
+  if (req.method === 'GET') return { ok: true, params: queryParams(req) };
   const form = await readForm(req, CACERT_API_MAX_BODY_BYTES);
   if (form.ok) return form;
   return form.status === 415

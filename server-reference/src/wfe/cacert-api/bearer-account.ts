@@ -19,7 +19,7 @@ export function failRequestStatus(res: Response, code: RequestStatusErrorCode, m
  * const accountId = bearerAccount(req, res, ctx);
  * if (accountId === undefined) return;
  */
-export function bearerAccount(req: Request, res: Response, ctx: CacertApiContext): number | undefined {
+export function bearerAccount(req: Request, res: Response, ctx: Pick<CacertApiContext, 'tokens'>): number | undefined {
   const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(req.headers.authorization ?? '');
   try {
     if (!m) throw new TokenInvalidError('no bearer token');

@@ -27,6 +27,11 @@ export interface RegistrationContext {
   readonly logger: Logger;
   /** The CA's public base URL, without a trailing slash (links in mails point there). */
   readonly publicUrl: string;
+  /**
+   * The CA's ping address: `From:` and envelope sender of the confirmation mail of a registration
+   * that carried `PingNonce` (that mail is an email ping).
+   */
+  readonly pingFrom: string;
   /** https origins that `continue` and `error` URLs may point at. */
   readonly allowedHttpsOrigins: readonly string[];
   /** Lifetime of new tickets, in ms. */

@@ -1,12 +1,13 @@
 /**
  * Reads and checks the hand-off parameters of the registration page (`continue`, `error`,
- * `ticket`, `code_challenge`, `code_challenge_method`), from the query on GET and from the
- * hidden fields on POST: the browser sends the hidden fields back, so they are checked again.
- * What fails is reported and dropped, never stored.
+ * `ticket`, `code_challenge`, `code_challenge_method`, `PingNonce`), from the query on GET and
+ * from the hidden fields on POST: the browser sends the hidden fields back, so they are checked
+ * again. What fails is reported and dropped, never stored.
  */
 import {
   appendQueryParams,
   isValidChallenge,
+  isValidPingNonce,
   PKCE_METHOD,
   REGISTRATION_PARAMS,
   TICKET_PATTERN,
@@ -23,6 +24,11 @@ export interface CheckedHandoff extends Handoff {
   readonly problems: readonly string[];
   /** When the ticket has expired and an error URL is valid: the link back with `ticket_expired`. */
   readonly ticketExpiredLink?: string;
+  /**
+   * The installer's mail server's nonce (`PingNonce`): the confirmation mail becomes an email
+   * ping carrying it. Stored with the confirmation token, as SHA-256 only (AccountStore.register).
+   */
+  readonly pingNonce?: string;
 }
 
 /**
@@ -32,7 +38,7 @@ export interface CheckedHandoff extends Handoff {
  */
 export function checkHandoff(params: URLSearchParams, ctx: Pick<RegistrationContext, 'allowedHttpsOrigins' | 'tickets' | 'now'>): CheckedHandoff {
   const problems: string[] = [];
-  const out: { continueUrl?: string; errorUrl?: string; codeChallenge?: string; ticket?: string; ticketExpiredLink?: string } = {};
+  const out: { continueUrl?: string; errorUrl?: string; codeChallenge?: string; ticket?: string; ticketExpiredLink?: string; pingNonce?: string } = {};
   for (const [name, key, label] of [
     [REGISTRATION_PARAMS.continue, 'continueUrl', 'continue'],
     [REGISTRATION_PARAMS.error, 'errorUrl', 'error'],
@@ -53,6 +59,12 @@ export function checkHandoff(params: URLSearchParams, ctx: Pick<RegistrationCont
     } else {
       out.codeChallenge = challenges[0];
     }
+  }
+  const nonces = params.getAll(REGISTRATION_PARAMS.pingNonce);
+  if (nonces.length > 0) {
+    // The message never holds the value: the nonce lets a mail server confirm the address.
+    if (nonces.length === 1 && isValidPingNonce(nonces[0])) out.pingNonce = nonces[0];
+    else problems.push('The ping nonce given by the installer is not one value of 22 to 128 base64url characters (invalid_request).');
   }
   const tickets = params.getAll(REGISTRATION_PARAMS.ticket);
   if (tickets.length > 0) {
@@ -85,5 +97,6 @@ export function hiddenEntries(handoff: CheckedHandoff): Array<[string, string]> 
   if (handoff.codeChallenge !== undefined) {
     entries.push([REGISTRATION_PARAMS.codeChallenge, handoff.codeChallenge], [REGISTRATION_PARAMS.codeChallengeMethod, PKCE_METHOD]);
   }
+  if (handoff.pingNonce !== undefined) entries.push([REGISTRATION_PARAMS.pingNonce, handoff.pingNonce]);
   return entries;
 }

@@ -5,8 +5,11 @@
 import { type CertificateRequest, parseCsr, PkiError } from '@certwizard/pki';
 import { appendQueryParams, readPrefill, REGISTRATION_PARAMS, type RegistrationErrorReason } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
+import { CONFIRMATION_LIFETIME_MS_DEFAULT } from '../../accounts/account-store.js';
 import { AccountInputError, EmailTakenError, TicketError } from '../../accounts/errors.js';
 import { keepRegistrationRequest } from '../../ca/registration-request.js';
+import type { MailMessage } from '../../mail/mailer.js';
+import { registrationPingMail } from '../../mail/ping-mail.js';
 import { escapeHtml } from './html.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
@@ -130,6 +133,7 @@ export function registrationPage(ctx: RegistrationContext): {
             { question: params.get('Question2') ?? '', answer: params.get('Answer2') ?? '' },
           ],
         });
+        // With PingNonce, its digest is kept before the ping leaves: a mail server may answer at once.
         ctx.handoffs.save(accountId, handoff);
         if (handoff.ticket !== undefined) ctx.tickets.bindAccount(handoff.ticket, accountId);
         const account = ctx.accounts.get(accountId);
@@ -137,19 +141,33 @@ export function registrationPage(ctx: RegistrationContext): {
           const kept = keepRegistrationRequest(ctx.pendingRequests.requests, account, csr);
           ctx.logger.info('registration request kept', { accountId, requestId: kept.id });
         }
-        const link = `${ctx.publicUrl}${CONFIRMATION_LINK_PATH}${confirmationToken}`;
+        const to = account?.email ?? email;
+        const firstName = account?.firstName ?? '';
+        // With PingNonce the confirmation mail is the email ping: the installer's mail server may
+        // answer it by itself. Without, the mail stays what it always was.
+        const mail: MailMessage = handoff.pingNonce !== undefined
+          ? registrationPingMail({
+              to,
+              firstName,
+              from: ctx.pingFrom,
+              publicUrl: ctx.publicUrl,
+              token: confirmationToken,
+              nonce: handoff.pingNonce,
+              lifetimeMs: CONFIRMATION_LIFETIME_MS_DEFAULT,
+            })
+          : {
+              to,
+              subject: 'Confirm your email address',
+              text: `Hello ${firstName},\n\nplease confirm your email address for the certwizard CA by opening this link:\n\n${ctx.publicUrl}${CONFIRMATION_LINK_PATH}${confirmationToken}\n\nThe link works once, for 24 hours. If you did not register, ignore this mail.\n`,
+            };
         try {
-          await ctx.mailer.send({
-            to: account?.email ?? email,
-            subject: 'Confirm your email address',
-            text: `Hello ${account?.firstName ?? ''},\n\nplease confirm your email address for the certwizard CA by opening this link:\n\n${link}\n\nThe link works once, for 24 hours. If you did not register, ignore this mail.\n`,
-          });
+          await ctx.mailer.send(mail);
         } catch (err) {
           ctx.logger.error('confirmation mail not sent', { accountId, error: err });
           sendPage(res, 502, 'Mail not sent', '<p>Your account was created, but the confirmation mail could not be sent. Please try again later.</p>');
           return;
         }
-        ctx.logger.info('account registered', { accountId, ticketBound: handoff.ticket !== undefined });
+        ctx.logger.info('account registered', { accountId, ticketBound: handoff.ticket !== undefined, nonceGiven: handoff.pingNonce !== undefined });
         sendPage(
           res,
           200,

@@ -74,6 +74,9 @@ export function renderRegistrationForm(
     parts.push(`<input type="hidden" name="CSR" value="${escapeHtml(csrPem)}">`);
     parts.push('<p>The installer sent a certificate request: its certificate is issued once you confirm your address.</p>');
   }
+  if (handoff.pingNonce !== undefined) {
+    parts.push('<p>The installer set up your mail server to answer our confirmation mail: it may confirm your address by itself.</p>');
+  }
   for (const f of FIELDS) {
     const echoed = (ECHOED_FIELDS as readonly string[]).includes(f.name) ? (values[f.name] ?? '') : '';
     const error = errors[f.name];

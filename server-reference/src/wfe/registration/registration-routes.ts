@@ -3,24 +3,19 @@
  * endpoint, the account area, the stylesheet and, when in use, the dev mailbox.
  */
 import { REGISTRATION_IDS, REGISTRATION_PATH, WIZARD_TOKEN_PATH, encodeWizardTokenError } from '@certwizard/protocol';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { accountArea } from './account-area.js';
 import { confirmationPage } from './confirm-page.js';
 import type { RegistrationContext } from './context.js';
 import { devMailboxPages } from './dev-mailbox-pages.js';
 import { PAGE_CSP, sendPage, STYLESHEET, STYLESHEET_PATH } from './page.js';
 import { registrationPage } from './register-page.js';
+import { queryParams } from './request-checks.js';
 import { ticketEndpoints } from './ticket-endpoints.js';
 import { wizardTokenEndpoint } from './wizard-token-endpoint.js';
 
 /** The `id` of the confirmation link (ours; CAcert's own value is not part of the contract). */
 export const CONFIRM_ID = 'confirm';
-
-/** The query as URLSearchParams, not express's parsed object: repeated names stay visible. */
-function queryOf(req: Request): URLSearchParams {
-  const i = req.originalUrl.indexOf('?');
-  return new URLSearchParams(i < 0 ? '' : req.originalUrl.slice(i + 1));
-}
 
 /**
  * Builds the routes.
@@ -42,7 +37,7 @@ export function registrationRoutes(ctx: RegistrationContext): Router {
   });
 
   router.get(REGISTRATION_PATH, (req, res) => {
-    const params = queryOf(req);
+    const params = queryParams(req);
     const ids = params.getAll('id');
     switch (ids.length === 1 ? ids[0] : undefined) {
       case REGISTRATION_IDS.register:
@@ -58,7 +53,7 @@ export function registrationRoutes(ctx: RegistrationContext): Router {
     }
   });
   router.post(REGISTRATION_PATH, async (req, res) => {
-    const ids = queryOf(req).getAll('id');
+    const ids = queryParams(req).getAll('id');
     if (ids.length === 1 && ids[0] === REGISTRATION_IDS.register) return page.post(req, res);
     req.resume();
     notFound(res);

@@ -1,6 +1,6 @@
 /**
  * Small checks shared by the CA's form handlers: same-origin posts, constant-time token
- * comparison, and the key a client is rate-limited under.
+ * comparison, the key a client is rate-limited under, the raw query and cookies.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { isIPv6 } from 'node:net';
@@ -48,6 +48,17 @@ function expandIPv6(ip: string): string[] {
   const h = head === '' ? [] : head.split(':');
   const t = ip.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
   return [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+}
+
+/**
+ * The query of the request as URLSearchParams, not express's parsed object: repeated names stay
+ * visible, so a handler can refuse them.
+ * @example
+ * queryParams(req).getAll('token');
+ */
+export function queryParams(req: Request): URLSearchParams {
+  const i = req.originalUrl.indexOf('?');
+  return new URLSearchParams(i < 0 ? '' : req.originalUrl.slice(i + 1));
 }
 
 /**

@@ -1,0 +1,122 @@
+/**
+ * Confirming a registration's address, whoever confirms it: the person through the confirmation
+ * link (`/index.php?id=confirm`, or the ping page `/ping/confirm` when the registration carried a
+ * `PingNonce`), or the installer's mail server through `POST /api/ping/confirm`. One function, so
+ * that every path does the same: activate the account, complete its ticket (issuing the one-time
+ * code when PKCE was used), issue a certificate request sent with the registration that names the
+ * address, and build the link back to the installer.
+ */
+import { appendQueryParams, REGISTRATION_PARAMS } from '@certwizard/protocol';
+import type { AccountStore } from '../accounts/account-store.js';
+import { TicketError } from '../accounts/errors.js';
+import type { HandoffStore } from '../accounts/handoff-store.js';
+import type { InstallationTokenStore } from '../accounts/installation-tokens.js';
+import type { TicketStore } from '../accounts/ticket-store.js';
+import type { Logger } from '../log.js';
+import type { CertificateRequestStore } from '../store/certificate-requests.js';
+import type { CertificateAuthority } from './authority.js';
+import { issueRegistrationRequests } from './registration-request.js';
+
+/** What confirming a registration needs (the registration pages' context has all of it). */
+export interface RegistrationConfirmationDeps {
+  readonly accounts: AccountStore;
+  readonly handoffs: HandoffStore;
+  readonly tickets: TicketStore;
+  readonly tokens: InstallationTokenStore;
+  readonly logger: Logger;
+  /** When present, a request sent with the registration is issued on confirmation. */
+  readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly ca: CertificateAuthority };
+}
+
+/** A confirmed registration. */
+export interface RegistrationConfirmed {
+  readonly accountId: number;
+  /** The address confirmed (the account's). */
+  readonly email: string;
+  /** Whether the account's open ticket was completed. */
+  readonly ticketCompleted: boolean;
+  /**
+   * The link back to the installer: the hand-off's `continue` URL with `EmailAddress` and, when a
+   * code was issued, `code`. Absent without a `continue` URL.
+   */
+  readonly continueLink?: string;
+}
+
+/**
+ * Confirms the registration whose confirmation token this is. The token is checked and used and
+ * the account activated in one transaction, before the first `await`.
+ * @param confirmedBy - who confirmed, for the log: `person` or `machine`.
+ * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown, used or
+ *   expired token; nothing is changed.
+ * @example
+ * const { email, continueLink } = await confirmRegistration(ctx, token, 'person');
+ */
+export async function confirmRegistration(
+  deps: RegistrationConfirmationDeps,
+  token: string,
+  confirmedBy: 'person' | 'machine',
+): Promise<RegistrationConfirmed> {
+  const { accountId, email } = deps.accounts.confirmEmail(token);
+  const handoff = deps.handoffs.take(accountId);
+  let code: string | undefined;
+  let completed = false;
+  const ticket = deps.tickets.openTicketOf(accountId);
+  if (ticket !== undefined) {
+    try {
+      code = deps.tickets.complete(ticket, { accountId, email }).code;
+      completed = true;
+    } catch (err) {
+      if (!(err instanceof TicketError)) throw err;
+      deps.logger.warn('ticket not completed', { accountId, error: err });
+    }
+  }
+  // No open ticket (none given, or expired before the mail was answered): the code comes
+  // from the challenge kept with the account, so the continue link still works.
+  if (!completed && handoff?.codeChallenge !== undefined) {
+    code = deps.tokens.issueAuthorizationCode(accountId, handoff.codeChallenge);
+  }
+  deps.logger.info('address confirmed', { accountId, by: confirmedBy, ticketCompleted: completed, codeIssued: code !== undefined });
+  // A request sent with the registration is issued now if it names the confirmed address;
+  // the installer finds it with GET /api/requests?source=registration.
+  const account = deps.accounts.get(accountId);
+  if (deps.pendingRequests && account !== undefined) {
+    await issueRegistrationRequests({ ...deps.pendingRequests, logger: deps.logger }, account);
+  }
+  const continueLink = handoff?.continueUrl === undefined
+    ? undefined
+    : appendQueryParams(handoff.continueUrl, {
+        [REGISTRATION_PARAMS.emailAddress]: email,
+        ...(code !== undefined ? { [REGISTRATION_PARAMS.code]: code } : {}),
+      });
+  return { accountId, email, ticketCompleted: completed, ...(continueLink !== undefined ? { continueLink } : {}) };
+}
+
+/**
+ * What a person's failed confirmation does: when the token belongs to a pending account, its open
+ * ticket fails with `confirmation_failed`, and the link back to the installer's `error` URL
+ * (with `EmailAddress` and `reason=confirmation_failed`) is returned when the hand-off has one.
+ * An unknown token changes nothing.
+ * @example
+ * const { errorLink } = failRegistrationConfirmation(ctx, token);
+ */
+export function failRegistrationConfirmation(deps: RegistrationConfirmationDeps, token: string): { errorLink?: string } {
+  const accountId = deps.handoffs.accountOfConfirmationToken(token);
+  const account = accountId !== undefined ? deps.accounts.get(accountId) : undefined;
+  if (account === undefined || account.status !== 'pending') return {};
+  const ticket = deps.tickets.openTicketOf(account.id);
+  if (ticket !== undefined) {
+    try {
+      deps.tickets.fail(ticket, 'confirmation_failed');
+    } catch (err) {
+      if (!(err instanceof TicketError)) throw err;
+    }
+  }
+  const errorUrl = deps.handoffs.get(account.id)?.errorUrl;
+  if (errorUrl === undefined) return {};
+  return {
+    errorLink: appendQueryParams(errorUrl, {
+      [REGISTRATION_PARAMS.emailAddress]: account.email,
+      [REGISTRATION_PARAMS.reason]: 'confirmation_failed',
+    }),
+  };
+}

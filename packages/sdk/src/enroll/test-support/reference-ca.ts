@@ -30,8 +30,8 @@ export interface TestCa extends RunningCa {
   dispose(): Promise<void>;
 }
 
-/** Starts a CA with a fresh P-256 identity. */
-export async function startTestCa(options: { retryAfterSeconds?: number } = {}): Promise<TestCa> {
+/** Starts a CA with a fresh P-256 identity; `smtp` (`127.0.0.1:PORT`) relays its mail there. */
+export async function startTestCa(options: { retryAfterSeconds?: number; smtp?: string; pingFrom?: string } = {}): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'certwizard-sdk-enroll-'));
   const identityDir = join(dir, 'identity');
   const dataDir = join(dir, 'data');
@@ -41,7 +41,14 @@ export async function startTestCa(options: { retryAfterSeconds?: number } = {}):
     keyType: 'p256',
     passphrase: PASSPHRASE,
   });
-  const config = buildServeConfig({ identity: identityDir, data: dataDir, listen: '127.0.0.1:0' });
+  // With `smtp`, mail (pings included) goes to that relay instead of the dev mailbox.
+  const config = buildServeConfig({
+    identity: identityDir,
+    data: dataDir,
+    listen: '127.0.0.1:0',
+    ...(options.smtp === undefined ? {} : { smtp: options.smtp }),
+    ...(options.pingFrom === undefined ? {} : { pingFrom: options.pingFrom }),
+  });
   const running = await startCa(config, {
     identity: loadIdentity(identityDir, PASSPHRASE),
     logger: silentLogger,

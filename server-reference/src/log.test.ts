@@ -22,6 +22,16 @@ describe('redact', () => {
       want: { publicKeyHash: 'ab12' },
     },
     { name: 'plain fields stay', input: { serial: '01', route: '/x' }, want: { serial: '01', route: '/x' } },
+    {
+      name: 'PIN as a word of the name, in every spelling',
+      input: { pinCode: '1', scepPin: '2', user_pin: '3', PIN: '4', pingNonce: '5' },
+      want: { pinCode: '[redacted]', scepPin: '[redacted]', user_pin: '[redacted]', PIN: '[redacted]', pingNonce: '[redacted]' },
+    },
+    {
+      name: 'words that merely contain "pin" stay',
+      input: { pingFrom: 'ping@ca.example', mapping: 'a', shipping: 'b', spinner: 'c' },
+      want: { pingFrom: 'ping@ca.example', mapping: 'a', shipping: 'b', spinner: 'c' },
+    },
   ])('$name', ({ input, want }) => {
     expect(redact(input)).toEqual(want);
   });

@@ -15,7 +15,14 @@ export interface Logger {
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET_FIELD = /pass|secret|token|pin|private|key|authorization|cookie|challenge/i;
+const SECRET_FIELD = /pass|secret|token|nonce|private|key|authorization|cookie|challenge/i;
+/**
+ * PIN as a word of a field name (`pin`, `pinCode`, `scepPin`, `PIN`, `user_pin`), but not the
+ * letters inside another word (`ping`, `mapping`, `shipping`), which would hide harmless fields.
+ */
+const PIN_FIELD = /(?:^|_)pin(?![a-z])|Pin(?![a-z])|PIN/;
+
+const isSecretField = (key: string) => (SECRET_FIELD.test(key) || PIN_FIELD.test(key)) && !key.endsWith('Hash');
 
 /** Replaces values of secret-looking fields, recursively, and reduces errors to name and code. */
 export function redact(value: unknown, depth = 0): unknown {
@@ -28,7 +35,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_FIELD.test(k) && !k.endsWith('Hash') ? '[redacted]' : redact(v, depth + 1);
+      out[k] = isSecretField(k) ? '[redacted]' : redact(v, depth + 1);
     }
     return out;
   }

@@ -207,8 +207,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       url: server.url,
       publicUrl,
       caSubject: formatName(deps.identity.certificate.subject),
-      // Field names with "ping" in them are redacted by the logger (it reads "pin"): these are not secrets.
-      checkMailFrom: ping.from,
+      pingFrom: ping.from,
       dkimSigning: ping.dkim ? `${ping.dkim.keySelector}._domainkey.${ping.dkim.domainName}` : 'off',
     });
     return {

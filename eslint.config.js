@@ -19,4 +19,32 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // The wizard's browser app: the DOM's globals, and none of Node's.
+    files: ['wizard-ui/src/**/*.ts'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        sessionStorage: 'readonly',
+        EventSource: 'readonly',
+        MessageEvent: 'readonly',
+        Event: 'readonly',
+        Node: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLElementTagNameMap: 'readonly',
+        HTMLAnchorElement: 'readonly',
+        HTMLDivElement: 'readonly',
+        HTMLHeadingElement: 'readonly',
+        HTMLImageElement: 'readonly',
+        HTMLInputElement: 'readonly',
+        HTMLOListElement: 'readonly',
+        HTMLParagraphElement: 'readonly',
+        Response: 'readonly',
+        Buffer: 'off',
+        process: 'off',
+        setImmediate: 'off',
+      },
+    },
+  },
 );

@@ -13,10 +13,11 @@ export default defineConfig({
       '@certwizard/sdk': here('./packages/sdk/src/index.ts'),
       '@certwizard/mail-hook': here('./packages/mail-hook/src/index.ts'),
       '@certwizard/server-reference': here('./server-reference/src/index.ts'),
+      '@certwizard/wizard': here('./packages/wizard/src/index.ts'),
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'server-reference/src/**/*.test.ts', 'server-reference/test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'server-reference/src/**/*.test.ts', 'server-reference/test/**/*.test.ts', 'wizard-ui/src/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,14 +1,15 @@
 /**
  * Setup steps shared by `npm start`, `npm test`, `npm run bench` and CI: install the npm
- * dependencies when they are missing or out of date, build the TypeScript project references,
- * and install the Debian packages a suite talks to (openssl, chromium, swaks, ...).
+ * dependencies when they are missing or out of date, build the TypeScript project references
+ * and the wizard's browser app (Vite), and install the Debian packages a suite talks to
+ * (openssl, chromium, swaks, ...).
  *
  * Node built-ins only: this file runs before `node_modules` exists on a fresh clone.
  * Nothing runs at import time.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root: two levels above this file (scripts/lib/). */
@@ -161,7 +162,52 @@ export async function ensureInstalled({ log = defaultLog, root = repoRoot } = {}
     code: 'BUILD_FAILED',
     what: 'TypeScript build (tsc -b)',
   });
+  const uiReason = wizardUiStaleness(root);
+  if (uiReason) {
+    log(`building the wizard's browser app (vite build): ${uiReason}`);
+    // Through npm, so that the workspace's own vite (7.x, in wizard-ui/node_modules) is the one run.
+    await run('npm', ['run', '--silent', 'build', '-w', '@certwizard/wizard-ui'], {
+      cwd: root,
+      code: 'BUILD_FAILED',
+      what: "the wizard's browser app build (vite build)",
+    });
+  }
   return { installed: reason !== null };
+}
+
+/**
+ * Tells why wizard-ui/dist must be built again, or returns null when it is up to date: like
+ * make, by modification time, since the build writes every file of dist/ anew (a checkout that
+ * touches the sources only costs one build of about a second). Null too when the repository has
+ * no wizard-ui (an older checkout).
+ *
+ * @param {string} [root] repository root
+ * @returns {string | null}
+ */
+export function wizardUiStaleness(root = repoRoot) {
+  const dir = join(root, 'wizard-ui');
+  if (!existsSync(join(dir, 'package.json'))) return null;
+  let builtAt;
+  try {
+    builtAt = statSync(join(dir, 'dist', 'index.html')).mtimeMs;
+  } catch {
+    return 'wizard-ui/dist/index.html is missing';
+  }
+  const sources = ['index.html', 'vite.config.ts', 'package.json'].map((name) => join(dir, name));
+  for (const folder of ['src', 'public']) {
+    if (!existsSync(join(dir, folder))) continue;
+    for (const entry of readdirSync(join(dir, folder), { recursive: true })) sources.push(join(dir, folder, String(entry)));
+  }
+  for (const source of sources) {
+    let stat;
+    try {
+      stat = statSync(source);
+    } catch {
+      continue;
+    }
+    if (stat.isFile() && stat.mtimeMs > builtAt) return `${relative(root, source)} is newer than the build`;
+  }
+  return null;
 }
 
 /**

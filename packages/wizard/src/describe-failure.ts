@@ -1,0 +1,93 @@
+/**
+ * A failed `enroll()` as the person at the browser reads it: what happened, and what to do next.
+ * Every hint ends with the way on, since the wizard's Retry button simply runs `enroll()` again
+ * and it resumes where it stopped. The SDK's messages hold no secret, so they are shown as they
+ * are (cut to a sane length).
+ */
+import type { ShownFailure } from './wire.js';
+
+/** What the descriptions may name. */
+export interface FailureContext {
+  /** The CA's origin, e.g. `https://ca.example`. */
+  readonly caOrigin: string;
+  /** The vendor's name, for "ask <vendor>". */
+  readonly vendorName: string;
+}
+
+const MAX_MESSAGE = 500;
+
+/**
+ * Describes `error` for the person.
+ * @example
+ * describeFailure(new CaUnreachableError('...', 5), { caOrigin: 'https://ca.example', vendorName: 'ExampleMail' }).hint;
+ * // 'Check that this computer is online and can reach https://ca.example, then press Retry.'
+ */
+export function describeFailure(error: unknown, context: FailureContext): ShownFailure {
+  const e = (error ?? {}) as { code?: unknown; message?: unknown; reason?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const raw = typeof e.message === 'string' && e.message !== '' ? e.message : 'the enrollment stopped without saying why';
+  const message = raw.length > MAX_MESSAGE ? `${raw.slice(0, MAX_MESSAGE - 1)}…` : raw;
+  const hint = hintFor(code, e.reason, error instanceof TypeError, context);
+  return code === undefined ? { message, hint } : { code, message, hint };
+}
+
+function hintFor(code: string | undefined, reason: unknown, misuse: boolean, { caOrigin, vendorName }: FailureContext): string {
+  const support = `If it happens again, ask ${vendorName}'s support.`;
+  if (misuse) return `The installer's settings are not valid, so Retry will not help. ${support}`;
+  switch (code) {
+    case 'ERR_SDK_CA_UNREACHABLE':
+      return `Check that this computer is online and can reach ${caOrigin}, then press Retry.`;
+    case 'ERR_SDK_CA_PROTOCOL':
+      return `${caOrigin} answered something the installer does not understand. Press Retry. ${support}`;
+    case 'ERR_SDK_REGISTRATION_REFUSED':
+      switch (reason) {
+        case 'address_taken':
+          return 'That address already has an account at the CA. Press Retry and register on the new page with another address, or ask the CA to link this installation to your account.';
+        case 'cancelled':
+          return 'The registration was cancelled on the CA\'s page. Press Retry to open a new registration page.';
+        case 'confirmation_failed':
+          return 'The CA could not confirm your address (the link in its mail was used, wrong or too old). Press Retry to register again.';
+        default:
+          return 'The CA did not accept the registration. Press Retry to open a new registration page.';
+      }
+    case 'ERR_SDK_REGISTRATION_TIMEOUT':
+    case 'ERR_SDK_TICKET_EXPIRED':
+      return 'The registration took longer than the CA allows. Press Retry: if you already sent the form, confirm your address from the mail; otherwise a new page opens.';
+    case 'ERR_SDK_REDEMPTION_REFUSED':
+      return `The CA did not hand over this installation's access. Press Retry. ${support}`;
+    case 'ERR_SDK_ADDRESS_TIMEOUT':
+      return 'The address was not confirmed in time. If the mail from the CA arrived, open its link and confirm, then press Retry; otherwise press Retry to wait again.';
+    case 'ERR_SDK_ADDRESS_VERIFICATION':
+      return `The CA would not send the confirmation mail (too many in a short time, or the address is refused). Wait a while, then press Retry. ${support}`;
+    case 'ERR_SDK_ENROLL_REJECTED':
+      return 'The certificate request was refused (or discarded on the CA\'s account page). Its key was thrown away: press Retry to make a new key and send a new request.';
+    case 'ERR_SDK_ENROLL_TIMEOUT':
+      return 'The request is still waiting for approval at the CA. Ask the account owner to approve it, then press Retry.';
+    case 'ERR_SDK_KEYCHAIN_UNAVAILABLE':
+    case 'ERR_SDK_CREDENTIAL_STORE_FAILED':
+      return 'The installer cannot reach this computer\'s keychain. Unlock or start it (log in to the desktop), then press Retry.';
+    case 'ERR_SDK_CREDENTIALS_UNSAFE':
+    case 'ERR_SDK_CREDENTIALS_CORRUPT':
+      return `The installer's credentials file is unsafe or damaged, so it was left alone. ${support}`;
+    case 'ERR_SDK_STATE_MISMATCH':
+      return 'An earlier enrollment of this certificate was for another address or CA. Go back to your details and use the address of the earlier enrollment, or ask the installer\'s administrator to remove the named state file.';
+    case 'ERR_SDK_STATE_FILE':
+    case 'ERR_SDK_ENROLLMENT_KEY':
+      return `The installer's saved progress cannot be used; Retry will not help until the named file is moved away. ${support}`;
+    case 'ERR_SDK_INSTALL_POST_COMMAND':
+      return 'The certificate was installed, but the command that should load it failed. Press Retry to run the command again.';
+    case 'ERR_SDK_INSTALL_IO':
+    case 'ERR_SDK_INSTALL_SYMLINK':
+    case 'ERR_SDK_INSTALL_LAYOUT':
+      return 'The certificate could not be written to its folder (the message names it). Fix the folder\'s permissions, then press Retry.';
+    case 'ERR_SDK_INSTALL_CHAIN':
+    case 'ERR_SDK_INSTALL_CERTIFICATE':
+    case 'ERR_SDK_INSTALL_EXPIRED':
+    case 'ERR_SDK_INSTALL_KEY_MISMATCH':
+      return `The certificate from ${caOrigin} did not pass the installer's checks, so nothing was installed. ${support}`;
+    case 'ERR_SDK_ABORTED':
+      return 'The enrollment was stopped. Press Retry to go on where it stopped.';
+    default:
+      return `Press Retry to go on where it stopped. ${support}`;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The page's calls to the wizard server (same origin; the session cookie goes along by itself).
+ */
+import type { ApiErrorBody, WizardConfig } from '@certwizard/wizard';
+
+/** A refused call: the server's code and, for bad input, a message per field. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields: Readonly<Record<string, string>>;
+
+  constructor(status: number, body: Partial<ApiErrorBody> | undefined) {
+    super(body?.error?.message ?? `the installer answered ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = body?.error?.code ?? 'unknown';
+    this.fields = body?.error?.fields ?? {};
+  }
+}
+
+/** `GET /api/config`. */
+export async function fetchConfig(): Promise<WizardConfig> {
+  const res = await fetch('/api/config', { headers: { accept: 'application/json' } });
+  if (!res.ok) throw new ApiError(res.status, await errorBody(res));
+  return (await res.json()) as WizardConfig;
+}
+
+/**
+ * POSTs `body` as JSON.
+ * @throws {ApiError} when the server refuses; a network failure rejects as `fetch` does.
+ */
+export async function post(path: string, body: unknown = {}): Promise<Response> {
+  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new ApiError(res.status, await errorBody(res));
+  return res;
+}
+
+async function errorBody(res: Response): Promise<Partial<ApiErrorBody> | undefined> {
+  try {
+    return (await res.json()) as Partial<ApiErrorBody>;
+  } catch {
+    return undefined;
+  }
+}

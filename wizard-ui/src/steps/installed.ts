@@ -1,0 +1,91 @@
+/**
+ * Step 7: the installed certificate: its names, files, fingerprint and expiry, and (when the
+ * vendor allows it) a PKCS #12 download protected by a passphrase the person types.
+ */
+import { ApiError } from '../api.js';
+import { h, type Child } from '../dom.js';
+import { formField } from '../form-field.js';
+import { expiry } from '../format.js';
+import { stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
+
+/** The installed step. */
+export function installedStep({ config, actions, progress }: StepContext): StepView {
+  const installed = progress.installed;
+  if (installed === undefined) throw new Error('the installed step needs an installed certificate');
+  const cert = installed.certificate;
+  const row = (term: string, ...value: Child[]) => [h('dt', {}, term), h('dd', {}, ...value)];
+  const list = h(
+    'dl',
+    { class: 'facts' },
+    ...row('For', cert.names.join(', ')),
+    ...row('Expires', expiry(cert.notAfter)),
+    ...row('SHA-256 fingerprint', h('code', {}, cert.fingerprintSha256)),
+    ...row('Certificate', h('code', {}, cert.paths.cert)),
+    ...row('Private key', h('code', {}, cert.paths.privkey)),
+    ...row('Certificate with its chain', h('code', {}, cert.paths.fullchain)),
+    ...row('Chain', h('code', {}, cert.paths.chain)),
+    ...(cert.paths.pkcs12 === undefined ? [] : row('PKCS #12 file', h('code', {}, cert.paths.pkcs12))),
+  );
+  const finish = h('button', { type: 'button' }, 'Finish');
+  const finishStatus = statusLine();
+  finish.addEventListener('click', () => {
+    actions.finish().catch((error: unknown) => finishStatus.say(`The installer did not answer: ${error instanceof Error ? error.message : String(error)}. Try again.`));
+  });
+  const { section, heading } = stepSection(
+    'Certificate installed',
+    h('p', {}, `${config.vendor.name} can use the certificate now${installed.resumed ? ' (the installation was finished from an earlier run)' : ''}.`),
+    list,
+    config.pkcs12Download === undefined ? undefined : pkcs12Form(actions.downloadPkcs12, config.pkcs12Download.minPassphraseLength),
+    h('div', { class: 'actions' }, finish),
+    finishStatus,
+  );
+  return { element: section, heading, update: () => undefined };
+}
+
+/** The optional PKCS #12 download: two passphrase fields and a button. */
+function pkcs12Form(download: (passphrase: string) => Promise<string>, min: number): HTMLElement {
+  const passphrase = formField({
+    id: 'pkcs12-passphrase',
+    label: 'Passphrase for the file',
+    type: 'password',
+    autocomplete: 'new-password',
+    hint: `At least ${min} characters. You need it to import the file; it is not kept anywhere.`,
+  });
+  const again = formField({ id: 'pkcs12-passphrase-again', label: 'Passphrase again', type: 'password', autocomplete: 'new-password' });
+  const status = statusLine();
+  const form = h(
+    'form',
+    { class: 'form', novalidate: true },
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Download a PKCS #12 file (optional)'),
+      h('p', {}, 'A PKCS #12 file (.p12) holds the certificate and its private key, for importing them into other software such as a mail client. Anyone with the file and its passphrase can use your certificate: keep both safe.'),
+      passphrase.wrapper,
+      again.wrapper,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary' }, 'Download PKCS #12 file')),
+      status,
+    ),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = passphrase.input.value;
+    passphrase.setError([...value].length < min ? `Use at least ${min} characters.` : undefined);
+    again.setError(value !== again.input.value ? 'The two passphrases differ.' : undefined);
+    if ([...value].length < min) return passphrase.input.focus();
+    if (value !== again.input.value) return again.input.focus();
+    status.say('Making the file…');
+    download(value).then(
+      (fileName) => {
+        passphrase.input.value = '';
+        again.input.value = '';
+        status.say(`Downloaded ${fileName}.`);
+      },
+      (error: unknown) => {
+        if (error instanceof ApiError && error.fields.passphrase !== undefined) passphrase.setError(error.fields.passphrase);
+        status.say(`No file: ${error instanceof Error ? error.message : String(error)}.`);
+      },
+    );
+  });
+  return form;
+}

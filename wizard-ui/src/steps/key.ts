@@ -1,0 +1,54 @@
+/**
+ * Step 3: the key. A sane default (the vendor's, else ECDSA P-256) and an "advanced" choice.
+ * The key comes before the registration because `enroll()` sends the certificate request along
+ * with the registration, and the request is made from the key.
+ */
+import type { KeyType } from '@certwizard/wizard';
+import { h } from '../dom.js';
+import { KEY_TYPE_LABELS } from '../key-types.js';
+import type { Progress } from '../progress.js';
+import { stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
+
+/** The key step. */
+export function keyStep({ config, actions, progress }: StepContext): StepView {
+  const chosen = progress.run?.keyType ?? config.defaultKeyType;
+  const select = h('select', { id: 'key-type', name: 'keyType' });
+  for (const type of config.keyTypes) {
+    const option = h('option', { value: type }, KEY_TYPE_LABELS[type]);
+    option.selected = type === chosen;
+    select.append(option);
+  }
+  const advanced = h(
+    'details',
+    { class: 'advanced' },
+    h('summary', {}, 'Advanced: choose another key type'),
+    h('div', { class: 'field' }, h('label', { for: 'key-type' }, 'Key type'), select),
+  );
+  advanced.open = chosen !== config.defaultKeyType;
+  const status = statusLine();
+  const make = h('button', { type: 'submit' }, 'Make the key and continue');
+  const back = h('button', { type: 'button', class: 'secondary', onclick: () => actions.goTo('details') }, 'Back');
+  const form = h('form', { class: 'form' }, advanced, h('div', { class: 'actions' }, make, back), status);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    status.say('Starting…');
+    actions.enroll(select.value as KeyType).catch((error: unknown) => {
+      status.say(`The installer did not start: ${error instanceof Error ? error.message : String(error)}.`);
+    });
+  });
+  const { section, heading } = stepSection(
+    'Your key',
+    h('p', {}, `The installer now makes a private key on this computer. It never leaves this computer: the CA only gets a certificate request made from it. The default, ${KEY_TYPE_LABELS[config.defaultKeyType].split(':')[0]}, is right unless your software needs something else.`),
+    h('p', {}, 'Why before registering? The certificate request goes to the CA together with your registration, so that the CA can issue the certificate as soon as your address is confirmed.'),
+    form,
+  );
+  const update = (p: Progress) => {
+    const started = p.run !== undefined;
+    make.disabled = p.running;
+    select.disabled = started;
+    back.hidden = started;
+    if (p.running) status.say(`Making your ${KEY_TYPE_LABELS[p.run?.keyType ?? chosen].split(':')[0]} key…`);
+  };
+  update(progress);
+  return { element: section, heading, update };
+}

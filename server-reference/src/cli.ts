@@ -34,7 +34,7 @@ Usage:
                       [--validity-days N] [--log-level LEVEL] [--allow-origin ORIGIN ...]
                       [--smtp HOST:PORT] [--mail-from ADDRESS] [--ticket-lifetime-minutes N]
                       [--ping-from ADDRESS] [--dkim-selector S --dkim-key FILE [--dkim-domain D]]
-  certwizard-ca dev [--dir DIR] [--listen HOST:PORT]
+  certwizard-ca dev [--dir DIR] [--listen HOST:PORT] [--smtp HOST:PORT] [--ping-from ADDRESS]
   certwizard-ca add-operator --data DIR --email ADDRESS
   certwizard-ca help [COMMAND]
 
@@ -79,12 +79,13 @@ Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in 
   --dkim-selector S     DKIM-sign the pings with this selector (needs --dkim-key)
   --dkim-key FILE       PEM RSA private key (2048 bits or more) for DKIM, read at start
   --dkim-domain D       DKIM signing domain d= (default the domain of --ping-from)`,
-  dev: `certwizard-ca dev [--dir DIR] [--listen HOST:PORT]
+  dev: `certwizard-ca dev [--dir DIR] [--listen HOST:PORT] [--smtp HOST:PORT] [--ping-from ADDRESS]
 
 Runs the CA on embedded development defaults: an identity, a passphrase file and a database
 under DIR (default .certwizard/ca), created on first run. For development only: the
 passphrase is kept in a 0600 file next to the key. Mail goes to the dev mailbox at
-/dev/mailbox (and /dev/mailbox.json).`,
+/dev/mailbox (and /dev/mailbox.json), or with --smtp to that relay (a local mail server, as
+npm start's ExampleMail); --ping-from as for serve.`,
   'add-operator': `certwizard-ca add-operator --data DIR --email ADDRESS
 
 Creates an operator of the CA whose database is in DIR: operators log in at /operator/login
@@ -270,6 +271,8 @@ async function devCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const opts = parseArgv(argv, [
     { name: 'dir', arity: 1 },
     { name: 'listen', arity: 1 },
+    { name: 'smtp', arity: 1 },
+    { name: 'ping-from', arity: 1 },
   ]);
   const base = resolve((opts.dir as string | undefined) ?? join('.certwizard', 'ca'));
   const identityDir = join(base, 'identity');
@@ -295,6 +298,8 @@ async function devCommand(argv: readonly string[], io: CliIo): Promise<number> {
     identity: identityDir,
     data: join(base, 'data'),
     listen: (opts.listen as string | undefined) ?? SERVE_DEFAULTS.listen,
+    ...(opts.smtp === undefined ? {} : { smtp: opts.smtp as string }),
+    ...(opts['ping-from'] === undefined ? {} : { pingFrom: opts['ping-from'] as string }),
   });
   return serve(config, passphrase, io, (ca) =>
     [
@@ -305,7 +310,7 @@ async function devCommand(argv: readonly string[], io: CliIo): Promise<number> {
       `  CRL             ${ca.url}/crl`,
       `  health          ${ca.url}/healthz`,
       `  registration    ${ca.url}/index.php?id=1`,
-      `  dev mailbox     ${ca.url}/dev/mailbox`,
+      config.smtp === undefined ? `  dev mailbox     ${ca.url}/dev/mailbox` : `  mail relay      ${config.smtp.host}:${config.smtp.port}`,
       `  data            ${base}`,
       '',
       'Try:',

@@ -1,10 +1,11 @@
 /**
- * `npm start`: install and build, then run the local development stack in the foreground.
- *
- * Today the stack is the reference CA in dev mode, which creates `.certwizard/` defaults on its
- * first run and prints its URLs. The mail server and the installer wizard join by adding rows to
- * SERVICES. All services share this terminal; Ctrl-C or SIGTERM stops them all, and when one
- * exits the others are stopped too, since a half-running stack only misleads.
+ * `npm start`: install and build, then run the main job in the foreground: the certwizard demo
+ * (examples/mailserver/demo.mjs), which starts ExampleMail with the mail hook, the reference CA on
+ * its development defaults (state under `.certwizard/`) relaying its mail to ExampleMail, and
+ * ExampleMail's installer as the browser wizard; it opens the wizard when there is a display and
+ * prints every URL. Arguments after `npm start --` go to the demo (`--no-browser`, `--dir`,
+ * `--ca-port`, `--wizard-port`). All services share this terminal; Ctrl-C or SIGTERM stops them
+ * all, and when one exits the others are stopped too, since a half-running stack only misleads.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,10 +15,18 @@ import { ensureInstalled, repoRoot } from './lib/ensure-installed.mjs';
 
 /**
  * What `npm start` runs, in this order, each from the repository root with inherited stdio.
- * `entry` is the built file that must exist after `tsc -b`, checked first for a clear error.
- * @type {{ name: string, entry: string, args: string[] }[]}
+ * `entry` is the script to run and `built` the files it needs from the build, checked first for a
+ * clear error.
+ * @type {{ name: string, entry: string, args: string[], built?: string[] }[]}
  */
-const SERVICES = [{ name: 'reference CA', entry: 'server-reference/dist/bin.js', args: ['dev'] }];
+const SERVICES = [
+  {
+    name: 'certwizard demo (ExampleMail, the reference CA, the installer wizard)',
+    entry: 'examples/mailserver/demo.mjs',
+    args: process.argv.slice(2),
+    built: ['server-reference/dist/bin.js', 'packages/wizard/dist/index.js', 'wizard-ui/dist/index.html', 'packages/mail-hook/dist/index.js'],
+  },
+];
 
 /** @param {string} message */
 const log = (message) => process.stderr.write(`[start] ${message}\n`);
@@ -25,8 +34,8 @@ const log = (message) => process.stderr.write(`[start] ${message}\n`);
 async function main() {
   await ensureInstalled({ log });
   for (const service of SERVICES) {
-    if (!existsSync(join(repoRoot, service.entry))) {
-      throw new Error(`${service.name}: ${service.entry} was not built; is its source in tsconfig.json's references?`);
+    for (const file of [service.entry, ...(service.built ?? [])]) {
+      if (!existsSync(join(repoRoot, file))) throw new Error(`${service.name}: ${file} is missing after the build; is its source in tsconfig.json's references?`);
     }
   }
 

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/**
+ * What `npm start` runs: a newcomer's first experience, all on this machine.
+ *
+ * 1. ExampleMail (mail-server.mjs), the vendor's small mail server, on 127.0.0.1;
+ * 2. the reference CA on its development defaults (`certwizard-ca dev`, state in
+ *    `.certwizard/ca/`), relaying its mail to ExampleMail;
+ * 3. ExampleMail's installer as the browser wizard (`startWizard` of @certwizard/wizard) with the
+ *    mail hook attached, so the CA's email ping is answered by ExampleMail itself.
+ *
+ * It opens the wizard in the browser when there is a display, and prints every URL either way.
+ * The certificate ends up in `.certwizard/examplemail/certs/live/examplemail/`. Ctrl-C (or
+ * SIGTERM) stops everything; when the CA stops, so does the rest.
+ *
+ *   node examples/mailserver/demo.mjs [--dir DIR] [--ca-port PORT] [--wizard-port PORT] [--no-browser]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { openCredentialStore, openWithSystemBrowser } from '@certwizard/sdk';
+import { startWizard } from '@certwizard/wizard';
+import { startExampleMail } from './mail-server.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '..', '..');
+const PING_FROM = 'ping@localhost';
+const POSTMASTER = 'postmaster@examplemail.test';
+const CA_START_TIMEOUT_MS = 30_000;
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string', default: join(repoRoot, '.certwizard') },
+    'ca-port': { type: 'string', default: '8440' },
+    'wizard-port': { type: 'string', default: '8441' },
+    'no-browser': { type: 'boolean', default: false },
+  },
+});
+const base = resolve(values.dir);
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+/** Starts `certwizard-ca dev` and resolves with its URL once it listens. */
+function startCa(smtpPort) {
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'server-reference', 'dist', 'bin.js'), 'dev', '--dir', join(base, 'ca'), '--listen', `127.0.0.1:${values['ca-port']}`, '--smtp', `127.0.0.1:${smtpPort}`, '--ping-from', PING_FROM],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  let out = '';
+  const url = new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the CA did not start within ${CA_START_TIMEOUT_MS / 1000} s:\n${out}`)), CA_START_TIMEOUT_MS);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`the CA exited (${signal ?? code}) before it listened:\n${out}`));
+    });
+  });
+  return { child, url, exited };
+}
+
+/** Whether a browser can open here: a desktop session, or a system that always has one. */
+const hasDisplay = () => process.platform === 'darwin' || process.platform === 'win32' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+
+async function main() {
+  mkdirSync(base, { recursive: true, mode: 0o700 });
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop.abort(new Error(signal)));
+
+  const mail = await startExampleMail({ dataDir: join(base, 'examplemail'), log: (entry) => entry.event === 'ping-confirmed' && say(`ExampleMail answered the CA's ping for ${entry.address} by itself.`) });
+  const ca = startCa(mail.port);
+  let wizard;
+  try {
+    const caUrl = await ca.url;
+    const nonces = await mail.enableCertwizard({ caOrigin: new URL(caUrl).origin, pingFrom: PING_FROM });
+    // The vendor ships the CA certificate; here it is the development CA's own file, read from disk.
+    const trustAnchorsPem = readFileSync(join(base, 'ca', 'identity', 'ca.cert.pem'), 'utf8');
+    // The OS keychain when there is one; otherwise, explicitly, a 0600 file under .certwizard/.
+    const credentials = await openCredentialStore({ service: 'certwizard-examplemail', fallback: { fileStoreDir: join(base, 'examplemail', 'secrets') } });
+    wizard = await startWizard({
+      vendor: { name: 'ExampleMail', logo: join(here, 'logo.svg') },
+      details: { email: POSTMASTER },
+      caUrl,
+      trustAnchorsPem,
+      baseDir: join(base, 'examplemail', 'certs'),
+      name: 'examplemail',
+      credentials,
+      pkcs12Download: true,
+      enroll: { emailPing: { nonces } },
+      port: Number(values['wizard-port']),
+      signal: stop.signal,
+    });
+    say();
+    say('certwizard demo: ExampleMail gets its certificate');
+    say(`  the installer wizard   ${wizard.url}`);
+    say(`  the CA                 ${caUrl}   (account page: ${caUrl}/account)`);
+    say(`  ExampleMail (SMTP)     127.0.0.1:${mail.port}   mail kept in ${join(base, 'examplemail', 'mailboxes')}`);
+    say(`  certificates go to     ${join(base, 'examplemail', 'certs', 'live', 'examplemail')}`);
+    say();
+    if (!values['no-browser'] && hasDisplay()) {
+      await openWithSystemBrowser(wizard.url, { signal: stop.signal }).then(
+        () => say('The wizard is open in your browser. Ctrl-C stops everything.'),
+        () => say('No browser could be opened: open the wizard address above. Ctrl-C stops everything.'),
+      );
+    } else {
+      say('Open the wizard address above in a browser on this machine. Ctrl-C stops everything.');
+    }
+    wizard.done.then(
+      ({ installed }) => say(`\nInstalled: ${installed.paths.fullchain} (SHA-256 ${installed.fingerprintSha256}, until ${installed.notAfter.toISOString()})`),
+      () => {},
+    );
+    await Promise.race([new Promise((done) => stop.signal.addEventListener('abort', done, { once: true })), ca.exited]);
+  } finally {
+    await wizard?.close();
+    if (ca.child.exitCode === null && ca.child.signalCode === null) ca.child.kill('SIGTERM');
+    await ca.exited;
+    await mail.close();
+  }
+}
+
+main().then(
+  () => {
+    say('Stopped.');
+  },
+  (error) => {
+    process.stderr.write(`demo: ${error?.message ?? error}\n`);
+    process.exitCode = 1;
+  },
+);

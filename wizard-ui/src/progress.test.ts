@@ -94,6 +94,18 @@ describe('reduceProgress', () => {
     expect(p.run).toEqual({ id: 2, keyType: 'p384' });
   });
 
+  it('a retried run forgets the old request, so a discarded one is not shown as waiting', () => {
+    const p = fold([
+      rec({ type: 'run-started', run: 1, keyType: 'p256' }),
+      flow({ type: 'step', step: 'await-issue', resumed: false }),
+      flow({ type: 'enrollment', event: { type: 'pending', requestId: 'old' } }),
+      rec({ type: 'run-failed', run: 1, failure: { code: 'ERR_SDK_ENROLL_REJECTED', message: 'discarded', hint: 'press Retry' } }),
+      rec({ type: 'run-started', run: 2, keyType: 'p256' }),
+    ]);
+    expect(p.request.pendingId).toBeUndefined();
+    expect(stepOf(p, closed)).toBe('approval');
+  });
+
   it('ignores flow events and failures of an older run', () => {
     const p = fold([
       rec({ type: 'run-started', run: 1, keyType: 'p256' }),

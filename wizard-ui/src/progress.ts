@@ -84,9 +84,17 @@ export function reduceProgress(progress: Progress, record: WizardEventRecord): P
     case 'details-saved':
       return { ...progress, details: event.details };
     case 'run-started': {
-      // The step, the page and what the CA said stay: a retried run resumes where the last one stopped.
+      // The step, the registration page and the registration's outcome stay, so a retried run
+      // does not flash back to earlier steps; what the new run reports again (the request, the
+      // address's ping) starts over, so that nothing stale is shown as current.
       const { failure: _gone, ...rest } = progress;
-      return { ...rest, run: { id: event.run, keyType: event.keyType }, running: true };
+      return {
+        ...rest,
+        run: { id: event.run, keyType: event.keyType },
+        running: true,
+        request: INITIAL_PROGRESS.request,
+        address: progress.address.automatic === undefined ? INITIAL_PROGRESS.address : { ...INITIAL_PROGRESS.address, automatic: progress.address.automatic },
+      };
     }
     case 'registration-page':
       return { ...progress, registrationUrl: event.url };

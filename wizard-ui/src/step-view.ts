@@ -18,6 +18,9 @@ export interface WizardActions {
   finish(): Promise<void>;
 }
 
+/** What a waiting step's status says once the run failed (the failure panel below says the rest). */
+export const STOPPED = 'Stopped: see below what went wrong and what to do.';
+
 /** What a step gets when it is made. */
 export interface StepContext {
   readonly config: WizardConfig;

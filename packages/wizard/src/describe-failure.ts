@@ -26,7 +26,9 @@ export function describeFailure(error: unknown, context: FailureContext): ShownF
   const e = (error ?? {}) as { code?: unknown; message?: unknown; reason?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   const raw = typeof e.message === 'string' && e.message !== '' ? e.message : 'the enrollment stopped without saying why';
-  const message = raw.length > MAX_MESSAGE ? `${raw.slice(0, MAX_MESSAGE - 1)}…` : raw;
+  // The SDK's messages are sentence fragments ("the CA refused the request: ..."); shown alone, they start a sentence.
+  const sentence = `${raw.charAt(0).toUpperCase()}${raw.slice(1)}`;
+  const message = sentence.length > MAX_MESSAGE ? `${sentence.slice(0, MAX_MESSAGE - 1)}…` : sentence;
   const hint = hintFor(code, e.reason, error instanceof TypeError, context);
   return code === undefined ? { message, hint } : { code, message, hint };
 }
@@ -70,7 +72,7 @@ function hintFor(code: string | undefined, reason: unknown, misuse: boolean, { c
     case 'ERR_SDK_CREDENTIALS_CORRUPT':
       return `The installer's credentials file is unsafe or damaged, so it was left alone. ${support}`;
     case 'ERR_SDK_STATE_MISMATCH':
-      return 'An earlier enrollment of this certificate was for another address or CA. Go back to your details and use the address of the earlier enrollment, or ask the installer\'s administrator to remove the named state file.';
+      return 'An earlier, unfinished enrollment of this certificate on this computer was for another address or CA, so this one cannot go on. Start the installer again and keep the address it suggests, or ask its administrator to move the named state file away.';
     case 'ERR_SDK_STATE_FILE':
     case 'ERR_SDK_ENROLLMENT_KEY':
       return `The installer's saved progress cannot be used; Retry will not help until the named file is moved away. ${support}`;

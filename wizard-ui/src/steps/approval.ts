@@ -5,7 +5,7 @@
 import { h } from '../dom.js';
 import { clockTime, roughDuration } from '../format.js';
 import type { Progress } from '../progress.js';
-import { newTabLink, stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
+import { newTabLink, STOPPED, stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
 
 /** The approval step. */
 export function approvalStep({ config, progress }: StepContext): StepView {
@@ -19,9 +19,11 @@ export function approvalStep({ config, progress }: StepContext): StepView {
     const owner = p.registration.registeredAs ?? p.installed?.accountEmail;
     confirmed.hidden = owner === undefined;
     confirmed.textContent = owner === undefined ? '' : `Your address ${owner} is confirmed.`;
-    const pending = p.request.pendingId !== undefined && !p.request.issued;
+    const pending = p.request.pendingId !== undefined && !p.request.issued && p.failure === undefined;
     pendingHelp.hidden = !pending;
-    if (p.request.issued || p.flowStep === 'install') {
+    if (p.failure !== undefined) {
+      status.say(STOPPED);
+    } else if (p.request.issued || p.flowStep === 'install') {
       status.say('The CA issued the certificate. Installing it…');
     } else if (pending) {
       status.say(`Request ${p.request.pendingId} is waiting for the account owner${owner === undefined ? '' : ` (${owner})`} to approve it on the CA's account page. This page goes on by itself once it is approved.`);

@@ -6,7 +6,7 @@
 import { h, replaceChildren } from '../dom.js';
 import { clockTime } from '../format.js';
 import type { Progress } from '../progress.js';
-import { caHost, newTabLink, stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
+import { caHost, newTabLink, STOPPED, stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
 
 /** The address-confirmation step. */
 export function confirmStep({ config, actions, progress }: StepContext): StepView {
@@ -28,10 +28,11 @@ export function confirmStep({ config, actions, progress }: StepContext): StepVie
     }
     reopen.hidden = ping !== undefined || p.registrationUrl === undefined;
     if (p.registrationUrl !== undefined) again.href = p.registrationUrl;
-    if (p.registration.callbackReceived && ping === undefined) status.say('The CA sent you back: finishing the registration…');
+    if (p.failure !== undefined) status.say(STOPPED);
+    else if (p.registration.callbackReceived && ping === undefined) status.say('The CA sent you back: finishing the registration…');
     else if (p.running) status.say(automatic ? `Waiting for your mail server to confirm ${email}…` : `Waiting for you to confirm ${email} from the mail…`);
     const at = ping === undefined ? p.registration.checkedAt : p.address.checkedAt;
-    checked.textContent = at === undefined ? '' : `Last asked the CA at ${clockTime(at)}.`;
+    checked.textContent = at === undefined || p.failure !== undefined ? '' : `Last asked the CA at ${clockTime(at)}.`;
   };
   update(progress);
   return { element: section, heading, update };

@@ -5,16 +5,16 @@
  */
 import type { KeyType } from '@certwizard/wizard';
 import { h } from '../dom.js';
-import { KEY_TYPE_LABELS } from '../key-types.js';
+import { KEY_TYPE_NAMES, keyTypeLabel } from '../key-types.js';
 import type { Progress } from '../progress.js';
-import { stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
+import { STOPPED, stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
 
 /** The key step. */
 export function keyStep({ config, actions, progress }: StepContext): StepView {
   const chosen = progress.run?.keyType ?? config.defaultKeyType;
   const select = h('select', { id: 'key-type', name: 'keyType' });
   for (const type of config.keyTypes) {
-    const option = h('option', { value: type }, KEY_TYPE_LABELS[type]);
+    const option = h('option', { value: type }, keyTypeLabel(type));
     option.selected = type === chosen;
     select.append(option);
   }
@@ -38,7 +38,7 @@ export function keyStep({ config, actions, progress }: StepContext): StepView {
   });
   const { section, heading } = stepSection(
     'Your key',
-    h('p', {}, `The installer now makes a private key on this computer. It never leaves this computer: the CA only gets a certificate request made from it. The default, ${KEY_TYPE_LABELS[config.defaultKeyType].split(':')[0]}, is right unless your software needs something else.`),
+    h('p', {}, `The installer now makes a private key on this computer. It never leaves this computer: the CA only gets a certificate request made from it. The default, ${KEY_TYPE_NAMES[config.defaultKeyType]}, is right unless your software needs something else.`),
     h('p', {}, 'Why before registering? The certificate request goes to the CA together with your registration, so that the CA can issue the certificate as soon as your address is confirmed.'),
     form,
   );
@@ -47,7 +47,8 @@ export function keyStep({ config, actions, progress }: StepContext): StepView {
     make.disabled = p.running;
     select.disabled = started;
     back.hidden = started;
-    if (p.running) status.say(`Making your ${KEY_TYPE_LABELS[p.run?.keyType ?? chosen].split(':')[0]} key…`);
+    if (p.failure !== undefined) status.say(STOPPED);
+    else if (p.running) status.say(`Making your ${KEY_TYPE_NAMES[p.run?.keyType ?? chosen]} key…`);
   };
   update(progress);
   return { element: section, heading, update };

@@ -4,7 +4,7 @@
  */
 import { h } from '../dom.js';
 import type { Progress } from '../progress.js';
-import { caHost, newTabLink, stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
+import { caHost, newTabLink, STOPPED, stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
 
 /** The register step. */
 export function registerStep({ config, actions, progress }: StepContext): StepView {
@@ -17,6 +17,10 @@ export function registerStep({ config, actions, progress }: StepContext): StepVi
     h('div', { class: 'actions' }, link),
   );
   const update = (p: Progress) => {
+    if (p.failure !== undefined) {
+      status.say(STOPPED);
+      return;
+    }
     if (p.registrationUrl === undefined) {
       link.hidden = true;
       link.removeAttribute('href');

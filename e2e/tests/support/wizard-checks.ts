@@ -4,7 +4,7 @@
  * Content-Security-Policy violation reported by the page.
  */
 import { AxeBuilder } from '@axe-core/playwright';
-import type { Page, TestInfo } from '@playwright/test';
+import type { Locator, Page, TestInfo } from '@playwright/test';
 import { expect } from './fixtures.js';
 
 /** Collects the page's CSP violations (the browser reports each as a console error). */
@@ -33,8 +33,8 @@ export async function checkStep(page: Page, testInfo: TestInfo, name: string): P
   expect(scrollWidth, `horizontal scrolling on ${name}`).toBeLessThanOrEqual(clientWidth);
 }
 
-/** Presses Tab until `name`d element has the focus (bounded), as a keyboard user would. */
-export async function tabTo(page: Page, target: ReturnType<Page['getByRole']>, maxTabs = 15): Promise<void> {
+/** Presses Tab until `target` has the focus (at most `maxTabs` times), as a keyboard user would. */
+export async function tabTo(page: Page, target: Locator, maxTabs = 15): Promise<void> {
   for (let i = 0; i < maxTabs; i++) {
     if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
     await page.keyboard.press('Tab');

@@ -103,6 +103,44 @@ describe('a whole run over HTTP', () => {
   });
 });
 
+describe('an installer started again', () => {
+  it('goes on with the registration the earlier wizard started: same address suggested, same ticket, one account', async () => {
+    const first = await startTestWizard({ caUrl: ca.url, trustAnchorsPem: ca.caCertPem, enroll: FAST });
+    t = first;
+    let client = await WizardClient.open(first.wizard.url);
+    let events = client.events();
+    expect((await client.post('/api/details', { ...DETAILS, email: 'ops@example.org' })).status).toBe(204);
+    expect((await client.post('/api/enroll', { keyType: 'p384' })).status).toBe(202);
+    const firstPage = await events.waitFor((r) => r.event.type === 'registration-page');
+    events.close();
+    // The installer is stopped while the person is at the CA's page.
+    await first.close();
+    await expect(first.wizard.done).rejects.toMatchObject({ code: 'ERR_WIZARD_CLOSED' });
+
+    t = await startTestWizard({ caUrl: ca.url, trustAnchorsPem: ca.caCertPem, details: { email: 'someone.else@example.org' }, enroll: FAST }, first);
+    client = await WizardClient.open(t.wizard.url);
+    const config = JSON.parse((await client.get('/api/config')).text) as { defaults: { email: string }; earlierRun?: { step: string } };
+    expect(config.earlierRun).toEqual({ step: 'register' });
+    expect(config.defaults.email).toBe('ops@example.org');
+    events = client.events();
+    expect((await client.post('/api/details', { ...DETAILS, email: config.defaults.email })).status).toBe(204);
+    expect((await client.post('/api/enroll', { keyType: 'p256' })).status).toBe(202);
+    const page = await events.waitFor((r) => r.event.type === 'registration-page');
+    const url = (r: typeof page) => new URL(r.event.type === 'registration-page' ? r.event.url : '');
+    // The same ticket, shown again (through the SDK's display, as a resumed registration is).
+    expect(url(page).searchParams.get('ticket')).toBe(url(firstPage).searchParams.get('ticket'));
+    await events.waitFor((r) => r.event.type === 'flow' && r.event.event.type === 'registration' && r.event.event.event.type === 'url-displayed');
+    await submitRegistration(url(page).href);
+    await events.waitFor((r) => r.event.type === 'installed');
+    const { installed, resumed } = await t.wizard.done;
+    expect(resumed).toBe(true);
+    expect(installed.names).toEqual(['ops@example.org']);
+    // The key of the first run (P-384), not a new one of the type chosen the second time.
+    expect(execFileSync('openssl', ['pkey', '-in', installed.paths.privkey, '-noout', '-text'], { encoding: 'utf8' })).toContain('secp384r1');
+    events.close();
+  });
+});
+
 describe('failures', () => {
   let forwarder: Forwarder | undefined;
   afterEach(async () => {

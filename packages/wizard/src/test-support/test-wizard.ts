@@ -19,15 +19,19 @@ export const PLACEHOLDER_ANCHOR = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END C
 export interface TestWizard {
   readonly wizard: RunningWizard;
   readonly dir: string;
+  /** Closes the wizard and removes its folder. */
   dispose(): Promise<void>;
+  /** Closes the wizard only: its folder stays for the next one. */
+  close(): Promise<void>;
 }
 
 /**
  * Starts a wizard; `options` override the defaults (a CA URL nothing listens on, a placeholder
- * trust anchor), so a test that never runs `enroll()` needs no CA.
+ * trust anchor), so a test that never runs `enroll()` needs no CA. `reuse` takes over the folder
+ * (certificates, state, credentials) of an earlier wizard, as an installer started again would.
  */
-export async function startTestWizard(options: Partial<StartWizardOptions> = {}): Promise<TestWizard> {
-  const dir = mkdtempSync(join(tmpdir(), 'certwizard-wizard-'));
+export async function startTestWizard(options: Partial<StartWizardOptions> = {}, reuse?: TestWizard): Promise<TestWizard> {
+  const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'certwizard-wizard-'));
   try {
     const wizard = await startWizard({
       vendor: { name: 'ExampleMail', logo: { data: TINY_PNG, contentType: 'image/png' } },
@@ -46,6 +50,7 @@ export async function startTestWizard(options: Partial<StartWizardOptions> = {})
         await wizard.close();
         rmSync(dir, { recursive: true, force: true });
       },
+      close: () => wizard.close(),
     };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { CredentialStore, EnrollOptions } from '@certwizard/sdk';
+import { checkWizardOptions, type StartWizardOptions } from './options.js';
+
+const credentials: CredentialStore = { kind: 'file', get: async () => undefined, set: async () => undefined, delete: async () => false };
+const valid: StartWizardOptions = {
+  vendor: { name: 'ExampleMail' },
+  caUrl: 'https://ca.example',
+  trustAnchorsPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+  baseDir: '/etc/examplemail/certs',
+  name: 'mail',
+  credentials,
+};
+
+describe('checkWizardOptions', () => {
+  it('applies the defaults and keeps the vendor part of enroll()', () => {
+    const s = checkWizardOptions({ ...valid, enroll: { keyType: 'rsa2048', stateDir: '/var/lib/examplemail' } });
+    expect(s.defaults).toEqual({ firstName: '', lastName: '', email: '' });
+    expect(s.keyTypes).toEqual(['rsa2048', 'p256', 'p384', 'rsa3072', 'rsa4096']);
+    expect(s.defaultKeyType).toBe('rsa2048');
+    expect(s.caOrigin).toBe('https://ca.example');
+    expect(s.caAccountUrl).toBe('https://ca.example');
+    expect(s.addressConfirmation).toBe('person');
+    expect(s.port).toBe(0);
+    expect(s.pkcs12Download).toBe(false);
+    expect(s.enroll).toMatchObject({ caUrl: 'https://ca.example', name: 'mail', stateDir: '/var/lib/examplemail', keyType: 'rsa2048' });
+  });
+
+  it('expects an automatic confirmation when the vendor gives enroll() its mail hook', () => {
+    const emailPing: EnrollOptions['emailPing'] = { nonces: { expect: async () => 'n'.repeat(43) } };
+    expect(checkWizardOptions({ ...valid, enroll: { emailPing } }).addressConfirmation).toBe('automatic');
+  });
+
+  it('passes options enroll() gains later through unchanged', () => {
+    const future = { futureOption: { on: true } } as unknown as Partial<EnrollOptions>;
+    expect(checkWizardOptions({ ...valid, enroll: future }).enroll).toMatchObject({ futureOption: { on: true } });
+  });
+
+  it.each<{ name: string; options: Partial<StartWizardOptions> | Record<string, unknown>; message: RegExp }>([
+    { name: 'no vendor name', options: { vendor: { name: ' ' } }, message: /vendor\.name/ },
+    { name: 'a CA URL that is not http(s)', options: { caUrl: 'ftp://ca.example' }, message: /caUrl/ },
+    { name: 'no PEM trust anchor', options: { trustAnchorsPem: 'not a certificate' }, message: /trustAnchorsPem/ },
+    { name: 'a relative baseDir', options: { baseDir: 'certs' }, message: /baseDir/ },
+    { name: 'a name with a slash', options: { name: '../mail' }, message: /name must match/ },
+    { name: 'no credential store', options: { credentials: {} as CredentialStore }, message: /credentials/ },
+    { name: 'caUrl given twice', options: { enroll: { caUrl: 'https://other.example' } }, message: /give caUrl as an option of startWizard/ },
+    { name: 'the address in enroll', options: { enroll: { names: { email: ['x@example.org'] } } }, message: /names\.email/ },
+    { name: 'an opener in enroll', options: { enroll: { registration: { opener: async () => undefined } } }, message: /registration\.opener/ },
+    { name: 'noBrowser in enroll', options: { enroll: { registration: { noBrowser: true } } }, message: /registration\.noBrowser/ },
+    { name: 'an unknown default key type', options: { enroll: { keyType: 'dsa' as never } }, message: /enroll\.keyType/ },
+    { name: 'a port out of range', options: { port: 70000 }, message: /port/ },
+    { name: 'a logger without warn', options: { logger: { info() {}, error() {} } as never }, message: /logger/ },
+    { name: 'a default address too long', options: { details: { email: 'a'.repeat(255) } }, message: /details\.email/ },
+  ])('refuses $name with a TypeError', ({ options, message }) => {
+    expect(() => checkWizardOptions({ ...valid, ...options } as StartWizardOptions)).toThrow(TypeError);
+    expect(() => checkWizardOptions({ ...valid, ...options } as StartWizardOptions)).toThrow(message);
+  });
+});

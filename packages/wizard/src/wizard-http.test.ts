@@ -52,6 +52,13 @@ describe('the one-time token', () => {
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
   });
 
+  it('a HEAD request does not spend the token', async () => {
+    const head = await raw(port, { method: 'HEAD', path: pathOf(t.wizard.url), headers: { host: `127.0.0.1:${port}` } });
+    expect(head.status).toBe(403);
+    expect(head.headers['set-cookie']).toBeUndefined();
+    await WizardClient.open(t.wizard.url);
+  });
+
   it('a wrong token is refused and does not spend the right one', async () => {
     const wrong = await raw(port, { path: `/?t=${'A'.repeat(43)}`, headers: { host: `127.0.0.1:${port}` } });
     expect(wrong.status).toBe(403);

@@ -69,7 +69,8 @@ export function createWizardApp(parts: WizardAppParts): express.Express {
   // the session, e.g. the person pressed Back).
   app.get('/', (req: Request, res: Response, next: NextFunction) => {
     const tokens = new URLSearchParams(req.url.slice(req.path.length + 1)).getAll('t');
-    if (tokens.length === 0) return next();
+    // Only a GET spends the token: a HEAD (a link checker, a preview) must not use it up.
+    if (tokens.length === 0 || req.method !== 'GET') return next();
     if (session.accepts(req.headers.cookie)) return res.redirect(303, '/');
     const cookie = tokens.length === 1 ? session.redeem(tokens[0] as string) : undefined;
     if (cookie === undefined) {

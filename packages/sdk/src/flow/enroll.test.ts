@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFileStore } from '../credentials/file-store.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
-import { approveOnAccountPage, decideOnAccountPage, EMAIL, startTestCa, type TestCa } from '../enroll/test-support/reference-ca.js';
-import { enroll, installationTokenKey, type EnrollFlowEvent, type EnrollOptions } from './enroll.js';
+import { accountWithToken, approveOnAccountPage, decideOnAccountPage, EMAIL, startTestCa, type TestCa } from '../enroll/test-support/reference-ca.js';
+import { enroll, installationTokenKey, pendingRegistrationKey, type EnrollFlowEvent, type EnrollOptions } from './enroll.js';
 import { StateFileError, StateMismatchError } from './errors.js';
 import { confirmAddress, submitRegistration } from './test-support/person.js';
 
@@ -186,6 +186,33 @@ describe('enroll()', () => {
     expect(shown).toHaveLength(1);
     expect(result.resumed).toBe(true);
     expect(counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
+  });
+
+  it('drops a registration the CA refused, so the next call starts a new one instead of resuming it', async () => {
+    await accountWithToken(ca); // EMAIL is registered already, by another installation
+    const refused = enroll(options({ registration: { prefill: { emailAddress: { value: EMAIL, sure: true } }, opener: (url) => submitRegistration(url).catch(() => undefined), pollIntervalMs: 50 } }));
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_SDK_REGISTRATION_REFUSED', reason: 'address_taken' });
+    expect(await store.get(pendingRegistrationKey(new URL(ca.url).origin))).toBeUndefined();
+
+    let opened = 0;
+    let approving: Promise<void> | undefined;
+    const result = await enroll(
+      options({
+        registration: {
+          prefill: { emailAddress: { value: EMAIL, sure: true } },
+          opener: (url) => (opened++, submitRegistration(url, { email: 'ada.second@example.org' })),
+          pollIntervalMs: 50,
+        },
+        onEvent: (event) => {
+          if (event.type === 'enrollment' && event.event.type === 'polling' && approving === undefined) {
+            approving = approveOnAccountPage(ca, event.event.requestId, 'ada.second@example.org');
+          }
+        },
+      }),
+    );
+    await approving;
+    expect(opened).toBe(1);
+    expect(result.accountEmail).toBe('ada.second@example.org');
   });
 
   it('refuses a state made for another CA or other names, and a corrupt one, changing nothing', async () => {

@@ -42,7 +42,7 @@ import type { EnrollmentMethod, IssuedResult, SubmitResult } from '../enroll/enr
 import { EnrollmentRejectedError } from '../enroll/errors.js';
 import { submit, type SubmitOptions } from '../enroll/submit.js';
 import { verifyAddress, type AddressVerificationEvent, type VerifyAddressOptions } from '../enroll/verify-address.js';
-import { RegistrationAbortedError } from '../errors.js';
+import { RedemptionRefusedError, RegistrationAbortedError, RegistrationRefusedError, TicketExpiredError } from '../errors.js';
 import { CREATE_FLAGS, nodeFileSystem, type InstallFileSystem } from '../install/file-system.js';
 import { install, type InstallOptions } from '../install/install.js';
 import type { InstalledCertificate } from '../install/installed-certificate.js';
@@ -388,18 +388,29 @@ class EnrollmentRun {
     const address = prefilled?.sure === true && prefilled.value !== '' ? prefilled.value : undefined;
     const pingNonce = s.emailPing !== undefined && address !== undefined ? await s.emailPing.nonces.expect(address, { ttlMs: s.emailPing.ttlMs, ...(s.signal ? { signal: s.signal } : {}) }) : undefined;
     if (address !== undefined) s.emit({ type: 'address-confirmation', address, automatic: pingNonce !== undefined });
-    const result = await register({
-      ...s.registration,
-      caUrl: s.caUrl,
-      ...(s.sendCsrWithRegistration ? { csrPem: state.csrPem as string } : {}),
-      ...(resume === undefined ? {} : { resume }),
-      ...(pingNonce === undefined ? {} : { pingNonce }),
-      onPending: (pending) => s.credentials.set(pendingKey, JSON.stringify(pending), options),
-      ...(s.signal === undefined ? {} : { signal: s.signal }),
-      ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
-      clock: s.clock,
-      onEvent: (event) => s.emit({ type: 'registration', event }),
-    });
+    let result: Awaited<ReturnType<typeof register>>;
+    try {
+      result = await register({
+        ...s.registration,
+        caUrl: s.caUrl,
+        ...(s.sendCsrWithRegistration ? { csrPem: state.csrPem as string } : {}),
+        ...(resume === undefined ? {} : { resume }),
+        ...(pingNonce === undefined ? {} : { pingNonce }),
+        onPending: (pending) => s.credentials.set(pendingKey, JSON.stringify(pending), options),
+        ...(s.signal === undefined ? {} : { signal: s.signal }),
+        ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
+        clock: s.clock,
+        onEvent: (event) => s.emit({ type: 'registration', event }),
+      });
+    } catch (error) {
+      // A registration the CA refused, or whose ticket or code is spent, cannot be continued: the
+      // next call starts a new one. A timeout or an abort keeps it, since the person may still
+      // finish on the same ticket.
+      if (error instanceof RegistrationRefusedError || error instanceof TicketExpiredError || error instanceof RedemptionRefusedError) {
+        await s.credentials.delete(pendingKey, options);
+      }
+      throw error;
+    }
     await s.credentials.set(tokenKey, result.installationToken, options);
     await s.credentials.delete(pendingKey, options);
     await this.#advance('verify-email', { accountEmail: result.emailAddress, csrSentWithRegistration: s.sendCsrWithRegistration });

@@ -1,0 +1,131 @@
+/**
+ * Issue 6, the main job: what `npm start` runs (examples/mailserver/demo.mjs) as a child process
+ * on a machine without a display: ExampleMail with the mail hook, the dev CA relaying its mail to
+ * it, and ExampleMail's installer wizard. A newcomer opens the printed wizard address in Chromium,
+ * clicks through, registers at the CA in a new tab, and opens no mail at all: the CA's
+ * confirmation is an email ping that ExampleMail answers by itself. The certificate ends up in the
+ * demo's folder, checked with openssl; Ctrl-C stops everything cleanly. Each step is
+ * screenshotted and checked with axe-core.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test as base, expect, type Page } from '@playwright/test';
+import { completeForm } from './support/registration-form.js';
+import { checkStep, watchCsp } from './support/wizard-checks.js';
+
+const DEMO = fileURLToPath(new URL('../../examples/mailserver/demo.mjs', import.meta.url));
+const POSTMASTER = 'postmaster@examplemail.test';
+const START_TIMEOUT_MS = 30_000;
+
+/** The demo as `npm start` runs it, in a temporary folder, on free ports, with no display. */
+interface Demo {
+  readonly dir: string;
+  readonly wizardUrl: string;
+  readonly caUrl: string;
+  output(): string;
+  /** Ctrl-C: resolves with the exit code. */
+  interrupt(): Promise<number | null>;
+}
+
+const test = base.extend<{ demo: Demo }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads fixture names from this pattern.
+  demo: async ({}, use) => {
+    const dir = mkdtempSync(join(tmpdir(), 'certwizard-e2e-demo-'));
+    const env = { ...process.env };
+    delete env.DISPLAY;
+    delete env.WAYLAND_DISPLAY;
+    const child: ChildProcess = spawn(process.execPath, [DEMO, '--dir', dir, '--ca-port', '0', '--wizard-port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (!/Ctrl-C stops everything/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const wizardUrl = /the installer wizard\s+(http:\/\/127\.0\.0\.1:\d+\/\?t=\S+)/.exec(out)?.[1];
+      const caUrl = /the CA\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      if (wizardUrl === undefined || caUrl === undefined) throw new Error(`the demo did not print its URLs:\n${out}`);
+      await use({
+        dir,
+        wizardUrl,
+        caUrl,
+        output: () => out,
+        interrupt: async () => {
+          child.kill('SIGINT');
+          return exited;
+        },
+      });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+});
+
+const stepHeading = (page: Page, name: string | RegExp) => page.getByRole('heading', { level: 1, name });
+
+test('npm start on a machine without a display: URLs printed, the wizard installs the certificate, the ping answered by ExampleMail', async ({ demo, page, context }, testInfo) => {
+  const csp = watchCsp(page);
+  // No display: the demo says so and prints every address instead of opening a browser.
+  expect(demo.output()).toContain('Open the wizard address above in a browser on this machine.');
+  expect(demo.output()).toMatch(/ExampleMail \(SMTP\)\s+127\.0\.0\.1:\d+/);
+
+  await page.goto(demo.wizardUrl);
+  await expect(stepHeading(page, 'Welcome to the ExampleMail certificate wizard')).toBeVisible();
+  await expect(page.getByRole('img', { name: 'ExampleMail logo' })).toBeVisible();
+  await checkStep(page, testInfo, 'main-01-welcome');
+  await page.getByRole('button', { name: 'Start' }).click();
+
+  await expect(stepHeading(page, 'Your details')).toBeVisible();
+  await expect(page.getByLabel('Email address')).toHaveValue(POSTMASTER);
+  await page.getByLabel('First name').fill('Ada');
+  await page.getByLabel('Last name').fill('Lovelace');
+  await checkStep(page, testInfo, 'main-02-details');
+  await page.getByRole('button', { name: 'Continue' }).click();
+
+  await expect(stepHeading(page, 'Your key')).toBeVisible();
+  await checkStep(page, testInfo, 'main-03-key');
+  await page.getByRole('button', { name: 'Make the key and continue' }).click();
+
+  await expect(stepHeading(page, /^Register at 127\.0\.0\.1:\d+$/)).toBeVisible();
+  await checkStep(page, testInfo, 'main-04-register');
+  const [caPage] = await Promise.all([context.waitForEvent('page'), page.getByRole('link', { name: 'Open the registration page (opens in a new tab)' }).click()]);
+
+  // The wizard knows the mail server will answer the CA's mail by itself.
+  await expect(stepHeading(page, 'Confirm your address')).toBeVisible();
+  await checkStep(page, testInfo, 'main-05-confirm-address');
+
+  // At the CA: prefilled; the newcomer completes the form and opens no mail.
+  await caPage.waitForLoadState();
+  expect(new URL(caPage.url()).origin).toBe(demo.caUrl);
+  await expect(caPage.getByLabel('Email address')).toHaveValue(POSTMASTER);
+  await completeForm(caPage);
+  await caPage.getByRole('button', { name: 'Register' }).click();
+  await expect(caPage.getByRole('heading', { name: 'Check your mail' })).toBeVisible();
+
+  await expect(stepHeading(page, 'Certificate installed')).toBeVisible({ timeout: 30_000 });
+  await checkStep(page, testInfo, 'main-06-installed');
+  expect(demo.output()).toContain(`ExampleMail answered the CA's ping for ${POSTMASTER} by itself.`);
+  await page.getByRole('button', { name: 'Finish' }).click();
+  await expect(stepHeading(page, 'All done')).toBeVisible();
+  await checkStep(page, testInfo, 'main-07-done');
+  expect(csp).toEqual([]);
+
+  // The ping reached ExampleMail's mailbox too, and the certificate is where the demo said.
+  const mailbox = join(demo.dir, 'examplemail', 'mailboxes', POSTMASTER);
+  expect(readdirSync(mailbox).map((f) => readFileSync(join(mailbox, f), 'utf8')).some((m) => /^X-Certwizard-Ping-Nonce: /m.test(m))).toBe(true);
+  const live = join(demo.dir, 'examplemail', 'certs', 'live', 'examplemail');
+  const openssl = (args: string[]) => execFileSync('openssl', args, { encoding: 'utf8' });
+  const caFile = join(demo.dir, 'ca', 'identity', 'ca.cert.pem');
+  expect(openssl(['verify', '-CAfile', caFile, join(live, 'cert.pem')]).trim()).toBe(`${join(live, 'cert.pem')}: OK`);
+  expect(openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-ext', 'subjectAltName'])).toContain(`email:${POSTMASTER}`);
+  expect(openssl(['pkey', '-in', join(live, 'privkey.pem'), '-pubout'])).toBe(openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-pubkey']));
+
+  // Ctrl-C stops everything cleanly.
+  expect(await demo.interrupt()).toBe(0);
+  expect(demo.output()).toMatch(/Stopped\.\n$/);
+});

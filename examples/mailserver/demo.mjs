@@ -102,6 +102,7 @@ async function main() {
     say('certwizard demo: ExampleMail gets its certificate');
     say(`  the installer wizard   ${wizard.url}`);
     say(`  the CA                 ${caUrl}   (account page: ${caUrl}/account)`);
+    say(`  mail the CA sent       ${caUrl}/dev/mailbox   (a copy; ExampleMail got the original)`);
     say(`  ExampleMail (SMTP)     127.0.0.1:${mail.port}   mail kept in ${join(base, 'examplemail', 'mailboxes')}`);
     say(`  certificates go to     ${join(base, 'examplemail', 'certs', 'live', 'examplemail')}`);
     say();

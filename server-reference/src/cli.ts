@@ -84,8 +84,8 @@ Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in 
 Runs the CA on embedded development defaults: an identity, a passphrase file and a database
 under DIR (default .certwizard/ca), created on first run. For development only: the
 passphrase is kept in a 0600 file next to the key. Mail goes to the dev mailbox at
-/dev/mailbox (and /dev/mailbox.json), or with --smtp to that relay (a local mail server, as
-npm start's ExampleMail); --ping-from as for serve.`,
+/dev/mailbox (and /dev/mailbox.json); with --smtp it is also relayed there (a local mail
+server, as npm start's ExampleMail), the dev mailbox keeping a copy; --ping-from as for serve.`,
   'add-operator': `certwizard-ca add-operator --data DIR --email ADDRESS
 
 Creates an operator of the CA whose database is in DIR: operators log in at /operator/login
@@ -298,7 +298,7 @@ async function devCommand(argv: readonly string[], io: CliIo): Promise<number> {
     identity: identityDir,
     data: join(base, 'data'),
     listen: (opts.listen as string | undefined) ?? SERVE_DEFAULTS.listen,
-    ...(opts.smtp === undefined ? {} : { smtp: opts.smtp as string }),
+    ...(opts.smtp === undefined ? {} : { smtp: opts.smtp as string, devMailboxCopy: true }),
     ...(opts['ping-from'] === undefined ? {} : { pingFrom: opts['ping-from'] as string }),
   });
   return serve(config, passphrase, io, (ca) =>
@@ -310,7 +310,8 @@ async function devCommand(argv: readonly string[], io: CliIo): Promise<number> {
       `  CRL             ${ca.url}/crl`,
       `  health          ${ca.url}/healthz`,
       `  registration    ${ca.url}/index.php?id=1`,
-      config.smtp === undefined ? `  dev mailbox     ${ca.url}/dev/mailbox` : `  mail relay      ${config.smtp.host}:${config.smtp.port}`,
+      `  dev mailbox     ${ca.url}/dev/mailbox`,
+      ...(config.smtp === undefined ? [] : [`  mail relay      ${config.smtp.host}:${config.smtp.port} (the dev mailbox keeps a copy)`]),
       `  data            ${base}`,
       '',
       'Try:',

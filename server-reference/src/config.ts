@@ -35,6 +35,12 @@ export interface ServeConfig {
   readonly allowedHttpsOrigins: readonly string[];
   /** SMTP relay for outgoing mail; without one, mail goes to the dev mailbox. */
   readonly smtp?: { readonly host: string; readonly port: number };
+  /**
+   * Keep a copy of every mail in the dev mailbox (`/dev/mailbox`) even when `smtp` relays it:
+   * what `certwizard-ca dev` does, so that a developer sees every mail the CA sent. Never for
+   * `serve`: the dev mailbox shows confirmation links to anyone who can reach the CA.
+   */
+  readonly devMailboxCopy?: boolean;
   /** `From:` of the CA's mail. */
   readonly mailFrom: string;
   /** Lifetime of a ticket from `givemeaticket`, in ms. */
@@ -109,6 +115,8 @@ export function buildServeConfig(input: {
   /** `--allow-origin`, repeatable. */
   allowOrigins?: readonly string[];
   smtp?: string;
+  /** Keep a dev-mailbox copy of relayed mail (the `dev` command only). */
+  devMailboxCopy?: boolean;
   mailFrom?: string;
   ticketLifetimeMinutes?: string;
   pingFrom?: string;
@@ -176,6 +184,7 @@ export function buildServeConfig(input: {
     logLevel,
     allowedHttpsOrigins: Object.freeze(allowedHttpsOrigins),
     ...(smtp ? { smtp } : {}),
+    ...(input.devMailboxCopy === true ? { devMailboxCopy: true } : {}),
     mailFrom,
     ticketLifetimeMs: minutes * 60_000,
     ...(pingFrom ? { pingFrom } : {}),

@@ -108,11 +108,12 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const ping = pingSender(config, publicUrl, dkimKey);
     const signing = ping.dkim ? { dkim: ping.dkim } : {};
     const smtp = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom, ...signing }) : undefined;
-    const devMailbox = deps.mailer || smtp ? undefined : new DevMailbox(db, { from: config.mailFrom, now: nowMs, ...signing });
+    const keepDevMailbox = deps.mailer === undefined && (smtp === undefined || config.devMailboxCopy === true);
+    const devMailbox = keepDevMailbox ? new DevMailbox(db, { from: config.mailFrom, now: nowMs, ...signing }) : undefined;
     const limiter = () => new RateLimiter({ ...clock, ...deps.rateLimit });
     const accounts = new AccountStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) });
     const tokens = new InstallationTokenStore(db, clock);
-    const mailer = (deps.mailer ?? smtp ?? devMailbox) as Mailer;
+    const mailer = (deps.mailer ?? (smtp && devMailbox ? relayWithCopy(smtp, devMailbox) : (smtp ?? devMailbox))) as Mailer;
     const requests = new CertificateRequestStore(db, clock);
     const addresses = new AccountAddressStore(db, clock);
     const pings = new AddressPingStore(db, { ...clock, addresses });
@@ -136,7 +137,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       pendingRequests: { requests, ca },
       enrollmentSecrets: secrets,
     };
-    if (devMailbox) logger.warn('no --smtp relay: mail is kept in the dev mailbox at /dev/mailbox', { url: `${publicUrl}/dev/mailbox` });
+    if (devMailbox && !smtp) logger.warn('no --smtp relay: mail is kept in the dev mailbox at /dev/mailbox', { url: `${publicUrl}/dev/mailbox` });
     // Housekeeping off the request path; unref'd so it never keeps the process alive.
     const purge = setInterval(() => {
       try {
@@ -237,5 +238,18 @@ function pingSender(config: ServeConfig, publicUrl: string, privateKey: DkimSign
   return {
     from,
     dkim: { domainName: config.dkim.domain ?? from.slice(from.lastIndexOf('@') + 1), keySelector: config.dkim.selector, privateKey },
+  };
+}
+
+/**
+ * Relays each mail, then keeps a copy in the dev mailbox: the relay decides success (a mail it
+ * refused is not reported as sent), the copy only lets a developer read what went out.
+ */
+function relayWithCopy(relay: Mailer, copy: Mailer): Mailer {
+  return {
+    async send(message) {
+      await relay.send(message);
+      await copy.send(message);
+    },
   };
 }

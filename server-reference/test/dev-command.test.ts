@@ -1,7 +1,7 @@
 /**
  * `certwizard-ca dev`: the embedded development defaults (identity, passphrase file, database
  * created on first run, reused after), and `--smtp` / `--ping-from` to relay its mail (pings
- * included) to a local mail server instead of the dev mailbox, as `npm start` does.
+ * included) to a local mail server, as `npm start` does, the dev mailbox keeping a copy.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,8 +30,7 @@ describe('certwizard-ca dev', () => {
     const args = ['dev', '--dir', join(dir, 'ca'), '--listen', '127.0.0.1:0', '--smtp', sink.relay, '--ping-from', 'ping@dev.example'];
     ca = await startServe(args);
     expect(ca.output().stdout).toContain('created a development CA identity');
-    expect(ca.output().stdout).toContain(`mail relay      ${sink.relay}`);
-    expect(ca.output().stdout).not.toContain('dev mailbox');
+    expect(ca.output().stdout).toContain(`mail relay      ${sink.relay} (the dev mailbox keeps a copy)`);
     expect(statSync(join(dir, 'ca', 'passphrase')).mode & 0o777).toBe(0o600);
     expect(existsSync(join(dir, 'ca', 'data'))).toBe(true);
 
@@ -41,6 +40,9 @@ describe('certwizard-ca dev', () => {
     const ping = sink.latest('postmaster@mail.example');
     expect(ping.mailFrom).toBe('ping@dev.example');
     expect(ping.parsed.headers.get('x-certwizard-ping-nonce')).toBe(nonce);
+    // The dev mailbox keeps a copy for the developer.
+    const copies = (await (await fetch(`${ca.url}/dev/mailbox.json?to=postmaster%40mail.example`)).json()) as Array<{ subject: string }>;
+    expect(copies).toHaveLength(1);
 
     // A second start reuses the identity.
     await ca.stop();

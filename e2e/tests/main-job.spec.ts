@@ -8,7 +8,7 @@
  * screenshotted and checked with axe-core.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,38 +30,54 @@ interface Demo {
   interrupt(): Promise<number | null>;
 }
 
+/**
+ * Starts the demo as `npm start` does, in a temporary folder on free ports; `env` is added to
+ * this process's environment without DISPLAY and WAYLAND_DISPLAY (a machine without a display).
+ */
+async function startDemo(env: NodeJS.ProcessEnv = {}): Promise<Demo & { stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'certwizard-e2e-demo-'));
+  const childEnv = { ...process.env };
+  delete childEnv.DISPLAY;
+  delete childEnv.WAYLAND_DISPLAY;
+  const child: ChildProcess = spawn(process.execPath, [DEMO, '--dir', dir, '--ca-port', '0', '--wizard-port', '0'], { env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!/Ctrl-C stops everything/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  const wizardUrl = /the installer wizard\s+(http:\/\/127\.0\.0\.1:\d+\/\?t=\S+)/.exec(out)?.[1];
+  const caUrl = /the CA\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+  if (wizardUrl === undefined || caUrl === undefined) {
+    await stop();
+    throw new Error(`the demo did not print its URLs:\n${out}`);
+  }
+  return {
+    dir,
+    wizardUrl,
+    caUrl,
+    output: () => out,
+    interrupt: async () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+    stop,
+  };
+}
+
 const test = base.extend<{ demo: Demo }>({
   // eslint-disable-next-line no-empty-pattern -- Playwright reads fixture names from this pattern.
   demo: async ({}, use) => {
-    const dir = mkdtempSync(join(tmpdir(), 'certwizard-e2e-demo-'));
-    const env = { ...process.env };
-    delete env.DISPLAY;
-    delete env.WAYLAND_DISPLAY;
-    const child: ChildProcess = spawn(process.execPath, [DEMO, '--dir', dir, '--ca-port', '0', '--wizard-port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => void (out += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => void (out += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const demo = await startDemo();
     try {
-      const deadline = Date.now() + START_TIMEOUT_MS;
-      while (!/Ctrl-C stops everything/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-      const wizardUrl = /the installer wizard\s+(http:\/\/127\.0\.0\.1:\d+\/\?t=\S+)/.exec(out)?.[1];
-      const caUrl = /the CA\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      if (wizardUrl === undefined || caUrl === undefined) throw new Error(`the demo did not print its URLs:\n${out}`);
-      await use({
-        dir,
-        wizardUrl,
-        caUrl,
-        output: () => out,
-        interrupt: async () => {
-          child.kill('SIGINT');
-          return exited;
-        },
-      });
+      await use(demo);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
+      await demo.stop();
     }
   },
 });
@@ -128,4 +144,30 @@ test('npm start on a machine without a display: URLs printed, the wizard install
   // Ctrl-C stops everything cleanly.
   expect(await demo.interrupt()).toBe(0);
   expect(demo.output()).toMatch(/Stopped\.\n$/);
+});
+
+test('npm start on a machine with a display: the wizard opens in the desktop browser', async ({ page }) => {
+  // A desktop whose default browser (XDG mimeapps) is a program that records what it was asked
+  // to open; the demo's opener is the real one (the `open` package and its xdg-open).
+  const desktop = mkdtempSync(join(tmpdir(), 'certwizard-e2e-desktop-'));
+  const opened = join(desktop, 'opened.txt');
+  const browser = join(desktop, 'browser.sh');
+  writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${opened}'\n`);
+  chmodSync(browser, 0o755);
+  mkdirSync(join(desktop, 'config'));
+  mkdirSync(join(desktop, 'data', 'applications'), { recursive: true });
+  writeFileSync(join(desktop, 'config', 'mimeapps.list'), '[Default Applications]\nx-scheme-handler/http=recorder.desktop\n');
+  writeFileSync(join(desktop, 'data', 'applications', 'recorder.desktop'), `[Desktop Entry]\nType=Application\nName=Recorder\nExec=${browser} %u\n`);
+  const demo = await startDemo({ DISPLAY: ':99', XDG_CONFIG_HOME: join(desktop, 'config'), XDG_DATA_HOME: join(desktop, 'data'), XDG_DATA_DIRS: join(desktop, 'data') });
+  try {
+    expect(demo.output()).toContain('The wizard is open in your browser.');
+    await expect.poll(() => (readFileSync(opened, { encoding: 'utf8', flag: 'a+' }) || '').trim(), { timeout: 10_000 }).toBe(demo.wizardUrl);
+    // The address the desktop was given is the wizard's, its one-time token still unused.
+    await page.goto(demo.wizardUrl);
+    await expect(stepHeading(page, 'Welcome to the ExampleMail certificate wizard')).toBeVisible();
+    expect(await demo.interrupt()).toBe(0);
+  } finally {
+    await demo.stop();
+    rmSync(desktop, { recursive: true, force: true });
+  }
 });

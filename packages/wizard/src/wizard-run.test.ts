@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseCertificate } from '@certwizard/pki';
 import { openFileStore } from '@certwizard/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decideOnAccountPage, startTestCa, type TestCa } from '../../sdk/src/enroll/test-support/reference-ca.js';
+import { accountWithToken, decideOnAccountPage, startTestCa, type TestCa } from '../../sdk/src/enroll/test-support/reference-ca.js';
 import { submitRegistration } from '../../sdk/src/flow/test-support/person.js';
 import { startTestWizard, type TestWizard } from './test-support/test-wizard.js';
 import { WizardClient } from './test-support/wizard-client.js';
@@ -175,6 +175,30 @@ describe('failures', () => {
     // The second run resumed: the key made by the first one was kept (no second prepare-key step).
     const run2Steps = events.records.flatMap((r) => (r.event.type === 'flow' && r.event.run === 2 && r.event.event.type === 'step' ? [r.event.event.step] : []));
     expect(run2Steps[0]).toBe('register');
+    events.close();
+  });
+
+  it('a registration the CA refuses (address already registered) is shown with what to do; Retry opens a new registration page', async () => {
+    await accountWithToken(ca); // EMAIL belongs to an account already
+    t = await startTestWizard({ caUrl: ca.url, trustAnchorsPem: ca.caCertPem, details: { email: EMAIL }, enroll: FAST });
+    const client = await WizardClient.open(t.wizard.url);
+    const events = client.events();
+    expect((await client.post('/api/details', DETAILS)).status).toBe(204);
+    expect((await client.post('/api/enroll', { keyType: 'p256' })).status).toBe(202);
+    const page = await events.waitFor((r) => r.event.type === 'registration-page');
+    await submitRegistration(page.event.type === 'registration-page' ? page.event.url : '').catch(() => undefined);
+    const failed = await events.waitFor((r) => r.event.type === 'run-failed');
+    expect(failed.event).toMatchObject({
+      type: 'run-failed',
+      run: 1,
+      failure: { code: 'ERR_SDK_REGISTRATION_REFUSED', hint: expect.stringMatching(/^That address already has an account at the CA\. Press Retry/) },
+    });
+
+    // Retry starts a new registration (a new page, a new ticket), not the refused one again.
+    expect((await client.post('/api/enroll', { keyType: 'p256' })).status).toBe(202);
+    const second = await events.waitFor((r) => r.event.type === 'registration-page' && r.event.run === 2);
+    const ticketOf = (url: string) => new URL(url).searchParams.get('ticket');
+    expect(second.event.type === 'registration-page' && ticketOf(second.event.url)).not.toBe(page.event.type === 'registration-page' && ticketOf(page.event.url));
     events.close();
   });
 

@@ -12,6 +12,7 @@ import { CertificateStore } from './store/certificate-store.js';
 import { openDatabase } from './store/database.js';
 import { AccountAddressStore } from './accounts/account-addresses.js';
 import { AddressPingStore, PING_LIFETIME_MS_DEFAULT } from './accounts/address-pings.js';
+import { PingNonceRegistry } from './accounts/ping-nonces.js';
 import { AccountStore } from './accounts/account-store.js';
 import { EnrollmentSecretStore } from './accounts/enrollment-secrets.js';
 import { HandoffStore } from './accounts/handoff-store.js';
@@ -117,11 +118,13 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const requests = new CertificateRequestStore(db, clock);
     const addresses = new AccountAddressStore(db, clock);
     const pings = new AddressPingStore(db, { ...clock, addresses });
+    const pingNonces = new PingNonceRegistry(db, clock);
     const secrets = new EnrollmentSecretStore(db, clock);
     const operatorSessions = new SessionStore(db, { ...clock, table: 'operator_sessions' });
     const registration = {
       accounts,
       tickets,
+      pingNonces,
       tokens,
       sessions,
       handoffs: new HandoffStore(db, clock),
@@ -189,6 +192,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           accounts,
           addresses,
           pings,
+          pingNonces,
           handoffs: registration.handoffs,
           tickets,
           tokens,

@@ -448,3 +448,72 @@ describe('DKIM', () => {
     await expect(startTestCa({ dkim: { selector: 's1', keyFile: join(tempDir, 'missing.pem') } })).rejects.toMatchObject({ code: 'ERR_CA_CONFIG' });
   });
 });
+
+describe('a nonce works once, and the installer gives it over the back channel', () => {
+  const POSTMASTER = 'postmaster@mail.example';
+
+  async function ticketWithNonce(c: TestCa, nonce: string): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(`${c.url}/index.php?id=givemeaticket`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ PingNonce: nonce }).toString(),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  }
+
+  it('a ticket asked for with a nonce makes the registration mail a ping carrying it, with no nonce in the page; nobody else can use that nonce', async () => {
+    const { c, s } = await start();
+    const nonce = newNonce();
+    const issued = await ticketWithNonce(c, nonce);
+    expect(issued.status).toBe(200);
+    const ticket = issued.json.ticket as string;
+    const page = await (await fetch(`${c.url}/index.php?id=1&ticket=${ticket}&EmailAddress=${encodeURIComponent(POSTMASTER)}`)).text();
+    expect(page).not.toContain(nonce);
+
+    // Mallory, with her own account, presents the installer's nonce for the installer's address.
+    const mallory = (await accountWithToken(c, { EmailAddress: 'mallory@evil.example' }, (email) => confirmLinkOf(s.latest(email)))).token;
+    const before = dbSnapshot(c.dataDir);
+    const mailsBefore = s.received.length;
+    expect(await askForPing(c, mallory, { email: POSTMASTER, PingNonce: nonce })).toMatchObject({ status: 409, json: { error: { code: 'nonce_in_use' } } });
+    expect(dbSnapshot(c.dataDir)).toEqual(before);
+    expect(s.received.length).toBe(mailsBefore);
+    // Nor can she ask for a ticket with it.
+    expect(await ticketWithNonce(c, nonce)).toMatchObject({ status: 409, json: { error: { code: 'nonce_in_use' } } });
+
+    // The installer's registration: the ping carries the nonce from the ticket.
+    const mail = await register(c, s, { ticket }, { EmailAddress: POSTMASTER });
+    expect(mail.parsed.headers.get('x-certwizard-ping-nonce')).toBe(nonce);
+    expect((await confirmByMachine(c, pingTokenOf(c, mail), nonce)).status).toBe(200);
+    expect(accountOf(c, POSTMASTER)?.status).toBe('active');
+  });
+
+  it('a nonce from a URL that was used before is refused: the mail is an ordinary confirmation a person clicks', async () => {
+    const { c, s } = await start();
+    const nonce = newNonce();
+    const owner = (await accountWithToken(c, { EmailAddress: 'owner@home.example' }, (email) => confirmLinkOf(s.latest(email)))).token;
+    expect((await askForPing(c, owner, { email: 'other@home.example', PingNonce: nonce })).status).toBe(202);
+    const mail = await register(c, s, { PingNonce: nonce }, { EmailAddress: POSTMASTER });
+    expect(mail.parsed.headers.get('x-certwizard-ping-nonce')).toBeUndefined();
+    expect(mail.parsed.text).not.toContain(nonce);
+  });
+
+  it('refuses a malformed nonce on the ticket request', async () => {
+    const { c } = await start();
+    expect(await ticketWithNonce(c, 'short')).toMatchObject({ status: 400, json: { error: { code: 'invalid_request' } } });
+  });
+});
+
+describe('a registration whose confirmation mail cannot be sent', () => {
+  it('keeps no account, so the same registration works once the relay is back', async () => {
+    const { c, s } = await start();
+    const relay = s.relay;
+    await s.close();
+    sink = undefined;
+    const before = dbSnapshot(c.dataDir);
+    const failed = await postForm(`${c.url}/index.php?id=1`, registrationFields(), { origin: new URL(c.url).origin });
+    expect(failed.status).toBe(502);
+    expect(dbSnapshot(c.dataDir)).toEqual(before);
+    expect(accountOf(c, EMAIL)).toBeUndefined();
+    expect(relay).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+});

@@ -83,6 +83,11 @@ export const ADDRESS_PING_ERRORS = {
   method_not_allowed: 405,
   /** The address already is a confirmed address of the account. */
   address_confirmed: 409,
+  /**
+   * The `PingNonce` was used before, by this or any other request: a nonce works once, since
+   * whoever presents it can have the address confirmed. Ask the mail hook for a new one.
+   */
+  nonce_in_use: 409,
   /** The account asked for too many pings; `Retry-After` says when to try again. */
   too_many_requests: 429,
   /** A failure on the CA's side; details are in its log only. */

@@ -154,6 +154,7 @@ export class AccountStore {
    */
   readonly #dummyHash: string;
   readonly #byId;
+  readonly #removeUnconfirmed;
   readonly #byEmail;
   readonly #insertAccount;
   readonly #insertConfirmation;
@@ -172,6 +173,7 @@ export class AccountStore {
     if (!Number.isSafeInteger(lifetime) || lifetime <= 0) throw new TypeError('confirmationLifetimeMs must be a positive integer');
     this.#confirmationLifetimeMs = lifetime;
     this.#byId = db.prepare('SELECT * FROM accounts WHERE id = ?');
+    this.#removeUnconfirmed = db.prepare("DELETE FROM accounts WHERE id = ? AND status = 'pending'");
     this.#byEmail = db.prepare('SELECT * FROM accounts WHERE email = ?');
     this.#insertAccount = db.prepare(`INSERT INTO accounts
       (email, first_name, middle_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, created_at_ms)
@@ -338,6 +340,19 @@ export class AccountStore {
     }
     if (row.status !== 'active') throw new NotConfirmedError('the email address has not been confirmed yet');
     return fromRow(row);
+  }
+
+  /**
+   * Removes an account that was never confirmed, with what hangs on it (confirmation tokens,
+   * hand-off, kept requests: ON DELETE CASCADE; its ticket is set free). For a registration whose
+   * confirmation mail could not be sent: the address must not stay taken by an account nobody can
+   * confirm. An active account is never removed.
+   * @returns whether an account was removed.
+   * @example
+   * accounts.removeUnconfirmed(accountId);
+   */
+  removeUnconfirmed(accountId: number): boolean {
+    return this.#removeUnconfirmed.run(accountId).changes === 1;
   }
 
   /**

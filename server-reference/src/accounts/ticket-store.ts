@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import {
   isRegistrationErrorReason,
   isValidChallenge,
+  isValidPingNonce,
   newTicket,
   TICKET_LIFETIME_MS_DEFAULT,
   TICKET_PATTERN,
@@ -78,6 +79,7 @@ interface Row {
   error_reason: string | null;
   completed_at_ms: number | null;
   code_challenge: string | null;
+  ping_nonce: string | null;
   continue_url: string | null;
   error_url: string | null;
   code: string | null;
@@ -98,6 +100,7 @@ export class TicketStore {
   readonly #tokens: InstallationTokenStore;
   readonly #byTicket;
   readonly #insert;
+  readonly #wipePingNonce;
   readonly #wipeExpiredCode;
   readonly #openOfAccount;
   readonly #attachTx: (ticket: string, a: TicketAttachment) => void;
@@ -113,7 +116,8 @@ export class TicketStore {
       ...(options.codeLifetimeMs !== undefined ? { codeLifetimeMs: options.codeLifetimeMs } : {}),
     });
     this.#byTicket = db.prepare('SELECT * FROM tickets WHERE ticket = ?');
-    this.#insert = db.prepare('INSERT INTO tickets (ticket, created_at_ms, expires_at_ms) VALUES (?, ?, ?)');
+    this.#insert = db.prepare('INSERT INTO tickets (ticket, created_at_ms, expires_at_ms, ping_nonce) VALUES (?, ?, ?, ?)');
+    this.#wipePingNonce = db.prepare('UPDATE tickets SET ping_nonce = NULL WHERE ticket = ?');
     this.#wipeExpiredCode = db.prepare('UPDATE tickets SET code = NULL WHERE ticket = ? AND code IS NOT NULL AND expires_at_ms <= ?');
     this.#openOfAccount = db.prepare(
       'SELECT ticket FROM tickets WHERE account_id = ? AND completed_at_ms IS NULL AND expires_at_ms > ? ORDER BY created_at_ms DESC LIMIT 1',
@@ -183,15 +187,33 @@ export class TicketStore {
    * @example
    * const ticket = tickets.create();
    */
-  create(options: { lifetimeMs?: number } = {}): string {
+  create(options: { lifetimeMs?: number; pingNonce?: string } = {}): string {
     const lifetime = options.lifetimeMs ?? TICKET_LIFETIME_MS_DEFAULT;
     if (!Number.isSafeInteger(lifetime) || lifetime <= 0 || lifetime > TICKET_LIFETIME_MS_MAX) {
       throw new TypeError(`lifetimeMs must be an integer from 1 to ${TICKET_LIFETIME_MS_MAX}`);
     }
+    if (options.pingNonce !== undefined && !isValidPingNonce(options.pingNonce)) throw new TypeError('pingNonce must be 22 to 128 base64url characters');
     const ticket = newTicket(randomBytes);
     const now = this.#now();
-    this.#insert.run(ticket, now, now + lifetime);
+    this.#insert.run(ticket, now, now + lifetime, options.pingNonce ?? null);
     return ticket;
+  }
+
+  /**
+   * The ping nonce the installer gave with the ticket (`POST givemeaticket`), if any, and wipes
+   * it: it goes into the registration's ping once, and is kept nowhere in clear after.
+   * @example
+   * const nonce = tickets.takePingNonce(ticket);
+   */
+  takePingNonce(ticket: string): string | undefined {
+    const nonce = this.#row(ticket)?.ping_nonce ?? undefined;
+    if (nonce !== undefined) this.#wipePingNonce.run(ticket);
+    return nonce;
+  }
+
+  /** The ping nonce the installer gave with the ticket, if it is still there (not wiped). */
+  pingNonceOf(ticket: string): string | undefined {
+    return this.#row(ticket)?.ping_nonce ?? undefined;
   }
 
   /**

@@ -273,4 +273,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX address_pings_account ON address_pings (account_id, created_at_ms);
     `,
   },
+  {
+    version: 8,
+    description: 'ping nonces: given with the ticket over the back channel, and used once across the CA',
+    // A nonce lets the installer's mail server confirm an address by itself, so whoever presents
+    // it to the CA can have that address confirmed: it must not travel through the browser, and
+    // it must not be usable twice. tickets.ping_nonce keeps the nonce an installer gave with
+    // `POST givemeaticket` until the registration's ping is mailed (then wiped; the ping itself
+    // carries it). ping_nonces records the SHA-256 of every nonce the CA accepted from any
+    // requester, so that a nonce seen once (in a URL, a leaked page) is refused everywhere else.
+    sql: `
+      ALTER TABLE tickets ADD COLUMN ping_nonce TEXT CHECK (ping_nonce IS NULL OR length(ping_nonce) BETWEEN 22 AND 128);
+      CREATE TABLE ping_nonces (
+        digest TEXT PRIMARY KEY CHECK (length(digest) = 64),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      INSERT OR IGNORE INTO ping_nonces (digest, created_at_ms)
+        SELECT nonce_hash, created_at_ms FROM address_pings WHERE nonce_hash IS NOT NULL;
+      INSERT OR IGNORE INTO ping_nonces (digest, created_at_ms)
+        SELECT ping_nonce_hash, created_at_ms FROM registration_handoffs WHERE ping_nonce_hash IS NOT NULL;
+    `,
+  },
 ];

@@ -69,6 +69,7 @@ async function clickNewestLink(address: string): Promise<void> {
 describe('email ping answered by the mail server itself', () => {
   it("registration: the confirmation mail is a ping with the hook's nonce; nobody clicks, the certificate is installed", async () => {
     const events: EnrollFlowEvent[] = [];
+    const openedUrls: string[] = [];
     const { installed, accountEmail } = await installExampleMailCertificate({
       mail,
       caUrl: ca.url,
@@ -78,9 +79,18 @@ describe('email ping answered by the mail server itself', () => {
       baseDir: join(dir, 'certs'),
       credentials: store,
       // The person fills in the form and does nothing else: no mail is opened.
-      registration: { opener: (url: string) => submitRegistration(url, { skipConfirmation: true }), pollIntervalMs: 50 },
+      registration: {
+        opener: (url: string) => {
+          // The nonce went to the CA with the ticket request: the page's address does not carry it.
+          openedUrls.push(url);
+          return submitRegistration(url, { skipConfirmation: true });
+        },
+        pollIntervalMs: 50,
+      },
       onEvent: (event: EnrollFlowEvent) => events.push(event),
     });
+    expect(openedUrls).toHaveLength(1);
+    expect(new URL(openedUrls[0] as string).searchParams.has('PingNonce')).toBe(false);
     expect(events).toContainEqual({ type: 'address-confirmation', address: POSTMASTER, automatic: true });
     expect(accountEmail).toBe(POSTMASTER);
     expect(installed.names).toEqual([POSTMASTER]);

@@ -386,8 +386,10 @@ class EnrollmentRun {
     // a nonce for the prefilled address lets the mail server answer it by itself.
     const prefilled = s.registration.prefill?.emailAddress;
     const address = prefilled?.sure === true && prefilled.value !== '' ? prefilled.value : undefined;
-    const pingNonce = s.emailPing !== undefined && address !== undefined ? await s.emailPing.nonces.expect(address, { ttlMs: s.emailPing.ttlMs, ...(s.signal ? { signal: s.signal } : {}) }) : undefined;
-    if (address !== undefined) s.emit({ type: 'address-confirmation', address, automatic: pingNonce !== undefined });
+    // A resumed registration's ticket already holds the nonce it was asked for with.
+    const wantsPing = s.emailPing !== undefined && address !== undefined;
+    const pingNonce = wantsPing && resume === undefined ? await s.emailPing?.nonces.expect(address as string, { ttlMs: s.emailPing.ttlMs, ...(s.signal ? { signal: s.signal } : {}) }) : undefined;
+    if (address !== undefined) s.emit({ type: 'address-confirmation', address, automatic: wantsPing });
     let result: Awaited<ReturnType<typeof register>>;
     try {
       result = await register({

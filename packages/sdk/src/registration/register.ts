@@ -3,7 +3,7 @@
  * callback or the ticket (whichever comes first), and redeem the one-time code server-side.
  */
 import { startCallbackAgent, type CallbackAgent, type CallbackResult } from '@certwizard/agent';
-import { createPkcePair, isRegistrationErrorReason, isValidVerifier, s256Challenge, TICKET_PATTERN, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
+import { createPkcePair, isRegistrationErrorReason, isValidPingNonce, isValidVerifier, s256Challenge, TICKET_PATTERN, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
 import { CaProtocolError, RegistrationAbortedError, RegistrationRefusedError, RegistrationTimeoutError, SdkError, type RegistrationChannel } from '../errors.js';
 import type { CaRequestContext } from '../transport/ca-request.js';
 import { openWithSystemBrowser, type BrowserOpener } from '../transport/default-opener.js';
@@ -97,6 +97,9 @@ export interface RegisterOptions {
    * A nonce from the vendor's mail hook for the prefilled address (`PingNonce`): the CA's
    * confirmation mail then carries it, and that mail server confirms the address by itself. If the
    * person types another address, the nonce does not fit and they confirm by hand as usual.
+   * It goes to the CA with the ticket request (`POST givemeaticket`), never in the page's URL:
+   * whoever presents a nonce can have the address confirmed, so it must not pass the browser.
+   * Ignored with `resume` (the ticket has it already).
    */
   readonly pingNonce?: string;
 }
@@ -240,7 +243,7 @@ class RegistrationRun {
     const pkce = resume === undefined ? createPkcePair() : { verifier: resume.codeVerifier, challenge: s256Challenge(resume.codeVerifier) };
     let ticket: string;
     if (resume === undefined) {
-      ticket = await this.#within(requestTicket(s.caUrl, s.pollIntervalMs, ctx));
+      ticket = await this.#within(requestTicket(s.caUrl, s.pollIntervalMs, ctx, s.pingNonce));
       s.emit({ type: 'ticket-issued' });
       if (s.onPending !== undefined) await this.#within(Promise.resolve(s.onPending(Object.freeze({ ticket, codeVerifier: pkce.verifier }))));
     } else {
@@ -264,7 +267,6 @@ class RegistrationRun {
       ticket,
       codeChallenge: pkce.challenge,
       ...(s.csrPem === undefined ? {} : { csrPem: s.csrPem }),
-      ...(s.pingNonce === undefined ? {} : { pingNonce: s.pingNonce }),
     });
 
     // The losing channel is stopped through this controller as soon as one outcome is in.
@@ -371,8 +373,8 @@ function checkOptions(options: RegisterOptions): Settings {
   buildRegistrationUrl(caUrl, {
     ...(prefill === undefined ? {} : { prefill }),
     ...(csrPem === undefined ? {} : { csrPem }),
-    ...(pingNonce === undefined ? {} : { pingNonce }),
   });
+  if (pingNonce !== undefined && !isValidPingNonce(pingNonce)) throw new TypeError('pingNonce must be 22 to 128 base64url characters');
   if (onPending !== undefined && typeof onPending !== 'function') throw new TypeError('onPending must be a function');
   if (resume !== undefined) {
     if (resume === null || typeof resume !== 'object') throw new TypeError('resume must be an object');

@@ -34,8 +34,6 @@ export interface BuildRegistrationUrlOptions {
   readonly codeChallenge?: string;
   /** A PEM certificate request sent with the registration (the page's `CSR` field). */
   readonly csrPem?: string;
-  /** The vendor's mail-hook nonce for the prefilled address (`PingNonce`). */
-  readonly pingNonce?: string;
 }
 
 /** SDK field names and the wire names of the form fields they fill (docs/protocol.md, "The registration hand-off"). */

@@ -40,10 +40,24 @@ function parseJson(what: string, status: number, body: string): unknown {
  * @example
  * const ticket = await requestTicket('https://ca.example', 2000, ctx);
  */
-export async function requestTicket(caUrl: string, firstDelayMs: number, ctx: CaRequestContext): Promise<string> {
+export async function requestTicket(caUrl: string, firstDelayMs: number, ctx: CaRequestContext, pingNonce?: string): Promise<string> {
   const what = 'givemeaticket';
   const url = endpointUrl(caUrl, REGISTRATION_IDS.giveMeATicket);
-  const { status, body } = await sendCaRequest({ what, url, method: 'GET', headers: ACCEPT_JSON, initialDelayMs: firstDelayMs }, ctx);
+  // With a mail-hook nonce: POST, so the nonce goes to the CA over this back channel, bound to
+  // the ticket, and never through the browser (a nonce others saw could confirm the address
+  // for their own account). Without one: the plain GET of CAcert's protocol.
+  const request =
+    pingNonce === undefined
+      ? ({ what, url, method: 'GET', headers: ACCEPT_JSON, initialDelayMs: firstDelayMs } as const)
+      : ({
+          what,
+          url,
+          method: 'POST',
+          headers: { ...ACCEPT_JSON, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ [REGISTRATION_PARAMS.pingNonce]: pingNonce }).toString(),
+          initialDelayMs: firstDelayMs,
+        } as const);
+  const { status, body } = await sendCaRequest(request, ctx);
   if (status !== 200) throw new CaProtocolError(`${what}: the CA answered ${status}`, status);
   try {
     return decodeNewTicketJson(parseJson(what, status, body), status);

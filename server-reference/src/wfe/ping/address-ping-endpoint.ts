@@ -66,6 +66,12 @@ export function addressPingEndpoint(ctx: PingContext): (req: Request, res: Respo
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
       return fail(res, 'too_many_requests', err.message);
     }
+    // A nonce works once across the CA: one seen before (leaked from a URL, replayed by another
+    // account) must not get this address confirmed for whoever presents it.
+    if (decoded.request.pingNonce !== undefined && !ctx.pingNonces.claim(decoded.request.pingNonce)) {
+      ctx.pings.remove(ping.id);
+      return fail(res, 'nonce_in_use', 'this PingNonce was used before; ask the mail hook for a new one');
+    }
     try {
       await ctx.mailer.send(
         addressPingMail({
@@ -80,6 +86,7 @@ export function addressPingEndpoint(ctx: PingContext): (req: Request, res: Respo
     } catch (err) {
       // Nobody can hold the token of a mail that was not sent: the ping goes, and does not count.
       ctx.pings.remove(ping.id);
+      if (decoded.request.pingNonce !== undefined) ctx.pingNonces.release(decoded.request.pingNonce);
       ctx.logger.error('address ping not sent', { accountId, error: err });
       return fail(res, 'mail_not_sent', 'the ping could not be handed to the mail relay; ask again later');
     }

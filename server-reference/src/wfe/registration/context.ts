@@ -7,6 +7,7 @@ import type { HandoffStore } from '../../accounts/handoff-store.js';
 import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
 import type { SessionStore } from '../../accounts/session-store.js';
+import type { PingNonceRegistry } from '../../accounts/ping-nonces.js';
 import type { TicketStore } from '../../accounts/ticket-store.js';
 import type { Logger } from '../../log.js';
 import type { DevMailbox } from '../../mail/dev-mailbox.js';
@@ -18,6 +19,8 @@ import type { CertificateRequestStore } from '../../store/certificate-requests.j
 export interface RegistrationContext {
   readonly accounts: AccountStore;
   readonly tickets: TicketStore;
+  /** Every ping nonce accepted so far (with a ticket, or in the registration's URL): used once. */
+  readonly pingNonces: PingNonceRegistry;
   readonly tokens: InstallationTokenStore;
   readonly sessions: SessionStore;
   readonly handoffs: HandoffStore;

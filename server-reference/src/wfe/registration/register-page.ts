@@ -133,8 +133,18 @@ export function registrationPage(ctx: RegistrationContext): {
             { question: params.get('Question2') ?? '', answer: params.get('Answer2') ?? '' },
           ],
         });
-        // With PingNonce, its digest is kept before the ping leaves: a mail server may answer at once.
-        ctx.handoffs.save(accountId, handoff);
+        // The ping nonce: the one the installer gave with its ticket (back channel, never in the
+        // browser) wins; one from the URL counts only if no request used it before (a nonce seen
+        // in a URL may have been seen by others). Its digest is kept before the ping leaves: a
+        // mail server may answer at once.
+        const ticketNonce = handoff.ticket !== undefined ? ctx.tickets.pingNonceOf(handoff.ticket) : undefined;
+        let pingNonce = ticketNonce;
+        if (pingNonce === undefined && handoff.pingNonce !== undefined) {
+          if (ctx.pingNonces.claim(handoff.pingNonce)) pingNonce = handoff.pingNonce;
+          else ctx.logger.warn('registration ping nonce refused: used before; the person confirms by hand', { accountId });
+        }
+        const { pingNonce: _fromUrl, ...rest } = handoff;
+        ctx.handoffs.save(accountId, { ...rest, ...(pingNonce === undefined ? {} : { pingNonce }) });
         if (handoff.ticket !== undefined) ctx.tickets.bindAccount(handoff.ticket, accountId);
         const account = ctx.accounts.get(accountId);
         if (csr !== undefined && account !== undefined && ctx.pendingRequests) {
@@ -145,14 +155,14 @@ export function registrationPage(ctx: RegistrationContext): {
         const firstName = account?.firstName ?? '';
         // With PingNonce the confirmation mail is the email ping: the installer's mail server may
         // answer it by itself. Without, the mail stays what it always was.
-        const mail: MailMessage = handoff.pingNonce !== undefined
+        const mail: MailMessage = pingNonce !== undefined
           ? registrationPingMail({
               to,
               firstName,
               from: ctx.pingFrom,
               publicUrl: ctx.publicUrl,
               token: confirmationToken,
-              nonce: handoff.pingNonce,
+              nonce: pingNonce,
               lifetimeMs: CONFIRMATION_LIFETIME_MS_DEFAULT,
             })
           : {
@@ -163,11 +173,16 @@ export function registrationPage(ctx: RegistrationContext): {
         try {
           await ctx.mailer.send(mail);
         } catch (err) {
-          ctx.logger.error('confirmation mail not sent', { accountId, error: err });
-          sendPage(res, 502, 'Mail not sent', '<p>Your account was created, but the confirmation mail could not be sent. Please try again later.</p>');
+          // Nobody could confirm this account: remove it, so the address is free for the retry
+          // (the same form, the same ticket) instead of taken for a day.
+          ctx.accounts.removeUnconfirmed(accountId);
+          ctx.logger.error('confirmation mail not sent; the unconfirmed account was removed', { accountId, error: err });
+          sendPage(res, 502, 'Mail not sent', '<p>The confirmation mail could not be sent, so nothing was kept. Please try again in a few minutes.</p>');
           return;
         }
-        ctx.logger.info('account registered', { accountId, ticketBound: handoff.ticket !== undefined, nonceGiven: handoff.pingNonce !== undefined });
+        // The ping carries the installer's nonce now; the ticket keeps no copy in clear.
+        if (ticketNonce !== undefined && handoff.ticket !== undefined) ctx.tickets.takePingNonce(handoff.ticket);
+        ctx.logger.info('account registered', { accountId, ticketBound: handoff.ticket !== undefined, nonceGiven: pingNonce !== undefined });
         sendPage(
           res,
           200,

@@ -7,6 +7,7 @@ import { Router } from 'express';
 import { accountArea } from './account-area.js';
 import { confirmationPage } from './confirm-page.js';
 import type { RegistrationContext } from './context.js';
+import { readForm } from './form-body.js';
 import { devMailboxPages } from './dev-mailbox-pages.js';
 import { PAGE_CSP, sendPage, STYLESHEET, STYLESHEET_PATH } from './page.js';
 import { registrationPage } from './register-page.js';
@@ -55,6 +56,14 @@ export function registrationRoutes(ctx: RegistrationContext): Router {
   router.post(REGISTRATION_PATH, async (req, res) => {
     const ids = queryParams(req).getAll('id');
     if (ids.length === 1 && ids[0] === REGISTRATION_IDS.register) return page.post(req, res);
+    if (ids.length === 1 && ids[0] === REGISTRATION_IDS.giveMeATicket) {
+      const form = await readForm(req);
+      if (!form.ok) {
+        res.status(form.status).json({ error: { code: 'invalid_request', message: form.message } });
+        return;
+      }
+      return tickets.giveMeATicket(req, res, form.params);
+    }
     req.resume();
     notFound(res);
   });

@@ -7,6 +7,7 @@ import {
   encodeNewTicketText,
   encodeTicketAnswerJson,
   encodeTicketAnswerText,
+  isValidPingNonce,
   REGISTRATION_PARAMS,
   TICKET_TEXT_MEDIA_TYPE,
   ticketState,
@@ -37,11 +38,11 @@ function answer(req: Request, res: Response, text: string, json: unknown): void 
  * const t = ticketEndpoints(ctx); t.giveMeATicket(req, res);
  */
 export function ticketEndpoints(ctx: RegistrationContext): {
-  giveMeATicket(req: Request, res: Response): void;
+  giveMeATicket(req: Request, res: Response, form?: URLSearchParams): void;
   isItDone(req: Request, res: Response, params: URLSearchParams): void;
 } {
   return {
-    giveMeATicket(req, res) {
+    giveMeATicket(req, res, form) {
       // Each ticket is a row: a per-client bucket keeps one client from filling the table.
       const limit = ctx.limiters.tickets.take(clientKey(req));
       if (!limit.allowed) {
@@ -50,7 +51,21 @@ export function ticketEndpoints(ctx: RegistrationContext): {
         answer(req, res, 'too many tickets requested; retry later\n', { error: { code: 'too_many_requests', message: 'too many tickets requested; retry later' } });
         return;
       }
-      const ticket = ctx.tickets.create({ lifetimeMs: ctx.ticketLifetimeMs });
+      // POST with a PingNonce: the installer's mail-hook nonce, given over this back channel so
+      // that it never passes through the browser; the registration's ping will carry it.
+      const nonces = form?.getAll(REGISTRATION_PARAMS.pingNonce) ?? [];
+      if (nonces.length > 1 || (nonces.length === 1 && !isValidPingNonce(nonces[0]))) {
+        res.status(400);
+        answer(req, res, 'invalid PingNonce: one value of 22 to 128 base64url characters\n', { error: { code: 'invalid_request', message: 'PingNonce must be one value of 22 to 128 base64url characters' } });
+        return;
+      }
+      const pingNonce = nonces[0];
+      if (pingNonce !== undefined && !ctx.pingNonces.claim(pingNonce)) {
+        res.status(409);
+        answer(req, res, 'this PingNonce was used before; ask the mail hook for a new one\n', { error: { code: 'nonce_in_use', message: 'this PingNonce was used before; ask the mail hook for a new one' } });
+        return;
+      }
+      const ticket = ctx.tickets.create({ lifetimeMs: ctx.ticketLifetimeMs, ...(pingNonce === undefined ? {} : { pingNonce }) });
       answer(req, res, encodeNewTicketText(ticket), encodeNewTicketJson(ticket));
     },
 

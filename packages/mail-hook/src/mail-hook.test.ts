@@ -163,6 +163,16 @@ describe('refused pings: not answered, delivered like any other mail, logged wit
         pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token, extra: { headers: [{ key: 'X-Certwizard-Ping-Nonce', value: p.nonce }, { key: 'X-Certwizard-Ping-Nonce', value: randomSecret() }] } }),
     },
     {
+      name: 'an HTML alternative with a link elsewhere next to a genuine text part',
+      reason: 'unexpected-parts',
+      mail: (f: HookFixture, p: Ping) => ({ ...pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token }), html: '<a href="https://evil.example/login">log in</a>' }),
+    },
+    {
+      name: 'an attachment next to a genuine text part',
+      reason: 'unexpected-parts',
+      mail: (f: HookFixture, p: Ping) => ({ ...pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token }), attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4') }] }),
+    },
+    {
       name: 'an HTML-only body',
       reason: 'no-text-body',
       mail: (f: HookFixture, p: Ping) => ({ ...pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token }), text: undefined, html: `<a href="${f.ca.origin}/ping/confirm?token=${p.token}">confirm</a>` }),
@@ -438,8 +448,11 @@ describe('limits', () => {
     expect(refusals(f)).toEqual(['too-many-mime-parts']);
     expect(f.ca.requests).toEqual([]);
     expect(f.vendor.received).toHaveLength(1);
-    // With the parts within the limit the same ping is answered.
+    // Within the limit the parts are counted, and then refused as parts a ping never has; the
+    // plain ping is answered.
     await sendWithNodemailer(f.vendor.port, pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', ...ping, extra: { attachments: attachments.slice(0, 2) } }));
+    expect(refusals(f)).toEqual(['too-many-mime-parts', 'unexpected-parts']);
+    await sendWithNodemailer(f.vendor.port, pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', ...ping }));
     expect(f.ca.confirmations(ping.token)).toBe(1);
   });
 

@@ -26,14 +26,17 @@ export interface PingMailInput {
 }
 
 /**
- * The registration's confirmation mail when the registration carried `PingNonce`: the ping.
+ * The registration's confirmation mail when the registration carried `PingNonce`: the ping. It
+ * greets nobody by name: the name is whatever the registrant typed (anyone may register a
+ * stranger's address), and the ping, signed by the CA, carries no text but the CA's own, so no
+ * link-like name can ride in it (a mail hook would also refuse a ping with a foreign link).
  * @throws {TypeError} for a public URL or token the link cannot be built from.
  * @example
- * await mailer.send(registrationPingMail({ to, from: pingFrom, publicUrl, token, nonce, lifetimeMs, firstName: 'Ada' }));
+ * await mailer.send(registrationPingMail({ to, from: pingFrom, publicUrl, token, nonce, lifetimeMs }));
  */
-export function registrationPingMail(input: PingMailInput & { readonly firstName: string }): MailMessage {
+export function registrationPingMail(input: PingMailInput): MailMessage {
   return pingMail(input, 'Confirm your email address', [
-    `Hello ${input.firstName},`,
+    'Hello,',
     '',
     'please confirm your email address for the certwizard CA by opening this link and pressing Confirm:',
   ], 'If you did not register, ignore this mail.');

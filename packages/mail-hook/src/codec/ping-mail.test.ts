@@ -53,6 +53,7 @@ describe('readPingMail', () => {
     { name: 'a body nonce line that differs', input: parts({ text: `Ping-Nonce: ${'M'.repeat(43)}\n${LINK}` }), want: 'body-nonce-mismatch' },
     { name: 'a second body nonce line that differs', input: parts({ text: `Ping-Nonce: ${NONCE}\nping-nonce: x\n${LINK}` }), want: 'body-nonce-mismatch' },
     { name: 'no text body', input: parts({ text: undefined }), want: 'no-text-body' },
+    { name: 'an HTML part or attachment besides the text', input: parts({ otherParts: true }), want: 'unexpected-parts' },
     { name: 'no link', input: parts({ text: `Ping-Nonce: ${NONCE}` }), want: 'missing-link' },
     { name: 'the confirmation link on another host', input: parts({ text: `https://evil.example/ping/confirm?token=${TOKEN}` }), want: 'foreign-link' },
     { name: 'a look-alike host', input: parts({ text: `https://ca.example.evil.example/ping/confirm?token=${TOKEN}` }), want: 'foreign-link' },

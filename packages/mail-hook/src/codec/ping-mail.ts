@@ -26,6 +26,11 @@ export type PingShapeRefusal =
   | 'body-nonce-mismatch'
   /** There is no text/plain body to read the link from. */
   | 'no-text-body'
+  /**
+   * The mail has more than its text: an HTML part or an attachment. The CA's ping is one text
+   * part; what else a mail shows (a link in HTML, say) could not be checked like the text.
+   */
+  | 'unexpected-parts'
   /** A link in the body points off the pinned CA origin. */
   | 'foreign-link'
   /** A link in the body points to a loopback, private or link-local address off the pinned origin. */
@@ -45,6 +50,8 @@ export interface PingMailParts {
   readonly to: readonly string[];
   /** The decoded text/plain body, `undefined` when the mail has none. */
   readonly text: string | undefined;
+  /** Whether the mail has anything besides that text: an HTML part or an attachment. */
+  readonly otherParts?: boolean;
 }
 
 /** What a well-formed ping carries. Holds secrets: never log it. */
@@ -82,6 +89,7 @@ export function readPingMail(parts: PingMailParts, options: ReadPingMailOptions)
   if (!isWellFormedSecret(nonce)) return { ok: false, reason: 'malformed-nonce' };
 
   if (parts.text === undefined) return { ok: false, reason: 'no-text-body' };
+  if (parts.otherParts === true) return { ok: false, reason: 'unexpected-parts' };
   const bodyNonces = [...parts.text.matchAll(/^[ \t]*ping-nonce[ \t]*:[ \t]*(.*?)[ \t]*$/gim)].map((m) => m[1]);
   if (bodyNonces.some((value) => value !== nonce)) return { ok: false, reason: 'body-nonce-mismatch' };
 

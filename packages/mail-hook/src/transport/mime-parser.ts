@@ -48,6 +48,7 @@ export async function parseMimeMessage(bytes: Buffer, limits: MimeParseLimits): 
     let from: string[] = [];
     let to: string[] = [];
     let text: string | undefined;
+    let otherParts = false;
     let done = false;
     const finish = (result: { ok: true; parts: PingMailParts } | { ok: false; reason: MimeParseFailure }) => {
       if (done) return;
@@ -65,14 +66,19 @@ export async function parseMimeMessage(bytes: Buffer, limits: MimeParseLimits): 
       headerLines = lines;
     });
     parser.on('data', (data) => {
-      if (data.type === 'attachment') data.release?.();
-      // An HTML-only mail still yields an empty text (HTML is not converted): that is no text body.
-      else if (data.type === 'text' && typeof data.text === 'string' && data.text.trim() !== '') text = data.text;
+      if (data.type === 'attachment') {
+        otherParts = true;
+        data.release?.();
+      } else if (data.type === 'text') {
+        // An HTML-only mail still yields an empty text (HTML is not converted): that is no text body.
+        if (typeof data.text === 'string' && data.text.trim() !== '') text = data.text;
+        if (typeof data.html === 'string' && data.html.trim() !== '') otherParts = true;
+      }
     });
     parser.on('error', (error: Error & { code?: unknown }) => {
       finish({ ok: false, reason: error.code === 'EMAXLEN' && /child nodes/i.test(error.message) ? 'too-many-mime-parts' : 'unparseable' });
     });
-    parser.on('end', () => finish({ ok: true, parts: { headerLines, from, to, text } }));
+    parser.on('end', () => finish({ ok: true, parts: { headerLines, from, to, text, otherParts } }));
     parser.end(bytes);
   });
 }

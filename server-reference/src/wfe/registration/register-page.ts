@@ -158,7 +158,6 @@ export function registrationPage(ctx: RegistrationContext): {
         const mail: MailMessage = pingNonce !== undefined
           ? registrationPingMail({
               to,
-              firstName,
               from: ctx.pingFrom,
               publicUrl: ctx.publicUrl,
               token: confirmationToken,

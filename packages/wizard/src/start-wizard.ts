@@ -133,6 +133,13 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
   signal?.addEventListener('abort', onAbort, { once: true });
   const close = () =>
     shutdown((cause) => new WizardClosedError('the wizard was closed before a certificate was installed', cause === undefined ? undefined : { cause }));
+  // Aborted while the UI loaded or the server started: an abort event that fired before the
+  // listener existed is not fired again, so look, and do not hand out a wizard that is closing.
+  if (signal?.aborted) {
+    runner.done.catch(() => undefined); // nobody will hold this wizard's `done`
+    await shutdown((cause) => new WizardAbortedError('the wizard was aborted while it started', { cause: cause ?? signal.reason }));
+    throw new WizardAbortedError('the wizard was aborted while it started', { cause: signal.reason });
+  }
 
   return Object.freeze({
     url: `http://${LOOPBACK_ADDRESS}:${server.port}/?t=${session.token}`,

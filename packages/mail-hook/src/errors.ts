@@ -50,6 +50,15 @@ export class NonceBookStorageError extends MailHookError {
   override readonly code = 'ERR_MAIL_HOOK_NONCE_BOOK_STORAGE';
 }
 
+/**
+ * Another running process has this folder's nonce book open. A book keeps its state in memory and
+ * writes it whole, so two processes on one book would lose each other's nonces: open it in the
+ * process that runs the mail hook, and give that book to the installer.
+ */
+export class NonceBookLockedError extends MailHookError {
+  override readonly code = 'ERR_MAIL_HOOK_NONCE_BOOK_LOCKED';
+}
+
 /** The nonce book or the listener was used after `close()`. */
 export class MailHookClosedError extends MailHookError {
   override readonly code = 'ERR_MAIL_HOOK_CLOSED';

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -220,7 +222,30 @@ describe('on disk', () => {
     await book.close();
     await writeFile(join(dir, `.${name}.0123456789ab.tmp`), 'half a write');
     await open(dir);
-    expect(await readdir(dir)).toEqual([name]);
+    expect((await readdir(dir)).sort()).toEqual([name, `${name}.lock`]);
+  });
+
+  it('is open in one process at a time: a second opening is refused until the first closes; a lock left by a dead process is taken over', async () => {
+    const dir = await tempDir();
+    const first = await open(dir);
+    await first.expect('a@x.test', { ttlMs: HOUR });
+    await expect(openNonceBook(dir, { caOrigin: CA })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_NONCE_BOOK_LOCKED' });
+    // Another process: a child that tries to open the same book.
+    const script = `import('${pathToFileURL(join(fileURLToPath(new URL('../dist/index.js', import.meta.url)))).href}').then((m) => m.openNonceBook(process.argv[1], { caOrigin: '${CA}' })).then(() => console.log('opened'), (e) => console.log(e.code))`;
+    const other = spawnSync(process.execPath, ['-e', script, dir], { encoding: 'utf8', timeout: 20_000 });
+    expect(other.stdout.trim()).toBe('ERR_MAIL_HOOK_NONCE_BOOK_LOCKED');
+    await first.close();
+    const second = await open(dir);
+    await second.close();
+    // A lock whose process is gone (a child that exited) does not hold anything.
+    const bookName = (await readdir(dir)).find((n) => n.endsWith('.json'));
+    expect(bookName).toMatch(/^nonces-[0-9a-f]{16}\.json$/);
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
+    await writeFile(join(dir, `${bookName}.lock`), `${dead}\n`);
+    const third = await open(dir);
+    expect(third.size).toBe(1);
+    await third.close();
+    expect(await readdir(dir)).toEqual([bookName]);
   });
 
   it('caps the nonces held; expired ones are purged from memory and file', async () => {
@@ -267,6 +292,27 @@ describe('on disk', () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'file'), '');
     await expect(openNonceBook(join(dir, 'file'), { caOrigin: CA })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_NONCE_BOOK_STORAGE' });
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a symbolic link in place of the folder or the file, leaving its target as it was', async () => {
+    const dir = await tempDir();
+    const elsewhere = join(dir, 'elsewhere');
+    const genuine = await open(elsewhere); // a genuine book, to learn its file name
+    await genuine.expect('a@x.test', { ttlMs: HOUR });
+    await genuine.close();
+    const [fileName] = (await readdir(elsewhere)).filter((n) => n.startsWith('nonces-'));
+    await symlink(elsewhere, join(dir, 'linked-folder'));
+    await expect(openNonceBook(join(dir, 'linked-folder'), { caOrigin: CA })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_NONCE_BOOK_STORAGE' });
+
+    const target = join(dir, 'someone-elses.json');
+    await writeFile(target, 'not a nonce book', { mode: 0o644 });
+    await chmod(target, 0o644);
+    const book = join(dir, 'book');
+    await mkdir(book, { mode: 0o700 });
+    await symlink(target, join(book, fileName as string));
+    await expect(openNonceBook(book, { caOrigin: CA })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_NONCE_BOOK_STORAGE' });
+    expect(await readFile(target, 'utf8')).toBe('not a nonce book');
+    expect((await stat(target)).mode & 0o777).toBe(0o644);
   });
 
   it('does not issue a nonce it could not write', async () => {

@@ -10,8 +10,8 @@ import { normalizeAddress } from './codec/address.js';
 import { parseCaOrigin } from './codec/ca-origin.js';
 import { decodeNonceFile, encodeNonceFile, type NonceRecord } from './codec/nonce-file.js';
 import { isWellFormedSecret, secretDigest, secretLogId } from './codec/nonce.js';
-import { MailHookAbortedError, MailHookArgumentError, MailHookClosedError, NonceBookCorruptError, NonceBookFullError, NonceBookStorageError } from './errors.js';
-import { ensurePrivateDirectory, readPrivateFile, removeStaleTemporaries, writePrivateFileAtomically } from './transport/private-files.js';
+import { MailHookAbortedError, MailHookArgumentError, MailHookClosedError, NonceBookCorruptError, NonceBookFullError, NonceBookLockedError, NonceBookStorageError } from './errors.js';
+import { ensurePrivateDirectory, readPrivateFile, removeStaleTemporaries, takeProcessLock, writePrivateFileAtomically } from './transport/private-files.js';
 
 /** Default cap on the nonces a book holds (pending and recently used, until they expire). */
 export const DEFAULT_MAX_PENDING_NONCES = 1000;
@@ -136,14 +136,17 @@ export interface NonceBook extends AsyncDisposable {
  *
  * The folder is created with mode 0700 (an existing one is narrowed to 0700); the file, named
  * after a digest of the origin, has mode 0600 and is replaced atomically on every change (temp
- * file, fsync, rename, fsync of the folder). One process should have a folder's book open at a
- * time: the book keeps its state in memory and writes it whole.
+ * file, fsync, rename, fsync of the folder). One process at a time has a book open: the book
+ * keeps its state in memory and writes it whole, so a second process is refused (a lock file
+ * next to the book, holding the process id; a lock left by a process that no longer runs is
+ * taken over).
  *
  * @param directory - where the book lives, e.g. the mail server's state folder plus `/certwizard-nonces`.
  * @throws {MailHookArgumentError} `ERR_MAIL_HOOK_INVALID_ARGUMENT` for a bad origin or option.
  * @throws {NonceBookCorruptError} `ERR_MAIL_HOOK_NONCE_BOOK_CORRUPT` when the file exists but is not
  *   a nonce book for this origin (it is left untouched).
  * @throws {NonceBookStorageError} `ERR_MAIL_HOOK_NONCE_BOOK_STORAGE` when the folder or file cannot be used.
+ * @throws {NonceBookLockedError} `ERR_MAIL_HOOK_NONCE_BOOK_LOCKED` when another running process has it open.
  * @throws {MailHookAbortedError} `ERR_MAIL_HOOK_ABORTED` when `signal` is already aborted.
  * @example
  * await using book = await openNonceBook('/var/lib/mailserver/certwizard', { caOrigin: 'https://ca.example' });
@@ -161,8 +164,10 @@ export async function openNonceBook(directory: string, options: NonceBookOptions
   const name = `nonces-${createHash('sha256').update(caOrigin).digest('hex').slice(0, 16)}.json`;
   const file = join(directory, name);
   let records: NonceRecord[];
+  let unlock: (() => Promise<void>) | undefined;
   try {
     await ensurePrivateDirectory(directory);
+    unlock = await takeProcessLock(directory, `${name}.lock`);
     await removeStaleTemporaries(directory, name);
     const bytes = await readPrivateFile(file, MAX_FILE_BYTES);
     if (bytes === 'too-large') throw new NonceBookCorruptError(`${file} is larger than ${MAX_FILE_BYTES} bytes`);
@@ -170,10 +175,14 @@ export async function openNonceBook(directory: string, options: NonceBookOptions
     if (decoded === undefined) throw new NonceBookCorruptError(`${file} is not a nonce book for ${caOrigin}`);
     records = decoded;
   } catch (error) {
+    await unlock?.();
     if (error instanceof NonceBookCorruptError) throw error;
+    if ((error as { code?: unknown }).code === 'ELOCKED') {
+      throw new NonceBookLockedError(`the nonce book in ${directory} is open in another process; give the installer that process's book`, { cause: error });
+    }
     throw new NonceBookStorageError(`cannot use the nonce book folder ${directory}`, { cause: error });
   }
-  return new FileNonceBook({ directory, name, caOrigin, maxPending, now, records });
+  return new FileNonceBook({ directory, name, caOrigin, maxPending, now, records, unlock });
 }
 
 function checkSignal(signal: AbortSignal | undefined, what: string): void {
@@ -218,7 +227,10 @@ class FileNonceBook implements NonceBook {
   readonly #writer: CoalescingWriter;
   #closed = false;
 
-  constructor(init: { directory: string; name: string; caOrigin: string; maxPending: number; now: () => number; records: NonceRecord[] }) {
+  readonly #unlock: () => Promise<void>;
+
+  constructor(init: { directory: string; name: string; caOrigin: string; maxPending: number; now: () => number; records: NonceRecord[]; unlock: () => Promise<void> }) {
+    this.#unlock = init.unlock;
     this.caOrigin = init.caOrigin;
     this.#directory = init.directory;
     this.#name = init.name;
@@ -284,6 +296,7 @@ class FileNonceBook implements NonceBook {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#writer.settled();
+    await this.#unlock();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -133,6 +133,8 @@ export async function verifyAddress(options: VerifyAddressOptions): Promise<{ re
         headers: { ...authorization, 'content-type': PING_REQUEST_MEDIA_TYPE },
         body,
         initialDelayMs: transport.retryDelayMs,
+        // The CA's own "could not send the mail": surfaced with its code, not as unreachable.
+        documentedStatuses: [502],
       },
       transport.context(flow.signal),
     );

@@ -76,3 +76,27 @@ describe('sendCaRequest retries', () => {
     expect(answer.retryAfter).toBe('30');
   });
 });
+
+describe('documented 5xx answers', () => {
+  /** Answers 502 with `body` to everything. */
+  async function answering502(body: string): Promise<string> {
+    server = createServer((_req, res) => {
+      res.statusCode = 502;
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+  }
+
+  it("returns the endpoint's own 502 with its JSON error to the caller, once", async () => {
+    const url = await answering502('{"error":{"code":"mail_not_sent","message":"ask again later"}}');
+    const answer = await sendCaRequest({ ...request(url, 'POST'), documentedStatuses: [502] }, ctx(3));
+    expect(answer).toMatchObject({ status: 502 });
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'mail_not_sent' } });
+  });
+
+  it("still treats a gateway's 502 page as the CA unreachable", async () => {
+    const url = await answering502('<html>Bad Gateway</html>');
+    await expect(sendCaRequest({ ...request(url, 'POST'), documentedStatuses: [502] }, ctx(3))).rejects.toMatchObject({ code: 'ERR_SDK_CA_UNREACHABLE' });
+  });
+});

@@ -30,6 +30,11 @@ export interface CaRequest {
   readonly body?: string;
   /** First wait between attempts, in ms; each later wait is 1.5 times longer, up to `maxDelayMs`. */
   readonly initialDelayMs: number;
+  /**
+   * Statuses among 502/503/504 that this endpoint documents as its own answer (e.g. the address
+   * ping's `502 mail_not_sent`): returned to the caller to decode, never retried.
+   */
+  readonly documentedStatuses?: readonly number[];
 }
 
 /** The CA's final answer: any status other than 429, 502, 503, 504. */
@@ -86,7 +91,8 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
       const body = await response.text();
       const { status } = response;
       const retryAfter = response.headers.get('retry-after');
-      if (status !== 429 && status !== 502 && status !== 503 && status !== 504) return { status, body, retryAfter };
+      const documented = request.documentedStatuses?.includes(status) === true && isJsonError(body);
+      if ((status !== 429 && status !== 502 && status !== 503 && status !== 504) || documented) return { status, body, retryAfter };
       if (status === 502 || status === 504) {
         failures += 1;
         if (failures > ctx.retries || request.method !== 'GET') {
@@ -105,5 +111,15 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
     }
     await clock.sleep(Math.round(waitMs), signal);
     delay = Math.min(delay * BACKOFF_FACTOR, ctx.maxDelayMs);
+  }
+}
+
+/** Whether `body` is the CA's JSON error (`{"error":{"code":...}}`), not a gateway's page. */
+function isJsonError(body: string): boolean {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } } | null)?.error?.code;
+    return typeof code === 'string';
+  } catch {
+    return false;
   }
 }

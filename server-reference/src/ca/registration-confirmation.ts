@@ -80,7 +80,13 @@ export async function confirmRegistration(
   // the installer finds it with GET /api/requests?source=registration.
   const account = deps.accounts.get(accountId);
   if (deps.pendingRequests && account !== undefined) {
-    await issueRegistrationRequests({ ...deps.pendingRequests, logger: deps.logger }, account);
+    try {
+      await issueRegistrationRequests({ ...deps.pendingRequests, logger: deps.logger }, account);
+    } catch (err) {
+      // The confirmation is committed (account active, ticket done): it must be answered as
+      // such; a request that could not be issued stays pending for the owner.
+      deps.logger.error('registration requests not issued after the confirmation; they stay pending', { accountId, error: err });
+    }
   }
   const continueLink = handoff?.continueUrl === undefined
     ? undefined

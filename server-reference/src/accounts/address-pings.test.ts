@@ -4,7 +4,7 @@ import type { Db } from '../store/database.js';
 import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
 import { AccountAddressStore } from './account-addresses.js';
 import { AccountStore } from './account-store.js';
-import { AddressPingStore } from './address-pings.js';
+import { AddressPingStore, PINGS_PER_ADDRESS_PER_HOUR } from './address-pings.js';
 import { HandoffStore } from './handoff-store.js';
 import { registerAccount } from './test-support/register-account.js';
 
@@ -84,6 +84,20 @@ describe('AddressPingStore', () => {
     expect(() => pings.create(accountId, 'five@example.net')).toThrow(expect.objectContaining({ code: 'ERR_PING_LIMIT' }));
     pings.remove(fourth.id);
     expect(() => pings.create(accountId, 'five@example.net')).not.toThrow();
+  });
+
+  it('sends one address at most PINGS_PER_ADDRESS_PER_HOUR pings an hour, whichever accounts ask', async () => {
+    const many = new AddressPingStore(db, { now: () => clock, addresses, perHour: 100 });
+    const askers = [];
+    for (let i = 0; i < 3; i++) askers.push(await registerAccount(accounts, { email: `asker${i}@example.org` }));
+    for (let i = 0; i < PINGS_PER_ADDRESS_PER_HOUR; i++) many.create(askers[i % 3] as number, 'victim@example.net');
+    const before = snapshotTables(db);
+    expect(() => many.create(askers[0] as number, 'VICTIM@example.net')).toThrow(expect.objectContaining({ code: 'ERR_PING_LIMIT' }));
+    expect(snapshotTables(db)).toEqual(before);
+    // Other addresses are not affected; an hour later the victim may be pinged again.
+    expect(() => many.create(askers[0] as number, 'someone.else@example.net')).not.toThrow();
+    clock += HOUR;
+    expect(() => many.create(askers[1] as number, 'victim@example.net')).not.toThrow();
   });
 
   it('never removes a used ping', async () => {

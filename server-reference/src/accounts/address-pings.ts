@@ -18,6 +18,12 @@ export const PING_LIFETIME_MS_DEFAULT = 24 * 60 * 60_000;
 /** How many pings an account may ask for per hour, by default. */
 export const PINGS_PER_HOUR_DEFAULT = 10;
 
+/**
+ * Pings one address may receive in any hour, whichever accounts asked: many accounts must not
+ * add up to a flood of one mailbox.
+ */
+export const PINGS_PER_ADDRESS_PER_HOUR = 5;
+
 const HOUR_MS = 60 * 60_000;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -88,6 +94,7 @@ export class AddressPingStore {
     this.#byHash = db.prepare('SELECT * FROM address_pings WHERE token_hash = ?');
     this.#remove = db.prepare('DELETE FROM address_pings WHERE id = ? AND used_at_ms IS NULL');
     const recent = db.prepare('SELECT created_at_ms FROM address_pings WHERE account_id = ? AND created_at_ms > ? ORDER BY created_at_ms');
+    const recentTo = db.prepare('SELECT created_at_ms FROM address_pings WHERE email = ? AND created_at_ms > ? ORDER BY created_at_ms');
     const insert = db.prepare(
       'INSERT INTO address_pings (token_hash, account_id, email, nonce_hash, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -102,6 +109,11 @@ export class AddressPingStore {
         // The oldest ping of the hour leaving the window frees the next one.
         const retryAfterMs = Math.max(1, (times[times.length - this.#perHour] as number) + HOUR_MS - now);
         throw new PingLimitError(`at most ${this.#perHour} pings per hour may be asked for`, retryAfterMs);
+      }
+      const toAddress = (recentTo.all(email, now - HOUR_MS) as { created_at_ms: number }[]).map((r) => r.created_at_ms);
+      if (toAddress.length >= PINGS_PER_ADDRESS_PER_HOUR) {
+        const retryAfterMs = Math.max(1, (toAddress[toAddress.length - PINGS_PER_ADDRESS_PER_HOUR] as number) + HOUR_MS - now);
+        throw new PingLimitError(`at most ${PINGS_PER_ADDRESS_PER_HOUR} pings per hour go to one address`, retryAfterMs);
       }
       const expiresAtMs = now + this.#lifetimeMs;
       const info = insert.run(tokenHash, accountId, email, nonceHash, now, expiresAtMs);
@@ -122,7 +134,8 @@ export class AddressPingStore {
    * @param options.nonce - the requester's nonce, or none (then only a person can confirm).
    * @returns the ping's id, its token (the one time it can be read) and its expiry.
    * @throws {PingLimitError} `ERR_PING_LIMIT` with `retryAfterMs` when the account asked for
-   *   {@link AddressPingStoreOptions.perHour} pings in the last hour; nothing is stored.
+   *   {@link AddressPingStoreOptions.perHour} pings in the last hour, or the address received
+   *   {@link PINGS_PER_ADDRESS_PER_HOUR} from any accounts; nothing is stored.
    * @throws {TypeError} for a malformed nonce (the caller checks it first).
    * @example
    * const { id, token } = pings.create(accountId, 'ada@example.net', { nonce });

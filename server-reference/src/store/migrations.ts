@@ -292,6 +292,7 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT nonce_hash, created_at_ms FROM address_pings WHERE nonce_hash IS NOT NULL;
       INSERT OR IGNORE INTO ping_nonces (digest, created_at_ms)
         SELECT ping_nonce_hash, created_at_ms FROM registration_handoffs WHERE ping_nonce_hash IS NOT NULL;
+      CREATE INDEX address_pings_recipient ON address_pings (email, created_at_ms);
     `,
   },
 ];

@@ -57,6 +57,15 @@ describe('wizard token request', () => {
     expect(() => encodeWizardTokenRequest(input)).toThrow(TypeError);
   });
 
+  it("carries the installer's own installation token when given, and refuses a malformed or repeated one", () => {
+    const own = 'A'.repeat(43);
+    const body = encodeWizardTokenRequest({ code: CODE, codeVerifier: VERIFIER, installationToken: own });
+    expect(decodeWizardTokenRequest(body)).toEqual({ ok: true, request: { code: CODE, codeVerifier: VERIFIER, installationToken: own } });
+    expect(decodeWizardTokenRequest(`${body}&installation_token=${own}`)).toMatchObject({ ok: false, error: 'invalid_request' });
+    expect(decodeWizardTokenRequest(`code=${CODE}&code_verifier=${VERIFIER}&installation_token=short`)).toMatchObject({ ok: false, error: 'invalid_request' });
+    expect(() => encodeWizardTokenRequest({ code: CODE, codeVerifier: VERIFIER, installationToken: 'short' })).toThrow(TypeError);
+  });
+
   it('newWizardCode makes a 43-character code matching the pattern', () => {
     expect(newWizardCode()).toMatch(WIZARD_CODE_PATTERN);
     expect(newWizardCode(() => new Uint8Array(32))).toBe('A'.repeat(43));

@@ -56,6 +56,20 @@ describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
     expect(tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'mail server on host1', createdAtMs: T0 + MINUTE }]);
   });
 
+  it("issues the installer's own token when it brings one, and refuses one already issued, storing nothing", async () => {
+    const accountId = await activeAccount();
+    const own = 'T'.repeat(43);
+    const first = tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER, { installationToken: own });
+    expect(first.installationToken).toBe(own);
+    expect(tokens.authenticateToken(own)).toMatchObject({ accountId });
+    expect(JSON.stringify(snapshot())).not.toContain(own);
+    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const before = snapshot();
+    expect(refusal(() => tokens.redeemAuthorizationCode(code, VERIFIER, { installationToken: own }))).toMatchObject({ code: 'ERR_GRANT_INVALID' });
+    expect(snapshot()).toEqual(before);
+    expect(() => tokens.redeemAuthorizationCode(code, VERIFIER, { installationToken: 'short' })).toThrow(TypeError);
+  });
+
   it('refuses a wrong verifier without burning the code', async () => {
     const accountId = await activeAccount();
     const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);

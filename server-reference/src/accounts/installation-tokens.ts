@@ -172,14 +172,26 @@ export class InstallationTokenStore {
    * @example
    * const { accountId, installationToken } = tokens.redeemAuthorizationCode(code, verifier);
    */
-  redeemAuthorizationCode(code: string, verifier: string, options: { label?: string } = {}): { accountId: number; tokenId: number; installationToken: string } {
+  redeemAuthorizationCode(code: string, verifier: string, options: { label?: string; installationToken?: string } = {}): { accountId: number; tokenId: number; installationToken: string } {
     const label = options.label ?? INSTALLATION_TOKEN_LABEL_DEFAULT;
     if (typeof label !== 'string' || label.length === 0 || [...label].length > 100 || LABEL_FORBIDDEN.test(label)) {
       throw new TypeError('label must be 1 to 100 characters without control characters');
     }
     if (typeof code !== 'string' || !TOKEN_SHAPE.test(code) || !isValidVerifier(verifier)) throw new GrantInvalidError(GRANT_INVALID);
-    const installationToken = randomBytes(32).toString('base64url');
-    const result = this.#redeemTx(hashToken(code), verifier, label, hashToken(installationToken));
+    // The installer may bring its own token (it kept it before asking, to survive a crash);
+    // otherwise the CA makes one. Either way only its SHA-256 is stored.
+    if (options.installationToken !== undefined && (typeof options.installationToken !== 'string' || !TOKEN_SHAPE.test(options.installationToken))) {
+      throw new TypeError('installationToken must be 43 base64url characters');
+    }
+    const installationToken = options.installationToken ?? randomBytes(32).toString('base64url');
+    let result: { accountId: number; tokenId: number } | string;
+    try {
+      result = this.#redeemTx(hashToken(code), verifier, label, hashToken(installationToken));
+    } catch (error) {
+      // The same token twice (an installer that reuses one): refused like a bad grant, nothing stored.
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new GrantInvalidError(GRANT_INVALID);
+      throw error;
+    }
     if (typeof result === 'string') throw new GrantInvalidError(GRANT_INVALID);
     return { ...result, installationToken };
   }

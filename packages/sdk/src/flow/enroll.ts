@@ -42,7 +42,9 @@ import type { EnrollmentMethod, IssuedResult, SubmitResult } from '../enroll/enr
 import { EnrollmentRejectedError } from '../enroll/errors.js';
 import { submit, type SubmitOptions } from '../enroll/submit.js';
 import { verifyAddress, type AddressVerificationEvent, type VerifyAddressOptions } from '../enroll/verify-address.js';
-import { RedemptionRefusedError, RegistrationAbortedError, RegistrationRefusedError, TicketExpiredError } from '../errors.js';
+import { CaRejectedError, CEMAILS_PATH, decodeCemailsAnswer } from '@certwizard/protocol';
+import { CaProtocolError, RedemptionRefusedError, RegistrationAbortedError, RegistrationRefusedError, TicketExpiredError } from '../errors.js';
+import { sendCaRequest } from '../transport/ca-request.js';
 import { CREATE_FLAGS, nodeFileSystem, type InstallFileSystem } from '../install/file-system.js';
 import { install, type InstallOptions } from '../install/install.js';
 import type { InstalledCertificate } from '../install/installed-certificate.js';
@@ -162,6 +164,12 @@ export interface EnrollResult {
 export const installationTokenKey = (caOrigin: string): string => `installation-token:${caOrigin}`;
 /** Credential-store key of a registration under way (its ticket and PKCE verifier) for a CA. */
 export const pendingRegistrationKey = (caOrigin: string): string => `registration:${caOrigin}`;
+/**
+ * Credential-store key of the installation token between the moment it is handed to the CA and
+ * the CA's answer: kept first, so that an installer killed right after the CA issued it still
+ * has it (the CA redeems a code only once).
+ */
+export const pendingInstallationTokenKey = (caOrigin: string): string => `installation-token-pending:${caOrigin}`;
 
 /**
  * Enrolls: registers if needed, makes the key and request, gets the certificate issued, installs
@@ -381,6 +389,21 @@ class EnrollmentRun {
       return;
     }
     const pendingKey = pendingRegistrationKey(s.caOrigin);
+    const pendingTokenKey = pendingInstallationTokenKey(s.caOrigin);
+    // Killed between the code's redemption and the token's promotion: the token kept before
+    // redeeming is the installation's, if the CA knows it.
+    const keptToken = await s.credentials.get(pendingTokenKey, options);
+    if (keptToken !== undefined) {
+      const accountEmail = await this.#accountOf(keptToken);
+      if (accountEmail !== undefined) {
+        await s.credentials.set(tokenKey, keptToken, options);
+        await s.credentials.delete(pendingTokenKey, options);
+        await s.credentials.delete(pendingKey, options);
+        await this.#advance('verify-email', { accountEmail, csrSentWithRegistration: s.sendCsrWithRegistration });
+        return;
+      }
+      await s.credentials.delete(pendingTokenKey, options);
+    }
     const resume = parsePending(await s.credentials.get(pendingKey, options));
     // The registration's confirmation mail is the first email ping: with the vendor's mail hook,
     // a nonce for the prefilled address lets the mail server answer it by itself.
@@ -399,6 +422,7 @@ class EnrollmentRun {
         ...(resume === undefined ? {} : { resume }),
         ...(pingNonce === undefined ? {} : { pingNonce }),
         onPending: (pending) => s.credentials.set(pendingKey, JSON.stringify(pending), options),
+        beforeRedeem: (token) => s.credentials.set(pendingTokenKey, token, options),
         ...(s.signal === undefined ? {} : { signal: s.signal }),
         ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
         clock: s.clock,
@@ -414,8 +438,33 @@ class EnrollmentRun {
       throw error;
     }
     await s.credentials.set(tokenKey, result.installationToken, options);
+    await s.credentials.delete(pendingTokenKey, options);
     await s.credentials.delete(pendingKey, options);
     await this.#advance('verify-email', { accountEmail: result.emailAddress, csrSentWithRegistration: s.sendCsrWithRegistration });
+  }
+
+  /**
+   * The registration address of the account an installation token belongs to (the first
+   * `EMAIL=` of `/api/cemails.php`), or `undefined` when the CA does not know the token.
+   */
+  async #accountOf(installationToken: string): Promise<string | undefined> {
+    const s = this.#s;
+    const answer = await sendCaRequest(
+      {
+        what: 'cemails',
+        url: `${s.caUrl.replace(/\/+$/, '')}${CEMAILS_PATH}`,
+        method: 'GET',
+        headers: { authorization: `Bearer ${installationToken}` },
+        initialDelayMs: 1000,
+      },
+      { fetch: s.fetch ?? globalThis.fetch, clock: s.clock, signal: s.signal ?? new AbortController().signal, retries: 2, maxDelayMs: 30_000 },
+    );
+    try {
+      return decodeCemailsAnswer(answer.status, answer.body).emails[0];
+    } catch (error) {
+      if (error instanceof CaRejectedError) return undefined;
+      throw new CaProtocolError(`cemails: ${(error as Error).message}`, answer.status, { cause: error });
+    }
   }
 
   async #token(): Promise<string> {

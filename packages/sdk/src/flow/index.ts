@@ -5,6 +5,7 @@
 export {
   enroll,
   installationTokenKey,
+  pendingInstallationTokenKey,
   pendingRegistrationKey,
   type EnrollFlowEvent,
   type EnrollOptions,

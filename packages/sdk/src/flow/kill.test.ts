@@ -64,6 +64,8 @@ const KILL_POINTS: Array<{ label: string; kill: Record<string, unknown> }> = [
   { label: 'step register (key and request on disk)', kill: { type: 'step', step: 'register' } },
   { label: 'registration page about to show (ticket kept)', kill: { type: 'registration', event: { type: 'waiting' } } },
   { label: 'registration done, code not yet redeemed', kill: { type: 'registration', event: { type: 'redeeming' } } },
+  // The CA redeems a code once: the token the SDK kept before asking is what carries on.
+  { label: 'code redeemed, token not yet stored', kill: { type: 'registration', event: { type: 'registered' } } },
   { label: 'step submit (token stored)', kill: { type: 'step', step: 'submit' } },
   { label: 'request found at the CA', kill: { type: 'request-found' } },
   { label: 'step await-issue (request pending)', kill: { type: 'step', step: 'await-issue' } },

@@ -20,18 +20,24 @@ import { sendCaRequest, type CaRequestContext } from '../transport/ca-request.js
  * @example
  * const account = await redeemCode('https://ca.example', code, pair.verifier, 2000, ctx);
  */
-export async function redeemCode(caUrl: string, code: string, codeVerifier: string, firstDelayMs: number, ctx: CaRequestContext): Promise<WizardTokenResponse> {
+export async function redeemCode(caUrl: string, code: string, codeVerifier: string, firstDelayMs: number, ctx: CaRequestContext, installationToken?: string): Promise<WizardTokenResponse> {
   const what = 'wizard token';
   const base = new URL(caUrl);
   const url = `${base.origin}${base.pathname.replace(/\/+$/, '')}${WIZARD_TOKEN_PATH}`;
-  const body = encodeWizardTokenRequest({ code, codeVerifier });
+  const body = encodeWizardTokenRequest({ code, codeVerifier, ...(installationToken === undefined ? {} : { installationToken }) });
   const answer = await sendCaRequest(
     { what, url, method: 'POST', headers: { 'Content-Type': WIZARD_TOKEN_REQUEST_MEDIA_TYPE, Accept: 'application/json' }, body, initialDelayMs: firstDelayMs },
     ctx,
   );
   try {
-    return decodeWizardTokenResponse(answer.status, answer.body);
+    const response = decodeWizardTokenResponse(answer.status, answer.body);
+    // The CA issues the token the installer brought; another one would not be in its keychain.
+    if (installationToken !== undefined && response.installation_token !== installationToken) {
+      throw new CaProtocolError(`${what}: the CA answered with another installation token than the one sent`, answer.status);
+    }
+    return response;
   } catch (error) {
+    if (error instanceof CaProtocolError) throw error;
     if (error instanceof CaRejectedError) {
       throw new RedemptionRefusedError(`the CA refused the registration code (${error.caCode}, HTTP ${error.status})`, error.caCode, error.status, { cause: error });
     }

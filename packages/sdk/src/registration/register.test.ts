@@ -67,6 +67,8 @@ class FakeCa {
   /** code -> challenge; a code is spent by its first redemption with the matching verifier. */
   readonly codes = new Map<string, { challenge: string; refused: boolean }>();
   readonly requests: Array<{ at: number; what: string }> = [];
+  /** The installation token the last redemption issued. */
+  lastToken: string | undefined;
   #server = createServer((req, res) => void this.#handle(req, res));
   #isitdoneCount = 0;
   url = '';
@@ -162,7 +164,9 @@ class FakeCa {
       }
       // A matching verifier spends the code (a wrong one does not, per the contract).
       this.codes.delete(decoded.request.code);
-      send(200, encodeWizardTokenResponse({ ...ACCOUNT, installation_token: 'tok_secret_1234567890', token_type: 'Bearer' }));
+      // Like the CA: the token the installer brought, else one of its own.
+      this.lastToken = decoded.request.installationToken ?? 'tok_secret_1234567890';
+      send(200, encodeWizardTokenResponse({ ...ACCOUNT, installation_token: this.lastToken, token_type: 'Bearer' }));
       return;
     }
     send(404, { error: { code: 'not_found', message: 'no such endpoint' } });
@@ -282,9 +286,11 @@ describe('register', () => {
       firstName: 'Ada',
       middleName: 'B',
       lastName: 'Lovelace',
-      installationToken: 'tok_secret_1234567890',
+      installationToken: ca.lastToken,
       via: 'callback',
     });
+    // The SDK made the token itself (256 bits), and the CA issued exactly it.
+    expect(result.installationToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(ca.count('token')).toBe(1);
     const params = new URL(seenUrl).searchParams;
     expect(params.get('EmailAddress')).toBe('a+b@example.org');
@@ -294,7 +300,7 @@ describe('register', () => {
     expect(events.map((e) => e.type).filter((t) => t !== 'ticket-state')).toEqual(['ticket-issued', 'waiting', 'callback-received', 'redeeming', 'registered']);
     // Events carry no secret: no code, ticket, token, nor the URL (which holds the agent's secret path).
     const text = JSON.stringify(events);
-    for (const secret of [secrets?.code, secrets?.ticket, 'tok_secret', secrets?.continueUrl]) expect(text).not.toContain(secret);
+    for (const secret of [secrets?.code, secrets?.ticket, result.installationToken, secrets?.continueUrl]) expect(text).not.toContain(secret);
     expect(await tryConnect(agentPort(seenUrl))).toBe('ECONNREFUSED');
   });
 

@@ -2,6 +2,7 @@
  * The registration hand-off: open the CA's registration page, learn the outcome from the agent's
  * callback or the ticket (whichever comes first), and redeem the one-time code server-side.
  */
+import { randomBytes } from 'node:crypto';
 import { startCallbackAgent, type CallbackAgent, type CallbackResult } from '@certwizard/agent';
 import { createPkcePair, isRegistrationErrorReason, isValidPingNonce, isValidVerifier, s256Challenge, TICKET_PATTERN, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
 import { CaProtocolError, RegistrationAbortedError, RegistrationRefusedError, RegistrationTimeoutError, SdkError, type RegistrationChannel } from '../errors.js';
@@ -102,6 +103,13 @@ export interface RegisterOptions {
    * Ignored with `resume` (the ticket has it already).
    */
   readonly pingNonce?: string;
+  /**
+   * Called with the installation token just before the code is redeemed: the SDK makes the
+   * token itself (32 random bytes) and the CA issues exactly it, so an installer can keep it (in
+   * its credential store) first, and still have it when killed right after the CA answered. The
+   * flow waits for it; a rejection ends the flow before anything is redeemed. A secret.
+   */
+  readonly beforeRedeem?: (installationToken: string) => void | Promise<void>;
 }
 
 /** A registration under way, as {@link RegisterOptions.onPending} hands it out: secrets both. */
@@ -209,6 +217,7 @@ interface Settings {
   readonly installationLabel: string | undefined;
   readonly csrPem: string | undefined;
   readonly pingNonce: string | undefined;
+  readonly beforeRedeem: ((installationToken: string) => void | Promise<void>) | undefined;
   readonly resume: PendingRegistration | undefined;
   readonly onPending: ((pending: PendingRegistration) => void | Promise<void>) | undefined;
   readonly fetch: typeof fetch;
@@ -299,7 +308,9 @@ class RegistrationRun {
     await agent?.close();
 
     s.emit({ type: 'redeeming', via: outcome.via });
-    const account = await this.#within(redeemCode(s.caUrl, outcome.code, pkce.verifier, s.pollIntervalMs, ctx));
+    const installationToken = randomBytes(32).toString('base64url');
+    if (s.beforeRedeem !== undefined) await this.#within(Promise.resolve(s.beforeRedeem(installationToken)));
+    const account = await this.#within(redeemCode(s.caUrl, outcome.code, pkce.verifier, s.pollIntervalMs, ctx, installationToken));
     s.emit({ type: 'registered', via: outcome.via, emailAddress: account.EmailAddress });
     return Object.freeze({
       emailAddress: account.EmailAddress,
@@ -367,7 +378,8 @@ class RegistrationRun {
 
 function checkOptions(options: RegisterOptions): Settings {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { caUrl, prefill, signal, onEvent, csrPem, resume, onPending, pingNonce } = options;
+  const { caUrl, prefill, signal, onEvent, csrPem, resume, onPending, pingNonce, beforeRedeem } = options;
+  if (beforeRedeem !== undefined && typeof beforeRedeem !== 'function') throw new TypeError('beforeRedeem must be a function');
   if (typeof caUrl !== 'string') throw new TypeError('caUrl must be a string');
   // Validates caUrl, prefill (password-like keys included) and the request before anything touches the network.
   buildRegistrationUrl(caUrl, {
@@ -412,6 +424,7 @@ function checkOptions(options: RegisterOptions): Settings {
     installationLabel: options.installationLabel,
     csrPem,
     pingNonce,
+    beforeRedeem,
     resume,
     onPending,
     fetch: fetchImpl,

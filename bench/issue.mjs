@@ -33,6 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { ensureDebianPackages } from '../scripts/lib/ensure-installed.mjs';
 import { killAllChildren, startChild } from './lib/child.mjs';
 import { readNewestProfile, summariseProfile } from './lib/cpu-profile.mjs';
+import { BenchFailure, BUSY_MACHINE_CORES, wholeNumbers } from './lib/common.mjs';
 import { watchLoad } from './lib/machine-load.mjs';
 import { opensslSignRate, opensslVersion } from './lib/openssl-speed.mjs';
 import { runWrk } from './lib/wrk.mjs';
@@ -46,13 +47,7 @@ const cacheDir = join(repoRoot, 'bench', '.cache');
 /** The issue's goals: issuance rate over its reference rate. */
 const GOALS = { rsa: 0.5, p256: 0.3 };
 
-/** CPU taken by other work during a measurement, in cores, above which the report warns. */
-const BUSY_MACHINE_CORES = 0.2;
 
-/** A failed bench (error responses, missing rows): exit 1, like a setup error. */
-class BenchFailure extends Error {
-  name = 'BenchFailure';
-}
 
 /** @param {string} message */
 const log = (message) => process.stderr.write(`[issue] ${message}\n`);
@@ -72,11 +67,7 @@ function readOptions(argv) {
       'fresh-pool': { type: 'boolean', default: false },
     },
   });
-  const int = (name, min, max) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min || n > max) throw new TypeError(`--${name} wants a whole number from ${min} to ${max}`);
-    return n;
-  };
+  const int = wholeNumbers(values);
   return {
     durationS: int('duration', 1, 600),
     warmupS: int('warmup', 1, 60),

@@ -37,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { killAllChildren, startChild } from './lib/child.mjs';
 import { readNewestProfile, summariseProfile } from './lib/cpu-profile.mjs';
+import { BenchFailure, BUSY_MACHINE_CORES, wholeNumbers } from './lib/common.mjs';
 import { watchLoad } from './lib/machine-load.mjs';
 import { measurePingLatency, percentile } from './lib/ping-latency.mjs';
 
@@ -47,13 +48,7 @@ const thisFile = fileURLToPath(import.meta.url);
 const GOAL = 0.9;
 /** Ping-to-confirmed p99, in ms. */
 const LATENCY_GOAL_P99_MS = 25;
-/** CPU taken by other work during a measurement, in cores, above which the report warns. */
-const BUSY_MACHINE_CORES = 0.2;
 
-/** A failed bench (a lost or altered message, an SMTP error): exit 1, like a setup error. */
-class BenchFailure extends Error {
-  name = 'BenchFailure';
-}
 
 /** @param {string} message */
 const log = (message) => process.stderr.write(`[ping] ${message}\n`);
@@ -73,11 +68,7 @@ function readOptions(argv) {
       'cpu-prof': { type: 'string' },
     },
   });
-  const int = (name, min, max) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min || n > max) throw new TypeError(`--${name} wants a whole number from ${min} to ${max}`);
-    return n;
-  };
+  const int = wholeNumbers(values);
   return {
     durationS: int('duration', 1, 600),
     warmupS: int('warmup', 0, 60),

@@ -66,6 +66,26 @@ async function clickNewestLink(address: string): Promise<void> {
   }
 }
 
+/** The owner registers this installation by hand (their own address, confirmed by clicking) and gets a certificate for it. */
+function enrollOwner() {
+  return enroll({
+    caUrl: ca.url,
+    name: 'owner',
+    baseDir: join(dir, 'certs'),
+    names: { email: [OWNER] },
+    credentials: store,
+    trustAnchorsPem: ca.caCertPem,
+    registration: {
+      prefill: { emailAddress: { value: OWNER, sure: true } },
+      opener: async (url) => {
+        await submitRegistration(url, { skipConfirmation: true });
+        await clickNewestLink(OWNER);
+      },
+      pollIntervalMs: 50,
+    },
+  });
+}
+
 describe('email ping answered by the mail server itself', () => {
   it("registration: the confirmation mail is a ping with the hook's nonce; nobody clicks, the certificate is installed", async () => {
     const events: EnrollFlowEvent[] = [];
@@ -103,23 +123,7 @@ describe('email ping answered by the mail server itself', () => {
   });
 
   it('verify-email: an installation of an existing account confirms the postmaster address through the hook, then gets it certified', async () => {
-    // The owner registered earlier by hand (their own address, confirmed by clicking).
-    const setup = await enroll({
-      caUrl: ca.url,
-      name: 'owner',
-      baseDir: join(dir, 'certs'),
-      names: { email: [OWNER] },
-      credentials: store,
-      trustAnchorsPem: ca.caCertPem,
-      registration: {
-        prefill: { emailAddress: { value: OWNER, sure: true } },
-        opener: async (url) => {
-          await submitRegistration(url, { skipConfirmation: true });
-          await clickNewestLink(OWNER);
-        },
-        pollIntervalMs: 50,
-      },
-    });
+    const setup = await enrollOwner();
     expect(setup.accountEmail).toBe(OWNER);
     expect(await confirmedAddresses()).toEqual([OWNER]);
 
@@ -152,22 +156,7 @@ describe('email ping answered by the mail server itself', () => {
   });
 
   it('without a nonce (an installer that is no mail server) the ping waits for a person, and verifyAddress() notices the click', async () => {
-    await enroll({
-      caUrl: ca.url,
-      name: 'owner',
-      baseDir: join(dir, 'certs'),
-      names: { email: [OWNER] },
-      credentials: store,
-      trustAnchorsPem: ca.caCertPem,
-      registration: {
-        prefill: { emailAddress: { value: OWNER, sure: true } },
-        opener: async (url) => {
-          await submitRegistration(url, { skipConfirmation: true });
-          await clickNewestLink(OWNER);
-        },
-        pollIntervalMs: 50,
-      },
-    });
+    await enrollOwner();
     const installationToken = (await store.get(installationTokenKey(new URL(ca.url).origin))) as string;
     let clicked: Promise<void> | undefined;
     const result = await verifyAddress({

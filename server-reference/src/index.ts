@@ -12,7 +12,7 @@ export { createIdentity, IDENTITY_FILES, identityNeedsPassphrase, loadIdentity }
 export { createLogger, type Logger, silentLogger } from './log.js';
 export { type RunningCa, startCa, type StartCaDependencies } from './main.js';
 export { CertificateStore, type StoredCertificate } from './store/certificate-store.js';
-export { openDatabase } from './store/database.js';
+export { DATABASE_FILE, openDatabase } from './store/database.js';
 export * from './accounts/errors.js';
 export { type Account, AccountStore, type AccountStoreOptions, type RegistrationInput } from './accounts/account-store.js';
 export { InstallationTokenStore, type InstallationTokenInfo } from './accounts/installation-tokens.js';

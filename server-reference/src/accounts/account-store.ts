@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidNameError, normalizeEmailAddress } from '@certwizard/pki';
-import type { Db } from '../store/database.js';
+import { type Db, writeTransaction } from '../store/database.js';
 import {
   AccountInputError,
   ConfirmationInvalidError,
@@ -194,8 +194,8 @@ export class AccountStore {
     const useConfirmation = db.prepare('UPDATE email_confirmations SET used_at_ms = ? WHERE id = ? AND used_at_ms IS NULL');
     const activate = db.prepare("UPDATE accounts SET status = 'active', activated_at_ms = ? WHERE id = ? AND status = 'pending'");
 
-    // Built once: better-sqlite3 wraps BEGIN/COMMIT around the function on every call.
-    this.#registerTx = db.transaction((clean: CleanInput, hashes: [string, string, string], tokenHash: string) => {
+    // Built once: better-sqlite3 wraps BEGIN IMMEDIATE/COMMIT around the function on every call.
+    this.#registerTx = writeTransaction(db, (clean: CleanInput, hashes: [string, string, string], tokenHash: string) => {
       const now = this.#now();
       this.#deleteStalePending.run(clean.email, now);
       let accountId: number;
@@ -226,7 +226,7 @@ export class AccountStore {
       return accountId;
     });
 
-    this.#confirmTx = db.transaction((tokenHash: string) => {
+    this.#confirmTx = writeTransaction(db, (tokenHash: string) => {
       const now = this.#now();
       const c = confirmationByHash.get(tokenHash) as
         | { id: number; account_id: number; expires_at_ms: number; used_at_ms: number | null }

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isValidPingNonce } from '@certwizard/protocol';
-import type { Db } from '../store/database.js';
+import { type Db, writeTransaction } from '../store/database.js';
 import type { AccountAddressStore } from './account-addresses.js';
 import { PingLimitError } from './errors.js';
 import { hashToken } from './password.js';
@@ -102,7 +102,7 @@ export class AddressPingStore {
     const use = db.prepare('UPDATE address_pings SET used_at_ms = ? WHERE id = ? AND used_at_ms IS NULL AND expires_at_ms > ?');
 
     // Count and insert in one transaction, so that concurrent requests cannot both take the last ping.
-    this.#createTx = db.transaction((accountId: number, email: string, tokenHash: string, nonceHash: string | null) => {
+    this.#createTx = writeTransaction(db, (accountId: number, email: string, tokenHash: string, nonceHash: string | null) => {
       const now = this.#now();
       const times = (recent.all(accountId, now - HOUR_MS) as { created_at_ms: number }[]).map((r) => r.created_at_ms);
       if (times.length >= this.#perHour) {
@@ -120,7 +120,7 @@ export class AddressPingStore {
       return { id: Number(info.lastInsertRowid), expiresAtMs };
     });
 
-    this.#confirmTx = db.transaction((id: number) => {
+    this.#confirmTx = writeTransaction(db, (id: number) => {
       const now = this.#now();
       if (use.run(now, id, now).changes !== 1) return false;
       const row = byId.get(id) as Row;

@@ -4,7 +4,7 @@
  */
 import type { SubjectAltNames } from '@certwizard/pki';
 import { SerialNumberError } from '../errors.js';
-import type { Db } from './database.js';
+import { type Db, writeTransaction } from './database.js';
 
 /** A stored certificate row. */
 export interface StoredCertificate {
@@ -90,8 +90,8 @@ export class CertificateStore {
     this.#replay = db.prepare(
       "SELECT * FROM certificates WHERE requester = ? AND csr_sha256 = ? AND status = 'valid' AND not_after_ms > ? ORDER BY id DESC LIMIT 1",
     );
-    // Built once: better-sqlite3 wraps BEGIN/COMMIT around the function on every call.
-    this.#issueOnce = db.transaction((serialHex: string, sign: (s: string) => SignedForStore, meta: IssueMeta): IssueOutcome => {
+    // Built once: better-sqlite3 wraps BEGIN IMMEDIATE/COMMIT around the function on every call.
+    this.#issueOnce = writeTransaction(db, (serialHex: string, sign: (s: string) => SignedForStore, meta: IssueMeta): IssueOutcome => {
       // Checked again inside the transaction: two copies of one request racing each other get
       // one signature between them, never two.
       const earlier = meta.replayOf === undefined ? undefined : this.findReplay(meta.requester, meta.replayOf);

@@ -36,6 +36,24 @@ export function openDatabase(dataDir: string, options: { migrations?: readonly M
   return db;
 }
 
+/**
+ * Wraps `fn` in a write transaction that starts with `BEGIN IMMEDIATE`, to be built once and
+ * called per write.
+ *
+ * Why not better-sqlite3's default (`BEGIN`, deferred): a deferred transaction that reads before
+ * it writes holds a read snapshot, and SQLite will not upgrade it to a write while another
+ * connection writes; it fails with `SQLITE_BUSY` at once, without waiting for `busy_timeout`
+ * (waiting could deadlock two upgraders). `BEGIN IMMEDIATE` takes the write lock first, where the
+ * busy timeout applies: a write waits for another process's lock instead of failing.
+ * Inside another transaction it runs as a savepoint, as the default does.
+ * @example
+ * const insertTwo = writeTransaction(db, (a: string, b: string) => { insert.run(a); insert.run(b); });
+ * insertTwo('x', 'y');
+ */
+export function writeTransaction<F extends Parameters<Db['transaction']>[0]>(db: Db, fn: F): Database.Transaction<F>['immediate'] {
+  return db.transaction(fn).immediate;
+}
+
 /** Applies every migration above the database's `user_version`, each in its own transaction. */
 export function migrate(db: Db, migrations: readonly Migration[]): number {
   const current = db.pragma('user_version', { simple: true }) as number;
@@ -45,7 +63,7 @@ export function migrate(db: Db, migrations: readonly Migration[]): number {
   }
   for (const m of migrations) {
     if (m.version <= current) continue;
-    db.transaction(() => {
+    writeTransaction(db, () => {
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
     })();

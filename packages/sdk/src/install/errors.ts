@@ -73,6 +73,33 @@ export class UnexpectedFileError extends InstallError {
 }
 
 /**
+ * A folder {@link install} writes into (`archive/`, `live/`, `archive/<name>/`) belongs to
+ * another user, or group or others can still write it after install narrowed it: whoever can
+ * write a folder can rename entries in it, i.e. swap `live/<name>` or the files it leads to.
+ * Refused before anything of the new version is written; a folder of another user is left
+ * exactly as it is. `baseDir` itself is only checked when it is the installer's (see `install()`).
+ */
+export class UnsafeFolderError extends InstallError {
+  override readonly code = 'ERR_SDK_INSTALL_UNSAFE_FOLDER';
+  /** The folder. */
+  readonly path: string;
+  /** Its owner's uid. */
+  readonly ownerUid: number;
+  /** Its permission bits, e.g. `0o755`. */
+  readonly mode: number;
+  /** `owner`: another user owns it; `writable`: it is the installer's, but stays group/other-writable after chmod. */
+  readonly reason: 'owner' | 'writable';
+
+  constructor(message: string, details: { path: string; ownerUid: number; mode: number; reason: 'owner' | 'writable' }) {
+    super(message);
+    this.path = details.path;
+    this.ownerUid = details.ownerUid;
+    this.mode = details.mode;
+    this.reason = details.reason;
+  }
+}
+
+/**
  * A file-system call failed. `step` names where; `liveVersion` says which version is live
  * afterwards (`undefined`: none, or not known yet when `step` is `inspect`). Before the `switch-live` step that is the previous version and
  * the files of this attempt were removed (best effort); from `switch-live` on it is the new one.

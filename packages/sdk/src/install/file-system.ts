@@ -17,8 +17,8 @@ export interface InstallFileHandle {
   close(): Promise<void>;
 }
 
-/** What `lstat` answers, as far as {@link install} uses it. */
-export type InstallStats = Pick<Stats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'mode'>;
+/** What `lstat` answers, as far as {@link install} uses it: `uid` and `mode` decide whether a folder is safe to write into. */
+export type InstallStats = Pick<Stats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'mode' | 'uid'>;
 
 /**
  * The file-system operations of {@link install} and {@link readInstalled}. Every method has the

@@ -31,6 +31,8 @@ import {
   SymlinkRefusedError,
 } from './errors.js';
 import { CREATE_FLAGS, DIRECTORY_FLAGS, nodeFileSystem, type InstallFileHandle, type InstallFileSystem } from './file-system.js';
+import { installerUid, judgeFolder, writableFolderError, type FolderNarrowing } from './folder-safety.js';
+import type { InstallEvent } from './install-event.js';
 import type { InstallStep } from './install-step.js';
 import { describeInstalled, type InstalledCertificate } from './installed-certificate.js';
 import {
@@ -61,7 +63,9 @@ const PUBLIC_MODE = 0o644;
 export interface InstallOptions {
   /**
    * Absolute path of the installation root, e.g. `/etc/certwizard`. It must exist. It is
-   * trusted (it may itself be a link); everything install creates below it is checked.
+   * trusted (it may itself be a link); everything install creates below it is checked. When it
+   * belongs to the user install runs as and group or others may write it, it is narrowed like
+   * the folders below (see {@link install}); a `baseDir` of another user is left as it is.
    */
   readonly baseDir: string;
   /** Certificate name, `[a-z0-9][a-z0-9.-]{0,63}`, e.g. `mail.example.org`: the directory under `live/` and `archive/`. */
@@ -101,6 +105,8 @@ export interface InstallOptions {
   readonly now?: () => number;
   /** The file system. Default {@link nodeFileSystem}. Tests wrap it to inject failures. */
   readonly fs?: InstallFileSystem;
+  /** Progress worth a log line, e.g. a folder narrowed. Never carries a secret; what it throws is ignored. */
+  readonly onEvent?: (event: InstallEvent) => void;
 }
 
 /** What install writes for one version, all validated before the first byte is written. */
@@ -115,7 +121,11 @@ interface Material {
  *
  * Before anything is written: the certificate parses, matches the key, has not expired, and its
  * chain verifies to a trust anchor (`verifyChain`); `archive/`, `live/`, `archive/<name>/`, the
- * versioned entries in it and `live/<name>` are checked with lstat. Files are created with
+ * versioned entries in it and `live/<name>` are checked with lstat. Every folder install writes
+ * into must belong to the effective uid install runs as: one of another user is refused (its
+ * owner could swap the live certificate), one of ours that group or others may write loses
+ * those bits first (reported as a `folder-narrowed` event), and so does `baseDir` when it is
+ * ours. Where there is no uid (Windows), ownership and modes are not checked. Files are created with
  * `O_CREAT | O_EXCL | O_NOFOLLOW` (keys 0600, certificates 0644), fsynced, and their directories
  * fsynced before the switch. A failure before the switch leaves `live/<name>` untouched and
  * removes this attempt's files (best effort: leftovers only make the next version number
@@ -130,6 +140,8 @@ interface Material {
  * @throws {InstallChainError} `ERR_SDK_INSTALL_CHAIN` when the chain does not verify.
  * @throws {SymlinkRefusedError} `ERR_SDK_INSTALL_SYMLINK` when a symbolic link sits where install writes.
  * @throws {UnexpectedFileError} `ERR_SDK_INSTALL_LAYOUT` when a file or directory is in the way.
+ * @throws {UnsafeFolderError} `ERR_SDK_INSTALL_UNSAFE_FOLDER` when a folder install writes into belongs to another
+ *   user, or stays group/other-writable after install narrowed it; `path`, `ownerUid` and `mode` say which and why.
  * @throws {InstallIoError} `ERR_SDK_INSTALL_IO` when a file-system call fails; `step` and `liveVersion` say where and what is live.
  * @throws {PostInstallCommandError} `ERR_SDK_INSTALL_POST_COMMAND` when the command fails (rolled back when possible).
  * @throws {InstallAbortedError} `ERR_SDK_ABORTED` when `signal` aborts before the switch.
@@ -164,7 +176,16 @@ export async function install(options: InstallOptions): Promise<InstalledCertifi
     }
   };
 
-  const found = await guard('inspect', layout.baseDir, () => inspect(fs, layout));
+  const uid = installerUid();
+  let found = await guard('inspect', layout.baseDir, () => inspect(fs, layout, uid));
+  if (found.narrow.length > 0) {
+    // Parents first, so that nobody else can replace a folder after it was judged; then judge
+    // again, which also catches a file system that ignores chmod.
+    await guard('prepare-dirs', layout.baseDir, () => narrowFolders(fs, found.narrow, options.onEvent));
+    found = await guard('inspect', layout.baseDir, () => inspect(fs, layout, uid));
+    const still = found.narrow[0];
+    if (still !== undefined) throw writableFolderError(still, 'after install removed those bits');
+  }
   live = found.liveVersion;
   const previous = live;
   const version = Math.max(found.highestArchived, previous ?? 0) + 1;
@@ -182,7 +203,7 @@ export async function install(options: InstallOptions): Promise<InstalledCertifi
         [layout.archiveDir, layout.archiveRoot],
       ] as const) {
         if (found.existing.has(path)) continue;
-        await makeDirectory(fs, path);
+        await makeDirectory(fs, path, uid);
         await fsyncDirectory(fs, parent);
       }
     });
@@ -341,25 +362,60 @@ function parseCertificates(pem: string, option: string, what: string): Certifica
   }
 }
 
-/** What is already under `baseDir`; throws the refusals. Writes nothing. */
-async function inspect(fs: InstallFileSystem, layout: InstallLayout) {
+/**
+ * What is already under `baseDir`, and which folders of ours need narrowing (parents first);
+ * throws the refusals. Writes nothing, so a refusal leaves every folder as it was.
+ */
+async function inspect(fs: InstallFileSystem, layout: InstallLayout, uid: number | undefined) {
   const existing = new Set<string>();
-  if (await checkDirectory(fs, layout.archiveRoot)) existing.add(layout.archiveRoot);
-  if (await checkDirectory(fs, layout.liveRoot)) existing.add(layout.liveRoot);
-  if (existing.has(layout.archiveRoot) && (await checkDirectory(fs, layout.archiveDir))) existing.add(layout.archiveDir);
+  const narrow: FolderNarrowing[] = [];
+  const folder = async (path: string) => {
+    const stats = await checkDirectory(fs, path);
+    if (stats === undefined) return;
+    existing.add(path);
+    const narrowing = judgeFolder(path, stats, uid);
+    if (narrowing !== undefined) narrow.push(narrowing);
+  };
+  if (uid !== undefined) {
+    // baseDir may be a link (it is trusted): "/." makes lstat describe the folder it leads to.
+    // Another user's baseDir is theirs to keep as it is; ours must not let others replace archive/ or live/.
+    const base = await fs.lstat(`${layout.baseDir}/.`);
+    const narrowing = base.uid === uid ? judgeFolder(layout.baseDir, base, uid) : undefined;
+    if (narrowing !== undefined) narrow.push(narrowing);
+  }
+  await folder(layout.archiveRoot);
+  await folder(layout.liveRoot);
+  if (existing.has(layout.archiveRoot)) await folder(layout.archiveDir);
   const liveVersion = existing.has(layout.liveRoot) ? await readLiveVersion(fs, layout) : undefined;
   const highestArchived = existing.has(layout.archiveDir) ? await highestArchivedVersion(fs, layout.archiveDir) : 0;
-  return { existing, liveVersion, highestArchived };
+  return { existing, narrow, liveVersion, highestArchived };
+}
+
+/** chmod of each folder, in order (parents first), reporting each one. */
+async function narrowFolders(fs: InstallFileSystem, narrow: readonly FolderNarrowing[], onEvent: InstallOptions['onEvent']): Promise<void> {
+  for (const { path, modeBefore, modeAfter } of narrow) {
+    await fs.chmod(path, modeAfter);
+    try {
+      onEvent?.({ type: 'folder-narrowed', path, modeBefore, modeAfter });
+    } catch {
+      // A broken log must not break the installation.
+    }
+  }
 }
 
 /** mkdir 0700, then chmod, because mkdir's mode is reduced by the umask. */
-async function makeDirectory(fs: InstallFileSystem, path: string): Promise<void> {
+async function makeDirectory(fs: InstallFileSystem, path: string, uid: number | undefined): Promise<void> {
   try {
     await fs.mkdir(path, DIRECTORY_MODE);
   } catch (err) {
-    // Raced by another process: accept a directory, refuse a link.
-    if (hasCode(err, 'EEXIST') && (await checkDirectory(fs, path))) return;
-    throw err;
+    if (!hasCode(err, 'EEXIST')) throw err;
+    // Raced by another process: accept a directory of ours that only we can write; refuse a
+    // link, and a folder someone else made meanwhile.
+    const stats = await checkDirectory(fs, path);
+    if (stats === undefined) throw err;
+    const narrowing = judgeFolder(path, stats, uid);
+    if (narrowing !== undefined) throw writableFolderError(narrowing, 'and it appeared while install was creating it');
+    return;
   }
   await fs.chmod(path, DIRECTORY_MODE);
 }

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { SymlinkRefusedError, UnexpectedFileError } from './errors.js';
-import type { InstallFileSystem } from './file-system.js';
+import type { InstallFileSystem, InstallStats } from './file-system.js';
 
 /**
  * What a certificate name may look like: it becomes a path segment, so no `/`, no leading dot
@@ -92,16 +92,16 @@ async function lstatOrUndefined(fs: InstallFileSystem, path: string) {
 }
 
 /**
- * Checks that `path` is a real directory or absent; answers whether it exists.
+ * Checks that `path` is a real directory or absent; answers its lstat, `undefined` when absent.
  * @throws {SymlinkRefusedError} when it is a symbolic link.
  * @throws {UnexpectedFileError} when it is something else than a directory.
  */
-export async function checkDirectory(fs: InstallFileSystem, path: string): Promise<boolean> {
+export async function checkDirectory(fs: InstallFileSystem, path: string): Promise<InstallStats | undefined> {
   const stats = await lstatOrUndefined(fs, path);
-  if (!stats) return false;
+  if (!stats) return undefined;
   if (stats.isSymbolicLink()) throw new SymlinkRefusedError(`refusing to use ${path}: it is a symbolic link`, path);
   if (!stats.isDirectory()) throw new UnexpectedFileError(`refusing to use ${path}: it is not a directory`, path);
-  return true;
+  return stats;
 }
 
 /**

@@ -112,6 +112,9 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const keepDevMailbox = deps.mailer === undefined && (smtp === undefined || config.devMailboxCopy === true);
     const devMailbox = keepDevMailbox ? new DevMailbox(db, { from: config.mailFrom, now: nowMs, ...signing }) : undefined;
     const limiter = () => new RateLimiter({ ...clock, ...deps.rateLimit });
+    // isitdone: installers poll every 2 to 15 s, several may share one address behind a NAT;
+    // 30 at once and one a second bounds a client's reads without slowing a real one.
+    const pollLimiter = () => new RateLimiter({ ...clock, capacity: 30, refillIntervalMs: 1000, ...deps.rateLimit });
     const accounts = new AccountStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) });
     const tokens = new InstallationTokenStore(db, clock);
     const mailer = (deps.mailer ?? (smtp && devMailbox ? relayWithCopy(smtp, devMailbox) : (smtp ?? devMailbox))) as Mailer;
@@ -135,7 +138,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       pingFrom: ping.from,
       allowedHttpsOrigins: config.allowedHttpsOrigins,
       ticketLifetimeMs: config.ticketLifetimeMs,
-      limiters: { tickets: limiter(), tokens: limiter(), forms: limiter() },
+      limiters: { tickets: limiter(), polls: pollLimiter(), tokens: limiter(), forms: limiter() },
       now: nowMs,
       pendingRequests: { requests, ca },
       enrollmentSecrets: secrets,

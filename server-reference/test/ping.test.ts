@@ -14,7 +14,7 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accountWithToken, callApi, withStores } from './support/cacert-client.js';
 import { askForPing, confirmByMachine, confirmLinkOf, dbSnapshot, newNonce, PING_FROM, pingTokenOf } from './support/ping-client.js';
-import { isItDone, linkHref, newTicket, postForm, registrationFields } from './support/registration-client.js';
+import { confirmAsPerson, isItDone, linkHref, newTicket, postForm, registrationFields } from './support/registration-client.js';
 import { type SmtpSink, startSmtpSink } from './support/smtp-sink.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
@@ -185,7 +185,7 @@ describe('a registration with PingNonce', () => {
     const before = dbSnapshot(c.dataDir);
     expect(await confirmByMachine(c, token, newNonce())).toMatchObject({ status: 409, json: { error: { code: 'nonce_mismatch' } } });
     expect(dbSnapshot(c.dataDir)).toEqual(before);
-    expect((await fetch(link)).status).toBe(200);
+    expect((await confirmAsPerson(link)).status).toBe(200);
     expect(accountOf(c, EMAIL)?.status).toBe('active');
   });
 });
@@ -217,8 +217,12 @@ describe("the person's confirmation page", () => {
       const html = await res.text();
       expect(res.status).toBe(200);
       expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
-      expect(html).toContain(`Confirm that ${EMAIL} is your address.`);
-      expect(html).toContain(`<form method="post" action="/ping/confirm"><input type="hidden" name="token" value="${token}"><button type="submit">Confirm</button></form>`);
+      expect(html).toContain(`Confirm that ${EMAIL} is your address and that you started this registration.`);
+      expect(html).toContain(`<form method="post" action="/ping/confirm"><input type="hidden" name="token" value="${token}">`);
+      expect(html).toContain('<button type="submit" name="action" value="confirm">Confirm</button>');
+      // Who started it: the ticket's user code (RFC 8628 §5.4).
+      const userCode = /<p class="user-code">([A-Z]{4}-[A-Z]{4})<\/p>/.exec(html)?.[1];
+      expect(userCode).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
     }
     expect(dbSnapshot(c.dataDir)).toEqual(before);
     expect(await isItDone(c, ticket)).toEqual({ status: 'pending' });
@@ -343,6 +347,7 @@ describe('pings to additional addresses', () => {
     expect(dbSnapshot(c.dataDir)).toEqual(before);
     const page = await (await fetch(`${c.url}/ping/confirm?token=${token}`)).text();
     expect(page).toContain(`Confirm that ${OTHER_STORED} is your address.`);
+    expect(page).not.toContain('user-code');
     const ok = await postForm(`${c.url}/ping/confirm`, { token }, { origin: new URL(c.url).origin });
     expect(ok.status).toBe(200);
     expect(ok.text).toContain(`The address ${OTHER_STORED} is now a confirmed address of the account.`);

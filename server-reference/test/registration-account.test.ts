@@ -4,7 +4,7 @@
  */
 import { createPkcePair } from '@certwizard/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { confirmationLink, linkHref, postForm, registrationFields, rowCounts } from './support/registration-client.js';
+import { confirmAsPerson, confirmationLink, linkHref, postForm, registrationFields, rowCounts } from './support/registration-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
 let ca: TestCa | undefined;
@@ -22,7 +22,7 @@ async function accountWithInstallation(c: TestCa): Promise<void> {
     code_challenge: pkce.challenge,
     code_challenge_method: 'S256',
   });
-  const page = await (await fetch(await confirmationLink(c.url, 'ada+wizard@example.org'))).text();
+  const page = (await confirmAsPerson(await confirmationLink(c.url, 'ada+wizard@example.org'))).text;
   const code = new URL(linkHref(page, 'Please click here to continue with the Installation Wizard') as string).searchParams.get('code') as string;
   const res = await postForm(`${c.url}/api/wizard/token`, { code, code_verifier: pkce.verifier });
   expect(res.status).toBe(200);

@@ -4,7 +4,7 @@
  */
 import { createPkcePair, decodeWizardTokenResponse } from '@certwizard/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { confirmationLink, isItDone, linkHref, mailbox, newTicket, postForm, registrationFields, rowCounts } from './support/registration-client.js';
+import { confirmAsPerson, confirmationLink, isItDone, linkHref, mailbox, newTicket, postForm, registrationFields, rowCounts } from './support/registration-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
 let ca: TestCa | undefined;
@@ -97,8 +97,8 @@ describe('the hand-off with a ticket and PKCE', () => {
     expect(mails[0]?.subject).toBe('Confirm your email address');
     expect(ca.devMailbox?.list()[0]?.raw).toMatch(/^From: certwizard CA <ca@localhost>/m);
 
-    const confirm = await fetch(await confirmationLink(ca.url, email));
-    const page = await confirm.text();
+    const confirm = await confirmAsPerson(await confirmationLink(ca.url, email));
+    const page = confirm.text;
     expect(confirm.status).toBe(200);
     const body = /<h1>[^<]*<\/h1>\n([\s\S]*)<\/main>/.exec(page)?.[1]?.trim() ?? '';
     const lines = body.split('\n');
@@ -125,9 +125,15 @@ describe('the hand-off with a ticket and PKCE', () => {
     const token = decodeWizardTokenResponse(ok.status, ok.text);
     expect(token).toMatchObject({ EmailAddress: email, FirstName: 'Ada', MiddleName: 'B', LastName: 'Lovelace', token_type: 'Bearer' });
     expect(token.installation_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The installer lost the answer (killed): the same code and verifier again give a fresh
+    // token and revoke the first, so the code still has one live token.
     const again = await redeem(pkce.verifier);
-    expect(again.status).toBe(400);
-    expect(JSON.parse(again.text).error.code).toBe('invalid_grant');
+    expect(again.status).toBe(200);
+    const second = decodeWizardTokenResponse(again.status, again.text).installation_token;
+    expect(second).not.toBe(token.installation_token);
+    const cemails = (bearer: string) => fetch(`${ca?.url}/api/cemails.php`, { headers: { authorization: `Bearer ${bearer}` } });
+    expect((await cemails(token.installation_token)).status).toBe(401);
+    expect((await cemails(second)).status).toBe(200);
     // Redeemed: isitdone no longer hands out the code.
     expect(await isItDone(ca, ticket)).toEqual({ status: 'done', emailAddress: email });
   });
@@ -136,7 +142,7 @@ describe('the hand-off with a ticket and PKCE', () => {
     ca = await startTestCa();
     const pkce = createPkcePair();
     await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields(), ...hiddenHandoff(undefined, pkce.challenge) });
-    const page = await (await fetch(await confirmationLink(ca.url, 'ada+wizard@example.org'))).text();
+    const page = (await confirmAsPerson(await confirmationLink(ca.url, 'ada+wizard@example.org'))).text;
     const link = new URL(linkHref(page, 'Please click here to continue with the Installation Wizard') as string);
     const ok = await postForm(`${ca.url}/api/wizard/token`, { code: link.searchParams.get('code') as string, code_verifier: pkce.verifier });
     expect(ok.status).toBe(200);
@@ -147,11 +153,16 @@ describe('the hand-off with a ticket and PKCE', () => {
     ca = await startTestCa();
     await postForm(`${ca.url}/index.php?id=1`, registrationFields());
     const link = await confirmationLink(ca.url, 'ada+wizard@example.org');
-    const page = await (await fetch(link)).text();
+    const page = (await confirmAsPerson(link)).text;
     expect(page).toContain('<p>Your request was processed.</p>\n</main>');
+    // The link once used: its page says so, and a replayed POST fails.
     const again = await fetch(link);
-    expect(again.status).toBe(400);
-    expect(await again.text()).toContain('confirmation failed');
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain('already confirmed');
+    const url = new URL(link);
+    const replay = await postForm(`${url.origin}/index.php?id=confirm`, { token: url.searchParams.get('token') as string, action: 'confirm' });
+    expect(replay.status).toBe(400);
+    expect(replay.text).toContain('confirmation failed');
   });
 
   it('links back with address_taken and fails the ticket when the address is registered', async () => {
@@ -203,7 +214,10 @@ describe('tickets', () => {
   it('answer JSON when Accept prefers it, and unknown tickets as unknown', async () => {
     ca = await startTestCa();
     const res = await fetch(`${ca.url}/index.php?id=givemeaticket`, { headers: { accept: 'application/json' } });
-    const { ticket } = (await res.json()) as { ticket: string };
+    const body = (await res.json()) as { ticket: string; user_code: string };
+    expect(Object.keys(body).sort()).toEqual(['ticket', 'user_code']);
+    expect(body.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    const { ticket } = body;
     const done = await fetch(`${ca.url}/index.php?id=isitdone&ticket=${ticket}`, { headers: { accept: 'application/json' } });
     expect(await done.json()).toEqual({ status: 'pending' });
     expect(await isItDone(ca, 'A'.repeat(43))).toEqual({ status: 'unknown' });
@@ -216,6 +230,20 @@ describe('tickets', () => {
     const res = await fetch(`${ca.url}/index.php?id=givemeaticket`);
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('60');
+  });
+
+  it('isitdone is rate-limited per client too, with 429 and Retry-After, in its text and JSON forms', async () => {
+    ca = await startTestCa({ rateLimit: { capacity: 2, refillIntervalMs: 60_000 } });
+    const ticket = await newTicket(ca);
+    expect(await isItDone(ca, ticket)).toEqual({ status: 'pending' });
+    expect(await isItDone(ca, 'A'.repeat(43))).toEqual({ status: 'unknown' });
+    const text = await fetch(`${ca.url}/index.php?id=isitdone&ticket=${ticket}`);
+    expect(text.status).toBe(429);
+    expect(text.headers.get('retry-after')).toBe('60');
+    expect(await text.text()).toBe('too many requests; retry later\n');
+    const json = await fetch(`${ca.url}/index.php?id=isitdone&ticket=${ticket}`, { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(429);
+    expect(((await json.json()) as { error: { code: string } }).error.code).toBe('too_many_requests');
   });
 });
 

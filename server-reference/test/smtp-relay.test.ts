@@ -7,6 +7,7 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestCa, type TestCa } from './support/test-ca.js';
+import { confirmAsPerson } from './support/registration-client.js';
 
 interface Received {
   readonly from: string;
@@ -82,9 +83,9 @@ describe('SMTP relay', () => {
     const link = /(http:\/\/\S+id=confirm&token=[A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
     expect(link?.startsWith(`${ca.publicUrl}/index.php?id=confirm&token=`)).toBe(true);
 
-    const confirmed = await fetch(link as string);
+    const confirmed = await confirmAsPerson(link as string);
     expect(confirmed.status).toBe(200);
-    expect(await confirmed.text()).toContain('Your request was processed.');
+    expect(confirmed.text).toContain('Your request was processed.');
     // With a relay configured there is no dev mailbox.
     expect((await fetch(`${ca.url}/dev/mailbox.json`)).status).toBe(404);
   });

@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './registration.js';
 export * from './callback-url.js';
 export * from './ticket.js';
+export * from './user-code.js';
 export * from './pkce.js';
 export * from './wizard-token.js';
 export * from './cacert-api.js';

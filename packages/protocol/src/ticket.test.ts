@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from './errors.js';
 import { TICKET_PATTERN } from './registration.js';
 import {
+  decodeNewTicketAnswer,
   decodeNewTicketJson,
   decodeNewTicketText,
   decodeTicketAnswerJson,
@@ -199,12 +200,23 @@ describe('givemeaticket answer codecs', () => {
     expect(decodeNewTicketJson(JSON.parse(JSON.stringify(encodeNewTicketJson(ticket))))).toBe(ticket);
   });
 
+  it('carries the user code in JSON, and reads an answer of an older CA without one', () => {
+    const json = encodeNewTicketJson(ticket, 'WDJB-MJHT');
+    expect(json).toEqual({ ticket, user_code: 'WDJB-MJHT' });
+    expect(decodeNewTicketAnswer(JSON.parse(JSON.stringify(json)))).toEqual({ ticket, userCode: 'WDJB-MJHT' });
+    expect(decodeNewTicketAnswer({ ticket })).toEqual({ ticket });
+    expect(decodeNewTicketJson(json)).toBe(ticket);
+  });
+
   it.each([
     { name: 'text: an HTML page', input: () => decodeNewTicketText('<html></html>') },
     { name: 'text: two lines', input: () => decodeNewTicketText(`${ticket}\n${ticket}\n`) },
     { name: 'text: a short ticket', input: () => decodeNewTicketText('abc\n') },
     { name: 'json: no ticket member', input: () => decodeNewTicketJson({ id: ticket }) },
     { name: 'json: null', input: () => decodeNewTicketJson(null) },
+    { name: 'json: a user code in lower case', input: () => decodeNewTicketAnswer({ ticket, user_code: 'wdjb-mjht' }) },
+    { name: 'json: a user code with a vowel', input: () => decodeNewTicketAnswer({ ticket, user_code: 'WDJA-MJHT' }) },
+    { name: 'json: a user code that is a number', input: () => decodeNewTicketAnswer({ ticket, user_code: 12345678 }) },
   ])('refuses $name with ERR_PROTOCOL_MALFORMED_RESPONSE', ({ input }) => {
     expect(codeOf(input)).toBe(MALFORMED);
   });
@@ -212,5 +224,6 @@ describe('givemeaticket answer codecs', () => {
   it('encoders throw TypeError for a malformed ticket', () => {
     expect(() => encodeNewTicketText('bad ticket')).toThrow(TypeError);
     expect(() => encodeNewTicketJson('')).toThrow(TypeError);
+    expect(() => encodeNewTicketJson(ticket, 'WDJBMJHT')).toThrow(TypeError);
   });
 });

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { MalformedResponseError } from './errors.js';
 import { randomBase64Url, type RandomSource } from './pkce.js';
 import { isRegistrationErrorReason, TICKET_PATTERN, type RegistrationErrorReason } from './registration.js';
+import { isValidUserCode } from './user-code.js';
 import { WIZARD_CODE_PATTERN } from './wizard-token.js';
 
 /** How long a ticket lives by default, in milliseconds (30 minutes). */
@@ -44,6 +45,15 @@ export type TicketAnswerJson =
 /** JSON body of a `givemeaticket` answer. */
 export interface NewTicketJson {
   readonly ticket: string;
+  /** The user code the installer shows and the CA's pages show too (`user-code.ts`); absent from older CAs. */
+  readonly user_code?: string;
+}
+
+/** A decoded `givemeaticket` answer. */
+export interface NewTicket {
+  readonly ticket: string;
+  /** The ticket's user code (`BCDF-GHJK`), when the CA gave one. */
+  readonly userCode?: string;
 }
 
 /** What the CA stores about a ticket, as far as its answer depends on it. Times in ms since the epoch. */
@@ -248,26 +258,43 @@ export function decodeNewTicketText(text: string, httpStatus = 200): string {
 }
 
 /**
- * Encodes a `givemeaticket` answer as the JSON body `{"ticket": "..."}`.
- * @throws {TypeError} when `ticket` does not match TICKET_PATTERN.
+ * Encodes a `givemeaticket` answer as the JSON body `{"ticket": "...", "user_code": "..."}`.
+ * @throws {TypeError} when `ticket` does not match TICKET_PATTERN or `userCode` is not a user code.
  * @example
- * encodeNewTicketJson(newTicket()); // { ticket: '...' }
+ * encodeNewTicketJson(newTicket(), newUserCode()); // { ticket: '...', user_code: 'WDJB-MJHT' }
  */
-export function encodeNewTicketJson(ticket: string): NewTicketJson {
+export function encodeNewTicketJson(ticket: string, userCode?: string): NewTicketJson {
   checkTicket(ticket);
-  return { ticket };
+  if (userCode !== undefined && !isValidUserCode(userCode)) throw new TypeError('userCode must be a user code (XXXX-XXXX of BCDFGHJKLMNPQRSTVWXZ)');
+  return userCode === undefined ? { ticket } : { ticket, user_code: userCode };
 }
 
 /**
- * Decodes a JSON `givemeaticket` answer (already parsed); other members are ignored.
+ * Decodes a JSON `givemeaticket` answer (already parsed) to its ticket; other members are ignored.
  * @throws {MalformedResponseError} `ERR_PROTOCOL_MALFORMED_RESPONSE` without a valid `ticket`.
  * @example
  * decodeNewTicketJson({ ticket: 'q3k0...' }); // 'q3k0...'
  */
 export function decodeNewTicketJson(json: unknown, httpStatus = 200): string {
-  const ticket = json !== null && typeof json === 'object' ? (json as Partial<NewTicketJson>).ticket : undefined;
+  return decodeNewTicketAnswer(json, httpStatus).ticket;
+}
+
+/**
+ * Decodes a JSON `givemeaticket` answer (already parsed) to the ticket and its user code. A CA
+ * that sends no `user_code` is an older one (the code is then absent); a `user_code` that is not
+ * one is refused, since the person would be asked to compare a code that means nothing.
+ * @throws {MalformedResponseError} `ERR_PROTOCOL_MALFORMED_RESPONSE` without a valid `ticket`, or
+ *   with a malformed `user_code`.
+ * @example
+ * decodeNewTicketAnswer({ ticket: 'q3k0...', user_code: 'WDJB-MJHT' }); // { ticket: 'q3k0...', userCode: 'WDJB-MJHT' }
+ */
+export function decodeNewTicketAnswer(json: unknown, httpStatus = 200): NewTicket {
+  const body = json !== null && typeof json === 'object' ? (json as Partial<Record<keyof NewTicketJson, unknown>>) : {};
+  const { ticket, user_code: userCode } = body;
   if (typeof ticket !== 'string' || !TICKET_PATTERN.test(ticket)) throw new MalformedResponseError('givemeaticket answer has no valid ticket', httpStatus);
-  return ticket;
+  if (userCode === undefined) return { ticket };
+  if (!isValidUserCode(userCode)) throw new MalformedResponseError('givemeaticket answer has a malformed user_code', httpStatus);
+  return { ticket, userCode };
 }
 
 function isTicketStatus(value: unknown): value is TicketStatus {

@@ -57,13 +57,12 @@ describe('wizard token request', () => {
     expect(() => encodeWizardTokenRequest(input)).toThrow(TypeError);
   });
 
-  it("carries the installer's own installation token when given, and refuses a malformed or repeated one", () => {
+  it('refuses an installation token proposed by the client: the CA makes every token (hardening: no client-chosen tokens)', () => {
     const own = 'A'.repeat(43);
-    const body = encodeWizardTokenRequest({ code: CODE, codeVerifier: VERIFIER, installationToken: own });
-    expect(decodeWizardTokenRequest(body)).toEqual({ ok: true, request: { code: CODE, codeVerifier: VERIFIER, installationToken: own } });
+    const body = encodeWizardTokenRequest({ code: CODE, codeVerifier: VERIFIER });
+    expect(body).not.toContain('installation_token');
     expect(decodeWizardTokenRequest(`${body}&installation_token=${own}`)).toMatchObject({ ok: false, error: 'invalid_request' });
-    expect(decodeWizardTokenRequest(`code=${CODE}&code_verifier=${VERIFIER}&installation_token=short`)).toMatchObject({ ok: false, error: 'invalid_request' });
-    expect(() => encodeWizardTokenRequest({ code: CODE, codeVerifier: VERIFIER, installationToken: 'short' })).toThrow(TypeError);
+    expect(decodeWizardTokenRequest(`${body}&installation_token=`)).toMatchObject({ ok: false, error: 'invalid_request' });
   });
 
   it('newWizardCode makes a 43-character code matching the pattern', () => {

@@ -47,13 +47,6 @@ export interface WizardTokenRequest {
   readonly code: string;
   /** The PKCE verifier whose S256 challenge was in the registration URL. */
   readonly codeVerifier: string;
-  /**
-   * The installation token the installer made itself (32 random bytes, base64url,
-   * {@link INSTALLATION_TOKEN_PATTERN}), so that it can keep the token in its keychain before
-   * asking: an installer killed after the CA answered still has it. The CA then issues exactly
-   * this token (and answers it back). Absent: the CA makes one.
-   */
-  readonly installationToken?: string;
 }
 
 /** An installation token: 32 random bytes, base64url without padding. */
@@ -105,17 +98,14 @@ export function newWizardCode(random: RandomSource = randomBytes): string {
 export function encodeWizardTokenRequest(request: WizardTokenRequest): string {
   if (typeof request.code !== 'string' || !WIZARD_CODE_PATTERN.test(request.code)) throw new TypeError('code must be 22 to 128 base64url characters');
   if (!isValidVerifier(request.codeVerifier)) throw new TypeError('codeVerifier must be 43 to 128 characters of [A-Za-z0-9-._~]');
-  const params = new URLSearchParams({ code: request.code, code_verifier: request.codeVerifier });
-  if (request.installationToken !== undefined) {
-    if (typeof request.installationToken !== 'string' || !INSTALLATION_TOKEN_PATTERN.test(request.installationToken)) throw new TypeError('installationToken must be 43 base64url characters');
-    params.set('installation_token', request.installationToken);
-  }
-  return params.toString();
+  return new URLSearchParams({ code: request.code, code_verifier: request.codeVerifier }).toString();
 }
 
 /**
  * Decodes a request body as the CA does. Unknown parameters are ignored and a repeated one is
- * refused, as RFC 6749 §3.2 asks of token endpoints. Bad input is a result, never a throw, so the
+ * refused, as RFC 6749 §3.2 asks of token endpoints. `installation_token` is refused: the CA
+ * makes every installation token itself (a client that proposes one, as an earlier version of
+ * this contract allowed, must not believe its value was used). Bad input is a result, never a throw, so the
  * CA maps it to `invalid_request` at its edge; the message never contains the values.
  * @param body - the raw `application/x-www-form-urlencoded` body.
  * @example
@@ -131,11 +121,8 @@ export function decodeWizardTokenRequest(body: string): WizardTokenRequestResult
   const [codeVerifier] = verifiers as [string];
   if (!WIZARD_CODE_PATTERN.test(code)) return invalid('code is not 22 to 128 base64url characters');
   if (!isValidVerifier(codeVerifier)) return invalid('code_verifier is not 43 to 128 characters of [A-Za-z0-9-._~]');
-  const tokens = params.getAll('installation_token');
-  if (tokens.length > 1) return invalid('installation_token must be sent at most once');
-  const [installationToken] = tokens;
-  if (installationToken !== undefined && !INSTALLATION_TOKEN_PATTERN.test(installationToken)) return invalid('installation_token is not 43 base64url characters');
-  return { ok: true, request: installationToken === undefined ? { code, codeVerifier } : { code, codeVerifier, installationToken } };
+  if (params.has('installation_token')) return invalid('installation_token is not accepted: the CA makes the installation token');
+  return { ok: true, request: { code, codeVerifier } };
 }
 
 /**

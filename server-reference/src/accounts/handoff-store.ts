@@ -12,7 +12,7 @@
  * repeat its confirmation (a lost answer), and the email ping answers a repeat with the same
  * nonce as a success and any other nonce as a mismatch, which needs the digest afterwards.
  */
-import { isValidPingNonce } from '@certwizard/protocol';
+import { isValidPingNonce, isValidUserCode } from '@certwizard/protocol';
 import type { Db } from '../store/database.js';
 import { hashToken } from './password.js';
 
@@ -22,6 +22,20 @@ export interface Handoff {
   readonly errorUrl?: string;
   /** RFC 7636 §4.2 S256 challenge. */
   readonly codeChallenge?: string;
+}
+
+/**
+ * Who started the registration, for the person who is asked to confirm it (RFC 8628 §5.4): the
+ * user code their installer shows, when and from where the flow began. Absent for hand-offs
+ * made before migration 9.
+ */
+export interface HandoffOrigin {
+  /** The ticket's user code; absent when the registration came without a ticket. */
+  readonly userCode?: string;
+  /** When the flow began (the ticket was asked for, or else the form was sent), in ms since the epoch. */
+  readonly startedAtMs?: number;
+  /** The address that began it, as the CA saw it. */
+  readonly startedFrom?: string;
 }
 
 /**
@@ -40,10 +54,12 @@ export class HandoffStore {
 
   constructor(db: Db, options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
-    this.#upsert = db.prepare(`INSERT INTO registration_handoffs (account_id, continue_url, error_url, code_challenge, ping_nonce_hash, created_at_ms)
-      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET continue_url = excluded.continue_url,
+    this.#upsert = db.prepare(`INSERT INTO registration_handoffs (account_id, continue_url, error_url, code_challenge, ping_nonce_hash, created_at_ms,
+      user_code, started_at_ms, started_from)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET continue_url = excluded.continue_url,
       error_url = excluded.error_url, code_challenge = excluded.code_challenge, ping_nonce_hash = excluded.ping_nonce_hash,
-      created_at_ms = excluded.created_at_ms`);
+      created_at_ms = excluded.created_at_ms, user_code = excluded.user_code, started_at_ms = excluded.started_at_ms,
+      started_from = excluded.started_from`);
     this.#get = db.prepare('SELECT * FROM registration_handoffs WHERE account_id = ?');
     this.#delete = db.prepare('DELETE FROM registration_handoffs WHERE account_id = ? AND ping_nonce_hash IS NULL');
     this.#clearOneTime = db.prepare('UPDATE registration_handoffs SET continue_url = NULL, error_url = NULL, code_challenge = NULL WHERE account_id = ?');
@@ -51,15 +67,41 @@ export class HandoffStore {
   }
 
   /**
-   * Stores the hand-off of a new pending account; nothing is stored when it is empty. Of
-   * `pingNonce` only the SHA-256 is stored.
-   * @throws {TypeError} for a malformed `pingNonce` (the caller checks it first).
+   * Stores the hand-off of a new pending account, with who started it; nothing is stored when
+   * it is empty. Of `pingNonce` only the SHA-256 is stored.
+   * @throws {TypeError} for a malformed `pingNonce` or `userCode` (the caller checks them first).
    */
-  save(accountId: number, handoff: Handoff & { readonly pingNonce?: string }): void {
-    const { continueUrl, errorUrl, codeChallenge, pingNonce } = handoff;
-    if (continueUrl === undefined && errorUrl === undefined && codeChallenge === undefined && pingNonce === undefined) return;
+  save(accountId: number, handoff: Handoff & HandoffOrigin & { readonly pingNonce?: string }): void {
+    const { continueUrl, errorUrl, codeChallenge, pingNonce, userCode, startedAtMs, startedFrom } = handoff;
+    if ([continueUrl, errorUrl, codeChallenge, pingNonce, userCode, startedAtMs, startedFrom].every((v) => v === undefined)) return;
     if (pingNonce !== undefined && !isValidPingNonce(pingNonce)) throw new TypeError('pingNonce must be 22 to 128 base64url characters');
-    this.#upsert.run(accountId, continueUrl ?? null, errorUrl ?? null, codeChallenge ?? null, pingNonce !== undefined ? hashToken(pingNonce) : null, this.#now());
+    if (userCode !== undefined && !isValidUserCode(userCode)) throw new TypeError('userCode must be a user code');
+    this.#upsert.run(
+      accountId,
+      continueUrl ?? null,
+      errorUrl ?? null,
+      codeChallenge ?? null,
+      pingNonce !== undefined ? hashToken(pingNonce) : null,
+      this.#now(),
+      userCode ?? null,
+      startedAtMs ?? null,
+      startedFrom ?? null,
+    );
+  }
+
+  /**
+   * Who started the account's registration, for the confirmation pages; `{}` when nothing is known.
+   * @example
+   * handoffs.originOf(accountId).userCode; // 'WDJB-MJHT'
+   */
+  originOf(accountId: number): HandoffOrigin {
+    const row = this.#get.get(accountId) as { user_code: string | null; started_at_ms: number | null; started_from: string | null } | undefined;
+    if (row === undefined) return {};
+    return {
+      ...(row.user_code !== null ? { userCode: row.user_code } : {}),
+      ...(row.started_at_ms !== null ? { startedAtMs: row.started_at_ms } : {}),
+      ...(row.started_from !== null ? { startedFrom: row.started_from } : {}),
+    };
   }
 
   /** The account's hand-off, left in place. */

@@ -56,18 +56,15 @@ describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
     expect(tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'mail server on host1', createdAtMs: T0 + MINUTE }]);
   });
 
-  it("issues the installer's own token when it brings one, and refuses one already issued, storing nothing", async () => {
+  it('makes every token itself: the redemption takes no token from the caller (hardening: no client-chosen tokens)', async () => {
     const accountId = await activeAccount();
+    const redeem = tokens.redeemAuthorizationCode as (code: string, verifier: string, options: Record<string, unknown>) => { installationToken: string };
     const own = 'T'.repeat(43);
-    const first = tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER, { installationToken: own });
-    expect(first.installationToken).toBe(own);
-    expect(tokens.authenticateToken(own)).toMatchObject({ accountId });
-    expect(JSON.stringify(snapshot())).not.toContain(own);
-    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
-    const before = snapshot();
-    expect(refusal(() => tokens.redeemAuthorizationCode(code, VERIFIER, { installationToken: own }))).toMatchObject({ code: 'ERR_GRANT_INVALID' });
-    expect(snapshot()).toEqual(before);
-    expect(() => tokens.redeemAuthorizationCode(code, VERIFIER, { installationToken: 'short' })).toThrow(TypeError);
+    const first = redeem.call(tokens, tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER, { installationToken: own });
+    expect(first.installationToken).not.toBe(own);
+    expect(first.installationToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(refusal(() => tokens.authenticateToken(own)).code).toBe('ERR_TOKEN_INVALID');
+    expect(JSON.stringify(snapshot())).not.toContain(first.installationToken);
   });
 
   it('refuses a wrong verifier without burning the code', async () => {
@@ -105,13 +102,27 @@ describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
     expect(snapshot()).toEqual(before);
   });
 
-  it('refuses a second redemption and revokes the token of the first (RFC 6749 §4.1.2)', async () => {
+  it('answers a repeat with the verifier inside the code\'s lifetime with a fresh token and revokes the first (an installer killed before it kept the answer)', async () => {
+    const accountId = await activeAccount();
+    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const first = tokens.redeemAuthorizationCode(code, VERIFIER);
+    clock += 1000;
+    const second = tokens.redeemAuthorizationCode(code, VERIFIER);
+    expect(second.installationToken).not.toBe(first.installationToken);
+    expect(refusal(() => tokens.authenticateToken(first.installationToken)).code).toBe('ERR_TOKEN_INVALID');
+    expect(tokens.authenticateToken(second.installationToken).accountId).toBe(accountId);
+    // One live token per code, whatever the number of repeats.
+    expect(tokens.listTokens(accountId).filter((t) => t.revokedAtMs === undefined)).toHaveLength(1);
+    expect(tokens.listTokens(accountId)[0]).toMatchObject({ id: 1, revokedAtMs: T0 + 1000 });
+  });
+
+  it('refuses a repeat past the code\'s lifetime and revokes the token of the first (RFC 6749 §4.1.2)', async () => {
     const accountId = await activeAccount();
     const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
     const { installationToken } = tokens.redeemAuthorizationCode(code, VERIFIER);
-    clock += 1000;
+    clock += 10 * 60_000;
     expect(refusal(() => tokens.redeemAuthorizationCode(code, VERIFIER)).code).toBe('ERR_GRANT_INVALID');
-    expect(tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'installation', createdAtMs: T0, revokedAtMs: T0 + 1000 }]);
+    expect(tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'installation', createdAtMs: T0, revokedAtMs: T0 + 10 * 60_000 }]);
     expect(refusal(() => tokens.authenticateToken(installationToken)).code).toBe('ERR_TOKEN_INVALID');
     expect(snapshot().installation_tokens).toHaveLength(1);
   });

@@ -105,17 +105,21 @@ export class InstallationTokenStore {
       // to revoke the real installer's token by replaying it.
       if (!verifyPkce(verifier, code.code_challenge)) return 'invalid' as const;
       if (code.used_at_ms !== null) {
-        // RFC 6749 §4.1.2: a code used twice is refused and the tokens issued from it are
-        // revoked, since one of the two users is not who the code was meant for.
+        // RFC 6749 §4.1.2 revokes every token issued from a code used twice. With the verifier
+        // (which never left the installer), a repeat inside the code's lifetime is the
+        // installer itself, killed or cut off before it could keep the answer: it gets a fresh
+        // token and the earlier one is revoked, so a code still yields one live token at most.
+        // Past the lifetime, the repeat only revokes.
         revokeFromCode.run(now, code.id);
-        return 'replayed' as const;
+        if (now >= code.expires_at_ms || this.#activeAccount.get(code.account_id) === undefined) return 'replayed' as const;
+      } else {
+        if (now >= code.expires_at_ms || this.#activeAccount.get(code.account_id) === undefined) return 'invalid' as const;
+        useCode.run(now, code.id);
+        if (code.ticket !== null) wipeTicketCode.run(code.ticket);
       }
-      if (now >= code.expires_at_ms || this.#activeAccount.get(code.account_id) === undefined) return 'invalid' as const;
-      useCode.run(now, code.id);
-      if (code.ticket !== null) wipeTicketCode.run(code.ticket);
       const info = insertToken.run(tokenHash, code.account_id, code.id, label, now);
       return { accountId: code.account_id, tokenId: Number(info.lastInsertRowid) };
-    });
+    }).immediate;
 
     this.#authenticateTx = db.transaction((tokenHash: string) => {
       const row = tokenByHash.get(tokenHash) as TokenRow | undefined;
@@ -124,7 +128,7 @@ export class InstallationTokenStore {
       }
       touch.run(this.#now(), row.id);
       return { accountId: row.account_id, tokenId: row.id };
-    });
+    }).immediate;
   }
 
   /**
@@ -158,8 +162,11 @@ export class InstallationTokenStore {
    * scoped to the account, in one transaction.
    *
    * A wrong verifier does not burn the code: the real installer can still redeem it, and guessing
-   * a 256-bit verifier is hopeless. A second redemption with the right verifier fails and revokes
-   * the tokens made from the first (RFC 6749 §4.1.2).
+   * a 256-bit verifier is hopeless. A second redemption with the right verifier revokes the tokens
+   * made from the code (RFC 6749 §4.1.2); inside the code's lifetime it then issues a fresh token
+   * (the installer lost the first answer: killed, or cut off), past it it fails.
+   *
+   * The CA makes every token (32 random bytes); a client never proposes one.
    *
    * @param code - the one-time code from the continue link or the `isitdone` answer.
    * @param verifier - `code_verifier`: 43 to 128 unreserved characters (RFC 7636 §4.1).
@@ -172,26 +179,15 @@ export class InstallationTokenStore {
    * @example
    * const { accountId, installationToken } = tokens.redeemAuthorizationCode(code, verifier);
    */
-  redeemAuthorizationCode(code: string, verifier: string, options: { label?: string; installationToken?: string } = {}): { accountId: number; tokenId: number; installationToken: string } {
+  redeemAuthorizationCode(code: string, verifier: string, options: { label?: string } = {}): { accountId: number; tokenId: number; installationToken: string } {
     const label = options.label ?? INSTALLATION_TOKEN_LABEL_DEFAULT;
     if (typeof label !== 'string' || label.length === 0 || [...label].length > 100 || LABEL_FORBIDDEN.test(label)) {
       throw new TypeError('label must be 1 to 100 characters without control characters');
     }
     if (typeof code !== 'string' || !TOKEN_SHAPE.test(code) || !isValidVerifier(verifier)) throw new GrantInvalidError(GRANT_INVALID);
-    // The installer may bring its own token (it kept it before asking, to survive a crash);
-    // otherwise the CA makes one. Either way only its SHA-256 is stored.
-    if (options.installationToken !== undefined && (typeof options.installationToken !== 'string' || !TOKEN_SHAPE.test(options.installationToken))) {
-      throw new TypeError('installationToken must be 43 base64url characters');
-    }
-    const installationToken = options.installationToken ?? randomBytes(32).toString('base64url');
-    let result: { accountId: number; tokenId: number } | string;
-    try {
-      result = this.#redeemTx(hashToken(code), verifier, label, hashToken(installationToken));
-    } catch (error) {
-      // The same token twice (an installer that reuses one): refused like a bad grant, nothing stored.
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new GrantInvalidError(GRANT_INVALID);
-      throw error;
-    }
+    // Only the SHA-256 is stored: the token is readable once, in this answer.
+    const installationToken = randomBytes(32).toString('base64url');
+    const result = this.#redeemTx(hashToken(code), verifier, label, hashToken(installationToken));
     if (typeof result === 'string') throw new GrantInvalidError(GRANT_INVALID);
     return { ...result, installationToken };
   }

@@ -50,6 +50,17 @@ describe('TicketStore.create / read', () => {
     expect(tickets.create()).not.toBe(ticket);
   });
 
+  it('makes a user code with each ticket and keeps the address that asked (shown on the confirmation page)', () => {
+    const ticket = tickets.create({ createdFrom: '203.0.113.5' });
+    const other = tickets.create();
+    expect(tickets.get(ticket)).toMatchObject({ userCode: expect.stringMatching(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/), createdFrom: '203.0.113.5' });
+    expect(tickets.get(other)?.createdFrom).toBeUndefined();
+    expect(tickets.get(other)?.userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
+    const before = snapshot();
+    expect(() => tickets.create({ createdFrom: 'x'.repeat(65) })).toThrow(TypeError);
+    expect(snapshot()).toEqual(before);
+  });
+
   it('takes a lifetime option and refuses one out of range', () => {
     expect(tickets.read(tickets.create({ lifetimeMs: 5 * MINUTE }))?.expiresAtMs).toBe(T0 + 5 * MINUTE);
     const before = snapshot();
@@ -74,6 +85,7 @@ describe('TicketStore.attach', () => {
     tickets.attach(ticket, { continueUrl: CONTINUE, errorUrl: ERROR, codeChallenge: CHALLENGE });
     expect(tickets.get(ticket)).toEqual({
       ticket,
+      userCode: expect.stringMatching(/^[A-Z]{4}-[A-Z]{4}$/),
       createdAtMs: T0,
       expiresAtMs: T0 + 30 * MINUTE,
       continueUrl: CONTINUE,

@@ -15,7 +15,9 @@ import {
   isRegistrationErrorReason,
   isValidChallenge,
   isValidPingNonce,
+  isValidUserCode,
   newTicket,
+  newUserCode,
   TICKET_LIFETIME_MS_DEFAULT,
   TICKET_PATTERN,
   type RegistrationErrorReason,
@@ -53,6 +55,10 @@ export interface TicketAttachment {
 /** Everything stored about a ticket except the plain code. */
 export interface StoredTicket extends TicketAttachment {
   readonly ticket: string;
+  /** The user code the installer shows (absent for tickets made before migration 9). */
+  readonly userCode?: string;
+  /** The address that asked for the ticket, as the CA saw it (absent before migration 9). */
+  readonly createdFrom?: string;
   readonly createdAtMs: number;
   readonly expiresAtMs: number;
   /** The account registered with the ticket (bound while pending, kept on completion). */
@@ -83,6 +89,8 @@ interface Row {
   continue_url: string | null;
   error_url: string | null;
   code: string | null;
+  user_code: string | null;
+  created_from: string | null;
 }
 
 /**
@@ -116,7 +124,7 @@ export class TicketStore {
       ...(options.codeLifetimeMs !== undefined ? { codeLifetimeMs: options.codeLifetimeMs } : {}),
     });
     this.#byTicket = db.prepare('SELECT * FROM tickets WHERE ticket = ?');
-    this.#insert = db.prepare('INSERT INTO tickets (ticket, created_at_ms, expires_at_ms, ping_nonce) VALUES (?, ?, ?, ?)');
+    this.#insert = db.prepare('INSERT INTO tickets (ticket, created_at_ms, expires_at_ms, ping_nonce, user_code, created_from) VALUES (?, ?, ?, ?, ?, ?)');
     this.#wipePingNonce = db.prepare('UPDATE tickets SET ping_nonce = NULL WHERE ticket = ?');
     this.#wipeExpiredCode = db.prepare('UPDATE tickets SET code = NULL WHERE ticket = ? AND code IS NOT NULL AND expires_at_ms <= ?');
     this.#openOfAccount = db.prepare(
@@ -140,7 +148,7 @@ export class TicketStore {
         throw new TicketConflictError('the ticket is already tied to another registration request');
       }
       setAttachment.run(...wanted, ticket);
-    });
+    }).immediate;
 
     this.#bindTx = db.transaction((ticket: string, accountId: number) => {
       const row = this.#pending(ticket);
@@ -148,7 +156,7 @@ export class TicketStore {
         throw new TicketConflictError('the ticket is already tied to another account');
       }
       setAccount.run(accountId, ticket);
-    });
+    }).immediate;
 
     this.#completeTx = db.transaction((ticket: string, accountId: number, email: string) => {
       const row = this.#pending(ticket);
@@ -162,12 +170,12 @@ export class TicketStore {
       const code = row.code_challenge !== null ? this.#tokens.issueAuthorizationCode(accountId, row.code_challenge, { ticket }) : null;
       setDone.run(accountId, account.email, this.#now(), code, ticket);
       return code !== null ? { code } : {};
-    });
+    }).immediate;
 
     this.#failTx = db.transaction((ticket: string, reason: RegistrationErrorReason) => {
       this.#pending(ticket);
       setError.run(reason, this.#now(), ticket);
-    });
+    }).immediate;
 
     this.#purgeTx = db.transaction((graceMs: number) => {
       const now = this.#now();
@@ -175,27 +183,33 @@ export class TicketStore {
       const codes = deleteCodes.run(now - graceMs).changes;
       const tickets = deleteTickets.run(now - graceMs).changes;
       return { tickets, codes };
-    });
+    }).immediate;
   }
 
   /**
    * Creates a ticket (`GET /index.php?id=givemeaticket`): 32 random bytes, base64url (256 bits,
-   * above the 128 the issue asks for). Rate limiting is the caller's, with `RateLimiter`.
+   * above the 128 the issue asks for), and its user code (protocol `newUserCode`), which the
+   * installer shows and the registration and confirmation pages repeat. Rate limiting is the
+   * caller's, with `RateLimiter`.
    * @param options.lifetimeMs - how long the ticket lives, in ms: 1 to 24 hours' worth;
    *   default 30 minutes (`TICKET_LIFETIME_MS_DEFAULT`).
+   * @param options.createdFrom - the address that asks (shown on the confirmation page); at most 64 characters.
    * @throws {TypeError} for a lifetime out of range (caller misuse; the config validates it).
    * @example
-   * const ticket = tickets.create();
+   * const ticket = tickets.create({ createdFrom: '203.0.113.5' });
+   * tickets.get(ticket)?.userCode; // e.g. 'WDJB-MJHT'
    */
-  create(options: { lifetimeMs?: number; pingNonce?: string } = {}): string {
+  create(options: { lifetimeMs?: number; pingNonce?: string; createdFrom?: string } = {}): string {
     const lifetime = options.lifetimeMs ?? TICKET_LIFETIME_MS_DEFAULT;
     if (!Number.isSafeInteger(lifetime) || lifetime <= 0 || lifetime > TICKET_LIFETIME_MS_MAX) {
       throw new TypeError(`lifetimeMs must be an integer from 1 to ${TICKET_LIFETIME_MS_MAX}`);
     }
     if (options.pingNonce !== undefined && !isValidPingNonce(options.pingNonce)) throw new TypeError('pingNonce must be 22 to 128 base64url characters');
+    if (options.createdFrom !== undefined && (typeof options.createdFrom !== 'string' || options.createdFrom.length > 64)) throw new TypeError('createdFrom must be at most 64 characters');
     const ticket = newTicket(randomBytes);
+    const userCode = newUserCode(randomBytes);
     const now = this.#now();
-    this.#insert.run(ticket, now, now + lifetime, options.pingNonce ?? null);
+    this.#insert.run(ticket, now, now + lifetime, options.pingNonce ?? null, userCode, options.createdFrom ?? null);
     return ticket;
   }
 
@@ -326,6 +340,8 @@ export class TicketStore {
     if (row === undefined) return undefined;
     return {
       ticket: row.ticket,
+      ...(row.user_code !== null && isValidUserCode(row.user_code) ? { userCode: row.user_code } : {}),
+      ...(row.created_from !== null ? { createdFrom: row.created_from } : {}),
       createdAtMs: row.created_at_ms,
       expiresAtMs: row.expires_at_ms,
       ...(row.account_id !== null ? { accountId: row.account_id } : {}),

@@ -126,3 +126,43 @@ export function failRegistrationConfirmation(deps: RegistrationConfirmationDeps,
     }),
   };
 }
+
+/** What refusing a registration did. */
+export interface RegistrationRejected {
+  /** True when a pending registration was deleted now; false when there was nothing to refuse (unknown, used or expired). */
+  readonly deleted: boolean;
+  /** The link back to the installer's `error` URL with `reason=cancelled`, when there is one. */
+  readonly errorLink?: string;
+}
+
+/**
+ * A person refuses a registration they did not start ("This was not me" on the confirmation
+ * page, RFC 8628 §5.4): while the confirmation token is live and the account pending, its open
+ * ticket fails with `cancelled` and the unconfirmed account is deleted with everything tied to
+ * it (hand-off, request sent with the registration), so the address is free again and nothing
+ * is issued. A used, expired or unknown token changes nothing.
+ * @example
+ * const { deleted } = rejectRegistration(ctx, token);
+ */
+export function rejectRegistration(deps: RegistrationConfirmationDeps & { readonly now: () => number }, token: string): RegistrationRejected {
+  const confirmation = deps.accounts.confirmationOf(token);
+  if (confirmation === undefined || confirmation.usedAtMs !== undefined || deps.now() >= confirmation.expiresAtMs) return { deleted: false };
+  const account = deps.accounts.get(confirmation.accountId);
+  if (account === undefined || account.status !== 'pending') return { deleted: false };
+  const errorUrl = deps.handoffs.get(account.id)?.errorUrl;
+  const ticket = deps.tickets.openTicketOf(account.id);
+  if (ticket !== undefined) {
+    try {
+      deps.tickets.fail(ticket, 'cancelled');
+    } catch (err) {
+      if (!(err instanceof TicketError)) throw err;
+    }
+  }
+  deps.accounts.removeUnconfirmed(account.id);
+  deps.logger.warn('registration refused by the address owner: the unconfirmed account was deleted', { accountId: account.id });
+  if (errorUrl === undefined) return { deleted: true };
+  return {
+    deleted: true,
+    errorLink: appendQueryParams(errorUrl, { [REGISTRATION_PARAMS.emailAddress]: account.email, [REGISTRATION_PARAMS.reason]: 'cancelled' }),
+  };
+}

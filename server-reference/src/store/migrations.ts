@@ -295,4 +295,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX address_pings_recipient ON address_pings (email, created_at_ms);
     `,
   },
+  {
+    version: 9,
+    description: 'who started a registration: the user code of each ticket, where and when the flow began',
+    // RFC 8628 §5.4 (remote phishing): the confirmation page must tell the person which flow they
+    // are asked to confirm. tickets.user_code is the short code the installer shows (made with
+    // the ticket, answered with it); tickets.created_from is the address that asked for the
+    // ticket. The hand-off row keeps the same for the pages shown before the confirmation, plus
+    // when the flow started; NULL for hand-offs made before this version (the pages then say that
+    // nothing is known of the installer). An address is stored as the CA saw it, as in its logs.
+    sql: `
+      ALTER TABLE tickets ADD COLUMN user_code TEXT CHECK (user_code IS NULL OR length(user_code) = 9);
+      ALTER TABLE tickets ADD COLUMN created_from TEXT CHECK (created_from IS NULL OR length(created_from) <= 64);
+      ALTER TABLE registration_handoffs ADD COLUMN user_code TEXT CHECK (user_code IS NULL OR length(user_code) = 9);
+      ALTER TABLE registration_handoffs ADD COLUMN started_at_ms INTEGER;
+      ALTER TABLE registration_handoffs ADD COLUMN started_from TEXT CHECK (started_from IS NULL OR length(started_from) <= 64);
+    `,
+  },
 ];

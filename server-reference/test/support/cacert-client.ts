@@ -4,7 +4,7 @@
  */
 import { createPkcePair } from '@certwizard/protocol';
 import { AccountAddressStore, AccountStore, openDatabase } from '@certwizard/server-reference';
-import { confirmationLink, linkHref, postForm, registrationFields } from './registration-client.js';
+import { confirmAsPerson, confirmationLink, linkHref, postForm, registrationFields } from './registration-client.js';
 import type { TestCa } from './test-ca.js';
 
 /** The password of every test account. */
@@ -30,7 +30,7 @@ export async function accountWithToken(
     code_challenge_method: 'S256',
   });
   if (res.status !== 200) throw new Error(`registration answered ${res.status}`);
-  const page = await (await fetch(await linkOf(email))).text();
+  const page = (await confirmAsPerson(await linkOf(email))).text;
   const code = new URL(linkHref(page, 'Please click here to continue with the Installation Wizard') as string).searchParams.get('code') as string;
   const token = await postForm(`${ca.url}/api/wizard/token`, { code, code_verifier: pkce.verifier });
   return { email, token: (JSON.parse(token.text) as { installation_token: string }).installation_token };

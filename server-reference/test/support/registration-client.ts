@@ -64,6 +64,21 @@ export async function confirmationLink(caUrl: string, to: string): Promise<strin
   return link;
 }
 
+/**
+ * A person opening the mailed confirmation link and pressing a button: the GET shows the page
+ * (and changes nothing), the POST of its form does what the button says. A page without the
+ * form (unknown, used, expired link) is returned as it is.
+ */
+export async function confirmAsPerson(link: string, action: 'confirm' | 'reject' = 'confirm'): Promise<{ status: number; text: string; page: string }> {
+  const res = await fetch(link);
+  const page = await res.text();
+  if (res.status !== 200 || !page.includes(`name="action" value="${action}"`)) return { status: res.status, text: page, page };
+  const url = new URL(link);
+  const formAction = /<form method="post" action="([^"]+)">/.exec(page)?.[1]?.replaceAll('&amp;', '&') as string;
+  const posted = await postForm(new URL(formAction, url).href, { token: url.searchParams.get('token') as string, action }, { origin: url.origin });
+  return { ...posted, page };
+}
+
 /** Row counts of the tables the hand-off writes. */
 export function rowCounts(dataDir: string): Record<string, number> {
   const db = new Database(join(dataDir, 'ca.sqlite3'), { readonly: true });

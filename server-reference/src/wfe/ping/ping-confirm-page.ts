@@ -4,15 +4,17 @@
  * confirms. A GET changes nothing, because mail scanners and link previews fetch links that
  * nobody clicked. The POST passes the same-origin check of the CA's other forms.
  */
+import { PING_CONFIRM_PATH } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import { PingError, PingTokenExpiredError, PingTokenUnknownError } from '../../accounts/errors.js';
 import { confirmPing, decidePing, findPing, type FoundPing } from '../../ca/email-ping.js';
-import { failRegistrationConfirmation } from '../../ca/registration-confirmation.js';
+import { failRegistrationConfirmation, rejectRegistration } from '../../ca/registration-confirmation.js';
+import { consentDetails, consentForm } from '../registration/consent.js';
 import { confirmedBody, failedBody } from '../registration/confirm-page.js';
-import { readForm } from '../registration/form-body.js';
 import { escapeHtml } from '../registration/html.js';
 import { sendPage } from '../registration/page.js';
-import { clientKey, isSameOriginPost, queryParams } from '../registration/request-checks.js';
+import { readPageForm } from '../registration/page-form.js';
+import { queryParams } from '../registration/request-checks.js';
 import type { PingContext } from './context.js';
 
 /**
@@ -41,41 +43,43 @@ export function pingConfirmPage(ctx: PingContext): {
         if (err instanceof PingTokenExpiredError) return sendPage(res, 410, 'Link expired', '<p>This confirmation link has expired. Nothing was confirmed.</p>');
         throw err;
       }
-      const { email } = found as FoundPing;
+      const { email, kind, accountId } = found as FoundPing;
+      // A registration's ping asks the same consent as its confirmation link (RFC 8628 §5.4): who
+      // started it, and what confirming it issues.
+      if (kind === 'registration') {
+        sendPage(res, 200, 'Confirm your registration', consentDetails(ctx, accountId, email) + consentForm(PING_CONFIRM_PATH, token));
+        return;
+      }
       sendPage(
         res,
         200,
         'Confirm your email address',
         `<p>Confirm that ${escapeHtml(email)} is your address.</p>
-<form method="post" action="/ping/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><button type="submit">Confirm</button></form>
+<form method="post" action="${PING_CONFIRM_PATH}"><input type="hidden" name="token" value="${escapeHtml(token)}"><button type="submit" name="action" value="confirm">Confirm</button></form>
 <p>Nothing is confirmed until you press the button.</p>`,
       );
     },
 
     async post(req, res) {
-      if (!isSameOriginPost(req, publicOrigin)) {
-        req.resume();
-        sendPage(res, 403, 'Request refused', '<p>This form can only be sent from the CA\'s own page.</p>');
-        return;
-      }
-      const limit = ctx.limiters.forms.take(clientKey(req));
-      if (!limit.allowed) {
-        req.resume();
-        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
-        sendPage(res, 429, 'Too many requests', '<p>Too many attempts from your address; please wait a minute and try again.</p>');
-        return;
-      }
-      const form = await readForm(req);
-      if (!form.ok) {
-        sendPage(res, form.status, 'Request refused', `<p>${escapeHtml(form.message)}</p>`);
-        return;
-      }
-      const tokens = form.params.getAll('token');
-      if (tokens.length !== 1) {
-        sendPage(res, 400, 'Request refused', '<p>The form must carry the token of the link, once.</p>');
+      const fields = await readPageForm(req, res, { publicOrigin, limiter: ctx.limiters.forms });
+      if (fields === undefined) return;
+      const tokens = fields.getAll('token');
+      const actions = fields.getAll('action');
+      if (tokens.length !== 1 || actions.length > 1 || (actions[0] !== undefined && actions[0] !== 'confirm' && actions[0] !== 'reject')) {
+        sendPage(res, 400, 'Request refused', '<p>The form must carry the token of the link and one button, once each.</p>');
         return;
       }
       const token = tokens[0] as string;
+      if (actions[0] === 'reject') {
+        const rejected = findPing(ctx, token)?.kind === 'registration' ? rejectRegistration(ctx, token) : { deleted: false };
+        sendPage(
+          res,
+          rejected.deleted ? 200 : 400,
+          rejected.deleted ? 'Registration refused' : 'Nothing to refuse',
+          rejected.deleted ? '<p>Nothing was confirmed: the registration was deleted and no certificate was issued.</p>' : '<p>Nothing was changed.</p>',
+        );
+        return;
+      }
       try {
         const confirmed = await confirmPing(ctx, token);
         if (confirmed.repeat) return alreadyConfirmed(res, confirmed.email);

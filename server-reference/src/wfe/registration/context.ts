@@ -40,7 +40,7 @@ export interface RegistrationContext {
   /** Lifetime of new tickets, in ms. */
   readonly ticketLifetimeMs: number;
   /** Per-client limits: ticket creation, token endpoint, login and registration posts. */
-  readonly limiters: { readonly tickets: RateLimiter; readonly tokens: RateLimiter; readonly forms: RateLimiter };
+  readonly limiters: { readonly tickets: RateLimiter; readonly polls: RateLimiter; readonly tokens: RateLimiter; readonly forms: RateLimiter };
   /** Clock, in ms since the epoch. */
   readonly now: () => number;
   /** The pending queue: when present, the account page lists pending requests to approve or discard. */

@@ -17,6 +17,7 @@ label{display:block;margin-top:.75rem;font-weight:600}input{font:inherit;width:1
 button{font:inherit;margin:1rem .5rem 0 0;padding:.4rem 1rem}.error{color:#a00}.problems{border:1px solid #a00;padding:.5rem 1rem}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.3rem;text-align:left}
 pre{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;padding:.5rem}fieldset{margin-top:1rem}
+.user-code{font:700 1.6rem ui-monospace,monospace;letter-spacing:.15em}.user-code-notice{border:2px solid #036;padding:.25rem 1rem}
 `;
 
 /**

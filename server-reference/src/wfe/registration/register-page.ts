@@ -16,7 +16,7 @@ import { readForm } from './form-body.js';
 import { type CheckedHandoff, checkHandoff } from './handoff-params.js';
 import { sendPage } from './page.js';
 import { ECHOED_FIELDS, FIELD_OF_ERROR, renderRegistrationForm } from './registration-form.js';
-import { clientKey, isSameOriginPost } from './request-checks.js';
+import { clientKey, isSameOriginPost, remoteAddress } from './request-checks.js';
 
 const TITLE = 'Register with the certwizard CA';
 
@@ -47,6 +47,9 @@ export function registrationPage(ctx: RegistrationContext): {
     }
   };
 
+  // The user code of the ticket the page was opened with, shown before anything is typed.
+  const userCodeOf = (handoff: CheckedHandoff): string | undefined => (handoff.ticket === undefined ? undefined : ctx.tickets.get(handoff.ticket)?.userCode);
+
   const errorLink = (handoff: CheckedHandoff, reason: RegistrationErrorReason, email?: string) =>
     handoff.errorUrl === undefined
       ? ''
@@ -61,7 +64,7 @@ export function registrationPage(ctx: RegistrationContext): {
     get(_req, res, params) {
       const handoff = checkHandoff(params, ctx);
       const csr = ctx.pendingRequests ? params.get(CSR_FIELD) || undefined : undefined;
-      sendPage(res, 200, TITLE, renderRegistrationForm(readPrefill(params), {}, handoff, csr));
+      sendPage(res, 200, TITLE, renderRegistrationForm(readPrefill(params), {}, handoff, csr, userCodeOf(handoff)));
     },
 
     async post(req, res) {
@@ -91,7 +94,7 @@ export function registrationPage(ctx: RegistrationContext): {
       for (const name of ECHOED_FIELDS) values[name] = params.get(name) ?? '';
       const csrPem = ctx.pendingRequests ? params.get(CSR_FIELD) || undefined : undefined;
       const again = (status: number, errors: Record<string, string>, checked: CheckedHandoff = handoff, keepCsr = true) =>
-        sendPage(res, status, TITLE, renderRegistrationForm(values, errors, checked, keepCsr ? csrPem : undefined));
+        sendPage(res, status, TITLE, renderRegistrationForm(values, errors, checked, keepCsr ? csrPem : undefined, userCodeOf(checked)));
       let csr: CertificateRequest | undefined;
       if (csrPem !== undefined) {
         try {
@@ -144,7 +147,16 @@ export function registrationPage(ctx: RegistrationContext): {
           else ctx.logger.warn('registration ping nonce refused: used before; the person confirms by hand', { accountId });
         }
         const { pingNonce: _fromUrl, ...rest } = handoff;
-        ctx.handoffs.save(accountId, { ...rest, ...(pingNonce === undefined ? {} : { pingNonce }) });
+        // Who started the flow, for the confirmation page (RFC 8628 §5.4): the ticket's user code
+        // and where and when it was asked for; without a ticket, this form's sender, now.
+        const stored = handoff.ticket !== undefined ? ctx.tickets.get(handoff.ticket) : undefined;
+        ctx.handoffs.save(accountId, {
+          ...rest,
+          ...(pingNonce === undefined ? {} : { pingNonce }),
+          ...(stored?.userCode === undefined ? {} : { userCode: stored.userCode }),
+          startedAtMs: stored?.createdAtMs ?? ctx.now(),
+          startedFrom: stored === undefined ? remoteAddress(req) : (stored.createdFrom ?? remoteAddress(req)),
+        });
         if (handoff.ticket !== undefined) ctx.tickets.bindAccount(handoff.ticket, accountId);
         const account = ctx.accounts.get(accountId);
         if (csr !== undefined && account !== undefined && ctx.pendingRequests) {

@@ -3,6 +3,7 @@
  * lost-password answers are never echoed back.
  */
 import type { AccountField } from '../../accounts/errors.js';
+import { userCodeNotice } from './consent.js';
 import { escapeHtml } from './html.js';
 import { type CheckedHandoff, hiddenEntries } from './handoff-params.js';
 
@@ -49,14 +50,17 @@ const FIELDS: readonly FieldSpec[] = [
  * @param errors - messages by form field name, shown next to the field.
  * @param handoff - the checked hand-off, carried in hidden fields; its problems are listed on top.
  * @param csrPem - the installer's certificate request, carried in the hidden field `CSR`.
+ * @param userCode - the user code of the hand-off's ticket, shown on top (RFC 8628 §5.4).
  */
 export function renderRegistrationForm(
   values: Readonly<Record<string, string>>,
   errors: Readonly<Record<string, string>>,
   handoff: CheckedHandoff,
   csrPem?: string,
+  userCode?: string,
 ): string {
   const parts: string[] = [];
+  if (userCode !== undefined) parts.push(userCodeNotice(userCode));
   if (handoff.problems.length > 0) {
     parts.push(`<div class="problems" role="alert"><h2>Problems with the installer's request</h2><ul>${handoff.problems
       .map((p) => `<li>${escapeHtml(p)}</li>`)

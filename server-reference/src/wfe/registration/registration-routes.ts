@@ -48,7 +48,7 @@ export function registrationRoutes(ctx: RegistrationContext): Router {
       case REGISTRATION_IDS.isItDone:
         return tickets.isItDone(req, res, params);
       case CONFIRM_ID:
-        return confirm(req, res, params);
+        return confirm.get(req, res, params);
       default:
         return notFound(res);
     }
@@ -56,6 +56,7 @@ export function registrationRoutes(ctx: RegistrationContext): Router {
   router.post(REGISTRATION_PATH, async (req, res) => {
     const ids = queryParams(req).getAll('id');
     if (ids.length === 1 && ids[0] === REGISTRATION_IDS.register) return page.post(req, res);
+    if (ids.length === 1 && ids[0] === CONFIRM_ID) return confirm.post(req, res);
     if (ids.length === 1 && ids[0] === REGISTRATION_IDS.giveMeATicket) {
       const form = await readForm(req);
       if (!form.ok) {

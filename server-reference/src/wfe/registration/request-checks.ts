@@ -31,13 +31,23 @@ export function tokensEqual(given: string | null | undefined, expected: string):
 }
 
 /**
+ * The client's address as the CA saw it (IPv4-mapped IPv6 written as IPv4), for what the
+ * confirmation page says about where a registration began; `unknown` when the socket has none.
+ * @example
+ * remoteAddress(req); // '203.0.113.5'
+ */
+export function remoteAddress(req: Request): string {
+  return (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '').slice(0, 64);
+}
+
+/**
  * The key a client is rate-limited under: its IPv4 address, or the /64 of its IPv6 address
  * (one host usually holds a whole /64).
  * @example
  * limiter.take(clientKey(req));
  */
 export function clientKey(req: Request): string {
-  const ip = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  const ip = remoteAddress(req);
   if (!isIPv6(ip)) return ip;
   const groups = expandIPv6(ip);
   return `${groups.slice(0, 4).join(':')}::/64`;

@@ -14,7 +14,7 @@ import {
 } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import type { RegistrationContext } from './context.js';
-import { clientKey } from './request-checks.js';
+import { clientKey, remoteAddress } from './request-checks.js';
 
 /** Whether the client prefers JSON over the text answer (`*\/*` and no Accept get text). */
 function wantsJson(req: Request): boolean {
@@ -65,11 +65,22 @@ export function ticketEndpoints(ctx: RegistrationContext): {
         answer(req, res, 'this PingNonce was used before; ask the mail hook for a new one\n', { error: { code: 'nonce_in_use', message: 'this PingNonce was used before; ask the mail hook for a new one' } });
         return;
       }
-      const ticket = ctx.tickets.create({ lifetimeMs: ctx.ticketLifetimeMs, ...(pingNonce === undefined ? {} : { pingNonce }) });
-      answer(req, res, encodeNewTicketText(ticket), encodeNewTicketJson(ticket));
+      const ticket = ctx.tickets.create({ lifetimeMs: ctx.ticketLifetimeMs, createdFrom: remoteAddress(req), ...(pingNonce === undefined ? {} : { pingNonce }) });
+      // The user code goes with the JSON answer only: the text answer stays the one line that
+      // CAcert-era clients read whole as the ticket (docs/protocol.md, "The user code").
+      answer(req, res, encodeNewTicketText(ticket), encodeNewTicketJson(ticket, ctx.tickets.get(ticket)?.userCode));
     },
 
     isItDone(req, res, params) {
+      // Polling is cheap but each answer is a database read: the same bucket size as
+      // givemeaticket, its own bucket (an installer polls every 2 to 15 s, far below it).
+      const limit = ctx.limiters.polls.take(clientKey(req));
+      if (!limit.allowed) {
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
+        res.status(429);
+        answer(req, res, 'too many requests; retry later\n', { error: { code: 'too_many_requests', message: 'too many requests; retry later' } });
+        return;
+      }
       const tickets = params.getAll(REGISTRATION_PARAMS.ticket);
       const record = tickets.length === 1 ? ctx.tickets.read(tickets[0] as string) : undefined;
       const state = ticketState(record, ctx.now());

@@ -58,11 +58,7 @@ export function wizardTokenEndpoint(ctx: RegistrationContext): (req: Request, re
       return;
     }
     try {
-      const { accountId, tokenId, installationToken } = ctx.tokens.redeemAuthorizationCode(
-        decoded.request.code,
-        decoded.request.codeVerifier,
-        decoded.request.installationToken === undefined ? {} : { installationToken: decoded.request.installationToken },
-      );
+      const { accountId, tokenId, installationToken } = ctx.tokens.redeemAuthorizationCode(decoded.request.code, decoded.request.codeVerifier);
       const account = ctx.accounts.get(accountId);
       if (account === undefined) throw new Error('the account of a redeemed code is gone');
       ctx.logger.info('installation token issued', { accountId, tokenId });

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCallbackAgent, type CallbackAgent, type CallbackAgentEvent, type CallbackAgentOptions } from './index.js';
 
@@ -60,6 +60,95 @@ function sendRaw(port: number, text: string): Promise<string> {
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
     socket.on('error', reject);
   });
+}
+
+/**
+ * A slow-loris flood: `count` raw sockets, each sending a partial request and then one more header
+ * line every 100 ms, never the blank line that ends the headers. Whenever the agent closes one,
+ * another takes its place until {@link SlowFlood.stopOpening} (or `maxOpened` sockets in all: the
+ * loop is bounded). The flood never closes a socket itself before {@link SlowFlood.destroy}.
+ */
+interface SlowFlood {
+  /** Resolves once the agent has closed `n` of the flood's sockets (the flood replaces each). */
+  agentClosed(n: number): Promise<void>;
+  /** Sockets open now, from the client's side. */
+  readonly openCount: number;
+  /** Sockets opened so far. */
+  readonly opened: number;
+  /** Sockets the agent has closed so far. */
+  readonly closedByAgent: number;
+  /** Stops opening replacements; the open ones keep trickling. */
+  stopOpening(): void;
+  /** Resolves when every open socket has been closed by the agent; rejects after `deadlineMs`. */
+  allClosed(deadlineMs: number): Promise<void>;
+  /** Stops the trickle and destroys what is still open (cleanup). */
+  destroy(): void;
+}
+
+function startSlowFlood(port: number, options: { count: number; maxOpened: number }): SlowFlood {
+  const open = new Set<Socket>();
+  let opened = 0;
+  let closedByAgent = 0;
+  let opening = true;
+  let destroyed = false;
+  let onClosed = () => {};
+  let onEmpty = () => {};
+  const openOne = () => {
+    if (!opening || destroyed || opened >= options.maxOpened) return;
+    opened++;
+    const socket = connect(port, '127.0.0.1');
+    open.add(socket);
+    socket.on('error', () => {});
+    socket.resume();
+    socket.once('connect', () => socket.write(`GET /wizard/slow/continue HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`));
+    socket.once('close', () => {
+      open.delete(socket);
+      if (destroyed) return;
+      closedByAgent++;
+      onClosed();
+      if (open.size === 0) onEmpty();
+      openOne();
+    });
+  };
+  // One header line at a time keeps every socket active, so only a headers deadline ends it.
+  const trickle = setInterval(() => {
+    for (const socket of open) if (socket.writable && !socket.connecting) socket.write('X-Slow: 1\r\n');
+  }, 100);
+  for (let i = 0; i < options.count; i++) openOne();
+  return {
+    agentClosed: (n) =>
+      new Promise<void>((resolve) => {
+        onClosed = () => {
+          if (closedByAgent >= n) resolve();
+        };
+        onClosed();
+      }),
+    get openCount() {
+      return open.size;
+    },
+    get opened() {
+      return opened;
+    },
+    get closedByAgent() {
+      return closedByAgent;
+    },
+    stopOpening: () => void (opening = false),
+    allClosed: (deadlineMs) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${open.size} slow sockets still open after ${deadlineMs} ms`)), deadlineMs);
+        onEmpty = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (open.size === 0) onEmpty();
+      }),
+    destroy: () => {
+      destroyed = true;
+      clearInterval(trickle);
+      for (const socket of open) socket.destroy();
+      open.clear();
+    },
+  };
 }
 
 /** Resolves with the connection error code, or 'connected'. */
@@ -305,6 +394,28 @@ describe('refused requests do not end the flow', () => {
     expect((await send(agent.port, `${pathOf(agent.continueUrl)}?v=${'a'.repeat(3000)}`)).status).toBe(431);
     await expectFlowStillCompletes(agent);
   });
+
+  it('takes the real callback during a slow-loris flood of 500 sockets, and closes the slow ones within the headers deadline', async () => {
+    const agent = await start();
+    const flood = startSlowFlood(agent.port, { count: 500, maxOpened: 5000 });
+    try {
+      // The flood is on: far more sockets than the 64-connection cap, each replaced as soon as
+      // the agent closes it.
+      await flood.agentClosed(1000);
+      const answer = await send(agent.port, `${pathOf(agent.continueUrl)}?EmailAddress=real%40x.test`);
+      // ...and still on when the answer came.
+      expect(flood.opened).toBeLessThan(5000);
+      flood.stopOpening();
+      expect(answer.status).toBe(200);
+      expect(await agent.waitForCallback({ timeoutMs: 2000 })).toMatchObject({ kind: 'continue', params: { EmailAddress: 'real@x.test' } });
+      // Every slow socket, trickling or not, is closed by the agent: within 2 s of its headers
+      // starting, well before the 10 s idle timeout.
+      await flood.allClosed(6000);
+      expect(flood.closedByAgent).toBe(flood.opened);
+    } finally {
+      flood.destroy();
+    }
+  }, 20_000);
 
   it('still takes the real callback after 500 bogus requests', async () => {
     const events: CallbackAgentEvent[] = [];

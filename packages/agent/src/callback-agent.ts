@@ -11,8 +11,10 @@ import { listenOnLoopback, LOOPBACK_ADDRESS, type LoopbackServer } from './trans
 
 /** Default cap on the request line plus headers: 8 KiB. */
 export const DEFAULT_MAX_HEADER_BYTES = 8 * 1024;
-/** Default cap on request time and socket inactivity: 10 s. */
+/** Default cap on socket inactivity: 10 s. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
+/** Default cap on the time from connecting to the end of the request headers: 2 s. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 2000;
 /** Default cap on simultaneous connections. */
 export const DEFAULT_MAX_CONNECTIONS = 64;
 
@@ -57,9 +59,22 @@ export interface CallbackAgentOptions {
   readonly page?: Partial<CallbackPageTexts>;
   /** Cap on the request line plus headers, in bytes, 1024 to 65536. Default 8192; larger requests get 431. */
   readonly maxHeaderBytes?: number;
-  /** Cap on the time to receive one request and on socket inactivity, in milliseconds, 1 to 600000. Default 10000. */
+  /**
+   * Cap on the time from connecting to the end of the request headers (the whole request: a
+   * callback has no body), in milliseconds, 1 to 600000. Default 2000. A browser sends its
+   * request at once; a socket that trickles its headers is closed when this passes, however
+   * active it keeps itself. Capped by `idleTimeoutMs`.
+   */
+  readonly headersTimeoutMs?: number;
+  /** Cap on socket inactivity, in milliseconds, 1 to 600000. Default 10000. */
   readonly idleTimeoutMs?: number;
-  /** Cap on simultaneous connections, 1 to 1024. Default 64. */
+  /**
+   * Cap on simultaneous connections, 1 to 1024. Default 64. At the cap a new connection is let
+   * in and the one that has waited longest for its request headers is closed instead, so that
+   * sockets that never finish a request cannot lock the callback out. A connection that has not
+   * sent anything yet is spared for its first 250 ms (it may be the browser's, not read yet), so
+   * a burst can take the count over the cap by those, at most 512 more.
+   */
   readonly maxConnections?: number;
   /** Called synchronously for each {@link CallbackAgentEvent}; what it throws is ignored. */
   readonly onEvent?: (event: CallbackAgentEvent) => void;
@@ -127,6 +142,7 @@ export async function startCallbackAgent(options: CallbackAgentOptions = {}): Pr
   const port = checkInteger('port', options.port ?? 0, 0, 65535);
   const maxHeaderBytes = checkInteger('maxHeaderBytes', options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, 1024, 65536);
   const idleTimeoutMs = checkInteger('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 1, 600_000);
+  const headersTimeoutMs = Math.min(idleTimeoutMs, checkInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, 1, 600_000));
   const maxConnections = checkInteger('maxConnections', options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 1, 1024);
   const texts = resolvePageTexts(options.page);
   const { signal, onEvent } = options;
@@ -179,6 +195,7 @@ export async function startCallbackAgent(options: CallbackAgentOptions = {}): Pr
   const server: LoopbackServer = await listenOnLoopback(app, {
     port,
     maxHeaderBytes,
+    headersTimeoutMs,
     idleTimeoutMs,
     maxConnections,
     signal,

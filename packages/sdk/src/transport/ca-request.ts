@@ -2,7 +2,7 @@
  * The one piece of the SDK that talks HTTP to the CA: one request, with bounded retries on
  * network failures and the CA's own "come back later" answers honoured.
  */
-import { CaUnreachableError } from '../errors.js';
+import { CaProtocolError, CaUnreachableError } from '../errors.js';
 import type { Clock } from '../registration/clock.js';
 import { retryAfterMs } from '../registration/retry-after.js';
 
@@ -67,9 +67,13 @@ export const BACKOFF_FACTOR = 1.5;
  *   change state at the CA (a second certificate, a second pending request, a spent code), so
  *   for them only failures that prove the request never left (connection refused, name not
  *   resolved, no route) are retried; a 502/504 or a connection lost mid-way is not.
+ * - A redirect (3xx) is never followed: the request may carry a password or a bearer token, and
+ *   `fetch` would send them (and a form body, for 307/308) to wherever `Location` points. It is
+ *   `ERR_SDK_CA_PROTOCOL`: the installer must be configured with the CA's final URL.
  * - Anything else is returned for the caller to decode.
  *
  * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` when every attempt failed on the network.
+ * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for a redirect, with its status.
  * @throws whatever `ctx.signal.reason` is, once it aborts.
  * @example
  * const answer = await sendCaRequest({ what: 'givemeaticket', url, method: 'GET', headers: {}, initialDelayMs: 2000 }, ctx);
@@ -86,10 +90,15 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
         method: request.method,
         headers: request.headers,
         ...(request.body === undefined ? {} : { body: request.body }),
+        redirect: 'manual',
         signal,
       });
       const body = await response.text();
       const { status } = response;
+      // A browser's fetch hides a manual redirect as type 'opaqueredirect' with status 0.
+      if ((status >= 300 && status < 400) || response.type === 'opaqueredirect') {
+        throw new CaProtocolError(`${request.what}: the CA answered with a redirect (HTTP ${status}); credentials never follow a redirect: configure the CA's final URL`, status);
+      }
       const retryAfter = response.headers.get('retry-after');
       const documented = request.documentedStatuses?.includes(status) === true && isJsonError(body);
       if ((status !== 429 && status !== 502 && status !== 503 && status !== 504) || documented) return { status, body, retryAfter };
@@ -102,7 +111,7 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
       waitMs = Math.max(delay, retryAfterMs(retryAfter, clock.now()) ?? 0);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (error instanceof CaUnreachableError) throw error;
+      if (error instanceof CaUnreachableError || error instanceof CaProtocolError) throw error;
       failures += 1;
       if (failures > ctx.retries || (request.method !== 'GET' && !neverSent(error))) {
         throw new CaUnreachableError(`${request.what}: the CA could not be reached (${failures} attempts)`, failures, { cause: error });

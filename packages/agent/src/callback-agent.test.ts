@@ -388,6 +388,26 @@ describe('refused requests do not end the flow', () => {
     await expectFlowStillCompletes(agent);
   });
 
+  it.each([
+    { name: 'EmailAddress twice', kind: 'continue', query: 'EmailAddress=evil%40x.test&EmailAddress=real%40x.test' },
+    { name: 'EmailAddress twice with the same value', kind: 'continue', query: 'EmailAddress=a%40x.test&EmailAddress=a%40x.test' },
+    { name: 'code twice', kind: 'continue', query: 'EmailAddress=a%40x.test&code=attacker&code=genuine' },
+    { name: 'code twice, once with a percent-encoded name', kind: 'continue', query: 'code=attacker&co%64e=genuine' },
+    { name: 'state twice', kind: 'continue', query: 'state=k2J&state=other&EmailAddress=a%40x.test' },
+    { name: 'reason twice', kind: 'error', query: 'reason=cancelled&reason=address_taken' },
+    { name: 'an empty second EmailAddress', kind: 'error', query: 'EmailAddress=a%40x.test&reason=cancelled&EmailAddress=' },
+  ])('answers 400 to a callback with $name (docs/protocol.md, "The links back"), keeping the flow open', async ({ kind, query }) => {
+    const events: CallbackAgentEvent[] = [];
+    const agent = await start({ onEvent: (event) => events.push(event) });
+    const url = kind === 'continue' ? agent.continueUrl : agent.errorUrl;
+    const answer = await send(agent.port, `${pathOf(url)}?${query}`);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toBe('400 Bad Request\n');
+    expect(events).toEqual([{ type: 'refused', reason: 'repeated-parameter', status: 400 }]);
+    // The malformed callback did not take the flow's one result: the genuine one still does.
+    await expectFlowStillCompletes(agent);
+  });
+
   it('answers 431 to headers over the cap and 431 to an over-long URL', async () => {
     const agent = await start({ maxHeaderBytes: 2048 });
     expect((await send(agent.port, pathOf(agent.continueUrl), { headers: { 'X-Big': 'a'.repeat(3000) } })).status).toBe(431);

@@ -27,8 +27,9 @@ export interface CallbackResult {
   readonly kind: CallbackKind;
   /**
    * The query parameters of the callback, decoded, first value of each name (at most 64 names,
-   * each name and value at most 4096 characters). Not interpreted: `EmailAddress`, `code`,
-   * `reason`... are the SDK's business. A frozen object with own properties only.
+   * each name and value at most 4096 characters; `state`, `EmailAddress`, `code` and `reason`
+   * never repeated: such a callback is refused). Not interpreted otherwise: their values are the
+   * SDK's business. A frozen object with own properties only.
    */
   readonly params: Readonly<Record<string, string>>;
   /** When the agent received the callback. */
@@ -121,7 +122,8 @@ export interface CallbackAgent extends AsyncDisposable {
  * The agent answers exactly two URLs, {@link CallbackAgent.continueUrl} and
  * {@link CallbackAgent.errorUrl}, whose path carries a fresh 256-bit secret, and only to GET with
  * `Host: 127.0.0.1:PORT`. Anything else is refused (421 wrong Host, 404 unknown path or wrong
- * secret, 405 other method, 431 headers too large) and does not end the flow. The first valid
+ * secret, 405 other method, 400 a repeated `state`, `EmailAddress`, `code` or `reason`, 414 too
+ * many or too long parameters, 431 headers too large) and does not end the flow. The first valid
  * callback is the result; later ones get a "already received" page (409) and change nothing.
  * Every answer carries a CSP that allows nothing, `nosniff`, `no-referrer`, `no-store` and
  * `X-Frame-Options: DENY`. The agent logs nothing.

@@ -14,6 +14,13 @@ export const CALLBACK_MAX_PARAMS = 64;
 export const CALLBACK_MAX_PARAM_LENGTH = 4096;
 
 /**
+ * Parameters a callback may carry at most once (docs/protocol.md, "The links back"): the CA
+ * appends `EmailAddress`, `code` and `reason` once, and `state` is the caller's own. A second copy
+ * means someone else added one, and which of the two is genuine cannot be told.
+ */
+export const CALLBACK_SINGLE_PARAMS: readonly string[] = Object.freeze(['state', 'EmailAddress', 'code', 'reason']);
+
+/**
  * Why a request was refused. None of these ends the flow: only a request that proves it knows the
  * secret can, and a refusal never reveals whether a guess was close.
  */
@@ -27,7 +34,9 @@ export type RefusalReason =
   /** A callback path with a method other than GET (405, `Allow: GET`). */
   | 'method-not-allowed'
   /** A callback with more than {@link CALLBACK_MAX_PARAMS} parameters or an over-long one (414). */
-  | 'params-too-large';
+  | 'params-too-large'
+  /** A callback that repeats one of {@link CALLBACK_SINGLE_PARAMS} (400). */
+  | 'repeated-parameter';
 
 /** HTTP status of each refusal. */
 export const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = Object.freeze({
@@ -36,6 +45,7 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = Object.fr
   'not-found': 404,
   'method-not-allowed': 405,
   'params-too-large': 414,
+  'repeated-parameter': 400,
 });
 
 /** The request, as the HTTP server parsed it. */
@@ -76,7 +86,9 @@ export type CallbackDecision =
  * 5. the query holds at most {@link CALLBACK_MAX_PARAMS} names, each name and value at most
  *    {@link CALLBACK_MAX_PARAM_LENGTH} long (else 414). The parameters are decoded as
  *    `application/x-www-form-urlencoded` (WHATWG URL §5.1: `+` is a space, `%2B` a plus) and the
- *    first value of each name is kept.
+ *    first value of each name is kept;
+ * 6. none of {@link CALLBACK_SINGLE_PARAMS} appears twice, compared after decoding (else 400,
+ *    whether or not the values differ).
  *
  * @example
  * classifyCallbackRequest({ method: 'GET', target: '/wizard/s3cr3t/continue?EmailAddress=a%40b.test', hosts: ['127.0.0.1:5000'] },
@@ -108,13 +120,18 @@ export function classifyCallbackRequest(request: CallbackRequest, flow: Callback
   const params = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(query)) {
     if (name.length > CALLBACK_MAX_PARAM_LENGTH || value.length > CALLBACK_MAX_PARAM_LENGTH) return refuse('params-too-large');
-    if (params.has(name)) continue;
+    if (params.has(name)) {
+      if (SINGLE_PARAMS.has(name)) return refuse('repeated-parameter');
+      continue;
+    }
     if (params.size === CALLBACK_MAX_PARAMS) return refuse('params-too-large');
     params.set(name, value);
   }
   // Object.fromEntries defines own properties, so a `__proto__` parameter is just a key.
   return { action: 'callback', kind, params: Object.freeze(Object.fromEntries(params)) };
 }
+
+const SINGLE_PARAMS: ReadonlySet<string> = new Set(CALLBACK_SINGLE_PARAMS);
 
 function matchCallbackPath(path: string, secret: Buffer): CallbackKind | undefined {
   const parts = path.split('/');

@@ -205,6 +205,10 @@ describe('certwizard usage', () => {
     const missing = await run(cli('enroll', '--yes', '--ca', ca.url));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--email is required');
+    const device = await run(cli('enroll', '--yes', '--email', EMAIL, '--ca', ca.url, '--name', 'nul.pem', '--dir', join(dir, 'z')));
+    expect(device.code).toBe(2);
+    expect(device.stderr).toContain('--name: lower-case letters, digits, dots and dashes, and not a Windows device name');
+    expect(existsSync(join(dir, 'z'))).toBe(false);
     const noColour = await run(cli('enroll', '--yes', '--email', EMAIL, '--ca', 'http://127.0.0.1:1', '--dir', join(dir, 'y'), '--ca-cert', join(dir, 'ca.pem')), () => {}, { NO_COLOR: '1' });
     expect(noColour.stderr).not.toContain('\u001b[');
   });

@@ -10,6 +10,7 @@ import { input, select } from '@inquirer/prompts';
 import { KEY_TYPES, type KeyType } from '@certwizard/pki';
 import {
   enroll,
+  isInstallName,
   openCredentialStore,
   openFileStore,
   type CredentialStore,
@@ -60,7 +61,6 @@ const OPTIONS = {
 } as const;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const NAME = /^[a-z0-9][a-z0-9.-]{0,63}$/;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** The answers the flow needs, from flags and prompts. */
@@ -154,7 +154,7 @@ async function collect(values: { [K in keyof typeof OPTIONS]?: string | boolean 
   const email = await need('email', 'Your email address', (v) => (EMAIL.test(v) ? true : 'an address like you@example.org'));
   const firstName = await need('first-name', 'First name', () => true, '');
   const lastName = await need('last-name', 'Last name', () => true, '');
-  const name = await need('name', 'A name for this certificate (folder name)', (v) => (NAME.test(v) ? true : 'lower-case letters, digits, dots and dashes'), 'mail');
+  const name = await need('name', 'A name for this certificate (folder name)', (v) => (isInstallName(v) ? true : 'lower-case letters, digits, dots and dashes, and not a Windows device name (con, nul, com1...)'), 'mail');
   let keyType: KeyType;
   const givenKey = str('key-type');
   if (givenKey !== undefined) {

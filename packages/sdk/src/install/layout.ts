@@ -9,8 +9,35 @@ import type { InstallFileSystem, InstallStats } from './file-system.js';
 /**
  * What a certificate name may look like: it becomes a path segment, so no `/`, no leading dot
  * (`..`, hidden files, our own temporary links all start with one), at most 64 characters.
+ * A name must also not be a Windows device name ({@link isInstallName} checks both).
  */
 export const INSTALL_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{0,63}$/;
+
+/** The device names of Windows; ¹²³ count as digits there (Microsoft, "Naming Files, Paths, and Namespaces"). */
+const WINDOWS_DEVICE_NAME = /^(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])$/i;
+
+/**
+ * Whether Windows takes `name` for a device (`CON`, `PRN`, `AUX`, `NUL`, `COM0`-`COM9`,
+ * `LPT0`-`LPT9`): in any case, with any extension (`nul.pem`, `com1.tar.gz`) and with trailing
+ * dots or spaces, which Windows drops. A file or folder of that name there is the device, so a
+ * certificate installed under it would go nowhere, or to a port.
+ */
+export function isWindowsDeviceName(name: string): boolean {
+  const stem = name.replace(/[. ]+$/, '').split('.', 1)[0] ?? '';
+  return WINDOWS_DEVICE_NAME.test(stem.replace(/ +$/, ''));
+}
+
+/**
+ * Whether `name` may name a certificate: it matches {@link INSTALL_NAME_PATTERN} and is not a
+ * Windows device name, refused on every platform so that a name stays usable wherever the
+ * installer runs.
+ * @example
+ * isInstallName('mail.example.org'); // true
+ * isInstallName('nul.pem'); // false
+ */
+export function isInstallName(name: string): boolean {
+  return typeof name === 'string' && INSTALL_NAME_PATTERN.test(name) && !isWindowsDeviceName(name);
+}
 
 /** The files of one version, by their certbot names. */
 export const PEM_KINDS = ['privkey', 'cert', 'chain', 'fullchain'] as const;
@@ -35,12 +62,15 @@ export interface InstallLayout {
 }
 
 /**
- * @throws {TypeError} when `name` does not match {@link INSTALL_NAME_PATTERN} or `baseDir` is not an absolute path.
+ * @throws {TypeError} when `name` is not an install name ({@link isInstallName}) or `baseDir` is not an absolute path.
  */
 export function installLayout(baseDir: string, name: string): InstallLayout {
   if (typeof baseDir !== 'string' || !baseDir.startsWith('/')) throw new TypeError('baseDir must be an absolute path');
   if (typeof name !== 'string' || !INSTALL_NAME_PATTERN.test(name)) {
     throw new TypeError('name must match [a-z0-9][a-z0-9.-]{0,63}: it becomes a directory name');
+  }
+  if (isWindowsDeviceName(name)) {
+    throw new TypeError(`name "${name}" is a device name on Windows (CON, PRN, AUX, NUL, COM0-9, LPT0-9, with any extension): choose another one`);
   }
   const archiveRoot = join(baseDir, 'archive');
   const liveRoot = join(baseDir, 'live');

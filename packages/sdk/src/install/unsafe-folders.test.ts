@@ -9,36 +9,29 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { nodeFileSystem, type InstallFileSystem } from './file-system.js';
 import type { InstallEvent } from './install-event.js';
 import { install, type InstallOptions } from './install.js';
 import { liveSnapshot } from './test-support/live-state.js';
-import { createTestPki, type TestPki } from './test-support/test-pki.js';
+import { useInstallFixture } from './test-support/install-fixture.js';
 
 const NAME = 'mail.example.org';
 /** The other user: nobody. */
 const OTHER_UID = 65534;
 
-let pkiDir: string;
-let pki: TestPki;
+const fixture = useInstallFixture('install-unsafe-');
+/** This test's baseDir, reachable by the other user as a real /etc/<product> is. */
 let base: string;
-
-beforeAll(() => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'install-pki-'));
-  pki = createTestPki(pkiDir);
-});
-afterAll(() => rmSync(pkiDir, { recursive: true, force: true }));
 beforeEach(() => {
-  base = mkdtempSync(join(tmpdir(), 'install-unsafe-'));
-  // The other user must be able to reach the folders below, as on a real /etc/<product>.
+  base = fixture.base;
   chmodSync(base, 0o755);
 });
-afterEach(() => rmSync(base, { recursive: true, force: true }));
 
 const isRoot = process.geteuid?.() === 0;
 
 function good(extra: Partial<InstallOptions> = {}): InstallOptions {
+  const { pki } = fixture;
   return { baseDir: base, name: NAME, ...pki.leaf(NAME), chainPem: pki.chainPem, trustAnchorsPem: pki.rootPem, ...extra };
 }
 

@@ -5,8 +5,10 @@
  */
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { checkInteger } from './check-integer.js';
+import { domainOfAddress, normalizeDomain } from './codec/address.js';
 import { MailHookAbortedError, MailHookArgumentError, MailHookListenError } from './errors.js';
-import { receiverOf, type MailHook } from './mail-hook.js';
+import { internalsOf, type MailHook, type SmtpOnRcptTo } from './mail-hook.js';
+import type { NonceBook } from './nonce-book.js';
 import { SMTP_REFUSALS } from './transport/smtp-data.js';
 
 /** The only address the listener binds: loopback, never the network. */
@@ -35,6 +37,17 @@ export interface MailHookServerOptions {
   readonly maxClients?: number;
   /** Cap on socket inactivity, in milliseconds, 1000 to 3600000. Default 60000. */
   readonly socketTimeoutMs?: number;
+  /**
+   * The domains the listener takes mail for. `RCPT TO` any other domain gets 550 5.7.1 (relaying
+   * denied): everything accepted goes to `deliver`, and whatever stores or re-sends it must not
+   * become an open relay for anyone who can reach 127.0.0.1. Compared lower-cased and whole
+   * (`sub.example.org` is another domain than `example.org`); `<Postmaster>` without a domain
+   * (RFC 5321 §4.5.1) is always taken. Dot-separated labels, no trailing dot, no address literal.
+   * Default: the domains of the addresses the hook's nonce book holds a nonce for at the time of
+   * each `RCPT TO` (issued and not expired), which is all a listener needs that the mail server
+   * sends only the pings to; list the domains when it sends other mail there too.
+   */
+  readonly domains?: readonly string[];
   /** Aborting it closes the listener; before it listens, the start rejects with `ERR_MAIL_HOOK_ABORTED`. */
   readonly signal?: AbortSignal;
 }
@@ -52,17 +65,23 @@ export interface MailHookServer extends AsyncDisposable {
 /**
  * Starts an SMTP listener on 127.0.0.1 that runs every mail through `hook` and hands it to
  * `options.deliver`. Plain SMTP without AUTH or STARTTLS (loopback only); `SIZE` advertises the
- * hook's `maxMessageBytes`, RCPT TO beyond its `maxRecipients` gets 452.
+ * hook's `maxMessageBytes`, RCPT TO beyond its `maxRecipients` gets 452, RCPT TO a domain outside
+ * `options.domains` gets 550 5.7.1 (logged as `recipient-refused`, `domain-not-served`).
  *
  * @throws {MailHookArgumentError} `ERR_MAIL_HOOK_INVALID_ARGUMENT` for a bad option.
  * @throws {MailHookListenError} `ERR_MAIL_HOOK_LISTEN` when the port cannot be bound.
  * @throws {MailHookAbortedError} `ERR_MAIL_HOOK_ABORTED` when `signal` aborts first.
  * @example
- * await using server = await startMailHookServer(hook, { port: 10026, deliver: (bytes, session) => maildir.store(bytes, session.envelope) });
+ * await using server = await startMailHookServer(hook, {
+ *   port: 10026,
+ *   domains: ['example.org'],
+ *   deliver: (bytes, session) => maildir.store(bytes, session.envelope),
+ * });
  */
 export async function startMailHookServer(hook: MailHook, options: MailHookServerOptions): Promise<MailHookServer> {
-  const receive = typeof hook === 'object' && hook !== null ? receiverOf(hook) : undefined;
-  if (receive === undefined) throw new MailHookArgumentError('hook must be a MailHook made by createMailHook');
+  const internals = typeof hook === 'object' && hook !== null ? internalsOf(hook) : undefined;
+  if (internals === undefined) throw new MailHookArgumentError('hook must be a MailHook made by createMailHook');
+  const { receive, log } = internals;
   if (typeof options !== 'object' || options === null) throw new MailHookArgumentError('options must be an object');
   const { deliver, signal } = options;
   if (typeof deliver !== 'function') throw new MailHookArgumentError('deliver must be a function');
@@ -71,8 +90,16 @@ export async function startMailHookServer(hook: MailHook, options: MailHookServe
   const socketTimeoutMs = checkInteger('socketTimeoutMs', options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS, 1000, 3_600_000);
   const serverName = options.serverName ?? 'localhost';
   if (typeof serverName !== 'string' || !/^[A-Za-z0-9.-]{1,253}$/.test(serverName)) throw new MailHookArgumentError('serverName must be a host name');
+  const serves = servedDomains(options.domains, internals.book);
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new MailHookArgumentError('signal must be an AbortSignal');
   if (signal?.aborted) throw new MailHookAbortedError('the listener was aborted before it started', { cause: signal.reason });
+  const onlyServedDomains: SmtpOnRcptTo = (address, session, callback) => {
+    const domain = domainOfAddress(address.address);
+    // RFC 5321 §4.5.1: <Postmaster> without a domain is this server's own mailbox, not a relay.
+    if (domain === undefined ? address.address.toLowerCase() === 'postmaster' : serves(domain)) return callback();
+    log({ level: 'warn', event: 'recipient-refused', reason: 'domain-not-served', sessionId: session.id });
+    callback(SMTP_REFUSALS.relayDenied());
+  };
 
   const server = new SMTPServer({
     name: serverName,
@@ -84,7 +111,7 @@ export async function startMailHookServer(hook: MailHook, options: MailHookServe
     maxClients,
     socketTimeout: socketTimeoutMs,
     closeTimeout: 1000,
-    onRcptTo: hook.wrapOnRcptTo(),
+    onRcptTo: hook.wrapOnRcptTo(onlyServedDomains),
     onData: receive((bytes, session, reply) => {
       const failed = () => reply(SMTP_REFUSALS.deliveryFailed());
       let result;
@@ -133,4 +160,25 @@ export async function startMailHookServer(hook: MailHook, options: MailHookServe
   const onAbort = () => void close();
   signal?.addEventListener('abort', onAbort, { once: true });
   return Object.freeze({ port: address.port, close, [Symbol.asyncDispose]: close });
+}
+
+/**
+ * Whether the listener takes mail for a (lower-cased) domain: one of `domains`, or, without them,
+ * one the book holds a nonce for right now.
+ * @throws {MailHookArgumentError} `ERR_MAIL_HOOK_INVALID_ARGUMENT` for a list that is empty or holds something else than domain names.
+ */
+function servedDomains(domains: readonly string[] | undefined, book: NonceBook): (domain: string) => boolean {
+  if (domains === undefined) {
+    // A book made elsewhere than openNonceBook may not list its domains: then they must be given.
+    if (typeof book.domains !== 'function') throw new MailHookArgumentError("domains must be given: the hook's nonce book cannot list its domains");
+    return (domain) => book.domains().includes(domain);
+  }
+  if (!Array.isArray(domains) || domains.length === 0) throw new MailHookArgumentError('domains must be a non-empty array of domain names');
+  const served = new Set<string>();
+  for (const domain of domains) {
+    const normalized = normalizeDomain(domain);
+    if (normalized === undefined) throw new MailHookArgumentError('domains must hold domain names (dot-separated labels, no trailing dot)');
+    served.add(normalized);
+  }
+  return (domain) => served.has(domain);
 }

@@ -4,9 +4,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMailHook, startMailHookServer, type MailHookLogEntry, type MailHookOptions } from './index.js';
+import { createMailHook, startMailHookServer, type MailHookLogEntry, type MailHookOptions, type NonceBook } from './index.js';
 import { startCaStandIn, type CaStandIn } from './test-support/ca-stand-in.js';
-import { collectingOnData, listenSmtp, pingMail, PING_FROM, startHookFixture, type Delivered, type HookFixture } from './test-support/hook-fixture.js';
+import { collectingOnData, listenSmtp, pingMail, PING_FROM, STANDALONE_DOMAINS, startHookFixture, type Delivered, type HookFixture } from './test-support/hook-fixture.js';
 import { codeOf, composeWithNodemailer, sendWithNodemailer, smtpConversation, swaks } from './test-support/smtp-clients.js';
 
 // Every fixture and server a test starts is closed afterwards, whatever happened; and no log line
@@ -42,6 +42,16 @@ async function sendRaw(port: number, mail: ReturnType<typeof pingMail>): Promise
   const result = await sendWithNodemailer(port, { envelope: mail.envelope, raw });
   return { raw, code: result.code };
 }
+
+/** The SMTP steps of one transaction, DATA content given as exact bytes (terminator added). */
+const transaction = (rcpts: string[], data: string | Buffer) => [
+  'EHLO client.test\r\n',
+  `MAIL FROM:<${PING_FROM}>\r\n`,
+  ...rcpts.map((r) => `RCPT TO:<${r}>\r\n`),
+  'DATA\r\n',
+  Buffer.concat([Buffer.from(data), Buffer.from('\r\n.\r\n')]),
+  'QUIT\r\n',
+];
 
 describe('a genuine ping', () => {
   it('is confirmed once at the pinned origin, and still reaches the vendor byte for byte, unmarked', async () => {
@@ -366,16 +376,75 @@ describe('DKIM, when a key is configured', () => {
   });
 });
 
+describe('the standalone listener is no open relay (RFC 5321 §3.6)', () => {
+  it('refuses RCPT TO for a domain it does not serve with 550 5.7.1 (swaks), and delivers nothing', async () => {
+    const f = await fixture();
+    const { exitCode, transcript } = await swaks(f.standalone.port, ['--from', 'spammer@x.test', '--to', 'victim@elsewhere.test', '--body', 'relay me']);
+    // 24: "no recipients were accepted".
+    expect(exitCode).toBe(24);
+    expect(transcript).toMatch(/<\*\* +550 5\.7\.1 /);
+    expect(f.standalone.received).toEqual([]);
+    expect(f.logs).toEqual([{ level: 'warn', event: 'recipient-refused', reason: 'domain-not-served', sessionId: expect.any(String) }]);
+    // nodemailer, as a relay client would send it, is refused the same way.
+    const result = await sendWithNodemailer(f.standalone.port, { envelope: { from: 'spammer@x.test', to: ['victim@elsewhere.test'] }, raw: 'Subject: s\r\n\r\nbody\r\n' });
+    expect(result).toMatchObject({ ok: false, code: 550 });
+    expect(f.standalone.received).toEqual([]);
+  });
+
+  it('accepts exactly its domains, in any case; subdomains, look-alikes and address literals are other domains', async () => {
+    const f = await fixture();
+    const rcpts = ['a@mail.test', 'b@MAIL.Test', 'c@sub.mail.test', 'd@mail.test.evil.test', 'e@mail.test.', 'f@[127.0.0.1]', '@mail.test:g@evil.test', 'Postmaster', 'h@m.test'];
+    const replies = await smtpConversation(f.standalone.port, transaction(rcpts, 'Subject: mixed\r\n\r\nhello'));
+    // Greeting, EHLO, MAIL, then one reply per RCPT, DATA, end of data, QUIT. smtp-server itself
+    // answers the trailing dot 501 (a syntax error) before the domain is looked at.
+    expect(replies.slice(3, 3 + rcpts.length).map(codeOf)).toEqual([250, 250, 550, 550, 501, 550, 550, 250, 250]);
+    expect(replies[3 + 2]).toMatch(/^550 5\.7\.1 /);
+    // RFC 5321 §4.5.1: <Postmaster> without a domain is this server's own, never relayed.
+    expect(f.standalone.received.map((d) => d.rcptTo)).toEqual([['a@mail.test', 'b@MAIL.Test', 'Postmaster', 'h@m.test']]);
+  });
+
+  it('by default serves the domains the nonce book holds a nonce for, while the nonce lives', async () => {
+    const f = await fixture();
+    const received: Buffer[] = [];
+    const server = await startMailHookServer(f.hook, { deliver: (bytes) => void received.push(bytes) });
+    closers.push(() => server.close());
+    const mailTo = (to: string) => sendWithNodemailer(server.port, { envelope: { from: 'x@y.test', to: [to] }, raw: 'Subject: s\r\n\r\nbody\r\n' });
+    expect((await mailTo('postmaster@mail.example')).code).toBe(550);
+    await f.preparePing('postmaster@Mail.Example', { ttlMs: 60_000 });
+    // The domain, not only the address: a ping's copy to the domain's other mailboxes is not relaying.
+    expect((await mailTo('postmaster@mail.example')).code).toBe(250);
+    expect((await mailTo('hostmaster@MAIL.example')).code).toBe(250);
+    expect((await mailTo('victim@elsewhere.test')).code).toBe(550);
+    f.advanceClock(60_000);
+    expect((await mailTo('postmaster@mail.example')).code).toBe(550);
+    expect(received).toHaveLength(2);
+  });
+
+  it('needs domains when the hook was given a nonce book that cannot list its domains', async () => {
+    const f = await fixture();
+    // A vendor's own book: what the hook itself uses, nothing more.
+    const book = { caOrigin: f.book.caOrigin, reserve: f.book.reserve.bind(f.book) } as unknown as NonceBook;
+    const hook = createMailHook({ book, pingFrom: PING_FROM });
+    closers.push(() => hook.close());
+    await expect(startMailHookServer(hook, { deliver: () => {} })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_INVALID_ARGUMENT' });
+    const server = await startMailHookServer(hook, { deliver: () => {}, domains: ['mail.test'] });
+    closers.push(() => server.close());
+  });
+
+  it.each([
+    { name: 'an empty list', domains: [] },
+    { name: 'not a list', domains: 'mail.test' },
+    { name: 'an address', domains: ['a@mail.test'] },
+    { name: 'a name with a space', domains: ['mail test'] },
+    { name: 'an empty name', domains: [''] },
+    { name: 'a trailing dot', domains: ['mail.test.'] },
+  ])('refuses domains that are $name with ERR_MAIL_HOOK_INVALID_ARGUMENT', async ({ domains }) => {
+    const f = await fixture();
+    await expect(startMailHookServer(f.hook, { deliver: () => {}, domains: domains as unknown as string[] })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_INVALID_ARGUMENT' });
+  });
+});
+
 describe('limits', () => {
-  /** The SMTP steps of one transaction, DATA content given as exact bytes (terminator added). */
-  const transaction = (rcpts: string[], data: string | Buffer) => [
-    'EHLO client.test\r\n',
-    `MAIL FROM:<${PING_FROM}>\r\n`,
-    ...rcpts.map((r) => `RCPT TO:<${r}>\r\n`),
-    'DATA\r\n',
-    Buffer.concat([Buffer.from(data), Buffer.from('\r\n.\r\n')]),
-    'QUIT\r\n',
-  ];
 
   it('refuses a message over maxMessageBytes with 552 at the end of DATA; nothing is delivered', async () => {
     const f = await fixture({ maxMessageBytes: 64 * 1024 });
@@ -527,7 +596,7 @@ describe('pass-through', () => {
 
   it('answers 451 when deliver() rejects, and the vendor handler reply is passed on as is', async () => {
     const f = await fixture();
-    const failing = await startMailHookServer(f.hook, { deliver: () => Promise.reject(new Error('disk full')) });
+    const failing = await startMailHookServer(f.hook, { deliver: () => Promise.reject(new Error('disk full')), domains: STANDALONE_DOMAINS });
     closers.push(() => failing.close());
     const refusing = await listenSmtp({
       onData: f.hook.wrapOnData((stream, _session, callback) => {

@@ -39,15 +39,25 @@ type SmtpReply = Parameters<SmtpOnData>[2];
 /** Where the hook hands an accepted message: the bytes as received, the session, and the SMTP reply to give. */
 export type MessageSink = (bytes: Buffer, session: SMTPServerSession, reply: SmtpReply) => void;
 
-/** The internal receive path of every hook {@link createMailHook} made, for the standalone listener. */
-const receivers = new WeakMap<MailHook, (sink: MessageSink) => SmtpOnData>();
+/** What the standalone listener needs of a hook beyond its public face. Internal to the package. */
+export interface HookInternals {
+  /**
+   * An `onData` handler that runs the hook's checks and hands accepted bytes to `sink` directly
+   * (no replayed stream).
+   */
+  readonly receive: (sink: MessageSink) => SmtpOnData;
+  /** The hook's nonce book. */
+  readonly book: NonceBook;
+  /** Writes to the hook's log (a logger that throws is ignored). */
+  readonly log: (entry: MailHookLogEntry) => void;
+}
 
-/**
- * An `onData` handler that runs `hook`'s checks and hands accepted bytes to `sink` directly (no
- * replayed stream). Internal to the package: the standalone listener uses it.
- */
-export function receiverOf(hook: MailHook): ((sink: MessageSink) => SmtpOnData) | undefined {
-  return receivers.get(hook);
+/** The internals of every hook {@link createMailHook} made, for the standalone listener. */
+const internals = new WeakMap<MailHook, HookInternals>();
+
+/** The internals of `hook`, or `undefined` when {@link createMailHook} did not make it. */
+export function internalsOf(hook: MailHook): HookInternals | undefined {
+  return internals.get(hook);
 }
 
 /** smtp-server's `onRcptTo` handler. */
@@ -64,11 +74,21 @@ export interface MailHookLogEntry {
    * `ping-confirmed`: the CA confirmed; `ping-refused`: a mail with the ping nonce header was not
    * answered (and was delivered as ordinary mail); `message-refused`: the hook refused the whole
    * message at the SMTP level (too large, bare line ending); `recipient-refused`: over the
-   * recipient limit.
+   * recipient limit, or (standalone listener) for a domain it does not serve.
    */
   readonly event: 'ping-confirmed' | 'ping-refused' | 'message-refused' | 'recipient-refused';
-  /** For refusals: why (a {@link PingRefusalReason}, or `too-large`, `bare-line-ending`, `too-many-recipients`). */
-  readonly reason?: PingRefusalReason | 'too-large' | 'bare-line-ending' | 'too-many-recipients' | 'ca-email-mismatch' | 'nonce-book-write-failed';
+  /**
+   * For refusals: why (a {@link PingRefusalReason}, or `too-large`, `bare-line-ending`,
+   * `too-many-recipients`, `domain-not-served`).
+   */
+  readonly reason?:
+    | PingRefusalReason
+    | 'too-large'
+    | 'bare-line-ending'
+    | 'too-many-recipients'
+    | 'domain-not-served'
+    | 'ca-email-mismatch'
+    | 'nonce-book-write-failed';
   /** smtp-server's session id. */
   readonly sessionId: string;
   /** The address the nonce was issued for, once known. */
@@ -283,7 +303,7 @@ export function createMailHook(options: MailHookOptions): MailHook {
         await Promise.allSettled([...inFlight]);
       })()),
   });
-  receivers.set(hook, receive);
+  internals.set(hook, { receive, book, log: write });
   return hook;
 }
 

@@ -36,6 +36,25 @@ const onlyFile = async (dir: string) => {
   return join(dir, files[0] ?? '');
 };
 
+describe('domains', () => {
+  it('lists the domains of unexpired nonces, used ones included, lower case, each once', async () => {
+    const clock = manualClock();
+    const book = await open(await tempDir(), { now: clock.now });
+    expect(book.domains()).toEqual([]);
+    const used = await book.expect('a@Mail.Example', { ttlMs: 2 * HOUR });
+    await book.expect('b@mail.example', { ttlMs: HOUR });
+    await book.expect('c@other.example', { ttlMs: HOUR });
+    const reserved = book.reserve(used, { addresses: ['a@mail.example'] });
+    if (!reserved.ok) throw new Error(reserved.reason);
+    await reserved.reservation.consume();
+    expect(book.domains().sort()).toEqual(['mail.example', 'other.example']);
+    clock.advance(HOUR);
+    expect(book.domains()).toEqual(['mail.example']);
+    clock.advance(HOUR);
+    expect(book.domains()).toEqual([]);
+  });
+});
+
 describe('expect: fresh nonces', () => {
   it('issues 256-bit base64url nonces, all different', async () => {
     const book = await open(await tempDir());

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { checkInteger } from './check-integer.js';
-import { normalizeAddress } from './codec/address.js';
+import { domainOfAddress, normalizeAddress } from './codec/address.js';
 import { parseCaOrigin } from './codec/ca-origin.js';
 import { decodeNonceFile, encodeNonceFile, type NonceRecord } from './codec/nonce-file.js';
 import { isWellFormedSecret, secretDigest, secretLogId } from './codec/nonce.js';
@@ -101,6 +101,14 @@ export interface NonceBook extends AsyncDisposable {
   readonly file: string;
   /** How many nonces the book holds now (issued, not expired; used ones included). */
   readonly size: number;
+  /**
+   * The domains of the addresses the book holds a nonce for now (issued, not expired; used ones
+   * included), lower case, each once: the standalone listener's default `domains`.
+   * @example
+   * await book.expect('postmaster@Mail.Example', { ttlMs: 60_000 });
+   * book.domains(); // ['mail.example']
+   */
+  domains(): string[];
   /**
    * Issues a fresh nonce for `address` and writes it to disk before returning it. Give the nonce
    * to the CA with the request for a ping; never log it.
@@ -245,6 +253,18 @@ class FileNonceBook implements NonceBook {
   get size(): number {
     this.#purge();
     return this.#records.length;
+  }
+
+  domains(): string[] {
+    this.#purge();
+    const now = this.#now();
+    const domains = new Set<string>();
+    for (const record of this.#records) {
+      // A held entry outlives its expiry until its attempt settles; it serves no domain meanwhile.
+      const domain = domainOfAddress(record.address);
+      if (domain !== undefined && record.expiresAt > now) domains.add(domain);
+    }
+    return [...domains];
   }
 
   async expect(address: string, options: ExpectOptions): Promise<string> {

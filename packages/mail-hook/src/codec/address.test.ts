@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeAddress } from './address.js';
+import { domainOfAddress, normalizeAddress, normalizeDomain } from './address.js';
 
 describe('normalizeAddress', () => {
   it.each([
@@ -22,5 +22,37 @@ describe('normalizeAddress', () => {
     { input: '', want: undefined },
   ])('$input -> $want', ({ input, want }) => {
     expect(normalizeAddress(input)).toBe(want);
+  });
+});
+
+describe('normalizeDomain', () => {
+  it.each([
+    { input: 'mail.example', want: 'mail.example' },
+    { input: 'Mail.Example.ORG', want: 'mail.example.org' },
+    { input: 'localhost', want: 'localhost' },
+    { input: 'bücher.example', want: 'bücher.example' },
+    { input: 'mail.example.', want: undefined },
+    { input: '.mail.example', want: undefined },
+    { input: 'mail..example', want: undefined },
+    { input: '[192.0.2.1]', want: undefined },
+    { input: 'a@mail.example', want: undefined },
+    { input: 'mail example', want: undefined },
+    { input: 'mail.example\r\n', want: undefined },
+    { input: `${'a'.repeat(250)}.com`, want: undefined },
+    { input: '', want: undefined },
+  ])('$input -> $want', ({ input, want }) => {
+    expect(normalizeDomain(input)).toBe(want);
+  });
+});
+
+describe('domainOfAddress', () => {
+  it.each([
+    { input: 'a@Mail.Example', want: 'mail.example' },
+    { input: '"a@b"@mail.example', want: 'mail.example' },
+    { input: '@relay.example:user@final.example', want: 'final.example' },
+    { input: 'postmaster@[192.0.2.1]', want: '[192.0.2.1]' },
+    { input: 'Postmaster', want: undefined },
+  ])('$input -> $want', ({ input, want }) => {
+    expect(domainOfAddress(input)).toBe(want);
   });
 });

@@ -22,6 +22,8 @@ import {
 import { startCaStandIn, type CaStandIn } from './ca-stand-in.js';
 
 export const PING_FROM = 'ping@ca.test';
+/** The domains the fixture's standalone listener serves (mail elsewhere is relaying: refused). */
+export const STANDALONE_DOMAINS: readonly string[] = ['mail.test', 'm.test'];
 
 /** One mail as a vendor handler got it. */
 export interface Delivered {
@@ -73,7 +75,7 @@ export interface HookFixture {
   readonly logs: MailHookLogEntry[];
   /** The vendor's own smtp-server, `onData` wrapped by the hook. */
   readonly vendor: { readonly port: number; readonly received: Delivered[] };
-  /** The hook's standalone listener; `deliver` stores here. */
+  /** The hook's standalone listener for {@link STANDALONE_DOMAINS}; `deliver` stores here. */
   readonly standalone: { readonly port: number; readonly received: Delivered[]; readonly server: MailHookServer };
   /** Every nonce and token the fixture made: none may ever show up in a log. */
   readonly secrets: string[];
@@ -139,7 +141,10 @@ export async function startHookFixture(
     closers.push(vendor.close);
 
     const standaloneReceived: Delivered[] = [];
-    const server = await startMailHookServer(hook, { deliver: (bytes, session) => void standaloneReceived.push(deliveredOf(bytes, session)) });
+    const server = await startMailHookServer(hook, {
+      deliver: (bytes, session) => void standaloneReceived.push(deliveredOf(bytes, session)),
+      domains: STANDALONE_DOMAINS,
+    });
     closers.push(() => server.close());
 
     const secrets: string[] = [];

@@ -64,6 +64,9 @@ export const SMTP_REFUSALS = {
   tooLarge: (maxBytes: number) => smtpError(552, `5.3.4 Message exceeds the maximum size of ${maxBytes} bytes`),
   bareLineEnding: () => smtpError(554, '5.6.0 Message refused: bare CR or LF in the data; lines must end with CRLF'),
   tooManyRecipients: (max: number) => smtpError(452, `4.5.3 Too many recipients (at most ${max} per message)`),
+  // RFC 5321 §3.6: relaying is the server's choice; 550 (§4.2.3: refused for policy reasons) and
+  // RFC 3463 X.7.1 (delivery not authorized). The domain is not echoed: it is the client's text.
+  relayDenied: () => smtpError(550, '5.7.1 Relaying denied: this server does not accept mail for that domain'),
   deliveryFailed: () => smtpError(451, '4.3.0 Local error in processing, try again later'),
 } as const;
 

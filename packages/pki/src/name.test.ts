@@ -163,6 +163,9 @@ describe('name refusals', () => {
     { name: 'DEL in CN', input: { type: 'CN', value: 'a\u007fb' }, want: 'ERR_PKI_INVALID_NAME' },
     { name: 'an unknown short name', input: { type: 'XX', value: 'x' }, want: 'ERR_PKI_INVALID_NAME' },
     { name: 'a short name in the wrong case', input: { type: 'cn', value: 'x' }, want: 'ERR_PKI_INVALID_NAME' },
+    { name: 'type __proto__ (regression: it passed the check, then encoded no OID)', input: { type: '__proto__', value: 'x' }, want: 'ERR_PKI_INVALID_NAME' },
+    { name: 'type constructor (regression: Object.prototype member taken as a type)', input: { type: 'constructor', value: 'x' }, want: 'ERR_PKI_INVALID_NAME' },
+    { name: 'a lone surrogate in CN (regression: encodeName threw URIError)', input: { type: 'CN', value: 'a\udc00b' }, want: 'ERR_PKI_INVALID_NAME' },
     {
       name: 'a non-ASCII emailAddress',
       input: { type: 'emailAddress', value: 'zoë@example.test' },

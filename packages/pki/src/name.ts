@@ -62,11 +62,14 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  *   characters, or values outside the type's alphabet or bound.
  */
 export function checkNameAttribute(attr: NameAttribute): void {
-  const spec = ATTRIBUTES[attr.type];
+  // Own keys only: `__proto__` or `constructor` would otherwise find Object.prototype's members.
+  const spec = Object.hasOwn(ATTRIBUTES, attr.type) ? ATTRIBUTES[attr.type] : undefined;
   if (!spec) throw new InvalidNameError(`unknown name attribute type ${JSON.stringify(attr.type)}`);
   const value = attr.value;
   if (typeof value !== 'string' || value.length === 0) throw new InvalidNameError(`${attr.type} must not be empty`);
   if (CONTROL.test(value)) throw new InvalidNameError(`${attr.type} contains control characters`);
+  // A lone surrogate is no character: no string type can carry it (the encoder threw URIError).
+  if (/\p{Cs}/u.test(value)) throw new InvalidNameError(`${attr.type} contains an unpaired UTF-16 surrogate`);
   const length = [...value].length;
   if (length > spec.maxLength) {
     if (attr.type === 'CN') {

@@ -116,6 +116,19 @@ describe('failure lines', () => {
   ])('throw TypeError for $name', ({ run }) => {
     expect(run).toThrow(TypeError);
   });
+
+  it.each([
+    { name: 'a message with U+2028 (regression: decoded as malformed, `.` does not match it)', message: 'a\u2028b' },
+    { name: 'a message with U+2029', message: 'a\u2029b' },
+  ])('decode back to their code: $name', ({ message }) => {
+    const { status, body } = encodeCacertApiError('refused', message);
+    expect(codeOf(() => decodeCemailsAnswer(status, body))).toBe(REJECTED);
+    expect(codeOf(() => decodeCcsrAnswer(status, body))).toBe(REJECTED);
+  });
+
+  it('refuses a failure line ending in a carriage return', () => {
+    expect(codeOf(() => decodeCcsrAnswer(403, '403,refused no\r\n'))).toBe(MALFORMED);
+  });
 });
 
 describe('ccsr request fields', () => {
@@ -211,6 +224,16 @@ describe('request status answer', () => {
   it('turns documented error bodies into CaRejectedError and others into MalformedResponseError', () => {
     expect(codeOf(() => decodeRequestStatus(404, { error: { code: 'not_found', message: 'no such request' } }))).toBe(REJECTED);
     expect(codeOf(() => decodeRequestStatus(502, '<html>'))).toBe(MALFORMED);
+  });
+
+  it.each([
+    { name: 'toString (regression: `in` found it on Object.prototype)', code: 'toString' },
+    { name: 'constructor', code: 'constructor' },
+    { name: '__proto__', code: '__proto__' },
+  ])('refuses the undocumented error code $name as malformed, status and list alike', ({ code }) => {
+    const json = { error: { code, message: 'x' } };
+    expect(codeOf(() => decodeRequestStatus(500, json))).toBe(MALFORMED);
+    expect(codeOf(() => decodeRequestList(500, json))).toBe(MALFORMED);
   });
 
   it('builds the path of a request and refuses a malformed id', () => {

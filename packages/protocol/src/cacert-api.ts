@@ -154,8 +154,10 @@ export const REQUEST_STATUS_ERRORS = {
 /** One of {@link REQUEST_STATUS_ERRORS}. */
 export type RequestStatusErrorCode = keyof typeof REQUEST_STATUS_ERRORS;
 
-const STATUS_LINE = /^([1-5][0-9]{2}),(.*)$/;
-const CODE_AND_TEXT = /^([a-z][a-z0-9_]*) (\S.*)$/;
+// `[^\r\n]`, not `.`: a message may hold U+2028 and U+2029, which `.` does not match but
+// encodeCacertApiError writes (a line ends at \n only; \r is refused).
+const STATUS_LINE = /^([1-5][0-9]{2}),([^\r\n]*)$/;
+const CODE_AND_TEXT = /^([a-z][a-z0-9_]*) (\S[^\r\n]*)$/;
 const LINE_BREAK = /[\r\n]/;
 
 /**
@@ -371,7 +373,8 @@ export function decodeRequestStatus(
 ): { answer: RequestStatusAnswer; retryAfterSeconds?: number } {
   const error = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
   if (httpStatus !== 200) {
-    if (typeof error?.code === 'string' && typeof error.message === 'string' && error.code in REQUEST_STATUS_ERRORS) {
+    // Object.hasOwn, not `in`: `toString` or `constructor` is no documented code.
+    if (typeof error?.code === 'string' && typeof error.message === 'string' && Object.hasOwn(REQUEST_STATUS_ERRORS, error.code)) {
       throw new CaRejectedError(`the CA refused the status request: ${error.message} (${error.code})`, httpStatus, error.code);
     }
     throw new MalformedResponseError(`request status answered ${httpStatus} without a documented error body`, httpStatus);
@@ -437,7 +440,8 @@ export function requestListPath(filter: { readonly source?: RequestSource; reado
 export function decodeRequestList(httpStatus: number, json: unknown): ListedRequest[] {
   const error = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
   if (httpStatus !== 200) {
-    if (typeof error?.code === 'string' && typeof error.message === 'string' && error.code in REQUEST_STATUS_ERRORS) {
+    // Object.hasOwn, not `in`: `toString` or `constructor` is no documented code.
+    if (typeof error?.code === 'string' && typeof error.message === 'string' && Object.hasOwn(REQUEST_STATUS_ERRORS, error.code)) {
       throw new CaRejectedError(`the CA refused the request list: ${error.message} (${error.code})`, httpStatus, error.code);
     }
     throw new MalformedResponseError(`request list answered ${httpStatus} without a documented error body`, httpStatus);

@@ -62,8 +62,9 @@ export function readOid(bytes: Uint8Array, el: DerElement): string {
   return dotted;
 }
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-const utf16Decoder = new TextDecoder('utf-16be', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the text: dropping it would give two encodings one text.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf16Decoder = new TextDecoder('utf-16be', { fatal: true, ignoreBOM: true });
 
 /**
  * Text of a string element (UTF8String, PrintableString, IA5String, TeletexString,
@@ -91,9 +92,11 @@ export function readString(bytes: Uint8Array, el: DerElement): string | undefine
         if (content.length % 4 !== 0) throw new Error('length not a multiple of 4');
         let out = '';
         for (let i = 0; i < content.length; i += 4) {
-          out += String.fromCodePoint(
-            ((content[i] as number) << 24) | ((content[i + 1] as number) << 16) | ((content[i + 2] as number) << 8) | (content[i + 3] as number),
-          );
+          const codePoint =
+            ((content[i] as number) << 24) | ((content[i + 1] as number) << 16) | ((content[i + 2] as number) << 8) | (content[i + 3] as number);
+          // Surrogates are not characters: two of them would read as the one they pair into.
+          if (codePoint >= 0xd800 && codePoint <= 0xdfff) throw new Error('surrogate code point');
+          out += String.fromCodePoint(codePoint);
         }
         return out;
       }

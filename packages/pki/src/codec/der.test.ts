@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_INPUT_BYTES } from '../limits.js';
 import { codeOf } from '../test-support/expect-code.js';
 import { rawChild, validateDer } from './der.js';
+import { readString } from './der-reader.js';
 
 /** DER length octets in their shortest form (X.690 §10.1). */
 function lengthOctets(n: number): number[] {
@@ -150,5 +151,25 @@ describe('rawChild', () => {
 
   it('refuses an index past the last child with ERR_PKI_DER', () => {
     expect(codeOf(() => rawChild(outer, 3))).toBe('ERR_PKI_DER');
+  });
+});
+
+describe('readString', () => {
+  const read = (der: Uint8Array) => readString(der, validateDer(der));
+
+  it.each([
+    { name: 'a UTF8String keeps a leading byte-order mark (regression: it was dropped)', input: tlv(0x0c, [0xef, 0xbb, 0xbf, 0x41]), want: '\ufeffA' },
+    { name: 'a BMPString keeps a leading byte-order mark (regression: it was dropped)', input: tlv(0x1e, [0xfe, 0xff, 0x00, 0x41]), want: '\ufeffA' },
+    { name: 'a UniversalString of one astral character', input: tlv(0x1c, [0x00, 0x01, 0xf6, 0x00]), want: '\u{1f600}' },
+  ])('reads $name', ({ input, want }) => {
+    expect(read(input)).toBe(want);
+  });
+
+  it.each([
+    { name: 'a UniversalString surrogate pair (regression: it read as the character it pairs into)', input: tlv(0x1c, [0, 0, 0xd8, 0x3d, 0, 0, 0xde, 0x00]) },
+    { name: 'a UniversalString lone surrogate', input: tlv(0x1c, [0, 0, 0xd8, 0x00]) },
+    { name: 'a UniversalString code point past U+10FFFF', input: tlv(0x1c, [0, 0x11, 0, 0]) },
+  ])('refuses $name with ERR_PKI_DER', ({ input }) => {
+    expect(codeOf(() => read(input))).toBe('ERR_PKI_DER');
   });
 });

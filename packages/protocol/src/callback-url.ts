@@ -10,10 +10,19 @@ export const CALLBACK_URL_MAX_LENGTH = 2048;
  * Host names that count as loopback for an `http://` target, exactly as the WHATWG URL parser
  * serialises them. Other spellings (`127.1`, `0x7f.0.0.1`, `[0:0:0:0:0:0:0:1]`, `LOCALHOST`) are
  * refused by the canonical-form check before this list is consulted; other loopback addresses
- * (`127.0.0.2`, `[::ffff:7f00:1]`) and `localhost.` are not on it on purpose: the SDK's agent
- * listens on `127.0.0.1`, and a short list leaves nothing to interpret.
+ * (`127.0.0.2`, `[::ffff:7f00:1]`) are not on it on purpose: the SDK's agent listens on
+ * `127.0.0.1`, and a short list leaves nothing to interpret. Nor is `localhost`: it is a name,
+ * which a hosts file, a proxy or a resolver may send somewhere else than this machine, and it may
+ * reach `::1` first while the agent listens on `127.0.0.1` only.
  */
-export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '[::1]', 'localhost'];
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '[::1]'];
+
+/**
+ * Query parameters the CA appends to the `continue` and `error` URLs (`EmailAddress`, `code`,
+ * `reason`), compared in lower case. A URL that already carries one is refused: the installer
+ * would read two values, and the first, chosen by whoever wrote the URL, could win.
+ */
+export const RESERVED_CALLBACK_PARAMS: readonly string[] = ['emailaddress', 'code', 'reason'];
 
 /**
  * Why a `continue` or `error` URL was refused. Codes are API: added, never renamed.
@@ -34,13 +43,15 @@ export const CALLBACK_URL_PROBLEMS = {
   /** The string differs from its parsed and re-serialised form (see {@link validateCallbackUrl}). */
   not_canonical: 'the URL is not in canonical form',
   /** An `http:` URL whose host is not one of {@link LOOPBACK_HOSTS}. */
-  not_loopback: 'an http URL must point at 127.0.0.1, [::1] or localhost',
+  not_loopback: 'an http URL must point at 127.0.0.1 or [::1]',
   /** An `http:` URL without an explicit port. */
   port_required: 'an http URL must carry an explicit port',
   /** An `http:` URL with port 0, on which nothing can listen. */
   invalid_port: 'port 0 is not a port anything listens on',
   /** An `https:` URL whose origin the CA's operator has not allowed. */
   https_origin_not_allowed: 'this https origin is not allowed by the CA',
+  /** The query already carries a parameter the CA appends ({@link RESERVED_CALLBACK_PARAMS}). */
+  reserved_parameter: 'the URL must not carry EmailAddress, code or reason: the CA appends them',
 } as const;
 
 /** One of the documented reasons a callback URL is refused. */
@@ -77,7 +88,9 @@ export interface CallbackUrlOptions {
  *    `:80` from `http://127.0.0.1:80/`, so that raw string differs from `href` and is refused as
  *    `not_canonical` rather than `port_required`;
  * 6. `http:` only with a host in {@link LOOPBACK_HOSTS} and an explicit port other than 0;
- *    `https:` only when its origin (WHATWG URL §4.7 / RFC 6454) is exactly in the allowlist.
+ *    `https:` only when its origin (WHATWG URL §4.7 / RFC 6454) is exactly in the allowlist;
+ * 7. no query parameter the CA appends ({@link RESERVED_CALLBACK_PARAMS}), by name after
+ *    form-decoding (WHATWG URL §5.1) and in any letter case, so `Email%41ddress` counts too.
  *
  * What is accepted can be echoed into a page and appended to without reinterpretation, because
  * it is what every WHATWG-conforming browser will request.
@@ -108,11 +121,15 @@ export function validateCallbackUrl(raw: unknown, options: CallbackUrlOptions = 
   if (url.hash !== '' || url.href.includes('#')) return refuse('fragment');
   if (url.href !== raw) return refuse('not_canonical');
   if (url.protocol === 'https:') {
-    return allowed.has(url.origin) ? { ok: true, url: raw } : refuse('https_origin_not_allowed');
+    if (!allowed.has(url.origin)) return refuse('https_origin_not_allowed');
+  } else {
+    if (!LOOPBACK_HOSTS.includes(url.hostname)) return refuse('not_loopback');
+    if (url.port === '') return refuse('port_required');
+    if (url.port === '0') return refuse('invalid_port');
   }
-  if (!LOOPBACK_HOSTS.includes(url.hostname)) return refuse('not_loopback');
-  if (url.port === '') return refuse('port_required');
-  if (url.port === '0') return refuse('invalid_port');
+  for (const name of url.searchParams.keys()) {
+    if (RESERVED_CALLBACK_PARAMS.includes(name.toLowerCase())) return refuse('reserved_parameter');
+  }
   return { ok: true, url: raw };
 }
 

@@ -72,7 +72,7 @@ describe('/api/cemails.php', () => {
     { name: 'a wrong password', fields: { username: EMAIL, password: 'not the password' }, status: 401, text: AUTH_FAILED },
     { name: 'an unknown user', fields: { username: 'nobody@example.org', password: PASSWORD }, status: 401, text: AUTH_FAILED },
     { name: 'no password', fields: { username: EMAIL }, status: 400, text: '400,invalid_request username and password are required, once each\n' },
-    { name: 'a repeated username', fields: [['username', EMAIL], ['username', EMAIL], ['password', PASSWORD]], status: 400, text: '400,invalid_request username and password are required, once each\n' },
+    { name: 'a repeated username', fields: [['username', EMAIL], ['username', EMAIL], ['password', PASSWORD]], status: 400, text: '400,invalid_request the field username is given more than once; send each field once\n' },
   ])('refuses $name with a documented line and changes nothing', async ({ fields, status, text }) => {
     ca = await startTestCa();
     await accountWithToken(ca);

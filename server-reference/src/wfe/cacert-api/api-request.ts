@@ -46,9 +46,14 @@ export async function readApiParams(req: Request): Promise<{ ok: true; params: U
   if (req.method === 'GET') return { ok: true, params: queryParams(req) };
   const form = await readForm(req, CACERT_API_MAX_BODY_BYTES);
   if (form.ok) return form;
-  return form.status === 415
-    ? { ok: false, code: 'unsupported_media_type', message: 'send the fields as application/x-www-form-urlencoded' }
-    : { ok: false, code: 'payload_too_large', message: `the body is over ${CACERT_API_MAX_BODY_BYTES} bytes` };
+  switch (form.status) {
+    case 415:
+      return { ok: false, code: 'unsupported_media_type', message: 'send the fields as application/x-www-form-urlencoded' };
+    case 413:
+      return { ok: false, code: 'payload_too_large', message: `the body is over ${CACERT_API_MAX_BODY_BYTES} bytes` };
+    case 400:
+      return { ok: false, code: 'invalid_request', message: form.message };
+  }
 }
 
 /**

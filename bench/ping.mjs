@@ -140,7 +140,7 @@ async function serve(kind, size) {
     const book = await hookPackage.openNonceBook(dir, { caOrigin: 'https://ca.invalid' });
     let logged = 0;
     const hook = hookPackage.createMailHook({ book, pingFrom: 'ping@ca.invalid', log: () => void (logged += 1) });
-    const server = await hookPackage.startMailHookServer(hook, { deliver: (bytes) => check(bytes), maxClients: 1024 });
+    const server = await hookPackage.startMailHookServer(hook, { domains: ['bench.test'], deliver: (bytes) => check(bytes), maxClients: 1024 });
     port = server.port;
     close = async () => {
       await server.close();

@@ -51,7 +51,7 @@ export async function measurePingLatency({ repoRoot, samples, warmup, concurrent
     const confirmed = [];
     const hook = hookLib.createMailHook({ book, pingFrom: PING_FROM, log: (entry) => entry.event === 'ping-confirmed' && confirmed.push(entry.address) });
     closers.push(() => hook.close());
-    const listener = await hookLib.startMailHookServer(hook, { deliver: () => {} });
+    const listener = await hookLib.startMailHookServer(hook, { domains: ['mail.example'], deliver: () => {} });
     closers.push(() => listener.close());
 
     // The CA's own SMTP mailer, timed around each ping; pooled, so that each ping is one mail on

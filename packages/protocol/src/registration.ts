@@ -268,6 +268,10 @@ function prefillEntries(prefill: RegistrationUrlOptions['prefill']): Array<[Pref
     const value: unknown = prefill[field];
     if (value === undefined || value === '') continue;
     if (typeof value !== 'string') throw new TypeError(`prefill field ${field} must be a string`);
+    // URLSearchParams would send a lone surrogate as U+FFFD: the CA would prefill another value.
+    if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) {
+      throw new TypeError(`prefill field ${field} is not well-formed Unicode (a lone surrogate)`);
+    }
     entries.push([field, value]);
   }
   return entries;

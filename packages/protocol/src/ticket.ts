@@ -322,8 +322,15 @@ function expectedKeys(answer: TicketAnswer | undefined): string[] {
   return [];
 }
 
+/** A UTF-16 surrogate without its pair: no UTF-8 encoding exists for it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function checkAnswer(answer: TicketAnswer): void {
   const a = answer as Partial<Record<'status' | 'emailAddress' | 'code' | 'reason', unknown>>;
+  // A lone surrogate would make encodeURIComponent throw a URIError: refused here, as documented.
+  if (typeof a.emailAddress === 'string' && LONE_SURROGATE.test(a.emailAddress)) {
+    throw new TypeError('not a valid ticket answer: the address is not well-formed Unicode');
+  }
   if (!isTicketStatus(a.status) || answerFromFields(a.status, a.emailAddress, a.code, a.reason) === undefined) {
     throw new TypeError('not a valid ticket answer (done needs a non-empty emailAddress and an optional well-formed code; error needs a documented reason)');
   }

@@ -79,6 +79,13 @@ describe('stepOf', () => {
 });
 
 describe('reduceProgress', () => {
+  it("keeps the ticket's user code from the flow, also for a resumed registration (RFC 8628 §5.4)", () => {
+    const started = rec({ type: 'run-started', run: 1, keyType: 'p256' });
+    expect(fold([started, flow({ type: 'registration', event: { type: 'ticket-issued', userCode: 'WDJB-MJHT' } })]).registration.userCode).toBe('WDJB-MJHT');
+    expect(fold([started, flow({ type: 'registration', event: { type: 'resumed', userCode: 'BCDF-GHJK' } })]).registration.userCode).toBe('BCDF-GHJK');
+    expect(fold([started, flow({ type: 'registration', event: { type: 'ticket-issued' } })]).registration.userCode).toBeUndefined();
+  });
+
   it('a failure stays until the next run, which keeps the step (no flash back to the key step)', () => {
     let p = fold([
       rec({ type: 'run-started', run: 1, keyType: 'p384' }),

@@ -36,6 +36,8 @@ export interface Progress {
     readonly callbackReceived: boolean;
     /** The address the CA confirmed. */
     readonly registeredAs?: string;
+    /** The code the CA's pages show for this registration (RFC 8628 §5.4): the person compares them. */
+    readonly userCode?: string;
   };
   /** Confirming the address: how (as the flow reported it), and the `verify-email` step's ping. */
   readonly address: {
@@ -125,6 +127,9 @@ function reduceFlow(progress: Progress, event: EnrollFlowEvent, at: string): Pro
     case 'registration': {
       const e = event.event;
       switch (e.type) {
+        case 'ticket-issued':
+        case 'resumed':
+          return e.userCode === undefined ? progress : { ...progress, registration: { ...registration, userCode: e.userCode } };
         case 'waiting':
           return { ...progress, registration: { ...registration, waiting: true } };
         case 'ticket-state':

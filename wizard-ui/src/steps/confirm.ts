@@ -15,7 +15,9 @@ export function confirmStep({ config, actions, progress }: StepContext): StepVie
   const checked = h('p', { class: 'quiet' });
   const again = newTabLink('Open the registration page again', progress.registrationUrl, { onOpen: () => actions.pageOpened(again.href) });
   const reopen = h('p', {}, 'Closed the registration page by mistake? ', again);
-  const { section, heading } = stepSection('Confirm your address', instructions, status, checked, reopen);
+  const code = h('strong', { class: 'user-code' });
+  const codeNote = h('p', { class: 'user-code-note' }, "The CA's confirmation page shows this code: ", code, '. Press its Confirm button only if it is the same.');
+  const { section, heading } = stepSection('Confirm your address', instructions, codeNote, status, checked, reopen);
   let shownFor = '';
   const update = (p: Progress) => {
     const ping = p.address.pingSentTo;
@@ -26,6 +28,9 @@ export function confirmStep({ config, actions, progress }: StepContext): StepVie
       shownFor = key;
       replaceChildren(instructions, ...explain({ automatic, email, afterRegistration: ping !== undefined, ca: caHost(config) }));
     }
+    // The code belongs to the registration's confirmation, not to a later address ping.
+    codeNote.hidden = p.registration.userCode === undefined || ping !== undefined || automatic;
+    code.textContent = p.registration.userCode ?? '';
     reopen.hidden = ping !== undefined || p.registrationUrl === undefined;
     if (p.registrationUrl !== undefined) again.href = p.registrationUrl;
     if (p.failure !== undefined) status.say(STOPPED);

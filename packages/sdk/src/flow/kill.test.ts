@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { importPrivateKeyPem, keysMatch, parseCertificate } from '@certwizard/pki';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openFileStore } from '../credentials/file-store.js';
-import { decideOnAccountPage, EMAIL, startTestCa, type TestCa } from '../enroll/test-support/reference-ca.js';
+import { decideOnAccountPage, EMAIL, PASSWORD, startTestCa, type TestCa } from '../enroll/test-support/reference-ca.js';
 import { installationTokenKey, type EnrollFlowEvent } from './enroll.js';
 import { submitRegistration } from './test-support/person.js';
 
@@ -136,6 +136,19 @@ async function runInstaller(person: Person, kill: Record<string, unknown> | null
   return { ...exit, ...(last === undefined ? {} : { last }) };
 }
 
+/** Installations of the account that still have a live token, as its owner sees them on the account page. */
+async function liveTokens(): Promise<number> {
+  const login = await fetch(`${ca.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ EmailAddress: TYPED, Password: PASSWORD }).toString(),
+  });
+  const cookie = (login.headers.get('set-cookie') as string).split(';')[0] as string;
+  const page = await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
+  return (page.match(/aria-label="Revoke installation \d+"/g) ?? []).length;
+}
+
 describe('enroll() killed with SIGKILL at each labelled point', () => {
   it.each(KILL_POINTS)('at $label: the next run finishes with one account, request and certificate', async ({ kill }) => {
     const person: Person = { submitted: false, approved: false };
@@ -145,7 +158,10 @@ describe('enroll() killed with SIGKILL at each labelled point', () => {
     const rerun = await runInstaller(person, null);
     expect(rerun).toMatchObject({ code: 0, last: { type: 'done' } });
 
-    expect(ca.store.counts()).toMatchObject({ accounts: 1, installation_tokens: 1, certificate_requests: 1, certificates: 1 });
+    expect(ca.store.counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
+    // One live token: a run killed after the CA answered redeems its kept code again, and the CA
+    // revokes the lost token when it issues the fresh one.
+    expect(await liveTokens()).toBe(1);
     const base = join(dir, 'certs');
     const live = join(base, 'live', 'mail');
     const key = importPrivateKeyPem(readFileSync(join(live, 'privkey.pem'), 'utf8'));

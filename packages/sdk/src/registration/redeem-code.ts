@@ -9,10 +9,10 @@ import { sendCaRequest, type CaRequestContext } from '../transport/ca-request.js
 /**
  * Exchanges `code` and the PKCE `codeVerifier` for the account's details (RFC 7636 §4.5, §4.6:
  * the CA checks the verifier against the challenge sent in the registration URL and spends the
- * code). Called once per flow; only a network failure, a 502/504, or a 429/503 is retried. A
- * retry after an answer lost on the way back finds the code spent (`invalid_grant`) and, per the
- * contract, makes the CA revoke the token it issued: the flow then fails either way, and
- * retrying still rescues the common case of a request that never reached the CA.
+ * code). Only a network failure that proves the request never left, or a 429/503, is retried
+ * here. An answer lost on the way back is recovered by redeeming again with the same verifier
+ * (a later run, with the code kept through `onCode`): the CA then issues a fresh token and
+ * revokes the lost one, inside the code's lifetime.
  * @param firstDelayMs - first wait between retried attempts, in ms.
  * @throws {RedemptionRefusedError} `ERR_SDK_REDEMPTION_REFUSED` with the CA's `caCode` and HTTP `status`.
  * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for a malformed answer.
@@ -20,22 +20,17 @@ import { sendCaRequest, type CaRequestContext } from '../transport/ca-request.js
  * @example
  * const account = await redeemCode('https://ca.example', code, pair.verifier, 2000, ctx);
  */
-export async function redeemCode(caUrl: string, code: string, codeVerifier: string, firstDelayMs: number, ctx: CaRequestContext, installationToken?: string): Promise<WizardTokenResponse> {
+export async function redeemCode(caUrl: string, code: string, codeVerifier: string, firstDelayMs: number, ctx: CaRequestContext): Promise<WizardTokenResponse> {
   const what = 'wizard token';
   const base = new URL(caUrl);
   const url = `${base.origin}${base.pathname.replace(/\/+$/, '')}${WIZARD_TOKEN_PATH}`;
-  const body = encodeWizardTokenRequest({ code, codeVerifier, ...(installationToken === undefined ? {} : { installationToken }) });
+  const body = encodeWizardTokenRequest({ code, codeVerifier });
   const answer = await sendCaRequest(
     { what, url, method: 'POST', headers: { 'Content-Type': WIZARD_TOKEN_REQUEST_MEDIA_TYPE, Accept: 'application/json' }, body, initialDelayMs: firstDelayMs },
     ctx,
   );
   try {
-    const response = decodeWizardTokenResponse(answer.status, answer.body);
-    // The CA issues the token the installer brought; another one would not be in its keychain.
-    if (installationToken !== undefined && response.installation_token !== installationToken) {
-      throw new CaProtocolError(`${what}: the CA answered with another installation token than the one sent`, answer.status);
-    }
-    return response;
+    return decodeWizardTokenResponse(answer.status, answer.body);
   } catch (error) {
     if (error instanceof CaProtocolError) throw error;
     if (error instanceof CaRejectedError) {

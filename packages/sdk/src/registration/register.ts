@@ -2,9 +2,8 @@
  * The registration hand-off: open the CA's registration page, learn the outcome from the agent's
  * callback or the ticket (whichever comes first), and redeem the one-time code server-side.
  */
-import { randomBytes } from 'node:crypto';
 import { startCallbackAgent, type CallbackAgent, type CallbackResult } from '@certwizard/agent';
-import { createPkcePair, isRegistrationErrorReason, isValidPingNonce, isValidVerifier, s256Challenge, TICKET_PATTERN, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
+import { createPkcePair, isRegistrationErrorReason, isValidPingNonce, isValidUserCode, isValidVerifier, s256Challenge, TICKET_PATTERN, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
 import { CaProtocolError, RegistrationAbortedError, RegistrationRefusedError, RegistrationTimeoutError, SdkError, type RegistrationChannel } from '../errors.js';
 import type { CaRequestContext } from '../transport/ca-request.js';
 import { openWithSystemBrowser, type BrowserOpener } from '../transport/default-opener.js';
@@ -104,20 +103,26 @@ export interface RegisterOptions {
    */
   readonly pingNonce?: string;
   /**
-   * Called with the installation token just before the code is redeemed: the SDK makes the
-   * token itself (32 random bytes) and the CA issues exactly it, so an installer can keep it (in
-   * its credential store) first, and still have it when killed right after the CA answered. The
-   * flow waits for it; a rejection ends the flow before anything is redeemed. A secret.
+   * Called with the one-time code just before it is redeemed, so that an installer that may be
+   * killed can keep it (in its credential store, with what `onPending` received) and pass it back
+   * in `resume.code`: a run killed after the CA answered but before the token was kept redeems the
+   * same code with the same verifier again, and the CA then issues a fresh token and revokes the
+   * lost one (docs/protocol.md, `POST /api/wizard/token`). The flow waits for it; a rejection ends
+   * the flow before anything is redeemed. A secret.
    */
-  readonly beforeRedeem?: (installationToken: string) => void | Promise<void>;
+  readonly onCode?: (code: string) => void | Promise<void>;
 }
 
-/** A registration under way, as {@link RegisterOptions.onPending} hands it out: secrets both. */
+/** A registration under way, as {@link RegisterOptions.onPending} hands it out: keep it as a secret. */
 export interface PendingRegistration {
-  /** The ticket from `givemeaticket`. */
+  /** The ticket from `givemeaticket`. A secret. */
   readonly ticket: string;
-  /** The PKCE verifier (RFC 7636 §4.1) whose S256 challenge the registration URL carries. */
+  /** The PKCE verifier (RFC 7636 §4.1) whose S256 challenge the registration URL carries. A secret. */
   readonly codeVerifier: string;
+  /** The ticket's user code, shown again by a resumed run (not a secret: the person compares it). */
+  readonly userCode?: string;
+  /** The one-time code, once the registration finished (what `onCode` received). A secret. */
+  readonly code?: string;
 }
 
 /** What {@link register} resolves with: all from the CA's token endpoint, nothing from the browser. */
@@ -217,7 +222,7 @@ interface Settings {
   readonly installationLabel: string | undefined;
   readonly csrPem: string | undefined;
   readonly pingNonce: string | undefined;
-  readonly beforeRedeem: ((installationToken: string) => void | Promise<void>) | undefined;
+  readonly onCode: ((code: string) => void | Promise<void>) | undefined;
   readonly resume: PendingRegistration | undefined;
   readonly onPending: ((pending: PendingRegistration) => void | Promise<void>) | undefined;
   readonly fetch: typeof fetch;
@@ -232,6 +237,8 @@ class RegistrationRun {
   /** Rejects with the flow's reason when it is stopped; every step is raced against it. */
   readonly #stopped: Promise<never>;
   #agentStart: Promise<CallbackAgent> | undefined;
+  /** The ticket's user code, for `display`. */
+  #userCode: string | undefined;
 
   constructor(settings: Settings, signal: AbortSignal) {
     this.#settings = settings;
@@ -251,14 +258,20 @@ class RegistrationRun {
     const { resume } = s;
     const pkce = resume === undefined ? createPkcePair() : { verifier: resume.codeVerifier, challenge: s256Challenge(resume.codeVerifier) };
     let ticket: string;
+    let userCode: string | undefined;
     if (resume === undefined) {
-      ticket = await this.#within(requestTicket(s.caUrl, s.pollIntervalMs, ctx, s.pingNonce));
-      s.emit({ type: 'ticket-issued' });
-      if (s.onPending !== undefined) await this.#within(Promise.resolve(s.onPending(Object.freeze({ ticket, codeVerifier: pkce.verifier }))));
+      ({ ticket, userCode } = await this.#within(requestTicket(s.caUrl, s.pollIntervalMs, ctx, s.pingNonce)));
+      s.emit(userCode === undefined ? { type: 'ticket-issued' } : { type: 'ticket-issued', userCode });
+      if (s.onPending !== undefined) {
+        await this.#within(Promise.resolve(s.onPending(Object.freeze({ ticket, codeVerifier: pkce.verifier, ...(userCode === undefined ? {} : { userCode }) }))));
+      }
     } else {
-      ticket = resume.ticket;
-      s.emit({ type: 'resumed' });
+      ({ ticket, userCode } = resume);
+      s.emit(userCode === undefined ? { type: 'resumed' } : { type: 'resumed', userCode });
+      // Killed after the registration finished: the code is known, only its redemption is left.
+      if (resume.code !== undefined) return this.#redeem({ via: 'ticket', code: resume.code }, pkce.verifier, ctx);
     }
+    this.#userCode = userCode;
 
     let agent: CallbackAgent | undefined;
     // A resumed registration has no agent: the page already shown points at the earlier one.
@@ -307,10 +320,15 @@ class RegistrationRun {
     // The browser has its page; nothing more may arrive on the loopback.
     await agent?.close();
 
+    if (s.onCode !== undefined) await this.#within(Promise.resolve(s.onCode(outcome.code)));
+    return this.#redeem(outcome, pkce.verifier, ctx);
+  }
+
+  /** Redeems the one-time code (RFC 7636 §4.5) and makes the result from the CA's answer only. */
+  async #redeem(outcome: Outcome, verifier: string, ctx: CaRequestContext): Promise<RegistrationResult> {
+    const s = this.#settings;
     s.emit({ type: 'redeeming', via: outcome.via });
-    const installationToken = randomBytes(32).toString('base64url');
-    if (s.beforeRedeem !== undefined) await this.#within(Promise.resolve(s.beforeRedeem(installationToken)));
-    const account = await this.#within(redeemCode(s.caUrl, outcome.code, pkce.verifier, s.pollIntervalMs, ctx, installationToken));
+    const account = await this.#within(redeemCode(s.caUrl, outcome.code, verifier, s.pollIntervalMs, ctx));
     s.emit({ type: 'registered', via: outcome.via, emailAddress: account.EmailAddress });
     return Object.freeze({
       emailAddress: account.EmailAddress,
@@ -349,7 +367,7 @@ class RegistrationRun {
 
   async #display(url: string, reason: 'no-browser' | 'browser-failed' | 'resumed'): Promise<void> {
     const qr = await terminalQr(url);
-    await this.#settings.display({ url, qr });
+    await this.#settings.display({ url, qr, ...(this.#userCode === undefined ? {} : { userCode: this.#userCode }) });
     this.#settings.emit({ type: 'url-displayed', reason });
   }
 
@@ -378,8 +396,8 @@ class RegistrationRun {
 
 function checkOptions(options: RegisterOptions): Settings {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { caUrl, prefill, signal, onEvent, csrPem, resume, onPending, pingNonce, beforeRedeem } = options;
-  if (beforeRedeem !== undefined && typeof beforeRedeem !== 'function') throw new TypeError('beforeRedeem must be a function');
+  const { caUrl, prefill, signal, onEvent, csrPem, resume, onPending, pingNonce, onCode } = options;
+  if (onCode !== undefined && typeof onCode !== 'function') throw new TypeError('onCode must be a function');
   if (typeof caUrl !== 'string') throw new TypeError('caUrl must be a string');
   // Validates caUrl, prefill (password-like keys included) and the request before anything touches the network.
   buildRegistrationUrl(caUrl, {
@@ -393,6 +411,8 @@ function checkOptions(options: RegisterOptions): Settings {
     // Neither value is echoed: both are secrets.
     if (typeof resume.ticket !== 'string' || !TICKET_PATTERN.test(resume.ticket)) throw new TypeError('resume.ticket must be a ticket');
     if (!isValidVerifier(resume.codeVerifier)) throw new TypeError('resume.codeVerifier must be an RFC 7636 verifier');
+    if (resume.userCode !== undefined && !isValidUserCode(resume.userCode)) throw new TypeError('resume.userCode must be a user code');
+    if (resume.code !== undefined && (typeof resume.code !== 'string' || !WIZARD_CODE_PATTERN.test(resume.code))) throw new TypeError('resume.code must be a one-time code');
   }
   const opener = options.opener ?? openWithSystemBrowser;
   const display = options.display ?? displayOnStderr;
@@ -424,7 +444,7 @@ function checkOptions(options: RegisterOptions): Settings {
     installationLabel: options.installationLabel,
     csrPem,
     pingNonce,
-    beforeRedeem,
+    onCode,
     resume,
     onPending,
     fetch: fetchImpl,

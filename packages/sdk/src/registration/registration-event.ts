@@ -13,10 +13,14 @@ import type { RegistrationChannel } from '../errors.js';
  * secret callback path; it goes only to the opener and to `display`.
  */
 export type RegistrationEvent =
-  /** The CA handed out a ticket. */
-  | { readonly type: 'ticket-issued' }
-  /** The flow continues a registration an earlier run started (`resume`). */
-  | { readonly type: 'resumed' }
+  /**
+   * The CA handed out a ticket. `userCode` (from a current CA) is what the person compares with
+   * the CA's registration and confirmation pages (RFC 8628 §5.4): show it next to the
+   * registration link. Not a secret.
+   */
+  | { readonly type: 'ticket-issued'; readonly userCode?: string }
+  /** The flow continues a registration an earlier run started (`resume`), with its user code when known. */
+  | { readonly type: 'resumed'; readonly userCode?: string }
   /** The opener resolved: the registration page should be showing in a browser. */
   | { readonly type: 'browser-opened' }
   /**

@@ -3,7 +3,8 @@
  * tied to the ticket ends (docs/protocol.md, "The registration hand-off").
  */
 import {
-  decodeNewTicketJson,
+  decodeNewTicketAnswer,
+  type NewTicket,
   decodeTicketAnswerJson,
   REGISTRATION_IDS,
   REGISTRATION_PARAMS,
@@ -33,14 +34,15 @@ function parseJson(what: string, status: number, body: string): unknown {
 }
 
 /**
- * Asks the CA for a new ticket: `GET /index.php?id=givemeaticket`, JSON answer.
+ * Asks the CA for a new ticket: `GET /index.php?id=givemeaticket`, JSON answer: the ticket and,
+ * from a current CA, its user code.
  * @param firstDelayMs - first wait between retried attempts, in ms.
  * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for a status other than 200 or a body without a valid ticket.
  * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` after the bounded retries.
  * @example
- * const ticket = await requestTicket('https://ca.example', 2000, ctx);
+ * const { ticket, userCode } = await requestTicket('https://ca.example', 2000, ctx);
  */
-export async function requestTicket(caUrl: string, firstDelayMs: number, ctx: CaRequestContext, pingNonce?: string): Promise<string> {
+export async function requestTicket(caUrl: string, firstDelayMs: number, ctx: CaRequestContext, pingNonce?: string): Promise<NewTicket> {
   const what = 'givemeaticket';
   const url = endpointUrl(caUrl, REGISTRATION_IDS.giveMeATicket);
   // With a mail-hook nonce: POST, so the nonce goes to the CA over this back channel, bound to
@@ -60,7 +62,7 @@ export async function requestTicket(caUrl: string, firstDelayMs: number, ctx: Ca
   const { status, body } = await sendCaRequest(request, ctx);
   if (status !== 200) throw new CaProtocolError(`${what}: the CA answered ${status}`, status);
   try {
-    return decodeNewTicketJson(parseJson(what, status, body), status);
+    return decodeNewTicketAnswer(parseJson(what, status, body), status);
   } catch (error) {
     if (error instanceof CaProtocolError) throw error;
     throw new CaProtocolError(`${what}: the answer holds no valid ticket`, status, { cause: error });

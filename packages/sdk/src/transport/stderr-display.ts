@@ -8,6 +8,11 @@ export interface DisplayInfo {
   readonly url: string;
   /** The URL as a QR code drawn with block characters, for a phone's camera. */
   readonly qr: string;
+  /**
+   * The user code the CA's pages show for this registration (from a current CA): tell the person
+   * to go on only if the page shows the same code (RFC 8628 §5.4).
+   */
+  readonly userCode?: string;
 }
 
 /**
@@ -16,5 +21,6 @@ export interface DisplayInfo {
  * displayOnStderr({ url, qr });
  */
 export function displayOnStderr(info: DisplayInfo): void {
-  process.stderr.write(`Open this address in a browser to register with the certificate authority:\n\n  ${info.url}\n\nor scan:\n${info.qr}\n`);
+  const code = info.userCode === undefined ? '' : `\nThe CA's page shows this code: ${info.userCode}. Go on only if it is the same.\n`;
+  process.stderr.write(`Open this address in a browser to register with the certificate authority:\n\n  ${info.url}\n\nor scan:\n${info.qr}\n${code}`);
 }

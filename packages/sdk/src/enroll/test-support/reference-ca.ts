@@ -93,6 +93,20 @@ export function typedRegistrationFields(email: string): Record<string, string> {
   };
 }
 
+/**
+ * What a person does with the mailed confirmation link: opens it (the page only shows who started
+ * the registration; a GET confirms nothing) and presses Confirm, whose POST confirms.
+ * @returns the page the POST answered, with the link back to the installer when there is one.
+ */
+export async function pressConfirm(link: string): Promise<string> {
+  const page = await (await fetch(link)).text();
+  const action = /<form method="post" action="([^"]+)">/.exec(page)?.[1]?.replace(/&amp;/g, '&');
+  if (action === undefined || !page.includes('name="action" value="confirm"')) throw new Error(`no Confirm button on the confirmation page: ${page.slice(0, 300)}`);
+  const url = new URL(link);
+  const res = await postForm(new URL(action, url).href, { token: url.searchParams.get('token') as string, action: 'confirm' }, { origin: url.origin });
+  return res.text();
+}
+
 /** Registers and confirms the account of {@link EMAIL} and redeems its code: returns the installation token. */
 export async function accountWithToken(ca: TestCa): Promise<string> {
   const pkce = createPkcePair();
@@ -106,7 +120,7 @@ export async function accountWithToken(ca: TestCa): Promise<string> {
   const mails = (await (await fetch(`${ca.url}/dev/mailbox.json?to=${encodeURIComponent(EMAIL)}`)).json()) as Array<{ text: string }>;
   const link = /https?:\/\/\S+id=confirm&token=[A-Za-z0-9_-]+/.exec(mails[0]?.text ?? '')?.[0];
   if (!link) throw new Error('no confirmation link in the mailbox');
-  const page = await (await fetch(link)).text();
+  const page = await pressConfirm(link);
   const href = /<a href="([^"]*)">Please click here to continue with the Installation Wizard<\/a>/.exec(page)?.[1]?.replace(/&amp;/g, '&');
   const code = new URL(href as string).searchParams.get('code') as string;
   const token = await postForm(`${ca.url}/api/wizard/token`, { code, code_verifier: pkce.verifier });

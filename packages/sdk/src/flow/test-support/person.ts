@@ -5,7 +5,7 @@
  * the confirmation mail from the dev mailbox and follows the link back to the installer (the
  * agent's continue URL), as a browser would. Not part of the package's build.
  */
-import { typedRegistrationFields } from '../../enroll/test-support/reference-ca.js';
+import { pressConfirm, typedRegistrationFields } from '../../enroll/test-support/reference-ca.js';
 
 /** What the person does on the registration page. */
 export interface PersonOptions {
@@ -51,7 +51,7 @@ export async function confirmAddress(caOrigin: string, email: string): Promise<v
   const mails = (await (await fetch(`${caOrigin}/dev/mailbox.json?to=${encodeURIComponent(email)}`)).json()) as Array<{ text: string }>;
   const link = mails.map((m) => /https?:\/\/\S+id=confirm&token=[A-Za-z0-9_-]+/.exec(m.text)?.[0]).find((l) => l !== undefined);
   if (link === undefined) throw new Error('no confirmation link in the mailbox');
-  const page = await (await fetch(link)).text();
+  const page = await pressConfirm(link);
   const back = /<a href="([^"]*)">Please click here to continue with the Installation Wizard<\/a>/.exec(page)?.[1];
   // Without a continue URL (no agent) the installer learns the outcome from its ticket.
   if (back !== undefined) await fetch(unescape(back)).then((r) => r.arrayBuffer()).catch(() => undefined);

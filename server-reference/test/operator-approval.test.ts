@@ -7,14 +7,11 @@
  */
 import { createCsr, generateKeyPair, parseCertificateChain } from '@certwizard/pki';
 import { decodeCcsrAnswer, decodeRequestStatus } from '@certwizard/protocol';
-import { OperatorStore, openDatabase } from '@certwizard/server-reference';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accountWithToken, callApi } from './support/cacert-client.js';
+import { addOperator, OPERATOR, OPERATOR_PASSWORD } from './support/operator-client.js';
 import { mailbox, postForm } from './support/registration-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
-
-const OPERATOR = 'ops@ca.example';
-const OPERATOR_PASSWORD = 'operator password 1';
 
 let ca: TestCa | undefined;
 afterEach(async () => {
@@ -28,15 +25,6 @@ const serverCsr = createCsr({
   subject: [{ type: 'CN', value: 'www.example.org' }],
   subjectAltNames: { dns: ['www.example.org', 'example.org'] },
 }).pem;
-
-async function addOperator(c: TestCa): Promise<void> {
-  const db = openDatabase(c.dataDir);
-  try {
-    await new OperatorStore(db, { scryptN: 2 ** 10 }).create(OPERATOR, OPERATOR_PASSWORD);
-  } finally {
-    db.close();
-  }
-}
 
 async function operatorLogin(c: TestCa): Promise<{ cookie: string; csrf: string }> {
   const res = await postForm(`${c.url}/operator/login`, { EmailAddress: OPERATOR, Password: OPERATOR_PASSWORD });

@@ -4,27 +4,19 @@
  * act on the first and another on the last (the address checked, the address mailed). Nothing
  * is stored, no mail leaves, no session is opened.
  */
-import { OperatorStore, openDatabase } from '@certwizard/server-reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithToken, PASSWORD } from './support/cacert-client.js';
+import { addOperator, OPERATOR, OPERATOR_PASSWORD } from './support/operator-client.js';
 import { dbSnapshot } from './support/ping-client.js';
 import { mailbox, postForm, registrationFields } from './support/registration-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
-
-const OPERATOR = 'ops@ca.example';
-const OPERATOR_PASSWORD = 'operator password 1';
 
 let ca: TestCa;
 let account: string;
 beforeAll(async () => {
   ca = await startTestCa();
   ({ email: account } = await accountWithToken(ca, { EmailAddress: 'owner@example.org' }));
-  const db = openDatabase(ca.dataDir);
-  try {
-    await new OperatorStore(db, { scryptN: 2 ** 10 }).create(OPERATOR, OPERATOR_PASSWORD);
-  } finally {
-    db.close();
-  }
+  await addOperator(ca);
 });
 afterAll(() => ca.dispose());
 

@@ -15,6 +15,7 @@ import {
   NotConfirmedError,
   type AccountField,
 } from './errors.js';
+import { BIDI_CONTROLS } from './bidi-controls.js';
 import { hashSecret, hashToken, SCRYPT_N_DEFAULT, verifySecret } from './password.js';
 
 /** How long a confirmation link works by default, in milliseconds (24 hours). */
@@ -128,11 +129,11 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** A confirmation token as this store makes it: 32 bytes, base64url. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 /**
- * Refused in names and questions: C0/C1 controls, and the bidirectional embedding, override and
- * isolate controls that can make a name display as something else ("Trojan Source", CVE-2021-42574).
- * Other format characters stay allowed: ZWNJ/ZWJ are part of correct spelling in Persian and Indic scripts.
+ * Refused in names and questions: C0/C1 controls and lone surrogates; the bidirectional controls
+ * ({@link BIDI_CONTROLS}) are refused with their own message. Other format characters stay
+ * allowed: ZWNJ/ZWJ are part of correct spelling in Persian and Indic scripts.
  */
-const FORBIDDEN_CHARS = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
+const FORBIDDEN_CHARS = /[\p{Cc}\p{Cs}]/u;
 
 /**
  * Repository of accounts and their confirmation tokens.
@@ -248,7 +249,7 @@ export class AccountStore {
    * Creates a pending account and its confirmation token, in one transaction.
    *
    * Validation (first failure wins, in this order): names (first and last required, middle
-   * optional; trimmed, 1 to 64 code points, no control or bidi-override characters), email
+   * optional; trimmed, 1 to 64 code points, no control or bidirectional control characters), email
    * (`normalizeEmailAddress`: domain lower-cased), date of birth (a real `YYYY-MM-DD` date from
    * 1900-01-01 to yesterday, UTC), password (see {@link PASSWORD_MIN_LENGTH}; equal to
    * `passwordConfirmation` when that is given), questions (two, different, 1 to 200 code points;
@@ -469,6 +470,9 @@ function cleanText(value: unknown, field: AccountField, what: string, max = QUES
   if (text === '') throw new AccountInputError(field, `${what} is required`);
   // With the u flag, \p{Cs} matches only lone surrogates, which no text encoding can carry.
   if (FORBIDDEN_CHARS.test(text)) throw new AccountInputError(field, `${what} must not contain control characters`);
+  if (BIDI_CONTROLS.test(text)) {
+    throw new AccountInputError(field, `${what} must not contain bidirectional control characters (such as U+202E or U+200F): they change how the text around them displays`);
+  }
   if ([...text].length > max) throw new AccountInputError(field, `${what} must have at most ${max} characters`);
   return text;
 }

@@ -14,7 +14,7 @@ import { approveRequest } from '../../ca/request-approval.js';
 import { RefusedError } from '../../errors.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import { readForm } from '../registration/form-body.js';
-import { escapeHtml, loginFormHtml, utcMinute } from '../registration/html.js';
+import { escapeHtml, escapeShown, loginFormHtml, utcMinute } from '../registration/html.js';
 import { sendPage } from '../registration/page.js';
 import { clientKey, cookieValue, isSameOriginPost, tokensEqual } from '../registration/request-checks.js';
 import type { OperatorContext } from './context.js';
@@ -149,11 +149,11 @@ function queueRow(ctx: OperatorContext, r: CertificateRequestRecord, csrf: strin
     ? r.source
     : `installation ${ctx.tokens.listTokens(r.accountId).find((t) => t.id === r.installationTokenId)?.label ?? 'removed'}`;
   const id = encodeURIComponent(r.id);
-  return `<section aria-label="Request ${escapeHtml(r.id)}"><h2>${escapeHtml(r.profile.subjectAltNames.dns.join(', '))}</h2>
-<dl><dt>Request</dt><dd><code>${escapeHtml(r.id)}</code></dd><dt>Subject (as requested)</dt><dd>${escapeHtml(r.subject || '(empty)')}</dd>
-<dt>DNS names</dt><dd>${escapeHtml(r.profile.subjectAltNames.dns.join(', '))}</dd><dt>Key</dt><dd>${escapeHtml(r.keyDescription)}</dd>
+  return `<section aria-label="Request ${escapeHtml(r.id)}"><h2>${escapeShown(r.profile.subjectAltNames.dns.join(', '))}</h2>
+<dl><dt>Request</dt><dd><code>${escapeHtml(r.id)}</code></dd><dt>Subject (as requested)</dt><dd>${escapeShown(r.subject || '(empty)')}</dd>
+<dt>DNS names</dt><dd>${escapeShown(r.profile.subjectAltNames.dns.join(', '))}</dd><dt>Key</dt><dd>${escapeHtml(r.keyDescription)}</dd>
 <dt>SHA-256 of the request</dt><dd><code>${escapeHtml(formatFingerprint(r.fingerprintSha256))}</code></dd>
-<dt>Account</dt><dd>${escapeHtml(account?.email ?? `#${r.accountId}`)}</dd><dt>Sent by</dt><dd>${escapeHtml(installation)}</dd><dt>When</dt><dd>${date(r.createdAtMs)}</dd></dl>
+<dt>Account</dt><dd>${escapeShown(account?.email ?? `#${r.accountId}`)}</dd><dt>Sent by</dt><dd>${escapeShown(installation)}</dd><dt>When</dt><dd>${date(r.createdAtMs)}</dd></dl>
 <form method="post" action="/operator/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>
 <form method="post" action="/operator/requests/${id}/reject">${csrf}<label for="reason-${id}">Reason for rejecting</label><input id="reason-${id}" name="reason" maxlength="${REJECT_REASON_MAX}" required><button type="submit" aria-label="Reject request ${id}">Reject</button></form></section>`;
 }

@@ -15,7 +15,7 @@ import { RefusedError } from '../../errors.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
-import { escapeHtml, loginFormHtml, utcMinute } from './html.js';
+import { escapeHtml, escapeShown, loginFormHtml, utcMinute } from './html.js';
 import { sendPage } from './page.js';
 import { clientKey, cookieValue, isSameOriginPost, tokensEqual } from './request-checks.js';
 
@@ -44,7 +44,7 @@ function pendingSection(pending: readonly CertificateRequestRecord[], labels: Re
       ? `installation ${r.installationTokenId !== undefined ? (labels.get(r.installationTokenId) ?? 'removed') : 'removed'}`
       : r.source;
     const id = encodeURIComponent(r.id);
-    return `<tr><td>${escapeHtml(r.subject || '(empty)')}</td><td>${escapeHtml(names)}</td><td>${escapeHtml(r.keyDescription)}</td><td><code>${escapeHtml(formatFingerprint(r.fingerprintSha256))}</code></td><td>${escapeHtml(from)}</td><td>${date(r.createdAtMs)}</td><td>`
+    return `<tr><td>${escapeShown(r.subject || '(empty)')}</td><td>${escapeShown(names)}</td><td>${escapeHtml(r.keyDescription)}</td><td><code>${escapeHtml(formatFingerprint(r.fingerprintSha256))}</code></td><td>${escapeShown(from)}</td><td>${date(r.createdAtMs)}</td><td>`
       + `<form method="post" action="/account/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>`
       + `<form method="post" action="/account/requests/${id}/discard">${csrf}<button type="submit" aria-label="Discard request ${id}">Discard</button></form></td></tr>`;
   });
@@ -131,7 +131,7 @@ export function accountArea(ctx: RegistrationContext): Router {
       : '';
     const rows = tokens
       .map(
-        (t) => `<tr><td>${escapeHtml(t.label)}</td><td>${date(t.createdAtMs)}</td><td>${date(t.lastUsedAtMs)}</td><td>${
+        (t) => `<tr><td>${escapeShown(t.label)}</td><td>${date(t.createdAtMs)}</td><td>${date(t.lastUsedAtMs)}</td><td>${
           t.revokedAtMs !== undefined
             ? `revoked ${date(t.revokedAtMs)}`
             : `<form method="post" action="/account/installations/${t.id}/revoke">${csrf}<button type="submit" aria-label="Revoke installation ${t.id}">Revoke</button></form>`
@@ -142,7 +142,7 @@ export function accountArea(ctx: RegistrationContext): Router {
       res,
       200,
       'Your account',
-      `<dl><dt>Name</dt><dd>${escapeHtml(names)}</dd><dt>Email address</dt><dd>${escapeHtml(account.email)}</dd></dl>
+      `<dl><dt>Name</dt><dd>${escapeShown(names)}</dd><dt>Email address</dt><dd>${escapeShown(account.email)}</dd></dl>
 <h2>Connected installations</h2>
 ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}${pending}${
   ctx.enrollmentSecrets

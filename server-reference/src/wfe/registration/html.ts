@@ -1,6 +1,7 @@
 /**
  * The one escape function of the CA's pages: every value that reaches HTML goes through it.
  */
+import { revealControls } from '../../accounts/bidi-controls.js';
 
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -11,6 +12,18 @@ const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', 
  */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
+}
+
+/**
+ * {@link escapeHtml} for text that someone else chose and a reader must be able to trust (names,
+ * installation labels, request subjects on the account and operator pages): bidirectional and
+ * C0/C1 controls are written as visible `\uXXXX`, so a row stored before they were refused
+ * cannot make the text around it display reordered.
+ * @example
+ * escapeShown('Ada\u202E<b>'); // 'Ada\\u202E&lt;b&gt;'
+ */
+export function escapeShown(value: string): string {
+  return escapeHtml(revealControls(value));
 }
 
 /**

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { enroll, openFileStore } from '@certwizard/sdk';
 import { expect, test } from './support/fixtures.js';
 import { completeForm, PASSWORD } from './support/registration-form.js';
+import { pressConfirm } from './support/wizard-person.js';
 
 const PREFILLED = 'ada@example.test';
 const TYPED = 'ada.work@example.test';
@@ -51,6 +52,10 @@ test('a request sent with the registration, the address changed, approved on the
     await page.getByRole('button', { name: 'Register' }).click();
     await expect(page.getByRole('heading', { name: 'Check your mail' })).toBeVisible();
     await page.goto(await ca.confirmationLink(TYPED));
+    // Before the button: what confirming would issue (the request's names and key).
+    await expect(page.getByText('Confirming also issues a certificate for')).toBeVisible();
+    await expect(page.locator('.fingerprint')).toHaveText(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    await pressConfirm(page);
     await expect(page.getByText('Your request was processed.')).toBeVisible();
     // Whichever comes first ends the registration: this continue link (to the agent) or the
     // ticket; the agent stops listening once the ticket won, so its page is not asserted here.

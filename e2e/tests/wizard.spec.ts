@@ -91,7 +91,11 @@ test('from nothing to an installed certificate in the browser wizard, with the k
     expect(new URL(caPage.url()).origin).toBe(ca.url);
     await expect(caPage.getByLabel('First name')).toHaveValue('Ada');
     await expect(caPage.getByLabel('Email address')).toHaveValue(PREFILLED);
-    await registerAndConfirm(caPage, ca, TYPED);
+    // The wizard and the CA's pages show the same code (RFC 8628 §5.4): the person compares them.
+    const userCode = (await page.locator('.user-code').first().textContent()) ?? '';
+    expect(userCode).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    await expect(caPage.locator('.user-code')).toHaveText(userCode);
+    await registerAndConfirm(caPage, ca, TYPED, userCode);
 
     // 6. Approval: what is pending, and on whom.
     await expect(stepHeading(page, 'Approval and issuance')).toBeFocused();

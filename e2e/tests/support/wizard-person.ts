@@ -6,13 +6,25 @@ import type { Page } from '@playwright/test';
 import { expect, type TestCa } from './fixtures.js';
 import { completeForm, PASSWORD } from './registration-form.js';
 
-/** Fills in and sends the registration form (typing `email`), then opens the confirmation link. */
-export async function registerAndConfirm(caPage: Page, ca: TestCa, email: string): Promise<void> {
+/**
+ * Fills in and sends the registration form (typing `email`), then opens the confirmation link
+ * and, after comparing the code the page shows with `userCode` (what the installer shows),
+ * presses Confirm: opening the link alone confirms nothing.
+ */
+export async function registerAndConfirm(caPage: Page, ca: TestCa, email: string, userCode?: string): Promise<void> {
   await completeForm(caPage, { email });
   await caPage.getByRole('button', { name: 'Register' }).click();
   await expect(caPage.getByRole('heading', { name: 'Check your mail' })).toBeVisible();
   await caPage.goto(await ca.confirmationLink(email));
+  await pressConfirm(caPage, userCode);
   await expect(caPage.getByText('Your request was processed.')).toBeVisible();
+}
+
+/** On a confirmation page: checks the code it shows (when the test knows the installer's), then presses Confirm. */
+export async function pressConfirm(caPage: Page, userCode?: string): Promise<void> {
+  await expect(caPage.getByRole('heading', { name: 'Confirm your registration' })).toBeVisible();
+  if (userCode !== undefined) await expect(caPage.locator('.user-code')).toHaveText(userCode);
+  await caPage.getByRole('button', { name: 'Confirm', exact: true }).click();
 }
 
 /** Logs in on the CA's account page as `email` and decides on the pending request `requestId`. */
@@ -37,5 +49,5 @@ export async function confirmPing(caPage: Page, ca: TestCa, email: string): Prom
   }
   if (link === undefined) throw new Error(`no ping to ${email} in the dev mailbox`);
   await caPage.goto(link);
-  await caPage.getByRole('button', { name: 'Confirm' }).click();
+  await caPage.getByRole('button', { name: 'Confirm', exact: true }).click();
 }

@@ -4,7 +4,8 @@
  * 202 `{"status":"ping_sent","email"}`; confirming the ping (by a person through its link, or by
  * the machine holding the nonce through `POST /api/ping/confirm`) adds the address to the
  * account's confirmed addresses, which `/api/cemails.php` then lists as `EMAIL=`.
- * Refusals store nothing (docs/protocol.md, "The email ping").
+ * Only addresses at a domain of the public DNS are pinged (see `isPublicMailDomain`).
+ * Refusals store nothing and send nothing (docs/protocol.md, "The email ping").
  */
 import {
   ADDRESS_PING_ERRORS,
@@ -16,6 +17,7 @@ import {
 import { InvalidNameError, normalizeEmailAddress } from '@certwizard/pki';
 import type { Request, Response } from 'express';
 import { PingLimitError } from '../../accounts/errors.js';
+import { isPublicMailDomain } from '../../ca/public-mail-domain.js';
 import { addressPingMail } from '../../mail/ping-mail.js';
 import { bearerAccount } from '../cacert-api/bearer-account.js';
 import { readForm } from '../registration/form-body.js';
@@ -52,6 +54,10 @@ export function addressPingEndpoint(ctx: PingContext): (req: Request, res: Respo
       if (!(err instanceof InvalidNameError)) throw err;
       // The pki message quotes the address; ours does not.
       return fail(res, 'invalid_request', 'email is not a valid address');
+    }
+    // Before anything is stored or sent: a token must not make the CA mail its own host or network.
+    if (!isPublicMailDomain(email)) {
+      return fail(res, 'invalid_request', 'email must be at a domain name of the public DNS, not localhost, a single label or an address literal');
     }
     const account = ctx.accounts.get(accountId);
     if (account === undefined) throw new Error('the account of a valid installation token is gone');

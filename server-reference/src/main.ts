@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './log.js';
 import { CertificateRequestStore } from './store/certificate-requests.js';
 import { CertificateStore } from './store/certificate-store.js';
 import { openDatabase } from './store/database.js';
+import { DataDirHealth } from './store/data-dir-health.js';
 import { AccountAddressStore } from './accounts/account-addresses.js';
 import { AddressPingStore, PING_LIFETIME_MS_DEFAULT } from './accounts/address-pings.js';
 import { PingNonceRegistry } from './accounts/ping-nonces.js';
@@ -159,7 +160,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     server.handle(
       createApp({
         ca,
-        store,
+        health: new DataDirHealth(db, config.dataDir, clock),
         logger,
         maxBodyBytes: config.maxBodyBytes,
         accessLog: config.logLevel === 'debug',

@@ -6,7 +6,7 @@ import { CSR_API_ROUTE, encodeCsrApiError } from '@certwizard/protocol';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { CertificateAuthority } from '../ca/authority.js';
 import type { Logger } from '../log.js';
-import type { CertificateStore } from '../store/certificate-store.js';
+import type { HealthResult } from '../store/data-dir-health.js';
 import { csrApiHandler } from './csr-api.js';
 import { errorWriter } from './error-writer.js';
 import { cacertApiRoutes } from './cacert-api/cacert-api-routes.js';
@@ -21,7 +21,8 @@ import { registrationRoutes } from './registration/registration-routes.js';
 /** Options of {@link createApp}. */
 export interface AppOptions {
   readonly ca: CertificateAuthority;
-  readonly store: CertificateStore;
+  /** What `GET /healthz` reports (DataDirHealth). */
+  readonly health: { check(): HealthResult };
   readonly logger: Logger;
   /** Write one log line per request (at debug level). */
   readonly accessLog?: boolean;
@@ -64,9 +65,12 @@ export function createApp(options: AppOptions): Express {
     next();
   });
 
+  // 503 with a reason when the CA cannot keep what it is asked to keep; load balancers and
+  // operators' probes read the status, people the reason (docs/protocol.md, GET /healthz).
   app.get('/healthz', (_req, res) => {
-    options.store.counts();
-    res.json({ status: 'ok' });
+    const health = options.health.check();
+    if (health.ok) res.json({ status: 'ok' });
+    else res.status(503).json({ status: 'unhealthy', reason: health.reason, message: health.message });
   });
 
   // RFC 5280 §5 CRL, DER, as the CRL distribution point of every certificate names it.

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isValidChallenge, isValidVerifier, verifyPkce } from '@certwizard/protocol';
-import type { Db } from '../store/database.js';
+import { type Db, writeTransaction } from '../store/database.js';
+import { BIDI_CONTROLS } from './bidi-controls.js';
 import { GrantInvalidError, TokenInvalidError, TokenNotFoundError } from './errors.js';
 import { hashToken } from './password.js';
 
@@ -52,7 +53,7 @@ interface TokenRow {
 }
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-const LABEL_FORBIDDEN = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
+const LABEL_FORBIDDEN = /[\p{Cc}\p{Cs}]/u;
 const GRANT_INVALID = 'the code is unknown, used or expired, or the verifier does not match';
 
 /** Repository of authorization codes and installation tokens. */
@@ -96,7 +97,7 @@ export class InstallationTokenStore {
     const tokenByHash = db.prepare('SELECT * FROM installation_tokens WHERE token_hash = ?');
     const touch = db.prepare('UPDATE installation_tokens SET last_used_at_ms = ? WHERE id = ?');
 
-    this.#redeemTx = db.transaction((codeHash: string, verifier: string, label: string, tokenHash: string) => {
+    this.#redeemTx = writeTransaction(db, (codeHash: string, verifier: string, label: string, tokenHash: string) => {
       const now = this.#now();
       const code = codeByHash.get(codeHash) as CodeRow | undefined;
       if (code === undefined) return 'invalid' as const;
@@ -119,16 +120,16 @@ export class InstallationTokenStore {
       }
       const info = insertToken.run(tokenHash, code.account_id, code.id, label, now);
       return { accountId: code.account_id, tokenId: Number(info.lastInsertRowid) };
-    }).immediate;
+    });
 
-    this.#authenticateTx = db.transaction((tokenHash: string) => {
+    this.#authenticateTx = writeTransaction(db, (tokenHash: string) => {
       const row = tokenByHash.get(tokenHash) as TokenRow | undefined;
       if (row === undefined || row.revoked_at_ms !== null || this.#activeAccount.get(row.account_id) === undefined) {
         throw new TokenInvalidError('the installation token is unknown or revoked');
       }
       touch.run(this.#now(), row.id);
       return { accountId: row.account_id, tokenId: row.id };
-    }).immediate;
+    });
   }
 
   /**
@@ -181,7 +182,7 @@ export class InstallationTokenStore {
    */
   redeemAuthorizationCode(code: string, verifier: string, options: { label?: string } = {}): { accountId: number; tokenId: number; installationToken: string } {
     const label = options.label ?? INSTALLATION_TOKEN_LABEL_DEFAULT;
-    if (typeof label !== 'string' || label.length === 0 || [...label].length > 100 || LABEL_FORBIDDEN.test(label)) {
+    if (typeof label !== 'string' || label.length === 0 || [...label].length > 100 || LABEL_FORBIDDEN.test(label) || BIDI_CONTROLS.test(label)) {
       throw new TypeError('label must be 1 to 100 characters without control characters');
     }
     if (typeof code !== 'string' || !TOKEN_SHAPE.test(code) || !isValidVerifier(verifier)) throw new GrantInvalidError(GRANT_INVALID);

@@ -23,7 +23,7 @@ import {
   type RegistrationErrorReason,
   type TicketRecord,
 } from '@certwizard/protocol';
-import type { Db } from '../store/database.js';
+import { type Db, writeTransaction } from '../store/database.js';
 import {
   TicketConflictError,
   TicketExpiredError,
@@ -139,7 +139,7 @@ export class TicketStore {
     const deleteTickets = db.prepare('DELETE FROM tickets WHERE expires_at_ms <= ?');
     const deleteCodes = db.prepare('DELETE FROM authorization_codes WHERE expires_at_ms <= ?');
 
-    this.#attachTx = db.transaction((ticket: string, a: TicketAttachment) => {
+    this.#attachTx = writeTransaction(db, (ticket: string, a: TicketAttachment) => {
       const row = this.#pending(ticket);
       const wanted = [a.continueUrl ?? null, a.errorUrl ?? null, a.codeChallenge ?? null];
       const stored = [row.continue_url, row.error_url, row.code_challenge];
@@ -148,17 +148,17 @@ export class TicketStore {
         throw new TicketConflictError('the ticket is already tied to another registration request');
       }
       setAttachment.run(...wanted, ticket);
-    }).immediate;
+    });
 
-    this.#bindTx = db.transaction((ticket: string, accountId: number) => {
+    this.#bindTx = writeTransaction(db, (ticket: string, accountId: number) => {
       const row = this.#pending(ticket);
       if (row.account_id !== null && row.account_id !== accountId) {
         throw new TicketConflictError('the ticket is already tied to another account');
       }
       setAccount.run(accountId, ticket);
-    }).immediate;
+    });
 
-    this.#completeTx = db.transaction((ticket: string, accountId: number, email: string) => {
+    this.#completeTx = writeTransaction(db, (ticket: string, accountId: number, email: string) => {
       const row = this.#pending(ticket);
       if (row.account_id !== null && row.account_id !== accountId) {
         throw new TicketConflictError('the ticket is already tied to another account');
@@ -170,20 +170,20 @@ export class TicketStore {
       const code = row.code_challenge !== null ? this.#tokens.issueAuthorizationCode(accountId, row.code_challenge, { ticket }) : null;
       setDone.run(accountId, account.email, this.#now(), code, ticket);
       return code !== null ? { code } : {};
-    }).immediate;
+    });
 
-    this.#failTx = db.transaction((ticket: string, reason: RegistrationErrorReason) => {
+    this.#failTx = writeTransaction(db, (ticket: string, reason: RegistrationErrorReason) => {
       this.#pending(ticket);
       setError.run(reason, this.#now(), ticket);
-    }).immediate;
+    });
 
-    this.#purgeTx = db.transaction((graceMs: number) => {
+    this.#purgeTx = writeTransaction(db, (graceMs: number) => {
       const now = this.#now();
       wipeCodes.run(now);
       const codes = deleteCodes.run(now - graceMs).changes;
       const tickets = deleteTickets.run(now - graceMs).changes;
       return { tickets, codes };
-    }).immediate;
+    });
   }
 
   /**

@@ -6,7 +6,7 @@
  * stack trace. The bin runs the built packages (dist/), which `npm test` builds first.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,20 +46,25 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `command` (argv[0] is the program), feeding output to `onOutput`; `write` sends to its stdin. */
-function run(command: string[], onOutput: (all: string, write: (text: string) => void) => void = () => {}, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** Runs `command` (argv[0] is the program), feeding output to `onOutput`; `write` sends to its stdin, `signal` a signal to it. */
+function run(
+  command: string[],
+  onOutput: (all: string, write: (text: string) => void, signal: (name: NodeJS.Signals) => void) => void = () => {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command[0] as string, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '', ...env } });
     let stdout = '';
     let stderr = '';
     const write = (text: string) => child.stdin.write(text);
+    const signal = (name: NodeJS.Signals) => void child.kill(name);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      onOutput(stdout + stderr, write);
+      onOutput(stdout + stderr, write, signal);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      onOutput(stdout + stderr, write);
+      onOutput(stdout + stderr, write, signal);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
     child.on('error', reject);
@@ -185,6 +190,34 @@ describe('certwizard enroll', () => {
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain('Failed: That address is already registered at the CA. (ERR_SDK_REGISTRATION_REFUSED)');
     for (const r of [unreachable, discarded, taken]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('two certwizard enroll runs on the same folder', () => {
+  it('the second is refused with what to do; the first keeps its state and key, and leaves no lock once stopped', { timeout: 90_000 }, async () => {
+    const enrollments = join(dir, 'certs', 'enrollments');
+    let second: Promise<Run> | undefined;
+    const first = await run(cli('enroll', '--json', '--yes', '--email', EMAIL, ...common()), (all, _write, signal) => {
+      // The first run waits for the person at the registration page: it holds the lock.
+      if (second !== undefined || !all.includes('"type":"registration-url"')) return;
+      second = run(cli('enroll', '--json', '--yes', '--email', EMAIL, ...common()));
+      void second.then(() => signal('SIGINT'));
+    });
+    const refused = await (second as Promise<Run>);
+    expect(refused.code).toBe(1);
+    const error = JSON.parse(refused.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+    expect(error).toMatchObject({
+      type: 'error',
+      code: 'ERR_SDK_ENROLLMENT_LOCKED',
+      message: expect.stringMatching(/^Another run \(process \d+\) is already getting this certificate\.$/),
+      hint: `Wait for it to finish, then run the same command again. If no such process is running any more, remove ${join(enrollments, 'mail.lock')}.`,
+    });
+    expect(refused.stdout + refused.stderr).not.toMatch(/EEXIST|\n\s+at /);
+
+    // Stopped with Ctrl-C, the first run keeps what it did and leaves no lock behind.
+    expect(first.code).toBe(130);
+    expect(readdirSync(enrollments).sort()).toEqual(['mail.json', 'mail.key.pem']);
+    expect(JSON.parse(readFileSync(join(enrollments, 'mail.json'), 'utf8'))).toMatchObject({ step: 'register' });
   });
 });
 

@@ -15,7 +15,7 @@ const AGAIN = 'Run the same command again to continue where it stopped.';
 
 /** Describes `error` for a person. */
 export function describeFailure(error: unknown, context: { readonly caUrl?: string }): ShownFailure {
-  const e = (error ?? {}) as { code?: unknown; message?: unknown; reason?: unknown; caCode?: unknown };
+  const e = (error ?? {}) as { code?: unknown; message?: unknown; reason?: unknown; caCode?: unknown; holderPid?: unknown; lockPath?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   const message = typeof e.message === 'string' ? e.message : String(error);
   const ca = context.caUrl ?? 'the CA';
@@ -34,6 +34,15 @@ export function describeFailure(error: unknown, context: { readonly caUrl?: stri
   };
   if (code === 'ERR_SDK_REGISTRATION_REFUSED' && e.reason === 'address_taken') {
     return { code, message: 'That address is already registered at the CA.', hint: 'Use another address, or an installation token of the existing account.' };
+  }
+  if (code === 'ERR_SDK_ENROLLMENT_LOCKED') {
+    const pid = typeof e.holderPid === 'number' ? ` (process ${e.holderPid})` : '';
+    const lock = typeof e.lockPath === 'string' ? e.lockPath : 'its lock file';
+    return {
+      code,
+      message: `Another run${pid} is already getting this certificate.`,
+      hint: `Wait for it to finish, then run the same command again. If no such process is running any more, remove ${lock}.`,
+    };
   }
   if (code === 'ERR_SDK_REGISTRATION_REFUSED') return { code, message, hint: `The CA reports the registration did not go through. ${AGAIN}` };
   if (code !== undefined && hints[code] !== undefined) return { code, message, hint: hints[code] as string };

@@ -55,6 +55,7 @@ import { readInstalled } from '../install/read-installed.js';
 import { systemClock, type Clock } from '../registration/clock.js';
 import { register, type PendingRegistration, type RegisterOptions } from '../registration/register.js';
 import type { RegistrationEvent } from '../registration/registration-event.js';
+import { acquireEnrollmentLock } from './enrollment-lock.js';
 import { EnrollmentKeyError, StateFileError, StateMismatchError } from './errors.js';
 import {
   type EnrollmentState,
@@ -127,6 +128,12 @@ export interface EnrollOptions {
   readonly clock?: Clock;
   /** File-system seam (state file, key, install). Default: node:fs. */
   readonly fs?: InstallFileSystem;
+  /**
+   * How long to wait, in ms, when another run is working on this enrollment (its lock
+   * `<stateDir>/<name>.lock` names a live process) before rejecting with
+   * `ERR_SDK_ENROLLMENT_LOCKED`. Default 0: refuse at once.
+   */
+  readonly lockWaitMs?: number;
 }
 
 /** Progress of {@link enroll}. */
@@ -178,6 +185,7 @@ export const pendingInstallationTokenKey = (caOrigin: string): string => `instal
  * When it finished before, it returns the live certificate again without contacting the CA.
  *
  * @throws {TypeError} for bad options.
+ * @throws {EnrollmentLockedError} `ERR_SDK_ENROLLMENT_LOCKED` when another run still works on this enrollment after `lockWaitMs`.
  * @throws {StateFileError} `ERR_SDK_STATE_FILE`, {@link StateMismatchError} `ERR_SDK_STATE_MISMATCH`,
  *   {@link EnrollmentKeyError} `ERR_SDK_ENROLLMENT_KEY` for a state that cannot be continued.
  * @throws {EnrollmentRejectedError} `ERR_SDK_ENROLL_REJECTED` when the CA refused the request; the
@@ -194,8 +202,19 @@ export const pendingInstallationTokenKey = (caOrigin: string): string => `instal
  * console.log(installed.paths.fullchain, installed.fingerprintSha256);
  */
 export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
-  const run = new EnrollmentRun(checkOptions(options));
-  return run.execute();
+  const settings = checkOptions(options);
+  // One run per enrollment: a second one would race this one's ticket, key and state file.
+  const lock = await acquireEnrollmentLock(settings.paths.dir, settings.name, {
+    folders: [settings.baseDir, settings.paths.dir],
+    waitMs: options.lockWaitMs,
+    clock: settings.clock,
+    signal: settings.signal,
+  });
+  try {
+    return await new EnrollmentRun(settings).execute();
+  } finally {
+    await lock.release();
+  }
 }
 
 interface Settings {

@@ -30,3 +30,26 @@ export class StateMismatchError extends SdkError {
 export class EnrollmentKeyError extends SdkError {
   override readonly code = 'ERR_SDK_ENROLLMENT_KEY';
 }
+
+/**
+ * Another run is working on the same enrollment (same state folder and name): its lock file
+ * `<stateDir>/<name>.lock` names a process that is running, and it was still there after
+ * `lockWaitMs`. Nothing was read or written. Run again once the other run finished, or remove
+ * the lock file if no such process is working on it (its pid was reused by another program).
+ */
+export class EnrollmentLockedError extends SdkError {
+  override readonly code = 'ERR_SDK_ENROLLMENT_LOCKED';
+  /** The lock file. */
+  readonly lockPath: string;
+  /** The pid of the run holding it; `undefined` when the lock file cannot be read. */
+  readonly holderPid: number | undefined;
+  /** When that run took the lock, when known. */
+  readonly since: Date | undefined;
+
+  constructor(message: string, details: { lockPath: string; holderPid: number | undefined; since?: Date }) {
+    super(message);
+    this.lockPath = details.lockPath;
+    this.holderPid = details.holderPid;
+    this.since = details.since;
+  }
+}

@@ -111,7 +111,10 @@ describe('certwizard enroll', () => {
     expect(result.code, result.stderr).toBe(0);
     const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(['prepare-key', 'register', 'verify-email', 'submit', 'install', 'done']);
-    expect(events.some((e) => e.type === 'registration-url')).toBe(true);
+    // The user code the CA's pages show (RFC 8628 §5.4) comes with the URL and in the ticket event.
+    const shown = events.find((e) => e.type === 'registration-url');
+    expect(shown?.userCode).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    expect(events).toContainEqual({ type: 'registration', event: { type: 'ticket-issued', userCode: shown?.userCode } });
     expect(events.at(-1)).toMatchObject({ type: 'result', resumed: false, installed: { name: 'mail', names: [EMAIL] } });
     expect(result.stdout).not.toMatch(/PRIVATE KEY|installation_token/);
     expectInstalled(join(dir, 'certs'), EMAIL);
@@ -153,6 +156,7 @@ describe('certwizard enroll', () => {
     expect(result.code, result.stdout).toBe(0);
     expect([...answered]).toHaveLength(5);
     expect(result.stdout).toContain('ECDSA P-256 (recommended');
+    expect(result.stdout).toMatch(/The CA's pages show the code .*[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}.*: go on only if they show the same\./);
     expect(result.stdout).toMatch(/Installed.*: ada\+wizard@example\.org/);
     expect(result.stdout).toMatch(/SHA-256 +([0-9A-F]{2}:){31}[0-9A-F]{2}/);
     expect(result.stdout).not.toMatch(/\n\s+at /);

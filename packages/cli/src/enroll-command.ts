@@ -113,7 +113,7 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
         },
         noBrowser: values['no-browser'] === true,
         installationLabel: 'certwizard',
-        ...(json ? { display: ({ url }: { url: string }) => void emitJson({ type: 'registration-url', url }) } : {}),
+        ...(json ? { display: ({ url, userCode }: { url: string; userCode?: string }) => void emitJson({ type: 'registration-url', url, ...(userCode === undefined ? {} : { userCode }) }) } : {}),
       },
       signal: abort.signal,
       onEvent: json ? (event) => emitJson(event as unknown as Record<string, unknown>) : (event) => render(event, term),
@@ -231,6 +231,11 @@ function render(event: EnrollFlowEvent, term: Terminal): void {
   }
   if (event.type === 'registration') {
     const e = event.event;
+    // The CA's registration and confirmation pages show the same code (RFC 8628 §5.4): a page
+    // with another code was not started by this run.
+    if ((e.type === 'ticket-issued' || e.type === 'resumed') && e.userCode !== undefined) {
+      term.say(`The CA's pages show the code ${term.green(e.userCode)}: go on only if they show the same.`);
+    }
     if (e.type === 'browser-opened') term.spin('Finish the registration in the browser page that opened; then confirm your address from the mail the CA sends');
     if (e.type === 'url-displayed') term.spin('Waiting for the registration: open the address above, then confirm your address from the mail the CA sends');
     if (e.type === 'registered') term.say(`${term.green('Registered')} as ${e.emailAddress}`);

@@ -42,9 +42,8 @@ import type { EnrollmentMethod, IssuedResult, SubmitResult } from '../enroll/enr
 import { EnrollmentRejectedError } from '../enroll/errors.js';
 import { submit, type SubmitOptions } from '../enroll/submit.js';
 import { verifyAddress, type AddressVerificationEvent, type VerifyAddressOptions } from '../enroll/verify-address.js';
-import { CaRejectedError, CEMAILS_PATH, decodeCemailsAnswer } from '@certwizard/protocol';
-import { CaProtocolError, RedemptionRefusedError, RegistrationAbortedError, RegistrationRefusedError, TicketExpiredError } from '../errors.js';
-import { sendCaRequest } from '../transport/ca-request.js';
+import { isValidUserCode, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
+import { RedemptionRefusedError, RegistrationAbortedError, RegistrationRefusedError, TicketExpiredError } from '../errors.js';
 import { CREATE_FLAGS, nodeFileSystem, type InstallFileSystem } from '../install/file-system.js';
 import { install, type InstallOptions } from '../install/install.js';
 import type { InstalledCertificate } from '../install/installed-certificate.js';
@@ -169,14 +168,13 @@ export interface EnrollResult {
 
 /** Credential-store key of the installation token for a CA. */
 export const installationTokenKey = (caOrigin: string): string => `installation-token:${caOrigin}`;
-/** Credential-store key of a registration under way (its ticket and PKCE verifier) for a CA. */
-export const pendingRegistrationKey = (caOrigin: string): string => `registration:${caOrigin}`;
 /**
- * Credential-store key of the installation token between the moment it is handed to the CA and
- * the CA's answer: kept first, so that an installer killed right after the CA issued it still
- * has it (the CA redeems a code only once).
+ * Credential-store key of a registration under way for a CA: its ticket, PKCE verifier and user
+ * code, and, once the registration finished, the one-time code, kept before it is redeemed so
+ * that a run killed before it kept the token redeems it again (the CA then issues a fresh token
+ * and revokes the lost one).
  */
-export const pendingInstallationTokenKey = (caOrigin: string): string => `installation-token-pending:${caOrigin}`;
+export const pendingRegistrationKey = (caOrigin: string): string => `registration:${caOrigin}`;
 
 /**
  * Enrolls: registers if needed, makes the key and request, gets the certificate issued, installs
@@ -408,22 +406,9 @@ class EnrollmentRun {
       return;
     }
     const pendingKey = pendingRegistrationKey(s.caOrigin);
-    const pendingTokenKey = pendingInstallationTokenKey(s.caOrigin);
-    // Killed between the code's redemption and the token's promotion: the token kept before
-    // redeeming is the installation's, if the CA knows it.
-    const keptToken = await s.credentials.get(pendingTokenKey, options);
-    if (keptToken !== undefined) {
-      const accountEmail = await this.#accountOf(keptToken);
-      if (accountEmail !== undefined) {
-        await s.credentials.set(tokenKey, keptToken, options);
-        await s.credentials.delete(pendingTokenKey, options);
-        await s.credentials.delete(pendingKey, options);
-        await this.#advance('verify-email', { accountEmail, csrSentWithRegistration: s.sendCsrWithRegistration });
-        return;
-      }
-      await s.credentials.delete(pendingTokenKey, options);
-    }
     const resume = parsePending(await s.credentials.get(pendingKey, options));
+    // What is kept of the registration so far; the code joins it before it is redeemed.
+    let pending: PendingRegistration | undefined = resume;
     // The registration's confirmation mail is the first email ping: with the vendor's mail hook,
     // a nonce for the prefilled address lets the mail server answer it by itself.
     const prefilled = s.registration.prefill?.emailAddress;
@@ -440,8 +425,11 @@ class EnrollmentRun {
         ...(s.sendCsrWithRegistration ? { csrPem: state.csrPem as string } : {}),
         ...(resume === undefined ? {} : { resume }),
         ...(pingNonce === undefined ? {} : { pingNonce }),
-        onPending: (pending) => s.credentials.set(pendingKey, JSON.stringify(pending), options),
-        beforeRedeem: (token) => s.credentials.set(pendingTokenKey, token, options),
+        onPending: (started) => {
+          pending = started;
+          return s.credentials.set(pendingKey, JSON.stringify(started), options);
+        },
+        onCode: (code) => s.credentials.set(pendingKey, JSON.stringify({ ...pending, code }), options),
         ...(s.signal === undefined ? {} : { signal: s.signal }),
         ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
         clock: s.clock,
@@ -457,33 +445,8 @@ class EnrollmentRun {
       throw error;
     }
     await s.credentials.set(tokenKey, result.installationToken, options);
-    await s.credentials.delete(pendingTokenKey, options);
     await s.credentials.delete(pendingKey, options);
     await this.#advance('verify-email', { accountEmail: result.emailAddress, csrSentWithRegistration: s.sendCsrWithRegistration });
-  }
-
-  /**
-   * The registration address of the account an installation token belongs to (the first
-   * `EMAIL=` of `/api/cemails.php`), or `undefined` when the CA does not know the token.
-   */
-  async #accountOf(installationToken: string): Promise<string | undefined> {
-    const s = this.#s;
-    const answer = await sendCaRequest(
-      {
-        what: 'cemails',
-        url: `${s.caUrl.replace(/\/+$/, '')}${CEMAILS_PATH}`,
-        method: 'GET',
-        headers: { authorization: `Bearer ${installationToken}` },
-        initialDelayMs: 1000,
-      },
-      { fetch: s.fetch ?? globalThis.fetch, clock: s.clock, signal: s.signal ?? new AbortController().signal, retries: 2, maxDelayMs: 30_000 },
-    );
-    try {
-      return decodeCemailsAnswer(answer.status, answer.body).emails[0];
-    } catch (error) {
-      if (error instanceof CaRejectedError) return undefined;
-      throw new CaProtocolError(`cemails: ${(error as Error).message}`, answer.status, { cause: error });
-    }
   }
 
   async #token(): Promise<string> {
@@ -680,8 +643,15 @@ function restartOr(error: unknown): undefined {
 function parsePending(text: string | undefined): PendingRegistration | undefined {
   if (text === undefined) return undefined;
   try {
-    const value = JSON.parse(text) as PendingRegistration;
-    if (typeof value?.ticket === 'string' && typeof value.codeVerifier === 'string') return { ticket: value.ticket, codeVerifier: value.codeVerifier };
+    const value = JSON.parse(text) as Partial<Record<keyof PendingRegistration, unknown>> | null;
+    if (typeof value?.ticket === 'string' && typeof value.codeVerifier === 'string') {
+      return {
+        ticket: value.ticket,
+        codeVerifier: value.codeVerifier,
+        ...(isValidUserCode(value.userCode) ? { userCode: value.userCode } : {}),
+        ...(typeof value.code === 'string' && WIZARD_CODE_PATTERN.test(value.code) ? { code: value.code } : {}),
+      };
+    }
   } catch {
     // Unreadable: start a new registration rather than fail for good.
   }

@@ -5,7 +5,6 @@
 export {
   enroll,
   installationTokenKey,
-  pendingInstallationTokenKey,
   pendingRegistrationKey,
   type EnrollFlowEvent,
   type EnrollOptions,

@@ -46,5 +46,6 @@ export {
 export type { PingRefusalReason } from './ping-responder.js';
 export type { PingShapeRefusal } from './codec/ping-mail.js';
 export type { MimeParseFailure } from './transport/mime-parser.js';
-export { PING_NONCE_HEADER } from './codec/ping-mail.js';
+// The contract's header name, still offered here for a vendor's own mail filter.
+export { PING_NONCE_HEADER } from '@certwizard/protocol';
 export * from './errors.js';

@@ -5,11 +5,12 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
+import { isValidPingNonce } from '@certwizard/protocol';
 import { checkInteger } from './check-integer.js';
 import { domainOfAddress, normalizeAddress } from './codec/address.js';
 import { parseCaOrigin } from './codec/ca-origin.js';
 import { decodeNonceFile, encodeNonceFile, type NonceRecord } from './codec/nonce-file.js';
-import { isWellFormedSecret, secretDigest, secretLogId } from './codec/nonce.js';
+import { secretDigest, secretLogId } from './codec/nonce.js';
 import { MailHookAbortedError, MailHookArgumentError, MailHookClosedError, NonceBookCorruptError, NonceBookFullError, NonceBookLockedError, NonceBookStorageError } from './errors.js';
 import { ensurePrivateDirectory, readPrivateFile, removeStaleTemporaries, takeProcessLock, writePrivateFileAtomically } from './transport/private-files.js';
 
@@ -294,7 +295,7 @@ class FileNonceBook implements NonceBook {
 
   reserve(nonce: string, options: ReserveOptions): ReserveResult {
     if (this.#closed) throw new MailHookClosedError('the nonce book is closed');
-    if (!isWellFormedSecret(nonce)) return { ok: false, reason: 'malformed' };
+    if (!isValidPingNonce(nonce)) return { ok: false, reason: 'malformed' };
     if (typeof options !== 'object' || options === null || !Array.isArray(options.addresses)) {
       throw new MailHookArgumentError('options.addresses must be an array of addresses');
     }

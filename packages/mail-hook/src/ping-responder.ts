@@ -2,8 +2,9 @@
  * The decision: is this mail a genuine ping for a nonce we asked for, and if so, confirm it with
  * the CA. Every rule lives here; the SMTP, HTTP, MIME and DKIM code it calls only does I/O.
  */
+import { PING_NONCE_HEADER } from '@certwizard/protocol';
 import { normalizeAddress } from './codec/address.js';
-import { readPingMail, PING_NONCE_HEADER, type PingShapeRefusal } from './codec/ping-mail.js';
+import { readPingMail, type PingShapeRefusal } from './codec/ping-mail.js';
 import { secretLogId } from './codec/nonce.js';
 import { hasHeaderField, headerSection } from './codec/raw-message.js';
 import type { NonceBook, NonceRefusal } from './nonce-book.js';
@@ -157,8 +158,8 @@ export async function answerPing(bytes: Buffer, envelope: MailEnvelope, config: 
     reservation.release();
     if (answer.kind === 'unreachable') return refused(signal.aborted ? 'hook-closed' : 'ca-unreachable', { ...ids, address });
     if (answer.kind === 'redirect') return refused('ca-redirect', { ...ids, address, httpStatus: answer.status });
-    if (answer.kind === 'bad-response') return refused('ca-bad-response', { ...ids, address, httpStatus: answer.status });
-    return refused('ca-refused', { ...ids, address, httpStatus: answer.status, ...(answer.caErrorCode === undefined ? {} : { caErrorCode: answer.caErrorCode }) });
+    if (answer.kind === 'malformed') return refused('ca-bad-response', { ...ids, address, httpStatus: answer.status });
+    return refused('ca-refused', { ...ids, address, httpStatus: answer.status, ...(answer.caCode === undefined ? {} : { caErrorCode: answer.caCode }) });
   }
   let persisted = true;
   try {

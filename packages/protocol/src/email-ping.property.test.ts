@@ -3,7 +3,9 @@
  * input is a result, never a throw) and a decoded request encodes to a body that decodes to it;
  * the answer decoders give the answer, or ERR_PROTOCOL_MALFORMED_RESPONSE /
  * ERR_PROTOCOL_CA_REJECTED with a code documented for that status, never another exception,
- * never a hang; every answer the encoders write decodes to itself.
+ * never a hang; every answer the encoders write decodes to itself. The machine's reader of the
+ * confirmation answer never throws, re-encodes what it reads, and agrees with the strict decoder
+ * wherever that one gives an answer or a documented refusal.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -18,9 +20,12 @@ import {
   encodeAddressPingRequest,
   encodePingConfirmAnswer,
   encodePingConfirmRequest,
+  encodePingError,
   PING_CONFIRM_ERRORS,
   PING_NONCE_PATTERN,
   PING_TOKEN_PATTERN,
+  type PingConfirmErrorCode,
+  readPingConfirmAnswer,
 } from './email-ping.js';
 import { CaRejectedError } from './errors.js';
 import { formBody, isProtocolError, jsonBody, jsonMember, wireText } from './test-support/wire-fuzz.js';
@@ -97,6 +102,47 @@ describe('decodePingConfirmAnswer / decodeAddressPingAnswer', () => {
         expect(decodePingConfirmAnswer(200, JSON.parse(JSON.stringify(encodePingConfirmAnswer(address))))).toEqual({ status: 'confirmed', email: address });
         expect(decodeAddressPingAnswer(202, JSON.parse(JSON.stringify(encodeAddressPingAnswer(address))))).toEqual({ status: 'ping_sent', email: address });
       }),
+    );
+  });
+});
+
+describe('readPingConfirmAnswer', () => {
+  const json = jsonBody(
+    ['status', 'email', 'error'],
+    jsonMember(['confirmed', ADDRESS, 'a\nb@c', { code: 'nonce_mismatch', message: 'x' }, { code: 'stand_in' }, { code: 'A-B', message: 'x' }, { code: 'toString', message: 'x' }]),
+  );
+  const httpStatus = fc.oneof(fc.constantFrom(200, 201, 302, 400, 404, 409, 410, 429, 500), fc.integer({ min: 100, max: 599 }));
+
+  it('any status and JSON: a reading that re-encodes to an answer read the same, never a throw', () => {
+    checkProperty(
+      fc.property(httpStatus, fc.option(json, { nil: undefined }), (status, body) => {
+        const reading = readPingConfirmAnswer(status, body);
+        if (reading.kind === 'confirmed') {
+          expect(status).toBe(200);
+          // The reader passes on any address the CA names; the CA's encoder only writes addresses.
+          const encoded = outcome(() => encodePingConfirmAnswer(reading.email), (e) => e instanceof TypeError);
+          if (encoded.ok) expect(readPingConfirmAnswer(200, JSON.parse(JSON.stringify(encoded.value)))).toEqual(reading);
+        } else if (reading.kind === 'refused') {
+          expect(status).not.toBe(200);
+          const again = JSON.parse(JSON.stringify(encodePingError((reading.caCode ?? 'x-') as PingConfirmErrorCode, 'a message')));
+          expect(readPingConfirmAnswer(status, again)).toEqual(reading);
+        } else {
+          expect(reading).toEqual({ kind: 'malformed', status: 200 });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('agrees with decodePingConfirmAnswer on every answer and documented refusal that one gives', () => {
+    checkProperty(
+      fc.property(httpStatus, json, (status, body) => {
+        const strict = outcome(() => decodePingConfirmAnswer(status, body), isProtocolError);
+        const reading = readPingConfirmAnswer(status, body);
+        if (strict.ok) expect(reading).toEqual({ kind: 'confirmed', email: strict.value.email });
+        else if (strict.error instanceof CaRejectedError) expect(reading).toEqual({ kind: 'refused', status, caCode: strict.error.caCode });
+      }),
+      { numRuns: 300 },
     );
   });
 });

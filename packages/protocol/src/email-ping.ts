@@ -49,6 +49,9 @@ export const ADDRESS_PING_PATH = '/api/addresses';
 /** Media type of the bodies of both POSTs (an HTML-form-style post). */
 export const PING_REQUEST_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 
+/** Media type of the answers of both POSTs, success and error (the CA may add a `charset`). */
+export const PING_ANSWER_MEDIA_TYPE = 'application/json';
+
 /**
  * Error codes of `POST /api/ping/confirm`, with their HTTP status. Codes are API: added, never
  * renamed.
@@ -134,6 +137,21 @@ export interface AddressPingAnswer {
   readonly email: string;
 }
 
+/**
+ * What the machine that posted a confirmation learns from the answer ({@link readPingConfirmAnswer}).
+ * Holds no secret.
+ */
+export type PingConfirmReading =
+  /** 200 with `status: "confirmed"`: the CA confirmed; `email` is the address it names, as sent. */
+  | { readonly kind: 'confirmed'; readonly email: string }
+  /**
+   * Any other status: the CA did not confirm. `caCode` is the body's `error.code` when that is a
+   * word of lower-case letters and `_` (at most 64), documented or not; otherwise `undefined`.
+   */
+  | { readonly kind: 'refused'; readonly status: number; readonly caCode: string | undefined }
+  /** 200 with a body that is not the success answer (or no JSON at all). */
+  | { readonly kind: 'malformed'; readonly status: number };
+
 /** Result of a request decoder: the request, or why it is refused (the message never holds a value). */
 export type PingRequestResult<T> =
   | { readonly ok: true; readonly request: T }
@@ -153,6 +171,16 @@ export function isValidPingNonce(value: unknown): value is string {
 }
 
 /**
+ * Whether a value is a well-formed ping token ({@link PING_TOKEN_PATTERN}).
+ * @example
+ * isValidPingToken('q3k0Vb0o1Lx4mD3yq8W2c7pNnS9a0ZfRtUvXyKjHgEw'); // true
+ * isValidPingToken('a&b'); // false
+ */
+export function isValidPingToken(value: unknown): value is string {
+  return typeof value === 'string' && PING_TOKEN_PATTERN.test(value);
+}
+
+/**
  * The confirmation link of a ping, spelled exactly as the mail hook expects it:
  * `<base>/ping/confirm?token=<token>`.
  * @param caBaseUrl - the CA's public base URL, without a trailing slash, query or fragment.
@@ -165,7 +193,7 @@ export function pingConfirmationLink(caBaseUrl: string, token: string): string {
   if (typeof caBaseUrl !== 'string' || !URL.canParse(caBaseUrl) || !/^https?:\/\/[^?#]*[^/?#]$/.test(caBaseUrl)) {
     throw new TypeError('caBaseUrl must be an http(s) URL without a trailing slash, query or fragment');
   }
-  if (typeof token !== 'string' || !PING_TOKEN_PATTERN.test(token)) throw new TypeError('a ping token is 22 to 128 base64url characters');
+  if (!isValidPingToken(token)) throw new TypeError('a ping token is 22 to 128 base64url characters');
   return `${caBaseUrl}${PING_CONFIRM_PATH}?token=${token}`;
 }
 
@@ -176,7 +204,7 @@ export function pingConfirmationLink(caBaseUrl: string, token: string): string {
  * encodePingConfirmRequest({ token, nonce }); // 'token=...&nonce=...'
  */
 export function encodePingConfirmRequest(request: PingConfirmRequest): string {
-  if (typeof request?.token !== 'string' || !PING_TOKEN_PATTERN.test(request.token)) throw new TypeError('token must be 22 to 128 base64url characters');
+  if (!isValidPingToken(request?.token)) throw new TypeError('token must be 22 to 128 base64url characters');
   if (!isValidPingNonce(request.nonce)) throw new TypeError('nonce must be 22 to 128 base64url characters');
   return new URLSearchParams({ token: request.token, nonce: request.nonce }).toString();
 }
@@ -196,7 +224,7 @@ export function decodePingConfirmRequest(body: string): PingRequestResult<PingCo
   if (tokens.length !== 1 || nonces.length !== 1) return invalid('token and nonce must each be sent exactly once');
   const [token] = tokens as [string];
   const [nonce] = nonces as [string];
-  if (!PING_TOKEN_PATTERN.test(token)) return invalid('token is not 22 to 128 base64url characters');
+  if (!isValidPingToken(token)) return invalid('token is not 22 to 128 base64url characters');
   if (!isValidPingNonce(nonce)) return invalid('nonce is not 22 to 128 base64url characters');
   return { ok: true, request: { token, nonce } };
 }
@@ -221,6 +249,31 @@ export function encodePingConfirmAnswer(email: string): PingConfirmAnswer {
  */
 export function decodePingConfirmAnswer(httpStatus: number, json: unknown): PingConfirmAnswer {
   return decodeAnswer(httpStatus, json, 200, 'confirmed', PING_CONFIRM_ERRORS, 'ping confirmation') as PingConfirmAnswer;
+}
+
+/**
+ * Reads an answer of `POST /api/ping/confirm` as the machine that posted it must (the mail hook
+ * does), already parsed from JSON (`undefined` when the body was not JSON). Never throws.
+ *
+ * Lenient where {@link decodePingConfirmAnswer} is strict, on purpose. A 200 with
+ * `status: "confirmed"` means the CA has used the ping, whatever else the body holds (members
+ * added later, an odd address): reading it as a failure would have the machine give back a nonce
+ * the CA already took. Any other status means it did not confirm; its `error.code` is passed on
+ * even when undocumented, so that a log says what the CA said, but only when it is a plain word,
+ * since it ends up in that log.
+ * @example
+ * readPingConfirmAnswer(200, { status: 'confirmed', email: 'a@b.example' }); // { kind: 'confirmed', email: 'a@b.example' }
+ * readPingConfirmAnswer(409, { error: { code: 'nonce_mismatch', message: '...' } }); // { kind: 'refused', status: 409, caCode: 'nonce_mismatch' }
+ * readPingConfirmAnswer(200, undefined); // { kind: 'malformed', status: 200 }
+ */
+export function readPingConfirmAnswer(httpStatus: number, json: unknown): PingConfirmReading {
+  const body = asObject(json);
+  if (httpStatus !== 200) {
+    const code = asObject(body?.error)?.code;
+    return { kind: 'refused', status: httpStatus, caCode: typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : undefined };
+  }
+  if (body?.status !== 'confirmed' || typeof body.email !== 'string') return { kind: 'malformed', status: httpStatus };
+  return { kind: 'confirmed', email: body.email };
 }
 
 /**
@@ -300,7 +353,7 @@ function decodeAnswer(
   errors: Readonly<Record<string, number>>,
   what: string,
 ): { status: string; email: string } {
-  const body = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+  const body = asObject(json);
   if (httpStatus !== successStatus) {
     const error = body?.error as { code?: unknown; message?: unknown } | undefined;
     const code = typeof error?.code === 'string' ? error.code : undefined;
@@ -314,6 +367,11 @@ function decodeAnswer(
     throw new MalformedResponseError(`${what} answer has not the documented shape`, httpStatus);
   }
   return { status: word, email: body.email };
+}
+
+/** `value` as a JSON object (not null, not an array), or `undefined` for anything else. */
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 function isAddressLike(value: string): boolean {

@@ -3,18 +3,20 @@
  * it has the shape of the wire contract, pinned to one CA origin and one ping sender. Pure: no
  * I/O, no clock, no nonce book.
  *
- * The contract: `From:` is the CA's ping address; header `X-Certwizard-Ping-Nonce: <nonce>`; the
- * text/plain body may carry a line `Ping-Nonce: <nonce>` and carries the confirmation link
- * `<caOrigin>/ping/confirm?token=<token>`; nonce and token are base64url (22 to 128 characters).
+ * The contract (`@certwizard/protocol`, email-ping.ts): `From:` is the CA's ping address; header
+ * `X-Certwizard-Ping-Nonce: <nonce>`; the text/plain body may carry a line `Ping-Nonce: <nonce>`
+ * and carries the confirmation link `<caOrigin>/ping/confirm?token=<token>`; nonce and token are
+ * base64url (22 to 128 characters).
  */
+import {
+  isValidPingNonce,
+  isValidPingToken,
+  PING_CONFIRM_PATH,
+  PING_NONCE_BODY_LABEL,
+  PING_NONCE_HEADER,
+  pingConfirmationLink,
+} from '@certwizard/protocol';
 import { isPrivateHost } from './ca-origin.js';
-import { isWellFormedSecret } from './nonce.js';
-
-/** The header that carries the nonce the mail server asked for. */
-export const PING_NONCE_HEADER = 'X-Certwizard-Ping-Nonce';
-
-/** The path of the confirmation link, and (with `/api` in front) of the machine confirmation. */
-export const PING_CONFIRM_PATH = '/ping/confirm';
 
 /** Why a mail that announces itself as a ping (it has the nonce header) is not answered. */
 export type PingShapeRefusal =
@@ -86,17 +88,21 @@ export function readPingMail(parts: PingMailParts, options: ReadPingMailOptions)
 
   const nonceLines = parts.headerLines.filter((h) => h.key === PING_NONCE_HEADER.toLowerCase());
   const nonce = nonceLines.length === 1 ? headerValue(nonceLines[0]?.line ?? '') : undefined;
-  if (!isWellFormedSecret(nonce)) return { ok: false, reason: 'malformed-nonce' };
+  if (!isValidPingNonce(nonce)) return { ok: false, reason: 'malformed-nonce' };
 
   if (parts.text === undefined) return { ok: false, reason: 'no-text-body' };
   if (parts.otherParts === true) return { ok: false, reason: 'unexpected-parts' };
-  const bodyNonces = [...parts.text.matchAll(/^[ \t]*ping-nonce[ \t]*:[ \t]*(.*?)[ \t]*$/gim)].map((m) => m[1]);
+  const bodyNonces = [...parts.text.matchAll(BODY_NONCE_LINE)].map((m) => m[1]);
   if (bodyNonces.some((value) => value !== nonce)) return { ok: false, reason: 'body-nonce-mismatch' };
 
   const links = readLinks(parts.text, options.caOrigin);
   if (!links.ok) return links;
   return { ok: true, ping: { nonce, token: links.token, to: parts.to, bodyHasNonce: bodyNonces.length > 0 } };
 }
+
+// The label in any case, blanks allowed around it and the colon. (The label is letters and `-`
+// only, so it needs no escaping in a pattern.)
+const BODY_NONCE_LINE = new RegExp(String.raw`^[ \t]*${PING_NONCE_BODY_LABEL}[ \t]*:[ \t]*(.*?)[ \t]*$`, 'gim');
 
 /** The value of a raw header line: after the first colon, unfolded, trimmed. */
 function headerValue(line: string): string {
@@ -122,9 +128,10 @@ function readLinks(text: string, caOrigin: string): { ok: true; token: string } 
     if (url.pathname !== PING_CONFIRM_PATH) continue;
     const names = [...url.searchParams.keys()];
     const token = url.searchParams.get('token');
-    if (names.length !== 1 || names[0] !== 'token' || url.hash !== '' || !isWellFormedSecret(token)) return { ok: false, reason: 'malformed-link' };
-    // The exact spelling the contract gives, so that nothing else rides along in the link.
-    if (url.href !== `${caOrigin}${PING_CONFIRM_PATH}?token=${token}`) return { ok: false, reason: 'malformed-link' };
+    if (names.length !== 1 || names[0] !== 'token' || url.hash !== '' || !isValidPingToken(token)) return { ok: false, reason: 'malformed-link' };
+    // The exact spelling the contract gives, so that nothing else rides along in the link. (The
+    // URL's origin is the pinned one and the token is well-formed, so this cannot throw.)
+    if (url.href !== pingConfirmationLink(caOrigin, token)) return { ok: false, reason: 'malformed-link' };
     tokens.add(token);
   }
   if (tokens.size === 0) return { ok: false, reason: 'missing-link' };

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isValidPingNonce, isValidPingToken, PING_CONFIRM_API_PATH } from '@certwizard/protocol';
 
 /** How the stand-in answers confirmations. */
 export type StandInMode =
@@ -37,8 +38,6 @@ export interface CaStandIn {
   close(): Promise<void>;
 }
 
-const FORM_SECRET = /^[A-Za-z0-9_-]{22,128}$/;
-
 export async function startCaStandIn(): Promise<CaStandIn> {
   const pings = new Map<string, PingRecord>();
   const requests: CaStandIn['requests'] = [];
@@ -60,9 +59,9 @@ export async function startCaStandIn(): Promise<CaStandIn> {
       return sendError(res, mode.status, 'stand_in', 'forced answer');
     }
     if (mode.kind === 'huge') return sendJson(res, 200, { status: 'confirmed', email: 'x@x.test', padding: 'x'.repeat(mode.bytes) });
-    if (req.method !== 'POST' || req.url !== '/api/ping/confirm') return sendError(res, 404, 'not_found', 'no such endpoint');
+    if (req.method !== 'POST' || req.url !== PING_CONFIRM_API_PATH) return sendError(res, 404, 'not_found', 'no such endpoint');
     if (!/^application\/x-www-form-urlencoded\b/.test(req.headers['content-type'] ?? '')) return sendError(res, 400, 'invalid_request', 'form expected');
-    if (!FORM_SECRET.test(token ?? '') || !FORM_SECRET.test(nonce ?? '')) return sendError(res, 400, 'invalid_request', 'token and nonce required');
+    if (!isValidPingToken(token) || !isValidPingNonce(nonce)) return sendError(res, 400, 'invalid_request', 'token and nonce required');
     const ping = pings.get(token ?? '');
     if (ping === undefined) return sendError(res, 404, 'unknown_token', 'unknown token');
     if (ping.nonce !== nonce) return sendError(res, 409, 'nonce_mismatch', 'nonce does not match');

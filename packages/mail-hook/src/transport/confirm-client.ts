@@ -1,15 +1,18 @@
 /**
  * The machine confirmation of a ping: `POST <caOrigin>/api/ping/confirm` with the form fields
  * `token` and `nonce`. The only network request the hook makes, and only to the pinned origin.
- *
- * Answers (wire contract): 200 `{"status":"confirmed","email":"a@b"}` (also for a repeat of an
- * already-confirmed token with the same nonce); errors `{"error":{"code","message"}}` with 400
- * `invalid_request`, 404 `unknown_token`, 409 `nonce_mismatch`, 410 `expired_token`, 429
- * `too_many_requests`.
+ * Request and answer are the wire contract's (`@certwizard/protocol`, email-ping.ts): this file
+ * only moves the bytes, bounded in time and size.
  */
-
-/** The path of the machine confirmation on the CA origin. */
-export const CONFIRM_API_PATH = '/api/ping/confirm';
+import {
+  encodePingConfirmRequest,
+  PING_ANSWER_MEDIA_TYPE,
+  PING_CONFIRM_API_PATH,
+  PING_REQUEST_MEDIA_TYPE,
+  readPingConfirmAnswer,
+  type PingConfirmReading,
+  type PingConfirmRequest,
+} from '@certwizard/protocol';
 
 /** Limits of one confirmation request; validated by the caller. */
 export interface ConfirmLimits {
@@ -21,33 +24,33 @@ export interface ConfirmLimits {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** How a confirmation request ended. */
+/**
+ * How a confirmation request ended: the CA's answer as `readPingConfirmAnswer` reads it (a body
+ * over the size cap reads as no JSON), or one of the two endings that have no answer to read.
+ */
 export type ConfirmOutcome =
-  /** 200 with `status: "confirmed"`; `email` is what the CA says it confirmed. */
-  | { readonly kind: 'confirmed'; readonly email: string }
+  | PingConfirmReading
   /** No answer: connection refused, reset, timeout, abort. */
   | { readonly kind: 'unreachable' }
   /** A 3xx answer; never followed. */
-  | { readonly kind: 'redirect'; readonly status: number }
-  /** A non-2xx answer; `caErrorCode` is the contract's `error.code` when the body had one. */
-  | { readonly kind: 'refused'; readonly status: number; readonly caErrorCode: string | undefined }
-  /** A 2xx answer that is not the contract's JSON, or a body over the size cap. */
-  | { readonly kind: 'bad-response'; readonly status: number };
+  | { readonly kind: 'redirect'; readonly status: number };
 
 /**
- * Sends the confirmation. Never throws: every ending is an outcome. Redirects are not followed
+ * Sends the confirmation. Every ending is an outcome; redirects are not followed
  * (`redirect: 'manual'`): the hook talks to the pinned origin and nothing else.
  * @param caOrigin - the pinned origin, as `parseCaOrigin` returns it; the only host contacted.
+ * @throws {TypeError} only for a malformed token or nonce, which the caller has already refused.
  */
-export async function postConfirmation(caOrigin: string, fields: { readonly token: string; readonly nonce: string }, limits: ConfirmLimits): Promise<ConfirmOutcome> {
+export async function postConfirmation(caOrigin: string, fields: PingConfirmRequest, limits: ConfirmLimits): Promise<ConfirmOutcome> {
+  const body = encodePingConfirmRequest(fields);
   const signals = [AbortSignal.timeout(limits.timeoutMs), ...(limits.signal ? [limits.signal] : [])];
   const signal = AbortSignal.any(signals);
   let response: Response;
   try {
-    response = await fetch(`${caOrigin}${CONFIRM_API_PATH}`, {
+    response = await fetch(`${caOrigin}${PING_CONFIRM_API_PATH}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ token: fields.token, nonce: fields.nonce }).toString(),
+      headers: { 'content-type': PING_REQUEST_MEDIA_TYPE, accept: PING_ANSWER_MEDIA_TYPE },
+      body,
       redirect: 'manual',
       signal,
       // No cookies: one self-contained request.
@@ -61,16 +64,9 @@ export async function postConfirmation(caOrigin: string, fields: { readonly toke
     await response.body?.cancel().catch(() => {});
     return { kind: 'redirect', status };
   }
-  const body = await readBounded(response, limits.maxResponseBytes);
-  if (body === 'unreachable') return { kind: 'unreachable' };
-  const json = body === 'too-large' ? undefined : parseJson(body);
-  if (status !== 200) {
-    const error = isObject(json) && isObject(json.error) ? json.error : undefined;
-    const caErrorCode = typeof error?.code === 'string' && /^[a-z_]{1,64}$/.test(error.code) ? error.code : undefined;
-    return { kind: 'refused', status, caErrorCode };
-  }
-  if (!isObject(json) || json.status !== 'confirmed' || typeof json.email !== 'string') return { kind: 'bad-response', status };
-  return { kind: 'confirmed', email: json.email };
+  const answer = await readBounded(response, limits.maxResponseBytes);
+  if (answer === 'unreachable') return { kind: 'unreachable' };
+  return readPingConfirmAnswer(status, answer === 'too-large' ? undefined : parseJson(answer));
 }
 
 /** The body as text, `'too-large'` past `maxBytes`, `'unreachable'` when the connection fails meanwhile. */
@@ -107,8 +103,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import { input, select } from '@inquirer/prompts';
 import { KEY_TYPES, type KeyType } from '@certwizard/pki';
 import {
+  CaProtocolError,
+  CaUnreachableError,
   enroll,
   isInstallName,
   openCredentialStore,
@@ -198,7 +200,7 @@ async function reachable(caUrl: string): Promise<void> {
   try {
     await fetch(new URL('/healthz', caUrl), { signal: AbortSignal.timeout(10_000), redirect: 'manual' }).then((r) => r.arrayBuffer());
   } catch (error) {
-    throw Object.assign(new Error(`nothing answers at ${new URL(caUrl).origin}`, { cause: error }), { code: 'ERR_SDK_CA_UNREACHABLE' });
+    throw new CaUnreachableError(`nothing answers at ${new URL(caUrl).origin}`, 1, { cause: error });
   }
 }
 
@@ -210,7 +212,7 @@ async function trustAnchors(file: string | undefined, caUrl: string, term: Termi
   if (file !== undefined) return readFileSync(file, 'utf8');
   if (!LOOPBACK_HOSTS.has(new URL(caUrl).hostname)) throw new UsageError('--ca-cert is required for a CA that is not on this machine (the certificate to trust must come from you, not from the CA)');
   const res = await fetch(new URL('/ca.pem', caUrl));
-  if (!res.ok) throw Object.assign(new Error(`${caUrl}/ca.pem answered ${res.status}`), { code: 'ERR_SDK_CA_PROTOCOL' });
+  if (!res.ok) throw new CaProtocolError(`${caUrl}/ca.pem answered ${res.status}`, res.status);
   if (!json) term.say(term.dim('Trusting the CA certificate served on this machine (development CA).'));
   return res.text();
 }

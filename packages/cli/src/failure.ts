@@ -3,6 +3,7 @@
  * what to do next. Never a stack trace for an expected failure; never a secret (the SDK's
  * messages hold none).
  */
+import { isSdkError, type AnySdkError } from '@certwizard/sdk';
 
 /** A failure as shown: the message, the next step, and the stable code when there is one. */
 export interface ShownFailure {
@@ -13,38 +14,82 @@ export interface ShownFailure {
 
 const AGAIN = 'Run the same command again to continue where it stopped.';
 
-/** Describes `error` for a person. */
+/**
+ * Describes `error` for a person: the SDK's errors by their code, anything else (another
+ * package's coded error, a `TypeError`) with its message, its code when it has one, and "run it
+ * again".
+ * @example
+ * describeFailure(new TicketExpiredError('the ticket expired'), {}).hint;
+ * // 'The registration was not finished in time. Run the same command again to continue where it stopped.'
+ */
 export function describeFailure(error: unknown, context: { readonly caUrl?: string }): ShownFailure {
-  const e = (error ?? {}) as { code?: unknown; message?: unknown; reason?: unknown; caCode?: unknown; holderPid?: unknown; lockPath?: unknown };
-  const code = typeof e.code === 'string' ? e.code : undefined;
-  const message = typeof e.message === 'string' ? e.message : String(error);
-  const ca = context.caUrl ?? 'the CA';
-  const hints: Record<string, string> = {
-    ERR_SDK_CA_UNREACHABLE: `Check that ${ca} is the right address and reachable from here. ${AGAIN}`,
-    ERR_SDK_CA_PROTOCOL: `${ca} did not answer as a certwizard CA. Check the --ca address.`,
-    ERR_SDK_KEYCHAIN_UNAVAILABLE: 'Start the desktop keychain (a Secret Service such as gnome-keyring), or keep the token in a file with --credentials-dir DIR.',
-    ERR_SDK_REGISTRATION_TIMEOUT: `The registration was not finished in time. ${AGAIN}`,
-    ERR_SDK_TICKET_EXPIRED: `The registration was not finished in time. ${AGAIN}`,
-    ERR_SDK_ENROLL_REJECTED: 'The request and its key were dropped; running the command again makes a new request.',
-    ERR_SDK_ENROLL_TIMEOUT: `The request still waits for approval at the CA. ${AGAIN}`,
-    ERR_SDK_STATE_FILE: 'Move the named state file away to start this certificate over.',
-    ERR_SDK_STATE_MISMATCH: 'Use another --name for this certificate, or move the state file away.',
-    ERR_SDK_ENROLLMENT_KEY: 'Move the named state file away to start this certificate over.',
-    ERR_SDK_ABORTED: AGAIN,
-  };
-  if (code === 'ERR_SDK_REGISTRATION_REFUSED' && e.reason === 'address_taken') {
-    return { code, message: 'That address is already registered at the CA.', hint: 'Use another address, or an installation token of the existing account.' };
+  const message = typeof (error as { message?: unknown } | null)?.message === 'string' ? (error as Error).message : String(error);
+  if (isSdkError(error)) return describeSdkError(error, message, context.caUrl ?? 'the CA');
+  const code = (error as { code?: unknown } | null)?.code;
+  return { ...(typeof code === 'string' ? { code } : {}), message, hint: AGAIN };
+}
+
+/** One case per code: adding a code to the SDK fails `tsc -b` here until it is given a text. */
+function describeSdkError(error: AnySdkError, message: string, ca: string): ShownFailure {
+  const { code } = error;
+  const shown = (hint: string): ShownFailure => ({ code, message, hint });
+  switch (error.code) {
+    case 'ERR_SDK_CA_UNREACHABLE':
+      return shown(`Check that ${ca} is the right address and reachable from here. ${AGAIN}`);
+    case 'ERR_SDK_CA_PROTOCOL':
+      return shown(`${ca} did not answer as a certwizard CA. Check the --ca address.`);
+    case 'ERR_SDK_KEYCHAIN_UNAVAILABLE':
+      return shown('Start the desktop keychain (a Secret Service such as gnome-keyring), or keep the token in a file with --credentials-dir DIR.');
+    case 'ERR_SDK_REGISTRATION_TIMEOUT':
+    case 'ERR_SDK_TICKET_EXPIRED':
+      return shown(`The registration was not finished in time. ${AGAIN}`);
+    case 'ERR_SDK_REGISTRATION_REFUSED':
+      if (error.reason === 'address_taken') {
+        return { code, message: 'That address is already registered at the CA.', hint: 'Use another address, or an installation token of the existing account.' };
+      }
+      return shown(`The CA reports the registration did not go through. ${AGAIN}`);
+    case 'ERR_SDK_ENROLL_REJECTED':
+      return shown('The request and its key were dropped; running the command again makes a new request.');
+    case 'ERR_SDK_ENROLL_TIMEOUT':
+      return shown(`The request still waits for approval at the CA. ${AGAIN}`);
+    case 'ERR_SDK_STATE_FILE':
+    case 'ERR_SDK_ENROLLMENT_KEY':
+      return shown('Move the named state file away to start this certificate over.');
+    case 'ERR_SDK_STATE_MISMATCH':
+      return shown('Use another --name for this certificate, or move the state file away.');
+    case 'ERR_SDK_ENROLLMENT_LOCKED': {
+      const pid = error.holderPid === undefined ? '' : ` (process ${error.holderPid})`;
+      return {
+        code,
+        message: `Another run${pid} is already getting this certificate.`,
+        hint: `Wait for it to finish, then run the same command again. If no such process is running any more, remove ${error.lockPath}.`,
+      };
+    }
+    case 'ERR_SDK':
+    case 'ERR_SDK_INSTALL':
+    case 'ERR_SDK_ABORTED':
+    case 'ERR_SDK_REDEMPTION_REFUSED':
+    case 'ERR_SDK_OPENER_FAILED':
+    case 'ERR_AGENT_LISTEN':
+    case 'ERR_SDK_CREDENTIALS_UNSAFE':
+    case 'ERR_SDK_CREDENTIALS_CORRUPT':
+    case 'ERR_SDK_CREDENTIAL_STORE_FAILED':
+    case 'ERR_SDK_ADDRESS_VERIFICATION':
+    case 'ERR_SDK_ADDRESS_TIMEOUT':
+    case 'ERR_SDK_INSTALL_CERTIFICATE':
+    case 'ERR_SDK_INSTALL_KEY_MISMATCH':
+    case 'ERR_SDK_INSTALL_EXPIRED':
+    case 'ERR_SDK_INSTALL_CHAIN':
+    case 'ERR_SDK_INSTALL_SYMLINK':
+    case 'ERR_SDK_INSTALL_LAYOUT':
+    case 'ERR_SDK_INSTALL_UNSAFE_FOLDER':
+    case 'ERR_SDK_INSTALL_IO':
+    case 'ERR_SDK_INSTALL_POST_COMMAND':
+      return shown(AGAIN);
+    default: {
+      // Unreachable while every code has a case; a code without one makes this assignment fail to compile.
+      const _unmapped: never = error;
+      return shown(AGAIN);
+    }
   }
-  if (code === 'ERR_SDK_ENROLLMENT_LOCKED') {
-    const pid = typeof e.holderPid === 'number' ? ` (process ${e.holderPid})` : '';
-    const lock = typeof e.lockPath === 'string' ? e.lockPath : 'its lock file';
-    return {
-      code,
-      message: `Another run${pid} is already getting this certificate.`,
-      hint: `Wait for it to finish, then run the same command again. If no such process is running any more, remove ${lock}.`,
-    };
-  }
-  if (code === 'ERR_SDK_REGISTRATION_REFUSED') return { code, message, hint: `The CA reports the registration did not go through. ${AGAIN}` };
-  if (code !== undefined && hints[code] !== undefined) return { code, message, hint: hints[code] as string };
-  return { ...(code === undefined ? {} : { code }), message, hint: AGAIN };
 }

@@ -6,11 +6,19 @@
  * @packageDocumentation
  */
 import type { RegistrationErrorReason } from '@certwizard/protocol';
+import type { SdkErrorCode } from './error-codes.js';
 
-/** Base class of every error the SDK rejects a promise with (caller misuse is a `TypeError`). */
+/**
+ * Base class of every error the SDK rejects a promise with (caller misuse is a `TypeError`); the
+ * one exception is `ERR_AGENT_LISTEN`, which `register()` passes through from `@certwizard/agent`.
+ * `isSdkError()` recognises both and narrows by code.
+ */
 export class SdkError extends Error {
-  /** Stable machine-readable code, e.g. `ERR_SDK_REGISTRATION_TIMEOUT`. */
-  readonly code: string = 'ERR_SDK';
+  /**
+   * Stable machine-readable code, e.g. `ERR_SDK_REGISTRATION_TIMEOUT`: one of `SDK_ERROR_CODES`
+   * (a subclass with another code does not compile). Narrow to the class with `isSdkError()`.
+   */
+  readonly code: SdkErrorCode = 'ERR_SDK';
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -59,7 +67,11 @@ export class TicketExpiredError extends SdkError {
   override readonly code = 'ERR_SDK_TICKET_EXPIRED';
 }
 
-/** The caller's `AbortSignal` was aborted; `cause` is the signal's reason. */
+/**
+ * The caller's `AbortSignal` was aborted; `cause` is the signal's reason. The one aborted error
+ * of the SDK, whichever operation was stopped (`register()`, `submit()`, `verifyAddress()`,
+ * `enroll()`, `install()`); `InstallAbortedError` is another name for this same class.
+ */
 export class RegistrationAbortedError extends SdkError {
   override readonly code = 'ERR_SDK_ABORTED';
 }

@@ -20,6 +20,8 @@ export { systemClock, type Clock } from './registration/clock.js';
 export { type BrowserOpener, OPENER_GRACE_MS, OpenerFailedError, openWithSystemBrowser } from './transport/default-opener.js';
 export { displayOnStderr, type DisplayInfo } from './transport/stderr-display.js';
 export * from './errors.js';
+export { SDK_ERROR_CODES, type SdkErrorCode } from './error-codes.js';
+export { isSdkError, type AnySdkError } from './is-sdk-error.js';
 export { openCredentialStore, type OpenCredentialStoreOptions } from './credentials/open-credential-store.js';
 export { openKeychainStore, DEFAULT_KEYCHAIN_PROBE_TIMEOUT_MS, type KeychainStoreOptions } from './credentials/keychain-store.js';
 export { openFileStore, CREDENTIALS_FILE_NAME, type FileStoreOptions } from './credentials/file-store.js';

@@ -4,6 +4,7 @@
  * and it resumes where it stopped. The SDK's messages hold no secret, so they are shown as they
  * are (cut to a sane length).
  */
+import { isSdkError, type AnySdkError } from '@certwizard/sdk';
 import type { ShownFailure } from './wire.js';
 
 /** What the descriptions may name. */
@@ -23,26 +24,32 @@ const MAX_MESSAGE = 500;
  * // 'Check that this computer is online and can reach https://ca.example, then press Retry.'
  */
 export function describeFailure(error: unknown, context: FailureContext): ShownFailure {
-  const e = (error ?? {}) as { code?: unknown; message?: unknown; reason?: unknown };
+  const e = (error ?? {}) as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   const raw = typeof e.message === 'string' && e.message !== '' ? e.message : 'the enrollment stopped without saying why';
   // The SDK's messages are sentence fragments ("the CA refused the request: ..."); shown alone, they start a sentence.
   const sentence = `${raw.charAt(0).toUpperCase()}${raw.slice(1)}`;
   const message = sentence.length > MAX_MESSAGE ? `${sentence.slice(0, MAX_MESSAGE - 1)}…` : sentence;
-  const hint = hintFor(code, e.reason, error instanceof TypeError, context);
+  const support = `If it happens again, ask ${context.vendorName}'s support.`;
+  const onward = `Press Retry to go on where it stopped. ${support}`;
+  const hint =
+    error instanceof TypeError
+      ? `The installer's settings are not valid, so Retry will not help. ${support}`
+      : isSdkError(error)
+        ? hintFor(error, { support, onward, caOrigin: context.caOrigin })
+        : onward;
   return code === undefined ? { message, hint } : { code, message, hint };
 }
 
-function hintFor(code: string | undefined, reason: unknown, misuse: boolean, { caOrigin, vendorName }: FailureContext): string {
-  const support = `If it happens again, ask ${vendorName}'s support.`;
-  if (misuse) return `The installer's settings are not valid, so Retry will not help. ${support}`;
-  switch (code) {
+/** One case per code: adding a code to the SDK fails `tsc -b` here until it is given a hint. */
+function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: string; onward: string; caOrigin: string }): string {
+  switch (error.code) {
     case 'ERR_SDK_CA_UNREACHABLE':
       return `Check that this computer is online and can reach ${caOrigin}, then press Retry.`;
     case 'ERR_SDK_CA_PROTOCOL':
       return `${caOrigin} answered something the installer does not understand. Press Retry. ${support}`;
     case 'ERR_SDK_REGISTRATION_REFUSED':
-      switch (reason) {
+      switch (error.reason) {
         case 'address_taken':
           return 'That address already has an account at the CA. Press Retry and register on the new page with another address, or ask the CA to link this installation to your account.';
         case 'cancelled':
@@ -89,7 +96,17 @@ function hintFor(code: string | undefined, reason: unknown, misuse: boolean, { c
       return `The certificate from ${caOrigin} did not pass the installer's checks, so nothing was installed. ${support}`;
     case 'ERR_SDK_ABORTED':
       return 'The enrollment was stopped. Press Retry to go on where it stopped.';
-    default:
-      return `Press Retry to go on where it stopped. ${support}`;
+    case 'ERR_SDK':
+    case 'ERR_SDK_INSTALL':
+    case 'ERR_SDK_OPENER_FAILED':
+    case 'ERR_AGENT_LISTEN':
+    case 'ERR_SDK_INSTALL_UNSAFE_FOLDER':
+    case 'ERR_SDK_ENROLLMENT_LOCKED':
+      return onward;
+    default: {
+      // Unreachable while every code has a case; a code without one makes this assignment fail to compile.
+      const _unmapped: never = error;
+      return onward;
+    }
   }
 }

@@ -2,12 +2,16 @@
  * Typed errors of {@link install}. Codes are API: added, never renamed. Messages name paths and
  * versions but never key material nor the PKCS#12 passphrase.
  */
-import { SdkError } from '../errors.js';
+import type { SdkErrorCode } from '../error-codes.js';
+import { RegistrationAbortedError, SdkError } from '../errors.js';
 import type { InstallStep } from './install-step.js';
 
-/** Base class of every error {@link install} and {@link readInstalled} reject with (caller misuse is a `TypeError`). */
+/**
+ * Base class of every error {@link install} and {@link readInstalled} reject with (caller misuse
+ * is a `TypeError`), except the abort: `ERR_SDK_ABORTED`, the SDK's one aborted error.
+ */
 export class InstallError extends SdkError {
-  override readonly code: string = 'ERR_SDK_INSTALL';
+  override readonly code: SdkErrorCode = 'ERR_SDK_INSTALL';
 }
 
 /** The certificate (or the chain) is not a parsable X.509 certificate; `cause` is the PKI error. */
@@ -164,7 +168,12 @@ export class PostInstallCommandError extends InstallError {
   }
 }
 
-/** The caller's `AbortSignal` was aborted before the switch; nothing of this attempt stays. `cause` is the signal's reason. */
-export class InstallAbortedError extends InstallError {
-  override readonly code = 'ERR_SDK_ABORTED';
-}
+/**
+ * `install()` was aborted (`ERR_SDK_ABORTED`) before the switch; nothing of this attempt stays.
+ * Another name for {@link RegistrationAbortedError}, the SDK's one aborted error: kept so that
+ * imports of this name and `instanceof InstallAbortedError` keep working (both names are the
+ * same class; its `name` is `RegistrationAbortedError`, and it is not an {@link InstallError}).
+ */
+export const InstallAbortedError = RegistrationAbortedError;
+/** See the value {@link InstallAbortedError}: the same class as {@link RegistrationAbortedError}. */
+export type InstallAbortedError = RegistrationAbortedError;

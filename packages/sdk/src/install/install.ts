@@ -19,9 +19,9 @@ import {
   verifyChain,
   type Certificate,
 } from '@certwizard/pki';
+import { RegistrationAbortedError } from '../errors.js';
 import {
   CertificateExpiredError,
-  InstallAbortedError,
   InstallChainError,
   InstallError,
   InstallIoError,
@@ -144,7 +144,7 @@ interface Material {
  *   user, or stays group/other-writable after install narrowed it; `path`, `ownerUid` and `mode` say which and why.
  * @throws {InstallIoError} `ERR_SDK_INSTALL_IO` when a file-system call fails; `step` and `liveVersion` say where and what is live.
  * @throws {PostInstallCommandError} `ERR_SDK_INSTALL_POST_COMMAND` when the command fails (rolled back when possible).
- * @throws {InstallAbortedError} `ERR_SDK_ABORTED` when `signal` aborts before the switch.
+ * @throws {RegistrationAbortedError} `ERR_SDK_ABORTED` when `signal` aborts before the switch.
  * @example
  * const installed = await install({
  *   baseDir: '/etc/certwizard', name: 'mail.example.org', privateKey, certificatePem, chainPem,
@@ -159,7 +159,7 @@ export async function install(options: InstallOptions): Promise<InstalledCertifi
   const fs = options.fs ?? nodeFileSystem;
   const { signal } = options;
   const checkAbort = () => {
-    if (signal?.aborted) throw new InstallAbortedError('install was aborted', { cause: signal.reason });
+    if (signal?.aborted) throw new RegistrationAbortedError('install was aborted', { cause: signal.reason });
   };
   checkAbort();
   const material = prepareMaterial(options, layout);

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PostInstallCommandError } from './errors.js';
+import { RegistrationAbortedError } from '../errors.js';
+import { InstallAbortedError, PostInstallCommandError } from './errors.js';
 import { install, type InstallOptions } from './install.js';
 import { faultFs } from './test-support/fault-fs.js';
 import { expectConsistent, liveSnapshot } from './test-support/live-state.js';
@@ -138,6 +139,14 @@ describe('install postInstall', () => {
   it('an already aborted signal writes nothing (ERR_SDK_ABORTED)', async () => {
     await expect(install(options({ signal: AbortSignal.abort() }))).rejects.toMatchObject({ code: 'ERR_SDK_ABORTED' });
     expect(readdirSync(base)).toEqual([]);
+  });
+
+  it('an abort is the SDK\'s one aborted error, under both of its names', async () => {
+    const reason = new Error('user cancelled');
+    const error = await install(options({ signal: AbortSignal.abort(reason) })).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(RegistrationAbortedError);
+    expect(error).toBeInstanceOf(InstallAbortedError);
+    expect(error).toMatchObject({ name: 'RegistrationAbortedError', code: 'ERR_SDK_ABORTED', cause: reason });
   });
 
   it.each([

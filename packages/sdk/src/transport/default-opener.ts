@@ -2,6 +2,7 @@
  * The default browser opener: the `open` package, loaded only when it is used.
  */
 import type { ChildProcess } from 'node:child_process';
+import { SdkError } from '../errors.js';
 
 /** Opens `url` in the user's browser; rejects when it cannot. */
 export type BrowserOpener = (url: string, context: { readonly signal: AbortSignal }) => Promise<void>;
@@ -9,14 +10,13 @@ export type BrowserOpener = (url: string, context: { readonly signal: AbortSigna
 /** How long the opener program is watched for an early failure, in ms. */
 export const OPENER_GRACE_MS = 1500;
 
-/** The opener program started but reported failure (e.g. `xdg-open` on a machine without a display). */
-export class OpenerFailedError extends Error {
-  /** Stable code. */
-  readonly code = 'ERR_SDK_OPENER_FAILED';
-  constructor(message: string) {
-    super(message);
-    this.name = 'OpenerFailedError';
-  }
+/**
+ * The opener program started but reported failure (e.g. `xdg-open` on a machine without a
+ * display). `register()` catches it and shows the URL instead; it reaches the caller only from
+ * {@link openWithSystemBrowser} called directly.
+ */
+export class OpenerFailedError extends SdkError {
+  override readonly code = 'ERR_SDK_OPENER_FAILED';
 }
 
 /**

@@ -1,0 +1,78 @@
+import { PkiError } from '@certwizard/pki';
+import { RegistrationRefusedError, SDK_ERROR_CODES, type SdkErrorCode } from '@certwizard/sdk';
+import { describe, expect, it } from 'vitest';
+import { SAMPLE_ERRORS } from '../../sdk/src/test-support/sample-errors.js';
+import { describeFailure } from './failure.js';
+
+const CA = 'https://ca.example';
+const AGAIN = 'Run the same command again to continue where it stopped.';
+
+/** The hint for each code, as the CLI has always shown it (cli.test.ts pins a few end to end). */
+const WANT_HINT: Record<SdkErrorCode, string> = {
+  ERR_SDK: AGAIN,
+  ERR_SDK_INSTALL: AGAIN,
+  ERR_SDK_ABORTED: AGAIN,
+  ERR_SDK_REGISTRATION_REFUSED: `The CA reports the registration did not go through. ${AGAIN}`,
+  ERR_SDK_REGISTRATION_TIMEOUT: `The registration was not finished in time. ${AGAIN}`,
+  ERR_SDK_TICKET_EXPIRED: `The registration was not finished in time. ${AGAIN}`,
+  ERR_SDK_REDEMPTION_REFUSED: AGAIN,
+  ERR_SDK_CA_UNREACHABLE: `Check that ${CA} is the right address and reachable from here. ${AGAIN}`,
+  ERR_SDK_CA_PROTOCOL: `${CA} did not answer as a certwizard CA. Check the --ca address.`,
+  ERR_SDK_OPENER_FAILED: AGAIN,
+  ERR_AGENT_LISTEN: AGAIN,
+  ERR_SDK_KEYCHAIN_UNAVAILABLE: 'Start the desktop keychain (a Secret Service such as gnome-keyring), or keep the token in a file with --credentials-dir DIR.',
+  ERR_SDK_CREDENTIALS_UNSAFE: AGAIN,
+  ERR_SDK_CREDENTIALS_CORRUPT: AGAIN,
+  ERR_SDK_CREDENTIAL_STORE_FAILED: AGAIN,
+  ERR_SDK_ENROLL_REJECTED: 'The request and its key were dropped; running the command again makes a new request.',
+  ERR_SDK_ENROLL_TIMEOUT: `The request still waits for approval at the CA. ${AGAIN}`,
+  ERR_SDK_ADDRESS_VERIFICATION: AGAIN,
+  ERR_SDK_ADDRESS_TIMEOUT: AGAIN,
+  ERR_SDK_STATE_FILE: 'Move the named state file away to start this certificate over.',
+  ERR_SDK_STATE_MISMATCH: 'Use another --name for this certificate, or move the state file away.',
+  ERR_SDK_ENROLLMENT_KEY: 'Move the named state file away to start this certificate over.',
+  ERR_SDK_ENROLLMENT_LOCKED: 'Wait for it to finish, then run the same command again. If no such process is running any more, remove /var/cw/mail.lock.',
+  ERR_SDK_INSTALL_CERTIFICATE: AGAIN,
+  ERR_SDK_INSTALL_KEY_MISMATCH: AGAIN,
+  ERR_SDK_INSTALL_EXPIRED: AGAIN,
+  ERR_SDK_INSTALL_CHAIN: AGAIN,
+  ERR_SDK_INSTALL_SYMLINK: AGAIN,
+  ERR_SDK_INSTALL_LAYOUT: AGAIN,
+  ERR_SDK_INSTALL_UNSAFE_FOLDER: AGAIN,
+  ERR_SDK_INSTALL_IO: AGAIN,
+  ERR_SDK_INSTALL_POST_COMMAND: AGAIN,
+};
+
+describe('describeFailure', () => {
+  it('has a hint for exactly the SDK\'s codes', () => {
+    expect(Object.keys(WANT_HINT).sort()).toEqual([...SDK_ERROR_CODES].sort());
+  });
+
+  it.each(SDK_ERROR_CODES.map((code) => ({ code })))('$code: shown with its code and hint', ({ code }) => {
+    expect(describeFailure(SAMPLE_ERRORS[code](), { caUrl: CA })).toMatchObject({ code, hint: WANT_HINT[code] });
+  });
+
+  const cases: { name: string; input: unknown; caUrl?: string; want: object }[] = [
+    {
+      name: 'a lock held by another run names its process',
+      input: SAMPLE_ERRORS.ERR_SDK_ENROLLMENT_LOCKED(),
+      want: { code: 'ERR_SDK_ENROLLMENT_LOCKED', message: 'Another run (process 4242) is already getting this certificate.' },
+    },
+    {
+      name: 'a taken address says so',
+      input: new RegistrationRefusedError('the CA refused the registration', 'address_taken', 'ticket'),
+      want: { code: 'ERR_SDK_REGISTRATION_REFUSED', message: 'That address is already registered at the CA.', hint: 'Use another address, or an installation token of the existing account.' },
+    },
+    { name: 'an SDK error keeps its message', input: SAMPLE_ERRORS.ERR_SDK_CA_PROTOCOL(), caUrl: CA, want: { code: 'ERR_SDK_CA_PROTOCOL', message: 'the CA answered 500' } },
+    { name: 'without --ca, "the CA"', input: SAMPLE_ERRORS.ERR_SDK_CA_PROTOCOL(), want: { code: 'ERR_SDK_CA_PROTOCOL', hint: 'the CA did not answer as a certwizard CA. Check the --ca address.' } },
+    { name: 'another package\'s code is shown, with "run it again"', input: new PkiError('bad DER'), want: { code: 'ERR_PKI', message: 'bad DER', hint: AGAIN } },
+    { name: 'a plain object with an SDK code is not an SDK error', input: { code: 'ERR_SDK_ENROLL_REJECTED', message: 'm' }, want: { code: 'ERR_SDK_ENROLL_REJECTED', hint: AGAIN } },
+    { name: 'a TypeError has no code', input: new TypeError('bad option'), want: { message: 'bad option', hint: AGAIN } },
+    { name: 'nothing at all', input: undefined, want: { message: 'undefined', hint: AGAIN } },
+  ];
+  it.each(cases)('$name', ({ input, caUrl, want }) => {
+    const shown = describeFailure(input, caUrl === undefined ? {} : { caUrl });
+    expect(shown).toMatchObject(want);
+    if (!('code' in want)) expect(shown).not.toHaveProperty('code');
+  });
+});

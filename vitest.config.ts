@@ -12,6 +12,8 @@ export default defineConfig({
       '@certwizard/agent': here('./packages/agent/src/index.ts'),
       '@certwizard/sdk': here('./packages/sdk/src/index.ts'),
       '@certwizard/mail-hook': here('./packages/mail-hook/src/index.ts'),
+      // Before the package itself: an alias matches its own name and any path below it.
+      '@certwizard/server-reference/testing': here('./server-reference/src/testing/index.ts'),
       '@certwizard/server-reference': here('./server-reference/src/index.ts'),
       '@certwizard/wizard': here('./packages/wizard/src/index.ts'),
     },

@@ -119,7 +119,7 @@ test('(d) the ticket expires: a clear ticket-expired error', async ({ ca, page }
   const { result, pageOpen } = startRegistration(ca, page);
   await pageOpen;
   // The person walks away; 31 minutes pass on the CA's clock (default ticket lifetime 30).
-  ca.advanceClock(31 * 60_000);
+  await ca.advanceClock(31 * 60_000);
   const err = await result.then(
     () => undefined,
     (e: unknown) => e as { code?: string; message?: string },

@@ -5,6 +5,8 @@ import { formatName } from '@certwizard/pki';
 import { REQUEST_RETRY_AFTER_SECONDS_DEFAULT } from '@certwizard/protocol';
 import { CertificateAuthority, type CaIdentity } from './ca/authority.js';
 import { type CaHooks, loadHooks } from './ca/hooks.js';
+import { mailedRequestNotices } from './ca/request-notices.js';
+import { RequestService } from './ca/request-service.js';
 import { defaultPingFrom, type ServeConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { CertificateRequestStore } from './store/certificate-requests.js';
@@ -26,6 +28,7 @@ import { DevMailbox } from './mail/dev-mailbox.js';
 import { loadDkimKey } from './mail/dkim-key.js';
 import type { DkimSigningKey, Mailer } from './mail/mailer.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
+import { startManagementServer } from './wfe/management/management-server.js';
 import { createApp } from './wfe/app.js';
 import { listen } from './wfe/server.js';
 
@@ -39,6 +42,8 @@ export interface RunningCa {
   readonly store: CertificateStore;
   /** The development mailbox, when mail is not relayed over SMTP. */
   readonly devMailbox?: DevMailbox;
+  /** `http://127.0.0.1:PORT` of the test-only management server, when `deps.management` asked for it. */
+  readonly managementUrl?: string;
   /** Finishes requests in flight (up to `graceMs`), closes the database. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -58,6 +63,12 @@ export interface StartCaDependencies {
   readonly mailer?: Mailer;
   /** Seconds a poller of a pending request is asked to wait; default {@link REQUEST_RETRY_AFTER_SECONDS_DEFAULT}. */
   readonly retryAfterSeconds?: number;
+  /**
+   * Tests only: also start the management server (wfe/management) on 127.0.0.1, port 0, through
+   * which tests read stored state and move the clock (`advanceClock`, which must move `now`).
+   * The `serve` and `dev` commands never set it.
+   */
+  readonly management?: { readonly advanceClock?: (ms: number) => void };
 }
 
 /** The address and DKIM key of the email pings. */
@@ -120,6 +131,15 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const tokens = new InstallationTokenStore(db, clock);
     const mailer = (deps.mailer ?? (smtp && devMailbox ? relayWithCopy(smtp, devMailbox) : (smtp ?? devMailbox))) as Mailer;
     const requests = new CertificateRequestStore(db, clock);
+    // Every protocol's requests go through this one service; only their policies differ.
+    const service = new RequestService({
+      ca,
+      requests,
+      certificates: store,
+      logger,
+      notices: mailedRequestNotices({ accounts, tokens, mailer, logger, publicUrl }),
+      now: nowMs,
+    });
     const addresses = new AccountAddressStore(db, clock);
     const pings = new AddressPingStore(db, { ...clock, addresses });
     const pingNonces = new PingNonceRegistry(db, clock);
@@ -141,7 +161,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       ticketLifetimeMs: config.ticketLifetimeMs,
       limiters: { tickets: limiter(), polls: pollLimiter(), tokens: limiter(), forms: limiter() },
       now: nowMs,
-      pendingRequests: { requests, ca },
+      pendingRequests: { requests, service },
       enrollmentSecrets: secrets,
     };
     if (devMailbox && !smtp) logger.warn('no --smtp relay: mail is kept in the dev mailbox at /dev/mailbox', { url: `${publicUrl}/dev/mailbox` });
@@ -160,33 +180,30 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     server.handle(
       createApp({
         ca,
+        service,
         health: new DataDirHealth(db, config.dataDir, clock),
         logger,
         maxBodyBytes: config.maxBodyBytes,
         accessLog: config.logLevel === 'debug',
         registration,
         cacertApi: {
-          ca,
-          store,
+          service,
           accounts,
           addresses,
           tokens,
           requests,
           secrets,
-          mailer,
           logger,
           passwordLimiter: limiter(),
-          publicUrl,
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
         },
         operator: {
           operators: new OperatorStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) }),
           sessions: operatorSessions,
           requests,
-          ca,
+          service,
           accounts,
           tokens,
-          mailer,
           logger,
           publicUrl,
           loginLimiter: limiter(),
@@ -219,14 +236,17 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       pingFrom: ping.from,
       dkimSigning: ping.dkim ? `${ping.dkim.keySelector}._domainkey.${ping.dkim.domainName}` : 'off',
     });
+    const management = deps.management === undefined ? undefined : await startManagementServer({ db, store, requests, ...deps.management });
     return {
       url: server.url,
       publicUrl,
       ca,
       store,
       ...(devMailbox ? { devMailbox } : {}),
+      ...(management ? { managementUrl: management.url } : {}),
       close: async (options) => {
         clearInterval(purge);
+        await management?.close({ graceMs: 0 });
         await server.close(options);
         smtp?.close();
         db.close();

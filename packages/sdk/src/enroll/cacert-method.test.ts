@@ -42,7 +42,7 @@ describe('cacertMethod with the account password', () => {
     expect(leaf.subjectAltNames.email).toEqual([EMAIL]);
     expect(leaf.extendedKeyUsage).toContain('emailProtection');
     expect(verifyChain(leaf, { intermediates: parseCertificateChain(got.chainPem), trustAnchors: [parseCertificate(ca.caCertPem)] })).toHaveLength(2);
-    expect(storedStatus(ca, got.requestId as string)).toBe('issued');
+    expect(await storedStatus(ca, got.requestId as string)).toBe('issued');
   });
 
   it('turns a wrong password into ERR_SDK_ENROLL_REJECTED (authentication_failed) without the password anywhere', async () => {
@@ -65,7 +65,7 @@ describe('cacertMethod with an installation token', () => {
     const method = cacertMethod({ caUrl: ca.url, credentials: { installationToken: token }, fetch: rec.fetch });
     let requestId = '';
     const clock = recordingClock(async (n) => {
-      expect(storedStatus(ca as TestCa, requestId)).toBe('pending');
+      expect(await storedStatus(ca as TestCa, requestId)).toBe('pending');
       if (n === 2) await approveOnAccountPage(ca as TestCa, requestId);
     });
     const events: EnrollmentEvent[] = [];
@@ -81,7 +81,7 @@ describe('cacertMethod with an installation token', () => {
     expect(clock.waits).toEqual([1000, 5000]);
     expect(parseCertificate(got.certificatePem).subjectAltNames.email).toEqual([EMAIL]);
     expect(got.requestId).toBe(requestId);
-    expect(storedStatus(ca, requestId)).toBe('issued');
+    expect(await storedStatus(ca, requestId)).toBe('issued');
     expect(events.map((e) => e.type)).toEqual(['submitting', 'pending', 'waiting', 'polling', 'pending', 'waiting', 'polling', 'issued']);
     // The token travels in a header only.
     expect(JSON.stringify(events) + rec.urls.join()).not.toContain(token);
@@ -97,7 +97,7 @@ describe('cacertMethod with an installation token', () => {
     const pending = await method.submit({ csrPem: await csr() });
     expect(pending).toMatchObject({ status: 'pending' });
     const requestId = (pending as { requestId: string }).requestId;
-    if (to === 'rejected') rejectInStore(ca, requestId, 'not our customer');
+    if (to === 'rejected') await rejectInStore(ca, requestId, 'not our customer');
     else {
       const db = openDatabase(ca.dataDir);
       try {
@@ -114,8 +114,8 @@ describe('cacertMethod with an installation token', () => {
     ca = await startTestCa({ retryAfterSeconds: 1 });
     const token = await accountWithToken(ca);
     let requestId = '';
-    const clock = recordingClock((n) => {
-      if (n === 1) rejectInStore(ca as TestCa, requestId, 'not our customer');
+    const clock = recordingClock(async (n) => {
+      if (n === 1) await rejectInStore(ca as TestCa, requestId, 'not our customer');
     });
     const run = submit(cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }), { csrPem: await csr() }, {
       clock,
@@ -142,7 +142,7 @@ describe('cacertMethod with an installation token', () => {
     expect(error).toMatchObject({ code: 'ERR_SDK_ENROLL_TIMEOUT', timeoutMs: 6500 });
     // The CA asks for 1 s each time; the last wait is cut at the limit.
     expect(clock.waits).toEqual([1000, 1000, 1000, 1000, 1000, 1000, 500]);
-    expect(storedStatus(ca, error.requestId)).toBe('pending');
+    expect(await storedStatus(ca, error.requestId)).toBe('pending');
   });
 
   it('cuts the last wait at the time limit instead of sleeping past it', async () => {
@@ -175,7 +175,7 @@ describe('cacertMethod with an installation token', () => {
     });
     await expect(run).rejects.toMatchObject({ code: 'ERR_SDK_ABORTED', cause: reason });
     expect(clock.waits).toHaveLength(1);
-    expect(storedStatus(ca, requestId)).toBe('pending');
+    expect(await storedStatus(ca, requestId)).toBe('pending');
   });
 
   it('refuses credentials of both kinds, or neither, as caller misuse', () => {

@@ -28,7 +28,7 @@ describe('sslApiMethod', () => {
     expect(path).toHaveLength(2);
     expect(leaf.subjectAltNames.dns).toEqual(['mail.example.org']);
     expect(certificateMatchesKey(leaf, privateKey)).toBe(true);
-    expect(ca.store.get(leaf.serialNumberHex)?.requester).toContain('vendor1');
+    expect((await ca.certificate(leaf.serialNumberHex))?.requester).toContain('vendor1');
     expect(events).toEqual(['submitting', 'issued']);
   });
 
@@ -37,12 +37,12 @@ describe('sslApiMethod', () => {
     { name: 'a body that is not a request', csr: async () => '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n', caCode: 'csr_malformed' },
   ])('turns the refusal of $name into ERR_SDK_ENROLL_REJECTED ($caCode) and stores nothing', async ({ csr, caCode }) => {
     ca = await startTestCa();
-    const before = ca.store.counts();
+    const before = await ca.counts();
     const method = sslApiMethod({ caUrl: ca.url, client: 'vendor1' });
     const csrPem = await csr();
     expect(await method.submit({ csrPem })).toMatchObject({ status: 'rejected', caCode, httpStatus: 400 });
     await expect(submit(method, { csrPem })).rejects.toMatchObject({ code: 'ERR_SDK_ENROLL_REJECTED', caCode, status: 400 });
-    expect(ca.store.counts()).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 
   it('reports an answer outside the contract as ERR_SDK_CA_PROTOCOL', async () => {

@@ -48,7 +48,7 @@ async function world(label: string): Promise<{ ca: TestCa; dir: string; options:
 
 /** Every invariant a finished enrollment must hold, whatever happened before. */
 async function expectEnrolled(ca: TestCa, dir: string, token: string | undefined): Promise<void> {
-  expect(ca.store.counts()).toMatchObject({ accounts: 1, installation_tokens: 1, certificate_requests: 1, certificates: 1 });
+  expect(await ca.counts()).toMatchObject({ accounts: 1, installation_tokens: 1, certificate_requests: 1, certificates: 1 });
   const base = join(dir, 'certs');
   const version = await expectConsistent(base, 'mail');
   expect(version).toBeGreaterThanOrEqual(1);
@@ -57,7 +57,7 @@ async function expectEnrolled(ca: TestCa, dir: string, token: string | undefined
   const certificate = parseCertificate(readFileSync(join(live, 'cert.pem'), 'utf8'));
   expect(keysMatch(key, certificate.publicKey)).toBe(true);
   // The live certificate is the one the CA signed and stored.
-  expect(ca.store.get(certificate.serialNumberHex)?.pem.trim()).toBe(certificate.pem.trim());
+  expect((await ca.certificate(certificate.serialNumberHex))?.pem.trim()).toBe(certificate.pem.trim());
   // Nothing secret outside the credential store: no token, no pending key left behind.
   expect(token).toBeDefined();
   for (const entry of readdirSync(base, { recursive: true, withFileTypes: true })) {

@@ -30,7 +30,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const counts = () => ca.store.counts();
+const counts = () => ca.counts();
 
 function options(extra: Partial<EnrollOptions> = {}): EnrollOptions {
   return {
@@ -68,7 +68,7 @@ describe('enroll()', () => {
     expect(result.installed.names).toContain(EMAIL);
     expect(events.filter((e) => e.type === 'step').map((e) => (e as { step: string }).step)).toEqual(['prepare-key', 'register', 'verify-email', 'submit', 'install', 'done']);
     expect(events).toContainEqual({ type: 'request-found', status: 'issued' });
-    expect(counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
+    expect(await counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
 
     // The live set is what openssl calls a matching key, certificate and chain.
     const { paths } = result.installed;
@@ -112,7 +112,7 @@ describe('enroll()', () => {
     expect(events).toContainEqual({ type: 'request-found', status: 'pending' });
     expect(result.accountEmail).toBe(other);
     expect(result.installed.names).toEqual([other]);
-    expect(counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
+    expect(await counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
   });
 
   it('drops a refused request with its key, and the next call starts a new one without registering again', async () => {
@@ -147,7 +147,7 @@ describe('enroll()', () => {
     );
     expect(opened).toBe(0);
     expect(result.installed.names).toEqual(['changed@example.org']);
-    expect(counts()).toMatchObject({ accounts: 1, certificate_requests: 2, certificates: 1 });
+    expect(await counts()).toMatchObject({ accounts: 1, certificate_requests: 2, certificates: 1 });
   });
 
   it('continues an interrupted registration on the same ticket: one account', async () => {
@@ -167,7 +167,7 @@ describe('enroll()', () => {
       }),
     );
     await expect(first).rejects.toMatchObject({ code: 'ERR_SDK_ABORTED' });
-    expect(counts().accounts).toBe(1);
+    expect((await counts()).accounts).toBe(1);
 
     const shown: string[] = [];
     const result = await enroll(
@@ -185,7 +185,7 @@ describe('enroll()', () => {
     );
     expect(shown).toHaveLength(1);
     expect(result.resumed).toBe(true);
-    expect(counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
+    expect(await counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
   });
 
   it('drops a registration the CA refused, so the next call starts a new one instead of resuming it', async () => {
@@ -228,7 +228,7 @@ describe('enroll()', () => {
     await expect(enroll(options())).rejects.toBeInstanceOf(StateFileError);
     writeFileSync(statePath, before.replace('"step": "done"', '"step": "install"').replace(/"certificatePem": "[^"]*",?/, ''));
     await expect(enroll(options())).rejects.toMatchObject({ code: 'ERR_SDK_STATE_FILE' });
-    expect(counts()).toMatchObject({ accounts: 1, certificates: 1 });
+    expect(await counts()).toMatchObject({ accounts: 1, certificates: 1 });
   });
 
   it('refuses bad options with TypeError before touching anything', async () => {

@@ -64,14 +64,14 @@ describe('examples/installer', () => {
     expect(result.names).toEqual([EMAIL]);
     const key = importPrivateKeyPem(readFileSync(result.paths.privkey, 'utf8'));
     expect(keysMatch(key, parseCertificate(readFileSync(result.paths.cert, 'utf8')).publicKey)).toBe(true);
-    expect(ca.store.counts()).toMatchObject({ accounts: 1, certificates: 1 });
+    expect(await ca.counts()).toMatchObject({ accounts: 1, certificates: 1 });
     expect(first.stdout + first.stderr).not.toMatch(/PRIVATE KEY|installation_token/);
 
     const second = await runExample(args);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toContain('Done (continued from an earlier run).');
     expect(JSON.parse(second.stdout)).toMatchObject({ fingerprintSha256: result.fingerprintSha256 });
-    expect(ca.store.counts()).toMatchObject({ accounts: 1, certificates: 1 });
+    expect(await ca.counts()).toMatchObject({ accounts: 1, certificates: 1 });
   });
 
   it('answers bad usage with exit code 2 and the usage line, and a CA failure with exit code 1 and a message', async () => {

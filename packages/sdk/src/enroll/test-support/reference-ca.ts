@@ -1,70 +1,19 @@
 /**
- * Test fixture: the real reference CA on 127.0.0.1 port 0, with a confirmed account and an
- * installation token made over HTTP as a user would, and the account page's Approve button.
- * (The setup follows server-reference/test/support; copied, as tests may not reach into another
- * package's test folder.)
+ * Test fixture: the shared test CA (`@certwizard/server-reference/testing`), with a confirmed
+ * account and an installation token made over HTTP as a user would, the confirmation page's
+ * Confirm button and the account page's Approve button.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createPkcePair } from '@certwizard/protocol';
-import {
-  buildServeConfig,
-  CertificateRequestStore,
-  createIdentity,
-  loadIdentity,
-  openDatabase,
-  type RunningCa,
-  silentLogger,
-  startCa,
-} from '@certwizard/server-reference';
+import { startTestCa as startSharedTestCa, type TestCa } from '@certwizard/server-reference/testing';
+
+export type { TestCa };
 
 export const EMAIL = 'ada+wizard@example.org';
 export const PASSWORD = 'correct horse battery';
-const PASSPHRASE = 'test-ca-passphrase';
 
-/** A started CA; `dispose` closes it and deletes its files. */
-export interface TestCa extends RunningCa {
-  readonly dataDir: string;
-  readonly caCertPem: string;
-  dispose(): Promise<void>;
-}
-
-/** Starts a CA with a fresh P-256 identity; `smtp` (`127.0.0.1:PORT`) relays its mail there. */
-export async function startTestCa(options: { retryAfterSeconds?: number; smtp?: string; pingFrom?: string } = {}): Promise<TestCa> {
-  const dir = mkdtempSync(join(tmpdir(), 'certwizard-sdk-enroll-'));
-  const identityDir = join(dir, 'identity');
-  const dataDir = join(dir, 'data');
-  await createIdentity(identityDir, {
-    subject: [{ type: 'CN', value: 'SDK Enroll Test CA' }],
-    validityYears: 5,
-    keyType: 'p256',
-    passphrase: PASSPHRASE,
-  });
-  // With `smtp`, mail (pings included) goes to that relay instead of the dev mailbox.
-  const config = buildServeConfig({
-    identity: identityDir,
-    data: dataDir,
-    listen: '127.0.0.1:0',
-    ...(options.smtp === undefined ? {} : { smtp: options.smtp }),
-    ...(options.pingFrom === undefined ? {} : { pingFrom: options.pingFrom }),
-  });
-  const running = await startCa(config, {
-    identity: loadIdentity(identityDir, PASSPHRASE),
-    logger: silentLogger,
-    ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
-    scryptN: 2 ** 10,
-  });
-  const caCertPem = await (await fetch(`${running.url}/ca.pem`)).text();
-  return {
-    ...running,
-    dataDir,
-    caCertPem,
-    dispose: async () => {
-      await running.close({ graceMs: 1000 });
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** Starts the shared test CA; `smtp` (`127.0.0.1:PORT`) relays its mail there. */
+export function startTestCa(options: { retryAfterSeconds?: number; smtp?: string; pingFrom?: string } = {}): Promise<TestCa> {
+  return startSharedTestCa({ commonName: 'SDK Enroll Test CA', ...options });
 }
 
 async function postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
@@ -142,22 +91,12 @@ export async function decideOnAccountPage(ca: TestCa, requestId: string, decisio
   if (res.status !== 303) throw new Error(`${decision} answered ${res.status}`);
 }
 
-/** Rejects a pending request with `reason`, as an approver would (the store's own transition; the page has no reject button). */
-export function rejectInStore(ca: TestCa, requestId: string, reason: string): void {
-  const db = openDatabase(ca.dataDir);
-  try {
-    if (!new CertificateRequestStore(db).transition(1, requestId, 'pending', 'rejected', reason)) throw new Error('not pending');
-  } finally {
-    db.close();
-  }
+/** Rejects a pending request with `reason`, as an approver would (through the management server; the page has no reject button). */
+export function rejectInStore(ca: TestCa, requestId: string, reason: string): Promise<void> {
+  return ca.rejectRequest(requestId, reason);
 }
 
-/** The status column of a stored request. */
-export function storedStatus(ca: TestCa, requestId: string): string | undefined {
-  const db = openDatabase(ca.dataDir);
-  try {
-    return new CertificateRequestStore(db).get(requestId)?.status;
-  } finally {
-    db.close();
-  }
+/** The status of a stored request, from the management server. */
+export async function storedStatus(ca: TestCa, requestId: string): Promise<string | undefined> {
+  return (await ca.request(requestId))?.status;
 }

@@ -1,0 +1,179 @@
+/**
+ * The one CA fixture of every suite (server-reference's own, the SDK's, the CLI's and wizard's,
+ * Playwright's): a real reference CA on 127.0.0.1 port 0, a fresh identity and a SQLite database
+ * in a temporary directory, its dev mailbox, and the test-only management server through which
+ * tests read stored state and move the clock (never by opening the database file). Whoever
+ * starts one disposes of it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KeyType } from '@certwizard/pki';
+import type { CaHooks } from '../ca/hooks.js';
+import { buildServeConfig } from '../config.js';
+import { createIdentity, loadIdentity } from '../identity.js';
+import { silentLogger } from '../log.js';
+import { type RunningCa, startCa } from '../main.js';
+import type { StoredCertificate } from '../store/certificate-store.js';
+
+/** A mail as the dev mailbox lists it (`GET /dev/mailbox.json`), newest first. */
+export interface TestMail {
+  readonly id: number;
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly createdAt: string;
+}
+
+/** Options of {@link startTestCa}; every one optional. */
+export interface TestCaOptions {
+  /** The CA key's type; default `p256`. */
+  readonly keyType?: KeyType;
+  /** The CA certificate's common name; default `Test CA`. */
+  readonly commonName?: string;
+  readonly hooks?: CaHooks;
+  /** `--hooks MODULE`. */
+  readonly hooksModule?: string;
+  /** `--allow-origin` values. */
+  readonly allowedHttpsOrigins?: readonly string[];
+  /** `--ticket-lifetime-minutes`. */
+  readonly ticketLifetimeMinutes?: number;
+  /**
+   * The CA's clock, in ms since the epoch, for a test that drives it itself. Without it the CA
+   * runs on the system clock plus what {@link TestCa.advanceClock} added.
+   */
+  readonly now?: () => number;
+  /** Per-client rate limits (tickets, isitdone, token endpoint, forms). */
+  readonly rateLimit?: { readonly capacity?: number; readonly refillIntervalMs?: number };
+  /** `--smtp HOST:PORT`: relay mail instead of keeping it in the dev mailbox. */
+  readonly smtp?: string;
+  /** `Retry-After` of pending request answers, in seconds. */
+  readonly retryAfterSeconds?: number;
+  /** `--ping-from ADDRESS`. */
+  readonly pingFrom?: string;
+  /** `--dkim-selector`, `--dkim-key FILE` and, optionally, `--dkim-domain`. */
+  readonly dkim?: { readonly selector: string; readonly keyFile: string; readonly domain?: string };
+}
+
+/** A started test CA. */
+export interface TestCa extends RunningCa {
+  readonly dir: string;
+  readonly identityDir: string;
+  readonly dataDir: string;
+  /** The CA certificate, PEM, as `GET /ca.pem` serves it. */
+  readonly caCertPem: string;
+  /** The management server's URL (always present on a test CA). */
+  readonly managementUrl: string;
+  /** Row counts by table, from the management server. */
+  counts(): Promise<Record<string, number>>;
+  /** Every row of every table, from the management server. */
+  rows(): Promise<Record<string, unknown[]>>;
+  /** A stored certificate by serial (lower-case hex), or `undefined`. */
+  certificate(serialHex: string): Promise<StoredCertificate | undefined>;
+  /** A stored certificate request by id (`status`, `source`, ...), or `undefined`. */
+  request(id: string): Promise<{ readonly status: string; readonly source: string; readonly accountId: number } | undefined>;
+  /** Rejects a pending request with `reason`, as an approver would. */
+  rejectRequest(id: string, reason: string): Promise<void>;
+  /** Moves the CA's clock forward (only without the `now` option). */
+  advanceClock(ms: number): Promise<void>;
+  /** The dev mailbox's mails to `to` (all without it), newest first. */
+  mailbox(to?: string): Promise<TestMail[]>;
+  /** Closes the CA and deletes its directory. */
+  dispose(): Promise<void>;
+}
+
+const PASSPHRASE = 'test-ca-passphrase';
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/**
+ * Starts a test CA.
+ * @example
+ * const ca = await startTestCa();
+ * try { expect((await ca.counts()).certificates).toBe(0); } finally { await ca.dispose(); }
+ */
+export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> {
+  const dir = mkdtempSync(join(tmpdir(), 'certwizard-test-ca-'));
+  const identityDir = join(dir, 'identity');
+  const dataDir = join(dir, 'data');
+  let offsetMs = 0;
+  let running: RunningCa;
+  try {
+    await createIdentity(identityDir, {
+      subject: [
+        { type: 'O', value: 'certwizard tests' },
+        { type: 'CN', value: options.commonName ?? 'Test CA' },
+      ],
+      validityYears: 5,
+      keyType: options.keyType ?? 'p256',
+      passphrase: PASSPHRASE,
+    });
+    const config = buildServeConfig({
+      identity: identityDir,
+      data: dataDir,
+      listen: '127.0.0.1:0',
+      ...(options.hooksModule ? { hooks: options.hooksModule } : {}),
+      ...(options.allowedHttpsOrigins ? { allowOrigins: options.allowedHttpsOrigins } : {}),
+      ...(options.ticketLifetimeMinutes !== undefined ? { ticketLifetimeMinutes: String(options.ticketLifetimeMinutes) } : {}),
+      ...(options.smtp ? { smtp: options.smtp } : {}),
+      ...(options.pingFrom ? { pingFrom: options.pingFrom } : {}),
+      ...(options.dkim ? { dkimSelector: options.dkim.selector, dkimKey: options.dkim.keyFile, ...(options.dkim.domain ? { dkimDomain: options.dkim.domain } : {}) } : {}),
+    });
+    const given = options.now;
+    running = await startCa(config, {
+      identity: loadIdentity(identityDir, PASSPHRASE),
+      logger: silentLogger,
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+      now: given ? () => new Date(given()) : () => new Date(Date.now() + offsetMs),
+      ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
+      // Cheap hashes: a registration runs three scrypt hashes.
+      scryptN: 2 ** 10,
+      management: given ? {} : { advanceClock: (ms) => void (offsetMs += ms) },
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const managementUrl = running.managementUrl as string;
+  const caCertPem = await (await fetch(`${running.url}/ca.pem`)).text();
+  return {
+    ...running,
+    dir,
+    identityDir,
+    dataDir,
+    caCertPem,
+    managementUrl,
+    counts: () => getJson(`${managementUrl}/counts`),
+    rows: () => getJson(`${managementUrl}/rows`),
+    certificate: async (serialHex) => {
+      const res = await fetch(`${managementUrl}/certificates/${encodeURIComponent(serialHex)}`);
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new Error(`certificate lookup answered ${res.status}`);
+      return (await res.json()) as StoredCertificate;
+    },
+    request: async (id) => {
+      const res = await fetch(`${managementUrl}/requests/${encodeURIComponent(id)}`);
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new Error(`request lookup answered ${res.status}`);
+      return (await res.json()) as { status: string; source: string; accountId: number };
+    },
+    rejectRequest: async (id, reason) => {
+      const res = await fetch(`${managementUrl}/requests/${encodeURIComponent(id)}/reject?reason=${encodeURIComponent(reason)}`, { method: 'POST' });
+      if (res.status !== 204) throw new Error(`rejecting answered ${res.status}`);
+    },
+    advanceClock: async (ms) => {
+      const res = await fetch(`${managementUrl}/clock?advanceMs=${ms}`, { method: 'POST' });
+      if (res.status !== 204) throw new Error(`moving the clock answered ${res.status}`);
+    },
+    mailbox: (to) => getJson(`${running.url}/dev/mailbox.json${to === undefined ? '' : `?to=${encodeURIComponent(to)}`}`),
+    dispose: async () => {
+      await running.close({ graceMs: 1000 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -73,6 +73,7 @@ export class CertificateStore {
   readonly #revoked;
   readonly #nextCrl;
   readonly #replay;
+  readonly #revoke;
   readonly #issueOnce: (serialHex: string, sign: (serialHex: string) => SignedForStore, meta: IssueMeta) => IssueOutcome;
   readonly #now: () => number;
 
@@ -89,6 +90,11 @@ export class CertificateStore {
     this.#nextCrl = db.prepare('UPDATE crl_state SET crl_number = crl_number + 1 WHERE id = 1 RETURNING crl_number');
     this.#replay = db.prepare(
       "SELECT * FROM certificates WHERE requester = ? AND csr_sha256 = ? AND status = 'valid' AND not_after_ms > ? ORDER BY id DESC LIMIT 1",
+    );
+    // One statement, guarded by the current status: two revocations of one certificate (two
+    // clicks, two processes) revoke it once, and the first reason and time stand.
+    this.#revoke = db.prepare(
+      "UPDATE certificates SET status = 'revoked', revoked_at_ms = ?, revocation_reason = ? WHERE serial_hex = ? AND status = 'valid' AND (? IS NULL OR requester = ?)",
     );
     // Built once: better-sqlite3 wraps BEGIN IMMEDIATE/COMMIT around the function on every call.
     this.#issueOnce = writeTransaction(db, (serialHex: string, sign: (s: string) => SignedForStore, meta: IssueMeta): IssueOutcome => {
@@ -165,6 +171,23 @@ export class CertificateStore {
   get(serialHex: string): StoredCertificate | undefined {
     const row = this.#bySerial.get(serialHex) as Row | undefined;
     return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * Revokes a valid certificate (RFC 5280 §5.3.1 reason names), now.
+   * @param options - `requester`: revoke only a certificate issued to this requester (another's
+   *   counts as none); `reason`: kept for the CRL entry, none by default.
+   * @returns `revoked` when revoked now; `already_revoked`; `not_found` for an unknown serial
+   *   or another requester's certificate.
+   * @example
+   * store.revoke('1234abcd', { requester: 'account:1', reason: 'keyCompromise' }); // 'revoked'
+   */
+  revoke(serialHex: string, options: { requester?: string; reason?: string } = {}): 'revoked' | 'already_revoked' | 'not_found' {
+    const requester = options.requester ?? null;
+    if (this.#revoke.run(this.#now(), options.reason ?? null, serialHex, requester, requester).changes === 1) return 'revoked';
+    const existing = this.get(serialHex);
+    if (existing === undefined || (requester !== null && existing.requester !== requester)) return 'not_found';
+    return 'already_revoked';
   }
 
   /** Revoked certificates, oldest revocation first, for the CRL. */

@@ -1,6 +1,7 @@
 /**
- * Errors of the reference CA. Each carries a stable `code`; errors that reach HTTP also carry
- * the wire code and status they map to (mapped once, in wfe/error-writer.ts).
+ * Errors of the reference CA. Each carries a stable `code`. The CA's refusals of a request are
+ * not errors but results (ca/refusal.ts); what is thrown and reaches HTTP is mapped once, in
+ * wfe/error-writer.ts.
  */
 
 /** Base class of the CA's own errors. */
@@ -38,7 +39,10 @@ export class HooksError extends CaError {
   override readonly code = 'ERR_CA_HOOKS';
 }
 
-/** The authorize hook refused a request. */
+/**
+ * The authorize hook refused a request. Thrown by the signing core (`CertificateAuthority.issue`)
+ * and turned into the `policy_refused` refusal by the request service.
+ */
 export class RefusedError extends CaError {
   override readonly code = 'ERR_CA_REFUSED';
 }

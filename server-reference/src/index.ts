@@ -33,7 +33,32 @@ export {
   type RequestSource,
   type RequestStatus,
 } from './store/certificate-requests.js';
-export { decideEmailCertificate, nameForms, needsApproval } from './ca/email-certificate-policy.js';
+export { decideEmailCertificate, emailCertificatePolicy, nameForms, needsApproval } from './ca/email-certificate-policy.js';
 export { type Operator, OperatorStore, type OperatorStoreOptions } from './accounts/operator-store.js';
 export { ENROLLMENT_SECRET_LIFETIME_MS_DEFAULT, EnrollmentSecretStore, type EnrollmentSecretStoreOptions } from './accounts/enrollment-secrets.js';
-export { decideServerCertificate } from './ca/server-certificate-policy.js';
+export { decideServerCertificate, SERVER_CERTIFICATE_POLICY } from './ca/server-certificate-policy.js';
+export {
+  accountRequester,
+  type ApproveOutcome,
+  type CertificateHolder,
+  type Decider,
+  type DiscardOutcome,
+  type IssuedOutcome,
+  type NotPending,
+  type PendingOutcome,
+  REJECT_REASON_MAX,
+  type RejectOutcome,
+  type Requester,
+  RequestService,
+  type RequestServiceOptions,
+  type RequestView,
+  type RevokeOutcome,
+  type SubmitOptions,
+  type SubmitOutcome,
+} from './ca/request-service.js';
+export { isRefusal, REFUSAL_REASONS, refuse, type RefusalReason, type RequestRefusal } from './ca/refusal.js';
+export type { Decision, OneTimeCredential, SubmissionPolicy } from './ca/submission-policy.js';
+export { mailedRequestNotices, type RequestDecision, type RequestNotices } from './ca/request-notices.js';
+export { SSL_API_POLICY } from './ca/ssl-api-policy.js';
+export { enrollmentSecretPolicy } from './ca/enrollment-secret-policy.js';
+export { registrationPolicy } from './ca/registration-request.js';

@@ -5,6 +5,7 @@
  */
 import {
   type Certificate,
+  type CertificateRequest,
   countNames,
   createCrl,
   formatName,
@@ -98,7 +99,8 @@ export class CertificateAuthority {
   }
 
   /**
-   * Issues a certificate for a PEM or DER request.
+   * Issues a certificate for a PEM or DER request, or one already parsed by `parseCsr` (which
+   * verified it; the request service parses first, so that the policy can look at it).
    *
    * ssl_api semantics: without hooks every valid request is signed for every name it asks.
    * @throws every `@certwizard/pki` refusal of the request (codes `ERR_PKI_*`).
@@ -106,9 +108,9 @@ export class CertificateAuthority {
    * @throws {RefusedError} `ERR_CA_REFUSED` when the authorize hook says no.
    * @throws {SerialNumberError} `ERR_CA_SERIAL` when a hook's serial is unusable or taken.
    */
-  async issue(csrInput: string | Uint8Array, request: IssueRequest): Promise<IssuedCertificate> {
+  async issue(csrInput: string | Uint8Array | CertificateRequest, request: IssueRequest): Promise<IssuedCertificate> {
     const { hooks, identity, store, logger } = this.#o;
-    const parsed = parseCsr(csrInput);
+    const parsed = typeof csrInput === 'string' || csrInput instanceof Uint8Array ? parseCsr(csrInput) : csrInput;
     // issueCertificate certifies only names its request asks for; with a decided profile the
     // CA, not the requester, names the subject, so the profile stands in for the request's own.
     const csr = request.profile

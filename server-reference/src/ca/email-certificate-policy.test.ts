@@ -21,7 +21,7 @@ describe('decideEmailCertificate', () => {
   ])('refuses $name', ({ input, want }) => {
     const decision = decideEmailCertificate(ada, confirmed, input);
     expect(decision.ok).toBe(false);
-    expect(!decision.ok && decision.code).toBe(want);
+    expect(!decision.ok && decision.reason).toBe(want);
   });
 
   it('certifies the stored spelling of the address, case-insensitively matched, with the chosen name form', () => {

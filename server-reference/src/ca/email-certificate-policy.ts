@@ -3,16 +3,11 @@
  * S/MIME profile for one address, and whether a request waits for the owner's approval. Pure:
  * the endpoints pass the account and its confirmed addresses.
  */
-import type { DistinguishedName, ExtendedKeyUsageName } from '@certwizard/pki';
+import type { CertificateRequest, DistinguishedName, ExtendedKeyUsageName } from '@certwizard/pki';
 import type { Account } from '../accounts/account-store.js';
 import type { DecidedProfile } from '../store/certificate-requests.js';
-
-/** A refusal, with its wire reason code. */
-export interface PolicyRefusal {
-  readonly ok: false;
-  readonly code: 'address_not_confirmed' | 'name_not_allowed' | 'codesign_not_allowed';
-  readonly message: string;
-}
+import { refuse, type RequestRefusal } from './refusal.js';
+import type { SubmissionPolicy } from './submission-policy.js';
 
 /** How the requester proved who they are. */
 export type ApiCredential = 'password' | 'installation' | 'enrollment_secret';
@@ -27,6 +22,19 @@ export type ApiCredential = 'password' | 'installation' | 'enrollment_secret';
 export function nameForms(account: Pick<Account, 'firstName' | 'middleName' | 'lastName'>): string[] {
   const short = `${account.firstName} ${account.lastName}`;
   return account.middleName === undefined ? [short] : [short, `${account.firstName} ${account.middleName} ${account.lastName}`];
+}
+
+/**
+ * The addresses a request names (subjectAltName rfc822Name and subject emailAddress together),
+ * lower-cased, when it names addresses only; `undefined` when it also names a DNS name or IP.
+ * @example
+ * addressesOnly(parseCsr(pem)); // Set { 'ada@example.org' }
+ */
+export function addressesOnly(csr: Pick<CertificateRequest, 'subject' | 'subjectAltNames'>): Set<string> | undefined {
+  if (csr.subjectAltNames.dns.length > 0 || csr.subjectAltNames.ip.length > 0) return undefined;
+  return new Set(
+    [...csr.subjectAltNames.email, ...csr.subject.filter((a) => a.type === 'emailAddress').map((a) => a.value)].map((e) => e.toLowerCase()),
+  );
 }
 
 /**
@@ -45,16 +53,14 @@ export function decideEmailCertificate(
   account: Pick<Account, 'firstName' | 'middleName' | 'lastName' | 'codeSigning'>,
   confirmed: readonly string[],
   request: { readonly email: string; readonly name: string; readonly codeSigning: boolean },
-): { readonly ok: true; readonly profile: DecidedProfile } | PolicyRefusal {
+): { readonly ok: true; readonly profile: DecidedProfile } | RequestRefusal {
   const email = confirmed.find((e) => e.toLowerCase() === request.email.toLowerCase());
-  if (email === undefined) {
-    return { ok: false, code: 'address_not_confirmed', message: 'the address is not a confirmed address of this account' };
-  }
+  if (email === undefined) return refuse('address_not_confirmed', 'the address is not a confirmed address of this account');
   const forms = nameForms(account);
   const formIndex = forms.indexOf(request.name.normalize('NFC'));
-  if (formIndex < 0) return { ok: false, code: 'name_not_allowed', message: 'the name is not one of the NAME values of cemails' };
+  if (formIndex < 0) return refuse('name_not_allowed', 'the name is not one of the NAME values of cemails');
   if (request.codeSigning && !account.codeSigning) {
-    return { ok: false, code: 'codesign_not_allowed', message: 'this account may not request code signing certificates (CS=0)' };
+    return refuse('codesign_not_allowed', 'this account may not request code signing certificates (CS=0)');
   }
   const given = formIndex === 0 || account.middleName === undefined ? account.firstName : `${account.firstName} ${account.middleName}`;
   const subject: DistinguishedName = [
@@ -78,4 +84,29 @@ export function decideEmailCertificate(
  */
 export function needsApproval(credential: ApiCredential): boolean {
   return credential === 'installation';
+}
+
+/**
+ * The policy of `/api/ccsr.php`: certify the profile {@link decideEmailCertificate} decides for
+ * the fields; issue at once for a password, hold for the owner for an installation token
+ * ({@link needsApproval}). A resent request that still stands is answered from what is stored.
+ * @param confirmed - the account's confirmed addresses.
+ * @example
+ * await service.submit(fields.csrPem, requester, emailCertificatePolicy(account, confirmed, fields, 'installation'));
+ */
+export function emailCertificatePolicy(
+  account: Pick<Account, 'firstName' | 'middleName' | 'lastName' | 'codeSigning'>,
+  confirmed: readonly string[],
+  fields: { readonly email: string; readonly name: string; readonly codeSigning: boolean },
+  credential: ApiCredential,
+): SubmissionPolicy {
+  return {
+    name: 'ccsr',
+    answersReplays: true,
+    decide: () => {
+      const decision = decideEmailCertificate(account, confirmed, fields);
+      if (!decision.ok) return decision;
+      return needsApproval(credential) ? { action: 'hold', approver: 'owner', profile: decision.profile } : { action: 'issue', profile: decision.profile };
+    },
+  };
 }

@@ -14,8 +14,8 @@ import type { InstallationTokenStore } from '../accounts/installation-tokens.js'
 import type { TicketStore } from '../accounts/ticket-store.js';
 import type { Logger } from '../log.js';
 import type { CertificateRequestStore } from '../store/certificate-requests.js';
-import type { CertificateAuthority } from './authority.js';
 import { issueRegistrationRequests } from './registration-request.js';
+import type { RequestService } from './request-service.js';
 
 /** What confirming a registration needs (the registration pages' context has all of it). */
 export interface RegistrationConfirmationDeps {
@@ -25,7 +25,7 @@ export interface RegistrationConfirmationDeps {
   readonly tokens: InstallationTokenStore;
   readonly logger: Logger;
   /** When present, a request sent with the registration is issued on confirmation. */
-  readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly ca: CertificateAuthority };
+  readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly service: RequestService };
 }
 
 /** A confirmed registration. */

@@ -1,13 +1,15 @@
 /**
  * The CA's HTTP front end (the "wfe", as pebble names it): routes only. Everything that
- * decides something lives in the CertificateAuthority.
+ * decides something lives in ca/: the request service (every request's lifecycle) and the
+ * CertificateAuthority (signing, the CRL).
  */
 import { CSR_API_ROUTE, encodeCsrApiError } from '@certwizard/protocol';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { CertificateAuthority } from '../ca/authority.js';
+import type { RequestService } from '../ca/request-service.js';
 import type { Logger } from '../log.js';
 import type { HealthResult } from '../store/data-dir-health.js';
-import { csrApiHandler } from './csr-api.js';
+import { csrApiHandler } from './csr-api/csr-api-endpoint.js';
 import { errorWriter } from './error-writer.js';
 import { cacertApiRoutes } from './cacert-api/cacert-api-routes.js';
 import type { CacertApiContext } from './cacert-api/context.js';
@@ -20,7 +22,10 @@ import { registrationRoutes } from './registration/registration-routes.js';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
+  /** The CA certificate and CRL. */
   readonly ca: CertificateAuthority;
+  /** Takes every certificate request (`PUT /api/csr/:client` here; the contexts below carry it too). */
+  readonly service: RequestService;
   /** What `GET /healthz` reports (DataDirHealth). */
   readonly health: { check(): HealthResult };
   readonly logger: Logger;
@@ -85,7 +90,7 @@ export function createApp(options: AppOptions): Express {
     res.send(ca.certificate.pem);
   });
 
-  app.put(CSR_API_ROUTE, csrApiHandler({ ca, maxBodyBytes: options.maxBodyBytes }));
+  app.put(CSR_API_ROUTE, csrApiHandler({ service: options.service, maxBodyBytes: options.maxBodyBytes }));
   app.all(CSR_API_ROUTE, (_req, res) => {
     res.setHeader('Allow', 'PUT');
     res.status(405).json(encodeCsrApiError('method_not_allowed', 'use PUT with the request as the body'));

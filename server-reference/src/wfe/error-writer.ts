@@ -1,44 +1,22 @@
 /**
- * The one place where errors become HTTP answers: `{"error": {"code", "message"}}` with the
- * status docs/protocol.md lists. Messages of our own typed errors are safe to return (they
- * never hold secrets); anything else becomes `internal_error` with a fixed message.
+ * The express error handler: what was thrown, not returned, becomes an HTTP answer here, as
+ * `{"error": {"code", "message"}}` (the ssl_api shape, also the CA's 404 and 405 answers). The
+ * front end's own {@link HttpError}s (bad path, media type, size) keep their code and message;
+ * anything else is the CA's own failure: `internal_error` with a fixed message, details in the
+ * log only. The CA's refusals never come here: they are results, written by each protocol's
+ * writer (wfe/csr-api/refusal-answer.ts, wfe/cacert-api/answer-writer.ts).
  */
 import { CSR_API_ERRORS, type CsrApiErrorCode, encodeCsrApiError } from '@certwizard/protocol';
 import { PkiError } from '@certwizard/pki';
 import type { NextFunction, Request, Response } from 'express';
-import { CaError, RefusedError } from '../errors.js';
+import { CaError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { HttpError } from './http-error.js';
 
-const PKI_CODES: Readonly<Record<string, CsrApiErrorCode>> = {
-  ERR_PKI_INPUT_TOO_LARGE: 'csr_too_large',
-  ERR_PKI_PEM: 'csr_malformed',
-  ERR_PKI_DER: 'csr_malformed',
-  ERR_PKI_BAD_SIGNATURE: 'csr_bad_signature',
-  ERR_PKI_WEAK_KEY: 'csr_weak_key',
-  ERR_PKI_WEAK_SIGNATURE_ALGORITHM: 'csr_weak_signature_algorithm',
-  ERR_PKI_UNSUPPORTED_ALGORITHM: 'csr_unsupported_algorithm',
-  ERR_PKI_TOO_MANY_SANS: 'csr_too_many_names',
-  ERR_PKI_CN_TOO_LONG: 'csr_cn_too_long',
-  ERR_PKI_INVALID_NAME: 'csr_invalid_name',
-  ERR_PKI_CA_REQUESTED: 'csr_ca_requested',
-};
-
 /** Maps an error to its wire code and a message fit to return. */
 export function toWireError(err: unknown): { code: CsrApiErrorCode; status: number; message: string } {
-  let code: CsrApiErrorCode = 'internal_error';
-  let message = 'the CA could not process the request; see its log';
-  if (err instanceof HttpError) {
-    code = err.wireCode;
-    message = err.message;
-  } else if (err instanceof PkiError && PKI_CODES[err.code]) {
-    code = PKI_CODES[err.code] as CsrApiErrorCode;
-    message = err.message;
-  } else if (err instanceof RefusedError) {
-    code = 'refused';
-    message = err.message;
-  }
-  return { code, status: CSR_API_ERRORS[code], message };
+  if (err instanceof HttpError) return { code: err.wireCode, status: CSR_API_ERRORS[err.wireCode], message: err.message };
+  return { code: 'internal_error', status: CSR_API_ERRORS.internal_error, message: 'the CA could not process the request; see its log' };
 }
 
 /** Express error handler writing {@link toWireError}'s answer and logging server-side failures. */

@@ -1,32 +1,24 @@
 /**
- * The shared front half of cemails and ccsr: reading the fields (form body on POST, query on
- * GET), authenticating by `username` + `password` or by an installation token, and writing the
- * one-line text answers.
+ * The shared front half of the CAcert-style API: reading the fields (form body on POST, query on
+ * GET) and authenticating by `username` + `password` or by an installation token. Answers are
+ * written by answer-writer.ts.
  */
-import {
-  CACERT_API_MEDIA_TYPE,
-  CACERT_API_PARAMS,
-  encodeCacertApiError,
-  type CacertApiErrorCode,
-} from '@certwizard/protocol';
-import type { Request, Response } from 'express';
+import { CACERT_API_PARAMS } from '@certwizard/protocol';
+import type { Request } from 'express';
 import type { Account } from '../../accounts/account-store.js';
 import { CredentialsError, NotConfirmedError, TokenInvalidError } from '../../accounts/errors.js';
+import { refuse, type RequestRefusal } from '../../ca/refusal.js';
+import type { Requester } from '../../ca/request-service.js';
 import { readForm } from '../registration/form-body.js';
 import { clientKey, queryParams } from '../registration/request-checks.js';
+import type { ApiFailure } from './answer-writer.js';
 import type { CacertApiContext } from './context.js';
 
 /** Body limit of cemails and ccsr, in bytes: a 64 KiB request, percent-encoded, fits. */
 export const CACERT_API_MAX_BODY_BYTES = 256 * 1024;
 
-/** A refusal to write as a failure line. */
-export interface ApiFailure {
-  readonly ok: false;
-  readonly code: CacertApiErrorCode;
-  readonly message: string;
-  /** Seconds for `Retry-After`, with `too_many_requests`. */
-  readonly retryAfterSeconds?: number;
-}
+/** The one answer for every credential that does not check out (no telling which part was wrong). */
+export const AUTHENTICATION_FAILED: RequestRefusal = Object.freeze(refuse('unauthenticated', 'Authentication failed'));
 
 /** Who is asking, once authenticated. */
 export interface ApiCaller {
@@ -58,10 +50,12 @@ export async function readApiParams(req: Request): Promise<{ ok: true; params: U
 
 /**
  * Authenticates the caller: `Authorization: Bearer <installation token>`, or the `username` and
- * `password` fields (never both). Password attempts are rate-limited per client before the
- * scrypt run. An unconfirmed account is told apart only after its password was verified.
+ * `password` fields (never both: `invalid_request`). Password attempts are rate-limited per
+ * client before the scrypt run (`rate_limited`). An unconfirmed account is told apart
+ * (`account_inactive`) only after its password was verified; every other miss is
+ * `unauthenticated`.
  */
-export async function authenticateApiCaller(ctx: CacertApiContext, req: Request, params: URLSearchParams): Promise<ApiCaller | ApiFailure> {
+export async function authenticateApiCaller(ctx: CacertApiContext, req: Request, params: URLSearchParams): Promise<ApiCaller | ApiFailure | RequestRefusal> {
   const header = req.headers.authorization;
   const usernames = params.getAll(CACERT_API_PARAMS.username);
   const passwords = params.getAll(CACERT_API_PARAMS.password);
@@ -70,14 +64,14 @@ export async function authenticateApiCaller(ctx: CacertApiContext, req: Request,
       return { ok: false, code: 'invalid_request', message: 'send either a bearer token or username and password, not both' };
     }
     const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header);
-    if (!m) return { ok: false, code: 'authentication_failed', message: 'Authentication failed' };
+    if (!m) return AUTHENTICATION_FAILED;
     try {
       const { accountId, tokenId } = ctx.tokens.authenticateToken(m[1] as string);
       const account = ctx.accounts.get(accountId);
-      if (account === undefined) return { ok: false, code: 'authentication_failed', message: 'Authentication failed' };
+      if (account === undefined) return AUTHENTICATION_FAILED;
       return { ok: true, account, credential: 'installation', tokenId };
     } catch (err) {
-      if (err instanceof TokenInvalidError) return { ok: false, code: 'authentication_failed', message: 'Authentication failed' };
+      if (err instanceof TokenInvalidError) return AUTHENTICATION_FAILED;
       throw err;
     }
   }
@@ -86,53 +80,24 @@ export async function authenticateApiCaller(ctx: CacertApiContext, req: Request,
   }
   const limit = ctx.passwordLimiter.take(clientKey(req));
   if (!limit.allowed) {
-    return {
-      ok: false,
-      code: 'too_many_requests',
-      message: 'too many attempts; retry later',
-      retryAfterSeconds: Math.max(1, Math.ceil(limit.retryAfterMs / 1000)),
-    };
+    return refuse('rate_limited', 'too many attempts; retry later', { retryAfterSeconds: Math.max(1, Math.ceil(limit.retryAfterMs / 1000)) });
   }
   try {
     const account = await ctx.accounts.authenticate(usernames[0] as string, passwords[0] as string);
     return { ok: true, account, credential: 'password' };
   } catch (err) {
-    if (err instanceof CredentialsError) return { ok: false, code: 'authentication_failed', message: 'Authentication failed' };
-    if (err instanceof NotConfirmedError) return { ok: false, code: 'account_inactive', message: 'the account address is not confirmed yet' };
+    if (err instanceof CredentialsError) return AUTHENTICATION_FAILED;
+    if (err instanceof NotConfirmedError) return refuse('account_inactive', 'the account address is not confirmed yet');
     throw err;
   }
 }
 
-/** Writes a text answer with the headers every answer of the API carries. */
-export function sendText(res: Response, status: number, body: string): void {
-  res.status(status);
-  res.setHeader('Content-Type', CACERT_API_MEDIA_TYPE);
-  res.setHeader('Cache-Control', 'no-store');
-  res.send(body);
-}
-
-/** Writes a failure line (and `Retry-After` when the failure has one). */
-export function sendFailure(res: Response, failure: Omit<ApiFailure, 'ok'>): void {
-  const { status, body } = encodeCacertApiError(failure.code, failure.message);
-  if (failure.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(failure.retryAfterSeconds));
-  sendText(res, status, body);
-}
-
 /**
- * Wraps a handler so that an unexpected error becomes `500,internal_error` (logged, never echoed)
- * instead of the JSON error of the CSR endpoint: CAcert clients read the first line.
+ * The requester an authenticated caller's request is recorded under: source `installation`
+ * (with the token's id) for an installation token, `ccsr` for the password.
  */
-export function textAnswers(ctx: Pick<CacertApiContext, 'logger'>, route: string, handler: (req: Request, res: Response) => Promise<void>) {
-  return async (req: Request, res: Response): Promise<void> => {
-    try {
-      await handler(req, res);
-    } catch (err) {
-      ctx.logger.error('request failed', { route, error: err });
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendFailure(res, { code: 'internal_error', message: 'the CA could not process the request; see its log' });
-    }
-  };
+export function requesterOf(caller: ApiCaller): Requester {
+  return caller.credential === 'installation'
+    ? { accountId: caller.account.id, source: 'installation', ...(caller.tokenId !== undefined ? { installationTokenId: caller.tokenId } : {}) }
+    : { accountId: caller.account.id, source: 'ccsr' };
 }

@@ -6,7 +6,7 @@
  */
 import { CACERT_API_MEDIA_TYPE, CCSR_PATH, CEMAILS_PATH, REQUEST_STATUS_ROUTE, encodeCacertApiError } from '@certwizard/protocol';
 import { Router } from 'express';
-import { textAnswers } from './api-request.js';
+import { textAnswers } from './answer-writer.js';
 import { ccsrEndpoint } from './ccsr-endpoint.js';
 import { cemailsEndpoint } from './cemails-endpoint.js';
 import { ENROLL_PATH, enrollEndpoint } from './enroll-endpoint.js';

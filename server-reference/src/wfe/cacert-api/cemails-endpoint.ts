@@ -5,7 +5,8 @@
 import { encodeCemailsAnswer } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import { nameForms } from '../../ca/email-certificate-policy.js';
-import { authenticateApiCaller, readApiParams, sendFailure, sendText } from './api-request.js';
+import { authenticateApiCaller, readApiParams } from './api-request.js';
+import { sendFailure, sendText } from './answer-writer.js';
 import type { CacertApiContext } from './context.js';
 
 /**

@@ -8,6 +8,7 @@
  */
 import type { Request, Response } from 'express';
 import { REQUEST_SOURCES, type RequestSource } from '@certwizard/protocol';
+import { visibleStatus } from '../../ca/request-service.js';
 import type { CacertApiContext } from './context.js';
 import { bearerAccount } from './bearer-account.js';
 
@@ -27,7 +28,7 @@ export function requestListEndpoint(ctx: CacertApiContext): (req: Request, res: 
     const records = (fingerprint === undefined ? ctx.requests.allOf(accountId) : ctx.requests.withFingerprint(accountId, fingerprint))
       .filter((r) => source === undefined || (REQUEST_SOURCES.includes(source as RequestSource) && r.source === source));
     res.status(200).json({
-      requests: records.map((r) => ({ id: r.id, status: r.status === 'approved' ? 'pending' : r.status, source: r.source, fingerprint: r.fingerprintSha256, createdAt: new Date(r.createdAtMs).toISOString() })),
+      requests: records.map((r) => ({ id: r.id, status: visibleStatus(r.status), source: r.source, fingerprint: r.fingerprintSha256, createdAt: new Date(r.createdAtMs).toISOString() })),
     });
   };
 }

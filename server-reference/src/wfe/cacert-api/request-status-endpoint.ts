@@ -5,11 +5,9 @@
  */
 import { encodeRequestStatus, type RequestStatusAnswer } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
-import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
+import type { RequestView } from '../../ca/request-service.js';
 import type { CacertApiContext } from './context.js';
 import { bearerAccount, failRequestStatus } from './bearer-account.js';
-
-const fail = failRequestStatus;
 
 /**
  * Builds the handler.
@@ -21,28 +19,21 @@ export function requestStatusEndpoint(ctx: CacertApiContext): (req: Request, res
     res.setHeader('Cache-Control', 'no-store');
     const accountId = bearerAccount(req, res, ctx);
     if (accountId === undefined) return;
-    const record = ctx.requests.getOf(accountId, String(req.params.id ?? ''));
-    if (record === undefined) return fail(res, 'not_found', 'no such request for this account');
-    const answer = toAnswer(ctx, record);
-    if (answer.status === 'pending') res.setHeader('Retry-After', String(ctx.retryAfterSeconds));
-    res.status(200).json(encodeRequestStatus(answer));
+    const view = ctx.service.view(accountId, String(req.params.id ?? ''));
+    if (view === undefined) return failRequestStatus(res, 'not_found', 'no such request for this account');
+    if (view.status === 'pending') res.setHeader('Retry-After', String(ctx.retryAfterSeconds));
+    res.status(200).json(encodeRequestStatus(toAnswer(view)));
   };
 }
 
-function toAnswer(ctx: CacertApiContext, record: CertificateRequestRecord): RequestStatusAnswer {
-  const { id } = record;
-  switch (record.status) {
-    case 'issued': {
-      const certificate = ctx.store.get(record.certificateSerial as string);
-      if (certificate === undefined) throw new Error('the certificate of an issued request is missing');
-      return { status: 'issued', id, certificate: certificate.pem, chain: ctx.ca.certificate.pem };
-    }
+function toAnswer(view: RequestView): RequestStatusAnswer {
+  const { id } = view.record;
+  switch (view.status) {
+    case 'issued':
+      return { status: 'issued', id, certificate: view.certificatePem, chain: view.caCertificatePem };
     case 'rejected':
-      return { status: 'rejected', id, reason: record.reason ?? 'rejected' };
-    case 'discarded':
-      return { status: 'discarded', id };
+      return { status: 'rejected', id, reason: view.reason };
     default:
-      // `approved` lasts only while the certificate is being signed: still pending to a poller.
-      return { status: 'pending', id };
+      return { status: view.status, id };
   }
 }

@@ -6,9 +6,8 @@ import type { InstallationTokenStore } from '../../accounts/installation-tokens.
 import type { OperatorStore } from '../../accounts/operator-store.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
 import type { SessionStore } from '../../accounts/session-store.js';
-import type { CertificateAuthority } from '../../ca/authority.js';
+import type { RequestService } from '../../ca/request-service.js';
 import type { Logger } from '../../log.js';
-import type { Mailer } from '../../mail/mailer.js';
 import type { CertificateRequestStore } from '../../store/certificate-requests.js';
 
 /** Dependencies of the operator area. */
@@ -16,11 +15,11 @@ export interface OperatorContext {
   readonly operators: OperatorStore;
   /** Sessions over `operator_sessions` (a session's `accountId` is the operator's id). */
   readonly sessions: SessionStore;
+  /** The queue is read from here; every decision goes through {@link service}. */
   readonly requests: CertificateRequestStore;
-  readonly ca: CertificateAuthority;
+  readonly service: RequestService;
   readonly accounts: AccountStore;
   readonly tokens: InstallationTokenStore;
-  readonly mailer: Mailer;
   readonly logger: Logger;
   /** The CA's public base URL, without a trailing slash. */
   readonly publicUrl: string;

@@ -10,8 +10,8 @@
 import { formatFingerprint } from '@certwizard/pki';
 import { Router, type Request, type Response } from 'express';
 import { CredentialsError } from '../../accounts/errors.js';
-import { approveRequest } from '../../ca/request-approval.js';
-import { RefusedError } from '../../errors.js';
+import { isRefusal } from '../../ca/refusal.js';
+import { REJECT_REASON_MAX } from '../../ca/request-service.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import { readForm } from '../registration/form-body.js';
 import { escapeHtml, escapeShown, loginFormHtml, utcMinute } from '../registration/html.js';
@@ -26,8 +26,6 @@ const loginForm = (message?: string, email?: string) =>
   loginFormHtml({ action: '/operator/login', emailLabel: 'Operator address', ...(message ? { message } : {}), ...(email ? { email } : {}) });
 const date = utcMinute;
 
-/** Longest rejection reason, in characters (the column allows 500). */
-export const REJECT_REASON_MAX = 500;
 
 
 
@@ -107,36 +105,22 @@ export function operatorArea(ctx: OperatorContext): Router {
 
   // Approve issues through the signing core with the profile decided when the request was
   // stored; reject closes it with a reason the requester sees. Both only on requests that wait
-  // for an operator (never an owner's queue).
+  // for an operator (never an owner's queue); the service mails the owner either way.
   router.post('/operator/requests/:id/:decision', async (req, res) => {
     const post = await checkedPost(req);
     if (!post) return forbidden(res);
     const id = String(req.params.id ?? '');
     const decision = req.params.decision;
-    const record = ctx.requests.get(id);
     const notFound = () => sendPage(res, 404, 'Not found', '<p>No such request awaiting approval.</p>');
-    if (record === undefined || record.approver !== 'operator' || (decision !== 'approve' && decision !== 'reject')) return notFound();
-    const { operatorId } = post.session;
-    if (decision === 'reject') {
-      const reason = (post.params.get('reason') ?? '').trim();
-      if (reason.length === 0 || reason.length > REJECT_REASON_MAX) {
-        return sendPage(res, 400, 'Reason required', `<p>Give a reason of 1 to ${REJECT_REASON_MAX} characters; the requester sees it.</p>`);
-      }
-      if (!ctx.requests.transition(record.accountId, id, 'pending', 'rejected', reason)) return notFound();
-      ctx.logger.info('request rejected by operator', { operatorId, accountId: record.accountId, requestId: id });
-      await mailOwner(ctx, record, `was rejected by the CA's operator. The reason given:\n\n  ${reason}`);
-      return res.redirect(303, '/operator/queue');
+    if (decision !== 'approve' && decision !== 'reject') return notFound();
+    const by = { operator: post.session.operatorId };
+    const outcome = decision === 'approve' ? await ctx.service.approve(id, by) : await ctx.service.reject(id, by, post.params.get('reason') ?? '');
+    if (isRefusal(outcome)) return sendPage(res, 403, 'Request refused', '<p>The CA policy refused this request; it stays pending.</p>');
+    if (outcome.status === 'not_pending') return notFound();
+    if (outcome.status === 'reason_invalid') {
+      return sendPage(res, 400, 'Reason required', `<p>Give a reason of 1 to ${REJECT_REASON_MAX} characters; the requester sees it.</p>`);
     }
-    try {
-      const issued = await approveRequest({ ca: ctx.ca, requests: ctx.requests, logger: ctx.logger }, record.accountId, id, 'operator');
-      if (issued === undefined) return notFound();
-      ctx.logger.info('request approved by operator', { operatorId, accountId: record.accountId, requestId: id, serial: issued.serialHex });
-      await mailOwner(ctx, record, 'was approved; the certificate is issued. Your installation fetches it on its own.');
-      res.redirect(303, '/operator/queue');
-    } catch (err) {
-      if (err instanceof RefusedError) return sendPage(res, 403, 'Request refused', '<p>The CA policy refused this request; it stays pending.</p>');
-      throw err;
-    }
+    res.redirect(303, '/operator/queue');
   });
 
   return router;
@@ -156,22 +140,4 @@ function queueRow(ctx: OperatorContext, r: CertificateRequestRecord, csrf: strin
 <dt>Account</dt><dd>${escapeShown(account?.email ?? `#${r.accountId}`)}</dd><dt>Sent by</dt><dd>${escapeShown(installation)}</dd><dt>When</dt><dd>${date(r.createdAtMs)}</dd></dl>
 <form method="post" action="/operator/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>
 <form method="post" action="/operator/requests/${id}/reject">${csrf}<label for="reason-${id}">Reason for rejecting</label><input id="reason-${id}" name="reason" maxlength="${REJECT_REASON_MAX}" required><button type="submit" aria-label="Reject request ${id}">Reject</button></form></section>`;
-}
-
-/** Tells the owner what became of their request. A failed mail is logged, not returned. */
-async function mailOwner(ctx: OperatorContext, record: CertificateRequestRecord, outcome: string): Promise<void> {
-  const account = ctx.accounts.get(record.accountId);
-  if (account === undefined) return;
-  const text = [
-    `Hello ${account.firstName},`,
-    '',
-    `Your request ${record.id} for a certificate for ${record.profile.subjectAltNames.dns.join(', ')} ${outcome}`,
-    '',
-    `Your account page: ${ctx.publicUrl}/account`,
-  ].join('\n');
-  try {
-    await ctx.mailer.send({ to: account.email, subject: 'Your certificate request was decided', text });
-  } catch (err) {
-    ctx.logger.error('decision mail failed', { accountId: account.id, requestId: record.id, error: err });
-  }
 }

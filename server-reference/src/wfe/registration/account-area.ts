@@ -10,8 +10,7 @@
 import { formatFingerprint } from '@certwizard/pki';
 import { Router, type Request, type Response } from 'express';
 import { CredentialsError, NotConfirmedError, TokenNotFoundError } from '../../accounts/errors.js';
-import { approveRequest } from '../../ca/request-approval.js';
-import { RefusedError } from '../../errors.js';
+import { isRefusal } from '../../ca/refusal.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
@@ -204,20 +203,11 @@ ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation
     const decision = req.params.decision;
     const notFound = () => sendPage(res, 404, 'Not found', '<p>No such pending request.</p>');
     if (queue === undefined || (decision !== 'approve' && decision !== 'discard')) return notFound();
-    if (decision === 'discard') {
-      if (queue.requests.getOf(session.accountId, id)?.approver !== 'owner') return notFound();
-      if (!queue.requests.transition(session.accountId, id, 'pending', 'discarded')) return notFound();
-      ctx.logger.info('pending request discarded', { accountId: session.accountId, requestId: id });
-      return res.redirect(303, '/account');
-    }
-    try {
-      const issued = await approveRequest({ ca: queue.ca, requests: queue.requests, logger: ctx.logger }, session.accountId, id);
-      if (issued === undefined) return notFound();
-      res.redirect(303, '/account');
-    } catch (err) {
-      if (err instanceof RefusedError) return sendPage(res, 403, 'Request refused', '<p>The CA policy refused this request; it stays pending.</p>');
-      throw err;
-    }
+    const by = { owner: session.accountId };
+    const outcome = decision === 'approve' ? await queue.service.approve(id, by) : await queue.service.discard(id, by);
+    if (isRefusal(outcome)) return sendPage(res, 403, 'Request refused', '<p>The CA policy refused this request; it stays pending.</p>');
+    if (outcome.status === 'not_pending') return notFound();
+    res.redirect(303, '/account');
   });
 
   return router;

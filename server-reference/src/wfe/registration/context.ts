@@ -12,7 +12,7 @@ import type { TicketStore } from '../../accounts/ticket-store.js';
 import type { Logger } from '../../log.js';
 import type { DevMailbox } from '../../mail/dev-mailbox.js';
 import type { Mailer } from '../../mail/mailer.js';
-import type { CertificateAuthority } from '../../ca/authority.js';
+import type { RequestService } from '../../ca/request-service.js';
 import type { CertificateRequestStore } from '../../store/certificate-requests.js';
 
 /** Dependencies of the registration routes. */
@@ -44,7 +44,7 @@ export interface RegistrationContext {
   /** Clock, in ms since the epoch. */
   readonly now: () => number;
   /** The pending queue: when present, the account page lists pending requests to approve or discard. */
-  readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly ca: CertificateAuthority };
+  readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly service: RequestService };
   /** When present, the account page can make one-time enrollment secrets (`POST /api/enroll`). */
   readonly enrollmentSecrets?: EnrollmentSecretStore;
 }

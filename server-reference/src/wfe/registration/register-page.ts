@@ -7,7 +7,7 @@ import { appendQueryParams, readPrefill, REGISTRATION_PARAMS, type RegistrationE
 import type { Request, Response } from 'express';
 import { CONFIRMATION_LIFETIME_MS_DEFAULT } from '../../accounts/account-store.js';
 import { AccountInputError, EmailTakenError, TicketError } from '../../accounts/errors.js';
-import { keepRegistrationRequest } from '../../ca/registration-request.js';
+import { registrationPolicy } from '../../ca/registration-request.js';
 import type { MailMessage } from '../../mail/mailer.js';
 import { registrationPingMail } from '../../mail/ping-mail.js';
 import { escapeHtml } from './html.js';
@@ -160,8 +160,8 @@ export function registrationPage(ctx: RegistrationContext): {
         if (handoff.ticket !== undefined) ctx.tickets.bindAccount(handoff.ticket, accountId);
         const account = ctx.accounts.get(accountId);
         if (csr !== undefined && account !== undefined && ctx.pendingRequests) {
-          const kept = keepRegistrationRequest(ctx.pendingRequests.requests, account, csr);
-          ctx.logger.info('registration request kept', { accountId, requestId: kept.id });
+          // Parsed above already, so the service has nothing to refuse here: it holds it for the owner.
+          await ctx.pendingRequests.service.submit(csr.der, { accountId, source: 'registration' }, registrationPolicy(account));
         }
         const to = account?.email ?? email;
         const firstName = account?.firstName ?? '';

@@ -1,17 +1,20 @@
 /**
  * `PUT /api/csr/:client`: the ssl_api-style endpoint. The body is a PEM request
  * (`application/x-pem-file`) or a PEM or DER request as `application/pkcs10` (RFC 5967);
- * the answer is `{"signed_x509_pem": "<certificate + CA certificate>"}`.
+ * the answer is `{"signed_x509_pem": "<certificate + CA certificate>"}`. Decodes, calls the
+ * request service with `SSL_API_POLICY`, encodes; refusals are written by refusal-answer.ts.
  */
 import { CSR_API_CLIENT_PATTERN, CSR_API_MEDIA_TYPES, type CsrApiSuccess } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
-import type { CertificateAuthority } from '../ca/authority.js';
-import { HttpError } from './http-error.js';
-import { readBody } from './read-body.js';
+import type { RequestService } from '../../ca/request-service.js';
+import { SSL_API_POLICY } from '../../ca/ssl-api-policy.js';
+import { HttpError } from '../http-error.js';
+import { readBody } from '../read-body.js';
+import { sendCsrApiRefusal } from './refusal-answer.js';
 
 /** Options of {@link csrApiHandler}. */
 export interface CsrApiOptions {
-  readonly ca: CertificateAuthority;
+  readonly service: RequestService;
   /** Body limit in bytes. */
   readonly maxBodyBytes: number;
 }
@@ -42,10 +45,11 @@ export function csrApiHandler(options: CsrApiOptions) {
     res.once('close', onClose);
     // Only the client going away aborts: a CA shutting down finishes what is in flight.
     // A client that resends a request (after losing the answer) gets the certificate already
-    // signed for it: one request, one certificate.
-    const issued = await options.ca.issue(input, { client, signal: abort.signal, replay: true });
+    // signed for it: one request, one certificate (SSL_API_POLICY answers replays).
+    const outcome = await options.service.submit(input, { client }, SSL_API_POLICY, { signal: abort.signal });
     res.off('close', onClose);
-    const answer: CsrApiSuccess = { signed_x509_pem: issued.chainPem };
+    if (outcome.status === 'refused') return sendCsrApiRefusal(res, outcome);
+    const answer: CsrApiSuccess = { signed_x509_pem: outcome.chainPem };
     res.status(200).json(answer);
   };
 }

@@ -1,0 +1,97 @@
+/**
+ * What the request service tells people, by mail: the owner, when an installation asked for a
+ * certificate that waits for their approval; the owner, when an operator decided their request.
+ * A mail that fails is logged, never returned: the request is stored and decided either way,
+ * and shows on the account page.
+ */
+import type { AccountStore } from '../accounts/account-store.js';
+import type { InstallationTokenStore } from '../accounts/installation-tokens.js';
+import type { Logger } from '../log.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { CertificateRequestRecord } from '../store/certificate-requests.js';
+
+/** A decision on a pending request, as the notices see it. */
+export type RequestDecision =
+  | { readonly kind: 'approved'; readonly by: Decider }
+  | { readonly kind: 'rejected'; readonly by: Decider; readonly reason: string }
+  | { readonly kind: 'discarded'; readonly by: Decider };
+
+/** Who decides a pending request: its owner (an account id) or an operator (an operator id). */
+export type Decider = { readonly owner: number } | { readonly operator: number };
+
+/**
+ * Hooks the request service calls after it stored something (in the manner of smtp-server's
+ * `on*` hooks). Awaited before the service answers, so that a test or a person reading the
+ * mailbox right after the answer finds the mail.
+ *
+ * Contract: a notice never fails the operation it reports; what it throws is logged.
+ */
+export interface RequestNotices {
+  /** A new request was stored as pending (not called for a replay of one). */
+  held?(record: CertificateRequestRecord): Promise<void> | void;
+  /** A pending request was decided. */
+  decided?(record: CertificateRequestRecord, decision: RequestDecision): Promise<void> | void;
+}
+
+/** What {@link mailedRequestNotices} needs. */
+export interface MailedRequestNoticesDeps {
+  readonly accounts: Pick<AccountStore, 'get'>;
+  readonly tokens: Pick<InstallationTokenStore, 'listTokens'>;
+  readonly mailer: Mailer;
+  readonly logger: Logger;
+  /** The CA's public base URL, without a trailing slash (the account page link). */
+  readonly publicUrl: string;
+}
+
+/**
+ * The notices of the reference CA: "A certificate request waits for your approval" for a request
+ * an installation token sent (held for the owner), and "Your certificate request was decided"
+ * for an operator's approval or rejection (with the reason). An owner's own decision, a request
+ * kept with the registration and one waiting for an operator mail nobody.
+ * @example
+ * new RequestService({ ..., notices: mailedRequestNotices({ accounts, tokens, mailer, logger, publicUrl }) });
+ */
+export function mailedRequestNotices(deps: MailedRequestNoticesDeps): RequestNotices {
+  const send = async (record: CertificateRequestRecord, subject: string, body: (firstName: string) => string[], failure: string) => {
+    const account = deps.accounts.get(record.accountId);
+    if (account === undefined) return;
+    try {
+      await deps.mailer.send({ to: account.email, subject, text: body(account.firstName).join('\n') });
+    } catch (err) {
+      deps.logger.error(failure, { accountId: account.id, requestId: record.id, error: err });
+    }
+  };
+  return {
+    async held(record) {
+      if (record.approver !== 'owner' || record.source !== 'installation') return;
+      const installation =
+        deps.tokens.listTokens(record.accountId).find((t) => t.id === record.installationTokenId)?.label ?? 'an installation';
+      await send(record, 'A certificate request waits for your approval', (firstName) => [
+        `Hello ${firstName},`,
+        '',
+        `${installation} asked for a certificate in your name. It is issued only after you approve it:`,
+        '',
+        `  Names:        ${record.profile.subjectAltNames.email.join(', ')}`,
+        `  Key:          ${record.keyDescription}`,
+        `  SHA-256 of the request: ${record.fingerprintSha256}`,
+        '',
+        `Approve or discard it on your account page: ${deps.publicUrl}/account`,
+        '',
+        'If you did not expect this, discard it and revoke the installation there.',
+      ], 'pending request mail failed');
+    },
+    async decided(record, decision) {
+      if (!('operator' in decision.by) || decision.kind === 'discarded') return;
+      const outcome = decision.kind === 'approved'
+        ? 'was approved; the certificate is issued. Your installation fetches it on its own.'
+        : `was rejected by the CA's operator. The reason given:\n\n  ${decision.reason}`;
+      await send(record, 'Your certificate request was decided', (firstName) => [
+        `Hello ${firstName},`,
+        '',
+        `Your request ${record.id} for a certificate for ${record.profile.subjectAltNames.dns.join(', ')} ${outcome}`,
+        '',
+        `Your account page: ${deps.publicUrl}/account`,
+      ], 'decision mail failed');
+    },
+  };
+}

@@ -1,7 +1,8 @@
 /**
- * Reading values out of strict DER that {@link validateDer} has already checked: OIDs,
- * strings, names and general names, straight from the bytes. This is the hot path of the CA
- * (every request is decoded here), which is why it does not go through a generic schema mapper.
+ * Reading values out of strict DER that {@link validateDer} has already checked: elements of an
+ * expected type, BOOLEANs, small INTEGERs, OIDs, times, strings, names and general names,
+ * straight from the bytes. This is the hot path of the CA (every request and certificate is
+ * decoded here), which is why it does not go through a generic schema mapper.
  */
 import { DerError } from '../errors.js';
 import { type DerElement, readChildren, readElement } from './der.js';
@@ -39,15 +40,64 @@ export function expectChildren(
   return kids;
 }
 
+/**
+ * The element, when it is present and has the identifier expected: for reading a structure
+ * field by field, where optional fields make a fixed shape for {@link expectChildren} awkward.
+ * @param what - the subject of the message, e.g. `"certificate: serialNumber"`.
+ * @throws {DerError} `ERR_PKI_DER` "`what` is missing or has the wrong type".
+ * @example
+ * const serial = expectElement(fields[1], 0x02, 'certificate: serialNumber');
+ */
+export function expectElement(el: DerElement | undefined, identifier: number, what: string): DerElement {
+  if (!el || el.identifier !== identifier) throw new DerError(`${what} is missing or has the wrong type`);
+  return el;
+}
+
+/**
+ * Value of a BOOLEAN element. {@link validateDer} has already refused anything but 0x00 and 0xFF
+ * (X.690 §11.1), so one octet decides.
+ * @throws {DerError} `ERR_PKI_DER` when the element is not a BOOLEAN.
+ * @example
+ * const critical = second?.identifier === 0x01 ? readBoolean(der, second) : false; // DEFAULT FALSE
+ */
+export function readBoolean(bytes: Uint8Array, el: DerElement): boolean {
+  if (el.identifier !== 0x01) throw new DerError('DER: expected a BOOLEAN');
+  return bytes[el.contentStart] === 0xff;
+}
+
+/**
+ * Value of an INTEGER from 0 to 2^31 - 1 (at most four content octets): versions, path lengths.
+ * @param what - the subject of the message, e.g. `"certificate: version"`.
+ * @throws {DerError} `ERR_PKI_DER` when the element is not an INTEGER, or "`what` is not a small
+ *   non-negative integer" when it is negative or longer.
+ * @example
+ * readSmallInteger(der, el, 'certificate: pathLenConstraint'); // 0 for 02 01 00
+ */
+export function readSmallInteger(bytes: Uint8Array, el: DerElement, what: string): number {
+  if (el.identifier !== 0x02) throw new DerError('DER: expected an INTEGER');
+  const content = contentOf(bytes, el);
+  if (content.length === 0 || content.length > 4 || ((content[0] as number) & 0x80) !== 0) {
+    throw new DerError(`${what} is not a small non-negative integer`);
+  }
+  let n = 0;
+  for (const b of content) n = n * 256 + b;
+  return n;
+}
+
 const oidNames = new Map<string, string>();
 const OID_CACHE_LIMIT = 512;
 
 /**
- * Dotted text of an OBJECT IDENTIFIER element.
+ * Dotted text of an OBJECT IDENTIFIER element. Recent results are cached: a handful of OIDs
+ * (attribute types, extensions, algorithms) make up nearly every structure read here.
+ * @param what - names the structure in the message of a malformed OID (`"<what>: bad OID
+ *   (...)"`); without it the message starts `"DER: "`.
  * @throws {DerError} `ERR_PKI_DER` when it is not a well-formed OID.
+ * @example
+ * readOid(der, el); // '2.5.29.17' for 06 03 55 1d 11
  */
-export function readOid(bytes: Uint8Array, el: DerElement): string {
-  if (el.identifier !== 0x06) throw new DerError('DER: expected an OBJECT IDENTIFIER');
+export function readOid(bytes: Uint8Array, el: DerElement, what?: string): string {
+  if (el.identifier !== 0x06) throw new DerError(`${what ?? 'DER'}: expected an OBJECT IDENTIFIER`);
   const content = contentOf(bytes, el);
   const key = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
   const cached = oidNames.get(key);
@@ -56,10 +106,62 @@ export function readOid(bytes: Uint8Array, el: DerElement): string {
   try {
     dotted = oidToString(content);
   } catch (err) {
-    throw new DerError(`DER: ${(err as Error).message}`, { cause: err });
+    const message = (err as Error).message;
+    throw new DerError(what === undefined ? `DER: ${message}` : `${what}: bad OID (${message})`, { cause: err });
   }
   if (oidNames.size < OID_CACHE_LIMIT) oidNames.set(key, dotted);
   return dotted;
+}
+
+const UTC_TIME = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/;
+const GENERALIZED_TIME = /^(\d\d\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/;
+
+/**
+ * Value of a Time (RFC 5280 §4.1.2.5.1/.2): UTCTime `YYMMDDHHMMSSZ` (YY >= 50 is 19YY, else 20YY)
+ * or GeneralizedTime `YYYYMMDDHHMMSSZ`; seconds present, UTC, no fractions, as der-writer's
+ * `utcOrGeneralizedTime` writes them.
+ * @param what - the subject of the message, e.g. `"certificate: notBefore"`.
+ * @throws {DerError} `ERR_PKI_DER` "`what` is not a UTCTime or GeneralizedTime in RFC 5280 form"
+ *   for any other type or form, "`what` is not a valid date" for a day or hour that does not exist,
+ *   and (a known gap, see der.property.test.ts) for a GeneralizedTime of the years 0000 to 0099.
+ * @example
+ * readTime(der, el, 'notAfter'); // 2030-01-02T03:04:05Z for 17 0d "300102030405Z"
+ */
+export function readTime(bytes: Uint8Array, el: DerElement, what: string): Date {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + el.contentStart, el.end - el.contentStart).toString('latin1');
+  const m = el.identifier === 0x17 ? UTC_TIME.exec(text) : el.identifier === 0x18 ? GENERALIZED_TIME.exec(text) : null;
+  if (!m) throw new DerError(`${what} is not a UTCTime or GeneralizedTime in RFC 5280 form`);
+  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  const year = el.identifier === 0x17 ? (y >= 50 ? 1900 + y : 2000 + y) : y;
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, s));
+  // Date.UTC rolls 31 February over into March: only a date that reads back unchanged exists.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+    throw new DerError(`${what} is not a valid date`);
+  }
+  return date;
+}
+
+/**
+ * Text of an element whose content must be ASCII (an IA5String, or a name implicitly tagged as
+ * one: dNSName, rfc822Name, uniformResourceIdentifier).
+ * @param what - the subject of the message, e.g. `"certificate: dNSName"`.
+ * @throws {DerError} `ERR_PKI_DER` "`what` is not ASCII" for an octet above 0x7F.
+ * @example
+ * readAscii(der, el, 'certificate: dNSName'); // 'example.org' for 82 0b "example.org"
+ */
+export function readAscii(bytes: Uint8Array, el: DerElement, what: string): string {
+  const content = contentOf(bytes, el);
+  if (!isAscii(content)) throw new DerError(`${what} is not ASCII`);
+  return latin1(content);
+}
+
+function isAscii(content: Uint8Array): boolean {
+  for (const b of content) if (b > 0x7f) return false;
+  return true;
+}
+
+function latin1(content: Uint8Array): string {
+  return Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
 }
 
 // ignoreBOM keeps a leading U+FEFF in the text: dropping it would give two encodings one text.
@@ -81,10 +183,10 @@ export function readString(bytes: Uint8Array, el: DerElement): string | undefine
       case 0x13: // PrintableString
       case 0x16: // IA5String
       case 0x1a: // VisibleString
-        if (content.some((b) => b > 0x7f)) throw new Error('non-ASCII octet');
-        return Buffer.from(content).toString('latin1');
+        if (!isAscii(content)) throw new Error('non-ASCII octet');
+        return latin1(content);
       case 0x14: // TeletexString: in practice Latin-1
-        return Buffer.from(content).toString('latin1');
+        return latin1(content);
       case 0x1e: // BMPString
         return utf16Decoder.decode(content);
       case 0x1c: {
@@ -162,14 +264,16 @@ export function readGeneralNames(der: Uint8Array, what: string): RawGeneralNames
     switch (gn.identifier) {
       case 0x81:
       case 0x82: {
-        if (content.some((b) => b > 0x7f)) throw new DerError(`${what}: names must be IA5String (ASCII)`);
-        const text = Buffer.from(content).toString('latin1');
-        (gn.identifier === 0x81 ? names.email : names.dns).push(text);
+        if (!isAscii(content)) throw new DerError(`${what}: names must be IA5String (ASCII)`);
+        (gn.identifier === 0x81 ? names.email : names.dns).push(latin1(content));
         break;
       }
-      case 0x87:
-        names.ip.push(ipText(content, what));
+      case 0x87: {
+        const ip = ipAddressText(content);
+        if (ip === undefined) throw new DerError(`${what}: an iPAddress name must have 4 or 16 octets`);
+        names.ip.push(ip);
         break;
+      }
       default:
         names.other.push(gn.identifier & 0x1f);
     }
@@ -177,12 +281,17 @@ export function readGeneralNames(der: Uint8Array, what: string): RawGeneralNames
   return names;
 }
 
-function ipText(octets: Uint8Array, what: string): string {
+/**
+ * Text of the octets of an iPAddress name (RFC 5280 §4.2.1.6): four octets as a dotted quad,
+ * sixteen as eight colon-separated hex groups without compression (`2001:db8:0:0:0:0:0:1`).
+ * @returns undefined for any other length: the caller names the structure in its error.
+ * @example
+ * ipAddressText(Uint8Array.of(192, 0, 2, 1)); // '192.0.2.1'
+ */
+export function ipAddressText(octets: Uint8Array): string | undefined {
   if (octets.length === 4) return octets.join('.');
-  if (octets.length === 16) {
-    const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push((((octets[i] as number) << 8) | (octets[i + 1] as number)).toString(16));
-    return groups.join(':');
-  }
-  throw new DerError(`${what}: an iPAddress name must have 4 or 16 octets`);
+  if (octets.length !== 16) return undefined;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((((octets[i] as number) << 8) | (octets[i + 1] as number)).toString(16));
+  return groups.join(':');
 }

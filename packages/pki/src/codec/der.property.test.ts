@@ -10,8 +10,8 @@ import { parseCertificate } from '../certificate.js';
 import { checkProperty, mutatedBytes, outcome } from '../test-support/property.js';
 import { pkiVectors } from '../test-support/vectors.js';
 import { validateDer } from './der.js';
-import { readGeneralNames, readName, readOid, readString } from './der-reader.js';
-import { contextPrimitive, oid, seq, set, tlv } from './der-writer.js';
+import { ipAddressText, readAscii, readBoolean, readGeneralNames, readName, readOid, readSmallInteger, readString, readTime } from './der-reader.js';
+import { bool, contextPrimitive, int, oid, seq, set, tlv, utcOrGeneralizedTime } from './der-writer.js';
 
 function validDer(): Uint8Array[] {
   const v = pkiVectors();
@@ -98,6 +98,125 @@ describe('readOid', () => {
   });
 });
 
+describe('readBoolean', () => {
+  it('any one-octet BOOLEAN: the value bool() writes back to the same element, or ERR_PKI_DER', () => {
+    checkProperty(
+      fc.property(fc.uint8Array({ maxLength: 2 }), (content) => {
+        const der = tlv(0x01, content);
+        const result = outcome(() => readBoolean(der, validateDer(der)), isPkiError);
+        if (result.ok) expect(bool(result.value)).toEqual(der);
+      }),
+    );
+  });
+});
+
+describe('readSmallInteger', () => {
+  it('any INTEGER content: a number that int() writes back to the same element, or ERR_PKI_DER', () => {
+    checkProperty(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 6 }), contentBytes), (content) => {
+        const der = tlv(0x02, content);
+        const result = outcome(() => readSmallInteger(der, validateDer(der), 'n'), isPkiError);
+        if (!result.ok) return;
+        expect(result.value).toBeLessThan(2 ** 31);
+        expect(int(result.value)).toEqual(der);
+      }),
+    );
+  });
+
+  it('every number from 0 to 2^31 - 1 that int() writes reads back', () => {
+    checkProperty(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (n) => {
+        const der = int(n);
+        expect(readSmallInteger(der, validateDer(der), 'n')).toBe(n);
+      }),
+    );
+  });
+});
+
+/**
+ * Time-shaped text: fields just inside and just outside their ranges, two or four year digits,
+ * and now and then a fraction, an offset or a missing `Z`.
+ */
+const timeText: fc.Arbitrary<Uint8Array> = fc
+  .record({
+    year: fc.oneof(fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 9999 })),
+    fourDigits: fc.boolean(),
+    fields: fc.tuple(fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }), fc.integer({ min: 0, max: 61 })),
+    tail: fc.constantFrom('Z', 'Z', 'Z', 'Z', '.5Z', '+0000', '', 'z'),
+  })
+  .map(({ year, fourDigits, fields, tail }) => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    const text = `${fourDigits ? String(year).padStart(4, '0') : two(year % 100)}${fields.map(two).join('')}${tail}`;
+    return new Uint8Array(Buffer.from(text, 'latin1'));
+  });
+
+describe('readTime', () => {
+  it('any content of either time type: a date that utcOrGeneralizedTime writes as this element or as the other type, or ERR_PKI_DER', () => {
+    checkProperty(
+      fc.property(fc.constantFrom(0x17, 0x18), fc.oneof(timeText, contentBytes), (tag, content) => {
+        const der = tlv(tag, content);
+        const result = outcome(() => readTime(der, validateDer(der), 'time'), isPkiError);
+        if (!result.ok) return;
+        expect(result.value.getUTCMilliseconds()).toBe(0);
+        // One text per date within each type: where the writer picks the same type (UTCTime for
+        // 1950-2049, RFC 5280 §4.1.2.5), it writes these very octets.
+        const written = utcOrGeneralizedTime(result.value);
+        if (written[0] === tag) expect(written).toEqual(der);
+        expect(readTime(written, validateDer(written), 'time')).toEqual(result.value);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  /** Whole-second dates from `min` to `max`, written by utcOrGeneralizedTime, read back as themselves. */
+  const writtenDatesReadBack = (min: string, max: string, numRuns?: number) =>
+    checkProperty(
+      fc.property(fc.date({ min: new Date(min), max: new Date(max), noInvalidDate: true }), (d) => {
+        const whole = new Date(Math.floor(d.getTime() / 1000) * 1000);
+        const der = utcOrGeneralizedTime(whole);
+        expect(readTime(der, validateDer(der), 'time')).toEqual(whole);
+      }),
+      numRuns === undefined ? {} : { numRuns },
+    );
+
+  it('every whole-second date from year 100 to 9999 that utcOrGeneralizedTime writes reads back', () => {
+    writtenDatesReadBack('0100-01-01T00:00:00Z', '9999-12-31T23:59:59Z');
+  });
+
+  // Known: Date.UTC reads the years 0 to 99 as 1900 to 1999, so readTime refuses a
+  // GeneralizedTime of year 0000-0099 as "not a valid date", while utcOrGeneralizedTime writes
+  // those years. Kept as it was when the reader moved here from certificate.ts (parseCertificate
+  // refuses such a certificate); reported with this property.
+  it.fails('every date of years 0 to 99 that utcOrGeneralizedTime writes reads back', () => {
+    writtenDatesReadBack('0000-01-01T00:00:00Z', '0099-12-31T23:59:59Z', 10);
+  });
+});
+
+describe('readAscii', () => {
+  it('any content: text whose Latin-1 octets are the content, or ERR_PKI_DER', () => {
+    checkProperty(
+      fc.property(contentBytes, (content) => {
+        const der = tlv(0x82, content);
+        const result = outcome(() => readAscii(der, validateDer(der), 'dNSName'), isPkiError);
+        expect(result.ok).toBe(content.every((b) => b <= 0x7f));
+        if (result.ok) expect(new Uint8Array(Buffer.from(result.value, 'latin1'))).toEqual(content);
+      }),
+    );
+  });
+});
+
+describe('ipAddressText', () => {
+  it('any octets: text that reads back to the same 4 or 16 octets, or undefined for any other length', () => {
+    checkProperty(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })), (octets) => {
+        const text = ipAddressText(octets);
+        if (octets.length === 4 || octets.length === 16) expect(ipOctets(text as string)).toEqual(octets);
+        else expect(text).toBeUndefined();
+      }),
+    );
+  });
+});
+
 /** How each string type's text is written: the inverse readString must honour. */
 const WRITERS: Readonly<Record<number, (text: string) => Uint8Array>> = {
   0x0c: (text) => new Uint8Array(Buffer.from(text, 'utf8')),
@@ -156,9 +275,9 @@ describe('readName', () => {
   });
 
   // Known: readName gives a string value that begins with `#` and a non-string value the same
-  // form (RFC 4514 §2.4 would escape the string's `#`), and certificate.ts writes such an unknown
-  // attribute back as the raw DER the hex spells. Reported with this property; it needs a
-  // change of representation, not a one-line fix.
+  // form (RFC 4514 §2.4 would escape the string's `#`), and certificate-encoder.ts writes such an
+  // unknown attribute back as the raw DER the hex spells. Reported with this property; it needs
+  // a change of representation, not a one-line fix.
   it.fails('a UTF8String that spells `#` + hex reads differently from the element the hex encodes', () => {
     checkProperty(
       fc.property(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 8 }), (text) => {

@@ -19,7 +19,9 @@
  * - a refusal stores nothing (every check runs before the first write; a one-time credential
  *   taken before signing is given back when nothing was signed);
  * - one request, one certificate: a resent request is answered from what is stored when its
- *   policy says so (for ssl_api inside the signing transaction, where racing copies meet);
+ *   policy says so. For ssl_api the check runs inside the signing transaction, where racing
+ *   copies meet; for an account's request it runs before the request is stored, so two copies
+ *   arriving at the same instant can still both be stored (not yet closed);
  * - a pending request is decided once: every decision is a state change guarded by the state
  *   it leaves (`pending -> approved` claims it), so two clicks or two approvers cannot both act.
  *

@@ -23,9 +23,11 @@ export async function sendWithNodemailer(port: number, message: Mail.Options): P
     port,
     secure: false,
     ignoreTLS: true,
-    connectionTimeout: 5000,
-    greetingTimeout: 5000,
-    socketTimeout: 10_000,
+    // Generous: a suite sends hundreds of mails at once on a machine that may be busy, and a
+    // greeting that is slow there is not what any test is about (each test is still bounded).
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 30_000,
   });
   try {
     const info = (await transport.sendMail(message)) as { response: string };

@@ -24,7 +24,6 @@ const liveCert = readFileSync(liveCertPath, 'utf8');
 writeFileSync(out, JSON.stringify({ args, cwd: process.cwd(), liveCert }));
 if (behaviour === 'fail') { process.stderr.write('reload failed: bad certificate\\n'); process.exit(3); }
 if (behaviour === 'hang') setTimeout(() => {}, 60_000);
-if (behaviour === 'stubborn') { process.on('SIGTERM', () => {}); setTimeout(() => {}, 60_000); }
 `;
 
 beforeAll(() => {
@@ -99,7 +98,10 @@ describe('install postInstall', () => {
 
   it('sends SIGKILL to a command that ignores SIGTERM', async () => {
     await install(options());
-    const error = await install(options({ postInstall: { argv: recorder('stubborn'), timeoutMs: 300 } })).catch((err: unknown) => err);
+    // SIGTERM is ignored from the first instruction on (an ignored disposition survives exec):
+    // a node child could still be starting, and die of SIGTERM, when the timeout fires on a busy machine.
+    const stubborn = ['/bin/sh', '-c', "trap '' TERM; exec sleep 60"];
+    const error = await install(options({ postInstall: { argv: stubborn, timeoutMs: 300 } })).catch((err: unknown) => err);
     expect(error).toMatchObject({ code: 'ERR_SDK_INSTALL_POST_COMMAND', timedOut: true, signal: 'SIGKILL', rolledBack: true });
   });
 
@@ -130,8 +132,12 @@ describe('install postInstall', () => {
   it('stops the command when the signal aborts, and rolls back', async () => {
     await install(options());
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('user cancelled')), 300);
-    const error = await install(options({ postInstall: { argv: recorder('hang') }, signal: controller.signal })).catch((err: unknown) => err);
+    const running = install(options({ postInstall: { argv: recorder('hang') }, signal: controller.signal })).catch((err: unknown) => err);
+    // Abort once the command runs (it writes its record first), not after a guessed time.
+    for (let i = 0; i < 200 && !existsSync(join(work, 'record.json')); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(existsSync(join(work, 'record.json'))).toBe(true);
+    controller.abort(new Error('user cancelled'));
+    const error = await running;
     expect(error).toMatchObject({ code: 'ERR_SDK_INSTALL_POST_COMMAND', rolledBack: true, timedOut: false });
     expect(await expectConsistent(base, NAME)).toBe(1);
   });

@@ -27,9 +27,14 @@ async function attackerRegisters(c: TestCa): Promise<{ ticket: string; userCode:
   const pkce = createPkcePair();
   const key = generateKeyPair('p256');
   const csr = createCsr({ privateKey: key.privateKey, subjectAltNames: { email: [VICTIM] } });
-  const page = await (await fetch(`${c.url}/index.php?id=1&ticket=${ticket}`)).text();
-  // The page the victim would be lured to shows the attacker's code, not one of the victim's installer.
+  const keyFingerprint = formatFingerprint(sha256Hex(parseCsr(csr.pem).publicKeyDer));
+  const page = await (await fetch(`${c.url}/index.php?id=1&ticket=${ticket}&CSR=${encodeURIComponent(csr.pem)}`)).text();
+  // The page the victim would be lured to shows the attacker's code (not one of an installer of
+  // the victim's), when and where the flow began, and what it asks for.
   expect(page).toContain(`<p class="user-code">${userCode}</p>`);
+  expect(page).toMatch(/It was started on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from the address 127\.0\.0\.1\./);
+  expect(page).toContain(`<strong>${VICTIM}</strong>`);
+  expect(page).toContain(`<pre class="fingerprint">${keyFingerprint}</pre>`);
   const posted = await postForm(`${c.url}/index.php?id=1`, {
     ...registrationFields({ EmailAddress: VICTIM }),
     ticket,
@@ -38,7 +43,7 @@ async function attackerRegisters(c: TestCa): Promise<{ ticket: string; userCode:
     CSR: csr.pem,
   });
   expect(posted.status).toBe(200);
-  return { ticket, userCode, verifier: pkce.verifier, keyFingerprint: formatFingerprint(sha256Hex(parseCsr(csr.pem).publicKeyDer)) };
+  return { ticket, userCode, verifier: pkce.verifier, keyFingerprint };
 }
 
 describe('remote phishing of the registration (hardening 1, RFC 8628 §5.4)', () => {

@@ -19,14 +19,34 @@ export interface ConsentDeps {
 
 /**
  * The notice of the registration page opened with a ticket: the user code to compare before
- * typing anything.
+ * typing anything, and when and from where the ticket was asked for.
  * @example
- * userCodeNotice('WDJB-MJHT'); // '<div class="user-code-notice">...WDJB-MJHT...'
+ * userCodeNotice({ userCode: 'WDJB-MJHT', startedAtMs: Date.now() }); // '<div class="user-code-notice">...WDJB-MJHT...'
  */
-export function userCodeNotice(userCode: string): string {
+export function userCodeNotice(origin: HandoffOrigin & { readonly userCode: string }): string {
+  const started = startedSentence(origin);
   return `<div class="user-code-notice" role="note"><p>The installer that sent you here shows this code:</p>
-<p class="user-code">${escapeHtml(userCode)}</p>
+<p class="user-code">${escapeHtml(origin.userCode)}</p>${started === undefined ? '' : `\n<p>${started}</p>`}
 <p>Go on only if your installer shows the same code. If you did not start an installer, or it shows another code, close this page: someone else may have sent you this link.</p></div>`;
+}
+
+/**
+ * What a request sent with the registration asks for, as the registration page shows it before
+ * anything is typed: the names and the key; nothing for a request that does not parse (the form
+ * says so when it is sent).
+ * @example
+ * requestSummary(csrPem); // '<div class="request-details">...'
+ */
+export function requestSummary(csrPem: string): string {
+  let described: ReturnType<typeof describeRequest>;
+  try {
+    described = describeRequest(csrPem);
+  } catch {
+    return '';
+  }
+  const { names, key, keyFingerprint } = described;
+  return `<div class="request-details"><p>It asks for a certificate for ${names.map((n) => `<strong>${escapeHtml(n)}</strong>`).join(', ') || 'your address'} to this key:</p>` +
+    `<p>${escapeHtml(key)}, SHA-256 of the public key:</p><pre class="fingerprint">${escapeHtml(keyFingerprint)}</pre></div>`;
 }
 
 /** When and where, as a sentence; `undefined` when nothing is known. */

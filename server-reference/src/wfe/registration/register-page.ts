@@ -6,6 +6,7 @@ import { type CertificateRequest, parseCsr, PkiError } from '@certwizard/pki';
 import { appendQueryParams, readPrefill, REGISTRATION_PARAMS, type RegistrationErrorReason } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import { CONFIRMATION_LIFETIME_MS_DEFAULT } from '../../accounts/account-store.js';
+import type { HandoffOrigin } from '../../accounts/handoff-store.js';
 import { AccountInputError, EmailTakenError, TicketError } from '../../accounts/errors.js';
 import { registrationPolicy } from '../../ca/registration-request.js';
 import type { MailMessage } from '../../mail/mailer.js';
@@ -47,8 +48,13 @@ export function registrationPage(ctx: RegistrationContext): {
     }
   };
 
-  // The user code of the ticket the page was opened with, shown before anything is typed.
-  const userCodeOf = (handoff: CheckedHandoff): string | undefined => (handoff.ticket === undefined ? undefined : ctx.tickets.get(handoff.ticket)?.userCode);
+  // Who started the flow (the ticket's user code, when and from where it was asked for), shown
+  // before anything is typed (RFC 8628 §5.4).
+  const userCodeOf = (handoff: CheckedHandoff): HandoffOrigin | undefined => {
+    const stored = handoff.ticket === undefined ? undefined : ctx.tickets.get(handoff.ticket);
+    if (stored?.userCode === undefined) return undefined;
+    return { userCode: stored.userCode, startedAtMs: stored.createdAtMs, ...(stored.createdFrom === undefined ? {} : { startedFrom: stored.createdFrom }) };
+  };
 
   const errorLink = (handoff: CheckedHandoff, reason: RegistrationErrorReason, email?: string) =>
     handoff.errorUrl === undefined

@@ -3,7 +3,8 @@
  * lost-password answers are never echoed back.
  */
 import type { AccountField } from '../../accounts/errors.js';
-import { userCodeNotice } from './consent.js';
+import type { HandoffOrigin } from '../../accounts/handoff-store.js';
+import { requestSummary, userCodeNotice } from './consent.js';
 import { escapeHtml } from './html.js';
 import { type CheckedHandoff, hiddenEntries } from './handoff-params.js';
 
@@ -50,17 +51,18 @@ const FIELDS: readonly FieldSpec[] = [
  * @param errors - messages by form field name, shown next to the field.
  * @param handoff - the checked hand-off, carried in hidden fields; its problems are listed on top.
  * @param csrPem - the installer's certificate request, carried in the hidden field `CSR`.
- * @param userCode - the user code of the hand-off's ticket, shown on top (RFC 8628 §5.4).
+ * @param origin - the hand-off ticket's user code and when and where it was asked for, shown on
+ *   top (RFC 8628 §5.4).
  */
 export function renderRegistrationForm(
   values: Readonly<Record<string, string>>,
   errors: Readonly<Record<string, string>>,
   handoff: CheckedHandoff,
   csrPem?: string,
-  userCode?: string,
+  origin?: HandoffOrigin,
 ): string {
   const parts: string[] = [];
-  if (userCode !== undefined) parts.push(userCodeNotice(userCode));
+  if (origin?.userCode !== undefined) parts.push(userCodeNotice({ ...origin, userCode: origin.userCode }));
   if (handoff.problems.length > 0) {
     parts.push(`<div class="problems" role="alert"><h2>Problems with the installer's request</h2><ul>${handoff.problems
       .map((p) => `<li>${escapeHtml(p)}</li>`)
@@ -77,6 +79,7 @@ export function renderRegistrationForm(
   if (csrPem !== undefined) {
     parts.push(`<input type="hidden" name="CSR" value="${escapeHtml(csrPem)}">`);
     parts.push('<p>The installer sent a certificate request: its certificate is issued once you confirm your address.</p>');
+    parts.push(requestSummary(csrPem));
   }
   if (handoff.pingNonce !== undefined) {
     parts.push('<p>The installer set up your mail server to answer our confirmation mail: it may confirm your address by itself.</p>');

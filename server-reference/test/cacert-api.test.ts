@@ -76,7 +76,7 @@ describe('/api/cemails.php', () => {
   ])('refuses $name with a documented line and changes nothing', async ({ fields, status, text }) => {
     ca = await startTestCa();
     await accountWithToken(ca);
-    const before = ca.store.counts();
+    const before = (await ca.counts());
     const res = await fetch(`${ca.url}${CEMAILS}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -84,24 +84,24 @@ describe('/api/cemails.php', () => {
     });
     expect(res.status).toBe(status);
     expect(await res.text()).toBe(text);
-    expect(ca.store.counts()).toEqual(before);
+    expect((await ca.counts())).toEqual(before);
   });
 
   it('tells an unconfirmed account apart (only with its right password)', async () => {
     ca = await startTestCa();
     await postForm(`${ca.url}/index.php?id=1`, registrationFields());
-    const before = ca.store.counts();
+    const before = (await ca.counts());
     const res = await callApi(ca, CEMAILS, login);
     expect(res.status).toBe(403);
     expect(res.text).toBe('403,account_inactive the account address is not confirmed yet\n');
     expect((await callApi(ca, CEMAILS, { ...login, password: 'wrong password!' })).text).toBe(AUTH_FAILED);
-    expect(ca.store.counts()).toEqual(before);
+    expect((await ca.counts())).toEqual(before);
   });
 
   it('refuses unknown and revoked tokens, both credentials at once, other methods and media types', async () => {
     ca = await startTestCa();
     const { token } = await accountWithToken(ca);
-    const before = ca.store.counts();
+    const before = (await ca.counts());
     expect(await callApi(ca, CEMAILS, {}, { bearer: 'x'.repeat(43) })).toMatchObject({ status: 401, text: AUTH_FAILED });
     expect(await callApi(ca, CEMAILS, {}, { bearer: 'not a token' })).toMatchObject({ status: 401, text: AUTH_FAILED });
     expect(await callApi(ca, CEMAILS, login, { bearer: token })).toMatchObject({
@@ -115,7 +115,7 @@ describe('/api/cemails.php', () => {
       status: 415,
       text: '415,unsupported_media_type send the fields as application/x-www-form-urlencoded\n',
     });
-    expect(ca.store.counts()).toEqual(before);
+    expect((await ca.counts())).toEqual(before);
   });
 
   it('rate-limits password attempts per client with Retry-After', async () => {
@@ -135,7 +135,7 @@ describe('/api/ccsr.php', () => {
   it('issues an S/MIME certificate at once for a password, stored with the account as requester', async () => {
     ca = await startTestCa();
     const { token } = await accountWithToken(ca);
-    const before = ca.store.counts();
+    const before = (await ca.counts());
     const res = await callApi(ca, CCSR, { ...login, ...ccsrFields({ name: 'Ada B Lovelace' }) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
@@ -151,8 +151,8 @@ describe('/api/ccsr.php', () => {
       { type: 'SN', value: 'Lovelace' },
       { type: 'emailAddress', value: EMAIL },
     ]);
-    expect(ca.store.get(leaf?.serialNumberHex as string)).toMatchObject({ requester: 'account:1', publicKeySha1: publicKeySha1Hex(key.privateKey) });
-    expect(ca.store.counts()).toEqual({ ...before, certificates: before.certificates + 1, certificate_requests: 1 });
+    expect(await ca.certificate(leaf?.serialNumberHex as string)).toMatchObject({ requester: 'account:1', publicKeySha1: publicKeySha1Hex(key.privateKey) });
+    expect((await ca.counts())).toEqual({ ...before, certificates: before.certificates + 1, certificate_requests: 1 });
 
     writeFileSync(join(ca.dir, 'leaf.pem'), leaf?.pem as string);
     const text = execFileSync('openssl', ['x509', '-in', 'leaf.pem', '-noout', '-text'], { cwd: ca.dir, encoding: 'utf8' });
@@ -172,10 +172,10 @@ describe('/api/ccsr.php', () => {
   it('adds code signing only for accounts with CS=1', async () => {
     ca = await startTestCa();
     await accountWithToken(ca);
-    const before = ca.store.counts();
+    const before = (await ca.counts());
     const refused = await callApi(ca, CCSR, { ...login, ...ccsrFields({ codesign: '1' }) });
     expect(refused).toMatchObject({ status: 403, text: '403,codesign_not_allowed this account may not request code signing certificates (CS=0)\n' });
-    expect(ca.store.counts()).toEqual(before);
+    expect((await ca.counts())).toEqual(before);
     withStores(ca, ({ accounts }) => accounts.setCodeSigning(1, true));
     const res = await callApi(ca, CCSR, { ...login, ...ccsrFields({ codesign: '1' }) });
     expect(res.status).toBe(200);
@@ -195,20 +195,20 @@ describe('/api/ccsr.php', () => {
   ])('refuses $name and changes nothing', async ({ fields, status, text }) => {
     ca = await startTestCa();
     await accountWithToken(ca);
-    const before = ca.store.counts();
+    const before = (await ca.counts());
     const res = await callApi(ca, CCSR, { ...login, ...ccsrFields(fields) });
     expect(res.status).toBe(status);
     if (typeof text === 'string') expect(res.text).toBe(text);
     else expect(res.text).toMatch(text);
-    expect(ca.store.counts()).toEqual(before);
+    expect((await ca.counts())).toEqual(before);
   });
 
   it('refuses with 403 refused when the authorize hook says no, storing nothing', async () => {
     ca = await startTestCa({ hooks: { authorize: (names) => !names.email.includes(EMAIL) } });
     await accountWithToken(ca);
-    const before = ca.store.counts();
+    const before = (await ca.counts());
     expect(await callApi(ca, CCSR, { ...login, ...ccsrFields() })).toMatchObject({ status: 403, text: '403,refused the CA policy refused this request\n' });
-    expect(ca.store.counts()).toEqual(before);
+    expect((await ca.counts())).toEqual(before);
   });
 
   it('keeps a request sent with an installation token pending, mails the owner, and answers its status', async () => {
@@ -220,8 +220,8 @@ describe('/api/ccsr.php', () => {
     expect(res.status).toBe(202);
     expect(res.text).toMatch(/^202,Pending [A-Za-z0-9_-]{22}\n$/);
     const answer = decodeCcsrAnswer(res.status, res.text);
-    expect(ca.store.counts().certificates).toBe(0);
-    expect(ca.store.counts().certificate_requests).toBe(1);
+    expect((await ca.counts()).certificates).toBe(0);
+    expect((await ca.counts()).certificate_requests).toBe(1);
 
     const mails = await mailbox(ca.url, EMAIL);
     expect(mails.length).toBe(mailsBefore + 1);
@@ -274,11 +274,11 @@ describe('pending requests on the account page', () => {
     expect(page).toContain(`/account/requests/${id}/discard`);
 
     const url = `${ca.url}/account/requests/${id}/approve`;
-    const before = ca.store.counts();
+    const before = (await ca.counts());
     expect((await postForm(url, {}, { cookie })).status).toBe(403);
     expect((await postForm(url, { csrf }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
     expect((await postForm(url, { csrf })).status).toBe(403);
-    expect(ca.store.counts()).toEqual(before);
+    expect((await ca.counts())).toEqual(before);
     expect((await requestStatus(ca, id, token)).json.status).toBe('pending');
 
     const ok = await postForm(url, { csrf }, { cookie });
@@ -288,12 +288,12 @@ describe('pending requests on the account page', () => {
     expect(issued.json.status).toBe('issued');
     const [leaf] = parseCertificateChain(issued.json.certificate as string);
     expect(leaf?.subjectAltNames.email).toEqual([EMAIL]);
-    expect(ca.store.get(leaf?.serialNumberHex as string)?.requester).toBe('account:1');
-    expect(ca.store.counts().certificates).toBe(before.certificates + 1);
+    expect((await ca.certificate(leaf?.serialNumberHex as string))?.requester).toBe('account:1');
+    expect((await ca.counts()).certificates).toBe(before.certificates + 1);
 
     expect((await postForm(url, { csrf }, { cookie })).status).toBe(404);
     expect((await postForm(`${ca.url}/account/requests/${id}/discard`, { csrf }, { cookie })).status).toBe(404);
-    expect(ca.store.counts().certificates).toBe(before.certificates + 1);
+    expect((await ca.counts()).certificates).toBe(before.certificates + 1);
     expect(await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text()).not.toContain(`/account/requests/${id}/approve`);
   });
 
@@ -312,7 +312,7 @@ describe('pending requests on the account page', () => {
     const { cookie, csrf } = await loginSession(ca);
     expect((await postForm(`${ca.url}/account/requests/${id}/discard`, { csrf }, { cookie })).status).toBe(303);
     expect((await requestStatus(ca, id, token)).json).toEqual({ status: 'discarded', id });
-    expect(ca.store.counts().certificates).toBe(0);
+    expect((await ca.counts()).certificates).toBe(0);
   });
 
   it('keeps the request pending when the CA policy refuses it at approval', async () => {

@@ -26,21 +26,21 @@ const cases = [
 
 describe('continue and error URLs the CA refuses', () => {
   it.each(cases)('the page reports $name as $reason and keeps no hidden field for it', async ({ field, url, reason }) => {
-    const before = dbSnapshot(ca.dataDir);
+    const before = (await dbSnapshot(ca));
     const html = await (await fetch(`${ca.url}/index.php?${new URLSearchParams({ id: '1', [field]: url })}`)).text();
     expect(html).toContain(`(${reason})`);
     expect(html).not.toContain(`name="${field}"`);
-    expect(dbSnapshot(ca.dataDir)).toEqual(before);
+    expect((await dbSnapshot(ca))).toEqual(before);
   });
 
   it.each(cases)('a registration POST with $name is answered 400 ($reason), storing and mailing nothing', async ({ field, url, reason }) => {
     const ticket = await newTicket(ca);
     const email = `refused-${field}@example.org`;
-    const before = dbSnapshot(ca.dataDir);
+    const before = (await dbSnapshot(ca));
     const res = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields({ EmailAddress: email }), [field]: url, ticket });
     expect(res.status).toBe(400);
     expect(res.text).toContain(`(${reason})`);
-    expect(dbSnapshot(ca.dataDir)).toEqual(before);
+    expect((await dbSnapshot(ca))).toEqual(before);
     expect(await mailbox(ca.url, email)).toEqual([]);
   });
 });

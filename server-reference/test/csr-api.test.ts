@@ -29,7 +29,7 @@ describe.each(['p256', 'rsa2048'] as const)('issuance with a %s CA', (caKey) => 
       subject: [{ type: 'CN', value: 'mail.example.test' }],
       subjectAltNames: { dns: ['mail.example.test', 'smtp.example.test'], email: ['postmaster@example.test'] },
     });
-    const before = ca.store.counts().certificates;
+    const before = (await ca.counts()).certificates;
     const res = await putCsr(ca, csr.pem, { client: 'abc123' });
     expect(res.status).toBe(200);
     const chainPem = res.json.signed_x509_pem as string;
@@ -44,7 +44,7 @@ describe.each(['p256', 'rsa2048'] as const)('issuance with a %s CA', (caKey) => 
     expect(BigInt(`0x${leaf?.serialNumberHex}`) > 2n ** 64n).toBe(true);
     expect(leaf?.crlDistributionPoints).toEqual([`${ca.publicUrl}/crl`]);
 
-    const stored = ca.store.get(leaf?.serialNumberHex as string);
+    const stored = await ca.certificate(leaf?.serialNumberHex as string);
     expect(stored).toMatchObject({
       requester: 'abc123',
       status: 'valid',
@@ -52,7 +52,7 @@ describe.each(['p256', 'rsa2048'] as const)('issuance with a %s CA', (caKey) => 
       fingerprintSha256: leaf?.fingerprintSha256,
     });
     expect(stored?.pem.trim()).toBe(leaf?.pem.trim());
-    expect(ca.store.counts().certificates).toBe(before + 1);
+    expect((await ca.counts()).certificates).toBe(before + 1);
 
     writeFileSync(join(ca.dir, 'chain.pem'), chainPem);
     writeFileSync(join(ca.dir, 'leaf.pem'), leaf?.pem as string);
@@ -151,14 +151,14 @@ describe('refusals leave the database unchanged', () => {
   ];
 
   it.each(cases)('$name -> $status $code', async ({ send, status, code }) => {
-    const before = ca.store.counts();
+    const before = (await ca.counts());
     const res = await send();
     expect({ status: res.status, code: (res.json.error as { code?: string } | undefined)?.code }).toEqual({
       status,
       code,
     });
     expect(typeof (res.json.error as { message?: unknown }).message).toBe('string');
-    expect(ca.store.counts()).toEqual(before);
+    expect((await ca.counts())).toEqual(before);
   });
 
   it('answers other methods on the endpoint with 405 and unknown paths with 404', async () => {

@@ -39,7 +39,7 @@ describe('hooks', () => {
     const res = await putCsr(ca, pem, { client: 'client42' });
     expect(res.status).toBe(403);
     expect((res.json.error as { code: string }).code).toBe('refused');
-    expect(ca.store.counts().certificates).toBe(0);
+    expect((await ca.counts()).certificates).toBe(0);
     expect(seen).toHaveLength(1);
     expect(seen[0]?.names).toEqual({ dns: ['a.example.test'], email: [], ip: [] });
     expect(seen[0]?.ctx.clientHash).toBe('client42');
@@ -85,7 +85,7 @@ describe('hooks', () => {
     });
     const res = await putCsr(ca, request({ dns: ['a.example.test'] }).pem);
     expect(res.status).toBe(400);
-    expect(ca.store.counts().certificates).toBe(0);
+    expect((await ca.counts()).certificates).toBe(0);
   });
 
   it('serialNumber supplies the serial, and a serial already used is refused without storing', async () => {
@@ -96,7 +96,7 @@ describe('hooks', () => {
     const second = await putCsr(ca, request({ dns: ['b.example.test'] }).pem);
     expect(second.status).toBe(500);
     expect((second.json.error as { code: string }).code).toBe('internal_error');
-    expect(ca.store.counts().certificates).toBe(1);
+    expect((await ca.counts()).certificates).toBe(1);
   });
 
   it('postsign sees the stored certificate; its failure does not take the certificate from the client', async () => {
@@ -113,7 +113,7 @@ describe('hooks', () => {
     expect(res.status).toBe(200);
     const serial = parseCertificateChain(res.json.signed_x509_pem as string)[0]?.serialNumberHex as string;
     expect(serials).toEqual([serial]);
-    expect(ca.store.get(serial)?.status).toBe('valid');
+    expect((await ca.certificate(serial))?.status).toBe('valid');
   });
 
   it('the example hooks module enforces its domain policy, 30-day validity and audit log', async () => {
@@ -130,7 +130,7 @@ describe('hooks', () => {
       const refused = await putCsr(ca, request(names).pem);
       expect(refused.status).toBe(403);
     }
-    expect(ca.store.counts().certificates).toBe(1);
+    expect((await ca.counts()).certificates).toBe(1);
   });
 
   it('a hooks module that cannot be loaded stops the CA from starting', async () => {

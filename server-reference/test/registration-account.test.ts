@@ -51,7 +51,7 @@ describe('the account area', () => {
     expect(page).toContain('Ada B Lovelace');
     expect(page).toContain('ada+wizard@example.org');
     expect(page).toContain('/account/installations/1/revoke');
-    expect(rowCounts(ca.dataDir).sessions).toBe(1);
+    expect((await rowCounts(ca)).sessions).toBe(1);
 
     const url = `${ca.url}/account/installations/1/revoke`;
     expect((await postForm(url, {}, { cookie })).status).toBe(403);
@@ -76,7 +76,7 @@ describe('the account area', () => {
     expect(foreign.status).toBe(403);
     const { cookie, csrf } = await login(ca);
     expect((await postForm(`${ca.url}/logout`, { csrf }, { cookie })).status).toBe(303);
-    expect(rowCounts(ca.dataDir).sessions).toBe(0);
+    expect((await rowCounts(ca)).sessions).toBe(0);
     const after = await fetch(`${ca.url}/account`, { headers: { cookie }, redirect: 'manual' });
     expect(after.status).toBe(303);
   });

@@ -58,7 +58,7 @@ describe('the registration page', () => {
     const post = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields(), continue: 'javascript:alert(1)', ticket });
     expect(post.status).toBe(400);
     expect(post.text).toContain('bad_scheme');
-    expect(rowCounts(ca.dataDir)).toMatchObject({ accounts: 0, registration_handoffs: 0, ticketUrls: 0 });
+    expect((await rowCounts(ca))).toMatchObject({ accounts: 0, registration_handoffs: 0, ticketUrls: 0 });
     const allowed = new URLSearchParams({ id: '1', continue: 'https://vendor.example/done' });
     expect(await (await fetch(`${ca.url}/index.php?${allowed}`)).text()).toContain('value="https://vendor.example/done"');
   });
@@ -146,7 +146,7 @@ describe('the hand-off with a ticket and PKCE', () => {
     const link = new URL(linkHref(page, 'Please click here to continue with the Installation Wizard') as string);
     const ok = await postForm(`${ca.url}/api/wizard/token`, { code: link.searchParams.get('code') as string, code_verifier: pkce.verifier });
     expect(ok.status).toBe(200);
-    expect(rowCounts(ca.dataDir).registration_handoffs).toBe(0);
+    expect((await rowCounts(ca)).registration_handoffs).toBe(0);
   });
 
   it('says only the first sentence without a continue URL, and fails a used link', async () => {
@@ -183,7 +183,7 @@ describe('the hand-off with a ticket and PKCE', () => {
     expect(res.status).toBe(200);
     expect(linkHref(res.text, 'Please click here to return to the Installation Wizard')).toBe(`${ERROR}&reason=cancelled`);
     expect(await isItDone(ca, ticket)).toEqual({ status: 'error', reason: 'cancelled' });
-    expect(rowCounts(ca.dataDir).accounts).toBe(0);
+    expect((await rowCounts(ca)).accounts).toBe(0);
   });
 
   it('keeps values but not passwords when a field is invalid', async () => {

@@ -44,14 +44,14 @@ describe('PUT /api/csr/:client replays', () => {
     expect(first.status).toBe(200);
     expect(again.status).toBe(200);
     expect(again.json.signed_x509_pem).toBe(first.json.signed_x509_pem);
-    expect(ca.store.counts().certificates).toBe(1);
+    expect((await ca.counts()).certificates).toBe(1);
     expect(postsigned).toBe(1);
 
     // Another client, or another request of the same client, is a new certificate.
     const other = await putCsr(ca, csr.pem, { client: 'beta' });
     expect(serialOf(other.json.signed_x509_pem as string)).not.toBe(serialOf(first.json.signed_x509_pem as string));
     await putCsr(ca, newCsr().pem, { client: 'alpha' });
-    expect(ca.store.counts().certificates).toBe(3);
+    expect((await ca.counts()).certificates).toBe(3);
     expect(postsigned).toBe(3);
   });
 
@@ -60,7 +60,7 @@ describe('PUT /api/csr/:client replays', () => {
     const csr = newCsr();
     const answers = await Promise.all(Array.from({ length: 8 }, () => putCsr(ca as TestCa, csr.pem, { client: 'racer' })));
     expect(new Set(answers.map((a) => a.json.signed_x509_pem)).size).toBe(1);
-    expect(ca.store.counts().certificates).toBe(1);
+    expect((await ca.counts()).certificates).toBe(1);
   });
 
   it('asks the authorize hook again: a replay it refuses is refused', async () => {
@@ -71,7 +71,7 @@ describe('PUT /api/csr/:client replays', () => {
     allow = false;
     const refused = await putCsr(ca, csr.pem, { client: 'alpha' });
     expect(refused.status).toBe(403);
-    expect(ca.store.counts().certificates).toBe(1);
+    expect((await ca.counts()).certificates).toBe(1);
   });
 });
 
@@ -97,7 +97,7 @@ describe('/api/ccsr.php replays', () => {
     const again = await callApi(ca, CCSR, fields(), { bearer: token });
     expect(again.status).toBe(202);
     expect(decodeCcsrAnswer(again.status, again.text)).toEqual(first);
-    expect(ca.store.counts().certificate_requests).toBe(1);
+    expect((await ca.counts()).certificate_requests).toBe(1);
     expect((await mailbox(ca.url, EMAIL)).length).toBe(mailsBefore + 1);
 
     const listed = await listRequests(ca, token, `?fingerprint=${fingerprint.toUpperCase()}`);
@@ -110,7 +110,7 @@ describe('/api/ccsr.php replays', () => {
     expect(issued.status).toBe(200);
     const answer = decodeCcsrAnswer(issued.status, issued.text);
     expect(answer).toMatchObject({ status: 'issued', requestId: first.requestId });
-    expect(ca.store.counts()).toMatchObject({ certificates: 1, certificate_requests: 1 });
+    expect((await ca.counts())).toMatchObject({ certificates: 1, certificate_requests: 1 });
   });
 
   it('takes the request as new once the owner discarded it, or when it asks for another name form', async () => {
@@ -123,7 +123,7 @@ describe('/api/ccsr.php replays', () => {
     expect((await postForm(`${ca.url}/account/requests/${first.requestId}/discard`, { csrf }, { cookie })).status).toBe(303);
     const fresh = decodeCcsrAnswer(202, (await callApi(ca, CCSR, fields(), { bearer: token })).text);
     expect(fresh.requestId).not.toBe(first.requestId);
-    expect(ca.store.counts().certificate_requests).toBe(3);
+    expect((await ca.counts()).certificate_requests).toBe(3);
   });
 
   it('answers a request issued at once for a password with the same certificate', async () => {
@@ -133,6 +133,6 @@ describe('/api/ccsr.php replays', () => {
     const first = decodeCcsrAnswer(200, (await callApi(ca, CCSR, { ...fields(), ...login })).text);
     const again = await callApi(ca, CCSR, { ...fields(), ...login });
     expect(decodeCcsrAnswer(again.status, again.text)).toEqual(first);
-    expect(ca.store.counts()).toMatchObject({ certificates: 1, certificate_requests: 1 });
+    expect((await ca.counts())).toMatchObject({ certificates: 1, certificate_requests: 1 });
   });
 });

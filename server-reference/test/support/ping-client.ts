@@ -3,9 +3,6 @@
  * the address ping request, and a snapshot of every table to prove that a refusal changed nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { snapshotTables } from '../../src/store/test-support/snapshot.js';
 import type { SunkMail } from './smtp-sink.js';
 import type { TestCa } from './test-ca.js';
 
@@ -62,17 +59,12 @@ export function askForPing(ca: Pick<TestCa, 'url'>, bearer: string | undefined, 
 }
 
 /**
- * Every row of every table of the CA's database, to compare before and after a refusal; except
- * an installation token's "last used" time, which every valid use of the token updates
- * (docs/protocol.md, CAcert-style request API).
+ * Every row of every table of the CA's database (through its management server), to compare
+ * before and after a refusal; except an installation token's "last used" time, which every
+ * valid use of the token updates (docs/protocol.md, CAcert-style request API).
  */
-export function dbSnapshot(dataDir: string): Record<string, unknown[]> {
-  const db = new Database(join(dataDir, 'ca.sqlite3'), { readonly: true });
-  try {
-    const out = snapshotTables(db);
-    out.installation_tokens = (out.installation_tokens as Array<Record<string, unknown>>).map(({ last_used_at_ms: _used, ...row }) => row);
-    return out;
-  } finally {
-    db.close();
-  }
+export async function dbSnapshot(ca: Pick<TestCa, 'rows'>): Promise<Record<string, unknown[]>> {
+  const out = await ca.rows();
+  out.installation_tokens = (out.installation_tokens as Array<Record<string, unknown>>).map(({ last_used_at_ms: _used, ...row }) => row);
+  return out;
 }

@@ -1,9 +1,8 @@
 /**
  * Test helpers for the registration hand-off: form posts, the dev mailbox, row counts.
  */
-import { join } from 'node:path';
 import { decodeNewTicketText, decodeTicketAnswerText } from '@certwizard/protocol';
-import Database from 'better-sqlite3';
+import type { TestCa } from './test-ca.js';
 
 /** A complete, valid registration form; override fields per test. */
 export function registrationFields(overrides: Record<string, string> = {}): Record<string, string> {
@@ -79,20 +78,13 @@ export async function confirmAsPerson(link: string, action: 'confirm' | 'reject'
   return { ...posted, page };
 }
 
-/** Row counts of the tables the hand-off writes. */
-export function rowCounts(dataDir: string): Record<string, number> {
-  const db = new Database(join(dataDir, 'ca.sqlite3'), { readonly: true });
-  try {
-    const out: Record<string, number> = {};
-    for (const t of ['accounts', 'tickets', 'registration_handoffs', 'authorization_codes', 'installation_tokens', 'sessions']) {
-      out[t] = (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
-    }
-    const urls = db.prepare('SELECT count(*) AS n FROM tickets WHERE continue_url IS NOT NULL OR error_url IS NOT NULL').get() as { n: number };
-    out.ticketUrls = urls.n;
-    return out;
-  } finally {
-    db.close();
-  }
+/** Row counts of the tables the hand-off writes (through the CA's management server). */
+export async function rowCounts(ca: Pick<TestCa, 'rows'>): Promise<Record<string, number>> {
+  const rows = await ca.rows();
+  const out: Record<string, number> = {};
+  for (const t of ['accounts', 'tickets', 'registration_handoffs', 'authorization_codes', 'installation_tokens', 'sessions']) out[t] = rows[t]?.length ?? 0;
+  out.ticketUrls = (rows.tickets as Array<{ continue_url: string | null; error_url: string | null }>).filter((t) => t.continue_url !== null || t.error_url !== null).length;
+  return out;
 }
 
 /** The href of the link whose text is `text`, HTML-unescaped. */

@@ -236,7 +236,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       pingFrom: ping.from,
       dkimSigning: ping.dkim ? `${ping.dkim.keySelector}._domainkey.${ping.dkim.domainName}` : 'off',
     });
-    const management = deps.management === undefined ? undefined : await startManagementServer({ db, store, requests, ...deps.management });
+    const management = deps.management === undefined ? undefined : await startManagementServer({ db, store, requests, service, ...deps.management });
     return {
       url: server.url,
       publicUrl,

@@ -10,13 +10,15 @@
  * - `GET /certificates/:serial`: a stored certificate (`serialHex`, `pem`, `requester`,
  *   `status`, ...) or 404.
  * - `GET /requests/:id`: a stored certificate request (`status`, `source`, ...) or 404.
- * - `POST /requests/:id/reject?reason=R`: rejects a pending request as an approver would (204;
- *   409 when it is not pending), for a test of what a rejection does to its requester.
+ * - `POST /requests/:id/reject?reason=R`: rejects a pending request as its approver would, through
+ *   the request service (204; 409 when it is not pending), for a test of what a rejection does
+ *   to its requester.
  * - `POST /clock?advanceMs=N`: moves the CA's clock forward by N ms (204), when the CA was started
  *   with a movable clock; else 404.
  */
 import express from 'express';
 import type { Db } from '../../store/database.js';
+import type { RequestService } from '../../ca/request-service.js';
 import type { CertificateRequestStore } from '../../store/certificate-requests.js';
 import type { CertificateStore } from '../../store/certificate-store.js';
 import { tableCounts, tableRows } from '../../store/table-rows.js';
@@ -26,7 +28,8 @@ import { listen, type RunningServer } from '../server.js';
 export interface ManagementDeps {
   readonly db: Db;
   readonly store: Pick<CertificateStore, 'get'>;
-  readonly requests: Pick<CertificateRequestStore, 'get' | 'transition'>;
+  readonly requests: Pick<CertificateRequestStore, 'get'>;
+  readonly service: Pick<RequestService, 'reject'>;
   /** Moves the CA's clock forward; absent when the CA runs on a clock nobody moves. */
   readonly advanceClock?: (ms: number) => void;
 }
@@ -56,11 +59,14 @@ export async function startManagementServer(deps: ManagementDeps): Promise<Runni
     if (found === undefined) res.status(404).json({ error: 'no such request' });
     else res.json(found);
   });
-  app.post('/requests/:id/reject', (req, res) => {
+  app.post('/requests/:id/reject', async (req, res) => {
     const found = deps.requests.get(req.params.id);
     if (found === undefined) return void res.status(404).json({ error: 'no such request' });
     const reason = typeof req.query.reason === 'string' ? req.query.reason : 'rejected';
-    if (!deps.requests.transition(found.accountId, found.id, 'pending', 'rejected', reason)) return void res.status(409).json({ error: 'the request is not pending' });
+    // As the request's own approver: its owner, or an operator (id 0: the test's).
+    const by = found.approver === 'owner' ? { owner: found.accountId } : { operator: 0 };
+    const outcome = await deps.service.reject(found.id, by, reason);
+    if (outcome.status !== 'rejected') return void res.status(409).json({ error: `not rejected: ${outcome.status}` });
     res.status(204).end();
   });
   app.post('/clock', (req, res) => {

@@ -2,9 +2,9 @@
  * Enrollment: send a CSR with an {@link EnrollmentMethod}, and while the CA keeps it pending,
  * poll until it is issued or rejected, within a time limit and an abort signal.
  */
-import { RegistrationAbortedError, SdkError } from '../errors.js';
+import { RegistrationAbortedError } from '../errors.js';
 import { systemClock, type Clock } from '../registration/clock.js';
-import { BACKOFF_FACTOR } from '../transport/ca-request.js';
+import { poll } from '../transport/poll.js';
 import type { EnrollmentEvent } from './enrollment-event.js';
 import type { EnrollmentMethod, EnrollmentRequest, IssuedResult, SubmitResult } from './enrollment-method.js';
 import { EnrollmentRejectedError, EnrollmentTimeoutError } from './errors.js';
@@ -58,8 +58,9 @@ export type EnrolledCertificate = Omit<IssuedResult, 'status'>;
  *
  * While the CA answers pending, waits and polls (`method.poll`): as long as the CA's
  * `Retry-After` says (RFC 9110 §10.2.3; at least 1 s), or without one, `pollIntervalMs` growing
- * 1.5 times per poll up to `maxPollIntervalMs`. Every wait is cut at the time limit;
- * the loop ends with the certificate or a typed error, never silently.
+ * 1.5 times per poll up to `maxPollIntervalMs`. Every wait is cut at the time limit (on `clock`;
+ * a real timer also ends a request that hangs), and no poll follows a cut wait; the loop ends
+ * with the certificate or a typed error, never silently.
  *
  * @param method - how to reach the CA (`sslApiMethod`, `cacertMethod`, or your own).
  * @param request - the CSR and its names (see `createKeyAndCsr`).
@@ -76,66 +77,51 @@ export type EnrolledCertificate = Omit<IssuedResult, 'status'>;
  */
 export async function submit(method: EnrollmentMethod, request: EnrollmentRequest, options: SubmitOptions = {}): Promise<EnrolledCertificate> {
   const s = checkOptions(method, options);
-  const callerSignal = options.signal;
-  if (callerSignal?.aborted) throw new RegistrationAbortedError('the enrollment was aborted', { cause: callerSignal.reason });
-  // One controller for the whole run: its reason is the typed error the run ends with, whichever
-  // step (a request, a wait) was under way.
-  const flow = new AbortController();
-  const onCallerAbort = () => flow.abort(new RegistrationAbortedError('the enrollment was aborted', { cause: callerSignal?.reason }));
-  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-  const deadline = s.clock.now() + s.timeoutMs;
-  let requestId: string | undefined;
-  const timedOut = () => new EnrollmentTimeoutError(`the enrollment did not finish within ${s.timeoutMs} ms`, s.timeoutMs, requestId);
-  // The clock bounds the waits; this real timer also bounds a request that hangs.
-  const timer = setTimeout(() => flow.abort(timedOut()), s.timeoutMs);
-  try {
-    let result: SubmitResult;
-    if (options.requestId === undefined) {
-      s.emit({ type: 'submitting', method: method.name });
-      result = await method.submit(request, { signal: flow.signal });
-    } else {
-      // Resuming: ask at once; the CA may have decided while nobody was polling.
-      requestId = options.requestId;
-      s.emit({ type: 'polling', requestId });
-      result = await (method.poll as NonNullable<EnrollmentMethod['poll']>)({ status: 'pending', requestId }, { signal: flow.signal });
-    }
-    let interval = s.pollIntervalMs;
-    while (result.status === 'pending') {
-      requestId = result.requestId;
-      s.emit({ type: 'pending', requestId });
-      if (method.poll === undefined) throw new TypeError(`method ${method.name} answered pending but has no poll`);
-      const remaining = deadline - s.clock.now();
-      if (remaining <= 0) throw timedOut();
-      // RFC 9110 §10.2.3: the CA says when to ask again; its word is taken (not below a floor,
-      // so that `Retry-After: 0` cannot make a hot loop). Without it, our own backoff.
-      const wanted = result.retryAfterMs === undefined ? interval : Math.max(result.retryAfterMs, MIN_POLL_DELAY_MS);
-      const delayMs = Math.min(wanted, remaining);
-      s.emit({ type: 'waiting', delayMs });
-      await s.clock.sleep(delayMs, flow.signal);
-      // Polling after the limit would only learn something the caller no longer waits for.
-      if (wanted > remaining) throw timedOut();
-      interval = Math.min(interval * BACKOFF_FACTOR, s.maxPollIntervalMs);
-      s.emit({ type: 'polling', requestId });
-      result = await method.poll({ status: 'pending', requestId }, { signal: flow.signal });
-    }
-    if (result.status === 'rejected') {
-      throw new EnrollmentRejectedError(`the CA refused the request: ${result.reason}`, {
-        caCode: result.caCode,
-        reason: result.reason,
-        ...(result.httpStatus === undefined ? {} : { status: result.httpStatus }),
-      });
-    }
-    s.emit({ type: 'issued' });
-    const { status: _status, ...certificate } = result;
-    return certificate;
-  } catch (error) {
-    if (flow.signal.aborted && flow.signal.reason instanceof SdkError) throw flow.signal.reason;
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    callerSignal?.removeEventListener('abort', onCallerAbort);
-    flow.abort(new RegistrationAbortedError('the enrollment ended'));
-  }
+  let requestId = options.requestId;
+  // The first attempt sends the request (or, resuming, asks at once: the CA may have decided while
+  // nobody was polling); each later one polls it.
+  return poll<EnrolledCertificate>(
+    async (signal, { attempt }) => {
+      let result: SubmitResult;
+      if (attempt === 1 && requestId === undefined) {
+        s.emit({ type: 'submitting', method: method.name });
+        result = await method.submit(request, { signal });
+      } else {
+        s.emit({ type: 'polling', requestId: requestId as string });
+        result = await (method.poll as NonNullable<EnrollmentMethod['poll']>)({ status: 'pending', requestId: requestId as string }, { signal });
+      }
+      if (result.status === 'pending') {
+        requestId = result.requestId;
+        s.emit({ type: 'pending', requestId });
+        if (method.poll === undefined) throw new TypeError(`method ${method.name} answered pending but has no poll`);
+        return { done: false, retryAfterMs: result.retryAfterMs };
+      }
+      if (result.status === 'rejected') {
+        throw new EnrollmentRejectedError(`the CA refused the request: ${result.reason}`, {
+          caCode: result.caCode,
+          reason: result.reason,
+          ...(result.httpStatus === undefined ? {} : { status: result.httpStatus }),
+        });
+      }
+      s.emit({ type: 'issued' });
+      const { status: _status, ...certificate } = result;
+      return { done: true, value: certificate };
+    },
+    {
+      clock: s.clock,
+      signal: options.signal,
+      initialDelayMs: s.pollIntervalMs,
+      maxDelayMs: s.maxPollIntervalMs,
+      // RFC 9110 §10.2.3: the CA says when to ask again; its word is taken, shorter or longer
+      // than our backoff (not below a floor, so that `Retry-After: 0` cannot make a hot loop).
+      retryAfter: 'instead',
+      minRetryAfterMs: MIN_POLL_DELAY_MS,
+      timeoutMs: s.timeoutMs,
+      timeoutError: () => new EnrollmentTimeoutError(`the enrollment did not finish within ${s.timeoutMs} ms`, s.timeoutMs, requestId),
+      abortError: (reason) => new RegistrationAbortedError('the enrollment was aborted', { cause: reason }),
+      onWait: (delayMs) => s.emit({ type: 'waiting', delayMs }),
+    },
+  );
 }
 
 interface Settings {

@@ -14,8 +14,9 @@ import {
   MalformedResponseError,
   PING_REQUEST_MEDIA_TYPE,
 } from '@certwizard/protocol';
-import { CaProtocolError, RegistrationAbortedError, SdkError } from '../errors.js';
-import { BACKOFF_FACTOR, sendCaRequest, type CaAnswer } from '../transport/ca-request.js';
+import { CaProtocolError, RegistrationAbortedError } from '../errors.js';
+import { sendCaRequest, type CaAnswer } from '../transport/ca-request.js';
+import { poll } from '../transport/poll.js';
 import { AddressVerificationError, AddressVerificationTimeoutError } from './errors.js';
 import { methodTransport, type MethodTransportOptions } from './method-context.js';
 
@@ -66,8 +67,9 @@ export interface VerifyAddressOptions extends MethodTransportOptions {
  * 1. Asks `/api/cemails.php` whether the account already has it: then nothing is sent.
  * 2. `POST /api/addresses` with `email` and `PingNonce` (docs/protocol.md, "The email ping"): the
  *    CA mails the ping.
- * 3. Asks `/api/cemails.php` again, after 2 s growing ×1.5 up to 30 s, until the address is
- *    listed (`EMAIL=`), the time limit passes, or the signal aborts.
+ * 3. Asks `/api/cemails.php` again, at once and then after 2 s growing ×1.5 up to 30 s, until
+ *    the address is listed (`EMAIL=`), the time limit passes (measured on `clock` too: the last
+ *    wait is cut at it), or the signal aborts.
  *
  * @throws {TypeError} for bad options.
  * @throws {AddressVerificationError} `ERR_SDK_ADDRESS_VERIFICATION` when the CA refuses the ping
@@ -102,27 +104,18 @@ export async function verifyAddress(options: VerifyAddressOptions): Promise<{ re
       // A broken display must not break the flow.
     }
   };
-  if (signal?.aborted) throw new RegistrationAbortedError('the address verification was aborted', { cause: signal.reason });
-
-  const flow = new AbortController();
-  const onAbort = () => flow.abort(new RegistrationAbortedError('the address verification was aborted', { cause: signal?.reason }));
-  signal?.addEventListener('abort', onAbort, { once: true });
   const wanted = address.toLowerCase();
-  const timer = setTimeout(() => flow.abort(new AddressVerificationTimeoutError(`${address} was not confirmed within ${timeoutMs} ms`, address)), timeoutMs);
   const authorization = { authorization: `Bearer ${installationToken}` };
-  const confirmed = async (): Promise<boolean> => {
+  const confirmed = async (signal: AbortSignal): Promise<boolean> => {
     const answer = await sendCaRequest(
       { what: 'cemails', url: `${base}${CEMAILS_PATH}`, method: 'GET', headers: authorization, initialDelayMs: transport.retryDelayMs },
-      transport.context(flow.signal),
+      transport.context(signal),
     );
     const allowed = decodeOrThrow('cemails', answer, () => decodeCemailsAnswer(answer.status, answer.body));
     return allowed.emails.some((e) => e.toLowerCase() === wanted);
   };
-  try {
-    if (await confirmed()) {
-      emit({ type: 'confirmed', address, alreadyConfirmed: true });
-      return { address, alreadyConfirmed: true };
-    }
+  /** Asks the CA to ping the address; `true` when it answers that the address is confirmed already. */
+  const ping = async (signal: AbortSignal): Promise<boolean> => {
     const nonce = typeof pingNonce === 'function' ? await pingNonce() : pingNonce;
     const body = encodeAddressPingRequest({ email: address, ...(nonce === undefined ? {} : { pingNonce: nonce }) });
     const answer = await sendCaRequest(
@@ -136,7 +129,7 @@ export async function verifyAddress(options: VerifyAddressOptions): Promise<{ re
         // The CA's own "could not send the mail": surfaced with its code, not as unreachable.
         documentedStatuses: [502],
       },
-      transport.context(flow.signal),
+      transport.context(signal),
     );
     let json: unknown;
     try {
@@ -144,31 +137,39 @@ export async function verifyAddress(options: VerifyAddressOptions): Promise<{ re
     } catch (error) {
       throw new CaProtocolError(`address ping: the CA answered ${answer.status} with a body that is not JSON`, answer.status, { cause: error });
     }
-    let alreadyConfirmed = false;
     try {
       decodeOrThrow('address ping', answer, () => decodeAddressPingAnswer(answer.status, json));
     } catch (error) {
       // Confirmed between the two requests (a person was quicker): that is the goal reached.
       if (!(error instanceof AddressVerificationError) || error.caCode !== 'address_confirmed') throw error;
-      alreadyConfirmed = true;
+      return true;
     }
-    if (!alreadyConfirmed) emit({ type: 'ping-sent', address, automatic: pingNonce !== undefined });
-    let delay = pollIntervalMs;
-    while (!alreadyConfirmed && !(await confirmed())) {
-      emit({ type: 'waiting', address, delayMs: delay });
-      await transport.clock.sleep(delay, flow.signal);
-      delay = Math.min(delay * BACKOFF_FACTOR, maxPollIntervalMs);
-    }
+    return false;
+  };
+  const finished = (alreadyConfirmed: boolean) => {
     emit({ type: 'confirmed', address, alreadyConfirmed });
-    return { address, alreadyConfirmed };
-  } catch (error) {
-    if (flow.signal.aborted && flow.signal.reason instanceof SdkError) throw flow.signal.reason;
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-    flow.abort(new RegistrationAbortedError('the address verification ended'));
-  }
+    return { done: true, value: { address, alreadyConfirmed } } as const;
+  };
+  // The first attempt looks, pings and looks again; each later one only looks.
+  return poll(
+    async (signal, { attempt }) => {
+      if (attempt === 1) {
+        if ((await confirmed(signal)) || (await ping(signal))) return finished(true);
+        emit({ type: 'ping-sent', address, automatic: pingNonce !== undefined });
+      }
+      return (await confirmed(signal)) ? finished(false) : { done: false };
+    },
+    {
+      clock: transport.clock,
+      signal,
+      initialDelayMs: pollIntervalMs,
+      maxDelayMs: maxPollIntervalMs,
+      timeoutMs,
+      timeoutError: () => new AddressVerificationTimeoutError(`${address} was not confirmed within ${timeoutMs} ms`, address),
+      abortError: (reason) => new RegistrationAbortedError('the address verification was aborted', { cause: reason }),
+      onWait: (delayMs) => emit({ type: 'waiting', address, delayMs }),
+    },
+  );
 }
 
 /** Runs a decoder: a documented refusal becomes {@link AddressVerificationError}, a breach of the contract `ERR_SDK_CA_PROTOCOL`. */

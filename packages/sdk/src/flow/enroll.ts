@@ -130,7 +130,8 @@ export interface EnrollOptions {
   /**
    * How long to wait, in ms, when another run is working on this enrollment (its lock
    * `<stateDir>/<name>.lock` names a live process) before rejecting with
-   * `ERR_SDK_ENROLLMENT_LOCKED`. Default 0: refuse at once.
+   * `ERR_SDK_ENROLLMENT_LOCKED`; it looks every 250 ms, so this is rounded up to a multiple of
+   * 250. Default 0: refuse at once.
    */
   readonly lockWaitMs?: number;
 }

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { RegistrationAbortedError } from '../errors.js';
 import { isInstallName } from '../install/layout.js';
 import { systemClock, type Clock } from '../registration/clock.js';
+import { poll } from '../transport/poll.js';
 import { EnrollmentLockedError, StateFileError } from './errors.js';
 
 /** Default time between two looks at a lock held by a live run, in ms. */
@@ -29,7 +30,7 @@ export const DEFAULT_LOCK_POLL_INTERVAL_MS = 250;
 
 /** Options of {@link acquireEnrollmentLock}. */
 export interface EnrollmentLockOptions {
-  /** How long to wait for a live run to finish, in ms. Default 0: refuse at once. */
+  /** How long to wait for a live run to finish, in ms, rounded up to whole `pollIntervalMs`. Default 0: refuse at once. */
   readonly waitMs?: number | undefined;
   /** Time between two looks at the lock while waiting, in ms. Default {@link DEFAULT_LOCK_POLL_INTERVAL_MS}. */
   readonly pollIntervalMs?: number | undefined;
@@ -63,7 +64,7 @@ interface Holder {
   readonly startedAt: string;
 }
 
-/** Extra looks allowed besides the timed ones: a lock that vanishes or is stale is looked at again at once. */
+/** Extra looks per timed one: a lock that vanishes or is stale is looked at again at once. */
 const IMMEDIATE_RETRIES = 8;
 
 /**
@@ -71,7 +72,7 @@ const IMMEDIATE_RETRIES = 8;
  *
  * @throws {TypeError} when `name` is not an install name or an option is malformed.
  * @throws {EnrollmentLockedError} `ERR_SDK_ENROLLMENT_LOCKED` when another run holds it after `waitMs`.
- * @throws {RegistrationAbortedError} `ERR_SDK_ABORTED` when `signal` aborts the wait.
+ * @throws {RegistrationAbortedError} `ERR_SDK_ABORTED` when `signal` aborts (before the first look, or while waiting).
  * @throws {StateFileError} `ERR_SDK_STATE_FILE` when a folder or the lock file cannot be created.
  * @example
  * const lock = await acquireEnrollmentLock('/etc/product/enrollments', 'mail', { waitMs: 30_000 });
@@ -99,27 +100,32 @@ export async function acquireEnrollmentLock(dir: string, name: string, options: 
   }
   const path = join(dir, `${name}.lock`);
   const mine: Holder = { pid: process.pid, startedAt: new Date().toISOString() };
-  const deadline = clock.now() + waitMs;
-  const maxLooks = Math.ceil(waitMs / pollIntervalMs) + 1 + IMMEDIATE_RETRIES;
   let holder: Holder | undefined;
-  for (let look = 0; look < maxLooks; look++) {
-    if (await create(path, mine)) return { path, release: () => release(path, mine) };
-    const found = await readHolder(path);
-    if (found === 'gone') continue;
-    holder = found === 'unreadable' ? undefined : found;
-    if (holder !== undefined && isStale(holder, isRunning)) {
-      await takeOver(path, holder);
-      continue;
-    }
-    const left = deadline - clock.now();
-    if (left <= 0) break;
-    try {
-      await clock.sleep(Math.min(pollIntervalMs, left), signal ?? new AbortController().signal);
-    } catch (error) {
-      throw new RegistrationAbortedError('the enrollment was aborted while it waited for another run', { cause: error });
-    }
-  }
-  throw lockedError(path, name, holder);
+  return poll<EnrollmentLock>(
+    async () => {
+      // A lock that vanished or was stale is looked at again at once, a few times.
+      for (let look = 0; look <= IMMEDIATE_RETRIES; look++) {
+        if (await create(path, mine)) return { done: true, value: { path, release: () => release(path, mine) } };
+        const found = await readHolder(path);
+        if (found === 'gone') continue;
+        holder = found === 'unreadable' ? undefined : found;
+        if (holder === undefined || !isStale(holder, isRunning)) return { done: false };
+        await takeOver(path, holder);
+      }
+      return { done: false };
+    },
+    {
+      clock,
+      signal,
+      initialDelayMs: pollIntervalMs,
+      maxDelayMs: pollIntervalMs,
+      factor: 1,
+      // One look now and one after each whole interval: waitMs rounded up to whole intervals.
+      maxAttempts: Math.ceil(waitMs / pollIntervalMs) + 1,
+      exhaustedError: () => lockedError(path, name, holder),
+      abortError: (reason) => new RegistrationAbortedError('the enrollment was aborted while it waited for another run', { cause: reason }),
+    },
+  );
 }
 
 /** Creates the lock file with our holder in it; `false` when one exists. */

@@ -4,8 +4,9 @@
  */
 import { startCallbackAgent, type CallbackAgent, type CallbackResult } from '@certwizard/agent';
 import { createPkcePair, isRegistrationErrorReason, isValidPingNonce, isValidUserCode, isValidVerifier, s256Challenge, TICKET_PATTERN, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
-import { CaProtocolError, RegistrationAbortedError, RegistrationRefusedError, RegistrationTimeoutError, SdkError, type RegistrationChannel } from '../errors.js';
+import { CaProtocolError, RegistrationAbortedError, RegistrationRefusedError, RegistrationTimeoutError, type RegistrationChannel } from '../errors.js';
 import type { CaRequestContext } from '../transport/ca-request.js';
+import { withDeadline } from '../transport/deadline.js';
 import { openWithSystemBrowser, type BrowserOpener } from '../transport/default-opener.js';
 import { displayOnStderr, type DisplayInfo } from '../transport/stderr-display.js';
 import { systemClock, type Clock } from './clock.js';
@@ -183,27 +184,24 @@ interface Outcome {
  */
 export async function register(options: RegisterOptions): Promise<RegistrationResult> {
   const settings = checkOptions(options);
-  const { signal: callerSignal, timeoutMs } = settings;
-  if (callerSignal?.aborted) throw new RegistrationAbortedError('the registration was aborted', { cause: callerSignal.reason });
-
-  // One controller for the whole flow: its reason is the typed error the flow ends with.
-  const flow = new AbortController();
-  const onCallerAbort = () => flow.abort(new RegistrationAbortedError('the registration was aborted', { cause: callerSignal?.reason }));
-  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-  const timer = setTimeout(() => flow.abort(new RegistrationTimeoutError(`the registration did not finish within ${timeoutMs} ms`, timeoutMs)), timeoutMs);
-  const run = new RegistrationRun(settings, flow.signal);
-  try {
-    return await run.execute();
-  } catch (error) {
-    // Whatever a step rejected with once the flow was stopped, the flow's reason is the answer.
-    if (flow.signal.aborted && flow.signal.reason instanceof SdkError) throw flow.signal.reason;
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    callerSignal?.removeEventListener('abort', onCallerAbort);
-    flow.abort(new RegistrationAbortedError('the registration ended'));
-    await run.dispose();
-  }
+  const { timeoutMs } = settings;
+  // One signal for the whole flow: its reason is the typed error the flow ends with.
+  return withDeadline(
+    async (signal) => {
+      const run = new RegistrationRun(settings, signal);
+      try {
+        return await run.execute();
+      } finally {
+        await run.dispose();
+      }
+    },
+    {
+      signal: settings.signal,
+      timeoutMs,
+      timeoutError: () => new RegistrationTimeoutError(`the registration did not finish within ${timeoutMs} ms`, timeoutMs),
+      abortError: (reason) => new RegistrationAbortedError('the registration was aborted', { cause: reason }),
+    },
+  );
 }
 
 /** Validated options with defaults applied. */

@@ -13,7 +13,8 @@ import {
   type TicketStatus,
 } from '@certwizard/protocol';
 import { CaProtocolError, RegistrationRefusedError, TicketExpiredError } from '../errors.js';
-import { BACKOFF_FACTOR, sendCaRequest, type CaRequestContext } from '../transport/ca-request.js';
+import { sendCaRequest, type CaRequestContext } from '../transport/ca-request.js';
+import { poll } from '../transport/poll.js';
 
 const ACCEPT_JSON = { Accept: 'application/json' } as const;
 
@@ -100,31 +101,33 @@ export interface TicketDone {
 export async function pollTicket(caUrl: string, ticket: string, options: PollTicketOptions, ctx: CaRequestContext): Promise<TicketDone> {
   const what = 'isitdone';
   const url = endpointUrl(caUrl, REGISTRATION_IDS.isItDone, { [REGISTRATION_PARAMS.ticket]: ticket });
-  let interval = options.pollIntervalMs;
-  for (;;) {
-    await ctx.clock.sleep(Math.round(interval), ctx.signal);
-    const { status, body } = await sendCaRequest({ what, url, method: 'GET', headers: ACCEPT_JSON, initialDelayMs: interval }, ctx);
-    if (status !== 200) throw new CaProtocolError(`${what}: the CA answered ${status}`, status);
-    let answer: TicketAnswer;
-    try {
-      answer = decodeTicketAnswerJson(parseJson(what, status, body), status);
-    } catch (error) {
-      if (error instanceof CaProtocolError) throw error;
-      throw new CaProtocolError(`${what}: malformed answer`, status, { cause: error });
-    }
-    options.onStatus(answer.status);
-    switch (answer.status) {
-      case 'done':
-        return { emailAddress: answer.emailAddress, code: answer.code };
-      case 'error':
-        throw new RegistrationRefusedError(`the CA reports that the registration failed: ${answer.reason}`, answer.reason, 'ticket');
-      case 'expired':
-        throw new TicketExpiredError('the ticket expired before the registration finished');
-      case 'unknown':
-        throw new CaProtocolError(`${what}: the CA does not know the ticket it handed out`, status);
-      case 'pending':
-        interval = Math.min(interval * BACKOFF_FACTOR, options.maxPollIntervalMs);
-        break;
-    }
-  }
+  // No deadline of its own: register()'s overall one is in ctx.signal.
+  return poll<TicketDone>(
+    async (signal, { backoffMs }) => {
+      // A failed poll is retried from the current poll interval, not from the first one.
+      const { status, body } = await sendCaRequest({ what, url, method: 'GET', headers: ACCEPT_JSON, initialDelayMs: backoffMs }, { ...ctx, signal });
+      if (status !== 200) throw new CaProtocolError(`${what}: the CA answered ${status}`, status);
+      let answer: TicketAnswer;
+      try {
+        answer = decodeTicketAnswerJson(parseJson(what, status, body), status);
+      } catch (error) {
+        if (error instanceof CaProtocolError) throw error;
+        throw new CaProtocolError(`${what}: malformed answer`, status, { cause: error });
+      }
+      options.onStatus(answer.status);
+      switch (answer.status) {
+        case 'done':
+          return { done: true, value: { emailAddress: answer.emailAddress, code: answer.code } };
+        case 'error':
+          throw new RegistrationRefusedError(`the CA reports that the registration failed: ${answer.reason}`, answer.reason, 'ticket');
+        case 'expired':
+          throw new TicketExpiredError('the ticket expired before the registration finished');
+        case 'unknown':
+          throw new CaProtocolError(`${what}: the CA does not know the ticket it handed out`, status);
+        case 'pending':
+          return { done: false };
+      }
+    },
+    { clock: ctx.clock, signal: ctx.signal, waitFirst: true, initialDelayMs: options.pollIntervalMs, maxDelayMs: options.maxPollIntervalMs },
+  );
 }

@@ -5,6 +5,7 @@
 import { CaProtocolError, CaUnreachableError } from '../errors.js';
 import type { Clock } from '../registration/clock.js';
 import { retryAfterMs } from '../registration/retry-after.js';
+import { poll } from './poll.js';
 
 /** How the SDK reaches the CA; shared by every request of one flow. */
 export interface CaRequestContext {
@@ -53,9 +54,6 @@ function neverSent(error: unknown): boolean {
   return typeof code === 'string' && NEVER_SENT.has(code);
 }
 
-/** Growth of the wait between attempts (and between polls). */
-export const BACKOFF_FACTOR = 1.5;
-
 /**
  * Sends one request until the CA gives a final answer.
  *
@@ -72,6 +70,8 @@ export const BACKOFF_FACTOR = 1.5;
  *   `ERR_SDK_CA_PROTOCOL`: the installer must be configured with the CA's final URL.
  * - Anything else is returned for the caller to decode.
  *
+ * The waits are {@link poll}'s: `initialDelayMs` growing ×1.5 up to `ctx.maxDelayMs`, no jitter.
+ *
  * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` when every attempt failed on the network.
  * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for a redirect, with its status.
  * @throws whatever `ctx.signal.reason` is, once it aborts.
@@ -79,21 +79,28 @@ export const BACKOFF_FACTOR = 1.5;
  * const answer = await sendCaRequest({ what: 'givemeaticket', url, method: 'GET', headers: {}, initialDelayMs: 2000 }, ctx);
  */
 export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): Promise<CaAnswer> {
-  const { clock, signal } = ctx;
-  let delay = request.initialDelayMs;
   let failures = 0;
-  for (;;) {
-    signal.throwIfAborted();
-    let waitMs: number;
-    try {
-      const response = await ctx.fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        ...(request.body === undefined ? {} : { body: request.body }),
-        redirect: 'manual',
-        signal,
-      });
-      const body = await response.text();
+  return poll<CaAnswer>(
+    async (signal) => {
+      let response: Response;
+      let body: string;
+      try {
+        response = await ctx.fetch(request.url, {
+          method: request.method,
+          headers: request.headers,
+          ...(request.body === undefined ? {} : { body: request.body }),
+          redirect: 'manual',
+          signal,
+        });
+        body = await response.text();
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        failures += 1;
+        if (failures > ctx.retries || (request.method !== 'GET' && !neverSent(error))) {
+          throw new CaUnreachableError(`${request.what}: the CA could not be reached (${failures} attempts)`, failures, { cause: error });
+        }
+        return { done: false };
+      }
       const { status } = response;
       // A browser's fetch hides a manual redirect as type 'opaqueredirect' with status 0.
       if ((status >= 300 && status < 400) || response.type === 'opaqueredirect') {
@@ -101,26 +108,17 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
       }
       const retryAfter = response.headers.get('retry-after');
       const documented = request.documentedStatuses?.includes(status) === true && isJsonError(body);
-      if ((status !== 429 && status !== 502 && status !== 503 && status !== 504) || documented) return { status, body, retryAfter };
+      if ((status !== 429 && status !== 502 && status !== 503 && status !== 504) || documented) return { done: true, value: { status, body, retryAfter } };
       if (status === 502 || status === 504) {
         failures += 1;
         if (failures > ctx.retries || request.method !== 'GET') {
           throw new CaUnreachableError(`${request.what}: the CA answered ${status} on ${failures} attempts`, failures);
         }
       }
-      waitMs = Math.max(delay, retryAfterMs(retryAfter, clock.now()) ?? 0);
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      if (error instanceof CaUnreachableError || error instanceof CaProtocolError) throw error;
-      failures += 1;
-      if (failures > ctx.retries || (request.method !== 'GET' && !neverSent(error))) {
-        throw new CaUnreachableError(`${request.what}: the CA could not be reached (${failures} attempts)`, failures, { cause: error });
-      }
-      waitMs = delay;
-    }
-    await clock.sleep(Math.round(waitMs), signal);
-    delay = Math.min(delay * BACKOFF_FACTOR, ctx.maxDelayMs);
-  }
+      return { done: false, retryAfterMs: retryAfterMs(retryAfter, ctx.clock.now()) };
+    },
+    { clock: ctx.clock, signal: ctx.signal, initialDelayMs: request.initialDelayMs, maxDelayMs: ctx.maxDelayMs },
+  );
 }
 
 /** Whether `body` is the CA's JSON error (`{"error":{"code":...}}`), not a gateway's page. */

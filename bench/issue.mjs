@@ -47,8 +47,6 @@ const cacheDir = join(repoRoot, 'bench', '.cache');
 /** The issue's goals: issuance rate over its reference rate. */
 const GOALS = { rsa: 0.5, p256: 0.3 };
 
-
-
 /** @param {string} message */
 const log = (message) => process.stderr.write(`[issue] ${message}\n`);
 
@@ -247,8 +245,7 @@ async function benchIssuance(ca, opts) {
     const maxInFlight = 2 * opts.connections;
     if (stored < answered || stored > answered + maxInFlight) {
       throw new BenchFailure(
-        `${label}: ${stored} certificates stored, but wrk counted ${answered} 2xx answers ` +
-          `(expected ${answered} to ${answered + maxInFlight})`,
+        `${label}: ${stored} certificates stored, but wrk counted ${answered} 2xx answers ` + `(expected ${answered} to ${answered + maxInFlight})`,
       );
     }
     const profile = profDir ? summariseProfile(readNewestProfile(profDir)) : undefined;
@@ -260,9 +257,7 @@ async function benchIssuance(ca, opts) {
 
 /** Measures a bare node:http server answering "hello": what one Node core can do over HTTP at all. */
 async function benchHello(opts) {
-  const source =
-    "const s=require('node:http').createServer((q,r)=>r.end('hello'));" +
-    "s.listen(0,'127.0.0.1',()=>console.log(s.address().port))";
+  const source = "const s=require('node:http').createServer((q,r)=>r.end('hello'));" + "s.listen(0,'127.0.0.1',()=>console.log(s.address().port))";
   const child = await startChild(process.execPath, ['-e', source], { name: 'hello server', ready: /^(\d+)$/ });
   try {
     log(`hello world: ${opts.durationS} s at -c${opts.helloConnections}`);

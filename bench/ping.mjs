@@ -49,7 +49,6 @@ const GOAL = 0.9;
 /** Ping-to-confirmed p99, in ms. */
 const LATENCY_GOAL_P99_MS = 25;
 
-
 /** @param {string} message */
 const log = (message) => process.stderr.write(`[ping] ${message}\n`);
 
@@ -337,7 +336,9 @@ function report(results, opts) {
     `${'round'.padEnd(8)}${'bare smtp-server mails/s'.padStart(26)}${'hook listener mails/s'.padStart(24)}${'ratio'.padStart(8)}`,
   ];
   results.forEach((r, i) => {
-    lines.push(`${String(i + 1).padEnd(8)}${Math.round(r.bare.rate).toString().padStart(26)}${Math.round(r.hook.rate).toString().padStart(24)}${(r.hook.rate / r.bare.rate).toFixed(2).padStart(7)}x`);
+    lines.push(
+      `${String(i + 1).padEnd(8)}${Math.round(r.bare.rate).toString().padStart(26)}${Math.round(r.hook.rate).toString().padStart(24)}${(r.hook.rate / r.bare.rate).toFixed(2).padStart(7)}x`,
+    );
   });
   lines.push(
     `${'median'.padEnd(8)}${Math.round(bare).toString().padStart(26)}${Math.round(hook).toString().padStart(24)}${ratio.toFixed(2).padStart(7)}x   goal >= ${GOAL}x   ${ratio >= GOAL ? 'met' : 'NOT met'}`,
@@ -353,13 +354,19 @@ function report(results, opts) {
   if (loads.length > 0) {
     const worst = Math.max(...loads.map((l) => l.otherCores + l.stealCores));
     lines.push(`CPU taken by other processes (+ steal) during the measurements, in cores: at most ${worst.toFixed(2)}`);
-    if (worst > BUSY_MACHINE_CORES) lines.push(`WARNING: other work took > ${BUSY_MACHINE_CORES} cores during a measurement; run again when the machine is idle`);
+    if (worst > BUSY_MACHINE_CORES)
+      lines.push(`WARNING: other work took > ${BUSY_MACHINE_CORES} cores during a measurement; run again when the machine is idle`);
   }
   for (const side of ['bare', 'hook']) {
     const profile = results.at(-1)?.[side].profile;
     if (!profile) continue;
     lines.push('', `CPU profile, ${side} server, last round (${profile.totalMs.toFixed(0)} ms sampled)`);
-    lines.push(`  by package: ${profile.packages.slice(0, 8).map((p) => `${p.name} ${(p.share * 100).toFixed(1)}%`).join(', ')}`);
+    lines.push(
+      `  by package: ${profile.packages
+        .slice(0, 8)
+        .map((p) => `${p.name} ${(p.share * 100).toFixed(1)}%`)
+        .join(', ')}`,
+    );
     for (const f of profile.functions) lines.push(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name.padEnd(36)} ${f.where}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -374,7 +381,9 @@ function reportLatency({ sequential, concurrent, newConnectionMs }, load) {
     `${sequential.length} pings one after another: ${fmt(sequential)}   goal p99 <= ${LATENCY_GOAL_P99_MS} ms   ${p99 <= LATENCY_GOAL_P99_MS ? 'met' : 'NOT met'}`,
   ];
   if (concurrent.length > 0) lines.push(`${concurrent.length} pings at once: ${fmt(concurrent)} (reported, not judged)`);
-  lines.push(`(the CA's mailer keeps its SMTP connection open; one ordinary mail on a new connection took ${newConnectionMs.toFixed(1)} ms, mostly smtp-server's fixed 100 ms greeting delay)`);
+  lines.push(
+    `(the CA's mailer keeps its SMTP connection open; one ordinary mail on a new connection took ${newConnectionMs.toFixed(1)} ms, mostly smtp-server's fixed 100 ms greeting delay)`,
+  );
   if (load) {
     const taken = load.otherCores + load.stealCores;
     lines.push(`CPU taken by other processes (+ steal) during the latency run, in cores: ${taken.toFixed(2)}`);

@@ -49,9 +49,7 @@ function runBench(name, args) {
 async function main() {
   const argv = process.argv.slice(2);
   const split = argv.indexOf('--');
-  const requested = (split === -1 ? argv : argv.slice(0, split)).map((n) =>
-    n.replace(/^bench\//, '').replace(/\.mjs$/, ''),
-  );
+  const requested = (split === -1 ? argv : argv.slice(0, split)).map((n) => n.replace(/^bench\//, '').replace(/\.mjs$/, ''));
   const passThrough = split === -1 ? [] : argv.slice(split + 1);
 
   // Check the names before the install and build, so a typo fails in a second.

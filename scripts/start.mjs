@@ -35,7 +35,8 @@ async function main() {
   await ensureInstalled({ log });
   for (const service of SERVICES) {
     for (const file of [service.entry, ...(service.built ?? [])]) {
-      if (!existsSync(join(repoRoot, file))) throw new Error(`${service.name}: ${file} is missing after the build; is its source in tsconfig.json's references?`);
+      if (!existsSync(join(repoRoot, file)))
+        throw new Error(`${service.name}: ${file} is missing after the build; is its source in tsconfig.json's references?`);
     }
   }
 

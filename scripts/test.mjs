@@ -203,11 +203,7 @@ async function runPlaywright(outDir) {
   // over everything; _NAME is what older versions read (resolved against the cwd). Without
   // either, the json reporter would print the whole report on our stdout.
   const env = { ...process.env, PLAYWRIGHT_JSON_OUTPUT_FILE: reportPath, PLAYWRIGHT_JSON_OUTPUT_NAME: reportPath };
-  const exit = await runSuite(
-    'npx',
-    ['--no-install', 'playwright', 'test', '-c', playwrightConfig, '--reporter=list,json'],
-    env,
-  );
+  const exit = await runSuite('npx', ['--no-install', 'playwright', 'test', '-c', playwrightConfig, '--reporter=list,json'], env);
   return countPlaywright(readJson(reportPath), exit);
 }
 

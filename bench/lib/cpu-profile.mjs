@@ -89,9 +89,7 @@ export function summariseProfile(profile, { limit = 15 } = {}) {
       .sort((a, b) => b.us - a.us)
       .slice(0, limit)
       .map((f) => ({ name: f.name, where: f.where, ms: f.us / 1000, share: share(f.us) })),
-    packages: [...perPackage.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, us]) => ({ name, ms: us / 1000, share: share(us) })),
+    packages: [...perPackage.entries()].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, ms: us / 1000, share: share(us) })),
   };
 }
 
@@ -102,7 +100,9 @@ export function summariseProfile(profile, { limit = 15 } = {}) {
  * @throws {Error} when the directory holds no profile (the process did not exit normally)
  */
 export function readNewestProfile(dir) {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort();
   const newest = files.at(-1);
   if (!newest) throw new Error(`no .cpuprofile in ${dir}`);
   return JSON.parse(readFileSync(join(dir, newest), 'utf8'));

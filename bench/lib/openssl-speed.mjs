@@ -67,9 +67,7 @@ export function parseSpeedOutput(text) {
     [verifyField, verify],
   ]) {
     if (!close(field, measured.rate) && !close(1 / field, measured.rate)) {
-      throw new Error(
-        `openssl speed summary ${summary} agrees with neither ${measured.rate.toFixed(1)}/s nor its inverse (${measured.line})`,
-      );
+      throw new Error(`openssl speed summary ${summary} agrees with neither ${measured.rate.toFixed(1)}/s nor its inverse (${measured.line})`);
     }
   }
   return { signPerSec: sign.rate, verifyPerSec: verify.rate, summaryLine: summary };

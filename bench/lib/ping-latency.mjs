@@ -42,7 +42,12 @@ export async function measurePingLatency({ repoRoot, samples, warmup, concurrent
   const closers = [];
   try {
     const identityDir = join(dir, 'identity');
-    await server.createIdentity(identityDir, { subject: [{ type: 'CN', value: 'Bench CA' }], validityYears: 1, keyType: 'p256', passphrase: 'bench passphrase' });
+    await server.createIdentity(identityDir, {
+      subject: [{ type: 'CN', value: 'Bench CA' }],
+      validityYears: 1,
+      keyType: 'p256',
+      passphrase: 'bench passphrase',
+    });
     const port = await freePort();
     const caOrigin = `http://127.0.0.1:${port}`;
 
@@ -85,11 +90,24 @@ export async function measurePingLatency({ repoRoot, samples, warmup, concurrent
       const address = `postmaster${++n}@mail.example`;
       const nonce = await book.expect(address, { ttlMs: 60 * 60_000 });
       const body = new URLSearchParams({
-        FirstName: 'Bench', LastName: 'Mark', EmailAddress: address, DateOfBirth: '1990-01-01',
-        Password: 'bench password 1', PasswordConfirmation: 'bench password 1',
-        Question1: 'q1?', Answer1: 'a1', Question2: 'q2?', Answer2: 'a2', PingNonce: nonce,
+        FirstName: 'Bench',
+        LastName: 'Mark',
+        EmailAddress: address,
+        DateOfBirth: '1990-01-01',
+        Password: 'bench password 1',
+        PasswordConfirmation: 'bench password 1',
+        Question1: 'q1?',
+        Answer1: 'a1',
+        Question2: 'q2?',
+        Answer2: 'a2',
+        PingNonce: nonce,
       });
-      const res = await fetch(`${caOrigin}/index.php?id=1`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, redirect: 'manual' });
+      const res = await fetch(`${caOrigin}/index.php?id=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        redirect: 'manual',
+      });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`registration ${address} answered ${res.status}`);
       const ms = times.get(address);

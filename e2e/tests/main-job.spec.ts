@@ -39,7 +39,10 @@ async function startDemo(env: NodeJS.ProcessEnv = {}): Promise<Demo & { stop(): 
   const childEnv = { ...process.env };
   delete childEnv.DISPLAY;
   delete childEnv.WAYLAND_DISPLAY;
-  const child: ChildProcess = spawn(process.execPath, [DEMO, '--dir', dir, '--ca-port', '0', '--wizard-port', '0'], { env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [DEMO, '--dir', dir, '--ca-port', '0', '--wizard-port', '0'], {
+    env: { ...childEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => void (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => void (out += chunk.toString()));
@@ -84,7 +87,11 @@ const test = base.extend<{ demo: Demo }>({
 
 const stepHeading = (page: Page, name: string | RegExp) => page.getByRole('heading', { level: 1, name });
 
-test('npm start on a machine without a display: URLs printed, the wizard installs the certificate, the ping answered by ExampleMail', async ({ demo, page, context }, testInfo) => {
+test('npm start on a machine without a display: URLs printed, the wizard installs the certificate, the ping answered by ExampleMail', async ({
+  demo,
+  page,
+  context,
+}, testInfo) => {
   const csp = watchCsp(page);
   // No display: the demo says so and prints every address instead of opening a browser.
   expect(demo.output()).toContain('Open the wizard address above in a browser on this machine.');
@@ -109,7 +116,10 @@ test('npm start on a machine without a display: URLs printed, the wizard install
 
   await expect(stepHeading(page, /^Register at 127\.0\.0\.1:\d+$/)).toBeVisible();
   await checkStep(page, testInfo, 'main-04-register');
-  const [caPage] = await Promise.all([context.waitForEvent('page'), page.getByRole('link', { name: 'Open the registration page (opens in a new tab)' }).click()]);
+  const [caPage] = await Promise.all([
+    context.waitForEvent('page'),
+    page.getByRole('link', { name: 'Open the registration page (opens in a new tab)' }).click(),
+  ]);
 
   // The wizard knows the mail server will answer the CA's mail by itself.
   await expect(stepHeading(page, 'Confirm your address')).toBeVisible();
@@ -133,7 +143,11 @@ test('npm start on a machine without a display: URLs printed, the wizard install
 
   // The ping reached ExampleMail's mailbox too, and the certificate is where the demo said.
   const mailbox = join(demo.dir, 'examplemail', 'mailboxes', POSTMASTER);
-  expect(readdirSync(mailbox).map((f) => readFileSync(join(mailbox, f), 'utf8')).some((m) => /^X-Certwizard-Ping-Nonce: /m.test(m))).toBe(true);
+  expect(
+    readdirSync(mailbox)
+      .map((f) => readFileSync(join(mailbox, f), 'utf8'))
+      .some((m) => /^X-Certwizard-Ping-Nonce: /m.test(m)),
+  ).toBe(true);
   const live = join(demo.dir, 'examplemail', 'certs', 'live', 'examplemail');
   const openssl = (args: string[]) => execFileSync('openssl', args, { encoding: 'utf8' });
   const caFile = join(demo.dir, 'ca', 'identity', 'ca.cert.pem');
@@ -158,7 +172,12 @@ test('npm start on a machine with a display: the wizard opens in the desktop bro
   mkdirSync(join(desktop, 'data', 'applications'), { recursive: true });
   writeFileSync(join(desktop, 'config', 'mimeapps.list'), '[Default Applications]\nx-scheme-handler/http=recorder.desktop\n');
   writeFileSync(join(desktop, 'data', 'applications', 'recorder.desktop'), `[Desktop Entry]\nType=Application\nName=Recorder\nExec=${browser} %u\n`);
-  const demo = await startDemo({ DISPLAY: ':99', XDG_CONFIG_HOME: join(desktop, 'config'), XDG_DATA_HOME: join(desktop, 'data'), XDG_DATA_DIRS: join(desktop, 'data') });
+  const demo = await startDemo({
+    DISPLAY: ':99',
+    XDG_CONFIG_HOME: join(desktop, 'config'),
+    XDG_DATA_HOME: join(desktop, 'data'),
+    XDG_DATA_DIRS: join(desktop, 'data'),
+  });
   try {
     expect(demo.output()).toContain('The wizard is open in your browser.');
     await expect.poll(() => (readFileSync(opened, { encoding: 'utf8', flag: 'a+' }) || '').trim(), { timeout: 10_000 }).toBe(demo.wizardUrl);

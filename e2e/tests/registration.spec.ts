@@ -10,11 +10,7 @@ import { completeForm } from './support/registration-form.js';
 import { pressConfirm } from './support/wizard-person.js';
 
 /** Starts register() with Playwright as the browser; resolves once the page is open. */
-function startRegistration(
-  ca: TestCa,
-  page: Page,
-  options: { email?: string; timeoutMs?: number; pollIntervalMs?: number } = {},
-) {
+function startRegistration(ca: TestCa, page: Page, options: { email?: string; timeoutMs?: number; pollIntervalMs?: number } = {}) {
   let opened!: () => void;
   const pageOpen = new Promise<void>((resolve) => {
     opened = resolve;

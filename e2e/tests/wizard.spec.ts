@@ -101,7 +101,9 @@ test('from nothing to an installed certificate in the browser wizard, with the k
     await expect(stepHeading(page, 'Approval and issuance')).toBeFocused();
     await expect(page.getByText(`Your address ${TYPED} is confirmed.`)).toBeVisible();
     const requestId = await pendingRequestId(page);
-    await expect(page.getByRole('status').filter({ hasText: `Request ${requestId} is waiting for the account owner (${TYPED}) to approve it on the CA's account page.` })).toBeVisible();
+    await expect(
+      page.getByRole('status').filter({ hasText: `Request ${requestId} is waiting for the account owner (${TYPED}) to approve it on the CA's account page.` }),
+    ).toBeVisible();
     await expect(page.getByRole('link', { name: "Open the CA's account page (opens in a new tab)" })).toHaveAttribute('href', `${ca.url}/login`);
     await checkStep(page, testInfo, '06-approval');
     await decideOnAccountPage(caPage, ca, TYPED, requestId, 'Approve');

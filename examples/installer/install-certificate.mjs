@@ -17,7 +17,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { enroll, openCredentialStore } from '@certwizard/sdk';
 
-const USAGE = 'usage: install-certificate.mjs --ca URL --ca-cert FILE --email ADDRESS --dir DIR [--name NAME] [--no-browser] [--credentials-dir DIR] [--reload-command PROGRAM ARG...]';
+const USAGE =
+  'usage: install-certificate.mjs --ca URL --ca-cert FILE --email ADDRESS --dir DIR [--name NAME] [--no-browser] [--credentials-dir DIR] [--reload-command PROGRAM ARG...]';
 
 let args;
 try {
@@ -88,7 +89,13 @@ try {
     },
   });
   console.error(resumed ? 'Done (continued from an earlier run).' : 'Done.');
-  console.log(JSON.stringify({ name: installed.name, paths: installed.paths, fingerprintSha256: installed.fingerprintSha256, notAfter: installed.notAfter, names: installed.names }, null, 2));
+  console.log(
+    JSON.stringify(
+      { name: installed.name, paths: installed.paths, fingerprintSha256: installed.fingerprintSha256, notAfter: installed.notAfter, names: installed.names },
+      null,
+      2,
+    ),
+  );
 } catch (error) {
   // Expected failures carry a stable code and a message written for people; no stack trace.
   console.error(`Failed: ${error.message}${error.code ? ` (${error.code})` : ''}`);

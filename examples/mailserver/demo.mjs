@@ -44,7 +44,18 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 function startCa(smtpPort) {
   const child = spawn(
     process.execPath,
-    [join(repoRoot, 'server-reference', 'dist', 'bin.js'), 'dev', '--dir', join(base, 'ca'), '--listen', `127.0.0.1:${values['ca-port']}`, '--smtp', `127.0.0.1:${smtpPort}`, '--ping-from', PING_FROM],
+    [
+      join(repoRoot, 'server-reference', 'dist', 'bin.js'),
+      'dev',
+      '--dir',
+      join(base, 'ca'),
+      '--listen',
+      `127.0.0.1:${values['ca-port']}`,
+      '--smtp',
+      `127.0.0.1:${smtpPort}`,
+      '--ping-from',
+      PING_FROM,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
@@ -75,7 +86,10 @@ async function main() {
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop.abort(new Error(signal)));
 
-  const mail = await startExampleMail({ dataDir: join(base, 'examplemail'), log: (entry) => entry.event === 'ping-confirmed' && say(`ExampleMail answered the CA's ping for ${entry.address} by itself.`) });
+  const mail = await startExampleMail({
+    dataDir: join(base, 'examplemail'),
+    log: (entry) => entry.event === 'ping-confirmed' && say(`ExampleMail answered the CA's ping for ${entry.address} by itself.`),
+  });
   const ca = startCa(mail.port);
   let wizard;
   try {

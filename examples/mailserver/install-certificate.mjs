@@ -19,7 +19,18 @@ import { enroll } from '@certwizard/sdk';
  * @param {(event: import('@certwizard/sdk').EnrollFlowEvent) => void} [options.onEvent]
  * @param {AbortSignal} [options.signal]
  */
-export async function installExampleMailCertificate({ mail, caUrl, pingFrom, trustAnchorsPem, address, baseDir, credentials, registration = {}, onEvent, signal }) {
+export async function installExampleMailCertificate({
+  mail,
+  caUrl,
+  pingFrom,
+  trustAnchorsPem,
+  address,
+  baseDir,
+  credentials,
+  registration = {},
+  onEvent,
+  signal,
+}) {
   const nonces = await mail.enableCertwizard({ caOrigin: new URL(caUrl).origin, pingFrom });
   return enroll({
     caUrl,

@@ -49,9 +49,7 @@ function run(command, args, { cwd = repoRoot, env = process.env, code, what }) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', (error) => {
-      reject(
-        new SetupError('SPAWN_FAILED', `${what}: could not start \`${command}\`: ${error.message}`, { cause: error }),
-      );
+      reject(new SetupError('SPAWN_FAILED', `${what}: could not start \`${command}\`: ${error.message}`, { cause: error }));
     });
     child.on('close', (status, signal) => {
       if (status === 0) return resolve();
@@ -150,8 +148,7 @@ export async function ensureInstalled({ log = defaultLog, root = repoRoot } = {}
     if (still) {
       throw new SetupError(
         'LOCKFILE_OUT_OF_SYNC',
-        `node_modules does not match package-lock.json after installing (${still}): ` +
-          'run `npm install` and commit the updated package-lock.json',
+        `node_modules does not match package-lock.json after installing (${still}): ` + 'run `npm install` and commit the updated package-lock.json',
       );
     }
   }
@@ -256,10 +253,7 @@ export async function ensureDebianPackages(packages, { log = defaultLog } = {}) 
   const pkgs = [...new Set(missing.map(({ pkg }) => pkg))];
   const binaries = missing.map(({ binary }) => binary).join(', ');
   if (process.getuid?.() !== 0) {
-    throw new SetupError(
-      'SYSTEM_PACKAGES_MISSING',
-      `missing programs: ${binaries}. Install them with: sudo apt-get install -y ${pkgs.join(' ')}`,
-    );
+    throw new SetupError('SYSTEM_PACKAGES_MISSING', `missing programs: ${binaries}. Install them with: sudo apt-get install -y ${pkgs.join(' ')}`);
   }
   log(`installing Debian packages for ${binaries}: ${pkgs.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

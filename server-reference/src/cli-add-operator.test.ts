@@ -74,7 +74,13 @@ describe('add-operator', () => {
 
   it.each([
     { name: 'no password source', args: ['--email', 'ops@ca.example'], env: {}, want: 1, stderr: /set OPERATOR_PASSWORD, or run on a terminal/ },
-    { name: 'an empty OPERATOR_PASSWORD', args: ['--email', 'ops@ca.example'], env: { OPERATOR_PASSWORD: '' }, want: 1, stderr: /OPERATOR_PASSWORD is set but empty/ },
+    {
+      name: 'an empty OPERATOR_PASSWORD',
+      args: ['--email', 'ops@ca.example'],
+      env: { OPERATOR_PASSWORD: '' },
+      want: 1,
+      stderr: /OPERATOR_PASSWORD is set but empty/,
+    },
     { name: 'no --email', args: [], env: { OPERATOR_PASSWORD: PASSWORD }, want: 2, stderr: /--email ADDRESS is required/ },
   ])('fails with $name and creates nobody', async ({ args, env, want, stderr }) => {
     const r = io(env);

@@ -252,12 +252,7 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
   return serve(config, passphrase, io);
 }
 
-async function serve(
-  config: ServeConfig,
-  passphrase: string | undefined,
-  io: CliIo,
-  banner?: (ca: RunningCa) => string,
-): Promise<number> {
+async function serve(config: ServeConfig, passphrase: string | undefined, io: CliIo, banner?: (ca: RunningCa) => string): Promise<number> {
   const identity = loadIdentity(config.identityDir, passphrase);
   const running = await startCa(config, { identity });
   io.stdout.write(`listening on ${running.url}\n`);

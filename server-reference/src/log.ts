@@ -47,10 +47,7 @@ export function redact(value: unknown, depth = 0): unknown {
  * @param options.level - least severe level written; default `info`.
  * @param options.now - clock, for tests; default `() => new Date()`.
  */
-export function createLogger(
-  stream: { write(chunk: string): unknown },
-  options: { level?: LogLevel; now?: () => Date } = {},
-): Logger {
+export function createLogger(stream: { write(chunk: string): unknown }, options: { level?: LogLevel; now?: () => Date } = {}): Logger {
   const min = ORDER[options.level ?? 'info'];
   const now = options.now ?? (() => new Date());
   const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {

@@ -34,11 +34,7 @@ export interface SecretSpec {
  * @example
  * const password = await obtainSecret(io, { envName: 'OPERATOR_PASSWORD', label: 'operator password', prompt: 'Operator password: ', repeatPrompt: 'Repeat the password: ' }, { confirm: true });
  */
-export async function obtainSecret(
-  sources: PassphraseSources,
-  spec: SecretSpec,
-  options: { confirm?: boolean; signal?: AbortSignal } = {},
-): Promise<string> {
+export async function obtainSecret(sources: PassphraseSources, spec: SecretSpec, options: { confirm?: boolean; signal?: AbortSignal } = {}): Promise<string> {
   const fromEnv = sources.env[spec.envName];
   if (fromEnv !== undefined) {
     if (fromEnv.length === 0) throw new PassphraseUnavailableError(`${spec.envName} is set but empty`);
@@ -63,16 +59,17 @@ export async function obtainSecret(
  * @throws {PassphraseUnavailableError} `ERR_CA_PASSPHRASE_UNAVAILABLE` when there is no source,
  *   the answer is empty, or the confirmation differs.
  */
-export async function obtainPassphrase(
-  sources: PassphraseSources,
-  options: { confirm?: boolean; signal?: AbortSignal } = {},
-): Promise<string> {
-  return obtainSecret(sources, {
-    envName: 'CA_PASSPHRASE',
-    label: 'CA key passphrase',
-    prompt: 'CA key passphrase: ',
-    repeatPrompt: 'Repeat the passphrase: ',
-  }, options);
+export async function obtainPassphrase(sources: PassphraseSources, options: { confirm?: boolean; signal?: AbortSignal } = {}): Promise<string> {
+  return obtainSecret(
+    sources,
+    {
+      envName: 'CA_PASSPHRASE',
+      label: 'CA key passphrase',
+      prompt: 'CA key passphrase: ',
+      repeatPrompt: 'Repeat the passphrase: ',
+    },
+    options,
+  );
 }
 
 /** Reads one line from a TTY in raw mode, echoing nothing. */

@@ -31,11 +31,11 @@ describe('POST /api/addresses refuses addresses that do not leave for the public
     { name: 'localhost with a trailing dot', email: 'root@localhost.' },
   ])('$name ($email): 400 invalid_request, no mail, nothing stored', async ({ email }) => {
     const mails = (await mailbox(ca.url)).length;
-    const before = (await dbSnapshot(ca));
+    const before = await dbSnapshot(ca);
     const res = await askForPing(ca, bearer, { email });
     expect({ status: res.status, code: res.json.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
     expect(res.json.error?.message).not.toContain(email);
-    expect((await dbSnapshot(ca))).toEqual(before);
+    expect(await dbSnapshot(ca)).toEqual(before);
     expect(await mailbox(ca.url)).toHaveLength(mails);
   });
 

@@ -49,11 +49,11 @@ describe('registration', () => {
     { field: 'FirstName', value: 'Ada\u061C', code: 'U+061C' },
   ])('refuses $code in $field next to that field, storing and mailing nothing', async ({ field, value }) => {
     const email = 'bidi@example.org';
-    const before = (await dbSnapshot(ca));
+    const before = await dbSnapshot(ca);
     const res = await postForm(`${ca.url}/index.php?id=1`, registrationFields({ EmailAddress: email, [field]: value }));
     expect(res.status).toBe(400);
     expect(res.text).toMatch(new RegExp(`id="${field}-error">[^<]*bidirectional control`));
-    expect((await dbSnapshot(ca))).toEqual(before);
+    expect(await dbSnapshot(ca)).toEqual(before);
     expect(await mailbox(ca.url, email)).toEqual([]);
   });
 });

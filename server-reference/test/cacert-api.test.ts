@@ -72,11 +72,20 @@ describe('/api/cemails.php', () => {
     { name: 'a wrong password', fields: { username: EMAIL, password: 'not the password' }, status: 401, text: AUTH_FAILED },
     { name: 'an unknown user', fields: { username: 'nobody@example.org', password: PASSWORD }, status: 401, text: AUTH_FAILED },
     { name: 'no password', fields: { username: EMAIL }, status: 400, text: '400,invalid_request username and password are required, once each\n' },
-    { name: 'a repeated username', fields: [['username', EMAIL], ['username', EMAIL], ['password', PASSWORD]], status: 400, text: '400,invalid_request the field username is given more than once; send each field once\n' },
+    {
+      name: 'a repeated username',
+      fields: [
+        ['username', EMAIL],
+        ['username', EMAIL],
+        ['password', PASSWORD],
+      ],
+      status: 400,
+      text: '400,invalid_request the field username is given more than once; send each field once\n',
+    },
   ])('refuses $name with a documented line and changes nothing', async ({ fields, status, text }) => {
     ca = await startTestCa();
     await accountWithToken(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const res = await fetch(`${ca.url}${CEMAILS}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -84,24 +93,24 @@ describe('/api/cemails.php', () => {
     });
     expect(res.status).toBe(status);
     expect(await res.text()).toBe(text);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 
   it('tells an unconfirmed account apart (only with its right password)', async () => {
     ca = await startTestCa();
     await postForm(`${ca.url}/index.php?id=1`, registrationFields());
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const res = await callApi(ca, CEMAILS, login);
     expect(res.status).toBe(403);
     expect(res.text).toBe('403,account_inactive the account address is not confirmed yet\n');
     expect((await callApi(ca, CEMAILS, { ...login, password: 'wrong password!' })).text).toBe(AUTH_FAILED);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 
   it('refuses unknown and revoked tokens, both credentials at once, other methods and media types', async () => {
     ca = await startTestCa();
     const { token } = await accountWithToken(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     expect(await callApi(ca, CEMAILS, {}, { bearer: 'x'.repeat(43) })).toMatchObject({ status: 401, text: AUTH_FAILED });
     expect(await callApi(ca, CEMAILS, {}, { bearer: 'not a token' })).toMatchObject({ status: 401, text: AUTH_FAILED });
     expect(await callApi(ca, CEMAILS, login, { bearer: token })).toMatchObject({
@@ -115,7 +124,7 @@ describe('/api/cemails.php', () => {
       status: 415,
       text: '415,unsupported_media_type send the fields as application/x-www-form-urlencoded\n',
     });
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 
   it('rate-limits password attempts per client with Retry-After', async () => {
@@ -135,7 +144,7 @@ describe('/api/ccsr.php', () => {
   it('issues an S/MIME certificate at once for a password, stored with the account as requester', async () => {
     ca = await startTestCa();
     const { token } = await accountWithToken(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const res = await callApi(ca, CCSR, { ...login, ...ccsrFields({ name: 'Ada B Lovelace' }) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
@@ -152,7 +161,7 @@ describe('/api/ccsr.php', () => {
       { type: 'emailAddress', value: EMAIL },
     ]);
     expect(await ca.certificate(leaf?.serialNumberHex as string)).toMatchObject({ requester: 'account:1', publicKeySha1: publicKeySha1Hex(key.privateKey) });
-    expect((await ca.counts())).toEqual({ ...before, certificates: before.certificates + 1, certificate_requests: 1 });
+    expect(await ca.counts()).toEqual({ ...before, certificates: before.certificates + 1, certificate_requests: 1 });
 
     writeFileSync(join(ca.dir, 'leaf.pem'), leaf?.pem as string);
     const text = execFileSync('openssl', ['x509', '-in', 'leaf.pem', '-noout', '-text'], { cwd: ca.dir, encoding: 'utf8' });
@@ -172,10 +181,10 @@ describe('/api/ccsr.php', () => {
   it('adds code signing only for accounts with CS=1', async () => {
     ca = await startTestCa();
     await accountWithToken(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const refused = await callApi(ca, CCSR, { ...login, ...ccsrFields({ codesign: '1' }) });
     expect(refused).toMatchObject({ status: 403, text: '403,codesign_not_allowed this account may not request code signing certificates (CS=0)\n' });
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
     withStores(ca, ({ accounts }) => accounts.setCodeSigning(1, true));
     const res = await callApi(ca, CCSR, { ...login, ...ccsrFields({ codesign: '1' }) });
     expect(res.status).toBe(200);
@@ -185,9 +194,24 @@ describe('/api/ccsr.php', () => {
   });
 
   it.each([
-    { name: 'an address that is not confirmed', fields: { email: 'other@example.org' }, status: 403, text: '403,address_not_confirmed the address is not a confirmed address of this account\n' },
-    { name: 'a name that is not a NAME form', fields: { name: 'Lady Ada' }, status: 403, text: '403,name_not_allowed the name is not one of the NAME values of cemails\n' },
-    { name: 'no optionalCSR', fields: { optionalCSR: '' }, status: 400, text: '400,csr_required send the certificate request in optionalCSR; this CA never generates keys\n' },
+    {
+      name: 'an address that is not confirmed',
+      fields: { email: 'other@example.org' },
+      status: 403,
+      text: '403,address_not_confirmed the address is not a confirmed address of this account\n',
+    },
+    {
+      name: 'a name that is not a NAME form',
+      fields: { name: 'Lady Ada' },
+      status: 403,
+      text: '403,name_not_allowed the name is not one of the NAME values of cemails\n',
+    },
+    {
+      name: 'no optionalCSR',
+      fields: { optionalCSR: '' },
+      status: 400,
+      text: '400,csr_required send the certificate request in optionalCSR; this CA never generates keys\n',
+    },
     { name: 'codesign=2', fields: { codesign: '2' }, status: 400, text: '400,invalid_request codesign must be 0 or 1\n' },
     { name: 'no email', fields: { email: '' }, status: 400, text: '400,invalid_request email is required\n' },
     { name: 'a CSR that is not PEM', fields: { optionalCSR: 'hello' }, status: 400, text: /^400,csr_malformed \S.*\n$/ },
@@ -195,20 +219,20 @@ describe('/api/ccsr.php', () => {
   ])('refuses $name and changes nothing', async ({ fields, status, text }) => {
     ca = await startTestCa();
     await accountWithToken(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const res = await callApi(ca, CCSR, { ...login, ...ccsrFields(fields) });
     expect(res.status).toBe(status);
     if (typeof text === 'string') expect(res.text).toBe(text);
     else expect(res.text).toMatch(text);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 
   it('refuses with 403 refused when the authorize hook says no, storing nothing', async () => {
     ca = await startTestCa({ hooks: { authorize: (names) => !names.email.includes(EMAIL) } });
     await accountWithToken(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     expect(await callApi(ca, CCSR, { ...login, ...ccsrFields() })).toMatchObject({ status: 403, text: '403,refused the CA policy refused this request\n' });
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 
   it('keeps a request sent with an installation token pending, mails the owner, and answers its status', async () => {
@@ -274,11 +298,11 @@ describe('pending requests on the account page', () => {
     expect(page).toContain(`/account/requests/${id}/discard`);
 
     const url = `${ca.url}/account/requests/${id}/approve`;
-    const before = (await ca.counts());
+    const before = await ca.counts();
     expect((await postForm(url, {}, { cookie })).status).toBe(403);
     expect((await postForm(url, { csrf }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
     expect((await postForm(url, { csrf })).status).toBe(403);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
     expect((await requestStatus(ca, id, token)).json.status).toBe('pending');
 
     const ok = await postForm(url, { csrf }, { cookie });

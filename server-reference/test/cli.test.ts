@@ -45,27 +45,9 @@ async function putCsr(url: string, pem: string) {
 describe('create-identity', () => {
   it('writes the four files, the key encrypted and 0600, with the subject and validity asked for', async () => {
     const id = join(dir, 'id');
-    const r = await runBin(
-      [
-        'create-identity',
-        '--dir',
-        id,
-        '-f',
-        'C',
-        'US',
-        '-f',
-        'O',
-        'Example Org',
-        '-f',
-        'CN',
-        'Example CA',
-        '-v',
-        '3',
-        '--key',
-        'p256',
-      ],
-      { env: { CA_PASSPHRASE: PASS } },
-    );
+    const r = await runBin(['create-identity', '--dir', id, '-f', 'C', 'US', '-f', 'O', 'Example Org', '-f', 'CN', 'Example CA', '-v', '3', '--key', 'p256'], {
+      env: { CA_PASSPHRASE: PASS },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(PASS);
     for (const f of ['ca.cert.pem', 'ca.csr.pem', 'ca.private_key.pem', 'ca.public_key.pem']) {
@@ -74,9 +56,7 @@ describe('create-identity', () => {
     expect(statSync(join(id, 'ca.private_key.pem')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(id, 'ca.private_key.pem'), 'utf8')).toContain('BEGIN ENCRYPTED PRIVATE KEY');
     openssl(['pkey', '-in', join(id, 'ca.private_key.pem'), '-passin', 'env:P', '-noout'], { P: PASS });
-    expect(() =>
-      openssl(['pkey', '-in', join(id, 'ca.private_key.pem'), '-passin', 'env:P', '-noout'], { P: 'wrong' }),
-    ).toThrow();
+    expect(() => openssl(['pkey', '-in', join(id, 'ca.private_key.pem'), '-passin', 'env:P', '-noout'], { P: 'wrong' })).toThrow();
     const subject = openssl(['x509', '-in', join(id, 'ca.cert.pem'), '-noout', '-subject', '-startdate', '-enddate']);
     expect(subject).toContain('subject=C = US, O = Example Org, CN = Example CA');
     const start = new Date(/notBefore=(.*)/.exec(subject)?.[1] as string);
@@ -190,10 +170,9 @@ describe('serve', () => {
     const id = await makeIdentity();
     const hooks = join(dir, 'slow-hooks.mjs');
     writeFileSync(hooks, 'export async function presign() { await new Promise((r) => setTimeout(r, 700)); }\n');
-    serving = await startServe(
-      ['serve', '--identity', id, '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--hooks', hooks],
-      { env: { CA_PASSPHRASE: PASS } },
-    );
+    serving = await startServe(['serve', '--identity', id, '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--hooks', hooks], {
+      env: { CA_PASSPHRASE: PASS },
+    });
     const csr = createCsr({
       privateKey: generateKeyPair('p256').privateKey,
       subjectAltNames: { dns: ['slow.example.test'] },
@@ -204,9 +183,7 @@ describe('serve', () => {
     serving = undefined;
     const res = await inFlight;
     expect(res.status).toBe(200);
-    expect(parseCertificateChain(res.json.signed_x509_pem as string)[0]?.subjectAltNames.dns).toEqual([
-      'slow.example.test',
-    ]);
+    expect(parseCertificateChain(res.json.signed_x509_pem as string)[0]?.subjectAltNames.dns).toEqual(['slow.example.test']);
     expect((await stopped).code).toBe(0);
   });
 
@@ -218,7 +195,21 @@ describe('serve', () => {
     const badFile = join(dir, 'bad.pem');
     writeFileSync(keyFile, rsaPem, { mode: 0o600 });
     writeFileSync(badFile, ecPem, { mode: 0o600 });
-    const args = (file: string) => ['serve', '--identity', id, '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--ping-from', 'ping@ca.test', '--dkim-selector', 's1', '--dkim-key', file];
+    const args = (file: string) => [
+      'serve',
+      '--identity',
+      id,
+      '--data',
+      join(dir, 'data'),
+      '--listen',
+      '127.0.0.1:0',
+      '--ping-from',
+      'ping@ca.test',
+      '--dkim-selector',
+      's1',
+      '--dkim-key',
+      file,
+    ];
     const keyLines = (pem: string) => pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
 
     const bad = await runBin(args(badFile), { env: { CA_PASSPHRASE: PASS } });
@@ -277,12 +268,9 @@ describe('serve', () => {
         ],
         { P: PASS },
       );
-      serving = await startServe(
-        ['serve', '--identity', id, '--data', join(dir, `data-${encrypted}`), '--listen', '127.0.0.1:0'],
-        {
-          env: encrypted ? { CA_PASSPHRASE: PASS } : {},
-        },
-      );
+      serving = await startServe(['serve', '--identity', id, '--data', join(dir, `data-${encrypted}`), '--listen', '127.0.0.1:0'], {
+        env: encrypted ? { CA_PASSPHRASE: PASS } : {},
+      });
       const csr = createCsr({
         privateKey: generateKeyPair('p256').privateKey,
         subjectAltNames: { dns: ['adopt.example.test'] },

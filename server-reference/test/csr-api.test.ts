@@ -56,9 +56,7 @@ describe.each(['p256', 'rsa2048'] as const)('issuance with a %s CA', (caKey) => 
 
     writeFileSync(join(ca.dir, 'chain.pem'), chainPem);
     writeFileSync(join(ca.dir, 'leaf.pem'), leaf?.pem as string);
-    expect(openssl(['verify', '-CAfile', join(ca.identityDir, 'ca.cert.pem'), 'leaf.pem'], ca.dir)).toContain(
-      'leaf.pem: OK',
-    );
+    expect(openssl(['verify', '-CAfile', join(ca.identityDir, 'ca.cert.pem'), 'leaf.pem'], ca.dir)).toContain('leaf.pem: OK');
     const text = openssl(['x509', '-in', 'leaf.pem', '-noout', '-text'], ca.dir);
     expect(text).toContain('DNS:mail.example.test');
     expect(text).toContain('CA:FALSE');
@@ -140,25 +138,21 @@ describe('refusals leave the database unchanged', () => {
     },
     {
       name: 'a request naming nothing',
-      send: () =>
-        putCsr(
-          ca,
-          createCsr({ privateKey: generateKeyPair('p256').privateKey, subject: [{ type: 'O', value: 'x' }] }).pem,
-        ),
+      send: () => putCsr(ca, createCsr({ privateKey: generateKeyPair('p256').privateKey, subject: [{ type: 'O', value: 'x' }] }).pem),
       status: 400,
       code: 'csr_invalid_name',
     },
   ];
 
   it.each(cases)('$name -> $status $code', async ({ send, status, code }) => {
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const res = await send();
     expect({ status: res.status, code: (res.json.error as { code?: string } | undefined)?.code }).toEqual({
       status,
       code,
     });
     expect(typeof (res.json.error as { message?: unknown }).message).toBe('string');
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 
   it('answers other methods on the endpoint with 405 and unknown paths with 404', async () => {
@@ -183,11 +177,11 @@ describe('CRL and health', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pkix-crl');
     writeFileSync(join(ca.dir, 'crl.der'), Buffer.from(await res.arrayBuffer()));
-    const out = execFileSync(
-      'openssl',
-      ['crl', '-inform', 'DER', '-in', 'crl.der', '-CAfile', join(ca.identityDir, 'ca.cert.pem'), '-noout', '-text'],
-      { cwd: ca.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const out = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', 'crl.der', '-CAfile', join(ca.identityDir, 'ca.cert.pem'), '-noout', '-text'], {
+      cwd: ca.dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(out).toContain('No Revoked Certificates');
     expect(out).toMatch(/X509v3 CRL Number:\s*\n\s*1\b/);
   });

@@ -48,32 +48,36 @@ describe('POST /api/enroll', () => {
     } finally {
       db.close();
     }
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const res = await callApi(ca, ENROLL, { secret, csr: csrFor(EMAIL) });
     expect(res.status).toBe(200);
     const answer = decodeCcsrAnswer(res.status, res.text);
     if (answer.status !== 'issued') throw new Error('not issued');
     const [leaf] = parseCertificateChain(answer.chainPem);
     expect(leaf?.subjectAltNames).toEqual({ dns: [], email: [EMAIL], ip: [] });
-    expect((await ca.counts())).toEqual({ ...before, certificates: before.certificates + 1, certificate_requests: before.certificate_requests + 1 });
+    expect(await ca.counts()).toEqual({ ...before, certificates: before.certificates + 1, certificate_requests: before.certificate_requests + 1 });
 
-    const after = (await ca.counts());
+    const after = await ca.counts();
     const again = await callApi(ca, ENROLL, { secret, csr: csrFor(EMAIL) });
     expect(again).toMatchObject({ status: 401, text: '401,authentication_failed Authentication failed\n' });
-    expect((await ca.counts())).toEqual(after);
+    expect(await ca.counts()).toEqual(after);
   });
 
   it.each([
     { name: 'an address the account has not confirmed', csr: () => csrFor('other@example.org'), want: /^403,address_not_confirmed / },
-    { name: 'a request for a DNS name', csr: () => createCsr({ privateKey: key.privateKey, subjectAltNames: { dns: ['www.example.org'] } }).pem, want: /^400,invalid_request / },
+    {
+      name: 'a request for a DNS name',
+      csr: () => createCsr({ privateKey: key.privateKey, subjectAltNames: { dns: ['www.example.org'] } }).pem,
+      want: /^400,invalid_request /,
+    },
     { name: 'a malformed request', csr: () => 'hello', want: /^400,csr_malformed / },
   ])('refuses $name, stores nothing, and leaves the secret usable', async ({ csr, want }) => {
     ca = await startTestCa();
     await accountWithToken(ca);
     const secret = await createSecret(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     expect((await callApi(ca, ENROLL, { secret, csr: csr() })).text).toMatch(want);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
     expect((await callApi(ca, ENROLL, { secret, csr: csrFor(EMAIL) })).status).toBe(200);
   });
 
@@ -83,9 +87,9 @@ describe('POST /api/enroll', () => {
     await accountWithToken(ca);
     const secret = await createSecret(ca);
     now += 24 * 60 * 60_000;
-    const before = (await ca.counts());
+    const before = await ca.counts();
     expect((await callApi(ca, ENROLL, { secret, csr: csrFor(EMAIL) })).status).toBe(401);
     expect((await callApi(ca, ENROLL, { secret: 'x'.repeat(43), csr: csrFor(EMAIL) })).status).toBe(401);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 });

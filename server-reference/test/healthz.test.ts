@@ -35,10 +35,10 @@ describe('GET /healthz', () => {
   it('answers ok and leaves the data directory and the database as they were', async () => {
     ca = await startTestCa();
     const files = readdirSync(ca.dataDir).sort();
-    const rows = (await dbSnapshot(ca));
+    const rows = await dbSnapshot(ca);
     expect(await healthz(ca)).toEqual({ status: 200, json: { status: 'ok' } });
     expect(readdirSync(ca.dataDir).sort()).toEqual(files);
-    expect((await dbSnapshot(ca))).toEqual(rows);
+    expect(await dbSnapshot(ca)).toEqual(rows);
   });
 
   it('answers 503 data_dir_not_writable once the data directory refuses a new file, and ok once it takes one again', async () => {
@@ -51,12 +51,12 @@ describe('GET /healthz', () => {
     now += CACHE_MS - 1;
     expect((await healthz(ca)).status).toBe(200);
     now += 1;
-    const rows = (await dbSnapshot(ca));
+    const rows = await dbSnapshot(ca);
     expect(await healthz(ca)).toEqual({
       status: 503,
       json: { status: 'unhealthy', reason: 'data_dir_not_writable', message: expect.stringContaining('EISDIR') },
     });
-    expect((await dbSnapshot(ca))).toEqual(rows);
+    expect(await dbSnapshot(ca)).toEqual(rows);
 
     rmdirSync(join(ca.dataDir, PROBE));
     expect((await healthz(ca)).status).toBe(503);

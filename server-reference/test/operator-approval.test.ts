@@ -52,7 +52,7 @@ async function status(c: TestCa, id: string, token: string) {
 describe('POST /api/requests (server certificates)', () => {
   it('stores a DNS-name request for an operator: not on the owner page, not approvable by the owner', async () => {
     ca = await startTestCa();
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const { token, id } = await pendingServerRequest(ca);
     expect((await ca.counts()).certificates).toBe(before.certificates);
     expect(await status(ca, id, token)).toMatchObject({ status: 'pending', id });
@@ -62,34 +62,38 @@ describe('POST /api/requests (server certificates)', () => {
     const page = await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
     expect(page).not.toContain('www.example.org');
     const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] as string;
-    const counts = (await ca.counts());
+    const counts = await ca.counts();
     for (const decision of ['approve', 'discard']) {
       expect((await postForm(`${ca.url}/account/requests/${id}/${decision}`, { csrf }, { cookie })).status).toBe(404);
     }
-    expect((await ca.counts())).toEqual(counts);
+    expect(await ca.counts()).toEqual(counts);
     expect(await status(ca, id, token)).toMatchObject({ status: 'pending' });
   });
 
   it.each([
-    { name: 'a request with no DNS name', fields: { csr: createCsr({ privateKey: key.privateKey, subjectAltNames: { email: ['a@example.org'] } }).pem }, want: /^400,invalid_request / },
+    {
+      name: 'a request with no DNS name',
+      fields: { csr: createCsr({ privateKey: key.privateKey, subjectAltNames: { email: ['a@example.org'] } }).pem },
+      want: /^400,invalid_request /,
+    },
     { name: 'no csr field', fields: {}, want: /^400,csr_required / },
     { name: 'a malformed request', fields: { csr: 'hello' }, want: /^400,csr_malformed / },
   ])('refuses $name and stores nothing', async ({ fields, want }) => {
     ca = await startTestCa();
     const { token } = await accountWithToken(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const res = await callApi(ca, '/api/requests', fields, { bearer: token });
     expect(res.text).toMatch(want);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 
   it('refuses an unknown bearer token and stores nothing', async () => {
     ca = await startTestCa();
     await accountWithToken(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const res = await callApi(ca, '/api/requests', { csr: serverCsr }, { bearer: 'x'.repeat(43) });
     expect(res).toMatchObject({ status: 401, text: '401,authentication_failed Authentication failed\n' });
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 });
 
@@ -104,7 +108,7 @@ describe('operator area', () => {
       expect(page).toContain(text);
     }
 
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const ok = await postForm(`${ca.url}/operator/requests/${id}/approve`, { csrf }, { cookie, origin: new URL(ca.url).origin });
     expect(ok.status).toBe(303);
     expect((await ca.counts()).certificates).toBe(before.certificates + 1);
@@ -124,13 +128,13 @@ describe('operator area', () => {
     await addOperator(ca);
     const { token, id } = await pendingServerRequest(ca);
     const { cookie, csrf } = await operatorLogin(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     expect((await postForm(`${ca.url}/operator/requests/${id}/reject`, { csrf, reason: '' }, { cookie })).status).toBe(400);
     expect(await status(ca, id, token)).toMatchObject({ status: 'pending' });
     const res = await postForm(`${ca.url}/operator/requests/${id}/reject`, { csrf, reason: 'example.org is not yours' }, { cookie });
     expect(res.status).toBe(303);
     expect(await status(ca, id, token)).toEqual({ status: 'rejected', id, reason: 'example.org is not yours' });
-    expect((await ca.counts())).toEqual({ ...before, dev_mailbox: (before.dev_mailbox as number) + 1 });
+    expect(await ca.counts()).toEqual({ ...before, dev_mailbox: (before.dev_mailbox as number) + 1 });
     const [mail] = await mailbox(ca.url, 'ada+wizard@example.org');
     expect(mail?.text).toContain('example.org is not yours');
   });
@@ -144,13 +148,13 @@ describe('operator area', () => {
     await addOperator(ca);
     const { token, id } = await pendingServerRequest(ca);
     const { cookie, csrf } = await operatorLogin(ca);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const headers: Record<string, string> = { ...(withCookie ? { cookie } : {}), ...(origin ? { origin } : {}) };
     for (const decision of ['approve', 'reject']) {
       const res = await postForm(`${ca.url}/operator/requests/${id}/${decision}`, { ...(sendCsrf ? { csrf } : {}), reason: 'no' }, headers);
       expect(res.status).toBe(403);
     }
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
     expect(await status(ca, id, token)).toMatchObject({ status: 'pending' });
   });
 

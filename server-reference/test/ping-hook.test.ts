@@ -95,7 +95,10 @@ async function startPingChain(options: { hookKey?: KeyObject } = {}): Promise<Pi
     });
     closers.push(() => hook.close());
     const delivered: Buffer[] = [];
-    const listener: MailHookServer = await startMailHookServer(hook, { domains: ['mail.example', 'example.org'], deliver: (message) => void delivered.push(message) });
+    const listener: MailHookServer = await startMailHookServer(hook, {
+      domains: ['mail.example', 'example.org'],
+      deliver: (message) => void delivered.push(message),
+    });
     closers.push(() => listener.close());
     hookPort = listener.port;
     return { ca, book, hookLog, delivered, close };

@@ -77,7 +77,7 @@ describe('a registration with PingNonce', () => {
     // The only link is the ping's, on the CA's origin: the mail hook refuses any other.
     expect(text.match(/https?:\/\/\S+/g)).toEqual([`${c.publicUrl}/ping/confirm?token=${token}`]);
     // Only digests are stored.
-    const stored = (await dbSnapshot(c));
+    const stored = await dbSnapshot(c);
     expect(JSON.stringify(stored)).not.toContain(nonce);
     expect(JSON.stringify(stored)).not.toContain(token);
     expect(stored.registration_handoffs).toEqual([expect.objectContaining({ ping_nonce_hash: sha256(nonce) })]);
@@ -85,7 +85,7 @@ describe('a registration with PingNonce', () => {
     const wrong = await confirmByMachine(c, token, newNonce());
     expect(wrong).toMatchObject({ status: 409, json: { error: { code: 'nonce_mismatch' } } });
     expect(JSON.stringify(wrong.json)).not.toContain(token);
-    expect((await dbSnapshot(c))).toEqual(stored);
+    expect(await dbSnapshot(c)).toEqual(stored);
 
     const ok = await confirmByMachine(c, token, nonce);
     expect(ok.status).toBe(200);
@@ -99,10 +99,10 @@ describe('a registration with PingNonce', () => {
     expect(redeemed.status).toBe(200);
 
     // A retry (a lost answer) is harmless: the same answer, nothing changed.
-    const settled = (await dbSnapshot(c));
+    const settled = await dbSnapshot(c);
     expect(await confirmByMachine(c, token, nonce)).toMatchObject({ status: 200, json: { status: 'confirmed', email: EMAIL } });
     expect(await confirmByMachine(c, token, newNonce())).toMatchObject({ status: 409, json: { error: { code: 'nonce_mismatch' } } });
-    expect((await dbSnapshot(c))).toEqual(settled);
+    expect(await dbSnapshot(c)).toEqual(settled);
     // The person opening the link afterwards is told so, and nothing happens.
     const late = await fetch(`${c.url}/ping/confirm?token=${token}`);
     expect(late.status).toBe(200);
@@ -112,7 +112,7 @@ describe('a registration with PingNonce', () => {
   it('answers 404 for an unknown token and 400 for malformed requests, changing nothing', async () => {
     const { c, s } = await start();
     await register(c, s, { PingNonce: newNonce() });
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     expect(await confirmByMachine(c, 'A'.repeat(43), newNonce())).toMatchObject({ status: 404, json: { error: { code: 'unknown_token' } } });
     for (const body of ['token=x&nonce=y', `token=${'A'.repeat(43)}`, `token=${'A'.repeat(43)}&token=${'B'.repeat(43)}&nonce=${newNonce()}`]) {
       const res = await fetch(`${c.url}/api/ping/confirm`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
@@ -124,7 +124,7 @@ describe('a registration with PingNonce', () => {
     const get = await fetch(`${c.url}/api/ping/confirm`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
   });
 
   it('answers 410 once the token expired (injected clock), changing nothing', async () => {
@@ -133,13 +133,13 @@ describe('a registration with PingNonce', () => {
     const nonce = newNonce();
     const token = pingTokenOf(c, await register(c, s, { PingNonce: nonce }));
     now += DAY;
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     expect(await confirmByMachine(c, token, nonce)).toMatchObject({ status: 410, json: { error: { code: 'expired_token' } } });
     // The nonce is checked first: a stranger learns nothing about the token's age.
     expect(await confirmByMachine(c, token, newNonce())).toMatchObject({ status: 409 });
     const page = await fetch(`${c.url}/ping/confirm?token=${token}`);
     expect(page.status).toBe(410);
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
     expect(accountOf(c, EMAIL)?.status).toBe('pending');
   });
 
@@ -163,7 +163,7 @@ describe('a registration with PingNonce', () => {
     const page = await (await fetch(`${c.url}/index.php?id=1&PingNonce=short`)).text();
     expect(page).toContain('The ping nonce given by the installer is not one value of 22 to 128 base64url characters');
     expect(page).not.toContain('name="PingNonce"');
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     for (const handoff of [{ PingNonce: 'short' }, { PingNonce: `${'A'.repeat(42)}=` }]) {
       const res = await postForm(`${c.url}/index.php?id=1`, { ...registrationFields(), ...handoff });
       expect(res.status).toBe(400);
@@ -171,7 +171,7 @@ describe('a registration with PingNonce', () => {
     }
     const twice = await postForm(`${c.url}/index.php?id=1`, [...Object.entries(registrationFields()), ['PingNonce', newNonce()], ['PingNonce', newNonce()]]);
     expect(twice.status).toBe(400);
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
     expect(s.received).toEqual([]);
   });
 
@@ -182,9 +182,9 @@ describe('a registration with PingNonce', () => {
     expect(mail.parsed.headers.has('x-certwizard-ping-nonce')).toBe(false);
     const link = confirmLinkOf(mail);
     const token = new URL(link).searchParams.get('token') as string;
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     expect(await confirmByMachine(c, token, newNonce())).toMatchObject({ status: 409, json: { error: { code: 'nonce_mismatch' } } });
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
     expect((await confirmAsPerson(link)).status).toBe(200);
     expect(accountOf(c, EMAIL)?.status).toBe('active');
   });
@@ -210,7 +210,7 @@ describe("the person's confirmation page", () => {
     const { c, s } = await start();
     const ticket = await newTicket(c);
     const token = pingTokenOf(c, await register(c, s, { ticket, continue: CONTINUE, error: ERROR, PingNonce: newNonce() }));
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     for (let i = 0; i < 2; i++) {
       // Twice: a mail scanner's prefetch and the person's click look the same.
       const res = await fetch(`${c.url}/ping/confirm?token=${token}`);
@@ -224,12 +224,12 @@ describe("the person's confirmation page", () => {
       const userCode = /<p class="user-code">([A-Z]{4}-[A-Z]{4})<\/p>/.exec(html)?.[1];
       expect(userCode).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
     }
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
     expect(await isItDone(c, ticket)).toEqual({ status: 'pending' });
 
     const foreign = await postForm(`${c.url}/ping/confirm`, { token }, { origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
 
     const ok = await postForm(`${c.url}/ping/confirm`, { token }, { origin: new URL(c.url).origin });
     expect(ok.status).toBe(200);
@@ -254,7 +254,9 @@ describe("the person's confirmation page", () => {
     now += DAY;
     const late = await postForm(`${c.url}/ping/confirm`, { token });
     expect(late.status).toBe(410);
-    expect(linkHref(late.text, 'Please click here to return to the Installation Wizard')).toBe(`${ERROR}&EmailAddress=ada%2Bwizard%40example.org&reason=confirmation_failed`);
+    expect(linkHref(late.text, 'Please click here to return to the Installation Wizard')).toBe(
+      `${ERROR}&EmailAddress=ada%2Bwizard%40example.org&reason=confirmation_failed`,
+    );
     expect(accountOf(c, EMAIL)?.status).toBe('pending');
   });
 });
@@ -289,14 +291,14 @@ describe('pings to additional addresses', () => {
     expect(mail.parsed.text).toMatch(new RegExp(`^Ping-Nonce: ${nonce}$`, 'm'));
     expect(mail.parsed.text).toContain(`asks to add ${OTHER_STORED} to its confirmed addresses`);
     const token = pingTokenOf(c, mail);
-    const stored = (await dbSnapshot(c));
+    const stored = await dbSnapshot(c);
     expect(stored.address_pings).toEqual([
       expect.objectContaining({ account_id: 1, email: OTHER_STORED, nonce_hash: sha256(nonce), token_hash: sha256(token), used_at_ms: null }),
     ]);
     expect(await emailsOf(c, bearer)).toEqual([EMAIL]);
 
     expect(await confirmByMachine(c, token, newNonce())).toMatchObject({ status: 409 });
-    expect((await dbSnapshot(c))).toEqual(stored);
+    expect(await dbSnapshot(c)).toEqual(stored);
     const ok = await confirmByMachine(c, token, nonce);
     expect(ok).toMatchObject({ status: 200, json: { status: 'confirmed', email: OTHER_STORED } });
     expect(await emailsOf(c, bearer)).toEqual([EMAIL, OTHER_STORED]);
@@ -311,16 +313,41 @@ describe('pings to additional addresses', () => {
     const { c, s } = await start();
     const bearer = await account(c, s);
     const mails = s.received.length;
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     const cases: Array<{ bearer: string | undefined; fields: Array<[string, string]>; status: number; code: string }> = [
       { bearer: undefined, fields: [['email', OTHER]], status: 401, code: 'unauthorized' },
       { bearer: 'A'.repeat(43), fields: [['email', OTHER]], status: 401, code: 'unauthorized' },
       { bearer, fields: [['email', 'not an address']], status: 400, code: 'invalid_request' },
       { bearer, fields: [['email', 'nobody@']], status: 400, code: 'invalid_request' },
       { bearer, fields: [], status: 400, code: 'invalid_request' },
-      { bearer, fields: [['email', OTHER], ['email', EMAIL]], status: 400, code: 'invalid_request' },
-      { bearer, fields: [['email', OTHER], ['PingNonce', 'too-short']], status: 400, code: 'invalid_request' },
-      { bearer, fields: [['email', OTHER], ['PingNonce', newNonce()], ['PingNonce', newNonce()]], status: 400, code: 'invalid_request' },
+      {
+        bearer,
+        fields: [
+          ['email', OTHER],
+          ['email', EMAIL],
+        ],
+        status: 400,
+        code: 'invalid_request',
+      },
+      {
+        bearer,
+        fields: [
+          ['email', OTHER],
+          ['PingNonce', 'too-short'],
+        ],
+        status: 400,
+        code: 'invalid_request',
+      },
+      {
+        bearer,
+        fields: [
+          ['email', OTHER],
+          ['PingNonce', newNonce()],
+          ['PingNonce', newNonce()],
+        ],
+        status: 400,
+        code: 'invalid_request',
+      },
       { bearer, fields: [['email', EMAIL.toUpperCase()]], status: 409, code: 'address_confirmed' },
     ];
     for (const { bearer: b, fields, status, code } of cases) {
@@ -330,7 +357,7 @@ describe('pings to additional addresses', () => {
     const unauthorized = await askForPing(c, undefined, { email: OTHER });
     expect(unauthorized.headers.get('www-authenticate')).toBe('Bearer');
     expect((await fetch(`${c.url}/api/addresses`)).status).toBe(405);
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
     expect(s.received).toHaveLength(mails);
   });
 
@@ -342,9 +369,9 @@ describe('pings to additional addresses', () => {
     expect(mail.parsed.headers.has('x-certwizard-ping-nonce')).toBe(false);
     expect(mail.parsed.text).not.toContain('Ping-Nonce');
     const token = pingTokenOf(c, mail);
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     expect(await confirmByMachine(c, token, newNonce())).toMatchObject({ status: 409, json: { error: { code: 'nonce_mismatch' } } });
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
     const page = await (await fetch(`${c.url}/ping/confirm?token=${token}`)).text();
     expect(page).toContain(`Confirm that ${OTHER_STORED} is your address.`);
     expect(page).not.toContain('user-code');
@@ -362,12 +389,12 @@ describe('pings to additional addresses', () => {
       expect((await askForPing(c, bearer, { email: `box${i}@example.net` })).status).toBe(202);
       now += 60_000;
     }
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     const limited = await askForPing(c, bearer, { email: 'box10@example.net' });
     expect(limited).toMatchObject({ status: 429, json: { error: { code: 'too_many_requests' } } });
     // The first ping was 10 minutes ago: it leaves the hour in 50 minutes.
     expect(limited.headers.get('retry-after')).toBe(String(50 * 60));
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
     now += 50 * 60_000;
     expect((await askForPing(c, bearer, { email: 'box10@example.net' })).status).toBe(202);
   });
@@ -380,11 +407,11 @@ describe('pings to additional addresses', () => {
     await askForPing(c, bearer, { email: OTHER, PingNonce: nonce });
     const token = pingTokenOf(c, s.latest(OTHER_STORED));
     now += DAY - 1;
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     now += 1;
     expect(await confirmByMachine(c, token, nonce)).toMatchObject({ status: 410, json: { error: { code: 'expired_token' } } });
     expect((await postForm(`${c.url}/ping/confirm`, { token })).status).toBe(410);
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
   });
 
   it('keeps nothing when the relay does not take the mail', async () => {
@@ -392,9 +419,9 @@ describe('pings to additional addresses', () => {
     const bearer = await account(c, s);
     await s.close();
     sink = undefined;
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     expect(await askForPing(c, bearer, { email: OTHER, PingNonce: newNonce() })).toMatchObject({ status: 502, json: { error: { code: 'mail_not_sent' } } });
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
   });
 });
 
@@ -448,8 +475,13 @@ describe('DKIM', () => {
     const keyFile = join(tempDir, 'dkim.pem');
     const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     writeFileSync(keyFile, pem, { mode: 0o600 });
-    await expect(startTestCa({ dkim: { selector: 's1', keyFile } })).rejects.toMatchObject({ code: 'ERR_CA_CONFIG', message: expect.stringContaining(keyFile) });
-    await expect(startTestCa({ dkim: { selector: 's1', keyFile } })).rejects.toMatchObject({ message: expect.not.stringContaining(pem.split('\n')[1] as string) });
+    await expect(startTestCa({ dkim: { selector: 's1', keyFile } })).rejects.toMatchObject({
+      code: 'ERR_CA_CONFIG',
+      message: expect.stringContaining(keyFile),
+    });
+    await expect(startTestCa({ dkim: { selector: 's1', keyFile } })).rejects.toMatchObject({
+      message: expect.not.stringContaining(pem.split('\n')[1] as string),
+    });
     await expect(startTestCa({ dkim: { selector: 's1', keyFile: join(tempDir, 'missing.pem') } })).rejects.toMatchObject({ code: 'ERR_CA_CONFIG' });
   });
 });
@@ -477,10 +509,10 @@ describe('a nonce works once, and the installer gives it over the back channel',
 
     // Mallory, with her own account, presents the installer's nonce for the installer's address.
     const mallory = (await accountWithToken(c, { EmailAddress: 'mallory@evil.example' }, (email) => confirmLinkOf(s.latest(email)))).token;
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     const mailsBefore = s.received.length;
     expect(await askForPing(c, mallory, { email: POSTMASTER, PingNonce: nonce })).toMatchObject({ status: 409, json: { error: { code: 'nonce_in_use' } } });
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
     expect(s.received.length).toBe(mailsBefore);
     // Nor can she ask for a ticket with it.
     expect(await ticketWithNonce(c, nonce)).toMatchObject({ status: 409, json: { error: { code: 'nonce_in_use' } } });
@@ -514,10 +546,10 @@ describe('a registration whose confirmation mail cannot be sent', () => {
     const relay = s.relay;
     await s.close();
     sink = undefined;
-    const before = (await dbSnapshot(c));
+    const before = await dbSnapshot(c);
     const failed = await postForm(`${c.url}/index.php?id=1`, registrationFields(), { origin: new URL(c.url).origin });
     expect(failed.status).toBe(502);
-    expect((await dbSnapshot(c))).toEqual(before);
+    expect(await dbSnapshot(c)).toEqual(before);
     expect(accountOf(c, EMAIL)).toBeUndefined();
     expect(relay).toMatch(/^127\.0\.0\.1:\d+$/);
   });

@@ -58,7 +58,7 @@ describe('the account area', () => {
     expect((await postForm(url, { csrf: 'x'.repeat(43) }, { cookie })).status).toBe(403);
     expect((await postForm(url, { csrf }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
     expect((await postForm(url, { csrf })).status).toBe(403);
-    expect((await fetch(`${ca.url}/account`, { headers: { cookie } }).then((r) => r.text()))).not.toContain('revoked ');
+    expect(await fetch(`${ca.url}/account`, { headers: { cookie } }).then((r) => r.text())).not.toContain('revoked ');
 
     const ok = await postForm(url, { csrf }, { cookie, origin: new URL(ca.url).origin });
     expect(ok.status).toBe(303);
@@ -72,7 +72,11 @@ describe('the account area', () => {
     const wrong = await postForm(`${ca.url}/login`, { EmailAddress: 'ada+wizard@example.org', Password: 'not the password' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('set-cookie')).toBeNull();
-    const foreign = await postForm(`${ca.url}/login`, { EmailAddress: 'ada+wizard@example.org', Password: 'correct horse battery' }, { origin: 'https://evil.example' });
+    const foreign = await postForm(
+      `${ca.url}/login`,
+      { EmailAddress: 'ada+wizard@example.org', Password: 'correct horse battery' },
+      { origin: 'https://evil.example' },
+    );
     expect(foreign.status).toBe(403);
     const { cookie, csrf } = await login(ca);
     expect((await postForm(`${ca.url}/logout`, { csrf }, { cookie })).status).toBe(303);

@@ -53,11 +53,11 @@ describe('CSR sent with the registration', () => {
   it('stays pending for the owner when the person changed the prefilled address', async () => {
     ca = await startTestCa();
     const { token } = await accountWithToken(ca, { CSR: csrFor('prefilled@example.org') });
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const [listed] = await listRegistrationRequests(ca, token);
     expect(listed).toMatchObject({ status: 'pending', source: 'registration' });
     expect((await ca.counts()).certificates).toBe(0);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
     const login = await postForm(`${ca.url}/login`, { EmailAddress: EMAIL, Password: 'correct horse battery' });
     const cookie = (login.headers.get('set-cookie') as string).split(';')[0] as string;
     const page = await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
@@ -67,12 +67,12 @@ describe('CSR sent with the registration', () => {
 
   it('refuses a malformed CSR before anything is stored, and offers the form without it', async () => {
     ca = await startTestCa();
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const res = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields(), CSR: 'not a request' });
     expect(res.status).toBe(400);
     expect(res.text).toContain('The installer&#39;s certificate request cannot be used');
     expect(res.text).not.toContain('name="CSR"');
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
   });
 
   it('refuses the list without a valid token', async () => {

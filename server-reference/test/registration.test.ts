@@ -4,7 +4,17 @@
  */
 import { createPkcePair, decodeWizardTokenResponse } from '@certwizard/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { confirmAsPerson, confirmationLink, isItDone, linkHref, mailbox, newTicket, postForm, registrationFields, rowCounts } from './support/registration-client.js';
+import {
+  confirmAsPerson,
+  confirmationLink,
+  isItDone,
+  linkHref,
+  mailbox,
+  newTicket,
+  postForm,
+  registrationFields,
+  rowCounts,
+} from './support/registration-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
 let ca: TestCa | undefined;
@@ -29,7 +39,15 @@ describe('the registration page', () => {
   it('echoes script payloads in every prefill field escaped, and ignores other parameters', async () => {
     ca = await startTestCa();
     const payload = '"><script>alert(1)</script>';
-    const q = new URLSearchParams({ id: '1', FirstName: payload, MiddleName: payload, LastName: payload, EmailAddress: payload, Password: 'secret-pw', DateOfBirth: '2000-01-01' });
+    const q = new URLSearchParams({
+      id: '1',
+      FirstName: payload,
+      MiddleName: payload,
+      LastName: payload,
+      EmailAddress: payload,
+      Password: 'secret-pw',
+      DateOfBirth: '2000-01-01',
+    });
     const res = await fetch(`${ca.url}/index.php?${q}`);
     const html = await res.text();
     expect(res.status).toBe(200);
@@ -37,7 +55,9 @@ describe('the registration page', () => {
     expect(html.split('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;').length - 1).toBe(4);
     expect(html).not.toContain('secret-pw');
     expect(html).not.toContain('2000-01-01');
-    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    expect(res.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -58,7 +78,7 @@ describe('the registration page', () => {
     const post = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields(), continue: 'javascript:alert(1)', ticket });
     expect(post.status).toBe(400);
     expect(post.text).toContain('bad_scheme');
-    expect((await rowCounts(ca))).toMatchObject({ accounts: 0, registration_handoffs: 0, ticketUrls: 0 });
+    expect(await rowCounts(ca)).toMatchObject({ accounts: 0, registration_handoffs: 0, ticketUrls: 0 });
     const allowed = new URLSearchParams({ id: '1', continue: 'https://vendor.example/done' });
     expect(await (await fetch(`${ca.url}/index.php?${allowed}`)).text()).toContain('value="https://vendor.example/done"');
   });
@@ -114,8 +134,7 @@ describe('the hand-off with a ticket and PKCE', () => {
 
     expect(await isItDone(ca, ticket)).toEqual({ status: 'done', emailAddress: email, code });
 
-    const redeem = (verifier: string) =>
-      postForm(`${ca?.url}/api/wizard/token`, { code, code_verifier: verifier });
+    const redeem = (verifier: string) => postForm(`${ca?.url}/api/wizard/token`, { code, code_verifier: verifier });
     const wrong = await redeem(createPkcePair().verifier);
     expect(wrong.status).toBe(400);
     expect(JSON.parse(wrong.text).error.code).toBe('invalid_grant');
@@ -172,7 +191,9 @@ describe('the hand-off with a ticket and PKCE', () => {
     const res = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields({ EmailAddress: 'ADA+wizard@example.org' }), ...hiddenHandoff(ticket) });
     expect(res.status).toBe(409);
     expect(res.text).toContain('is already registered');
-    expect(linkHref(res.text, 'Please click here to return to the Installation Wizard')).toBe(`${ERROR}&EmailAddress=ADA%2Bwizard%40example.org&reason=address_taken`);
+    expect(linkHref(res.text, 'Please click here to return to the Installation Wizard')).toBe(
+      `${ERROR}&EmailAddress=ADA%2Bwizard%40example.org&reason=address_taken`,
+    );
     expect(await isItDone(ca, ticket)).toEqual({ status: 'error', reason: 'address_taken' });
   });
 

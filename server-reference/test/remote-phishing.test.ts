@@ -51,10 +51,10 @@ describe('remote phishing of the registration (hardening 1, RFC 8628 §5.4)', ()
     ca = await startTestCa();
     const attack = await attackerRegisters(ca);
     const link = await confirmationLink(ca.url, VICTIM);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     // What scanners and link previews send: GET (twice) and HEAD.
     for (const method of ['GET', 'GET', 'HEAD']) expect((await fetch(link, { method })).status).toBe(200);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
     expect(await isItDone(ca, attack.ticket)).toEqual({ status: 'pending' });
     expect(before.certificates).toBe(0);
     expect(before.installation_tokens).toBe(0);
@@ -77,13 +77,15 @@ describe('remote phishing of the registration (hardening 1, RFC 8628 §5.4)', ()
     expect(refused.status).toBe(200);
     expect(refused.text).toContain('Nothing was confirmed');
     expect(await isItDone(ca, attack.ticket)).toEqual({ status: 'error', reason: 'cancelled' });
-    const counts = (await ca.counts());
-    expect({ accounts: counts.accounts, requests: counts.certificate_requests, certificates: counts.certificates, tokens: counts.installation_tokens }).toEqual({
-      accounts: 0,
-      requests: 0,
-      certificates: 0,
-      tokens: 0,
-    });
+    const counts = await ca.counts();
+    expect({ accounts: counts.accounts, requests: counts.certificate_requests, certificates: counts.certificates, tokens: counts.installation_tokens }).toEqual(
+      {
+        accounts: 0,
+        requests: 0,
+        certificates: 0,
+        tokens: 0,
+      },
+    );
     // The link is dead now; the address is free for its owner.
     expect((await fetch(link)).status).toBe(404);
     expect((await postForm(`${ca.url}/index.php?id=1`, registrationFields({ EmailAddress: VICTIM }))).status).toBe(200);
@@ -96,15 +98,23 @@ describe('remote phishing of the registration (hardening 1, RFC 8628 §5.4)', ()
     await fetch(link);
     expect((await ca.counts()).certificates).toBe(0);
     // A POST from another site (a form the attacker hosts) is refused, changing nothing.
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const token = new URL(link).searchParams.get('token') as string;
     const foreign = await postForm(`${ca.url}/index.php?id=confirm`, { token, action: 'confirm' }, { origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
-    expect((await ca.counts())).toEqual(before);
+    expect(await ca.counts()).toEqual(before);
     // A POST without a button, or with two, is refused too.
     expect((await postForm(`${ca.url}/index.php?id=confirm`, { token })).status).toBe(400);
-    expect((await postForm(`${ca.url}/index.php?id=confirm`, [['token', token], ['action', 'confirm'], ['action', 'reject']])).status).toBe(400);
-    expect((await ca.counts())).toEqual(before);
+    expect(
+      (
+        await postForm(`${ca.url}/index.php?id=confirm`, [
+          ['token', token],
+          ['action', 'confirm'],
+          ['action', 'reject'],
+        ])
+      ).status,
+    ).toBe(400);
+    expect(await ca.counts()).toEqual(before);
     // The person's explicit consent: now, and only now, the code and the certificate exist.
     const confirmed = await confirmAsPerson(link);
     expect(confirmed.text).toContain('Your request was processed.');

@@ -22,7 +22,14 @@ afterAll(() => ca.dispose());
 
 /** The fields of `fields` with `name` given a second time, right after the first. */
 function withRepeat(fields: Record<string, string>, name: string, second: string): Array<[string, string]> {
-  return Object.entries(fields).flatMap(([k, v]): Array<[string, string]> => (k === name ? [[k, v], [k, second]] : [[k, v]]));
+  return Object.entries(fields).flatMap(([k, v]): Array<[string, string]> =>
+    k === name
+      ? [
+          [k, v],
+          [k, second],
+        ]
+      : [[k, v]],
+  );
 }
 
 describe('a repeated form field', () => {
@@ -33,11 +40,11 @@ describe('a repeated form field', () => {
     { field: 'continue', second: 'http://127.0.0.1:6000/other' },
   ])('registration with $field twice: 400 naming it, nothing stored, no mail', async ({ field, second }) => {
     const fields = registrationFields({ EmailAddress: 'twice@example.org', continue: 'http://127.0.0.1:5000/done' });
-    const before = (await dbSnapshot(ca));
+    const before = await dbSnapshot(ca);
     const res = await postForm(`${ca.url}/index.php?id=1`, withRepeat(fields, field, second));
     expect(res.status).toBe(400);
     expect(res.text).toContain(`the field ${field} is given more than once`);
-    expect((await dbSnapshot(ca))).toEqual(before);
+    expect(await dbSnapshot(ca)).toEqual(before);
     expect(await mailbox(ca.url, 'twice@example.org')).toEqual([]);
     expect(await mailbox(ca.url, 'attacker@evil.example')).toEqual([]);
   });
@@ -46,7 +53,7 @@ describe('a repeated form field', () => {
     { path: '/login', email: () => account, password: PASSWORD },
     { path: '/operator/login', email: () => OPERATOR, password: OPERATOR_PASSWORD },
   ])('$path with EmailAddress twice, the first one right: 400, no session', async ({ path, email, password }) => {
-    const before = (await dbSnapshot(ca));
+    const before = await dbSnapshot(ca);
     const res = await postForm(`${ca.url}${path}`, [
       ['EmailAddress', email()],
       ['EmailAddress', 'someone-else@example.org'],
@@ -54,7 +61,7 @@ describe('a repeated form field', () => {
     ]);
     expect({ status: res.status, cookie: res.headers.get('set-cookie') }).toEqual({ status: 400, cookie: null });
     expect(res.text).toContain('the field EmailAddress is given more than once');
-    expect((await dbSnapshot(ca))).toEqual(before);
+    expect(await dbSnapshot(ca)).toEqual(before);
   });
 
   it('the same login with each field once still logs in (the refusal is about the repeat)', async () => {
@@ -63,7 +70,7 @@ describe('a repeated form field', () => {
   });
 
   it('a CAcert API call with username twice: 400 invalid_request, nothing stored', async () => {
-    const before = (await dbSnapshot(ca));
+    const before = await dbSnapshot(ca);
     const res = await postForm(`${ca.url}/api/cemails.php`, [
       ['username', account],
       ['username', 'someone-else@example.org'],
@@ -71,6 +78,6 @@ describe('a repeated form field', () => {
     ]);
     expect(res.status).toBe(400);
     expect(res.text).toMatch(/^400,invalid_request /);
-    expect((await dbSnapshot(ca))).toEqual(before);
+    expect(await dbSnapshot(ca)).toEqual(before);
   });
 });

@@ -110,7 +110,7 @@ describe('/api/ccsr.php replays', () => {
     expect(issued.status).toBe(200);
     const answer = decodeCcsrAnswer(issued.status, issued.text);
     expect(answer).toMatchObject({ status: 'issued', requestId: first.requestId });
-    expect((await ca.counts())).toMatchObject({ certificates: 1, certificate_requests: 1 });
+    expect(await ca.counts()).toMatchObject({ certificates: 1, certificate_requests: 1 });
   });
 
   it('takes the request as new once the owner discarded it, or when it asks for another name form', async () => {
@@ -133,6 +133,6 @@ describe('/api/ccsr.php replays', () => {
     const first = decodeCcsrAnswer(200, (await callApi(ca, CCSR, { ...fields(), ...login })).text);
     const again = await callApi(ca, CCSR, { ...fields(), ...login });
     expect(decodeCcsrAnswer(again.status, again.text)).toEqual(first);
-    expect((await ca.counts())).toMatchObject({ certificates: 1, certificate_requests: 1 });
+    expect(await ca.counts()).toMatchObject({ certificates: 1, certificate_requests: 1 });
   });
 });

@@ -70,7 +70,7 @@ describe('a write while another process holds the write lock', () => {
     // A first request loads what the endpoint needs, so the one under test reaches the database
     // within milliseconds, while the lock is held.
     expect((await putCsr(ca, pemOf(goodCsrDer(generateKeyPair('p256').privateKey)))).status).toBe(200);
-    const before = (await ca.counts());
+    const before = await ca.counts();
     const { lines, exited } = await holdWriteLock(join(ca.dataDir, DATABASE_FILE));
     const sentAt = Date.now();
     const res = await putCsr(ca, pemOf(goodCsrDer(generateKeyPair('p256').privateKey)));
@@ -84,6 +84,6 @@ describe('a write while another process holds the write lock', () => {
     // after the other process let go: the CA waited for the lock.
     expect(releasedAt - sentAt).toBeGreaterThan(HOLD_MS / 2);
     expect(answeredAt).toBeGreaterThanOrEqual(releasedAt);
-    expect((await ca.counts())).toEqual({ ...before, certificates: before.certificates + 1 });
+    expect(await ca.counts()).toEqual({ ...before, certificates: before.certificates + 1 });
   });
 });

@@ -37,7 +37,10 @@ describe('stepOf', () => {
     const steps: Step[] = [];
     let p = fold([rec({ type: 'run-started', run: 1, keyType: 'p256' }), flow({ type: 'step', step: 'prepare-key', resumed: false })]);
     steps.push(stepOf(p, closed));
-    p = fold([flow({ type: 'step', step: 'register', resumed: false }), flow({ type: 'address-confirmation', address: 'ada@example.org', automatic: false })], p);
+    p = fold(
+      [flow({ type: 'step', step: 'register', resumed: false }), flow({ type: 'address-confirmation', address: 'ada@example.org', automatic: false })],
+      p,
+    );
     steps.push(stepOf(p, closed));
     p = fold([rec({ type: 'registration-page', run: 1, url: 'https://ca.example/index.php?id=1&ticket=T' })], p);
     steps.push(stepOf(p, closed), stepOf(p, opened));

@@ -203,7 +203,15 @@ export function stepOf(progress: Progress, local: LocalState): Step {
   if (progress.run === undefined) return local.step;
   const step = progress.flowStep;
   if (step === 'verify-email' && progress.address.pingSentTo !== undefined && !progress.address.confirmed) return 'confirm';
-  if (step === 'verify-email' || step === 'submit' || step === 'await-issue' || step === 'install' || step === 'done' || progress.registration.registeredAs !== undefined) return 'approval';
+  if (
+    step === 'verify-email' ||
+    step === 'submit' ||
+    step === 'await-issue' ||
+    step === 'install' ||
+    step === 'done' ||
+    progress.registration.registeredAs !== undefined
+  )
+    return 'approval';
   if (step === undefined || step === 'prepare-key') return 'key';
   if (progress.registrationUrl !== undefined && (local.pageOpened || progress.registration.callbackReceived)) return 'confirm';
   return 'register';

@@ -11,7 +11,8 @@ import { startWizard, type RunningWizard, type StartWizardOptions } from '@certw
 import type { TestCa } from './fixtures.js';
 
 /** ExampleMail's logo (an "E" on a blue square), as a vendor passes it: a data URL. */
-const LOGO = 'data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCA0MCA0MCI+PHJlY3Qgd2lkdGg9IjQwIiBoZWlnaHQ9IjQwIiByeD0iOCIgZmlsbD0iIzBiNTdkMCIvPjxwYXRoIGQ9Ik0xMCAxMmgxNHY0SDE1djNoOHY0aC04djNoOXY0SDEweiIgZmlsbD0iI2ZmZiIvPjwvc3ZnPg==';
+const LOGO =
+  'data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCA0MCA0MCI+PHJlY3Qgd2lkdGg9IjQwIiBoZWlnaHQ9IjQwIiByeD0iOCIgZmlsbD0iIzBiNTdkMCIvPjxwYXRoIGQ9Ik0xMCAxMmgxNHY0SDE1djNoOHY0aC04djNoOXY0SDEweiIgZmlsbD0iI2ZmZiIvPjwvc3ZnPg==';
 
 const FAST = { pollIntervalMs: 200, maxPollIntervalMs: 500, timeoutMs: 45_000 };
 

@@ -249,7 +249,8 @@ describe('valid callbacks', () => {
   it('resolves waitForCallback with the continue callback and its decoded parameters', async () => {
     const agent = await start();
     const wait = agent.waitForCallback({ timeoutMs: 5000 });
-    const query = 'EmailAddress=a%2Bb%26c%23d%40x.test&FirstName=J%C3%BCrgen&City=%E6%9D%B1%E4%BA%AC&Emoji=%F0%9F%94%91&space=a+b&dup=first&dup=second&__proto__=p&empty=';
+    const query =
+      'EmailAddress=a%2Bb%26c%23d%40x.test&FirstName=J%C3%BCrgen&City=%E6%9D%B1%E4%BA%AC&Emoji=%F0%9F%94%91&space=a+b&dup=first&dup=second&__proto__=p&empty=';
     const before = Date.now();
     const answer = await send(agent.port, `${pathOf(agent.continueUrl)}?${query}`);
     expect(answer.status).toBe(200);
@@ -330,7 +331,11 @@ describe('refused requests do not end the flow', () => {
 
   it('answers 421 for an absolute-form target naming another authority, even with the right Host', async () => {
     const agent = await start();
-    const targets = [`http://evil.test${pathOf(agent.continueUrl)}`, `http://localhost:${agent.port}${pathOf(agent.continueUrl)}`, `https://127.0.0.1:${agent.port}${pathOf(agent.continueUrl)}`];
+    const targets = [
+      `http://evil.test${pathOf(agent.continueUrl)}`,
+      `http://localhost:${agent.port}${pathOf(agent.continueUrl)}`,
+      `https://127.0.0.1:${agent.port}${pathOf(agent.continueUrl)}`,
+    ];
     for (const target of targets) expect((await send(agent.port, target)).status, target).toBe(421);
     await expectFlowStillCompletes(agent);
   });

@@ -16,5 +16,12 @@ export {
   type WaitForCallbackOptions,
 } from './callback-agent.js';
 export { CALLBACK_PAGE_TEXT_MAX_LENGTH, DEFAULT_CALLBACK_PAGE_TEXTS, type CallbackPageTexts } from './callback-page.js';
-export { CALLBACK_MAX_PARAMS, CALLBACK_MAX_PARAM_LENGTH, CALLBACK_SINGLE_PARAMS, REFUSAL_STATUS, type CallbackKind, type RefusalReason } from './callback-request.js';
+export {
+  CALLBACK_MAX_PARAMS,
+  CALLBACK_MAX_PARAM_LENGTH,
+  CALLBACK_SINGLE_PARAMS,
+  REFUSAL_STATUS,
+  type CallbackKind,
+  type RefusalReason,
+} from './callback-request.js';
 export * from './errors.js';

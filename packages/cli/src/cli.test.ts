@@ -109,7 +109,10 @@ describe('certwizard enroll', () => {
     const result = await run(cli('enroll', '--json', '--yes', '--email', EMAIL, '--first-name', 'Ada', '--last-name', 'Lovelace', ...common()), person.watch);
     await person.done();
     expect(result.code, result.stderr).toBe(0);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(['prepare-key', 'register', 'verify-email', 'submit', 'install', 'done']);
     // The user code the CA's pages show (RFC 8628 §5.4) comes with the URL and in the ticket event.
     const shown = events.find((e) => e.type === 'registration-url');
@@ -143,7 +146,14 @@ describe('certwizard enroll', () => {
       }
     };
     // `script` runs the wizard on a new pseudo-terminal and relays this process's pipe to it.
-    const command = ['script', '-qfec', cli('enroll', ...common()).map((a) => `'${a}'`).join(' '), '/dev/null'];
+    const command = [
+      'script',
+      '-qfec',
+      cli('enroll', ...common())
+        .map((a) => `'${a}'`)
+        .join(' '),
+      '/dev/null',
+    ];
     const result = await run(command, (all, write) => {
       answer(all, write, /Your email address/, `${EMAIL}\r`);
       answer(all, write, /First name/, 'Ada\r');
@@ -164,9 +174,27 @@ describe('certwizard enroll', () => {
   });
 
   it('shows what to do when the CA is unreachable, the address is taken, or the request is discarded', { timeout: 90_000 }, async () => {
-    const unreachable = await run(cli('enroll', '--yes', '--email', EMAIL, '--ca', 'http://127.0.0.1:1', '--ca-cert', join(dir, 'ca.pem'), '--dir', join(dir, 'x'), '--credentials-dir', join(dir, 'x-secrets'), '--no-browser'));
+    const unreachable = await run(
+      cli(
+        'enroll',
+        '--yes',
+        '--email',
+        EMAIL,
+        '--ca',
+        'http://127.0.0.1:1',
+        '--ca-cert',
+        join(dir, 'ca.pem'),
+        '--dir',
+        join(dir, 'x'),
+        '--credentials-dir',
+        join(dir, 'x-secrets'),
+        '--no-browser',
+      ),
+    );
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/^Failed: nothing answers at http:\/\/127\.0\.0\.1:1 \(ERR_SDK_CA_UNREACHABLE\)\nCheck that http:\/\/127\.0\.0\.1:1 is the right address/m);
+    expect(unreachable.stderr).toMatch(
+      /^Failed: nothing answers at http:\/\/127\.0\.0\.1:1 \(ERR_SDK_CA_UNREACHABLE\)\nCheck that http:\/\/127\.0\.0\.1:1 is the right address/m,
+    );
 
     // The request names the prefilled address; the person registers another one, so the request
     // waits for the owner, who discards it.
@@ -189,7 +217,21 @@ describe('certwizard enroll', () => {
 
     // Another installation registering the same address: the CA refuses it.
     const again = personOnUrl({ email: changed });
-    const taken = await run(cli('enroll', '--yes', '--email', changed, ...common().slice(0, 4), '--dir', join(dir, 'other'), '--credentials-dir', join(dir, 'other-secrets'), '--no-browser'), again.watch);
+    const taken = await run(
+      cli(
+        'enroll',
+        '--yes',
+        '--email',
+        changed,
+        ...common().slice(0, 4),
+        '--dir',
+        join(dir, 'other'),
+        '--credentials-dir',
+        join(dir, 'other-secrets'),
+        '--no-browser',
+      ),
+      again.watch,
+    );
     await again.done().catch(() => undefined);
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain('Failed: That address is already registered at the CA. (ERR_SDK_REGISTRATION_REFUSED)');
@@ -246,7 +288,11 @@ describe('certwizard usage', () => {
     expect(device.code).toBe(2);
     expect(device.stderr).toContain('--name: lower-case letters, digits, dots and dashes, and not a Windows device name');
     expect(existsSync(join(dir, 'z'))).toBe(false);
-    const noColour = await run(cli('enroll', '--yes', '--email', EMAIL, '--ca', 'http://127.0.0.1:1', '--dir', join(dir, 'y'), '--ca-cert', join(dir, 'ca.pem')), () => {}, { NO_COLOR: '1' });
+    const noColour = await run(
+      cli('enroll', '--yes', '--email', EMAIL, '--ca', 'http://127.0.0.1:1', '--dir', join(dir, 'y'), '--ca-cert', join(dir, 'ca.pem')),
+      () => {},
+      { NO_COLOR: '1' },
+    );
     expect(noColour.stderr).not.toContain('\u001b[');
   });
 });

@@ -95,9 +95,8 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   try {
     await reachable(answers.caUrl);
     const trustAnchorsPem = await trustAnchors(values['ca-cert'], answers.caUrl, term, json);
-    const credentials: CredentialStore = values['credentials-dir'] === undefined
-      ? await openCredentialStore({ service: 'certwizard' })
-      : await openFileStore({ dir: values['credentials-dir'] });
+    const credentials: CredentialStore =
+      values['credentials-dir'] === undefined ? await openCredentialStore({ service: 'certwizard' }) : await openFileStore({ dir: values['credentials-dir'] });
     if (!json) term.say(term.bold(`Getting a certificate for ${answers.email} from ${answers.caUrl}`));
     const { installed, resumed } = await enroll({
       caUrl: answers.caUrl,
@@ -115,7 +114,12 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
         },
         noBrowser: values['no-browser'] === true,
         installationLabel: 'certwizard',
-        ...(json ? { display: ({ url, userCode }: { url: string; userCode?: string }) => void emitJson({ type: 'registration-url', url, ...(userCode === undefined ? {} : { userCode }) }) } : {}),
+        ...(json
+          ? {
+              display: ({ url, userCode }: { url: string; userCode?: string }) =>
+                void emitJson({ type: 'registration-url', url, ...(userCode === undefined ? {} : { userCode }) }),
+            }
+          : {}),
       },
       signal: abort.signal,
       onEvent: json ? (event) => emitJson(event as unknown as Record<string, unknown>) : (event) => render(event, term),
@@ -156,7 +160,12 @@ async function collect(values: { [K in keyof typeof OPTIONS]?: string | boolean 
   const email = await need('email', 'Your email address', (v) => (EMAIL.test(v) ? true : 'an address like you@example.org'));
   const firstName = await need('first-name', 'First name', () => true, '');
   const lastName = await need('last-name', 'Last name', () => true, '');
-  const name = await need('name', 'A name for this certificate (folder name)', (v) => (isInstallName(v) ? true : 'lower-case letters, digits, dots and dashes, and not a Windows device name (con, nul, com1...)'), 'mail');
+  const name = await need(
+    'name',
+    'A name for this certificate (folder name)',
+    (v) => (isInstallName(v) ? true : 'lower-case letters, digits, dots and dashes, and not a Windows device name (con, nul, com1...)'),
+    'mail',
+  );
   let keyType: KeyType;
   const givenKey = str('key-type');
   if (givenKey !== undefined) {
@@ -210,7 +219,8 @@ async function reachable(caUrl: string): Promise<void> {
  */
 async function trustAnchors(file: string | undefined, caUrl: string, term: Terminal, json: boolean): Promise<string> {
   if (file !== undefined) return readFileSync(file, 'utf8');
-  if (!LOOPBACK_HOSTS.has(new URL(caUrl).hostname)) throw new UsageError('--ca-cert is required for a CA that is not on this machine (the certificate to trust must come from you, not from the CA)');
+  if (!LOOPBACK_HOSTS.has(new URL(caUrl).hostname))
+    throw new UsageError('--ca-cert is required for a CA that is not on this machine (the certificate to trust must come from you, not from the CA)');
   const res = await fetch(new URL('/ca.pem', caUrl));
   if (!res.ok) throw new CaProtocolError(`${caUrl}/ca.pem answered ${res.status}`, res.status);
   if (!json) term.say(term.dim('Trusting the CA certificate served on this machine (development CA).'));

@@ -44,7 +44,7 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
 };
 
 describe('describeFailure', () => {
-  it('has a hint for exactly the SDK\'s codes', () => {
+  it("has a hint for exactly the SDK's codes", () => {
     expect(Object.keys(WANT_HINT).sort()).toEqual([...SDK_ERROR_CODES].sort());
   });
 
@@ -61,12 +61,33 @@ describe('describeFailure', () => {
     {
       name: 'a taken address says so',
       input: new RegistrationRefusedError('the CA refused the registration', 'address_taken', 'ticket'),
-      want: { code: 'ERR_SDK_REGISTRATION_REFUSED', message: 'That address is already registered at the CA.', hint: 'Use another address, or an installation token of the existing account.' },
+      want: {
+        code: 'ERR_SDK_REGISTRATION_REFUSED',
+        message: 'That address is already registered at the CA.',
+        hint: 'Use another address, or an installation token of the existing account.',
+      },
     },
-    { name: 'an SDK error keeps its message', input: SAMPLE_ERRORS.ERR_SDK_CA_PROTOCOL(), caUrl: CA, want: { code: 'ERR_SDK_CA_PROTOCOL', message: 'the CA answered 500' } },
-    { name: 'without --ca, "the CA"', input: SAMPLE_ERRORS.ERR_SDK_CA_PROTOCOL(), want: { code: 'ERR_SDK_CA_PROTOCOL', hint: 'the CA did not answer as a certwizard CA. Check the --ca address.' } },
-    { name: 'another package\'s code is shown, with "run it again"', input: new PkiError('bad DER'), want: { code: 'ERR_PKI', message: 'bad DER', hint: AGAIN } },
-    { name: 'a plain object with an SDK code is not an SDK error', input: { code: 'ERR_SDK_ENROLL_REJECTED', message: 'm' }, want: { code: 'ERR_SDK_ENROLL_REJECTED', hint: AGAIN } },
+    {
+      name: 'an SDK error keeps its message',
+      input: SAMPLE_ERRORS.ERR_SDK_CA_PROTOCOL(),
+      caUrl: CA,
+      want: { code: 'ERR_SDK_CA_PROTOCOL', message: 'the CA answered 500' },
+    },
+    {
+      name: 'without --ca, "the CA"',
+      input: SAMPLE_ERRORS.ERR_SDK_CA_PROTOCOL(),
+      want: { code: 'ERR_SDK_CA_PROTOCOL', hint: 'the CA did not answer as a certwizard CA. Check the --ca address.' },
+    },
+    {
+      name: 'another package\'s code is shown, with "run it again"',
+      input: new PkiError('bad DER'),
+      want: { code: 'ERR_PKI', message: 'bad DER', hint: AGAIN },
+    },
+    {
+      name: 'a plain object with an SDK code is not an SDK error',
+      input: { code: 'ERR_SDK_ENROLL_REJECTED', message: 'm' },
+      want: { code: 'ERR_SDK_ENROLL_REJECTED', hint: AGAIN },
+    },
     { name: 'a TypeError has no code', input: new TypeError('bad option'), want: { message: 'bad option', hint: AGAIN } },
     { name: 'nothing at all', input: undefined, want: { message: 'undefined', hint: AGAIN } },
   ];

@@ -45,7 +45,11 @@ function describeSdkError(error: AnySdkError, message: string, ca: string): Show
       return shown(`The registration was not finished in time. ${AGAIN}`);
     case 'ERR_SDK_REGISTRATION_REFUSED':
       if (error.reason === 'address_taken') {
-        return { code, message: 'That address is already registered at the CA.', hint: 'Use another address, or an installation token of the existing account.' };
+        return {
+          code,
+          message: 'That address is already registered at the CA.',
+          hint: 'Use another address, or an installation token of the existing account.',
+        };
       }
       return shown(`The CA reports the registration did not go through. ${AGAIN}`);
     case 'ERR_SDK_ENROLL_REJECTED':

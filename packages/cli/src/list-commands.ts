@@ -97,7 +97,13 @@ export async function listCommand(argv: string[], term: Terminal): Promise<numbe
     ]),
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length))) ?? [];
-  for (const row of rows) term.io.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}\n`);
+  for (const row of rows)
+    term.io.stdout.write(
+      `${row
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   return EXIT.ok;
 }
 

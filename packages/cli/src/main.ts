@@ -38,7 +38,10 @@ const COMMANDS: Record<string, { run: (argv: string[], term: ReturnType<typeof t
  * @example
  * process.exitCode = await main(process.argv.slice(2));
  */
-export async function main(argv: string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${USAGE}\n`);
@@ -56,7 +59,12 @@ export async function main(argv: string[], io: CliIo = { stdin: process.stdin, s
     term.stop();
     // parseArgs reports unknown options and missing values with these codes.
     const code = (error as { code?: unknown }).code;
-    if (error instanceof UsageError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    if (
+      error instanceof UsageError ||
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
+      code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+    ) {
       io.stderr.write(`certwizard ${name}: ${(error as Error).message}\n\n${command.usage}\n`);
       return EXIT.usage;
     }

@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMailHook, startMailHookServer, type MailHookLogEntry, type MailHookOptions, type NonceBook } from './index.js';
 import { startCaStandIn, type CaStandIn } from './test-support/ca-stand-in.js';
-import { collectingOnData, listenSmtp, pingMail, PING_FROM, STANDALONE_DOMAINS, startHookFixture, type Delivered, type HookFixture } from './test-support/hook-fixture.js';
+import {
+  collectingOnData,
+  listenSmtp,
+  pingMail,
+  PING_FROM,
+  STANDALONE_DOMAINS,
+  startHookFixture,
+  type Delivered,
+  type HookFixture,
+} from './test-support/hook-fixture.js';
 import { codeOf, composeWithNodemailer, sendWithNodemailer, smtpConversation, swaks } from './test-support/smtp-clients.js';
 
 // Every fixture and server a test starts is closed afterwards, whatever happened; and no log line
@@ -65,7 +74,14 @@ describe('a genuine ping', () => {
     expect(f.vendor.received[0]?.bytes.equals(raw)).toBe(true);
     expect(f.vendor.received[0]).toMatchObject({ mailFrom: PING_FROM, rcptTo: ['postmaster@mail.test'] });
     expect(f.logs).toEqual([
-      { level: 'info', event: 'ping-confirmed', sessionId: expect.any(String), address: 'postmaster@mail.test', nonceLogId: logId(nonce), tokenLogId: logId(token) },
+      {
+        level: 'info',
+        event: 'ping-confirmed',
+        sessionId: expect.any(String),
+        address: 'postmaster@mail.test',
+        nonceLogId: logId(nonce),
+        tokenLogId: logId(token),
+      },
     ]);
     // Used up: the book refuses it from now on.
     expect(f.book.reserve(nonce, { addresses: ['postmaster@mail.test'] })).toEqual({ ok: false, reason: 'used' });
@@ -108,10 +124,18 @@ describe('refused pings: not answered, delivered like any other mail, logged wit
     const token = randomSecret();
     f.secrets.push(nonce, token);
     const { exitCode } = await swaks(f.vendor.port, [
-      '--from', PING_FROM, '--to', 'a@mail.test',
-      '--header', `From: ${PING_FROM}`, '--header', 'To: a@mail.test',
-      '--header', `X-Certwizard-Ping-Nonce: ${nonce}`,
-      '--body', `Ping-Nonce: ${nonce}\n\nConfirm: ${f.ca.origin}/ping/confirm?token=${token}\n`,
+      '--from',
+      PING_FROM,
+      '--to',
+      'a@mail.test',
+      '--header',
+      `From: ${PING_FROM}`,
+      '--header',
+      'To: a@mail.test',
+      '--header',
+      `X-Certwizard-Ping-Nonce: ${nonce}`,
+      '--body',
+      `Ping-Nonce: ${nonce}\n\nConfirm: ${f.ca.origin}/ping/confirm?token=${token}\n`,
     ]);
     expect(exitCode).toBe(0);
     expect(f.ca.requests).toEqual([]);
@@ -129,7 +153,10 @@ describe('refused pings: not answered, delivered like any other mail, logged wit
     {
       name: 'the right envelope recipient but another To header',
       reason: 'wrong-recipient',
-      mail: (f: HookFixture, p: Ping) => ({ ...pingMail({ caOrigin: f.ca.origin, to: 'b@mail.test', nonce: p.nonce, token: p.token }), envelope: { from: PING_FROM, to: ['a@mail.test'] } }),
+      mail: (f: HookFixture, p: Ping) => ({
+        ...pingMail({ caOrigin: f.ca.origin, to: 'b@mail.test', nonce: p.nonce, token: p.token }),
+        envelope: { from: PING_FROM, to: ['a@mail.test'] },
+      }),
     },
     {
       name: 'another envelope sender',
@@ -139,7 +166,8 @@ describe('refused pings: not answered, delivered like any other mail, logged wit
     {
       name: 'another From header',
       reason: 'wrong-header-sender',
-      mail: (f: HookFixture, p: Ping) => pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token, from: 'ping@evil.test', envelopeFrom: PING_FROM }),
+      mail: (f: HookFixture, p: Ping) =>
+        pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token, from: 'ping@evil.test', envelopeFrom: PING_FROM }),
     },
     {
       name: 'a body nonce line that differs from the header',
@@ -149,12 +177,14 @@ describe('refused pings: not answered, delivered like any other mail, logged wit
     {
       name: 'a link to a private address',
       reason: 'private-address-link',
-      mail: (f: HookFixture, p: Ping) => pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token, link: `http://10.20.30.40/ping/confirm?token=${p.token}` }),
+      mail: (f: HookFixture, p: Ping) =>
+        pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token, link: `http://10.20.30.40/ping/confirm?token=${p.token}` }),
     },
     {
       name: 'a link with an extra parameter',
       reason: 'malformed-link',
-      mail: (f: HookFixture, p: Ping) => pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token, link: `${f.ca.origin}/ping/confirm?token=${p.token}&next=x` }),
+      mail: (f: HookFixture, p: Ping) =>
+        pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token, link: `${f.ca.origin}/ping/confirm?token=${p.token}&next=x` }),
     },
     {
       name: 'no confirmation link',
@@ -170,22 +200,43 @@ describe('refused pings: not answered, delivered like any other mail, logged wit
       name: 'two nonce headers',
       reason: 'malformed-nonce',
       mail: (f: HookFixture, p: Ping) =>
-        pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token, extra: { headers: [{ key: 'X-Certwizard-Ping-Nonce', value: p.nonce }, { key: 'X-Certwizard-Ping-Nonce', value: randomSecret() }] } }),
+        pingMail({
+          caOrigin: f.ca.origin,
+          to: 'a@mail.test',
+          nonce: p.nonce,
+          token: p.token,
+          extra: {
+            headers: [
+              { key: 'X-Certwizard-Ping-Nonce', value: p.nonce },
+              { key: 'X-Certwizard-Ping-Nonce', value: randomSecret() },
+            ],
+          },
+        }),
     },
     {
       name: 'an HTML alternative with a link elsewhere next to a genuine text part',
       reason: 'unexpected-parts',
-      mail: (f: HookFixture, p: Ping) => ({ ...pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token }), html: '<a href="https://evil.example/login">log in</a>' }),
+      mail: (f: HookFixture, p: Ping) => ({
+        ...pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token }),
+        html: '<a href="https://evil.example/login">log in</a>',
+      }),
     },
     {
       name: 'an attachment next to a genuine text part',
       reason: 'unexpected-parts',
-      mail: (f: HookFixture, p: Ping) => ({ ...pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token }), attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4') }] }),
+      mail: (f: HookFixture, p: Ping) => ({
+        ...pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token }),
+        attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4') }],
+      }),
     },
     {
       name: 'an HTML-only body',
       reason: 'no-text-body',
-      mail: (f: HookFixture, p: Ping) => ({ ...pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token }), text: undefined, html: `<a href="${f.ca.origin}/ping/confirm?token=${p.token}">confirm</a>` }),
+      mail: (f: HookFixture, p: Ping) => ({
+        ...pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', nonce: p.nonce, token: p.token }),
+        text: undefined,
+        html: `<a href="${f.ca.origin}/ping/confirm?token=${p.token}">confirm</a>`,
+      }),
     },
   ])('$name', async ({ reason, mail }) => {
     const f = await fixture();
@@ -228,7 +279,10 @@ describe('refused pings: not answered, delivered like any other mail, logged wit
   it('a link to a public host off the pinned origin', async () => {
     const f = await fixture();
     const ping = await f.preparePing('a@mail.test');
-    await sendWithNodemailer(f.vendor.port, pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', ...ping, link: `https://ca.example.net/ping/confirm?token=${ping.token}` }));
+    await sendWithNodemailer(
+      f.vendor.port,
+      pingMail({ caOrigin: f.ca.origin, to: 'a@mail.test', ...ping, link: `https://ca.example.net/ping/confirm?token=${ping.token}` }),
+    );
     expect(refusals(f)).toEqual(['foreign-link']);
     expect(f.ca.requests).toEqual([]);
   });
@@ -251,8 +305,18 @@ describe('refused pings: not answered, delivered like any other mail, logged wit
 
   it.each([
     { name: '404 unknown_token', status: 404, caErrorCode: 'unknown_token', setup: (f: HookFixture, p: Ping) => ({ ...p, token: randomSecretPushed(f) }) },
-    { name: '409 nonce_mismatch', status: 409, caErrorCode: 'nonce_mismatch', setup: (f: HookFixture, p: Ping) => ({ ...p, token: f.ca.issue('a@mail.test', randomSecret()) }) },
-    { name: '410 expired_token', status: 410, caErrorCode: 'expired_token', setup: (f: HookFixture, p: Ping) => ({ ...p, token: f.ca.issue('a@mail.test', p.nonce, { expired: true }) }) },
+    {
+      name: '409 nonce_mismatch',
+      status: 409,
+      caErrorCode: 'nonce_mismatch',
+      setup: (f: HookFixture, p: Ping) => ({ ...p, token: f.ca.issue('a@mail.test', randomSecret()) }),
+    },
+    {
+      name: '410 expired_token',
+      status: 410,
+      caErrorCode: 'expired_token',
+      setup: (f: HookFixture, p: Ping) => ({ ...p, token: f.ca.issue('a@mail.test', p.nonce, { expired: true }) }),
+    },
     {
       name: '429 too_many_requests',
       status: 429,
@@ -317,7 +381,9 @@ describe('DKIM, when a key is configured', () => {
     otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   });
   const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const signed = (privateKey: KeyObject, selector = 's1', domainName = 'ca.test') => ({ dkim: { domainName, keySelector: selector, privateKey: pem(privateKey) } });
+  const signed = (privateKey: KeyObject, selector = 's1', domainName = 'ca.test') => ({
+    dkim: { domainName, keySelector: selector, privateKey: pem(privateKey) },
+  });
 
   it('answers a ping signed by the CA key (nonce covered through the signed body)', async () => {
     const f = await fixture({ dkim: { selector: 's1', publicKey: caKey.publicKey } });
@@ -386,14 +452,27 @@ describe('the standalone listener is no open relay (RFC 5321 §3.6)', () => {
     expect(f.standalone.received).toEqual([]);
     expect(f.logs).toEqual([{ level: 'warn', event: 'recipient-refused', reason: 'domain-not-served', sessionId: expect.any(String) }]);
     // nodemailer, as a relay client would send it, is refused the same way.
-    const result = await sendWithNodemailer(f.standalone.port, { envelope: { from: 'spammer@x.test', to: ['victim@elsewhere.test'] }, raw: 'Subject: s\r\n\r\nbody\r\n' });
+    const result = await sendWithNodemailer(f.standalone.port, {
+      envelope: { from: 'spammer@x.test', to: ['victim@elsewhere.test'] },
+      raw: 'Subject: s\r\n\r\nbody\r\n',
+    });
     expect(result).toMatchObject({ ok: false, code: 550 });
     expect(f.standalone.received).toEqual([]);
   });
 
   it('accepts exactly its domains, in any case; subdomains, look-alikes and address literals are other domains', async () => {
     const f = await fixture();
-    const rcpts = ['a@mail.test', 'b@MAIL.Test', 'c@sub.mail.test', 'd@mail.test.evil.test', 'e@mail.test.', 'f@[127.0.0.1]', '@mail.test:g@evil.test', 'Postmaster', 'h@m.test'];
+    const rcpts = [
+      'a@mail.test',
+      'b@MAIL.Test',
+      'c@sub.mail.test',
+      'd@mail.test.evil.test',
+      'e@mail.test.',
+      'f@[127.0.0.1]',
+      '@mail.test:g@evil.test',
+      'Postmaster',
+      'h@m.test',
+    ];
     const replies = await smtpConversation(f.standalone.port, transaction(rcpts, 'Subject: mixed\r\n\r\nhello'));
     // Greeting, EHLO, MAIL, then one reply per RCPT, DATA, end of data, QUIT. smtp-server itself
     // answers the trailing dot 501 (a syntax error) before the domain is looked at.
@@ -440,12 +519,13 @@ describe('the standalone listener is no open relay (RFC 5321 §3.6)', () => {
     { name: 'a trailing dot', domains: ['mail.test.'] },
   ])('refuses domains that are $name with ERR_MAIL_HOOK_INVALID_ARGUMENT', async ({ domains }) => {
     const f = await fixture();
-    await expect(startMailHookServer(f.hook, { deliver: () => {}, domains: domains as unknown as string[] })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_INVALID_ARGUMENT' });
+    await expect(startMailHookServer(f.hook, { deliver: () => {}, domains: domains as unknown as string[] })).rejects.toMatchObject({
+      code: 'ERR_MAIL_HOOK_INVALID_ARGUMENT',
+    });
   });
 });
 
 describe('limits', () => {
-
   it('refuses a message over maxMessageBytes with 552 at the end of DATA; nothing is delivered', async () => {
     const f = await fixture({ maxMessageBytes: 64 * 1024 });
     const line = `${'x'.repeat(998)}\r\n`;
@@ -544,7 +624,9 @@ describe('concurrency', () => {
     const addresses = Array.from({ length: 100 }, (_, i) => `user${i}@mail.test`);
     const pings = await Promise.all(addresses.map((address) => f.preparePing(address)));
     const mails = pings.map((ping, i) => pingMail({ caOrigin: f.ca.origin, to: addresses[i] ?? '', ...ping }));
-    const results = await Promise.all(mails.flatMap((mail, i) => [sendWithNodemailer(i % 2 ? f.vendor.port : f.standalone.port, mail), sendWithNodemailer(f.vendor.port, mail)]));
+    const results = await Promise.all(
+      mails.flatMap((mail, i) => [sendWithNodemailer(i % 2 ? f.vendor.port : f.standalone.port, mail), sendWithNodemailer(f.vendor.port, mail)]),
+    );
     // Every refusal's text, so that a failure says what went wrong (a timeout, a code).
     expect(results.filter((r) => r.code !== 250).map((r) => r.response)).toEqual([]);
     for (const ping of pings) expect(f.ca.confirmations(ping.token)).toBe(1);
@@ -637,7 +719,9 @@ describe('options and listener', () => {
     const f = await fixture();
     const deliver = () => {};
     await expect(startMailHookServer(f.hook, { deliver, port: 70_000 })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_INVALID_ARGUMENT' });
-    await expect(startMailHookServer(f.hook, { deliver: undefined as unknown as () => void })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_INVALID_ARGUMENT' });
+    await expect(startMailHookServer(f.hook, { deliver: undefined as unknown as () => void })).rejects.toMatchObject({
+      code: 'ERR_MAIL_HOOK_INVALID_ARGUMENT',
+    });
     await expect(startMailHookServer(f.hook, { deliver, port: f.standalone.port })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_LISTEN' });
     await expect(startMailHookServer(f.hook, { deliver, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_ABORTED' });
   });

@@ -82,13 +82,7 @@ export interface MailHookLogEntry {
    * `too-many-recipients`, `domain-not-served`).
    */
   readonly reason?:
-    | PingRefusalReason
-    | 'too-large'
-    | 'bare-line-ending'
-    | 'too-many-recipients'
-    | 'domain-not-served'
-    | 'ca-email-mismatch'
-    | 'nonce-book-write-failed';
+    PingRefusalReason | 'too-large' | 'bare-line-ending' | 'too-many-recipients' | 'domain-not-served' | 'ca-email-mismatch' | 'nonce-book-write-failed';
   /** smtp-server's session id. */
   readonly sessionId: string;
   /** The address the nonce was issued for, once known. */
@@ -323,7 +317,8 @@ function logOutcome(write: (entry: MailHookLogEntry) => void, outcome: PingOutco
 function pinDkimKey(dkim: MailHookDkimOptions, pingFrom: string): PinnedDkimKey {
   if (typeof dkim !== 'object' || dkim === null) throw new MailHookArgumentError('dkim must be an object');
   const selector = typeof dkim.selector === 'string' ? dkim.selector.toLowerCase() : '';
-  if (!/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/.test(selector)) throw new MailHookArgumentError('dkim.selector must be a DNS label (or dotted labels)');
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/.test(selector))
+    throw new MailHookArgumentError('dkim.selector must be a DNS label (or dotted labels)');
   const domain = (dkim.domain ?? pingFrom.slice(pingFrom.lastIndexOf('@') + 1)).toLowerCase();
   if (!/^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))+$/.test(domain)) throw new MailHookArgumentError('dkim.domain must be a domain name');
   let publicKey: KeyObject;

@@ -300,7 +300,10 @@ describe('on disk', () => {
     await book.expect('a@x.test', { ttlMs: HOUR });
     await book.close();
     const file = await onlyFile(dir);
-    for (const text of ['{"format":"certwizard-mail-hook-nonces"', JSON.stringify({ format: 'certwizard-mail-hook-nonces', version: 1, caOrigin: 'https://evil.example', entries: [] })]) {
+    for (const text of [
+      '{"format":"certwizard-mail-hook-nonces"',
+      JSON.stringify({ format: 'certwizard-mail-hook-nonces', version: 1, caOrigin: 'https://evil.example', entries: [] }),
+    ]) {
       await writeFile(file, text);
       await expect(openNonceBook(dir, { caOrigin: CA })).rejects.toMatchObject({ code: 'ERR_MAIL_HOOK_NONCE_BOOK_CORRUPT' });
       expect(await readFile(file, 'utf8')).toBe(text);

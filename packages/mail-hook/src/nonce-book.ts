@@ -11,7 +11,15 @@ import { domainOfAddress, normalizeAddress } from './codec/address.js';
 import { parseCaOrigin } from './codec/ca-origin.js';
 import { decodeNonceFile, encodeNonceFile, type NonceRecord } from './codec/nonce-file.js';
 import { secretDigest, secretLogId } from './codec/nonce.js';
-import { MailHookAbortedError, MailHookArgumentError, MailHookClosedError, NonceBookCorruptError, NonceBookFullError, NonceBookLockedError, NonceBookStorageError } from './errors.js';
+import {
+  MailHookAbortedError,
+  MailHookArgumentError,
+  MailHookClosedError,
+  NonceBookCorruptError,
+  NonceBookFullError,
+  NonceBookLockedError,
+  NonceBookStorageError,
+} from './errors.js';
 import { ensurePrivateDirectory, readPrivateFile, removeStaleTemporaries, takeProcessLock, writePrivateFileAtomically } from './transport/private-files.js';
 
 /** Default cap on the nonces a book holds (pending and recently used, until they expire). */
@@ -164,7 +172,8 @@ export async function openNonceBook(directory: string, options: NonceBookOptions
   if (typeof directory !== 'string' || directory === '') throw new MailHookArgumentError('directory must be a non-empty string');
   if (typeof options !== 'object' || options === null) throw new MailHookArgumentError('options must be an object');
   const caOrigin = parseCaOrigin(options.caOrigin);
-  if (caOrigin === undefined) throw new MailHookArgumentError('caOrigin must be an https origin (or http on a loopback host) without path, query or credentials');
+  if (caOrigin === undefined)
+    throw new MailHookArgumentError('caOrigin must be an https origin (or http on a loopback host) without path, query or credentials');
   const maxPending = checkInteger('maxPending', options.maxPending ?? DEFAULT_MAX_PENDING_NONCES, 1, 100_000);
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new MailHookArgumentError('now must be a function');
@@ -238,7 +247,15 @@ class FileNonceBook implements NonceBook {
 
   readonly #unlock: () => Promise<void>;
 
-  constructor(init: { directory: string; name: string; caOrigin: string; maxPending: number; now: () => number; records: NonceRecord[]; unlock: () => Promise<void> }) {
+  constructor(init: {
+    directory: string;
+    name: string;
+    caOrigin: string;
+    maxPending: number;
+    now: () => number;
+    records: NonceRecord[];
+    unlock: () => Promise<void>;
+  }) {
     this.#unlock = init.unlock;
     this.caOrigin = init.caOrigin;
     this.#directory = init.directory;

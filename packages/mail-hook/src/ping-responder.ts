@@ -145,11 +145,15 @@ export async function answerPing(bytes: Buffer, envelope: MailEnvelope, config: 
 
   let answer;
   try {
-    answer = await postConfirmation(config.book.caOrigin, { token: ping.token, nonce: ping.nonce }, {
-      timeoutMs: config.confirmTimeoutMs,
-      maxResponseBytes: config.maxConfirmResponseBytes,
-      signal,
-    });
+    answer = await postConfirmation(
+      config.book.caOrigin,
+      { token: ping.token, nonce: ping.nonce },
+      {
+        timeoutMs: config.confirmTimeoutMs,
+        maxResponseBytes: config.maxConfirmResponseBytes,
+        signal,
+      },
+    );
   } catch (error) {
     reservation.release();
     throw error;

@@ -55,8 +55,7 @@ const DER_NULL = new Uint8Array([0x05, 0x00]);
  */
 export function signatureAlgorithmFromIdentifier(id: AlgorithmIdentifier): SignatureAlgorithm {
   // The schema maps an encoded NULL to null and absent parameters to undefined.
-  const params =
-    id.parameters === undefined ? undefined : id.parameters === null ? DER_NULL : new Uint8Array(id.parameters);
+  const params = id.parameters === undefined ? undefined : id.parameters === null ? DER_NULL : new Uint8Array(id.parameters);
   return signatureAlgorithmFromOid(id.algorithm, params);
 }
 

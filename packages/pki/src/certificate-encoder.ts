@@ -49,15 +49,7 @@ import {
   OID_SUBJECT_ALT_NAME,
   OID_SUBJECT_KEY_IDENTIFIER,
 } from './oids.js';
-import {
-  countNames,
-  isSubsetOf,
-  normalizeDnsName,
-  normalizeEmailAddress,
-  normalizeIpAddress,
-  normalizeSubjectAltNames,
-  type SubjectAltNames,
-} from './san.js';
+import { countNames, isSubsetOf, normalizeDnsName, normalizeEmailAddress, normalizeIpAddress, normalizeSubjectAltNames, type SubjectAltNames } from './san.js';
 
 /** What the CA decided to put into a leaf certificate. */
 export interface CertificateProfile {
@@ -160,9 +152,7 @@ function extension(extnId: string, critical: boolean, value: Uint8Array): Uint8A
 
 /** DER AlgorithmIdentifier of `alg`: NULL parameters for RSA (RFC 4055 §5), none for ECDSA (RFC 5758 §3.2). */
 function algorithmIdentifierDer(alg: SignatureAlgorithm): Uint8Array {
-  return memo(algorithmIdentifierCache, alg.oid, () =>
-    alg.keyType === 'rsa' ? seq(oid(alg.oid), nullDer) : seq(oid(alg.oid)),
-  );
+  return memo(algorithmIdentifierCache, alg.oid, () => (alg.keyType === 'rsa' ? seq(oid(alg.oid), nullDer) : seq(oid(alg.oid))));
 }
 
 /**
@@ -219,9 +209,7 @@ function encodeNameDer(dn: DistinguishedName): Uint8Array {
     if (known) {
       checkNameAttribute(attr);
       value =
-        known.stringTag === TAG.UTF8_STRING
-          ? tlv(TAG.UTF8_STRING, Buffer.from(attr.value, 'utf8'))
-          : tlv(known.stringTag, Buffer.from(attr.value, 'latin1')); // checked ASCII above
+        known.stringTag === TAG.UTF8_STRING ? tlv(TAG.UTF8_STRING, Buffer.from(attr.value, 'utf8')) : tlv(known.stringTag, Buffer.from(attr.value, 'latin1')); // checked ASCII above
     } else if (/^[0-2](\.(0|[1-9][0-9]*))+$/.test(attr.type)) {
       value = unknownAttributeValue(attr.type, attr.value);
     } else {
@@ -243,12 +231,7 @@ function attributeEncoding(type: string): { oid: Uint8Array; stringTag: number }
   // every type's checks accept, so that the two encoders cannot drift apart.
   const atv = encodeName([{ type, value: 'AA' }])[0]?.[0];
   if (!atv) return undefined;
-  const stringTag =
-    atv.value.printableString !== undefined
-      ? TAG.PRINTABLE_STRING
-      : atv.value.ia5String !== undefined
-        ? TAG.IA5_STRING
-        : TAG.UTF8_STRING;
+  const stringTag = atv.value.printableString !== undefined ? TAG.PRINTABLE_STRING : atv.value.ia5String !== undefined ? TAG.IA5_STRING : TAG.UTF8_STRING;
   const encoding = { oid: oid(atv.type), stringTag };
   attributeEncodings.set(type, encoding);
   return encoding;
@@ -390,9 +373,7 @@ function issuerSigner(issuer: Issuer): IssuerSigner {
     throw new KeyMismatchError('the issuer private key does not belong to the issuer certificate');
   }
   const algorithm = signatureAlgorithmForKey(privateKey);
-  const id = certificate.subjectKeyIdentifier
-    ? new Uint8Array(Buffer.from(certificate.subjectKeyIdentifier, 'hex'))
-    : keyIdentifier(certificate.publicKeyDer);
+  const id = certificate.subjectKeyIdentifier ? new Uint8Array(Buffer.from(certificate.subjectKeyIdentifier, 'hex')) : keyIdentifier(certificate.publicKeyDer);
   const signer: IssuerSigner = {
     algorithm,
     algorithmDer: algorithmIdentifierDer(algorithm),
@@ -554,9 +535,7 @@ export function issueCertificate(options: IssueOptions): IssuedCertificateInfo {
   if (keyUsage.length === 0) throw new TypeError('keyUsage must assert at least one bit (RFC 5280 §4.2.1.3)');
   // §4.2.1.3: keyCertSign requires cA=TRUE, which a leaf never has.
   if (keyUsage.includes('keyCertSign')) throw new TypeError('keyCertSign is for CA certificates only');
-  const eku =
-    profile.extendedKeyUsage ??
-    (names.dns.length + names.ip.length > 0 ? ['serverAuth', 'clientAuth'] : ['emailProtection', 'clientAuth']);
+  const eku = profile.extendedKeyUsage ?? (names.dns.length + names.ip.length > 0 ? ['serverAuth', 'clientAuth'] : ['emailProtection', 'clientAuth']);
   if (eku.length === 0) throw new TypeError('extendedKeyUsage must name at least one purpose');
 
   const extensions = [

@@ -9,17 +9,7 @@ import { type SignatureAlgorithm, signatureAlgorithmFromOid } from './algorithms
 import type { Certificate, RawExtension } from './certificate.js';
 import { parseAsn1 } from './codec/asn1.js';
 import { type DerElement, readChildren, readElement, validateDer } from './codec/der.js';
-import {
-  contentOf,
-  encodingOf,
-  expectElement,
-  ipAddressText,
-  readAscii,
-  readBoolean,
-  readOid,
-  readSmallInteger,
-  readTime,
-} from './codec/der-reader.js';
+import { contentOf, encodingOf, expectElement, ipAddressText, readAscii, readBoolean, readOid, readSmallInteger, readTime } from './codec/der-reader.js';
 import { TAG } from './codec/der-writer.js';
 import { decodePem, decodePemAll, encodePem } from './codec/pem.js';
 import { importSpki } from './codec/spki.js';
@@ -134,9 +124,7 @@ function crlDistributionPointsOf(value: Uint8Array): string[] {
   const outer = expectElement(readElement(value, 0), TAG.SEQUENCE, 'certificate: cRLDistributionPoints');
   const uris: string[] = [];
   for (const point of readChildren(value, outer)) {
-    const dpName = readChildren(value, expectElement(point, TAG.SEQUENCE, 'certificate: DistributionPoint')).find(
-      (el) => el.identifier === 0xa0,
-    );
+    const dpName = readChildren(value, expectElement(point, TAG.SEQUENCE, 'certificate: DistributionPoint')).find((el) => el.identifier === 0xa0);
     const fullName = dpName ? readChildren(value, dpName).find((el) => el.identifier === 0xa0) : undefined;
     if (!fullName) continue;
     for (const gn of readChildren(value, fullName)) {

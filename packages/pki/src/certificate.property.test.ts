@@ -66,14 +66,22 @@ describe('parseCertificate', () => {
     const validity = fc.tuple(seconds(new Date('1950-01-01T00:00:00Z'), new Date('9999-12-31T23:59:58Z')), fc.integer({ min: 1, max: 10 ** 9 }));
     const serial = fc.uint8Array({ minLength: 1, maxLength: 20 }).map((s) => {
       const out = Uint8Array.from(s);
-      out[0] = ((out[0] as number) & 0x7f) || 1;
+      out[0] = (out[0] as number) & 0x7f || 1;
       return out;
     });
     checkProperty(
       fc.property(subject, validity, serial, fc.option(fc.nat(10), { nil: undefined }), (dn, [notBefore, span], serialNumber, pathLength) => {
         const notAfter = new Date(Math.min(notBefore.getTime() + span * 1000, Date.parse('9999-12-31T23:59:59Z')));
         const made = outcome(
-          () => createSelfSignedCa({ subject: dn, privateKey: v.issuer.privateKey, notBefore, notAfter, serialNumber, ...(pathLength === undefined ? {} : { pathLength }) }),
+          () =>
+            createSelfSignedCa({
+              subject: dn,
+              privateKey: v.issuer.privateKey,
+              notBefore,
+              notAfter,
+              serialNumber,
+              ...(pathLength === undefined ? {} : { pathLength }),
+            }),
           isPkiError,
         );
         if (!made.ok) return;

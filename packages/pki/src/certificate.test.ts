@@ -71,7 +71,11 @@ let ecCa: Issuer;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pki-certificate-'));
-  rsaCa = makeCa('rsa2048', [{ type: 'C', value: 'DE' }, { type: 'O', value: 'Example' }, { type: 'CN', value: 'Example RSA Root' }]);
+  rsaCa = makeCa('rsa2048', [
+    { type: 'C', value: 'DE' },
+    { type: 'O', value: 'Example' },
+    { type: 'CN', value: 'Example RSA Root' },
+  ]);
   ecCa = makeCa('p256', [{ type: 'CN', value: 'Example EC Root' }], { pathLength: 1 });
 });
 
@@ -105,7 +109,13 @@ describe('createSelfSignedCa', () => {
 
   it('refuses misuse with TypeError and weak keys with ERR_PKI_WEAK_KEY', () => {
     const { privateKey } = generateKeyPair('p256');
-    const base = { subject: [{ type: 'CN', value: 'x' }], privateKey, notBefore: new Date(now), notAfter: new Date(now + DAY), serialNumber: new Uint8Array([1]) };
+    const base = {
+      subject: [{ type: 'CN', value: 'x' }],
+      privateKey,
+      notBefore: new Date(now),
+      notAfter: new Date(now + DAY),
+      serialNumber: new Uint8Array([1]),
+    };
     expect(codeOf(() => createSelfSignedCa({ ...base, subject: [] }))).toBe('uncoded TypeError');
     expect(codeOf(() => createSelfSignedCa({ ...base, pathLength: -1 }))).toBe('uncoded TypeError');
     expect(codeOf(() => createSelfSignedCa({ ...base, notAfter: base.notBefore }))).toBe('uncoded TypeError');
@@ -115,15 +125,34 @@ describe('createSelfSignedCa', () => {
 
 describe('issueCertificate', () => {
   it.each([
-    { name: 'an RSA-2048 CA issuing for a P-256 key', ca: () => rsaCa, leaf: 'p256' as const, wantAlg: 'sha256WithRSAEncryption', wantKu: ['digitalSignature'] },
-    { name: 'a P-256 CA issuing for an RSA-2048 key', ca: () => ecCa, leaf: 'rsa2048' as const, wantAlg: 'ecdsa-with-SHA256', wantKu: ['digitalSignature', 'keyEncipherment'] },
+    {
+      name: 'an RSA-2048 CA issuing for a P-256 key',
+      ca: () => rsaCa,
+      leaf: 'p256' as const,
+      wantAlg: 'sha256WithRSAEncryption',
+      wantKu: ['digitalSignature'],
+    },
+    {
+      name: 'a P-256 CA issuing for an RSA-2048 key',
+      ca: () => ecCa,
+      leaf: 'rsa2048' as const,
+      wantAlg: 'ecdsa-with-SHA256',
+      wantKu: ['digitalSignature', 'keyEncipherment'],
+    },
     { name: 'a P-256 CA issuing for a P-256 key', ca: () => ecCa, leaf: 'p256' as const, wantAlg: 'ecdsa-with-SHA256', wantKu: ['digitalSignature'] },
   ])('$name yields a certificate that openssl verifies and reads as issued', ({ ca, leaf, wantAlg, wantKu }) => {
     const issuer = ca();
-    const request = makeRequest(leaf, [{ type: 'O', value: 'Example' }, { type: 'CN', value: 'mail.example.org' }], {
-      dns: ['mail.example.org', 'smtp.example.org'],
-      ip: ['192.0.2.1', '2001:db8::1'],
-    });
+    const request = makeRequest(
+      leaf,
+      [
+        { type: 'O', value: 'Example' },
+        { type: 'CN', value: 'mail.example.org' },
+      ],
+      {
+        dns: ['mail.example.org', 'smtp.example.org'],
+        ip: ['192.0.2.1', '2001:db8::1'],
+      },
+    );
     const serialNumber = new Uint8Array([0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]);
     const issued = issueCertificate({
       request,
@@ -153,7 +182,10 @@ describe('issueCertificate', () => {
     expect(cert.version).toBe(3);
     expect(cert.serialNumberHex).toBe('0123456789abcdef');
     expect(Buffer.from(cert.issuerDer).equals(issuer.certificate.subjectDer)).toBe(true);
-    expect(cert.subject).toEqual([{ type: 'O', value: 'Example' }, { type: 'CN', value: 'mail.example.org' }]);
+    expect(cert.subject).toEqual([
+      { type: 'O', value: 'Example' },
+      { type: 'CN', value: 'mail.example.org' },
+    ]);
     expect(cert.subjectAltNames).toEqual({ dns: ['mail.example.org', 'smtp.example.org'], email: [], ip: ['192.0.2.1', '2001:db8::1'] });
     expect(cert.isCa).toBe(false);
     expect(cert.keyUsage).toEqual(wantKu);
@@ -183,16 +215,25 @@ describe('issueCertificate', () => {
   });
 
   it('keeps the CN only when its name is approved, and then marks subjectAltName non-critical', () => {
-    const request = makeRequest('p256', [{ type: 'CN', value: 'a.example.org' }, { type: 'emailAddress', value: 'ops@example.org' }], {
-      dns: ['a.example.org', 'b.example.org'],
-    });
+    const request = makeRequest(
+      'p256',
+      [
+        { type: 'CN', value: 'a.example.org' },
+        { type: 'emailAddress', value: 'ops@example.org' },
+      ],
+      {
+        dns: ['a.example.org', 'b.example.org'],
+      },
+    );
     const table = [
       { names: { dns: ['a.example.org'] }, wantSubject: [{ type: 'CN', value: 'a.example.org' }], wantCritical: false },
       { names: { dns: ['b.example.org'] }, wantSubject: [], wantCritical: true },
       { names: { email: ['ops@example.org'] }, wantSubject: [{ type: 'emailAddress', value: 'ops@example.org' }], wantCritical: false },
     ];
     for (const { names, wantSubject, wantCritical } of table) {
-      const cert = parseCertificate(issueCertificate({ request, issuer: ecCa, serialNumber: generateSerialNumber(), profile: profile({ subjectAltNames: names }) }).der);
+      const cert = parseCertificate(
+        issueCertificate({ request, issuer: ecCa, serialNumber: generateSerialNumber(), profile: profile({ subjectAltNames: names }) }).der,
+      );
       expect(cert.subject).toEqual(wantSubject);
       // RFC 5280 §4.2.1.6: critical exactly when the subject is empty.
       expect(cert.extensions.find((e) => e.oid === '2.5.29.17')?.critical).toBe(wantCritical);
@@ -202,7 +243,8 @@ describe('issueCertificate', () => {
   it('issues for a CN-only request (the CN counts as a requested DNS name)', () => {
     const request = makeRequest('p256', [{ type: 'CN', value: 'Legacy.Example.org' }]);
     const cert = parseCertificate(
-      issueCertificate({ request, issuer: ecCa, serialNumber: generateSerialNumber(), profile: profile({ subjectAltNames: { dns: ['legacy.example.org'] } }) }).der,
+      issueCertificate({ request, issuer: ecCa, serialNumber: generateSerialNumber(), profile: profile({ subjectAltNames: { dns: ['legacy.example.org'] } }) })
+        .der,
     );
     expect(cert.subjectAltNames.dns).toEqual(['legacy.example.org']);
     expect(cert.subject).toEqual([{ type: 'CN', value: 'Legacy.Example.org' }]);
@@ -210,7 +252,12 @@ describe('issueCertificate', () => {
 
   it('defaults to emailProtection and clientAuth when only email addresses are certified', () => {
     const request = makeRequest('p256', [], { email: ['alice@example.org'] });
-    const issued = issueCertificate({ request, issuer: rsaCa, serialNumber: generateSerialNumber(), profile: profile({ subjectAltNames: { email: ['alice@example.org'] } }) });
+    const issued = issueCertificate({
+      request,
+      issuer: rsaCa,
+      serialNumber: generateSerialNumber(),
+      profile: profile({ subjectAltNames: { email: ['alice@example.org'] } }),
+    });
     const cert = parseCertificate(issued.der);
     expect(cert.extendedKeyUsage).toEqual(['emailProtection', 'clientAuth']);
     expect(cert.subject).toEqual([]);
@@ -225,7 +272,12 @@ describe('issueCertificate', () => {
     const request = makeRequest('p256', [], { dns: ['far.example.org'] });
     const notAfter = new Date('2051-06-01T12:00:00Z');
     const cert = parseCertificate(
-      issueCertificate({ request, issuer: longLived, serialNumber: generateSerialNumber(), profile: profile({ subjectAltNames: { dns: ['far.example.org'] }, notAfter }) }).der,
+      issueCertificate({
+        request,
+        issuer: longLived,
+        serialNumber: generateSerialNumber(),
+        profile: profile({ subjectAltNames: { dns: ['far.example.org'] }, notAfter }),
+      }).der,
     );
     expect(cert.notAfter.toISOString()).toBe('2051-06-01T12:00:00.000Z');
     expect(Buffer.from(cert.tbsDer).includes(Buffer.from('180f32303531303630313132303030305a', 'hex'))).toBe(true);
@@ -240,7 +292,12 @@ describe('issueCertificate', () => {
         request,
         issuer: ecCa,
         serialNumber: generateSerialNumber(),
-        profile: profile({ subjectAltNames: { dns: ['hook.example.org'] }, keyUsage: ['digitalSignature', 'keyAgreement'], extendedKeyUsage: ['codeSigning'], extraExtensions: [custom] }),
+        profile: profile({
+          subjectAltNames: { dns: ['hook.example.org'] },
+          keyUsage: ['digitalSignature', 'keyAgreement'],
+          extendedKeyUsage: ['codeSigning'],
+          extraExtensions: [custom],
+        }),
       }).der,
     );
     expect(cert.keyUsage).toEqual(['digitalSignature', 'keyAgreement']);
@@ -253,23 +310,121 @@ describe('issueCertificate', () => {
     const request = () => makeRequest('p256', [{ type: 'CN', value: 'mail.example.org' }], { dns: ['mail.example.org'] });
     const basicConstraintsCa = { oid: '2.5.29.19', critical: true, value: seq(bool(true)) };
     const cases: { name: string; input: () => Parameters<typeof issueCertificate>[0]; want: string }[] = [
-      { name: 'a name the requester did not ask for', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ subjectAltNames: { dns: ['mail.example.org', 'evil.example.org'] } }) }), want: 'ERR_PKI_INVALID_NAME' },
-      { name: 'an IP address the requester did not ask for', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ subjectAltNames: { ip: ['192.0.2.7'] } }) }), want: 'ERR_PKI_INVALID_NAME' },
-      { name: 'no names at all', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ subjectAltNames: {} }) }), want: 'ERR_PKI_INVALID_NAME' },
-      { name: 'a serial of 21 octets', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array(21).fill(1), profile: profile() }), want: 'uncoded TypeError' },
-      { name: 'a zero serial', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([0]), profile: profile() }), want: 'uncoded TypeError' },
-      { name: 'a negative serial', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([0x80, 1]), profile: profile() }), want: 'uncoded TypeError' },
-      { name: 'a serial with a redundant leading zero', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([0, 1]), profile: profile() }), want: 'uncoded TypeError' },
-      { name: 'an empty serial', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array(0), profile: profile() }), want: 'uncoded TypeError' },
-      { name: 'an extra basicConstraints with cA=TRUE', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ extraExtensions: [basicConstraintsCa] }) }), want: 'ERR_PKI_CA_REQUESTED' },
-      { name: 'an extra extension the profile already sets', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ extraExtensions: [{ oid: '2.5.29.17', critical: false, value: seq() }] }) }), want: 'uncoded TypeError' },
-      { name: 'an extra extension that is not DER', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ extraExtensions: [{ oid: '1.2.3.4', critical: false, value: new Uint8Array([0x30, 0x05]) }] }) }), want: 'uncoded TypeError' },
-      { name: 'notAfter after the issuer notAfter', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ notAfter: new Date(ecCa.certificate.notAfter.getTime() + 1000) }) }), want: 'uncoded TypeError' },
-      { name: 'notBefore not before notAfter', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ notBefore: new Date(now + DAY), notAfter: new Date(now + DAY) }) }), want: 'uncoded TypeError' },
-      { name: 'an invalid date', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ notAfter: new Date(Number.NaN) }) }), want: 'uncoded TypeError' },
-      { name: 'keyCertSign in a leaf', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ keyUsage: ['keyCertSign'] }) }), want: 'uncoded TypeError' },
-      { name: 'an issuer key that is not the issuer certificate key', input: () => ({ request: request(), issuer: { certificate: ecCa.certificate, privateKey: rsaCa.privateKey }, serialNumber: new Uint8Array([1]), profile: profile() }), want: 'ERR_PKI_KEY_MISMATCH' },
-      { name: 'a CRL distribution point that is not a URI', input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ crlDistributionPoints: ['not a uri'] }) }), want: 'uncoded TypeError' },
+      {
+        name: 'a name the requester did not ask for',
+        input: () => ({
+          request: request(),
+          issuer: ecCa,
+          serialNumber: new Uint8Array([1]),
+          profile: profile({ subjectAltNames: { dns: ['mail.example.org', 'evil.example.org'] } }),
+        }),
+        want: 'ERR_PKI_INVALID_NAME',
+      },
+      {
+        name: 'an IP address the requester did not ask for',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ subjectAltNames: { ip: ['192.0.2.7'] } }) }),
+        want: 'ERR_PKI_INVALID_NAME',
+      },
+      {
+        name: 'no names at all',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ subjectAltNames: {} }) }),
+        want: 'ERR_PKI_INVALID_NAME',
+      },
+      {
+        name: 'a serial of 21 octets',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array(21).fill(1), profile: profile() }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'a zero serial',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([0]), profile: profile() }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'a negative serial',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([0x80, 1]), profile: profile() }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'a serial with a redundant leading zero',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([0, 1]), profile: profile() }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'an empty serial',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array(0), profile: profile() }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'an extra basicConstraints with cA=TRUE',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ extraExtensions: [basicConstraintsCa] }) }),
+        want: 'ERR_PKI_CA_REQUESTED',
+      },
+      {
+        name: 'an extra extension the profile already sets',
+        input: () => ({
+          request: request(),
+          issuer: ecCa,
+          serialNumber: new Uint8Array([1]),
+          profile: profile({ extraExtensions: [{ oid: '2.5.29.17', critical: false, value: seq() }] }),
+        }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'an extra extension that is not DER',
+        input: () => ({
+          request: request(),
+          issuer: ecCa,
+          serialNumber: new Uint8Array([1]),
+          profile: profile({ extraExtensions: [{ oid: '1.2.3.4', critical: false, value: new Uint8Array([0x30, 0x05]) }] }),
+        }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'notAfter after the issuer notAfter',
+        input: () => ({
+          request: request(),
+          issuer: ecCa,
+          serialNumber: new Uint8Array([1]),
+          profile: profile({ notAfter: new Date(ecCa.certificate.notAfter.getTime() + 1000) }),
+        }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'notBefore not before notAfter',
+        input: () => ({
+          request: request(),
+          issuer: ecCa,
+          serialNumber: new Uint8Array([1]),
+          profile: profile({ notBefore: new Date(now + DAY), notAfter: new Date(now + DAY) }),
+        }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'an invalid date',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ notAfter: new Date(Number.NaN) }) }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'keyCertSign in a leaf',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ keyUsage: ['keyCertSign'] }) }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'an issuer key that is not the issuer certificate key',
+        input: () => ({
+          request: request(),
+          issuer: { certificate: ecCa.certificate, privateKey: rsaCa.privateKey },
+          serialNumber: new Uint8Array([1]),
+          profile: profile(),
+        }),
+        want: 'ERR_PKI_KEY_MISMATCH',
+      },
+      {
+        name: 'a CRL distribution point that is not a URI',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ crlDistributionPoints: ['not a uri'] }) }),
+        want: 'uncoded TypeError',
+      },
     ];
     it.each(cases)('refuses $name', ({ input, want }) => {
       const options = input();
@@ -279,21 +434,49 @@ describe('issueCertificate', () => {
     it('refuses an issuer certificate that is not a CA', () => {
       const leafRequest = makeRequest('p256', [], { dns: ['mail.example.org'] });
       const leaf = parseCertificate(issueCertificate({ request: leafRequest, issuer: ecCa, serialNumber: new Uint8Array([2]), profile: profile() }).der);
-      expect(codeOf(() => issueCertificate({ request: request(), issuer: { certificate: leaf, privateKey: leafRequest.privateKey }, serialNumber: new Uint8Array([1]), profile: profile() }))).toBe(
-        'uncoded TypeError',
-      );
+      expect(
+        codeOf(() =>
+          issueCertificate({
+            request: request(),
+            issuer: { certificate: leaf, privateKey: leafRequest.privateKey },
+            serialNumber: new Uint8Array([1]),
+            profile: profile(),
+          }),
+        ),
+      ).toBe('uncoded TypeError');
     });
   });
 
-  it('carries subject attributes name.ts does not know (a SCEP router\'s unstructuredName) through', () => {
+  it("carries subject attributes name.ts does not know (a SCEP router's unstructuredName) through", () => {
     write('req.cnf', '[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n');
     openssl(
-      'req', '-config', 'req.cnf', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'router.key',
-      '-out', 'router.csr', '-subj', '/CN=router1.example.org/unstructuredName=router1',
+      'req',
+      '-config',
+      'req.cnf',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'router.key',
+      '-out',
+      'router.csr',
+      '-subj',
+      '/CN=router1.example.org/unstructuredName=router1',
     );
     const request = parseCsr(readFileSync(join(dir, 'router.csr'), 'utf8'));
-    expect(request.subject).toEqual([{ type: 'CN', value: 'router1.example.org' }, { type: '1.2.840.113549.1.9.2', value: 'router1' }]);
-    const issued = issueCertificate({ request, issuer: ecCa, serialNumber: generateSerialNumber(), profile: profile({ subjectAltNames: { dns: ['router1.example.org'] } }) });
+    expect(request.subject).toEqual([
+      { type: 'CN', value: 'router1.example.org' },
+      { type: '1.2.840.113549.1.9.2', value: 'router1' },
+    ]);
+    const issued = issueCertificate({
+      request,
+      issuer: ecCa,
+      serialNumber: generateSerialNumber(),
+      profile: profile({ subjectAltNames: { dns: ['router1.example.org'] } }),
+    });
     expect(parseCertificate(issued.der).subject).toEqual(request.subject);
     write('ca.pem', ecCa.certificate.pem);
     write('router.pem', issued.pem);
@@ -305,10 +488,30 @@ describe('issueCertificate', () => {
     write('req.cnf', '[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n');
     // A multi-valued RDN that a re-encoding of the decoded name would flatten: only a byte copy verifies.
     openssl(
-      'req', '-config', 'req.cnf', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', 'adopted.key', '-out', 'adopted.pem', '-days', '30', '-multivalue-rdn',
-      '-subj', '/C=DE/O=Adopted+OU=Unit/CN=Adopted Root',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-addext', 'subjectKeyIdentifier=hash',
+      'req',
+      '-config',
+      'req.cnf',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'adopted.key',
+      '-out',
+      'adopted.pem',
+      '-days',
+      '30',
+      '-multivalue-rdn',
+      '-subj',
+      '/C=DE/O=Adopted+OU=Unit/CN=Adopted Root',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-addext',
+      'subjectKeyIdentifier=hash',
     );
     const adopted: Issuer = {
       certificate: parseCertificate(readFileSync(join(dir, 'adopted.pem'), 'utf8')),
@@ -338,8 +541,24 @@ describe('parseCertificate', () => {
   it('reads a certificate made by openssl, including a SHA-1 signed root (parsed, not trusted)', () => {
     write('req.cnf', '[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n');
     openssl(
-      'req', '-config', 'req.cnf', '-x509', '-newkey', 'rsa:2048', '-sha1', '-nodes', '-keyout', 'old.key', '-out', 'old.pem',
-      '-days', '30', '-subj', '/CN=Old Root', '-addext', 'basicConstraints=critical,CA:TRUE',
+      'req',
+      '-config',
+      'req.cnf',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-sha1',
+      '-nodes',
+      '-keyout',
+      'old.key',
+      '-out',
+      'old.pem',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=Old Root',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
     );
     const cert = parseCertificate(readFileSync(join(dir, 'old.pem'), 'utf8'));
     expect(cert.signatureAlgorithmOid).toBe('1.2.840.113549.1.1.5');
@@ -351,7 +570,10 @@ describe('parseCertificate', () => {
 
   it('computes the SKI of issued certificates from the key bits (RFC 5280 §4.2.1.2 method 1)', () => {
     const request = makeRequest('p256', [], { dns: ['ski.example.org'] });
-    const cert = parseCertificate(issueCertificate({ request, issuer: ecCa, serialNumber: generateSerialNumber(), profile: profile({ subjectAltNames: { dns: ['ski.example.org'] } }) }).der);
+    const cert = parseCertificate(
+      issueCertificate({ request, issuer: ecCa, serialNumber: generateSerialNumber(), profile: profile({ subjectAltNames: { dns: ['ski.example.org'] } }) })
+        .der,
+    );
     const bits = request.publicKeyDer.subarray(request.publicKeyDer.length - 65); // 04 || X || Y of a P-256 key
     expect(cert.subjectKeyIdentifier).toBe(createHash('sha1').update(bits).digest('hex'));
   });

@@ -58,8 +58,21 @@ function signWithOpenssl(issuer: Issuer, subjectCn: string, extensions: string, 
   write(`c${n}-issuer.key`, exportPrivateKeyPem(issuer.privateKey));
   write(`c${n}.ext`, extensions);
   openssl(
-    'x509', '-req', '-in', `c${n}.csr`, '-CA', `c${n}-issuer.pem`, '-CAkey', `c${n}-issuer.key`,
-    '-days', String(options.days ?? 30), '-extfile', `c${n}.ext`, `-${options.digest ?? 'sha256'}`, '-out', `c${n}.pem`,
+    'x509',
+    '-req',
+    '-in',
+    `c${n}.csr`,
+    '-CA',
+    `c${n}-issuer.pem`,
+    '-CAkey',
+    `c${n}-issuer.key`,
+    '-days',
+    String(options.days ?? 30),
+    '-extfile',
+    `c${n}.ext`,
+    `-${options.digest ?? 'sha256'}`,
+    '-out',
+    `c${n}.pem`,
   );
   return { certificate: parseCertificate(readFileSync(join(dir, `c${n}.pem`), 'utf8')), privateKey };
 }
@@ -120,7 +133,10 @@ describe('verifyChain', () => {
       { name: 'an intermediate trusted directly', leaf: viaIntermediate, intermediates: [], anchors: [intermediate.certificate], want: 'leaf > Intermediate' },
     ];
     for (const { name, leaf, intermediates, anchors, want } of cases) {
-      expect(outcome(() => verifyChain(leaf, { intermediates, trustAnchors: anchors })), name).toBe(want);
+      expect(
+        outcome(() => verifyChain(leaf, { intermediates, trustAnchors: anchors })),
+        name,
+      ).toBe(want);
     }
     write('root.pem', rootCa.certificate.pem);
     write('intermediate.pem', intermediate.certificate.pem);
@@ -142,16 +158,44 @@ describe('verifyChain', () => {
     const intermediates = [intermediate.certificate];
 
     const cases: { name: string; run: () => Certificate[]; want: RegExp }[] = [
-      { name: 'expired leaf', run: () => verifyChain(leaf, { intermediates, trustAnchors: anchors, at: new Date(leaf.notAfter.getTime() + 1000) }), want: /has expired/ },
-      { name: 'leaf not yet valid', run: () => verifyChain(leaf, { intermediates, trustAnchors: anchors, at: new Date(leaf.notBefore.getTime() - 1000) }), want: /not yet valid/ },
-      { name: 'expired intermediate', run: () => verifyChain(outlivesIssuer.certificate, { intermediates: [shortLived.certificate], trustAnchors: anchors, at: new Date(now + 3 * DAY) }), want: /"Short-lived" .* has expired/ },
+      {
+        name: 'expired leaf',
+        run: () => verifyChain(leaf, { intermediates, trustAnchors: anchors, at: new Date(leaf.notAfter.getTime() + 1000) }),
+        want: /has expired/,
+      },
+      {
+        name: 'leaf not yet valid',
+        run: () => verifyChain(leaf, { intermediates, trustAnchors: anchors, at: new Date(leaf.notBefore.getTime() - 1000) }),
+        want: /not yet valid/,
+      },
+      {
+        name: 'expired intermediate',
+        run: () => verifyChain(outlivesIssuer.certificate, { intermediates: [shortLived.certificate], trustAnchors: anchors, at: new Date(now + 3 * DAY) }),
+        want: /"Short-lived" .* has expired/,
+      },
       { name: 'wrong trust anchor', run: () => verifyChain(leaf, { intermediates, trustAnchors: [otherRoot.certificate] }), want: /issuer not found/ },
       { name: 'missing intermediate', run: () => verifyChain(leaf, { trustAnchors: anchors }), want: /issuer not found/ },
       { name: 'tampered signature', run: () => verifyChain(tampered, { intermediates, trustAnchors: anchors }), want: /bad signature/ },
-      { name: 'issuer that is not a CA', run: () => verifyChain(nonCaIssued.certificate, { intermediates: [leaf, intermediate.certificate], trustAnchors: anchors }), want: /is not a CA/ },
-      { name: 'issuer without keyCertSign', run: () => verifyChain(underNoKeyCertSign.certificate, { intermediates: [noKeyCertSign.certificate], trustAnchors: anchors }), want: /lacks the keyCertSign/ },
-      { name: 'SHA-1 signature', run: () => verifyChain(sha1Leaf.certificate, { trustAnchors: anchors }), want: /signed with 1\.2\.840\.10045\.4\.1, which is refused/ },
-      { name: 'unrecognised critical extension', run: () => verifyChain(criticalUnknown, { trustAnchors: anchors }), want: /unrecognised critical extension 1\.3\.6\.1\.4\.1\.55555\.2/ },
+      {
+        name: 'issuer that is not a CA',
+        run: () => verifyChain(nonCaIssued.certificate, { intermediates: [leaf, intermediate.certificate], trustAnchors: anchors }),
+        want: /is not a CA/,
+      },
+      {
+        name: 'issuer without keyCertSign',
+        run: () => verifyChain(underNoKeyCertSign.certificate, { intermediates: [noKeyCertSign.certificate], trustAnchors: anchors }),
+        want: /lacks the keyCertSign/,
+      },
+      {
+        name: 'SHA-1 signature',
+        run: () => verifyChain(sha1Leaf.certificate, { trustAnchors: anchors }),
+        want: /signed with 1\.2\.840\.10045\.4\.1, which is refused/,
+      },
+      {
+        name: 'unrecognised critical extension',
+        run: () => verifyChain(criticalUnknown, { trustAnchors: anchors }),
+        want: /unrecognised critical extension 1\.3\.6\.1\.4\.1\.55555\.2/,
+      },
     ];
     for (const { name, run, want } of cases) {
       const got = outcome(run);
@@ -170,7 +214,10 @@ describe('verifyChain', () => {
     write('strict-root.pem', strictRoot.certificate.pem);
     write('too-deep.pem', inter.certificate.pem);
     write('too-deep-leaf.pem', leaf.pem);
-    const result = spawnSync('openssl', ['verify', '-CAfile', 'strict-root.pem', '-untrusted', 'too-deep.pem', 'too-deep-leaf.pem'], { cwd: dir, encoding: 'utf8' });
+    const result = spawnSync('openssl', ['verify', '-CAfile', 'strict-root.pem', '-untrusted', 'too-deep.pem', 'too-deep-leaf.pem'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(result.status).not.toBe(0);
     expect(`${result.stdout}${result.stderr}`).toMatch(/path length constraint exceeded/);
   });

@@ -36,7 +36,6 @@ const RECOGNISED_EXTENSIONS: ReadonlySet<string> = new Set([
   '2.5.29.37', // extKeyUsage
 ]);
 
-
 /** A failed attempt, kept so that the error names the most specific reason found. */
 interface Failure {
   /** Certificates in the path when it failed: deeper failures explain more. */
@@ -48,11 +47,7 @@ interface Failure {
 
 /** Names a certificate in messages: its CN, else its first DNS name or address, and its serial. */
 function describe(cert: Certificate): string {
-  const name =
-    cert.subject.find((a) => a.type === 'CN')?.value ??
-    cert.subjectAltNames.dns[0] ??
-    cert.subjectAltNames.ip[0] ??
-    cert.subjectAltNames.email[0];
+  const name = cert.subject.find((a) => a.type === 'CN')?.value ?? cert.subjectAltNames.dns[0] ?? cert.subjectAltNames.ip[0] ?? cert.subjectAltNames.email[0];
   return name !== undefined ? `"${name}" (serial ${cert.serialNumberHex})` : `serial ${cert.serialNumberHex}`;
 }
 
@@ -158,9 +153,7 @@ export function verifyChain(leaf: Certificate, options: VerifyChainOptions): Cer
       (c) =>
         sameBytes(c.subjectDer, current.issuerDer) &&
         !path.some((p) => p === c || sameBytes(p.der, c.der)) &&
-        (current.authorityKeyIdentifier === undefined ||
-          c.subjectKeyIdentifier === undefined ||
-          current.authorityKeyIdentifier === c.subjectKeyIdentifier),
+        (current.authorityKeyIdentifier === undefined || c.subjectKeyIdentifier === undefined || current.authorityKeyIdentifier === c.subjectKeyIdentifier),
     );
     if (candidates.length === 0) {
       return fail(path.length, `issuer not found for ${describe(current)}: no trusted or intermediate certificate has its issuer name and key`, true);

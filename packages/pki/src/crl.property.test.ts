@@ -68,7 +68,16 @@ describe('parseCrl', () => {
 
   it('createCrl output parses, verified, to the entries, times and number given', () => {
     const v = pkiVectors();
-    const reasons: RevocationReason[] = ['keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'privilegeWithdrawn', 'aACompromise'];
+    const reasons: RevocationReason[] = [
+      'keyCompromise',
+      'cACompromise',
+      'affiliationChanged',
+      'superseded',
+      'cessationOfOperation',
+      'certificateHold',
+      'privilegeWithdrawn',
+      'aACompromise',
+    ];
     const time = fc.date({ min: new Date('1950-01-01T00:00:00Z'), max: new Date('9990-01-01T00:00:00Z'), noInvalidDate: true }).map(wholeSeconds);
     // Positive serials in minimal form, as Certificate.serialNumberHex spells them.
     const serial = fc.bigInt({ min: 1n, max: (1n << 159n) - 1n }).map((n) => {
@@ -76,16 +85,24 @@ describe('parseCrl', () => {
       const even = hex.length % 2 === 0 ? hex : `0${hex}`;
       return Number.parseInt(even.slice(0, 2), 16) >= 0x80 ? `00${even}` : even;
     });
-    const entries = fc.uniqueArray(
-      fc.record({ serialNumberHex: serial, revokedAt: time, reason: fc.option(fc.constantFrom(...reasons), { nil: undefined }) }),
-      { selector: (e) => e.serialNumberHex, maxLength: 4 },
-    ).map((list) => list.map(({ reason, ...e }): RevokedEntry => (reason === undefined ? e : { ...e, reason })));
+    const entries = fc
+      .uniqueArray(fc.record({ serialNumberHex: serial, revokedAt: time, reason: fc.option(fc.constantFrom(...reasons), { nil: undefined }) }), {
+        selector: (e) => e.serialNumberHex,
+        maxLength: 4,
+      })
+      .map((list) => list.map(({ reason, ...e }): RevokedEntry => (reason === undefined ? e : { ...e, reason })));
     checkProperty(
-      fc.property(entries, time, fc.integer({ min: 1, max: 10 ** 8 }), fc.bigInt({ min: 0n, max: (1n << 159n) - 1n }), (revoked, thisUpdate, span, crlNumber) => {
-        const nextUpdate = new Date(thisUpdate.getTime() + span * 1000);
-        const { der } = createCrl({ issuer: v.issuer, thisUpdate, nextUpdate, crlNumber, revoked });
-        expect(parseCrl(der, { issuer: v.issuer.certificate })).toMatchObject({ thisUpdate, nextUpdate, crlNumber, revoked });
-      }),
+      fc.property(
+        entries,
+        time,
+        fc.integer({ min: 1, max: 10 ** 8 }),
+        fc.bigInt({ min: 0n, max: (1n << 159n) - 1n }),
+        (revoked, thisUpdate, span, crlNumber) => {
+          const nextUpdate = new Date(thisUpdate.getTime() + span * 1000);
+          const { der } = createCrl({ issuer: v.issuer, thisUpdate, nextUpdate, crlNumber, revoked });
+          expect(parseCrl(der, { issuer: v.issuer.certificate })).toMatchObject({ thisUpdate, nextUpdate, crlNumber, revoked });
+        },
+      ),
       { numRuns: 100 },
     );
   });

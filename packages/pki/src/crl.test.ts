@@ -141,25 +141,65 @@ describe('createCrl', () => {
       { name: 'nextUpdate not after thisUpdate', input: { ...base, nextUpdate: new Date(now) }, want: 'uncoded TypeError' },
       { name: 'a serial listed twice', input: { ...base, revoked: [revoked[2] as RevokedEntry, revoked[2] as RevokedEntry] }, want: 'uncoded TypeError' },
       { name: 'a serial that is not hex', input: { ...base, revoked: [{ serialNumberHex: 'xyz', revokedAt: new Date(now) }] }, want: 'uncoded TypeError' },
-      { name: 'a serial with a redundant zero', input: { ...base, revoked: [{ serialNumberHex: '0001', revokedAt: new Date(now) }] }, want: 'uncoded TypeError' },
-      { name: 'an unknown reason', input: { ...base, revoked: [{ serialNumberHex: '01', revokedAt: new Date(now), reason: 'removeFromCRL' as never }] }, want: 'uncoded TypeError' },
-      { name: 'a key that is not the issuer key', input: { ...base, issuer: { certificate: ecCa.certificate, privateKey: leafKey } }, want: 'ERR_PKI_KEY_MISMATCH' },
+      {
+        name: 'a serial with a redundant zero',
+        input: { ...base, revoked: [{ serialNumberHex: '0001', revokedAt: new Date(now) }] },
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'an unknown reason',
+        input: { ...base, revoked: [{ serialNumberHex: '01', revokedAt: new Date(now), reason: 'removeFromCRL' as never }] },
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'a key that is not the issuer key',
+        input: { ...base, issuer: { certificate: ecCa.certificate, privateKey: leafKey } },
+        want: 'ERR_PKI_KEY_MISMATCH',
+      },
     ];
-    for (const { name, input, want } of cases) expect(codeOf(() => createCrl(input)), name).toBe(want);
+    for (const { name, input, want } of cases)
+      expect(
+        codeOf(() => createCrl(input)),
+        name,
+      ).toBe(want);
   });
 
   it('refuses an issuer certificate without cRLSign', () => {
     write('req.cnf', '[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n');
-    execFileSync('openssl', [
-      'req', '-config', 'req.cnf', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', 'nocrl.key', '-out', 'nocrl.pem', '-days', '30', '-subj', '/CN=No CRL Sign',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign',
-    ], { cwd: dir, stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-config',
+        'req.cnf',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        'nocrl.key',
+        '-out',
+        'nocrl.pem',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=No CRL Sign',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign',
+      ],
+      { cwd: dir, stdio: 'pipe' },
+    );
     const issuer = {
       certificate: parseCertificate(readFileSync(join(dir, 'nocrl.pem'), 'utf8')),
       privateKey: importPrivateKeyPem(readFileSync(join(dir, 'nocrl.key'), 'utf8')),
     };
-    expect(codeOf(() => createCrl({ issuer, thisUpdate: new Date(now), nextUpdate: new Date(now + DAY), crlNumber: 1n, revoked: [] }))).toBe('uncoded TypeError');
+    expect(codeOf(() => createCrl({ issuer, thisUpdate: new Date(now), nextUpdate: new Date(now + DAY), crlNumber: 1n, revoked: [] }))).toBe(
+      'uncoded TypeError',
+    );
   });
 });
 
@@ -167,11 +207,20 @@ describe('parseCrl', () => {
   it('reads and verifies a CRL made by `openssl ca -gencrl`', () => {
     write('ca.pem', ecCa.certificate.pem);
     write('ca.key', exportPrivateKeyPem(ecCa.privateKey));
-    write('ca.cnf', '[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 7\ncrl_extensions = ext\n[ext]\nauthorityKeyIdentifier = keyid\n');
+    write(
+      'ca.cnf',
+      '[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 7\ncrl_extensions = ext\n[ext]\nauthorityKeyIdentifier = keyid\n',
+    );
     write('index.txt', '');
     write('crlnumber', '1000\n');
-    execFileSync('openssl', ['ca', '-config', 'ca.cnf', '-keyfile', 'ca.key', '-cert', 'ca.pem', '-revoke', 'ca.pem', '-crl_reason', 'affiliationChanged'], { cwd: dir, stdio: 'pipe' });
-    execFileSync('openssl', ['ca', '-config', 'ca.cnf', '-keyfile', 'ca.key', '-cert', 'ca.pem', '-gencrl', '-out', 'openssl.crl'], { cwd: dir, stdio: 'pipe' });
+    execFileSync('openssl', ['ca', '-config', 'ca.cnf', '-keyfile', 'ca.key', '-cert', 'ca.pem', '-revoke', 'ca.pem', '-crl_reason', 'affiliationChanged'], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
+    execFileSync('openssl', ['ca', '-config', 'ca.cnf', '-keyfile', 'ca.key', '-cert', 'ca.pem', '-gencrl', '-out', 'openssl.crl'], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
 
     const crl = parseCrl(readFileSync(join(dir, 'openssl.crl'), 'utf8'), { issuer: ecCa.certificate });
     expect(crl.crlNumber).toBe(0x1000n);

@@ -81,7 +81,6 @@ export interface Crl {
   readonly der: Uint8Array;
 }
 
-
 /** CRLReason codes, §5.3.1 (7 is unused; removeFromCRL, 8, only appears in delta CRLs). */
 const REASON_CODES: Readonly<Record<RevocationReason, number>> = {
   unspecified: 0,
@@ -94,9 +93,7 @@ const REASON_CODES: Readonly<Record<RevocationReason, number>> = {
   privilegeWithdrawn: 9,
   aACompromise: 10,
 };
-const REASON_BY_CODE: ReadonlyMap<number, RevocationReason> = new Map(
-  Object.entries(REASON_CODES).map(([name, code]) => [code, name as RevocationReason]),
-);
+const REASON_BY_CODE: ReadonlyMap<number, RevocationReason> = new Map(Object.entries(REASON_CODES).map(([name, code]) => [code, name as RevocationReason]));
 
 /** CRL extensions understood here (§5.2, §5.3); a critical other one makes the CRL unusable. */
 const RECOGNISED_CRL_EXTENSIONS: ReadonlySet<string> = new Set([OID_AUTHORITY_KEY_IDENTIFIER, OID_CRL_NUMBER]);
@@ -132,7 +129,11 @@ function keyIdentifierOf(cert: Certificate): Uint8Array {
   if (cert.subjectKeyIdentifier) return new Uint8Array(Buffer.from(cert.subjectKeyIdentifier, 'hex'));
   const spki = cert.publicKeyDer;
   const bits = readChildren(spki, readElement(spki, 0))[1] as DerElement;
-  return new Uint8Array(createHash('sha1').update(spki.subarray(bits.contentStart + 1, bits.end)).digest());
+  return new Uint8Array(
+    createHash('sha1')
+      .update(spki.subarray(bits.contentStart + 1, bits.end))
+      .digest(),
+  );
 }
 
 /**
@@ -352,4 +353,3 @@ function verifyCrlSignature(list: CertificateList, tbs: Uint8Array, issuerDer: U
   }
   if (!valid) throw new BadSignatureError('CRL: the signature does not verify with the issuer key');
 }
-

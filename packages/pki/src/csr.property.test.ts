@@ -51,7 +51,11 @@ describe('parseCsr', () => {
     const v = pkiVectors();
     const attribute = fc.record({
       type: fc.constantFrom('CN', 'O', 'OU', 'C', 'L', 'ST', 'serialNumber', 'DC', 'emailAddress'),
-      value: fc.oneof(fc.string({ minLength: 1, maxLength: 70 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), fc.constantFrom('DE', 'a@b.example')),
+      value: fc.oneof(
+        fc.string({ minLength: 1, maxLength: 70 }),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }),
+        fc.constantFrom('DE', 'a@b.example'),
+      ),
     });
     const names = fc.record({
       dns: fc.array(fc.oneof(fc.domain(), fc.string({ maxLength: 12 })), { maxLength: 3 }),

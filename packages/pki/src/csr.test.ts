@@ -4,12 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CertificationRequest, type CertificationRequestInfo } from '@peculiar/asn1-csr';
-import {
-  ChallengePassword,
-  ExtensionRequest,
-  id_pkcs9_at_challengePassword,
-  id_pkcs9_at_extensionRequest,
-} from '@peculiar/asn1-pkcs9';
+import { ChallengePassword, ExtensionRequest, id_pkcs9_at_challengePassword, id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
 import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
@@ -24,14 +19,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePem } from './codec/pem.js';
-import {
-  type CertificateRequest,
-  type CreateCsrOptions,
-  createCsr,
-  type EncodedCsr,
-  parseCsr,
-  requestedNames,
-} from './csr.js';
+import { type CertificateRequest, type CreateCsrOptions, createCsr, type EncodedCsr, parseCsr, requestedNames } from './csr.js';
 import { exportPrivateKeyPem, generateKeyPair, type KeyType, publicKeyDer } from './keys.js';
 import type { DistinguishedName } from './name.js';
 import type { SubjectAltNames } from './san.js';
@@ -168,27 +156,21 @@ afterAll(() => {
 });
 
 describe('createCsr, checked by the openssl CLI', () => {
-  it.each(KINDS.map((k) => ({ name: k.kind, input: k.kind, want: k })))(
-    '$name: openssl verifies the self-signature',
-    ({ input }) => {
-      const { openssl: run } = get(made, input);
-      expect(run.status).toBe(0);
-      expect(run.stderr).toContain('self-signature verify OK');
-    },
-  );
+  it.each(KINDS.map((k) => ({ name: k.kind, input: k.kind, want: k })))('$name: openssl verifies the self-signature', ({ input }) => {
+    const { openssl: run } = get(made, input);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('self-signature verify OK');
+  });
 
   it.each(KINDS.map((k) => ({ name: k.kind, input: k.kind, want: k })))(
     '$name: openssl shows the subject, key, SANs, challengePassword and algorithm',
     ({ input, want }) => {
       const text = get(made, input).openssl.stdout;
-      expect(text).toContain(
-        'Subject: C = US, O = "Example, Inc.", CN = host.example.test, emailAddress = ops@example.test',
-      );
+      expect(text).toContain('Subject: C = US, O = "Example, Inc.", CN = host.example.test, emailAddress = ops@example.test');
       expect(text).toContain(want.keyText);
       expect(text).toMatch(/challengePassword\s*:PIN 4711-abc/);
       expect(text).toContain(
-        'DNS:host.example.test, DNS:www.example.test, email:ops@example.test, ' +
-          'IP Address:192.0.2.10, IP Address:2001:DB8:0:0:0:0:0:10',
+        'DNS:host.example.test, DNS:www.example.test, email:ops@example.test, ' + 'IP Address:192.0.2.10, IP Address:2001:DB8:0:0:0:0:0:10',
       );
       expect(text).toContain(`Signature Algorithm: ${want.signature}`);
     },
@@ -487,9 +469,7 @@ const extensionRequest = (...extensions: Extension[]) =>
 const sanExtension = (dNSName: string) =>
   new Extension({
     extnID: id_ce_subjectAltName,
-    extnValue: new OctetString(
-      AsnConvert.serialize(new SubjectAlternativeName(new GeneralNames([new GeneralName({ dNSName })]))),
-    ),
+    extnValue: new OctetString(AsnConvert.serialize(new SubjectAlternativeName(new GeneralNames([new GeneralName({ dNSName })])))),
   });
 const challenge = (value: string) => AsnConvert.serialize(new ChallengePassword({ printableString: value }));
 
@@ -505,11 +485,7 @@ describe('parseCsr refusals: algorithms and structure', () => {
   const cases: { name: string; input: () => Uint8Array | string; want: string }[] = [
     {
       name: 'an ECDSA algorithm over an RSA key',
-      input: () =>
-        withAlgorithm(
-          buildRawCsr({ privateKey: rsa, subject: cn }),
-          new AlgorithmIdentifier({ algorithm: SIG_OIDS.ecdsaWithSHA256 }),
-        ),
+      input: () => withAlgorithm(buildRawCsr({ privateKey: rsa, subject: cn }), new AlgorithmIdentifier({ algorithm: SIG_OIDS.ecdsaWithSHA256 })),
       want: 'ERR_PKI_BAD_SIGNATURE',
     },
     {
@@ -553,8 +529,7 @@ describe('parseCsr refusals: algorithms and structure', () => {
     },
     {
       name: 'a P-521 key',
-      input: () =>
-        buildRawCsr({ privateKey: generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).privateKey, subject: cn }),
+      input: () => buildRawCsr({ privateKey: generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).privateKey, subject: cn }),
       want: 'ERR_PKI_WEAK_KEY',
     },
     {
@@ -604,9 +579,7 @@ describe('parseCsr refusals: algorithms and structure', () => {
       name: 'a challengePassword that is not a DirectoryString',
       input: () =>
         resign(buildRawCsr({ privateKey: ec, subject: cn }), ec, (info) => {
-          info.attributes.push(
-            new Attribute({ type: id_pkcs9_at_challengePassword, values: [new Uint8Array([0x02, 0x01, 0x05]).buffer] }),
-          );
+          info.attributes.push(new Attribute({ type: id_pkcs9_at_challengePassword, values: [new Uint8Array([0x02, 0x01, 0x05]).buffer] }));
         }),
       want: 'ERR_PKI_DER',
     },
@@ -683,17 +656,12 @@ describe('parseCsr refusals: algorithms and structure', () => {
   });
 
   it('keeps subject attributes of unknown types as dotted OIDs', () => {
-    const parsed = parseCsr(
-      buildRawCsr({ privateKey: ec, subject: [...cn, { type: '2.5.4.97', value: 'VATDE-123456789' }] }),
-    );
+    const parsed = parseCsr(buildRawCsr({ privateKey: ec, subject: [...cn, { type: '2.5.4.97', value: 'VATDE-123456789' }] }));
     expect(parsed.subject).toEqual([...cn, { type: '2.5.4.97', value: 'VATDE-123456789' }]);
   });
 
   it('accepts the RSA PKCS#1 v1.5 algorithm with absent parameters (RFC 8017 readers tolerate it)', () => {
-    const der = withAlgorithm(
-      buildRawCsr({ privateKey: rsa, subject: cn }),
-      new AlgorithmIdentifier({ algorithm: SIG_OIDS.sha256WithRSA }),
-    );
+    const der = withAlgorithm(buildRawCsr({ privateKey: rsa, subject: cn }), new AlgorithmIdentifier({ algorithm: SIG_OIDS.sha256WithRSA }));
     expect(parseCsr(der).signatureAlgorithm.name).toBe('sha256WithRSAEncryption');
   });
 

@@ -6,12 +6,7 @@ import { sign, verify, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { OctetString } from '@peculiar/asn1-schema';
 import { CertificationRequest, CertificationRequestInfo, Attributes } from '@peculiar/asn1-csr';
-import {
-  ChallengePassword,
-  ExtensionRequest,
-  id_pkcs9_at_challengePassword,
-  id_pkcs9_at_extensionRequest,
-} from '@peculiar/asn1-pkcs9';
+import { ChallengePassword, ExtensionRequest, id_pkcs9_at_challengePassword, id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
 import { Attribute, Extension, SubjectAlternativeName, SubjectPublicKeyInfo, id_ce_subjectAltName } from '@peculiar/asn1-x509';
 import { algorithmIdentifier, signatureAlgorithmForKey, signatureAlgorithmFromOid, type HashName, type SignatureAlgorithm } from './algorithms.js';
 import { parseAsn1, toDer } from './codec/asn1.js';
@@ -35,7 +30,6 @@ import {
 } from './san.js';
 import { MAX_SUBJECT_ALT_NAMES } from './limits.js';
 import { OID_BASIC_CONSTRAINTS, OID_CHALLENGE_PASSWORD, OID_EXTENSION_REQUEST, OID_SUBJECT_ALT_NAME } from './oids.js';
-
 
 /** PEM labels accepted for a request; the second is what older Netscape and Microsoft tools write. */
 const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
@@ -98,9 +92,7 @@ export function createCsr(options: CreateCsrOptions): EncodedCsr {
   if (options.challengePassword !== undefined) {
     if (options.challengePassword.length === 0) throw new TypeError('challengePassword must not be empty');
     const printable = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(options.challengePassword);
-    const value = new ChallengePassword(
-      printable ? { printableString: options.challengePassword } : { utf8String: options.challengePassword },
-    );
+    const value = new ChallengePassword(printable ? { printableString: options.challengePassword } : { utf8String: options.challengePassword });
     attributes.push(new Attribute({ type: id_pkcs9_at_challengePassword, values: [toDer(value).slice().buffer] }));
   }
   if (countNames(names) > 0) {
@@ -161,10 +153,7 @@ export function parseCsr(input: string | Uint8Array): CertificateRequest {
   if (version.length !== 1 || version[0] !== 0) throw new DerError(`${what}: version is not v1 (0)`);
 
   const [algOidEl, algParamsEl] = expectChildren(der, algEl, [0x06, undefined], what, { optionalTail: 1 });
-  const signatureAlgorithm = signatureAlgorithmFromOid(
-    readOid(der, algOidEl as DerElement),
-    algParamsEl ? encodingOf(der, algParamsEl) : undefined,
-  );
+  const signatureAlgorithm = signatureAlgorithmFromOid(readOid(der, algOidEl as DerElement), algParamsEl ? encodingOf(der, algParamsEl) : undefined);
   const sigBits = contentOf(der, sigEl);
   if (sigBits.length < 2 || sigBits[0] !== 0) throw new DerError(`${what}: malformed signature BIT STRING`);
 

@@ -66,11 +66,11 @@ beforeAll(async () => {
     cwd: dir,
     stdio: 'pipe',
   });
-  execFileSync(
-    'openssl',
-    ['rsa', '-in', 'trad-rsa.pem', '-traditional', '-aes256', '-passout', 'env:PASS', '-out', 'trad-rsa-enc.pem'],
-    { cwd: dir, stdio: 'pipe', env: { ...process.env, PASS } },
-  );
+  execFileSync('openssl', ['rsa', '-in', 'trad-rsa.pem', '-traditional', '-aes256', '-passout', 'env:PASS', '-out', 'trad-rsa-enc.pem'], {
+    cwd: dir,
+    stdio: 'pipe',
+    env: { ...process.env, PASS },
+  });
   for (const name of ['trad-rsa.pem', 'trad-ec.pem', 'trad-ec-params.pem', 'trad-rsa-enc.pem']) {
     cliKeys.set(name, fs.readFileSync(path.join(dir, name), 'utf8'));
   }

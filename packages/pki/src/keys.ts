@@ -2,14 +2,7 @@
  * Key generation, PKCS#8 import and export, and the key policy (RSA >= 2048 bits with
  * e = 65537, ECDSA on P-256 or P-384). Everything here runs in node:crypto (OpenSSL).
  */
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPair as generateKeyPairCallback,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCallback, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { InputTooLargeError, KeyDecryptionError, PemError, WeakKeyError } from './errors.js';
 import { MAX_INPUT_BYTES, MAX_RSA_BITS, MIN_RSA_BITS } from './limits.js';
 import { decodePemBlocks } from './codec/pem.js';
@@ -141,10 +134,7 @@ export function importPrivateKeyPem(pem: string, options: { passphrase?: string 
     return createPrivateKey({ key: pem, format: 'pem', passphrase: options.passphrase ?? '' });
   } catch (err) {
     // OpenSSL's message can echo nothing secret, but keep ours fixed and pass the cause on.
-    throw new KeyDecryptionError(
-      encrypted ? 'the private key could not be decrypted: wrong passphrase?' : 'the private key could not be read',
-      { cause: err },
-    );
+    throw new KeyDecryptionError(encrypted ? 'the private key could not be decrypted: wrong passphrase?' : 'the private key could not be read', { cause: err });
   }
 }
 

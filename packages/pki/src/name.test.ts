@@ -2,15 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import { parseDer, toDer } from './codec/asn1.js';
-import {
-  checkNameAttribute,
-  type DistinguishedName,
-  decodeName,
-  encodeName,
-  formatName,
-  NAME_ATTRIBUTE_TYPES,
-  nameAttribute,
-} from './name.js';
+import { checkNameAttribute, type DistinguishedName, decodeName, encodeName, formatName, NAME_ATTRIBUTE_TYPES, nameAttribute } from './name.js';
 import { codeOf } from './test-support/expect-code.js';
 
 /** Encodes to DER and parses the DER back: a real round trip, not a look at the same objects. */
@@ -86,9 +78,7 @@ describe('encodeName and decodeName', () => {
 
   it('keeps an unknown attribute type as its dotted OID', () => {
     const name = new Name([
-      new RelativeDistinguishedName([
-        new AttributeTypeAndValue({ type: '2.5.4.97', value: new AttributeValue({ utf8String: 'VATDE-123' }) }),
-      ]),
+      new RelativeDistinguishedName([new AttributeTypeAndValue({ type: '2.5.4.97', value: new AttributeValue({ utf8String: 'VATDE-123' }) })]),
     ]);
     expect(decodeName(parseDer(toDer(name), Name, 'name'))).toEqual([{ type: '2.5.4.97', value: 'VATDE-123' }]);
   });
@@ -100,8 +90,7 @@ describe('encodeName and decodeName', () => {
   });
 
   it('flattens a multi-valued RDN in order', () => {
-    const atv = (type: string, value: string) =>
-      new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) });
+    const atv = (type: string, value: string) => new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) });
     const name = new Name([new RelativeDistinguishedName([atv('2.5.4.3', 'a'), atv('2.5.4.11', 'b')])]);
     expect(decodeName(parseDer(toDer(name), Name, 'name'))).toEqual([
       { type: 'CN', value: 'a' },
@@ -164,7 +153,11 @@ describe('name refusals', () => {
     { name: 'an unknown short name', input: { type: 'XX', value: 'x' }, want: 'ERR_PKI_INVALID_NAME' },
     { name: 'a short name in the wrong case', input: { type: 'cn', value: 'x' }, want: 'ERR_PKI_INVALID_NAME' },
     { name: 'type __proto__ (regression: it passed the check, then encoded no OID)', input: { type: '__proto__', value: 'x' }, want: 'ERR_PKI_INVALID_NAME' },
-    { name: 'type constructor (regression: Object.prototype member taken as a type)', input: { type: 'constructor', value: 'x' }, want: 'ERR_PKI_INVALID_NAME' },
+    {
+      name: 'type constructor (regression: Object.prototype member taken as a type)',
+      input: { type: 'constructor', value: 'x' },
+      want: 'ERR_PKI_INVALID_NAME',
+    },
     { name: 'a lone surrogate in CN (regression: encodeName threw URIError)', input: { type: 'CN', value: 'a\udc00b' }, want: 'ERR_PKI_INVALID_NAME' },
     {
       name: 'a non-ASCII emailAddress',

@@ -40,9 +40,7 @@ const ATTRIBUTES: Readonly<Record<string, AttributeSpec>> = {
   emailAddress: { oid: '1.2.840.113549.1.9.1', maxLength: 255, encoding: 'ia5' },
 };
 
-const SHORT_NAME_BY_OID: ReadonlyMap<string, string> = new Map(
-  Object.entries(ATTRIBUTES).map(([short, spec]) => [spec.oid, short]),
-);
+const SHORT_NAME_BY_OID: ReadonlyMap<string, string> = new Map(Object.entries(ATTRIBUTES).map(([short, spec]) => [spec.oid, short]));
 
 /** The short name of an attribute type OID (`2.5.4.3` -> `CN`), or the OID itself when unknown. */
 export function nameAttributeType(oid: string): string {
@@ -122,8 +120,7 @@ export function decodeName(name: Name): DistinguishedName {
     for (const atv of rdn) {
       const type = SHORT_NAME_BY_OID.get(atv.type) ?? atv.type;
       const v = atv.value;
-      const str =
-        v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString;
+      const str = v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString;
       const value = str ?? `#${Buffer.from(v.anyValue ?? new ArrayBuffer(0)).toString('hex')}`;
       out.push({ type, value });
     }

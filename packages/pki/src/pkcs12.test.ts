@@ -1,13 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  createHash,
-  createHmac,
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -45,10 +37,7 @@ const fixture = (name: string): Fixture => {
 function generate(name: string, newkey: string[], subject: string, extra: string[]): void {
   execFileSync(
     'openssl',
-    ['req', '-x509', '-new', ...newkey, '-noenc', '-keyout', `${name}.key`, '-subj', subject, '-days', '2'].concat(
-      extra,
-      ['-out', `${name}.pem`],
-    ),
+    ['req', '-x509', '-new', ...newkey, '-noenc', '-keyout', `${name}.key`, '-subj', subject, '-days', '2'].concat(extra, ['-out', `${name}.pem`]),
     { cwd: dir, stdio: 'pipe' },
   );
   const pem = fs.readFileSync(path.join(dir, `${name}.pem`), 'utf8');
@@ -92,8 +81,7 @@ function openssl(args: string[], passphrase: string): { status: number | null; s
   return { status: result.status, stdout: result.stdout, stderr: result.stderr.toString('utf8') };
 }
 
-const readPfx = (file: string, passphrase: string, ...options: string[]) =>
-  openssl(['pkcs12', '-in', file, '-passin', 'env:P12PASS', ...options], passphrase);
+const readPfx = (file: string, passphrase: string, ...options: string[]) => openssl(['pkcs12', '-in', file, '-passin', 'env:P12PASS', ...options], passphrase);
 
 const spki = (key: KeyObject): string => createPublicKey(key).export({ type: 'spki', format: 'der' }).toString('hex');
 const pkcs8 = (key: KeyObject): string => key.export({ type: 'pkcs8', format: 'der' }).toString('hex');
@@ -147,9 +135,7 @@ describe('createPkcs12 read back by OpenSSL 3.0', () => {
     const out = readPfx(write(`${name}.p12`, p12), PASS, '-nokeys');
     expect(out.stderr).not.toMatch(/error/i);
     expect(out.status).toBe(0);
-    expect(decodePemAll(out.stdout.toString('utf8'), 'CERTIFICATE').map(hex)).toEqual(
-      [fixture(leaf).cert, ...chainDer].map(hex),
-    );
+    expect(decodePemAll(out.stdout.toString('utf8'), 'CERTIFICATE').map(hex)).toEqual([fixture(leaf).cert, ...chainDer].map(hex));
   });
 
   it.each(cases)('$name: the extracted private key equals the original', ({ name, leaf, chain }) => {
@@ -173,9 +159,7 @@ describe('createPkcs12 read back by OpenSSL 3.0', () => {
     const out = readPfx(write('info.p12', p12), PASS, '-info', '-nokeys');
     expect(out.status).toBe(0);
     expect(out.stderr).toContain(`MAC: sha256, Iteration ${n}\nMAC length: 32, salt length: 16\n`);
-    expect(out.stderr).toContain(
-      `PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration ${n}, PRF hmacWithSHA256`,
-    );
+    expect(out.stderr).toContain(`PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration ${n}, PRF hmacWithSHA256`);
     expect(out.stderr).toContain(`Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration ${n}, PRF hmacWithSHA256`);
     expect(n).toBe(100_000);
   });
@@ -278,23 +262,7 @@ describe('PKCS#12 MAC (RFC 7292 §5.1, appendix B.2) against files OpenSSL write
   ];
   it.each(cases)('$name MAC made by openssl verifies with our KDF and fails with another passphrase', ({ macalg }) => {
     const file = `openssl-${macalg}.p12`;
-    const made = openssl(
-      [
-        'pkcs12',
-        '-export',
-        '-inkey',
-        'ec.key',
-        '-in',
-        'ec.pem',
-        '-macalg',
-        macalg,
-        '-passout',
-        'env:P12PASS',
-        '-out',
-        file,
-      ],
-      PASS,
-    );
+    const made = openssl(['pkcs12', '-export', '-inkey', 'ec.key', '-in', 'ec.pem', '-macalg', macalg, '-passout', 'env:P12PASS', '-out', file], PASS);
     expect(made.status).toBe(0);
     const p12 = new Uint8Array(fs.readFileSync(path.join(dir, file)));
     expect(macVerifies(p12, PASS)).toBe(true);
@@ -344,13 +312,10 @@ describe('createPkcs12 output', () => {
     try {
       const { port } = server.address() as AddressInfo;
       const peer = await new Promise<tls.DetailedPeerCertificate>((resolve, reject) => {
-        const socket = tls.connect(
-          { host: '127.0.0.1', port, servername: 'leaf.test', ca: fixture('root').pem },
-          () => {
-            resolve(socket.getPeerCertificate(true));
-            socket.end();
-          },
-        );
+        const socket = tls.connect({ host: '127.0.0.1', port, servername: 'leaf.test', ca: fixture('root').pem }, () => {
+          resolve(socket.getPeerCertificate(true));
+          socket.end();
+        });
         socket.on('error', reject);
       });
       expect(peer.subject.CN).toBe('leaf.test');
@@ -386,9 +351,7 @@ describe('createPkcs12 refusals', () => {
     { name: 'the leaf key with its issuer certificate', key: 'leaf', cert: 'int' },
   ];
   it.each(mismatches)('KeyMismatchError for $name', ({ key, cert }) => {
-    const err = thrown(() =>
-      createPkcs12({ ...valid(), privateKey: fixture(key).key, certificate: fixture(cert).cert }),
-    );
+    const err = thrown(() => createPkcs12({ ...valid(), privateKey: fixture(key).key, certificate: fixture(cert).cert }));
     expect(err).toBeInstanceOf(KeyMismatchError);
     expect(err).toMatchObject({ code: 'ERR_PKI_KEY_MISMATCH', name: 'KeyMismatchError' });
     expect(err.message).not.toContain(PASS);

@@ -5,15 +5,7 @@
  * AES-256-CBC for both the key and the certificates, an HMAC-SHA-256 integrity MAC), because
  * that is the combination current importers are known to accept.
  */
-import {
-  createCipheriv,
-  createHash,
-  createHmac,
-  KeyObject,
-  pbkdf2Sync,
-  randomBytes,
-  X509Certificate,
-} from 'node:crypto';
+import { createCipheriv, createHash, createHmac, KeyObject, pbkdf2Sync, randomBytes, X509Certificate } from 'node:crypto';
 import { ContentInfo, EncryptedContent, EncryptedContentInfo, id_data, id_encryptedData } from '@peculiar/asn1-cms';
 import {
   AuthenticatedSafe,
@@ -139,9 +131,7 @@ export function createPkcs12(options: CreatePkcs12Options): Uint8Array {
     (der, index) =>
       new SafeBag({
         bagId: id_certBag,
-        bagValue: AsnConvert.serialize(
-          new CertBag({ certId: id_x509Certificate, certValue: AsnConvert.serialize(new OctetString(der)) }),
-        ),
+        bagValue: AsnConvert.serialize(new CertBag({ certId: id_x509Certificate, certValue: AsnConvert.serialize(new OctetString(der)) })),
         bagAttributes: index === 0 ? leafAttributes : undefined,
       }),
   );
@@ -209,10 +199,7 @@ function checkOptions(options: CreatePkcs12Options): CheckedOptions {
       throw new TypeError('friendlyName must hold only Basic Multilingual Plane characters');
     }
   }
-  if (
-    iterations !== undefined &&
-    (!Number.isSafeInteger(iterations) || iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS)
-  ) {
+  if (iterations !== undefined && (!Number.isSafeInteger(iterations) || iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS)) {
     throw new TypeError(`iterations must be an integer from ${MIN_ITERATIONS} to ${MAX_ITERATIONS}`);
   }
   return { privateKey, certificate, passphrase, friendlyName };
@@ -289,11 +276,7 @@ function encryptedDataContentInfo(safeContents: ArrayBuffer, passphrase: string,
  * PBES2 encryption, RFC 8018 §6.2, with PBKDF2-HMAC-SHA256 and AES-256-CBC. The passphrase
  * enters PBKDF2 as UTF-8, which is what OpenSSL does inside PKCS#12 for PBES2.
  */
-function pbes2Encrypt(
-  plaintext: Uint8Array,
-  passphrase: string,
-  iterations: number,
-): { algorithm: AlgorithmIdentifier; ciphertext: Uint8Array } {
+function pbes2Encrypt(plaintext: Uint8Array, passphrase: string, iterations: number): { algorithm: AlgorithmIdentifier; ciphertext: Uint8Array } {
   const salt = randomBytes(SALT_BYTES);
   const iv = randomBytes(16);
   const key = pbkdf2Sync(passphrase, salt, iterations, 32, 'sha256');

@@ -8,14 +8,7 @@ import { GeneralNames } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import { parseAsn1, toDer } from './codec/asn1.js';
 import { readGeneralNames } from './codec/der-reader.js';
-import {
-  decodeSubjectAltNames,
-  encodeSubjectAltNames,
-  normalizeDnsName,
-  normalizeEmailAddress,
-  normalizeIpAddress,
-  normalizeSubjectAltNames,
-} from './san.js';
+import { decodeSubjectAltNames, encodeSubjectAltNames, normalizeDnsName, normalizeEmailAddress, normalizeIpAddress, normalizeSubjectAltNames } from './san.js';
 import { isPkiError } from './test-support/der-fuzz.js';
 import { checkProperty, mutatedText, outcome } from './test-support/property.js';
 
@@ -51,7 +44,11 @@ describe('normalizeDnsName / normalizeEmailAddress / normalizeIpAddress', () => 
 
 describe('encodeSubjectAltNames / readGeneralNames / decodeSubjectAltNames', () => {
   it('normalised names encode to GeneralNames that both readers give back unchanged', () => {
-    const input = fc.record({ dns: fc.array(nameText, { maxLength: 3 }), email: fc.array(nameText, { maxLength: 3 }), ip: fc.array(nameText, { maxLength: 3 }) });
+    const input = fc.record({
+      dns: fc.array(nameText, { maxLength: 3 }),
+      email: fc.array(nameText, { maxLength: 3 }),
+      ip: fc.array(nameText, { maxLength: 3 }),
+    });
     checkProperty(
       fc.property(input, (raw) => {
         const names = outcome(() => normalizeSubjectAltNames(raw), isPkiError);

@@ -246,11 +246,7 @@ describe('encodeSubjectAltNames and decodeSubjectAltNames', () => {
 
   it('encodes DNS names first, then addresses, then IP addresses', () => {
     const encoded = encodeSubjectAltNames({ dns: ['a.test'], email: ['x@a.test'], ip: ['192.0.2.1'] });
-    expect(encoded.map((gn) => Object.keys(gn).find((k) => gn[k as keyof GeneralName] !== undefined))).toEqual([
-      'dNSName',
-      'rfc822Name',
-      'iPAddress',
-    ]);
+    expect(encoded.map((gn) => Object.keys(gn).find((k) => gn[k as keyof GeneralName] !== undefined))).toEqual(['dNSName', 'rfc822Name', 'iPAddress']);
   });
 
   it('normalises what it decodes', () => {

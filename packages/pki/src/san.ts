@@ -104,11 +104,7 @@ export function countNames(names: SubjectAltNames): number {
 
 /** Whether every name of `inner` is also in `outer`. Both must be normalised. */
 export function isSubsetOf(inner: SubjectAltNames, outer: SubjectAltNames): boolean {
-  return (
-    inner.dns.every((n) => outer.dns.includes(n)) &&
-    inner.email.every((n) => outer.email.includes(n)) &&
-    inner.ip.every((n) => outer.ip.includes(n))
-  );
+  return inner.dns.every((n) => outer.dns.includes(n)) && inner.email.every((n) => outer.email.includes(n)) && inner.ip.every((n) => outer.ip.includes(n));
 }
 
 /** Encodes names as GeneralNames, DNS first, then email, then IP. */

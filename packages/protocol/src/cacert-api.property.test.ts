@@ -37,10 +37,9 @@ const CODES = Object.keys(CACERT_API_ERRORS) as CacertApiErrorCode[];
 const status = fc.oneof(fc.constantFrom(200, 202, 400, 401, 403, 429, 500), fc.integer({ min: 100, max: 599 }));
 
 /** One line of text: anything but `\r` and `\n`. */
-const line = fc.oneof(
-  fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
-  fc.string({ unit: fc.constantFrom(...WIRE_UNITS), minLength: 1, maxLength: 6 }),
-).filter((s) => !/[\r\n]/.test(s));
+const line = fc
+  .oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }), fc.string({ unit: fc.constantFrom(...WIRE_UNITS), minLength: 1, maxLength: 6 }))
+  .filter((s) => !/[\r\n]/.test(s));
 
 /** A refusal must name a code documented for this endpoint, with that code's status. */
 function expectDocumented(error: Error, table: Readonly<Record<string, number>>, httpStatus: number, checkStatus = true): void {
@@ -64,13 +63,25 @@ describe('decodeCemailsAnswer', () => {
   });
 
   it('every answer and every failure line the encoders write decode to what they were given', () => {
-    const answer = fc.record({ codeSigning: fc.boolean(), names: fc.array(line, { minLength: 1, maxLength: 3 }), emails: fc.array(line, { minLength: 1, maxLength: 3 }) });
+    const answer = fc.record({
+      codeSigning: fc.boolean(),
+      names: fc.array(line, { minLength: 1, maxLength: 3 }),
+      emails: fc.array(line, { minLength: 1, maxLength: 3 }),
+    });
     checkProperty(
-      fc.property(answer, fc.constantFrom(...CODES), line.filter((s) => s.trim() !== ''), (a: CemailsAnswer, code, message) => {
-        expect(decodeCemailsAnswer(200, encodeCemailsAnswer(a))).toEqual(a);
-        const failure = encodeCacertApiError(code, message);
-        expect(outcome(() => decodeCemailsAnswer(failure.status, failure.body), isProtocolError)).toMatchObject({ ok: false, error: { caCode: code, status: failure.status } });
-      }),
+      fc.property(
+        answer,
+        fc.constantFrom(...CODES),
+        line.filter((s) => s.trim() !== ''),
+        (a: CemailsAnswer, code, message) => {
+          expect(decodeCemailsAnswer(200, encodeCemailsAnswer(a))).toEqual(a);
+          const failure = encodeCacertApiError(code, message);
+          expect(outcome(() => decodeCemailsAnswer(failure.status, failure.body), isProtocolError)).toMatchObject({
+            ok: false,
+            error: { caCode: code, status: failure.status },
+          });
+        },
+      ),
     );
   });
 });
@@ -94,7 +105,9 @@ describe('decodeCcsrAnswer', () => {
   });
 
   it('every answer the encoder accepts decodes to itself', () => {
-    const chain = fc.array(fc.stringMatching(/^[A-Za-z0-9+/=]{1,64}$/), { minLength: 1, maxLength: 3 }).map((bodies) => bodies.map((b) => `-----BEGIN CERTIFICATE-----\n${b}\n-----END CERTIFICATE-----\n`).join(''));
+    const chain = fc
+      .array(fc.stringMatching(/^[A-Za-z0-9+/=]{1,64}$/), { minLength: 1, maxLength: 3 })
+      .map((bodies) => bodies.map((b) => `-----BEGIN CERTIFICATE-----\n${b}\n-----END CERTIFICATE-----\n`).join(''));
     const answer = fc.oneof(
       fc.record({ status: fc.constant('pending' as const), requestId: fc.stringMatching(REQUEST_ID_PATTERN) }),
       fc.record({ status: fc.constant('issued' as const), requestId: fc.stringMatching(REQUEST_ID_PATTERN), chainPem: chain }),
@@ -124,24 +137,41 @@ describe('decodeCcsrRequest', () => {
 
 const statusJson = jsonBody(
   ['status', 'id', 'reason', 'certificate', 'chain', 'error'],
-  jsonMember(['pending', 'issued', 'rejected', 'discarded', ID, CERT, 'not ours', '', { code: 'not_found', message: 'no' }, { code: 'toString', message: 'x' }, { code: '__proto__', message: 'x' }]),
+  jsonMember([
+    'pending',
+    'issued',
+    'rejected',
+    'discarded',
+    ID,
+    CERT,
+    'not ours',
+    '',
+    { code: 'not_found', message: 'no' },
+    { code: 'toString', message: 'x' },
+    { code: '__proto__', message: 'x' },
+  ]),
 );
 
 describe('decodeRequestStatus', () => {
-  it('any status, JSON and Retry-After: an answer that is the encoder\'s own, a documented refusal, or a coded error', () => {
+  it("any status, JSON and Retry-After: an answer that is the encoder's own, a documented refusal, or a coded error", () => {
     checkProperty(
-      fc.property(fc.constantFrom(200, 401, 404, 500), statusJson, fc.option(fc.oneof(fc.constantFrom('30', '0', '999999', '-1', '1e3'), fc.string({ maxLength: 7 })), { nil: undefined }), (httpStatus, json, retryAfter) => {
-        const result = outcome(() => decodeRequestStatus(httpStatus, json, retryAfter), isProtocolError);
-        if (!result.ok) {
-          expectDocumented(result.error, REQUEST_STATUS_ERRORS, httpStatus, false);
-          return;
-        }
-        const { answer, retryAfterSeconds } = result.value;
-        expect(encodeRequestStatus(answer)).toEqual(answer);
-        expect(decodeRequestStatus(200, JSON.parse(JSON.stringify(answer)), retryAfter).answer).toEqual(answer);
-        if (answer.status === 'pending') expect(Number.isSafeInteger(retryAfterSeconds) && (retryAfterSeconds as number) >= 0).toBe(true);
-        else expect(retryAfterSeconds).toBeUndefined();
-      }),
+      fc.property(
+        fc.constantFrom(200, 401, 404, 500),
+        statusJson,
+        fc.option(fc.oneof(fc.constantFrom('30', '0', '999999', '-1', '1e3'), fc.string({ maxLength: 7 })), { nil: undefined }),
+        (httpStatus, json, retryAfter) => {
+          const result = outcome(() => decodeRequestStatus(httpStatus, json, retryAfter), isProtocolError);
+          if (!result.ok) {
+            expectDocumented(result.error, REQUEST_STATUS_ERRORS, httpStatus, false);
+            return;
+          }
+          const { answer, retryAfterSeconds } = result.value;
+          expect(encodeRequestStatus(answer)).toEqual(answer);
+          expect(decodeRequestStatus(200, JSON.parse(JSON.stringify(answer)), retryAfter).answer).toEqual(answer);
+          if (answer.status === 'pending') expect(Number.isSafeInteger(retryAfterSeconds) && (retryAfterSeconds as number) >= 0).toBe(true);
+          else expect(retryAfterSeconds).toBeUndefined();
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -150,7 +180,12 @@ describe('decodeRequestStatus', () => {
     const answer = fc.oneof(
       fc.record({ status: fc.constantFrom('pending' as const, 'discarded' as const), id: fc.stringMatching(REQUEST_ID_PATTERN) }),
       fc.record({ status: fc.constant('rejected' as const), id: fc.stringMatching(REQUEST_ID_PATTERN), reason: line }),
-      fc.record({ status: fc.constant('issued' as const), id: fc.stringMatching(REQUEST_ID_PATTERN), certificate: fc.constant(CERT), chain: fc.constant(CERT) }),
+      fc.record({
+        status: fc.constant('issued' as const),
+        id: fc.stringMatching(REQUEST_ID_PATTERN),
+        certificate: fc.constant(CERT),
+        chain: fc.constant(CERT),
+      }),
     );
     checkProperty(
       fc.property(answer, (a: RequestStatusAnswer) => {

@@ -133,7 +133,12 @@ describe('failure lines', () => {
 
 describe('ccsr request fields', () => {
   it('round-trips through the form body', () => {
-    const request = { email: 'a+b@example.org', name: 'Ada Lovelace', codeSigning: true, csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nMII=\n-----END CERTIFICATE REQUEST-----\n' };
+    const request = {
+      email: 'a+b@example.org',
+      name: 'Ada Lovelace',
+      codeSigning: true,
+      csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nMII=\n-----END CERTIFICATE REQUEST-----\n',
+    };
     const body = encodeCcsrRequest(request).toString();
     expect(body).toContain('codesign=1');
     expect(body).toContain('optionalCSR=');

@@ -127,8 +127,7 @@ export interface CcsrRequest {
 
 /** Result of {@link decodeCcsrRequest}: the request, or the failure line's code and message. */
 export type CcsrRequestResult =
-  | { readonly ok: true; readonly request: CcsrRequest }
-  | { readonly ok: false; readonly code: 'invalid_request' | 'csr_required'; readonly message: string };
+  { readonly ok: true; readonly request: CcsrRequest } | { readonly ok: false; readonly code: 'invalid_request' | 'csr_required'; readonly message: string };
 
 /** The answer of `GET /api/requests/:id`. */
 export type RequestStatusAnswer =
@@ -422,7 +421,8 @@ export function requestListPath(filter: { readonly source?: RequestSource; reado
     query.set('source', filter.source);
   }
   if (filter.fingerprint !== undefined) {
-    if (typeof filter.fingerprint !== 'string' || !FINGERPRINT_PATTERN.test(filter.fingerprint.toLowerCase())) throw new TypeError('fingerprint must be 64 hex digits');
+    if (typeof filter.fingerprint !== 'string' || !FINGERPRINT_PATTERN.test(filter.fingerprint.toLowerCase()))
+      throw new TypeError('fingerprint must be 64 hex digits');
     query.set('fingerprint', filter.fingerprint.toLowerCase());
   }
   const text = query.toString();
@@ -451,11 +451,14 @@ export function decodeRequestList(httpStatus: number, json: unknown): ListedRequ
   return entries.map((entry: unknown) => {
     const e = (entry ?? {}) as Record<string, unknown>;
     const ok =
-      typeof e.id === 'string' && REQUEST_ID_PATTERN.test(e.id)
-      && ['pending', 'issued', 'rejected', 'discarded'].includes(e.status as string)
-      && REQUEST_SOURCES.includes(e.source as RequestSource)
-      && typeof e.fingerprint === 'string' && FINGERPRINT_PATTERN.test(e.fingerprint)
-      && typeof e.createdAt === 'string' && !Number.isNaN(Date.parse(e.createdAt));
+      typeof e.id === 'string' &&
+      REQUEST_ID_PATTERN.test(e.id) &&
+      ['pending', 'issued', 'rejected', 'discarded'].includes(e.status as string) &&
+      REQUEST_SOURCES.includes(e.source as RequestSource) &&
+      typeof e.fingerprint === 'string' &&
+      FINGERPRINT_PATTERN.test(e.fingerprint) &&
+      typeof e.createdAt === 'string' &&
+      !Number.isNaN(Date.parse(e.createdAt));
     if (!ok) throw new MalformedResponseError('a request list entry has not the documented shape', httpStatus);
     return { id: e.id, status: e.status, source: e.source, fingerprint: e.fingerprint, createdAt: e.createdAt } as ListedRequest;
   });
@@ -477,9 +480,7 @@ function statusFromJson(json: unknown): RequestStatusAnswer | undefined {
     case 'discarded':
       return keys === 'id,status' ? { status: body.status, id } : undefined;
     case 'rejected':
-      return keys === 'id,reason,status' && typeof body.reason === 'string' && body.reason !== ''
-        ? { status: 'rejected', id, reason: body.reason }
-        : undefined;
+      return keys === 'id,reason,status' && typeof body.reason === 'string' && body.reason !== '' ? { status: 'rejected', id, reason: body.reason } : undefined;
     case 'issued':
       return keys === 'certificate,chain,id,status' && isPemChain(body.certificate) && isPemChain(body.chain)
         ? { status: 'issued', id, certificate: body.certificate as string, chain: body.chain as string }
@@ -506,13 +507,7 @@ function splitLines(body: string, malformed: (why: string) => MalformedResponseE
 }
 
 /** The error for a first line that is not a success line: documented failure or malformed. */
-function failure(
-  first: string,
-  httpStatus: number,
-  what: string,
-  malformed: (why: string) => MalformedResponseError,
-  rest = '',
-): Error {
+function failure(first: string, httpStatus: number, what: string, malformed: (why: string) => MalformedResponseError, rest = ''): Error {
   const line = STATUS_LINE.exec(first);
   const parts = line ? CODE_AND_TEXT.exec(line[2] as string) : null;
   const code = parts?.[1];

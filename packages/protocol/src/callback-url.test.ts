@@ -75,7 +75,11 @@ describe('validateCallbackUrl', () => {
     { name: 'an allowed origin over plain http', input: 'http://vendor.example/', want: 'not_loopback' },
     { name: 'no port', input: 'http://127.0.0.1/cb', want: 'port_required' },
     { name: 'port 0', input: 'http://127.0.0.1:0/', want: 'invalid_port' },
-    { name: 'EmailAddress already in the query (would smuggle an address to the installer)', input: 'http://127.0.0.1:8080/cb?EmailAddress=victim%40evil.test', want: 'reserved_parameter' },
+    {
+      name: 'EmailAddress already in the query (would smuggle an address to the installer)',
+      input: 'http://127.0.0.1:8080/cb?EmailAddress=victim%40evil.test',
+      want: 'reserved_parameter',
+    },
     { name: 'code already in the query', input: 'http://127.0.0.1:8080/cb?state=x&code=attacker', want: 'reserved_parameter' },
     { name: 'reason already in the query', input: 'http://[::1]:8080/failed?reason=cancelled', want: 'reserved_parameter' },
     { name: 'a reserved name without a value', input: 'http://127.0.0.1:8080/cb?code', want: 'reserved_parameter' },

@@ -59,8 +59,7 @@ export type CallbackUrlProblem = keyof typeof CALLBACK_URL_PROBLEMS;
 
 /** Result of {@link validateCallbackUrl}. */
 export type CallbackUrlResult =
-  | { readonly ok: true; readonly url: string }
-  | { readonly ok: false; readonly reason: CallbackUrlProblem; readonly message: string };
+  { readonly ok: true; readonly url: string } | { readonly ok: false; readonly reason: CallbackUrlProblem; readonly message: string };
 
 /** Options of {@link validateCallbackUrl}. */
 export interface CallbackUrlOptions {

@@ -17,7 +17,9 @@ const status = fc.oneof(fc.constantFrom(200, 400, 403, 413, 500, 503), fc.intege
 
 /** Bodies: JSON text near a success or an error body, and damaged text. */
 const body = fc.oneof(
-  jsonBody(['signed_x509_pem', 'error'], jsonMember([CHAIN, 'text', { code: 'csr_malformed', message: 'no' }, { code: 1 }])).map((json) => JSON.stringify(json) ?? ''),
+  jsonBody(['signed_x509_pem', 'error'], jsonMember([CHAIN, 'text', { code: 'csr_malformed', message: 'no' }, { code: 1 }])).map(
+    (json) => JSON.stringify(json) ?? '',
+  ),
   wireText([JSON.stringify({ signed_x509_pem: CHAIN }), JSON.stringify(encodeCsrApiError('csr_weak_key', 'RSA key of 1024 bits'))]),
 );
 
@@ -32,7 +34,9 @@ describe('decodeCsrApiResponse', () => {
         } else if (result.error instanceof CaRejectedError) {
           const { caCode } = result.error;
           expect(result.error.status).toBe(httpStatus);
-          expect(outcome(() => decodeCsrApiResponse(httpStatus, JSON.stringify(encodeCsrApiError(caCode as CsrApiErrorCode, 'again'))), isProtocolError)).toMatchObject({
+          expect(
+            outcome(() => decodeCsrApiResponse(httpStatus, JSON.stringify(encodeCsrApiError(caCode as CsrApiErrorCode, 'again'))), isProtocolError),
+          ).toMatchObject({
             ok: false,
             error: { caCode, status: httpStatus },
           });

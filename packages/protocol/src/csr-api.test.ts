@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CSR_API_CLIENT_PATTERN,
-  CSR_API_ERRORS,
-  csrApiPath,
-  decodeCsrApiResponse,
-  encodeCsrApiError,
-} from './csr-api.js';
+import { CSR_API_CLIENT_PATTERN, CSR_API_ERRORS, csrApiPath, decodeCsrApiResponse, encodeCsrApiError } from './csr-api.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
@@ -25,11 +19,26 @@ describe('decodeCsrApiResponse', () => {
   });
 
   it.each([
-    { name: 'a documented refusal', status: 403, body: JSON.stringify(encodeCsrApiError('refused', 'no')), want: { code: 'ERR_PROTOCOL_CA_REJECTED', caCode: 'refused', status: 403 } },
-    { name: 'a bad request', status: 400, body: JSON.stringify(encodeCsrApiError('csr_bad_signature', 'x')), want: { code: 'ERR_PROTOCOL_CA_REJECTED', caCode: 'csr_bad_signature', status: 400 } },
+    {
+      name: 'a documented refusal',
+      status: 403,
+      body: JSON.stringify(encodeCsrApiError('refused', 'no')),
+      want: { code: 'ERR_PROTOCOL_CA_REJECTED', caCode: 'refused', status: 403 },
+    },
+    {
+      name: 'a bad request',
+      status: 400,
+      body: JSON.stringify(encodeCsrApiError('csr_bad_signature', 'x')),
+      want: { code: 'ERR_PROTOCOL_CA_REJECTED', caCode: 'csr_bad_signature', status: 400 },
+    },
     { name: 'a body that is not JSON', status: 502, body: '<html>bad gateway</html>', want: { code: 'ERR_PROTOCOL_MALFORMED_RESPONSE', status: 502 } },
     { name: '200 without the certificate', status: 200, body: '{}', want: { code: 'ERR_PROTOCOL_MALFORMED_RESPONSE', status: 200 } },
-    { name: '200 with something that is not a certificate', status: 200, body: '{"signed_x509_pem":"hello"}', want: { code: 'ERR_PROTOCOL_MALFORMED_RESPONSE', status: 200 } },
+    {
+      name: '200 with something that is not a certificate',
+      status: 200,
+      body: '{"signed_x509_pem":"hello"}',
+      want: { code: 'ERR_PROTOCOL_MALFORMED_RESPONSE', status: 200 },
+    },
     { name: 'an error without the error object', status: 500, body: '{"message":"x"}', want: { code: 'ERR_PROTOCOL_MALFORMED_RESPONSE', status: 500 } },
   ])('throws for $name', ({ status, body, want }) => {
     expect(() => decodeCsrApiResponse(status, body)).toThrow(expect.objectContaining(want));

@@ -67,7 +67,10 @@ describe('decodeAddressPingRequest', () => {
           return;
         }
         // Whether the address is an address is the CA's to decide; the SDK's encoder asks for an @.
-        const encoded = outcome(() => encodeAddressPingRequest(result.request), (e) => e instanceof TypeError && !result.request.email.includes('@'));
+        const encoded = outcome(
+          () => encodeAddressPingRequest(result.request),
+          (e) => e instanceof TypeError && !result.request.email.includes('@'),
+        );
         if (encoded.ok) expect(decodeAddressPingRequest(new URLSearchParams(encoded.value))).toEqual(result);
       }),
       { numRuns: 300 },
@@ -77,10 +80,35 @@ describe('decodeAddressPingRequest', () => {
 
 describe('decodePingConfirmAnswer / decodeAddressPingAnswer', () => {
   it.each([
-    { name: 'decodePingConfirmAnswer', decode: decodePingConfirmAnswer, encode: encodePingConfirmAnswer, success: 200, word: 'confirmed', errors: PING_CONFIRM_ERRORS },
-    { name: 'decodeAddressPingAnswer', decode: decodeAddressPingAnswer, encode: encodeAddressPingAnswer, success: 202, word: 'ping_sent', errors: ADDRESS_PING_ERRORS },
-  ])('$name: any status and JSON: the encoder\'s own answer, a documented refusal, or a coded error', ({ decode, encode, success, word, errors }) => {
-    const json = jsonBody(['status', 'email', 'error'], jsonMember([word, 'confirmed', ADDRESS, 'a\nb@c', { code: 'nonce_mismatch', message: 'x' }, { code: 'nonce_in_use', message: 'x' }, { code: 'toString', message: 'x' }]));
+    {
+      name: 'decodePingConfirmAnswer',
+      decode: decodePingConfirmAnswer,
+      encode: encodePingConfirmAnswer,
+      success: 200,
+      word: 'confirmed',
+      errors: PING_CONFIRM_ERRORS,
+    },
+    {
+      name: 'decodeAddressPingAnswer',
+      decode: decodeAddressPingAnswer,
+      encode: encodeAddressPingAnswer,
+      success: 202,
+      word: 'ping_sent',
+      errors: ADDRESS_PING_ERRORS,
+    },
+  ])("$name: any status and JSON: the encoder's own answer, a documented refusal, or a coded error", ({ decode, encode, success, word, errors }) => {
+    const json = jsonBody(
+      ['status', 'email', 'error'],
+      jsonMember([
+        word,
+        'confirmed',
+        ADDRESS,
+        'a\nb@c',
+        { code: 'nonce_mismatch', message: 'x' },
+        { code: 'nonce_in_use', message: 'x' },
+        { code: 'toString', message: 'x' },
+      ]),
+    );
     checkProperty(
       fc.property(fc.constantFrom(200, 202, 400, 404, 409, 410, 429, 502), json, (httpStatus, body) => {
         const result = outcome(() => decode(httpStatus, body), isProtocolError);
@@ -96,7 +124,12 @@ describe('decodePingConfirmAnswer / decodeAddressPingAnswer', () => {
   });
 
   it('every answer the encoders write decodes to itself', () => {
-    const email = fc.oneof(fc.emailAddress(), fc.string({ unit: 'binary', maxLength: 20 }).map((s) => `${s}@x`)).filter((e) => !/[\r\n]/.test(e) && e.length <= 254);
+    const email = fc
+      .oneof(
+        fc.emailAddress(),
+        fc.string({ unit: 'binary', maxLength: 20 }).map((s) => `${s}@x`),
+      )
+      .filter((e) => !/[\r\n]/.test(e) && e.length <= 254);
     checkProperty(
       fc.property(email, (address) => {
         expect(decodePingConfirmAnswer(200, JSON.parse(JSON.stringify(encodePingConfirmAnswer(address))))).toEqual({ status: 'confirmed', email: address });
@@ -109,7 +142,15 @@ describe('decodePingConfirmAnswer / decodeAddressPingAnswer', () => {
 describe('readPingConfirmAnswer', () => {
   const json = jsonBody(
     ['status', 'email', 'error'],
-    jsonMember(['confirmed', ADDRESS, 'a\nb@c', { code: 'nonce_mismatch', message: 'x' }, { code: 'stand_in' }, { code: 'A-B', message: 'x' }, { code: 'toString', message: 'x' }]),
+    jsonMember([
+      'confirmed',
+      ADDRESS,
+      'a\nb@c',
+      { code: 'nonce_mismatch', message: 'x' },
+      { code: 'stand_in' },
+      { code: 'A-B', message: 'x' },
+      { code: 'toString', message: 'x' },
+    ]),
   );
   const httpStatus = fc.oneof(fc.constantFrom(200, 201, 302, 400, 404, 409, 410, 429, 500), fc.integer({ min: 100, max: 599 }));
 
@@ -120,7 +161,10 @@ describe('readPingConfirmAnswer', () => {
         if (reading.kind === 'confirmed') {
           expect(status).toBe(200);
           // The reader passes on any address the CA names; the CA's encoder only writes addresses.
-          const encoded = outcome(() => encodePingConfirmAnswer(reading.email), (e) => e instanceof TypeError);
+          const encoded = outcome(
+            () => encodePingConfirmAnswer(reading.email),
+            (e) => e instanceof TypeError,
+          );
           if (encoded.ok) expect(readPingConfirmAnswer(200, JSON.parse(JSON.stringify(encoded.value)))).toEqual(reading);
         } else if (reading.kind === 'refused') {
           expect(status).not.toBe(200);

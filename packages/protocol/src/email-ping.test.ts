@@ -130,8 +130,18 @@ describe('readPingConfirmAnswer', () => {
   it.each<{ name: string; status: number; json: unknown; want: PingConfirmReading }>([
     { name: 'the success answer', status: 200, json: { status: 'confirmed', email: 'a@b.example' }, want: { kind: 'confirmed', email: 'a@b.example' } },
     // The CA has used the ping: members added later must not make the machine give its nonce back.
-    { name: 'a success with an extra member', status: 200, json: { status: 'confirmed', email: 'a@b.example', since: 1 }, want: { kind: 'confirmed', email: 'a@b.example' } },
-    { name: 'a success naming an odd address, passed on as sent', status: 200, json: { status: 'confirmed', email: 'Not An Address' }, want: { kind: 'confirmed', email: 'Not An Address' } },
+    {
+      name: 'a success with an extra member',
+      status: 200,
+      json: { status: 'confirmed', email: 'a@b.example', since: 1 },
+      want: { kind: 'confirmed', email: 'a@b.example' },
+    },
+    {
+      name: 'a success naming an odd address, passed on as sent',
+      status: 200,
+      json: { status: 'confirmed', email: 'Not An Address' },
+      want: { kind: 'confirmed', email: 'Not An Address' },
+    },
     { name: 'a success with another status word', status: 200, json: { status: 'ping_sent', email: 'a@b.example' }, want: { kind: 'malformed', status: 200 } },
     { name: 'a success without email', status: 200, json: { status: 'confirmed' }, want: { kind: 'malformed', status: 200 } },
     { name: 'a success whose email is not text', status: 200, json: { status: 'confirmed', email: ['a@b.example'] }, want: { kind: 'malformed', status: 200 } },
@@ -139,15 +149,50 @@ describe('readPingConfirmAnswer', () => {
     { name: 'a 200 with an array', status: 200, json: [{ status: 'confirmed', email: 'a@b.example' }], want: { kind: 'malformed', status: 200 } },
     { name: 'a 200 with null', status: 200, json: null, want: { kind: 'malformed', status: 200 } },
     { name: 'a 200 with an error body', status: 200, json: { error: { code: 'nonce_mismatch', message: 'm' } }, want: { kind: 'malformed', status: 200 } },
-    { name: 'a documented refusal', status: 409, json: { error: { code: 'nonce_mismatch', message: 'm' } }, want: { kind: 'refused', status: 409, caCode: 'nonce_mismatch' } },
-    { name: 'a refusal without a message', status: 410, json: { error: { code: 'expired_token' } }, want: { kind: 'refused', status: 410, caCode: 'expired_token' } },
-    { name: 'an undocumented code, passed on', status: 429, json: { error: { code: 'stand_in', message: 'm' } }, want: { kind: 'refused', status: 429, caCode: 'stand_in' } },
-    { name: 'a code under another status than documented, passed on', status: 400, json: { error: { code: 'nonce_mismatch', message: 'm' } }, want: { kind: 'refused', status: 400, caCode: 'nonce_mismatch' } },
-    { name: 'a success body under another 2xx', status: 201, json: { status: 'confirmed', email: 'a@b.example' }, want: { kind: 'refused', status: 201, caCode: undefined } },
+    {
+      name: 'a documented refusal',
+      status: 409,
+      json: { error: { code: 'nonce_mismatch', message: 'm' } },
+      want: { kind: 'refused', status: 409, caCode: 'nonce_mismatch' },
+    },
+    {
+      name: 'a refusal without a message',
+      status: 410,
+      json: { error: { code: 'expired_token' } },
+      want: { kind: 'refused', status: 410, caCode: 'expired_token' },
+    },
+    {
+      name: 'an undocumented code, passed on',
+      status: 429,
+      json: { error: { code: 'stand_in', message: 'm' } },
+      want: { kind: 'refused', status: 429, caCode: 'stand_in' },
+    },
+    {
+      name: 'a code under another status than documented, passed on',
+      status: 400,
+      json: { error: { code: 'nonce_mismatch', message: 'm' } },
+      want: { kind: 'refused', status: 400, caCode: 'nonce_mismatch' },
+    },
+    {
+      name: 'a success body under another 2xx',
+      status: 201,
+      json: { status: 'confirmed', email: 'a@b.example' },
+      want: { kind: 'refused', status: 201, caCode: undefined },
+    },
     { name: 'a redirect', status: 302, json: undefined, want: { kind: 'refused', status: 302, caCode: undefined } },
-    { name: 'a code that is not a plain word (it would reach a log)', status: 400, json: { error: { code: 'bad\nX: y', message: 'm' } }, want: { kind: 'refused', status: 400, caCode: undefined } },
+    {
+      name: 'a code that is not a plain word (it would reach a log)',
+      status: 400,
+      json: { error: { code: 'bad\nX: y', message: 'm' } },
+      want: { kind: 'refused', status: 400, caCode: undefined },
+    },
     { name: 'a code in capitals', status: 400, json: { error: { code: 'INVALID', message: 'm' } }, want: { kind: 'refused', status: 400, caCode: undefined } },
-    { name: 'a code of 65 characters', status: 400, json: { error: { code: 'x'.repeat(65), message: 'm' } }, want: { kind: 'refused', status: 400, caCode: undefined } },
+    {
+      name: 'a code of 65 characters',
+      status: 400,
+      json: { error: { code: 'x'.repeat(65), message: 'm' } },
+      want: { kind: 'refused', status: 400, caCode: undefined },
+    },
     { name: 'a code that is not text', status: 404, json: { error: { code: 404, message: 'm' } }, want: { kind: 'refused', status: 404, caCode: undefined } },
     { name: 'an error that is an array', status: 404, json: { error: ['unknown_token'] }, want: { kind: 'refused', status: 404, caCode: undefined } },
     { name: 'an error status without JSON', status: 500, json: undefined, want: { kind: 'refused', status: 500, caCode: undefined } },
@@ -157,7 +202,11 @@ describe('readPingConfirmAnswer', () => {
 
   it('reads every documented refusal with its code and status', () => {
     for (const [code, status] of Object.entries(PING_CONFIRM_ERRORS)) {
-      expect(readPingConfirmAnswer(status, encodePingError(code as keyof typeof PING_CONFIRM_ERRORS, 'a message'))).toEqual({ kind: 'refused', status, caCode: code });
+      expect(readPingConfirmAnswer(status, encodePingError(code as keyof typeof PING_CONFIRM_ERRORS, 'a message'))).toEqual({
+        kind: 'refused',
+        status,
+        caCode: code,
+      });
     }
   });
 });

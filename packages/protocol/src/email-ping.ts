@@ -154,8 +154,7 @@ export type PingConfirmReading =
 
 /** Result of a request decoder: the request, or why it is refused (the message never holds a value). */
 export type PingRequestResult<T> =
-  | { readonly ok: true; readonly request: T }
-  | { readonly ok: false; readonly code: 'invalid_request'; readonly message: string };
+  { readonly ok: true; readonly request: T } | { readonly ok: false; readonly code: 'invalid_request'; readonly message: string };
 
 /** Longest address accepted, in characters (RFC 5321 §4.5.3.1.3 path limit less the brackets). */
 const MAX_ADDRESS_LENGTH = 254;

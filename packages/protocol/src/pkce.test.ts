@@ -4,12 +4,18 @@ import { createPkcePair, isValidChallenge, isValidVerifier, s256Challenge, verif
 // RFC 7636 Appendix B.
 const RFC_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 const RFC_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
-const RFC_VERIFIER_OCTETS = [116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121];
+const RFC_VERIFIER_OCTETS = [
+  116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+];
 
 describe('s256Challenge', () => {
   it.each([
     { name: 'the RFC 7636 Appendix B vector', input: RFC_VERIFIER, want: RFC_CHALLENGE },
-    { name: 'a 128-character verifier with every unreserved kind', input: `${'a'.repeat(60)}${'Z'.repeat(60)}09-._~Aa`, want: s256Challenge(`${'a'.repeat(60)}${'Z'.repeat(60)}09-._~Aa`) },
+    {
+      name: 'a 128-character verifier with every unreserved kind',
+      input: `${'a'.repeat(60)}${'Z'.repeat(60)}09-._~Aa`,
+      want: s256Challenge(`${'a'.repeat(60)}${'Z'.repeat(60)}09-._~Aa`),
+    },
   ])('computes $name', ({ input, want }) => {
     expect(s256Challenge(input)).toBe(want);
     expect(isValidChallenge(s256Challenge(input))).toBe(true);
@@ -57,7 +63,11 @@ describe('isValidVerifier and isValidChallenge', () => {
     { name: 'challenge: 44 characters', input: () => isValidChallenge(`${RFC_CHALLENGE}A`), want: false },
     { name: 'challenge: with = padding', input: () => isValidChallenge(`${RFC_CHALLENGE}=`), want: false },
     { name: 'challenge: standard base64 + and /', input: () => isValidChallenge(RFC_CHALLENGE.replace('-', '+')), want: false },
-    { name: 'challenge: a non-canonical last character (same bytes, other string)', input: () => isValidChallenge(`${RFC_CHALLENGE.slice(0, 42)}N`), want: false },
+    {
+      name: 'challenge: a non-canonical last character (same bytes, other string)',
+      input: () => isValidChallenge(`${RFC_CHALLENGE.slice(0, 42)}N`),
+      want: false,
+    },
     { name: 'challenge: a verifier is not a challenge', input: () => isValidChallenge('~'.repeat(43)), want: false },
   ])('$name: $want', ({ input, want }) => {
     expect(input()).toBe(want);

@@ -15,13 +15,19 @@ const BASE = 'https://ca.example/cacert';
 const CONTINUE = ['http://127.0.0.1:53111/done?state=x', 'http://[::1]:8080/cb', 'https://vendor.example/after?x=1&y='];
 
 /** Well-formed text (no lone surrogates), often with the characters URL encoding must protect. */
-const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: fc.constantFrom(...WIRE_UNITS.filter((u) => !/\p{Cs}/u.test(u))), maxLength: 8 }));
+const value = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.string({ unit: fc.constantFrom(...WIRE_UNITS.filter((u) => !/\p{Cs}/u.test(u))), maxLength: 8 }),
+);
 
 const prefill = fc.record(Object.fromEntries(PREFILL_FIELDS.map((field) => [field, value])), { requiredKeys: [] });
 
 describe('readPrefill', () => {
   it('any query: only the prefill fields, each non-empty and sent once', () => {
-    const query = fc.oneof(formBody([...PREFILL_FIELDS, 'id', 'password'], value), formBody(PREFILL_FIELDS, value).map((q) => `?${q}`));
+    const query = fc.oneof(
+      formBody([...PREFILL_FIELDS, 'id', 'password'], value),
+      formBody(PREFILL_FIELDS, value).map((q) => `?${q}`),
+    );
     checkProperty(
       fc.property(query, (q) => {
         const params = new URLSearchParams(q);

@@ -115,31 +115,54 @@ describe('buildRegistrationUrl', () => {
 
 describe('appendQueryParams', () => {
   it.each<{ name: string; input: { url: string; params: Record<string, string> }; want: string }>([
-    { name: 'adds a query to a URL without one', input: { url: 'http://127.0.0.1:8080/cb', params: { EmailAddress: 'a@b.example' } }, want: 'http://127.0.0.1:8080/cb?EmailAddress=a%40b.example' },
-    { name: 'goes after existing parameters', input: { url: 'http://127.0.0.1:8080/cb?state=s1', params: { EmailAddress: 'a@b.example' } }, want: 'http://127.0.0.1:8080/cb?state=s1&EmailAddress=a%40b.example' },
+    {
+      name: 'adds a query to a URL without one',
+      input: { url: 'http://127.0.0.1:8080/cb', params: { EmailAddress: 'a@b.example' } },
+      want: 'http://127.0.0.1:8080/cb?EmailAddress=a%40b.example',
+    },
+    {
+      name: 'goes after existing parameters',
+      input: { url: 'http://127.0.0.1:8080/cb?state=s1', params: { EmailAddress: 'a@b.example' } },
+      want: 'http://127.0.0.1:8080/cb?state=s1&EmailAddress=a%40b.example',
+    },
     { name: 'does not double a trailing ?', input: { url: 'http://127.0.0.1:8080/cb?', params: { a: '1' } }, want: 'http://127.0.0.1:8080/cb?a=1' },
     { name: 'does not double a trailing &', input: { url: 'http://127.0.0.1:8080/cb?x=1&', params: { a: '1' } }, want: 'http://127.0.0.1:8080/cb?x=1&a=1' },
-    { name: 'keeps the existing query byte for byte', input: { url: 'https://v.example/p/a%2Fb?q=a+b&r=%2B', params: { a: '1' } }, want: 'https://v.example/p/a%2Fb?q=a+b&r=%2B&a=1' },
-    { name: 'encodes + & # = in a value', input: { url: 'http://[::1]:8080/', params: { EmailAddress: 'a+b&c#d=e@x.example' } }, want: 'http://[::1]:8080/?EmailAddress=a%2Bb%26c%23d%3De%40x.example' },
-    { name: 'encodes Unicode as UTF-8', input: { url: 'http://localhost:8080/', params: { EmailAddress: 'zoë@bücher.example' } }, want: 'http://localhost:8080/?EmailAddress=zo%C3%AB%40b%C3%BCcher.example' },
-    { name: 'keeps the order of several parameters', input: { url: 'http://localhost:8080/e', params: { EmailAddress: 'a@b.example', reason: 'address_taken' } }, want: 'http://localhost:8080/e?EmailAddress=a%40b.example&reason=address_taken' },
+    {
+      name: 'keeps the existing query byte for byte',
+      input: { url: 'https://v.example/p/a%2Fb?q=a+b&r=%2B', params: { a: '1' } },
+      want: 'https://v.example/p/a%2Fb?q=a+b&r=%2B&a=1',
+    },
+    {
+      name: 'encodes + & # = in a value',
+      input: { url: 'http://[::1]:8080/', params: { EmailAddress: 'a+b&c#d=e@x.example' } },
+      want: 'http://[::1]:8080/?EmailAddress=a%2Bb%26c%23d%3De%40x.example',
+    },
+    {
+      name: 'encodes Unicode as UTF-8',
+      input: { url: 'http://localhost:8080/', params: { EmailAddress: 'zoë@bücher.example' } },
+      want: 'http://localhost:8080/?EmailAddress=zo%C3%AB%40b%C3%BCcher.example',
+    },
+    {
+      name: 'keeps the order of several parameters',
+      input: { url: 'http://localhost:8080/e', params: { EmailAddress: 'a@b.example', reason: 'address_taken' } },
+      want: 'http://localhost:8080/e?EmailAddress=a%40b.example&reason=address_taken',
+    },
     { name: 'returns the URL unchanged for no parameters', input: { url: 'http://localhost:8080/e?x=1', params: {} }, want: 'http://localhost:8080/e?x=1' },
   ])('$name', ({ input, want }) => {
     expect(appendQueryParams(input.url, input.params)).toBe(want);
   });
 
-  it.each([
-    'a+b@example.org',
-    'a&b=c@example.org',
-    '"quoted#hash"@example.org',
-    'percent%41@example.org',
-    'ünïcødé@bücher.example',
-    ' spaced @example.org',
-  ])('a receiver reads %j back exactly, after the existing parameter', (email) => {
-    const url = new URL(appendQueryParams('http://127.0.0.1:8080/cb?state=s1', { EmailAddress: email }));
-    expect([...url.searchParams]).toEqual([['state', 's1'], ['EmailAddress', email]]);
-    expect(url.pathname).toBe('/cb');
-  });
+  it.each(['a+b@example.org', 'a&b=c@example.org', '"quoted#hash"@example.org', 'percent%41@example.org', 'ünïcødé@bücher.example', ' spaced @example.org'])(
+    'a receiver reads %j back exactly, after the existing parameter',
+    (email) => {
+      const url = new URL(appendQueryParams('http://127.0.0.1:8080/cb?state=s1', { EmailAddress: email }));
+      expect([...url.searchParams]).toEqual([
+        ['state', 's1'],
+        ['EmailAddress', email],
+      ]);
+      expect(url.pathname).toBe('/cb');
+    },
+  );
 
   it.each([
     { name: 'a fragment', input: 'http://127.0.0.1:8080/cb#x' },
@@ -152,8 +175,16 @@ describe('appendQueryParams', () => {
 
 describe('readPrefill', () => {
   it.each([
-    { name: 'keeps the four fields', input: '?FirstName=Ada&MiddleName=B&LastName=Lovelace&EmailAddress=a%2Bb%40x.example', want: { FirstName: 'Ada', MiddleName: 'B', LastName: 'Lovelace', EmailAddress: 'a+b@x.example' } },
-    { name: 'ignores every other parameter', input: 'id=1&password=x&Password=y&continue=http%3A%2F%2F127.0.0.1%3A1%2F&FirstName=Ada', want: { FirstName: 'Ada' } },
+    {
+      name: 'keeps the four fields',
+      input: '?FirstName=Ada&MiddleName=B&LastName=Lovelace&EmailAddress=a%2Bb%40x.example',
+      want: { FirstName: 'Ada', MiddleName: 'B', LastName: 'Lovelace', EmailAddress: 'a+b@x.example' },
+    },
+    {
+      name: 'ignores every other parameter',
+      input: 'id=1&password=x&Password=y&continue=http%3A%2F%2F127.0.0.1%3A1%2F&FirstName=Ada',
+      want: { FirstName: 'Ada' },
+    },
     { name: 'leaves out an empty field', input: 'FirstName=&LastName=L', want: { LastName: 'L' } },
     { name: 'leaves out a repeated field', input: 'EmailAddress=a%40x.example&EmailAddress=b%40x.example', want: {} },
     { name: 'is case-sensitive on names', input: 'firstname=Ada', want: {} },

@@ -261,7 +261,8 @@ function prefillEntries(prefill: RegistrationUrlOptions['prefill']): Array<[Pref
   if (prefill === null || typeof prefill !== 'object') throw new TypeError('prefill must be an object');
   for (const key of Object.keys(prefill)) {
     if (SECRET_LIKE.test(key)) throw new TypeError(`prefill field ${JSON.stringify(key)} looks like a secret; the registration URL never carries one`);
-    if (!(PREFILL_FIELDS as readonly string[]).includes(key)) throw new TypeError(`unknown prefill field ${JSON.stringify(key)}; allowed: ${PREFILL_FIELDS.join(', ')}`);
+    if (!(PREFILL_FIELDS as readonly string[]).includes(key))
+      throw new TypeError(`unknown prefill field ${JSON.stringify(key)}; allowed: ${PREFILL_FIELDS.join(', ')}`);
   }
   const entries: Array<[PrefillField, string]> = [];
   for (const field of PREFILL_FIELDS) {

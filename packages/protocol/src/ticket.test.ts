@@ -59,14 +59,26 @@ describe('ticketState with an injected clock', () => {
     { name: 'one ms before expiry is pending', input: { record: open, nowMs: EXP - 1 }, want: { status: 'pending' } },
     { name: 'at expiry is expired (expiresAtMs is inclusive)', input: { record: open, nowMs: EXP }, want: { status: 'expired' } },
     { name: 'after expiry is expired', input: { record: open, nowMs: EXP + 3_600_000 }, want: { status: 'expired' } },
-    { name: 'done, read right after completion', input: { record: done, nowMs: T0 + 60_000 }, want: { status: 'done', emailAddress: 'a+b@example.org', code: CODE } },
-    { name: 'done without PKCE has no code', input: { record: { ...open, completedAtMs: T0 + 1, emailAddress: 'x@y.example' }, nowMs: T0 + 2 }, want: { status: 'done', emailAddress: 'x@y.example' } },
+    {
+      name: 'done, read right after completion',
+      input: { record: done, nowMs: T0 + 60_000 },
+      want: { status: 'done', emailAddress: 'a+b@example.org', code: CODE },
+    },
+    {
+      name: 'done without PKCE has no code',
+      input: { record: { ...open, completedAtMs: T0 + 1, emailAddress: 'x@y.example' }, nowMs: T0 + 2 },
+      want: { status: 'done', emailAddress: 'x@y.example' },
+    },
     { name: 'done, read one ms before expiry', input: { record: done, nowMs: EXP - 1 }, want: { status: 'done', emailAddress: 'a+b@example.org', code: CODE } },
     { name: 'done before expiry but read after it is expired', input: { record: done, nowMs: EXP }, want: { status: 'expired' } },
     { name: 'a completion after now has not happened yet', input: { record: done, nowMs: T0 + 59_999 }, want: { status: 'pending' } },
     { name: 'error before expiry', input: { record: failed, nowMs: T0 + 120_000 }, want: { status: 'error', reason: 'address_taken' } },
     { name: 'error read after expiry is expired', input: { record: failed, nowMs: EXP + 1 }, want: { status: 'expired' } },
-    { name: 'cancelled', input: { record: { ...open, completedAtMs: T0, errorReason: 'cancelled' }, nowMs: T0 }, want: { status: 'error', reason: 'cancelled' } },
+    {
+      name: 'cancelled',
+      input: { record: { ...open, completedAtMs: T0, errorReason: 'cancelled' }, nowMs: T0 },
+      want: { status: 'error', reason: 'cancelled' },
+    },
   ])('$name', ({ input, want }) => {
     expect(ticketState(input.record, input.nowMs)).toEqual(want);
   });
@@ -89,7 +101,12 @@ const ANSWERS: Array<{ name: string; answer: TicketAnswer; text: string; json: u
   { name: 'pending', answer: { status: 'pending' }, text: 'pending\n', json: { status: 'pending' } },
   { name: 'expired', answer: { status: 'expired' }, text: 'expired\n', json: { status: 'expired' } },
   { name: 'unknown', answer: { status: 'unknown' }, text: 'unknown\n', json: { status: 'unknown' } },
-  { name: 'error', answer: { status: 'error', reason: 'ticket_expired' }, text: 'error\nreason=ticket_expired\n', json: { status: 'error', reason: 'ticket_expired' } },
+  {
+    name: 'error',
+    answer: { status: 'error', reason: 'ticket_expired' },
+    text: 'error\nreason=ticket_expired\n',
+    json: { status: 'error', reason: 'ticket_expired' },
+  },
   {
     name: 'done with a code',
     answer: { status: 'done', emailAddress: 'a+b@example.org', code: CODE },

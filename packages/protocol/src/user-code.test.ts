@@ -8,7 +8,10 @@ describe('newUserCode', () => {
   });
 
   it('draws again for bytes of 240 and more, so that every letter is equally likely', () => {
-    const draws: number[][] = [[240, 255, 0, 1, 2, 3, 4, 5], [6, 7]];
+    const draws: number[][] = [
+      [240, 255, 0, 1, 2, 3, 4, 5],
+      [6, 7],
+    ];
     const sizes: number[] = [];
     const code = newUserCode((n) => {
       sizes.push(n);

@@ -64,10 +64,13 @@ const response = fc.record(
 );
 
 describe('decodeWizardTokenResponse', () => {
-  it('any status and body: the encoder\'s own response, a refusal that re-encodes to itself, or a coded error', () => {
+  it("any status and body: the encoder's own response, a refusal that re-encodes to itself, or a coded error", () => {
     const fields = ['EmailAddress', 'FirstName', 'MiddleName', 'LastName', 'installation_token', 'token_type', 'error'];
     const json = jsonBody(fields, jsonMember(['a@b.example', 'Ada', '', TOKEN, 'Bearer', 'bearer', { code: 'invalid_grant', message: 'used' }, { code: 7 }]));
-    const body = fc.oneof(json.map((j) => JSON.stringify(j) ?? ''), wireText(['{"error":{"code":"invalid_grant","message":"x"}}']));
+    const body = fc.oneof(
+      json.map((j) => JSON.stringify(j) ?? ''),
+      wireText(['{"error":{"code":"invalid_grant","message":"x"}}']),
+    );
     checkProperty(
       fc.property(fc.constantFrom(200, 400, 429, 500), body, (status, text) => {
         const result = outcome(() => decodeWizardTokenResponse(status, text), isProtocolError);
@@ -77,7 +80,10 @@ describe('decodeWizardTokenResponse', () => {
           expect(decodeWizardTokenResponse(200, JSON.stringify(result.value))).toEqual(result.value);
         } else if (result.error instanceof CaRejectedError) {
           const { caCode } = result.error;
-          const again = outcome(() => decodeWizardTokenResponse(status, JSON.stringify(encodeWizardTokenError(caCode as 'invalid_grant', 'm'))), isProtocolError);
+          const again = outcome(
+            () => decodeWizardTokenResponse(status, JSON.stringify(encodeWizardTokenError(caCode as 'invalid_grant', 'm'))),
+            isProtocolError,
+          );
           expect(again).toMatchObject({ ok: false, error: { caCode, status } });
         }
       }),
@@ -85,7 +91,7 @@ describe('decodeWizardTokenResponse', () => {
     );
   });
 
-  it('every response the encoder accepts decodes, from its JSON, to the encoder\'s output', () => {
+  it("every response the encoder accepts decodes, from its JSON, to the encoder's output", () => {
     checkProperty(
       fc.property(response, (r: WizardTokenResponse) => {
         const encoded = encodeWizardTokenResponse(r);

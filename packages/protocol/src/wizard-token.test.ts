@@ -17,7 +17,14 @@ import { codeOf } from './test-support/code-of.js';
 const CODE = 'c29tZS1vbmUtdGltZS1jb2RlLXRoYXQtaXMtbG9uZw';
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 const TOKEN = 'itk_secret_value_never_logged';
-const RESPONSE: WizardTokenResponse = { EmailAddress: 'a+b@example.org', FirstName: 'Ada', MiddleName: 'B', LastName: 'Lovelace', installation_token: TOKEN, token_type: 'Bearer' };
+const RESPONSE: WizardTokenResponse = {
+  EmailAddress: 'a+b@example.org',
+  FirstName: 'Ada',
+  MiddleName: 'B',
+  LastName: 'Lovelace',
+  installation_token: TOKEN,
+  token_type: 'Bearer',
+};
 
 describe('wizard token request', () => {
   it('has the documented path', () => {
@@ -74,8 +81,16 @@ describe('wizard token request', () => {
 describe('wizard token response', () => {
   it.each([
     { name: 'all fields', input: RESPONSE, want: RESPONSE },
-    { name: 'no middle name', input: { ...RESPONSE, MiddleName: undefined }, want: { EmailAddress: RESPONSE.EmailAddress, FirstName: 'Ada', LastName: 'Lovelace', installation_token: TOKEN, token_type: 'Bearer' } },
-    { name: 'an empty middle name is left out', input: { ...RESPONSE, MiddleName: '' }, want: { EmailAddress: RESPONSE.EmailAddress, FirstName: 'Ada', LastName: 'Lovelace', installation_token: TOKEN, token_type: 'Bearer' } },
+    {
+      name: 'no middle name',
+      input: { ...RESPONSE, MiddleName: undefined },
+      want: { EmailAddress: RESPONSE.EmailAddress, FirstName: 'Ada', LastName: 'Lovelace', installation_token: TOKEN, token_type: 'Bearer' },
+    },
+    {
+      name: 'an empty middle name is left out',
+      input: { ...RESPONSE, MiddleName: '' },
+      want: { EmailAddress: RESPONSE.EmailAddress, FirstName: 'Ada', LastName: 'Lovelace', installation_token: TOKEN, token_type: 'Bearer' },
+    },
   ])('round-trips $name through JSON text', ({ input, want }) => {
     const body = JSON.stringify(encodeWizardTokenResponse(input as WizardTokenResponse));
     expect(decodeWizardTokenResponse(200, body)).toEqual(want);

@@ -54,8 +54,7 @@ export const INSTALLATION_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** Result of {@link decodeWizardTokenRequest}: the request, or why it is refused. */
 export type WizardTokenRequestResult =
-  | { readonly ok: true; readonly request: WizardTokenRequest }
-  | { readonly ok: false; readonly error: 'invalid_request'; readonly message: string };
+  { readonly ok: true; readonly request: WizardTokenRequest } | { readonly ok: false; readonly error: 'invalid_request'; readonly message: string };
 
 /** Success body (200, `application/json`). Field names are the wire names. */
 export interface WizardTokenResponse {

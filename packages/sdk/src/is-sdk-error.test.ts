@@ -41,7 +41,7 @@ describe('SDK_ERROR_CODES', () => {
     }
   });
 
-  it('has one class per code (so ERR_SDK_ABORTED has one class): the exported ones and the agent\'s listen error', () => {
+  it("has one class per code (so ERR_SDK_ABORTED has one class): the exported ones and the agent's listen error", () => {
     const classes = new Set([...exportedErrorClasses.map(([, errorClass]) => errorClass), AgentListenError]);
     expect(classes.size).toBe(SDK_ERROR_CODES.length);
   });
@@ -62,7 +62,7 @@ describe('isSdkError', () => {
     { name: 'an SDK error', input: SAMPLE_ERRORS.ERR_SDK_CA_UNREACHABLE(), want: true },
     { name: 'an SDK error with its code', input: SAMPLE_ERRORS.ERR_SDK_CA_UNREACHABLE(), code: 'ERR_SDK_CA_UNREACHABLE', want: true },
     { name: 'an SDK error with another code', input: SAMPLE_ERRORS.ERR_SDK_CA_UNREACHABLE(), code: 'ERR_SDK_CA_PROTOCOL', want: false },
-    { name: 'the agent\'s listen error register() passes through', input: new AgentListenError('port taken'), code: 'ERR_AGENT_LISTEN', want: true },
+    { name: "the agent's listen error register() passes through", input: new AgentListenError('port taken'), code: 'ERR_AGENT_LISTEN', want: true },
     { name: 'another agent error', input: new AgentTimeoutError('no callback'), want: false },
     { name: 'a bare agent error', input: new AgentError('agent'), want: false },
     { name: 'a PKI error', input: new PkiError('bad DER'), want: false },

@@ -53,7 +53,7 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
         case 'address_taken':
           return 'That address already has an account at the CA. Press Retry and register on the new page with another address, or ask the CA to link this installation to your account.';
         case 'cancelled':
-          return 'The registration was cancelled on the CA\'s page. Press Retry to open a new registration page.';
+          return "The registration was cancelled on the CA's page. Press Retry to open a new registration page.";
         case 'confirmation_failed':
           return 'The CA could not confirm your address (the link in its mail was used, wrong or too old). Press Retry to register again.';
         default:
@@ -69,12 +69,12 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
     case 'ERR_SDK_ADDRESS_VERIFICATION':
       return `The CA would not send the confirmation mail (too many in a short time, or the address is refused). Wait a while, then press Retry. ${support}`;
     case 'ERR_SDK_ENROLL_REJECTED':
-      return 'The certificate request was refused (or discarded on the CA\'s account page). Its key was thrown away: press Retry to make a new key and send a new request.';
+      return "The certificate request was refused (or discarded on the CA's account page). Its key was thrown away: press Retry to make a new key and send a new request.";
     case 'ERR_SDK_ENROLL_TIMEOUT':
       return 'The request is still waiting for approval at the CA. Ask the account owner to approve it, then press Retry.';
     case 'ERR_SDK_KEYCHAIN_UNAVAILABLE':
     case 'ERR_SDK_CREDENTIAL_STORE_FAILED':
-      return 'The installer cannot reach this computer\'s keychain. Unlock or start it (log in to the desktop), then press Retry.';
+      return "The installer cannot reach this computer's keychain. Unlock or start it (log in to the desktop), then press Retry.";
     case 'ERR_SDK_CREDENTIALS_UNSAFE':
     case 'ERR_SDK_CREDENTIALS_CORRUPT':
       return `The installer's credentials file is unsafe or damaged, so it was left alone. ${support}`;
@@ -88,7 +88,7 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
     case 'ERR_SDK_INSTALL_IO':
     case 'ERR_SDK_INSTALL_SYMLINK':
     case 'ERR_SDK_INSTALL_LAYOUT':
-      return 'The certificate could not be written to its folder (the message names it). Fix the folder\'s permissions, then press Retry.';
+      return "The certificate could not be written to its folder (the message names it). Fix the folder's permissions, then press Retry.";
     case 'ERR_SDK_INSTALL_CHAIN':
     case 'ERR_SDK_INSTALL_CERTIFICATE':
     case 'ERR_SDK_INSTALL_EXPIRED':

@@ -10,9 +10,7 @@ import type { WizardDetails } from './wire.js';
 export const NAME_MAX_LENGTH = 64;
 
 /** What {@link checkDetails} found: the cleaned details, or a message per field. */
-export type DetailsCheck =
-  | { readonly ok: true; readonly details: WizardDetails }
-  | { readonly ok: false; readonly fields: Readonly<Record<string, string>> };
+export type DetailsCheck = { readonly ok: true; readonly details: WizardDetails } | { readonly ok: false; readonly fields: Readonly<Record<string, string>> };
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 

@@ -102,7 +102,12 @@ export class EnrollmentRunner {
         ...(result.accountEmail === undefined ? {} : { accountEmail: result.accountEmail }),
         resumed: result.resumed,
       });
-      s.logger.info('certificate installed', { run, name: result.installed.name, version: result.installed.version, fingerprintSha256: result.installed.fingerprintSha256 });
+      s.logger.info('certificate installed', {
+        run,
+        name: result.installed.name,
+        version: result.installed.version,
+        fingerprintSha256: result.installed.fingerprintSha256,
+      });
       this.#resolveDone(result);
     } catch (error) {
       if (this.#stop.signal.aborted) {
@@ -158,7 +163,8 @@ export class EnrollmentRunner {
 /** Repeated waiting events replace the previous one in the history: a replay needs the latest only. */
 function coalesceKey(event: EnrollFlowEvent): string | undefined {
   if (event.type === 'registration' && event.event.type === 'ticket-state') return 'ticket-state';
-  if (event.type === 'enrollment' && (event.event.type === 'waiting' || event.event.type === 'polling' || event.event.type === 'pending')) return `enrollment-${event.event.type}`;
+  if (event.type === 'enrollment' && (event.event.type === 'waiting' || event.event.type === 'polling' || event.event.type === 'pending'))
+    return `enrollment-${event.event.type}`;
   if (event.type === 'address' && event.event.type === 'waiting') return 'address-waiting';
   return undefined;
 }

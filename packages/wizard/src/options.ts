@@ -106,7 +106,8 @@ export function checkWizardOptions(options: StartWizardOptions): WizardSettings 
   if (vendor === null || typeof vendor !== 'object') throw new TypeError('vendor must be an object');
   if (typeof vendor.name !== 'string' || vendor.name.trim() === '' || vendor.name.length > 100) throw new TypeError('vendor.name must be 1 to 100 characters');
   const caUrl = httpUrl('caUrl', options.caUrl);
-  if (typeof options.trustAnchorsPem !== 'string' || !options.trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----')) throw new TypeError('trustAnchorsPem must hold PEM certificates');
+  if (typeof options.trustAnchorsPem !== 'string' || !options.trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new TypeError('trustAnchorsPem must hold PEM certificates');
   if (typeof options.baseDir !== 'string' || !isAbsolute(options.baseDir)) throw new TypeError('baseDir must be an absolute path');
   if (typeof options.name !== 'string' || !INSTALL_NAME_PATTERN.test(options.name)) throw new TypeError(`name must match ${INSTALL_NAME_PATTERN}`);
   const { credentials } = options;
@@ -121,7 +122,11 @@ export function checkWizardOptions(options: StartWizardOptions): WizardSettings 
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('port must be an integer from 0 to 65535');
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   const logger = options.logger ?? SILENT;
-  if (logger === null || typeof logger !== 'object' || !['info', 'warn', 'error'].every((level) => typeof (logger as unknown as Record<string, unknown>)[level] === 'function')) {
+  if (
+    logger === null ||
+    typeof logger !== 'object' ||
+    !['info', 'warn', 'error'].every((level) => typeof (logger as unknown as Record<string, unknown>)[level] === 'function')
+  ) {
     throw new TypeError('logger must have info(), warn() and error()');
   }
   if (options.uiDir !== undefined && (typeof options.uiDir !== 'string' || options.uiDir === '')) throw new TypeError('uiDir must be a path');

@@ -76,11 +76,7 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
   const settings = checkWizardOptions(options);
   const { signal, logger } = settings;
   if (signal?.aborted) throw new WizardAbortedError('the wizard was aborted before it started', { cause: signal.reason });
-  const [ui, logo, earlier] = await Promise.all([
-    loadStaticUi(settings.uiDir ?? defaultUiDir()),
-    loadVendorLogo(settings.vendor.logo),
-    earlierRun(settings),
-  ]);
+  const [ui, logo, earlier] = await Promise.all([loadStaticUi(settings.uiDir ?? defaultUiDir()), loadVendorLogo(settings.vendor.logo), earlierRun(settings)]);
 
   const history = new EventHistory();
   const streams = new EventStreams(history);
@@ -152,11 +148,12 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
 }
 
 /** An unfinished enrollment of the same name that the next `enroll()` continues: its address and step. */
-async function earlierRun(settings: WizardSettings): Promise<{ email: string | undefined; step: Exclude<WizardConfig['earlierRun'], undefined>['step'] } | undefined> {
+async function earlierRun(
+  settings: WizardSettings,
+): Promise<{ email: string | undefined; step: Exclude<WizardConfig['earlierRun'], undefined>['step'] } | undefined> {
   const stateDir = settings.enroll.stateDir;
   const found = (await listEnrollments({ baseDir: settings.baseDir, ...(stateDir === undefined ? {} : { stateDir }) }).catch(() => [])).find(
     (e) => e.name === settings.name && e.problem === undefined && e.step !== 'done' && e.caOrigin === settings.caOrigin,
   );
   return found === undefined ? undefined : { email: found.names.email[0], step: found.step };
 }
-

@@ -22,7 +22,10 @@ describe('loadVendorLogo', () => {
   });
 
   it('takes bytes with their type', async () => {
-    expect(await loadVendorLogo({ data: new Uint8Array([1, 2, 3]), contentType: 'image/PNG' })).toEqual({ contentType: 'image/png', bytes: Buffer.from([1, 2, 3]) });
+    expect(await loadVendorLogo({ data: new Uint8Array([1, 2, 3]), contentType: 'image/PNG' })).toEqual({
+      contentType: 'image/png',
+      bytes: Buffer.from([1, 2, 3]),
+    });
   });
 
   it('is optional', async () => {

@@ -81,7 +81,12 @@ describe('without the session cookie', () => {
     const res = await raw(port, {
       method,
       path,
-      headers: { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json', cookie: `certwizard_wizard_${port}=${'x'.repeat(43)}` },
+      headers: {
+        host: `127.0.0.1:${port}`,
+        origin: `http://127.0.0.1:${port}`,
+        'content-type': 'application/json',
+        cookie: `certwizard_wizard_${port}=${'x'.repeat(43)}`,
+      },
       body: method === 'POST' ? '{}' : undefined,
     });
     expect(res.status).toBe(401);
@@ -90,7 +95,11 @@ describe('without the session cookie', () => {
   });
 
   it('the page and its files are refused with a page that says what to do', async () => {
-    for (const path of ['/', '/index.html', ...[...readFileSync(join(defaultUiDir(), 'index.html'), 'utf8').matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1] as string)]) {
+    for (const path of [
+      '/',
+      '/index.html',
+      ...[...readFileSync(join(defaultUiDir(), 'index.html'), 'utf8').matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1] as string),
+    ]) {
       const res = await raw(port, { path, headers: { host: `127.0.0.1:${port}` } });
       expect(res.status, path).toBe(403);
       expect(res.text).toContain('Open the wizard from the installer');
@@ -177,7 +186,9 @@ describe('headers', () => {
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.headers['x-powered-by']).toBeUndefined();
     }
-    expect(WIZARD_CSP).toBe("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    expect(WIZARD_CSP).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
   });
 
   it('the built page has no inline script, no inline style and no eval-like code', async () => {
@@ -242,7 +253,12 @@ describe('the API', () => {
 
   it('a body that is not JSON is refused with 400, a large one with 400 too', async () => {
     const client = await WizardClient.open(t.wizard.url);
-    const broken = await raw(port, { method: 'POST', path: '/api/details', headers: client.headers({ origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json' }), body: '{"firstName":' });
+    const broken = await raw(port, {
+      method: 'POST',
+      path: '/api/details',
+      headers: client.headers({ origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json' }),
+      body: '{"firstName":',
+    });
     expect(broken.status).toBe(400);
     const large = await client.post('/api/details', { firstName: 'A'.repeat(20_000) });
     expect(large.status).toBe(400);

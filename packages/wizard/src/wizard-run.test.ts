@@ -164,7 +164,10 @@ describe('failures', () => {
     expect(failed.event).toMatchObject({
       type: 'run-failed',
       run: 1,
-      failure: { code: 'ERR_SDK_CA_UNREACHABLE', hint: `Check that this computer is online and can reach http://127.0.0.1:${forwarder.port}, then press Retry.` },
+      failure: {
+        code: 'ERR_SDK_CA_UNREACHABLE',
+        hint: `Check that this computer is online and can reach http://127.0.0.1:${forwarder.port}, then press Retry.`,
+      },
     });
 
     await forwarder.listen();
@@ -173,7 +176,9 @@ describe('failures', () => {
     const page = await events.waitFor((r) => r.event.type === 'registration-page' && r.event.run === 2);
     expect(page.event.type === 'registration-page' && new URL(page.event.url).port).toBe(String(forwarder.port));
     // The second run resumed: the key made by the first one was kept (no second prepare-key step).
-    const run2Steps = events.records.flatMap((r) => (r.event.type === 'flow' && r.event.run === 2 && r.event.event.type === 'step' ? [r.event.event.step] : []));
+    const run2Steps = events.records.flatMap((r) =>
+      r.event.type === 'flow' && r.event.run === 2 && r.event.event.type === 'step' ? [r.event.event.step] : [],
+    );
     expect(run2Steps[0]).toBe('register');
     events.close();
   });
@@ -198,13 +203,20 @@ describe('failures', () => {
     expect((await client.post('/api/enroll', { keyType: 'p256' })).status).toBe(202);
     const second = await events.waitFor((r) => r.event.type === 'registration-page' && r.event.run === 2);
     const ticketOf = (url: string) => new URL(url).searchParams.get('ticket');
-    expect(second.event.type === 'registration-page' && ticketOf(second.event.url)).not.toBe(page.event.type === 'registration-page' && ticketOf(page.event.url));
+    expect(second.event.type === 'registration-page' && ticketOf(second.event.url)).not.toBe(
+      page.event.type === 'registration-page' && ticketOf(page.event.url),
+    );
     events.close();
   });
 
   it('a request the owner discards fails with a Retry; the retry has the address confirmed by a ping and installs', async () => {
     const other = 'ada.other@example.org';
-    t = await startTestWizard({ caUrl: ca.url, trustAnchorsPem: ca.caCertPem, details: { email: EMAIL }, enroll: { ...FAST, verification: { pollIntervalMs: 100, maxPollIntervalMs: 200, timeoutMs: 20_000 } } });
+    t = await startTestWizard({
+      caUrl: ca.url,
+      trustAnchorsPem: ca.caCertPem,
+      details: { email: EMAIL },
+      enroll: { ...FAST, verification: { pollIntervalMs: 100, maxPollIntervalMs: 200, timeoutMs: 20_000 } },
+    });
     const client = await WizardClient.open(t.wizard.url);
     const events = client.events();
     // The request names one address, the person registers another at the CA: it waits for the owner.
@@ -213,19 +225,29 @@ describe('failures', () => {
     const page = await events.waitFor((r) => r.event.type === 'registration-page');
     await submitRegistration(page.event.type === 'registration-page' ? page.event.url : '', { email: EMAIL });
     const pending = await events.waitFor((r) => r.event.type === 'flow' && r.event.event.type === 'enrollment' && r.event.event.event.type === 'pending');
-    const requestId = pending.event.type === 'flow' && pending.event.event.type === 'enrollment' && pending.event.event.event.type === 'pending' ? pending.event.event.event.requestId : '';
+    const requestId =
+      pending.event.type === 'flow' && pending.event.event.type === 'enrollment' && pending.event.event.event.type === 'pending'
+        ? pending.event.event.event.requestId
+        : '';
     await decideOnAccountPage(ca, requestId, 'discard', EMAIL);
     const failed = await events.waitFor((r) => r.event.type === 'run-failed');
     expect(failed.event).toMatchObject({ failure: { code: 'ERR_SDK_ENROLL_REJECTED', hint: expect.stringContaining('press Retry to make a new key') } });
 
     // Retry: a new key and request; the address is first confirmed for the account by a ping.
     expect((await client.post('/api/enroll', { keyType: 'p256' })).status).toBe(202);
-    const ping = await events.waitFor((r) => r.event.type === 'flow' && r.event.run === 2 && r.event.event.type === 'address' && r.event.event.event.type === 'ping-sent');
+    const ping = await events.waitFor(
+      (r) => r.event.type === 'flow' && r.event.run === 2 && r.event.event.type === 'address' && r.event.event.event.type === 'ping-sent',
+    );
     expect(ping.event).toMatchObject({ event: { event: { address: other, automatic: false } } });
     await confirmPing(ca.url, other);
     // The new request then waits for the owner's approval, as every request sent with the token does.
-    const second = await events.waitFor((r) => r.event.type === 'flow' && r.event.run === 2 && r.event.event.type === 'enrollment' && r.event.event.event.type === 'pending');
-    const secondId = second.event.type === 'flow' && second.event.event.type === 'enrollment' && second.event.event.event.type === 'pending' ? second.event.event.event.requestId : '';
+    const second = await events.waitFor(
+      (r) => r.event.type === 'flow' && r.event.run === 2 && r.event.event.type === 'enrollment' && r.event.event.event.type === 'pending',
+    );
+    const secondId =
+      second.event.type === 'flow' && second.event.event.type === 'enrollment' && second.event.event.event.type === 'pending'
+        ? second.event.event.event.requestId
+        : '';
     expect(secondId).not.toBe(requestId);
     await decideOnAccountPage(ca, secondId, 'approve', EMAIL);
     await events.waitFor((r) => r.event.type === 'installed');
@@ -292,4 +314,3 @@ class Forwarder {
     await new Promise<void>((resolve) => (this.#server === undefined ? resolve() : this.#server.close(() => resolve())));
   }
 }
-

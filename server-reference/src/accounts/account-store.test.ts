@@ -90,7 +90,16 @@ describe('AccountStore.register', () => {
     { name: 'right-to-left mark (U+200F) in a name', over: { lastName: 'Lovelace\u200F' }, field: 'lastName' },
     { name: 'left-to-right mark (U+200E) in a name', over: { firstName: '\u200EAda' }, field: 'firstName' },
     { name: 'Arabic letter mark (U+061C) in a name', over: { middleName: 'B\u061C' }, field: 'middleName' },
-    { name: 'right-to-left mark in a lost-password question', over: { questions: [{ question: 'Pet?\u200F', answer: 'a' }, { question: 'Town?', answer: 'b' }] }, field: 'questions' },
+    {
+      name: 'right-to-left mark in a lost-password question',
+      over: {
+        questions: [
+          { question: 'Pet?\u200F', answer: 'a' },
+          { question: 'Town?', answer: 'b' },
+        ],
+      },
+      field: 'questions',
+    },
     { name: 'lone surrogate in a name', over: { firstName: 'A\uD800' }, field: 'firstName' },
     { name: 'address without a domain', over: { email: 'ada@' }, field: 'email' },
     { name: 'address with a space', over: { email: 'a da@example.org' }, field: 'email' },
@@ -108,17 +117,32 @@ describe('AccountStore.register', () => {
     { name: 'one question only', over: { questions: [{ question: 'a?', answer: 'b' }] as unknown as RegistrationInput['questions'] }, field: 'questions' },
     {
       name: 'the same question twice',
-      over: { questions: [{ question: 'Pet?', answer: 'a' }, { question: 'PET?', answer: 'b' }] },
+      over: {
+        questions: [
+          { question: 'Pet?', answer: 'a' },
+          { question: 'PET?', answer: 'b' },
+        ],
+      },
       field: 'questions',
     },
     {
       name: 'a blank answer',
-      over: { questions: [{ question: 'Pet?', answer: ' \t ' }, { question: 'Town?', answer: 'b' }] },
+      over: {
+        questions: [
+          { question: 'Pet?', answer: ' \t ' },
+          { question: 'Town?', answer: 'b' },
+        ],
+      },
       field: 'questions',
     },
     {
       name: 'an empty question',
-      over: { questions: [{ question: '', answer: 'a' }, { question: 'Town?', answer: 'b' }] },
+      over: {
+        questions: [
+          { question: '', answer: 'a' },
+          { question: 'Town?', answer: 'b' },
+        ],
+      },
       field: 'questions',
     },
   ];
@@ -278,15 +302,17 @@ describe('migration 2 constraints', () => {
   it('refuses rows that break the CHECKs, whatever code writes them', () => {
     const insert = (dob: string, status: string, activated: number | null) =>
       db
-        .prepare(`INSERT INTO accounts (email, first_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, status, created_at_ms, activated_at_ms)
-          VALUES ('a@b.example', 'A', 'B', ?, 'scrypt$x', 'q1', 'scrypt$x', 'q2', 'scrypt$x', ?, 0, ?)`)
+        .prepare(
+          `INSERT INTO accounts (email, first_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, status, created_at_ms, activated_at_ms)
+          VALUES ('a@b.example', 'A', 'B', ?, 'scrypt$x', 'q1', 'scrypt$x', 'q2', 'scrypt$x', ?, 0, ?)`,
+        )
         .run(dob, status, activated);
     expect(() => insert('1990-02-30', 'pending', null)).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_CHECK' }));
     expect(() => insert('1990-02-03', 'active', null)).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_CHECK' }));
     expect(() => insert('1990-02-03', 'deleted', null)).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_CHECK' }));
     expect(() => insert('1990-02-03', 'pending', null)).not.toThrow();
     expect(() =>
-      db.prepare("INSERT INTO email_confirmations (token_hash, account_id, created_at_ms, expires_at_ms) VALUES (?, 999, 0, 1)").run('a'.repeat(64)),
+      db.prepare('INSERT INTO email_confirmations (token_hash, account_id, created_at_ms, expires_at_ms) VALUES (?, 999, 0, 1)').run('a'.repeat(64)),
     ).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' }));
   });
 });

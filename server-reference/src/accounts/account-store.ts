@@ -7,14 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidNameError, normalizeEmailAddress } from '@certwizard/pki';
 import { type Db, writeTransaction } from '../store/database.js';
-import {
-  AccountInputError,
-  ConfirmationInvalidError,
-  CredentialsError,
-  EmailTakenError,
-  NotConfirmedError,
-  type AccountField,
-} from './errors.js';
+import { AccountInputError, ConfirmationInvalidError, CredentialsError, EmailTakenError, NotConfirmedError, type AccountField } from './errors.js';
 import { BIDI_CONTROLS } from './bidi-controls.js';
 import { hashSecret, hashToken, SCRYPT_N_DEFAULT, verifySecret } from './password.js';
 
@@ -179,15 +172,11 @@ export class AccountStore {
     this.#insertAccount = db.prepare(`INSERT INTO accounts
       (email, first_name, middle_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, created_at_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#insertConfirmation = db.prepare(
-      'INSERT INTO email_confirmations (token_hash, account_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)',
-    );
+    this.#insertConfirmation = db.prepare('INSERT INTO email_confirmations (token_hash, account_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)');
     this.#deleteStalePending = db.prepare(`DELETE FROM accounts WHERE email = ? AND status = 'pending'
       AND NOT EXISTS (SELECT 1 FROM email_confirmations c
         WHERE c.account_id = accounts.id AND c.used_at_ms IS NULL AND c.expires_at_ms > ?)`);
-    this.#liveConfirmation = db.prepare(
-      'SELECT 1 FROM email_confirmations WHERE account_id = ? AND used_at_ms IS NULL AND expires_at_ms > ?',
-    );
+    this.#liveConfirmation = db.prepare('SELECT 1 FROM email_confirmations WHERE account_id = ? AND used_at_ms IS NULL AND expires_at_ms > ?');
     this.#setCodeSigning = db.prepare('UPDATE accounts SET code_signing = ? WHERE id = ?');
     this.#confirmationRecord = db.prepare(`SELECT c.account_id, a.email, c.expires_at_ms, c.used_at_ms
       FROM email_confirmations c JOIN accounts a ON a.id = c.account_id WHERE c.token_hash = ?`);
@@ -229,9 +218,7 @@ export class AccountStore {
 
     this.#confirmTx = writeTransaction(db, (tokenHash: string) => {
       const now = this.#now();
-      const c = confirmationByHash.get(tokenHash) as
-        | { id: number; account_id: number; expires_at_ms: number; used_at_ms: number | null }
-        | undefined;
+      const c = confirmationByHash.get(tokenHash) as { id: number; account_id: number; expires_at_ms: number; used_at_ms: number | null } | undefined;
       if (c === undefined || c.used_at_ms !== null || now >= c.expires_at_ms) {
         throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
       }
@@ -291,8 +278,7 @@ export class AccountStore {
   confirmationOf(token: string): ConfirmationRecord | undefined {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return undefined;
     const row = this.#confirmationRecord.get(hashToken(token)) as
-      | { account_id: number; email: string; expires_at_ms: number; used_at_ms: number | null }
-      | undefined;
+      { account_id: number; email: string; expires_at_ms: number; used_at_ms: number | null } | undefined;
     if (row === undefined) return undefined;
     return {
       accountId: row.account_id,
@@ -471,7 +457,10 @@ function cleanText(value: unknown, field: AccountField, what: string, max = QUES
   // With the u flag, \p{Cs} matches only lone surrogates, which no text encoding can carry.
   if (FORBIDDEN_CHARS.test(text)) throw new AccountInputError(field, `${what} must not contain control characters`);
   if (BIDI_CONTROLS.test(text)) {
-    throw new AccountInputError(field, `${what} must not contain bidirectional control characters (such as U+202E or U+200F): they change how the text around them displays`);
+    throw new AccountInputError(
+      field,
+      `${what} must not contain bidirectional control characters (such as U+202E or U+200F): they change how the text around them displays`,
+    );
   }
   if ([...text].length > max) throw new AccountInputError(field, `${what} must have at most ${max} characters`);
   return text;

@@ -87,7 +87,10 @@ export class AddressPingStore {
     this.#now = options.now ?? Date.now;
     this.#lifetimeMs = options.lifetimeMs ?? PING_LIFETIME_MS_DEFAULT;
     this.#perHour = options.perHour ?? PINGS_PER_HOUR_DEFAULT;
-    for (const [name, value] of [['lifetimeMs', this.#lifetimeMs], ['perHour', this.#perHour]] as const) {
+    for (const [name, value] of [
+      ['lifetimeMs', this.#lifetimeMs],
+      ['perHour', this.#perHour],
+    ] as const) {
       if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer`);
     }
     const { addresses } = options;
@@ -95,9 +98,7 @@ export class AddressPingStore {
     this.#remove = db.prepare('DELETE FROM address_pings WHERE id = ? AND used_at_ms IS NULL');
     const recent = db.prepare('SELECT created_at_ms FROM address_pings WHERE account_id = ? AND created_at_ms > ? ORDER BY created_at_ms');
     const recentTo = db.prepare('SELECT created_at_ms FROM address_pings WHERE email = ? AND created_at_ms > ? ORDER BY created_at_ms');
-    const insert = db.prepare(
-      'INSERT INTO address_pings (token_hash, account_id, email, nonce_hash, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    const insert = db.prepare('INSERT INTO address_pings (token_hash, account_id, email, nonce_hash, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)');
     const byId = db.prepare('SELECT * FROM address_pings WHERE id = ?');
     const use = db.prepare('UPDATE address_pings SET used_at_ms = ? WHERE id = ? AND used_at_ms IS NULL AND expires_at_ms > ?');
 

@@ -63,9 +63,10 @@ export class EnrollmentSecretStore {
    * @throws {EnrollmentSecretInvalidError} `ERR_ENROLLMENT_SECRET_INVALID` when unknown, used or expired.
    */
   peek(secret: string): { id: number; accountId: number } {
-    const row = typeof secret === 'string' && SECRET_SHAPE.test(secret)
-      ? (this.#live.get(hashToken(secret), this.#now()) as { id: number; account_id: number } | undefined)
-      : undefined;
+    const row =
+      typeof secret === 'string' && SECRET_SHAPE.test(secret)
+        ? (this.#live.get(hashToken(secret), this.#now()) as { id: number; account_id: number } | undefined)
+        : undefined;
     if (!row) throw new EnrollmentSecretInvalidError('the enrollment secret is unknown, used or expired');
     return { id: row.id, accountId: row.account_id };
   }

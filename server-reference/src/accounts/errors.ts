@@ -12,15 +12,7 @@ export class AccountError extends CaError {
 }
 
 /** Names of the registration fields an {@link AccountInputError} can point at. */
-export type AccountField =
-  | 'firstName'
-  | 'middleName'
-  | 'lastName'
-  | 'email'
-  | 'dateOfBirth'
-  | 'password'
-  | 'passwordConfirmation'
-  | 'questions';
+export type AccountField = 'firstName' | 'middleName' | 'lastName' | 'email' | 'dateOfBirth' | 'password' | 'passwordConfirmation' | 'questions';
 
 /**
  * A registration field is missing or malformed. `field` names it, so the form can mark it; the

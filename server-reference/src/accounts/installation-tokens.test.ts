@@ -102,7 +102,7 @@ describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
     expect(snapshot()).toEqual(before);
   });
 
-  it('answers a repeat with the verifier inside the code\'s lifetime with a fresh token and revokes the first (an installer killed before it kept the answer)', async () => {
+  it("answers a repeat with the verifier inside the code's lifetime with a fresh token and revokes the first (an installer killed before it kept the answer)", async () => {
     const accountId = await activeAccount();
     const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
     const first = tokens.redeemAuthorizationCode(code, VERIFIER);
@@ -116,7 +116,7 @@ describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
     expect(tokens.listTokens(accountId)[0]).toMatchObject({ id: 1, revokedAtMs: T0 + 1000 });
   });
 
-  it('refuses a repeat past the code\'s lifetime and revokes the token of the first (RFC 6749 §4.1.2)', async () => {
+  it("refuses a repeat past the code's lifetime and revokes the token of the first (RFC 6749 §4.1.2)", async () => {
     const accountId = await activeAccount();
     const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
     const { installationToken } = tokens.redeemAuthorizationCode(code, VERIFIER);
@@ -127,7 +127,7 @@ describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
     expect(snapshot().installation_tokens).toHaveLength(1);
   });
 
-  it('does not let a replay without the verifier revoke the real installer\'s token', async () => {
+  it("does not let a replay without the verifier revoke the real installer's token", async () => {
     const accountId = await activeAccount();
     const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
     const { installationToken } = tokens.redeemAuthorizationCode(code, VERIFIER);

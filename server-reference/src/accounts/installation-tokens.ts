@@ -66,12 +66,7 @@ export class InstallationTokenStore {
   readonly #tokenOf;
   readonly #revoke;
   readonly #authenticateTx: (tokenHash: string) => { accountId: number; tokenId: number };
-  readonly #redeemTx: (
-    codeHash: string,
-    verifier: string,
-    label: string,
-    tokenHash: string,
-  ) => { accountId: number; tokenId: number } | 'replayed' | 'invalid';
+  readonly #redeemTx: (codeHash: string, verifier: string, label: string, tokenHash: string) => { accountId: number; tokenId: number } | 'replayed' | 'invalid';
 
   constructor(db: Db, options: InstallationTokenStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -91,9 +86,7 @@ export class InstallationTokenStore {
     const insertToken = db.prepare(
       'INSERT INTO installation_tokens (token_hash, account_id, authorization_code_id, label, created_at_ms) VALUES (?, ?, ?, ?, ?)',
     );
-    const revokeFromCode = db.prepare(
-      'UPDATE installation_tokens SET revoked_at_ms = ? WHERE authorization_code_id = ? AND revoked_at_ms IS NULL',
-    );
+    const revokeFromCode = db.prepare('UPDATE installation_tokens SET revoked_at_ms = ? WHERE authorization_code_id = ? AND revoked_at_ms IS NULL');
     const tokenByHash = db.prepare('SELECT * FROM installation_tokens WHERE token_hash = ?');
     const touch = db.prepare('UPDATE installation_tokens SET last_used_at_ms = ? WHERE id = ?');
 

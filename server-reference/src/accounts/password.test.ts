@@ -22,7 +22,7 @@ describe('hashSecret / verifySecret', () => {
     expect(await verifySecret('raise me later', older)).toBe(true);
   });
 
-  it('works at the default N = 2^15 (regression: Node\'s default maxmem is just too small for it)', async () => {
+  it("works at the default N = 2^15 (regression: Node's default maxmem is just too small for it)", async () => {
     expect(SCRYPT_N_DEFAULT).toBe(2 ** 15);
     const stored = await hashSecret('default cost');
     expect(stored.startsWith('scrypt$32768$8$1$')).toBe(true);

@@ -76,9 +76,7 @@ export class SessionStore {
   /** The live session with this id; `undefined` for an unknown, malformed or expired one. */
   get(sessionId: string | undefined): Session | undefined {
     if (typeof sessionId !== 'string' || !ID_SHAPE.test(sessionId)) return undefined;
-    const row = this.#byHash.get(hashToken(sessionId), this.#now()) as
-      | { account_id: number; csrf_token: string; expires_at_ms: number }
-      | undefined;
+    const row = this.#byHash.get(hashToken(sessionId), this.#now()) as { account_id: number; csrf_token: string; expires_at_ms: number } | undefined;
     return row ? { accountId: row.account_id, csrfToken: row.csrf_token, expiresAtMs: row.expires_at_ms } : undefined;
   }
 

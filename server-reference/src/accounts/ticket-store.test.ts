@@ -53,7 +53,10 @@ describe('TicketStore.create / read', () => {
   it('makes a user code with each ticket and keeps the address that asked (shown on the confirmation page)', () => {
     const ticket = tickets.create({ createdFrom: '203.0.113.5' });
     const other = tickets.create();
-    expect(tickets.get(ticket)).toMatchObject({ userCode: expect.stringMatching(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/), createdFrom: '203.0.113.5' });
+    expect(tickets.get(ticket)).toMatchObject({
+      userCode: expect.stringMatching(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/),
+      createdFrom: '203.0.113.5',
+    });
     expect(tickets.get(other)?.createdFrom).toBeUndefined();
     expect(tickets.get(other)?.userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
     const before = snapshot();

@@ -24,13 +24,7 @@ import {
   type TicketRecord,
 } from '@certwizard/protocol';
 import { type Db, writeTransaction } from '../store/database.js';
-import {
-  TicketConflictError,
-  TicketExpiredError,
-  TicketFinishedError,
-  TicketInputError,
-  TicketUnknownError,
-} from './errors.js';
+import { TicketConflictError, TicketExpiredError, TicketFinishedError, TicketInputError, TicketUnknownError } from './errors.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 
 /** Longest ticket lifetime {@link TicketStore.create} accepts, in ms (24 hours). */
@@ -205,7 +199,8 @@ export class TicketStore {
       throw new TypeError(`lifetimeMs must be an integer from 1 to ${TICKET_LIFETIME_MS_MAX}`);
     }
     if (options.pingNonce !== undefined && !isValidPingNonce(options.pingNonce)) throw new TypeError('pingNonce must be 22 to 128 base64url characters');
-    if (options.createdFrom !== undefined && (typeof options.createdFrom !== 'string' || options.createdFrom.length > 64)) throw new TypeError('createdFrom must be at most 64 characters');
+    if (options.createdFrom !== undefined && (typeof options.createdFrom !== 'string' || options.createdFrom.length > 64))
+      throw new TypeError('createdFrom must be at most 64 characters');
     const ticket = newTicket(randomBytes);
     const userCode = newUserCode(randomBytes);
     const now = this.#now();
@@ -302,7 +297,7 @@ export class TicketStore {
    * tickets.fail(ticket, 'cancelled');
    */
   fail(ticket: string, reason: RegistrationErrorReason): void {
-    if (!isRegistrationErrorReason(reason)) throw new TypeError('reason must be one of the protocol\'s registration error reasons');
+    if (!isRegistrationErrorReason(reason)) throw new TypeError("reason must be one of the protocol's registration error reasons");
     this.#failTx(ticket, reason);
   }
 

@@ -113,9 +113,7 @@ export class CertificateAuthority {
     const parsed = typeof csrInput === 'string' || csrInput instanceof Uint8Array ? parseCsr(csrInput) : csrInput;
     // issueCertificate certifies only names its request asks for; with a decided profile the
     // CA, not the requester, names the subject, so the profile stands in for the request's own.
-    const csr = request.profile
-      ? { ...parsed, subject: request.profile.subject, subjectAltNames: request.profile.subjectAltNames }
-      : parsed;
+    const csr = request.profile ? { ...parsed, subject: request.profile.subject, subjectAltNames: request.profile.subjectAltNames } : parsed;
     const names = requestedNames(csr);
     if (countNames(names) === 0) throw new InvalidNameError('the request names no DNS name, address or IP to certify');
     const ctx: HookContext = {

@@ -32,9 +32,7 @@ export function nameForms(account: Pick<Account, 'firstName' | 'middleName' | 'l
  */
 export function addressesOnly(csr: Pick<CertificateRequest, 'subject' | 'subjectAltNames'>): Set<string> | undefined {
   if (csr.subjectAltNames.dns.length > 0 || csr.subjectAltNames.ip.length > 0) return undefined;
-  return new Set(
-    [...csr.subjectAltNames.email, ...csr.subject.filter((a) => a.type === 'emailAddress').map((a) => a.value)].map((e) => e.toLowerCase()),
-  );
+  return new Set([...csr.subjectAltNames.email, ...csr.subject.filter((a) => a.type === 'emailAddress').map((a) => a.value)].map((e) => e.toLowerCase()));
 }
 
 /**

@@ -118,7 +118,13 @@ export async function confirmPing(deps: EmailPingDeps, token: string, attempt: {
   if (ping.kind === 'registration') {
     try {
       const confirmed = await confirmRegistration(deps, token, by);
-      return { kind: 'registration', accountId: confirmed.accountId, email: confirmed.email, repeat: false, ...(confirmed.continueLink !== undefined ? { continueLink: confirmed.continueLink } : {}) };
+      return {
+        kind: 'registration',
+        accountId: confirmed.accountId,
+        email: confirmed.email,
+        repeat: false,
+        ...(confirmed.continueLink !== undefined ? { continueLink: confirmed.continueLink } : {}),
+      };
     } catch (err) {
       // Only when the account is no longer pending although its token is unused: nothing to confirm.
       if (err instanceof ConfirmationInvalidError) throw new PingTokenUnknownError('no ping has this token', { cause: err });

@@ -4,13 +4,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import type {
-  CertificateRequest,
-  ExtendedKeyUsageName,
-  KeyUsageName,
-  RawExtension,
-  SubjectAltNames,
-} from '@certwizard/pki';
+import type { CertificateRequest, ExtendedKeyUsageName, KeyUsageName, RawExtension, SubjectAltNames } from '@certwizard/pki';
 import { HooksError } from '../errors.js';
 
 /** What every hook learns about the request it is called for. */
@@ -72,8 +66,7 @@ const HOOK_NAMES = ['boot', 'authorize', 'presign', 'postsign', 'serialNumber'] 
  * @throws {HooksError} `ERR_CA_HOOKS` when it cannot be imported or exports a non-function hook.
  */
 export async function loadHooks(specifier: string): Promise<CaHooks> {
-  const url =
-    specifier.startsWith('.') || specifier.startsWith('/') ? pathToFileURL(resolve(specifier)).href : specifier;
+  const url = specifier.startsWith('.') || specifier.startsWith('/') ? pathToFileURL(resolve(specifier)).href : specifier;
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;

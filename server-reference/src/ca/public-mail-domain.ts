@@ -15,7 +15,10 @@ import { isIP } from 'node:net';
  * isPublicMailDomain('root@mail.localhost'); // false
  */
 export function isPublicMailDomain(address: string): boolean {
-  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '');
+  const domain = address
+    .slice(address.lastIndexOf('@') + 1)
+    .toLowerCase()
+    .replace(/\.$/, '');
   if (domain.startsWith('[') || isIP(domain) !== 0) return false;
   if (domain === 'localhost' || domain.endsWith('.localhost')) return false;
   return domain.includes('.');

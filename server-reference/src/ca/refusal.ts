@@ -81,7 +81,13 @@ export interface RequestRefusal {
  * return refuse('name_not_allowed', 'the name is not one of the NAME values of cemails');
  */
 export function refuse(reason: RefusalReason, message: string, options: { retryAfterSeconds?: number } = {}): RequestRefusal {
-  return { ok: false, status: 'refused', reason, message, ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}) };
+  return {
+    ok: false,
+    status: 'refused',
+    reason,
+    message,
+    ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
+  };
 }
 
 /**

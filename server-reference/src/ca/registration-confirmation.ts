@@ -88,12 +88,13 @@ export async function confirmRegistration(
       deps.logger.error('registration requests not issued after the confirmation; they stay pending', { accountId, error: err });
     }
   }
-  const continueLink = handoff?.continueUrl === undefined
-    ? undefined
-    : appendQueryParams(handoff.continueUrl, {
-        [REGISTRATION_PARAMS.emailAddress]: email,
-        ...(code !== undefined ? { [REGISTRATION_PARAMS.code]: code } : {}),
-      });
+  const continueLink =
+    handoff?.continueUrl === undefined
+      ? undefined
+      : appendQueryParams(handoff.continueUrl, {
+          [REGISTRATION_PARAMS.emailAddress]: email,
+          ...(code !== undefined ? { [REGISTRATION_PARAMS.code]: code } : {}),
+        });
   return { accountId, email, ticketCompleted: completed, ...(continueLink !== undefined ? { continueLink } : {}) };
 }
 

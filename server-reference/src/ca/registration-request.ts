@@ -68,7 +68,8 @@ export async function issueRegistrationRequests(
     try {
       const outcome = await deps.service.approve(record.id, { owner: account.id });
       if (outcome.status === 'issued') issued.push(record.id);
-      else if (isRefusal(outcome)) deps.logger.warn('registration request refused; it stays pending', { accountId: account.id, requestId: record.id, reason: outcome.reason });
+      else if (isRefusal(outcome))
+        deps.logger.warn('registration request refused; it stays pending', { accountId: account.id, requestId: record.id, reason: outcome.reason });
     } catch (err) {
       deps.logger.warn('registration request not issued; it stays pending', { accountId: account.id, requestId: record.id, error: err });
     }

@@ -64,34 +64,44 @@ export function mailedRequestNotices(deps: MailedRequestNoticesDeps): RequestNot
   return {
     async held(record) {
       if (record.approver !== 'owner' || record.source !== 'installation') return;
-      const installation =
-        deps.tokens.listTokens(record.accountId).find((t) => t.id === record.installationTokenId)?.label ?? 'an installation';
-      await send(record, 'A certificate request waits for your approval', (firstName) => [
-        `Hello ${firstName},`,
-        '',
-        `${installation} asked for a certificate in your name. It is issued only after you approve it:`,
-        '',
-        `  Names:        ${record.profile.subjectAltNames.email.join(', ')}`,
-        `  Key:          ${record.keyDescription}`,
-        `  SHA-256 of the request: ${record.fingerprintSha256}`,
-        '',
-        `Approve or discard it on your account page: ${deps.publicUrl}/account`,
-        '',
-        'If you did not expect this, discard it and revoke the installation there.',
-      ], 'pending request mail failed');
+      const installation = deps.tokens.listTokens(record.accountId).find((t) => t.id === record.installationTokenId)?.label ?? 'an installation';
+      await send(
+        record,
+        'A certificate request waits for your approval',
+        (firstName) => [
+          `Hello ${firstName},`,
+          '',
+          `${installation} asked for a certificate in your name. It is issued only after you approve it:`,
+          '',
+          `  Names:        ${record.profile.subjectAltNames.email.join(', ')}`,
+          `  Key:          ${record.keyDescription}`,
+          `  SHA-256 of the request: ${record.fingerprintSha256}`,
+          '',
+          `Approve or discard it on your account page: ${deps.publicUrl}/account`,
+          '',
+          'If you did not expect this, discard it and revoke the installation there.',
+        ],
+        'pending request mail failed',
+      );
     },
     async decided(record, decision) {
       if (!('operator' in decision.by) || decision.kind === 'discarded') return;
-      const outcome = decision.kind === 'approved'
-        ? 'was approved; the certificate is issued. Your installation fetches it on its own.'
-        : `was rejected by the CA's operator. The reason given:\n\n  ${decision.reason}`;
-      await send(record, 'Your certificate request was decided', (firstName) => [
-        `Hello ${firstName},`,
-        '',
-        `Your request ${record.id} for a certificate for ${record.profile.subjectAltNames.dns.join(', ')} ${outcome}`,
-        '',
-        `Your account page: ${deps.publicUrl}/account`,
-      ], 'decision mail failed');
+      const outcome =
+        decision.kind === 'approved'
+          ? 'was approved; the certificate is issued. Your installation fetches it on its own.'
+          : `was rejected by the CA's operator. The reason given:\n\n  ${decision.reason}`;
+      await send(
+        record,
+        'Your certificate request was decided',
+        (firstName) => [
+          `Hello ${firstName},`,
+          '',
+          `Your request ${record.id} for a certificate for ${record.profile.subjectAltNames.dns.join(', ')} ${outcome}`,
+          '',
+          `Your account page: ${deps.publicUrl}/account`,
+        ],
+        'decision mail failed',
+      );
     },
   };
 }

@@ -3,15 +3,7 @@
  * stores, that a resent request is answered from what is stored and stores nothing new, that a
  * refusal leaves every table as it was, that a pending request is decided once, and revocation.
  */
-import {
-  createCsr,
-  createSelfSignedCa,
-  generateKeyPair,
-  parseCertificate,
-  parseCertificateChain,
-  parseCrl,
-  type SubjectAltNames,
-} from '@certwizard/pki';
+import { createCsr, createSelfSignedCa, generateKeyPair, parseCertificate, parseCertificateChain, parseCrl, type SubjectAltNames } from '@certwizard/pki';
 import { CSR_API_ERRORS } from '@certwizard/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badCsrCases } from '../../../packages/pki/src/test-support/bad-csrs.js';
@@ -121,7 +113,13 @@ describe('submit', () => {
     csr: () => Uint8Array | string;
     requester: () => Requester;
     policy: () => SubmissionPolicy;
-    want: { status: 'issued' | 'pending'; recorded?: { source: string; approver: string; status: string }; certificates: number; requests: number; held: number };
+    want: {
+      status: 'issued' | 'pending';
+      recorded?: { source: string; approver: string; status: string };
+      certificates: number;
+      requests: number;
+      held: number;
+    };
   }> = [
     {
       name: 'ssl_api: issues the names the request asks, and keeps no request record',
@@ -162,7 +160,8 @@ describe('submit', () => {
       name: 'an enrollment secret: issued at once, the secret used up',
       csr: () => csrFor({ email: [ADA] }).pem,
       requester: () => ({ accountId: ada.id, source: 'enrollment_secret' }),
-      policy: () => enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId: stores.secrets.peek(stores.secrets.create(ada.id).secret).id }),
+      policy: () =>
+        enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId: stores.secrets.peek(stores.secrets.create(ada.id).secret).id }),
       want: { status: 'issued', recorded: { source: 'enrollment_secret', approver: 'owner', status: 'issued' }, certificates: 1, requests: 1, held: 0 },
     },
   ];
@@ -220,9 +219,27 @@ describe('submit', () => {
 
 describe('replay', () => {
   it.each([
-    { name: 'ssl_api, issued', requester: { client: 'alpha' } as Requester, policy: () => SSL_API_POLICY, csr: () => csrFor({ dns: ['www.example.test'] }).pem, status: 'issued' },
-    { name: 'ccsr with the password, issued', requester: byPassword, policy: () => ccsrPolicy('password'), csr: () => csrFor({ email: [ADA] }).pem, status: 'issued' },
-    { name: 'ccsr with a token, pending', requester: byInstallation, policy: () => ccsrPolicy('installation'), csr: () => csrFor({ email: [ADA] }).pem, status: 'pending' },
+    {
+      name: 'ssl_api, issued',
+      requester: { client: 'alpha' } as Requester,
+      policy: () => SSL_API_POLICY,
+      csr: () => csrFor({ dns: ['www.example.test'] }).pem,
+      status: 'issued',
+    },
+    {
+      name: 'ccsr with the password, issued',
+      requester: byPassword,
+      policy: () => ccsrPolicy('password'),
+      csr: () => csrFor({ email: [ADA] }).pem,
+      status: 'issued',
+    },
+    {
+      name: 'ccsr with a token, pending',
+      requester: byInstallation,
+      policy: () => ccsrPolicy('installation'),
+      csr: () => csrFor({ email: [ADA] }).pem,
+      status: 'pending',
+    },
   ])('$name: the same request again gets the same answer, and nothing new is stored', async ({ requester, policy, csr, status }) => {
     const pem = csr();
     const first = await service.submit(pem, requester, policy());
@@ -243,7 +260,12 @@ describe('replay', () => {
     expect(approved.status).toBe('issued');
     const before = snapshot();
     const again = await service.submit(pem, byInstallation, ccsrPolicy('installation'));
-    expect(again).toMatchObject({ status: 'issued', requestId: first.requestId, replayed: true, serialHex: approved.status === 'issued' ? approved.serialHex : '' });
+    expect(again).toMatchObject({
+      status: 'issued',
+      requestId: first.requestId,
+      replayed: true,
+      serialHex: approved.status === 'issued' ? approved.serialHex : '',
+    });
     expect(snapshot()).toEqual(before);
   });
 
@@ -344,17 +366,55 @@ describe('replay', () => {
 });
 
 describe('a refusal changes nothing stored', () => {
-  const policyRefusals: Array<{ name: string; csr: () => string; requester: () => Requester; policy: () => SubmissionPolicy; setup?: () => void; want: RefusalReason }> = [
-    { name: 'an address that is not confirmed', csr: () => csrFor({ email: [ADA] }).pem, requester: () => byPassword, policy: () => ccsrPolicy('password', { email: 'other@example.org' }), want: 'address_not_confirmed' },
-    { name: 'a name that is no name form', csr: () => csrFor({ email: [ADA] }).pem, requester: () => byInstallation, policy: () => ccsrPolicy('installation', { name: 'Lady Ada' }), want: 'name_not_allowed' },
-    { name: 'code signing without CS=1', csr: () => csrFor({ email: [ADA] }).pem, requester: () => byPassword, policy: () => ccsrPolicy('password', { codeSigning: true }), want: 'codesign_not_allowed' },
-    { name: 'a server request naming an address', csr: () => csrFor({ dns: ['www.example.org'], email: [ADA] }).pem, requester: () => byPassword, policy: () => SERVER_CERTIFICATE_POLICY, want: 'names_unsuitable' },
-    { name: 'a server request naming no DNS name', csr: () => csrFor({ email: [ADA] }).pem, requester: () => byPassword, policy: () => SERVER_CERTIFICATE_POLICY, want: 'names_unsuitable' },
+  const policyRefusals: Array<{
+    name: string;
+    csr: () => string;
+    requester: () => Requester;
+    policy: () => SubmissionPolicy;
+    setup?: () => void;
+    want: RefusalReason;
+  }> = [
+    {
+      name: 'an address that is not confirmed',
+      csr: () => csrFor({ email: [ADA] }).pem,
+      requester: () => byPassword,
+      policy: () => ccsrPolicy('password', { email: 'other@example.org' }),
+      want: 'address_not_confirmed',
+    },
+    {
+      name: 'a name that is no name form',
+      csr: () => csrFor({ email: [ADA] }).pem,
+      requester: () => byInstallation,
+      policy: () => ccsrPolicy('installation', { name: 'Lady Ada' }),
+      want: 'name_not_allowed',
+    },
+    {
+      name: 'code signing without CS=1',
+      csr: () => csrFor({ email: [ADA] }).pem,
+      requester: () => byPassword,
+      policy: () => ccsrPolicy('password', { codeSigning: true }),
+      want: 'codesign_not_allowed',
+    },
+    {
+      name: 'a server request naming an address',
+      csr: () => csrFor({ dns: ['www.example.org'], email: [ADA] }).pem,
+      requester: () => byPassword,
+      policy: () => SERVER_CERTIFICATE_POLICY,
+      want: 'names_unsuitable',
+    },
+    {
+      name: 'a server request naming no DNS name',
+      csr: () => csrFor({ email: [ADA] }).pem,
+      requester: () => byPassword,
+      policy: () => SERVER_CERTIFICATE_POLICY,
+      want: 'names_unsuitable',
+    },
     {
       name: 'an enrollment for a DNS name',
       csr: () => csrFor({ dns: ['www.example.org'] }).pem,
       requester: () => ({ accountId: ada.id, source: 'enrollment_secret' }),
-      policy: () => enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId: stores.secrets.peek(stores.secrets.create(ada.id).secret).id }),
+      policy: () =>
+        enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId: stores.secrets.peek(stores.secrets.create(ada.id).secret).id }),
       want: 'names_unsuitable',
     },
     {
@@ -377,7 +437,8 @@ describe('a refusal changes nothing stored', () => {
       name: 'the authorize hook saying no to an enrollment (the secret is given back)',
       csr: () => csrFor({ email: [ADA] }).pem,
       requester: () => ({ accountId: ada.id, source: 'enrollment_secret' }),
-      policy: () => enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId: stores.secrets.peek(stores.secrets.create(ada.id).secret).id }),
+      policy: () =>
+        enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId: stores.secrets.peek(stores.secrets.create(ada.id).secret).id }),
       setup: () => (hooks.authorize = () => false),
       want: 'policy_refused',
     },
@@ -407,7 +468,10 @@ describe('a refusal changes nothing stored', () => {
   // produce: the neutral reason in between must land on the same code in both writers.
   it.each(badCsrCases())('$name: refused, and written $wireCode by both writers', async ({ input, wireCode, status }) => {
     const before = snapshot();
-    for (const [requester, policy] of [[{ client: 'alpha' }, SSL_API_POLICY], [byPassword, ccsrPolicy('password')]] as const) {
+    for (const [requester, policy] of [
+      [{ client: 'alpha' }, SSL_API_POLICY],
+      [byPassword, ccsrPolicy('password')],
+    ] as const) {
       const outcome = await service.submit(input, requester, policy);
       if (!isRefusal(outcome)) throw new Error(`not refused: ${outcome.status}`);
       expect(CSR_API_CODE_OF[outcome.reason]).toBe(wireCode);
@@ -446,9 +510,9 @@ describe('approve, reject, discard', () => {
 
   it.each([
     { name: 'an unknown id', id: () => 'A'.repeat(22), by: () => ({ owner: ada.id }) },
-    { name: 'another account\'s request', id: () => 'own', by: () => ({ owner: bob.id }) },
-    { name: 'an operator, for an owner\'s request', id: () => 'own', by: () => ({ operator: 1 }) },
-    { name: 'the owner, for an operator\'s request', id: () => 'operator', by: () => ({ owner: ada.id }) },
+    { name: "another account's request", id: () => 'own', by: () => ({ owner: bob.id }) },
+    { name: "an operator, for an owner's request", id: () => 'own', by: () => ({ operator: 1 }) },
+    { name: "the owner, for an operator's request", id: () => 'operator', by: () => ({ owner: ada.id }) },
   ])('every decision on $name is not_pending and changes nothing', async ({ id, by }) => {
     const own = await pending();
     const operator = await pending(SERVER_CERTIFICATE_POLICY, byPassword);
@@ -516,7 +580,7 @@ describe('approve, reject, discard', () => {
 });
 
 describe('revoke', () => {
-  it('revokes the holder\'s certificate once; the CRL lists it with its reason', async () => {
+  it("revokes the holder's certificate once; the CRL lists it with its reason", async () => {
     const issued = await service.submit(csrFor({ email: [ADA] }).pem, byPassword, ccsrPolicy('password'));
     if (issued.status !== 'issued') throw new Error('not issued');
     const crlBefore = parseCrl(ca.currentCrl(), { issuer: caCertificate });
@@ -533,8 +597,8 @@ describe('revoke', () => {
   });
 
   it.each([
-    { name: 'another account\'s certificate', serial: (s: string) => s, holder: () => ({ accountId: bob.id }) },
-    { name: 'an ssl_api client\'s claim on an account\'s certificate', serial: (s: string) => s, holder: () => ({ client: 'alpha' }) },
+    { name: "another account's certificate", serial: (s: string) => s, holder: () => ({ accountId: bob.id }) },
+    { name: "an ssl_api client's claim on an account's certificate", serial: (s: string) => s, holder: () => ({ client: 'alpha' }) },
     { name: 'an unknown serial', serial: () => '0badc0de', holder: () => undefined },
     { name: 'a serial that is not hex', serial: () => 'not a serial', holder: () => undefined },
   ])('answers not_found for $name and changes nothing', async ({ serial, holder }) => {

@@ -57,9 +57,7 @@ export const REJECT_REASON_MAX = 500;
  * only the certificate with the client as requester), or an account through one of its
  * channels (the request is recorded with its source, and its id answers status queries).
  */
-export type Requester =
-  | { readonly client: string }
-  | { readonly accountId: number; readonly source: RequestSource; readonly installationTokenId?: number };
+export type Requester = { readonly client: string } | { readonly accountId: number; readonly source: RequestSource; readonly installationTokenId?: number };
 
 /** A certificate the service issued, now or earlier. */
 export interface IssuedOutcome {
@@ -97,9 +95,7 @@ export interface NotPending {
 
 /** What {@link RequestService.approve} returns. */
 export type ApproveOutcome =
-  | { readonly status: 'issued'; readonly record: CertificateRequestRecord; readonly serialHex: string; readonly chainPem: string }
-  | NotPending
-  | RequestRefusal;
+  { readonly status: 'issued'; readonly record: CertificateRequestRecord; readonly serialHex: string; readonly chainPem: string } | NotPending | RequestRefusal;
 
 /** What {@link RequestService.reject} returns; `reason_invalid` for an empty or too long reason. */
 export type RejectOutcome = { readonly status: 'rejected'; readonly record: CertificateRequestRecord } | NotPending | { readonly status: 'reason_invalid' };
@@ -190,7 +186,12 @@ export class RequestService {
    *   or issues an account's request without a profile (records carry one).
    * @throws {SerialNumberError} `ERR_CA_SERIAL`, and whatever a hook or the store throws.
    */
-  async submit(csr: string | Uint8Array, requester: { readonly client: string }, policy: SubmissionPolicy, options?: SubmitOptions): Promise<IssuedOutcome | RequestRefusal>;
+  async submit(
+    csr: string | Uint8Array,
+    requester: { readonly client: string },
+    policy: SubmissionPolicy,
+    options?: SubmitOptions,
+  ): Promise<IssuedOutcome | RequestRefusal>;
   async submit(csr: string | Uint8Array, requester: Requester, policy: SubmissionPolicy, options?: SubmitOptions): Promise<SubmitOutcome>;
   async submit(csr: string | Uint8Array, requester: Requester, policy: SubmissionPolicy, options: SubmitOptions = {}): Promise<SubmitOutcome> {
     let parsed: CertificateRequest;
@@ -358,7 +359,12 @@ export class RequestService {
     return { status, record, certificatePem: certificate.pem, caCertificatePem: this.#o.ca.certificate.pem };
   }
 
-  async #hold(csr: CertificateRequest, requester: Extract<Requester, { accountId: number }>, decision: Extract<Decision, { action: 'hold' }>, policy: SubmissionPolicy): Promise<PendingOutcome> {
+  async #hold(
+    csr: CertificateRequest,
+    requester: Extract<Requester, { accountId: number }>,
+    decision: Extract<Decision, { action: 'hold' }>,
+    policy: SubmissionPolicy,
+  ): Promise<PendingOutcome> {
     const record = this.#o.requests.create({ ...recordFields(csr, requester, decision.profile), approver: decision.approver });
     this.#o.logger.info('certificate request pending', {
       accountId: requester.accountId,

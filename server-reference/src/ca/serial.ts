@@ -25,8 +25,7 @@ export function normalizeSerial(value: unknown): string {
   let n: bigint;
   if (typeof value === 'bigint') n = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
-  else if (typeof value === 'string' && /^(0x)?[0-9a-fA-F]{1,40}$/.test(value))
-    n = BigInt(`0x${value.replace(/^0x/, '')}`);
+  else if (typeof value === 'string' && /^(0x)?[0-9a-fA-F]{1,40}$/.test(value)) n = BigInt(`0x${value.replace(/^0x/, '')}`);
   else if (value instanceof Uint8Array && value.length > 0 && value.length <= 21) {
     n = BigInt(`0x${Buffer.from(value).toString('hex')}`);
   } else throw new SerialNumberError('serialNumber() must return a bigint, a safe integer, hex text or bytes');

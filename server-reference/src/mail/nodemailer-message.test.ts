@@ -15,7 +15,10 @@ describe('nodemailerMessage', () => {
       subject: 'Hi',
       text: 'Hello',
     });
-    expect(nodemailerMessage({ ...BASE, from: 'ping@ca.example' }, { from: 'CA <ca@localhost>' }).envelope).toEqual({ from: 'ping@ca.example', to: ['ada@example.org'] });
+    expect(nodemailerMessage({ ...BASE, from: 'ping@ca.example' }, { from: 'CA <ca@localhost>' }).envelope).toEqual({
+      from: 'ping@ca.example',
+      to: ['ada@example.org'],
+    });
   });
 
   it('signs only what asks for it, covering the extra headers too', () => {
@@ -24,7 +27,9 @@ describe('nodemailerMessage', () => {
     const signed = nodemailerMessage({ ...BASE, headers, sign: true }, { from: 'ca@localhost', dkim: DKIM });
     expect(signed.headers).toEqual(headers);
     expect(signed.dkim).toMatchObject({ domainName: 'ca.example', keySelector: 's1', privateKey: DKIM.privateKey });
-    expect(String((signed.dkim as { headerFieldNames: string }).headerFieldNames).split(':')).toEqual(expect.arrayContaining(['From', 'To', 'Subject', 'X-Certwizard-Ping-Nonce']));
+    expect(String((signed.dkim as { headerFieldNames: string }).headerFieldNames).split(':')).toEqual(
+      expect.arrayContaining(['From', 'To', 'Subject', 'X-Certwizard-Ping-Nonce']),
+    );
     // Without a key, asking changes nothing.
     expect(nodemailerMessage({ ...BASE, sign: true }, { from: 'ca@localhost' }).dkim).toBeUndefined();
   });

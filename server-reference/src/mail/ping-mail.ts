@@ -35,11 +35,12 @@ export interface PingMailInput {
  * await mailer.send(registrationPingMail({ to, from: pingFrom, publicUrl, token, nonce, lifetimeMs }));
  */
 export function registrationPingMail(input: PingMailInput): MailMessage {
-  return pingMail(input, 'Confirm your email address', [
-    'Hello,',
-    '',
-    'please confirm your email address for the certwizard CA by opening this link and pressing Confirm:',
-  ], 'If you did not register, ignore this mail.');
+  return pingMail(
+    input,
+    'Confirm your email address',
+    ['Hello,', '', 'please confirm your email address for the certwizard CA by opening this link and pressing Confirm:'],
+    'If you did not register, ignore this mail.',
+  );
 }
 
 /**
@@ -50,11 +51,16 @@ export function registrationPingMail(input: PingMailInput): MailMessage {
  * await mailer.send(addressPingMail({ to: 'ada@example.net', from: pingFrom, publicUrl, token, lifetimeMs }));
  */
 export function addressPingMail(input: PingMailInput): MailMessage {
-  return pingMail(input, 'Confirm an address for a certwizard CA account', [
-    'Hello,',
-    '',
-    `an account of the certwizard CA asks to add ${input.to} to its confirmed addresses. If that is your account, confirm by opening this link and pressing Confirm:`,
-  ], 'If you did not ask for this, ignore this mail: nothing changes.');
+  return pingMail(
+    input,
+    'Confirm an address for a certwizard CA account',
+    [
+      'Hello,',
+      '',
+      `an account of the certwizard CA asks to add ${input.to} to its confirmed addresses. If that is your account, confirm by opening this link and pressing Confirm:`,
+    ],
+    'If you did not ask for this, ignore this mail: nothing changes.',
+  );
 }
 
 function pingMail(input: PingMailInput, subject: string, opening: readonly string[], closing: string): MailMessage {

@@ -5,7 +5,14 @@
  * current state, so two clicks (or two approvers) cannot both act on one request.
  */
 import { randomBytes } from 'node:crypto';
-import { type CertificateRequest, type DistinguishedName, type ExtendedKeyUsageName, formatKeyDescription, formatName, type SubjectAltNames } from '@certwizard/pki';
+import {
+  type CertificateRequest,
+  type DistinguishedName,
+  type ExtendedKeyUsageName,
+  formatKeyDescription,
+  formatName,
+  type SubjectAltNames,
+} from '@certwizard/pki';
 import type { RequestSource } from '@certwizard/protocol';
 import type { Db } from './database.js';
 
@@ -118,15 +125,9 @@ export class CertificateRequestStore {
       "SELECT * FROM certificate_requests WHERE account_id = ? AND status = 'pending' AND approver = 'owner' ORDER BY created_at_ms, id",
     );
     this.#allOf = db.prepare('SELECT * FROM certificate_requests WHERE account_id = ? ORDER BY created_at_ms DESC, id');
-    this.#byFingerprint = db.prepare(
-      'SELECT * FROM certificate_requests WHERE account_id = ? AND fingerprint_sha256 = ? ORDER BY created_at_ms DESC, id',
-    );
-    this.#awaitingOperator = db.prepare(
-      "SELECT * FROM certificate_requests WHERE status = 'pending' AND approver = 'operator' ORDER BY created_at_ms, id",
-    );
-    this.#transition = db.prepare(
-      'UPDATE certificate_requests SET status = ?, reason = ?, decided_at_ms = ? WHERE id = ? AND account_id = ? AND status = ?',
-    );
+    this.#byFingerprint = db.prepare('SELECT * FROM certificate_requests WHERE account_id = ? AND fingerprint_sha256 = ? ORDER BY created_at_ms DESC, id');
+    this.#awaitingOperator = db.prepare("SELECT * FROM certificate_requests WHERE status = 'pending' AND approver = 'operator' ORDER BY created_at_ms, id");
+    this.#transition = db.prepare('UPDATE certificate_requests SET status = ?, reason = ?, decided_at_ms = ? WHERE id = ? AND account_id = ? AND status = ?');
     this.#issued = db.prepare(
       "UPDATE certificate_requests SET status = 'issued', certificate_serial = ?, decided_at_ms = ? WHERE id = ? AND status IN ('pending', 'approved')",
     );

@@ -84,9 +84,7 @@ export class CertificateStore {
       (serial_hex, subject, san_json, not_before_ms, not_after_ms, pem, requester, public_key_sha1, fingerprint_sha256, created_at_ms, csr_sha256)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#bySerial = db.prepare('SELECT * FROM certificates WHERE serial_hex = ?');
-    this.#revoked = db.prepare(
-      "SELECT serial_hex, revoked_at_ms, revocation_reason FROM certificates WHERE status = 'revoked' ORDER BY id",
-    );
+    this.#revoked = db.prepare("SELECT serial_hex, revoked_at_ms, revocation_reason FROM certificates WHERE status = 'revoked' ORDER BY id");
     this.#nextCrl = db.prepare('UPDATE crl_state SET crl_number = crl_number + 1 WHERE id = 1 RETURNING crl_number');
     this.#replay = db.prepare(
       "SELECT * FROM certificates WHERE requester = ? AND csr_sha256 = ? AND status = 'valid' AND not_after_ms > ? ORDER BY id DESC LIMIT 1",
@@ -207,9 +205,7 @@ export class CertificateStore {
 
   /** Row counts of every table, for tests and health checks. */
   counts(): Record<string, number> {
-    const tables = this.#db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-      .all() as { name: string }[];
+    const tables = this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
     const out: Record<string, number> = {};
     for (const { name } of tables) {
       out[name] = (this.#db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n;

@@ -23,9 +23,7 @@ export const HEALTH_CACHE_MS_DEFAULT = 5000;
 export type HealthProblem = 'data_dir_not_writable' | 'database_not_writable' | 'database_unreadable';
 
 /** Result of {@link DataDirHealth.check}. */
-export type HealthResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reason: HealthProblem; readonly message: string };
+export type HealthResult = { readonly ok: true } | { readonly ok: false; readonly reason: HealthProblem; readonly message: string };
 
 /** Options of {@link DataDirHealth}. */
 export interface DataDirHealthOptions {

@@ -40,10 +40,7 @@ describe('openDatabase', () => {
   });
 
   it('rolls back a migration that fails half-way', () => {
-    const broken = [
-      ...MIGRATIONS,
-      { version: 99, description: 'broken', sql: 'CREATE TABLE t (a); SELECT nonsense FROM nowhere;' },
-    ];
+    const broken = [...MIGRATIONS, { version: 99, description: 'broken', sql: 'CREATE TABLE t (a); SELECT nonsense FROM nowhere;' }];
     expect(() => openDatabase(dir, { migrations: broken })).toThrow();
     const db = openDatabase(dir);
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)?.version);
@@ -55,7 +52,9 @@ describe('openDatabase', () => {
 describe('migration 7 (the email ping)', () => {
   it('keeps every hand-off of version 6, without a nonce digest, and checks the new columns', () => {
     const v6 = openDatabase(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 6) });
-    v6.prepare("INSERT INTO accounts (email, first_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, created_at_ms) VALUES ('a@b.example', 'A', 'B', '1990-01-01', 'scrypt$x', 'q1', 'scrypt$x', 'q2', 'scrypt$x', 0)").run();
+    v6.prepare(
+      "INSERT INTO accounts (email, first_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, created_at_ms) VALUES ('a@b.example', 'A', 'B', '1990-01-01', 'scrypt$x', 'q1', 'scrypt$x', 'q2', 'scrypt$x', 0)",
+    ).run();
     v6.prepare("INSERT INTO registration_handoffs (account_id, continue_url, created_at_ms) VALUES (1, 'http://127.0.0.1:5000/done', 0)").run();
     v6.close();
     const db = openDatabase(dir);

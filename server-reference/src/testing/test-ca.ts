@@ -121,7 +121,9 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       ...(options.ticketLifetimeMinutes !== undefined ? { ticketLifetimeMinutes: String(options.ticketLifetimeMinutes) } : {}),
       ...(options.smtp ? { smtp: options.smtp } : {}),
       ...(options.pingFrom ? { pingFrom: options.pingFrom } : {}),
-      ...(options.dkim ? { dkimSelector: options.dkim.selector, dkimKey: options.dkim.keyFile, ...(options.dkim.domain ? { dkimDomain: options.dkim.domain } : {}) } : {}),
+      ...(options.dkim
+        ? { dkimSelector: options.dkim.selector, dkimKey: options.dkim.keyFile, ...(options.dkim.domain ? { dkimDomain: options.dkim.domain } : {}) }
+        : {}),
     });
     const given = options.now;
     running = await startCa(config, {

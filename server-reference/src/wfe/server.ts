@@ -26,14 +26,11 @@ export interface RunningServer {
  */
 export function listen(host: string, port: number): Promise<RunningServer> {
   let handler: Handler | undefined;
-  const server = createServer(
-    { headersTimeout: 10_000, requestTimeout: 30_000, maxHeaderSize: 16 * 1024 },
-    (req, res) => {
-      if (handler) return handler(req, res);
-      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
-      res.end('{"error":{"code":"unavailable","message":"the CA is starting"}}');
-    },
-  );
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
+    if (handler) return handler(req, res);
+    res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+    res.end('{"error":{"code":"unavailable","message":"the CA is starting"}}');
+  });
   server.keepAliveTimeout = 5_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -83,12 +83,19 @@ export async function rowCounts(ca: Pick<TestCa, 'rows'>): Promise<Record<string
   const rows = await ca.rows();
   const out: Record<string, number> = {};
   for (const t of ['accounts', 'tickets', 'registration_handoffs', 'authorization_codes', 'installation_tokens', 'sessions']) out[t] = rows[t]?.length ?? 0;
-  out.ticketUrls = (rows.tickets as Array<{ continue_url: string | null; error_url: string | null }>).filter((t) => t.continue_url !== null || t.error_url !== null).length;
+  out.ticketUrls = (rows.tickets as Array<{ continue_url: string | null; error_url: string | null }>).filter(
+    (t) => t.continue_url !== null || t.error_url !== null,
+  ).length;
   return out;
 }
 
 /** The href of the link whose text is `text`, HTML-unescaped. */
 export function linkHref(html: string, text: string): string | undefined {
   const m = new RegExp(`<a href="([^"]*)">${text}</a>`).exec(html);
-  return m?.[1]?.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return m?.[1]
+    ?.replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }

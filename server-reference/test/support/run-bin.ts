@@ -34,10 +34,7 @@ function spawnBin(args: string[], options: { env?: Record<string, string>; cwd?:
 }
 
 /** Runs the binary to completion with no terminal on stdin. Bounded by `timeoutMs`. */
-export function runBin(
-  args: string[],
-  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
-): Promise<BinResult> {
+export function runBin(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<BinResult> {
   return collect(spawnBin(args, options), options.timeoutMs ?? 30_000);
 }
 
@@ -75,10 +72,7 @@ export interface ServeProcess {
 }
 
 /** Starts `serve`/`dev` and resolves once it prints `listening on URL`. */
-export function startServe(
-  args: string[],
-  options: { env?: Record<string, string>; cwd?: string } = {},
-): Promise<ServeProcess> {
+export function startServe(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ServeProcess> {
   const child = spawnBin(args, options);
   let stdout = '';
   let stderr = '';

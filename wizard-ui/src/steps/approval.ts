@@ -26,11 +26,13 @@ export function approvalStep({ config, progress }: StepContext): StepView {
     } else if (p.request.issued || p.flowStep === 'install') {
       status.say('The CA issued the certificate. Installing it…');
     } else if (pending) {
-      status.say(`Request ${p.request.pendingId} is waiting for the account owner${owner === undefined ? '' : ` (${owner})`} to approve it on the CA's account page. This page goes on by itself once it is approved.`);
+      status.say(
+        `Request ${p.request.pendingId} is waiting for the account owner${owner === undefined ? '' : ` (${owner})`} to approve it on the CA's account page. This page goes on by itself once it is approved.`,
+      );
     } else if (p.flowStep === 'submit' || p.request.submitting) {
       status.say('Sending the certificate request to the CA…');
     } else if (p.running) {
-      status.say('Getting this installation\'s access to the CA…');
+      status.say("Getting this installation's access to the CA…");
     }
     const parts: string[] = [];
     if (pending && p.request.checkedAt !== undefined) parts.push(`Last asked the CA at ${clockTime(p.request.checkedAt)}.`);

@@ -16,7 +16,13 @@ export function confirmStep({ config, actions, progress }: StepContext): StepVie
   const again = newTabLink('Open the registration page again', progress.registrationUrl, { onOpen: () => actions.pageOpened(again.href) });
   const reopen = h('p', {}, 'Closed the registration page by mistake? ', again);
   const code = h('strong', { class: 'user-code' });
-  const codeNote = h('p', { class: 'user-code-note' }, "The CA's confirmation page shows this code: ", code, '. Press its Confirm button only if it is the same.');
+  const codeNote = h(
+    'p',
+    { class: 'user-code-note' },
+    "The CA's confirmation page shows this code: ",
+    code,
+    '. Press its Confirm button only if it is the same.',
+  );
   const { section, heading } = stepSection('Confirm your address', instructions, codeNote, status, checked, reopen);
   let shownFor = '';
   const update = (p: Progress) => {
@@ -48,7 +54,12 @@ function explain(how: { automatic: boolean; email: string; afterRegistration: bo
   const send = how.afterRegistration ? [] : [h('li', {}, `Finish the form on the page of ${how.ca} and send it.`)];
   if (how.automatic) {
     return [
-      h('ol', { class: 'plan' }, ...send, h('li', {}, `The CA then mails `, mail, ' to check it is yours. Your mail server answers that mail by itself: there is nothing to click.')),
+      h(
+        'ol',
+        { class: 'plan' },
+        ...send,
+        h('li', {}, `The CA then mails `, mail, ' to check it is yours. Your mail server answers that mail by itself: there is nothing to click.'),
+      ),
       h('p', {}, 'This page goes on by itself.'),
     ];
   }
@@ -57,7 +68,13 @@ function explain(how: { automatic: boolean; email: string; afterRegistration: bo
       'ol',
       { class: 'plan' },
       ...send,
-      h('li', {}, 'Open the mail from the CA sent to ', mail, ' and click its link; if the page it opens asks, press its Confirm button. (Look in the spam folder if no mail arrives within a few minutes.)'),
+      h(
+        'li',
+        {},
+        'Open the mail from the CA sent to ',
+        mail,
+        ' and click its link; if the page it opens asks, press its Confirm button. (Look in the spam folder if no mail arrives within a few minutes.)',
+      ),
       h('li', {}, 'Come back to this tab: it goes on by itself once the CA has confirmed your address.'),
     ),
   ];

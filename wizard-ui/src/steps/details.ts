@@ -76,17 +76,16 @@ export function detailsStep({ config, actions, progress }: StepContext): StepVie
       },
     );
   });
-  const { section, heading } = stepSection(
-    'Your details',
-    h('p', {}, 'The CA registers you with these. Change them if they are not right.'),
-    form,
-  );
+  const { section, heading } = stepSection('Your details', h('p', {}, 'The CA registers you with these. Change them if they are not right.'), form);
   return { element: section, heading, update: () => undefined };
 }
 
 function check(details: WizardDetails): Partial<Record<keyof WizardDetails, string>> {
   const errors: Partial<Record<keyof WizardDetails, string>> = {};
-  for (const [key, what] of [['firstName', 'first name'], ['lastName', 'last name']] as const) {
+  for (const [key, what] of [
+    ['firstName', 'first name'],
+    ['lastName', 'last name'],
+  ] as const) {
     if (details[key] === '') errors[key] = `Enter your ${what}.`;
     else if ([...details[key]].length > NAME_MAX) errors[key] = `Your ${what} can have at most ${NAME_MAX} characters.`;
   }

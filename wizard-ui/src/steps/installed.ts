@@ -29,7 +29,9 @@ export function installedStep({ config, actions, progress }: StepContext): StepV
   const finish = h('button', { type: 'button' }, 'Finish');
   const finishStatus = statusLine();
   finish.addEventListener('click', () => {
-    actions.finish().catch((error: unknown) => finishStatus.say(`The installer did not answer: ${error instanceof Error ? error.message : String(error)}. Try again.`));
+    actions
+      .finish()
+      .catch((error: unknown) => finishStatus.say(`The installer did not answer: ${error instanceof Error ? error.message : String(error)}. Try again.`));
   });
   const { section, heading } = stepSection(
     'Certificate installed',
@@ -60,7 +62,11 @@ function pkcs12Form(download: (passphrase: string) => Promise<string>, min: numb
       'fieldset',
       {},
       h('legend', {}, 'Download a PKCS #12 file (optional)'),
-      h('p', {}, 'A PKCS #12 file (.p12) holds the certificate and its private key, for importing them into other software such as a mail client. Anyone with the file and its passphrase can use your certificate: keep both safe.'),
+      h(
+        'p',
+        {},
+        'A PKCS #12 file (.p12) holds the certificate and its private key, for importing them into other software such as a mail client. Anyone with the file and its passphrase can use your certificate: keep both safe.',
+      ),
       passphrase.wrapper,
       again.wrapper,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary' }, 'Download PKCS #12 file')),

@@ -12,11 +12,21 @@ export function registerStep({ config, actions, progress }: StepContext): StepVi
   // The CA's registration and confirmation pages show the same code: a page with another code
   // (or none) was not started by this installer (RFC 8628 §5.4, remote phishing).
   const code = h('strong', { class: 'user-code' });
-  const codeNote = h('p', { class: 'user-code-note' }, "The CA's pages show this code: ", code, '. Go on only if they show the same; confirm nothing that shows another code.');
+  const codeNote = h(
+    'p',
+    { class: 'user-code-note' },
+    "The CA's pages show this code: ",
+    code,
+    '. Go on only if they show the same; confirm nothing that shows another code.',
+  );
   const link = newTabLink('Open the registration page', undefined, { button: true, onOpen: () => actions.pageOpened(link.href) });
   const { section, heading } = stepSection(
     `Register at ${caHost(config)}`,
-    h('p', {}, `Your certificate comes from the CA at ${caHost(config)}. The button opens its registration page in a new tab, with your name and address filled in. Choose a password, answer the questions and send the form.`),
+    h(
+      'p',
+      {},
+      `Your certificate comes from the CA at ${caHost(config)}. The button opens its registration page in a new tab, with your name and address filled in. Choose a password, answer the questions and send the form.`,
+    ),
     codeNote,
     status,
     h('div', { class: 'actions' }, link),
@@ -36,7 +46,11 @@ export function registerStep({ config, actions, progress }: StepContext): StepVi
     }
     link.href = p.registrationUrl;
     link.hidden = false;
-    status.say(p.flowStepResumed ? 'Your earlier registration page is ready again: open it to finish the form, or confirm your address from the mail if you already sent it.' : 'The registration page is ready.');
+    status.say(
+      p.flowStepResumed
+        ? 'Your earlier registration page is ready again: open it to finish the form, or confirm your address from the mail if you already sent it.'
+        : 'The registration page is ready.',
+    );
   };
   update(progress);
   return { element: section, heading, update };

@@ -49,30 +49,59 @@ describe('ConnectionSlots', () => {
   const limits = { max: 2, hardMax: 4, graceMs: 100 };
 
   it.each([
-    { name: 'closes nothing under the cap', arrivals: [{ name: 'a', at: 0, sent: 5 }, { name: 'b', at: 1, sent: 5 }], want: [] },
+    {
+      name: 'closes nothing under the cap',
+      arrivals: [
+        { name: 'a', at: 0, sent: 5 },
+        { name: 'b', at: 1, sent: 5 },
+      ],
+      want: [],
+    },
     {
       name: 'closes the oldest connection that sent part of a request, not the newcomer',
-      arrivals: [{ name: 'a', at: 0, sent: 5 }, { name: 'b', at: 1, sent: 5 }, { name: 'browser', at: 2 }],
+      arrivals: [
+        { name: 'a', at: 0, sent: 5 },
+        { name: 'b', at: 1, sent: 5 },
+        { name: 'browser', at: 2 },
+      ],
       want: ['a'],
     },
     {
       name: 'never closes a connection whose headers are complete (it is being answered)',
-      arrivals: [{ name: 'done', at: 0, sent: 90, headers: true }, { name: 'slow', at: 1, sent: 5 }, { name: 'new', at: 2 }],
+      arrivals: [
+        { name: 'done', at: 0, sent: 90, headers: true },
+        { name: 'slow', at: 1, sent: 5 },
+        { name: 'new', at: 2 },
+      ],
       want: ['slow'],
     },
     {
       name: 'spares a fresh connection that has sent nothing yet, going over the cap instead',
-      arrivals: [{ name: 'a', at: 0 }, { name: 'b', at: 10 }, { name: 'c', at: 20 }],
+      arrivals: [
+        { name: 'a', at: 0 },
+        { name: 'b', at: 10 },
+        { name: 'c', at: 20 },
+      ],
       want: [],
     },
     {
       name: 'closes a silent connection once its grace is over',
-      arrivals: [{ name: 'silent', at: 0 }, { name: 'b', at: 150 }, { name: 'c', at: 160 }],
+      arrivals: [
+        { name: 'silent', at: 0 },
+        { name: 'b', at: 150 },
+        { name: 'c', at: 160 },
+      ],
       want: ['silent'],
     },
     {
       name: 'closes the newcomer beyond the hard cap when every other one is spared or answered',
-      arrivals: [{ name: 'a', at: 0 }, { name: 'b', at: 1 }, { name: 'c', at: 2 }, { name: 'd', at: 3 }, { name: 'e', at: 4 }],
+      arrivals: [
+        { name: 'a', at: 0 },
+        { name: 'b', at: 1 },
+        { name: 'c', at: 2 },
+        { name: 'd', at: 3 },
+        { name: 'e', at: 4 },
+      ],
       want: ['e'],
     },
   ])('$name', ({ arrivals, want }) => {

@@ -43,7 +43,9 @@ export function isPrivateHost(hostname: string): boolean {
   const host = unbracket(hostname).toLowerCase();
   if (isIP(host) === 4) {
     const [a = 0, b = 0] = host.split('.').map(Number);
-    return a === 0 || a === 10 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+    return (
+      a === 0 || a === 10 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)
+    );
   }
   if (isIP(host) === 6) {
     if (host === '::') return true;

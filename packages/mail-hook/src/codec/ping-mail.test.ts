@@ -45,11 +45,19 @@ describe('readPingMail', () => {
   it.each([
     { name: 'another From address', input: parts({ from: ['ping@evil.example'] }), want: 'wrong-header-sender' },
     { name: 'two From addresses', input: parts({ from: ['ping@ca.example', 'x@evil.example'] }), want: 'wrong-header-sender' },
-    { name: 'two From headers', input: parts({ headerLines: [...parts().headerLines, { key: 'from', line: 'From: ping@ca.example' }] }), want: 'wrong-header-sender' },
+    {
+      name: 'two From headers',
+      input: parts({ headerLines: [...parts().headerLines, { key: 'from', line: 'From: ping@ca.example' }] }),
+      want: 'wrong-header-sender',
+    },
     { name: 'no nonce header', input: parts({ headerLines: [{ key: 'from', line: 'From: ping@ca.example' }] }), want: 'malformed-nonce' },
     { name: 'a 21-character nonce', input: parts({ headerLines: withNonceLine(`X-Certwizard-Ping-Nonce: ${'n'.repeat(21)}`) }), want: 'malformed-nonce' },
     { name: 'a 129-character nonce', input: parts({ headerLines: withNonceLine(`X-Certwizard-Ping-Nonce: ${'n'.repeat(129)}`) }), want: 'malformed-nonce' },
-    { name: 'a nonce in standard base64', input: parts({ headerLines: withNonceLine(`X-Certwizard-Ping-Nonce: ${'n'.repeat(40)}+/=`) }), want: 'malformed-nonce' },
+    {
+      name: 'a nonce in standard base64',
+      input: parts({ headerLines: withNonceLine(`X-Certwizard-Ping-Nonce: ${'n'.repeat(40)}+/=`) }),
+      want: 'malformed-nonce',
+    },
     { name: 'a body nonce line that differs', input: parts({ text: `Ping-Nonce: ${'M'.repeat(43)}\n${LINK}` }), want: 'body-nonce-mismatch' },
     { name: 'a second body nonce line that differs', input: parts({ text: `Ping-Nonce: ${NONCE}\nping-nonce: x\n${LINK}` }), want: 'body-nonce-mismatch' },
     { name: 'no text body', input: parts({ text: undefined }), want: 'no-text-body' },

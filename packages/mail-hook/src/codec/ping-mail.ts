@@ -8,14 +8,7 @@
  * and carries the confirmation link `<caOrigin>/ping/confirm?token=<token>`; nonce and token are
  * base64url (22 to 128 characters).
  */
-import {
-  isValidPingNonce,
-  isValidPingToken,
-  PING_CONFIRM_PATH,
-  PING_NONCE_BODY_LABEL,
-  PING_NONCE_HEADER,
-  pingConfirmationLink,
-} from '@certwizard/protocol';
+import { isValidPingNonce, isValidPingToken, PING_CONFIRM_PATH, PING_NONCE_BODY_LABEL, PING_NONCE_HEADER, pingConfirmationLink } from '@certwizard/protocol';
 import { isPrivateHost } from './ca-origin.js';
 
 /** Why a mail that announces itself as a ping (it has the nonce header) is not answered. */

@@ -111,7 +111,15 @@ export function pingMail(args: {
     to: args.to,
     subject: 'Please confirm your address',
     headers: { 'X-Certwizard-Ping-Nonce': args.nonce },
-    text: ['Hello,', '', 'a certificate was requested for this address.', ...(bodyNonce === null ? [] : [`Ping-Nonce: ${bodyNonce}`]), '', `Confirm: ${link}`, ''].join('\n'),
+    text: [
+      'Hello,',
+      '',
+      'a certificate was requested for this address.',
+      ...(bodyNonce === null ? [] : [`Ping-Nonce: ${bodyNonce}`]),
+      '',
+      `Confirm: ${link}`,
+      '',
+    ].join('\n'),
     ...args.extra,
   };
 }

@@ -31,7 +31,10 @@ const MAX_HEAD_BYTES = 64 * 1024;
  * unread; HTML is not converted to text, so `text` is there only when the mail has a text/plain
  * part.
  */
-export async function parseMimeMessage(bytes: Buffer, limits: MimeParseLimits): Promise<{ ok: true; parts: PingMailParts } | { ok: false; reason: MimeParseFailure }> {
+export async function parseMimeMessage(
+  bytes: Buffer,
+  limits: MimeParseLimits,
+): Promise<{ ok: true; parts: PingMailParts } | { ok: false; reason: MimeParseFailure }> {
   const MailParser = await loadMailParser();
   return new Promise((resolve) => {
     const parser = new MailParser({

@@ -94,7 +94,8 @@ describe('readOid', () => {
 });
 
 describe('readTime', () => {
-  const hexOf = (type: number, text: string) => `${type.toString(16).padStart(2, '0')}${text.length.toString(16).padStart(2, '0')}${Buffer.from(text, 'latin1').toString('hex')}`;
+  const hexOf = (type: number, text: string) =>
+    `${type.toString(16).padStart(2, '0')}${text.length.toString(16).padStart(2, '0')}${Buffer.from(text, 'latin1').toString('hex')}`;
 
   // RFC 5280 §4.1.2.5.1: UTCTime YY >= 50 is 19YY, YY < 50 is 20YY; §4.1.2.5.2: GeneralizedTime
   // for 2050 on, both with seconds, in UTC, without fractions.

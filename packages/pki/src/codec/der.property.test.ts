@@ -141,7 +141,13 @@ const timeText: fc.Arbitrary<Uint8Array> = fc
   .record({
     year: fc.oneof(fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 9999 })),
     fourDigits: fc.boolean(),
-    fields: fc.tuple(fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }), fc.integer({ min: 0, max: 61 })),
+    fields: fc.tuple(
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 32 }),
+      fc.integer({ min: 0, max: 25 }),
+      fc.integer({ min: 0, max: 61 }),
+      fc.integer({ min: 0, max: 61 }),
+    ),
     tail: fc.constantFrom('Z', 'Z', 'Z', 'Z', '.5Z', '+0000', '', 'z'),
   })
   .map(({ year, fourDigits, fields, tail }) => {
@@ -208,11 +214,14 @@ describe('readAscii', () => {
 describe('ipAddressText', () => {
   it('any octets: text that reads back to the same 4 or 16 octets, or undefined for any other length', () => {
     checkProperty(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })), (octets) => {
-        const text = ipAddressText(octets);
-        if (octets.length === 4 || octets.length === 16) expect(ipOctets(text as string)).toEqual(octets);
-        else expect(text).toBeUndefined();
-      }),
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })),
+        (octets) => {
+          const text = ipAddressText(octets);
+          if (octets.length === 4 || octets.length === 16) expect(ipOctets(text as string)).toEqual(octets);
+          else expect(text).toBeUndefined();
+        },
+      ),
     );
   });
 });
@@ -262,7 +271,9 @@ describe('readName', () => {
         if (!result.ok) return;
         // String values are written as UTF8String; others (`#` + hex) as the DER they stand for.
         const rdns = result.value.map(({ oid: type, value }) =>
-          set(seq(oid(type), value.startsWith('#') ? new Uint8Array(Buffer.from(value.slice(1), 'hex')) : tlv(0x0c, new Uint8Array(Buffer.from(value, 'utf8'))))),
+          set(
+            seq(oid(type), value.startsWith('#') ? new Uint8Array(Buffer.from(value.slice(1), 'hex')) : tlv(0x0c, new Uint8Array(Buffer.from(value, 'utf8')))),
+          ),
         );
         const again = seq(...rdns);
         const reread = readName(again, validateDer(again), 'name');
@@ -300,7 +311,15 @@ describe('readName', () => {
 /** iPAddress octets of the text readGeneralNames writes: dotted quad, or eight uncompressed groups. */
 function ipOctets(text: string): Uint8Array {
   if (text.includes('.')) return Uint8Array.from(text.split('.').map(Number));
-  return new Uint8Array(Buffer.from(text.split(':').map((g) => g.padStart(4, '0')).join(''), 'hex'));
+  return new Uint8Array(
+    Buffer.from(
+      text
+        .split(':')
+        .map((g) => g.padStart(4, '0'))
+        .join(''),
+      'hex',
+    ),
+  );
 }
 
 describe('readGeneralNames', () => {

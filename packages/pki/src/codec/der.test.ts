@@ -42,9 +42,7 @@ describe('validateDer', () => {
     { name: '40 nested SEQUENCEs (the depth limit)', input: nestedSequences(40) },
     {
       name: 'a real SubjectPublicKeyInfo from OpenSSL',
-      input: new Uint8Array(
-        generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }),
-      ),
+      input: new Uint8Array(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' })),
     },
     {
       // The largest input accepted: an OCTET STRING that is exactly 64 KiB with its header.

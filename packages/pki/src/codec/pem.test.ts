@@ -38,9 +38,7 @@ describe('encodePem and decodePem', () => {
   });
 
   it('writes PEM that the openssl CLI reads, and reads what openssl writes', () => {
-    const spki = new Uint8Array(
-      generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }),
-    );
+    const spki = new Uint8Array(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }));
     const ours = encodePem('PUBLIC KEY', spki);
     const theirs = execFileSync('openssl', ['pkey', '-pubin', '-pubout'], { input: ours, encoding: 'utf8' });
     expect(theirs).toBe(ours);
@@ -59,9 +57,7 @@ describe('decodePem leniency (RFC 7468 §2, §3)', () => {
     { name: 'no newline after the END line', input: block('CERTIFICATE', BODY).trimEnd() },
     { name: 'one of several accepted labels', input: block('NEW CERTIFICATE REQUEST', BODY) },
   ])('accepts $name', ({ input }) => {
-    expect(decodePem(input, ['CERTIFICATE', 'NEW CERTIFICATE REQUEST'])).toEqual(
-      Uint8Array.from([0x30, 0x03, 0x02, 0x01, 0x05]),
-    );
+    expect(decodePem(input, ['CERTIFICATE', 'NEW CERTIFICATE REQUEST'])).toEqual(Uint8Array.from([0x30, 0x03, 0x02, 0x01, 0x05]));
   });
 });
 

@@ -141,13 +141,11 @@ describe('derivePkcs12Key (RFC 7292 appendix B.2)', () => {
   const misuse: { name: string; call: () => unknown }[] = [
     {
       name: 'zero iterations',
-      call: () =>
-        derivePkcs12Key(new Uint8Array(2), new Uint8Array(8), { purpose: 'mac-key', iterations: 0, length: 32 }),
+      call: () => derivePkcs12Key(new Uint8Array(2), new Uint8Array(8), { purpose: 'mac-key', iterations: 0, length: 32 }),
     },
     {
       name: 'fractional length',
-      call: () =>
-        derivePkcs12Key(new Uint8Array(2), new Uint8Array(8), { purpose: 'mac-key', iterations: 1, length: 1.5 }),
+      call: () => derivePkcs12Key(new Uint8Array(2), new Uint8Array(8), { purpose: 'mac-key', iterations: 1, length: 1.5 }),
     },
     {
       name: 'unknown hash',

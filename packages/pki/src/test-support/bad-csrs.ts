@@ -113,18 +113,14 @@ export function badCsrCases(): BadCsrCase[] {
     },
     {
       name: 'SHA-1 signature (RSA)',
-      input: pemOf(
-        buildRawCsr({ privateKey: k.rsa2048, subject: cn, hash: 'sha1', signatureOid: SIG_OIDS.sha1WithRSA }),
-      ),
+      input: pemOf(buildRawCsr({ privateKey: k.rsa2048, subject: cn, hash: 'sha1', signatureOid: SIG_OIDS.sha1WithRSA })),
       pkiCode: 'ERR_PKI_WEAK_SIGNATURE_ALGORITHM',
       wireCode: 'csr_weak_signature_algorithm',
       status: 400,
     },
     {
       name: 'SHA-1 signature (ECDSA)',
-      input: pemOf(
-        buildRawCsr({ privateKey: k.p256, subject: cn, hash: 'sha1', signatureOid: SIG_OIDS.ecdsaWithSHA1 }),
-      ),
+      input: pemOf(buildRawCsr({ privateKey: k.p256, subject: cn, hash: 'sha1', signatureOid: SIG_OIDS.ecdsaWithSHA1 })),
       pkiCode: 'ERR_PKI_WEAK_SIGNATURE_ALGORITHM',
       wireCode: 'csr_weak_signature_algorithm',
       status: 400,
@@ -144,9 +140,7 @@ export function badCsrCases(): BadCsrCase[] {
     },
     {
       name: 'CN of 65 characters',
-      input: pemOf(
-        buildRawCsr({ privateKey: k.p256, subject: [{ type: 'CN', value: `${'a'.repeat(52)}.example.test` }] }),
-      ),
+      input: pemOf(buildRawCsr({ privateKey: k.p256, subject: [{ type: 'CN', value: `${'a'.repeat(52)}.example.test` }] })),
       pkiCode: 'ERR_PKI_CN_TOO_LONG',
       wireCode: 'csr_cn_too_long',
       status: 400,

@@ -34,9 +34,7 @@ export function isPkiError(error: unknown): boolean {
 }
 
 /** A DER element: identifier octet, then either its children or its content octets. */
-export type DerNode =
-  | { readonly identifier: number; readonly children: readonly DerNode[] }
-  | { readonly identifier: number; readonly content: Uint8Array };
+export type DerNode = { readonly identifier: number; readonly children: readonly DerNode[] } | { readonly identifier: number; readonly content: Uint8Array };
 
 /** The tree of strict DER, as validateDer sees it. @throws as validateDer. */
 export function derTree(bytes: Uint8Array): DerNode {
@@ -86,7 +84,9 @@ const treeEdit: fc.Arbitrary<TreeEdit> = fc.record({
 });
 
 /** Identifier octets worth trying: the universal types X.509 uses and the context tags [0]..[3], [6], [7]. */
-const IDENTIFIERS = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a, 0x0c, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1c, 0x1e, 0x30, 0x31, 0x80, 0x81, 0x82, 0x86, 0x87, 0xa0, 0xa3];
+const IDENTIFIERS = [
+  0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a, 0x0c, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1c, 0x1e, 0x30, 0x31, 0x80, 0x81, 0x82, 0x86, 0x87, 0xa0, 0xa3,
+];
 
 function applyTreeEdit(root: DerNode, edit: TreeEdit): DerNode {
   const nodes = preorder(root);
@@ -140,7 +140,10 @@ export function mutatedDerTree(valid: readonly Uint8Array[]): fc.Arbitrary<Uint8
  * runs past the end; these do.
  */
 export const derLikeBytes: fc.Arbitrary<Uint8Array> = fc
-  .array(fc.oneof(fc.constantFrom(0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x1f, 0x30, 0x31, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0xa0, 0xff), fc.nat(255)), { maxLength: 24 })
+  .array(
+    fc.oneof(fc.constantFrom(0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x1f, 0x30, 0x31, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0xa0, 0xff), fc.nat(255)),
+    { maxLength: 24 },
+  )
   .map((bytes) => Uint8Array.from(bytes));
 
 /** `tbs` signed with a P-256 key the way certificates, requests and CRLs are: SEQUENCE { tbs, ecdsa-with-SHA256, BIT STRING }. */

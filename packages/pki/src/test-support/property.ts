@@ -116,9 +116,7 @@ function applyEdits<U>(units: U[], list: readonly Edit[], unit: (value: number, 
 export function mutatedBytes(valid: readonly Uint8Array[]): fc.Arbitrary<Uint8Array> {
   return fc
     .tuple(fc.constantFrom(...valid), edits)
-    .map(([bytes, list]) =>
-      Uint8Array.from(applyEdits([...bytes], list, (value, old) => (old === undefined ? value & 0xff : old ^ (1 << (value % 8))))),
-    );
+    .map(([bytes, list]) => Uint8Array.from(applyEdits([...bytes], list, (value, old) => (old === undefined ? value & 0xff : old ^ (1 << (value % 8))))));
 }
 
 /**

@@ -34,7 +34,11 @@ export function pkiVectors(): PkiVectors {
   const caKey = generateKeyPair('p256').privateKey;
   const leafKey = generateKeyPair('p256').privateKey;
   const ca = createSelfSignedCa({
-    subject: [{ type: 'C', value: 'DE' }, { type: 'O', value: 'Example' }, { type: 'CN', value: 'Example Root' }],
+    subject: [
+      { type: 'C', value: 'DE' },
+      { type: 'O', value: 'Example' },
+      { type: 'CN', value: 'Example Root' },
+    ],
     privateKey: caKey,
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 3650 * DAY),
@@ -44,7 +48,10 @@ export function pkiVectors(): PkiVectors {
   const issuer: Issuer = { certificate: parseCertificate(ca.der), privateKey: caKey };
   const csr = createCsr({
     privateKey: leafKey,
-    subject: [{ type: 'CN', value: 'host.example.test' }, { type: 'emailAddress', value: 'ada@example.test' }],
+    subject: [
+      { type: 'CN', value: 'host.example.test' },
+      { type: 'emailAddress', value: 'ada@example.test' },
+    ],
     subjectAltNames: { dns: ['host.example.test', '*.host.example.test'], email: ['ada@example.test'], ip: ['192.0.2.1', '2001:db8::1'] },
     challengePassword: 'pin 1234',
   });

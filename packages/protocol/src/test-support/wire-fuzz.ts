@@ -21,11 +21,50 @@ export function isProtocolError(error: unknown): boolean {
  * not match, lone surrogates, and names that live on Object.prototype.
  */
 export const WIRE_UNITS: readonly string[] = [
-  '\n', '\r', '\r\n', '\t', ' ', '=', '&', '%', '#', '?', '@', ',', '+', '/', ':', ';', '"', '\\', '-', '_', '.', '~',
-  '\u0000', '\u00e9', '\u2028', '\u2029', '\ufeff', '\ud800', '\udc00',
-  '%0A', '%2', '%ZZ', '%C3%A9', '%ED%A0%80', '%2B', '%26',
-  '__proto__', 'constructor', 'toString', 'hasOwnProperty',
-  'a', 'Z', '0', '9',
+  '\n',
+  '\r',
+  '\r\n',
+  '\t',
+  ' ',
+  '=',
+  '&',
+  '%',
+  '#',
+  '?',
+  '@',
+  ',',
+  '+',
+  '/',
+  ':',
+  ';',
+  '"',
+  '\\',
+  '-',
+  '_',
+  '.',
+  '~',
+  '\u0000',
+  '\u00e9',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\ud800',
+  '\udc00',
+  '%0A',
+  '%2',
+  '%ZZ',
+  '%C3%A9',
+  '%ED%A0%80',
+  '%2B',
+  '%26',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'a',
+  'Z',
+  '0',
+  '9',
 ];
 
 /** Text a peer can send: any code points, strings of {@link WIRE_UNITS}, or a valid `valid` text damaged. */
@@ -53,7 +92,10 @@ export function jsonMember(near: readonly unknown[]): fc.Arbitrary<unknown> {
  * name), with values from `values`. Sometimes not an object at all.
  */
 export function jsonBody(keys: readonly string[], values: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
-  const entry = fc.tuple(fc.oneof({ arbitrary: fc.constantFrom(...keys), weight: 4 }, fc.constantFrom('__proto__', 'constructor', 'toString'), fc.string({ maxLength: 4 })), values);
+  const entry = fc.tuple(
+    fc.oneof({ arbitrary: fc.constantFrom(...keys), weight: 4 }, fc.constantFrom('__proto__', 'constructor', 'toString'), fc.string({ maxLength: 4 })),
+    values,
+  );
   const object = fc
     .array(entry, { maxLength: keys.length + 2 })
     .map((entries) => JSON.parse(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'}`).join(',')}}`) as unknown);

@@ -228,7 +228,8 @@ function parseCredentialsFile(text: string, path: string): CredentialsFile {
     throw new CredentialsCorruptError(`${path} is not valid JSON`, path);
   }
   if (
-    typeof parsed !== 'object' || parsed === null ||
+    typeof parsed !== 'object' ||
+    parsed === null ||
     (parsed as { version?: unknown }).version !== FILE_FORMAT_VERSION ||
     typeof (parsed as { credentials?: unknown }).credentials !== 'object' ||
     (parsed as { credentials?: unknown }).credentials === null ||

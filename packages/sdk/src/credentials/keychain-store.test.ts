@@ -164,7 +164,10 @@ beforeAll(() => {
 
 describe.runIf(process.platform === 'linux')('keychain with a real Secret Service (gnome-keyring)', () => {
   it('round-trips through the Secret Service, visible to a second store, with the secret never in argv or output', async () => {
-    for (const [binary, pkg] of [['dbus-run-session', 'dbus-daemon'], ['gnome-keyring-daemon', 'gnome-keyring']] as const) {
+    for (const [binary, pkg] of [
+      ['dbus-run-session', 'dbus-daemon'],
+      ['gnome-keyring-daemon', 'gnome-keyring'],
+    ] as const) {
       expect(onPath(binary), `${binary} is not on PATH: install the Debian package ${pkg} (npm test does)`).toBe(true);
     }
     const { secret, script, configFile, env } = await prepare('keychain');

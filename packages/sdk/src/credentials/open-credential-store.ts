@@ -52,7 +52,10 @@ export interface OpenCredentialStoreOptions {
  */
 export async function openCredentialStore(options: OpenCredentialStoreOptions): Promise<CredentialStore> {
   const { service, fallback, probeTimeoutMs, signal } = options;
-  if (fallback !== undefined && (typeof fallback !== 'object' || fallback === null || typeof fallback.fileStoreDir !== 'string' || fallback.fileStoreDir === '')) {
+  if (
+    fallback !== undefined &&
+    (typeof fallback !== 'object' || fallback === null || typeof fallback.fileStoreDir !== 'string' || fallback.fileStoreDir === '')
+  ) {
     // Checked before the keychain: a broken opt-in should not surface only on keychain-less machines.
     throw new TypeError('fallback.fileStoreDir must be a non-empty string');
   }

@@ -25,10 +25,13 @@ const csr = async () => (await createKeyAndCsr({ names: { email: [EMAIL] } })).c
 /** A fetch that records every URL it was given. */
 function recordingFetch(): { fetch: typeof fetch; urls: string[] } {
   const urls: string[] = [];
-  return { urls, fetch: (async (input: string | URL | Request, init?: RequestInit) => {
-    urls.push(String(input));
-    return fetch(input, init);
-  }) as typeof fetch };
+  return {
+    urls,
+    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+      urls.push(String(input));
+      return fetch(input, init);
+    }) as typeof fetch,
+  };
 }
 
 describe('cacertMethod with the account password', () => {
@@ -69,14 +72,18 @@ describe('cacertMethod with an installation token', () => {
       if (n === 2) await approveOnAccountPage(ca as TestCa, requestId);
     });
     const events: EnrollmentEvent[] = [];
-    const got = await submit(method, { csrPem: await csr() }, {
-      clock,
-      pollIntervalMs: 1000,
-      onEvent: (e) => {
-        events.push(e);
-        if (e.type === 'pending') requestId = e.requestId;
+    const got = await submit(
+      method,
+      { csrPem: await csr() },
+      {
+        clock,
+        pollIntervalMs: 1000,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'pending') requestId = e.requestId;
+        },
       },
-    });
+    );
     // 202 carries no Retry-After: the first wait is the poll interval; then the CA's 5 s beats the 1.5 s backoff.
     expect(clock.waits).toEqual([1000, 5000]);
     expect(parseCertificate(got.certificatePem).subjectAltNames.email).toEqual([EMAIL]);
@@ -117,13 +124,17 @@ describe('cacertMethod with an installation token', () => {
     const clock = recordingClock(async (n) => {
       if (n === 1) await rejectInStore(ca as TestCa, requestId, 'not our customer');
     });
-    const run = submit(cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }), { csrPem: await csr() }, {
-      clock,
-      pollIntervalMs: 1000,
-      onEvent: (e) => {
-        if (e.type === 'pending') requestId = e.requestId;
+    const run = submit(
+      cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }),
+      { csrPem: await csr() },
+      {
+        clock,
+        pollIntervalMs: 1000,
+        onEvent: (e) => {
+          if (e.type === 'pending') requestId = e.requestId;
+        },
       },
-    });
+    );
     await expect(run).rejects.toMatchObject({ code: 'ERR_SDK_ENROLL_REJECTED', caCode: 'rejected', reason: 'not our customer' });
     expect(clock.waits).toEqual([1000]);
   });
@@ -132,12 +143,16 @@ describe('cacertMethod with an installation token', () => {
     ca = await startTestCa({ retryAfterSeconds: 1 });
     const token = await accountWithToken(ca);
     const clock = recordingClock();
-    const run = submit(cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }), { csrPem: await csr() }, {
-      clock,
-      timeoutMs: 6500,
-      pollIntervalMs: 1000,
-      maxPollIntervalMs: 2000,
-    });
+    const run = submit(
+      cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }),
+      { csrPem: await csr() },
+      {
+        clock,
+        timeoutMs: 6500,
+        pollIntervalMs: 1000,
+        maxPollIntervalMs: 2000,
+      },
+    );
     const error = (await run.catch((e: unknown) => e)) as { code: string; requestId: string; timeoutMs: number };
     expect(error).toMatchObject({ code: 'ERR_SDK_ENROLL_TIMEOUT', timeoutMs: 6500 });
     // The CA asks for 1 s each time; the last wait is cut at the limit.
@@ -149,11 +164,15 @@ describe('cacertMethod with an installation token', () => {
     ca = await startTestCa({ retryAfterSeconds: 60 });
     const token = await accountWithToken(ca);
     const clock = recordingClock();
-    const run = submit(cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }), { csrPem: await csr() }, {
-      clock,
-      timeoutMs: 10_000,
-      pollIntervalMs: 1000,
-    });
+    const run = submit(
+      cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }),
+      { csrPem: await csr() },
+      {
+        clock,
+        timeoutMs: 10_000,
+        pollIntervalMs: 1000,
+      },
+    );
     await expect(run).rejects.toMatchObject({ code: 'ERR_SDK_ENROLL_TIMEOUT' });
     // The CA's 60 s Retry-After exceeds what is left: one wait to the limit, no poll after it.
     expect(clock.waits).toEqual([1000, 9000]);
@@ -166,13 +185,17 @@ describe('cacertMethod with an installation token', () => {
     const reason = new Error('user closed the wizard');
     let requestId = '';
     const clock = recordingClock(() => controller.abort(reason));
-    const run = submit(cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }), { csrPem: await csr() }, {
-      clock,
-      signal: controller.signal,
-      onEvent: (e) => {
-        if (e.type === 'pending') requestId = e.requestId;
+    const run = submit(
+      cacertMethod({ caUrl: ca.url, credentials: { installationToken: token } }),
+      { csrPem: await csr() },
+      {
+        clock,
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'pending') requestId = e.requestId;
+        },
       },
-    });
+    );
     await expect(run).rejects.toMatchObject({ code: 'ERR_SDK_ABORTED', cause: reason });
     expect(clock.waits).toHaveLength(1);
     expect(await storedStatus(ca, requestId)).toBe('pending');

@@ -31,9 +31,7 @@ import { splitChain } from './split-chain.js';
  * the owner's approval), or the account's address and password (issued at once: the person is there).
  * Both are secrets: they go in a header or the form body, never in a URL, an error or an event.
  */
-export type CacertCredentials =
-  | { readonly installationToken: string }
-  | { readonly username: string; readonly password: string };
+export type CacertCredentials = { readonly installationToken: string } | { readonly username: string; readonly password: string };
 
 /** Options of {@link cacertMethod}. */
 export interface CacertMethodOptions extends MethodTransportOptions {
@@ -192,5 +190,12 @@ function checkCredentials(credentials: CacertCredentials): {
   if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
     throw new TypeError('username and password must be non-empty strings');
   }
-  return { kind: 'password', headers: {}, fields: [[CACERT_API_PARAMS.username, username], [CACERT_API_PARAMS.password, password]] };
+  return {
+    kind: 'password',
+    headers: {},
+    fields: [
+      [CACERT_API_PARAMS.username, username],
+      [CACERT_API_PARAMS.password, password],
+    ],
+  };
 }

@@ -54,7 +54,11 @@ export function methodTransport(caUrl: string, options: MethodTransportOptions):
   const retries = options.retries ?? 2;
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
-  for (const [name, value] of [['retries', retries], ['retryDelayMs', retryDelayMs], ['maxRetryDelayMs', maxRetryDelayMs]] as const) {
+  for (const [name, value] of [
+    ['retries', retries],
+    ['retryDelayMs', retryDelayMs],
+    ['maxRetryDelayMs', maxRetryDelayMs],
+  ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer`);
   }
   const clock = options.clock ?? systemClock;

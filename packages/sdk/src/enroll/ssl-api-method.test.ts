@@ -34,7 +34,11 @@ describe('sslApiMethod', () => {
 
   it.each([
     { name: 'a request without any name', csr: async () => (await createKeyAndCsr({ names: {} })).csrPem, caCode: 'csr_invalid_name' },
-    { name: 'a body that is not a request', csr: async () => '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n', caCode: 'csr_malformed' },
+    {
+      name: 'a body that is not a request',
+      csr: async () => '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n',
+      caCode: 'csr_malformed',
+    },
   ])('turns the refusal of $name into ERR_SDK_ENROLL_REJECTED ($caCode) and stores nothing', async ({ csr, caCode }) => {
     ca = await startTestCa();
     const before = await ca.counts();

@@ -25,7 +25,13 @@ describe('submit', () => {
         { status: 'issued', certificatePem: 'leaf', chainPem: 'ca' },
       ]),
       { csrPem: 'csr' },
-      { clock, pollIntervalMs: 2000, onEvent: () => { throw new Error('broken display'); } },
+      {
+        clock,
+        pollIntervalMs: 2000,
+        onEvent: () => {
+          throw new Error('broken display');
+        },
+      },
     );
     expect(clock.waits).toEqual([1000, 7000, 4500]);
     expect(got).toEqual({ certificatePem: 'leaf', chainPem: 'ca' });
@@ -34,7 +40,11 @@ describe('submit', () => {
   it('caps its own backoff at maxPollIntervalMs when the CA gives no Retry-After', async () => {
     const clock = recordingClock();
     const pending: SubmitResult = { status: 'pending', requestId: ID };
-    await submit(scripted([pending, pending, pending, pending, pending, { status: 'issued', certificatePem: 'leaf', chainPem: 'ca' }]), { csrPem: 'csr' }, { clock, pollIntervalMs: 1000, maxPollIntervalMs: 2000 });
+    await submit(
+      scripted([pending, pending, pending, pending, pending, { status: 'issued', certificatePem: 'leaf', chainPem: 'ca' }]),
+      { csrPem: 'csr' },
+      { clock, pollIntervalMs: 1000, maxPollIntervalMs: 2000 },
+    );
     expect(clock.waits).toEqual([1000, 1500, 2000, 2000, 2000]);
   });
 
@@ -52,7 +62,13 @@ describe('submit', () => {
 
   it('rejects with ERR_SDK_ABORTED before sending when the signal is already aborted', async () => {
     let sent = false;
-    const method: EnrollmentMethod = { name: 'spy', submit: async () => { sent = true; return { status: 'rejected', caCode: 'x', reason: 'x' }; } };
+    const method: EnrollmentMethod = {
+      name: 'spy',
+      submit: async () => {
+        sent = true;
+        return { status: 'rejected', caCode: 'x', reason: 'x' };
+      },
+    };
     await expect(submit(method, { csrPem: 'csr' }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_SDK_ABORTED' });
     expect(sent).toBe(false);
   });

@@ -139,7 +139,11 @@ function checkOptions(method: EnrollmentMethod, options: SubmitOptions): Setting
   const timeoutMs = options.timeoutMs ?? DEFAULT_ENROLLMENT_TIMEOUT_MS;
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_ENROLLMENT_POLL_INTERVAL_MS;
   const maxPollIntervalMs = options.maxPollIntervalMs ?? Math.max(DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS, pollIntervalMs);
-  for (const [name, value] of [['timeoutMs', timeoutMs], ['pollIntervalMs', pollIntervalMs], ['maxPollIntervalMs', maxPollIntervalMs]] as const) {
+  for (const [name, value] of [
+    ['timeoutMs', timeoutMs],
+    ['pollIntervalMs', pollIntervalMs],
+    ['maxPollIntervalMs', maxPollIntervalMs],
+  ] as const) {
     // setTimeout fires at once beyond 2^31-1 ms: refuse rather than time out immediately.
     if (!Number.isSafeInteger(value) || value <= 0 || value > 2 ** 31 - 1) throw new TypeError(`${name} must be a positive integer of ms, at most 2^31-1`);
   }

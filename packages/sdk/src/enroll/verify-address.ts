@@ -86,14 +86,20 @@ export async function verifyAddress(options: VerifyAddressOptions): Promise<{ re
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const { base, transport } = methodTransport(options.caUrl, options);
   const { installationToken, address, pingNonce, signal } = options;
-  if (typeof installationToken !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(installationToken)) throw new TypeError('installationToken must be a bearer token');
+  if (typeof installationToken !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(installationToken))
+    throw new TypeError('installationToken must be a bearer token');
   // Validates the address (and a given nonce) the way the wire does, before anything is sent.
   encodeAddressPingRequest({ email: address, ...(typeof pingNonce === 'string' ? { pingNonce } : {}) });
-  if (pingNonce !== undefined && typeof pingNonce !== 'string' && typeof pingNonce !== 'function') throw new TypeError('pingNonce must be a string or a function');
+  if (pingNonce !== undefined && typeof pingNonce !== 'string' && typeof pingNonce !== 'function')
+    throw new TypeError('pingNonce must be a string or a function');
   const timeoutMs = options.timeoutMs ?? DEFAULT_VERIFY_ADDRESS_TIMEOUT_MS;
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_VERIFY_ADDRESS_POLL_INTERVAL_MS;
   const maxPollIntervalMs = options.maxPollIntervalMs ?? Math.max(DEFAULT_VERIFY_ADDRESS_MAX_POLL_INTERVAL_MS, pollIntervalMs);
-  for (const [name, value] of [['timeoutMs', timeoutMs], ['pollIntervalMs', pollIntervalMs], ['maxPollIntervalMs', maxPollIntervalMs]] as const) {
+  for (const [name, value] of [
+    ['timeoutMs', timeoutMs],
+    ['pollIntervalMs', pollIntervalMs],
+    ['maxPollIntervalMs', maxPollIntervalMs],
+  ] as const) {
     if (!Number.isSafeInteger(value) || value <= 0 || value > 2 ** 31 - 1) throw new TypeError(`${name} must be a positive integer of ms, at most 2^31-1`);
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');

@@ -86,7 +86,10 @@ describe('enroll() crash consistency, every mutating call', () => {
       const { ca, dir, options } = await world(`at-${at}`);
       try {
         const shim = faultFs({ at, crash: true });
-        const first = await enroll(await options({ fs: shim.fs })).then(() => undefined, (error: unknown) => error);
+        const first = await enroll(await options({ fs: shim.fs })).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
         expect(shim.fired(), `call ${at}`).toBe(true);
         expect(first, `call ${at}`).toBeDefined();
         await enroll(await options());

@@ -53,7 +53,8 @@ async function confirmedAddresses(): Promise<string[]> {
 async function clickNewestLink(address: string): Promise<void> {
   const mails = await mail.mailbox(address);
   const text = (mails.at(-1) ?? '').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
-  const link = /(http:\/\/127\.0\.0\.1:\d+\/ping\/confirm\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1] ?? /(http:\/\/\S+id=confirm&token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
+  const link =
+    /(http:\/\/127\.0\.0\.1:\d+\/ping\/confirm\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1] ?? /(http:\/\/\S+id=confirm&token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
   if (link === undefined) throw new Error(`no link in the newest mail to ${address}`);
   // The page only shows who asked and the buttons; the person presses Confirm.
   const page = await pressConfirm(link);
@@ -137,7 +138,8 @@ describe('email ping answered by the mail server itself', () => {
       onEvent: (event: EnrollFlowEvent) => {
         events.push(event);
         // A request sent with an installation token waits for the owner.
-        if (event.type === 'enrollment' && event.event.type === 'polling' && approving === undefined) approving = decideOnAccountPage(ca, event.event.requestId, 'approve', OWNER);
+        if (event.type === 'enrollment' && event.event.type === 'polling' && approving === undefined)
+          approving = decideOnAccountPage(ca, event.event.requestId, 'approve', OWNER);
       },
     });
     await approving;

@@ -66,7 +66,14 @@ describe('enroll()', () => {
     expect(result.resumed).toBe(false);
     expect(result.accountEmail).toBe(EMAIL);
     expect(result.installed.names).toContain(EMAIL);
-    expect(events.filter((e) => e.type === 'step').map((e) => (e as { step: string }).step)).toEqual(['prepare-key', 'register', 'verify-email', 'submit', 'install', 'done']);
+    expect(events.filter((e) => e.type === 'step').map((e) => (e as { step: string }).step)).toEqual([
+      'prepare-key',
+      'register',
+      'verify-email',
+      'submit',
+      'install',
+      'done',
+    ]);
     expect(events).toContainEqual({ type: 'request-found', status: 'issued' });
     expect(await counts()).toMatchObject({ accounts: 1, certificate_requests: 1, certificates: 1 });
 
@@ -99,7 +106,11 @@ describe('enroll()', () => {
     const events: EnrollFlowEvent[] = [];
     const result = await enroll(
       options({
-        registration: { prefill: { emailAddress: { value: EMAIL, sure: true } }, opener: (url) => submitRegistration(url, { email: other }), pollIntervalMs: 50 },
+        registration: {
+          prefill: { emailAddress: { value: EMAIL, sure: true } },
+          opener: (url) => submitRegistration(url, { email: other }),
+          pollIntervalMs: 50,
+        },
         onEvent: (event) => {
           events.push(event);
           if (event.type === 'enrollment' && event.event.type === 'polling' && requestId === undefined) {
@@ -119,7 +130,11 @@ describe('enroll()', () => {
     let discarded = false;
     const refused = enroll(
       options({
-        registration: { prefill: { emailAddress: { value: EMAIL, sure: true } }, opener: (url) => submitRegistration(url, { email: 'changed@example.org' }), pollIntervalMs: 50 },
+        registration: {
+          prefill: { emailAddress: { value: EMAIL, sure: true } },
+          opener: (url) => submitRegistration(url, { email: 'changed@example.org' }),
+          pollIntervalMs: 50,
+        },
         onEvent: (event) => {
           if (event.type === 'enrollment' && event.event.type === 'polling' && !discarded) {
             discarded = true;
@@ -190,7 +205,15 @@ describe('enroll()', () => {
 
   it('drops a registration the CA refused, so the next call starts a new one instead of resuming it', async () => {
     await accountWithToken(ca); // EMAIL is registered already, by another installation
-    const refused = enroll(options({ registration: { prefill: { emailAddress: { value: EMAIL, sure: true } }, opener: (url) => submitRegistration(url).catch(() => undefined), pollIntervalMs: 50 } }));
+    const refused = enroll(
+      options({
+        registration: {
+          prefill: { emailAddress: { value: EMAIL, sure: true } },
+          opener: (url) => submitRegistration(url).catch(() => undefined),
+          pollIntervalMs: 50,
+        },
+      }),
+    );
     await expect(refused).rejects.toMatchObject({ code: 'ERR_SDK_REGISTRATION_REFUSED', reason: 'address_taken' });
     expect(await store.get(pendingRegistrationKey(new URL(ca.url).origin))).toBeUndefined();
 
@@ -232,7 +255,9 @@ describe('enroll()', () => {
   });
 
   it('refuses bad options with TypeError before touching anything', async () => {
-    for (const bad of [{ name: '../x' }, { names: {} }, { caUrl: 'not a url' }, { keyType: 'rsa1024' }, { trustAnchorsPem: '' }] as Array<Partial<EnrollOptions>>) {
+    for (const bad of [{ name: '../x' }, { names: {} }, { caUrl: 'not a url' }, { keyType: 'rsa1024' }, { trustAnchorsPem: '' }] as Array<
+      Partial<EnrollOptions>
+    >) {
       await expect(enroll(options(bad))).rejects.toBeInstanceOf(TypeError);
     }
     expect(readdirSync(dir)).toEqual(['secrets']);

@@ -386,7 +386,9 @@ class EnrollmentRun {
     try {
       key = importPrivateKeyPem((await fs.readFile(paths.key)).toString('utf8'));
     } catch (error) {
-      throw new EnrollmentKeyError(`the key of the request of "${this.#s.name}" cannot be read from ${paths.key}; remove ${paths.state} to start over`, { cause: error });
+      throw new EnrollmentKeyError(`the key of the request of "${this.#s.name}" cannot be read from ${paths.key}; remove ${paths.state} to start over`, {
+        cause: error,
+      });
     }
     const csr = parseCsr(state.csrPem as string);
     if (!Buffer.from(publicKeyDer(createPublicKey(key))).equals(Buffer.from(csr.publicKeyDer))) {
@@ -416,7 +418,10 @@ class EnrollmentRun {
     const address = prefilled?.sure === true && prefilled.value !== '' ? prefilled.value : undefined;
     // A resumed registration's ticket already holds the nonce it was asked for with.
     const wantsPing = s.emailPing !== undefined && address !== undefined;
-    const pingNonce = wantsPing && resume === undefined ? await s.emailPing?.nonces.expect(address as string, { ttlMs: s.emailPing.ttlMs, ...(s.signal ? { signal: s.signal } : {}) }) : undefined;
+    const pingNonce =
+      wantsPing && resume === undefined
+        ? await s.emailPing?.nonces.expect(address as string, { ttlMs: s.emailPing.ttlMs, ...(s.signal ? { signal: s.signal } : {}) })
+        : undefined;
     if (address !== undefined) s.emit({ type: 'address-confirmation', address, automatic: wantsPing });
     let result: Awaited<ReturnType<typeof register>>;
     try {
@@ -540,13 +545,17 @@ class EnrollmentRun {
     const method = await this.#method().catch(restartOr);
     if (method === undefined) return;
     try {
-      const issued = await submit(method, { csrPem: state.csrPem as string, names: s.names }, {
-        ...s.waiting,
-        requestId: state.requestId as string,
-        ...(s.signal === undefined ? {} : { signal: s.signal }),
-        clock: s.clock,
-        onEvent: (event) => s.emit({ type: 'enrollment', event }),
-      });
+      const issued = await submit(
+        method,
+        { csrPem: state.csrPem as string, names: s.names },
+        {
+          ...s.waiting,
+          requestId: state.requestId as string,
+          ...(s.signal === undefined ? {} : { signal: s.signal }),
+          clock: s.clock,
+          onEvent: (event) => s.emit({ type: 'enrollment', event }),
+        },
+      );
       await this.#issued(issued);
     } catch (error) {
       if (error instanceof EnrollmentRejectedError) await this.#forgetRequest();
@@ -664,7 +673,8 @@ const DEFAULT_PING_NONCE_TTL_MS = 24 * 60 * 60 * 1000;
 
 function checkEmailPing(emailPing: EnrollOptions['emailPing']): Settings['emailPing'] {
   if (emailPing === undefined) return undefined;
-  if (emailPing === null || typeof emailPing !== 'object' || typeof emailPing.nonces?.expect !== 'function') throw new TypeError('emailPing.nonces must have expect()');
+  if (emailPing === null || typeof emailPing !== 'object' || typeof emailPing.nonces?.expect !== 'function')
+    throw new TypeError('emailPing.nonces must have expect()');
   const ttlMs = emailPing.ttlMs ?? DEFAULT_PING_NONCE_TTL_MS;
   if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new TypeError('emailPing.ttlMs must be a positive integer of ms');
   return { nonces: emailPing.nonces, ttlMs };
@@ -690,8 +700,10 @@ function checkOptions(options: EnrollOptions): Settings {
   const keyType = options.keyType ?? 'p256';
   if (!KEY_TYPES.includes(keyType)) throw new TypeError(`keyType must be one of ${KEY_TYPES.join(', ')}`);
   const { credentials } = options;
-  if (credentials === null || typeof credentials !== 'object' || typeof credentials.get !== 'function') throw new TypeError('credentials must be a CredentialStore');
-  if (typeof options.trustAnchorsPem !== 'string' || !options.trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----')) throw new TypeError('trustAnchorsPem must hold PEM certificates');
+  if (credentials === null || typeof credentials !== 'object' || typeof credentials.get !== 'function')
+    throw new TypeError('credentials must be a CredentialStore');
+  if (typeof options.trustAnchorsPem !== 'string' || !options.trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new TypeError('trustAnchorsPem must hold PEM certificates');
   if (options.postInstall !== undefined) checkPostInstallCommand(options.postInstall);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError('onEvent must be a function');
@@ -712,7 +724,15 @@ function checkOptions(options: EnrollOptions): Settings {
     trustAnchorsPem: options.trustAnchorsPem,
     registration: options.registration ?? {},
     sendCsrWithRegistration,
-    method: options.method ?? (({ caUrl, installationToken }) => cacertMethod({ caUrl, credentials: { installationToken }, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.clock ? { clock: options.clock } : {}) })),
+    method:
+      options.method ??
+      (({ caUrl, installationToken }) =>
+        cacertMethod({
+          caUrl,
+          credentials: { installationToken },
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+          ...(options.clock ? { clock: options.clock } : {}),
+        })),
     waiting: options.waiting ?? {},
     emailPing: checkEmailPing(options.emailPing),
     verification: options.verification ?? {},

@@ -48,7 +48,13 @@ let dir: string;
 beforeAll(() => {
   const { privateKey } = generateKeyPair('p256');
   const now = Date.now();
-  const ca = createSelfSignedCa({ subject: [{ type: 'CN', value: 'Lock Test Root' }], privateKey, notBefore: new Date(now - DAY), notAfter: new Date(now + 30 * DAY), serialNumber: generateSerialNumber() });
+  const ca = createSelfSignedCa({
+    subject: [{ type: 'CN', value: 'Lock Test Root' }],
+    privateKey,
+    notBefore: new Date(now - DAY),
+    notAfter: new Date(now + 30 * DAY),
+    serialNumber: generateSerialNumber(),
+  });
   root = { certificate: parseCertificate(ca.der), privateKey };
 });
 beforeEach(async () => {
@@ -319,13 +325,18 @@ describe('acquireEnrollmentLock', () => {
     plantLock({ pid: process.ppid, startedAt: new Date().toISOString() });
     const controller = new AbortController();
     const clock: Clock = { now: () => 0, sleep: async (_ms, signal) => (controller.abort(new Error('stop')), signal.throwIfAborted()) };
-    await expect(acquireEnrollmentLock(stateDir(), 'mail', { waitMs: 60_000, clock, signal: controller.signal })).rejects.toMatchObject({ code: 'ERR_SDK_ABORTED' });
+    await expect(acquireEnrollmentLock(stateDir(), 'mail', { waitMs: 60_000, clock, signal: controller.signal })).rejects.toMatchObject({
+      code: 'ERR_SDK_ABORTED',
+    });
     expect(JSON.parse(readFileSync(lockPath(), 'utf8'))).toMatchObject({ pid: process.ppid });
   });
 
   const stale: { name: string; holder: () => { pid: number; startedAt: string } }[] = [
     { name: 'its process is gone', holder: () => ({ pid: deadPid(), startedAt: new Date().toISOString() }) },
-    { name: 'it names this process but predates it (a reused pid)', holder: () => ({ pid: process.pid, startedAt: new Date(Date.now() - process.uptime() * 1000 - 60_000).toISOString() }) },
+    {
+      name: 'it names this process but predates it (a reused pid)',
+      holder: () => ({ pid: process.pid, startedAt: new Date(Date.now() - process.uptime() * 1000 - 60_000).toISOString() }),
+    },
     { name: 'it was taken before the machine booted', holder: () => ({ pid: process.ppid, startedAt: '1970-01-02T00:00:00.000Z' }) },
   ];
 
@@ -351,4 +362,3 @@ describe('acquireEnrollmentLock', () => {
     expect(readdirSync(stateDir())).toEqual([]);
   });
 });
-

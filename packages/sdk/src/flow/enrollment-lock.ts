@@ -84,7 +84,8 @@ const IMMEDIATE_RETRIES = 8;
  */
 export async function acquireEnrollmentLock(dir: string, name: string, options: EnrollmentLockOptions = {}): Promise<EnrollmentLock> {
   // The name becomes a file name here, before enroll() writes anything else.
-  if (!isInstallName(name)) throw new TypeError(`name "${name}" cannot name an enrollment: lower-case letters, digits, dots and dashes, and not a Windows device name`);
+  if (!isInstallName(name))
+    throw new TypeError(`name "${name}" cannot name an enrollment: lower-case letters, digits, dots and dashes, and not a Windows device name`);
   const waitMs = options.waitMs ?? 0;
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_LOCK_POLL_INTERVAL_MS;
   if (!Number.isSafeInteger(waitMs) || waitMs < 0) throw new TypeError('lockWaitMs must be a whole number of ms, 0 or more');
@@ -221,7 +222,10 @@ async function release(path: string, mine: Holder): Promise<void> {
 
 function lockedError(path: string, name: string, holder: Holder | undefined): EnrollmentLockedError {
   const who = holder === undefined ? 'another run' : `another run (pid ${holder.pid}, started ${holder.startedAt})`;
-  const clear = holder === undefined ? `${path} cannot be read; remove it if no other run is working on "${name}"` : `if no such process is working on "${name}", remove ${path}`;
+  const clear =
+    holder === undefined
+      ? `${path} cannot be read; remove it if no other run is working on "${name}"`
+      : `if no such process is working on "${name}", remove ${path}`;
   return new EnrollmentLockedError(`${who} is working on the enrollment "${name}" (lock ${path}); wait for it to finish, or ${clear}`, {
     lockPath: path,
     holderPid: holder?.pid,

@@ -51,7 +51,19 @@ function runExample(args: string[], onStderr: (text: string) => void = () => {})
 
 describe('examples/installer', () => {
   it('goes from nothing to an installed certificate headless, and a second run continues from disk', async () => {
-    const args = ['--ca', ca.url, '--ca-cert', join(dir, 'ca.pem'), '--email', EMAIL, '--dir', join(dir, 'certs'), '--no-browser', '--credentials-dir', join(dir, 'secrets')];
+    const args = [
+      '--ca',
+      ca.url,
+      '--ca-cert',
+      join(dir, 'ca.pem'),
+      '--email',
+      EMAIL,
+      '--dir',
+      join(dir, 'certs'),
+      '--no-browser',
+      '--credentials-dir',
+      join(dir, 'secrets'),
+    ];
     let acting: Promise<void> | undefined;
     const first = await runExample(args, (stderr) => {
       const url = /^\s+(http:\/\/\S+index\.php\?id=1\S*)$/m.exec(stderr)?.[1];
@@ -81,7 +93,19 @@ describe('examples/installer', () => {
 
     // A URL where no CA answers (404 for every path): fails at once, where a refused connection
     // would first be retried for a while.
-    const unreachable = await runExample(['--ca', `${ca.url}/no-ca-here`, '--ca-cert', join(dir, 'ca.pem'), '--email', EMAIL, '--dir', join(dir, 'certs'), '--no-browser', '--credentials-dir', join(dir, 'secrets')]);
+    const unreachable = await runExample([
+      '--ca',
+      `${ca.url}/no-ca-here`,
+      '--ca-cert',
+      join(dir, 'ca.pem'),
+      '--email',
+      EMAIL,
+      '--dir',
+      join(dir, 'certs'),
+      '--no-browser',
+      '--credentials-dir',
+      join(dir, 'secrets'),
+    ]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/Failed: .*\(ERR_SDK_CA_PROTOCOL\)\nRun the same command again/);
     expect(unreachable.stderr).not.toMatch(/\n\s+at /);

@@ -105,11 +105,22 @@ interface Person {
 }
 
 /** Runs the installer until it exits; the person acts on what it reports. */
-async function runInstaller(person: Person, kill: Record<string, unknown> | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; last?: Record<string, unknown> }> {
+async function runInstaller(
+  person: Person,
+  kill: Record<string, unknown> | null,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; last?: Record<string, unknown> }> {
   const configFile = join(dir, `config-${Date.now()}.json`);
   writeFileSync(
     configFile,
-    JSON.stringify({ sdk: join(sdkDir, 'dist', 'index.js'), caUrl: ca.url, caPem: ca.caCertPem, email: EMAIL, baseDir: join(dir, 'certs'), secretsDir: join(dir, 'secrets'), kill }),
+    JSON.stringify({
+      sdk: join(sdkDir, 'dist', 'index.js'),
+      caUrl: ca.url,
+      caPem: ca.caCertPem,
+      email: EMAIL,
+      baseDir: join(dir, 'certs'),
+      secretsDir: join(dir, 'secrets'),
+      kill,
+    }),
   );
   const child = fork(script, [configFile], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] });
   let stderr = '';
@@ -129,7 +140,9 @@ async function runInstaller(person: Person, kill: Record<string, unknown> | null
     }
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   clearTimeout(timer);
   await Promise.all(acts);
   if (exit.code !== 0 && exit.signal !== 'SIGKILL') throw new Error(`installer failed (${exit.code}): ${JSON.stringify(last)}\n${stderr}`);

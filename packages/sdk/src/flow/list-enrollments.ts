@@ -78,7 +78,15 @@ export async function listEnrollments(options: ListEnrollmentsOptions): Promise<
       });
     } catch (error) {
       if (!(error instanceof StateFileError)) throw error;
-      out.push({ name, step: 'prepare-key', caOrigin: '', names: { email: [], dns: [] }, ...(installed === undefined ? {} : { installed }), updatedAt: new Date(0), problem: error.message });
+      out.push({
+        name,
+        step: 'prepare-key',
+        caOrigin: '',
+        names: { email: [], dns: [] },
+        ...(installed === undefined ? {} : { installed }),
+        updatedAt: new Date(0),
+        problem: error.message,
+      });
     }
   }
   return out;

@@ -113,7 +113,12 @@ export async function readState(fs: InstallFileSystem, paths: StatePaths): Promi
  * Replaces the state atomically: a new file (O_EXCL, 0600) with the whole document, fsync,
  * rename(2) over the old one, fsync of the folder.
  */
-export async function writeState(fs: InstallFileSystem, paths: StatePaths, state: Omit<EnrollmentState, 'version' | 'updatedAt'>, nowMs: number): Promise<EnrollmentState> {
+export async function writeState(
+  fs: InstallFileSystem,
+  paths: StatePaths,
+  state: Omit<EnrollmentState, 'version' | 'updatedAt'>,
+  nowMs: number,
+): Promise<EnrollmentState> {
   const full: EnrollmentState = { version: STATE_FILE_VERSION, ...state, updatedAt: new Date(nowMs).toISOString() };
   const tmp = join(paths.dir, `${paths.tmpPrefix}${randomBytes(6).toString('hex')}`);
   const handle = await fs.open(tmp, CREATE_FLAGS, 0o600);

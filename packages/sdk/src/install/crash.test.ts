@@ -90,7 +90,10 @@ describe('install crash consistency, step by step', () => {
         const archiveBefore = readdirSync(join(base, 'archive', NAME)).sort();
         const shim = faultFs({ when, crash });
         const attempt = options({ fs: shim.fs });
-        const error = await install(attempt).then(() => undefined, (err: unknown) => err);
+        const error = await install(attempt).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
         if (firstOnly) {
           expect(shim.fired()).toBe(false); // nothing to create on a second install
           return;
@@ -119,7 +122,10 @@ describe('install crash consistency, step by step', () => {
 
       it.each(STEP_FAULTS)('on a first install, at $label: nothing or a complete set is live, rerun installs', async ({ step, when }) => {
         const shim = faultFs({ when, crash });
-        const error = await install(options({ fs: shim.fs })).then(() => undefined, (err: unknown) => err);
+        const error = await install(options({ fs: shim.fs })).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
         // Some points only exist once something is installed (the archive listing).
         if (!shim.fired()) {
           expect(error).toBeUndefined();

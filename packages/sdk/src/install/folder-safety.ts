@@ -57,8 +57,10 @@ export function judgeFolder(path: string, stats: InstallStats, uid: number | und
  */
 export function writableFolderError(narrowing: FolderNarrowing, why: string): UnsafeFolderError {
   const { path, ownerUid, modeBefore } = narrowing;
-  return new UnsafeFolderError(
-    `refusing to install into ${path}: group or others can write it (mode ${octal(modeBefore)}, owner uid ${ownerUid}) ${why}`,
-    { path, ownerUid, mode: modeBefore, reason: 'writable' },
-  );
+  return new UnsafeFolderError(`refusing to install into ${path}: group or others can write it (mode ${octal(modeBefore)}, owner uid ${ownerUid}) ${why}`, {
+    path,
+    ownerUid,
+    mode: modeBefore,
+    reason: 'writable',
+  });
 }

@@ -249,7 +249,12 @@ export async function install(options: InstallOptions): Promise<InstalledCertifi
   }
 
   await guard('fsync-live', layout.liveRoot, () => fsyncDirectory(fs, layout.liveRoot));
-  const installed = describeInstalled(layout, version, material.leaf, material.files.some((f) => f.kind === 'bundle'));
+  const installed = describeInstalled(
+    layout,
+    version,
+    material.leaf,
+    material.files.some((f) => f.kind === 'bundle'),
+  );
   if (options.postInstall === undefined) return installed;
 
   const outcome = await runPostInstallCommand(options.postInstall, signal);
@@ -438,7 +443,14 @@ async function writeNewFile(fs: InstallFileSystem, path: string, data: string | 
   try {
     handle = await fs.open(path, CREATE_FLAGS, mode);
   } catch (err) {
-    if (hasCode(err, 'ELOOP') || (hasCode(err, 'EEXIST') && (await fs.lstat(path).then((s) => s.isSymbolicLink(), () => false)))) {
+    if (
+      hasCode(err, 'ELOOP') ||
+      (hasCode(err, 'EEXIST') &&
+        (await fs.lstat(path).then(
+          (s) => s.isSymbolicLink(),
+          () => false,
+        )))
+    ) {
       throw new SymlinkRefusedError(`refusing to write ${path}: a symbolic link is there`, path);
     }
     throw err;

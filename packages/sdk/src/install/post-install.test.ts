@@ -147,7 +147,7 @@ describe('install postInstall', () => {
     expect(readdirSync(base)).toEqual([]);
   });
 
-  it('an abort is the SDK\'s one aborted error, under both of its names', async () => {
+  it("an abort is the SDK's one aborted error, under both of its names", async () => {
     const reason = new Error('user cancelled');
     const error = await install(options({ signal: AbortSignal.abort(reason) })).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(RegistrationAbortedError);

@@ -44,8 +44,16 @@ const materialCases: { name: string; options: () => Partial<InstallOptions>; wan
     want: 'ERR_SDK_INSTALL_EXPIRED',
   },
   { name: 'certificate expired at the injected now', options: () => ({ now: () => Date.now() + 365 * DAY }), want: 'ERR_SDK_INSTALL_EXPIRED' },
-  { name: 'not a certificate', options: () => ({ certificatePem: '-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n' }), want: 'ERR_SDK_INSTALL_CERTIFICATE' },
-  { name: 'two certificates as the leaf', options: () => ({ certificatePem: pki.leaf(NAME).certificatePem + pki.chainPem }), want: 'ERR_SDK_INSTALL_CERTIFICATE' },
+  {
+    name: 'not a certificate',
+    options: () => ({ certificatePem: '-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n' }),
+    want: 'ERR_SDK_INSTALL_CERTIFICATE',
+  },
+  {
+    name: 'two certificates as the leaf',
+    options: () => ({ certificatePem: pki.leaf(NAME).certificatePem + pki.chainPem }),
+    want: 'ERR_SDK_INSTALL_CERTIFICATE',
+  },
 ];
 
 /** Planted paths: a link (or a file) where install would write. */
@@ -53,7 +61,11 @@ const layoutCases: { name: string; plant: () => void; want: string }[] = [
   { name: 'symlink at live/', plant: () => replaceWithLink(join(base, 'live'), elsewhere), want: 'ERR_SDK_INSTALL_SYMLINK' },
   { name: 'symlink at archive/', plant: () => replaceWithLink(join(base, 'archive'), elsewhere), want: 'ERR_SDK_INSTALL_SYMLINK' },
   { name: 'symlink at archive/<name>', plant: () => replaceWithLink(join(base, 'archive', NAME), elsewhere), want: 'ERR_SDK_INSTALL_SYMLINK' },
-  { name: 'symlink at the next privkeyN.pem', plant: () => symlinkSync(join(elsewhere, 'stolen.pem'), join(base, 'archive', NAME, 'privkey2.pem')), want: 'ERR_SDK_INSTALL_SYMLINK' },
+  {
+    name: 'symlink at the next privkeyN.pem',
+    plant: () => symlinkSync(join(elsewhere, 'stolen.pem'), join(base, 'archive', NAME, 'privkey2.pem')),
+    want: 'ERR_SDK_INSTALL_SYMLINK',
+  },
   { name: 'symlink at the next vN', plant: () => symlinkSync(elsewhere, join(base, 'archive', NAME, 'v2')), want: 'ERR_SDK_INSTALL_SYMLINK' },
   { name: 'live/<name> linking outside the archive', plant: () => replaceWithLink(join(base, 'live', NAME), elsewhere), want: 'ERR_SDK_INSTALL_SYMLINK' },
   {

@@ -50,12 +50,16 @@ function tree(): Record<string, string> {
  * attack went through, else the error code it met.
  */
 function asOtherUser(script: string): string {
-  const result = spawnSync(process.execPath, ['-e', `const fs = require('node:fs'); try { ${script}; console.log('ok'); } catch (e) { console.log(e.code); }`], {
-    uid: OTHER_UID,
-    gid: OTHER_UID,
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['-e', `const fs = require('node:fs'); try { ${script}; console.log('ok'); } catch (e) { console.log(e.code); }`],
+    {
+      uid: OTHER_UID,
+      gid: OTHER_UID,
+      encoding: 'utf8',
+      timeout: 10_000,
+    },
+  );
   if (result.status !== 0) throw new Error(`the other user's process failed: ${result.stderr}`);
   return result.stdout.trim();
 }
@@ -120,21 +124,24 @@ describe.runIf(isRoot)('install into folders others can write (as root: chown to
     expect(liveSnapshot(base, NAME)).toEqual(live);
   });
 
-  it.each(folders)('narrows $folder of ours that is 0777, reports it, and the other user can no longer swap the certificate', async ({ folder, make, swap }) => {
-    make();
-    const path = join(base, folder);
-    chmodSync(path, 0o777);
-    const events: InstallEvent[] = [];
+  it.each(folders)(
+    'narrows $folder of ours that is 0777, reports it, and the other user can no longer swap the certificate',
+    async ({ folder, make, swap }) => {
+      make();
+      const path = join(base, folder);
+      chmodSync(path, 0o777);
+      const events: InstallEvent[] = [];
 
-    const installed = await install(good({ onEvent: (e) => events.push(e) }));
+      const installed = await install(good({ onEvent: (e) => events.push(e) }));
 
-    expect(installed.version).toBe(1);
-    expect(modeOf(path)).toBe(0o755);
-    expect(events).toEqual([{ type: 'folder-narrowed', path, modeBefore: 0o777, modeAfter: 0o755 }]);
-    const live = liveSnapshot(base, NAME);
-    expect(asOtherUser(swap())).toBe('EACCES');
-    expect(liveSnapshot(base, NAME)).toEqual(live);
-  });
+      expect(installed.version).toBe(1);
+      expect(modeOf(path)).toBe(0o755);
+      expect(events).toEqual([{ type: 'folder-narrowed', path, modeBefore: 0o777, modeAfter: 0o755 }]);
+      const live = liveSnapshot(base, NAME);
+      expect(asOtherUser(swap())).toBe('EACCES');
+      expect(liveSnapshot(base, NAME)).toEqual(live);
+    },
+  );
 
   it('narrows a baseDir of ours that others may write (it holds archive/ and live/)', async () => {
     chmodSync(base, 0o775);
@@ -186,7 +193,12 @@ describe.runIf(isRoot)('install into folders others can write (as root: chown to
         await nodeFileSystem.mkdir(path, mode);
       },
     };
-    await expect(install(good({ fs: racing }))).rejects.toMatchObject({ code: 'ERR_SDK_INSTALL_UNSAFE_FOLDER', path: archive, ownerUid: OTHER_UID, reason: 'owner' });
+    await expect(install(good({ fs: racing }))).rejects.toMatchObject({
+      code: 'ERR_SDK_INSTALL_UNSAFE_FOLDER',
+      path: archive,
+      ownerUid: OTHER_UID,
+      reason: 'owner',
+    });
     expect(readdirSync(archive)).toEqual([]);
   });
 

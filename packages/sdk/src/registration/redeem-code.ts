@@ -2,7 +2,14 @@
  * Redeeming the registration's one-time code at `POST /api/wizard/token` (RFC 7636 §4.5): the
  * only source of the registered address, the names and the installation token.
  */
-import { CaRejectedError, decodeWizardTokenResponse, encodeWizardTokenRequest, WIZARD_TOKEN_PATH, WIZARD_TOKEN_REQUEST_MEDIA_TYPE, type WizardTokenResponse } from '@certwizard/protocol';
+import {
+  CaRejectedError,
+  decodeWizardTokenResponse,
+  encodeWizardTokenRequest,
+  WIZARD_TOKEN_PATH,
+  WIZARD_TOKEN_REQUEST_MEDIA_TYPE,
+  type WizardTokenResponse,
+} from '@certwizard/protocol';
 import { CaProtocolError, RedemptionRefusedError } from '../errors.js';
 import { sendCaRequest, type CaRequestContext } from '../transport/ca-request.js';
 
@@ -34,7 +41,9 @@ export async function redeemCode(caUrl: string, code: string, codeVerifier: stri
   } catch (error) {
     if (error instanceof CaProtocolError) throw error;
     if (error instanceof CaRejectedError) {
-      throw new RedemptionRefusedError(`the CA refused the registration code (${error.caCode}, HTTP ${error.status})`, error.caCode, error.status, { cause: error });
+      throw new RedemptionRefusedError(`the CA refused the registration code (${error.caCode}, HTTP ${error.status})`, error.caCode, error.status, {
+        cause: error,
+      });
     }
     throw new CaProtocolError(`${what}: malformed answer (HTTP ${answer.status})`, answer.status, { cause: error });
   }

@@ -3,7 +3,16 @@
  * callback or the ticket (whichever comes first), and redeem the one-time code server-side.
  */
 import { startCallbackAgent, type CallbackAgent, type CallbackResult } from '@certwizard/agent';
-import { createPkcePair, isRegistrationErrorReason, isValidPingNonce, isValidUserCode, isValidVerifier, s256Challenge, TICKET_PATTERN, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
+import {
+  createPkcePair,
+  isRegistrationErrorReason,
+  isValidPingNonce,
+  isValidUserCode,
+  isValidVerifier,
+  s256Challenge,
+  TICKET_PATTERN,
+  WIZARD_CODE_PATTERN,
+} from '@certwizard/protocol';
 import { CaProtocolError, RegistrationAbortedError, RegistrationRefusedError, RegistrationTimeoutError, type RegistrationChannel } from '../errors.js';
 import type { CaRequestContext } from '../transport/ca-request.js';
 import { withDeadline } from '../transport/deadline.js';
@@ -261,7 +270,9 @@ class RegistrationRun {
       ({ ticket, userCode } = await this.#within(requestTicket(s.caUrl, s.pollIntervalMs, ctx, s.pingNonce)));
       s.emit(userCode === undefined ? { type: 'ticket-issued' } : { type: 'ticket-issued', userCode });
       if (s.onPending !== undefined) {
-        await this.#within(Promise.resolve(s.onPending(Object.freeze({ ticket, codeVerifier: pkce.verifier, ...(userCode === undefined ? {} : { userCode }) }))));
+        await this.#within(
+          Promise.resolve(s.onPending(Object.freeze({ ticket, codeVerifier: pkce.verifier, ...(userCode === undefined ? {} : { userCode }) }))),
+        );
       }
     } else {
       ({ ticket, userCode } = resume);
@@ -410,12 +421,17 @@ function checkOptions(options: RegisterOptions): Settings {
     if (typeof resume.ticket !== 'string' || !TICKET_PATTERN.test(resume.ticket)) throw new TypeError('resume.ticket must be a ticket');
     if (!isValidVerifier(resume.codeVerifier)) throw new TypeError('resume.codeVerifier must be an RFC 7636 verifier');
     if (resume.userCode !== undefined && !isValidUserCode(resume.userCode)) throw new TypeError('resume.userCode must be a user code');
-    if (resume.code !== undefined && (typeof resume.code !== 'string' || !WIZARD_CODE_PATTERN.test(resume.code))) throw new TypeError('resume.code must be a one-time code');
+    if (resume.code !== undefined && (typeof resume.code !== 'string' || !WIZARD_CODE_PATTERN.test(resume.code)))
+      throw new TypeError('resume.code must be a one-time code');
   }
   const opener = options.opener ?? openWithSystemBrowser;
   const display = options.display ?? displayOnStderr;
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  for (const [name, value] of [['opener', opener], ['display', display], ['fetch', fetchImpl]] as const) {
+  for (const [name, value] of [
+    ['opener', opener],
+    ['display', display],
+    ['fetch', fetchImpl],
+  ] as const) {
     if (typeof value !== 'function') throw new TypeError(`${name} must be a function`);
   }
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent must be a function');
@@ -424,9 +440,15 @@ function checkOptions(options: RegisterOptions): Settings {
   if (options.installationLabel !== undefined && typeof options.installationLabel !== 'string') throw new TypeError('installationLabel must be a string');
   const timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS, 1, MAX_TIMER_MS);
   const pollIntervalMs = checkInteger('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, 1, MAX_TIMER_MS);
-  const maxPollIntervalMs = checkInteger('maxPollIntervalMs', options.maxPollIntervalMs ?? Math.max(DEFAULT_MAX_POLL_INTERVAL_MS, pollIntervalMs), pollIntervalMs, MAX_TIMER_MS);
+  const maxPollIntervalMs = checkInteger(
+    'maxPollIntervalMs',
+    options.maxPollIntervalMs ?? Math.max(DEFAULT_MAX_POLL_INTERVAL_MS, pollIntervalMs),
+    pollIntervalMs,
+    MAX_TIMER_MS,
+  );
   const clock = options.clock ?? systemClock;
-  if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.sleep !== 'function') throw new TypeError('clock must have now() and sleep()');
+  if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.sleep !== 'function')
+    throw new TypeError('clock must have now() and sleep()');
   return {
     caUrl,
     prefill,

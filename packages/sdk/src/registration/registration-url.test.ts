@@ -10,7 +10,9 @@ describe('buildRegistrationUrl', () => {
     { name: 'no options: the bare page', input: {}, want: `${CA}/index.php?id=1` },
     {
       name: 'only sure fields are sent',
-      input: { prefill: { firstName: { value: 'Ada', sure: true }, lastName: { value: 'Guess', sure: false }, emailAddress: { value: 'ada@example.org', sure: true } } },
+      input: {
+        prefill: { firstName: { value: 'Ada', sure: true }, lastName: { value: 'Guess', sure: false }, emailAddress: { value: 'ada@example.org', sure: true } },
+      },
       want: `${CA}/index.php?id=1&FirstName=Ada&EmailAddress=ada%40example.org`,
     },
     { name: 'nothing sure: nothing prefilled', input: { prefill: { firstName: { value: 'Ada', sure: false } } }, want: `${CA}/index.php?id=1` },

@@ -49,7 +49,8 @@ export const SAMPLE_ERRORS: { readonly [C in SdkErrorCode]: () => Extract<AnySdk
   ERR_SDK_CREDENTIALS_UNSAFE: () => new CredentialsUnsafeError('the credentials folder is a symbolic link', '/home/u/.cw', 'symlink'),
   ERR_SDK_CREDENTIALS_CORRUPT: () => new CredentialsCorruptError('the credentials file is not JSON', '/home/u/.cw/credentials.json'),
   ERR_SDK_CREDENTIAL_STORE_FAILED: () => new CredentialStoreError('the keychain refused to store the token', 'set'),
-  ERR_SDK_ENROLL_REJECTED: () => new EnrollmentRejectedError('the CA refused the request: discarded', { caCode: 'discarded', reason: 'discarded', status: 409 }),
+  ERR_SDK_ENROLL_REJECTED: () =>
+    new EnrollmentRejectedError('the CA refused the request: discarded', { caCode: 'discarded', reason: 'discarded', status: 409 }),
   ERR_SDK_ENROLL_TIMEOUT: () => new EnrollmentTimeoutError('the request was still pending after 86400000 ms', 86_400_000, 'r-1'),
   ERR_SDK_ADDRESS_VERIFICATION: () => new AddressVerificationError('the CA refused to ping the address: too_many_requests', 'too_many_requests', 429),
   ERR_SDK_ADDRESS_TIMEOUT: () => new AddressVerificationTimeoutError('the address was not confirmed in time', 'you@example.org'),

@@ -104,7 +104,10 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
       const { status } = response;
       // A browser's fetch hides a manual redirect as type 'opaqueredirect' with status 0.
       if ((status >= 300 && status < 400) || response.type === 'opaqueredirect') {
-        throw new CaProtocolError(`${request.what}: the CA answered with a redirect (HTTP ${status}); credentials never follow a redirect: configure the CA's final URL`, status);
+        throw new CaProtocolError(
+          `${request.what}: the CA answered with a redirect (HTTP ${status}); credentials never follow a redirect: configure the CA's final URL`,
+          status,
+        );
       }
       const retryAfter = response.headers.get('retry-after');
       const documented = request.documentedStatuses?.includes(status) === true && isJsonError(body);

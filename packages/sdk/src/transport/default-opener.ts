@@ -35,8 +35,7 @@ export function watchOpener(child: ChildProcess, graceMs: number, signal?: Abort
       if (err) reject(err);
       else resolve();
     };
-    const onExit = (code: number | null) =>
-      done(code === 0 ? undefined : new OpenerFailedError(`the browser opener exited with status ${code ?? 'unknown'}`));
+    const onExit = (code: number | null) => done(code === 0 ? undefined : new OpenerFailedError(`the browser opener exited with status ${code ?? 'unknown'}`));
     const onError = (error: Error) => done(new OpenerFailedError(`the browser opener could not start: ${error.message}`));
     const onAbort = () => done();
     const timer = setTimeout(() => done(), graceMs);

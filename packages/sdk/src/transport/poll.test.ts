@@ -52,10 +52,30 @@ const pending = (n: number): PollStep<string>[] => [...Array.from({ length: n },
 
 describe('poll: the schedule of waits', () => {
   const cases: { name: string; steps: PollStep<string>[]; options: Omit<PollOptions, 'clock'>; want: number[] }[] = [
-    { name: 'the first attempt is at once by default, the first wait after it', steps: pending(1), options: { initialDelayMs: 100, maxDelayMs: 1000 }, want: [100] },
-    { name: 'waitFirst waits initialDelayMs before the first attempt', steps: pending(1), options: { initialDelayMs: 100, maxDelayMs: 1000, waitFirst: true }, want: [100, 150] },
-    { name: 'the waits grow ×1.5 and stop at maxDelayMs', steps: pending(6), options: { initialDelayMs: 100, maxDelayMs: 400 }, want: [100, 150, 225, 338, 400, 400] },
-    { name: 'waits are whole ms, the growth is not rounded on the way (10, 15, 22.5, 33.75)', steps: pending(4), options: { initialDelayMs: 10, maxDelayMs: 40 }, want: [10, 15, 23, 34] },
+    {
+      name: 'the first attempt is at once by default, the first wait after it',
+      steps: pending(1),
+      options: { initialDelayMs: 100, maxDelayMs: 1000 },
+      want: [100],
+    },
+    {
+      name: 'waitFirst waits initialDelayMs before the first attempt',
+      steps: pending(1),
+      options: { initialDelayMs: 100, maxDelayMs: 1000, waitFirst: true },
+      want: [100, 150],
+    },
+    {
+      name: 'the waits grow ×1.5 and stop at maxDelayMs',
+      steps: pending(6),
+      options: { initialDelayMs: 100, maxDelayMs: 400 },
+      want: [100, 150, 225, 338, 400, 400],
+    },
+    {
+      name: 'waits are whole ms, the growth is not rounded on the way (10, 15, 22.5, 33.75)',
+      steps: pending(4),
+      options: { initialDelayMs: 10, maxDelayMs: 40 },
+      want: [10, 15, 23, 34],
+    },
     { name: 'factor 1 is a fixed interval', steps: pending(3), options: { initialDelayMs: 250, maxDelayMs: 250, factor: 1 }, want: [250, 250, 250] },
     { name: 'an initialDelayMs above maxDelayMs is cut to it', steps: pending(2), options: { initialDelayMs: 500, maxDelayMs: 300 }, want: [300, 300] },
     {
@@ -129,7 +149,14 @@ describe('poll: jitter', () => {
 
   it('is off by default: Math.random is never asked', async () => {
     const clock = testClock();
-    await poll(scripted(pending(3)), { clock, initialDelayMs: 100, maxDelayMs: 1000, random: () => { throw new Error('asked') } });
+    await poll(scripted(pending(3)), {
+      clock,
+      initialDelayMs: 100,
+      maxDelayMs: 1000,
+      random: () => {
+        throw new Error('asked');
+      },
+    });
     expect(clock.waits).toEqual([100, 150, 225]);
   });
 });
@@ -142,7 +169,9 @@ describe('poll: the end', () => {
   it('rejects with timeoutError() when the limit passes, cutting the last wait and attempting no more', async () => {
     const clock = testClock();
     const attempt = scripted([notYet]);
-    const error = await poll(attempt, { clock, initialDelayMs: 1000, maxDelayMs: 1000, timeoutMs: 2500, timeoutError: () => new Timeout('late') }).catch((e: unknown) => e);
+    const error = await poll(attempt, { clock, initialDelayMs: 1000, maxDelayMs: 1000, timeoutMs: 2500, timeoutError: () => new Timeout('late') }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(Timeout);
     expect(clock.waits).toEqual([1000, 1000, 500]);
     expect(attempt.calls).toBe(3);
@@ -152,7 +181,9 @@ describe('poll: the end', () => {
   it('cuts a Retry-After at the limit too', async () => {
     const clock = testClock();
     const attempt = scripted([{ done: false, retryAfterMs: 60_000 }]);
-    await expect(poll(attempt, { clock, initialDelayMs: 1000, maxDelayMs: 1000, timeoutMs: 10_000, timeoutError: () => new Timeout() })).rejects.toBeInstanceOf(Timeout);
+    await expect(poll(attempt, { clock, initialDelayMs: 1000, maxDelayMs: 1000, timeoutMs: 10_000, timeoutError: () => new Timeout() })).rejects.toBeInstanceOf(
+      Timeout,
+    );
     expect(clock.waits).toEqual([10_000]);
     expect(attempt.calls).toBe(1);
   });
@@ -165,7 +196,9 @@ describe('poll: the end', () => {
       seen = signal;
       return new Promise<PollStep<string>>((_, reject) => signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
     };
-    await expect(poll(hanging, { clock: testClock(), initialDelayMs: 1, maxDelayMs: 1, timeoutMs: 5, timeoutError: () => new Timeout('hung') })).rejects.toThrow('hung');
+    await expect(
+      poll(hanging, { clock: testClock(), initialDelayMs: 1, maxDelayMs: 1, timeoutMs: 5, timeoutError: () => new Timeout('hung') }),
+    ).rejects.toThrow('hung');
     // The attempt was told through its signal, with the same error as reason.
     expect(seen?.reason).toBeInstanceOf(Timeout);
     expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeLessThanOrEqual(timersBefore);
@@ -174,14 +207,18 @@ describe('poll: the end', () => {
   it('rejects with exhaustedError() once maxAttempts attempts were not done, with one wait fewer', async () => {
     const clock = testClock();
     const attempt = scripted([notYet]);
-    await expect(poll(attempt, { clock, initialDelayMs: 250, maxDelayMs: 250, factor: 1, maxAttempts: 4, exhaustedError: () => new Exhausted() })).rejects.toBeInstanceOf(Exhausted);
+    await expect(
+      poll(attempt, { clock, initialDelayMs: 250, maxDelayMs: 250, factor: 1, maxAttempts: 4, exhaustedError: () => new Exhausted() }),
+    ).rejects.toBeInstanceOf(Exhausted);
     expect(attempt.calls).toBe(4);
     expect(clock.waits).toEqual([250, 250, 250]);
     expect(clock.pending).toBe(0);
   });
 
   it('resolves on the last allowed attempt when that one is done', async () => {
-    await expect(poll(scripted(pending(3)), { clock: testClock(), initialDelayMs: 1, maxDelayMs: 1, maxAttempts: 4, exhaustedError: () => new Exhausted() })).resolves.toBe('ok');
+    await expect(
+      poll(scripted(pending(3)), { clock: testClock(), initialDelayMs: 1, maxDelayMs: 1, maxAttempts: 4, exhaustedError: () => new Exhausted() }),
+    ).resolves.toBe('ok');
   });
 
   it("propagates the attempt's own rejection, the same error, and attempts no more", async () => {
@@ -218,7 +255,13 @@ describe('poll: the end', () => {
         signal.addEventListener('abort', () => reject(new DOMException('fetch aborted', 'AbortError')));
         controller.abort('stop');
       });
-    const error = await poll(attempt, { clock: testClock(), signal: controller.signal, initialDelayMs: 1, maxDelayMs: 1, abortError: (cause) => new Aborted('aborted', { cause }) }).catch((e: unknown) => e);
+    const error = await poll(attempt, {
+      clock: testClock(),
+      signal: controller.signal,
+      initialDelayMs: 1,
+      maxDelayMs: 1,
+      abortError: (cause) => new Aborted('aborted', { cause }),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Aborted);
     expect((error as Aborted).cause).toBe('stop');
   });

@@ -144,7 +144,8 @@ export async function poll<T>(attempt: PollAttempt<T>, options: PollOptions): Pr
         if (step.done) return step.value;
         if (n >= s.maxAttempts) throw s.exhaustedError();
         const { retryAfterMs } = step;
-        if (retryAfterMs !== undefined && !(Number.isFinite(retryAfterMs) && retryAfterMs >= 0)) throw new TypeError('retryAfterMs must be a non-negative number of ms');
+        if (retryAfterMs !== undefined && !(Number.isFinite(retryAfterMs) && retryAfterMs >= 0))
+          throw new TypeError('retryAfterMs must be a non-negative number of ms');
         await wait(retryAfterMs);
       }
     },
@@ -203,7 +204,8 @@ function checkOptions(options: PollOptions): Settings {
   const retryAfter = options.retryAfter ?? 'at-least';
   if (retryAfter !== 'at-least' && retryAfter !== 'instead') throw new TypeError("retryAfter must be 'at-least' or 'instead'");
   const clock = options.clock ?? systemClock;
-  if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.sleep !== 'function') throw new TypeError('clock must have now() and sleep()');
+  if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.sleep !== 'function')
+    throw new TypeError('clock must have now() and sleep()');
   // Timeout and abort checks (and the signal's type) are withDeadline's.
   const { timeoutMs } = options;
   // Each is checked present when its end is set, and only called then.

@@ -7,7 +7,8 @@
 export type RefusalPageKind = 'link-used' | 'no-session';
 
 const TEXT: Readonly<Record<RefusalPageKind, string>> = {
-  'link-used': 'This wizard link was already used, or is not valid. Each link works once, in one browser. Go back to the installer and open the wizard from there again.',
+  'link-used':
+    'This wizard link was already used, or is not valid. Each link works once, in one browser. Go back to the installer and open the wizard from there again.',
   'no-session': 'This browser has no session with the wizard. Open the wizard from the installer (the link it opened or printed).',
 };
 

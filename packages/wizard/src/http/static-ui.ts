@@ -47,7 +47,9 @@ export async function loadStaticUi(dir: string): Promise<StaticUi> {
   try {
     if (!(await stat(join(dir, 'index.html'))).isFile()) throw new Error('not a file');
   } catch (error) {
-    throw new WizardUiMissingError(`the browser app is not built: ${join(dir, 'index.html')} is missing (run \`npm run build -w @certwizard/wizard-ui\`)`, { cause: error });
+    throw new WizardUiMissingError(`the browser app is not built: ${join(dir, 'index.html')} is missing (run \`npm run build -w @certwizard/wizard-ui\`)`, {
+      cause: error,
+    });
   }
   const files = new Map<string, UiFile>();
   let total = 0;
@@ -57,7 +59,8 @@ export async function loadStaticUi(dir: string): Promise<StaticUi> {
     if (contentType === undefined || !(await stat(full)).isFile()) continue;
     const body = await readFile(full);
     total += body.length;
-    if (files.size >= MAX_FILES || total > MAX_TOTAL_BYTES) throw new WizardUiMissingError(`${dir} holds more than the wizard serves (${MAX_FILES} files, ${MAX_TOTAL_BYTES} bytes)`);
+    if (files.size >= MAX_FILES || total > MAX_TOTAL_BYTES)
+      throw new WizardUiMissingError(`${dir} holds more than the wizard serves (${MAX_FILES} files, ${MAX_TOTAL_BYTES} bytes)`);
     files.set(`/${relative(dir, full).split(sep).join('/')}`, { body, contentType });
   }
   const index = files.get('/index.html');

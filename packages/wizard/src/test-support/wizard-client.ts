@@ -18,15 +18,18 @@ export interface RawAnswer {
 /** Sends one request to 127.0.0.1:`port` with exactly these headers (no Host unless given). */
 export function raw(port: number, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {}, setHost: false, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8') });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {}, setHost: false, timeout: 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end(options.body);
@@ -182,7 +185,8 @@ export class EventReader {
 
 function describe(record: WizardEventRecord): string {
   const e = record.event;
-  if (e.type === 'flow') return `flow:${e.event.type === 'step' ? `step:${e.event.step}` : e.event.type === 'registration' || e.event.type === 'enrollment' ? `${e.event.type}:${e.event.event.type}` : e.event.type}`;
+  if (e.type === 'flow')
+    return `flow:${e.event.type === 'step' ? `step:${e.event.step}` : e.event.type === 'registration' || e.event.type === 'enrollment' ? `${e.event.type}:${e.event.event.type}` : e.event.type}`;
   if (e.type === 'run-failed') return `run-failed:${e.failure.code ?? ''}`;
   return e.type;
 }

@@ -15,9 +15,21 @@ const cases: Array<{ reason: RefusalReason; message?: string; want: string }> = 
   { reason: 'invalid_name', want: '400,csr_invalid_name ' },
   { reason: 'ca_requested', want: '400,csr_ca_requested ' },
   { reason: 'names_unsuitable', want: '400,invalid_request ' },
-  { reason: 'address_not_confirmed', message: 'the address is not a confirmed address of this account', want: '403,address_not_confirmed the address is not a confirmed address of this account\n' },
-  { reason: 'name_not_allowed', message: 'the name is not one of the NAME values of cemails', want: '403,name_not_allowed the name is not one of the NAME values of cemails\n' },
-  { reason: 'codesign_not_allowed', message: 'this account may not request code signing certificates (CS=0)', want: '403,codesign_not_allowed this account may not request code signing certificates (CS=0)\n' },
+  {
+    reason: 'address_not_confirmed',
+    message: 'the address is not a confirmed address of this account',
+    want: '403,address_not_confirmed the address is not a confirmed address of this account\n',
+  },
+  {
+    reason: 'name_not_allowed',
+    message: 'the name is not one of the NAME values of cemails',
+    want: '403,name_not_allowed the name is not one of the NAME values of cemails\n',
+  },
+  {
+    reason: 'codesign_not_allowed',
+    message: 'this account may not request code signing certificates (CS=0)',
+    want: '403,codesign_not_allowed this account may not request code signing certificates (CS=0)\n',
+  },
   { reason: 'policy_refused', message: 'the CA policy refused this request', want: '403,refused the CA policy refused this request\n' },
   { reason: 'unauthenticated', message: 'Authentication failed', want: '401,authentication_failed Authentication failed\n' },
   { reason: 'account_inactive', message: 'the account address is not confirmed yet', want: '403,account_inactive the account address is not confirmed yet\n' },
@@ -40,7 +52,7 @@ describe('cacertFailure', () => {
     expect(cacertFailure(refuse('rate_limited', 'too many attempts; retry later', { retryAfterSeconds: 12 })).retryAfterSeconds).toBe(12);
   });
 
-  it('writes the front end\'s own failures as they are', () => {
+  it("writes the front end's own failures as they are", () => {
     expect(cacertFailure({ ok: false, code: 'csr_required', message: 'send the PEM request in the field csr, once' })).toEqual({
       status: 400,
       body: '400,csr_required send the PEM request in the field csr, once\n',

@@ -68,9 +68,7 @@ export function sendCcsrOutcome(res: Response, outcome: SubmitOutcome): void {
   if (outcome.status === 'refused') return sendFailure(res, outcome);
   // Requests of accounts are always recorded, so they always have an id.
   const requestId = outcome.requestId as string;
-  const answer = encodeCcsrAnswer(
-    outcome.status === 'issued' ? { status: 'issued', requestId, chainPem: outcome.chainPem } : { status: 'pending', requestId },
-  );
+  const answer = encodeCcsrAnswer(outcome.status === 'issued' ? { status: 'issued', requestId, chainPem: outcome.chainPem } : { status: 'pending', requestId });
   sendText(res, answer.status, answer.body);
 }
 

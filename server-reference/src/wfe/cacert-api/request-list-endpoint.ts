@@ -25,10 +25,17 @@ export function requestListEndpoint(ctx: CacertApiContext): (req: Request, res: 
     const source = typeof req.query.source === 'string' ? req.query.source : undefined;
     const fingerprint = typeof req.query.fingerprint === 'string' ? req.query.fingerprint.toLowerCase() : undefined;
     // An unknown source or fingerprint simply matches nothing: the list is empty, not an error.
-    const records = (fingerprint === undefined ? ctx.requests.allOf(accountId) : ctx.requests.withFingerprint(accountId, fingerprint))
-      .filter((r) => source === undefined || (REQUEST_SOURCES.includes(source as RequestSource) && r.source === source));
+    const records = (fingerprint === undefined ? ctx.requests.allOf(accountId) : ctx.requests.withFingerprint(accountId, fingerprint)).filter(
+      (r) => source === undefined || (REQUEST_SOURCES.includes(source as RequestSource) && r.source === source),
+    );
     res.status(200).json({
-      requests: records.map((r) => ({ id: r.id, status: visibleStatus(r.status), source: r.source, fingerprint: r.fingerprintSha256, createdAt: new Date(r.createdAtMs).toISOString() })),
+      requests: records.map((r) => ({
+        id: r.id,
+        status: visibleStatus(r.status),
+        source: r.source,
+        fingerprint: r.fingerprintSha256,
+        createdAt: new Date(r.createdAtMs).toISOString(),
+      })),
     });
   };
 }

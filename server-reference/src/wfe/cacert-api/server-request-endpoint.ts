@@ -26,7 +26,8 @@ export function serverRequestEndpoint(ctx: CacertApiContext): (req: Request, res
     const caller = await authenticateApiCaller(ctx, req, read.params);
     if (!caller.ok) return sendFailure(res, caller);
     const pems = read.params.getAll('csr');
-    if (pems.length !== 1 || pems[0] === '') return sendFailure(res, { ok: false, code: 'csr_required', message: 'send the PEM request in the field csr, once' });
+    if (pems.length !== 1 || pems[0] === '')
+      return sendFailure(res, { ok: false, code: 'csr_required', message: 'send the PEM request in the field csr, once' });
     sendCcsrOutcome(res, await ctx.service.submit(pems[0] as string, requesterOf(caller), SERVER_CERTIFICATE_POLICY));
   };
 }

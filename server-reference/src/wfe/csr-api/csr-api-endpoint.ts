@@ -28,10 +28,7 @@ export function csrApiHandler(options: CsrApiOptions) {
     }
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     if (!CSR_API_MEDIA_TYPES.includes(mediaType)) {
-      throw new HttpError(
-        'unsupported_media_type',
-        `send the request as ${CSR_API_MEDIA_TYPES.join(' or ')}, not ${mediaType || 'no content type'}`,
-      );
+      throw new HttpError('unsupported_media_type', `send the request as ${CSR_API_MEDIA_TYPES.join(' or ')}, not ${mediaType || 'no content type'}`);
     }
     const body = await readBody(req, options.maxBodyBytes);
     // PEM is ASCII text; application/pkcs10 may also carry the DER bytes themselves.

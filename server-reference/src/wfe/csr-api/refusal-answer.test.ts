@@ -33,7 +33,7 @@ describe('csrApiRefusal', () => {
     expect(csrApiRefusal(refuse(reason, 'the message'))).toEqual({ status: want.status, body: { error: { code: want.code, message: 'the message' } } });
   });
 
-  it('keeps the authorize hook\'s answer byte for byte', () => {
+  it("keeps the authorize hook's answer byte for byte", () => {
     const { status, body } = csrApiRefusal(refuse('policy_refused', 'the CA policy refused this request'));
     expect([status, JSON.stringify(body)]).toEqual([403, '{"error":{"code":"refused","message":"the CA policy refused this request"}}']);
   });

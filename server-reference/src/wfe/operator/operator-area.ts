@@ -26,10 +26,6 @@ const loginForm = (message?: string, email?: string) =>
   loginFormHtml({ action: '/operator/login', emailLabel: 'Operator address', ...(message ? { message } : {}), ...(email ? { email } : {}) });
 const date = utcMinute;
 
-
-
-
-
 /**
  * Builds the operator area's routes.
  * @example
@@ -39,7 +35,7 @@ export function operatorArea(ctx: OperatorContext): Router {
   const router = Router();
   const publicOrigin = new URL(ctx.publicUrl).origin;
   const cookieAttributes = `HttpOnly; SameSite=Strict; Path=/operator${ctx.publicUrl.startsWith('https:') ? '; Secure' : ''}`;
-  const forbidden = (res: Response) => sendPage(res, 403, 'Request refused', '<p>This form can only be sent from the CA\'s own pages, in your session.</p>');
+  const forbidden = (res: Response) => sendPage(res, 403, 'Request refused', "<p>This form can only be sent from the CA's own pages, in your session.</p>");
   const sessionOf = (req: Request) => {
     const id = cookieValue(req, OPERATOR_SESSION_COOKIE);
     const session = ctx.sessions.get(id);
@@ -129,9 +125,10 @@ export function operatorArea(ctx: OperatorContext): Router {
 /** One request of the queue: what it asks, who asks, and the two decisions. */
 function queueRow(ctx: OperatorContext, r: CertificateRequestRecord, csrf: string): string {
   const account = ctx.accounts.get(r.accountId);
-  const installation = r.installationTokenId === undefined
-    ? r.source
-    : `installation ${ctx.tokens.listTokens(r.accountId).find((t) => t.id === r.installationTokenId)?.label ?? 'removed'}`;
+  const installation =
+    r.installationTokenId === undefined
+      ? r.source
+      : `installation ${ctx.tokens.listTokens(r.accountId).find((t) => t.id === r.installationTokenId)?.label ?? 'removed'}`;
   const id = encodeURIComponent(r.id);
   return `<section aria-label="Request ${escapeHtml(r.id)}"><h2>${escapeShown(r.profile.subjectAltNames.dns.join(', '))}</h2>
 <dl><dt>Request</dt><dd><code>${escapeHtml(r.id)}</code></dd><dt>Subject (as requested)</dt><dd>${escapeShown(r.subject || '(empty)')}</dd>

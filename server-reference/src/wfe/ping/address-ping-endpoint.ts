@@ -7,13 +7,7 @@
  * Only addresses at a domain of the public DNS are pinged (see `isPublicMailDomain`).
  * Refusals store nothing and send nothing (docs/protocol.md, "The email ping").
  */
-import {
-  ADDRESS_PING_ERRORS,
-  decodeAddressPingRequest,
-  encodeAddressPingAnswer,
-  encodePingError,
-  type AddressPingErrorCode,
-} from '@certwizard/protocol';
+import { ADDRESS_PING_ERRORS, decodeAddressPingRequest, encodeAddressPingAnswer, encodePingError, type AddressPingErrorCode } from '@certwizard/protocol';
 import { InvalidNameError, normalizeEmailAddress } from '@certwizard/pki';
 import type { Request, Response } from 'express';
 import { PingLimitError } from '../../accounts/errors.js';

@@ -40,7 +40,8 @@ export function pingConfirmPage(ctx: PingContext): {
         if (decidePing(found, { nowMs: ctx.now() }) === 'repeat') return alreadyConfirmed(res, (found as FoundPing).email);
       } catch (err) {
         if (err instanceof PingTokenUnknownError) return unknown(res);
-        if (err instanceof PingTokenExpiredError) return sendPage(res, 410, 'Link expired', '<p>This confirmation link has expired. Nothing was confirmed.</p>');
+        if (err instanceof PingTokenExpiredError)
+          return sendPage(res, 410, 'Link expired', '<p>This confirmation link has expired. Nothing was confirmed.</p>');
         throw err;
       }
       const { email, kind, accountId } = found as FoundPing;
@@ -83,9 +84,10 @@ export function pingConfirmPage(ctx: PingContext): {
       try {
         const confirmed = await confirmPing(ctx, token);
         if (confirmed.repeat) return alreadyConfirmed(res, confirmed.email);
-        const body = confirmed.kind === 'registration'
-          ? confirmedBody(confirmed)
-          : `<p>The address ${escapeHtml(confirmed.email)} is now a confirmed address of the account.</p>`;
+        const body =
+          confirmed.kind === 'registration'
+            ? confirmedBody(confirmed)
+            : `<p>The address ${escapeHtml(confirmed.email)} is now a confirmed address of the account.</p>`;
         sendPage(res, 200, 'Address confirmed', body);
       } catch (err) {
         if (err instanceof PingTokenUnknownError) return unknown(res);

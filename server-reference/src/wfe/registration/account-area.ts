@@ -31,21 +31,21 @@ const loginForm = (message?: string, email?: string) =>
   });
 const date = utcMinute;
 
-
-
-
 /** The "Pending requests" section: what each request asks, where it came from, and its two buttons. */
 function pendingSection(pending: readonly CertificateRequestRecord[], labels: ReadonlyMap<number, string>, csrf: string): string {
   if (pending.length === 0) return '<h2>Pending requests</h2>\n<p>None.</p>';
   const rows = pending.map((r) => {
     const names = [...r.profile.subjectAltNames.email, ...r.profile.subjectAltNames.dns, ...r.profile.subjectAltNames.ip].join(', ');
-    const from = r.source === 'installation'
-      ? `installation ${r.installationTokenId !== undefined ? (labels.get(r.installationTokenId) ?? 'removed') : 'removed'}`
-      : r.source;
+    const from =
+      r.source === 'installation'
+        ? `installation ${r.installationTokenId !== undefined ? (labels.get(r.installationTokenId) ?? 'removed') : 'removed'}`
+        : r.source;
     const id = encodeURIComponent(r.id);
-    return `<tr><td>${escapeShown(r.subject || '(empty)')}</td><td>${escapeShown(names)}</td><td>${escapeHtml(r.keyDescription)}</td><td><code>${escapeHtml(formatFingerprint(r.fingerprintSha256))}</code></td><td>${escapeShown(from)}</td><td>${date(r.createdAtMs)}</td><td>`
-      + `<form method="post" action="/account/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>`
-      + `<form method="post" action="/account/requests/${id}/discard">${csrf}<button type="submit" aria-label="Discard request ${id}">Discard</button></form></td></tr>`;
+    return (
+      `<tr><td>${escapeShown(r.subject || '(empty)')}</td><td>${escapeShown(names)}</td><td>${escapeHtml(r.keyDescription)}</td><td><code>${escapeHtml(formatFingerprint(r.fingerprintSha256))}</code></td><td>${escapeShown(from)}</td><td>${date(r.createdAtMs)}</td><td>` +
+      `<form method="post" action="/account/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>` +
+      `<form method="post" action="/account/requests/${id}/discard">${csrf}<button type="submit" aria-label="Discard request ${id}">Discard</button></form></td></tr>`
+    );
   });
   return `<h2>Pending requests</h2>
 <table><thead><tr><th scope="col">Subject</th><th scope="col">Names</th><th scope="col">Key</th><th scope="col">SHA-256 of the request</th><th scope="col">Sent by</th><th scope="col">When</th><th scope="col">Decision</th></tr></thead><tbody>
@@ -63,7 +63,7 @@ export function accountArea(ctx: RegistrationContext): Router {
   const publicOrigin = new URL(ctx.publicUrl).origin;
   const secure = ctx.publicUrl.startsWith('https:');
   const cookieAttributes = `HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`;
-  const forbidden = (res: Response) => sendPage(res, 403, 'Request refused', '<p>This form can only be sent from the CA\'s own pages, in your session.</p>');
+  const forbidden = (res: Response) => sendPage(res, 403, 'Request refused', "<p>This form can only be sent from the CA's own pages, in your session.</p>");
   const sessionOf = (req: Request) => {
     const id = cookieValue(req, SESSION_COOKIE);
     const session = ctx.sessions.get(id);
@@ -130,11 +130,12 @@ export function accountArea(ctx: RegistrationContext): Router {
       : '';
     const rows = tokens
       .map(
-        (t) => `<tr><td>${escapeShown(t.label)}</td><td>${date(t.createdAtMs)}</td><td>${date(t.lastUsedAtMs)}</td><td>${
-          t.revokedAtMs !== undefined
-            ? `revoked ${date(t.revokedAtMs)}`
-            : `<form method="post" action="/account/installations/${t.id}/revoke">${csrf}<button type="submit" aria-label="Revoke installation ${t.id}">Revoke</button></form>`
-        }</td></tr>`,
+        (t) =>
+          `<tr><td>${escapeShown(t.label)}</td><td>${date(t.createdAtMs)}</td><td>${date(t.lastUsedAtMs)}</td><td>${
+            t.revokedAtMs !== undefined
+              ? `revoked ${date(t.revokedAtMs)}`
+              : `<form method="post" action="/account/installations/${t.id}/revoke">${csrf}<button type="submit" aria-label="Revoke installation ${t.id}">Revoke</button></form>`
+          }</td></tr>`,
       )
       .join('\n');
     sendPage(
@@ -144,10 +145,10 @@ export function accountArea(ctx: RegistrationContext): Router {
       `<dl><dt>Name</dt><dd>${escapeShown(names)}</dd><dt>Email address</dt><dd>${escapeShown(account.email)}</dd></dl>
 <h2>Connected installations</h2>
 ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}${pending}${
-  ctx.enrollmentSecrets
-    ? `\n<h2>Enrollment secret</h2>\n<p>A one-time secret lets one machine get a certificate for your confirmed address without your approval (POST /api/enroll).</p>\n<form method="post" action="/account/enrollment-secrets">${csrf}<button type="submit">Create an enrollment secret</button></form>`
-    : ''
-}
+        ctx.enrollmentSecrets
+          ? `\n<h2>Enrollment secret</h2>\n<p>A one-time secret lets one machine get a certificate for your confirmed address without your approval (POST /api/enroll).</p>\n<form method="post" action="/account/enrollment-secrets">${csrf}<button type="submit">Create an enrollment secret</button></form>`
+          : ''
+      }
 <form method="post" action="/logout">${csrf}<button type="submit">Log out</button></form>`,
     );
   });

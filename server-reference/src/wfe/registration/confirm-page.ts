@@ -92,9 +92,10 @@ export function confirmationPage(ctx: RegistrationContext): {
       const token = tokens[0] as string;
       if (actions[0] === 'reject') {
         const rejected = rejectRegistration(ctx, token);
-        const back = rejected.errorLink === undefined
-          ? ''
-          : `\n<p><a href="${escapeHtml(rejected.errorLink)}">Please click here to return to the Installation Wizard</a></p>`;
+        const back =
+          rejected.errorLink === undefined
+            ? ''
+            : `\n<p><a href="${escapeHtml(rejected.errorLink)}">Please click here to return to the Installation Wizard</a></p>`;
         sendPage(
           res,
           rejected.deleted ? 200 : 400,

@@ -45,14 +45,19 @@ export function requestSummary(csrPem: string): string {
     return '';
   }
   const { names, key, keyFingerprint } = described;
-  return `<div class="request-details"><p>It asks for a certificate for ${names.map((n) => `<strong>${escapeHtml(n)}</strong>`).join(', ') || 'your address'} to this key:</p>` +
-    `<p>${escapeHtml(key)}, SHA-256 of the public key:</p><pre class="fingerprint">${escapeHtml(keyFingerprint)}</pre></div>`;
+  return (
+    `<div class="request-details"><p>It asks for a certificate for ${names.map((n) => `<strong>${escapeHtml(n)}</strong>`).join(', ') || 'your address'} to this key:</p>` +
+    `<p>${escapeHtml(key)}, SHA-256 of the public key:</p><pre class="fingerprint">${escapeHtml(keyFingerprint)}</pre></div>`
+  );
 }
 
 /** When and where, as a sentence; `undefined` when nothing is known. */
 function startedSentence(origin: HandoffOrigin): string | undefined {
   if (origin.startedAtMs === undefined) return undefined;
-  const when = new Date(origin.startedAtMs).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  const when = new Date(origin.startedAtMs)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
   const where = origin.startedFrom === undefined ? '' : ` from the address ${escapeHtml(origin.startedFrom)}`;
   return `It was started on ${escapeHtml(when)}${where}.`;
 }

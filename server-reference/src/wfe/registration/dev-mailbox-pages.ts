@@ -46,13 +46,15 @@ export function devMailboxPages(mailbox: DevMailbox): Router {
   router.get('/dev/mailbox', (req, res) => {
     const to = toOf(req.query.to);
     const mails = mailbox.list(to !== undefined ? { to } : {});
-    const body = mails.length === 0
-      ? '<p>No mail yet.</p>'
-      : mails
-          .map(
-            (m) => `<article><h2>${escapeHtml(m.subject)}</h2><p>To ${escapeHtml(m.to)}, ${escapeHtml(new Date(m.createdAtMs).toISOString())}</p><pre>${linkify(m.text)}</pre></article>`,
-          )
-          .join('\n');
+    const body =
+      mails.length === 0
+        ? '<p>No mail yet.</p>'
+        : mails
+            .map(
+              (m) =>
+                `<article><h2>${escapeHtml(m.subject)}</h2><p>To ${escapeHtml(m.to)}, ${escapeHtml(new Date(m.createdAtMs).toISOString())}</p><pre>${linkify(m.text)}</pre></article>`,
+            )
+            .join('\n');
     sendPage(res, 200, 'Development mailbox', `<p>Mail the CA would have sent. Development only.</p>\n${body}`);
   });
   return router;

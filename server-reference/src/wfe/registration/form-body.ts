@@ -10,8 +10,7 @@ export const FORM_MAX_BODY_BYTES = 16 * 1024;
 
 /** Result of {@link readForm}. */
 export type FormResult =
-  | { readonly ok: true; readonly params: URLSearchParams }
-  | { readonly ok: false; readonly status: 400 | 413 | 415; readonly message: string };
+  { readonly ok: true; readonly params: URLSearchParams } | { readonly ok: false; readonly status: 400 | 413 | 415; readonly message: string };
 
 /** A field name shown in a refusal as it is; any other is described, not echoed. */
 const SHOWN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;

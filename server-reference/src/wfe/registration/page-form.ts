@@ -17,7 +17,11 @@ import { clientKey, isSameOriginPost } from './request-checks.js';
  * const fields = await readPageForm(req, res, { publicOrigin, limiter: ctx.limiters.forms });
  * if (fields === undefined) return;
  */
-export async function readPageForm(req: Request, res: Response, options: { readonly publicOrigin: string; readonly limiter: RateLimiter }): Promise<URLSearchParams | undefined> {
+export async function readPageForm(
+  req: Request,
+  res: Response,
+  options: { readonly publicOrigin: string; readonly limiter: RateLimiter },
+): Promise<URLSearchParams | undefined> {
   if (!isSameOriginPost(req, options.publicOrigin)) {
     req.resume();
     sendPage(res, 403, 'Request refused', "<p>This form can only be sent from the CA's own page.</p>");

@@ -75,7 +75,7 @@ export function registrationPage(ctx: RegistrationContext): {
 
     async post(req, res) {
       if (!isSameOriginPost(req, publicOrigin)) {
-        sendPage(res, 403, 'Request refused', '<p>This form can only be sent from the CA\'s own page.</p>');
+        sendPage(res, 403, 'Request refused', "<p>This form can only be sent from the CA's own page.</p>");
         return;
       }
       const form = await readForm(req);
@@ -173,20 +173,21 @@ export function registrationPage(ctx: RegistrationContext): {
         const firstName = account?.firstName ?? '';
         // With PingNonce the confirmation mail is the email ping: the installer's mail server may
         // answer it by itself. Without, the mail stays what it always was.
-        const mail: MailMessage = pingNonce !== undefined
-          ? registrationPingMail({
-              to,
-              from: ctx.pingFrom,
-              publicUrl: ctx.publicUrl,
-              token: confirmationToken,
-              nonce: pingNonce,
-              lifetimeMs: CONFIRMATION_LIFETIME_MS_DEFAULT,
-            })
-          : {
-              to,
-              subject: 'Confirm your email address',
-              text: `Hello ${firstName},\n\nplease confirm your email address for the certwizard CA by opening this link:\n\n${ctx.publicUrl}${CONFIRMATION_LINK_PATH}${confirmationToken}\n\nThe link works once, for 24 hours. If you did not register, ignore this mail.\n`,
-            };
+        const mail: MailMessage =
+          pingNonce !== undefined
+            ? registrationPingMail({
+                to,
+                from: ctx.pingFrom,
+                publicUrl: ctx.publicUrl,
+                token: confirmationToken,
+                nonce: pingNonce,
+                lifetimeMs: CONFIRMATION_LIFETIME_MS_DEFAULT,
+              })
+            : {
+                to,
+                subject: 'Confirm your email address',
+                text: `Hello ${firstName},\n\nplease confirm your email address for the certwizard CA by opening this link:\n\n${ctx.publicUrl}${CONFIRMATION_LINK_PATH}${confirmationToken}\n\nThe link works once, for 24 hours. If you did not register, ignore this mail.\n`,
+              };
         try {
           await ctx.mailer.send(mail);
         } catch (err) {

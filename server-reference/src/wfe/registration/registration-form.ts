@@ -64,13 +64,15 @@ export function renderRegistrationForm(
   const parts: string[] = [];
   if (origin?.userCode !== undefined) parts.push(userCodeNotice({ ...origin, userCode: origin.userCode }));
   if (handoff.problems.length > 0) {
-    parts.push(`<div class="problems" role="alert"><h2>Problems with the installer's request</h2><ul>${handoff.problems
-      .map((p) => `<li>${escapeHtml(p)}</li>`)
-      .join('')}</ul>${
-      handoff.ticketExpiredLink !== undefined
-        ? `<p><a href="${escapeHtml(handoff.ticketExpiredLink)}">Please click here to return to the Installation Wizard</a></p>`
-        : ''
-    }<p>You can still register without it.</p></div>`);
+    parts.push(
+      `<div class="problems" role="alert"><h2>Problems with the installer's request</h2><ul>${handoff.problems
+        .map((p) => `<li>${escapeHtml(p)}</li>`)
+        .join('')}</ul>${
+        handoff.ticketExpiredLink !== undefined
+          ? `<p><a href="${escapeHtml(handoff.ticketExpiredLink)}">Please click here to return to the Installation Wizard</a></p>`
+          : ''
+      }<p>You can still register without it.</p></div>`,
+    );
   }
   parts.push('<form method="post" action="/index.php?id=1">');
   for (const [name, value] of hiddenEntries(handoff)) {

@@ -48,7 +48,9 @@ export function ticketEndpoints(ctx: RegistrationContext): {
       if (!limit.allowed) {
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
         res.status(429);
-        answer(req, res, 'too many tickets requested; retry later\n', { error: { code: 'too_many_requests', message: 'too many tickets requested; retry later' } });
+        answer(req, res, 'too many tickets requested; retry later\n', {
+          error: { code: 'too_many_requests', message: 'too many tickets requested; retry later' },
+        });
         return;
       }
       // POST with a PingNonce: the installer's mail-hook nonce, given over this back channel so
@@ -56,16 +58,24 @@ export function ticketEndpoints(ctx: RegistrationContext): {
       const nonces = form?.getAll(REGISTRATION_PARAMS.pingNonce) ?? [];
       if (nonces.length > 1 || (nonces.length === 1 && !isValidPingNonce(nonces[0]))) {
         res.status(400);
-        answer(req, res, 'invalid PingNonce: one value of 22 to 128 base64url characters\n', { error: { code: 'invalid_request', message: 'PingNonce must be one value of 22 to 128 base64url characters' } });
+        answer(req, res, 'invalid PingNonce: one value of 22 to 128 base64url characters\n', {
+          error: { code: 'invalid_request', message: 'PingNonce must be one value of 22 to 128 base64url characters' },
+        });
         return;
       }
       const pingNonce = nonces[0];
       if (pingNonce !== undefined && !ctx.pingNonces.claim(pingNonce)) {
         res.status(409);
-        answer(req, res, 'this PingNonce was used before; ask the mail hook for a new one\n', { error: { code: 'nonce_in_use', message: 'this PingNonce was used before; ask the mail hook for a new one' } });
+        answer(req, res, 'this PingNonce was used before; ask the mail hook for a new one\n', {
+          error: { code: 'nonce_in_use', message: 'this PingNonce was used before; ask the mail hook for a new one' },
+        });
         return;
       }
-      const ticket = ctx.tickets.create({ lifetimeMs: ctx.ticketLifetimeMs, createdFrom: remoteAddress(req), ...(pingNonce === undefined ? {} : { pingNonce }) });
+      const ticket = ctx.tickets.create({
+        lifetimeMs: ctx.ticketLifetimeMs,
+        createdFrom: remoteAddress(req),
+        ...(pingNonce === undefined ? {} : { pingNonce }),
+      });
       // The user code goes with the JSON answer only: the text answer stays the one line that
       // CAcert-era clients read whole as the ticket (docs/protocol.md, "The user code").
       answer(req, res, encodeNewTicketText(ticket), encodeNewTicketJson(ticket, ctx.tickets.get(ticket)?.userCode));

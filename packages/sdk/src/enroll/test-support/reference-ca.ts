@@ -50,7 +50,8 @@ export function typedRegistrationFields(email: string): Record<string, string> {
 export async function pressConfirm(link: string): Promise<string> {
   const page = await (await fetch(link)).text();
   const action = /<form method="post" action="([^"]+)">/.exec(page)?.[1]?.replace(/&amp;/g, '&');
-  if (action === undefined || !page.includes('name="action" value="confirm"')) throw new Error(`no Confirm button on the confirmation page: ${page.slice(0, 300)}`);
+  if (action === undefined || !page.includes('name="action" value="confirm"'))
+    throw new Error(`no Confirm button on the confirmation page: ${page.slice(0, 300)}`);
   const url = new URL(link);
   const res = await postForm(new URL(action, url).href, { token: url.searchParams.get('token') as string, action: 'confirm' }, { origin: url.origin });
   return res.text();

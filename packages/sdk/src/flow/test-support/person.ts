@@ -15,7 +15,13 @@ export interface PersonOptions {
   readonly skipConfirmation?: boolean;
 }
 
-const unescape = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescape = (text: string) =>
+  text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The hidden fields of the registration form in `html`. */
 export function hiddenFields(html: string): Record<string, string> {
@@ -54,5 +60,8 @@ export async function confirmAddress(caOrigin: string, email: string): Promise<v
   const page = await pressConfirm(link);
   const back = /<a href="([^"]*)">Please click here to continue with the Installation Wizard<\/a>/.exec(page)?.[1];
   // Without a continue URL (no agent) the installer learns the outcome from its ticket.
-  if (back !== undefined) await fetch(unescape(back)).then((r) => r.arrayBuffer()).catch(() => undefined);
+  if (back !== undefined)
+    await fetch(unescape(back))
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
 }

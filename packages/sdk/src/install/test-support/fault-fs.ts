@@ -14,10 +14,7 @@ export interface FsCall {
 }
 
 /** When to fail: the first call matching `when`, or the call numbered `at` (0-based). */
-export type FaultPlan =
-  | { readonly when: (call: FsCall) => boolean; readonly crash?: boolean }
-  | { readonly at: number; readonly crash?: boolean }
-  | undefined;
+export type FaultPlan = { readonly when: (call: FsCall) => boolean; readonly crash?: boolean } | { readonly at: number; readonly crash?: boolean } | undefined;
 
 /** The recording, failing file system and what it saw. */
 export interface FaultFs {

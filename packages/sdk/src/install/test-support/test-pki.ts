@@ -61,10 +61,29 @@ function intermediate(workDir: string, issuer: Issuer, cn: string): Issuer {
   writeFileSync(file('csr.pem'), createCsr({ privateKey, subject: [{ type: 'CN', value: cn }] }).pem);
   writeFileSync(file('issuer.pem'), issuer.certificate.pem);
   writeFileSync(file('issuer.key'), exportPrivateKeyPem(issuer.privateKey), { mode: 0o600 });
-  writeFileSync(file('ext.cnf'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  writeFileSync(
+    file('ext.cnf'),
+    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  );
   execFileSync(
     'openssl',
-    ['x509', '-req', '-in', file('csr.pem'), '-CA', file('issuer.pem'), '-CAkey', file('issuer.key'), '-days', '365', '-extfile', file('ext.cnf'), '-sha256', '-out', file('cert.pem')],
+    [
+      'x509',
+      '-req',
+      '-in',
+      file('csr.pem'),
+      '-CA',
+      file('issuer.pem'),
+      '-CAkey',
+      file('issuer.key'),
+      '-days',
+      '365',
+      '-extfile',
+      file('ext.cnf'),
+      '-sha256',
+      '-out',
+      file('cert.pem'),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return { certificate: parseCertificate(readFileSync(file('cert.pem'), 'utf8')), privateKey };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DerError } from '../errors.js';
 import { codeOf } from '../test-support/expect-code.js';
 import { validateDer } from './der.js';
-import { expectElement, ipAddressText, readAscii, readBoolean, readOid, readSmallInteger, readTime } from './der-reader.js';
+import { expectElement, ipAddressText, OID_MAX_CONTENT_BYTES, readAscii, readBoolean, readOid, readSmallInteger, readTime } from './der-reader.js';
 
 /** One element from hex, validated as strict DER first, as every reader here expects. */
 function element(hex: string) {
@@ -90,6 +90,21 @@ describe('readOid', () => {
   ])('refuses $name with ERR_PKI_DER', ({ input, what, want }) => {
     const { der, el } = element(input);
     expect(thrown(() => readOid(der, el, what))).toEqual({ code: 'ERR_PKI_DER', message: want });
+  });
+
+  // Regression: one arc of about 64 KiB took about 0.7 s of CPU (quadratic in its length) before a
+  // request's signature was checked. Refused on its length now, before any arithmetic.
+  it('refuses an OID longer than OID_MAX_CONTENT_BYTES before reading its arcs', () => {
+    const arc = (n: number) => Buffer.concat([Buffer.alloc(n - 1, 0xff), Buffer.from([0x7f])]).toString('hex');
+    const longest = `2a${arc(OID_MAX_CONTENT_BYTES - 1)}`;
+    const at = element(`0681${OID_MAX_CONTENT_BYTES.toString(16)}${longest}`);
+    expect(readOid(at.der, at.el)).toMatch(/^1\.2\.\d+$/);
+    const huge = `2a${arc(59_999)}`;
+    const over = element(`0682${(60_000).toString(16).padStart(4, '0')}${huge}`);
+    expect(thrown(() => readOid(over.der, over.el, 'request'))).toEqual({
+      code: 'ERR_PKI_DER',
+      message: `request: bad OID (OID longer than ${OID_MAX_CONTENT_BYTES} octets)`,
+    });
   });
 });
 

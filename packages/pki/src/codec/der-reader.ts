@@ -88,6 +88,12 @@ const oidNames = new Map<string, string>();
 const OID_CACHE_LIMIT = 512;
 
 /**
+ * Longest OBJECT IDENTIFIER content read, in octets. Real OIDs are far shorter (a UUID arc,
+ * `2.25.<128 bits>`, takes 19); X.660 sets no limit, so a reader must.
+ */
+export const OID_MAX_CONTENT_BYTES = 128;
+
+/**
  * Dotted text of an OBJECT IDENTIFIER element. Recent results are cached: a handful of OIDs
  * (attribute types, extensions, algorithms) make up nearly every structure read here.
  * @param what - names the structure in the message of a malformed OID (`"<what>: bad OID
@@ -99,6 +105,12 @@ const OID_CACHE_LIMIT = 512;
 export function readOid(bytes: Uint8Array, el: DerElement, what?: string): string {
   if (el.identifier !== 0x06) throw new DerError(`${what ?? 'DER'}: expected an OBJECT IDENTIFIER`);
   const content = contentOf(bytes, el);
+  // Before any arithmetic: a huge arc costs time quadratic in its length (about 0.7 s for one
+  // 64 KiB arc, before a request's signature is checked), and each would also sit in the cache.
+  if (content.length > OID_MAX_CONTENT_BYTES) {
+    const message = `OID longer than ${OID_MAX_CONTENT_BYTES} octets`;
+    throw new DerError(what === undefined ? `DER: ${message}` : `${what}: bad OID (${message})`);
+  }
   const key = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
   const cached = oidNames.get(key);
   if (cached) return cached;

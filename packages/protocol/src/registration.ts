@@ -3,6 +3,7 @@
  * `ticket` and PKCE parameters, and the links back to the installer. Documented in
  * docs/protocol.md; every name here is part of the wire contract and is never renamed.
  */
+import { hasLoneSurrogate } from './lone-surrogate.js';
 import { validateCallbackUrl } from './callback-url.js';
 import { isValidPingNonce, PING_NONCE_PARAM } from './email-ping.js';
 import { isValidChallenge, PKCE_METHOD } from './pkce.js';
@@ -270,7 +271,7 @@ function prefillEntries(prefill: RegistrationUrlOptions['prefill']): Array<[Pref
     if (value === undefined || value === '') continue;
     if (typeof value !== 'string') throw new TypeError(`prefill field ${field} must be a string`);
     // URLSearchParams would send a lone surrogate as U+FFFD: the CA would prefill another value.
-    if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) {
+    if (hasLoneSurrogate(value)) {
       throw new TypeError(`prefill field ${field} is not well-formed Unicode (a lone surrogate)`);
     }
     entries.push([field, value]);

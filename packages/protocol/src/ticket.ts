@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { MalformedResponseError } from './errors.js';
 import { randomBase64Url, type RandomSource } from './pkce.js';
 import { isRegistrationErrorReason, TICKET_PATTERN, type RegistrationErrorReason } from './registration.js';
+import { hasLoneSurrogate } from './lone-surrogate.js';
 import { isValidUserCode } from './user-code.js';
 import { WIZARD_CODE_PATTERN } from './wizard-token.js';
 
@@ -322,13 +323,10 @@ function expectedKeys(answer: TicketAnswer | undefined): string[] {
   return [];
 }
 
-/** A UTF-16 surrogate without its pair: no UTF-8 encoding exists for it. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 function checkAnswer(answer: TicketAnswer): void {
   const a = answer as Partial<Record<'status' | 'emailAddress' | 'code' | 'reason', unknown>>;
   // A lone surrogate would make encodeURIComponent throw a URIError: refused here, as documented.
-  if (typeof a.emailAddress === 'string' && LONE_SURROGATE.test(a.emailAddress)) {
+  if (typeof a.emailAddress === 'string' && hasLoneSurrogate(a.emailAddress)) {
     throw new TypeError('not a valid ticket answer: the address is not well-formed Unicode');
   }
   if (!isTicketStatus(a.status) || answerFromFields(a.status, a.emailAddress, a.code, a.reason) === undefined) {

@@ -86,6 +86,10 @@ try {
     onEvent: (event) => {
       if (event.type === 'step' && SAY[event.step]) console.error(`${event.resumed ? '(continuing) ' : ''}${SAY[event.step]}...`);
       if (event.type === 'enrollment' && event.event.type === 'pending') console.error('The request waits for approval by the account owner.');
+      // The CA's pages show the same code: the person confirms only a page that shows this one.
+      if (event.type === 'registration' && (event.event.type === 'ticket-issued' || event.event.type === 'resumed') && event.event.userCode) {
+        console.error(`The CA's pages show the code ${event.event.userCode}: confirm only if they show the same.`);
+      }
     },
   });
   console.error(resumed ? 'Done (continued from an earlier run).' : 'Done.');

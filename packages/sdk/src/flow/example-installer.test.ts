@@ -72,6 +72,7 @@ describe('examples/installer', () => {
     await acting;
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain('Registering with the certificate authority');
+    expect(first.stderr).toMatch(/The CA's pages show the code [BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}: confirm only if they show the same\./);
     const result = JSON.parse(first.stdout) as { paths: { privkey: string; cert: string }; names: string[]; fingerprintSha256: string };
     expect(result.names).toEqual([EMAIL]);
     const key = importPrivateKeyPem(readFileSync(result.paths.privkey, 'utf8'));

@@ -124,6 +124,7 @@ describe('certwizard enroll', () => {
 
     const list = await run(cli('list', '--dir', join(dir, 'certs')));
     expect(list.code).toBe(0);
+    expect(list.stderr).toBe(`Certificates tracked in ${join(dir, 'certs')}:\n`);
     expect(list.stdout).toMatch(/^NAME\s+STATE\s+NAMES\s+EXPIRES\s+DAYS LEFT\nmail\s+installed\s+ada\+wizard@example\.org\s+\d{4}-\d\d-\d\d\s+(89|90)\n$/);
     const listJson = await run(cli('list', '--json', '--dir', join(dir, 'certs')));
     expect(JSON.parse(listJson.stdout)).toMatchObject({ name: 'mail', state: 'done', names: [EMAIL], daysLeft: expect.any(Number) });
@@ -268,19 +269,30 @@ describe('two certwizard enroll runs on the same folder', () => {
 });
 
 describe('certwizard usage', () => {
-  it('prints usage with exit codes, refuses unknown commands and options with 2, honours NO_COLOR', async () => {
+  it('prints usage with exit codes and the version, refuses unknown commands and options with 2', async () => {
     const help = await run(cli('--help'));
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('130  interrupted');
+    const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const version = await run(cli(flag));
+      expect(version.code).toBe(0);
+      expect(version.stdout).toBe(`certwizard ${manifest.version}\n`);
+    }
     for (const command of ['enroll', 'list', 'status']) {
       const sub = await run(cli(command, '--help'));
       expect(sub.code).toBe(0);
       expect(sub.stdout).toMatch(new RegExp(`^usage: certwizard ${command}`));
     }
+    const empty = await run(cli('list', '--dir', join(dir, 'none')));
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toContain(`No certificates tracked in ${join(dir, 'none')} yet`);
     expect((await run(cli('frobnicate'))).code).toBe(2);
+    expect((await run(cli('constructor'))).code).toBe(2);
     const badOption = await run(cli('list', '--colour'));
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toMatch(/^certwizard list: Unknown option '--colour'/);
+    expect(badOption.stdout).toBe('');
     const missing = await run(cli('enroll', '--yes', '--ca', ca.url));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--email is required');
@@ -288,11 +300,48 @@ describe('certwizard usage', () => {
     expect(device.code).toBe(2);
     expect(device.stderr).toContain('--name: lower-case letters, digits, dots and dashes, and not a Windows device name');
     expect(existsSync(join(dir, 'z'))).toBe(false);
-    const noColour = await run(
-      cli('enroll', '--yes', '--email', EMAIL, '--ca', 'http://127.0.0.1:1', '--dir', join(dir, 'y'), '--ca-cert', join(dir, 'ca.pem')),
-      () => {},
-      { NO_COLOR: '1' },
-    );
-    expect(noColour.stderr).not.toContain('\u001b[');
+  });
+
+  it('--json: a usage error is also an error line on stdout, with a stable code', async () => {
+    const missing = await run(cli('enroll', '--json', '--ca', ca.url));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--email is required');
+    expect(
+      missing.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([
+      { type: 'error', code: 'ERR_CLI_USAGE', message: expect.stringContaining('--email is required'), hint: 'certwizard enroll --help lists the options.' },
+    ]);
+    const unknown = await run(cli('list', '--json', '--colour'));
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ type: 'error', code: 'ERR_CLI_USAGE', message: expect.stringContaining("'--colour'") });
+  });
+
+  it('colours its messages on a terminal, and not when NO_COLOR is set', async () => {
+    // Colour is only ever used on a terminal, so NO_COLOR is only observable under one: `script`
+    // gives the command a pseudo-terminal (npm test installs util-linux's bsdutils).
+    const onTerminal = (env: NodeJS.ProcessEnv) =>
+      run(
+        [
+          'script',
+          '-qfec',
+          cli('enroll', '--yes', '--email', EMAIL, '--ca', 'http://127.0.0.1:1', '--dir', join(dir, 'y'), '--ca-cert', join(dir, 'ca.pem'))
+            .map((a) => `'${a}'`)
+            .join(' '),
+          '/dev/null',
+        ],
+        () => {},
+        env,
+      );
+    const RED = '\u001b[31m';
+    const coloured = await onTerminal({ NO_COLOR: '' });
+    expect(coloured.code).toBe(1);
+    expect(coloured.stdout).toContain(`${RED}Failed:`);
+    const plain = await onTerminal({ NO_COLOR: '1' });
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toContain('Failed: nothing answers');
+    expect(plain.stdout).not.toMatch(/\u001b\[\d+m/);
   });
 });

@@ -3,6 +3,6 @@
  * embedding or testing: {@link main} runs a command line against given streams.
  * @packageDocumentation
  */
-export { main, USAGE } from './main.js';
+export { main, USAGE, USAGE_ERROR_CODE, version } from './main.js';
 export { EXIT, UsageError } from './exit-codes.js';
 export type { CliIo } from './terminal.js';

@@ -76,16 +76,21 @@ export async function listCommand(argv: string[], term: Terminal): Promise<numbe
     term.io.stdout.write(`${LIST_USAGE}\n`);
     return EXIT.ok;
   }
-  const all = await listEnrollments({ baseDir: values.dir ?? defaultDir(term.io) });
+  const baseDir = values.dir ?? defaultDir(term.io);
+  const all = await listEnrollments({ baseDir });
   const now = Date.now();
   if (values.json) {
     for (const e of all) term.io.stdout.write(`${JSON.stringify(asJson(e, now))}\n`);
     return EXIT.ok;
   }
   if (all.length === 0) {
-    term.io.stdout.write('No certificates tracked here yet (certwizard enroll gets one).\n');
+    term.io.stdout.write(
+      `No certificates tracked in ${baseDir} yet (certwizard enroll gets one; --dir DIR looks in the folder an installer or the wizard used).\n`,
+    );
     return EXIT.ok;
   }
+  // The folder goes to stderr: stdout stays the table, for scripts.
+  term.say(`Certificates tracked in ${baseDir}:`);
   const rows = [
     ['NAME', 'STATE', 'NAMES', 'EXPIRES', 'DAYS LEFT'],
     ...all.map((e) => [

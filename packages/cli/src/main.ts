@@ -2,11 +2,13 @@
  * `certwizard`: the command line. Dispatches to `enroll`, `list` and `status`; turns bad usage
  * into exit code 2 with the command's usage, and every expected failure into a message (the
  * commands do that) rather than a stack trace.
+ *
+ * Commands are imported only when run: the SDK and the PKI codecs take most of a second to
+ * load, which `certwizard --help` and `--version` should not pay.
  */
-import { enrollCommand, ENROLL_USAGE } from './enroll-command.js';
+import { readFileSync } from 'node:fs';
 import { EXIT, UsageError } from './exit-codes.js';
-import { listCommand, LIST_USAGE, statusCommand, STATUS_USAGE } from './list-commands.js';
-import { type CliIo, terminal } from './terminal.js';
+import { type CliIo, type Terminal, terminal } from './terminal.js';
 
 /** Top-level usage, with the exit codes. */
 export const USAGE = `usage: certwizard <command> [options]
@@ -16,7 +18,7 @@ commands:
   list      every tracked certificate, its state, names, expiry and days left
   status    one tracked certificate in detail
 
-Run certwizard <command> --help for its options.
+Run certwizard <command> --help for its options; certwizard --version prints the version.
 
 exit codes:
   0    done
@@ -27,11 +29,46 @@ exit codes:
 
 Colours only on a terminal, never when NO_COLOR is set.`;
 
-const COMMANDS: Record<string, { run: (argv: string[], term: ReturnType<typeof terminal>) => Promise<number>; usage: string }> = {
-  enroll: { run: enrollCommand, usage: ENROLL_USAGE },
-  list: { run: listCommand, usage: LIST_USAGE },
-  status: { run: statusCommand, usage: STATUS_USAGE },
+/** A command, loaded when it runs. */
+interface Command {
+  readonly run: (argv: string[], term: Terminal) => Promise<number>;
+  readonly usage: string;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  enroll: async () => {
+    const m = await import('./enroll-command.js');
+    return { run: m.enrollCommand, usage: m.ENROLL_USAGE };
+  },
+  list: async () => {
+    const m = await import('./list-commands.js');
+    return { run: m.listCommand, usage: m.LIST_USAGE };
+  },
+  status: async () => {
+    const m = await import('./list-commands.js');
+    return { run: m.statusCommand, usage: m.STATUS_USAGE };
+  },
 };
+
+/** The stable `code` of a usage error in `--json` output. */
+export const USAGE_ERROR_CODE = 'ERR_CLI_USAGE';
+
+/** `@certwizard/cli`'s version, from its package.json (next to dist/ and src/). */
+export function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/** Whether `error` is bad usage: ours, or parseArgs' unknown options and missing values. */
+function isUsageError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    error instanceof UsageError ||
+    code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+    code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
+    code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+  );
+}
 
 /**
  * Runs the command line `argv` (without node and the script) and resolves with the exit code.
@@ -47,25 +84,28 @@ export async function main(
     io.stdout.write(`${USAGE}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) {
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`certwizard ${version()}\n`);
+    return EXIT.ok;
+  }
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (load === undefined) {
     io.stderr.write(`certwizard: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
     return EXIT.usage;
   }
+  const command = await load();
   const term = terminal(io);
   try {
     return await command.run(rest, term);
   } catch (error) {
     term.stop();
-    // parseArgs reports unknown options and missing values with these codes.
-    const code = (error as { code?: unknown }).code;
-    if (
-      error instanceof UsageError ||
-      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
-      code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
-    ) {
-      io.stderr.write(`certwizard ${name}: ${(error as Error).message}\n\n${command.usage}\n`);
+    if (isUsageError(error)) {
+      io.stderr.write(`certwizard ${name}: ${error.message}\n\n${command.usage}\n`);
+      // A script reading --json output learns of the mistake on the stream it reads.
+      if (rest.includes('--json')) {
+        const hint = `certwizard ${name} --help lists the options.`;
+        io.stdout.write(`${JSON.stringify({ type: 'error', code: USAGE_ERROR_CODE, message: error.message, hint })}\n`);
+      }
       return EXIT.usage;
     }
     // A prompt closed with Ctrl-C or Ctrl-D.

@@ -125,30 +125,27 @@ test('(d) the ticket expires: a clear ticket-expired error', async ({ ca, page }
 });
 
 test('(e) script payloads in every prefilled field stay inert', async ({ ca, page }) => {
+  // Each payload, if the page ran it, would report itself through reportExecution.
   const payloads = {
-    FirstName: '<script>alert("first")</script>',
-    MiddleName: '"><img src=x onerror=alert("middle")>',
-    LastName: "';alert('last');//</title><svg onload=alert('last')>",
-    EmailAddress: 'x@example.test"><script>alert("mail")</script>',
+    FirstName: '<script>reportExecution("first")</script>',
+    MiddleName: '"><img src=x onerror=reportExecution("middle")>',
+    LastName: "';reportExecution('last');//</title><svg onload=reportExecution('last')>",
+    EmailAddress: 'x@example.test"><script>reportExecution("mail")</script>',
   };
-  let dialogs = 0;
-  page.on('dialog', async (dialog) => {
-    dialogs++;
-    await dialog.dismiss();
-  });
   const executed: string[] = [];
   await page.exposeFunction('reportExecution', (what: string) => executed.push(what));
   const url = new URL('/index.php', ca.url);
   url.searchParams.set('id', '1');
   for (const [name, value] of Object.entries(payloads)) url.searchParams.set(name, value);
-  await page.goto(url.href);
+  await page.goto(url.href, { waitUntil: 'load' });
 
   await expect(page.getByLabel('First name')).toHaveValue(payloads.FirstName);
   await expect(page.getByLabel('Middle name (optional)')).toHaveValue(payloads.MiddleName);
   await expect(page.getByLabel('Last name')).toHaveValue(payloads.LastName);
   await expect(page.getByLabel('Email address')).toHaveValue(payloads.EmailAddress);
   expect(await page.locator('script, img, svg').count()).toBe(0);
-  await page.waitForTimeout(300);
-  expect(dialogs).toBe(0);
-  expect(executed).toEqual([]);
+  // After "load" every inline script, onerror and onload has run. A probe through the same
+  // channel, awaited, proves the channel works and that earlier reports have arrived.
+  await page.evaluate(() => (window as unknown as { reportExecution: (what: string) => Promise<void> }).reportExecution('probe'));
+  expect(executed).toEqual(['probe']);
 });

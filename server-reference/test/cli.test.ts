@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCsr, generateKeyPair, parseCertificateChain } from '@certwizard/pki';
@@ -169,7 +169,12 @@ describe('serve', () => {
   it('finishes a request in flight when SIGTERM arrives', async () => {
     const id = await makeIdentity();
     const hooks = join(dir, 'slow-hooks.mjs');
-    writeFileSync(hooks, 'export async function presign() { await new Promise((r) => setTimeout(r, 700)); }\n');
+    const entered = join(dir, 'presign-entered');
+    // The hook says when the request is inside it, so SIGTERM is sent while it is in flight.
+    writeFileSync(
+      hooks,
+      `import { writeFileSync } from 'node:fs';\nexport async function presign() { writeFileSync(${JSON.stringify(entered)}, ''); await new Promise((r) => setTimeout(r, 700)); }\n`,
+    );
     serving = await startServe(['serve', '--identity', id, '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--hooks', hooks], {
       env: { CA_PASSPHRASE: PASS },
     });
@@ -178,7 +183,8 @@ describe('serve', () => {
       subjectAltNames: { dns: ['slow.example.test'] },
     });
     const inFlight = putCsr(serving.url, csr.pem);
-    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 400 && !existsSync(entered); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(existsSync(entered), 'the request never reached the presign hook').toBe(true);
     const stopped = serving.stop();
     serving = undefined;
     const res = await inFlight;

@@ -29,6 +29,8 @@ describe('certwizard-ca dev', () => {
     sink = await startSmtpSink();
     const args = ['dev', '--dir', join(dir, 'ca'), '--listen', '127.0.0.1:0', '--smtp', sink.relay, '--ping-from', 'ping@dev.example'];
     ca = await startServe(args);
+    // The banner follows the `listening on` line: wait for its last line, not for a time.
+    await ca.waitForStdout('Ctrl-C stops the CA.');
     expect(ca.output().stdout).toContain('created a development CA identity');
     expect(ca.output().stdout).toContain(`mail relay      ${sink.relay} (the dev mailbox keeps a copy)`);
     expect(statSync(join(dir, 'ca', 'passphrase')).mode & 0o777).toBe(0o600);
@@ -47,6 +49,7 @@ describe('certwizard-ca dev', () => {
     // A second start reuses the identity.
     await ca.stop();
     ca = await startServe(args);
+    await ca.waitForStdout('Ctrl-C stops the CA.');
     expect(ca.output().stdout).not.toContain('created a development CA identity');
   });
 });

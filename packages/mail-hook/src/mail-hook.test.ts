@@ -3,7 +3,7 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMailHook, startMailHookServer, type MailHookLogEntry, type MailHookOptions, type NonceBook } from './index.js';
 import { startCaStandIn, type CaStandIn } from './test-support/ca-stand-in.js';
 import {
@@ -28,6 +28,8 @@ afterEach(async () => {
   for (const f of started) {
     const logged = JSON.stringify(f.logs);
     for (const secret of f.secrets) expect(logged).not.toContain(secret);
+    // Closed means closed: nothing answers on the fixture's SMTP ports any more.
+    for (const port of [f.vendor.port, f.standalone.port]) expect(await tryConnect(port, '127.0.0.1')).toBe('ECONNREFUSED');
   }
 });
 async function fixture(options?: Parameters<typeof startHookFixture>[0]): Promise<HookFixture> {
@@ -761,10 +763,6 @@ describe('options and listener', () => {
     expect(f.ca.confirmations(ping.token)).toBe(1);
     expect(received).toHaveLength(1);
   });
-});
-
-afterAll(() => {
-  expect(fixtures).toEqual([]);
 });
 
 /** Resolves with the connection error code, or 'connected'. */

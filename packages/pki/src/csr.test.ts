@@ -619,9 +619,8 @@ describe('parseCsr refusals: algorithms and structure', () => {
     expect(codeOf(() => parseCsr(input()))).toBe(want);
   });
 
-  // Known bug (reported): AsnParser maps NULL parameters to `null`, which
-  // signatureAlgorithmFromIdentifier treats like absent ones, so the RFC 5758 §3.2 rule is not
-  // enforced for NULL. Drop `.fails` once algorithms.ts tells `null` from `undefined`.
+  // Regression: AsnParser maps NULL parameters to `null`, which signatureAlgorithmFromIdentifier
+  // treated like absent ones, so the RFC 5758 §3.2 rule was not enforced for NULL.
   it('refuses an ECDSA algorithm with NULL parameters (RFC 5758 §3.2: absent)', () => {
     const der = withAlgorithm(
       buildRawCsr({ privateKey: ec, subject: cn }),

@@ -139,9 +139,8 @@ describe('generateKeyPairAsync', () => {
     expect(performance.now() - started).toBeLessThan(500);
   });
 
-  // Known bug (reported): generateKeyPairAsync calls signal.throwIfAborted() before creating its
-  // promise, so an already-aborted signal throws synchronously; `.catch()` callers miss it.
-  // Drop `.fails` once it returns a rejected promise.
+  // Regression: generateKeyPairAsync called signal.throwIfAborted() before creating its
+  // promise, so an already-aborted signal threw synchronously and `.catch()` callers missed it.
   it('reports an already-aborted signal as a rejected promise, not a synchronous throw', async () => {
     const reason = new Error('aborted');
     let promise: Promise<KeyPair> | undefined;
@@ -259,9 +258,9 @@ describe('importPrivateKeyPem', () => {
     expect(importPrivateKeyPem(cliKey('trad-ec.pem'), { passphrase: PASS }).type).toBe('private');
   });
 
-  // Known bug (reported): the TSDoc refuses text with "no private key block, or more than one",
-  // but the code refuses any second block, so the default output of `openssl ecparam -genkey`
-  // (an EC PARAMETERS block, then the key) cannot be adopted. Drop `.fails` once it is accepted.
+  // Regression: the TSDoc refuses text with "no private key block, or more than one", but the
+  // code refused any second block, so the default output of `openssl ecparam -genkey` (an EC
+  // PARAMETERS block, then the key) could not be adopted.
   it('imports `openssl ecparam -genkey` output that starts with an EC PARAMETERS block', () => {
     expect(formatKeyDescription(describeKey(importPrivateKeyPem(cliKey('trad-ec-params.pem'))))).toBe('ECDSA P-256');
   });

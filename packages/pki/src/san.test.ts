@@ -65,9 +65,8 @@ describe('normalizeDnsName', () => {
     expect(codeOf(() => normalizeDnsName(42 as unknown as string))).toBe(INVALID);
   });
 
-  // Known bug (reported): toLowerCase() runs before the LDH check, and U+212A KELVIN SIGN
-  // lower-cases to ASCII "k", so a non-ASCII name is accepted as another, ASCII one.
-  // Drop `.fails` once non-ASCII input is refused before case folding.
+  // Regression: toLowerCase() ran before the LDH check, and U+212A KELVIN SIGN lower-cases to
+  // ASCII "k", so a non-ASCII name was accepted as another, ASCII one.
   it('refuses the Kelvin sign (U+212A), which lower-cases to ASCII k', () => {
     expect(codeOf(() => normalizeDnsName('\u212Aey.example.test'))).toBe(INVALID);
   });
@@ -114,7 +113,7 @@ describe('normalizeEmailAddress', () => {
     expect(codeOf(() => normalizeEmailAddress(input))).toBe(INVALID);
   });
 
-  // Known bug (reported): same root cause as the DNS name case above.
+  // Regression: the same case folding before the check as for DNS names above.
   it('refuses the Kelvin sign (U+212A) in the domain', () => {
     expect(codeOf(() => normalizeEmailAddress('a@\u212Aey.example.test'))).toBe(INVALID);
   });
@@ -154,8 +153,8 @@ describe('normalizeIpAddress', () => {
     expect(codeOf(() => normalizeIpAddress(input))).toBe(INVALID);
   });
 
-  // Known bug (reported): node:net isIP accepts an IPv6 zone ID, then `new URL` throws a
-  // TypeError (ERR_INVALID_URL) instead of a coded InvalidNameError.
+  // Regression: node:net isIP accepts an IPv6 zone ID, and `new URL` then threw a TypeError
+  // (ERR_INVALID_URL) instead of a coded InvalidNameError.
   it('refuses an IPv6 zone ID (fe80::1%eth0) with ERR_PKI_INVALID_NAME', () => {
     expect(codeOf(() => normalizeIpAddress('fe80::1%eth0'))).toBe(INVALID);
   });

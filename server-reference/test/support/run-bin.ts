@@ -67,6 +67,8 @@ export interface ServeProcess {
   readonly url: string;
   /** Output so far. */
   output(): { stdout: string; stderr: string };
+  /** Resolves once stdout contains `text` (the banner comes after the `listening on` line); rejects after `timeoutMs` or at exit. */
+  waitForStdout(text: string, timeoutMs?: number): Promise<void>;
   /** Sends SIGTERM and waits for exit (SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<BinResult>;
 }
@@ -99,6 +101,24 @@ export function startServe(args: string[], options: { env?: Record<string, strin
         child,
         url: m[1] as string,
         output: () => ({ stdout, stderr }),
+        waitForStdout: (text, timeoutMs = 15_000) =>
+          new Promise<void>((done, fail) => {
+            const check = () => {
+              if (!stdout.includes(text)) return false;
+              clearTimeout(giveUp);
+              child.stdout.off('data', check);
+              done();
+              return true;
+            };
+            const giveUp = setTimeout(() => {
+              child.stdout.off('data', check);
+              fail(new Error(`no ${JSON.stringify(text)} on stdout in ${timeoutMs} ms\nstdout: ${stdout}`));
+            }, timeoutMs);
+            void exited.then(() => {
+              if (!check()) fail(new Error(`exited before printing ${JSON.stringify(text)}\nstdout: ${stdout}`));
+            });
+            if (!check()) child.stdout.on('data', check);
+          }),
         stop: async (timeoutMs = 15_000) => {
           child.kill('SIGTERM');
           const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

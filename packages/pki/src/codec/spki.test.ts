@@ -89,10 +89,9 @@ describe('importSpki', () => {
     expect(codeOf(() => importSpki(input()))).toBe('ERR_PKI_UNSUPPORTED_ALGORITHM');
   });
 
-  // Known bug (reported): a non-zero unused-bits octet sends the key to the generic path, where
-  // OpenSSL masks the "unused" bits off and accepts it. With an even last octet nothing is lost,
-  // so one key gets a second encoding (and parseCsr keeps it in publicKeyDer).
-  // Drop `.fails` once importSpki refuses unused bits.
+  // Regression: a non-zero unused-bits octet sent the key to the generic path, where OpenSSL
+  // masks the "unused" bits off and accepts it. With an even last octet nothing is lost, so one
+  // key had a second encoding (and parseCsr kept it in publicKeyDer).
   it('refuses a BIT STRING that declares unused bits', () => {
     let spki: Uint8Array;
     do spki = spkiOf(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);

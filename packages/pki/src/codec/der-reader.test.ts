@@ -120,6 +120,9 @@ describe('readTime', () => {
     { name: 'UTCTime of 29 February in a leap year', input: hexOf(0x17, '000229000000Z'), want: '2000-02-29T00:00:00.000Z' },
     { name: 'GeneralizedTime from 2050 on', input: hexOf(0x18, '20500101000000Z'), want: '2050-01-01T00:00:00.000Z' },
     { name: 'GeneralizedTime 99991231235959Z, the no-well-defined-expiration value', input: hexOf(0x18, '99991231235959Z'), want: '9999-12-31T23:59:59.000Z' },
+    // Regression: Date.UTC read the years 0 to 99 as 1900 to 1999 and refused these as invalid.
+    { name: 'GeneralizedTime of year 0050 as 0050, not 1950', input: hexOf(0x18, '00500615120000Z'), want: '0050-06-15T12:00:00.000Z' },
+    { name: 'GeneralizedTime of 29 February 0000 (a leap year)', input: hexOf(0x18, '00000229000000Z'), want: '0000-02-29T00:00:00.000Z' },
   ])('reads $name', ({ input, want }) => {
     const { der, el } = element(input);
     expect(readTime(der, el, 'notAfter').toISOString()).toBe(want);
@@ -135,6 +138,7 @@ describe('readTime', () => {
     { name: 'a two-digit year in a GeneralizedTime', input: hexOf(0x18, '991231235959Z'), want: form },
     { name: 'an OCTET STRING holding a valid time', input: hexOf(0x04, '991231235959Z'), want: form },
     { name: '29 February outside a leap year', input: hexOf(0x17, '010229000000Z'), want: invalid },
+    { name: '31 February of year 0099', input: hexOf(0x18, '00990231000000Z'), want: invalid },
     { name: 'hour 24', input: hexOf(0x17, '991231240000Z'), want: invalid },
     { name: 'second 60 (X.509 has no leap seconds)', input: hexOf(0x18, '20161231235960Z'), want: invalid },
     { name: 'month 13', input: hexOf(0x18, '20241301000000Z'), want: invalid },

@@ -134,8 +134,7 @@ const GENERALIZED_TIME = /^(\d\d\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/;
  * `utcOrGeneralizedTime` writes them.
  * @param what - the subject of the message, e.g. `"certificate: notBefore"`.
  * @throws {DerError} `ERR_PKI_DER` "`what` is not a UTCTime or GeneralizedTime in RFC 5280 form"
- *   for any other type or form, "`what` is not a valid date" for a day or hour that does not exist,
- *   and (a known gap, see der.property.test.ts) for a GeneralizedTime of the years 0000 to 0099.
+ *   for any other type or form, "`what` is not a valid date" for a day or hour that does not exist.
  * @example
  * readTime(der, el, 'notAfter'); // 2030-01-02T03:04:05Z for 17 0d "300102030405Z"
  */
@@ -145,8 +144,12 @@ export function readTime(bytes: Uint8Array, el: DerElement, what: string): Date 
   if (!m) throw new DerError(`${what} is not a UTCTime or GeneralizedTime in RFC 5280 form`);
   const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
   const year = el.identifier === 0x17 ? (y >= 50 ? 1900 + y : 2000 + y) : y;
-  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, s));
-  // Date.UTC rolls 31 February over into March: only a date that reads back unchanged exists.
+  // Not Date.UTC: it reads the years 0 to 99 as 1900 to 1999, which a GeneralizedTime of the
+  // years 0000 to 0099 (as utcOrGeneralizedTime writes them) does not mean.
+  const date = new Date(0);
+  date.setUTCFullYear(year, mo - 1, d);
+  date.setUTCHours(h, mi, s, 0);
+  // Out-of-range fields roll over (31 February into March): only a date that reads back unchanged exists.
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
     throw new DerError(`${what} is not a valid date`);
   }

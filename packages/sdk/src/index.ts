@@ -29,4 +29,5 @@ export type { CredentialStore, CredentialStoreKind, CredentialOperationOptions }
 export * from './credentials/errors.js';
 export * from './install/index.js';
 export * from './enroll/index.js';
+export * from './methods/index.js';
 export * from './flow/index.js';

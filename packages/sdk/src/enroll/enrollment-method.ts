@@ -1,7 +1,12 @@
 /**
- * Policy as an interface (certmagic's `Issuer`): one {@link EnrollmentMethod} per way of asking a
- * CA for a certificate; `submit()` drives any of them the same way.
+ * Policy as an interface (certmagic's `Issuer` and `Revoker`): one {@link EnrollmentMethod} per
+ * way of getting a certificate from a CA, covering the whole protocol: its account step, what the
+ * request must carry, the verification of names where the protocol has one, submit, poll, find,
+ * and the renewal window the CA advises. `enroll()` and `submit()` drive any of them the same way.
  */
+import type { CredentialStore } from '../credentials/credential-store.js';
+import type { Clock } from '../registration/clock.js';
+import type { MethodEvent } from './method-event.js';
 
 /** What to certify: the request, and the names it was made for. */
 export interface EnrollmentRequest {
@@ -14,10 +19,83 @@ export interface EnrollmentRequest {
   readonly names?: { readonly dns?: readonly string[]; readonly email?: readonly string[] };
 }
 
-/** Options of one call of a method. */
+/** Options of one call of a method, when it is driven alone (`submit()`, a test). */
 export interface EnrollmentCallOptions {
   /** Aborts the call and any wait inside it; the call rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * What the SDK hands every call of a method. Every member is optional, so that a method can be
+ * driven alone with `{ signal }`; `enroll()` fills them all in.
+ *
+ * @typeParam S - the method's own state (its slot in the state file).
+ */
+export interface MethodContext<S = unknown> extends EnrollmentCallOptions {
+  /**
+   * The method's state as its last account or verify step returned it: in memory within a run,
+   * from the state file (through {@link EnrollmentMethod.parseState}) when a run resumes.
+   */
+  readonly state?: S;
+  /**
+   * Where the method keeps its secrets (tokens, account keys, a registration under way), never
+   * in its state: the state file is not a secret store. `enroll()` passes its credential store.
+   */
+  readonly credentials?: CredentialStore;
+  /** The `fetch` the caller wants used. An option given to the method's factory wins. */
+  readonly fetch?: typeof fetch;
+  /** The clock of the caller's waits. An option given to the method's factory wins. */
+  readonly clock?: Clock;
+  /** Progress, never a secret. What it throws must not break the call (`enroll()` passes one that never throws). */
+  readonly onEvent?: (event: MethodEvent) => void;
+}
+
+/** The context of {@link EnrollmentMethod.ensureAccount}: also the request and, required, the credential store. */
+export interface AccountContext<S = unknown> extends MethodContext<S> {
+  /**
+   * The request the account is made for: it exists before the account, since some CAs take it
+   * with the registration (the CAcert-style API issues it when the person confirms the address).
+   */
+  readonly request: EnrollmentRequest;
+  readonly credentials: CredentialStore;
+}
+
+/** What {@link EnrollmentMethod.ensureAccount} established. */
+export interface AccountOutcome<S> {
+  /** The method's state after the account step: written to its slot in the state file, so public data only. */
+  readonly state: S;
+  /** The address the CA confirmed for a new account, when the protocol has one (`enroll()` returns it as `accountEmail`). */
+  readonly accountEmail?: string;
+}
+
+/**
+ * Attributes the request must carry (RFC 2986 §4.1, `attributes`), beyond the names. Only what
+ * `@certwizard/pki`'s `createCsr` can encode: today the PKCS #9 challengePassword (RFC 2985
+ * §5.4.1, e.g. a SCEP PIN).
+ */
+export interface CsrAttributes {
+  /**
+   * PKCS #9 challengePassword. A secret by nature, yet the request travels and is recorded in the
+   * state file (0600, public data only): a method that needs one must make it one-time, as SCEP
+   * challenges are, before it relies on this.
+   */
+  readonly challengePassword?: string;
+}
+
+/** When to renew a certificate, as its CA advises. */
+export interface RenewalWindow {
+  /** Renew from then on. */
+  readonly start: Date;
+  /** Renew before then. */
+  readonly end: Date;
+}
+
+/** The certificate a {@link EnrollmentMethod.renewalWindow} is asked about. */
+export interface CertificateValidity {
+  /** The certificate, PEM. */
+  readonly certificatePem: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
 }
 
 /** A certificate the CA issued. */
@@ -58,25 +136,93 @@ export interface RejectedResult {
 export type SubmitResult = IssuedResult | PendingRequest | RejectedResult;
 
 /**
- * One way of getting a certificate for a CSR. Implementations: `sslApiMethod` (`PUT
- * /api/csr/:client`) and `cacertMethod` (`/api/ccsr.php` and `GET /api/requests/:id`).
+ * One way of getting a certificate: a whole protocol, as certmagic's `Issuer` (and `Revoker`).
+ * Implementations: `cacertMethod` (the CAcert-style API: registration, email ping, `/api/ccsr.php`,
+ * `GET /api/requests/:id`) and `sslApiMethod` (`PUT /api/csr/:client`); write your own for another CA.
  *
  * Contract: documented refusals are results (`rejected`), not exceptions; a method rejects its
  * promise only for what is not the CA's decision: the network (`ERR_SDK_CA_UNREACHABLE`), an
- * answer outside the wire contract (`ERR_SDK_CA_PROTOCOL`), or the signal's reason.
+ * answer outside the wire contract (`ERR_SDK_CA_PROTOCOL`), the signal's reason, or a state it
+ * cannot read (`ERR_SDK_STATE_FILE`). Every step may run twice (a run killed before its state was
+ * written runs it again): a step must be harmless to repeat, asking the CA before changing it.
+ * Its state `S` is public, JSON-serialisable data; secrets go to {@link MethodContext.credentials}.
+ *
+ * How `enroll()` drives it: `csrAttributes` when it makes the request, `ensureAccount` in the
+ * `register` step, `verify` in `verify-email`, `find` then `submit` in `submit`, `poll` in
+ * `await-issue`; before each of the last three, `hasAccount`. After `ensureAccount` and `verify`
+ * it writes `{ name, version: stateVersion, state }` to the state file; a resumed run hands the
+ * slot back through `parseState`.
+ *
+ * @typeParam S - the method's own state, opaque to `enroll()`.
  */
-export interface EnrollmentMethod {
-  /** Short name for events and messages, e.g. `ssl-api`. */
+export interface EnrollmentMethod<S = unknown> {
+  /**
+   * Short name for events, messages and the state file's slot, e.g. `cacert`. A state file whose
+   * slot names another method is refused (`ERR_SDK_STATE_MISMATCH`), so keep it stable.
+   */
   readonly name: string;
+  /**
+   * Format version of the method's state (its slot's `version`), an integer from 1. Default 1.
+   * Raise it when `S` changes shape; {@link parseState} then reads the older versions, and a state
+   * file with a newer version than this is refused (`ERR_SDK_STATE_FILE`): an older SDK never
+   * guesses at a newer one's state.
+   */
+  readonly stateVersion?: number;
+  /**
+   * Reads the method's state back from the state file: validates `state` (untrusted: the file may
+   * have been edited) and migrates it from `version` (1 to {@link stateVersion}; 0 for a state file
+   * of format 1, which kept no slot: `state` is then `{ csrSentWithRegistration?: boolean }`, what
+   * that format recorded). Required when the method has {@link ensureAccount} or {@link verify};
+   * without it the slot must hold `null`.
+   * @throws {StateFileError} `ERR_SDK_STATE_FILE` for a state it cannot read.
+   */
+  parseState?(state: unknown, version: number): S;
+  /**
+   * The account step: makes sure the CA knows this installation and returns the method's state.
+   * Harmless to repeat: an account that exists is reused, a registration under way is continued.
+   * CAcert: the browser registration (`register()`), its ticket kept in the credential store to
+   * resume on, the installation token stored before it returns. Absent for protocols without
+   * accounts (ssl_api): the state is then `null`. (ACME: an account key and External Account
+   * Binding; SCEP: the CA certificates and their pinned fingerprint.)
+   */
+  ensureAccount?(context: AccountContext<S>): Promise<AccountOutcome<S>>;
+  /**
+   * Whether the account the later steps need is still there (CAcert: the installation token is
+   * still in the credential store). `false` sends `enroll()` back to the account step rather than
+   * failing for good. Absent: always there.
+   */
+  hasAccount?(context: MethodContext<S>): Promise<boolean>;
+  /**
+   * What the request must carry besides the names (see {@link CsrAttributes}), asked before the
+   * request is made, hence without any state: only the method's own configuration may decide.
+   * Absent (CAcert, ssl_api): nothing.
+   */
+  csrAttributes?(request: { readonly names: NonNullable<EnrollmentRequest['names']> }): CsrAttributes;
+  /**
+   * Proves control of the names to certify where the protocol asks for it, and returns the new
+   * state. Harmless to repeat: names already verified cost a question to the CA. CAcert: each
+   * address to certify is confirmed by an email ping (`verifyAddress()`), unless the request went
+   * with the registration. Absent: nothing to verify.
+   * @throws {AddressVerificationError} `ERR_SDK_ADDRESS_VERIFICATION`, {@link AddressVerificationTimeoutError} `ERR_SDK_ADDRESS_TIMEOUT` (CAcert).
+   */
+  verify?(request: EnrollmentRequest, context: MethodContext<S>): Promise<S>;
   /** Sends the request once. */
-  submit(request: EnrollmentRequest, options?: EnrollmentCallOptions): Promise<SubmitResult>;
+  submit(request: EnrollmentRequest, context?: MethodContext<S>): Promise<SubmitResult>;
   /** Asks once what became of a pending request. Absent for methods that never answer pending. */
-  poll?(pending: PendingRequest, options?: EnrollmentCallOptions): Promise<SubmitResult>;
+  poll?(pending: PendingRequest, context?: MethodContext<S>): Promise<SubmitResult>;
   /**
    * Asks, without sending it, whether the CA already has this request (same DER) and what became
    * of it: `undefined` when it never received it. A resuming installer calls it before sending a
    * request it may or may not have sent. Absent for methods whose CA cannot be asked; such CAs
    * should answer a resent request from what they stored (the reference CA's ssl_api endpoint does).
    */
-  find?(request: EnrollmentRequest, options?: EnrollmentCallOptions): Promise<SubmitResult | undefined>;
+  find?(request: EnrollmentRequest, context?: MethodContext<S>): Promise<SubmitResult | undefined>;
+  /**
+   * The window the CA advises for renewing `certificate` (as ACME Renewal Information, RFC 9773,
+   * does). Absent when the CA advises none (CAcert, ssl_api): a caller then uses its own rule and
+   * says it is its own. Nothing calls it yet (renewal is issue 14's).
+   */
+  renewalWindow?(certificate: CertificateValidity, context?: MethodContext<S>): Promise<RenewalWindow | undefined>;
+  // revoke(certificate, reason, context) joins with issue 14: neither CA here has a revocation
+  // endpoint yet, and the interface names no member that no method could implement.
 }

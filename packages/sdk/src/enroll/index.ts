@@ -1,22 +1,27 @@
 /**
- * Enrollment: a key and CSR made locally ({@link createKeyAndCsr}), one {@link EnrollmentMethod}
- * per way of reaching the CA ({@link sslApiMethod}, {@link cacertMethod}), and {@link submit},
- * which sends the request and polls a pending one until it is issued or rejected.
+ * Enrollment: a key and CSR made locally ({@link createKeyAndCsr}), the {@link EnrollmentMethod}
+ * interface (one implementation per protocol, in `methods/`), and {@link submit}, which sends the
+ * request and polls a pending one until it is issued or rejected.
  * @packageDocumentation
  */
 export { createKeyAndCsr, type CreateKeyAndCsrOptions, type KeyAndCsr } from './key-and-csr.js';
 export type {
+  AccountContext,
+  AccountOutcome,
+  CertificateValidity,
+  CsrAttributes,
   EnrollmentCallOptions,
   EnrollmentMethod,
   EnrollmentRequest,
   IssuedResult,
+  MethodContext,
   PendingRequest,
   RejectedResult,
+  RenewalWindow,
   SubmitResult,
 } from './enrollment-method.js';
+export type { AddressVerificationEvent, MethodEvent } from './method-event.js';
 export type { MethodTransportOptions } from './method-context.js';
-export { sslApiMethod, type SslApiMethodOptions } from './ssl-api-method.js';
-export { cacertMethod, type CacertCredentials, type CacertMethodOptions } from './cacert-method.js';
 export {
   submit,
   DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS,
@@ -26,12 +31,4 @@ export {
   type SubmitOptions,
 } from './submit.js';
 export type { EnrollmentEvent } from './enrollment-event.js';
-export {
-  verifyAddress,
-  DEFAULT_VERIFY_ADDRESS_MAX_POLL_INTERVAL_MS,
-  DEFAULT_VERIFY_ADDRESS_POLL_INTERVAL_MS,
-  DEFAULT_VERIFY_ADDRESS_TIMEOUT_MS,
-  type AddressVerificationEvent,
-  type VerifyAddressOptions,
-} from './verify-address.js';
 export * from './errors.js';

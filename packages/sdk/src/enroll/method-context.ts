@@ -19,8 +19,8 @@ export interface MethodTransportOptions {
   readonly maxRetryDelayMs?: number;
 }
 
-/** Checked transport settings of one method. */
-export interface MethodTransport {
+/** The transport of one call: its `fetch` and clock decided, bound to a signal per request. */
+export interface CallTransport {
   readonly fetch: typeof fetch;
   readonly clock: Clock;
   readonly retries: number;
@@ -28,6 +28,15 @@ export interface MethodTransport {
   readonly maxRetryDelayMs: number;
   /** The request context of one call, bound to its signal. */
   context(signal: AbortSignal | undefined): CaRequestContext;
+}
+
+/** Checked transport settings of one method; alone, the method's own `fetch` and clock (or the defaults). */
+export interface MethodTransport extends CallTransport {
+  /**
+   * The transport of one call driven by a caller with its own `fetch` and clock (`enroll()`'s
+   * options): the method's own options win, the caller's come next, then the defaults.
+   */
+  forCall(call: { readonly fetch?: typeof fetch; readonly clock?: Clock } | undefined): CallTransport;
 }
 
 /**
@@ -49,8 +58,7 @@ export function methodTransport(caUrl: string, options: MethodTransportOptions):
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
     throw new TypeError('caUrl must not carry credentials, a query or a fragment');
   }
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  if (typeof fetchImpl !== 'function') throw new TypeError('fetch must be a function');
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('fetch must be a function');
   const retries = options.retries ?? 2;
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
@@ -61,8 +69,7 @@ export function methodTransport(caUrl: string, options: MethodTransportOptions):
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer`);
   }
-  const clock = options.clock ?? systemClock;
-  const transport: MethodTransport = {
+  const bind = (fetchImpl: typeof fetch, clock: Clock): CallTransport => ({
     fetch: fetchImpl,
     clock,
     retries,
@@ -76,6 +83,16 @@ export function methodTransport(caUrl: string, options: MethodTransportOptions):
       retries,
       maxDelayMs: maxRetryDelayMs,
     }),
+  });
+  const alone = bind(options.fetch ?? globalThis.fetch, options.clock ?? systemClock);
+  if (typeof alone.fetch !== 'function') throw new TypeError('fetch must be a function');
+  const transport: MethodTransport = {
+    ...alone,
+    forCall: (call) => {
+      const fetchImpl = options.fetch ?? call?.fetch;
+      const clock = options.clock ?? call?.clock;
+      return fetchImpl === undefined && clock === undefined ? alone : bind(fetchImpl ?? alone.fetch, clock ?? alone.clock);
+    },
   };
   return { base: `${url.origin}${url.pathname.replace(/\/+$/, '')}`, transport };
 }

@@ -6,7 +6,7 @@ import { RegistrationAbortedError } from '../errors.js';
 import { systemClock, type Clock } from '../registration/clock.js';
 import { poll } from '../transport/poll.js';
 import type { EnrollmentEvent } from './enrollment-event.js';
-import type { EnrollmentMethod, EnrollmentRequest, IssuedResult, SubmitResult } from './enrollment-method.js';
+import type { EnrollmentMethod, EnrollmentRequest, IssuedResult, MethodContext, SubmitResult } from './enrollment-method.js';
 import { EnrollmentRejectedError, EnrollmentTimeoutError } from './errors.js';
 
 /**
@@ -48,6 +48,11 @@ export interface SubmitOptions {
    * polled from the start. Needs a method with `poll`.
    */
   readonly requestId?: string;
+  /**
+   * What the method's calls get besides the signal: its state, a credential store, fetch and
+   * clock (`enroll()` passes its own). Default: nothing, for a method configured by its factory.
+   */
+  readonly context?: Omit<MethodContext, 'signal'>;
 }
 
 /** The certificate `submit()` obtained. */
@@ -85,10 +90,13 @@ export async function submit(method: EnrollmentMethod, request: EnrollmentReques
       let result: SubmitResult;
       if (attempt === 1 && requestId === undefined) {
         s.emit({ type: 'submitting', method: method.name });
-        result = await method.submit(request, { signal });
+        result = await method.submit(request, { ...options.context, signal });
       } else {
         s.emit({ type: 'polling', requestId: requestId as string });
-        result = await (method.poll as NonNullable<EnrollmentMethod['poll']>)({ status: 'pending', requestId: requestId as string }, { signal });
+        result = await (method.poll as NonNullable<EnrollmentMethod['poll']>)(
+          { status: 'pending', requestId: requestId as string },
+          { ...options.context, signal },
+        );
       }
       if (result.status === 'pending') {
         requestId = result.requestId;
@@ -152,6 +160,7 @@ function checkOptions(method: EnrollmentMethod, options: SubmitOptions): Setting
     if (typeof options.requestId !== 'string' || options.requestId === '') throw new TypeError('requestId must be a non-empty string');
     if (typeof method.poll !== 'function') throw new TypeError(`method ${method.name} cannot poll a request by id`);
   }
+  if (options.context !== undefined && (options.context === null || typeof options.context !== 'object')) throw new TypeError('context must be an object');
   const { onEvent } = options;
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent must be a function');
   const emit = (event: EnrollmentEvent) => {

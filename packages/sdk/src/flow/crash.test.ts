@@ -15,7 +15,8 @@ import { openFileStore } from '../credentials/file-store.js';
 import { EMAIL, startTestCa, type TestCa } from '../enroll/test-support/reference-ca.js';
 import { expectConsistent } from '../install/test-support/live-state.js';
 import { faultFs, mutatingCalls } from '../install/test-support/fault-fs.js';
-import { enroll, installationTokenKey, type EnrollOptions } from './enroll.js';
+import { installationTokenKey } from '../methods/cacert/credential-keys.js';
+import { enroll, type EnrollOptions } from './default-method.js';
 import { submitRegistration } from './test-support/person.js';
 
 let root: string;

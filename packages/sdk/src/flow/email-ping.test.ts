@@ -13,9 +13,11 @@ import { installExampleMailCertificate } from '../../../../examples/mailserver/i
 import { startExampleMail } from '../../../../examples/mailserver/mail-server.mjs';
 import { openFileStore } from '../credentials/file-store.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
-import { verifyAddress } from '../enroll/verify-address.js';
+import { verifyAddress } from '../methods/cacert/verify-address.js';
 import { decideOnAccountPage, pressConfirm, startTestCa, type TestCa } from '../enroll/test-support/reference-ca.js';
-import { enroll, installationTokenKey, type EnrollFlowEvent } from './enroll.js';
+import { installationTokenKey } from '../methods/cacert/credential-keys.js';
+import { enroll } from './default-method.js';
+import type { EnrollFlowEvent } from './enroll.js';
 import { submitRegistration } from './test-support/person.js';
 
 const PING_FROM = 'ping@ca.example';

@@ -12,7 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFileStore } from '../credentials/file-store.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import { accountWithToken, approveOnAccountPage, decideOnAccountPage, EMAIL, startTestCa, type TestCa } from '../enroll/test-support/reference-ca.js';
-import { enroll, installationTokenKey, pendingRegistrationKey, type EnrollFlowEvent, type EnrollOptions } from './enroll.js';
+import { installationTokenKey, pendingRegistrationKey } from '../methods/cacert/credential-keys.js';
+import { enroll, type EnrollOptions } from './default-method.js';
+import type { EnrollFlowEvent } from './enroll.js';
 import { StateFileError, StateMismatchError } from './errors.js';
 import { confirmAddress, submitRegistration } from './test-support/person.js';
 
@@ -90,7 +92,13 @@ describe('enroll()', () => {
     for (const file of filesUnder(join(dir, 'certs'))) expect(file.text).not.toContain(token);
     expect(readdirSync(join(dir, 'certs', 'enrollments'))).toEqual(['mail.json']);
     const state = JSON.parse(readFileSync(join(dir, 'certs', 'enrollments', 'mail.json'), 'utf8')) as Record<string, unknown>;
-    expect(state).toMatchObject({ version: 1, step: 'done', accountEmail: EMAIL, installedVersion: 1 });
+    expect(state).toMatchObject({
+      version: 2,
+      step: 'done',
+      accountEmail: EMAIL,
+      installedVersion: 1,
+      method: { name: 'cacert', version: 1, state: { csrSentWithRegistration: true } },
+    });
     expect(JSON.stringify(state)).not.toMatch(/PRIVATE KEY/);
 
     // Called again, it answers from disk without a word to the CA.

@@ -1,25 +1,32 @@
 /**
  * The resumable enrollment: from nothing to an installed certificate, as one call that an
- * installer may be killed in at any point and simply call again.
+ * installer may be killed in at any point and simply call again. The flow's core: it drives any
+ * {@link EnrollmentMethod} and imports none (the package's `enroll()` supplies the CAcert one,
+ * flow/default-method.ts); the method's state rides in the state file as an opaque slot.
  *
  * The steps ({@link ENROLL_STEPS}) each end with an atomic write of the state file, and each is
  * written so that running it a second time is harmless:
  *
- * - `prepare-key`: the key is written (O_EXCL, 0600, fsync) before the request is made from it,
- *   and the request is recorded before it is sent anywhere: a request that exists is never
- *   without its key.
- * - `register`: the ticket and PKCE verifier go to the credential store before the page opens, so
- *   a run killed while the person registers continues on the same ticket instead of starting a
- *   second registration (which the CA would refuse as `address_taken`); the installation token
- *   goes to the credential store before the step is recorded as done.
- * - `verify-email`: confirms each address to certify for the account (an email ping, answered by
- *   the vendor's mail hook or a person), unless the request went with the registration; asking
- *   the CA first makes it harmless to run again.
+ * - `prepare-key`: the key is written (O_EXCL, 0600, fsync) before the request is made from it
+ *   (with the attributes the method asks for), and the request is recorded before it is sent
+ *   anywhere: a request that exists is never without its key.
+ * - `register`: the method's account step, harmless to repeat by the method's contract (CAcert:
+ *   the ticket and PKCE verifier go to the credential store before the page opens, so a run
+ *   killed while the person registers continues on the same ticket instead of starting a second
+ *   registration, which the CA would refuse as `address_taken`; the installation token goes to
+ *   the credential store before the step returns). Its state is written with the next step.
+ * - `verify-email`: the method's verification of the names (CAcert: an email ping for each
+ *   address to certify, unless the request went with the registration); asking the CA first
+ *   makes it harmless to run again.
  * - `submit`: the CA is first asked whether it already has the request (by its SHA-256); only if
  *   not is it sent. A request the CA received but whose answer was lost is found, not resent.
  * - `await-issue`: polls by request id.
  * - `install`: when the live certificate already is the issued one (killed after the switch),
  *   only the post-install command runs again.
+ *
+ * Before `verify-email`, `submit` and `await-issue` the method is asked whether its account is
+ * still there (`hasAccount`); when not (a keychain cleared behind our back), the state goes back
+ * to `register` rather than failing for good.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -36,14 +43,12 @@ import {
   publicKeyDer,
 } from '@certwizard/pki';
 import type { CredentialStore } from '../credentials/credential-store.js';
-import { cacertMethod } from '../enroll/cacert-method.js';
 import type { EnrollmentEvent } from '../enroll/enrollment-event.js';
-import type { EnrollmentMethod, IssuedResult, SubmitResult } from '../enroll/enrollment-method.js';
+import type { EnrollmentMethod, EnrollmentRequest, IssuedResult, MethodContext, SubmitResult } from '../enroll/enrollment-method.js';
 import { EnrollmentRejectedError } from '../enroll/errors.js';
+import type { MethodEvent } from '../enroll/method-event.js';
 import { submit, type SubmitOptions } from '../enroll/submit.js';
-import { verifyAddress, type AddressVerificationEvent, type VerifyAddressOptions } from '../enroll/verify-address.js';
-import { isValidUserCode, WIZARD_CODE_PATTERN } from '@certwizard/protocol';
-import { RedemptionRefusedError, RegistrationAbortedError, RegistrationRefusedError, TicketExpiredError } from '../errors.js';
+import { RegistrationAbortedError } from '../errors.js';
 import { CREATE_FLAGS, nodeFileSystem, type InstallFileSystem } from '../install/file-system.js';
 import { install, type InstallOptions } from '../install/install.js';
 import type { InstalledCertificate } from '../install/installed-certificate.js';
@@ -52,32 +57,23 @@ import { checkPostInstallCommand, runPostInstallCommand, type PostInstallCommand
 import { PostInstallCommandError } from '../install/errors.js';
 import { readInstalled } from '../install/read-installed.js';
 import { systemClock, type Clock } from '../registration/clock.js';
-import { register, type PendingRegistration, type RegisterOptions } from '../registration/register.js';
-import type { RegistrationEvent } from '../registration/registration-event.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
 import { EnrollmentKeyError, StateFileError, StateMismatchError } from './errors.js';
 import {
   type EnrollmentState,
   type EnrollStep,
+  type MethodSlot,
   readState,
   removeStaleTemporaries,
+  type StateDraft,
   type StatePaths,
   statePaths,
   syncDirectory,
   writeState,
 } from './state-file.js';
 
-/** Where email-ping nonces come from: the vendor's mail hook (its nonce book). */
-export interface PingNonceSource {
-  /** A fresh nonce the hook will accept in a ping to exactly `address`, once, for `ttlMs`. */
-  expect(address: string, options: { readonly ttlMs: number; readonly signal?: AbortSignal }): Promise<string>;
-}
-
-/** Registration options {@link enroll} passes through to `register()`. */
-export type EnrollRegistrationOptions = Omit<RegisterOptions, 'caUrl' | 'csrPem' | 'resume' | 'onPending' | 'signal' | 'onEvent' | 'fetch' | 'clock'>;
-
-/** Options of {@link enroll}. */
-export interface EnrollOptions {
+/** Options of the flow's core, {@link runEnrollment}: `enroll()`'s, with the method given. */
+export interface EnrollFlowOptions {
   /** The CA's base URL, e.g. `https://ca.example`. */
   readonly caUrl: string;
   /** The certificate's name: `live/<name>/` and the state file `<name>.json` ({@link INSTALL_NAME_PATTERN}). */
@@ -90,27 +86,12 @@ export interface EnrollOptions {
   readonly names: { readonly email?: readonly string[]; readonly dns?: readonly string[] };
   /** Key algorithm and size. Default `'p256'`. */
   readonly keyType?: KeyType;
-  /** Where the installation token (and a registration under way) is kept: the OS keychain, or the explicit file store. */
+  /** Where the method keeps its secrets (the installation token, a registration under way): the OS keychain, or the explicit file store. */
   readonly credentials: CredentialStore;
   /** The CA certificate(s) the issued chain must lead to, PEM (pinned by the vendor, not fetched). */
   readonly trustAnchorsPem: string;
-  /** Options of the browser registration (prefill, opener, noBrowser, display, timeouts...). */
-  readonly registration?: EnrollRegistrationOptions;
-  /**
-   * Send the request with the registration (the CA issues it once the address is confirmed).
-   * Default: true when the names are exactly one address, the case the CA can issue that way.
-   */
-  readonly sendCsrWithRegistration?: boolean;
-  /** How to reach the CA with the installation token. Default: the CAcert-style API ({@link cacertMethod}). */
-  readonly method?: (context: { readonly caUrl: string; readonly installationToken: string }) => EnrollmentMethod;
-  /**
-   * The vendor's mail hook, when the product is a mail server for the addresses to certify: its
-   * nonce book (`openNonceBook` of @certwizard/mail-hook fits) gives a nonce for each email ping,
-   * and the mail server answers the pings by itself. Without it a person clicks the links.
-   */
-  readonly emailPing?: { readonly nonces: PingNonceSource; /** Nonce lifetime, in ms. Default 24 h. */ readonly ttlMs?: number };
-  /** Waiting for an address to be confirmed: time limit and poll intervals (see `verifyAddress()`). */
-  readonly verification?: Pick<VerifyAddressOptions, 'timeoutMs' | 'pollIntervalMs' | 'maxPollIntervalMs'>;
+  /** How to get the certificate: one {@link EnrollmentMethod} (`cacertMethod()`, `sslApiMethod()`, or your own). */
+  readonly method: EnrollmentMethod;
   /** Waiting for approval: time limit and poll intervals (see `submit()`). */
   readonly waiting?: Pick<SubmitOptions, 'timeoutMs' | 'pollIntervalMs' | 'maxPollIntervalMs'>;
   /** Also write a PKCS #12 file (see `install()`). */
@@ -121,7 +102,7 @@ export interface EnrollOptions {
   readonly signal?: AbortSignal;
   /** Progress, for a wizard or a log: never carries a secret. What it throws is ignored. */
   readonly onEvent?: (event: EnrollFlowEvent) => void;
-  /** The `fetch` of every request to the CA. Default: the global one. */
+  /** The `fetch` of every request to the CA (handed to the method, whose own option wins). Default: the global one. */
   readonly fetch?: typeof fetch;
   /** Clock of the waits. Default: the system clock. */
   readonly clock?: Clock;
@@ -136,28 +117,19 @@ export interface EnrollOptions {
   readonly lockWaitMs?: number;
 }
 
-/** Progress of {@link enroll}. */
+/** Progress of `enroll()`: the flow's own events, and the method's ({@link MethodEvent}). */
 export type EnrollFlowEvent =
   /** A step starts; `resumed` when an earlier run recorded it as the next one. */
   | { readonly type: 'step'; readonly step: EnrollStep; readonly resumed: boolean }
-  /** Progress of the browser registration. */
-  | { readonly type: 'registration'; readonly event: RegistrationEvent }
   /** Progress of sending and polling the request. */
   | { readonly type: 'enrollment'; readonly event: EnrollmentEvent }
-  /**
-   * How the registration's address will be confirmed: `automatic` when the vendor's mail hook got
-   * a nonce for it (it answers the CA's mail by itself), otherwise the person opens the mail and
-   * clicks its link.
-   */
-  | { readonly type: 'address-confirmation'; readonly address: string; readonly automatic: boolean }
-  /** Progress of confirming an address to certify (`verify-email`). */
-  | { readonly type: 'address'; readonly event: AddressVerificationEvent }
   /** The CA already had the request (found by its fingerprint): it is not sent again. */
   | { readonly type: 'request-found'; readonly status: SubmitResult['status'] }
   /** The live certificate already was the issued one: only the post-install command ran. */
-  | { readonly type: 'already-installed' };
+  | { readonly type: 'already-installed' }
+  | MethodEvent;
 
-/** What {@link enroll} resolves with. */
+/** What `enroll()` resolves with. */
 export interface EnrollResult {
   /** The live certificate: paths, fingerprint, expiry, names. */
   readonly installed: InstalledCertificate;
@@ -167,40 +139,23 @@ export interface EnrollResult {
   readonly resumed: boolean;
 }
 
-/** Credential-store key of the installation token for a CA. */
-export const installationTokenKey = (caOrigin: string): string => `installation-token:${caOrigin}`;
 /**
- * Credential-store key of a registration under way for a CA: its ticket, PKCE verifier and user
- * code, and, once the registration finished, the one-time code, kept before it is redeemed so
- * that a run killed before it kept the token redeems it again (the CA then issues a fresh token
- * and revokes the lost one).
- */
-export const pendingRegistrationKey = (caOrigin: string): string => `registration:${caOrigin}`;
-
-/**
- * Enrolls: registers if needed, makes the key and request, gets the certificate issued, installs
- * it. Resumable: call it again with the same options after a crash, a kill or an abort, and it
- * continues where the state file says, with no second account, no second request and the same key.
- * When it finished before, it returns the live certificate again without contacting the CA.
+ * The flow's core: enrolls with `options.method`. The package's `enroll()` calls it, with the
+ * CAcert method when none is given; see there for the whole contract.
  *
  * @throws {TypeError} for bad options.
  * @throws {EnrollmentLockedError} `ERR_SDK_ENROLLMENT_LOCKED` when another run still works on this enrollment after `lockWaitMs`.
- * @throws {StateFileError} `ERR_SDK_STATE_FILE`, {@link StateMismatchError} `ERR_SDK_STATE_MISMATCH`,
- *   {@link EnrollmentKeyError} `ERR_SDK_ENROLLMENT_KEY` for a state that cannot be continued.
+ * @throws {StateFileError} `ERR_SDK_STATE_FILE` (also for a method slot the method cannot read, or of a newer version),
+ *   {@link StateMismatchError} `ERR_SDK_STATE_MISMATCH` (another CA, other names, another method),
+ *   {@link EnrollmentKeyError} `ERR_SDK_ENROLLMENT_KEY` for a state that cannot be continued. Nothing is written then.
  * @throws {EnrollmentRejectedError} `ERR_SDK_ENROLL_REJECTED` when the CA refused the request; the
  *   request and its key are dropped so that the next call starts with a new one.
- * @throws everything `register()`, `submit()`, `install()` and the credential store throw, with the
+ * @throws everything the method, `submit()`, `install()` and the credential store throw, with the
  *   state kept for the next call.
  * @example
- * const { installed } = await enroll({
- *   caUrl: 'https://ca.example', name: 'mail', baseDir: '/etc/examplemail/certs',
- *   names: { email: ['postmaster@example.org'] }, credentials: await openCredentialStore({ service: 'examplemail' }),
- *   trustAnchorsPem: readFileSync('/usr/share/examplemail/ca.pem', 'utf8'),
- *   registration: { prefill: { emailAddress: { value: 'postmaster@example.org', sure: true } } },
- * });
- * console.log(installed.paths.fullchain, installed.fingerprintSha256);
+ * const { installed } = await runEnrollment({ ...options, method: sslApiMethod({ caUrl, client }) });
  */
-export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
+export async function runEnrollment(options: EnrollFlowOptions): Promise<EnrollResult> {
   const settings = checkOptions(options);
   // One run per enrollment: a second one would race this one's ticket, key and state file.
   const lock = await acquireEnrollmentLock(settings.paths.dir, settings.name, {
@@ -226,12 +181,8 @@ interface Settings {
   readonly keyType: KeyType;
   readonly credentials: CredentialStore;
   readonly trustAnchorsPem: string;
-  readonly registration: EnrollRegistrationOptions;
-  readonly sendCsrWithRegistration: boolean;
-  readonly method: (context: { readonly caUrl: string; readonly installationToken: string }) => EnrollmentMethod;
+  readonly method: EnrollmentMethod;
   readonly waiting: Pick<SubmitOptions, 'timeoutMs' | 'pollIntervalMs' | 'maxPollIntervalMs'>;
-  readonly emailPing: { readonly nonces: PingNonceSource; readonly ttlMs: number } | undefined;
-  readonly verification: Pick<VerifyAddressOptions, 'timeoutMs' | 'pollIntervalMs' | 'maxPollIntervalMs'>;
   readonly pkcs12: InstallOptions['pkcs12'] | undefined;
   readonly postInstall: PostInstallCommand | undefined;
   readonly signal: AbortSignal | undefined;
@@ -241,9 +192,14 @@ interface Settings {
   readonly fs: InstallFileSystem;
 }
 
+/** A state from `verify-email` on: the account exists. */
+type AccountState = Exclude<EnrollmentState, { readonly step: 'register' }>;
+
 class EnrollmentRun {
   readonly #s: Settings;
   #state: EnrollmentState | undefined;
+  /** The method's state, as its account or verify step returned it (or its slot, read back): never looked into. */
+  #methodState: unknown;
   #resumed = false;
 
   constructor(settings: Settings) {
@@ -257,6 +213,7 @@ class EnrollmentRun {
     this.#state = await readState(s.fs, s.paths);
     if (this.#state !== undefined) {
       this.#checkBelongs(this.#state);
+      this.#methodState = this.#takeUpSlot(this.#state);
       this.#resumed = true;
     }
     let key: KeyObject | undefined;
@@ -269,10 +226,10 @@ class EnrollmentRun {
           key = await this.#prepareKey();
           break;
         case 'register':
-          await this.#register();
+          await this.#account();
           break;
         case 'verify-email':
-          await this.#verifyEmail();
+          await this.#verify();
           break;
         case 'submit':
           await this.#submit();
@@ -294,15 +251,71 @@ class EnrollmentRun {
     return this.#state;
   }
 
-  async #save(next: Omit<EnrollmentState, 'version' | 'updatedAt' | 'caOrigin' | 'names'>): Promise<void> {
-    const s = this.#s;
-    this.#state = await writeState(s.fs, s.paths, { caOrigin: s.caOrigin, names: s.names, ...next }, s.clock.now());
+  /** The current state once the account exists. */
+  get #afterAccount(): AccountState {
+    const state = this.#current;
+    if (state.step === 'register') throw new Error('no account yet');
+    return state;
   }
 
-  /** The step after `step`, keeping everything recorded so far. */
-  async #advance(step: EnrollStep, changes: Partial<EnrollmentState> = {}): Promise<void> {
-    const { version: _v, updatedAt: _u, caOrigin: _c, names: _n, ...kept } = this.#current;
-    await this.#save({ ...kept, ...changes, step });
+  async #save(next: StateDraft): Promise<void> {
+    this.#state = await writeState(this.#s.fs, this.#s.paths, next, this.#s.clock.now());
+  }
+
+  /** What every state from `verify-email` on carries, the method's slot as it is now. */
+  #accountKnown(state: AccountState): Pick<AccountState, 'caOrigin' | 'names' | 'request' | 'accountEmail' | 'method'> {
+    return { caOrigin: state.caOrigin, names: state.names, request: state.request, accountEmail: state.accountEmail, method: this.#slot() };
+  }
+
+  /** The method's slot to write: its name, its state format version, its state. */
+  #slot(): MethodSlot {
+    const { method } = this.#s;
+    return { name: method.name, version: method.stateVersion ?? 1, state: this.#methodState ?? null };
+  }
+
+  /**
+   * Hands the recorded slot back to the method, before anything is written: a slot of another
+   * method, of a newer format than the method reads, or that it cannot parse, is refused.
+   */
+  #takeUpSlot(state: EnrollmentState): unknown {
+    const { method, name } = this.#s;
+    const recorded = state.step === 'register' ? state.methodName : state.method.name;
+    // An empty name: a state file of format 1, which did not record its method.
+    if (recorded !== '' && recorded !== method.name) {
+      throw new StateMismatchError(
+        `the state of "${name}" was made with the method "${recorded}", not "${method.name}"; pass that method, or remove ${this.#s.paths.state} to start over`,
+      );
+    }
+    if (state.step === 'register') return undefined;
+    const { version, state: slotState } = state.method;
+    const newest = method.stateVersion ?? 1;
+    if (version > newest) {
+      throw new StateFileError(
+        `the state of "${name}" was written by a newer version of the method "${method.name}" (its state format ${version}, this one reads up to ${newest}); update the SDK`,
+      );
+    }
+    if (method.parseState !== undefined) return method.parseState(slotState, version);
+    if (slotState !== null && version !== 0)
+      throw new StateFileError(`the method "${method.name}" keeps no state, but the state of "${name}" holds some for it`);
+    return null;
+  }
+
+  /** What the method's calls get: the signal, its state, the credential store, fetch, clock, progress. */
+  #context(): MethodContext {
+    const s = this.#s;
+    return {
+      ...(s.signal === undefined ? {} : { signal: s.signal }),
+      ...(this.#methodState === undefined ? {} : { state: this.#methodState }),
+      credentials: s.credentials,
+      ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
+      clock: s.clock,
+      onEvent: (event) => s.emit(event),
+    };
+  }
+
+  /** The request as the method gets it. */
+  #request(state: EnrollmentState): EnrollmentRequest {
+    return { csrPem: state.request.csrPem, names: this.#s.names };
   }
 
   async #prepareFolders(): Promise<void> {
@@ -340,8 +353,20 @@ class EnrollmentRun {
       ({ privateKey: key } = await generateKeyPairAsync(s.keyType, s.signal ? { signal: s.signal } : {}));
       await this.#writeKey(key);
     }
-    const csr = createCsr({ privateKey: key, subjectAltNames: { dns: [...s.names.dns], email: [...s.names.email] } });
-    await this.#save({ step: 'register', csrPem: csr.pem, csrSha256: parseCsr(csr.der).fingerprintSha256 });
+    const attributes = s.method.csrAttributes?.({ names: s.names }) ?? {};
+    if (attributes === null || typeof attributes !== 'object') throw new TypeError(`method ${s.method.name}: csrAttributes must return an object`);
+    const csr = createCsr({
+      privateKey: key,
+      subjectAltNames: { dns: [...s.names.dns], email: [...s.names.email] },
+      ...(attributes.challengePassword === undefined ? {} : { challengePassword: attributes.challengePassword }),
+    });
+    await this.#save({
+      step: 'register',
+      caOrigin: s.caOrigin,
+      names: s.names,
+      request: { csrPem: csr.pem, csrSha256: parseCsr(csr.der).fingerprintSha256 },
+      methodName: s.method.name,
+    });
     return key;
   }
 
@@ -390,128 +415,58 @@ class EnrollmentRun {
         cause: error,
       });
     }
-    const csr = parseCsr(state.csrPem as string);
+    const csr = parseCsr(state.request.csrPem);
     if (!Buffer.from(publicKeyDer(createPublicKey(key))).equals(Buffer.from(csr.publicKeyDer))) {
       throw new EnrollmentKeyError(`${paths.key} is not the key of the recorded request; remove ${paths.state} to start over`);
     }
     return key;
   }
 
-  async #register(): Promise<void> {
-    const s = this.#s;
+  /** The method's account step; its state is written with the next step. */
+  async #account(): Promise<void> {
+    const { method, credentials } = this.#s;
     const state = this.#current;
-    const tokenKey = installationTokenKey(s.caOrigin);
-    const options = { signal: s.signal };
-    if ((await s.credentials.get(tokenKey, options)) !== undefined) {
-      // This installation registered with this CA before (another certificate, or a run killed
-      // after the token was stored): no second account.
-      await this.#advance('verify-email');
-      return;
+    let accountEmail: string | null = null;
+    if (method.ensureAccount === undefined) {
+      this.#methodState = null;
+    } else {
+      const outcome = await method.ensureAccount({ ...this.#context(), request: this.#request(state), credentials });
+      this.#methodState = outcome.state;
+      accountEmail = outcome.accountEmail ?? null;
     }
-    const pendingKey = pendingRegistrationKey(s.caOrigin);
-    const resume = parsePending(await s.credentials.get(pendingKey, options));
-    // What is kept of the registration so far; the code joins it before it is redeemed.
-    let pending: PendingRegistration | undefined = resume;
-    // The registration's confirmation mail is the first email ping: with the vendor's mail hook,
-    // a nonce for the prefilled address lets the mail server answer it by itself.
-    const prefilled = s.registration.prefill?.emailAddress;
-    const address = prefilled?.sure === true && prefilled.value !== '' ? prefilled.value : undefined;
-    // A resumed registration's ticket already holds the nonce it was asked for with.
-    const wantsPing = s.emailPing !== undefined && address !== undefined;
-    const pingNonce =
-      wantsPing && resume === undefined
-        ? await s.emailPing?.nonces.expect(address as string, { ttlMs: s.emailPing.ttlMs, ...(s.signal ? { signal: s.signal } : {}) })
-        : undefined;
-    if (address !== undefined) s.emit({ type: 'address-confirmation', address, automatic: wantsPing });
-    let result: Awaited<ReturnType<typeof register>>;
-    try {
-      result = await register({
-        ...s.registration,
-        caUrl: s.caUrl,
-        ...(s.sendCsrWithRegistration ? { csrPem: state.csrPem as string } : {}),
-        ...(resume === undefined ? {} : { resume }),
-        ...(pingNonce === undefined ? {} : { pingNonce }),
-        onPending: (started) => {
-          pending = started;
-          return s.credentials.set(pendingKey, JSON.stringify(started), options);
-        },
-        onCode: (code) => s.credentials.set(pendingKey, JSON.stringify({ ...pending, code }), options),
-        ...(s.signal === undefined ? {} : { signal: s.signal }),
-        ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
-        clock: s.clock,
-        onEvent: (event) => s.emit({ type: 'registration', event }),
-      });
-    } catch (error) {
-      // A registration the CA refused, or whose ticket or code is spent, cannot be continued: the
-      // next call starts a new one. A timeout or an abort keeps it, since the person may still
-      // finish on the same ticket.
-      if (error instanceof RegistrationRefusedError || error instanceof TicketExpiredError || error instanceof RedemptionRefusedError) {
-        await s.credentials.delete(pendingKey, options);
-      }
-      throw error;
-    }
-    await s.credentials.set(tokenKey, result.installationToken, options);
-    await s.credentials.delete(pendingKey, options);
-    await this.#advance('verify-email', { accountEmail: result.emailAddress, csrSentWithRegistration: s.sendCsrWithRegistration });
-  }
-
-  async #token(): Promise<string> {
-    const s = this.#s;
-    const installationToken = await s.credentials.get(installationTokenKey(s.caOrigin), { signal: s.signal });
-    if (installationToken === undefined) {
-      // Removed from the keychain behind our back: register again rather than fail for good.
-      await this.#advance('register');
-      throw new RestartStep();
-    }
-    return installationToken;
-  }
-
-  async #method(): Promise<EnrollmentMethod> {
-    return this.#s.method({ caUrl: this.#s.caUrl, installationToken: await this.#token() });
+    await this.#save({ step: 'verify-email', caOrigin: state.caOrigin, names: state.names, request: state.request, accountEmail, method: this.#slot() });
   }
 
   /**
-   * Confirms each address to certify for the account, unless the request went with the
-   * registration (the CA then decides what it certifies). Already confirmed ones cost one
-   * question to the CA; for the others the CA pings the address, with a mail-hook nonce when the
-   * vendor has a hook, and the step waits until the CA lists it as confirmed.
+   * Whether the method's account is still there; when not (removed from the keychain behind our
+   * back), the state goes back to the account step rather than failing for good.
    */
-  async #verifyEmail(): Promise<void> {
-    const s = this.#s;
-    if (this.#current.csrSentWithRegistration !== true) {
-      const installationToken = await this.#token().catch(restartOr);
-      if (installationToken === undefined) return;
-      for (const address of s.names.email) {
-        const { emailPing } = s;
-        await verifyAddress({
-          ...s.verification,
-          caUrl: s.caUrl,
-          installationToken,
-          address,
-          ...(emailPing === undefined
-            ? {}
-            : { pingNonce: () => emailPing.nonces.expect(address, { ttlMs: emailPing.ttlMs, ...(s.signal ? { signal: s.signal } : {}) }) }),
-          ...(s.signal === undefined ? {} : { signal: s.signal }),
-          ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
-          clock: s.clock,
-          onEvent: (event) => s.emit({ type: 'address', event }),
-        });
-      }
-    }
-    await this.#advance('submit');
+  async #accountThere(): Promise<boolean> {
+    const { method } = this.#s;
+    if (method.hasAccount === undefined || (await method.hasAccount(this.#context()))) return true;
+    const state = this.#current;
+    await this.#save({ step: 'register', caOrigin: state.caOrigin, names: state.names, request: state.request, methodName: method.name });
+    return false;
+  }
+
+  /** The method's verification of the names (CAcert: each address to certify confirmed by an email ping). */
+  async #verify(): Promise<void> {
+    if (!(await this.#accountThere())) return;
+    const { method } = this.#s;
+    const state = this.#afterAccount;
+    if (method.verify !== undefined) this.#methodState = await method.verify(this.#request(state), this.#context());
+    await this.#save({ ...this.#accountKnown(state), step: 'submit' });
   }
 
   async #submit(): Promise<void> {
-    const state = this.#current;
-    const method = await this.#method().catch(restartOr);
-    if (method === undefined) return;
-    const request = { csrPem: state.csrPem as string, names: this.#s.names };
-    const signal = this.#s.signal;
+    if (!(await this.#accountThere())) return;
+    const { method } = this.#s;
+    const request = this.#request(this.#current);
     // Ask before sending: the CA may have it from the registration, or from a run killed after
     // sending it. Methods without find rely on the CA answering a resent request from its store.
-    const found = method.find === undefined ? undefined : await method.find(request, signal ? { signal } : {});
+    const found = method.find === undefined ? undefined : await method.find(request, this.#context());
     if (found !== undefined) this.#s.emit({ type: 'request-found', status: found.status });
-    const result = found ?? (await method.submit(request, signal ? { signal } : {}));
+    const result = found ?? (await method.submit(request, this.#context()));
     await this.#record(result);
   }
 
@@ -520,7 +475,7 @@ class EnrollmentRun {
       case 'issued':
         return this.#issued(result);
       case 'pending':
-        return this.#advance('await-issue', { requestId: result.requestId });
+        return this.#save({ ...this.#accountKnown(this.#afterAccount), step: 'await-issue', requestId: result.requestId });
       case 'rejected':
         await this.#forgetRequest();
         throw new EnrollmentRejectedError(`the CA refused the request: ${result.reason}`, {
@@ -532,30 +487,29 @@ class EnrollmentRun {
   }
 
   async #issued(result: Pick<IssuedResult, 'certificatePem' | 'chainPem' | 'requestId'>): Promise<void> {
-    await this.#advance('install', {
-      certificatePem: result.certificatePem,
-      chainPem: result.chainPem,
-      ...(result.requestId === undefined ? {} : { requestId: result.requestId }),
+    await this.#save({
+      ...this.#accountKnown(this.#afterAccount),
+      step: 'install',
+      requestId: result.requestId ?? null,
+      certificate: { certificatePem: result.certificatePem, chainPem: result.chainPem },
     });
   }
 
   async #awaitIssue(): Promise<void> {
+    if (!(await this.#accountThere())) return;
     const s = this.#s;
     const state = this.#current;
-    const method = await this.#method().catch(restartOr);
-    if (method === undefined) return;
+    if (state.step !== 'await-issue') throw new Error('await-issue without a request id');
+    const { signal, ...context } = this.#context();
     try {
-      const issued = await submit(
-        method,
-        { csrPem: state.csrPem as string, names: s.names },
-        {
-          ...s.waiting,
-          requestId: state.requestId as string,
-          ...(s.signal === undefined ? {} : { signal: s.signal }),
-          clock: s.clock,
-          onEvent: (event) => s.emit({ type: 'enrollment', event }),
-        },
-      );
+      const issued = await submit(s.method, this.#request(state), {
+        ...s.waiting,
+        requestId: state.requestId,
+        ...(signal === undefined ? {} : { signal }),
+        clock: s.clock,
+        context,
+        onEvent: (event) => s.emit({ type: 'enrollment', event }),
+      });
       await this.#issued(issued);
     } catch (error) {
       if (error instanceof EnrollmentRejectedError) await this.#forgetRequest();
@@ -579,7 +533,8 @@ class EnrollmentRun {
   async #install(key: KeyObject): Promise<void> {
     const s = this.#s;
     const state = this.#current;
-    const certificatePem = state.certificatePem as string;
+    if (state.step !== 'install') throw new Error('install without a certificate');
+    const { certificatePem, chainPem } = state.certificate;
     const wanted = fingerprintSha256(parseCertificate(certificatePem).der);
     const live = await readInstalled(s.baseDir, s.name, { fs: s.fs });
     let version: number;
@@ -591,7 +546,7 @@ class EnrollmentRun {
         if (!outcome.ok) {
           const { exitCode, signal, timedOut, stderr } = outcome;
           throw new PostInstallCommandError(
-            `the post-install command ${basename(s.postInstall.argv[0] as string)} failed; the certificate stays live and the command runs again on the next call`,
+            `the post-install command ${basename(s.postInstall.argv[0] ?? '')} failed; the certificate stays live and the command runs again on the next call`,
             { exitCode, signal, timedOut, stderr, rolledBack: false, liveVersion: live.version },
             { cause: outcome.error },
           );
@@ -604,7 +559,7 @@ class EnrollmentRun {
         name: s.name,
         privateKey: key,
         certificatePem,
-        chainPem: state.chainPem as string,
+        chainPem,
         trustAnchorsPem: s.trustAnchorsPem,
         ...(s.pkcs12 === undefined ? {} : { pkcs12: s.pkcs12 }),
         ...(s.postInstall === undefined ? {} : { postInstall: s.postInstall }),
@@ -613,7 +568,7 @@ class EnrollmentRun {
       });
       version = installed.version;
     }
-    await this.#advance('done', { installedVersion: version });
+    await this.#save({ ...this.#accountKnown(state), step: 'done', requestId: state.requestId, installedVersion: version });
     // The key now lives in archive/<name>/privkeyN.pem; the pending copy goes.
     await s.fs.unlink(s.paths.key).catch((error: unknown) => {
       if (!hasCode(error, 'ENOENT')) throw error;
@@ -622,7 +577,7 @@ class EnrollmentRun {
 
   async #finished(): Promise<EnrollResult> {
     const s = this.#s;
-    const state = this.#current;
+    const state = this.#afterAccount;
     // A run killed between the last state write and the removal of the pending key.
     await s.fs.unlink(s.paths.key).catch((error: unknown) => {
       if (!hasCode(error, 'ENOENT')) throw error;
@@ -631,7 +586,7 @@ class EnrollmentRun {
     if (installed === undefined) throw new StateFileError(`the state of "${s.name}" says installed, but ${join(s.baseDir, 'live', s.name)} is missing`);
     return {
       installed,
-      ...(state.accountEmail === undefined ? {} : { accountEmail: state.accountEmail }),
+      ...(state.accountEmail === null ? {} : { accountEmail: state.accountEmail }),
       resumed: this.#resumed,
     };
   }
@@ -642,45 +597,7 @@ class EnrollmentRun {
   }
 }
 
-/** Thrown inside a step that recorded an earlier step to run again. */
-class RestartStep extends Error {}
-
-function restartOr(error: unknown): undefined {
-  if (error instanceof RestartStep) return undefined;
-  throw error;
-}
-
-function parsePending(text: string | undefined): PendingRegistration | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const value = JSON.parse(text) as Partial<Record<keyof PendingRegistration, unknown>> | null;
-    if (typeof value?.ticket === 'string' && typeof value.codeVerifier === 'string') {
-      return {
-        ticket: value.ticket,
-        codeVerifier: value.codeVerifier,
-        ...(isValidUserCode(value.userCode) ? { userCode: value.userCode } : {}),
-        ...(typeof value.code === 'string' && WIZARD_CODE_PATTERN.test(value.code) ? { code: value.code } : {}),
-      };
-    }
-  } catch {
-    // Unreadable: start a new registration rather than fail for good.
-  }
-  return undefined;
-}
-
-/** Default lifetime of an email-ping nonce: 24 hours, as long as the CA keeps a ping valid. */
-const DEFAULT_PING_NONCE_TTL_MS = 24 * 60 * 60 * 1000;
-
-function checkEmailPing(emailPing: EnrollOptions['emailPing']): Settings['emailPing'] {
-  if (emailPing === undefined) return undefined;
-  if (emailPing === null || typeof emailPing !== 'object' || typeof emailPing.nonces?.expect !== 'function')
-    throw new TypeError('emailPing.nonces must have expect()');
-  const ttlMs = emailPing.ttlMs ?? DEFAULT_PING_NONCE_TTL_MS;
-  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new TypeError('emailPing.ttlMs must be a positive integer of ms');
-  return { nonces: emailPing.nonces, ttlMs };
-}
-
-function checkOptions(options: EnrollOptions): Settings {
+function checkOptions(options: EnrollFlowOptions): Settings {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   let caOrigin: string;
   try {
@@ -699,17 +616,15 @@ function checkOptions(options: EnrollOptions): Settings {
   if (email.length + dns.length === 0) throw new TypeError('names must hold at least one address or DNS name');
   const keyType = options.keyType ?? 'p256';
   if (!KEY_TYPES.includes(keyType)) throw new TypeError(`keyType must be one of ${KEY_TYPES.join(', ')}`);
-  const { credentials } = options;
+  const { credentials, method } = options;
   if (credentials === null || typeof credentials !== 'object' || typeof credentials.get !== 'function')
     throw new TypeError('credentials must be a CredentialStore');
   if (typeof options.trustAnchorsPem !== 'string' || !options.trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----'))
     throw new TypeError('trustAnchorsPem must hold PEM certificates');
+  checkMethod(method);
   if (options.postInstall !== undefined) checkPostInstallCommand(options.postInstall);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError('onEvent must be a function');
-  if (options.method !== undefined && typeof options.method !== 'function') throw new TypeError('method must be a function');
-  const sendCsrWithRegistration = options.sendCsrWithRegistration ?? (email.length === 1 && dns.length === 0);
-  if (typeof sendCsrWithRegistration !== 'boolean') throw new TypeError('sendCsrWithRegistration must be a boolean');
   const { onEvent } = options;
   const baseDir = options.baseDir;
   return {
@@ -722,20 +637,8 @@ function checkOptions(options: EnrollOptions): Settings {
     keyType,
     credentials,
     trustAnchorsPem: options.trustAnchorsPem,
-    registration: options.registration ?? {},
-    sendCsrWithRegistration,
-    method:
-      options.method ??
-      (({ caUrl, installationToken }) =>
-        cacertMethod({
-          caUrl,
-          credentials: { installationToken },
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-          ...(options.clock ? { clock: options.clock } : {}),
-        })),
+    method,
     waiting: options.waiting ?? {},
-    emailPing: checkEmailPing(options.emailPing),
-    verification: options.verification ?? {},
     pkcs12: options.pkcs12,
     postInstall: options.postInstall,
     signal: options.signal,
@@ -750,4 +653,16 @@ function checkOptions(options: EnrollOptions): Settings {
     clock: options.clock ?? systemClock,
     fs: options.fs ?? nodeFileSystem,
   };
+}
+
+/** A method the flow can drive, its slot included: misuse is a `TypeError` before anything is touched. */
+function checkMethod(method: EnrollmentMethod): void {
+  if (method === null || typeof method !== 'object' || typeof method.submit !== 'function') throw new TypeError('method must be an EnrollmentMethod');
+  if (typeof method.name !== 'string' || method.name === '' || method.name.length > 64)
+    throw new TypeError('method.name must be a non-empty string of at most 64 characters');
+  const version = method.stateVersion ?? 1;
+  if (!Number.isSafeInteger(version) || version < 1) throw new TypeError(`method ${method.name}: stateVersion must be a positive integer`);
+  if ((method.ensureAccount !== undefined || method.verify !== undefined) && typeof method.parseState !== 'function') {
+    throw new TypeError(`method ${method.name}: a method with ensureAccount or verify keeps state, and needs parseState to read it back`);
+  }
 }

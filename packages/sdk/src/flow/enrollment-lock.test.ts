@@ -32,7 +32,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../registration/clock.js';
 import { openFileStore } from '../credentials/file-store.js';
 import type { EnrollmentMethod } from '../enroll/enrollment-method.js';
-import { enroll, installationTokenKey, type EnrollOptions } from './enroll.js';
+import { installationTokenKey } from '../methods/cacert/credential-keys.js';
+import { enroll, type EnrollOptions } from './default-method.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
 
 const CA_URL = 'https://ca.invalid';
@@ -98,7 +99,7 @@ async function options(extra: Partial<EnrollOptions> = {}): Promise<EnrollOption
     names: { dns: [DNS] },
     credentials: await openFileStore({ dir: secretsDir() }),
     trustAnchorsPem: root.certificate.pem,
-    method: () => heldMethod(),
+    method: heldMethod(),
     ...extra,
   };
 }
@@ -127,7 +128,7 @@ const pendingFiles = () => ({ state: readFileSync(join(stateDir(), 'mail.json'),
 /** A second run whose CA must never be asked. */
 async function secondRun(extra: Partial<EnrollOptions> = {}): Promise<{ error: unknown; asked: number }> {
   let asked = 0;
-  const error = await enroll(await options({ method: () => heldMethod(async () => void asked++), ...extra })).then(
+  const error = await enroll(await options({ method: heldMethod(async () => void asked++), ...extra })).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -155,14 +156,14 @@ const { enroll, openFileStore } = await import(pathToFileURL(config.sdk).href);
 const send = (message) => new Promise((resolve) => process.send(message, resolve));
 const answers = [];
 process.on('message', (message) => answers.shift()?.(message.certificatePem));
-const method = () => ({
+const method = {
   name: 'held-by-parent',
   submit: async ({ csrPem }) => {
     const answer = new Promise((resolve) => answers.push(resolve));
     await send({ type: 'request', csrPem });
     return { status: 'issued', certificatePem: await answer, chainPem: '' };
   },
-});
+};
 try {
   const result = await enroll({
     caUrl: config.caUrl, name: 'mail', baseDir: config.baseDir, names: { dns: [config.dns] },
@@ -228,7 +229,7 @@ describe('enroll() on an enrollment another run is working on', () => {
   it('refuses a second call in the same process the same way', async () => {
     const held = gate();
     const reached = gate();
-    const first = enroll(await options({ method: () => heldMethod(async () => (reached.open(), held.promise)) }));
+    const first = enroll(await options({ method: heldMethod(async () => (reached.open(), held.promise)) }));
     await reached.promise;
     const before = pendingFiles();
 
@@ -252,7 +253,7 @@ describe('enroll() on an enrollment another run is working on', () => {
   it('with lockWaitMs, waits for the first run and then answers from what it installed', async () => {
     const held = gate();
     const reached = gate();
-    const first = enroll(await options({ method: () => heldMethod(async () => (reached.open(), held.promise)) }));
+    const first = enroll(await options({ method: heldMethod(async () => (reached.open(), held.promise)) }));
     await reached.promise;
 
     // Each wait of the second run lets the first one through and waits for it to end.
@@ -268,7 +269,7 @@ describe('enroll() on an enrollment another run is working on', () => {
       },
     };
     let asked = 0;
-    const second = await enroll(await options({ lockWaitMs: 5_000, clock, method: () => heldMethod(async () => void asked++) }));
+    const second = await enroll(await options({ lockWaitMs: 5_000, clock, method: heldMethod(async () => void asked++) }));
     expect(waits).toEqual([250]);
     expect(second).toMatchObject({ resumed: true, installed: { version: 1, fingerprintSha256: (await first).installed.fingerprintSha256 } });
     expect(asked).toBe(0);

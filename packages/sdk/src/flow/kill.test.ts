@@ -15,7 +15,8 @@ import { importPrivateKeyPem, keysMatch, parseCertificate } from '@certwizard/pk
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openFileStore } from '../credentials/file-store.js';
 import { decideOnAccountPage, EMAIL, PASSWORD, startTestCa, type TestCa } from '../enroll/test-support/reference-ca.js';
-import { installationTokenKey, type EnrollFlowEvent } from './enroll.js';
+import { installationTokenKey } from '../methods/cacert/credential-keys.js';
+import type { EnrollFlowEvent } from './enroll.js';
 import { submitRegistration } from './test-support/person.js';
 
 const sdkDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -82,7 +83,7 @@ let script: string;
 beforeAll(() => {
   const built = join(sdkDir, 'dist', 'index.js');
   if (!existsSync(built)) throw new Error(`${built} is missing: run \`npx tsc -b packages/sdk\` first (npm test does)`);
-  for (const name of ['enroll', 'state-file', 'errors']) {
+  for (const name of ['enroll', 'default-method', 'state-file', 'errors']) {
     if (statSync(join(srcDir, `${name}.ts`)).mtimeMs > statSync(join(sdkDir, 'dist', 'flow', `${name}.js`)).mtimeMs) {
       throw new Error(`dist/flow/${name}.js is older than its source: run \`npx tsc -b packages/sdk\``);
     }

@@ -66,13 +66,15 @@ export async function listEnrollments(options: ListEnrollmentsOptions): Promise<
     try {
       const state = await readState(fs, statePaths(dir, name));
       if (state === undefined) continue;
+      const requestId = 'requestId' in state ? state.requestId : null;
+      const accountEmail = 'accountEmail' in state ? state.accountEmail : null;
       out.push({
         name,
         step: state.step,
         caOrigin: state.caOrigin,
         names: state.names,
-        ...(state.requestId === undefined ? {} : { requestId: state.requestId }),
-        ...(state.accountEmail === undefined ? {} : { accountEmail: state.accountEmail }),
+        ...(requestId === null ? {} : { requestId }),
+        ...(accountEmail === null ? {} : { accountEmail }),
         ...(installed === undefined ? {} : { installed }),
         updatedAt: new Date(state.updatedAt),
       });

@@ -11,8 +11,12 @@ import { CREATE_FLAGS, DIRECTORY_FLAGS, type InstallFileSystem } from '../instal
 import { hasCode } from '../install/layout.js';
 import { StateFileError } from './errors.js';
 
-/** Format version of the state file; a file of another version is refused, never guessed at. */
-export const STATE_FILE_VERSION = 1;
+/**
+ * Format version of the state file this SDK writes. Format 1 (no method slot, one flat document
+ * with optional fields) is read and migrated in memory; a file of another version is refused,
+ * never guessed at.
+ */
+export const STATE_FILE_VERSION = 2;
 
 /**
  * The steps of {@link enroll}, in order; the state file records the next one to run. A run that
@@ -21,12 +25,12 @@ export const STATE_FILE_VERSION = 1;
 export const ENROLL_STEPS = [
   /** Make the key (0600 file) and the certificate request. */
   'prepare-key',
-  /** Register with the CA in the browser (skipped when the credential store has a token). */
+  /** The method's account step (CAcert: register with the CA in the browser, skipped when the credential store has a token). */
   'register',
   /**
-   * Confirm the addresses to certify for the account (an email ping each, answered by the
-   * vendor's mail hook or by a person). Skipped when the request went with the registration:
-   * the CA then decides (issued on confirmation, or pending for the owner).
+   * The method's verification of the names (CAcert: an email ping for each address to certify,
+   * answered by the vendor's mail hook or by a person; skipped when the request went with the
+   * registration, the CA then decides: issued on confirmation, or pending for the owner).
    */
   'verify-email',
   /** Send the request, after asking the CA whether it already has it. */
@@ -42,33 +46,106 @@ export const ENROLL_STEPS = [
 /** One of {@link ENROLL_STEPS}. */
 export type EnrollStep = (typeof ENROLL_STEPS)[number];
 
-/** What the state file holds. Every field is public information. */
-export interface EnrollmentState {
+/**
+ * The method's slot: its state, opaque to `enroll()`, which writes it as the method returned it
+ * and hands it back to the method's `parseState` on resume. `version` is the method's
+ * `stateVersion` when it was written; 0 only in memory, for a state file of format 1.
+ */
+export interface MethodSlot {
+  /** The method's `name`. Empty only in memory, for a state file of format 1, which did not say. */
+  readonly name: string;
+  readonly version: number;
+  /** JSON; `null` for a method without state. */
+  readonly state: unknown;
+}
+
+/** The request, as recorded before it is sent anywhere. */
+export interface RecordedRequest {
+  /** The PKCS #10 request, PEM. */
+  readonly csrPem: string;
+  /** SHA-256 of its DER, lower-case hex. */
+  readonly csrSha256: string;
+}
+
+/** The issued certificate, until it is installed. */
+export interface IssuedCertificate {
+  /** The certificate, PEM. */
+  readonly certificatePem: string;
+  /** The CA certificates that chain it, PEM (may be empty). */
+  readonly chainPem: string;
+}
+
+/** What every state holds. */
+interface StateCommon {
   readonly version: typeof STATE_FILE_VERSION;
-  /** The next step to run. */
-  readonly step: EnrollStep;
   /** Origin of the CA the enrollment talks to. */
   readonly caOrigin: string;
   /** The names asked for, as the vendor configured them. */
   readonly names: { readonly email: readonly string[]; readonly dns: readonly string[] };
-  /** The PKCS #10 request, PEM, once made. */
-  readonly csrPem?: string;
-  /** SHA-256 of the request's DER, lower-case hex. */
-  readonly csrSha256?: string;
-  /** Whether the request went with the registration (the CA keeps it with the account). */
-  readonly csrSentWithRegistration?: boolean;
-  /** The address the CA confirmed, once registered. */
-  readonly accountEmail?: string;
-  /** The CA's id of the request, once it has one. */
-  readonly requestId?: string;
-  /** The issued certificate and its chain, PEM, until they are installed. */
-  readonly certificatePem?: string;
-  readonly chainPem?: string;
-  /** The archive version that went live. */
-  readonly installedVersion?: number;
   /** ISO 8601 time of the last write. */
   readonly updatedAt: string;
 }
+
+/** Next: the method's account step. The key and the request exist. */
+export interface RegisterState extends StateCommon {
+  readonly step: 'register';
+  readonly request: RecordedRequest;
+  /** The method the request was made for (its attributes). Empty only in memory, for format 1. */
+  readonly methodName: string;
+}
+
+/** What is known once the account exists. */
+interface AccountKnown extends StateCommon {
+  readonly request: RecordedRequest;
+  /** The address the CA confirmed when this enrollment registered; `null` when it did not (an account existed, or the protocol has none). */
+  readonly accountEmail: string | null;
+  readonly method: MethodSlot;
+}
+
+/** Next: the method's verification of the names. */
+export interface VerifyState extends AccountKnown {
+  readonly step: 'verify-email';
+}
+
+/** Next: find or send the request. */
+export interface SubmitState extends AccountKnown {
+  readonly step: 'submit';
+}
+
+/** Next: poll the pending request. */
+export interface AwaitIssueState extends AccountKnown {
+  readonly step: 'await-issue';
+  /** The CA's id of the pending request. */
+  readonly requestId: string;
+}
+
+/** Next: install the issued certificate. */
+export interface InstallState extends AccountKnown {
+  readonly step: 'install';
+  /** The CA's id of the request, when it gave one. */
+  readonly requestId: string | null;
+  readonly certificate: IssuedCertificate;
+}
+
+/** Finished: the certificate is live. */
+export interface DoneState extends AccountKnown {
+  readonly step: 'done';
+  readonly requestId: string | null;
+  /** The archive version that went live. */
+  readonly installedVersion: number;
+}
+
+/**
+ * What the state file holds, one variant per next step, each with exactly what is known at that
+ * step (no state file means `prepare-key`). Every field is public information.
+ */
+export type EnrollmentState = RegisterState | VerifyState | SubmitState | AwaitIssueState | InstallState | DoneState;
+
+/** A state as a step hands it to {@link writeState}: without what the writer adds. */
+export type StateDraft = DistributiveOmit<EnrollmentState, 'version' | 'updatedAt'>;
+
+/** `Omit` over each member of a union (the built-in one merges them). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Paths of one enrollment's files. */
 export interface StatePaths {
@@ -86,8 +163,9 @@ export function statePaths(dir: string, name: string): StatePaths {
 }
 
 /**
- * Reads the state, or `undefined` when there is none.
- * @throws {StateFileError} `ERR_SDK_STATE_FILE` when the file is not a state this version wrote.
+ * Reads the state, or `undefined` when there is none. A file of format 1 is migrated in memory
+ * (see {@link migrateV1}); the next write makes it format 2.
+ * @throws {StateFileError} `ERR_SDK_STATE_FILE` when the file is not a state this SDK wrote.
  */
 export async function readState(fs: InstallFileSystem, paths: StatePaths): Promise<EnrollmentState | undefined> {
   let text: string;
@@ -113,13 +191,8 @@ export async function readState(fs: InstallFileSystem, paths: StatePaths): Promi
  * Replaces the state atomically: a new file (O_EXCL, 0600) with the whole document, fsync,
  * rename(2) over the old one, fsync of the folder.
  */
-export async function writeState(
-  fs: InstallFileSystem,
-  paths: StatePaths,
-  state: Omit<EnrollmentState, 'version' | 'updatedAt'>,
-  nowMs: number,
-): Promise<EnrollmentState> {
-  const full: EnrollmentState = { version: STATE_FILE_VERSION, ...state, updatedAt: new Date(nowMs).toISOString() };
+export async function writeState(fs: InstallFileSystem, paths: StatePaths, state: StateDraft, nowMs: number): Promise<EnrollmentState> {
+  const full: EnrollmentState = { ...state, version: STATE_FILE_VERSION, updatedAt: new Date(nowMs).toISOString() };
   const tmp = join(paths.dir, `${paths.tmpPrefix}${randomBytes(6).toString('hex')}`);
   const handle = await fs.open(tmp, CREATE_FLAGS, 0o600);
   try {
@@ -153,36 +226,173 @@ export async function syncDirectory(fs: InstallFileSystem, dir: string): Promise
 const PEM_TEXT = (label: string) => new RegExp(`^-----BEGIN ${label}-----\\r?\\n[A-Za-z0-9+/=\\r\\n]+-----END ${label}-----\\r?\\n?$`);
 const CSR_TEXT = PEM_TEXT('CERTIFICATE REQUEST');
 const CHAIN_TEXT = /^(?:-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?)*$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** Validates a parsed state document field by field: a file edited by hand is refused, not half-trusted. */
+/** The fields of a JSON object, not trusted yet. */
+type Fields = { readonly [key: string]: unknown };
+
+const isFields = (value: unknown): value is Fields => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((x) => typeof x === 'string');
+const isCsr = (value: unknown): value is string => typeof value === 'string' && CSR_TEXT.test(value);
+const isSha256 = (value: unknown): value is string => typeof value === 'string' && SHA256_HEX.test(value);
+const isRequestId = (value: unknown): value is string => typeof value === 'string' && REQUEST_ID.test(value);
+const isAddress = (value: unknown): value is string => typeof value === 'string' && value.includes('@');
+const isCertificates = (value: unknown): value is string => typeof value === 'string' && CHAIN_TEXT.test(value);
+const isVersion = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+
+/** Throws the state file's error for one reason. */
+type Refuse = (why: string) => never;
+
+/**
+ * Validates a parsed state document field by field (a file edited by hand is refused, not
+ * half-trusted), and migrates one of format 1.
+ */
 function checkState(value: unknown, path: string): EnrollmentState {
-  const bad = (why: string) => new StateFileError(`the state file ${path} is not valid: ${why}`);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad('not an object');
-  const s = value as Record<string, unknown>;
-  if (s.version !== STATE_FILE_VERSION) throw bad(`version ${JSON.stringify(s.version)} is not ${STATE_FILE_VERSION}`);
-  if (!ENROLL_STEPS.includes(s.step as EnrollStep)) throw bad('unknown step');
-  if (typeof s.caOrigin !== 'string') throw bad('no caOrigin');
-  const names = s.names as Record<string, unknown> | null;
-  const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-  if (names === null || typeof names !== 'object' || !isStrings(names.email) || !isStrings(names.dns)) throw bad('names must hold email and dns lists');
+  const refuse: Refuse = (why) => {
+    throw new StateFileError(`the state file ${path} is not valid: ${why}`);
+  };
+  if (!isFields(value)) return refuse('not an object');
+  if (value.version === 1) return migrateV1(value, refuse);
+  if (value.version !== STATE_FILE_VERSION) return refuse(`version ${JSON.stringify(value.version)} is not ${STATE_FILE_VERSION} (or 1, read and migrated)`);
+  const common = checkCommon(value, refuse);
+  const { step } = value;
+  switch (step) {
+    case 'register': {
+      const { methodName } = value;
+      if (typeof methodName !== 'string' || methodName === '') return refuse('methodName is malformed');
+      return { ...common, step, request: checkRequest(value.request, refuse), methodName };
+    }
+    case 'verify-email':
+    case 'submit':
+      return { ...common, step, ...checkAccountKnown(value, refuse) };
+    case 'await-issue':
+      return {
+        ...common,
+        step,
+        ...checkAccountKnown(value, refuse),
+        requestId: isRequestId(value.requestId) ? value.requestId : refuse('requestId is malformed'),
+      };
+    case 'install':
+      return {
+        ...common,
+        step,
+        ...checkAccountKnown(value, refuse),
+        requestId: checkOptionalRequestId(value.requestId, refuse),
+        certificate: checkCertificate(value.certificate, refuse),
+      };
+    case 'done':
+      return {
+        ...common,
+        step,
+        ...checkAccountKnown(value, refuse),
+        requestId: checkOptionalRequestId(value.requestId, refuse),
+        installedVersion: isVersion(value.installedVersion) ? value.installedVersion : refuse('installedVersion is malformed'),
+      };
+    default:
+      // prepare-key included: it is never written (no state file is that step).
+      return refuse(`unknown step ${JSON.stringify(step)}`);
+  }
+}
+
+function checkCommon(s: Fields, refuse: Refuse): StateCommon {
+  if (typeof s.caOrigin !== 'string') return refuse('no caOrigin');
+  const { names } = s;
+  if (!isFields(names) || !isStrings(names.email) || !isStrings(names.dns)) return refuse('names must hold email and dns lists');
+  if (typeof s.updatedAt !== 'string' || Number.isNaN(Date.parse(s.updatedAt))) return refuse('updatedAt is not a time');
+  return { version: STATE_FILE_VERSION, caOrigin: s.caOrigin, names: { email: names.email, dns: names.dns }, updatedAt: s.updatedAt };
+}
+
+function checkRequest(value: unknown, refuse: Refuse): RecordedRequest {
+  if (!isFields(value) || !isCsr(value.csrPem) || !isSha256(value.csrSha256)) return refuse('request is malformed');
+  return { csrPem: value.csrPem, csrSha256: value.csrSha256 };
+}
+
+function checkAccountKnown(s: Fields, refuse: Refuse): Omit<AccountKnown, keyof StateCommon> {
+  const { accountEmail, method } = s;
+  if (accountEmail !== null && !isAddress(accountEmail)) return refuse('accountEmail is malformed');
+  if (
+    !isFields(method) ||
+    typeof method.name !== 'string' ||
+    method.name === '' ||
+    method.name.length > 64 ||
+    !isVersion(method.version) ||
+    !('state' in method)
+  )
+    return refuse('the method slot must hold name, version and state');
+  return { request: checkRequest(s.request, refuse), accountEmail, method: { name: method.name, version: method.version, state: method.state } };
+}
+
+function checkOptionalRequestId(value: unknown, refuse: Refuse): string | null {
+  if (value === null) return null;
+  return isRequestId(value) ? value : refuse('requestId is malformed');
+}
+
+function checkCertificate(value: unknown, refuse: Refuse): IssuedCertificate {
+  if (!isFields(value) || !isCertificates(value.certificatePem) || value.certificatePem === '' || !isCertificates(value.chainPem))
+    return refuse('certificate is malformed');
+  return { certificatePem: value.certificatePem, chainPem: value.chainPem };
+}
+
+/**
+ * Reads a state file of format 1 (one flat document, optional fields, no method slot) into the
+ * state of format 2, in memory: the file changes only with the next step's write. Format 1 did
+ * not record the method, so its slot has no name (the run's method takes it up) and version 0: its
+ * state is what format 1 kept for the CAcert method, `{ csrSentWithRegistration? }`.
+ */
+function migrateV1(s: Fields, refuse: Refuse): EnrollmentState {
+  const common = checkCommon(s, refuse);
   const optional: Array<[string, (v: unknown) => boolean]> = [
-    ['csrPem', (v) => typeof v === 'string' && CSR_TEXT.test(v)],
-    ['csrSha256', (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)],
+    ['csrPem', isCsr],
+    ['csrSha256', isSha256],
     ['csrSentWithRegistration', (v) => typeof v === 'boolean'],
-    ['accountEmail', (v) => typeof v === 'string' && v.includes('@')],
-    ['requestId', (v) => typeof v === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(v)],
-    ['certificatePem', (v) => typeof v === 'string' && v !== '' && CHAIN_TEXT.test(v)],
-    ['chainPem', (v) => typeof v === 'string' && CHAIN_TEXT.test(v)],
-    ['installedVersion', (v) => Number.isSafeInteger(v) && (v as number) > 0],
+    ['accountEmail', isAddress],
+    ['requestId', isRequestId],
+    ['certificatePem', (v) => isCertificates(v) && v !== ''],
+    ['chainPem', isCertificates],
+    ['installedVersion', isVersion],
   ];
   for (const [key, ok] of optional) {
-    if (s[key] !== undefined && !ok(s[key])) throw bad(`${key} is malformed`);
+    if (s[key] !== undefined && !ok(s[key])) return refuse(`${key} is malformed`);
   }
-  if (typeof s.updatedAt !== 'string' || Number.isNaN(Date.parse(s.updatedAt))) throw bad('updatedAt is not a time');
-  const step = s.step as EnrollStep;
-  const after = (first: EnrollStep) => ENROLL_STEPS.indexOf(step) >= ENROLL_STEPS.indexOf(first);
-  if (after('register') && (s.csrPem === undefined || s.csrSha256 === undefined)) throw bad(`step ${step} without a request`);
-  if (step === 'await-issue' && s.requestId === undefined) throw bad('step await-issue without a request id');
-  if (step === 'install' && (s.certificatePem === undefined || s.chainPem === undefined)) throw bad('step install without a certificate');
-  return s as unknown as EnrollmentState;
+  const { step } = s;
+  if (step === 'prepare-key') return refuse('step prepare-key holds nothing to continue (no version of the SDK wrote it)');
+  const request = isCsr(s.csrPem) && isSha256(s.csrSha256) ? { csrPem: s.csrPem, csrSha256: s.csrSha256 } : refuse(`step ${String(step)} without a request`);
+  const sent = s.csrSentWithRegistration;
+  const known = {
+    request,
+    accountEmail: isAddress(s.accountEmail) ? s.accountEmail : null,
+    method: { name: '', version: 0, state: typeof sent === 'boolean' ? { csrSentWithRegistration: sent } : {} },
+  };
+  const requestId = isRequestId(s.requestId) ? s.requestId : null;
+  switch (step) {
+    case 'register':
+      return { ...common, step, request, methodName: '' };
+    case 'verify-email':
+    case 'submit':
+      return { ...common, step, ...known };
+    case 'await-issue':
+      return { ...common, step, ...known, requestId: requestId ?? refuse('step await-issue without a request id') };
+    case 'install':
+      return {
+        ...common,
+        step,
+        ...known,
+        requestId,
+        certificate:
+          isCertificates(s.certificatePem) && isCertificates(s.chainPem)
+            ? { certificatePem: s.certificatePem, chainPem: s.chainPem }
+            : refuse('step install without a certificate'),
+      };
+    case 'done':
+      return {
+        ...common,
+        step,
+        ...known,
+        requestId,
+        installedVersion: isVersion(s.installedVersion) ? s.installedVersion : refuse('step done without an installed version'),
+      };
+    default:
+      return refuse('unknown step');
+  }
 }

@@ -8,9 +8,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cacertMethod } from '../enroll/cacert-method.js';
+import { cacertMethod } from '../methods/cacert/cacert-method.js';
 import { createKeyAndCsr } from '../enroll/key-and-csr.js';
-import { sslApiMethod } from '../enroll/ssl-api-method.js';
+import { sslApiMethod } from '../methods/ssl-api/ssl-api-method.js';
 import { register } from '../registration/register.js';
 
 interface Listening {

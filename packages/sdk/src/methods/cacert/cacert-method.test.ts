@@ -8,11 +8,20 @@ import { parseCertificate, parseCertificateChain, verifyChain } from '@certwizar
 import { CertificateRequestStore, openDatabase } from '@certwizard/server-reference';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cacertMethod } from './cacert-method.js';
-import type { EnrollmentEvent } from './enrollment-event.js';
-import { createKeyAndCsr } from './key-and-csr.js';
-import { submit } from './submit.js';
-import { recordingClock } from './test-support/recording-clock.js';
-import { accountWithToken, approveOnAccountPage, EMAIL, PASSWORD, rejectInStore, startTestCa, storedStatus, type TestCa } from './test-support/reference-ca.js';
+import type { EnrollmentEvent } from '../../enroll/enrollment-event.js';
+import { createKeyAndCsr } from '../../enroll/key-and-csr.js';
+import { submit } from '../../enroll/submit.js';
+import { recordingClock } from '../../enroll/test-support/recording-clock.js';
+import {
+  accountWithToken,
+  approveOnAccountPage,
+  EMAIL,
+  PASSWORD,
+  rejectInStore,
+  startTestCa,
+  storedStatus,
+  type TestCa,
+} from '../../enroll/test-support/reference-ca.js';
 
 let ca: TestCa | undefined;
 afterEach(async () => {

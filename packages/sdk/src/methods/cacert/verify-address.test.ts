@@ -5,8 +5,9 @@
  */
 import { ADDRESS_PING_PATH, CEMAILS_PATH, encodeAddressPingAnswer, encodeCemailsAnswer } from '@certwizard/protocol';
 import { describe, expect, it } from 'vitest';
-import { recordingClock } from './test-support/recording-clock.js';
-import { verifyAddress, type AddressVerificationEvent } from './verify-address.js';
+import { recordingClock } from '../../enroll/test-support/recording-clock.js';
+import type { AddressVerificationEvent } from '../../enroll/method-event.js';
+import { verifyAddress } from './verify-address.js';
 
 const ADDRESS = 'postmaster@example.org';
 const ACCOUNT = 'ada@example.net';

@@ -14,11 +14,12 @@ import {
   MalformedResponseError,
   PING_REQUEST_MEDIA_TYPE,
 } from '@certwizard/protocol';
-import { CaProtocolError, RegistrationAbortedError } from '../errors.js';
-import { sendCaRequest, type CaAnswer } from '../transport/ca-request.js';
-import { poll } from '../transport/poll.js';
-import { AddressVerificationError, AddressVerificationTimeoutError } from './errors.js';
-import { methodTransport, type MethodTransportOptions } from './method-context.js';
+import { CaProtocolError, RegistrationAbortedError } from '../../errors.js';
+import { sendCaRequest, type CaAnswer } from '../../transport/ca-request.js';
+import { poll } from '../../transport/poll.js';
+import { AddressVerificationError, AddressVerificationTimeoutError } from '../../enroll/errors.js';
+import { methodTransport, type MethodTransportOptions } from '../../enroll/method-context.js';
+import type { AddressVerificationEvent } from '../../enroll/method-event.js';
 
 /** Default of `timeoutMs`: 24 hours, as long as the CA keeps a ping valid. */
 export const DEFAULT_VERIFY_ADDRESS_TIMEOUT_MS = 24 * 60 * 60 * 1000;
@@ -26,15 +27,6 @@ export const DEFAULT_VERIFY_ADDRESS_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_VERIFY_ADDRESS_POLL_INTERVAL_MS = 2000;
 /** Default longest wait between checks: 30 s (a person clicking is noticed within half a minute). */
 export const DEFAULT_VERIFY_ADDRESS_MAX_POLL_INTERVAL_MS = 30_000;
-
-/** Progress of {@link verifyAddress}; never carries the token or the nonce. */
-export type AddressVerificationEvent =
-  /** The CA mailed a ping; `automatic` when a mail-hook nonce went with it. */
-  | { readonly type: 'ping-sent'; readonly address: string; readonly automatic: boolean }
-  /** Waiting this long before asking the CA again. */
-  | { readonly type: 'waiting'; readonly address: string; readonly delayMs: number }
-  /** The CA lists the address as confirmed for the account. */
-  | { readonly type: 'confirmed'; readonly address: string; readonly alreadyConfirmed: boolean };
 
 /** Options of {@link verifyAddress}. */
 export interface VerifyAddressOptions extends MethodTransportOptions {

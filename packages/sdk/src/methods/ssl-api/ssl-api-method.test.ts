@@ -5,10 +5,10 @@
  */
 import { certificateMatchesKey, parseCertificate, parseCertificateChain, verifyChain } from '@certwizard/pki';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKeyAndCsr } from './key-and-csr.js';
+import { createKeyAndCsr } from '../../enroll/key-and-csr.js';
 import { sslApiMethod } from './ssl-api-method.js';
-import { submit } from './submit.js';
-import { startTestCa, type TestCa } from './test-support/reference-ca.js';
+import { submit } from '../../enroll/submit.js';
+import { startTestCa, type TestCa } from '../../enroll/test-support/reference-ca.js';
 
 let ca: TestCa | undefined;
 afterEach(async () => {

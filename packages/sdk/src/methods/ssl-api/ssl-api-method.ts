@@ -1,14 +1,17 @@
 /**
  * The ssl_api-style CSR endpoint as an {@link EnrollmentMethod}: `PUT /api/csr/:client` with the
  * PEM request as the body (docs/protocol.md, "`PUT /api/csr/:client`"). It answers at once:
- * issued or refused, never pending.
+ * issued or refused, never pending. The protocol has no accounts, no verification of names (the
+ * client hash is the vendor's agreement with the CA), no way to ask for a request and no
+ * revocation: the method is `submit` alone, and keeps no state (its slot holds `null`). A resent
+ * request is answered from what the CA stored (docs/protocol.md, "Replays").
  */
 import { CaRejectedError, csrApiPath, decodeCsrApiResponse, MalformedResponseError } from '@certwizard/protocol';
-import { CaProtocolError } from '../errors.js';
-import { sendCaRequest, type CaRequest } from '../transport/ca-request.js';
-import type { EnrollmentCallOptions, EnrollmentMethod, EnrollmentRequest, SubmitResult } from './enrollment-method.js';
-import { methodTransport, type MethodTransportOptions } from './method-context.js';
-import { splitChain } from './split-chain.js';
+import { CaProtocolError } from '../../errors.js';
+import { sendCaRequest, type CaRequest } from '../../transport/ca-request.js';
+import type { EnrollmentMethod, EnrollmentRequest, MethodContext, SubmitResult } from '../../enroll/enrollment-method.js';
+import { methodTransport, type MethodTransportOptions } from '../../enroll/method-context.js';
+import { splitChain } from '../../enroll/split-chain.js';
 
 /** Options of {@link sslApiMethod}. */
 export interface SslApiMethodOptions extends MethodTransportOptions {
@@ -30,15 +33,16 @@ export interface SslApiMethodOptions extends MethodTransportOptions {
  * @example
  * const method = sslApiMethod({ caUrl: 'https://ca.example', client: 'myclient' });
  * const result = await method.submit({ csrPem });
+ * // or the whole flow: await enroll({ ...options, method });
  */
-export function sslApiMethod(options: SslApiMethodOptions): EnrollmentMethod {
+export function sslApiMethod(options: SslApiMethodOptions): EnrollmentMethod<null> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const path = csrApiPath(options.client);
   const { base, transport } = methodTransport(options.caUrl, options);
   const url = `${base}${path}`;
   return Object.freeze({
     name: 'ssl-api',
-    async submit(request: EnrollmentRequest, callOptions: EnrollmentCallOptions = {}): Promise<SubmitResult> {
+    async submit(request: EnrollmentRequest, context: MethodContext = {}): Promise<SubmitResult> {
       if (typeof request?.csrPem !== 'string' || request.csrPem === '') throw new TypeError('request.csrPem must be a non-empty string');
       const what = 'PUT /api/csr';
       const caRequest = {
@@ -49,7 +53,7 @@ export function sslApiMethod(options: SslApiMethodOptions): EnrollmentMethod {
         body: request.csrPem,
         initialDelayMs: transport.retryDelayMs,
       } satisfies CaRequest;
-      const { status, body } = await sendCaRequest(caRequest, transport.context(callOptions.signal));
+      const { status, body } = await sendCaRequest(caRequest, transport.forCall(context).context(context.signal));
       let chain: string;
       try {
         chain = decodeCsrApiResponse(status, body);

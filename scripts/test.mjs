@@ -132,9 +132,10 @@ function withExitFailure(counts, report, exit) {
  * (failed), flaky (failed, then passed on a retry) and skipped; `errors` holds failures outside
  * any test (a spec file that does not load, globalSetup throwing, "No tests found").
  *
- * Flaky tests count as passed, since the retry policy is part of the suite's contract, but are
- * named in a note so that they get looked at. Each top-level error counts as one failure, and
- * a non-zero exit with nothing counted as failed counts as one, as for vitest.
+ * e2e/playwright.config.ts allows no retries, so nothing should be flaky; should a retry policy
+ * come back, a flaky test (failed, then passed) counts as failed: it is a failing test that
+ * happened to pass once. Each top-level error counts as one failure, and a non-zero exit with
+ * nothing counted as failed counts as one, as for vitest.
  *
  * @param {any} report parsed JSON, or undefined when Playwright wrote none
  * @param {{ status: number | null, signal: string | null, error?: Error }} exit
@@ -145,10 +146,10 @@ function countPlaywright(report, exit) {
   if (report && typeof report === 'object') {
     const stats = report.stats ?? {};
     const flaky = stats.flaky ?? 0;
-    counts.passed = (stats.expected ?? 0) + flaky;
-    counts.failed = stats.unexpected ?? 0;
+    counts.passed = stats.expected ?? 0;
+    counts.failed = (stats.unexpected ?? 0) + flaky;
     counts.skipped = stats.skipped ?? 0;
-    if (flaky > 0) counts.notes.push(`${flaky} flaky (passed on retry, counted as passed)`);
+    if (flaky > 0) counts.notes.push(`${flaky} flaky (failed, then passed on a retry: counted as failed)`);
     for (const error of report.errors ?? []) {
       counts.failed += 1;
       counts.notes.push(`error outside any test: ${firstLine(error.message ?? error.value)}`);

@@ -9,6 +9,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import { completeForm } from './support/registration-form.js';
 import { checkStep, watchCsp } from './support/wizard-checks.js';
 
 const DEMO = fileURLToPath(new URL('../../examples/mailserver/demo.mjs', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const POSTMASTER = 'postmaster@examplemail.test';
 const START_TIMEOUT_MS = 30_000;
 
@@ -188,5 +190,90 @@ test('npm start on a machine with a display: the wizard opens in the desktop bro
   } finally {
     await demo.stop();
     rmSync(desktop, { recursive: true, force: true });
+  }
+});
+
+/** This process's environment without a display, as on a server. */
+function withoutDisplay(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.DISPLAY;
+  delete env.WAYLAND_DISPLAY;
+  return env;
+}
+
+/** Runs `command` to its end (SIGKILL after `timeoutMs`), collecting its output. */
+function runToEnd(command: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, env: withoutDisplay(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('npm start stopped with Ctrl-C exits 0, after each service has said it stopped', async () => {
+  test.setTimeout(180_000);
+  const dir = mkdtempSync(join(tmpdir(), 'certwizard-e2e-npm-start-'));
+  // npm start in its own process group: Ctrl-C in a terminal sends SIGINT to every process of
+  // the foreground group (npm, the start script, the demo, the CA) at once, and npm forwards it
+  // again to its child.
+  const child = spawn('npm', ['start', '--', '--no-browser', '--dir', dir, '--ca-port', '0', '--wizard-port', '0'], {
+    cwd: REPO_ROOT,
+    env: withoutDisplay(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const group = child.pid as number;
+  try {
+    // npm start checks the install and the build first: allow for a rebuild.
+    const deadline = Date.now() + 150_000;
+    while (!stdout.includes('Ctrl-C stops everything') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    expect(stdout, stderr).toContain('Ctrl-C stops everything');
+    process.kill(-group, 'SIGINT');
+    expect(await exited, `stdout:\n${stdout}\nstderr:\n${stderr}`).toEqual({ code: 0, signal: null });
+    expect(stdout).toContain('The installer wizard stopped.\n');
+    expect(stdout).toContain('The CA stopped.\n');
+    expect(stdout).toMatch(/ExampleMail stopped\.\nStopped\.\n$/);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-group, 'SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('npm start with a port in use names the port and the npm start options that pick others', async () => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  const busy = (holder.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'certwizard-e2e-busy-'));
+  try {
+    const advice = 'npm start -- --ca-port N --wizard-port N';
+    const ca = await runToEnd(process.execPath, [DEMO, '--no-browser', '--dir', dir, '--ca-port', String(busy), '--wizard-port', '0'], 60_000);
+    expect(ca.code).toBe(1);
+    expect(ca.stderr).toContain(`port ${busy} (the CA) is already in use, perhaps by another npm start`);
+    expect(ca.stderr).toContain(advice);
+    expect(ca.stderr + ca.stdout).not.toContain('--listen');
+    const wizard = await runToEnd(process.execPath, [DEMO, '--no-browser', '--dir', dir, '--ca-port', '0', '--wizard-port', String(busy)], 60_000);
+    expect(wizard.code).toBe(1);
+    expect(wizard.stderr).toContain(`port ${busy} (the installer wizard) is already in use`);
+    expect(wizard.stderr).toContain(advice);
+    expect(wizard.stdout).toContain('The CA stopped.');
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -56,26 +56,45 @@ function startCa(smtpPort) {
       '--ping-from',
       PING_FROM,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
   let out = '';
+  let errors = '';
+  let listening = false;
+  // The CA's own advice ("pick another with --listen") is for its command line, not for
+  // npm start's: before it listens, its messages are read here and said in npm start's terms.
+  child.stderr.on('data', (chunk) => {
+    if (listening) process.stderr.write(chunk);
+    else errors += chunk;
+  });
   const url = new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the CA did not start within ${CA_START_TIMEOUT_MS / 1000} s:\n${out}`)), CA_START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`the CA did not start within ${CA_START_TIMEOUT_MS / 1000} s:\n${out}${errors}`)), CA_START_TIMEOUT_MS);
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const match = /listening on (http:\/\/\S+)/.exec(out);
       if (match) {
         clearTimeout(timer);
+        listening = true;
+        if (errors !== '') process.stderr.write(errors);
         resolveUrl(match[1]);
       }
     });
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`the CA exited (${signal ?? code}) before it listened:\n${out}`));
+      if (/already in use/.test(errors)) reject(portInUse('the CA', values['ca-port']));
+      else reject(new Error(`the CA exited (${signal ?? code}) before it listened:\n${out}${errors}`));
     });
   });
   return { child, url, exited };
+}
+
+/** The error for a port another program holds, with the way out that works for npm start. */
+function portInUse(what, port) {
+  return new Error(
+    `port ${port} (${what}) is already in use, perhaps by another npm start: stop that one, or pick free ports with ` +
+      `npm start -- --ca-port N --wizard-port N (0 picks any free port)`,
+  );
 }
 
 /** Whether a browser can open here: a desktop session, or a system that always has one. */
@@ -84,16 +103,20 @@ const hasDisplay = () => process.platform === 'darwin' || process.platform === '
 async function main() {
   mkdirSync(base, { recursive: true, mode: 0o700 });
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop.abort(new Error(signal)));
+  // Ctrl-C in a terminal reaches every process of the group, and npm start forwards it too: a
+  // second SIGINT is the same request to stop, never a reason to die half-way (process.on, not once).
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stop.abort(new Error(signal)));
 
   const mail = await startExampleMail({
     dataDir: join(base, 'examplemail'),
     log: (entry) => entry.event === 'ping-confirmed' && say(`ExampleMail answered the CA's ping for ${entry.address} by itself.`),
   });
   const ca = startCa(mail.port);
+  let caListening = false;
   let wizard;
   try {
     const caUrl = await ca.url;
+    caListening = true;
     const nonces = await mail.enableCertwizard({ caOrigin: new URL(caUrl).origin, pingFrom: PING_FROM });
     // The vendor ships the CA certificate; here it is the development CA's own file, read from disk.
     const trustAnchorsPem = readFileSync(join(base, 'ca', 'identity', 'ca.cert.pem'), 'utf8');
@@ -133,11 +156,19 @@ async function main() {
       () => {},
     );
     await Promise.race([new Promise((done) => stop.signal.addEventListener('abort', done, { once: true })), ca.exited]);
+  } catch (error) {
+    if (error?.code === 'ERR_WIZARD_LISTEN' && error.cause?.code === 'EADDRINUSE') throw portInUse('the installer wizard', values['wizard-port']);
+    throw error;
   } finally {
-    await wizard?.close();
+    if (wizard !== undefined) {
+      await wizard.close();
+      say('The installer wizard stopped.');
+    }
     if (ca.child.exitCode === null && ca.child.signalCode === null) ca.child.kill('SIGTERM');
-    await ca.exited;
+    const caStop = await ca.exited;
+    if (caListening) say(caStop.code === 0 ? 'The CA stopped.' : `The CA stopped with status ${caStop.signal ?? caStop.code}.`);
     await mail.close();
+    say('ExampleMail stopped.');
   }
 }
 

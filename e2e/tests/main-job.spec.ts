@@ -157,6 +157,11 @@ test('npm start on a machine without a display: URLs printed, the wizard install
   expect(openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-ext', 'subjectAltName'])).toContain(`email:${POSTMASTER}`);
   expect(openssl(['pkey', '-in', join(live, 'privkey.pem'), '-pubout'])).toBe(openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-pubkey']));
 
+  // `certwizard list`, pointed at the demo's folder, finds what the wizard installed.
+  const certs = join(demo.dir, 'examplemail', 'certs');
+  const listed = execFileSync(process.execPath, [join(REPO_ROOT, 'packages', 'cli', 'bin', 'certwizard.js'), 'list', '--dir', certs], { encoding: 'utf8' });
+  expect(listed).toMatch(new RegExp(`^examplemail\\s+installed\\s+${POSTMASTER.replace(/[.+]/g, '\\$&')}\\s`, 'm'));
+
   // Ctrl-C stops everything cleanly.
   expect(await demo.interrupt()).toBe(0);
   expect(demo.output()).toMatch(/Stopped\.\n$/);

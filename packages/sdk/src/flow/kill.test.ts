@@ -30,14 +30,17 @@ const CHILD_SCRIPT = `
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const { enroll, openFileStore } = await import(pathToFileURL(config.sdk).href);
+const { enroll, openFileStore, sslApiMethod } = await import(pathToFileURL(config.sdk).href);
+const sslApi = config.method === 'ssl-api';
 const matches = (event, kill) => kill !== null && Object.entries(kill).every(([k, v]) =>
   k === 'event' ? Object.entries(v).every(([ek, ev]) => event.event?.[ek] === ev) : event[k] === v);
 const send = (message) => new Promise((resolve) => process.send(message, resolve));
 const credentials = await openFileStore({ dir: config.secretsDir });
 try {
   const result = await enroll({
-    caUrl: config.caUrl, name: 'mail', baseDir: config.baseDir, names: { email: [config.email] },
+    caUrl: config.caUrl, name: 'mail', baseDir: config.baseDir,
+    names: sslApi ? { dns: [config.dns] } : { email: [config.email] },
+    ...(sslApi ? { method: sslApiMethod({ caUrl: config.caUrl, client: 'vendor1' }) } : {}),
     credentials, trustAnchorsPem: config.caPem,
     registration: {
       prefill: { emailAddress: { value: config.email, sure: true } },
@@ -67,6 +70,9 @@ const KILL_POINTS: Array<{ label: string; kill: Record<string, unknown> }> = [
   { label: 'registration done, code not yet redeemed', kill: { type: 'registration', event: { type: 'redeeming' } } },
   // The CA redeems a code once: the token the SDK kept before asking is what carries on.
   { label: 'code redeemed, token not yet stored', kill: { type: 'registration', event: { type: 'registered' } } },
+  // The slot says the request went with the registration: the resumed run must not ping the
+  // prefilled address (the person typed another one, so that ping would wait for a day).
+  { label: 'step verify-email (the slot is read back)', kill: { type: 'step', step: 'verify-email' } },
   { label: 'step submit (token stored)', kill: { type: 'step', step: 'submit' } },
   { label: 'request found at the CA', kill: { type: 'request-found' } },
   { label: 'step await-issue (request pending)', kill: { type: 'step', step: 'await-issue' } },
@@ -74,6 +80,17 @@ const KILL_POINTS: Array<{ label: string; kill: Record<string, unknown> }> = [
   { label: 'step install (certificate issued)', kill: { type: 'step', step: 'install' } },
   { label: 'step done (certificate live)', kill: { type: 'step', step: 'done' } },
 ];
+
+/** The ssl-api method, killed at the start of each step: no account, no verification, issued at once. */
+const SSL_API_KILL_POINTS: Array<{ label: string; kill: Record<string, unknown> }> = [
+  'prepare-key',
+  'register',
+  'verify-email',
+  'submit',
+  'install',
+  'done',
+].map((step) => ({ label: `step ${step}`, kill: { type: 'step', step } }));
+const DNS = 'mail.example.org';
 
 let ca: TestCa;
 let dir: string;
@@ -109,6 +126,7 @@ interface Person {
 async function runInstaller(
   person: Person,
   kill: Record<string, unknown> | null,
+  method: 'cacert' | 'ssl-api' = 'cacert',
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; last?: Record<string, unknown> }> {
   const configFile = join(dir, `config-${Date.now()}.json`);
   writeFileSync(
@@ -118,6 +136,8 @@ async function runInstaller(
       caUrl: ca.url,
       caPem: ca.caCertPem,
       email: EMAIL,
+      dns: DNS,
+      method,
       baseDir: join(dir, 'certs'),
       secretsDir: join(dir, 'secrets'),
       kill,
@@ -191,5 +211,30 @@ describe('enroll() killed with SIGKILL at each labelled point', () => {
       if (entry.isFile()) expect(readFileSync(join(entry.parentPath, entry.name), 'latin1')).not.toContain(token);
     }
     expect(readdirSync(join(base, 'enrollments'))).toEqual(['mail.json']);
+  });
+});
+
+describe('enroll() with the ssl-api method killed with SIGKILL at each step', () => {
+  it.each(SSL_API_KILL_POINTS)('at $label: the next run resumes from the slot and finishes with one certificate', async ({ kill }) => {
+    const person: Person = { submitted: true, approved: true }; // nobody at a browser: ssl_api has no accounts
+    const killed = await runInstaller(person, kill, 'ssl-api');
+    expect(killed.signal).toBe('SIGKILL');
+    const rerun = await runInstaller(person, null, 'ssl-api');
+    expect(rerun).toMatchObject({ code: 0, last: { type: 'done' } });
+
+    expect(await ca.counts()).toMatchObject({ accounts: 0, certificates: 1 });
+    const live = join(dir, 'certs', 'live', 'mail');
+    const key = importPrivateKeyPem(readFileSync(join(live, 'privkey.pem'), 'utf8'));
+    const certificate = parseCertificate(readFileSync(join(live, 'cert.pem'), 'utf8'));
+    expect(keysMatch(key, certificate.publicKey)).toBe(true);
+    expect(certificate.subjectAltNames.dns).toEqual([DNS]);
+    expect((await ca.certificate(certificate.serialNumberHex))?.pem.trim()).toBe(certificate.pem.trim());
+    expect(readdirSync(join(dir, 'certs', 'enrollments'))).toEqual(['mail.json']);
+    expect(JSON.parse(readFileSync(join(dir, 'certs', 'enrollments', 'mail.json'), 'utf8'))).toMatchObject({
+      version: 2,
+      step: 'done',
+      accountEmail: null,
+      method: { name: 'ssl-api', version: 1, state: null },
+    });
   });
 });

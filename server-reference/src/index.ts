@@ -11,8 +11,11 @@ export * from './errors.js';
 export { createIdentity, IDENTITY_FILES, identityNeedsPassphrase, loadIdentity } from './identity.js';
 export { createLogger, type Logger, silentLogger } from './log.js';
 export { type RunningCa, startCa, type StartCaDependencies } from './main.js';
-export { CertificateStore, type StoredCertificate } from './store/certificate-store.js';
+export { type CertificateRepository, CertificateStore, type StoredCertificate } from './store/certificate-store.js';
 export { DATABASE_FILE, openDatabase } from './store/database.js';
+export { createSqlDatabase, type SqlDatabase } from './store/sqlite-dialect.js';
+export type { CaSchema } from './store/schema.js';
+export { type RateLimitRepository, RateLimitStore, type TokenBucket } from './store/rate-limit-store.js';
 export * from './accounts/errors.js';
 export { type Account, AccountStore, type AccountStoreOptions, type RegistrationInput } from './accounts/account-store.js';
 export { InstallationTokenStore, type InstallationTokenInfo } from './accounts/installation-tokens.js';
@@ -26,8 +29,10 @@ export { MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mail/mailer.
 export { createSmtpMailer, type SmtpMailerOptions } from './mail/smtp-mailer.js';
 export { AccountAddressStore } from './accounts/account-addresses.js';
 export {
+  type CertificateRequestRepository,
   CertificateRequestStore,
   type CertificateRequestRecord,
+  newRequestId,
   type DecidedProfile,
   type RequestApprover,
   type RequestSource,

@@ -12,6 +12,8 @@ import { createLogger, type Logger } from './log.js';
 import { CertificateRequestStore } from './store/certificate-requests.js';
 import { CertificateStore } from './store/certificate-store.js';
 import { openDatabase } from './store/database.js';
+import { RateLimitStore } from './store/rate-limit-store.js';
+import { createSqlDatabase } from './store/sqlite-dialect.js';
 import { DataDirHealth } from './store/data-dir-health.js';
 import { AccountAddressStore } from './accounts/account-addresses.js';
 import { AddressPingStore, PING_LIFETIME_MS_DEFAULT } from './accounts/address-pings.js';
@@ -90,8 +92,9 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
   // Read before anything is opened: a bad key file stops the start, with nothing to undo.
   const dkimKey = config.dkim ? loadDkimKey(config.dkim.keyFile) : undefined;
   const db = openDatabase(config.dataDir);
+  const sql = createSqlDatabase(db);
   try {
-    const store = new CertificateStore(db, deps.now ? { now: () => (deps.now as () => Date)().getTime() } : {});
+    const store = new CertificateStore(sql, deps.now ? { now: () => (deps.now as () => Date)().getTime() } : {});
     // Listen first: the public URL (and so the CRL distribution point) may name the port bound.
     const server = await listen(config.listenHost, config.listenPort);
     const publicUrl = config.publicUrl ?? server.url;
@@ -123,14 +126,18 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const smtp = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom, ...signing }) : undefined;
     const keepDevMailbox = deps.mailer === undefined && (smtp === undefined || config.devMailboxCopy === true);
     const devMailbox = keepDevMailbox ? new DevMailbox(db, { from: config.mailFrom, now: nowMs, ...signing }) : undefined;
-    const limiter = () => new RateLimiter({ ...clock, ...deps.rateLimit });
-    // isitdone: installers poll every 2 to 15 s, several may share one address behind a NAT;
-    // 30 at once and one a second bounds a client's reads without slowing a real one.
-    const pollLimiter = () => new RateLimiter({ ...clock, capacity: 30, refillIntervalMs: 1000, ...deps.rateLimit });
+    // Buckets in the database: CA processes sharing it enforce one limit together.
+    const rateLimits = new RateLimitStore(sql);
+    const limiters: RateLimiter[] = [];
+    const limiter = (name: string, defaults: Pick<RateLimiterOptions, 'capacity' | 'refillIntervalMs'> = {}) => {
+      const made = new RateLimiter(rateLimits, { name, ...clock, ...defaults, ...deps.rateLimit });
+      limiters.push(made);
+      return made;
+    };
     const accounts = new AccountStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) });
     const tokens = new InstallationTokenStore(db, clock);
     const mailer = (deps.mailer ?? (smtp && devMailbox ? relayWithCopy(smtp, devMailbox) : (smtp ?? devMailbox))) as Mailer;
-    const requests = new CertificateRequestStore(db, clock);
+    const requests = new CertificateRequestStore(sql, clock);
     // Every protocol's requests go through this one service; only their policies differ.
     const service = new RequestService({
       ca,
@@ -159,7 +166,14 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       pingFrom: ping.from,
       allowedHttpsOrigins: config.allowedHttpsOrigins,
       ticketLifetimeMs: config.ticketLifetimeMs,
-      limiters: { tickets: limiter(), polls: pollLimiter(), tokens: limiter(), forms: limiter() },
+      // isitdone: installers poll every 2 to 15 s, several may share one address behind a NAT;
+      // 30 at once and one a second bounds a client's reads without slowing a real one.
+      limiters: {
+        tickets: limiter('tickets'),
+        polls: limiter('polls', { capacity: 30, refillIntervalMs: 1000 }),
+        tokens: limiter('tokens'),
+        forms: limiter('forms'),
+      },
       now: nowMs,
       pendingRequests: { requests, service },
       enrollmentSecrets: secrets,
@@ -167,13 +181,13 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     if (devMailbox && !smtp) logger.warn('no --smtp relay: mail is kept in the dev mailbox at /dev/mailbox', { url: `${publicUrl}/dev/mailbox` });
     // Housekeeping off the request path; unref'd so it never keeps the process alive.
     const purge = setInterval(() => {
-      try {
+      void (async () => {
         const purged = tickets.purgeExpired();
         const expiredSessions = sessions.purgeExpired() + operatorSessions.purgeExpired();
-        logger.debug('purged expired rows', { ...purged, sessions: expiredSessions });
-      } catch (err) {
-        logger.error('purge failed', { error: err });
-      }
+        let rateLimitBuckets = 0;
+        for (const l of limiters) rateLimitBuckets += await l.prune();
+        logger.debug('purged expired rows', { ...purged, sessions: expiredSessions, rateLimitBuckets });
+      })().catch((err: unknown) => logger.error('purge failed', { error: err }));
     }, PURGE_INTERVAL_MS);
     purge.unref();
     // Only now, after boot, are requests served; until here they got 503.
@@ -194,7 +208,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           requests,
           secrets,
           logger,
-          passwordLimiter: limiter(),
+          passwordLimiter: limiter('password'),
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
         },
         operator: {
@@ -206,7 +220,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           tokens,
           logger,
           publicUrl,
-          loginLimiter: limiter(),
+          loginLimiter: limiter('operator-login'),
           now: nowMs,
         },
         ping: {
@@ -224,7 +238,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           pingFrom: ping.from,
           pingLifetimeMs: PING_LIFETIME_MS_DEFAULT,
           // The person's Confirm button counts with the CA's other forms.
-          limiters: { confirmations: limiter(), forms: registration.limiters.forms },
+          limiters: { confirmations: limiter('confirmations'), forms: registration.limiters.forms },
           now: nowMs,
         },
       }),

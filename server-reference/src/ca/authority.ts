@@ -1,6 +1,6 @@
 /**
  * The signing core: turns a request into a stored certificate through a chain of steps
- * (parse and verify, authorize, draft, presign, serial, sign and store, postsign), in the
+ * (parse and verify, authorize, draft, presign, reserve a serial, sign, save, postsign), in the
  * manner of micromdm/scep's CSR signer chain.
  */
 import {
@@ -19,9 +19,10 @@ import {
 import type { KeyObject } from 'node:crypto';
 import { RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { CertificateStore, StoredCertificate } from '../store/certificate-store.js';
+import type { CertificateRepository, IssuedRequest, StoredCertificate } from '../store/certificate-store.js';
 import type { DecidedProfile } from '../store/certificate-requests.js';
 import type { CaHooks, CertificateDraft, HookContext } from './hooks.js';
+import { issueWithReservedSerial } from './issuance.js';
 import { normalizeSerial, randomSerialHex, serialBytes } from './serial.js';
 
 /** The CA's certificate and key. */
@@ -33,7 +34,7 @@ export interface CaIdentity {
 /** Options of {@link CertificateAuthority}. */
 export interface CertificateAuthorityOptions {
   readonly identity: CaIdentity;
-  readonly store: CertificateStore;
+  readonly store: CertificateRepository;
   readonly hooks: CaHooks;
   readonly logger: Logger;
   /** Base URL the CA is reached at; the CRL distribution point is `${publicUrl}/crl`. */
@@ -78,6 +79,11 @@ export interface IssueRequest {
    * the answer in a crash resends the same request. The authorize hook still decides first.
    */
   readonly replay?: boolean;
+  /**
+   * The recorded request this certificate answers, written in the transaction that saves the
+   * certificate: an approved request to mark issued, or a new request recorded as issued.
+   */
+  readonly record?: IssuedRequest;
 }
 
 const DAY_MS = 86_400_000;
@@ -127,7 +133,7 @@ export class CertificateAuthority {
     }
     const replayOf = request.replay ? parsed.fingerprintSha256 : undefined;
     // Before presign and the serial hook, so that a replay runs none of the signing hooks again.
-    const earlier = replayOf === undefined ? undefined : store.findReplay(request.client, replayOf);
+    const earlier = replayOf === undefined ? undefined : await store.findReplay(request.client, replayOf);
     if (earlier !== undefined) return this.#replayed(earlier);
     const now = this.#now().getTime();
     const caNotAfter = identity.certificate.notAfter.getTime();
@@ -143,7 +149,8 @@ export class CertificateAuthority {
     ctx.signal.throwIfAborted();
 
     const crlUrl = `${this.#o.publicUrl.replace(/\/$/, '')}/crl`;
-    const stored = store.issue(
+    const stored = await issueWithReservedSerial(
+      store,
       () => fixedSerial ?? randomSerialHex(),
       (serialHex) => {
         const issued = issueCertificate({
@@ -176,6 +183,7 @@ export class CertificateAuthority {
         csrSha256: parsed.fingerprintSha256,
         ...(replayOf === undefined ? {} : { replayOf }),
       },
+      request.record,
     );
     if (stored.replayed) return this.#replayed(stored);
     logger.info('certificate issued', {
@@ -210,7 +218,7 @@ export class CertificateAuthority {
    * The current CRL (RFC 5280 §5), DER. A new one, with the next CRL number, is produced when
    * none exists, when half its validity has passed, or after {@link invalidateCrl}.
    */
-  currentCrl(): Uint8Array {
+  async currentCrl(): Promise<Uint8Array> {
     const now = this.#now().getTime();
     const validity = this.#o.crlValidityMs ?? DAY_MS;
     if (!this.#crl || now >= this.#crl.producedAt + validity / 2) {
@@ -219,8 +227,8 @@ export class CertificateAuthority {
         issuer: this.#o.identity,
         thisUpdate: new Date(now),
         nextUpdate: new Date(nextUpdate),
-        crlNumber: this.#o.store.nextCrlNumber(),
-        revoked: this.#o.store.listRevoked().map((r) => ({
+        crlNumber: await this.#o.store.nextCrlNumber(),
+        revoked: (await this.#o.store.listRevoked()).map((r) => ({
           serialNumberHex: r.serialHex,
           revokedAt: r.revokedAt,
           ...(r.reason ? { reason: r.reason as RevocationReason } : {}),

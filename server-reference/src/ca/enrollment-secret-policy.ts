@@ -25,16 +25,18 @@ export function enrollmentSecretPolicy(
   secret: { readonly secrets: EnrollmentSecretStore; readonly secretId: number },
 ): SubmissionPolicy {
   const spends: OneTimeCredential = {
-    take: () => {
+    take: async () => {
       try {
-        secret.secrets.consume(secret.secretId);
+        await secret.secrets.consume(secret.secretId);
         return true;
       } catch (err) {
         if (err instanceof EnrollmentSecretInvalidError) return false;
         throw err;
       }
     },
-    giveBack: () => secret.secrets.release(secret.secretId),
+    giveBack: async () => {
+      await secret.secrets.release(secret.secretId);
+    },
   };
   return {
     name: 'enrollment_secret',

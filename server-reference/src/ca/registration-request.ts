@@ -63,7 +63,7 @@ export async function issueRegistrationRequests(
   account: Account,
 ): Promise<string[]> {
   const issued: string[] = [];
-  for (const record of deps.requests.pendingOf(account.id)) {
+  for (const record of await deps.requests.pendingOf(account.id)) {
     if (record.source !== 'registration' || !namesExactly(parseCsr(record.csrPem), account.email)) continue;
     try {
       const outcome = await deps.service.approve(record.id, { owner: account.id });

@@ -13,6 +13,8 @@ import { registerAccount } from '../accounts/test-support/register-account.js';
 import { silentLogger } from '../log.js';
 import { CertificateRequestStore } from '../store/certificate-requests.js';
 import { CertificateStore } from '../store/certificate-store.js';
+import { createSqlDatabase } from '../store/sqlite-dialect.js';
+import { tableCounts } from '../store/table-rows.js';
 import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
 import { CACERT_CODE_OF } from '../wfe/cacert-api/answer-writer.js';
 import { CSR_API_CODE_OF } from '../wfe/csr-api/refusal-answer.js';
@@ -66,8 +68,8 @@ beforeEach(async () => {
   const now = { now: () => clock };
   stores = {
     accounts: new AccountStore(temp.db, { ...now, scryptN: 2 ** 10 }),
-    requests: new CertificateRequestStore(temp.db, now),
-    certificates: new CertificateStore(temp.db, now),
+    requests: new CertificateRequestStore(createSqlDatabase(temp.db), now),
+    certificates: new CertificateStore(createSqlDatabase(temp.db), now),
     secrets: new EnrollmentSecretStore(temp.db, now),
   };
   ca = new CertificateAuthority({
@@ -97,7 +99,7 @@ beforeEach(async () => {
 });
 
 const snapshot = () => snapshotTables(temp.db);
-const counts = () => stores.certificates.counts();
+const counts = () => tableCounts(temp.db);
 const ccsrPolicy = (credential: 'password' | 'installation', fields: Partial<{ email: string; name: string; codeSigning: boolean }> = {}) =>
   emailCertificatePolicy(ada, [ada.email], { email: ADA, name: 'Ada Lovelace', codeSigning: false, ...fields }, credential);
 const byPassword: Requester = { accountId: 1, source: 'ccsr' };
@@ -179,13 +181,13 @@ describe('submit', () => {
     if (want.recorded === undefined) {
       expect(outcome).not.toHaveProperty('requestId');
     } else {
-      expect(stores.requests.get(outcome.requestId as string)).toMatchObject(want.recorded);
+      expect(await stores.requests.get(outcome.requestId as string)).toMatchObject(want.recorded);
     }
     if (outcome.status === 'issued') {
       const [leaf, caCert] = parseCertificateChain(outcome.chainPem);
       expect(leaf?.serialNumberHex).toBe(outcome.serialHex);
       expect(caCert?.fingerprintSha256).toBe(caCertificate.fingerprintSha256);
-      expect(stores.certificates.get(outcome.serialHex)?.status).toBe('valid');
+      expect((await stores.certificates.get(outcome.serialHex))?.status).toBe('valid');
     }
   });
 
@@ -314,8 +316,8 @@ describe('replay', () => {
     {
       name: 'a revoked certificate',
       first: { requester: byPassword, policy: () => ccsrPolicy('password') },
-      then: (pem: string, one: SubmitOutcome) => {
-        service.revoke((one as { serialHex: string }).serialHex, { holder: { accountId: ada.id } });
+      then: async (pem: string, one: SubmitOutcome) => {
+        await service.revoke((one as { serialHex: string }).serialHex, { holder: { accountId: ada.id } });
         return service.submit(pem, byPassword, ccsrPolicy('password'));
       },
       csr: () => csrFor({ email: [ADA] }).pem,
@@ -323,8 +325,8 @@ describe('replay', () => {
     {
       name: 'a revoked certificate (ssl_api)',
       first: { requester: { client: 'alpha' } as Requester, policy: () => SSL_API_POLICY },
-      then: (pem: string, one: SubmitOutcome) => {
-        service.revoke((one as { serialHex: string }).serialHex, { holder: { client: 'alpha' } });
+      then: async (pem: string, one: SubmitOutcome) => {
+        await service.revoke((one as { serialHex: string }).serialHex, { holder: { client: 'alpha' } });
         return service.submit(pem, { client: 'alpha' }, SSL_API_POLICY);
       },
       csr: () => csrFor({ dns: ['www.example.test'] }).pem,
@@ -497,7 +499,7 @@ describe('approve, reject, discard', () => {
     const before = snapshot();
     expect(await service.approve(id, { owner: ada.id })).toEqual({ status: 'not_pending' });
     expect(snapshot()).toEqual(before);
-    expect(stores.requests.get(id)).toMatchObject({ status: 'issued', certificateSerial: first.status === 'issued' ? first.serialHex : '' });
+    expect(await stores.requests.get(id)).toMatchObject({ status: 'issued', certificateSerial: first.status === 'issued' ? first.serialHex : '' });
     expect(decided).toEqual([{ id, decision: { kind: 'approved', by: { owner: ada.id } } }]);
   });
 
@@ -551,7 +553,7 @@ describe('approve, reject, discard', () => {
     for (const reason of ['', '   ', 'x'.repeat(501)]) expect(await service.reject(id, { operator: 1 }, reason)).toEqual({ status: 'reason_invalid' });
     expect(snapshot()).toEqual(before);
     expect(await service.reject(id, { operator: 1 }, '  example.org is not yours ')).toMatchObject({ status: 'rejected' });
-    expect(service.view(ada.id, id)).toMatchObject({ status: 'rejected', reason: 'example.org is not yours' });
+    expect(await service.view(ada.id, id)).toMatchObject({ status: 'rejected', reason: 'example.org is not yours' });
     expect(await service.reject(id, { operator: 1 }, 'again')).toEqual({ status: 'not_pending' });
     expect(await service.approve(id, { operator: 1 })).toEqual({ status: 'not_pending' });
     expect(decided).toEqual([{ id, decision: { kind: 'rejected', by: { operator: 1 }, reason: 'example.org is not yours' } }]);
@@ -561,21 +563,21 @@ describe('approve, reject, discard', () => {
     const id = await pending();
     expect(await service.discard(id, { owner: ada.id })).toMatchObject({ status: 'discarded' });
     expect(await service.approve(id, { owner: ada.id })).toEqual({ status: 'not_pending' });
-    expect(service.view(ada.id, id)).toMatchObject({ status: 'discarded' });
+    expect(await service.view(ada.id, id)).toMatchObject({ status: 'discarded' });
     expect(counts().certificates).toBe(0);
   });
 
   it('shows a request being approved as pending, and an issued one with its certificate', async () => {
     const id = await pending();
-    stores.requests.transition(ada.id, id, 'pending', 'approved');
-    expect(service.view(ada.id, id)?.status).toBe('pending');
-    stores.requests.transition(ada.id, id, 'approved', 'pending');
+    await stores.requests.transition(ada.id, id, 'pending', 'approved');
+    expect((await service.view(ada.id, id))?.status).toBe('pending');
+    await stores.requests.transition(ada.id, id, 'approved', 'pending');
     const approved = await service.approve(id, { owner: ada.id });
-    const view = service.view(ada.id, id);
+    const view = await service.view(ada.id, id);
     if (view?.status !== 'issued' || approved.status !== 'issued') throw new Error('not issued');
     expect(`${view.certificatePem}${view.caCertificatePem}`).toBe(approved.chainPem);
     expect(view.caCertificatePem).toBe(caCertificate.pem);
-    expect(service.view(bob.id, id)).toBeUndefined();
+    expect(await service.view(bob.id, id)).toBeUndefined();
   });
 });
 
@@ -583,16 +585,16 @@ describe('revoke', () => {
   it("revokes the holder's certificate once; the CRL lists it with its reason", async () => {
     const issued = await service.submit(csrFor({ email: [ADA] }).pem, byPassword, ccsrPolicy('password'));
     if (issued.status !== 'issued') throw new Error('not issued');
-    const crlBefore = parseCrl(ca.currentCrl(), { issuer: caCertificate });
+    const crlBefore = parseCrl(await ca.currentCrl(), { issuer: caCertificate });
     expect(crlBefore.revoked).toEqual([]);
     clock += 1000;
-    expect(service.revoke(issued.serialHex.toUpperCase(), { holder: { accountId: ada.id }, reason: 'keyCompromise' })).toEqual({ status: 'revoked' });
-    expect(stores.certificates.get(issued.serialHex)).toMatchObject({ status: 'revoked', revokedAt: new Date(clock), revocationReason: 'keyCompromise' });
-    const crl = parseCrl(ca.currentCrl(), { issuer: caCertificate });
+    expect(await service.revoke(issued.serialHex.toUpperCase(), { holder: { accountId: ada.id }, reason: 'keyCompromise' })).toEqual({ status: 'revoked' });
+    expect(await stores.certificates.get(issued.serialHex)).toMatchObject({ status: 'revoked', revokedAt: new Date(clock), revocationReason: 'keyCompromise' });
+    const crl = parseCrl(await ca.currentCrl(), { issuer: caCertificate });
     expect(crl.revoked).toEqual([{ serialNumberHex: issued.serialHex, revokedAt: new Date(Math.floor(clock / 1000) * 1000), reason: 'keyCompromise' }]);
     expect((crl.crlNumber ?? 0n) > (crlBefore.crlNumber ?? 0n)).toBe(true);
     const before = snapshot();
-    expect(service.revoke(issued.serialHex, { reason: 'superseded' })).toEqual({ status: 'already_revoked' });
+    expect(await service.revoke(issued.serialHex, { reason: 'superseded' })).toEqual({ status: 'already_revoked' });
     expect(snapshot()).toEqual(before);
   });
 
@@ -606,13 +608,13 @@ describe('revoke', () => {
     if (issued.status !== 'issued') throw new Error('not issued');
     const before = snapshot();
     const by = holder();
-    expect(service.revoke(serial(issued.serialHex), by === undefined ? {} : { holder: by })).toEqual({ status: 'not_found' });
+    expect(await service.revoke(serial(issued.serialHex), by === undefined ? {} : { holder: by })).toEqual({ status: 'not_found' });
     expect(snapshot()).toEqual(before);
   });
 
   it('lets an ssl_api client revoke its own certificate', async () => {
     const issued = await service.submit(csrFor({ dns: ['www.example.test'] }).pem, { client: 'alpha' }, SSL_API_POLICY);
     if (issued.status !== 'issued') throw new Error('not issued');
-    expect(service.revoke(issued.serialHex, { holder: { client: 'alpha' } })).toEqual({ status: 'revoked' });
+    expect(await service.revoke(issued.serialHex, { holder: { client: 'alpha' } })).toEqual({ status: 'revoked' });
   });
 });

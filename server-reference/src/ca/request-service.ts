@@ -19,9 +19,11 @@
  * - a refusal stores nothing (every check runs before the first write; a one-time credential
  *   taken before signing is given back when nothing was signed);
  * - one request, one certificate: a resent request is answered from what is stored when its
- *   policy says so. For ssl_api the check runs inside the signing transaction, where racing
- *   copies meet; for an account's request it runs before the request is stored, so two copies
- *   arriving at the same instant can still both be stored (not yet closed);
+ *   policy says so. For ssl_api the check runs again in the transaction that saves the
+ *   certificate, where racing copies meet; for an account's request it runs before the request
+ *   is stored, so two copies arriving at the same instant can still both be stored (not yet closed);
+ * - a certificate is saved, with the request it answers, in one transaction before it is
+ *   returned (reserve serial -> sign -> save, `issuance.ts`);
  * - a pending request is decided once: every decision is a state change guarded by the state
  *   it leaves (`pending -> approved` claims it), so two clicks or two approvers cannot both act.
  *
@@ -36,12 +38,13 @@ import { RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   type CertificateRequestRecord,
-  type CertificateRequestStore,
+  type CertificateRequestRepository,
   type DecidedProfile,
   describeCsr,
+  newRequestId,
   type RequestStatus,
 } from '../store/certificate-requests.js';
-import type { CertificateStore, StoredCertificate } from '../store/certificate-store.js';
+import type { CertificateRepository, IssuedRequest, StoredCertificate } from '../store/certificate-store.js';
 import type { CertificateAuthority, IssuedCertificate } from './authority.js';
 import { isRefusal, refusalOfPkiError, refuse, type RequestRefusal } from './refusal.js';
 import type { Decider, RequestNotices } from './request-notices.js';
@@ -131,8 +134,8 @@ export type RequestView =
 export interface RequestServiceOptions {
   /** The signing core (parse, hooks, sign and store). */
   readonly ca: CertificateAuthority;
-  readonly requests: CertificateRequestStore;
-  readonly certificates: CertificateStore;
+  readonly requests: CertificateRequestRepository;
+  readonly certificates: CertificateRepository;
   readonly logger: Logger;
   /** Told about held and decided requests (mails to the owner); none by default. */
   readonly notices?: RequestNotices;
@@ -212,7 +215,7 @@ export class RequestService {
       throw new TypeError(`policy ${policy.name} decided no profile for an account's request, which is recorded with one`);
     }
     if (policy.answersReplays) {
-      const earlier = this.replay(requester, parsed.fingerprintSha256, decision.profile);
+      const earlier = await this.replay(requester, parsed.fingerprintSha256, decision.profile);
       if (earlier !== undefined) return earlier;
     }
     if (decision.action === 'hold') return this.#hold(parsed, requester, decision, policy);
@@ -227,22 +230,22 @@ export class RequestService {
    * certificate, is no replay: the request would be taken as new. Reads only.
    * @param profile - for an account, the profile decided for the resent request.
    * @example
-   * service.replay({ accountId: 1, source: 'ccsr' }, csr.fingerprintSha256, profile); // { status: 'pending', requestId, replayed: true }
+   * await service.replay({ accountId: 1, source: 'ccsr' }, csr.fingerprintSha256, profile); // { status: 'pending', requestId, replayed: true }
    */
-  replay(requester: Requester, fingerprintSha256: string, profile?: DecidedProfile): IssuedOutcome | PendingOutcome | undefined {
+  async replay(requester: Requester, fingerprintSha256: string, profile?: DecidedProfile): Promise<IssuedOutcome | PendingOutcome | undefined> {
     const { certificates, requests, logger } = this.#o;
     if ('client' in requester) {
-      const earlier = certificates.findReplay(requester.client, fingerprintSha256);
+      const earlier = await certificates.findReplay(requester.client, fingerprintSha256);
       return earlier === undefined ? undefined : this.#issuedOutcome(earlier, undefined, true);
     }
     const wanted = JSON.stringify(profile);
-    for (const record of requests.withFingerprint(requester.accountId, fingerprintSha256)) {
+    for (const record of await requests.withFingerprint(requester.accountId, fingerprintSha256)) {
       if (JSON.stringify(record.profile) !== wanted) continue;
       let answer: IssuedOutcome | PendingOutcome | undefined;
       if (record.status === 'pending' || record.status === 'approved') {
         answer = { status: 'pending', requestId: record.id, replayed: true };
       } else if (record.status === 'issued' && record.certificateSerial !== undefined) {
-        const certificate = certificates.get(record.certificateSerial);
+        const certificate = await certificates.get(record.certificateSerial);
         if (certificate?.status === 'valid' && certificate.notAfter.getTime() > this.#now()) answer = this.#issuedOutcome(certificate, record.id, true);
       }
       if (answer !== undefined) {
@@ -266,21 +269,21 @@ export class RequestService {
    */
   async approve(id: string, by: Decider): Promise<ApproveOutcome> {
     const { requests, logger } = this.#o;
-    const record = this.#pendingFor(id, by);
-    if (record === undefined || !requests.transition(record.accountId, id, 'pending', 'approved')) return NOT_PENDING;
+    const record = await this.#pendingFor(id, by);
+    if (record === undefined || !(await requests.transition(record.accountId, id, 'pending', 'approved'))) return NOT_PENDING;
     let issued: IssuedCertificate | RequestRefusal;
     try {
-      issued = await this.#sign(record.csrPem, accountRequester(record.accountId), { profile: record.profile });
+      // Saved with the certificate, in one transaction: approved -> issued.
+      issued = await this.#sign(record.csrPem, accountRequester(record.accountId), { profile: record.profile, record: { markIssued: id } });
     } catch (err) {
-      requests.transition(record.accountId, id, 'approved', 'pending');
+      await requests.transition(record.accountId, id, 'approved', 'pending');
       throw err;
     }
     if (isRefusal(issued)) {
-      requests.transition(record.accountId, id, 'approved', 'pending');
+      await requests.transition(record.accountId, id, 'approved', 'pending');
       logger.info('pending request refused at approval; it stays pending', { accountId: record.accountId, requestId: id, reason: issued.reason });
       return issued;
     }
-    requests.markIssued(id, issued.serialHex);
     logger.info('pending request approved', { accountId: record.accountId, requestId: id, ...deciderFields(by), serial: issued.serialHex });
     await this.#notice(() => this.#o.notices?.decided?.(record, { kind: 'approved', by }), record);
     return { status: 'issued', record, serialHex: issued.serialHex, chainPem: issued.chainPem };
@@ -294,11 +297,11 @@ export class RequestService {
    * await service.reject(requestId, { operator: operatorId }, 'example.org is not yours');
    */
   async reject(id: string, by: Decider, reason: string): Promise<RejectOutcome> {
-    const record = this.#pendingFor(id, by);
+    const record = await this.#pendingFor(id, by);
     if (record === undefined) return NOT_PENDING;
     const trimmed = reason.trim();
     if (trimmed.length === 0 || trimmed.length > REJECT_REASON_MAX) return { status: 'reason_invalid' };
-    if (!this.#o.requests.transition(record.accountId, id, 'pending', 'rejected', trimmed)) return NOT_PENDING;
+    if (!(await this.#o.requests.transition(record.accountId, id, 'pending', 'rejected', trimmed))) return NOT_PENDING;
     this.#o.logger.info('pending request rejected', { accountId: record.accountId, requestId: id, ...deciderFields(by) });
     await this.#notice(() => this.#o.notices?.decided?.(record, { kind: 'rejected', by, reason: trimmed }), record);
     return { status: 'rejected', record };
@@ -311,8 +314,8 @@ export class RequestService {
    * await service.discard(requestId, { owner: session.accountId });
    */
   async discard(id: string, by: Decider): Promise<DiscardOutcome> {
-    const record = this.#pendingFor(id, by);
-    if (record === undefined || !this.#o.requests.transition(record.accountId, id, 'pending', 'discarded')) return NOT_PENDING;
+    const record = await this.#pendingFor(id, by);
+    if (record === undefined || !(await this.#o.requests.transition(record.accountId, id, 'pending', 'discarded'))) return NOT_PENDING;
     this.#o.logger.info('pending request discarded', { accountId: record.accountId, requestId: id, ...deciderFields(by) });
     await this.#notice(() => this.#o.notices?.decided?.(record, { kind: 'discarded', by }), record);
     return { status: 'discarded', record };
@@ -325,14 +328,14 @@ export class RequestService {
    * @param options - `holder`: revoke only a certificate issued to this account or client (an
    *   operator passes none); `reason`: for the CRL entry.
    * @example
-   * service.revoke('1234abcd', { holder: { accountId: 1 }, reason: 'keyCompromise' }); // { status: 'revoked' }
+   * await service.revoke('1234abcd', { holder: { accountId: 1 }, reason: 'keyCompromise' }); // { status: 'revoked' }
    */
-  revoke(serialHex: string, options: { holder?: CertificateHolder; reason?: RevocationReason } = {}): RevokeOutcome {
+  async revoke(serialHex: string, options: { holder?: CertificateHolder; reason?: RevocationReason } = {}): Promise<RevokeOutcome> {
     const serial = serialHex.toLowerCase();
     if (!/^[0-9a-f]{2,40}$/.test(serial)) return { status: 'not_found' };
     const holder = options.holder;
     const requester = holder === undefined ? undefined : 'client' in holder ? holder.client : accountRequester(holder.accountId);
-    const status = this.#o.certificates.revoke(serial, {
+    const status = await this.#o.certificates.revoke(serial, {
       ...(requester !== undefined ? { requester } : {}),
       ...(options.reason !== undefined ? { reason: options.reason } : {}),
     });
@@ -348,13 +351,13 @@ export class RequestService {
    * issued), or `undefined` for an unknown id or another account's request.
    * @throws {Error} when an issued request's certificate is missing from the store (corruption).
    */
-  view(accountId: number, id: string): RequestView | undefined {
-    const record = this.#o.requests.getOf(accountId, id);
+  async view(accountId: number, id: string): Promise<RequestView | undefined> {
+    const record = await this.#o.requests.getOf(accountId, id);
     if (record === undefined) return undefined;
     const status = visibleStatus(record.status);
     if (status === 'rejected') return { status, record, reason: record.reason ?? 'rejected' };
     if (status !== 'issued') return { status, record };
-    const certificate = this.#o.certificates.get(record.certificateSerial as string);
+    const certificate = await this.#o.certificates.get(record.certificateSerial as string);
     if (certificate === undefined) throw new Error('the certificate of an issued request is missing');
     return { status, record, certificatePem: certificate.pem, caCertificatePem: this.#o.ca.certificate.pem };
   }
@@ -365,7 +368,7 @@ export class RequestService {
     decision: Extract<Decision, { action: 'hold' }>,
     policy: SubmissionPolicy,
   ): Promise<PendingOutcome> {
-    const record = this.#o.requests.create({ ...recordFields(csr, requester, decision.profile), approver: decision.approver });
+    const record = await this.#o.requests.create(newRequestId(), { ...recordFields(csr, requester, decision.profile), approver: decision.approver });
     this.#o.logger.info('certificate request pending', {
       accountId: requester.accountId,
       requestId: record.id,
@@ -385,34 +388,38 @@ export class RequestService {
     signal: AbortSignal | undefined,
   ): Promise<IssuedOutcome | RequestRefusal> {
     const client = 'client' in requester ? requester.client : accountRequester(requester.accountId);
-    if (policy.spends && !policy.spends.take()) return refuse('unauthenticated', 'Authentication failed');
+    if (policy.spends && !(await policy.spends.take())) return refuse('unauthenticated', 'Authentication failed');
+    // An account's request is recorded, as issued, in the transaction that saves its certificate.
+    const record: (IssuedRequest & { create: { id: string } }) | undefined =
+      'client' in requester ? undefined : { create: { id: newRequestId(), ...recordFields(csr, requester, decision.profile as DecidedProfile) } };
     let issued: IssuedCertificate | RequestRefusal;
     try {
       issued = await this.#sign(csr, client, {
         ...(decision.profile ? { profile: decision.profile } : {}),
         ...(signal ? { signal } : {}),
         replay: 'client' in requester && policy.answersReplays,
+        ...(record ? { record } : {}),
       });
     } catch (err) {
-      policy.spends?.giveBack();
+      await policy.spends?.giveBack();
       throw err;
     }
     if (isRefusal(issued)) {
       // Nothing was issued: a one-time credential may be used again.
-      policy.spends?.giveBack();
+      await policy.spends?.giveBack();
       return issued;
     }
-    if ('client' in requester) return { status: 'issued', ...certificateFields(issued), replayed: issued.replayed };
-    const record = this.#o.requests.create(recordFields(csr, requester, decision.profile as DecidedProfile), { issuedSerial: issued.serialHex });
-    this.#o.logger.info('certificate request issued', { accountId: requester.accountId, requestId: record.id, policy: policy.name, serial: issued.serialHex });
-    return { status: 'issued', requestId: record.id, ...certificateFields(issued), replayed: false };
+    if (record === undefined) return { status: 'issued', ...certificateFields(issued), replayed: issued.replayed };
+    const requestId = record.create.id;
+    this.#o.logger.info('certificate request issued', { accountId: record.create.accountId, requestId, policy: policy.name, serial: issued.serialHex });
+    return { status: 'issued', requestId, ...certificateFields(issued), replayed: false };
   }
 
   /** Signs through the signing core; its refusals (hook, request faults) come back as values. */
   async #sign(
     csr: string | CertificateRequest,
     client: string,
-    options: { profile?: DecidedProfile; signal?: AbortSignal; replay?: boolean },
+    options: { profile?: DecidedProfile; signal?: AbortSignal; replay?: boolean; record?: IssuedRequest },
   ): Promise<IssuedCertificate | RequestRefusal> {
     try {
       return await this.#o.ca.issue(csr, { client, ...options });
@@ -422,8 +429,8 @@ export class RequestService {
   }
 
   /** The request `id` if this decider decides it (the owner's own requests, or the operator queue's). */
-  #pendingFor(id: string, by: Decider): CertificateRequestRecord | undefined {
-    const record = 'owner' in by ? this.#o.requests.getOf(by.owner, id) : this.#o.requests.get(id);
+  async #pendingFor(id: string, by: Decider): Promise<CertificateRequestRecord | undefined> {
+    const record = 'owner' in by ? await this.#o.requests.getOf(by.owner, id) : await this.#o.requests.get(id);
     // Whether it is still pending is left to the guarded state change that acts on it.
     return record?.approver === ('owner' in by ? 'owner' : 'operator') ? record : undefined;
   }

@@ -23,9 +23,9 @@ export type Decision =
 /** A credential used up by the issuance it allows (a one-time enrollment secret). */
 export interface OneTimeCredential {
   /** Uses it up, right before signing; `false` when it is gone (used or expired meanwhile). */
-  take(): boolean;
+  take(): Promise<boolean>;
   /** Makes it usable again: called when nothing was issued after all. */
-  giveBack(): void;
+  giveBack(): Promise<void>;
 }
 
 /**

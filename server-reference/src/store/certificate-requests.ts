@@ -14,7 +14,9 @@ import {
   type SubjectAltNames,
 } from '@certwizard/pki';
 import type { RequestSource } from '@certwizard/protocol';
-import type { Db } from './database.js';
+import type { Selectable } from 'kysely';
+import type { CertificateRequestsTable } from './schema.js';
+import type { SqlDatabase } from './sqlite-dialect.js';
 
 /** Where a request came from: the wire's sources (migration 4's CHECK lists the same). */
 export type { RequestSource };
@@ -59,7 +61,7 @@ export interface CertificateRequestRecord {
   readonly decidedAtMs?: number;
 }
 
-/** What {@link CertificateRequestStore.create} stores. */
+/** What {@link CertificateRequestRepository.create} stores. */
 export type NewCertificateRequest = Omit<
   CertificateRequestRecord,
   'id' | 'approver' | 'status' | 'reason' | 'certificateSerial' | 'createdAtMs' | 'decidedAtMs'
@@ -68,31 +70,11 @@ export type NewCertificateRequest = Omit<
   readonly approver?: RequestApprover;
 };
 
-interface Row {
-  id: string;
-  account_id: number;
-  csr_pem: string;
-  subject: string;
-  names_json: string;
-  profile_json: string;
-  key_description: string;
-  fingerprint_sha256: string;
-  source: RequestSource;
-  installation_token_id: number | null;
-  approver: RequestApprover;
-  status: RequestStatus;
-  reason: string | null;
-  certificate_serial: string | null;
-  created_at_ms: number;
-  decided_at_ms: number | null;
-}
-
-/** Repository of certificate requests. */
 /**
  * The fields of a request record that describe its CSR, as the account and operator pages show
  * them: the PEM, the subject, the key (e.g. `ECDSA P-256`) and the SHA-256 of the request.
  * @example
- * requests.create({ accountId, ...describeCsr(csr), profile, source: 'ccsr' });
+ * await requests.create(newRequestId(), { accountId, ...describeCsr(csr), profile, source: 'ccsr' });
  */
 export function describeCsr(csr: CertificateRequest): { csrPem: string; subject: string; keyDescription: string; fingerprintSha256: string } {
   return {
@@ -103,120 +85,178 @@ export function describeCsr(csr: CertificateRequest): { csrPem: string; subject:
   };
 }
 
-export class CertificateRequestStore {
-  readonly #now: () => number;
-  readonly #insert;
-  readonly #byId;
-  readonly #pendingOf;
-  readonly #awaitingOperator;
-  readonly #allOf;
-  readonly #byFingerprint;
-  readonly #transition;
-  readonly #issued;
+/**
+ * A new random request id: 22 base64url characters (128 bits), never sequential, since the
+ * status URL is handed to installers and must not let one enumerate others' requests.
+ */
+export function newRequestId(): string {
+  return randomBytes(16).toString('base64url');
+}
 
-  constructor(db: Db, options: { now?: () => number } = {}) {
-    this.#now = options.now ?? Date.now;
-    this.#insert = db.prepare(`INSERT INTO certificate_requests
-      (id, account_id, csr_pem, subject, names_json, profile_json, key_description, fingerprint_sha256, source,
-       installation_token_id, approver, status, certificate_serial, created_at_ms, decided_at_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#byId = db.prepare('SELECT * FROM certificate_requests WHERE id = ?');
-    this.#pendingOf = db.prepare(
-      "SELECT * FROM certificate_requests WHERE account_id = ? AND status = 'pending' AND approver = 'owner' ORDER BY created_at_ms, id",
-    );
-    this.#allOf = db.prepare('SELECT * FROM certificate_requests WHERE account_id = ? ORDER BY created_at_ms DESC, id');
-    this.#byFingerprint = db.prepare('SELECT * FROM certificate_requests WHERE account_id = ? AND fingerprint_sha256 = ? ORDER BY created_at_ms DESC, id');
-    this.#awaitingOperator = db.prepare("SELECT * FROM certificate_requests WHERE status = 'pending' AND approver = 'operator' ORDER BY created_at_ms, id");
-    this.#transition = db.prepare('UPDATE certificate_requests SET status = ?, reason = ?, decided_at_ms = ? WHERE id = ? AND account_id = ? AND status = ?');
-    this.#issued = db.prepare(
-      "UPDATE certificate_requests SET status = 'issued', certificate_serial = ?, decided_at_ms = ? WHERE id = ? AND status IN ('pending', 'approved')",
-    );
-  }
-
+/**
+ * Storage of certificate requests. Contract: every decision is one guarded state change
+ * ({@link CertificateRequestRepository.transition} moves a request only from the state named),
+ * so two clicks or two approvers cannot both act on one request. A PostgreSQL implementation
+ * keeps the same table and the same conditional `UPDATE`s.
+ */
+export interface CertificateRequestRepository {
   /**
-   * Stores a request as pending, or as issued with its certificate's serial (a request issued at
-   * once is recorded too, so its id answers `GET /api/requests/:id` like any other).
-   * @returns the stored record with its new random id.
-   * @example
-   * const { id } = requests.create({ accountId, csrPem, ... }, { issuedSerial: issued.serialHex });
+   * Stores a request as pending under `id` (see {@link newRequestId}).
+   * @returns the stored record.
    */
-  create(input: NewCertificateRequest, options: { issuedSerial?: string } = {}): CertificateRequestRecord {
-    const id = randomBytes(16).toString('base64url');
-    const now = this.#now();
-    const issued = options.issuedSerial !== undefined;
-    this.#insert.run(
-      id,
-      input.accountId,
-      input.csrPem,
-      input.subject,
-      JSON.stringify(input.profile.subjectAltNames),
-      JSON.stringify(input.profile),
-      input.keyDescription,
-      input.fingerprintSha256,
-      input.source,
-      input.installationTokenId ?? null,
-      input.approver ?? 'owner',
-      issued ? 'issued' : 'pending',
-      options.issuedSerial ?? null,
-      now,
-      issued ? now : null,
-    );
-    return this.get(id) as CertificateRequestRecord;
-  }
-
+  create(id: string, input: NewCertificateRequest): Promise<CertificateRequestRecord>;
   /** A request by id; `undefined` for an unknown or malformed id. */
-  get(id: string): CertificateRequestRecord | undefined {
-    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{22,64}$/.test(id)) return undefined;
-    const row = this.#byId.get(id) as Row | undefined;
-    return row ? fromRow(row) : undefined;
-  }
-
+  get(id: string): Promise<CertificateRequestRecord | undefined>;
   /** A request by id if it belongs to the account; another account's counts as none. */
-  getOf(accountId: number, id: string): CertificateRequestRecord | undefined {
-    const record = this.get(id);
-    return record?.accountId === accountId ? record : undefined;
-  }
-
+  getOf(accountId: number, id: string): Promise<CertificateRequestRecord | undefined>;
   /** The account's pending requests that its owner decides, oldest first. */
-  pendingOf(accountId: number): CertificateRequestRecord[] {
-    return (this.#pendingOf.all(accountId) as Row[]).map(fromRow);
-  }
-
+  pendingOf(accountId: number): Promise<CertificateRequestRecord[]>;
   /** All of the account's requests, newest first. */
-  allOf(accountId: number): CertificateRequestRecord[] {
-    return (this.#allOf.all(accountId) as Row[]).map(fromRow);
-  }
-
+  allOf(accountId: number): Promise<CertificateRequestRecord[]>;
   /**
    * The account's requests made from the request whose DER has SHA-256 `fingerprintSha256`
    * (lower-case hex), newest first: how a resent request is recognised.
    */
-  withFingerprint(accountId: number, fingerprintSha256: string): CertificateRequestRecord[] {
-    return (this.#byFingerprint.all(accountId, fingerprintSha256) as Row[]).map(fromRow);
-  }
-
+  withFingerprint(accountId: number, fingerprintSha256: string): Promise<CertificateRequestRecord[]>;
   /** Every account's pending requests that wait for an operator, oldest first. */
-  awaitingOperator(): CertificateRequestRecord[] {
-    return (this.#awaitingOperator.all() as Row[]).map(fromRow);
-  }
-
+  awaitingOperator(): Promise<CertificateRequestRecord[]>;
   /**
    * Moves a request of the account from one state to another (`pending` -> `approved` before
    * issuing, `approved` -> `pending` when issuing failed, `pending` -> `discarded` / `rejected`).
    * @returns whether the request was in state `from` (and so has moved).
    */
-  transition(accountId: number, id: string, from: RequestStatus, to: Exclude<RequestStatus, 'issued'>, reason?: string): boolean {
-    const decidedAt = to === 'pending' ? null : this.#now();
-    return this.#transition.run(to, reason ?? null, decidedAt, id, accountId, from).changes === 1;
+  transition(accountId: number, id: string, from: RequestStatus, to: Exclude<RequestStatus, 'issued'>, reason?: string): Promise<boolean>;
+}
+
+/**
+ * The SQLite implementation of {@link CertificateRequestRepository}. Requests issued at once,
+ * and approved requests once signed, are written by the certificate repository's save, in the
+ * transaction that stores their certificate.
+ * @example
+ * const requests = new CertificateRequestStore(sql);
+ * const record = await requests.create(newRequestId(), { accountId, ...describeCsr(csr), profile, source: 'ccsr' });
+ */
+export class CertificateRequestStore implements CertificateRequestRepository {
+  readonly #db: SqlDatabase;
+  readonly #now: () => number;
+
+  constructor(db: SqlDatabase, options: { now?: () => number } = {}) {
+    this.#db = db;
+    this.#now = options.now ?? Date.now;
   }
 
-  /** Records the certificate issued for a pending or approved request. */
-  markIssued(id: string, serialHex: string): boolean {
-    return this.#issued.run(serialHex, this.#now(), id).changes === 1;
+  async create(id: string, input: NewCertificateRequest): Promise<CertificateRequestRecord> {
+    await insertRequest(this.#db, { ...input, id }, this.#now());
+    return (await this.get(id)) as CertificateRequestRecord;
+  }
+
+  async get(id: string): Promise<CertificateRequestRecord | undefined> {
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{22,64}$/.test(id)) return undefined;
+    const row = await this.#db.selectFrom('certificate_requests').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async getOf(accountId: number, id: string): Promise<CertificateRequestRecord | undefined> {
+    const record = await this.get(id);
+    return record?.accountId === accountId ? record : undefined;
+  }
+
+  async pendingOf(accountId: number): Promise<CertificateRequestRecord[]> {
+    const rows = await this.#select()
+      .where('account_id', '=', accountId)
+      .where('status', '=', 'pending')
+      .where('approver', '=', 'owner')
+      .orderBy('created_at_ms')
+      .orderBy('id')
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  async allOf(accountId: number): Promise<CertificateRequestRecord[]> {
+    const rows = await this.#select().where('account_id', '=', accountId).orderBy('created_at_ms', 'desc').orderBy('id').execute();
+    return rows.map(fromRow);
+  }
+
+  async withFingerprint(accountId: number, fingerprintSha256: string): Promise<CertificateRequestRecord[]> {
+    const rows = await this.#select()
+      .where('account_id', '=', accountId)
+      .where('fingerprint_sha256', '=', fingerprintSha256)
+      .orderBy('created_at_ms', 'desc')
+      .orderBy('id')
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  async awaitingOperator(): Promise<CertificateRequestRecord[]> {
+    const rows = await this.#select().where('status', '=', 'pending').where('approver', '=', 'operator').orderBy('created_at_ms').orderBy('id').execute();
+    return rows.map(fromRow);
+  }
+
+  async transition(accountId: number, id: string, from: RequestStatus, to: Exclude<RequestStatus, 'issued'>, reason?: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('certificate_requests')
+      .set({ status: to, reason: reason ?? null, decided_at_ms: to === 'pending' ? null : this.#now() })
+      .where('id', '=', id)
+      .where('account_id', '=', accountId)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  #select() {
+    return this.#db.selectFrom('certificate_requests').selectAll();
   }
 }
 
-function fromRow(r: Row): CertificateRequestRecord {
+/**
+ * Inserts a request row, pending, or issued with its certificate's serial (a request issued at
+ * once is recorded too, so its id answers `GET /api/requests/:id` like any other). Shared with
+ * the certificate repository, which records an issued request in its save transaction.
+ */
+export async function insertRequest(
+  db: SqlDatabase,
+  input: NewCertificateRequest & { readonly id: string },
+  now: number,
+  issuedSerial?: string,
+): Promise<void> {
+  const issued = issuedSerial !== undefined;
+  await db
+    .insertInto('certificate_requests')
+    .values({
+      id: input.id,
+      account_id: input.accountId,
+      csr_pem: input.csrPem,
+      subject: input.subject,
+      names_json: JSON.stringify(input.profile.subjectAltNames),
+      profile_json: JSON.stringify(input.profile),
+      key_description: input.keyDescription,
+      fingerprint_sha256: input.fingerprintSha256,
+      source: input.source,
+      installation_token_id: input.installationTokenId ?? null,
+      approver: input.approver ?? 'owner',
+      status: issued ? 'issued' : 'pending',
+      certificate_serial: issuedSerial ?? null,
+      created_at_ms: now,
+      decided_at_ms: issued ? now : null,
+    })
+    .execute();
+}
+
+/**
+ * Records the certificate issued for a pending or approved request (guarded by that state).
+ * @returns whether the request was pending or approved.
+ */
+export async function markRequestIssued(db: SqlDatabase, id: string, serialHex: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('certificate_requests')
+    .set({ status: 'issued', certificate_serial: serialHex, decided_at_ms: now })
+    .where('id', '=', id)
+    .where('status', 'in', ['pending', 'approved'])
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+function fromRow(r: Selectable<CertificateRequestsTable>): CertificateRequestRecord {
   return {
     id: r.id,
     accountId: r.account_id,

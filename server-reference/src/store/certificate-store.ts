@@ -1,10 +1,14 @@
 /**
- * The certificates table: every certificate the CA signs is written here in the same
- * transaction that takes its serial number, before it leaves the server.
+ * The certificates, serial_reservations and crl_state tables: every certificate the CA signs is
+ * written here before it leaves the server. Issuance is three steps (see `ca/issuance.ts`):
+ * {@link CertificateRepository.reserveSerial} in one short transaction, signing outside any
+ * transaction, then {@link CertificateRepository.save} in a second one.
  */
 import type { SubjectAltNames } from '@certwizard/pki';
-import { SerialNumberError } from '../errors.js';
-import { type Db, writeTransaction } from './database.js';
+import { insertRequest, markRequestIssued, type NewCertificateRequest } from './certificate-requests.js';
+import type { SqlDatabase } from './sqlite-dialect.js';
+import type { CertificatesTable } from './schema.js';
+import type { Selectable } from 'kysely';
 
 /** A stored certificate row. */
 export interface StoredCertificate {
@@ -22,7 +26,7 @@ export interface StoredCertificate {
   readonly revocationReason?: string;
 }
 
-/** What the signer returns for a serial inside the transaction. */
+/** What the signer made for a reserved serial. */
 export interface SignedForStore {
   readonly pem: string;
   readonly subject: string;
@@ -32,22 +36,7 @@ export interface SignedForStore {
   readonly fingerprintSha256: string;
 }
 
-interface Row {
-  serial_hex: string;
-  subject: string;
-  san_json: string;
-  not_before_ms: number;
-  not_after_ms: number;
-  pem: string;
-  requester: string;
-  public_key_sha1: string;
-  fingerprint_sha256: string;
-  status: 'valid' | 'revoked';
-  revoked_at_ms: number | null;
-  revocation_reason: string | null;
-}
-
-/** Who asked, and how {@link CertificateStore.issue} treats the request. */
+/** Who asked, and what is recorded with the certificate. */
 export interface IssueMeta {
   /** The requester stored with the certificate (ssl_api client or `account:<id>`). */
   readonly requester: string;
@@ -60,161 +49,189 @@ export interface IssueMeta {
   readonly replayOf?: string;
 }
 
-type IssueOutcome = { readonly signed: SignedForStore } | { readonly replayed: StoredCertificate };
+/**
+ * The certificate request that the saved certificate answers, written in the same transaction:
+ * an approved request to mark issued (by id), or a new request recorded as issued at once.
+ */
+export type IssuedRequest = { readonly markIssued: string } | { readonly create: NewCertificateRequest & { readonly id: string } };
 
-/** How many random serials are tried before giving up; a collision at 127 bits is a bug. */
-const MAX_SERIAL_ATTEMPTS = 4;
+/** What {@link CertificateRepository.save} did. */
+export type SaveOutcome = { readonly saved: StoredCertificate } | { readonly replayed: StoredCertificate };
 
-/** Repository over the certificates and crl_state tables. */
-export class CertificateStore {
-  readonly #db: Db;
-  readonly #insert;
-  readonly #bySerial;
-  readonly #revoked;
-  readonly #nextCrl;
-  readonly #replay;
-  readonly #revoke;
-  readonly #issueOnce: (serialHex: string, sign: (serialHex: string) => SignedForStore, meta: IssueMeta) => IssueOutcome;
-  readonly #now: () => number;
-
-  constructor(db: Db, options: { now?: () => number } = {}) {
-    this.#db = db;
-    this.#now = options.now ?? Date.now;
-    this.#insert = db.prepare(`INSERT INTO certificates
-      (serial_hex, subject, san_json, not_before_ms, not_after_ms, pem, requester, public_key_sha1, fingerprint_sha256, created_at_ms, csr_sha256)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#bySerial = db.prepare('SELECT * FROM certificates WHERE serial_hex = ?');
-    this.#revoked = db.prepare("SELECT serial_hex, revoked_at_ms, revocation_reason FROM certificates WHERE status = 'revoked' ORDER BY id");
-    this.#nextCrl = db.prepare('UPDATE crl_state SET crl_number = crl_number + 1 WHERE id = 1 RETURNING crl_number');
-    this.#replay = db.prepare(
-      "SELECT * FROM certificates WHERE requester = ? AND csr_sha256 = ? AND status = 'valid' AND not_after_ms > ? ORDER BY id DESC LIMIT 1",
-    );
-    // One statement, guarded by the current status: two revocations of one certificate (two
-    // clicks, two processes) revoke it once, and the first reason and time stand.
-    this.#revoke = db.prepare(
-      "UPDATE certificates SET status = 'revoked', revoked_at_ms = ?, revocation_reason = ? WHERE serial_hex = ? AND status = 'valid' AND (? IS NULL OR requester = ?)",
-    );
-    // Built once: better-sqlite3 wraps BEGIN IMMEDIATE/COMMIT around the function on every call.
-    this.#issueOnce = writeTransaction(db, (serialHex: string, sign: (s: string) => SignedForStore, meta: IssueMeta): IssueOutcome => {
-      // Checked again inside the transaction: two copies of one request racing each other get
-      // one signature between them, never two.
-      const earlier = meta.replayOf === undefined ? undefined : this.findReplay(meta.requester, meta.replayOf);
-      if (earlier !== undefined) return { replayed: earlier };
-      const signed = sign(serialHex);
-      this.#insert.run(
-        serialHex,
-        signed.subject,
-        JSON.stringify(signed.subjectAltNames),
-        signed.notBefore.getTime(),
-        signed.notAfter.getTime(),
-        signed.pem,
-        meta.requester,
-        meta.publicKeySha1,
-        signed.fingerprintSha256,
-        this.#now(),
-        meta.csrSha256 ?? null,
-      );
-      return { signed };
-    });
-  }
-
+/**
+ * Storage of certificates, serial numbers and the CRL number. Contract: a serial is handed out
+ * once, ever (a reservation left by a crash is never reused); {@link save} is one transaction;
+ * revocation is one guarded state change. A PostgreSQL implementation keeps the same tables,
+ * with the unique constraints doing the same work, and `UPDATE ... RETURNING` for the CRL number.
+ */
+export interface CertificateRepository {
   /**
-   * Takes a serial number and stores the certificate signed for it, in one transaction.
-   * `sign` runs inside the transaction and must be synchronous: if it throws, nothing is stored.
-   *
-   * With `meta.replayOf`, a valid, unexpired certificate already signed for the same requester
-   * and request (SHA-256 of its DER) is returned instead, with `replayed: true`, and nothing is
-   * signed: an installer that resends its request after a crash gets the certificate it missed.
-   *
-   * @param nextSerial - gives a candidate serial (lower-case hex, DER-minimal, positive).
-   * @param meta - `fixedSerial`: the serial came from a hook, so a collision is an error instead
-   *   of a retry; `csrSha256`: recorded with the certificate for later replays.
-   * @throws {SerialNumberError} `ERR_CA_SERIAL` when the serial is taken.
+   * Takes `serialHex` for a certificate about to be signed, in its own short transaction.
+   * @returns `reserved`, or `taken` when a certificate or another reservation has it.
    */
-  issue(nextSerial: () => string, sign: (serialHex: string) => SignedForStore, meta: IssueMeta): StoredCertificate & { replayed: boolean } {
-    const attempts = meta.fixedSerial ? 1 : MAX_SERIAL_ATTEMPTS;
-    for (let attempt = 1; ; attempt++) {
-      const serialHex = nextSerial();
-      try {
-        const outcome = this.#issueOnce(serialHex, sign, meta);
-        if ('replayed' in outcome) return { ...outcome.replayed, replayed: true };
-        return {
-          serialHex,
-          ...outcome.signed,
-          requester: meta.requester,
-          publicKeySha1: meta.publicKeySha1,
-          status: 'valid' as const,
-          replayed: false,
-        };
-      } catch (err) {
-        const unique = (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
-        if (!unique) throw err;
-        if (attempt >= attempts) {
-          throw new SerialNumberError(`serial number ${serialHex} is already taken`, { cause: err });
-        }
-      }
-    }
-  }
-
+  reserveSerial(serialHex: string, meta: Pick<IssueMeta, 'requester' | 'csrSha256'>): Promise<'reserved' | 'taken'>;
+  /** Gives back a reserved serial for which nothing was signed (the signer threw). */
+  releaseSerial(serialHex: string): Promise<void>;
+  /**
+   * Stores the certificate signed for a reserved serial and ends the reservation, with the
+   * request it answers, in one transaction. With `meta.replayOf`, a copy of the same request
+   * that was saved meanwhile wins: its certificate is returned as `replayed` and this one is
+   * not stored (it never leaves the server).
+   */
+  save(serialHex: string, signed: SignedForStore, meta: IssueMeta, request?: IssuedRequest): Promise<SaveOutcome>;
   /**
    * The newest valid, unexpired certificate signed for `requester` from the request whose DER
    * has SHA-256 `csrSha256` (lower-case hex), if any.
    */
-  findReplay(requester: string, csrSha256: string): StoredCertificate | undefined {
-    const row = this.#replay.get(requester, csrSha256, this.#now()) as Row | undefined;
-    return row ? fromRow(row) : undefined;
-  }
-
+  findReplay(requester: string, csrSha256: string): Promise<StoredCertificate | undefined>;
   /** Finds a certificate by serial (lower-case hex). */
-  get(serialHex: string): StoredCertificate | undefined {
-    const row = this.#bySerial.get(serialHex) as Row | undefined;
-    return row ? fromRow(row) : undefined;
-  }
-
+  get(serialHex: string): Promise<StoredCertificate | undefined>;
   /**
-   * Revokes a valid certificate (RFC 5280 §5.3.1 reason names), now.
+   * Revokes a valid certificate (RFC 5280 §5.3.1 reason names), now, in one guarded statement:
+   * two revocations of one certificate revoke it once, and the first reason and time stand.
    * @param options - `requester`: revoke only a certificate issued to this requester (another's
    *   counts as none); `reason`: kept for the CRL entry, none by default.
    * @returns `revoked` when revoked now; `already_revoked`; `not_found` for an unknown serial
    *   or another requester's certificate.
-   * @example
-   * store.revoke('1234abcd', { requester: 'account:1', reason: 'keyCompromise' }); // 'revoked'
    */
-  revoke(serialHex: string, options: { requester?: string; reason?: string } = {}): 'revoked' | 'already_revoked' | 'not_found' {
-    const requester = options.requester ?? null;
-    if (this.#revoke.run(this.#now(), options.reason ?? null, serialHex, requester, requester).changes === 1) return 'revoked';
-    const existing = this.get(serialHex);
-    if (existing === undefined || (requester !== null && existing.requester !== requester)) return 'not_found';
+  revoke(serialHex: string, options?: { requester?: string; reason?: string }): Promise<'revoked' | 'already_revoked' | 'not_found'>;
+  /** Revoked certificates, oldest first, for the CRL. */
+  listRevoked(): Promise<{ serialHex: string; revokedAt: Date; reason?: string }[]>;
+  /** Takes the next CRL number (RFC 5280 §5.2.3: monotonically increasing). */
+  nextCrlNumber(): Promise<bigint>;
+}
+
+/**
+ * The SQLite implementation of {@link CertificateRepository} (Kysely; each transaction begins
+ * IMMEDIATE, see `sqlite-dialect.ts`).
+ * @example
+ * const certificates = new CertificateStore(createSqlDatabase(openDatabase(dataDir)));
+ * await certificates.get('1234abcd');
+ */
+export class CertificateStore implements CertificateRepository {
+  readonly #db: SqlDatabase;
+  readonly #now: () => number;
+
+  constructor(db: SqlDatabase, options: { now?: () => number } = {}) {
+    this.#db = db;
+    this.#now = options.now ?? Date.now;
+  }
+
+  reserveSerial(serialHex: string, meta: Pick<IssueMeta, 'requester' | 'csrSha256'>): Promise<'reserved' | 'taken'> {
+    return this.#db.transaction().execute(async (trx) => {
+      const signed = await trx.selectFrom('certificates').select('id').where('serial_hex', '=', serialHex).executeTakeFirst();
+      if (signed !== undefined) return 'taken';
+      const inserted = await trx
+        .insertInto('serial_reservations')
+        .values({ serial_hex: serialHex, requester: meta.requester, csr_sha256: meta.csrSha256 ?? null, reserved_at_ms: this.#now() })
+        .onConflict((oc) => oc.column('serial_hex').doNothing())
+        .executeTakeFirst();
+      return inserted.numInsertedOrUpdatedRows === 1n ? 'reserved' : 'taken';
+    });
+  }
+
+  async releaseSerial(serialHex: string): Promise<void> {
+    await this.#db.deleteFrom('serial_reservations').where('serial_hex', '=', serialHex).execute();
+  }
+
+  save(serialHex: string, signed: SignedForStore, meta: IssueMeta, request?: IssuedRequest): Promise<SaveOutcome> {
+    return this.#db.transaction().execute(async (trx): Promise<SaveOutcome> => {
+      const now = this.#now();
+      await trx.deleteFrom('serial_reservations').where('serial_hex', '=', serialHex).execute();
+      // Checked again here: two copies of one request that raced each other past the first check
+      // meet in this transaction, and only the first is stored.
+      const earlier = meta.replayOf === undefined ? undefined : await findReplayIn(trx, meta.requester, meta.replayOf, now);
+      if (earlier !== undefined) return { replayed: earlier };
+      await trx
+        .insertInto('certificates')
+        .values({
+          serial_hex: serialHex,
+          subject: signed.subject,
+          san_json: JSON.stringify(signed.subjectAltNames),
+          not_before_ms: signed.notBefore.getTime(),
+          not_after_ms: signed.notAfter.getTime(),
+          pem: signed.pem,
+          requester: meta.requester,
+          public_key_sha1: meta.publicKeySha1,
+          fingerprint_sha256: signed.fingerprintSha256,
+          created_at_ms: now,
+          csr_sha256: meta.csrSha256 ?? null,
+        })
+        .execute();
+      if (request !== undefined && 'markIssued' in request) {
+        if (!(await markRequestIssued(trx, request.markIssued, serialHex, now))) throw new Error(`request ${request.markIssued} is no longer approved`);
+      } else if (request !== undefined) {
+        await insertRequest(trx, request.create, now, serialHex);
+      }
+      return {
+        saved: { serialHex, ...signed, requester: meta.requester, publicKeySha1: meta.publicKeySha1, status: 'valid' },
+      };
+    });
+  }
+
+  findReplay(requester: string, csrSha256: string): Promise<StoredCertificate | undefined> {
+    return findReplayIn(this.#db, requester, csrSha256, this.#now());
+  }
+
+  async get(serialHex: string): Promise<StoredCertificate | undefined> {
+    const row = await this.#db.selectFrom('certificates').selectAll().where('serial_hex', '=', serialHex).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async revoke(serialHex: string, options: { requester?: string; reason?: string } = {}): Promise<'revoked' | 'already_revoked' | 'not_found'> {
+    const requester = options.requester;
+    let update = this.#db
+      .updateTable('certificates')
+      .set({ status: 'revoked', revoked_at_ms: this.#now(), revocation_reason: options.reason ?? null })
+      .where('serial_hex', '=', serialHex)
+      .where('status', '=', 'valid');
+    if (requester !== undefined) update = update.where('requester', '=', requester);
+    if ((await update.executeTakeFirst()).numUpdatedRows === 1n) return 'revoked';
+    const existing = await this.get(serialHex);
+    if (existing === undefined || (requester !== undefined && existing.requester !== requester)) return 'not_found';
     return 'already_revoked';
   }
 
-  /** Revoked certificates, oldest revocation first, for the CRL. */
-  listRevoked(): { serialHex: string; revokedAt: Date; reason?: string }[] {
-    return (this.#revoked.all() as Pick<Row, 'serial_hex' | 'revoked_at_ms' | 'revocation_reason'>[]).map((r) => ({
+  async listRevoked(): Promise<{ serialHex: string; revokedAt: Date; reason?: string }[]> {
+    const rows = await this.#db
+      .selectFrom('certificates')
+      .select(['serial_hex', 'revoked_at_ms', 'revocation_reason'])
+      .where('status', '=', 'revoked')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
       serialHex: r.serial_hex,
       revokedAt: new Date(r.revoked_at_ms ?? 0),
       ...(r.revocation_reason ? { reason: r.revocation_reason } : {}),
     }));
   }
 
-  /** Takes the next CRL number (RFC 5280 §5.2.3: monotonically increasing). */
-  nextCrlNumber(): bigint {
-    const row = this.#nextCrl.get() as { crl_number: number };
+  async nextCrlNumber(): Promise<bigint> {
+    const row = await this.#db
+      .updateTable('crl_state')
+      .set((eb) => ({ crl_number: eb('crl_number', '+', 1) }))
+      .where('id', '=', 1)
+      .returning('crl_number')
+      .executeTakeFirstOrThrow();
     return BigInt(row.crl_number);
-  }
-
-  /** Row counts of every table, for tests and health checks. */
-  counts(): Record<string, number> {
-    const tables = this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
-    const out: Record<string, number> = {};
-    for (const { name } of tables) {
-      out[name] = (this.#db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n;
-    }
-    return out;
   }
 }
 
-function fromRow(r: Row): StoredCertificate {
+async function findReplayIn(db: SqlDatabase, requester: string, csrSha256: string, now: number): Promise<StoredCertificate | undefined> {
+  const row = await db
+    .selectFrom('certificates')
+    .selectAll()
+    .where('requester', '=', requester)
+    .where('csr_sha256', '=', csrSha256)
+    .where('status', '=', 'valid')
+    .where('not_after_ms', '>', now)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? fromRow(row) : undefined;
+}
+
+function fromRow(r: Selectable<CertificatesTable>): StoredCertificate {
   return {
     serialHex: r.serial_hex,
     subject: r.subject,

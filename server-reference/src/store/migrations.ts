@@ -312,4 +312,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE registration_handoffs ADD COLUMN started_from TEXT CHECK (started_from IS NULL OR length(started_from) <= 64);
     `,
   },
+  {
+    version: 10,
+    description: 'rate limits shared by every CA process, serial numbers reserved before signing',
+    // rate_limits: one token bucket per limiter and client key (`tickets:192.0.2.1`), updated in
+    // a write transaction, so several CA processes sharing this database enforce one limit
+    // together. A bucket untouched long enough to be full again is deleted by the purge (it
+    // means the same as no row). serial_reservations: issuance takes a serial in its own short
+    // transaction, signs outside any transaction, then saves the certificate and deletes the
+    // reservation in a second one; a crash in between leaves a reserved serial, which is never
+    // used again, and never a signed certificate without its row.
+    sql: `
+      CREATE TABLE rate_limits (
+        bucket TEXT PRIMARY KEY CHECK (length(bucket) BETWEEN 1 AND 200),
+        tokens REAL NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX rate_limits_updated ON rate_limits (updated_at_ms);
+      CREATE TABLE serial_reservations (
+        serial_hex TEXT PRIMARY KEY CHECK (length(serial_hex) BETWEEN 2 AND 40),
+        requester TEXT NOT NULL,
+        csr_sha256 TEXT CHECK (csr_sha256 IS NULL OR length(csr_sha256) = 64),
+        reserved_at_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -79,10 +79,11 @@ export function createApp(options: AppOptions): Express {
   });
 
   // RFC 5280 §5 CRL, DER, as the CRL distribution point of every certificate names it.
-  app.get('/crl', (_req, res) => {
+  app.get('/crl', async (_req, res) => {
+    const crl = await ca.currentCrl();
     res.setHeader('Content-Type', 'application/pkix-crl');
     res.setHeader('Cache-Control', 'max-age=300');
-    res.send(Buffer.from(ca.currentCrl()));
+    res.send(Buffer.from(crl));
   });
 
   app.get('/ca.pem', (_req, res) => {

@@ -78,7 +78,7 @@ export async function authenticateApiCaller(ctx: CacertApiContext, req: Request,
   if (usernames.length !== 1 || passwords.length !== 1 || usernames[0] === '' || passwords[0] === '') {
     return { ok: false, code: 'invalid_request', message: 'username and password are required, once each' };
   }
-  const limit = ctx.passwordLimiter.take(clientKey(req));
+  const limit = await ctx.passwordLimiter.take(clientKey(req));
   if (!limit.allowed) {
     return refuse('rate_limited', 'too many attempts; retry later', { retryAfterSeconds: Math.max(1, Math.ceil(limit.retryAfterMs / 1000)) });
   }

@@ -17,15 +17,15 @@ import { bearerAccount } from './bearer-account.js';
  * @example
  * router.get('/api/requests', requestListEndpoint(ctx));
  */
-export function requestListEndpoint(ctx: CacertApiContext): (req: Request, res: Response) => void {
-  return (req, res) => {
+export function requestListEndpoint(ctx: CacertApiContext): (req: Request, res: Response) => Promise<void> {
+  return async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const accountId = bearerAccount(req, res, ctx);
     if (accountId === undefined) return;
     const source = typeof req.query.source === 'string' ? req.query.source : undefined;
     const fingerprint = typeof req.query.fingerprint === 'string' ? req.query.fingerprint.toLowerCase() : undefined;
     // An unknown source or fingerprint simply matches nothing: the list is empty, not an error.
-    const records = (fingerprint === undefined ? ctx.requests.allOf(accountId) : ctx.requests.withFingerprint(accountId, fingerprint)).filter(
+    const records = (await (fingerprint === undefined ? ctx.requests.allOf(accountId) : ctx.requests.withFingerprint(accountId, fingerprint))).filter(
       (r) => source === undefined || (REQUEST_SOURCES.includes(source as RequestSource) && r.source === source),
     );
     res.status(200).json({

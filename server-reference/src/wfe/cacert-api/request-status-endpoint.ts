@@ -14,12 +14,12 @@ import { bearerAccount, failRequestStatus } from './bearer-account.js';
  * @example
  * router.get(REQUEST_STATUS_ROUTE, requestStatusEndpoint(ctx));
  */
-export function requestStatusEndpoint(ctx: CacertApiContext): (req: Request, res: Response) => void {
-  return (req, res) => {
+export function requestStatusEndpoint(ctx: CacertApiContext): (req: Request, res: Response) => Promise<void> {
+  return async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const accountId = bearerAccount(req, res, ctx);
     if (accountId === undefined) return;
-    const view = ctx.service.view(accountId, String(req.params.id ?? ''));
+    const view = await ctx.service.view(accountId, String(req.params.id ?? ''));
     if (view === undefined) return failRequestStatus(res, 'not_found', 'no such request for this account');
     if (view.status === 'pending') res.setHeader('Retry-After', String(ctx.retryAfterSeconds));
     res.status(200).json(encodeRequestStatus(toAnswer(view)));

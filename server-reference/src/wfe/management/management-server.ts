@@ -19,16 +19,16 @@
 import express from 'express';
 import type { Db } from '../../store/database.js';
 import type { RequestService } from '../../ca/request-service.js';
-import type { CertificateRequestStore } from '../../store/certificate-requests.js';
-import type { CertificateStore } from '../../store/certificate-store.js';
+import type { CertificateRequestRepository } from '../../store/certificate-requests.js';
+import type { CertificateRepository } from '../../store/certificate-store.js';
 import { tableCounts, tableRows } from '../../store/table-rows.js';
 import { listen, type RunningServer } from '../server.js';
 
 /** What the management server reads and moves. */
 export interface ManagementDeps {
   readonly db: Db;
-  readonly store: Pick<CertificateStore, 'get'>;
-  readonly requests: Pick<CertificateRequestStore, 'get'>;
+  readonly store: Pick<CertificateRepository, 'get'>;
+  readonly requests: Pick<CertificateRequestRepository, 'get'>;
   readonly service: Pick<RequestService, 'reject'>;
   /** Moves the CA's clock forward; absent when the CA runs on a clock nobody moves. */
   readonly advanceClock?: (ms: number) => void;
@@ -49,18 +49,18 @@ export async function startManagementServer(deps: ManagementDeps): Promise<Runni
   });
   app.get('/counts', (_req, res) => void res.json(tableCounts(deps.db)));
   app.get('/rows', (_req, res) => void res.json(tableRows(deps.db)));
-  app.get('/certificates/:serial', (req, res) => {
-    const found = deps.store.get(req.params.serial);
+  app.get('/certificates/:serial', async (req, res) => {
+    const found = await deps.store.get(req.params.serial);
     if (found === undefined) res.status(404).json({ error: 'no such certificate' });
     else res.json(found);
   });
-  app.get('/requests/:id', (req, res) => {
-    const found = deps.requests.get(req.params.id);
+  app.get('/requests/:id', async (req, res) => {
+    const found = await deps.requests.get(req.params.id);
     if (found === undefined) res.status(404).json({ error: 'no such request' });
     else res.json(found);
   });
   app.post('/requests/:id/reject', async (req, res) => {
-    const found = deps.requests.get(req.params.id);
+    const found = await deps.requests.get(req.params.id);
     if (found === undefined) return void res.status(404).json({ error: 'no such request' });
     const reason = typeof req.query.reason === 'string' ? req.query.reason : 'rejected';
     // As the request's own approver: its owner, or an operator (id 0: the test's).

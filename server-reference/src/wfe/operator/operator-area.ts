@@ -58,7 +58,7 @@ export function operatorArea(ctx: OperatorContext): Router {
     if (!isSameOriginPost(req, publicOrigin)) return forbidden(res);
     const form = await readForm(req);
     if (!form.ok) return sendPage(res, form.status, 'Request refused', `<p>${escapeHtml(form.message)}</p>`);
-    const limit = ctx.loginLimiter.take(clientKey(req));
+    const limit = await ctx.loginLimiter.take(clientKey(req));
     if (!limit.allowed) {
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
       return sendPage(res, 429, 'Operator log in', loginForm('Too many attempts; please wait a minute and try again.'));
@@ -85,11 +85,11 @@ export function operatorArea(ctx: OperatorContext): Router {
     res.redirect(303, '/operator/login');
   });
 
-  router.get('/operator/queue', (req, res) => {
+  router.get('/operator/queue', async (req, res) => {
     const session = sessionOf(req);
     if (!session) return res.redirect(303, '/operator/login');
     const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(session.csrfToken)}">`;
-    const rows = ctx.requests.awaitingOperator().map((r) => queueRow(ctx, r, csrf));
+    const rows = (await ctx.requests.awaitingOperator()).map((r) => queueRow(ctx, r, csrf));
     sendPage(
       res,
       200,

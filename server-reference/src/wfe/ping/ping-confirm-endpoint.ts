@@ -44,7 +44,7 @@ export function pingConfirmEndpoint(ctx: PingContext): (req: Request, res: Respo
   return async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     // Before the body is read: a client over its limit costs nothing more.
-    const limit = ctx.limiters.confirmations.take(clientKey(req));
+    const limit = await ctx.limiters.confirmations.take(clientKey(req));
     if (!limit.allowed) {
       req.resume();
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));

@@ -23,7 +23,7 @@ import type { PingContext } from './context.js';
  * const page = pingConfirmPage(ctx); router.get(PING_CONFIRM_PATH, page.get); router.post(PING_CONFIRM_PATH, page.post);
  */
 export function pingConfirmPage(ctx: PingContext): {
-  get(req: Request, res: Response): void;
+  get(req: Request, res: Response): Promise<void>;
   post(req: Request, res: Response): Promise<void>;
 } {
   const publicOrigin = new URL(ctx.publicUrl).origin;
@@ -32,7 +32,7 @@ export function pingConfirmPage(ctx: PingContext): {
   const unknown = (res: Response) => sendPage(res, 404, 'Unknown link', '<p>This confirmation link is unknown. Check that the whole link was opened.</p>');
 
   return {
-    get(req, res) {
+    async get(req, res) {
       const tokens = queryParams(req).getAll('token');
       const token = tokens.length === 1 ? (tokens[0] as string) : '';
       const found = findPing(ctx, token);
@@ -48,7 +48,7 @@ export function pingConfirmPage(ctx: PingContext): {
       // A registration's ping asks the same consent as its confirmation link (RFC 8628 §5.4): who
       // started it, and what confirming it issues.
       if (kind === 'registration') {
-        sendPage(res, 200, 'Confirm your registration', consentDetails(ctx, accountId, email) + consentForm(PING_CONFIRM_PATH, token));
+        sendPage(res, 200, 'Confirm your registration', (await consentDetails(ctx, accountId, email)) + consentForm(PING_CONFIRM_PATH, token));
         return;
       }
       sendPage(

@@ -82,7 +82,7 @@ export function accountArea(ctx: RegistrationContext): Router {
     if (!isSameOriginPost(req, publicOrigin)) return forbidden(res);
     const form = await readForm(req);
     if (!form.ok) return sendPage(res, form.status, 'Request refused', `<p>${escapeHtml(form.message)}</p>`);
-    const limit = ctx.limiters.forms.take(clientKey(req));
+    const limit = await ctx.limiters.forms.take(clientKey(req));
     if (!limit.allowed) {
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
       return sendPage(res, 429, 'Log in', loginForm('Too many attempts; please wait a minute and try again.'));
@@ -115,7 +115,7 @@ export function accountArea(ctx: RegistrationContext): Router {
     res.redirect(303, '/login');
   });
 
-  router.get('/account', (req, res) => {
+  router.get('/account', async (req, res) => {
     const session = sessionOf(req);
     const account = session ? ctx.accounts.get(session.accountId) : undefined;
     if (!session || !account) {
@@ -126,7 +126,7 @@ export function accountArea(ctx: RegistrationContext): Router {
     const names = [account.firstName, account.middleName, account.lastName].filter((n) => n !== undefined).join(' ');
     const tokens = ctx.tokens.listTokens(account.id);
     const pending = ctx.pendingRequests
-      ? `\n${pendingSection(ctx.pendingRequests.requests.pendingOf(account.id), new Map(tokens.map((t) => [t.id, t.label])), csrf)}`
+      ? `\n${pendingSection(await ctx.pendingRequests.requests.pendingOf(account.id), new Map(tokens.map((t) => [t.id, t.label])), csrf)}`
       : '';
     const rows = tokens
       .map(

@@ -52,15 +52,15 @@ export const CONFIRMATION_FORM_ACTION = '/index.php?id=confirm';
  * scanners and link previews fetch links nobody clicked, RFC 8628 §5.4). `POST` does what the
  * button says, after the same-origin check and the form limit of the CA's other forms.
  * @example
- * const confirm = confirmationPage(ctx); confirm.get(req, res, params); await confirm.post(req, res);
+ * const confirm = confirmationPage(ctx); await confirm.get(req, res, params); await confirm.post(req, res);
  */
 export function confirmationPage(ctx: RegistrationContext): {
-  get(req: Request, res: Response, params: URLSearchParams): void;
+  get(req: Request, res: Response, params: URLSearchParams): Promise<void>;
   post(req: Request, res: Response): Promise<void>;
 } {
   const publicOrigin = new URL(ctx.publicUrl).origin;
   return {
-    get(_req, res, params) {
+    async get(_req, res, params) {
       const tokens = params.getAll('token');
       const token = tokens.length === 1 ? (tokens[0] as string) : '';
       const confirmation = ctx.accounts.confirmationOf(token);
@@ -77,7 +77,12 @@ export function confirmationPage(ctx: RegistrationContext): {
         sendPage(res, 410, 'Link expired', '<p>This confirmation link has expired. Nothing was confirmed.</p>');
         return;
       }
-      sendPage(res, 200, 'Confirm your registration', consentDetails(ctx, account.id, confirmation.email) + consentForm(CONFIRMATION_FORM_ACTION, token));
+      sendPage(
+        res,
+        200,
+        'Confirm your registration',
+        (await consentDetails(ctx, account.id, confirmation.email)) + consentForm(CONFIRMATION_FORM_ACTION, token),
+      );
     },
 
     async post(req, res) {

@@ -79,9 +79,9 @@ function describeRequest(csrPem: string): { names: string[]; key: string; keyFin
  * mailed link and the ping page): the user code, when and where the flow began, and each
  * request sent with the registration (names, key type, SHA-256 of the public key).
  * @example
- * sendPage(res, 200, 'Confirm your registration', consentDetails(ctx, accountId, email) + form);
+ * sendPage(res, 200, 'Confirm your registration', (await consentDetails(ctx, accountId, email)) + form);
  */
-export function consentDetails(deps: ConsentDeps, accountId: number, email: string): string {
+export async function consentDetails(deps: ConsentDeps, accountId: number, email: string): Promise<string> {
   const origin = deps.handoffs.originOf(accountId);
   const parts = [`<p>Confirm that ${escapeHtml(email)} is your address and that you started this registration.</p>`];
   if (origin.userCode !== undefined) {
@@ -92,7 +92,7 @@ export function consentDetails(deps: ConsentDeps, accountId: number, email: stri
   }
   const started = startedSentence(origin);
   if (started !== undefined) parts.push(`<p>${started}</p>`);
-  const requests = (deps.pendingRequests?.requests.pendingOf(accountId) ?? []).filter((r) => r.source === 'registration');
+  const requests = ((await deps.pendingRequests?.requests.pendingOf(accountId)) ?? []).filter((r) => r.source === 'registration');
   for (const request of requests) {
     const { names, key, keyFingerprint } = describeRequest(request.csrPem);
     parts.push(

@@ -28,7 +28,7 @@ export async function readPageForm(
     return undefined;
   }
   // Before the body is read: a client over its limit costs nothing more.
-  const limit = options.limiter.take(clientKey(req));
+  const limit = await options.limiter.take(clientKey(req));
   if (!limit.allowed) {
     req.resume();
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));

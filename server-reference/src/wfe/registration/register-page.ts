@@ -90,7 +90,7 @@ export function registrationPage(ctx: RegistrationContext): {
         sendPage(res, 200, 'Registration cancelled', `<p>The registration was cancelled.</p>${errorLink(handoff, 'cancelled')}`);
         return;
       }
-      const limit = ctx.limiters.forms.take(clientKey(req));
+      const limit = await ctx.limiters.forms.take(clientKey(req));
       if (!limit.allowed) {
         res.setHeader('Retry-After', String(Math.ceil(limit.retryAfterMs / 1000)));
         sendPage(res, 429, 'Too many requests', '<p>Too many attempts from your address; please wait a minute and try again.</p>');

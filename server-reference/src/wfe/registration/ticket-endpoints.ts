@@ -35,16 +35,16 @@ function answer(req: Request, res: Response, text: string, json: unknown): void 
 /**
  * Builds the two ticket handlers.
  * @example
- * const t = ticketEndpoints(ctx); t.giveMeATicket(req, res);
+ * const t = ticketEndpoints(ctx); await t.giveMeATicket(req, res);
  */
 export function ticketEndpoints(ctx: RegistrationContext): {
-  giveMeATicket(req: Request, res: Response, form?: URLSearchParams): void;
-  isItDone(req: Request, res: Response, params: URLSearchParams): void;
+  giveMeATicket(req: Request, res: Response, form?: URLSearchParams): Promise<void>;
+  isItDone(req: Request, res: Response, params: URLSearchParams): Promise<void>;
 } {
   return {
-    giveMeATicket(req, res, form) {
+    async giveMeATicket(req, res, form) {
       // Each ticket is a row: a per-client bucket keeps one client from filling the table.
-      const limit = ctx.limiters.tickets.take(clientKey(req));
+      const limit = await ctx.limiters.tickets.take(clientKey(req));
       if (!limit.allowed) {
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
         res.status(429);
@@ -81,10 +81,10 @@ export function ticketEndpoints(ctx: RegistrationContext): {
       answer(req, res, encodeNewTicketText(ticket), encodeNewTicketJson(ticket, ctx.tickets.get(ticket)?.userCode));
     },
 
-    isItDone(req, res, params) {
+    async isItDone(req, res, params) {
       // Polling is cheap but each answer is a database read: the same bucket size as
       // givemeaticket, its own bucket (an installer polls every 2 to 15 s, far below it).
-      const limit = ctx.limiters.polls.take(clientKey(req));
+      const limit = await ctx.limiters.polls.take(clientKey(req));
       if (!limit.allowed) {
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
         res.status(429);

@@ -32,7 +32,7 @@ export function wizardTokenEndpoint(ctx: RegistrationContext): (req: Request, re
   return async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
-    const limit = ctx.limiters.tokens.take(clientKey(req));
+    const limit = await ctx.limiters.tokens.take(clientKey(req));
     if (!limit.allowed) {
       req.resume();
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));

@@ -1,0 +1,64 @@
+/**
+ * Issuance as three steps, none of which signs inside a database transaction:
+ *
+ * 1. **reserve**: take a serial number in its own short transaction (a random one is retried on
+ *    a collision; a hook's fixed one is not: its collision is an error);
+ * 2. **sign**: outside any transaction, so a slow signer (an HSM, an RSA key) holds no lock that
+ *    other requests or other CA processes wait for;
+ * 3. **save**: store the certificate, end the reservation and record the request it answers, in
+ *    a second transaction, before the certificate is returned to anyone.
+ *
+ * Invariants: a certificate leaves the server only once saved; a crash between 1 and 3 leaves a
+ * reserved serial, which is never handed out again, and no certificate anyone received; a signer
+ * that throws gives its serial back and stores nothing. Copies of one request racing each other
+ * (with `replayOf`) meet in the save transaction, where the first saved wins and the others are
+ * answered with its certificate (theirs is dropped unseen).
+ */
+import { SerialNumberError } from '../errors.js';
+import type { CertificateRepository, IssuedRequest, IssueMeta, SignedForStore, StoredCertificate } from '../store/certificate-store.js';
+
+/** How many random serials are tried before giving up; a collision at 127 bits is a bug. */
+const MAX_SERIAL_ATTEMPTS = 4;
+
+/** A saved certificate, or the one an earlier copy of the request got (`replayed: true`). */
+export type IssuanceOutcome = StoredCertificate & { readonly replayed: boolean };
+
+/**
+ * Reserves a serial, signs for it, saves the certificate (and `request`), in that order.
+ * @param nextSerial - gives a candidate serial (lower-case hex, DER-minimal, positive).
+ * @param sign - makes the certificate for a reserved serial; runs outside any transaction.
+ * @param meta - `fixedSerial`: the serial came from a hook, so a collision is an error instead
+ *   of a retry; `csrSha256`: recorded with the certificate for later replays; `replayOf`: a
+ *   copy of this request saved meanwhile is returned instead.
+ * @throws {SerialNumberError} `ERR_CA_SERIAL` when the serial is taken (every attempt, or the fixed one).
+ * @example
+ * const cert = await issueWithReservedSerial(certificates, randomSerialHex, (serial) => signFor(serial), { requester, publicKeySha1 });
+ */
+export async function issueWithReservedSerial(
+  certificates: CertificateRepository,
+  nextSerial: () => string,
+  sign: (serialHex: string) => SignedForStore | Promise<SignedForStore>,
+  meta: IssueMeta,
+  request?: IssuedRequest,
+): Promise<IssuanceOutcome> {
+  const serialHex = await reserve(certificates, nextSerial, meta);
+  let signed: SignedForStore;
+  try {
+    signed = await sign(serialHex);
+  } catch (err) {
+    await certificates.releaseSerial(serialHex);
+    throw err;
+  }
+  const outcome = await certificates.save(serialHex, signed, meta, request);
+  return 'replayed' in outcome ? { ...outcome.replayed, replayed: true } : { ...outcome.saved, replayed: false };
+}
+
+async function reserve(certificates: CertificateRepository, nextSerial: () => string, meta: IssueMeta): Promise<string> {
+  const attempts = meta.fixedSerial ? 1 : MAX_SERIAL_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    const serialHex = nextSerial();
+    const reservation = await certificates.reserveSerial(serialHex, meta);
+    if (reservation === 'reserved') return serialHex;
+    if (attempt >= attempts) throw new SerialNumberError(`serial number ${serialHex} is already taken`);
+  }
+}

@@ -5,7 +5,9 @@
  * address already registered, request discarded), each a message with what to do next and no
  * stack trace. The bin runs the built packages (dist/), which `npm test` builds first.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +25,7 @@ let dir: string;
 beforeAll(() => {
   const built = fileURLToPath(new URL('../dist/main.js', import.meta.url));
   if (!existsSync(built)) throw new Error(`${built} is missing: run \`npx tsc -b packages/cli\` first (npm test does)`);
-  for (const name of ['main', 'enroll-command', 'list-commands', 'terminal', 'failure']) {
+  for (const name of ['main', 'enroll-command', 'list-commands', 'terminal', 'failure', 'errors', 'registration-display']) {
     const src = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
     if (statSync(src).mtimeMs > statSync(fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url))).mtimeMs) {
       throw new Error(`packages/cli/dist/${name}.js is older than its source: run \`npx tsc -b packages/cli\``);
@@ -167,6 +169,12 @@ describe('certwizard enroll', () => {
     expect(result.code, result.stdout).toBe(0);
     expect([...answered]).toHaveLength(5);
     expect(result.stdout).toContain('ECDSA P-256 (recommended');
+    // --no-browser: the address on its own lines, whole (the spinner cleared first), and no QR
+    // code, since a phone cannot open a loopback address.
+    expect(result.stdout).toMatch(
+      /Open this address in a browser to register with the certificate authority:\r?\n\r?\n {2}http:\/\/127\.0\.0\.1:\d+\/index\.php\?id=1\S*\r?\n/,
+    );
+    expect(result.stdout).not.toMatch(/[▀▄█]/);
     expect(result.stdout).toMatch(/The CA's pages show the code .*[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}.*: go on only if they show the same\./);
     expect(result.stdout).toMatch(/Installed.*: ada\+wizard@example\.org/);
     expect(result.stdout).toMatch(/SHA-256 +([0-9A-F]{2}:){31}[0-9A-F]{2}/);
@@ -237,6 +245,60 @@ describe('certwizard enroll', () => {
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain('Failed: That address is already registered at the CA. (ERR_SDK_REGISTRATION_REFUSED)');
     for (const r of [unreachable, discarded, taken]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('certwizard enroll with the wrong scheme in --ca', () => {
+  const enrollAt = (caUrl: string) =>
+    run(
+      cli('enroll', '--yes', '--email', EMAIL, '--ca', caUrl, '--ca-cert', join(dir, 'ca.pem'), '--dir', join(dir, 'w'), '--credentials-dir', join(dir, 'w-s')),
+    );
+
+  it('https:// for a CA that speaks plain HTTP: says so and gives the address that works', async () => {
+    const port = new URL(ca.url).port;
+    const result = await enrollAt(`https://127.0.0.1:${port}`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `Failed: https://127.0.0.1:${port} answers, but in plain HTTP, not TLS (ERR_CLI_CA_SCHEME)\nRun the same command with --ca http://127.0.0.1:${port}.`,
+    );
+    expect(result.stderr).not.toContain('nothing answers');
+  });
+
+  it('http:// for a server that speaks only TLS: says so', async () => {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(dir, 'tls.key'),
+        '-out',
+        join(dir, 'tls.crt'),
+        '-subj',
+        '/CN=127.0.0.1',
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'tls.key')), cert: readFileSync(join(dir, 'tls.crt')) }, (_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const result = await enrollAt(`http://127.0.0.1:${port}`);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        `Failed: http://127.0.0.1:${port} answers, but only over TLS (https) (ERR_CLI_CA_SCHEME)\nRun the same command with --ca https://127.0.0.1:${port}.`,
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

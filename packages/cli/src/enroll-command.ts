@@ -5,6 +5,8 @@
  * JSON event per line on stdout instead of prompts and spinners.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { input, select } from '@inquirer/prompts';
 import { KEY_TYPES, type KeyType } from '@certwizard/pki';
@@ -19,8 +21,10 @@ import {
   type EnrollFlowEvent,
   type InstalledCertificate,
 } from '@certwizard/sdk';
+import { CaSchemeMismatchError } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { describeFailure } from './failure.js';
+import { registrationLines } from './registration-display.js';
 import { defaultDir } from './list-commands.js';
 import type { CliIo, Terminal } from './terminal.js';
 
@@ -41,7 +45,8 @@ options:
   --key-type TYPE       ${KEY_TYPES.join(', ')} (default: p256)
   --dir DIR             where certificates go (default: CERTWIZARD_DIR, else ~/.local/state/certwizard)
   --credentials-dir DIR keep the installation token in a 0600 file in DIR instead of the OS keychain
-  --no-browser          print the registration address (and a QR code) instead of opening a browser
+  --no-browser          print the registration address instead of opening a browser (and a QR
+                        code when a phone could open it)
   --yes                 do not ask: take the flags and the defaults
   --json                print one JSON event per line on stdout (implies --yes)
   --help                this text`;
@@ -114,12 +119,14 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
         },
         noBrowser: values['no-browser'] === true,
         installationLabel: 'certwizard',
-        ...(json
-          ? {
-              display: ({ url, userCode }: { url: string; userCode?: string }) =>
-                void emitJson({ type: 'registration-url', url, ...(userCode === undefined ? {} : { userCode }) }),
-            }
-          : {}),
+        // The address goes through the terminal (never under the spinner); the user code is
+        // said with the ticket-issued event.
+        display: json
+          ? ({ url, userCode }: { url: string; userCode?: string }) =>
+              void emitJson({ type: 'registration-url', url, ...(userCode === undefined ? {} : { userCode }) })
+          : ({ url, qr }: { url: string; qr: string }) => {
+              for (const line of registrationLines(url, qr, io.stderr.isTTY === true ? (io.stderr as { columns?: number }).columns : undefined)) term.say(line);
+            },
       },
       signal: abort.signal,
       onEvent: json ? (event) => emitJson(event as unknown as Record<string, unknown>) : (event) => render(event, term),
@@ -206,11 +213,49 @@ function validUrl(value: string): string | true {
  * retry for a while, which is right mid-flow but only slow at the start).
  */
 async function reachable(caUrl: string): Promise<void> {
+  const url = new URL(caUrl);
   try {
-    await fetch(new URL('/healthz', caUrl), { signal: AbortSignal.timeout(10_000), redirect: 'manual' }).then((r) => r.arrayBuffer());
+    await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(REACHABLE_TIMEOUT_MS), redirect: 'manual' }).then((r) => r.arrayBuffer());
   } catch (error) {
-    throw new CaUnreachableError(`nothing answers at ${new URL(caUrl).origin}`, 1, { cause: error });
+    // Something answers, in the other scheme: say so, rather than "nothing answers".
+    const code = (error as { cause?: { code?: unknown } }).cause?.code;
+    if (url.protocol === 'https:' && typeof code === 'string' && /^ERR_SSL_|^EPROTO$/.test(code)) {
+      const suggested = withScheme(url, 'http:');
+      throw new CaSchemeMismatchError(`${url.origin} answers, but in plain HTTP, not TLS`, suggested, { cause: error });
+    }
+    if (url.protocol === 'http:' && (await speaksTls(url))) {
+      const suggested = withScheme(url, 'https:');
+      throw new CaSchemeMismatchError(`${url.origin} answers, but only over TLS (https)`, suggested, { cause: error });
+    }
+    throw new CaUnreachableError(`nothing answers at ${url.origin}`, 1, { cause: error });
   }
+}
+
+const REACHABLE_TIMEOUT_MS = 10_000;
+const TLS_PROBE_TIMEOUT_MS = 3_000;
+
+/** `url` with the other scheme, the same host and port (a default port written out). */
+function withScheme(url: URL, protocol: 'http:' | 'https:'): string {
+  const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
+  return `${protocol}//${url.hostname}:${port}`;
+}
+
+/**
+ * Whether a TLS handshake succeeds at `url`'s host and port. Only a handshake: no certificate
+ * check (nothing is sent over it, and it only chooses the message) and no request.
+ */
+function speaksTls(url: URL): Promise<boolean> {
+  return new Promise((resolve) => {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const socket = tlsConnect({ host, port: Number(url.port || 80), rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(TLS_PROBE_TIMEOUT_MS, () => done(false));
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 /**

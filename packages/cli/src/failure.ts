@@ -4,6 +4,7 @@
  * messages hold none).
  */
 import { isSdkError, type AnySdkError } from '@certwizard/sdk';
+import { CaSchemeMismatchError } from './errors.js';
 
 /** A failure as shown: the message, the next step, and the stable code when there is one. */
 export interface ShownFailure {
@@ -24,6 +25,7 @@ const AGAIN = 'Run the same command again to continue where it stopped.';
  */
 export function describeFailure(error: unknown, context: { readonly caUrl?: string }): ShownFailure {
   const message = typeof (error as { message?: unknown } | null)?.message === 'string' ? (error as Error).message : String(error);
+  if (error instanceof CaSchemeMismatchError) return { code: error.code, message, hint: `Run the same command with --ca ${error.suggestedUrl}.` };
   if (isSdkError(error)) return describeSdkError(error, message, context.caUrl ?? 'the CA');
   const code = (error as { code?: unknown } | null)?.code;
   return { ...(typeof code === 'string' ? { code } : {}), message, hint: AGAIN };

@@ -6,3 +6,4 @@
 export { main, USAGE, USAGE_ERROR_CODE, version } from './main.js';
 export { EXIT, UsageError } from './exit-codes.js';
 export type { CliIo } from './terminal.js';
+export { CaSchemeMismatchError } from './errors.js';

@@ -248,6 +248,60 @@ describe('certwizard enroll', () => {
   });
 });
 
+describe('certwizard enroll on a machine without a keychain', () => {
+  // No Secret Service answers on this bus address: the keychain probe fails at once.
+  const NO_KEYCHAIN = { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/certwizard-test-bus' };
+
+  it('--yes: fails before anything else, in user words, naming the flag and the folder', async () => {
+    const certs = join(dir, 'nokeychain');
+    const result = await run(
+      cli('enroll', '--yes', '--email', EMAIL, '--ca', ca.url, '--ca-cert', join(dir, 'ca.pem'), '--dir', certs, '--no-browser'),
+      () => {},
+      NO_KEYCHAIN,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `Failed: This machine has no keychain (no Secret Service is running) to keep the CA's installation token in. (ERR_SDK_KEYCHAIN_UNAVAILABLE)\n` +
+        `Run the same command with --credentials-dir ${join(certs, 'credentials')} to keep it in a file only you can read, or start a keychain (gnome-keyring) first.\n`,
+    );
+    expect(existsSync(join(certs, 'enrollments'))).toBe(false);
+  });
+
+  it('on a terminal: offers the file store before the first question', async () => {
+    const certs = join(dir, 'nokeychain-tty');
+    const command = [
+      'script',
+      '-qfec',
+      cli('enroll', '--ca', ca.url, '--ca-cert', join(dir, 'ca.pem'), '--dir', certs, '--no-browser')
+        .map((a) => `'${a}'`)
+        .join(' '),
+      '/dev/null',
+    ];
+    const seen: string[] = [];
+    const result = await run(
+      command,
+      (all, write) => {
+        // The prompt wraps on the pseudo-terminal's 80 columns, with escape codes: match its start.
+        if (seen.length === 0 && /This machine has no keychain to keep the CA's installation token in/.test(all)) {
+          seen.push('keychain');
+          expect(all).not.toContain('Your email address');
+          setTimeout(() => write('\r'), 50);
+        }
+        if (seen.length === 1 && /Your email address/.test(all)) {
+          seen.push('email');
+          // Ctrl-C at the first question: the choice made is kept (the folder exists), nothing else.
+          setTimeout(() => write('\u0003'), 50);
+        }
+      },
+      NO_KEYCHAIN,
+    );
+    expect(seen).toEqual(['keychain', 'email']);
+    expect(result.code).toBe(130);
+    expect(statSync(join(certs, 'credentials')).mode & 0o777).toBe(0o700);
+    expect(existsSync(join(certs, 'enrollments'))).toBe(false);
+  });
+});
+
 describe('certwizard enroll with the wrong scheme in --ca', () => {
   const enrollAt = (caUrl: string) =>
     run(
@@ -389,7 +443,20 @@ describe('certwizard usage', () => {
         [
           'script',
           '-qfec',
-          cli('enroll', '--yes', '--email', EMAIL, '--ca', 'http://127.0.0.1:1', '--dir', join(dir, 'y'), '--ca-cert', join(dir, 'ca.pem'))
+          cli(
+            'enroll',
+            '--yes',
+            '--email',
+            EMAIL,
+            '--ca',
+            'http://127.0.0.1:1',
+            '--dir',
+            join(dir, 'y'),
+            '--ca-cert',
+            join(dir, 'ca.pem'),
+            '--credentials-dir',
+            join(dir, 'y-s'),
+          )
             .map((a) => `'${a}'`)
             .join(' '),
           '/dev/null',

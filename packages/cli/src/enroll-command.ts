@@ -5,16 +5,18 @@
  * JSON event per line on stdout instead of prompts and spinners.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { parseArgs } from 'node:util';
-import { input, select } from '@inquirer/prompts';
+import { confirm, input, select } from '@inquirer/prompts';
 import { KEY_TYPES, type KeyType } from '@certwizard/pki';
 import {
   CaProtocolError,
   CaUnreachableError,
   enroll,
   isInstallName,
+  isSdkError,
   openCredentialStore,
   openFileStore,
   type CredentialStore,
@@ -23,7 +25,7 @@ import {
 } from '@certwizard/sdk';
 import { CaSchemeMismatchError } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { describeFailure } from './failure.js';
+import { describeFailure, type FailureContext } from './failure.js';
 import { registrationLines } from './registration-display.js';
 import { defaultDir } from './list-commands.js';
 import type { CliIo, Terminal } from './terminal.js';
@@ -89,19 +91,37 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
     return EXIT.ok;
   }
   const json = values.json === true;
-  const ask = !json && values.yes !== true && term.interactive;
-  const answers = await collect(values, io, ask);
-  const baseDir = values.dir ?? defaultDir(io);
-
   const emitJson = (event: Record<string, unknown>) => io.stdout.write(`${JSON.stringify(event)}\n`);
+  /** Shows a failure (a JSON line with --json) and answers the exit code for it. */
+  const fail = (error: unknown, context: FailureContext): number => {
+    term.stop();
+    const shown = describeFailure(error, context);
+    if (json) emitJson({ type: 'error', ...(shown.code === undefined ? {} : { code: shown.code }), message: shown.message, hint: shown.hint });
+    else term.say(`${term.red('Failed:')} ${shown.message}${shown.code ? term.dim(` (${shown.code})`) : ''}\n${shown.hint}`);
+    return EXIT.failed;
+  };
+  const ask = !json && values.yes !== true && term.interactive;
+  const baseDir = values.dir ?? defaultDir(io);
+  // Without prompts, bad or missing flags are usage errors before anything else. With prompts,
+  // where the installation token will live is settled before the first question: a machine
+  // without a keychain learns it now, not after every answer.
+  const fromFlags = ask ? undefined : await collect(values, io, false);
+  const fileStoreDir = join(baseDir, 'credentials');
+  let credentials: CredentialStore;
+  try {
+    credentials = await openCredentials(values['credentials-dir'], fileStoreDir, io, ask);
+  } catch (error) {
+    if ((error as Error).name === 'ExitPromptError') throw error;
+    return fail(error, { credentialsDir: fileStoreDir });
+  }
+  const answers = fromFlags ?? (await collect(values, io, true));
+
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   try {
     await reachable(answers.caUrl);
     const trustAnchorsPem = await trustAnchors(values['ca-cert'], answers.caUrl, term, json);
-    const credentials: CredentialStore =
-      values['credentials-dir'] === undefined ? await openCredentialStore({ service: 'certwizard' }) : await openFileStore({ dir: values['credentials-dir'] });
     if (!json) term.say(term.bold(`Getting a certificate for ${answers.email} from ${answers.caUrl}`));
     const { installed, resumed } = await enroll({
       caUrl: answers.caUrl,
@@ -136,13 +156,33 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
     else showInstalled(installed, resumed, term);
     return EXIT.ok;
   } catch (error) {
-    term.stop();
-    const shown = describeFailure(error, { caUrl: answers.caUrl });
-    if (json) emitJson({ type: 'error', ...(shown.code === undefined ? {} : { code: shown.code }), message: shown.message, hint: shown.hint });
-    else term.say(`${term.red('Failed:')} ${shown.message}${shown.code ? term.dim(` (${shown.code})`) : ''}\n${shown.hint}`);
-    return abort.signal.aborted ? EXIT.interrupted : EXIT.failed;
+    const code = fail(error, { caUrl: answers.caUrl });
+    return abort.signal.aborted ? EXIT.interrupted : code;
   } finally {
     process.off('SIGINT', onSigint);
+  }
+}
+
+/**
+ * The credential store: `--credentials-dir` when given, else the OS keychain. Without a keychain
+ * a person on a terminal is offered a file store in `fileStoreDir` (a 0700 folder, 0600 files);
+ * without a terminal it fails, before any question, with what to pass.
+ */
+async function openCredentials(flag: string | undefined, fileStoreDir: string, io: CliIo, ask: boolean): Promise<CredentialStore> {
+  if (flag !== undefined) return openFileStore({ dir: flag });
+  try {
+    return await openCredentialStore({ service: 'certwizard' });
+  } catch (error) {
+    if (!ask || !isSdkError(error, 'ERR_SDK_KEYCHAIN_UNAVAILABLE')) throw error;
+    const useFile = await confirm(
+      {
+        message: `This machine has no keychain to keep the CA's installation token in. Keep it in a file only you can read, in ${fileStoreDir}?`,
+        default: true,
+      },
+      { input: io.stdin, output: io.stderr },
+    );
+    if (!useFile) throw error;
+    return openFileStore({ dir: fileStoreDir });
   }
 }
 

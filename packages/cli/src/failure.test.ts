@@ -20,7 +20,8 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
   ERR_SDK_CA_PROTOCOL: `${CA} did not answer as a certwizard CA. Check the --ca address.`,
   ERR_SDK_OPENER_FAILED: AGAIN,
   ERR_AGENT_LISTEN: AGAIN,
-  ERR_SDK_KEYCHAIN_UNAVAILABLE: 'Start the desktop keychain (a Secret Service such as gnome-keyring), or keep the token in a file with --credentials-dir DIR.',
+  ERR_SDK_KEYCHAIN_UNAVAILABLE:
+    'Run the same command with --credentials-dir DIR to keep it in a file only you can read, or start a keychain (gnome-keyring) first.',
   ERR_SDK_CREDENTIALS_UNSAFE: AGAIN,
   ERR_SDK_CREDENTIALS_CORRUPT: AGAIN,
   ERR_SDK_CREDENTIAL_STORE_FAILED: AGAIN,
@@ -52,11 +53,21 @@ describe('describeFailure', () => {
     expect(describeFailure(SAMPLE_ERRORS[code](), { caUrl: CA })).toMatchObject({ code, hint: WANT_HINT[code] });
   });
 
-  const cases: { name: string; input: unknown; caUrl?: string; want: object }[] = [
+  const cases: { name: string; input: unknown; caUrl?: string; credentialsDir?: string; want: object }[] = [
     {
       name: 'a lock held by another run names its process',
       input: SAMPLE_ERRORS.ERR_SDK_ENROLLMENT_LOCKED(),
       want: { code: 'ERR_SDK_ENROLLMENT_LOCKED', message: 'Another run (process 4242) is already getting this certificate.' },
+    },
+    {
+      name: 'a missing keychain is said in user words, with the folder to pass',
+      input: SAMPLE_ERRORS.ERR_SDK_KEYCHAIN_UNAVAILABLE(),
+      credentialsDir: '/home/ada/.local/state/certwizard/credentials',
+      want: {
+        code: 'ERR_SDK_KEYCHAIN_UNAVAILABLE',
+        message: "This machine has no keychain (no Secret Service is running) to keep the CA's installation token in.",
+        hint: 'Run the same command with --credentials-dir /home/ada/.local/state/certwizard/credentials to keep it in a file only you can read, or start a keychain (gnome-keyring) first.',
+      },
     },
     {
       name: 'a taken address says so',
@@ -91,8 +102,8 @@ describe('describeFailure', () => {
     { name: 'a TypeError has no code', input: new TypeError('bad option'), want: { message: 'bad option', hint: AGAIN } },
     { name: 'nothing at all', input: undefined, want: { message: 'undefined', hint: AGAIN } },
   ];
-  it.each(cases)('$name', ({ input, caUrl, want }) => {
-    const shown = describeFailure(input, caUrl === undefined ? {} : { caUrl });
+  it.each(cases)('$name', ({ input, caUrl, credentialsDir, want }) => {
+    const shown = describeFailure(input, { ...(caUrl === undefined ? {} : { caUrl }), ...(credentialsDir === undefined ? {} : { credentialsDir }) });
     expect(shown).toMatchObject(want);
     if (!('code' in want)) expect(shown).not.toHaveProperty('code');
   });

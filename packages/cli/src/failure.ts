@@ -15,6 +15,13 @@ export interface ShownFailure {
 
 const AGAIN = 'Run the same command again to continue where it stopped.';
 
+/** What a failure's text may name: the CA's address, the file store the CLI would use. */
+export interface FailureContext {
+  readonly caUrl?: string;
+  /** The folder `--credentials-dir` would default to, for the missing-keychain advice. */
+  readonly credentialsDir?: string;
+}
+
 /**
  * Describes `error` for a person: the SDK's errors by their code, anything else (another
  * package's coded error, a `TypeError`) with its message, its code when it has one, and "run it
@@ -23,17 +30,18 @@ const AGAIN = 'Run the same command again to continue where it stopped.';
  * describeFailure(new TicketExpiredError('the ticket expired'), {}).hint;
  * // 'The registration was not finished in time. Run the same command again to continue where it stopped.'
  */
-export function describeFailure(error: unknown, context: { readonly caUrl?: string }): ShownFailure {
+export function describeFailure(error: unknown, context: FailureContext): ShownFailure {
   const message = typeof (error as { message?: unknown } | null)?.message === 'string' ? (error as Error).message : String(error);
   if (error instanceof CaSchemeMismatchError) return { code: error.code, message, hint: `Run the same command with --ca ${error.suggestedUrl}.` };
-  if (isSdkError(error)) return describeSdkError(error, message, context.caUrl ?? 'the CA');
+  if (isSdkError(error)) return describeSdkError(error, message, context);
   const code = (error as { code?: unknown } | null)?.code;
   return { ...(typeof code === 'string' ? { code } : {}), message, hint: AGAIN };
 }
 
 /** One case per code: adding a code to the SDK fails `tsc -b` here until it is given a text. */
-function describeSdkError(error: AnySdkError, message: string, ca: string): ShownFailure {
+function describeSdkError(error: AnySdkError, message: string, context: FailureContext): ShownFailure {
   const { code } = error;
+  const ca = context.caUrl ?? 'the CA';
   const shown = (hint: string): ShownFailure => ({ code, message, hint });
   switch (error.code) {
     case 'ERR_SDK_CA_UNREACHABLE':
@@ -41,7 +49,12 @@ function describeSdkError(error: AnySdkError, message: string, ca: string): Show
     case 'ERR_SDK_CA_PROTOCOL':
       return shown(`${ca} did not answer as a certwizard CA. Check the --ca address.`);
     case 'ERR_SDK_KEYCHAIN_UNAVAILABLE':
-      return shown('Start the desktop keychain (a Secret Service such as gnome-keyring), or keep the token in a file with --credentials-dir DIR.');
+      // The SDK's message is for developers (which option of openCredentialStore); a person needs the flag.
+      return {
+        code,
+        message: "This machine has no keychain (no Secret Service is running) to keep the CA's installation token in.",
+        hint: `Run the same command with --credentials-dir ${context.credentialsDir ?? 'DIR'} to keep it in a file only you can read, or start a keychain (gnome-keyring) first.`,
+      };
     case 'ERR_SDK_REGISTRATION_TIMEOUT':
     case 'ERR_SDK_TICKET_EXPIRED':
       return shown(`The registration was not finished in time. ${AGAIN}`);

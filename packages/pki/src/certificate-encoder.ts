@@ -27,7 +27,6 @@ import {
   octets,
   oid,
   seq,
-  set,
   TAG,
   tlv,
   utcOrGeneralizedTime,
@@ -39,7 +38,8 @@ import { CaRequestedError, DerError, InvalidNameError, KeyMismatchError } from '
 import { sha256Hex } from './fingerprint.js';
 import { EKU_OIDS, type ExtendedKeyUsageName, KEY_USAGE_BITS, type KeyUsageName } from './key-usage.js';
 import { checkKeyPolicy, publicKeyDer } from './keys.js';
-import { checkNameAttribute, type DistinguishedName, encodeName, NAME_ATTRIBUTE_TYPES } from './name.js';
+import { type DistinguishedName, nameAttributeType } from './name.js';
+import { encodeNameDer } from './name-der.js';
 import {
   OID_AUTHORITY_KEY_IDENTIFIER,
   OID_BASIC_CONSTRAINTS,
@@ -194,64 +194,6 @@ function checkValidity(notBefore: Date, notAfter: Date): { notBefore: Date; notA
   return { notBefore: from, notAfter: until };
 }
 
-/**
- * Encodes a distinguished name, one attribute per RDN in the given order, with the string types
- * `encodeName` picks (name.ts), through the fast DER writer. Attributes name.ts does not know,
- * which `decodeName` reports by dotted OID, are carried over: `#hex` values as the raw DER they
- * stand for (RFC 4514 §2.4), other values as UTF8String.
- * @throws {InvalidNameError} `ERR_PKI_INVALID_NAME`, {@link CommonNameTooLongError} `ERR_PKI_CN_TOO_LONG`.
- */
-function encodeNameDer(dn: DistinguishedName): Uint8Array {
-  const rdns: Uint8Array[] = [];
-  for (const attr of dn) {
-    const known = attributeEncoding(attr.type);
-    let value: Uint8Array;
-    if (known) {
-      checkNameAttribute(attr);
-      value =
-        known.stringTag === TAG.UTF8_STRING ? tlv(TAG.UTF8_STRING, Buffer.from(attr.value, 'utf8')) : tlv(known.stringTag, Buffer.from(attr.value, 'latin1')); // checked ASCII above
-    } else if (/^[0-2](\.(0|[1-9][0-9]*))+$/.test(attr.type)) {
-      value = unknownAttributeValue(attr.type, attr.value);
-    } else {
-      checkNameAttribute(attr); // throws the precise InvalidNameError for the unknown type
-      throw new InvalidNameError(`unknown name attribute type ${JSON.stringify(attr.type)}`);
-    }
-    rdns.push(set(seq(known?.oid ?? oid(attr.type), value)));
-  }
-  return constructed(TAG.SEQUENCE, rdns);
-}
-
-/** OID and string type of each attribute type name.ts knows, learnt once from `encodeName`. */
-const attributeEncodings = new Map<string, { oid: Uint8Array; stringTag: number }>();
-
-function attributeEncoding(type: string): { oid: Uint8Array; stringTag: number } | undefined {
-  const hit = attributeEncodings.get(type);
-  if (hit || !NAME_ATTRIBUTE_TYPES.includes(type)) return hit;
-  // name.ts decides OID and string type by attribute type alone; ask it once with a value that
-  // every type's checks accept, so that the two encoders cannot drift apart.
-  const atv = encodeName([{ type, value: 'AA' }])[0]?.[0];
-  if (!atv) return undefined;
-  const stringTag = atv.value.printableString !== undefined ? TAG.PRINTABLE_STRING : atv.value.ia5String !== undefined ? TAG.IA5_STRING : TAG.UTF8_STRING;
-  const encoding = { oid: oid(atv.type), stringTag };
-  attributeEncodings.set(type, encoding);
-  return encoding;
-}
-
-function unknownAttributeValue(type: string, value: string): Uint8Array {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidNameError(`${type} must not be empty`);
-  if (value.startsWith('#') && /^#([0-9a-fA-F]{2})+$/.test(value)) {
-    const raw = new Uint8Array(Buffer.from(value.slice(1), 'hex'));
-    try {
-      validateDer(raw, `name attribute ${type}`);
-    } catch (err) {
-      throw new InvalidNameError(`${type} has a #hex value that is not one DER element`, { cause: err });
-    }
-    return raw;
-  }
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidNameError(`${type} contains control characters`);
-  return tlv(TAG.UTF8_STRING, Buffer.from(value, 'utf8'));
-}
-
 /** IP address text (as normalised by san.ts) to its 4 or 16 iPAddress octets (§4.2.1.6). */
 function ipOctets(ip: string): Uint8Array {
   const version = isIP(ip);
@@ -403,17 +345,20 @@ function hasExtension(cert: Pick<Certificate, 'extensions'>, extnId: string): bo
 /**
  * The subject of an issued certificate: the request's subject, less any CN whose DNS or IP form
  * is not among the approved names and any emailAddress that is not an approved address, so that
- * no name reaches the certificate that the CA did not approve (RFC 5280 §4.1.2.6).
+ * no name reaches the certificate that the CA did not approve (RFC 5280 §4.1.2.6). A CN or
+ * emailAddress given by its dotted OID (as `decodeName` reports a value that is not a string)
+ * is held to the same rule: only a string naming an approved name passes.
  */
 function issuedSubject(subject: DistinguishedName, names: SubjectAltNames): DistinguishedName {
   return subject.filter((attr) => {
-    if (attr.type === 'CN') {
+    const type = nameAttributeType(attr.type);
+    if (type === 'CN') {
       // isIP first: a thrown InvalidNameError costs more than the rest of the name handling.
       if (isIP(attr.value) !== 0) return names.ip.includes(normalizeIpAddress(attr.value));
       const dns = attempt(() => normalizeDnsName(attr.value));
       return dns !== undefined && names.dns.includes(dns);
     }
-    if (attr.type === 'emailAddress') {
+    if (type === 'emailAddress') {
       const email = attempt(() => normalizeEmailAddress(attr.value));
       return email !== undefined && names.email.includes(email);
     }

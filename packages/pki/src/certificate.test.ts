@@ -23,6 +23,7 @@ import { generateKeyPair, importPrivateKeyPem, type KeyType } from './keys.js';
 import type { DistinguishedName } from './name.js';
 import type { SubjectAltNamesInput } from './san.js';
 import { codeOf } from './test-support/expect-code.js';
+import { buildRawCsr } from './test-support/raw-csr.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -238,6 +239,23 @@ describe('issueCertificate', () => {
       // RFC 5280 §4.2.1.6: critical exactly when the subject is empty.
       expect(cert.extensions.find((e) => e.oid === '2.5.29.17')?.critical).toBe(wantCritical);
     }
+  });
+
+  it('holds a CN or emailAddress given by its OID to the same approval as one given by short name', () => {
+    const request = makeRequest('p256', [], { dns: ['a.example.org'] });
+    const subject = [
+      { type: '2.5.4.3', value: 'a.example.org' },
+      { type: '2.5.4.3', value: 'evil.example.org' },
+      { type: '2.5.4.3', value: '#020105' },
+      { type: '1.2.840.113549.1.9.1', value: 'ops@example.org' },
+    ];
+    const issued = issueCertificate({
+      request: { ...request, subject },
+      issuer: ecCa,
+      serialNumber: generateSerialNumber(),
+      profile: profile({ subjectAltNames: { dns: ['a.example.org'] } }),
+    });
+    expect(parseCertificate(issued.der).subject).toEqual([{ type: 'CN', value: 'a.example.org' }]);
   });
 
   it('issues for a CN-only request (the CN counts as a requested DNS name)', () => {
@@ -482,6 +500,38 @@ describe('issueCertificate', () => {
     write('router.pem', issued.pem);
     expect(openssl('verify', '-CAfile', 'ca.pem', 'router.pem')).toContain('router.pem: OK');
     expect(openssl('x509', '-in', 'router.pem', '-noout', '-subject')).toContain('unstructuredName = router1');
+  });
+
+  it('writes a requested string that spells # and hex as that string, and a non-string value byte for byte (regression: the string became the DER it spelled)', () => {
+    const { privateKey } = generateKeyPair('p256');
+    const spelled = '#300602010102010a'; // SEQUENCE { INTEGER 1, INTEGER 10 }, spelled as text
+    const octetString = Uint8Array.of(0x04, 0x02, 0x68, 0x69);
+    const request = parseCsr(
+      buildRawCsr({
+        privateKey,
+        subject: [
+          { type: 'CN', value: 'router1.example.org' },
+          { type: '1.2.840.113549.1.9.2', value: spelled },
+          { type: '1.2.840.113549.1.9.2', der: octetString },
+        ],
+      }),
+    );
+    const issued = issueCertificate({
+      request,
+      issuer: ecCa,
+      serialNumber: generateSerialNumber(),
+      profile: profile({ subjectAltNames: { dns: ['router1.example.org'] } }),
+    });
+    const cert = parseCertificate(issued.der);
+    expect(cert.subject).toEqual([
+      { type: 'CN', value: 'router1.example.org' },
+      { type: '1.2.840.113549.1.9.2', value: `\\${spelled}` },
+      { type: '1.2.840.113549.1.9.2', value: '#04026869' },
+    ]);
+    const hex = Buffer.from(cert.subjectDer).toString('hex');
+    expect(hex).toContain(`0c${spelled.length.toString(16).padStart(2, '0')}${Buffer.from(spelled).toString('hex')}`);
+    expect(hex).toContain('04026869');
+    expect(hex).not.toContain('300602010102010a');
   });
 
   it('issues from a CA made by `openssl req -x509`, copying its issuer name byte for byte', () => {

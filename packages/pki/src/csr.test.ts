@@ -659,6 +659,29 @@ describe('parseCsr refusals: algorithms and structure', () => {
     expect(parsed.subject).toEqual([...cn, { type: '2.5.4.97', value: 'VATDE-123456789' }]);
   });
 
+  // NameAttribute.value: a string under a dotted OID never reads like the `#hex` of a non-string.
+  it.each([
+    {
+      name: 'a string that spells # and hex, with its # escaped',
+      input: { type: '1.2.3.4', value: '#0c03616263' },
+      want: { type: '1.2.3.4', value: '\\#0c03616263' },
+    },
+    { name: 'a string that begins with a backslash, escaped', input: { type: '1.2.3.4', value: '\\#' }, want: { type: '1.2.3.4', value: '\\\\#' } },
+    {
+      name: 'a value that is not a string as # and hex',
+      input: { type: '1.2.3.4', der: Uint8Array.of(0x04, 0x01, 0x61) },
+      want: { type: '1.2.3.4', value: '#040161' },
+    },
+    { name: 'a CN that begins with # verbatim', input: { type: 'CN', value: '#x' }, want: { type: 'CN', value: '#x' } },
+  ])('reads a subject attribute: $name', ({ input, want }) => {
+    expect(parseCsr(buildRawCsr({ privateKey: ec, subject: [...cn, input] })).subject).toEqual([...cn, want]);
+  });
+
+  it('refuses a subject attribute of a known type that is not a string with ERR_PKI_INVALID_NAME (X.520 makes them strings)', () => {
+    const der = buildRawCsr({ privateKey: ec, subject: [...cn, { type: 'O', der: Uint8Array.of(0x02, 0x01, 0x05) }] });
+    expect(codeOf(() => parseCsr(der))).toBe('ERR_PKI_INVALID_NAME');
+  });
+
   it('accepts the RSA PKCS#1 v1.5 algorithm with absent parameters (RFC 8017 readers tolerate it)', () => {
     const der = withAlgorithm(buildRawCsr({ privateKey: rsa, subject: cn }), new AlgorithmIdentifier({ algorithm: SIG_OIDS.sha256WithRSA }));
     expect(parseCsr(der).signatureAlgorithm.name).toBe('sha256WithRSAEncryption');

@@ -17,7 +17,7 @@ import { importSpki } from './codec/spki.js';
 import { BadSignatureError, CaRequestedError, DerError, InvalidNameError, TooManyNamesError } from './errors.js';
 import { sha256Hex } from './fingerprint.js';
 import { checkKeyPolicy, publicKeyDer, type KeyDescription } from './keys.js';
-import { checkNameAttribute, encodeName, NAME_ATTRIBUTE_TYPES, nameAttribute, nameAttributeType, type DistinguishedName } from './name.js';
+import { checkNameAttribute, encodeName, NAME_ATTRIBUTE_TYPES, nameAttribute, nameAttributeOf, nameAttributeType, type DistinguishedName } from './name.js';
 import {
   countNames,
   encodeSubjectAltNames,
@@ -126,7 +126,9 @@ export function createCsr(options: CreateCsrOptions): EncodedCsr {
  * Parses and checks a request: strict PEM or DER, version 1, an accepted key (RSA >= 2048 with
  * e = 65537, P-256, P-384), an accepted signature algorithm (no MD5 or SHA-1), a valid
  * self-signature (RFC 2986 §3 proof of possession), at most 100 well-formed names, a CN of at
- * most 64 characters, and no request for a CA certificate.
+ * most 64 characters, subject attributes of known types that are strings, and no request for a
+ * CA certificate. The subject is given as `NameAttribute` documents: known types by short name
+ * with their text, other types by dotted OID in the RFC 4514 §2.4 form of `readName`.
  *
  * @param input - PEM text (`CERTIFICATE REQUEST`) or DER bytes, at most 64 KiB.
  * @throws {InputTooLargeError} `ERR_PKI_INPUT_TOO_LARGE`
@@ -173,11 +175,15 @@ export function parseCsr(input: string | Uint8Array): CertificateRequest {
   }
   if (!valid) throw new BadSignatureError(`${what}: the signature does not verify`);
 
-  const subject: DistinguishedName = readName(der, subjectEl, what).map((a) => ({
-    type: nameAttributeType(a.oid),
-    value: a.value,
-  }));
-  for (const attr of subject) if (NAME_ATTRIBUTE_TYPES.includes(attr.type)) checkNameAttribute(attr);
+  // Unknown types keep their dotted OID and the escaped form of readName (name.ts NameAttribute):
+  // the certificate encoder writes them back as they were, a string as a string.
+  const subject: DistinguishedName = readName(der, subjectEl, what).map((a) => nameAttributeOf(a.oid, a.value));
+  for (const attr of subject) {
+    if (NAME_ATTRIBUTE_TYPES.includes(attr.type)) checkNameAttribute(attr);
+    // X.520 makes every type with a short name a string; nameAttributeOf left one that is not
+    // under its OID, where the CA's CN and emailAddress approval would have to see through it.
+    else if (nameAttributeType(attr.type) !== attr.type) throw new InvalidNameError(`${what}: ${nameAttributeType(attr.type)} is not a string`);
+  }
 
   let challengePassword: string | undefined;
   let subjectAltNames: SubjectAltNames = { dns: [], email: [], ip: [] };

@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { parseAsn1, toDer } from './codec/asn1.js';
 import { validateDer } from './codec/der.js';
 import { readName } from './codec/der-reader.js';
-import { checkNameAttribute, decodeName, encodeName, NAME_ATTRIBUTE_TYPES, nameAttributeType } from './name.js';
+import { checkNameAttribute, decodeName, encodeName, NAME_ATTRIBUTE_TYPES, nameAttributeOf } from './name.js';
 import { isPkiError } from './test-support/der-fuzz.js';
+import { trickyNameDer } from './test-support/name-fuzz.js';
 import { checkProperty, outcome } from './test-support/property.js';
 
 /** Types a caller may pass: the known ones, OIDs, and names that live on Object.prototype. */
@@ -36,10 +37,20 @@ describe('encodeName / readName / decodeName', () => {
         expect(outcome(() => checkNameAttribute(attr), isPkiError).ok).toBe(encoded.ok);
         if (!encoded.ok) return;
         const der = encoded.value;
-        expect(readName(der, validateDer(der), 'name').map((a) => ({ type: nameAttributeType(a.oid), value: a.value }))).toEqual([attr]);
+        expect(readName(der, validateDer(der), 'name').map((a) => nameAttributeOf(a.oid, a.value))).toEqual([attr]);
         expect(decodeName(parseAsn1(der, Name, 'name'))).toEqual([attr]);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('any Name of strings that begin with # or \\ and values that are not strings: decodeName and readName give one form (regression: both read a string that spells #hex as that element)', () => {
+    checkProperty(
+      fc.property(trickyNameDer, (der) => {
+        const raw = outcome(() => readName(der, validateDer(der), 'name'), isPkiError);
+        if (!raw.ok) return;
+        expect(decodeName(parseAsn1(der, Name, 'name'))).toEqual(raw.value.map((a) => nameAttributeOf(a.oid, a.value)));
+      }),
     );
   });
 });

@@ -83,10 +83,35 @@ describe('encodeName and decodeName', () => {
     expect(decodeName(parseDer(toDer(name), Name, 'name'))).toEqual([{ type: '2.5.4.97', value: 'VATDE-123' }]);
   });
 
-  it('shows a value that is not a string as # and the hex of its DER (RFC 4514 §2.4)', () => {
-    // SEQUENCE { SET { SEQUENCE { OID 2.5.4.3, INTEGER 5 } } }
-    const der = Uint8Array.from(Buffer.from('300c310a30080603550403020105', 'hex'));
-    expect(decodeName(parseDer(der, Name, 'name'))).toEqual([{ type: 'CN', value: '#020105' }]);
+  // One form per value (NameAttribute.value): a string never reads like a non-string value.
+  const atvHex = (oidHex: string, valueHex: string) => {
+    const atv = `06${(oidHex.length / 2).toString(16).padStart(2, '0')}${oidHex}${valueHex}`;
+    const seqOf = `30${(atv.length / 2).toString(16).padStart(2, '0')}${atv}`;
+    const setOf = `31${(seqOf.length / 2).toString(16).padStart(2, '0')}${seqOf}`;
+    return Uint8Array.from(Buffer.from(`30${(setOf.length / 2).toString(16).padStart(2, '0')}${setOf}`, 'hex'));
+  };
+  const utf8Hex = (text: string) => `0c${Buffer.byteLength(text).toString(16).padStart(2, '0')}${Buffer.from(text).toString('hex')}`;
+  it.each([
+    {
+      name: 'a CN that is not a string (INTEGER 5) under its OID, as # and hex (RFC 4514 §2.4)',
+      input: atvHex('550403', '020105'),
+      want: { type: '2.5.4.3', value: '#020105' },
+    },
+    { name: 'a CN string that begins with # verbatim', input: atvHex('550403', utf8Hex('#020105')), want: { type: 'CN', value: '#020105' } },
+    { name: 'an unknown type that is not a string as # and hex', input: atvHex('2a030405', '0403616263'), want: { type: '1.2.3.4.5', value: '#0403616263' } },
+    {
+      name: 'an unknown type whose string spells # and hex, with the # escaped (regression: it read as the element it spells)',
+      input: atvHex('2a030405', utf8Hex('#0c03616263')),
+      want: { type: '1.2.3.4.5', value: '\\#0c03616263' },
+    },
+    {
+      name: 'an unknown type whose string begins with a backslash, escaped',
+      input: atvHex('2a030405', utf8Hex('\\x')),
+      want: { type: '1.2.3.4.5', value: '\\\\x' },
+    },
+    { name: 'a VisibleString (left as DER by @peculiar/asn1-x509) as its text', input: atvHex('55040a', '1a024f31'), want: { type: 'O', value: 'O1' } },
+  ])('reads $name', ({ input, want }) => {
+    expect(decodeName(parseDer(input, Name, 'name'))).toEqual([want]);
   });
 
   it('flattens a multi-valued RDN in order', () => {
@@ -124,6 +149,11 @@ describe('formatName', () => {
       input: [{ type: 'CN', value: '<a>;b=c' }],
       want: 'CN=\\<a\\>\\;b\\=c',
     },
+    { name: 'a leading # of a string', input: [{ type: 'CN', value: '#1' }], want: 'CN=\\#1' },
+    { name: 'a value that is not a string, under a dotted OID, as # and hex', input: [{ type: '2.5.4.3', value: '#020105' }], want: '2.5.4.3=#020105' },
+    { name: 'an escaped leading # under a dotted OID once', input: [{ type: '1.2.3.4', value: '\\#1, b' }], want: '1.2.3.4=\\#1\\, b' },
+    { name: 'an escaped leading backslash under a dotted OID once', input: [{ type: '1.2.3.4', value: '\\\\' }], want: '1.2.3.4=\\\\' },
+    { name: 'a plain string under a dotted OID', input: [{ type: '1.2.3.4', value: ' a;' }], want: '1.2.3.4=\\ a\\;' },
     { name: 'the empty name as the empty string', input: [], want: '' },
   ])('escapes $name', ({ input, want }) => {
     expect(formatName(input as DistinguishedName)).toBe(want);

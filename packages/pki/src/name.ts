@@ -3,14 +3,26 @@
  * the string types RFC 5280 prescribes, and the length bounds of its appendix A.1.
  */
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
+import { validateDer } from './codec/der.js';
+import { escapeStringValue, readString } from './codec/der-reader.js';
 import { CommonNameTooLongError, InvalidNameError } from './errors.js';
 import { MAX_COMMON_NAME_LENGTH } from './limits.js';
 
 /** One attribute of a distinguished name, e.g. `{ type: 'CN', value: 'mail.example.org' }`. */
 export interface NameAttribute {
-  /** Short name (`C`, `ST`, `L`, `O`, `OU`, `CN`, `emailAddress`, ...); decoding gives a dotted
-   * OID for types without a short name, which {@link encodeName} does not accept. */
+  /**
+   * Short name (`C`, `ST`, `L`, `O`, `OU`, `CN`, `emailAddress`, ...); decoding gives a dotted
+   * OID for types without a short name, and for a value of a known type that is not a string
+   * (X.520 defines each of them as a string). {@link encodeName} accepts short names only.
+   */
   readonly type: string;
+  /**
+   * Under a short name: the text, verbatim. Under a dotted OID: the value as RFC 4514 §2.4
+   * writes the start of one, so that no two values share a form: `#` + hex of the DER for a
+   * value that is not a string (`#020105` for INTEGER 5), a string's text with a leading `#`
+   * or `\` escaped by a backslash (`\#1` for the UTF8String "#1"), any other string verbatim.
+   * The certificate encoder writes a dotted-OID attribute back from this form.
+   */
   readonly value: string;
 }
 
@@ -45,6 +57,22 @@ const SHORT_NAME_BY_OID: ReadonlyMap<string, string> = new Map(Object.entries(AT
 /** The short name of an attribute type OID (`2.5.4.3` -> `CN`), or the OID itself when unknown. */
 export function nameAttributeType(oid: string): string {
   return SHORT_NAME_BY_OID.get(oid) ?? oid;
+}
+
+/**
+ * The attribute of a type OID and a value in the form `readName` gives (der-reader.ts: `#hex`
+ * for a value that is not a string, a string's text with a leading `#` or `\` escaped): under
+ * its short name with the text verbatim when the type has one and the value is a string, else
+ * under the dotted OID with the value as given. See {@link NameAttribute.value}.
+ * @example
+ * nameAttributeOf('2.5.4.3', '\\#1'); // { type: 'CN', value: '#1' }
+ * nameAttributeOf('2.5.4.3', '#020105'); // { type: '2.5.4.3', value: '#020105' }
+ * nameAttributeOf('1.2.3.4', '\\#1'); // { type: '1.2.3.4', value: '\\#1' }
+ */
+export function nameAttributeOf(oid: string, value: string): NameAttribute {
+  const short = SHORT_NAME_BY_OID.get(oid);
+  if (short === undefined || value.startsWith('#')) return { type: oid, value };
+  return { type: short, value: value.startsWith('\\') ? value.slice(1) : value };
 }
 
 /** The attribute types {@link encodeName} accepts by short name. */
@@ -111,21 +139,41 @@ export function encodeName(dn: DistinguishedName): Name {
 }
 
 /**
- * Decodes a parsed Name into attributes (multi-valued RDNs are flattened in order). Unknown
- * types keep their dotted OID; values that are not strings are shown as `#` + hex (RFC 4514 §2.4).
+ * Decodes a parsed Name into attributes (multi-valued RDNs are flattened in order), in the form
+ * of {@link NameAttribute.value}: unknown types, and values of known types that are not
+ * strings, under their dotted OID with `#` + hex of the DER for a non-string value and a
+ * leading `#` or `\` of a string escaped (RFC 4514 §2.4); strings of known types verbatim.
+ * @example
+ * decodeName(parseAsn1(der, Name, 'subject')); // [{ type: 'CN', value: 'host.example' }]
  */
 export function decodeName(name: Name): DistinguishedName {
   const out: NameAttribute[] = [];
   for (const rdn of name) {
     for (const atv of rdn) {
-      const type = SHORT_NAME_BY_OID.get(atv.type) ?? atv.type;
       const v = atv.value;
-      const str = v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString;
-      const value = str ?? `#${Buffer.from(v.anyValue ?? new ArrayBuffer(0)).toString('hex')}`;
-      out.push({ type, value });
+      // @peculiar/asn1-schema gives the DER of any other value, and null for a NULL.
+      const der = v.anyValue === null ? NULL_DER : new Uint8Array(v.anyValue ?? new ArrayBuffer(0));
+      const str = v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString ?? anyString(der);
+      const value = str === undefined ? `#${Buffer.from(der).toString('hex')}` : escapeStringValue(str);
+      out.push(nameAttributeOf(atv.type, value));
     }
   }
   return out;
+}
+
+const NULL_DER = Uint8Array.of(0x05, 0x00);
+
+/**
+ * The text of a string type that @peculiar/asn1-x509's DirectoryString choice leaves as DER
+ * (NumericString, VisibleString), read as `readName` reads it; undefined for other values.
+ */
+function anyString(der: Uint8Array): string | undefined {
+  if (der.length === 0) return undefined;
+  try {
+    return readString(der, validateDer(der));
+  } catch {
+    return undefined; // not one well-formed string element: shown as #hex, as before
+  }
 }
 
 /** The first value of an attribute type, if present. */
@@ -135,13 +183,20 @@ export function nameAttribute(dn: DistinguishedName, type: string): string | und
 
 /**
  * Formats a name for people and logs, in the given order: `C=US, O=Example, CN=host`.
- * Characters that would make the text ambiguous are escaped as in RFC 4514 §2.4.
+ * Characters that would make the text ambiguous are escaped as in RFC 4514 §2.4. A value under
+ * a dotted OID already has its first character in that form ({@link NameAttribute.value}): a
+ * `#hex` value is shown as it is, and an escaped leading `#` or `\` is kept as one escape.
+ * @example
+ * formatName([{ type: 'CN', value: '#1' }, { type: '1.2.3.4', value: '#020105' }]); // 'CN=\\#1, 1.2.3.4=#020105'
  */
 export function formatName(dn: DistinguishedName): string {
-  const escape = (v: string) =>
-    v
-      .replace(/([,+"\\<>;=])/g, '\\$1')
-      .replace(/^([ #])/, '\\$1')
-      .replace(/ $/, '\\ ');
-  return dn.map((a) => `${a.type}=${escape(a.value)}`).join(', ');
+  const escapeInner = (v: string) => v.replace(/([,+"\\<>;=])/g, '\\$1').replace(/ $/, '\\ ');
+  const escape = (v: string) => escapeInner(v).replace(/^([ #])/, '\\$1');
+  const format = ({ type, value }: NameAttribute) => {
+    if (Object.hasOwn(ATTRIBUTES, type)) return escape(value);
+    if (/^#[0-9a-fA-F]*$/.test(value)) return value;
+    if (/^\\[#\\]/.test(value)) return `${value.slice(0, 2)}${escapeInner(value.slice(2))}`;
+    return escape(value);
+  };
+  return dn.map((a) => `${a.type}=${format(a)}`).join(', ');
 }

@@ -225,17 +225,38 @@ export function readString(bytes: Uint8Array, el: DerElement): string | undefine
   }
 }
 
-/** One attribute of a decoded name: its OID and its text (or `#` + hex of the DER value). */
+/**
+ * One attribute of a decoded name: its OID and its value in the one form {@link readName} gives.
+ */
 export interface RawNameAttribute {
   readonly oid: string;
+  /**
+   * The value as RFC 4514 §2.4 writes the start of one, so that no two values share a form:
+   * a value that is not a string is `#` + hex of its DER (`#020105` for INTEGER 5); a string
+   * whose text begins with `#` or `\` is that text after a backslash (`\#0c03616263` for the
+   * UTF8String "#0c03616263"); any other string is its text. Nothing else is escaped.
+   */
   readonly value: string;
 }
 
 /**
+ * A string value's text in the form of {@link RawNameAttribute.value}: a leading `#` or `\`
+ * escaped with a backslash, so that the text cannot pass for the `#hex` of a non-string value.
+ * @example
+ * escapeStringValue('#1'); // '\\#1'
+ */
+export function escapeStringValue(text: string): string {
+  return text.startsWith('#') || text.startsWith('\\') ? `\\${text}` : text;
+}
+
+/**
  * Decodes a Name (RFC 5280 §4.1.2.4: SEQUENCE OF SET OF AttributeTypeAndValue), flattening
- * multi-valued RDNs in order. Values that are not strings become `#` + hex of their DER, as
- * RFC 4514 §2.4 writes them.
+ * multi-valued RDNs in order. Values are given in the form of {@link RawNameAttribute.value}:
+ * `#` + hex of the DER for values that are not strings (RFC 4514 §2.4), a string's text with a
+ * leading `#` or `\` escaped, so that a string can never read like a non-string value.
  * @throws {DerError} `ERR_PKI_DER` for anything else.
+ * @example
+ * readName(der, el, 'subject'); // [{ oid: '2.5.4.3', value: 'host.example' }]
  */
 export function readName(bytes: Uint8Array, el: DerElement, what: string): RawNameAttribute[] {
   if (el.identifier !== 0x30) throw new DerError(`${what}: a Name must be a SEQUENCE`);
@@ -249,7 +270,7 @@ export function readName(bytes: Uint8Array, el: DerElement, what: string): RawNa
       const text = readString(bytes, value as DerElement);
       out.push({
         oid: readOid(bytes, type as DerElement),
-        value: text ?? `#${Buffer.from(encodingOf(bytes, value as DerElement)).toString('hex')}`,
+        value: text === undefined ? `#${Buffer.from(encodingOf(bytes, value as DerElement)).toString('hex')}` : escapeStringValue(text),
       });
     }
   }

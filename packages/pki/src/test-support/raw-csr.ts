@@ -36,8 +36,11 @@ export const SIG_OIDS = {
 /** Options of {@link buildRawCsr}. */
 export interface RawCsrOptions {
   readonly privateKey: KeyObject;
-  /** Subject attributes as OID (or short name CN/O/emailAddress) and value, UTF8String each. */
-  readonly subject?: ReadonlyArray<{ type: string; value: string }>;
+  /**
+   * Subject attributes as OID (or short name CN/O/emailAddress) and value: a UTF8String of
+   * `value`, or the DER element `der` as it is.
+   */
+  readonly subject?: ReadonlyArray<{ type: string; value: string } | { type: string; der: Uint8Array }>;
   readonly sans?: { dns?: string[]; email?: string[]; ip?: string[]; uri?: string[] };
   /** Request basicConstraints cA=TRUE. */
   readonly requestCa?: boolean;
@@ -68,7 +71,7 @@ export function buildRawCsr(options: RawCsrOptions): Uint8Array {
         new RelativeDistinguishedName([
           new AttributeTypeAndValue({
             type: SHORT[a.type] ?? a.type,
-            value: new AttributeValue({ utf8String: a.value }),
+            value: new AttributeValue('der' in a ? { anyValue: a.der.slice().buffer } : { utf8String: a.value }),
           }),
         ]),
     ),

@@ -79,6 +79,8 @@ function run(
 }
 
 const cli = (...args: string[]) => [process.execPath, BIN, ...args];
+/** `command` on a pseudo-terminal: util-linux `script` runs it and relays this process's pipes (npm test installs bsdutils). */
+const onTerminal = (command: string[]) => ['script', '-qfec', command.map((a) => `'${a}'`).join(' '), '/dev/null'];
 const common = () => ['--ca', ca.url, '--ca-cert', join(dir, 'ca.pem'), '--dir', join(dir, 'certs'), '--credentials-dir', join(dir, 'secrets'), '--no-browser'];
 
 /** The person: registers once the URL appears (with `email` typed instead of the prefilled one). */
@@ -149,14 +151,7 @@ describe('certwizard enroll', () => {
       }
     };
     // `script` runs the wizard on a new pseudo-terminal and relays this process's pipe to it.
-    const command = [
-      'script',
-      '-qfec',
-      cli('enroll', ...common())
-        .map((a) => `'${a}'`)
-        .join(' '),
-      '/dev/null',
-    ];
+    const command = onTerminal(cli('enroll', ...common()));
     const result = await run(command, (all, write) => {
       answer(all, write, /Your email address/, `${EMAIL}\r`);
       answer(all, write, /First name/, 'Ada\r');
@@ -269,14 +264,7 @@ describe('certwizard enroll on a machine without a keychain', () => {
 
   it('on a terminal: offers the file store before the first question', async () => {
     const certs = join(dir, 'nokeychain-tty');
-    const command = [
-      'script',
-      '-qfec',
-      cli('enroll', '--ca', ca.url, '--ca-cert', join(dir, 'ca.pem'), '--dir', certs, '--no-browser')
-        .map((a) => `'${a}'`)
-        .join(' '),
-      '/dev/null',
-    ];
+    const command = onTerminal(cli('enroll', '--ca', ca.url, '--ca-cert', join(dir, 'ca.pem'), '--dir', certs, '--no-browser'));
     const seen: string[] = [];
     const result = await run(
       command,
@@ -438,11 +426,9 @@ describe('certwizard usage', () => {
   it('colours its messages on a terminal, and not when NO_COLOR is set', async () => {
     // Colour is only ever used on a terminal, so NO_COLOR is only observable under one: `script`
     // gives the command a pseudo-terminal (npm test installs util-linux's bsdutils).
-    const onTerminal = (env: NodeJS.ProcessEnv) =>
+    const enrollOnTerminal = (env: NodeJS.ProcessEnv) =>
       run(
-        [
-          'script',
-          '-qfec',
+        onTerminal(
           cli(
             'enroll',
             '--yes',
@@ -456,19 +442,16 @@ describe('certwizard usage', () => {
             join(dir, 'ca.pem'),
             '--credentials-dir',
             join(dir, 'y-s'),
-          )
-            .map((a) => `'${a}'`)
-            .join(' '),
-          '/dev/null',
-        ],
+          ),
+        ),
         () => {},
         env,
       );
     const RED = '\u001b[31m';
-    const coloured = await onTerminal({ NO_COLOR: '' });
+    const coloured = await enrollOnTerminal({ NO_COLOR: '' });
     expect(coloured.code).toBe(1);
     expect(coloured.stdout).toContain(`${RED}Failed:`);
-    const plain = await onTerminal({ NO_COLOR: '1' });
+    const plain = await enrollOnTerminal({ NO_COLOR: '1' });
     expect(plain.code).toBe(1);
     expect(plain.stdout).toContain('Failed: nothing answers');
     expect(plain.stdout).not.toMatch(/\u001b\[\d+m/);

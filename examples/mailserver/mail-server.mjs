@@ -56,6 +56,9 @@ export async function startExampleMail({ dataDir, port = 0, log = () => {} }) {
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     size: MAX_MESSAGE_BYTES,
+    // smtp-server looks up every client's name in the DNS by default; on a machine whose resolver
+    // is slow or unreachable that delays every greeting, the CA's ping included.
+    disableReverseLookup: true,
     // With the hook attached, mail goes through it first; without, straight to the store.
     onRcptTo: (address, session, callback) => (certwizard ? certwizard.onRcptTo(address, session, callback) : callback()),
     onData: (stream, session, callback) => (certwizard ? certwizard.onData(stream, session, callback) : storeMail(stream, session, callback)),

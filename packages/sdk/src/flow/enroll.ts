@@ -291,7 +291,7 @@ class EnrollmentRun {
     const newest = method.stateVersion ?? 1;
     if (version > newest) {
       throw new StateFileError(
-        `the state of "${name}" was written by a newer version of the method "${method.name}" (its state format ${version}, this one reads up to ${newest}); update the SDK`,
+        `the state of "${name}" was written by a newer version of the method "${method.name}" (its state format ${version}, this one reads up to ${newest}); update the SDK (or the method)`,
       );
     }
     if (method.parseState !== undefined) return method.parseState(slotState, version);

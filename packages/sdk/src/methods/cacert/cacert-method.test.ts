@@ -5,7 +5,6 @@
  * the backoff asserted through the recorded waits of an injected clock.
  */
 import { parseCertificate, parseCertificateChain, verifyChain } from '@certwizard/pki';
-import { CertificateRequestStore, openDatabase } from '@certwizard/server-reference';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cacertMethod } from './cacert-method.js';
 import type { EnrollmentEvent } from '../../enroll/enrollment-event.js';
@@ -15,6 +14,7 @@ import { recordingClock } from '../../enroll/test-support/recording-clock.js';
 import {
   accountWithToken,
   approveOnAccountPage,
+  decideOnAccountPage,
   EMAIL,
   PASSWORD,
   rejectInStore,
@@ -113,15 +113,9 @@ describe('cacertMethod with an installation token', () => {
     const pending = await method.submit({ csrPem: await csr() });
     expect(pending).toMatchObject({ status: 'pending' });
     const requestId = (pending as { requestId: string }).requestId;
+    // An approver's rejection through the management server; the owner's discard on the account page.
     if (to === 'rejected') await rejectInStore(ca, requestId, 'not our customer');
-    else {
-      const db = openDatabase(ca.dataDir);
-      try {
-        new CertificateRequestStore(db).transition(1, requestId, 'pending', 'discarded');
-      } finally {
-        db.close();
-      }
-    }
+    else await decideOnAccountPage(ca, requestId, 'discard');
     const poll = method.poll as NonNullable<typeof method.poll>;
     await expect(poll({ status: 'pending', requestId })).resolves.toMatchObject({ status: 'rejected', ...want });
   });

@@ -59,7 +59,11 @@ test('from nothing to an installed certificate in the browser wizard, with the k
     await expect(page.getByLabel('Last name')).toBeFocused();
     await expect(page.getByLabel('Last name')).toHaveAttribute('aria-invalid', 'true');
     await checkStep(page, testInfo, '02-details-with-an-error');
-    await page.keyboard.type('Lovelace');
+    // The message goes as soon as the field is right, before any submit.
+    await page.keyboard.type('L');
+    await expect(page.getByText('Enter your last name.')).toBeHidden();
+    await expect(page.getByLabel('Last name')).not.toHaveAttribute('aria-invalid');
+    await page.keyboard.type('ovelace');
     await page.keyboard.press('Enter');
 
     // 3. Key: P-256 by default, others behind "Advanced"; made before the registration.
@@ -113,6 +117,8 @@ test('from nothing to an installed certificate in the browser wizard, with the k
     const { installed } = await w.wizard.done;
     await expect(page.getByText(installed.fingerprintSha256)).toBeVisible();
     await expect(page.getByText(installed.paths.fullchain)).toBeVisible();
+    // Paths may wrap only after a separator: each one has a <wbr> after each folder.
+    expect(await page.locator('code.path').first().locator('wbr').count()).toBe(installed.paths.cert.split('/').length - 1);
     await expect(page.getByText(/days from now\)$/)).toBeVisible();
     await checkStep(page, testInfo, '07-installed');
     const passphrase = 'correct horse battery staple';

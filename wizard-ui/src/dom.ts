@@ -4,6 +4,8 @@
  * page runs under `style-src 'self'`, so looks come from the stylesheet's classes only.
  */
 
+import { pathParts } from './format.js';
+
 /** What an element may hold. `false`, `null` and `undefined` are left out, for conditionals. */
 export type Child = Node | string | false | null | undefined;
 
@@ -38,4 +40,11 @@ export function append(parent: Node, ...children: Child[]): void {
 export function replaceChildren(parent: Element, ...children: Child[]): void {
   parent.replaceChildren();
   append(parent, ...children);
+}
+
+/** A file path as `<code>`, with a line-break opportunity (`<wbr>`) after each separator. */
+export function pathCode(path: string): HTMLElement {
+  const code = h('code', { class: 'path' });
+  pathParts(path).forEach((part, i) => append(code, i === 0 ? undefined : document.createElement('wbr'), part));
+  return code;
 }

@@ -21,6 +21,11 @@ export interface FormFieldOptions {
   readonly value?: string;
   readonly hint?: string;
   readonly maxLength?: number;
+  /**
+   * The field's own check, run as the person types once an error is shown: the message goes as
+   * soon as the value is right (or changes to the new problem), without waiting for the submit.
+   */
+  readonly validate?: (value: string) => string | undefined;
 }
 
 /**
@@ -50,14 +55,18 @@ export function formField(options: FormFieldOptions): FormField {
     input,
     error,
   );
-  return {
-    wrapper,
-    input,
-    setError(message) {
-      error.textContent = message ?? '';
-      error.hidden = message === undefined;
-      if (message === undefined) input.removeAttribute('aria-invalid');
-      else input.setAttribute('aria-invalid', 'true');
-    },
+  const setError = (message: string | undefined): void => {
+    error.textContent = message ?? '';
+    error.hidden = message === undefined;
+    if (message === undefined) input.removeAttribute('aria-invalid');
+    else input.setAttribute('aria-invalid', 'true');
   };
+  const { validate } = options;
+  if (validate !== undefined) {
+    // Only while an error shows: a field being typed for the first time is not scolded.
+    input.addEventListener('input', () => {
+      if (!error.hidden) setError(validate(input.value));
+    });
+  }
+  return { wrapper, input, setError };
 }

@@ -20,3 +20,13 @@ export function roughDuration(ms: number): string {
   if (seconds < 90) return `about ${seconds} ${seconds === 1 ? 'second' : 'seconds'}`;
   return `about ${Math.round(seconds / 60)} minutes`;
 }
+
+/**
+ * A file path cut after each separator (`/`, and `\` for Windows paths), so that a long path
+ * can wrap at a folder boundary instead of in the middle of a name.
+ * @example
+ * pathParts('/etc/examplemail/certs'); // ['/', 'etc/', 'examplemail/', 'certs']
+ */
+export function pathParts(path: string): string[] {
+  return path.match(/[^/\\]*[/\\]|[^/\\]+$/g) ?? [path];
+}

@@ -45,6 +45,14 @@ describe('the one-time token', () => {
     expect(second.status).toBe(403);
     expect(second.headers['set-cookie']).toBeUndefined();
     expect(second.text).toContain('already used');
+    // It says how to get a fresh link, and is styled by a file of the wizard's origin (no session needed).
+    expect(second.text).toContain('For a fresh link, start the installer again');
+    expect(second.text).toContain('<link rel="stylesheet" href="/refusal.css">');
+    const css = await raw(port, { path: '/refusal.css', headers: { host: `127.0.0.1:${port}` } });
+    expect(css.status).toBe(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.headers['content-security-policy']).toContain("style-src 'self'");
+    expect(css.text).toContain('max-width: 38rem');
 
     const session = cookie.split(';')[0] as string;
     const page = await raw(port, { path: '/', headers: { host: `127.0.0.1:${port}`, cookie: session } });

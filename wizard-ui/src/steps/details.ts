@@ -17,8 +17,22 @@ const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function detailsStep({ config, actions, progress }: StepContext): StepView {
   const start = progress.details ?? config.defaults;
   const fields = {
-    firstName: formField({ id: 'firstName', label: 'First name', autocomplete: 'given-name', value: start.firstName, maxLength: NAME_MAX }),
-    lastName: formField({ id: 'lastName', label: 'Last name', autocomplete: 'family-name', value: start.lastName, maxLength: NAME_MAX }),
+    firstName: formField({
+      id: 'firstName',
+      label: 'First name',
+      autocomplete: 'given-name',
+      value: start.firstName,
+      maxLength: NAME_MAX,
+      validate: (v) => checkName(v.trim(), 'first name'),
+    }),
+    lastName: formField({
+      id: 'lastName',
+      label: 'Last name',
+      autocomplete: 'family-name',
+      value: start.lastName,
+      maxLength: NAME_MAX,
+      validate: (v) => checkName(v.trim(), 'last name'),
+    }),
     email: formField({
       id: 'email',
       label: 'Email address',
@@ -26,6 +40,7 @@ export function detailsStep({ config, actions, progress }: StepContext): StepVie
       autocomplete: 'email',
       value: start.email,
       hint: 'The certificate is for this address. The CA sends a mail there to check it is yours.',
+      validate: (v) => checkEmail(v.trim()),
     }),
   };
   const status = statusLine();
@@ -82,14 +97,23 @@ export function detailsStep({ config, actions, progress }: StepContext): StepVie
 
 function check(details: WizardDetails): Partial<Record<keyof WizardDetails, string>> {
   const errors: Partial<Record<keyof WizardDetails, string>> = {};
-  for (const [key, what] of [
-    ['firstName', 'first name'],
-    ['lastName', 'last name'],
-  ] as const) {
-    if (details[key] === '') errors[key] = `Enter your ${what}.`;
-    else if ([...details[key]].length > NAME_MAX) errors[key] = `Your ${what} can have at most ${NAME_MAX} characters.`;
-  }
-  if (details.email === '') errors.email = 'Enter your email address.';
-  else if (!EMAIL_SHAPE.test(details.email)) errors.email = 'Enter an email address like name@example.org.';
+  const firstName = checkName(details.firstName, 'first name');
+  const lastName = checkName(details.lastName, 'last name');
+  const email = checkEmail(details.email);
+  if (firstName !== undefined) errors.firstName = firstName;
+  if (lastName !== undefined) errors.lastName = lastName;
+  if (email !== undefined) errors.email = email;
   return errors;
+}
+
+function checkName(value: string, what: string): string | undefined {
+  if (value === '') return `Enter your ${what}.`;
+  if ([...value].length > NAME_MAX) return `Your ${what} can have at most ${NAME_MAX} characters.`;
+  return undefined;
+}
+
+function checkEmail(value: string): string | undefined {
+  if (value === '') return 'Enter your email address.';
+  if (!EMAIL_SHAPE.test(value)) return 'Enter an email address like name@example.org.';
+  return undefined;
 }

@@ -3,7 +3,7 @@
  * vendor allows it) a PKCS #12 download protected by a passphrase the person types.
  */
 import { ApiError } from '../api.js';
-import { h, type Child } from '../dom.js';
+import { h, pathCode, type Child } from '../dom.js';
 import { formField } from '../form-field.js';
 import { expiry } from '../format.js';
 import { stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
@@ -20,11 +20,11 @@ export function installedStep({ config, actions, progress }: StepContext): StepV
     ...row('For', cert.names.join(', ')),
     ...row('Expires', expiry(cert.notAfter)),
     ...row('SHA-256 fingerprint', h('code', {}, cert.fingerprintSha256)),
-    ...row('Certificate', h('code', {}, cert.paths.cert)),
-    ...row('Private key', h('code', {}, cert.paths.privkey)),
-    ...row('Certificate with its chain', h('code', {}, cert.paths.fullchain)),
-    ...row('Chain', h('code', {}, cert.paths.chain)),
-    ...(cert.paths.pkcs12 === undefined ? [] : row('PKCS #12 file', h('code', {}, cert.paths.pkcs12))),
+    ...row('Certificate', pathCode(cert.paths.cert)),
+    ...row('Private key', pathCode(cert.paths.privkey)),
+    ...row('Certificate with its chain', pathCode(cert.paths.fullchain)),
+    ...row('Chain', pathCode(cert.paths.chain)),
+    ...(cert.paths.pkcs12 === undefined ? [] : row('PKCS #12 file', pathCode(cert.paths.pkcs12))),
   );
   const finish = h('button', { type: 'button' }, 'Finish');
   const finishStatus = statusLine();
@@ -52,8 +52,15 @@ function pkcs12Form(download: (passphrase: string) => Promise<string>, min: numb
     type: 'password',
     autocomplete: 'new-password',
     hint: `At least ${min} characters. You need it to import the file; it is not kept anywhere.`,
+    validate: (value) => ([...value].length < min ? `Use at least ${min} characters.` : undefined),
   });
-  const again = formField({ id: 'pkcs12-passphrase-again', label: 'Passphrase again', type: 'password', autocomplete: 'new-password' });
+  const again = formField({
+    id: 'pkcs12-passphrase-again',
+    label: 'Passphrase again',
+    type: 'password',
+    autocomplete: 'new-password',
+    validate: (value) => (value !== passphrase.input.value ? 'The two passphrases differ.' : undefined),
+  });
   const status = statusLine();
   const form = h(
     'form',

@@ -12,7 +12,7 @@ import { buildPkcs12 } from '../pkcs12-bundle.js';
 import type { VendorLogo } from '../vendor-logo.js';
 import { API_ERRORS, type ApiErrorBody, type ApiErrorCode, type WizardConfig } from '../wire.js';
 import type { EventStreams } from './event-streams.js';
-import { refusalPage } from './refusal-page.js';
+import { REFUSAL_CSS, REFUSAL_CSS_PATH, refusalPage } from './refusal-page.js';
 import { guardRequest } from './request-guard.js';
 import { LOGO_CSP, SECURITY_HEADERS } from './security-headers.js';
 import type { WizardSession } from './session.js';
@@ -62,6 +62,11 @@ export function createWizardApp(parts: WizardAppParts): express.Express {
     if (decision.ok) return next();
     logger.warn('request refused', { reason: decision.reason, status: decision.status, method: req.method });
     res.status(decision.status).type('text/plain').send(`${decision.status} ${decision.reason}\n`);
+  });
+
+  // The refusal page's stylesheet: static, the same for everyone, needed before any session.
+  app.get(REFUSAL_CSS_PATH, (_req: Request, res: Response) => {
+    res.type('text/css').send(REFUSAL_CSS);
   });
 
   // The token exchange: the first use of the installer's URL sets the session cookie and drops

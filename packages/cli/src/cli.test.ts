@@ -243,6 +243,38 @@ describe('certwizard enroll', () => {
   });
 });
 
+describe('certwizard enroll run again after Ctrl-C', () => {
+  it('asks nothing the state file knows, says what it continues, shows no registration address, and finishes', { timeout: 90_000 }, async () => {
+    // First run: the person registers another address, so the request waits for the owner; Ctrl-C then.
+    const changed = 'ada.later@example.org';
+    const person = personOnUrl({ email: changed });
+    let requestId: string | undefined;
+    const first = await run(cli('enroll', '--json', '--yes', '--email', EMAIL, ...common()), (all, _write, signal) => {
+      person.watch(all);
+      const id = /"type":"pending","requestId":"([A-Za-z0-9_-]+)"/.exec(all)?.[1];
+      if (id !== undefined && requestId === undefined) {
+        requestId = id;
+        signal('SIGINT');
+      }
+    });
+    await person.done();
+    expect(first.code).toBe(130);
+    expect(requestId).toBeDefined();
+
+    // The rerun, on a terminal, without --email: no question, no address to open; it waits, the
+    // owner approves, it installs.
+    let approving: Promise<void> | undefined;
+    const rerun = await run(onTerminal(cli('enroll', ...common())), (all) => {
+      if (approving === undefined && all.includes('Waiting for approval')) approving = decideOnAccountPage(ca, requestId as string, 'approve', changed);
+    });
+    await approving;
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(rerun.stdout).toMatch(/Continuing the certificate "mail" for ada\+wizard@example\.org from http:\/\/127\.0\.0\.1:\d+: waiting for the CA to issue/);
+    expect(rerun.stdout).not.toMatch(/Your email address|First name|Key type|Open this address/);
+    expect(rerun.stdout).toMatch(/Installed\S* \(continued from an earlier run\)/);
+  });
+});
+
 describe('certwizard enroll on a machine without a keychain', () => {
   // No Secret Service answers on this bus address: the keychain probe fails at once.
   const NO_KEYCHAIN = { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/certwizard-test-bus' };

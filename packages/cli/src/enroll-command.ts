@@ -17,10 +17,12 @@ import {
   enroll,
   isInstallName,
   isSdkError,
+  listEnrollments,
   openCredentialStore,
   openFileStore,
   type CredentialStore,
   type EnrollFlowEvent,
+  type EnrollmentSummary,
   type InstalledCertificate,
 } from '@certwizard/sdk';
 import { CaSchemeMismatchError } from './errors.js';
@@ -102,10 +104,15 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   };
   const ask = !json && values.yes !== true && term.interactive;
   const baseDir = values.dir ?? defaultDir(io);
-  // Without prompts, bad or missing flags are usage errors before anything else. With prompts,
-  // where the installation token will live is settled before the first question: a machine
-  // without a keychain learns it now, not after every answer.
-  const fromFlags = ask ? undefined : await collect(values, io, false);
+  // A rerun continues an unfinished enrollment of the same name: its answers come from the state
+  // file, and only what the next step still needs is asked. Without questions, bad or missing
+  // flags are usage errors before anything else; with questions, where the installation token
+  // will live is settled before the first one: a machine without a keychain learns it now, not
+  // after every answer.
+  const earlier = await unfinished(baseDir, typeof values.name === 'string' ? values.name : DEFAULT_NAME);
+  const completed = resumedValues(values, earlier, io);
+  const questions = ask && (earlier === undefined || earlier.step === 'register');
+  const fromFlags = questions ? undefined : await collect(completed, io, false);
   const fileStoreDir = join(baseDir, 'credentials');
   let credentials: CredentialStore;
   try {
@@ -114,7 +121,12 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
     if ((error as Error).name === 'ExitPromptError') throw error;
     return fail(error, { credentialsDir: fileStoreDir });
   }
-  const answers = fromFlags ?? (await collect(values, io, true));
+  const answers = fromFlags ?? (await collect(completed, io, true));
+  if (earlier !== undefined && !json) {
+    term.say(
+      term.bold(`Continuing the certificate "${earlier.name}" for ${answers.email} from ${earlier.caOrigin}: ${CONTINUING[earlier.step] ?? earlier.step}`),
+    );
+  }
 
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));
@@ -122,7 +134,7 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   try {
     await reachable(answers.caUrl);
     const trustAnchorsPem = await trustAnchors(values['ca-cert'], answers.caUrl, term, json);
-    if (!json) term.say(term.bold(`Getting a certificate for ${answers.email} from ${answers.caUrl}`));
+    if (!json && earlier === undefined) term.say(term.bold(`Getting a certificate for ${answers.email} from ${answers.caUrl}`));
     const { installed, resumed } = await enroll({
       caUrl: answers.caUrl,
       name: answers.name,
@@ -161,6 +173,49 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The certificate name when `--name` is not given. */
+const DEFAULT_NAME = 'mail';
+
+/** What a rerun says it continues, by the step the state file records. */
+const CONTINUING: Partial<Record<EnrollmentSummary['step'], string>> = {
+  'prepare-key': 'making the request',
+  register: 'the registration is not finished yet',
+  'verify-email': 'registration done, confirming the address',
+  submit: 'registration done, requesting the certificate',
+  'await-issue': 'waiting for the CA to issue',
+  install: 'issued, installing',
+};
+
+/** The enrollment of `name` under `baseDir` that is under way (not installed, readable), if any. */
+async function unfinished(baseDir: string, name: string): Promise<EnrollmentSummary | undefined> {
+  if (!isInstallName(name)) return undefined;
+  const all = await listEnrollments({ baseDir }).catch(() => []);
+  return all.find((e) => e.name === name && e.problem === undefined && e.step !== 'done');
+}
+
+/**
+ * The flags, completed from an unfinished enrollment's state: its CA and address (the SDK
+ * refuses a state made for others, so a different `--ca` or `--email` given stays and fails
+ * clearly), its name, and the key type (the key exists already). The names for the
+ * registration form are only asked while the registration is still to be done.
+ */
+function resumedValues(
+  values: { [K in keyof typeof OPTIONS]?: string | boolean },
+  earlier: EnrollmentSummary | undefined,
+  io: CliIo,
+): { [K in keyof typeof OPTIONS]?: string | boolean } {
+  if (earlier === undefined) return values;
+  const email = earlier.names.email[0];
+  return {
+    ...values,
+    ca: values.ca ?? (io.env.CERTWIZARD_CA || earlier.caOrigin),
+    ...(email === undefined || values.email !== undefined ? {} : { email }),
+    name: earlier.name,
+    'key-type': values['key-type'] ?? 'p256',
+    ...(earlier.step === 'register' ? {} : { 'first-name': values['first-name'] ?? '', 'last-name': values['last-name'] ?? '' }),
+  };
 }
 
 /**

@@ -125,7 +125,9 @@ export async function measurePingLatency({ repoRoot, samples, warmup, concurrent
     await fresh.send({ to: 'nobody@mail.example', subject: 'connection setup', text: 'ordinary mail' });
     const newConnectionMs = performance.now() - started;
     fresh.close();
-    const accounts = ca.store.counts().accounts;
+    const db = server.openDatabase(join(dir, 'data'));
+    const { accounts } = db.prepare('SELECT count(*) AS accounts FROM accounts').get();
+    db.close();
     if (accounts !== n) throw new Error(`${n} registrations, but ${accounts} accounts stored`);
     return { sequential, concurrent: concurrentTimes, newConnectionMs };
   } finally {

@@ -11,14 +11,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OperatorStore } from './accounts/operator-store.js';
 import { type CliIo, runCli } from './cli.js';
 import { openDatabase } from './store/database.js';
+import { createSqlDatabase } from './store/sqlite-dialect.js';
 
 const PASSWORD = 'operator password 1';
 
 let dir: string;
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'certwizard-operator-'));
 });
-afterEach(() => {
+afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -42,10 +43,10 @@ function io(env: Record<string, string>, options: { tty?: boolean; typed?: strin
   return { cliIo, out: () => out, err: () => err };
 }
 
-function withOperators<T>(fn: (operators: OperatorStore) => T): T {
+async function withOperators<T>(fn: (operators: OperatorStore) => Promise<T>): Promise<T> {
   const db = openDatabase(dir);
   try {
-    return fn(new OperatorStore(db, { scryptN: 2 ** 10 }));
+    return await fn(new OperatorStore(createSqlDatabase(db), { scryptN: 2 ** 10 }));
   } finally {
     db.close();
   }
@@ -62,7 +63,7 @@ describe('add-operator', () => {
     const again = io({ OPERATOR_PASSWORD: PASSWORD });
     expect(await runCli(['add-operator', '--data', dir, '--email', 'Ops@CA.example'], again.cliIo)).toBe(1);
     expect(again.err()).toBe('certwizard-ca: an operator Ops@CA.example already exists\n');
-    expect(withOperators((ops) => ops.exists('ops@ca.example'))).toBe(true);
+    expect(await withOperators((ops) => ops.exists('ops@ca.example'))).toBe(true);
   });
 
   it('asks twice on a terminal, without echo', async () => {
@@ -86,12 +87,12 @@ describe('add-operator', () => {
     const r = io(env);
     expect(await runCli(['add-operator', '--data', dir, ...args], r.cliIo)).toBe(want);
     expect(r.err()).toMatch(stderr);
-    expect(withOperators((ops) => ops.exists('ops@ca.example'))).toBe(false);
+    expect(await withOperators((ops) => ops.exists('ops@ca.example'))).toBe(false);
   });
 
   it('refuses different answers on a terminal and creates nobody', async () => {
     const t = io({}, { tty: true, typed: [PASSWORD, 'something else'] });
     expect(await runCli(['add-operator', '--data', dir, '--email', 'ops@ca.example'], t.cliIo)).toBe(1);
-    expect(withOperators((ops) => ops.exists('ops@ca.example'))).toBe(false);
+    expect(await withOperators((ops) => ops.exists('ops@ca.example'))).toBe(false);
   });
 });

@@ -15,6 +15,7 @@ import { OperatorExistsError } from './accounts/errors.js';
 import { OperatorStore } from './accounts/operator-store.js';
 import { obtainPassphrase, obtainSecret, type PassphraseSources } from './passphrase.js';
 import { openDatabase } from './store/database.js';
+import { createSqlDatabase } from './store/sqlite-dialect.js';
 
 /** Exit codes of `certwizard-ca`. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -197,9 +198,9 @@ async function addOperatorCommand(argv: readonly string[], io: CliIo): Promise<n
   if (!email || !/^[^\s@]{1,64}@[^\s@]{1,189}$/.test(email)) throw new ConfigError('--email ADDRESS is required (an email address)');
   const db = openDatabase(dataDir);
   try {
-    const operators = new OperatorStore(db);
+    const operators = new OperatorStore(createSqlDatabase(db));
     // Check before asking: nobody should type a password for nothing.
-    if (operators.exists(email)) throw new OperatorExistsError(`an operator ${email} already exists`);
+    if (await operators.exists(email)) throw new OperatorExistsError(`an operator ${email} already exists`);
     const password = await obtainSecret(
       io,
       { envName: 'OPERATOR_PASSWORD', label: 'operator password', prompt: 'Operator password: ', repeatPrompt: 'Repeat the password: ' },

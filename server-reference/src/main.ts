@@ -119,13 +119,13 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     }
     const nowMs = deps.now ? () => (deps.now as () => Date)().getTime() : Date.now;
     const clock = { now: nowMs };
-    const tickets = new TicketStore(db, clock);
-    const sessions = new SessionStore(db, clock);
+    const tickets = new TicketStore(sql, clock);
+    const sessions = new SessionStore(sql, clock);
     const ping = pingSender(config, publicUrl, dkimKey);
     const signing = ping.dkim ? { dkim: ping.dkim } : {};
     const smtp = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom, ...signing }) : undefined;
     const keepDevMailbox = deps.mailer === undefined && (smtp === undefined || config.devMailboxCopy === true);
-    const devMailbox = keepDevMailbox ? new DevMailbox(db, { from: config.mailFrom, now: nowMs, ...signing }) : undefined;
+    const devMailbox = keepDevMailbox ? new DevMailbox(sql, { from: config.mailFrom, now: nowMs, ...signing }) : undefined;
     // Buckets in the database: CA processes sharing it enforce one limit together.
     const rateLimits = new RateLimitStore(sql);
     const limiters: RateLimiter[] = [];
@@ -134,8 +134,8 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       limiters.push(made);
       return made;
     };
-    const accounts = new AccountStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) });
-    const tokens = new InstallationTokenStore(db, clock);
+    const accounts = new AccountStore(sql, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) });
+    const tokens = new InstallationTokenStore(sql, clock);
     const mailer = (deps.mailer ?? (smtp && devMailbox ? relayWithCopy(smtp, devMailbox) : (smtp ?? devMailbox))) as Mailer;
     const requests = new CertificateRequestStore(sql, clock);
     // Every protocol's requests go through this one service; only their policies differ.
@@ -147,18 +147,18 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       notices: mailedRequestNotices({ accounts, tokens, mailer, logger, publicUrl }),
       now: nowMs,
     });
-    const addresses = new AccountAddressStore(db, clock);
-    const pings = new AddressPingStore(db, { ...clock, addresses });
-    const pingNonces = new PingNonceRegistry(db, clock);
-    const secrets = new EnrollmentSecretStore(db, clock);
-    const operatorSessions = new SessionStore(db, { ...clock, table: 'operator_sessions' });
+    const addresses = new AccountAddressStore(sql, clock);
+    const pings = new AddressPingStore(sql, clock);
+    const pingNonces = new PingNonceRegistry(sql, clock);
+    const secrets = new EnrollmentSecretStore(sql, clock);
+    const operatorSessions = new SessionStore(sql, { ...clock, table: 'operator_sessions' });
     const registration = {
       accounts,
       tickets,
       pingNonces,
       tokens,
       sessions,
-      handoffs: new HandoffStore(db, clock),
+      handoffs: new HandoffStore(sql, clock),
       mailer,
       ...(devMailbox ? { devMailbox } : {}),
       logger,
@@ -183,7 +183,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const purge = setInterval(() => {
       void (async () => {
         const purged = tickets.purgeExpired();
-        const expiredSessions = sessions.purgeExpired() + operatorSessions.purgeExpired();
+        const expiredSessions = (await sessions.purgeExpired()) + (await operatorSessions.purgeExpired());
         let rateLimitBuckets = 0;
         for (const l of limiters) rateLimitBuckets += await l.prune();
         logger.debug('purged expired rows', { ...purged, sessions: expiredSessions, rateLimitBuckets });
@@ -212,7 +212,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
         },
         operator: {
-          operators: new OperatorStore(db, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) }),
+          operators: new OperatorStore(sql, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) }),
           sessions: operatorSessions,
           requests,
           service,

@@ -53,10 +53,10 @@ describe('/api/cemails.php', () => {
     ca = await startTestCa();
     const { token } = await accountWithToken(ca);
     expect((await callApi(ca, CEMAILS, {}, { bearer: token })).text).toBe(OK_TEXT);
-    withStores(ca, ({ accounts, addresses }) => {
-      accounts.setCodeSigning(1, true);
-      addresses.addConfirmed(1, 'A.L@Example.NET');
-      addresses.addConfirmed(1, 'ADA+wizard@example.org');
+    await withStores(ca, async ({ accounts, addresses }) => {
+      await accounts.setCodeSigning(1, true);
+      await addresses.addConfirmed(1, 'A.L@Example.NET');
+      await addresses.addConfirmed(1, 'ADA+wizard@example.org');
     });
     const res = await callApi(ca, CEMAILS, {}, { bearer: token });
     expect(res.text).toBe(`200,Authentication Ok\nCS=1\nNAME=Ada Lovelace\nNAME=Ada B Lovelace\nEMAIL=${EMAIL}\nEMAIL=A.L@example.net\n`);
@@ -185,7 +185,7 @@ describe('/api/ccsr.php', () => {
     const refused = await callApi(ca, CCSR, { ...login, ...ccsrFields({ codesign: '1' }) });
     expect(refused).toMatchObject({ status: 403, text: '403,codesign_not_allowed this account may not request code signing certificates (CS=0)\n' });
     expect(await ca.counts()).toEqual(before);
-    withStores(ca, ({ accounts }) => accounts.setCodeSigning(1, true));
+    await withStores(ca, ({ accounts }) => accounts.setCodeSigning(1, true));
     const res = await callApi(ca, CCSR, { ...login, ...ccsrFields({ codesign: '1' }) });
     expect(res.status).toBe(200);
     const answer = decodeCcsrAnswer(res.status, res.text);

@@ -108,7 +108,7 @@ async function startPingChain(options: { hookKey?: KeyObject } = {}): Promise<Pi
   }
 }
 
-const statusOf = (ca: TestCa, email: string) => withStores(ca, ({ accounts }) => accounts.findByEmail(email)?.status);
+const statusOf = (ca: TestCa, email: string) => withStores(ca, async ({ accounts }) => (await accounts.findByEmail(email))?.status);
 
 describe('the email ping answered by the mail hook', () => {
   it("confirms a registration by itself when the ping carries the book's nonce", async () => {
@@ -127,7 +127,7 @@ describe('the email ping answered by the mail hook', () => {
     // The SMTP replies wait for the hook's decision, so by now the ping was answered.
     expect(res.status).toBe(200);
     expect(chain.hookLog).toEqual([expect.objectContaining({ level: 'info', event: 'ping-confirmed', address: EMAIL })]);
-    expect(statusOf(ca, EMAIL)).toBe('active');
+    expect(await statusOf(ca, EMAIL)).toBe('active');
     expect(await isItDone(ca, ticket)).toMatchObject({ status: 'done', emailAddress: EMAIL });
     // The ping still reaches the mailbox, unchanged and DKIM-signed.
     expect(chain.delivered).toHaveLength(1);
@@ -155,7 +155,7 @@ describe('the email ping answered by the mail hook', () => {
     const res = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields({ EmailAddress: EMAIL }), PingNonce: newNonce() });
     expect(res.status).toBe(200);
     expect(chain.hookLog).toEqual([expect.objectContaining({ level: 'warn', event: 'ping-refused', reason: 'unknown-nonce' })]);
-    expect(statusOf(ca, EMAIL)).toBe('pending');
+    expect(await statusOf(ca, EMAIL)).toBe('pending');
     expect(chain.delivered).toHaveLength(1);
   });
 
@@ -165,7 +165,7 @@ describe('the email ping answered by the mail hook', () => {
     const nonce = await book.expect(EMAIL, { ttlMs: DAY });
     await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields({ EmailAddress: EMAIL }), PingNonce: nonce });
     expect(chain.hookLog).toEqual([expect.objectContaining({ level: 'warn', event: 'ping-refused', reason: 'dkim-failed' })]);
-    expect(statusOf(ca, EMAIL)).toBe('pending');
+    expect(await statusOf(ca, EMAIL)).toBe('pending');
     // Refused before the book was asked: the nonce is still there for a genuine ping.
     expect(book.reserve(nonce, { addresses: [EMAIL] }).ok).toBe(true);
   });

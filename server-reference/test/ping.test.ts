@@ -91,7 +91,7 @@ describe('a registration with PingNonce', () => {
     expect(ok.status).toBe(200);
     expect(ok.json).toEqual({ status: 'confirmed', email: EMAIL });
     expect(ok.headers.get('cache-control')).toBe('no-store');
-    expect(accountOf(c, EMAIL)?.status).toBe('active');
+    expect((await accountOf(c, EMAIL))?.status).toBe('active');
     const done = await isItDone(c, ticket);
     expect(done).toMatchObject({ status: 'done', emailAddress: EMAIL });
     const code = (done as { code: string }).code;
@@ -140,7 +140,7 @@ describe('a registration with PingNonce', () => {
     const page = await fetch(`${c.url}/ping/confirm?token=${token}`);
     expect(page.status).toBe(410);
     expect(await dbSnapshot(c)).toEqual(before);
-    expect(accountOf(c, EMAIL)?.status).toBe('pending');
+    expect((await accountOf(c, EMAIL))?.status).toBe('pending');
   });
 
   it('issues a certificate request sent with the registration when the machine confirms', async () => {
@@ -186,7 +186,7 @@ describe('a registration with PingNonce', () => {
     expect(await confirmByMachine(c, token, newNonce())).toMatchObject({ status: 409, json: { error: { code: 'nonce_mismatch' } } });
     expect(await dbSnapshot(c)).toEqual(before);
     expect((await confirmAsPerson(link)).status).toBe(200);
-    expect(accountOf(c, EMAIL)?.status).toBe('active');
+    expect((await accountOf(c, EMAIL))?.status).toBe('active');
   });
 });
 
@@ -196,7 +196,7 @@ describe('the dev mailbox', () => {
     const nonce = newNonce();
     const res = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields(), PingNonce: nonce });
     expect(res.status).toBe(200);
-    const [stored] = ca.devMailbox?.list() ?? [];
+    const [stored] = (await ca.devMailbox?.list()) ?? [];
     // The public URL's host is an IP address: the default ping address is ping@localhost.
     expect(stored?.raw).toMatch(/^From: ping@localhost\r$/m);
     expect(stored?.raw).toMatch(new RegExp(`^X-Certwizard-Ping-Nonce: ${nonce}\\r$`, 'm'));
@@ -236,7 +236,7 @@ describe("the person's confirmation page", () => {
     expect(ok.text).toContain('<p>Your request was processed.</p>');
     const back = new URL(linkHref(ok.text, 'Please click here to continue with the Installation Wizard') as string);
     expect(back.searchParams.get('EmailAddress')).toBe(EMAIL);
-    expect(accountOf(c, EMAIL)?.status).toBe('active');
+    expect((await accountOf(c, EMAIL))?.status).toBe('active');
     expect(await isItDone(c, ticket)).toEqual({ status: 'done', emailAddress: EMAIL });
     const again = await postForm(`${c.url}/ping/confirm`, { token });
     expect(again.status).toBe(200);
@@ -257,7 +257,7 @@ describe("the person's confirmation page", () => {
     expect(linkHref(late.text, 'Please click here to return to the Installation Wizard')).toBe(
       `${ERROR}&EmailAddress=ada%2Bwizard%40example.org&reason=confirmation_failed`,
     );
-    expect(accountOf(c, EMAIL)?.status).toBe('pending');
+    expect((await accountOf(c, EMAIL))?.status).toBe('pending');
   });
 });
 
@@ -521,7 +521,7 @@ describe('a nonce works once, and the installer gives it over the back channel',
     const mail = await register(c, s, { ticket }, { EmailAddress: POSTMASTER });
     expect(mail.parsed.headers.get('x-certwizard-ping-nonce')).toBe(nonce);
     expect((await confirmByMachine(c, pingTokenOf(c, mail), nonce)).status).toBe(200);
-    expect(accountOf(c, POSTMASTER)?.status).toBe('active');
+    expect((await accountOf(c, POSTMASTER))?.status).toBe('active');
   });
 
   it('a nonce from a URL that was used before is refused: the mail is an ordinary confirmation a person clicks', async () => {
@@ -550,7 +550,7 @@ describe('a registration whose confirmation mail cannot be sent', () => {
     const failed = await postForm(`${c.url}/index.php?id=1`, registrationFields(), { origin: new URL(c.url).origin });
     expect(failed.status).toBe(502);
     expect(await dbSnapshot(c)).toEqual(before);
-    expect(accountOf(c, EMAIL)).toBeUndefined();
+    expect(await accountOf(c, EMAIL)).toBeUndefined();
     expect(relay).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 });

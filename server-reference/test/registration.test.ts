@@ -115,7 +115,7 @@ describe('the hand-off with a ticket and PKCE', () => {
     const mails = await mailbox(ca.url, email);
     expect(mails).toHaveLength(1);
     expect(mails[0]?.subject).toBe('Confirm your email address');
-    expect(ca.devMailbox?.list()[0]?.raw).toMatch(/^From: certwizard CA <ca@localhost>/m);
+    expect((await ca.devMailbox?.list())?.[0]?.raw).toMatch(/^From: certwizard CA <ca@localhost>/m);
 
     const confirm = await confirmAsPerson(await confirmationLink(ca.url, email));
     const page = confirm.text;

@@ -5,19 +5,34 @@
  * (operators, tests) writes the table.
  */
 import { normalizeEmailAddress } from '@certwizard/pki';
-import type { Db } from '../store/database.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import type { Account } from './account-store.js';
 
-/** Repository of an account's confirmed addresses. */
-export class AccountAddressStore {
-  readonly #now: () => number;
-  readonly #list;
-  readonly #insert;
+/**
+ * Storage of an account's additional confirmed addresses. Contract: an address is recorded once
+ * per account (a unique constraint; recording it again changes nothing).
+ */
+export interface AccountAddressRepository {
+  /**
+   * The account's confirmed addresses: none for an account that is not active; otherwise the
+   * registration address first, then the others in the order they were confirmed, each once.
+   */
+  confirmedOf(account: Account): Promise<string[]>;
+  /**
+   * Records an additional confirmed address; recording one again changes nothing.
+   * @throws {InvalidNameError} `ERR_PKI_INVALID_NAME` for a malformed address.
+   */
+  addConfirmed(accountId: number, email: string): Promise<void>;
+}
 
-  constructor(db: Db, options: { now?: () => number } = {}) {
+/** The SQLite implementation of {@link AccountAddressRepository}. */
+export class AccountAddressStore implements AccountAddressRepository {
+  readonly #db: SqlDatabase;
+  readonly #now: () => number;
+
+  constructor(db: SqlDatabase, options: { now?: () => number } = {}) {
+    this.#db = db;
     this.#now = options.now ?? Date.now;
-    this.#list = db.prepare('SELECT email FROM account_addresses WHERE account_id = ? ORDER BY id');
-    this.#insert = db.prepare('INSERT OR IGNORE INTO account_addresses (account_id, email, confirmed_at_ms) VALUES (?, ?, ?)');
   }
 
   /**
@@ -25,12 +40,13 @@ export class AccountAddressStore {
    * not confirmed yet); otherwise the registration address first, then the others in the order
    * they were confirmed, each once (compared case-insensitively).
    * @example
-   * addresses.confirmedOf(account); // ['ada@example.org', 'a.l@example.net']
+   * await addresses.confirmedOf(account); // ['ada@example.org', 'a.l@example.net']
    */
-  confirmedOf(account: Account): string[] {
+  async confirmedOf(account: Account): Promise<string[]> {
     if (account.status !== 'active') return [];
     const out = [account.email];
-    for (const { email } of this.#list.all(account.id) as { email: string }[]) {
+    const rows = await this.#db.selectFrom('account_addresses').select('email').where('account_id', '=', account.id).orderBy('id').execute();
+    for (const { email } of rows) {
       if (!out.some((e) => e.toLowerCase() === email.toLowerCase())) out.push(email);
     }
     return out;
@@ -40,9 +56,22 @@ export class AccountAddressStore {
    * Records an additional confirmed address; recording one again changes nothing.
    * @throws {InvalidNameError} `ERR_PKI_INVALID_NAME` for a malformed address.
    * @example
-   * addresses.addConfirmed(account.id, 'a.l@example.net');
+   * await addresses.addConfirmed(account.id, 'a.l@example.net');
    */
-  addConfirmed(accountId: number, email: string): void {
-    this.#insert.run(accountId, normalizeEmailAddress(email), this.#now());
+  async addConfirmed(accountId: number, email: string): Promise<void> {
+    await insertConfirmedAddress(this.#db, accountId, email, this.#now());
   }
+}
+
+/**
+ * Inserts a confirmed address unless the account has it already; shared with the address ping
+ * store, which adds the address in the transaction that uses the ping.
+ * @throws {InvalidNameError} `ERR_PKI_INVALID_NAME` for a malformed address.
+ */
+export async function insertConfirmedAddress(db: SqlDatabase, accountId: number, email: string, now: number): Promise<void> {
+  await db
+    .insertInto('account_addresses')
+    .values({ account_id: accountId, email: normalizeEmailAddress(email), confirmed_at_ms: now })
+    .onConflict((oc) => oc.columns(['account_id', 'email']).doNothing())
+    .execute();
 }

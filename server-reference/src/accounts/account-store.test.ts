@@ -12,10 +12,10 @@ let db: Db;
 const temp = useTempDatabase('certwizard-accounts-');
 let clock: number;
 let store: AccountStore;
-beforeEach(() => {
+beforeEach(async () => {
   db = temp.db;
   clock = T0;
-  store = new AccountStore(db, { now: () => clock, scryptN: N });
+  store = new AccountStore(temp.sql, { now: () => clock, scryptN: N });
 });
 
 const snapshot = () => snapshotTables(db);
@@ -59,7 +59,7 @@ describe('AccountStore.register', () => {
     expect(confirmations).toEqual([
       { id: 1, token_hash: hashToken(confirmationToken), account_id: accountId, created_at_ms: T0, expires_at_ms: T0 + DAY, used_at_ms: null },
     ]);
-    expect(store.get(accountId)).toEqual({
+    expect(await store.get(accountId)).toEqual({
       id: accountId,
       email: 'Ada@example.org',
       firstName: 'Ada',
@@ -73,7 +73,7 @@ describe('AccountStore.register', () => {
   });
 
   it('honours the confirmationLifetimeMs option', async () => {
-    const short = new AccountStore(db, { now: () => clock, scryptN: N, confirmationLifetimeMs: 60_000 });
+    const short = new AccountStore(temp.sql, { now: () => clock, scryptN: N, confirmationLifetimeMs: 60_000 });
     await short.register(input());
     expect(db.prepare('SELECT expires_at_ms FROM email_confirmations').get()).toEqual({ expires_at_ms: T0 + 60_000 });
   });
@@ -180,15 +180,15 @@ describe('AccountStore.register', () => {
     await expect(store.register(input())).rejects.toMatchObject({ code: 'ERR_ACCOUNT_EMAIL_TAKEN' });
     clock = T0 + DAY;
     const second = await store.register(input({ firstName: 'Second' }));
-    expect(store.get(first.accountId)).toBeUndefined();
-    expect(store.get(second.accountId)?.firstName).toBe('Second');
+    expect(await store.get(first.accountId)).toBeUndefined();
+    expect((await store.get(second.accountId))?.firstName).toBe('Second');
     expect(snapshot().email_confirmations).toHaveLength(1);
-    expect(() => store.confirmEmail(first.confirmationToken)).toThrow(expect.objectContaining({ code: 'ERR_ACCOUNT_CONFIRMATION_INVALID' }));
+    await expect(store.confirmEmail(first.confirmationToken)).rejects.toThrow(expect.objectContaining({ code: 'ERR_ACCOUNT_CONFIRMATION_INVALID' }));
   });
 
   it('never replaces an active account, however old', async () => {
     const { confirmationToken } = await store.register(input());
-    store.confirmEmail(confirmationToken);
+    await store.confirmEmail(confirmationToken);
     clock = T0 + 400 * DAY;
     const before = snapshot();
     await expect(store.register(input())).rejects.toMatchObject({ code: 'ERR_ACCOUNT_EMAIL_TAKEN' });
@@ -200,12 +200,12 @@ describe('AccountStore.confirmEmail', () => {
   it('activates the account once; a second use changes nothing', async () => {
     const { accountId, confirmationToken } = await store.register(input());
     clock = T0 + 5000;
-    expect(store.confirmEmail(confirmationToken)).toEqual({ accountId, email: 'Ada@example.org' });
-    expect(store.get(accountId)).toMatchObject({ status: 'active', activatedAtMs: T0 + 5000 });
+    expect(await store.confirmEmail(confirmationToken)).toEqual({ accountId, email: 'Ada@example.org' });
+    expect(await store.get(accountId)).toMatchObject({ status: 'active', activatedAtMs: T0 + 5000 });
     expect(db.prepare('SELECT used_at_ms FROM email_confirmations').get()).toEqual({ used_at_ms: T0 + 5000 });
     const before = snapshot();
     clock += 1;
-    expect(() => store.confirmEmail(confirmationToken)).toThrow(expect.objectContaining({ code: 'ERR_ACCOUNT_CONFIRMATION_INVALID' }));
+    await expect(store.confirmEmail(confirmationToken)).rejects.toThrow(expect.objectContaining({ code: 'ERR_ACCOUNT_CONFIRMATION_INVALID' }));
     expect(snapshot()).toEqual(before);
   });
 
@@ -213,9 +213,9 @@ describe('AccountStore.confirmEmail', () => {
     const { confirmationToken } = await store.register(input());
     clock = T0 + DAY;
     const before = snapshot();
-    const err = (() => {
+    const err = await (async () => {
       try {
-        store.confirmEmail(confirmationToken);
+        await store.confirmEmail(confirmationToken);
       } catch (e) {
         return e as Error & { code: string };
       }
@@ -233,7 +233,7 @@ describe('AccountStore.confirmEmail', () => {
   ])('refuses an $name token, changing nothing', async ({ token }) => {
     await store.register(input());
     const before = snapshot();
-    expect(() => store.confirmEmail(token as string)).toThrow(expect.objectContaining({ code: 'ERR_ACCOUNT_CONFIRMATION_INVALID' }));
+    await expect(store.confirmEmail(token as string)).rejects.toThrow(expect.objectContaining({ code: 'ERR_ACCOUNT_CONFIRMATION_INVALID' }));
     expect(snapshot()).toEqual(before);
   });
 });
@@ -241,7 +241,7 @@ describe('AccountStore.confirmEmail', () => {
 describe('AccountStore.authenticate', () => {
   async function active(): Promise<number> {
     const { accountId, confirmationToken } = await store.register(input());
-    store.confirmEmail(confirmationToken);
+    await store.confirmEmail(confirmationToken);
     return accountId;
   }
 
@@ -276,7 +276,7 @@ describe('AccountStore.authenticate', () => {
     // to verify a password against a (dummy) hash rejects as aborted; one that short-circuited on
     // "no such account" would reject with ERR_ACCOUNT_CREDENTIALS instead.
     const { confirmationToken } = await store.register(input());
-    store.confirmEmail(confirmationToken);
+    await store.confirmEmail(confirmationToken);
     const aborted = AbortSignal.abort(new Error('probe'));
     for (const email of ['Ada@example.org', 'nobody@example.org', 'not an address']) {
       await expect(store.authenticate(email, 'wrong password!', { signal: aborted }), email).rejects.toThrow('probe');
@@ -290,16 +290,16 @@ describe('AccountStore.authenticate', () => {
 describe('AccountStore lookups', () => {
   it('finds by id and by address in any case; undefined for unknown or malformed', async () => {
     const { accountId } = await store.register(input());
-    expect(store.findByEmail('ADA@example.ORG')?.id).toBe(accountId);
-    expect(store.findByEmail('ada@example.org')?.id).toBe(accountId); // NOCASE: the local part too
-    expect(store.findByEmail('nobody@example.org')).toBeUndefined();
-    expect(store.findByEmail('@@')).toBeUndefined();
-    expect(store.get(accountId + 1)).toBeUndefined();
+    expect((await store.findByEmail('ADA@example.ORG'))?.id).toBe(accountId);
+    expect((await store.findByEmail('ada@example.org'))?.id).toBe(accountId); // NOCASE: the local part too
+    expect(await store.findByEmail('nobody@example.org')).toBeUndefined();
+    expect(await store.findByEmail('@@')).toBeUndefined();
+    expect(await store.get(accountId + 1)).toBeUndefined();
   });
 });
 
 describe('migration 2 constraints', () => {
-  it('refuses rows that break the CHECKs, whatever code writes them', () => {
+  it('refuses rows that break the CHECKs, whatever code writes them', async () => {
     const insert = (dob: string, status: string, activated: number | null) =>
       db
         .prepare(

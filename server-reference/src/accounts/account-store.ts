@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidNameError, normalizeEmailAddress } from '@certwizard/pki';
-import { type Db, writeTransaction } from '../store/database.js';
+import type { Selectable } from 'kysely';
+import type { AccountsTable } from '../store/schema.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import { AccountInputError, ConfirmationInvalidError, CredentialsError, EmailTakenError, NotConfirmedError, type AccountField } from './errors.js';
 import { BIDI_CONTROLS } from './bidi-controls.js';
 import { hashSecret, hashToken, SCRYPT_N_DEFAULT, verifySecret } from './password.js';
@@ -90,21 +92,7 @@ export interface AccountStoreOptions {
   readonly confirmationLifetimeMs?: number;
 }
 
-interface Row {
-  id: number;
-  email: string;
-  first_name: string;
-  middle_name: string | null;
-  last_name: string;
-  date_of_birth: string;
-  password_hash: string;
-  question1: string;
-  question2: string;
-  status: 'pending' | 'active';
-  code_signing: number;
-  created_at_ms: number;
-  activated_at_ms: number | null;
-}
+type Row = Selectable<AccountsTable>;
 
 /** Validated, normalised registration values, hashes not yet computed. */
 interface CleanInput {
@@ -139,6 +127,7 @@ const FORBIDDEN_CHARS = /[\p{Cc}\p{Cs}]/u;
  *   password has been verified, so the distinct code tells nothing to someone without it.
  */
 export class AccountStore {
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
   readonly #scryptN: number | undefined;
   readonly #confirmationLifetimeMs: number;
@@ -147,89 +136,15 @@ export class AccountStore {
    * does: verifySecret runs the full scrypt before comparing, and no secret hashes to all zeros.
    */
   readonly #dummyHash: string;
-  readonly #byId;
-  readonly #removeUnconfirmed;
-  readonly #byEmail;
-  readonly #insertAccount;
-  readonly #insertConfirmation;
-  readonly #deleteStalePending;
-  readonly #liveConfirmation;
-  readonly #setCodeSigning;
-  readonly #confirmationRecord;
-  readonly #registerTx: (clean: CleanInput, hashes: [string, string, string], tokenHash: string) => number;
-  readonly #confirmTx: (tokenHash: string) => { accountId: number; email: string };
 
-  constructor(db: Db, options: AccountStoreOptions = {}) {
+  constructor(db: SqlDatabase, options: AccountStoreOptions = {}) {
+    this.#db = db;
     this.#now = options.now ?? Date.now;
     this.#scryptN = options.scryptN;
     this.#dummyHash = `scrypt$${options.scryptN ?? SCRYPT_N_DEFAULT}$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
     const lifetime = options.confirmationLifetimeMs ?? CONFIRMATION_LIFETIME_MS_DEFAULT;
     if (!Number.isSafeInteger(lifetime) || lifetime <= 0) throw new TypeError('confirmationLifetimeMs must be a positive integer');
     this.#confirmationLifetimeMs = lifetime;
-    this.#byId = db.prepare('SELECT * FROM accounts WHERE id = ?');
-    this.#removeUnconfirmed = db.prepare("DELETE FROM accounts WHERE id = ? AND status = 'pending'");
-    this.#byEmail = db.prepare('SELECT * FROM accounts WHERE email = ?');
-    this.#insertAccount = db.prepare(`INSERT INTO accounts
-      (email, first_name, middle_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, created_at_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#insertConfirmation = db.prepare('INSERT INTO email_confirmations (token_hash, account_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)');
-    this.#deleteStalePending = db.prepare(`DELETE FROM accounts WHERE email = ? AND status = 'pending'
-      AND NOT EXISTS (SELECT 1 FROM email_confirmations c
-        WHERE c.account_id = accounts.id AND c.used_at_ms IS NULL AND c.expires_at_ms > ?)`);
-    this.#liveConfirmation = db.prepare('SELECT 1 FROM email_confirmations WHERE account_id = ? AND used_at_ms IS NULL AND expires_at_ms > ?');
-    this.#setCodeSigning = db.prepare('UPDATE accounts SET code_signing = ? WHERE id = ?');
-    this.#confirmationRecord = db.prepare(`SELECT c.account_id, a.email, c.expires_at_ms, c.used_at_ms
-      FROM email_confirmations c JOIN accounts a ON a.id = c.account_id WHERE c.token_hash = ?`);
-    const confirmationByHash = db.prepare('SELECT * FROM email_confirmations WHERE token_hash = ?');
-    const useConfirmation = db.prepare('UPDATE email_confirmations SET used_at_ms = ? WHERE id = ? AND used_at_ms IS NULL');
-    const activate = db.prepare("UPDATE accounts SET status = 'active', activated_at_ms = ? WHERE id = ? AND status = 'pending'");
-
-    // Built once: better-sqlite3 wraps BEGIN IMMEDIATE/COMMIT around the function on every call.
-    this.#registerTx = writeTransaction(db, (clean: CleanInput, hashes: [string, string, string], tokenHash: string) => {
-      const now = this.#now();
-      this.#deleteStalePending.run(clean.email, now);
-      let accountId: number;
-      try {
-        const info = this.#insertAccount.run(
-          clean.email,
-          clean.firstName,
-          clean.middleName,
-          clean.lastName,
-          clean.dateOfBirth,
-          hashes[0],
-          clean.questions[0],
-          hashes[1],
-          clean.questions[1],
-          hashes[2],
-          now,
-        );
-        accountId = Number(info.lastInsertRowid);
-      } catch (err) {
-        // The UNIQUE NOCASE index is the authority: a concurrent registration may have won
-        // between the early check and this insert.
-        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new EmailTakenError('this email address is already registered', { cause: err });
-        }
-        throw err;
-      }
-      this.#insertConfirmation.run(tokenHash, accountId, now, now + this.#confirmationLifetimeMs);
-      return accountId;
-    });
-
-    this.#confirmTx = writeTransaction(db, (tokenHash: string) => {
-      const now = this.#now();
-      const c = confirmationByHash.get(tokenHash) as { id: number; account_id: number; expires_at_ms: number; used_at_ms: number | null } | undefined;
-      if (c === undefined || c.used_at_ms !== null || now >= c.expires_at_ms) {
-        throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
-      }
-      const account = this.#byId.get(c.account_id) as Row | undefined;
-      if (account === undefined || account.status !== 'pending') {
-        throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
-      }
-      useConfirmation.run(now, c.id);
-      activate.run(now, account.id);
-      return { accountId: account.id, email: account.email };
-    });
   }
 
   /**
@@ -256,7 +171,7 @@ export class AccountStore {
   async register(input: RegistrationInput, options: { signal?: AbortSignal } = {}): Promise<{ accountId: number; confirmationToken: string }> {
     const clean = this.#validate(input);
     // Fail fast before spending three scrypt runs; the transaction below checks again.
-    if (this.#isTaken(clean.email)) throw new EmailTakenError('this email address is already registered');
+    if (await this.#isTaken(clean.email)) throw new EmailTakenError('this email address is already registered');
     const hashOptions = { ...(this.#scryptN !== undefined ? { N: this.#scryptN } : {}), ...(options.signal ? { signal: options.signal } : {}) };
     const hashes = (await Promise.all([
       hashSecret(clean.password, hashOptions),
@@ -264,8 +179,57 @@ export class AccountStore {
       hashSecret(clean.answers[1], hashOptions),
     ])) as [string, string, string];
     const confirmationToken = randomBytes(32).toString('base64url');
-    const accountId = this.#registerTx(clean, hashes, hashToken(confirmationToken));
+    const accountId = await this.#insert(clean, hashes, hashToken(confirmationToken));
     return { accountId, confirmationToken };
+  }
+
+  #insert(clean: CleanInput, hashes: [string, string, string], tokenHash: string): Promise<number> {
+    return this.#db.transaction().execute(async (trx) => {
+      const now = this.#now();
+      // A pending account whose every confirmation token expired unused frees its address.
+      await trx
+        .deleteFrom('accounts')
+        .where('email', '=', clean.email)
+        .where('status', '=', 'pending')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('email_confirmations as c')
+                .select('c.id')
+                .whereRef('c.account_id', '=', 'accounts.id')
+                .where('c.used_at_ms', 'is', null)
+                .where('c.expires_at_ms', '>', now),
+            ),
+          ),
+        )
+        .execute();
+      // The UNIQUE NOCASE index is the authority: a concurrent registration may have won
+      // between the early check and this insert.
+      const inserted = await trx
+        .insertInto('accounts')
+        .values({
+          email: clean.email,
+          first_name: clean.firstName,
+          middle_name: clean.middleName,
+          last_name: clean.lastName,
+          date_of_birth: clean.dateOfBirth,
+          password_hash: hashes[0],
+          question1: clean.questions[0],
+          answer1_hash: hashes[1],
+          question2: clean.questions[1],
+          answer2_hash: hashes[2],
+          created_at_ms: now,
+        })
+        .onConflict((oc) => oc.column('email').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted === undefined) throw new EmailTakenError('this email address is already registered');
+      await trx
+        .insertInto('email_confirmations')
+        .values({ token_hash: tokenHash, account_id: inserted.id, created_at_ms: now, expires_at_ms: now + this.#confirmationLifetimeMs })
+        .execute();
+      return inserted.id;
+    });
   }
 
   /**
@@ -273,12 +237,16 @@ export class AccountStore {
    * which must tell a repeat from an unknown token. Changes nothing.
    * @returns the record, or `undefined` for an unknown or malformed token.
    * @example
-   * accounts.confirmationOf(token)?.usedAtMs;
+   * (await accounts.confirmationOf(token))?.usedAtMs;
    */
-  confirmationOf(token: string): ConfirmationRecord | undefined {
+  async confirmationOf(token: string): Promise<ConfirmationRecord | undefined> {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return undefined;
-    const row = this.#confirmationRecord.get(hashToken(token)) as
-      { account_id: number; email: string; expires_at_ms: number; used_at_ms: number | null } | undefined;
+    const row = await this.#db
+      .selectFrom('email_confirmations as c')
+      .innerJoin('accounts as a', 'a.id', 'c.account_id')
+      .select(['c.account_id', 'a.email', 'c.expires_at_ms', 'c.used_at_ms'])
+      .where('c.token_hash', '=', hashToken(token))
+      .executeTakeFirst();
     if (row === undefined) return undefined;
     return {
       accountId: row.account_id,
@@ -294,13 +262,27 @@ export class AccountStore {
    * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown,
    *   malformed, used or expired token, or an account already active; nothing is changed.
    * @example
-   * const { accountId, email } = accounts.confirmEmail(tokenFromLink);
+   * const { accountId, email } = await accounts.confirmEmail(tokenFromLink);
    */
-  confirmEmail(token: string): { accountId: number; email: string } {
+  async confirmEmail(token: string): Promise<{ accountId: number; email: string }> {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) {
       throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
     }
-    return this.#confirmTx(hashToken(token));
+    const tokenHash = hashToken(token);
+    return this.#db.transaction().execute(async (trx) => {
+      const now = this.#now();
+      const c = await trx.selectFrom('email_confirmations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      if (c === undefined || c.used_at_ms !== null || now >= c.expires_at_ms) {
+        throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
+      }
+      const account = await trx.selectFrom('accounts').select(['id', 'email', 'status']).where('id', '=', c.account_id).executeTakeFirst();
+      if (account === undefined || account.status !== 'pending') {
+        throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
+      }
+      await trx.updateTable('email_confirmations').set({ used_at_ms: now }).where('id', '=', c.id).where('used_at_ms', 'is', null).execute();
+      await trx.updateTable('accounts').set({ status: 'active', activated_at_ms: now }).where('id', '=', account.id).where('status', '=', 'pending').execute();
+      return { accountId: account.id, email: account.email };
+    });
   }
 
   /**
@@ -316,7 +298,7 @@ export class AccountStore {
    * const account = await accounts.authenticate('ada@example.org', password);
    */
   async authenticate(email: string, password: string, options: { signal?: AbortSignal } = {}): Promise<Account> {
-    const row = this.#rowByEmail(email);
+    const row = await this.#rowByEmail(email);
     const signal = options.signal ? { signal: options.signal } : {};
     if (row === undefined) {
       await verifySecret(typeof password === 'string' ? password : '', this.#dummyHash, signal);
@@ -336,19 +318,20 @@ export class AccountStore {
    * confirm. An active account is never removed.
    * @returns whether an account was removed.
    * @example
-   * accounts.removeUnconfirmed(accountId);
+   * await accounts.removeUnconfirmed(accountId);
    */
-  removeUnconfirmed(accountId: number): boolean {
-    return this.#removeUnconfirmed.run(accountId).changes === 1;
+  async removeUnconfirmed(accountId: number): Promise<boolean> {
+    const result = await this.#db.deleteFrom('accounts').where('id', '=', accountId).where('status', '=', 'pending').executeTakeFirst();
+    return result.numDeletedRows === 1n;
   }
 
   /**
    * Finds an account by id.
    * @example
-   * accounts.get(1)?.email;
+   * (await accounts.get(1))?.email;
    */
-  get(accountId: number): Account | undefined {
-    const row = this.#byId.get(accountId) as Row | undefined;
+  async get(accountId: number): Promise<Account | undefined> {
+    const row = await this.#db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
     return row ? fromRow(row) : undefined;
   }
 
@@ -356,10 +339,10 @@ export class AccountStore {
    * Finds an account by address, in any case; `undefined` also for a malformed address, under
    * which nothing can be stored.
    * @example
-   * accounts.findByEmail('ADA@Example.org')?.id;
+   * (await accounts.findByEmail('ADA@Example.org'))?.id;
    */
-  findByEmail(email: string): Account | undefined {
-    const row = this.#rowByEmail(email);
+  async findByEmail(email: string): Promise<Account | undefined> {
+    const row = await this.#rowByEmail(email);
     return row ? fromRow(row) : undefined;
   }
 
@@ -368,27 +351,43 @@ export class AccountStore {
    * account area calls this.
    * @throws {TypeError} when no account has this id (caller misuse).
    * @example
-   * accounts.setCodeSigning(account.id, true);
+   * await accounts.setCodeSigning(account.id, true);
    */
-  setCodeSigning(accountId: number, allowed: boolean): void {
-    if (this.#setCodeSigning.run(allowed ? 1 : 0, accountId).changes !== 1) throw new TypeError(`no account with id ${accountId}`);
+  async setCodeSigning(accountId: number, allowed: boolean): Promise<void> {
+    const result = await this.#db
+      .updateTable('accounts')
+      .set({ code_signing: allowed ? 1 : 0 })
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) throw new TypeError(`no account with id ${accountId}`);
   }
 
-  #rowByEmail(email: string): Row | undefined {
+  async #rowByEmail(email: string): Promise<Row | undefined> {
     let normalized: string;
     try {
       normalized = normalizeEmailAddress(email);
     } catch {
       return undefined;
     }
-    return this.#byEmail.get(normalized) as Row | undefined;
+    return this.#byEmail(normalized);
   }
 
-  #isTaken(email: string): boolean {
-    const row = this.#byEmail.get(email) as Row | undefined;
+  #byEmail(email: string): Promise<Row | undefined> {
+    return this.#db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
+  }
+
+  async #isTaken(email: string): Promise<boolean> {
+    const row = await this.#byEmail(email);
     if (row === undefined) return false;
     if (row.status === 'active') return true;
-    return this.#liveConfirmation.get(row.id, this.#now()) !== undefined;
+    const live = await this.#db
+      .selectFrom('email_confirmations')
+      .select('id')
+      .where('account_id', '=', row.id)
+      .where('used_at_ms', 'is', null)
+      .where('expires_at_ms', '>', this.#now())
+      .executeTakeFirst();
+    return live !== undefined;
   }
 
   #validate(input: RegistrationInput): CleanInput {

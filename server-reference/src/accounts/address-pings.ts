@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isValidPingNonce } from '@certwizard/protocol';
-import { type Db, writeTransaction } from '../store/database.js';
-import type { AccountAddressStore } from './account-addresses.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
+import { insertConfirmedAddress } from './account-addresses.js';
 import { PingLimitError } from './errors.js';
 import { hashToken } from './password.js';
 
@@ -42,8 +42,6 @@ export interface AddressPingRecord {
 
 /** Options of {@link AddressPingStore}. */
 export interface AddressPingStoreOptions {
-  /** Where a confirmed ping's address goes. */
-  readonly addresses: AccountAddressStore;
   /** Clock, in ms since the epoch; `Date.now` by default. */
   readonly now?: () => number;
   /** Lifetime of a ping's link, in ms; default {@link PING_LIFETIME_MS_DEFAULT}. */
@@ -52,38 +50,47 @@ export interface AddressPingStoreOptions {
   readonly perHour?: number;
 }
 
-interface Row {
-  id: number;
-  account_id: number;
-  email: string;
-  nonce_hash: string | null;
-  created_at_ms: number;
-  expires_at_ms: number;
-  used_at_ms: number | null;
+/**
+ * Storage of address pings. Contract: the hourly limits are counted and the ping inserted in one
+ * transaction, and a ping is used once (a guarded update), in the transaction that adds its
+ * address; so concurrent requests (any processes) can neither both take the last ping of the
+ * hour nor both use one ping.
+ */
+export interface AddressPingRepository {
+  /**
+   * Makes a ping for `email` (already normalised by the caller) of the account.
+   * @throws {PingLimitError} `ERR_PING_LIMIT` with `retryAfterMs` over a limit; nothing is stored.
+   * @throws {TypeError} for a malformed nonce (the caller checks it first).
+   */
+  create(accountId: number, email: string, options?: { nonce?: string }): Promise<{ id: number; token: string; expiresAtMs: number }>;
+  /** Finds a ping by its token, whatever its state; `undefined` for an unknown or malformed token. */
+  find(token: string): Promise<AddressPingRecord | undefined>;
+  /** Uses the ping and adds its address to the account's; false when used or expired meanwhile. */
+  confirm(id: number): Promise<boolean>;
+  /** Deletes an unused ping (its mail could not be sent). */
+  remove(id: number): Promise<void>;
 }
 
 /**
- * Repository of address pings.
+ * The SQLite implementation of {@link AddressPingRepository}.
  *
  * The hourly limit is counted from the table itself (pings created in the last hour), so it
  * holds across restarts and several CA processes on one database; a ping whose mail could not
  * be sent is {@link AddressPingStore.remove}d and does not count.
  * @example
- * const { id, token } = pings.create(account.id, 'ada@example.net', { nonce });
+ * const { id, token } = await pings.create(account.id, 'ada@example.net', { nonce });
  * // ...mail the link with `token`; later, from the link:
- * pings.confirm(id); // the address is now confirmed
+ * await pings.confirm(id); // the address is now confirmed
  */
-export class AddressPingStore {
+export class AddressPingStore implements AddressPingRepository {
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
   readonly #lifetimeMs: number;
   readonly #perHour: number;
-  readonly #byHash;
-  readonly #remove;
-  readonly #createTx: (accountId: number, email: string, tokenHash: string, nonceHash: string | null) => { id: number; expiresAtMs: number };
-  readonly #confirmTx: (id: number) => boolean;
 
   /** @throws {TypeError} for a non-positive or non-integer lifetime or limit. */
-  constructor(db: Db, options: AddressPingStoreOptions) {
+  constructor(db: SqlDatabase, options: AddressPingStoreOptions = {}) {
+    this.#db = db;
     this.#now = options.now ?? Date.now;
     this.#lifetimeMs = options.lifetimeMs ?? PING_LIFETIME_MS_DEFAULT;
     this.#perHour = options.perHour ?? PINGS_PER_HOUR_DEFAULT;
@@ -93,70 +100,57 @@ export class AddressPingStore {
     ] as const) {
       if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer`);
     }
-    const { addresses } = options;
-    this.#byHash = db.prepare('SELECT * FROM address_pings WHERE token_hash = ?');
-    this.#remove = db.prepare('DELETE FROM address_pings WHERE id = ? AND used_at_ms IS NULL');
-    const recent = db.prepare('SELECT created_at_ms FROM address_pings WHERE account_id = ? AND created_at_ms > ? ORDER BY created_at_ms');
-    const recentTo = db.prepare('SELECT created_at_ms FROM address_pings WHERE email = ? AND created_at_ms > ? ORDER BY created_at_ms');
-    const insert = db.prepare('INSERT INTO address_pings (token_hash, account_id, email, nonce_hash, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)');
-    const byId = db.prepare('SELECT * FROM address_pings WHERE id = ?');
-    const use = db.prepare('UPDATE address_pings SET used_at_ms = ? WHERE id = ? AND used_at_ms IS NULL AND expires_at_ms > ?');
+  }
 
+  /**
+   * @example
+   * const { id, token } = await pings.create(accountId, 'ada@example.net', { nonce });
+   */
+  async create(accountId: number, email: string, options: { nonce?: string } = {}): Promise<{ id: number; token: string; expiresAtMs: number }> {
+    if (options.nonce !== undefined && !isValidPingNonce(options.nonce)) throw new TypeError('nonce must be 22 to 128 base64url characters');
+    const token = randomBytes(32).toString('base64url');
+    const nonceHash = options.nonce !== undefined ? hashToken(options.nonce) : null;
     // Count and insert in one transaction, so that concurrent requests cannot both take the last ping.
-    this.#createTx = writeTransaction(db, (accountId: number, email: string, tokenHash: string, nonceHash: string | null) => {
+    const created = await this.#db.transaction().execute(async (trx) => {
       const now = this.#now();
-      const times = (recent.all(accountId, now - HOUR_MS) as { created_at_ms: number }[]).map((r) => r.created_at_ms);
+      const recent = (column: 'account_id' | 'email', value: number | string) =>
+        trx
+          .selectFrom('address_pings')
+          .select('created_at_ms')
+          .where(column, '=', value)
+          .where('created_at_ms', '>', now - HOUR_MS)
+          .orderBy('created_at_ms')
+          .execute()
+          .then((rows) => rows.map((r) => r.created_at_ms));
+      const times = await recent('account_id', accountId);
       if (times.length >= this.#perHour) {
         // The oldest ping of the hour leaving the window frees the next one.
         const retryAfterMs = Math.max(1, (times[times.length - this.#perHour] as number) + HOUR_MS - now);
         throw new PingLimitError(`at most ${this.#perHour} pings per hour may be asked for`, retryAfterMs);
       }
-      const toAddress = (recentTo.all(email, now - HOUR_MS) as { created_at_ms: number }[]).map((r) => r.created_at_ms);
+      const toAddress = await recent('email', email);
       if (toAddress.length >= PINGS_PER_ADDRESS_PER_HOUR) {
         const retryAfterMs = Math.max(1, (toAddress[toAddress.length - PINGS_PER_ADDRESS_PER_HOUR] as number) + HOUR_MS - now);
         throw new PingLimitError(`at most ${PINGS_PER_ADDRESS_PER_HOUR} pings per hour go to one address`, retryAfterMs);
       }
       const expiresAtMs = now + this.#lifetimeMs;
-      const info = insert.run(tokenHash, accountId, email, nonceHash, now, expiresAtMs);
-      return { id: Number(info.lastInsertRowid), expiresAtMs };
+      const row = await trx
+        .insertInto('address_pings')
+        .values({ token_hash: hashToken(token), account_id: accountId, email, nonce_hash: nonceHash, created_at_ms: now, expires_at_ms: expiresAtMs })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { id: row.id, expiresAtMs };
     });
-
-    this.#confirmTx = writeTransaction(db, (id: number) => {
-      const now = this.#now();
-      if (use.run(now, id, now).changes !== 1) return false;
-      const row = byId.get(id) as Row;
-      addresses.addConfirmed(row.account_id, row.email);
-      return true;
-    });
-  }
-
-  /**
-   * Makes a ping for `email` (already normalised by the caller) of the account.
-   * @param options.nonce - the requester's nonce, or none (then only a person can confirm).
-   * @returns the ping's id, its token (the one time it can be read) and its expiry.
-   * @throws {PingLimitError} `ERR_PING_LIMIT` with `retryAfterMs` when the account asked for
-   *   {@link AddressPingStoreOptions.perHour} pings in the last hour, or the address received
-   *   {@link PINGS_PER_ADDRESS_PER_HOUR} from any accounts; nothing is stored.
-   * @throws {TypeError} for a malformed nonce (the caller checks it first).
-   * @example
-   * const { id, token } = pings.create(accountId, 'ada@example.net', { nonce });
-   */
-  create(accountId: number, email: string, options: { nonce?: string } = {}): { id: number; token: string; expiresAtMs: number } {
-    if (options.nonce !== undefined && !isValidPingNonce(options.nonce)) throw new TypeError('nonce must be 22 to 128 base64url characters');
-    const token = randomBytes(32).toString('base64url');
-    const created = this.#createTx(accountId, email, hashToken(token), options.nonce !== undefined ? hashToken(options.nonce) : null);
     return { ...created, token };
   }
 
   /**
-   * Finds a ping by its token, whatever its state. Changes nothing.
-   * @returns the record, or `undefined` for an unknown or malformed token.
    * @example
-   * pings.find(token)?.email;
+   * (await pings.find(token))?.email;
    */
-  find(token: string): AddressPingRecord | undefined {
+  async find(token: string): Promise<AddressPingRecord | undefined> {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return undefined;
-    const row = this.#byHash.get(hashToken(token)) as Row | undefined;
+    const row = await this.#db.selectFrom('address_pings').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
     if (row === undefined) return undefined;
     return {
       id: row.id,
@@ -170,20 +164,27 @@ export class AddressPingStore {
   }
 
   /**
-   * Uses the ping and adds its address to the account's confirmed addresses, in one transaction.
-   * @returns false, changing nothing, when the ping was used or expired meanwhile.
    * @example
-   * if (!pings.confirm(record.id)) recheck();
+   * if (!(await pings.confirm(record.id))) recheck();
    */
-  confirm(id: number): boolean {
-    return this.#confirmTx(id);
+  confirm(id: number): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      const now = this.#now();
+      const used = await trx
+        .updateTable('address_pings')
+        .set({ used_at_ms: now })
+        .where('id', '=', id)
+        .where('used_at_ms', 'is', null)
+        .where('expires_at_ms', '>', now)
+        .returning(['account_id', 'email'])
+        .executeTakeFirst();
+      if (used === undefined) return false;
+      await insertConfirmedAddress(trx, used.account_id, used.email, now);
+      return true;
+    });
   }
 
-  /**
-   * Deletes an unused ping: its mail could not be sent, so nobody can hold its token, and it must
-   * not count against the account's hourly allowance.
-   */
-  remove(id: number): void {
-    this.#remove.run(id);
+  async remove(id: number): Promise<void> {
+    await this.#db.deleteFrom('address_pings').where('id', '=', id).where('used_at_ms', 'is', null).execute();
   }
 }

@@ -5,7 +5,7 @@
  * stored as SHA-256 only, shown once.
  */
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../store/database.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import { EnrollmentSecretInvalidError } from './errors.js';
 import { hashToken } from './password.js';
 
@@ -23,38 +23,57 @@ export interface EnrollmentSecretStoreOptions {
 }
 
 /**
- * Repository of enrollment secrets.
- * @example
- * const { secret } = secrets.create(account.id);
- * const { accountId } = secrets.peek(secret);   // checks, uses nothing
- * secrets.consume(secret);                      // exactly once
+ * Storage of enrollment secrets. Contract: {@link EnrollmentSecretRepository.consume} is one
+ * guarded update (`WHERE used_at_ms IS NULL AND expires_at_ms > now`), so of two requests
+ * spending one secret (any processes) exactly one wins.
  */
-export class EnrollmentSecretStore {
+export interface EnrollmentSecretRepository {
+  /** Makes a secret for the account; returns it (never readable again) and when it expires. */
+  create(accountId: number): Promise<{ secret: string; expiresAtMs: number }>;
+  /**
+   * Finds a live secret without using it.
+   * @throws {EnrollmentSecretInvalidError} `ERR_ENROLLMENT_SECRET_INVALID` when unknown, used or expired.
+   */
+  peek(secret: string): Promise<{ id: number; accountId: number }>;
+  /**
+   * Uses a secret found by {@link EnrollmentSecretRepository.peek}, once.
+   * @throws {EnrollmentSecretInvalidError} `ERR_ENROLLMENT_SECRET_INVALID` when it was used or expired meanwhile.
+   */
+  consume(id: number): Promise<void>;
+  /** Makes a consumed secret usable again, when issuing failed on the CA's side. */
+  release(id: number): Promise<void>;
+}
+
+/**
+ * The SQLite implementation of {@link EnrollmentSecretRepository}.
+ * @example
+ * const { secret } = await secrets.create(account.id);
+ * const { id } = await secrets.peek(secret);   // checks, uses nothing
+ * await secrets.consume(id);                   // exactly once
+ */
+export class EnrollmentSecretStore implements EnrollmentSecretRepository {
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
   readonly #lifetimeMs: number;
-  readonly #insert;
-  readonly #live;
-  readonly #use;
-  readonly #release;
 
-  constructor(db: Db, options: EnrollmentSecretStoreOptions = {}) {
+  constructor(db: SqlDatabase, options: EnrollmentSecretStoreOptions = {}) {
+    this.#db = db;
     this.#now = options.now ?? Date.now;
     this.#lifetimeMs = options.lifetimeMs ?? ENROLLMENT_SECRET_LIFETIME_MS_DEFAULT;
-    this.#insert = db.prepare('INSERT INTO enrollment_secrets (secret_hash, account_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)');
-    this.#live = db.prepare('SELECT id, account_id FROM enrollment_secrets WHERE secret_hash = ? AND used_at_ms IS NULL AND expires_at_ms > ?');
-    this.#use = db.prepare('UPDATE enrollment_secrets SET used_at_ms = ? WHERE id = ? AND used_at_ms IS NULL AND expires_at_ms > ?');
-    this.#release = db.prepare('UPDATE enrollment_secrets SET used_at_ms = NULL WHERE id = ?');
   }
 
   /**
    * Makes a secret for the account.
    * @returns the secret (never readable again) and when it expires.
    */
-  create(accountId: number): { secret: string; expiresAtMs: number } {
+  async create(accountId: number): Promise<{ secret: string; expiresAtMs: number }> {
     const secret = randomBytes(32).toString('base64url');
     const now = this.#now();
     const expiresAtMs = now + this.#lifetimeMs;
-    this.#insert.run(hashToken(secret), accountId, now, expiresAtMs);
+    await this.#db
+      .insertInto('enrollment_secrets')
+      .values({ secret_hash: hashToken(secret), account_id: accountId, created_at_ms: now, expires_at_ms: expiresAtMs })
+      .execute();
     return { secret, expiresAtMs };
   }
 
@@ -62,10 +81,16 @@ export class EnrollmentSecretStore {
    * Finds a live secret without using it.
    * @throws {EnrollmentSecretInvalidError} `ERR_ENROLLMENT_SECRET_INVALID` when unknown, used or expired.
    */
-  peek(secret: string): { id: number; accountId: number } {
+  async peek(secret: string): Promise<{ id: number; accountId: number }> {
     const row =
       typeof secret === 'string' && SECRET_SHAPE.test(secret)
-        ? (this.#live.get(hashToken(secret), this.#now()) as { id: number; account_id: number } | undefined)
+        ? await this.#db
+            .selectFrom('enrollment_secrets')
+            .select(['id', 'account_id'])
+            .where('secret_hash', '=', hashToken(secret))
+            .where('used_at_ms', 'is', null)
+            .where('expires_at_ms', '>', this.#now())
+            .executeTakeFirst()
         : undefined;
     if (!row) throw new EnrollmentSecretInvalidError('the enrollment secret is unknown, used or expired');
     return { id: row.id, accountId: row.account_id };
@@ -76,13 +101,20 @@ export class EnrollmentSecretStore {
    * cannot both use it.
    * @throws {EnrollmentSecretInvalidError} `ERR_ENROLLMENT_SECRET_INVALID` when it was used or expired meanwhile.
    */
-  consume(id: number): void {
+  async consume(id: number): Promise<void> {
     const now = this.#now();
-    if (this.#use.run(now, id, now).changes !== 1) throw new EnrollmentSecretInvalidError('the enrollment secret is unknown, used or expired');
+    const result = await this.#db
+      .updateTable('enrollment_secrets')
+      .set({ used_at_ms: now })
+      .where('id', '=', id)
+      .where('used_at_ms', 'is', null)
+      .where('expires_at_ms', '>', now)
+      .executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) throw new EnrollmentSecretInvalidError('the enrollment secret is unknown, used or expired');
   }
 
   /** Makes a consumed secret usable again, when issuing failed on the CA's side. */
-  release(id: number): void {
-    this.#release.run(id);
+  async release(id: number): Promise<void> {
+    await this.#db.updateTable('enrollment_secrets').set({ used_at_ms: null }).where('id', '=', id).execute();
   }
 }

@@ -13,7 +13,7 @@
  * nonce as a success and any other nonce as a mismatch, which needs the digest afterwards.
  */
 import { isValidPingNonce, isValidUserCode } from '@certwizard/protocol';
-import type { Db } from '../store/database.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import { hashToken } from './password.js';
 
 /** What the registration page was opened with, already validated. */
@@ -39,63 +39,71 @@ export interface HandoffOrigin {
 }
 
 /**
- * Repository of hand-offs, one per pending account; taken (read and deleted) on confirmation.
- * @example
- * handoffs.save(accountId, { continueUrl, codeChallenge });
- * const handoff = handoffs.take(accountId);
+ * Storage of hand-offs, one per pending account. Contract: {@link HandoffRepository.take} reads
+ * and clears in one transaction, so a challenge yields one code, once.
  */
-export class HandoffStore {
-  readonly #now: () => number;
-  readonly #upsert;
-  readonly #get;
-  readonly #delete;
-  readonly #clearOneTime;
-  readonly #confirmationAccount;
-
-  constructor(db: Db, options: { now?: () => number } = {}) {
-    this.#now = options.now ?? Date.now;
-    this.#upsert = db.prepare(`INSERT INTO registration_handoffs (account_id, continue_url, error_url, code_challenge, ping_nonce_hash, created_at_ms,
-      user_code, started_at_ms, started_from)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET continue_url = excluded.continue_url,
-      error_url = excluded.error_url, code_challenge = excluded.code_challenge, ping_nonce_hash = excluded.ping_nonce_hash,
-      created_at_ms = excluded.created_at_ms, user_code = excluded.user_code, started_at_ms = excluded.started_at_ms,
-      started_from = excluded.started_from`);
-    this.#get = db.prepare('SELECT * FROM registration_handoffs WHERE account_id = ?');
-    this.#delete = db.prepare('DELETE FROM registration_handoffs WHERE account_id = ? AND ping_nonce_hash IS NULL');
-    this.#clearOneTime = db.prepare('UPDATE registration_handoffs SET continue_url = NULL, error_url = NULL, code_challenge = NULL WHERE account_id = ?');
-    this.#confirmationAccount = db.prepare('SELECT account_id FROM email_confirmations WHERE token_hash = ?');
-  }
-
+export interface HandoffRepository {
   /**
    * Stores the hand-off of a new pending account, with who started it; nothing is stored when
    * it is empty. Of `pingNonce` only the SHA-256 is stored.
    * @throws {TypeError} for a malformed `pingNonce` or `userCode` (the caller checks them first).
    */
-  save(accountId: number, handoff: Handoff & HandoffOrigin & { readonly pingNonce?: string }): void {
+  save(accountId: number, handoff: Handoff & HandoffOrigin & { readonly pingNonce?: string }): Promise<void>;
+  /** Who started the account's registration, for the confirmation pages; `{}` when nothing is known. */
+  originOf(accountId: number): Promise<HandoffOrigin>;
+  /** The account's hand-off, left in place. */
+  get(accountId: number): Promise<Handoff | undefined>;
+  /** The account's hand-off, removed (a row holding a nonce digest keeps only that). */
+  take(accountId: number): Promise<Handoff | undefined>;
+  /** SHA-256 (hex) of the account's registration `PingNonce`, before and after confirmation. */
+  pingNonceHashOf(accountId: number): Promise<string | undefined>;
+  /** Which account a confirmation token was issued to, even when used or expired. */
+  accountOfConfirmationToken(token: string): Promise<number | undefined>;
+}
+
+/**
+ * The SQLite implementation of {@link HandoffRepository}; taken (read and cleared) on confirmation.
+ * @example
+ * await handoffs.save(accountId, { continueUrl, codeChallenge });
+ * const handoff = await handoffs.take(accountId);
+ */
+export class HandoffStore implements HandoffRepository {
+  readonly #db: SqlDatabase;
+  readonly #now: () => number;
+
+  constructor(db: SqlDatabase, options: { now?: () => number } = {}) {
+    this.#db = db;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async save(accountId: number, handoff: Handoff & HandoffOrigin & { readonly pingNonce?: string }): Promise<void> {
     const { continueUrl, errorUrl, codeChallenge, pingNonce, userCode, startedAtMs, startedFrom } = handoff;
     if ([continueUrl, errorUrl, codeChallenge, pingNonce, userCode, startedAtMs, startedFrom].every((v) => v === undefined)) return;
     if (pingNonce !== undefined && !isValidPingNonce(pingNonce)) throw new TypeError('pingNonce must be 22 to 128 base64url characters');
     if (userCode !== undefined && !isValidUserCode(userCode)) throw new TypeError('userCode must be a user code');
-    this.#upsert.run(
-      accountId,
-      continueUrl ?? null,
-      errorUrl ?? null,
-      codeChallenge ?? null,
-      pingNonce !== undefined ? hashToken(pingNonce) : null,
-      this.#now(),
-      userCode ?? null,
-      startedAtMs ?? null,
-      startedFrom ?? null,
-    );
+    const values = {
+      continue_url: continueUrl ?? null,
+      error_url: errorUrl ?? null,
+      code_challenge: codeChallenge ?? null,
+      ping_nonce_hash: pingNonce !== undefined ? hashToken(pingNonce) : null,
+      created_at_ms: this.#now(),
+      user_code: userCode ?? null,
+      started_at_ms: startedAtMs ?? null,
+      started_from: startedFrom ?? null,
+    };
+    await this.#db
+      .insertInto('registration_handoffs')
+      .values({ account_id: accountId, ...values })
+      .onConflict((oc) => oc.column('account_id').doUpdateSet(values))
+      .execute();
   }
 
   /**
-   * Who started the account's registration, for the confirmation pages; `{}` when nothing is known.
    * @example
-   * handoffs.originOf(accountId).userCode; // 'WDJB-MJHT'
+   * (await handoffs.originOf(accountId)).userCode; // 'WDJB-MJHT'
    */
-  originOf(accountId: number): HandoffOrigin {
-    const row = this.#get.get(accountId) as { user_code: string | null; started_at_ms: number | null; started_from: string | null } | undefined;
+  async originOf(accountId: number): Promise<HandoffOrigin> {
+    const row = await this.#row(this.#db, accountId);
     if (row === undefined) return {};
     return {
       ...(row.user_code !== null ? { userCode: row.user_code } : {}),
@@ -104,44 +112,47 @@ export class HandoffStore {
     };
   }
 
-  /** The account's hand-off, left in place. */
-  get(accountId: number): Handoff | undefined {
-    const row = this.#get.get(accountId) as { continue_url: string | null; error_url: string | null; code_challenge: string | null } | undefined;
-    if (row === undefined) return undefined;
-    return {
-      ...(row.continue_url !== null ? { continueUrl: row.continue_url } : {}),
-      ...(row.error_url !== null ? { errorUrl: row.error_url } : {}),
-      ...(row.code_challenge !== null ? { codeChallenge: row.code_challenge } : {}),
-    };
+  async get(accountId: number): Promise<Handoff | undefined> {
+    return handoffOf(await this.#row(this.#db, accountId));
+  }
+
+  take(accountId: number): Promise<Handoff | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
+      const handoff = handoffOf(await this.#row(trx, accountId));
+      await trx.deleteFrom('registration_handoffs').where('account_id', '=', accountId).where('ping_nonce_hash', 'is', null).execute();
+      await trx
+        .updateTable('registration_handoffs')
+        .set({ continue_url: null, error_url: null, code_challenge: null })
+        .where('account_id', '=', accountId)
+        .execute();
+      return handoff;
+    });
   }
 
   /**
-   * The account's hand-off, removed: a challenge yields one code, once. A row holding a nonce
-   * digest keeps only that (see the class comment); any other row is deleted.
-   */
-  take(accountId: number): Handoff | undefined {
-    const handoff = this.get(accountId);
-    this.#delete.run(accountId);
-    this.#clearOneTime.run(accountId);
-    return handoff;
-  }
-
-  /**
-   * SHA-256 (hex) of the account's registration `PingNonce`, before and after confirmation;
-   * `undefined` when the registration carried none.
    * @example
-   * handoffs.pingNonceHashOf(accountId);
+   * await handoffs.pingNonceHashOf(accountId);
    */
-  pingNonceHashOf(accountId: number): string | undefined {
-    return (this.#get.get(accountId) as { ping_nonce_hash: string | null } | undefined)?.ping_nonce_hash ?? undefined;
+  async pingNonceHashOf(accountId: number): Promise<string | undefined> {
+    return (await this.#row(this.#db, accountId))?.ping_nonce_hash ?? undefined;
   }
 
-  /**
-   * Which account a confirmation token was issued to, even when it is used or expired, so a
-   * failed confirmation can still fail the account's ticket. `undefined` for an unknown token.
-   */
-  accountOfConfirmationToken(token: string): number | undefined {
+  async accountOfConfirmationToken(token: string): Promise<number | undefined> {
     if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    return (this.#confirmationAccount.get(hashToken(token)) as { account_id: number } | undefined)?.account_id;
+    const row = await this.#db.selectFrom('email_confirmations').select('account_id').where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    return row?.account_id;
   }
+
+  #row(db: SqlDatabase, accountId: number) {
+    return db.selectFrom('registration_handoffs').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+  }
+}
+
+function handoffOf(row: { continue_url: string | null; error_url: string | null; code_challenge: string | null } | undefined): Handoff | undefined {
+  if (row === undefined) return undefined;
+  return {
+    ...(row.continue_url !== null ? { continueUrl: row.continue_url } : {}),
+    ...(row.error_url !== null ? { errorUrl: row.error_url } : {}),
+    ...(row.code_challenge !== null ? { codeChallenge: row.code_challenge } : {}),
+  };
 }

@@ -18,20 +18,20 @@ const temp = useTempDatabase('certwizard-tokens-');
 let clock: number;
 let tokens: InstallationTokenStore;
 let accounts: AccountStore;
-beforeEach(() => {
+beforeEach(async () => {
   db = temp.db;
   clock = T0;
-  tokens = new InstallationTokenStore(db, { now: () => clock });
-  accounts = new AccountStore(db, { now: () => clock, scryptN: 2 ** 10 });
+  tokens = new InstallationTokenStore(temp.sql, { now: () => clock });
+  accounts = new AccountStore(temp.sql, { now: () => clock, scryptN: 2 ** 10 });
 });
 
 const snapshot = () => snapshotTables(db);
 
 const activeAccount = (email?: string): Promise<number> => registerAccount(accounts, email !== undefined ? { email } : {});
 
-function refusal(fn: () => unknown): Error & { code?: string } {
+async function refusal(fn: () => unknown): Promise<Error & { code?: string }> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     return err as Error & { code?: string };
   }
@@ -41,42 +41,46 @@ function refusal(fn: () => unknown): Error & { code?: string } {
 describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
   it('issues a code stored only as its hash and redeems it once for an installation token', async () => {
     const accountId = await activeAccount();
-    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const code = await tokens.issueAuthorizationCode(accountId, CHALLENGE);
     expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(db.prepare('SELECT code_hash, code_challenge, expires_at_ms, used_at_ms FROM authorization_codes').all()).toEqual([
       { code_hash: hashToken(code), code_challenge: CHALLENGE, expires_at_ms: T0 + 10 * MINUTE, used_at_ms: null },
     ]);
     clock += MINUTE;
-    const result = tokens.redeemAuthorizationCode(code, VERIFIER, { label: 'mail server on host1' });
+    const result = await tokens.redeemAuthorizationCode(code, VERIFIER, { label: 'mail server on host1' });
     expect(result).toMatchObject({ accountId, tokenId: 1 });
     expect(result.installationToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(JSON.stringify(snapshot())).not.toContain(result.installationToken);
     expect(JSON.stringify(snapshot())).not.toContain(code);
     expect(db.prepare('SELECT used_at_ms FROM authorization_codes').get()).toEqual({ used_at_ms: T0 + MINUTE });
-    expect(tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'mail server on host1', createdAtMs: T0 + MINUTE }]);
+    expect(await tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'mail server on host1', createdAtMs: T0 + MINUTE }]);
   });
 
   it('makes every token itself: the redemption takes no token from the caller (hardening: no client-chosen tokens)', async () => {
     const accountId = await activeAccount();
-    const redeem = tokens.redeemAuthorizationCode as (code: string, verifier: string, options: Record<string, unknown>) => { installationToken: string };
+    const redeem = tokens.redeemAuthorizationCode as (
+      code: string,
+      verifier: string,
+      options: Record<string, unknown>,
+    ) => Promise<{ installationToken: string }>;
     const own = 'T'.repeat(43);
-    const first = redeem.call(tokens, tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER, { installationToken: own });
+    const first = await redeem.call(tokens, await tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER, { installationToken: own });
     expect(first.installationToken).not.toBe(own);
     expect(first.installationToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(refusal(() => tokens.authenticateToken(own)).code).toBe('ERR_TOKEN_INVALID');
+    expect((await refusal(() => tokens.authenticateToken(own))).code).toBe('ERR_TOKEN_INVALID');
     expect(JSON.stringify(snapshot())).not.toContain(first.installationToken);
   });
 
   it('refuses a wrong verifier without burning the code', async () => {
     const accountId = await activeAccount();
-    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const code = await tokens.issueAuthorizationCode(accountId, CHALLENGE);
     const before = snapshot();
-    const err = refusal(() => tokens.redeemAuthorizationCode(code, OTHER_VERIFIER));
+    const err = await refusal(() => tokens.redeemAuthorizationCode(code, OTHER_VERIFIER));
     expect(err.code).toBe('ERR_GRANT_INVALID');
     expect(err.message).not.toContain(code);
     expect(err.message).not.toContain(OTHER_VERIFIER);
     expect(snapshot()).toEqual(before);
-    expect(tokens.redeemAuthorizationCode(code, VERIFIER).accountId).toBe(accountId);
+    expect((await tokens.redeemAuthorizationCode(code, VERIFIER)).accountId).toBe(accountId);
   });
 
   it.each([
@@ -87,54 +91,54 @@ describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
     { name: 'a verifier of 129 characters', code: undefined, verifier: 'a'.repeat(129) },
   ])('refuses $name with ERR_GRANT_INVALID, changing nothing', async ({ code, verifier }) => {
     const accountId = await activeAccount();
-    const real = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const real = await tokens.issueAuthorizationCode(accountId, CHALLENGE);
     const before = snapshot();
-    expect(refusal(() => tokens.redeemAuthorizationCode(code ?? real, verifier)).code).toBe('ERR_GRANT_INVALID');
+    expect((await refusal(() => tokens.redeemAuthorizationCode(code ?? real, verifier))).code).toBe('ERR_GRANT_INVALID');
     expect(snapshot()).toEqual(before);
   });
 
   it('refuses an expired code at its expiry instant, changing nothing', async () => {
     const accountId = await activeAccount();
-    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const code = await tokens.issueAuthorizationCode(accountId, CHALLENGE);
     clock = T0 + 10 * MINUTE;
     const before = snapshot();
-    expect(refusal(() => tokens.redeemAuthorizationCode(code, VERIFIER)).code).toBe('ERR_GRANT_INVALID');
+    expect((await refusal(() => tokens.redeemAuthorizationCode(code, VERIFIER))).code).toBe('ERR_GRANT_INVALID');
     expect(snapshot()).toEqual(before);
   });
 
   it("answers a repeat with the verifier inside the code's lifetime with a fresh token and revokes the first (an installer killed before it kept the answer)", async () => {
     const accountId = await activeAccount();
-    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
-    const first = tokens.redeemAuthorizationCode(code, VERIFIER);
+    const code = await tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const first = await tokens.redeemAuthorizationCode(code, VERIFIER);
     clock += 1000;
-    const second = tokens.redeemAuthorizationCode(code, VERIFIER);
+    const second = await tokens.redeemAuthorizationCode(code, VERIFIER);
     expect(second.installationToken).not.toBe(first.installationToken);
-    expect(refusal(() => tokens.authenticateToken(first.installationToken)).code).toBe('ERR_TOKEN_INVALID');
-    expect(tokens.authenticateToken(second.installationToken).accountId).toBe(accountId);
+    expect((await refusal(() => tokens.authenticateToken(first.installationToken))).code).toBe('ERR_TOKEN_INVALID');
+    expect((await tokens.authenticateToken(second.installationToken)).accountId).toBe(accountId);
     // One live token per code, whatever the number of repeats.
-    expect(tokens.listTokens(accountId).filter((t) => t.revokedAtMs === undefined)).toHaveLength(1);
-    expect(tokens.listTokens(accountId)[0]).toMatchObject({ id: 1, revokedAtMs: T0 + 1000 });
+    expect((await tokens.listTokens(accountId)).filter((t) => t.revokedAtMs === undefined)).toHaveLength(1);
+    expect((await tokens.listTokens(accountId))[0]).toMatchObject({ id: 1, revokedAtMs: T0 + 1000 });
   });
 
   it("refuses a repeat past the code's lifetime and revokes the token of the first (RFC 6749 §4.1.2)", async () => {
     const accountId = await activeAccount();
-    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
-    const { installationToken } = tokens.redeemAuthorizationCode(code, VERIFIER);
+    const code = await tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const { installationToken } = await tokens.redeemAuthorizationCode(code, VERIFIER);
     clock += 10 * 60_000;
-    expect(refusal(() => tokens.redeemAuthorizationCode(code, VERIFIER)).code).toBe('ERR_GRANT_INVALID');
-    expect(tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'installation', createdAtMs: T0, revokedAtMs: T0 + 10 * 60_000 }]);
-    expect(refusal(() => tokens.authenticateToken(installationToken)).code).toBe('ERR_TOKEN_INVALID');
+    expect((await refusal(() => tokens.redeemAuthorizationCode(code, VERIFIER))).code).toBe('ERR_GRANT_INVALID');
+    expect(await tokens.listTokens(accountId)).toEqual([{ id: 1, label: 'installation', createdAtMs: T0, revokedAtMs: T0 + 10 * 60_000 }]);
+    expect((await refusal(() => tokens.authenticateToken(installationToken))).code).toBe('ERR_TOKEN_INVALID');
     expect(snapshot().installation_tokens).toHaveLength(1);
   });
 
   it("does not let a replay without the verifier revoke the real installer's token", async () => {
     const accountId = await activeAccount();
-    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
-    const { installationToken } = tokens.redeemAuthorizationCode(code, VERIFIER);
+    const code = await tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    const { installationToken } = await tokens.redeemAuthorizationCode(code, VERIFIER);
     const before = snapshot();
-    expect(refusal(() => tokens.redeemAuthorizationCode(code, OTHER_VERIFIER)).code).toBe('ERR_GRANT_INVALID');
+    expect((await refusal(() => tokens.redeemAuthorizationCode(code, OTHER_VERIFIER))).code).toBe('ERR_GRANT_INVALID');
     expect(snapshot()).toEqual(before);
-    expect(tokens.authenticateToken(installationToken).accountId).toBe(accountId);
+    expect((await tokens.authenticateToken(installationToken)).accountId).toBe(accountId);
   });
 
   it('refuses misuse: a malformed challenge, a pending account, a bad label', async () => {
@@ -151,13 +155,13 @@ describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
       ],
     });
     const before = snapshot();
-    expect(() => tokens.issueAuthorizationCode(accountId, 'plain-challenge')).toThrow(TypeError);
-    expect(() => tokens.issueAuthorizationCode(pending.accountId, CHALLENGE)).toThrow(TypeError);
-    const code = tokens.issueAuthorizationCode(accountId, CHALLENGE);
+    await expect(tokens.issueAuthorizationCode(accountId, 'plain-challenge')).rejects.toThrow(TypeError);
+    await expect(tokens.issueAuthorizationCode(pending.accountId, CHALLENGE)).rejects.toThrow(TypeError);
+    const code = await tokens.issueAuthorizationCode(accountId, CHALLENGE);
     const withCode = snapshot();
     expect(before.authorization_codes).toHaveLength(0);
-    expect(() => tokens.redeemAuthorizationCode(code, VERIFIER, { label: 'bad\nlabel' })).toThrow(TypeError);
-    expect(() => tokens.redeemAuthorizationCode(code, VERIFIER, { label: 'x'.repeat(101) })).toThrow(TypeError);
+    await expect(tokens.redeemAuthorizationCode(code, VERIFIER, { label: 'bad\nlabel' })).rejects.toThrow(TypeError);
+    await expect(tokens.redeemAuthorizationCode(code, VERIFIER, { label: 'x'.repeat(101) })).rejects.toThrow(TypeError);
     expect(snapshot()).toEqual(withCode);
   });
 });
@@ -165,10 +169,10 @@ describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
 describe('installation tokens', () => {
   it('authenticates a token and records its last use', async () => {
     const accountId = await activeAccount();
-    const { installationToken, tokenId } = tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER);
+    const { installationToken, tokenId } = await tokens.redeemAuthorizationCode(await tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER);
     clock += 5000;
-    expect(tokens.authenticateToken(installationToken)).toEqual({ accountId, tokenId });
-    expect(tokens.listTokens(accountId)[0]).toMatchObject({ lastUsedAtMs: T0 + 5000 });
+    expect(await tokens.authenticateToken(installationToken)).toEqual({ accountId, tokenId });
+    expect((await tokens.listTokens(accountId))[0]).toMatchObject({ lastUsedAtMs: T0 + 5000 });
   });
 
   it.each([
@@ -177,28 +181,28 @@ describe('installation tokens', () => {
     { name: 'not a string', token: null },
   ])('refuses an $name token with ERR_TOKEN_INVALID, changing nothing', async ({ token }) => {
     const accountId = await activeAccount();
-    tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER);
+    await tokens.redeemAuthorizationCode(await tokens.issueAuthorizationCode(accountId, CHALLENGE), VERIFIER);
     const before = snapshot();
-    expect(refusal(() => tokens.authenticateToken(token as string)).code).toBe('ERR_TOKEN_INVALID');
+    expect((await refusal(() => tokens.authenticateToken(token as string))).code).toBe('ERR_TOKEN_INVALID');
     expect(snapshot()).toEqual(before);
   });
 
   it('revokes only the owner\'s token; again is a no-op; another account\'s is "not found"', async () => {
     const ada = await activeAccount();
     const bob = await activeAccount('bob@example.org');
-    const mine = tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(ada, CHALLENGE), VERIFIER);
-    const his = tokens.redeemAuthorizationCode(tokens.issueAuthorizationCode(bob, CHALLENGE), VERIFIER);
+    const mine = await tokens.redeemAuthorizationCode(await tokens.issueAuthorizationCode(ada, CHALLENGE), VERIFIER);
+    const his = await tokens.redeemAuthorizationCode(await tokens.issueAuthorizationCode(bob, CHALLENGE), VERIFIER);
     let before = snapshot();
-    expect(refusal(() => tokens.revokeToken(ada, his.tokenId)).code).toBe('ERR_TOKEN_NOT_FOUND');
-    expect(refusal(() => tokens.revokeToken(ada, 999)).code).toBe('ERR_TOKEN_NOT_FOUND');
+    expect((await refusal(() => tokens.revokeToken(ada, his.tokenId))).code).toBe('ERR_TOKEN_NOT_FOUND');
+    expect((await refusal(() => tokens.revokeToken(ada, 999))).code).toBe('ERR_TOKEN_NOT_FOUND');
     expect(snapshot()).toEqual(before);
     clock += 7;
-    expect(tokens.revokeToken(ada, mine.tokenId)).toBe(true);
+    expect(await tokens.revokeToken(ada, mine.tokenId)).toBe(true);
     before = snapshot();
-    expect(tokens.revokeToken(ada, mine.tokenId)).toBe(false);
+    expect(await tokens.revokeToken(ada, mine.tokenId)).toBe(false);
     expect(snapshot()).toEqual(before);
-    expect(tokens.listTokens(ada)).toEqual([{ id: mine.tokenId, label: 'installation', createdAtMs: T0, revokedAtMs: T0 + 7 }]);
-    expect(refusal(() => tokens.authenticateToken(mine.installationToken)).code).toBe('ERR_TOKEN_INVALID');
-    expect(tokens.authenticateToken(his.installationToken).accountId).toBe(bob);
+    expect(await tokens.listTokens(ada)).toEqual([{ id: mine.tokenId, label: 'installation', createdAtMs: T0, revokedAtMs: T0 + 7 }]);
+    expect((await refusal(() => tokens.authenticateToken(mine.installationToken))).code).toBe('ERR_TOKEN_INVALID');
+    expect((await tokens.authenticateToken(his.installationToken)).accountId).toBe(bob);
   });
 });

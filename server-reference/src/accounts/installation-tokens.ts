@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isValidChallenge, isValidVerifier, verifyPkce } from '@certwizard/protocol';
-import { type Db, writeTransaction } from '../store/database.js';
+import type { Selectable } from 'kysely';
+import type { InstallationTokensTable } from '../store/schema.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import { BIDI_CONTROLS } from './bidi-controls.js';
 import { GrantInvalidError, TokenInvalidError, TokenNotFoundError } from './errors.js';
 import { hashToken } from './password.js';
@@ -34,102 +36,49 @@ export interface InstallationTokenStoreOptions {
   readonly codeLifetimeMs?: number;
 }
 
-interface CodeRow {
-  id: number;
-  account_id: number;
-  ticket: string | null;
-  code_challenge: string;
-  expires_at_ms: number;
-  used_at_ms: number | null;
-}
-
-interface TokenRow {
-  id: number;
-  account_id: number;
-  label: string;
-  created_at_ms: number;
-  last_used_at_ms: number | null;
-  revoked_at_ms: number | null;
-}
-
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 const LABEL_FORBIDDEN = /[\p{Cc}\p{Cs}]/u;
 const GRANT_INVALID = 'the code is unknown, used or expired, or the verifier does not match';
 
-/** Repository of authorization codes and installation tokens. */
-export class InstallationTokenStore {
+/**
+ * Storage of authorization codes and installation tokens. Contract: redeeming a code and
+ * authenticating a token are each one transaction, so a code is used once and a revoked token
+ * stays revoked, across processes. A PostgreSQL implementation keeps the same statements.
+ */
+export interface InstallationTokenRepository {
+  /** Issues a one-time authorization code for an active account, bound to a PKCE challenge. */
+  issueAuthorizationCode(accountId: number, codeChallenge: string, options?: { ticket?: string }): Promise<string>;
+  /** Exchanges a code and its PKCE verifier for a new installation token. */
+  redeemAuthorizationCode(
+    code: string,
+    verifier: string,
+    options?: { label?: string },
+  ): Promise<{ accountId: number; tokenId: number; installationToken: string }>;
+  /** Checks a bearer installation token and records its use. */
+  authenticateToken(token: string): Promise<{ accountId: number; tokenId: number }>;
+  /** The account's installation tokens, oldest first, revoked ones included. */
+  listTokens(accountId: number): Promise<InstallationTokenInfo[]>;
+  /** Revokes one of the account's tokens; `false` when it already was. */
+  revokeToken(accountId: number, tokenId: number): Promise<boolean>;
+}
+
+/** The SQLite implementation of {@link InstallationTokenRepository}. */
+export class InstallationTokenStore implements InstallationTokenRepository {
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
   readonly #codeLifetimeMs: number;
-  readonly #insertCode;
-  readonly #activeAccount;
-  readonly #tokensOf;
-  readonly #tokenOf;
-  readonly #revoke;
-  readonly #authenticateTx: (tokenHash: string) => { accountId: number; tokenId: number };
-  readonly #redeemTx: (codeHash: string, verifier: string, label: string, tokenHash: string) => { accountId: number; tokenId: number } | 'replayed' | 'invalid';
 
-  constructor(db: Db, options: InstallationTokenStoreOptions = {}) {
+  constructor(db: SqlDatabase, options: InstallationTokenStoreOptions = {}) {
+    this.#db = db;
     this.#now = options.now ?? Date.now;
     const lifetime = options.codeLifetimeMs ?? AUTHORIZATION_CODE_LIFETIME_MS_DEFAULT;
     if (!Number.isSafeInteger(lifetime) || lifetime <= 0) throw new TypeError('codeLifetimeMs must be a positive integer');
     this.#codeLifetimeMs = lifetime;
-    this.#insertCode = db.prepare(
-      'INSERT INTO authorization_codes (code_hash, account_id, ticket, code_challenge, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.#activeAccount = db.prepare("SELECT 1 FROM accounts WHERE id = ? AND status = 'active'");
-    this.#tokensOf = db.prepare('SELECT * FROM installation_tokens WHERE account_id = ? ORDER BY id');
-    this.#tokenOf = db.prepare('SELECT * FROM installation_tokens WHERE id = ? AND account_id = ?');
-    this.#revoke = db.prepare('UPDATE installation_tokens SET revoked_at_ms = ? WHERE id = ? AND account_id = ? AND revoked_at_ms IS NULL');
-    const codeByHash = db.prepare('SELECT * FROM authorization_codes WHERE code_hash = ?');
-    const useCode = db.prepare('UPDATE authorization_codes SET used_at_ms = ? WHERE id = ?');
-    const wipeTicketCode = db.prepare('UPDATE tickets SET code = NULL WHERE ticket = ?');
-    const insertToken = db.prepare(
-      'INSERT INTO installation_tokens (token_hash, account_id, authorization_code_id, label, created_at_ms) VALUES (?, ?, ?, ?, ?)',
-    );
-    const revokeFromCode = db.prepare('UPDATE installation_tokens SET revoked_at_ms = ? WHERE authorization_code_id = ? AND revoked_at_ms IS NULL');
-    const tokenByHash = db.prepare('SELECT * FROM installation_tokens WHERE token_hash = ?');
-    const touch = db.prepare('UPDATE installation_tokens SET last_used_at_ms = ? WHERE id = ?');
-
-    this.#redeemTx = writeTransaction(db, (codeHash: string, verifier: string, label: string, tokenHash: string) => {
-      const now = this.#now();
-      const code = codeByHash.get(codeHash) as CodeRow | undefined;
-      if (code === undefined) return 'invalid' as const;
-      // RFC 7636 §4.6: the verifier must match before anything else is decided. A replay
-      // without the verifier changes nothing: whoever intercepted a used code must not be able
-      // to revoke the real installer's token by replaying it.
-      if (!verifyPkce(verifier, code.code_challenge)) return 'invalid' as const;
-      if (code.used_at_ms !== null) {
-        // RFC 6749 §4.1.2 revokes every token issued from a code used twice. With the verifier
-        // (which never left the installer), a repeat inside the code's lifetime is the
-        // installer itself, killed or cut off before it could keep the answer: it gets a fresh
-        // token and the earlier one is revoked, so a code still yields one live token at most.
-        // Past the lifetime, the repeat only revokes.
-        revokeFromCode.run(now, code.id);
-        if (now >= code.expires_at_ms || this.#activeAccount.get(code.account_id) === undefined) return 'replayed' as const;
-      } else {
-        if (now >= code.expires_at_ms || this.#activeAccount.get(code.account_id) === undefined) return 'invalid' as const;
-        useCode.run(now, code.id);
-        if (code.ticket !== null) wipeTicketCode.run(code.ticket);
-      }
-      const info = insertToken.run(tokenHash, code.account_id, code.id, label, now);
-      return { accountId: code.account_id, tokenId: Number(info.lastInsertRowid) };
-    });
-
-    this.#authenticateTx = writeTransaction(db, (tokenHash: string) => {
-      const row = tokenByHash.get(tokenHash) as TokenRow | undefined;
-      if (row === undefined || row.revoked_at_ms !== null || this.#activeAccount.get(row.account_id) === undefined) {
-        throw new TokenInvalidError('the installation token is unknown or revoked');
-      }
-      touch.run(this.#now(), row.id);
-      return { accountId: row.account_id, tokenId: row.id };
-    });
   }
 
   /**
    * Issues a one-time authorization code for an account, bound to the PKCE challenge the
    * registration URL carried (RFC 7636 §4.4: the server stores the challenge with the code).
-   * Runs inside the caller's transaction when there is one (the ticket store completes a ticket
-   * and issues its code atomically).
    *
    * @param accountId - an active account.
    * @param codeChallenge - the S256 `code_challenge` (RFC 7636 §4.2), already validated at the edge.
@@ -138,15 +87,10 @@ export class InstallationTokenStore {
    * @returns the code (32 random bytes, base64url); only its SHA-256 is stored.
    * @throws {TypeError} for a malformed challenge or an account that is not active (caller misuse).
    * @example
-   * const code = tokens.issueAuthorizationCode(account.id, challenge);
+   * const code = await tokens.issueAuthorizationCode(account.id, challenge);
    */
-  issueAuthorizationCode(accountId: number, codeChallenge: string, options: { ticket?: string } = {}): string {
-    if (!isValidChallenge(codeChallenge)) throw new TypeError('codeChallenge must be an S256 challenge (RFC 7636 §4.2)');
-    if (this.#activeAccount.get(accountId) === undefined) throw new TypeError('authorization codes are issued only to active accounts');
-    const code = randomBytes(32).toString('base64url');
-    const now = this.#now();
-    this.#insertCode.run(hashToken(code), accountId, options.ticket ?? null, codeChallenge, now, now + this.#codeLifetimeMs);
-    return code;
+  issueAuthorizationCode(accountId: number, codeChallenge: string, options: { ticket?: string } = {}): Promise<string> {
+    return insertAuthorizationCode(this.#db, accountId, codeChallenge, { now: this.#now(), lifetimeMs: this.#codeLifetimeMs, ...options });
   }
 
   /**
@@ -171,9 +115,13 @@ export class InstallationTokenStore {
    * @throws {GrantInvalidError} `ERR_GRANT_INVALID` for every refusal; nothing else tells which check failed.
    * @throws {TypeError} for a malformed label (caller misuse).
    * @example
-   * const { accountId, installationToken } = tokens.redeemAuthorizationCode(code, verifier);
+   * const { accountId, installationToken } = await tokens.redeemAuthorizationCode(code, verifier);
    */
-  redeemAuthorizationCode(code: string, verifier: string, options: { label?: string } = {}): { accountId: number; tokenId: number; installationToken: string } {
+  async redeemAuthorizationCode(
+    code: string,
+    verifier: string,
+    options: { label?: string } = {},
+  ): Promise<{ accountId: number; tokenId: number; installationToken: string }> {
     const label = options.label ?? INSTALLATION_TOKEN_LABEL_DEFAULT;
     if (typeof label !== 'string' || label.length === 0 || [...label].length > 100 || LABEL_FORBIDDEN.test(label) || BIDI_CONTROLS.test(label)) {
       throw new TypeError('label must be 1 to 100 characters without control characters');
@@ -181,9 +129,45 @@ export class InstallationTokenStore {
     if (typeof code !== 'string' || !TOKEN_SHAPE.test(code) || !isValidVerifier(verifier)) throw new GrantInvalidError(GRANT_INVALID);
     // Only the SHA-256 is stored: the token is readable once, in this answer.
     const installationToken = randomBytes(32).toString('base64url');
-    const result = this.#redeemTx(hashToken(code), verifier, label, hashToken(installationToken));
+    const result = await this.#redeem(hashToken(code), verifier, label, hashToken(installationToken));
     if (typeof result === 'string') throw new GrantInvalidError(GRANT_INVALID);
     return { ...result, installationToken };
+  }
+
+  #redeem(codeHash: string, verifier: string, label: string, tokenHash: string): Promise<{ accountId: number; tokenId: number } | 'replayed' | 'invalid'> {
+    return this.#db.transaction().execute(async (trx) => {
+      const now = this.#now();
+      const code = await trx.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+      if (code === undefined) return 'invalid' as const;
+      // RFC 7636 §4.6: the verifier must match before anything else is decided. A replay
+      // without the verifier changes nothing: whoever intercepted a used code must not be able
+      // to revoke the real installer's token by replaying it.
+      if (!verifyPkce(verifier, code.code_challenge)) return 'invalid' as const;
+      if (code.used_at_ms !== null) {
+        // RFC 6749 §4.1.2 revokes every token issued from a code used twice. With the verifier
+        // (which never left the installer), a repeat inside the code's lifetime is the
+        // installer itself, killed or cut off before it could keep the answer: it gets a fresh
+        // token and the earlier one is revoked, so a code still yields one live token at most.
+        // Past the lifetime, the repeat only revokes.
+        await trx
+          .updateTable('installation_tokens')
+          .set({ revoked_at_ms: now })
+          .where('authorization_code_id', '=', code.id)
+          .where('revoked_at_ms', 'is', null)
+          .execute();
+        if (now >= code.expires_at_ms || !(await isActive(trx, code.account_id))) return 'replayed' as const;
+      } else {
+        if (now >= code.expires_at_ms || !(await isActive(trx, code.account_id))) return 'invalid' as const;
+        await trx.updateTable('authorization_codes').set({ used_at_ms: now }).where('id', '=', code.id).execute();
+        if (code.ticket !== null) await trx.updateTable('tickets').set({ code: null }).where('ticket', '=', code.ticket).execute();
+      }
+      const token = await trx
+        .insertInto('installation_tokens')
+        .values({ token_hash: tokenHash, account_id: code.account_id, authorization_code_id: code.id, label, created_at_ms: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { accountId: code.account_id, tokenId: token.id };
+    });
   }
 
   /**
@@ -192,20 +176,29 @@ export class InstallationTokenStore {
    * @throws {TokenInvalidError} `ERR_TOKEN_INVALID` for an unknown, malformed or revoked token, or
    *   one whose account is not active; nothing is changed.
    * @example
-   * const { accountId } = tokens.authenticateToken(bearer);
+   * const { accountId } = await tokens.authenticateToken(bearer);
    */
-  authenticateToken(token: string): { accountId: number; tokenId: number } {
+  async authenticateToken(token: string): Promise<{ accountId: number; tokenId: number }> {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) throw new TokenInvalidError('the installation token is unknown or revoked');
-    return this.#authenticateTx(hashToken(token));
+    const tokenHash = hashToken(token);
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('installation_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      if (row === undefined || row.revoked_at_ms !== null || !(await isActive(trx, row.account_id))) {
+        throw new TokenInvalidError('the installation token is unknown or revoked');
+      }
+      await trx.updateTable('installation_tokens').set({ last_used_at_ms: this.#now() }).where('id', '=', row.id).execute();
+      return { accountId: row.account_id, tokenId: row.id };
+    });
   }
 
   /**
    * The account's installation tokens, oldest first, revoked ones included (shown as such).
    * @example
-   * tokens.listTokens(account.id).filter((t) => t.revokedAtMs === undefined);
+   * (await tokens.listTokens(account.id)).filter((t) => t.revokedAtMs === undefined);
    */
-  listTokens(accountId: number): InstallationTokenInfo[] {
-    return (this.#tokensOf.all(accountId) as TokenRow[]).map(info);
+  async listTokens(accountId: number): Promise<InstallationTokenInfo[]> {
+    const rows = await this.#db.selectFrom('installation_tokens').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
+    return rows.map(info);
   }
 
   /**
@@ -214,16 +207,62 @@ export class InstallationTokenStore {
    * @throws {TokenNotFoundError} `ERR_TOKEN_NOT_FOUND` when the account has no token with this id
    *   (another account's token counts as none, so its existence does not leak); nothing is changed.
    * @example
-   * tokens.revokeToken(account.id, tokenId); // true
+   * await tokens.revokeToken(account.id, tokenId); // true
    */
-  revokeToken(accountId: number, tokenId: number): boolean {
-    if (this.#revoke.run(this.#now(), tokenId, accountId).changes === 1) return true;
-    if (this.#tokenOf.get(tokenId, accountId) === undefined) throw new TokenNotFoundError('no such installation token');
+  async revokeToken(accountId: number, tokenId: number): Promise<boolean> {
+    const revoked = await this.#db
+      .updateTable('installation_tokens')
+      .set({ revoked_at_ms: this.#now() })
+      .where('id', '=', tokenId)
+      .where('account_id', '=', accountId)
+      .where('revoked_at_ms', 'is', null)
+      .executeTakeFirst();
+    if (revoked.numUpdatedRows === 1n) return true;
+    const exists = await this.#db
+      .selectFrom('installation_tokens')
+      .select('id')
+      .where('id', '=', tokenId)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    if (exists === undefined) throw new TokenNotFoundError('no such installation token');
     return false;
   }
 }
 
-function info(r: TokenRow): InstallationTokenInfo {
+/**
+ * Inserts a one-time authorization code (see {@link InstallationTokenRepository.issueAuthorizationCode});
+ * shared with the ticket store, which completes a ticket and issues its code in one transaction.
+ * @throws {TypeError} for a malformed challenge or an account that is not active (caller misuse).
+ */
+export async function insertAuthorizationCode(
+  db: SqlDatabase,
+  accountId: number,
+  codeChallenge: string,
+  options: { now: number; lifetimeMs?: number; ticket?: string },
+): Promise<string> {
+  if (!isValidChallenge(codeChallenge)) throw new TypeError('codeChallenge must be an S256 challenge (RFC 7636 §4.2)');
+  if (!(await isActive(db, accountId))) throw new TypeError('authorization codes are issued only to active accounts');
+  const code = randomBytes(32).toString('base64url');
+  const { now } = options;
+  await db
+    .insertInto('authorization_codes')
+    .values({
+      code_hash: hashToken(code),
+      account_id: accountId,
+      ticket: options.ticket ?? null,
+      code_challenge: codeChallenge,
+      created_at_ms: now,
+      expires_at_ms: now + (options.lifetimeMs ?? AUTHORIZATION_CODE_LIFETIME_MS_DEFAULT),
+    })
+    .execute();
+  return code;
+}
+
+async function isActive(db: SqlDatabase, accountId: number): Promise<boolean> {
+  return (await db.selectFrom('accounts').select('id').where('id', '=', accountId).where('status', '=', 'active').executeTakeFirst()) !== undefined;
+}
+
+function info(r: Selectable<InstallationTokensTable>): InstallationTokenInfo {
   return {
     id: r.id,
     label: r.label,

@@ -5,37 +5,48 @@
  * everywhere after: a nonce that leaked (a URL in a browser history, a proxy log, a page) is
  * worthless to anyone who did not use it first.
  */
-import type { Db } from '../store/database.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import { hashToken } from './password.js';
 
-/** Repository over `ping_nonces`. */
-export class PingNonceRegistry {
-  readonly #claim;
-  readonly #release;
-  readonly #now: () => number;
-
-  constructor(db: Db, options: { now?: () => number } = {}) {
-    this.#now = options.now ?? Date.now;
-    this.#claim = db.prepare('INSERT OR IGNORE INTO ping_nonces (digest, created_at_ms) VALUES (?, ?)');
-    this.#release = db.prepare('DELETE FROM ping_nonces WHERE digest = ?');
-  }
-
+/**
+ * Storage of the accepted nonces. Contract: {@link PingNonceRepository.claim} is one insert
+ * guarded by the primary key, so of two claims of one nonce (any processes) exactly one wins.
+ */
+export interface PingNonceRepository {
   /**
-   * Records `nonce` as used. Runs inside the caller's transaction when there is one, so that
-   * the nonce is claimed together with what it is bound to, or not at all.
+   * Records `nonce` as used.
    * @returns `true` when it was new, `false` when the CA had accepted it before.
    * @example
-   * if (!nonces.claim(nonce)) return refuse('nonce_in_use');
+   * if (!(await nonces.claim(nonce))) return refuse('nonce_in_use');
    */
-  claim(nonce: string): boolean {
-    return this.#claim.run(hashToken(nonce), this.#now()).changes === 1;
-  }
-
+  claim(nonce: string): Promise<boolean>;
   /**
    * Forgets a nonce this request claimed but never used: the ping carrying it could not be
    * sent, so nobody can have seen it in a mail, and the request keeps nothing.
    */
-  release(nonce: string): void {
-    this.#release.run(hashToken(nonce));
+  release(nonce: string): Promise<void>;
+}
+
+/** The SQLite implementation of {@link PingNonceRepository}. */
+export class PingNonceRegistry implements PingNonceRepository {
+  readonly #db: SqlDatabase;
+  readonly #now: () => number;
+
+  constructor(db: SqlDatabase, options: { now?: () => number } = {}) {
+    this.#db = db;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async claim(nonce: string): Promise<boolean> {
+    const result = await this.#db
+      .insertInto('ping_nonces')
+      .values({ digest: hashToken(nonce), created_at_ms: this.#now() })
+      .onConflict((oc) => oc.column('digest').doNothing())
+      .executeTakeFirst();
+    return result.numInsertedOrUpdatedRows === 1n;
+  }
+
+  async release(nonce: string): Promise<void> {
+    await this.#db.deleteFrom('ping_nonces').where('digest', '=', hashToken(nonce)).execute();
   }
 }

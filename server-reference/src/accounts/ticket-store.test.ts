@@ -20,18 +20,18 @@ const temp = useTempDatabase('certwizard-tickets-');
 let clock: number;
 let tickets: TicketStore;
 let accounts: AccountStore;
-beforeEach(() => {
+beforeEach(async () => {
   db = temp.db;
   clock = T0;
-  tickets = new TicketStore(db, { now: () => clock });
-  accounts = new AccountStore(db, { now: () => clock, scryptN: 2 ** 10 });
+  tickets = new TicketStore(temp.sql, { now: () => clock });
+  accounts = new AccountStore(temp.sql, { now: () => clock, scryptN: 2 ** 10 });
 });
 
 const snapshot = () => snapshotTables(db);
 
-function refusal(fn: () => unknown): Error & { code?: string; field?: string } {
+async function refusal(fn: () => unknown): Promise<Error & { code?: string; field?: string }> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     return err as Error & { code?: string };
   }
@@ -41,52 +41,52 @@ function refusal(fn: () => unknown): Error & { code?: string; field?: string } {
 const account = (email = 'ada@example.org', confirm = true): Promise<number> => registerAccount(accounts, { email, confirm });
 
 describe('TicketStore.create / read', () => {
-  it('creates a 256-bit base64url ticket living 30 minutes by default, pending until finished', () => {
-    const ticket = tickets.create();
+  it('creates a 256-bit base64url ticket living 30 minutes by default, pending until finished', async () => {
+    const ticket = await tickets.create();
     expect(ticket).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(tickets.read(ticket)).toEqual({ createdAtMs: T0, expiresAtMs: T0 + 30 * MINUTE });
-    expect(ticketState(tickets.read(ticket), clock)).toEqual({ status: 'pending' });
-    expect(ticketState(tickets.read(ticket), T0 + 30 * MINUTE)).toEqual({ status: 'expired' });
-    expect(tickets.create()).not.toBe(ticket);
+    expect(await tickets.read(ticket)).toEqual({ createdAtMs: T0, expiresAtMs: T0 + 30 * MINUTE });
+    expect(ticketState(await tickets.read(ticket), clock)).toEqual({ status: 'pending' });
+    expect(ticketState(await tickets.read(ticket), T0 + 30 * MINUTE)).toEqual({ status: 'expired' });
+    expect(await tickets.create()).not.toBe(ticket);
   });
 
-  it('makes a user code with each ticket and keeps the address that asked (shown on the confirmation page)', () => {
-    const ticket = tickets.create({ createdFrom: '203.0.113.5' });
-    const other = tickets.create();
-    expect(tickets.get(ticket)).toMatchObject({
+  it('makes a user code with each ticket and keeps the address that asked (shown on the confirmation page)', async () => {
+    const ticket = await tickets.create({ createdFrom: '203.0.113.5' });
+    const other = await tickets.create();
+    expect(await tickets.get(ticket)).toMatchObject({
       userCode: expect.stringMatching(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/),
       createdFrom: '203.0.113.5',
     });
-    expect(tickets.get(other)?.createdFrom).toBeUndefined();
-    expect(tickets.get(other)?.userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
+    expect((await tickets.get(other))?.createdFrom).toBeUndefined();
+    expect((await tickets.get(other))?.userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
     const before = snapshot();
-    expect(() => tickets.create({ createdFrom: 'x'.repeat(65) })).toThrow(TypeError);
+    await expect(tickets.create({ createdFrom: 'x'.repeat(65) })).rejects.toThrow(TypeError);
     expect(snapshot()).toEqual(before);
   });
 
-  it('takes a lifetime option and refuses one out of range', () => {
-    expect(tickets.read(tickets.create({ lifetimeMs: 5 * MINUTE }))?.expiresAtMs).toBe(T0 + 5 * MINUTE);
+  it('takes a lifetime option and refuses one out of range', async () => {
+    expect((await tickets.read(await tickets.create({ lifetimeMs: 5 * MINUTE })))?.expiresAtMs).toBe(T0 + 5 * MINUTE);
     const before = snapshot();
     for (const lifetimeMs of [0, -1, 1.5, 25 * 60 * MINUTE, Number.NaN]) {
-      expect(() => tickets.create({ lifetimeMs })).toThrow(TypeError);
+      await expect(tickets.create({ lifetimeMs })).rejects.toThrow(TypeError);
     }
     expect(snapshot()).toEqual(before);
   });
 
-  it('answers undefined (isitdone: unknown) for an unknown or malformed ticket', () => {
-    expect(tickets.read('A'.repeat(43))).toBeUndefined();
-    expect(tickets.read('../etc')).toBeUndefined();
-    expect(tickets.read(undefined as unknown as string)).toBeUndefined();
-    expect(ticketState(tickets.read('A'.repeat(43)), clock)).toEqual({ status: 'unknown' });
+  it('answers undefined (isitdone: unknown) for an unknown or malformed ticket', async () => {
+    expect(await tickets.read('A'.repeat(43))).toBeUndefined();
+    expect(await tickets.read('../etc')).toBeUndefined();
+    expect(await tickets.read(undefined as unknown as string)).toBeUndefined();
+    expect(ticketState(await tickets.read('A'.repeat(43)), clock)).toEqual({ status: 'unknown' });
   });
 });
 
 describe('TicketStore.attach', () => {
-  it('stores the callback URLs and the challenge; the same values again are a page reload', () => {
-    const ticket = tickets.create();
-    tickets.attach(ticket, { continueUrl: CONTINUE, errorUrl: ERROR, codeChallenge: CHALLENGE });
-    tickets.attach(ticket, { continueUrl: CONTINUE, errorUrl: ERROR, codeChallenge: CHALLENGE });
-    expect(tickets.get(ticket)).toEqual({
+  it('stores the callback URLs and the challenge; the same values again are a page reload', async () => {
+    const ticket = await tickets.create();
+    await tickets.attach(ticket, { continueUrl: CONTINUE, errorUrl: ERROR, codeChallenge: CHALLENGE });
+    await tickets.attach(ticket, { continueUrl: CONTINUE, errorUrl: ERROR, codeChallenge: CHALLENGE });
+    expect(await tickets.get(ticket)).toEqual({
       ticket,
       userCode: expect.stringMatching(/^[A-Z]{4}-[A-Z]{4}$/),
       createdAtMs: T0,
@@ -101,11 +101,11 @@ describe('TicketStore.attach', () => {
     { name: 'another challenge', attachment: { continueUrl: CONTINUE, codeChallenge: 'A'.repeat(43) } },
     { name: 'another continue URL', attachment: { continueUrl: 'http://127.0.0.1:9999/x', codeChallenge: CHALLENGE } },
     { name: 'the challenge dropped', attachment: { continueUrl: CONTINUE } },
-  ])('refuses a second attach with $name (ERR_TICKET_CONFLICT), changing nothing', ({ attachment }) => {
-    const ticket = tickets.create();
-    tickets.attach(ticket, { continueUrl: CONTINUE, codeChallenge: CHALLENGE });
+  ])('refuses a second attach with $name (ERR_TICKET_CONFLICT), changing nothing', async ({ attachment }) => {
+    const ticket = await tickets.create();
+    await tickets.attach(ticket, { continueUrl: CONTINUE, codeChallenge: CHALLENGE });
     const before = snapshot();
-    expect(refusal(() => tickets.attach(ticket, attachment)).code).toBe('ERR_TICKET_CONFLICT');
+    expect((await refusal(() => tickets.attach(ticket, attachment))).code).toBe('ERR_TICKET_CONFLICT');
     expect(snapshot()).toEqual(before);
   });
 
@@ -114,23 +114,23 @@ describe('TicketStore.attach', () => {
     { name: 'a non-canonical last character', attachment: { codeChallenge: `${CHALLENGE.slice(0, 42)}N` }, field: 'codeChallenge' },
     { name: 'an empty continue URL', attachment: { continueUrl: '' }, field: 'continueUrl' },
     { name: 'an error URL over 2048 characters', attachment: { errorUrl: `http://127.0.0.1:1/${'a'.repeat(2048)}` }, field: 'errorUrl' },
-  ])('refuses $name (ERR_TICKET_INVALID on $field), changing nothing', ({ attachment, field }) => {
-    const ticket = tickets.create();
+  ])('refuses $name (ERR_TICKET_INVALID on $field), changing nothing', async ({ attachment, field }) => {
+    const ticket = await tickets.create();
     const before = snapshot();
-    const err = refusal(() => tickets.attach(ticket, attachment));
+    const err = await refusal(() => tickets.attach(ticket, attachment));
     expect(err).toMatchObject({ code: 'ERR_TICKET_INVALID', field });
     expect(snapshot()).toEqual(before);
   });
 
-  it('refuses an unknown, expired or finished ticket with its own code, changing nothing', () => {
-    const expired = tickets.create({ lifetimeMs: MINUTE });
-    const finished = tickets.create();
-    tickets.fail(finished, 'cancelled');
+  it('refuses an unknown, expired or finished ticket with its own code, changing nothing', async () => {
+    const expired = await tickets.create({ lifetimeMs: MINUTE });
+    const finished = await tickets.create();
+    await tickets.fail(finished, 'cancelled');
     clock = T0 + MINUTE;
     const before = snapshot();
-    expect(refusal(() => tickets.attach('A'.repeat(43), { continueUrl: CONTINUE })).code).toBe('ERR_TICKET_UNKNOWN');
-    expect(refusal(() => tickets.attach(expired, { continueUrl: CONTINUE })).code).toBe('ERR_TICKET_EXPIRED');
-    expect(refusal(() => tickets.attach(finished, { continueUrl: CONTINUE })).code).toBe('ERR_TICKET_FINISHED');
+    expect((await refusal(() => tickets.attach('A'.repeat(43), { continueUrl: CONTINUE }))).code).toBe('ERR_TICKET_UNKNOWN');
+    expect((await refusal(() => tickets.attach(expired, { continueUrl: CONTINUE }))).code).toBe('ERR_TICKET_EXPIRED');
+    expect((await refusal(() => tickets.attach(finished, { continueUrl: CONTINUE }))).code).toBe('ERR_TICKET_FINISHED');
     expect(snapshot()).toEqual(before);
   });
 });
@@ -138,69 +138,69 @@ describe('TicketStore.attach', () => {
 describe('TicketStore.complete', () => {
   it('finishes a ticket without PKCE: done with the address, no code', async () => {
     const accountId = await account();
-    const ticket = tickets.create();
-    tickets.bindAccount(ticket, accountId);
-    expect(tickets.openTicketOf(accountId)).toBe(ticket);
+    const ticket = await tickets.create();
+    await tickets.bindAccount(ticket, accountId);
+    expect(await tickets.openTicketOf(accountId)).toBe(ticket);
     clock += MINUTE;
-    expect(tickets.complete(ticket, { accountId, email: 'ADA@example.org' })).toEqual({});
-    expect(ticketState(tickets.read(ticket), clock)).toEqual({ status: 'done', emailAddress: 'ada@example.org' });
-    expect(tickets.openTicketOf(accountId)).toBeUndefined();
+    expect(await tickets.complete(ticket, { accountId, email: 'ADA@example.org' })).toEqual({});
+    expect(ticketState(await tickets.read(ticket), clock)).toEqual({ status: 'done', emailAddress: 'ada@example.org' });
+    expect(await tickets.openTicketOf(accountId)).toBeUndefined();
     expect(snapshot().authorization_codes).toEqual([]);
   });
 
   it('with a challenge, issues a one-time code that isitdone hands out until it is redeemed', async () => {
     const accountId = await account();
-    const ticket = tickets.create();
-    tickets.attach(ticket, { continueUrl: CONTINUE, codeChallenge: CHALLENGE });
-    const { code } = tickets.complete(ticket, { accountId, email: 'ada@example.org' });
+    const ticket = await tickets.create();
+    await tickets.attach(ticket, { continueUrl: CONTINUE, codeChallenge: CHALLENGE });
+    const { code } = await tickets.complete(ticket, { accountId, email: 'ada@example.org' });
     expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(ticketState(tickets.read(ticket), clock)).toEqual({ status: 'done', emailAddress: 'ada@example.org', code });
+    expect(ticketState(await tickets.read(ticket), clock)).toEqual({ status: 'done', emailAddress: 'ada@example.org', code });
     expect(db.prepare('SELECT code_hash, ticket, account_id FROM authorization_codes').all()).toEqual([
       { code_hash: hashToken(code as string), ticket, account_id: accountId },
     ]);
-    const redeemed = new InstallationTokenStore(db, { now: () => clock }).redeemAuthorizationCode(code as string, VERIFIER);
+    const redeemed = await new InstallationTokenStore(temp.sql, { now: () => clock }).redeemAuthorizationCode(code as string, VERIFIER);
     expect(redeemed.accountId).toBe(accountId);
     // Redeemed: the plain copy is gone; isitdone still says done, without the code.
     expect(db.prepare('SELECT code FROM tickets').get()).toEqual({ code: null });
-    expect(ticketState(tickets.read(ticket), clock)).toEqual({ status: 'done', emailAddress: 'ada@example.org' });
+    expect(ticketState(await tickets.read(ticket), clock)).toEqual({ status: 'done', emailAddress: 'ada@example.org' });
   });
 
   it('wipes the plain code once the ticket has expired', async () => {
     const accountId = await account();
-    const ticket = tickets.create();
-    tickets.attach(ticket, { codeChallenge: CHALLENGE });
-    tickets.complete(ticket, { accountId, email: 'ada@example.org' });
+    const ticket = await tickets.create();
+    await tickets.attach(ticket, { codeChallenge: CHALLENGE });
+    await tickets.complete(ticket, { accountId, email: 'ada@example.org' });
     clock = T0 + 30 * MINUTE;
-    expect(tickets.read(ticket)?.code).toBeUndefined();
+    expect((await tickets.read(ticket))?.code).toBeUndefined();
     expect(db.prepare('SELECT code FROM tickets').get()).toEqual({ code: null });
   });
 
   it('refuses to complete twice, after expiry, or for another bound account, changing nothing', async () => {
     const ada = await account();
     const bob = await account('bob@example.org');
-    const done = tickets.create();
-    tickets.complete(done, { accountId: ada, email: 'ada@example.org' });
-    const expiring = tickets.create({ lifetimeMs: MINUTE });
-    const bound = tickets.create();
-    tickets.bindAccount(bound, ada);
+    const done = await tickets.create();
+    await tickets.complete(done, { accountId: ada, email: 'ada@example.org' });
+    const expiring = await tickets.create({ lifetimeMs: MINUTE });
+    const bound = await tickets.create();
+    await tickets.bindAccount(bound, ada);
     clock = T0 + MINUTE;
     const before = snapshot();
-    expect(refusal(() => tickets.complete(done, { accountId: ada, email: 'ada@example.org' })).code).toBe('ERR_TICKET_FINISHED');
-    expect(refusal(() => tickets.complete(expiring, { accountId: ada, email: 'ada@example.org' })).code).toBe('ERR_TICKET_EXPIRED');
-    expect(refusal(() => tickets.complete(bound, { accountId: bob, email: 'bob@example.org' })).code).toBe('ERR_TICKET_CONFLICT');
-    expect(refusal(() => tickets.bindAccount(bound, bob)).code).toBe('ERR_TICKET_CONFLICT');
-    expect(refusal(() => tickets.complete('A'.repeat(43), { accountId: ada, email: 'ada@example.org' })).code).toBe('ERR_TICKET_UNKNOWN');
+    expect((await refusal(() => tickets.complete(done, { accountId: ada, email: 'ada@example.org' }))).code).toBe('ERR_TICKET_FINISHED');
+    expect((await refusal(() => tickets.complete(expiring, { accountId: ada, email: 'ada@example.org' }))).code).toBe('ERR_TICKET_EXPIRED');
+    expect((await refusal(() => tickets.complete(bound, { accountId: bob, email: 'bob@example.org' }))).code).toBe('ERR_TICKET_CONFLICT');
+    expect((await refusal(() => tickets.bindAccount(bound, bob))).code).toBe('ERR_TICKET_CONFLICT');
+    expect((await refusal(() => tickets.complete('A'.repeat(43), { accountId: ada, email: 'ada@example.org' }))).code).toBe('ERR_TICKET_UNKNOWN');
     expect(snapshot()).toEqual(before);
   });
 
   it('refuses misuse (pending account, foreign address) without issuing a code', async () => {
     const pending = await account('pending@example.org', false);
     const ada = await account();
-    const ticket = tickets.create();
-    tickets.attach(ticket, { codeChallenge: CHALLENGE });
+    const ticket = await tickets.create();
+    await tickets.attach(ticket, { codeChallenge: CHALLENGE });
     const before = snapshot();
-    expect(() => tickets.complete(ticket, { accountId: pending, email: 'pending@example.org' })).toThrow(TypeError);
-    expect(() => tickets.complete(ticket, { accountId: ada, email: 'bob@example.org' })).toThrow(TypeError);
+    await expect(tickets.complete(ticket, { accountId: pending, email: 'pending@example.org' })).rejects.toThrow(TypeError);
+    await expect(tickets.complete(ticket, { accountId: ada, email: 'bob@example.org' })).rejects.toThrow(TypeError);
     expect(snapshot()).toEqual(before);
   });
 });
@@ -208,21 +208,21 @@ describe('TicketStore.complete', () => {
 describe('TicketStore.fail', () => {
   it.each(['address_taken', 'ticket_expired', 'cancelled', 'confirmation_failed', 'invalid_request'] as const)(
     'records the reason %s for isitdone',
-    (reason) => {
-      const ticket = tickets.create();
-      tickets.fail(ticket, reason);
-      expect(ticketState(tickets.read(ticket), clock)).toEqual({ status: 'error', reason });
+    async (reason) => {
+      const ticket = await tickets.create();
+      await tickets.fail(ticket, reason);
+      expect(ticketState(await tickets.read(ticket), clock)).toEqual({ status: 'error', reason });
     },
   );
 
-  it('refuses an undocumented reason and a finished ticket, changing nothing', () => {
-    const ticket = tickets.create();
+  it('refuses an undocumented reason and a finished ticket, changing nothing', async () => {
+    const ticket = await tickets.create();
     const before = snapshot();
-    expect(() => tickets.fail(ticket, 'because' as 'cancelled')).toThrow(TypeError);
+    await expect(tickets.fail(ticket, 'because' as 'cancelled')).rejects.toThrow(TypeError);
     expect(snapshot()).toEqual(before);
-    tickets.fail(ticket, 'cancelled');
+    await tickets.fail(ticket, 'cancelled');
     const after = snapshot();
-    expect(refusal(() => tickets.fail(ticket, 'address_taken')).code).toBe('ERR_TICKET_FINISHED');
+    expect((await refusal(() => tickets.fail(ticket, 'address_taken'))).code).toBe('ERR_TICKET_FINISHED');
     expect(snapshot()).toEqual(after);
   });
 });
@@ -230,18 +230,18 @@ describe('TicketStore.fail', () => {
 describe('TicketStore.purgeExpired', () => {
   it('keeps expired tickets through the grace period (isitdone: expired), then deletes them and their codes', async () => {
     const accountId = await account();
-    const old = tickets.create();
-    tickets.attach(old, { codeChallenge: CHALLENGE });
-    tickets.complete(old, { accountId, email: 'ada@example.org' });
+    const old = await tickets.create();
+    await tickets.attach(old, { codeChallenge: CHALLENGE });
+    await tickets.complete(old, { accountId, email: 'ada@example.org' });
     clock = T0 + 60 * MINUTE;
-    const fresh = tickets.create();
-    expect(tickets.purgeExpired()).toEqual({ tickets: 0, codes: 0 });
+    const fresh = await tickets.create();
+    expect(await tickets.purgeExpired()).toEqual({ tickets: 0, codes: 0 });
     expect(db.prepare('SELECT code FROM tickets WHERE ticket = ?').get(old)).toEqual({ code: null });
-    expect(ticketState(tickets.read(old), clock)).toEqual({ status: 'expired' });
+    expect(ticketState(await tickets.read(old), clock)).toEqual({ status: 'expired' });
     clock = T0 + 30 * MINUTE + 24 * 60 * MINUTE;
-    expect(tickets.purgeExpired()).toEqual({ tickets: 1, codes: 1 });
-    expect(tickets.read(old)).toBeUndefined();
-    expect(tickets.read(fresh)).toBeDefined();
-    expect(() => tickets.purgeExpired({ graceMs: -1 })).toThrow(TypeError);
+    expect(await tickets.purgeExpired()).toEqual({ tickets: 1, codes: 1 });
+    expect(await tickets.read(old)).toBeUndefined();
+    expect(await tickets.read(fresh)).toBeDefined();
+    await expect(tickets.purgeExpired({ graceMs: -1 })).rejects.toThrow(TypeError);
   });
 });

@@ -23,9 +23,11 @@ import {
   type RegistrationErrorReason,
   type TicketRecord,
 } from '@certwizard/protocol';
-import { type Db, writeTransaction } from '../store/database.js';
+import type { Selectable } from 'kysely';
+import type { TicketsTable } from '../store/schema.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import { TicketConflictError, TicketExpiredError, TicketFinishedError, TicketInputError, TicketUnknownError } from './errors.js';
-import { InstallationTokenStore } from './installation-tokens.js';
+import { AUTHORIZATION_CODE_LIFETIME_MS_DEFAULT, insertAuthorizationCode } from './installation-tokens.js';
 
 /** Longest ticket lifetime {@link TicketStore.create} accepts, in ms (24 hours). */
 export const TICKET_LIFETIME_MS_MAX = 24 * 60 * 60_000;
@@ -70,25 +72,20 @@ export interface TicketStoreOptions {
   readonly codeLifetimeMs?: number;
 }
 
-interface Row {
-  ticket: string;
-  created_at_ms: number;
-  expires_at_ms: number;
-  account_id: number | null;
-  email: string | null;
-  error_reason: string | null;
-  completed_at_ms: number | null;
-  code_challenge: string | null;
-  ping_nonce: string | null;
-  continue_url: string | null;
-  error_url: string | null;
-  code: string | null;
-  user_code: string | null;
-  created_from: string | null;
-}
+type Row = Selectable<TicketsTable>;
 
 /**
- * Repository of tickets.
+ * Storage of tickets (the methods of {@link TicketStore}). Contract: every change is one
+ * transaction that reads the ticket's state and changes it only from a pending, unexpired
+ * state; completing a ticket and issuing its code happen in one transaction.
+ */
+export type TicketRepository = Pick<
+  TicketStore,
+  'create' | 'takePingNonce' | 'pingNonceOf' | 'attach' | 'bindAccount' | 'openTicketOf' | 'complete' | 'fail' | 'read' | 'get' | 'purgeExpired'
+>;
+
+/**
+ * The SQLite implementation of {@link TicketRepository}.
  *
  * Decisions where the issue is silent:
  * - Every change needs a pending, unexpired ticket; a finished ticket never changes again
@@ -98,86 +95,14 @@ interface Row {
  *   callback URLs. Likewise the first bound account keeps the ticket.
  */
 export class TicketStore {
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
-  readonly #tokens: InstallationTokenStore;
-  readonly #byTicket;
-  readonly #insert;
-  readonly #wipePingNonce;
-  readonly #wipeExpiredCode;
-  readonly #openOfAccount;
-  readonly #attachTx: (ticket: string, a: TicketAttachment) => void;
-  readonly #bindTx: (ticket: string, accountId: number) => void;
-  readonly #completeTx: (ticket: string, accountId: number, email: string) => { code?: string };
-  readonly #failTx: (ticket: string, reason: RegistrationErrorReason) => void;
-  readonly #purgeTx: (graceMs: number) => { tickets: number; codes: number };
+  readonly #codeLifetimeMs: number;
 
-  constructor(db: Db, options: TicketStoreOptions = {}) {
+  constructor(db: SqlDatabase, options: TicketStoreOptions = {}) {
+    this.#db = db;
     this.#now = options.now ?? Date.now;
-    this.#tokens = new InstallationTokenStore(db, {
-      now: this.#now,
-      ...(options.codeLifetimeMs !== undefined ? { codeLifetimeMs: options.codeLifetimeMs } : {}),
-    });
-    this.#byTicket = db.prepare('SELECT * FROM tickets WHERE ticket = ?');
-    this.#insert = db.prepare('INSERT INTO tickets (ticket, created_at_ms, expires_at_ms, ping_nonce, user_code, created_from) VALUES (?, ?, ?, ?, ?, ?)');
-    this.#wipePingNonce = db.prepare('UPDATE tickets SET ping_nonce = NULL WHERE ticket = ?');
-    this.#wipeExpiredCode = db.prepare('UPDATE tickets SET code = NULL WHERE ticket = ? AND code IS NOT NULL AND expires_at_ms <= ?');
-    this.#openOfAccount = db.prepare(
-      'SELECT ticket FROM tickets WHERE account_id = ? AND completed_at_ms IS NULL AND expires_at_ms > ? ORDER BY created_at_ms DESC LIMIT 1',
-    );
-    const setAttachment = db.prepare('UPDATE tickets SET continue_url = ?, error_url = ?, code_challenge = ? WHERE ticket = ?');
-    const setAccount = db.prepare('UPDATE tickets SET account_id = ? WHERE ticket = ?');
-    const accountEmail = db.prepare("SELECT email FROM accounts WHERE id = ? AND status = 'active'");
-    const setDone = db.prepare('UPDATE tickets SET account_id = ?, email = ?, completed_at_ms = ?, code = ? WHERE ticket = ?');
-    const setError = db.prepare('UPDATE tickets SET error_reason = ?, completed_at_ms = ? WHERE ticket = ?');
-    const wipeCodes = db.prepare('UPDATE tickets SET code = NULL WHERE code IS NOT NULL AND expires_at_ms <= ?');
-    const deleteTickets = db.prepare('DELETE FROM tickets WHERE expires_at_ms <= ?');
-    const deleteCodes = db.prepare('DELETE FROM authorization_codes WHERE expires_at_ms <= ?');
-
-    this.#attachTx = writeTransaction(db, (ticket: string, a: TicketAttachment) => {
-      const row = this.#pending(ticket);
-      const wanted = [a.continueUrl ?? null, a.errorUrl ?? null, a.codeChallenge ?? null];
-      const stored = [row.continue_url, row.error_url, row.code_challenge];
-      const attached = stored.some((v) => v !== null);
-      if (attached && wanted.some((v, i) => v !== stored[i])) {
-        throw new TicketConflictError('the ticket is already tied to another registration request');
-      }
-      setAttachment.run(...wanted, ticket);
-    });
-
-    this.#bindTx = writeTransaction(db, (ticket: string, accountId: number) => {
-      const row = this.#pending(ticket);
-      if (row.account_id !== null && row.account_id !== accountId) {
-        throw new TicketConflictError('the ticket is already tied to another account');
-      }
-      setAccount.run(accountId, ticket);
-    });
-
-    this.#completeTx = writeTransaction(db, (ticket: string, accountId: number, email: string) => {
-      const row = this.#pending(ticket);
-      if (row.account_id !== null && row.account_id !== accountId) {
-        throw new TicketConflictError('the ticket is already tied to another account');
-      }
-      const account = accountEmail.get(accountId) as { email: string } | undefined;
-      if (account === undefined) throw new TypeError('a ticket is completed only for an active account');
-      if (account.email.toLowerCase() !== email.toLowerCase()) throw new TypeError("the email address is not the account's");
-      // Issued inside this transaction (a savepoint): the code and the done answer exist together or not at all.
-      const code = row.code_challenge !== null ? this.#tokens.issueAuthorizationCode(accountId, row.code_challenge, { ticket }) : null;
-      setDone.run(accountId, account.email, this.#now(), code, ticket);
-      return code !== null ? { code } : {};
-    });
-
-    this.#failTx = writeTransaction(db, (ticket: string, reason: RegistrationErrorReason) => {
-      this.#pending(ticket);
-      setError.run(reason, this.#now(), ticket);
-    });
-
-    this.#purgeTx = writeTransaction(db, (graceMs: number) => {
-      const now = this.#now();
-      wipeCodes.run(now);
-      const codes = deleteCodes.run(now - graceMs).changes;
-      const tickets = deleteTickets.run(now - graceMs).changes;
-      return { tickets, codes };
-    });
+    this.#codeLifetimeMs = options.codeLifetimeMs ?? AUTHORIZATION_CODE_LIFETIME_MS_DEFAULT;
   }
 
   /**
@@ -190,10 +115,10 @@ export class TicketStore {
    * @param options.createdFrom - the address that asks (shown on the confirmation page); at most 64 characters.
    * @throws {TypeError} for a lifetime out of range (caller misuse; the config validates it).
    * @example
-   * const ticket = tickets.create({ createdFrom: '203.0.113.5' });
-   * tickets.get(ticket)?.userCode; // e.g. 'WDJB-MJHT'
+   * const ticket = await tickets.create({ createdFrom: '203.0.113.5' });
+   * (await tickets.get(ticket))?.userCode; // e.g. 'WDJB-MJHT'
    */
-  create(options: { lifetimeMs?: number; pingNonce?: string; createdFrom?: string } = {}): string {
+  async create(options: { lifetimeMs?: number; pingNonce?: string; createdFrom?: string } = {}): Promise<string> {
     const lifetime = options.lifetimeMs ?? TICKET_LIFETIME_MS_DEFAULT;
     if (!Number.isSafeInteger(lifetime) || lifetime <= 0 || lifetime > TICKET_LIFETIME_MS_MAX) {
       throw new TypeError(`lifetimeMs must be an integer from 1 to ${TICKET_LIFETIME_MS_MAX}`);
@@ -204,7 +129,17 @@ export class TicketStore {
     const ticket = newTicket(randomBytes);
     const userCode = newUserCode(randomBytes);
     const now = this.#now();
-    this.#insert.run(ticket, now, now + lifetime, options.pingNonce ?? null, userCode, options.createdFrom ?? null);
+    await this.#db
+      .insertInto('tickets')
+      .values({
+        ticket,
+        created_at_ms: now,
+        expires_at_ms: now + lifetime,
+        ping_nonce: options.pingNonce ?? null,
+        user_code: userCode,
+        created_from: options.createdFrom ?? null,
+      })
+      .execute();
     return ticket;
   }
 
@@ -212,17 +147,19 @@ export class TicketStore {
    * The ping nonce the installer gave with the ticket (`POST givemeaticket`), if any, and wipes
    * it: it goes into the registration's ping once, and is kept nowhere in clear after.
    * @example
-   * const nonce = tickets.takePingNonce(ticket);
+   * const nonce = await tickets.takePingNonce(ticket);
    */
-  takePingNonce(ticket: string): string | undefined {
-    const nonce = this.#row(ticket)?.ping_nonce ?? undefined;
-    if (nonce !== undefined) this.#wipePingNonce.run(ticket);
-    return nonce;
+  takePingNonce(ticket: string): Promise<string | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
+      const nonce = (await this.#row(ticket, trx))?.ping_nonce ?? undefined;
+      if (nonce !== undefined) await trx.updateTable('tickets').set({ ping_nonce: null }).where('ticket', '=', ticket).execute();
+      return nonce;
+    });
   }
 
   /** The ping nonce the installer gave with the ticket, if it is still there (not wiped). */
-  pingNonceOf(ticket: string): string | undefined {
-    return this.#row(ticket)?.ping_nonce ?? undefined;
+  async pingNonceOf(ticket: string): Promise<string | undefined> {
+    return (await this.#row(ticket))?.ping_nonce ?? undefined;
   }
 
   /**
@@ -235,9 +172,9 @@ export class TicketStore {
    *   `ERR_TICKET_INVALID` (a challenge that is not S256, RFC 7636 §4.2, or a bad URL). Nothing
    *   is changed on any of them.
    * @example
-   * tickets.attach(ticket, { continueUrl: 'http://127.0.0.1:8123/continue', codeChallenge });
+   * await tickets.attach(ticket, { continueUrl: 'http://127.0.0.1:8123/continue', codeChallenge });
    */
-  attach(ticket: string, attachment: TicketAttachment): void {
+  async attach(ticket: string, attachment: TicketAttachment): Promise<void> {
     if (attachment.codeChallenge !== undefined && !isValidChallenge(attachment.codeChallenge)) {
       throw new TicketInputError('codeChallenge', 'code_challenge must be an S256 challenge: 43 base64url characters (RFC 7636 §4.2)');
     }
@@ -247,7 +184,16 @@ export class TicketStore {
         throw new TicketInputError(field, `${field} must be a URL of 1 to ${URL_MAX_LENGTH} characters`);
       }
     }
-    this.#attachTx(ticket, attachment);
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await this.#pending(ticket, trx);
+      const wanted = [attachment.continueUrl ?? null, attachment.errorUrl ?? null, attachment.codeChallenge ?? null] as const;
+      const stored = [row.continue_url, row.error_url, row.code_challenge];
+      const attached = stored.some((v) => v !== null);
+      if (attached && wanted.some((v, i) => v !== stored[i])) {
+        throw new TicketConflictError('the ticket is already tied to another registration request');
+      }
+      await trx.updateTable('tickets').set({ continue_url: wanted[0], error_url: wanted[1], code_challenge: wanted[2] }).where('ticket', '=', ticket).execute();
+    });
   }
 
   /**
@@ -256,19 +202,34 @@ export class TicketStore {
    * @throws the same ticket errors as {@link TicketStore.attach}; `ERR_TICKET_CONFLICT` when
    *   another account is bound already.
    * @example
-   * tickets.bindAccount(ticket, accountId);
+   * await tickets.bindAccount(ticket, accountId);
    */
-  bindAccount(ticket: string, accountId: number): void {
-    this.#bindTx(ticket, accountId);
+  async bindAccount(ticket: string, accountId: number): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await this.#pending(ticket, trx);
+      if (row.account_id !== null && row.account_id !== accountId) {
+        throw new TicketConflictError('the ticket is already tied to another account');
+      }
+      await trx.updateTable('tickets').set({ account_id: accountId }).where('ticket', '=', ticket).execute();
+    });
   }
 
   /**
    * The newest pending, unexpired ticket bound to an account, if any.
    * @example
-   * const ticket = tickets.openTicketOf(accountId); // then complete or fail it
+   * const ticket = await tickets.openTicketOf(accountId); // then complete or fail it
    */
-  openTicketOf(accountId: number): string | undefined {
-    return (this.#openOfAccount.get(accountId, this.#now()) as { ticket: string } | undefined)?.ticket;
+  async openTicketOf(accountId: number): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('tickets')
+      .select('ticket')
+      .where('account_id', '=', accountId)
+      .where('completed_at_ms', 'is', null)
+      .where('expires_at_ms', '>', this.#now())
+      .orderBy('created_at_ms', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.ticket;
   }
 
   /**
@@ -282,10 +243,27 @@ export class TicketStore {
    * @throws the ticket errors of {@link TicketStore.attach} (conflict: bound to another account).
    * @throws {TypeError} when the account is not active or the address is not its own (misuse).
    * @example
-   * const { code } = tickets.complete(ticket, { accountId, email });
+   * const { code } = await tickets.complete(ticket, { accountId, email });
    */
-  complete(ticket: string, result: { accountId: number; email: string }): { code?: string } {
-    return this.#completeTx(ticket, result.accountId, result.email);
+  complete(ticket: string, result: { accountId: number; email: string }): Promise<{ code?: string }> {
+    const { accountId, email } = result;
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await this.#pending(ticket, trx);
+      if (row.account_id !== null && row.account_id !== accountId) {
+        throw new TicketConflictError('the ticket is already tied to another account');
+      }
+      const account = await trx.selectFrom('accounts').select('email').where('id', '=', accountId).where('status', '=', 'active').executeTakeFirst();
+      if (account === undefined) throw new TypeError('a ticket is completed only for an active account');
+      if (account.email.toLowerCase() !== email.toLowerCase()) throw new TypeError("the email address is not the account's");
+      const now = this.#now();
+      // Issued inside this transaction: the code and the done answer exist together or not at all.
+      const code =
+        row.code_challenge !== null
+          ? await insertAuthorizationCode(trx, accountId, row.code_challenge, { now, lifetimeMs: this.#codeLifetimeMs, ticket })
+          : null;
+      await trx.updateTable('tickets').set({ account_id: accountId, email: account.email, completed_at_ms: now, code }).where('ticket', '=', ticket).execute();
+      return code !== null ? { code } : {};
+    });
   }
 
   /**
@@ -294,11 +272,14 @@ export class TicketStore {
    * @throws the ticket errors of {@link TicketStore.attach}.
    * @throws {TypeError} for a reason outside the protocol's list (caller misuse).
    * @example
-   * tickets.fail(ticket, 'cancelled');
+   * await tickets.fail(ticket, 'cancelled');
    */
-  fail(ticket: string, reason: RegistrationErrorReason): void {
+  async fail(ticket: string, reason: RegistrationErrorReason): Promise<void> {
     if (!isRegistrationErrorReason(reason)) throw new TypeError("reason must be one of the protocol's registration error reasons");
-    this.#failTx(ticket, reason);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#pending(ticket, trx);
+      await trx.updateTable('tickets').set({ error_reason: reason, completed_at_ms: this.#now() }).where('ticket', '=', ticket).execute();
+    });
   }
 
   /**
@@ -306,13 +287,19 @@ export class TicketStore {
    * unknown or malformed ticket. The plain code is included until it is redeemed; once the ticket
    * has expired it is wiped from the row and never returned.
    * @example
-   * ticketState(tickets.read(ticket), Date.now());
+   * ticketState(await tickets.read(ticket), Date.now());
    */
-  read(ticket: string): TicketRecord | undefined {
-    const row = this.#row(ticket);
+  async read(ticket: string): Promise<TicketRecord | undefined> {
+    const row = await this.#row(ticket);
     if (row === undefined) return undefined;
     if (row.code !== null && this.#now() >= row.expires_at_ms) {
-      this.#wipeExpiredCode.run(ticket, this.#now());
+      await this.#db
+        .updateTable('tickets')
+        .set({ code: null })
+        .where('ticket', '=', ticket)
+        .where('code', 'is not', null)
+        .where('expires_at_ms', '<=', this.#now())
+        .execute();
       row.code = null;
     }
     return {
@@ -328,10 +315,10 @@ export class TicketStore {
   /**
    * Everything stored about a ticket except the plain code, for the registration page.
    * @example
-   * tickets.get(ticket)?.continueUrl;
+   * (await tickets.get(ticket))?.continueUrl;
    */
-  get(ticket: string): StoredTicket | undefined {
-    const row = this.#row(ticket);
+  async get(ticket: string): Promise<StoredTicket | undefined> {
+    const row = await this.#row(ticket);
     if (row === undefined) return undefined;
     return {
       ticket: row.ticket,
@@ -356,22 +343,34 @@ export class TicketStore {
    * @param options.graceMs - in ms; default {@link PURGE_GRACE_MS_DEFAULT}.
    * @returns how many tickets and codes were deleted.
    * @example
-   * tickets.purgeExpired(); // { tickets: 3, codes: 1 }
+   * await tickets.purgeExpired(); // { tickets: 3, codes: 1 }
    */
-  purgeExpired(options: { graceMs?: number } = {}): { tickets: number; codes: number } {
+  async purgeExpired(options: { graceMs?: number } = {}): Promise<{ tickets: number; codes: number }> {
     const grace = options.graceMs ?? PURGE_GRACE_MS_DEFAULT;
     if (!Number.isSafeInteger(grace) || grace < 0) throw new TypeError('graceMs must be a non-negative integer');
-    return this.#purgeTx(grace);
+    return this.#db.transaction().execute(async (trx) => {
+      const now = this.#now();
+      await trx.updateTable('tickets').set({ code: null }).where('code', 'is not', null).where('expires_at_ms', '<=', now).execute();
+      const codes = await trx
+        .deleteFrom('authorization_codes')
+        .where('expires_at_ms', '<=', now - grace)
+        .executeTakeFirst();
+      const tickets = await trx
+        .deleteFrom('tickets')
+        .where('expires_at_ms', '<=', now - grace)
+        .executeTakeFirst();
+      return { tickets: Number(tickets.numDeletedRows), codes: Number(codes.numDeletedRows) };
+    });
   }
 
-  #row(ticket: string): Row | undefined {
+  async #row(ticket: string, db: SqlDatabase = this.#db): Promise<Row | undefined> {
     if (typeof ticket !== 'string' || !TICKET_PATTERN.test(ticket)) return undefined;
-    return this.#byTicket.get(ticket) as Row | undefined;
+    return db.selectFrom('tickets').selectAll().where('ticket', '=', ticket).executeTakeFirst();
   }
 
   /** The row of a ticket that may still change, or the typed reason why it may not. */
-  #pending(ticket: string): Row {
-    const row = this.#row(ticket);
+  async #pending(ticket: string, db: SqlDatabase): Promise<Row> {
+    const row = await this.#row(ticket, db);
     if (row === undefined) throw new TicketUnknownError('no such ticket');
     if (this.#now() >= row.expires_at_ms) throw new TicketExpiredError('the ticket has expired');
     if (row.completed_at_ms !== null) throw new TicketFinishedError('the registration for this ticket has already finished');

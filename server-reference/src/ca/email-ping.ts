@@ -53,15 +53,15 @@ export interface PingConfirmed {
  * Finds the ping of a token among the registrations' confirmation tokens and the address pings.
  * Changes nothing.
  * @example
- * findPing(deps, token)?.email;
+ * (await findPing(deps, token))?.email;
  */
-export function findPing(deps: Pick<EmailPingDeps, 'accounts' | 'handoffs' | 'pings'>, token: string): FoundPing | undefined {
-  const confirmation = deps.accounts.confirmationOf(token);
+export async function findPing(deps: Pick<EmailPingDeps, 'accounts' | 'handoffs' | 'pings'>, token: string): Promise<FoundPing | undefined> {
+  const confirmation = await deps.accounts.confirmationOf(token);
   if (confirmation !== undefined) {
-    const nonceHash = deps.handoffs.pingNonceHashOf(confirmation.accountId);
+    const nonceHash = await deps.handoffs.pingNonceHashOf(confirmation.accountId);
     return { kind: 'registration', ...confirmation, ...(nonceHash !== undefined ? { nonceHash } : {}) };
   }
-  const ping = deps.pings.find(token);
+  const ping = await deps.pings.find(token);
   if (ping === undefined) return undefined;
   return {
     kind: 'address',
@@ -82,7 +82,7 @@ export function findPing(deps: Pick<EmailPingDeps, 'accounts' | 'handoffs' | 'pi
  * @throws {PingNonceMismatchError} `ERR_PING_NONCE_MISMATCH` for a machine whose nonce is not the ping's.
  * @throws {PingTokenExpiredError} `ERR_PING_TOKEN_EXPIRED` for an unused ping past its expiry.
  * @example
- * decidePing(findPing(deps, token), { nonce, nowMs: Date.now() }); // 'confirm'
+ * decidePing(await findPing(deps, token), { nonce, nowMs: Date.now() }); // 'confirm'
  */
 export function decidePing(found: FoundPing | undefined, attempt: { readonly nonce?: string; readonly nowMs: number }): 'confirm' | 'repeat' {
   if (found === undefined) throw new PingTokenUnknownError('no ping has this token');
@@ -100,8 +100,8 @@ export function decidePing(found: FoundPing | undefined, attempt: { readonly non
 /**
  * Confirms the ping of `token`: a registration is finished as by its confirmation link
  * (ca/registration-confirmation.ts); an additional address joins the account's confirmed
- * addresses. The check and the change happen in one synchronous stretch, so no other request
- * can come between them.
+ * addresses. The change is a guarded update: when another request used the ping between the
+ * check and the change, this one is answered as the repeat it has become.
  * @param attempt.nonce - the machine's nonce; absent for a person.
  * @throws {PingTokenUnknownError} `ERR_PING_TOKEN_UNKNOWN`, {@link PingNonceMismatchError}
  *   `ERR_PING_NONCE_MISMATCH`, {@link PingTokenExpiredError} `ERR_PING_TOKEN_EXPIRED`; nothing is
@@ -110,7 +110,7 @@ export function decidePing(found: FoundPing | undefined, attempt: { readonly non
  * const { email, repeat } = await confirmPing(deps, token, { nonce });
  */
 export async function confirmPing(deps: EmailPingDeps, token: string, attempt: { readonly nonce?: string } = {}): Promise<PingConfirmed> {
-  const found = findPing(deps, token);
+  const found = await findPing(deps, token);
   const decision = decidePing(found, { ...attempt, nowMs: deps.now() });
   const ping = found as FoundPing;
   const by = attempt.nonce === undefined ? 'person' : 'machine';
@@ -131,8 +131,13 @@ export async function confirmPing(deps: EmailPingDeps, token: string, attempt: {
       throw err;
     }
   }
-  // decidePing saw it live in this same synchronous stretch, so the guarded update cannot miss.
-  if (!deps.pings.confirm(ping.pingId as number)) throw new PingTokenExpiredError('the ping has expired; ask for a new one');
+  if (!(await deps.pings.confirm(ping.pingId as number))) {
+    // Used (by a concurrent request) or expired since decidePing saw it live: decide again.
+    if (decidePing(await findPing(deps, token), { ...attempt, nowMs: deps.now() }) === 'repeat') {
+      return { kind: ping.kind, accountId: ping.accountId, email: ping.email, repeat: true };
+    }
+    throw new PingTokenExpiredError('the ping has expired; ask for a new one');
+  }
   deps.logger.info('additional address confirmed', { accountId: ping.accountId, by });
   return { kind: 'address', accountId: ping.accountId, email: ping.email, repeat: false };
 }

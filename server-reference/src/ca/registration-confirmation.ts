@@ -56,14 +56,14 @@ export async function confirmRegistration(
   token: string,
   confirmedBy: 'person' | 'machine',
 ): Promise<RegistrationConfirmed> {
-  const { accountId, email } = deps.accounts.confirmEmail(token);
-  const handoff = deps.handoffs.take(accountId);
+  const { accountId, email } = await deps.accounts.confirmEmail(token);
+  const handoff = await deps.handoffs.take(accountId);
   let code: string | undefined;
   let completed = false;
-  const ticket = deps.tickets.openTicketOf(accountId);
+  const ticket = await deps.tickets.openTicketOf(accountId);
   if (ticket !== undefined) {
     try {
-      code = deps.tickets.complete(ticket, { accountId, email }).code;
+      code = (await deps.tickets.complete(ticket, { accountId, email })).code;
       completed = true;
     } catch (err) {
       if (!(err instanceof TicketError)) throw err;
@@ -73,12 +73,12 @@ export async function confirmRegistration(
   // No open ticket (none given, or expired before the mail was answered): the code comes
   // from the challenge kept with the account, so the continue link still works.
   if (!completed && handoff?.codeChallenge !== undefined) {
-    code = deps.tokens.issueAuthorizationCode(accountId, handoff.codeChallenge);
+    code = await deps.tokens.issueAuthorizationCode(accountId, handoff.codeChallenge);
   }
   deps.logger.info('address confirmed', { accountId, by: confirmedBy, ticketCompleted: completed, codeIssued: code !== undefined });
   // A request sent with the registration is issued now if it names the confirmed address;
   // the installer finds it with GET /api/requests?source=registration.
-  const account = deps.accounts.get(accountId);
+  const account = await deps.accounts.get(accountId);
   if (deps.pendingRequests && account !== undefined) {
     try {
       await issueRegistrationRequests({ ...deps.pendingRequests, logger: deps.logger }, account);
@@ -104,21 +104,21 @@ export async function confirmRegistration(
  * (with `EmailAddress` and `reason=confirmation_failed`) is returned when the hand-off has one.
  * An unknown token changes nothing.
  * @example
- * const { errorLink } = failRegistrationConfirmation(ctx, token);
+ * const { errorLink } = await failRegistrationConfirmation(ctx, token);
  */
-export function failRegistrationConfirmation(deps: RegistrationConfirmationDeps, token: string): { errorLink?: string } {
-  const accountId = deps.handoffs.accountOfConfirmationToken(token);
-  const account = accountId !== undefined ? deps.accounts.get(accountId) : undefined;
+export async function failRegistrationConfirmation(deps: RegistrationConfirmationDeps, token: string): Promise<{ errorLink?: string }> {
+  const accountId = await deps.handoffs.accountOfConfirmationToken(token);
+  const account = accountId !== undefined ? await deps.accounts.get(accountId) : undefined;
   if (account === undefined || account.status !== 'pending') return {};
-  const ticket = deps.tickets.openTicketOf(account.id);
+  const ticket = await deps.tickets.openTicketOf(account.id);
   if (ticket !== undefined) {
     try {
-      deps.tickets.fail(ticket, 'confirmation_failed');
+      await deps.tickets.fail(ticket, 'confirmation_failed');
     } catch (err) {
       if (!(err instanceof TicketError)) throw err;
     }
   }
-  const errorUrl = deps.handoffs.get(account.id)?.errorUrl;
+  const errorUrl = (await deps.handoffs.get(account.id))?.errorUrl;
   if (errorUrl === undefined) return {};
   return {
     errorLink: appendQueryParams(errorUrl, {
@@ -143,23 +143,23 @@ export interface RegistrationRejected {
  * it (hand-off, request sent with the registration), so the address is free again and nothing
  * is issued. A used, expired or unknown token changes nothing.
  * @example
- * const { deleted } = rejectRegistration(ctx, token);
+ * const { deleted } = await rejectRegistration(ctx, token);
  */
-export function rejectRegistration(deps: RegistrationConfirmationDeps & { readonly now: () => number }, token: string): RegistrationRejected {
-  const confirmation = deps.accounts.confirmationOf(token);
+export async function rejectRegistration(deps: RegistrationConfirmationDeps & { readonly now: () => number }, token: string): Promise<RegistrationRejected> {
+  const confirmation = await deps.accounts.confirmationOf(token);
   if (confirmation === undefined || confirmation.usedAtMs !== undefined || deps.now() >= confirmation.expiresAtMs) return { deleted: false };
-  const account = deps.accounts.get(confirmation.accountId);
+  const account = await deps.accounts.get(confirmation.accountId);
   if (account === undefined || account.status !== 'pending') return { deleted: false };
-  const errorUrl = deps.handoffs.get(account.id)?.errorUrl;
-  const ticket = deps.tickets.openTicketOf(account.id);
+  const errorUrl = (await deps.handoffs.get(account.id))?.errorUrl;
+  const ticket = await deps.tickets.openTicketOf(account.id);
   if (ticket !== undefined) {
     try {
-      deps.tickets.fail(ticket, 'cancelled');
+      await deps.tickets.fail(ticket, 'cancelled');
     } catch (err) {
       if (!(err instanceof TicketError)) throw err;
     }
   }
-  deps.accounts.removeUnconfirmed(account.id);
+  await deps.accounts.removeUnconfirmed(account.id);
   deps.logger.warn('registration refused by the address owner: the unconfirmed account was deleted', { accountId: account.id });
   if (errorUrl === undefined) return { deleted: true };
   return {

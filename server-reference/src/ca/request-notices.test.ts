@@ -25,8 +25,8 @@ function notices(options: { failing?: boolean } = {}) {
   const sent: MailMessage[] = [];
   const errors: string[] = [];
   const n = mailedRequestNotices({
-    accounts: { get: (id) => (id === 1 ? ({ id: 1, email: 'ada@example.org', firstName: 'Ada' } as Account) : undefined) },
-    tokens: { listTokens: () => [{ id: 3, label: 'mail server on host1', createdAtMs: 0 }] },
+    accounts: { get: async (id) => (id === 1 ? ({ id: 1, email: 'ada@example.org', firstName: 'Ada' } as Account) : undefined) },
+    tokens: { listTokens: async () => [{ id: 3, label: 'mail server on host1', createdAtMs: 0 }] },
     mailer: {
       send: async (m) => {
         if (options.failing) throw new Error('relay down');

@@ -53,7 +53,7 @@ export interface MailedRequestNoticesDeps {
  */
 export function mailedRequestNotices(deps: MailedRequestNoticesDeps): RequestNotices {
   const send = async (record: CertificateRequestRecord, subject: string, body: (firstName: string) => string[], failure: string) => {
-    const account = deps.accounts.get(record.accountId);
+    const account = await deps.accounts.get(record.accountId);
     if (account === undefined) return;
     try {
       await deps.mailer.send({ to: account.email, subject, text: body(account.firstName).join('\n') });
@@ -64,7 +64,7 @@ export function mailedRequestNotices(deps: MailedRequestNoticesDeps): RequestNot
   return {
     async held(record) {
       if (record.approver !== 'owner' || record.source !== 'installation') return;
-      const installation = deps.tokens.listTokens(record.accountId).find((t) => t.id === record.installationTokenId)?.label ?? 'an installation';
+      const installation = (await deps.tokens.listTokens(record.accountId)).find((t) => t.id === record.installationTokenId)?.label ?? 'an installation';
       await send(
         record,
         'A certificate request waits for your approval',

@@ -13,7 +13,6 @@ import { registerAccount } from '../accounts/test-support/register-account.js';
 import { silentLogger } from '../log.js';
 import { CertificateRequestStore } from '../store/certificate-requests.js';
 import { CertificateStore } from '../store/certificate-store.js';
-import { createSqlDatabase } from '../store/sqlite-dialect.js';
 import { tableCounts } from '../store/table-rows.js';
 import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
 import { CACERT_CODE_OF } from '../wfe/cacert-api/answer-writer.js';
@@ -67,10 +66,10 @@ beforeEach(async () => {
   decided = [];
   const now = { now: () => clock };
   stores = {
-    accounts: new AccountStore(temp.db, { ...now, scryptN: 2 ** 10 }),
-    requests: new CertificateRequestStore(createSqlDatabase(temp.db), now),
-    certificates: new CertificateStore(createSqlDatabase(temp.db), now),
-    secrets: new EnrollmentSecretStore(temp.db, now),
+    accounts: new AccountStore(temp.sql, { ...now, scryptN: 2 ** 10 }),
+    requests: new CertificateRequestStore(temp.sql, now),
+    certificates: new CertificateStore(temp.sql, now),
+    secrets: new EnrollmentSecretStore(temp.sql, now),
   };
   ca = new CertificateAuthority({
     identity: { certificate: caCertificate, privateKey: caKey.privateKey },
@@ -92,8 +91,8 @@ beforeEach(async () => {
     },
     now: () => clock,
   });
-  ada = stores.accounts.get(await registerAccount(stores.accounts, { email: ADA })) as Account;
-  bob = stores.accounts.get(await registerAccount(stores.accounts, { email: 'bob@example.org' })) as Account;
+  ada = (await stores.accounts.get(await registerAccount(stores.accounts, { email: ADA }))) as Account;
+  bob = (await stores.accounts.get(await registerAccount(stores.accounts, { email: 'bob@example.org' }))) as Account;
   // byPassword and byInstallation name account 1.
   expect(ada.id).toBe(1);
 });
@@ -114,7 +113,7 @@ describe('submit', () => {
     name: string;
     csr: () => Uint8Array | string;
     requester: () => Requester;
-    policy: () => SubmissionPolicy;
+    policy: () => SubmissionPolicy | Promise<SubmissionPolicy>;
     want: {
       status: 'issued' | 'pending';
       recorded?: { source: string; approver: string; status: string };
@@ -162,15 +161,18 @@ describe('submit', () => {
       name: 'an enrollment secret: issued at once, the secret used up',
       csr: () => csrFor({ email: [ADA] }).pem,
       requester: () => ({ accountId: ada.id, source: 'enrollment_secret' }),
-      policy: () =>
-        enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId: stores.secrets.peek(stores.secrets.create(ada.id).secret).id }),
+      policy: async () =>
+        enrollmentSecretPolicy(ada, [ada.email], {
+          secrets: stores.secrets,
+          secretId: (await stores.secrets.peek((await stores.secrets.create(ada.id)).secret)).id,
+        }),
       want: { status: 'issued', recorded: { source: 'enrollment_secret', approver: 'owner', status: 'issued' }, certificates: 1, requests: 1, held: 0 },
     },
   ];
 
   it.each(cases)('$name', async ({ csr, requester, policy, want }) => {
     const before = counts();
-    const outcome = await service.submit(csr(), requester(), policy());
+    const outcome = await service.submit(csr(), requester(), await policy());
     expect(outcome.status).toBe(want.status);
     expect(counts()).toMatchObject({
       certificates: before.certificates + want.certificates,
@@ -192,7 +194,7 @@ describe('submit', () => {
   });
 
   it('uses an enrollment secret once: the second submission finds it gone', async () => {
-    const secretId = stores.secrets.peek(stores.secrets.create(ada.id).secret).id;
+    const secretId = (await stores.secrets.peek((await stores.secrets.create(ada.id)).secret)).id;
     const policy = () => enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId });
     const requester: Requester = { accountId: ada.id, source: 'enrollment_secret' };
     expect((await service.submit(csrFor({ email: [ADA] }).pem, requester, policy())).status).toBe('issued');
@@ -282,9 +284,9 @@ describe('replay', () => {
     {
       name: 'another profile (code signing asked for)',
       first: { requester: byInstallation, policy: () => ccsrPolicy('installation') },
-      then: (pem: string) => {
-        stores.accounts.setCodeSigning(ada.id, true);
-        ada = stores.accounts.get(ada.id) as Account;
+      then: async (pem: string) => {
+        await stores.accounts.setCodeSigning(ada.id, true);
+        ada = (await stores.accounts.get(ada.id)) as Account;
         return service.submit(pem, byInstallation, ccsrPolicy('installation', { codeSigning: true }));
       },
       csr: () => csrFor({ email: [ADA] }).pem,
@@ -372,7 +374,7 @@ describe('a refusal changes nothing stored', () => {
     name: string;
     csr: () => string;
     requester: () => Requester;
-    policy: () => SubmissionPolicy;
+    policy: () => SubmissionPolicy | Promise<SubmissionPolicy>;
     setup?: () => void;
     want: RefusalReason;
   }> = [
@@ -415,8 +417,11 @@ describe('a refusal changes nothing stored', () => {
       name: 'an enrollment for a DNS name',
       csr: () => csrFor({ dns: ['www.example.org'] }).pem,
       requester: () => ({ accountId: ada.id, source: 'enrollment_secret' }),
-      policy: () =>
-        enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId: stores.secrets.peek(stores.secrets.create(ada.id).secret).id }),
+      policy: async () =>
+        enrollmentSecretPolicy(ada, [ada.email], {
+          secrets: stores.secrets,
+          secretId: (await stores.secrets.peek((await stores.secrets.create(ada.id)).secret)).id,
+        }),
       want: 'names_unsuitable',
     },
     {
@@ -439,8 +444,11 @@ describe('a refusal changes nothing stored', () => {
       name: 'the authorize hook saying no to an enrollment (the secret is given back)',
       csr: () => csrFor({ email: [ADA] }).pem,
       requester: () => ({ accountId: ada.id, source: 'enrollment_secret' }),
-      policy: () =>
-        enrollmentSecretPolicy(ada, [ada.email], { secrets: stores.secrets, secretId: stores.secrets.peek(stores.secrets.create(ada.id).secret).id }),
+      policy: async () =>
+        enrollmentSecretPolicy(ada, [ada.email], {
+          secrets: stores.secrets,
+          secretId: (await stores.secrets.peek((await stores.secrets.create(ada.id)).secret)).id,
+        }),
       setup: () => (hooks.authorize = () => false),
       want: 'policy_refused',
     },
@@ -458,7 +466,7 @@ describe('a refusal changes nothing stored', () => {
     setup?.();
     const pem = csr();
     const who = requester();
-    const decided = policy();
+    const decided = await policy();
     const before = snapshot();
     const outcome = await service.submit(pem, who, decided);
     expect(refusalReason(outcome)).toBe(want);

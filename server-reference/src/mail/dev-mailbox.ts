@@ -4,7 +4,7 @@
  * show it. Used whenever no `--smtp` relay is configured.
  */
 import nodemailer from 'nodemailer';
-import type { Db } from '../store/database.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import { type DkimSigningKey, MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mailer.js';
 import { nodemailerMessage } from './nodemailer-message.js';
 
@@ -30,16 +30,6 @@ export interface DevMailboxOptions {
   readonly now?: () => number;
 }
 
-interface Row {
-  id: number;
-  to: string;
-  subject: string;
-  text: string;
-  html: string | null;
-  raw: string;
-  created_at_ms: number;
-}
-
 /**
  * A {@link Mailer} that stores instead of sending. The message is still built by nodemailer's
  * stream transport, so what is stored (`raw`) is byte for byte what would have been sent,
@@ -47,29 +37,28 @@ interface Row {
  * @example
  * const mailbox = new DevMailbox(db);
  * await mailbox.send({ to: 'ada@example.org', subject: 'Hi', text: 'Hello' });
- * mailbox.list({ to: 'ada@example.org' })[0]?.subject; // 'Hi'
+ * (await mailbox.list({ to: 'ada@example.org' }))[0]?.subject; // 'Hi'
  */
 export class DevMailbox implements Mailer {
-  readonly #insert;
-  readonly #all;
-  readonly #byTo;
+  readonly #db: SqlDatabase;
   readonly #now: () => number;
   readonly #defaults: { from: string; dkim?: DkimSigningKey };
   readonly #transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
 
-  constructor(db: Db, options: DevMailboxOptions = {}) {
+  constructor(db: SqlDatabase, options: DevMailboxOptions = {}) {
+    this.#db = db;
     this.#now = options.now ?? Date.now;
     this.#defaults = { from: options.from ?? MAIL_FROM_DEFAULT, ...(options.dkim ? { dkim: options.dkim } : {}) };
-    this.#insert = db.prepare('INSERT INTO dev_mailbox ("to", subject, text, html, raw, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)');
-    this.#all = db.prepare('SELECT * FROM dev_mailbox ORDER BY id DESC LIMIT ?');
-    this.#byTo = db.prepare('SELECT * FROM dev_mailbox WHERE "to" = ? COLLATE NOCASE ORDER BY id DESC LIMIT ?');
   }
 
   /** Builds the message and stores it. */
   async send(message: MailMessage): Promise<void> {
     const info = await this.#transport.sendMail(nodemailerMessage(message, this.#defaults));
     const raw = Buffer.isBuffer(info.message) ? info.message.toString('utf8') : String(info.message);
-    this.#insert.run(message.to, message.subject, message.text, message.html ?? null, raw, this.#now());
+    await this.#db
+      .insertInto('dev_mailbox')
+      .values({ to: message.to, subject: message.subject, text: message.text, html: message.html ?? null, raw, created_at_ms: this.#now() })
+      .execute();
   }
 
   /**
@@ -77,9 +66,12 @@ export class DevMailbox implements Mailer {
    * @param options.to - only mails to this address (compared case-insensitively).
    * @param options.limit - at most this many; default 200.
    */
-  list(options: { to?: string; limit?: number } = {}): StoredMail[] {
+  async list(options: { to?: string; limit?: number } = {}): Promise<StoredMail[]> {
     const limit = options.limit ?? 200;
-    const rows = (options.to !== undefined ? this.#byTo.all(options.to, limit) : this.#all.all(limit)) as Row[];
+    let query = this.#db.selectFrom('dev_mailbox').selectAll().orderBy('id', 'desc').limit(limit);
+    // Compared case-insensitively, as mail systems compare domains (and most compare local parts).
+    if (options.to !== undefined) query = query.where((eb) => eb(eb.fn('lower', ['to']), '=', options.to?.toLowerCase() ?? ''));
+    const rows = await query.execute();
     return rows.map((r) => ({
       id: r.id,
       to: r.to,

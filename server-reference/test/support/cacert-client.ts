@@ -3,7 +3,7 @@
  * installation token), API calls, and the database opened beside the running CA.
  */
 import { createPkcePair } from '@certwizard/protocol';
-import { AccountAddressStore, AccountStore, openDatabase } from '@certwizard/server-reference';
+import { AccountAddressStore, AccountStore, createSqlDatabase, openDatabase } from '@certwizard/server-reference';
 import { confirmAsPerson, confirmationLink, linkHref, postForm, registrationFields } from './registration-client.js';
 import type { TestCa } from './test-ca.js';
 
@@ -57,10 +57,11 @@ export async function callApi(
 }
 
 /** Runs `fn` with the account and address stores on a second connection to the CA's database. */
-export function withStores<T>(ca: TestCa, fn: (stores: { accounts: AccountStore; addresses: AccountAddressStore }) => T): T {
+export async function withStores<T>(ca: TestCa, fn: (stores: { accounts: AccountStore; addresses: AccountAddressStore }) => Promise<T>): Promise<T> {
   const db = openDatabase(ca.dataDir);
   try {
-    return fn({ accounts: new AccountStore(db), addresses: new AccountAddressStore(db) });
+    const sql = createSqlDatabase(db);
+    return await fn({ accounts: new AccountStore(sql), addresses: new AccountAddressStore(sql) });
   } finally {
     db.close();
   }

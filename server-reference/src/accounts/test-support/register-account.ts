@@ -18,6 +18,6 @@ export async function registerAccount(accounts: AccountStore, options: { email?:
       { question: 'Town?', answer: 'london' },
     ],
   });
-  if (options.confirm !== false) accounts.confirmEmail(confirmationToken);
+  if (options.confirm !== false) await accounts.confirmEmail(confirmationToken);
   return accountId;
 }

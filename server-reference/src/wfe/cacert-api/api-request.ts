@@ -66,8 +66,8 @@ export async function authenticateApiCaller(ctx: CacertApiContext, req: Request,
     const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header);
     if (!m) return AUTHENTICATION_FAILED;
     try {
-      const { accountId, tokenId } = ctx.tokens.authenticateToken(m[1] as string);
-      const account = ctx.accounts.get(accountId);
+      const { accountId, tokenId } = await ctx.tokens.authenticateToken(m[1] as string);
+      const account = await ctx.accounts.get(accountId);
       if (account === undefined) return AUTHENTICATION_FAILED;
       return { ok: true, account, credential: 'installation', tokenId };
     } catch (err) {

@@ -16,14 +16,14 @@ export function failRequestStatus(res: Response, code: RequestStatusErrorCode, m
 /**
  * The account whose installation token the request carries, or undefined after answering 401.
  * @example
- * const accountId = bearerAccount(req, res, ctx);
+ * const accountId = await bearerAccount(req, res, ctx);
  * if (accountId === undefined) return;
  */
-export function bearerAccount(req: Request, res: Response, ctx: Pick<CacertApiContext, 'tokens'>): number | undefined {
+export async function bearerAccount(req: Request, res: Response, ctx: Pick<CacertApiContext, 'tokens'>): Promise<number | undefined> {
   const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(req.headers.authorization ?? '');
   try {
     if (!m) throw new TokenInvalidError('no bearer token');
-    return ctx.tokens.authenticateToken(m[1] as string).accountId;
+    return (await ctx.tokens.authenticateToken(m[1] as string)).accountId;
   } catch (err) {
     if (!(err instanceof TokenInvalidError)) throw err;
     failRequestStatus(res, 'unauthorized', 'send the installation token as Authorization: Bearer <token>');

@@ -26,7 +26,7 @@ export function ccsrEndpoint(ctx: CacertApiContext): (req: Request, res: Respons
     const fields = decodeCcsrRequest(read.params);
     if (!fields.ok) return sendFailure(res, fields);
     const { account } = caller;
-    const policy = emailCertificatePolicy(account, ctx.addresses.confirmedOf(account), fields.request, caller.credential);
+    const policy = emailCertificatePolicy(account, await ctx.addresses.confirmedOf(account), fields.request, caller.credential);
     sendCcsrOutcome(res, await ctx.service.submit(fields.request.csrPem, requesterOf(caller), policy));
   };
 }

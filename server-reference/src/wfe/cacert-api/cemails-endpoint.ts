@@ -21,6 +21,6 @@ export function cemailsEndpoint(ctx: CacertApiContext): (req: Request, res: Resp
     const caller = await authenticateApiCaller(ctx, req, read.params);
     if (!caller.ok) return sendFailure(res, caller);
     const { account } = caller;
-    sendText(res, 200, encodeCemailsAnswer({ codeSigning: account.codeSigning, names: nameForms(account), emails: ctx.addresses.confirmedOf(account) }));
+    sendText(res, 200, encodeCemailsAnswer({ codeSigning: account.codeSigning, names: nameForms(account), emails: await ctx.addresses.confirmedOf(account) }));
   };
 }

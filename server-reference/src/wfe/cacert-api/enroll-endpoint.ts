@@ -31,14 +31,14 @@ export function enrollEndpoint(ctx: CacertApiContext): (req: Request, res: Respo
     }
     let found: { id: number; accountId: number };
     try {
-      found = ctx.secrets.peek(secrets[0] as string);
+      found = await ctx.secrets.peek(secrets[0] as string);
     } catch (err) {
       if (err instanceof EnrollmentSecretInvalidError) return sendFailure(res, AUTHENTICATION_FAILED);
       throw err;
     }
-    const account = ctx.accounts.get(found.accountId);
+    const account = await ctx.accounts.get(found.accountId);
     if (account === undefined) return sendFailure(res, AUTHENTICATION_FAILED);
-    const policy = enrollmentSecretPolicy(account, ctx.addresses.confirmedOf(account), { secrets: ctx.secrets, secretId: found.id });
+    const policy = enrollmentSecretPolicy(account, await ctx.addresses.confirmedOf(account), { secrets: ctx.secrets, secretId: found.id });
     sendCcsrOutcome(res, await ctx.service.submit(pems[0] as string, { accountId: account.id, source: 'enrollment_secret' }, policy));
   };
 }

@@ -20,7 +20,7 @@ import { bearerAccount } from './bearer-account.js';
 export function requestListEndpoint(ctx: CacertApiContext): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const accountId = bearerAccount(req, res, ctx);
+    const accountId = await bearerAccount(req, res, ctx);
     if (accountId === undefined) return;
     const source = typeof req.query.source === 'string' ? req.query.source : undefined;
     const fingerprint = typeof req.query.fingerprint === 'string' ? req.query.fingerprint.toLowerCase() : undefined;

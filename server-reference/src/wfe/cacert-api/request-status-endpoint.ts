@@ -17,7 +17,7 @@ import { bearerAccount, failRequestStatus } from './bearer-account.js';
 export function requestStatusEndpoint(ctx: CacertApiContext): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const accountId = bearerAccount(req, res, ctx);
+    const accountId = await bearerAccount(req, res, ctx);
     if (accountId === undefined) return;
     const view = await ctx.service.view(accountId, String(req.params.id ?? ''));
     if (view === undefined) return failRequestStatus(res, 'not_found', 'no such request for this account');

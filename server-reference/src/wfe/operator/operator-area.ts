@@ -36,21 +36,21 @@ export function operatorArea(ctx: OperatorContext): Router {
   const publicOrigin = new URL(ctx.publicUrl).origin;
   const cookieAttributes = `HttpOnly; SameSite=Strict; Path=/operator${ctx.publicUrl.startsWith('https:') ? '; Secure' : ''}`;
   const forbidden = (res: Response) => sendPage(res, 403, 'Request refused', "<p>This form can only be sent from the CA's own pages, in your session.</p>");
-  const sessionOf = (req: Request) => {
+  const sessionOf = async (req: Request) => {
     const id = cookieValue(req, OPERATOR_SESSION_COOKIE);
-    const session = ctx.sessions.get(id);
+    const session = await ctx.sessions.get(id);
     return session && id ? { id, operatorId: session.accountId, csrfToken: session.csrfToken } : undefined;
   };
   /** The session of a POST that passed the Origin and CSRF checks, with its form. */
   const checkedPost = async (req: Request) => {
-    const session = sessionOf(req);
+    const session = await sessionOf(req);
     const form = await readForm(req);
     if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) return undefined;
     return { session, params: form.params };
   };
 
-  router.get('/operator/login', (req, res) => {
-    if (sessionOf(req)) return res.redirect(303, '/operator/queue');
+  router.get('/operator/login', async (req, res) => {
+    if (await sessionOf(req)) return res.redirect(303, '/operator/queue');
     sendPage(res, 200, 'Operator log in', loginForm());
   });
 
@@ -66,7 +66,7 @@ export function operatorArea(ctx: OperatorContext): Router {
     const email = form.params.get('EmailAddress') ?? '';
     try {
       const operator = await ctx.operators.authenticate(email, form.params.get('Password') ?? '');
-      const session = ctx.sessions.create(operator.id);
+      const session = await ctx.sessions.create(operator.id);
       const maxAge = Math.floor((session.expiresAtMs - ctx.now()) / 1000);
       res.setHeader('Set-Cookie', `${OPERATOR_SESSION_COOKIE}=${session.sessionId}; Max-Age=${maxAge}; ${cookieAttributes}`);
       ctx.logger.info('operator login', { operatorId: operator.id });
@@ -80,16 +80,16 @@ export function operatorArea(ctx: OperatorContext): Router {
   router.post('/operator/logout', async (req, res) => {
     const post = await checkedPost(req);
     if (!post) return forbidden(res);
-    ctx.sessions.delete(post.session.id);
+    await ctx.sessions.delete(post.session.id);
     res.setHeader('Set-Cookie', `${OPERATOR_SESSION_COOKIE}=; Max-Age=0; ${cookieAttributes}`);
     res.redirect(303, '/operator/login');
   });
 
   router.get('/operator/queue', async (req, res) => {
-    const session = sessionOf(req);
+    const session = await sessionOf(req);
     if (!session) return res.redirect(303, '/operator/login');
     const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(session.csrfToken)}">`;
-    const rows = (await ctx.requests.awaitingOperator()).map((r) => queueRow(ctx, r, csrf));
+    const rows = await Promise.all((await ctx.requests.awaitingOperator()).map((r) => queueRow(ctx, r, csrf)));
     sendPage(
       res,
       200,
@@ -123,12 +123,12 @@ export function operatorArea(ctx: OperatorContext): Router {
 }
 
 /** One request of the queue: what it asks, who asks, and the two decisions. */
-function queueRow(ctx: OperatorContext, r: CertificateRequestRecord, csrf: string): string {
-  const account = ctx.accounts.get(r.accountId);
+async function queueRow(ctx: OperatorContext, r: CertificateRequestRecord, csrf: string): Promise<string> {
+  const account = await ctx.accounts.get(r.accountId);
   const installation =
     r.installationTokenId === undefined
       ? r.source
-      : `installation ${ctx.tokens.listTokens(r.accountId).find((t) => t.id === r.installationTokenId)?.label ?? 'removed'}`;
+      : `installation ${(await ctx.tokens.listTokens(r.accountId)).find((t) => t.id === r.installationTokenId)?.label ?? 'removed'}`;
   const id = encodeURIComponent(r.id);
   return `<section aria-label="Request ${escapeHtml(r.id)}"><h2>${escapeShown(r.profile.subjectAltNames.dns.join(', '))}</h2>
 <dl><dt>Request</dt><dd><code>${escapeHtml(r.id)}</code></dd><dt>Subject (as requested)</dt><dd>${escapeShown(r.subject || '(empty)')}</dd>

@@ -32,7 +32,7 @@ function fail(res: Response, code: AddressPingErrorCode, message: string): void 
 export function addressPingEndpoint(ctx: PingContext): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const accountId = bearerAccount(req, res, ctx);
+    const accountId = await bearerAccount(req, res, ctx);
     if (accountId === undefined) {
       req.resume();
       return;
@@ -53,14 +53,14 @@ export function addressPingEndpoint(ctx: PingContext): (req: Request, res: Respo
     if (!isPublicMailDomain(email)) {
       return fail(res, 'invalid_request', 'email must be at a domain name of the public DNS, not localhost, a single label or an address literal');
     }
-    const account = ctx.accounts.get(accountId);
+    const account = await ctx.accounts.get(accountId);
     if (account === undefined) throw new Error('the account of a valid installation token is gone');
-    if (ctx.addresses.confirmedOf(account).some((a) => a.toLowerCase() === email.toLowerCase())) {
+    if ((await ctx.addresses.confirmedOf(account)).some((a) => a.toLowerCase() === email.toLowerCase())) {
       return fail(res, 'address_confirmed', 'the address already is a confirmed address of this account');
     }
     let ping: { id: number; token: string };
     try {
-      ping = ctx.pings.create(accountId, email, decoded.request.pingNonce !== undefined ? { nonce: decoded.request.pingNonce } : {});
+      ping = await ctx.pings.create(accountId, email, decoded.request.pingNonce !== undefined ? { nonce: decoded.request.pingNonce } : {});
     } catch (err) {
       if (!(err instanceof PingLimitError)) throw err;
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
@@ -68,8 +68,8 @@ export function addressPingEndpoint(ctx: PingContext): (req: Request, res: Respo
     }
     // A nonce works once across the CA: one seen before (leaked from a URL, replayed by another
     // account) must not get this address confirmed for whoever presents it.
-    if (decoded.request.pingNonce !== undefined && !ctx.pingNonces.claim(decoded.request.pingNonce)) {
-      ctx.pings.remove(ping.id);
+    if (decoded.request.pingNonce !== undefined && !(await ctx.pingNonces.claim(decoded.request.pingNonce))) {
+      await ctx.pings.remove(ping.id);
       return fail(res, 'nonce_in_use', 'this PingNonce was used before; ask the mail hook for a new one');
     }
     try {
@@ -85,8 +85,8 @@ export function addressPingEndpoint(ctx: PingContext): (req: Request, res: Respo
       );
     } catch (err) {
       // Nobody can hold the token of a mail that was not sent: the ping goes, and does not count.
-      ctx.pings.remove(ping.id);
-      if (decoded.request.pingNonce !== undefined) ctx.pingNonces.release(decoded.request.pingNonce);
+      await ctx.pings.remove(ping.id);
+      if (decoded.request.pingNonce !== undefined) await ctx.pingNonces.release(decoded.request.pingNonce);
       ctx.logger.error('address ping not sent', { accountId, error: err });
       return fail(res, 'mail_not_sent', 'the ping could not be handed to the mail relay; ask again later');
     }

@@ -35,7 +35,7 @@ export function pingConfirmPage(ctx: PingContext): {
     async get(req, res) {
       const tokens = queryParams(req).getAll('token');
       const token = tokens.length === 1 ? (tokens[0] as string) : '';
-      const found = findPing(ctx, token);
+      const found = await findPing(ctx, token);
       try {
         if (decidePing(found, { nowMs: ctx.now() }) === 'repeat') return alreadyConfirmed(res, (found as FoundPing).email);
       } catch (err) {
@@ -72,7 +72,7 @@ export function pingConfirmPage(ctx: PingContext): {
       }
       const token = tokens[0] as string;
       if (actions[0] === 'reject') {
-        const rejected = findPing(ctx, token)?.kind === 'registration' ? rejectRegistration(ctx, token) : { deleted: false };
+        const rejected = (await findPing(ctx, token))?.kind === 'registration' ? await rejectRegistration(ctx, token) : { deleted: false };
         sendPage(
           res,
           rejected.deleted ? 200 : 400,
@@ -93,7 +93,7 @@ export function pingConfirmPage(ctx: PingContext): {
         if (err instanceof PingTokenUnknownError) return unknown(res);
         if (!(err instanceof PingError)) throw err;
         // Expired: as the registration's own confirmation link does, the installer is told.
-        sendPage(res, 410, 'Confirmation failed', failedBody(failRegistrationConfirmation(ctx, token)));
+        sendPage(res, 410, 'Confirmation failed', failedBody(await failRegistrationConfirmation(ctx, token)));
       }
     },
   };

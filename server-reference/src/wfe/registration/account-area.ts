@@ -64,14 +64,14 @@ export function accountArea(ctx: RegistrationContext): Router {
   const secure = ctx.publicUrl.startsWith('https:');
   const cookieAttributes = `HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`;
   const forbidden = (res: Response) => sendPage(res, 403, 'Request refused', "<p>This form can only be sent from the CA's own pages, in your session.</p>");
-  const sessionOf = (req: Request) => {
+  const sessionOf = async (req: Request) => {
     const id = cookieValue(req, SESSION_COOKIE);
-    const session = ctx.sessions.get(id);
+    const session = await ctx.sessions.get(id);
     return session && id ? { id, ...session } : undefined;
   };
 
-  router.get('/login', (req, res) => {
-    if (sessionOf(req)) {
+  router.get('/login', async (req, res) => {
+    if (await sessionOf(req)) {
       res.redirect(303, '/account');
       return;
     }
@@ -90,7 +90,7 @@ export function accountArea(ctx: RegistrationContext): Router {
     const email = form.params.get('EmailAddress') ?? '';
     try {
       const account = await ctx.accounts.authenticate(email, form.params.get('Password') ?? '');
-      const session = ctx.sessions.create(account.id);
+      const session = await ctx.sessions.create(account.id);
       const maxAge = Math.floor((session.expiresAtMs - ctx.now()) / 1000);
       res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${session.sessionId}; Max-Age=${maxAge}; ${cookieAttributes}`);
       ctx.logger.info('login', { accountId: account.id });
@@ -105,26 +105,26 @@ export function accountArea(ctx: RegistrationContext): Router {
   });
 
   router.post('/logout', async (req, res) => {
-    const session = sessionOf(req);
+    const session = await sessionOf(req);
     const form = await readForm(req);
     if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) {
       return forbidden(res);
     }
-    ctx.sessions.delete(session.id);
+    await ctx.sessions.delete(session.id);
     res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; Max-Age=0; ${cookieAttributes}`);
     res.redirect(303, '/login');
   });
 
   router.get('/account', async (req, res) => {
-    const session = sessionOf(req);
-    const account = session ? ctx.accounts.get(session.accountId) : undefined;
+    const session = await sessionOf(req);
+    const account = session ? await ctx.accounts.get(session.accountId) : undefined;
     if (!session || !account) {
       res.redirect(303, '/login');
       return;
     }
     const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(session.csrfToken)}">`;
     const names = [account.firstName, account.middleName, account.lastName].filter((n) => n !== undefined).join(' ');
-    const tokens = ctx.tokens.listTokens(account.id);
+    const tokens = await ctx.tokens.listTokens(account.id);
     const pending = ctx.pendingRequests
       ? `\n${pendingSection(await ctx.pendingRequests.requests.pendingOf(account.id), new Map(tokens.map((t) => [t.id, t.label])), csrf)}`
       : '';
@@ -154,7 +154,7 @@ ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation
   });
 
   router.post('/account/installations/:id/revoke', async (req, res) => {
-    const session = sessionOf(req);
+    const session = await sessionOf(req);
     const form = await readForm(req);
     if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) {
       return forbidden(res);
@@ -162,7 +162,7 @@ ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation
     const id = Number(req.params.id);
     try {
       if (!Number.isSafeInteger(id)) throw new TokenNotFoundError('no such installation token');
-      ctx.tokens.revokeToken(session.accountId, id);
+      await ctx.tokens.revokeToken(session.accountId, id);
       ctx.logger.info('installation token revoked', { accountId: session.accountId, tokenId: id });
       res.redirect(303, '/account');
     } catch (err) {
@@ -173,13 +173,13 @@ ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation
 
   // The secret is shown on this answer only; the CA keeps its SHA-256.
   router.post('/account/enrollment-secrets', async (req, res) => {
-    const session = sessionOf(req);
+    const session = await sessionOf(req);
     const form = await readForm(req);
     if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) {
       return forbidden(res);
     }
     if (ctx.enrollmentSecrets === undefined) return sendPage(res, 404, 'Not found', '<p>Enrollment secrets are not offered.</p>');
-    const { secret, expiresAtMs } = ctx.enrollmentSecrets.create(session.accountId);
+    const { secret, expiresAtMs } = await ctx.enrollmentSecrets.create(session.accountId);
     ctx.logger.info('enrollment secret created', { accountId: session.accountId });
     sendPage(
       res,
@@ -194,7 +194,7 @@ ${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation
   // Approve issues through the signing core with the profile decided when the request was
   // stored; discard only closes it. Both act on pending requests of the session's account only.
   router.post('/account/requests/:id/:decision', async (req, res) => {
-    const session = sessionOf(req);
+    const session = await sessionOf(req);
     const form = await readForm(req);
     if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) {
       return forbidden(res);

@@ -33,7 +33,7 @@ export function confirmedBody(confirmed: Pick<RegistrationConfirmed, 'continueLi
  * The body of the page after a failed confirmation, with the link back to the installer's
  * `error` URL when there is one.
  * @example
- * sendPage(res, 400, 'Confirmation failed', failedBody(failRegistrationConfirmation(ctx, token)));
+ * sendPage(res, 400, 'Confirmation failed', failedBody(await failRegistrationConfirmation(ctx, token)));
  */
 export function failedBody(failed: { errorLink?: string }): string {
   let body = '<p>The confirmation failed: the link is unknown, already used or expired.</p>';
@@ -63,8 +63,8 @@ export function confirmationPage(ctx: RegistrationContext): {
     async get(_req, res, params) {
       const tokens = params.getAll('token');
       const token = tokens.length === 1 ? (tokens[0] as string) : '';
-      const confirmation = ctx.accounts.confirmationOf(token);
-      const account = confirmation === undefined ? undefined : ctx.accounts.get(confirmation.accountId);
+      const confirmation = await ctx.accounts.confirmationOf(token);
+      const account = confirmation === undefined ? undefined : await ctx.accounts.get(confirmation.accountId);
       if (confirmation === undefined || account === undefined) {
         sendPage(res, 404, 'Unknown link', '<p>This confirmation link is unknown. Check that the whole link was opened.</p>');
         return;
@@ -96,7 +96,7 @@ export function confirmationPage(ctx: RegistrationContext): {
       }
       const token = tokens[0] as string;
       if (actions[0] === 'reject') {
-        const rejected = rejectRegistration(ctx, token);
+        const rejected = await rejectRegistration(ctx, token);
         const back =
           rejected.errorLink === undefined
             ? ''
@@ -116,7 +116,7 @@ export function confirmationPage(ctx: RegistrationContext): {
         confirmed = await confirmRegistration(ctx, token, 'person');
       } catch (err) {
         if (!(err instanceof ConfirmationInvalidError)) throw err;
-        sendPage(res, 400, 'Confirmation failed', failedBody(failRegistrationConfirmation(ctx, token)));
+        sendPage(res, 400, 'Confirmation failed', failedBody(await failRegistrationConfirmation(ctx, token)));
         return;
       }
       sendPage(res, 200, 'Address confirmed', confirmedBody(confirmed));

@@ -82,7 +82,7 @@ function describeRequest(csrPem: string): { names: string[]; key: string; keyFin
  * sendPage(res, 200, 'Confirm your registration', (await consentDetails(ctx, accountId, email)) + form);
  */
 export async function consentDetails(deps: ConsentDeps, accountId: number, email: string): Promise<string> {
-  const origin = deps.handoffs.originOf(accountId);
+  const origin = await deps.handoffs.originOf(accountId);
   const parts = [`<p>Confirm that ${escapeHtml(email)} is your address and that you started this registration.</p>`];
   if (origin.userCode !== undefined) {
     parts.push(`<p>The installer that started it shows this code:</p>\n<p class="user-code">${escapeHtml(origin.userCode)}</p>`);

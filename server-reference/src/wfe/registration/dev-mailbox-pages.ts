@@ -30,11 +30,11 @@ function linkify(text: string): string {
 export function devMailboxPages(mailbox: DevMailbox): Router {
   const router = Router();
   const toOf = (query: unknown) => (typeof query === 'string' && query !== '' ? query : undefined);
-  router.get('/dev/mailbox.json', (req, res) => {
+  router.get('/dev/mailbox.json', async (req, res) => {
     const to = toOf(req.query.to);
     res.setHeader('Cache-Control', 'no-store');
     res.json(
-      mailbox.list(to !== undefined ? { to } : {}).map((m) => ({
+      (await mailbox.list(to !== undefined ? { to } : {})).map((m) => ({
         id: m.id,
         to: m.to,
         subject: m.subject,
@@ -43,9 +43,9 @@ export function devMailboxPages(mailbox: DevMailbox): Router {
       })),
     );
   });
-  router.get('/dev/mailbox', (req, res) => {
+  router.get('/dev/mailbox', async (req, res) => {
     const to = toOf(req.query.to);
-    const mails = mailbox.list(to !== undefined ? { to } : {});
+    const mails = await mailbox.list(to !== undefined ? { to } : {});
     const body =
       mails.length === 0
         ? '<p>No mail yet.</p>'

@@ -34,9 +34,12 @@ export interface CheckedHandoff extends Handoff {
 /**
  * Checks the hand-off parameters.
  * @example
- * const handoff = checkHandoff(new URL(req.url, 'http://x').searchParams, ctx);
+ * const handoff = await checkHandoff(new URL(req.url, 'http://x').searchParams, ctx);
  */
-export function checkHandoff(params: URLSearchParams, ctx: Pick<RegistrationContext, 'allowedHttpsOrigins' | 'tickets' | 'now'>): CheckedHandoff {
+export async function checkHandoff(
+  params: URLSearchParams,
+  ctx: Pick<RegistrationContext, 'allowedHttpsOrigins' | 'tickets' | 'now'>,
+): Promise<CheckedHandoff> {
   const problems: string[] = [];
   const out: { continueUrl?: string; errorUrl?: string; codeChallenge?: string; ticket?: string; ticketExpiredLink?: string; pingNonce?: string } = {};
   for (const [name, key, label] of [
@@ -69,7 +72,7 @@ export function checkHandoff(params: URLSearchParams, ctx: Pick<RegistrationCont
   const tickets = params.getAll(REGISTRATION_PARAMS.ticket);
   if (tickets.length > 0) {
     const ticket = tickets.length === 1 ? tickets[0] : undefined;
-    const stored = ticket !== undefined && TICKET_PATTERN.test(ticket) ? ctx.tickets.get(ticket) : undefined;
+    const stored = ticket !== undefined && TICKET_PATTERN.test(ticket) ? await ctx.tickets.get(ticket) : undefined;
     if (ticket === undefined || stored === undefined) {
       problems.push('The ticket given by the installer is unknown.');
     } else if (ctx.now() >= stored.expiresAtMs) {

@@ -30,18 +30,18 @@ export const CONFIRMATION_LINK_PATH = '/index.php?id=confirm&token=';
 /**
  * Builds the two handlers of the registration page.
  * @example
- * const page = registrationPage(ctx); app.get('/index.php', page.get);
+ * const page = registrationPage(ctx); app.get('/index.php', (req, res) => page.get(req, res, params));
  */
 export function registrationPage(ctx: RegistrationContext): {
-  get(req: Request, res: Response, params: URLSearchParams): void;
+  get(req: Request, res: Response, params: URLSearchParams): Promise<void>;
   post(req: Request, res: Response): Promise<void>;
 } {
   const publicOrigin = new URL(ctx.publicUrl).origin;
 
-  const failTicket = (ticket: string | undefined, reason: RegistrationErrorReason) => {
+  const failTicket = async (ticket: string | undefined, reason: RegistrationErrorReason) => {
     if (ticket === undefined) return;
     try {
-      ctx.tickets.fail(ticket, reason);
+      await ctx.tickets.fail(ticket, reason);
     } catch (err) {
       // Expired or finished meanwhile: its isitdone answer already tells the installer.
       if (!(err instanceof TicketError)) throw err;
@@ -50,8 +50,8 @@ export function registrationPage(ctx: RegistrationContext): {
 
   // Who started the flow (the ticket's user code, when and from where it was asked for), shown
   // before anything is typed (RFC 8628 §5.4).
-  const userCodeOf = (handoff: CheckedHandoff): HandoffOrigin | undefined => {
-    const stored = handoff.ticket === undefined ? undefined : ctx.tickets.get(handoff.ticket);
+  const userCodeOf = async (handoff: CheckedHandoff): Promise<HandoffOrigin | undefined> => {
+    const stored = handoff.ticket === undefined ? undefined : await ctx.tickets.get(handoff.ticket);
     if (stored?.userCode === undefined) return undefined;
     return { userCode: stored.userCode, startedAtMs: stored.createdAtMs, ...(stored.createdFrom === undefined ? {} : { startedFrom: stored.createdFrom }) };
   };
@@ -67,10 +67,10 @@ export function registrationPage(ctx: RegistrationContext): {
         )}">Please click here to return to the Installation Wizard</a></p>`;
 
   return {
-    get(_req, res, params) {
-      const handoff = checkHandoff(params, ctx);
+    async get(_req, res, params) {
+      const handoff = await checkHandoff(params, ctx);
       const csr = ctx.pendingRequests ? params.get(CSR_FIELD) || undefined : undefined;
-      sendPage(res, 200, TITLE, renderRegistrationForm(readPrefill(params), {}, handoff, csr, userCodeOf(handoff)));
+      sendPage(res, 200, TITLE, renderRegistrationForm(readPrefill(params), {}, handoff, csr, await userCodeOf(handoff)));
     },
 
     async post(req, res) {
@@ -84,9 +84,9 @@ export function registrationPage(ctx: RegistrationContext): {
         return;
       }
       const params = form.params;
-      const handoff = checkHandoff(params, ctx);
+      const handoff = await checkHandoff(params, ctx);
       if (params.get('cancel') === '1') {
-        failTicket(handoff.ticket, 'cancelled');
+        await failTicket(handoff.ticket, 'cancelled');
         sendPage(res, 200, 'Registration cancelled', `<p>The registration was cancelled.</p>${errorLink(handoff, 'cancelled')}`);
         return;
       }
@@ -99,8 +99,8 @@ export function registrationPage(ctx: RegistrationContext): {
       const values: Record<string, string> = {};
       for (const name of ECHOED_FIELDS) values[name] = params.get(name) ?? '';
       const csrPem = ctx.pendingRequests ? params.get(CSR_FIELD) || undefined : undefined;
-      const again = (status: number, errors: Record<string, string>, checked: CheckedHandoff = handoff, keepCsr = true) =>
-        sendPage(res, status, TITLE, renderRegistrationForm(values, errors, checked, keepCsr ? csrPem : undefined, userCodeOf(checked)));
+      const again = async (status: number, errors: Record<string, string>, checked: CheckedHandoff = handoff, keepCsr = true) =>
+        sendPage(res, status, TITLE, renderRegistrationForm(values, errors, checked, keepCsr ? csrPem : undefined, await userCodeOf(checked)));
       let csr: CertificateRequest | undefined;
       if (csrPem !== undefined) {
         try {
@@ -108,21 +108,21 @@ export function registrationPage(ctx: RegistrationContext): {
         } catch (err) {
           if (!(err instanceof PkiError)) throw err;
           // Before anything is stored; the form comes back without it, so the person can still register.
-          again(400, {}, { ...handoff, problems: [...handoff.problems, `The installer's certificate request cannot be used: ${err.message}`] }, false);
+          await again(400, {}, { ...handoff, problems: [...handoff.problems, `The installer's certificate request cannot be used: ${err.message}`] }, false);
           return;
         }
       }
       if (handoff.problems.length > 0) {
         // The hidden fields changed, or the ticket expired since the form was shown: say so
         // before anything is stored; the form now carries only what is still valid.
-        again(400, {});
+        await again(400, {});
         return;
       }
       const email = values.EmailAddress ?? '';
       try {
         if (handoff.ticket !== undefined) {
           // Before the account exists: a ticket already claimed by other values stops here.
-          ctx.tickets.attach(handoff.ticket, {
+          await ctx.tickets.attach(handoff.ticket, {
             ...(handoff.continueUrl !== undefined ? { continueUrl: handoff.continueUrl } : {}),
             ...(handoff.errorUrl !== undefined ? { errorUrl: handoff.errorUrl } : {}),
             ...(handoff.codeChallenge !== undefined ? { codeChallenge: handoff.codeChallenge } : {}),
@@ -146,25 +146,25 @@ export function registrationPage(ctx: RegistrationContext): {
         // browser) wins; one from the URL counts only if no request used it before (a nonce seen
         // in a URL may have been seen by others). Its digest is kept before the ping leaves: a
         // mail server may answer at once.
-        const ticketNonce = handoff.ticket !== undefined ? ctx.tickets.pingNonceOf(handoff.ticket) : undefined;
+        const ticketNonce = handoff.ticket !== undefined ? await ctx.tickets.pingNonceOf(handoff.ticket) : undefined;
         let pingNonce = ticketNonce;
         if (pingNonce === undefined && handoff.pingNonce !== undefined) {
-          if (ctx.pingNonces.claim(handoff.pingNonce)) pingNonce = handoff.pingNonce;
+          if (await ctx.pingNonces.claim(handoff.pingNonce)) pingNonce = handoff.pingNonce;
           else ctx.logger.warn('registration ping nonce refused: used before; the person confirms by hand', { accountId });
         }
         const { pingNonce: _fromUrl, ...rest } = handoff;
         // Who started the flow, for the confirmation page (RFC 8628 §5.4): the ticket's user code
         // and where and when it was asked for; without a ticket, this form's sender, now.
-        const stored = handoff.ticket !== undefined ? ctx.tickets.get(handoff.ticket) : undefined;
-        ctx.handoffs.save(accountId, {
+        const stored = handoff.ticket !== undefined ? await ctx.tickets.get(handoff.ticket) : undefined;
+        await ctx.handoffs.save(accountId, {
           ...rest,
           ...(pingNonce === undefined ? {} : { pingNonce }),
           ...(stored?.userCode === undefined ? {} : { userCode: stored.userCode }),
           startedAtMs: stored?.createdAtMs ?? ctx.now(),
           startedFrom: stored === undefined ? remoteAddress(req) : (stored.createdFrom ?? remoteAddress(req)),
         });
-        if (handoff.ticket !== undefined) ctx.tickets.bindAccount(handoff.ticket, accountId);
-        const account = ctx.accounts.get(accountId);
+        if (handoff.ticket !== undefined) await ctx.tickets.bindAccount(handoff.ticket, accountId);
+        const account = await ctx.accounts.get(accountId);
         if (csr !== undefined && account !== undefined && ctx.pendingRequests) {
           // Parsed above already, so the service has nothing to refuse here: it holds it for the owner.
           await ctx.pendingRequests.service.submit(csr.der, { accountId, source: 'registration' }, registrationPolicy(account));
@@ -193,13 +193,13 @@ export function registrationPage(ctx: RegistrationContext): {
         } catch (err) {
           // Nobody could confirm this account: remove it, so the address is free for the retry
           // (the same form, the same ticket) instead of taken for a day.
-          ctx.accounts.removeUnconfirmed(accountId);
+          await ctx.accounts.removeUnconfirmed(accountId);
           ctx.logger.error('confirmation mail not sent; the unconfirmed account was removed', { accountId, error: err });
           sendPage(res, 502, 'Mail not sent', '<p>The confirmation mail could not be sent, so nothing was kept. Please try again in a few minutes.</p>');
           return;
         }
         // The ping carries the installer's nonce now; the ticket keeps no copy in clear.
-        if (ticketNonce !== undefined && handoff.ticket !== undefined) ctx.tickets.takePingNonce(handoff.ticket);
+        if (ticketNonce !== undefined && handoff.ticket !== undefined) await ctx.tickets.takePingNonce(handoff.ticket);
         ctx.logger.info('account registered', { accountId, ticketBound: handoff.ticket !== undefined, nonceGiven: pingNonce !== undefined });
         sendPage(
           res,
@@ -209,11 +209,11 @@ export function registrationPage(ctx: RegistrationContext): {
         );
       } catch (err) {
         if (err instanceof AccountInputError) {
-          again(400, { [FIELD_OF_ERROR[err.field]]: err.message });
+          await again(400, { [FIELD_OF_ERROR[err.field]]: err.message });
           return;
         }
         if (err instanceof EmailTakenError) {
-          failTicket(handoff.ticket, 'address_taken');
+          await failTicket(handoff.ticket, 'address_taken');
           sendPage(
             res,
             409,
@@ -224,7 +224,7 @@ export function registrationPage(ctx: RegistrationContext): {
         }
         if (err instanceof TicketError) {
           // Claimed by another registration, expired or finished since the form was shown.
-          again(409, {}, { ...handoff, ticket: undefined, problems: [`The installer's ticket cannot be used: ${err.message}.`] } as CheckedHandoff);
+          await again(409, {}, { ...handoff, ticket: undefined, problems: [`The installer's ticket cannot be used: ${err.message}.`] } as CheckedHandoff);
           return;
         }
         throw err;

@@ -64,21 +64,21 @@ export function ticketEndpoints(ctx: RegistrationContext): {
         return;
       }
       const pingNonce = nonces[0];
-      if (pingNonce !== undefined && !ctx.pingNonces.claim(pingNonce)) {
+      if (pingNonce !== undefined && !(await ctx.pingNonces.claim(pingNonce))) {
         res.status(409);
         answer(req, res, 'this PingNonce was used before; ask the mail hook for a new one\n', {
           error: { code: 'nonce_in_use', message: 'this PingNonce was used before; ask the mail hook for a new one' },
         });
         return;
       }
-      const ticket = ctx.tickets.create({
+      const ticket = await ctx.tickets.create({
         lifetimeMs: ctx.ticketLifetimeMs,
         createdFrom: remoteAddress(req),
         ...(pingNonce === undefined ? {} : { pingNonce }),
       });
       // The user code goes with the JSON answer only: the text answer stays the one line that
       // CAcert-era clients read whole as the ticket (docs/protocol.md, "The user code").
-      answer(req, res, encodeNewTicketText(ticket), encodeNewTicketJson(ticket, ctx.tickets.get(ticket)?.userCode));
+      answer(req, res, encodeNewTicketText(ticket), encodeNewTicketJson(ticket, (await ctx.tickets.get(ticket))?.userCode));
     },
 
     async isItDone(req, res, params) {
@@ -92,7 +92,7 @@ export function ticketEndpoints(ctx: RegistrationContext): {
         return;
       }
       const tickets = params.getAll(REGISTRATION_PARAMS.ticket);
-      const record = tickets.length === 1 ? ctx.tickets.read(tickets[0] as string) : undefined;
+      const record = tickets.length === 1 ? await ctx.tickets.read(tickets[0] as string) : undefined;
       const state = ticketState(record, ctx.now());
       answer(req, res, encodeTicketAnswerText(state), encodeTicketAnswerJson(state));
     },

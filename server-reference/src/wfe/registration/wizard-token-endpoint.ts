@@ -58,8 +58,8 @@ export function wizardTokenEndpoint(ctx: RegistrationContext): (req: Request, re
       return;
     }
     try {
-      const { accountId, tokenId, installationToken } = ctx.tokens.redeemAuthorizationCode(decoded.request.code, decoded.request.codeVerifier);
-      const account = ctx.accounts.get(accountId);
+      const { accountId, tokenId, installationToken } = await ctx.tokens.redeemAuthorizationCode(decoded.request.code, decoded.request.codeVerifier);
+      const account = await ctx.accounts.get(accountId);
       if (account === undefined) throw new Error('the account of a redeemed code is gone');
       ctx.logger.info('installation token issued', { accountId, tokenId });
       res.status(200).json(

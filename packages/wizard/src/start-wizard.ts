@@ -90,7 +90,8 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
     caAccountUrl: settings.caAccountUrl,
     ...(settings.pkcs12Download ? { pkcs12Download: { minPassphraseLength: PKCS12_PASSPHRASE_MIN_LENGTH } } : {}),
     addressConfirmation: settings.addressConfirmation,
-    ...(earlier === undefined ? {} : { earlierRun: { step: earlier.step } }),
+    ...(earlier === undefined || earlier.step === 'done' ? {} : { earlierRun: { step: earlier.step } }),
+    ...(earlier?.step === 'done' ? { installedEarlier: true } : {}),
   };
 
   let resolveFinished!: () => void;
@@ -105,6 +106,13 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
     logger.info('the person finished');
     resolveFinished();
   };
+
+  // Installed by an earlier run: enroll() with that run's address finds the state "done" and
+  // answers the live certificate without a request, so the page opens on the installed step.
+  if (earlier?.step === 'done' && earlier.email !== undefined) {
+    runner.saveDetails({ ...settings.defaults, email: earlier.email });
+    runner.start(settings.defaultKeyType);
+  }
 
   // The app needs the port (Host check, cookie name), known only once listening.
   const route: { app?: ReturnType<typeof createWizardApp> } = {};
@@ -147,13 +155,13 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
   });
 }
 
-/** An unfinished enrollment of the same name that the next `enroll()` continues: its address and step. */
+/** The enrollment of the same name and CA that the next `enroll()` continues (or, when `done`, answers at once): its address and step. */
 async function earlierRun(
   settings: WizardSettings,
 ): Promise<{ email: string | undefined; step: Exclude<WizardConfig['earlierRun'], undefined>['step'] } | undefined> {
   const stateDir = settings.enroll.stateDir;
   const found = (await listEnrollments({ baseDir: settings.baseDir, ...(stateDir === undefined ? {} : { stateDir }) }).catch(() => [])).find(
-    (e) => e.name === settings.name && e.problem === undefined && e.step !== 'done' && e.caOrigin === settings.caOrigin,
+    (e) => e.name === settings.name && e.problem === undefined && e.caOrigin === settings.caOrigin,
   );
   return found === undefined ? undefined : { email: found.names.email[0], step: found.step };
 }

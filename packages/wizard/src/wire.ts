@@ -43,6 +43,11 @@ export interface WizardConfig {
   readonly addressConfirmation: 'automatic' | 'person';
   /** An earlier, unfinished run of the same enrollment that the next run continues. */
   readonly earlierRun?: { readonly step: EnrollStep };
+  /**
+   * The certificate was installed by an earlier run: the wizard opens on it (the server reads it
+   * back at start, no question asked) instead of walking through details and key again.
+   */
+  readonly installedEarlier?: true;
 }
 
 /** A failure as the person reads it: what happened, what to do next, and the stable code. */

@@ -141,6 +141,45 @@ describe('an installer started again', () => {
   });
 });
 
+describe('an installer started again after it installed', () => {
+  it('opens on the installed certificate: no question, no request to the CA, the same files', async () => {
+    const first = await startTestWizard({ caUrl: ca.url, trustAnchorsPem: ca.caCertPem, details: { email: EMAIL }, enroll: FAST });
+    t = first;
+    const client = await WizardClient.open(first.wizard.url);
+    const events = client.events();
+    expect((await client.post('/api/details', DETAILS)).status).toBe(204);
+    expect((await client.post('/api/enroll', { keyType: 'p256' })).status).toBe(202);
+    const page = await events.waitFor((r) => r.event.type === 'registration-page');
+    await submitRegistration(page.event.type === 'registration-page' ? page.event.url : '');
+    const { installed } = await first.wizard.done;
+    events.close();
+    await first.close();
+    const issued = async () => {
+      const counts = await ca.counts();
+      return { accounts: counts.accounts, tickets: counts.tickets, requests: counts.certificate_requests, certificates: counts.certificates };
+    };
+    const before = await issued();
+
+    t = await startTestWizard({ caUrl: ca.url, trustAnchorsPem: ca.caCertPem, details: { email: 'someone.else@example.org' }, enroll: FAST }, first);
+    const again = await t.wizard.done;
+    expect(again.resumed).toBe(true);
+    expect(again.installed.fingerprintSha256).toBe(installed.fingerprintSha256);
+    expect(again.installed.version).toBe(installed.version);
+    const second = await WizardClient.open(t.wizard.url);
+    const config = JSON.parse((await second.get('/api/config')).text) as { installedEarlier?: boolean; earlierRun?: unknown };
+    expect(config.installedEarlier).toBe(true);
+    expect(config.earlierRun).toBeUndefined();
+    const history = second.events();
+    const shown = await history.waitFor((r) => r.event.type === 'installed');
+    expect(shown.event).toMatchObject({ type: 'installed', resumed: true, installed: { names: [EMAIL] } });
+    expect(history.records.some((r) => r.event.type === 'registration-page')).toBe(false);
+    history.close();
+    // Nothing new at the CA: no account, ticket, request or certificate.
+    expect(await issued()).toEqual(before);
+    expect(before.certificates).toBe(1);
+  });
+});
+
 describe('failures', () => {
   let forwarder: Forwarder | undefined;
   afterEach(async () => {

@@ -35,7 +35,13 @@ export function installedStep({ config, actions, progress }: StepContext): StepV
   });
   const { section, heading } = stepSection(
     'Certificate installed',
-    h('p', {}, `${config.vendor.name} can use the certificate now${installed.resumed ? ' (the installation was finished from an earlier run)' : ''}.`),
+    config.installedEarlier === true
+      ? h(
+          'p',
+          {},
+          `${config.vendor.name} has this certificate already: it was installed by an earlier run of this wizard, and nothing was asked of the CA this time.`,
+        )
+      : h('p', {}, `${config.vendor.name} can use the certificate now${installed.resumed ? ' (the installation was finished from an earlier run)' : ''}.`),
     list,
     config.pkcs12Download === undefined ? undefined : pkcs12Form(actions.downloadPkcs12, config.pkcs12Download.minPassphraseLength),
     h('div', { class: 'actions' }, finish),

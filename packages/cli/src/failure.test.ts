@@ -1,5 +1,5 @@
 import { PkiError } from '@certwizard/pki';
-import { RegistrationRefusedError, SDK_ERROR_CODES, type SdkErrorCode } from '@certwizard/sdk';
+import { RegistrationRefusedError, SDK_ERROR_CODES, StateFileError, type SdkErrorCode } from '@certwizard/sdk';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_ERRORS } from '../../sdk/src/test-support/sample-errors.js';
 import { describeFailure } from './failure.js';
@@ -67,6 +67,14 @@ describe('describeFailure', () => {
         code: 'ERR_SDK_KEYCHAIN_UNAVAILABLE',
         message: "This machine has no keychain (no Secret Service is running) to keep the CA's installation token in.",
         hint: 'Run the same command with --credentials-dir /home/ada/.local/state/certwizard/credentials to keep it in a file only you can read, or start a keychain (gnome-keyring) first.',
+      },
+    },
+    {
+      name: 'a folder that cannot be made is not blamed on a state file',
+      input: new StateFileError('cannot create /root/.local/state/certwizard', { folder: '/root/.local/state/certwizard' }),
+      want: {
+        code: 'ERR_SDK_STATE_FILE',
+        hint: 'Check that /root/.local/state/certwizard can be created and written by this user, or choose another folder with --dir.',
       },
     },
     {

@@ -72,6 +72,9 @@ function describeSdkError(error: AnySdkError, message: string, context: FailureC
     case 'ERR_SDK_ENROLL_TIMEOUT':
       return shown(`The request still waits for approval at the CA. ${AGAIN}`);
     case 'ERR_SDK_STATE_FILE':
+      // A folder that cannot be made is not the state file's fault: moving a file would not help.
+      if (error.folder !== undefined) return shown(`Check that ${error.folder} can be created and written by this user, or choose another folder with --dir.`);
+      return shown('Move the named state file away to start this certificate over.');
     case 'ERR_SDK_ENROLLMENT_KEY':
       return shown('Move the named state file away to start this certificate over.');
     case 'ERR_SDK_STATE_MISMATCH':

@@ -324,10 +324,10 @@ class EnrollmentRun {
       try {
         await fs.mkdir(dir, 0o700);
       } catch (error) {
-        if (!hasCode(error, 'EEXIST')) throw new StateFileError(`cannot create ${dir}`, { cause: error });
+        if (!hasCode(error, 'EEXIST')) throw new StateFileError(`cannot create ${dir}`, { cause: error, folder: dir });
         const stat = await fs.lstat(dir);
         // baseDir may be a link the vendor set up; the state folder must be a real folder.
-        if (dir === paths.dir && !stat.isDirectory()) throw new StateFileError(`${dir} is not a directory`);
+        if (dir === paths.dir && !stat.isDirectory()) throw new StateFileError(`${dir} is not a directory`, { folder: dir });
       }
     }
     await removeStaleTemporaries(fs, paths);

@@ -35,6 +35,7 @@ import type { EnrollmentMethod } from '../enroll/enrollment-method.js';
 import { installationTokenKey } from '../methods/cacert/credential-keys.js';
 import { enroll, type EnrollOptions } from './default-method.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
+import { StateFileError } from './errors.js';
 
 const CA_URL = 'https://ca.invalid';
 const TOKEN = 'installation-token-of-the-first-run';
@@ -299,6 +300,23 @@ describe('acquireEnrollmentLock', () => {
     const waits: number[] = [];
     return { waits, now: () => now, sleep: async (ms) => void (waits.push(ms), (now += ms)) };
   }
+
+  it('makes its folders with every missing parent, 0700 (a fresh server has no ~/.local/state)', async () => {
+    const fresh = join(dir, 'home', '.local', 'state', 'certwizard');
+    const lock = await acquireEnrollmentLock(join(fresh, 'enrollments'), 'mail', { folders: [fresh, join(fresh, 'enrollments')] });
+    for (const folder of [join(dir, 'home'), join(dir, 'home', '.local'), join(dir, 'home', '.local', 'state'), fresh, join(fresh, 'enrollments')]) {
+      expect(statSync(folder).mode & 0o777, folder).toBe(0o700);
+    }
+    await lock.release();
+  });
+
+  it('a folder that cannot be made is a StateFileError that names the folder, not a state file', async () => {
+    writeFileSync(join(dir, 'a-file'), '');
+    const blocked = join(dir, 'a-file', 'certs');
+    const error = await acquireEnrollmentLock(join(blocked, 'enrollments'), 'mail', { folders: [blocked] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateFileError);
+    expect(error).toMatchObject({ code: 'ERR_SDK_STATE_FILE', folder: blocked, message: `cannot create ${blocked}` });
+  });
 
   it('writes the pid and start time, and release removes only its own lock', async () => {
     const lock = await acquireEnrollmentLock(stateDir(), 'mail');

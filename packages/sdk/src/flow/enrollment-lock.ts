@@ -95,8 +95,10 @@ export async function acquireEnrollmentLock(dir: string, name: string, options: 
   const { signal } = options;
 
   for (const folder of options.folders ?? []) {
-    await mkdir(folder, { mode: 0o700 }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StateFileError(`cannot create ${folder}`, { cause: error });
+    // Missing parents are made too, 0700 like the folder, as certbot does: a fresh server (root
+    // included) has no ~/.local/state yet.
+    await mkdir(folder, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw new StateFileError(`cannot create ${folder}`, { cause: error, folder });
     });
   }
   const path = join(dir, `${name}.lock`);

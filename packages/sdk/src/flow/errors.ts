@@ -13,6 +13,17 @@ import { SdkError } from '../errors.js';
  */
 export class StateFileError extends SdkError {
   override readonly code = 'ERR_SDK_STATE_FILE';
+  /**
+   * Set when the problem is a folder, not a state file: the folder that could not be created or
+   * is not a folder (a permission, a read-only disk, a file in its place). Nothing of an
+   * enrollment is at fault then, and moving a state file away would not help.
+   */
+  readonly folder: string | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { readonly folder?: string }) {
+    super(message, options);
+    this.folder = options?.folder;
+  }
 }
 
 /**

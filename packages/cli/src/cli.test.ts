@@ -243,6 +243,46 @@ describe('certwizard enroll', () => {
   });
 });
 
+describe('certwizard enroll when the CA stops mid-way', () => {
+  it('says the CA is not answering as it happens, never naming an endpoint', { timeout: 60_000 }, async () => {
+    const leaving = await startTestCa({ retryAfterSeconds: 1 });
+    let stopping: Promise<void> | undefined;
+    let interrupted = false;
+    try {
+      const result = await run(
+        cli(
+          'enroll',
+          '--yes',
+          '--email',
+          EMAIL,
+          '--ca',
+          leaving.url,
+          '--ca-cert',
+          join(dir, 'ca.pem'),
+          '--dir',
+          join(dir, 'l'),
+          '--credentials-dir',
+          join(dir, 'l-s'),
+          '--no-browser',
+        ),
+        (all, _write, signal) => {
+          // The registration address is out: the CA goes away while the person would register.
+          if (stopping === undefined && all.includes('Waiting for the registration')) stopping = leaving.dispose();
+          if (!interrupted && /the CA is not answering, trying again \(1\)/.test(all)) {
+            interrupted = true;
+            signal('SIGINT');
+          }
+        },
+      );
+      expect(result.stderr).toMatch(/Waiting for the registration: open the address above.*: the CA is not answering, trying again \(1\)/);
+      expect(result.code).toBe(130);
+      expect(result.stdout + result.stderr).not.toMatch(/isitdone|givemeaticket/);
+    } finally {
+      await (stopping ?? leaving.dispose());
+    }
+  });
+});
+
 describe('certwizard enroll run again after Ctrl-C', () => {
   it('asks nothing the state file knows, says what it continues, shows no registration address, and finishes', { timeout: 90_000 }, async () => {
     // First run: the person registers another address, so the request waits for the owner; Ctrl-C then.

@@ -161,7 +161,7 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
             },
       },
       signal: abort.signal,
-      onEvent: json ? (event) => emitJson(event as unknown as Record<string, unknown>) : (event) => render(event, term),
+      onEvent: json ? (event) => emitJson(event as unknown as Record<string, unknown>) : renderer(term),
     });
     term.stop();
     if (json) emitJson({ type: 'result', resumed, installed: summary(installed) });
@@ -375,10 +375,36 @@ const STEP_TEXT: Record<string, string> = {
   install: 'Installing the certificate',
 };
 
-/** Renders one progress event. */
-function render(event: EnrollFlowEvent, term: Terminal): void {
+/**
+ * Renders the progress events of one run. The spinner's text is remembered, so that a CA that
+ * stops answering is said on the spot ("trying again (2)") and the wait goes on under its own
+ * words once the CA answers again.
+ */
+function renderer(term: Terminal): (event: EnrollFlowEvent) => void {
+  let waiting = '';
+  let retrying = false;
+  const spin = (text: string) => {
+    waiting = text;
+    retrying = false;
+    term.spin(text);
+  };
+  const notAnswering = (attempt: number) => {
+    retrying = true;
+    term.spin(`${waiting === '' ? 'Waiting' : waiting}: the CA is not answering, trying again (${attempt})`);
+  };
+  return (event) => {
+    if (event.type === 'ca-retrying') return notAnswering(event.attempt);
+    if (event.type === 'registration' && event.event.type === 'ca-retrying') return notAnswering(event.event.attempt);
+    // Any other news means the CA answers again.
+    if (retrying) spin(waiting);
+    render(event, term, spin);
+  };
+}
+
+/** Renders one progress event; `spin` shows a wait. */
+function render(event: EnrollFlowEvent, term: Terminal, spin: (text: string) => void): void {
   if (event.type === 'step' && STEP_TEXT[event.step] !== undefined) {
-    term.spin(`${STEP_TEXT[event.step]}${event.resumed ? ' (continuing)' : ''}`);
+    spin(`${STEP_TEXT[event.step]}${event.resumed ? ' (continuing)' : ''}`);
     return;
   }
   if (event.type === 'registration') {
@@ -388,13 +414,13 @@ function render(event: EnrollFlowEvent, term: Terminal): void {
     if ((e.type === 'ticket-issued' || e.type === 'resumed') && e.userCode !== undefined) {
       term.say(`The CA's pages show the code ${term.green(e.userCode)}: go on only if they show the same.`);
     }
-    if (e.type === 'browser-opened') term.spin('Finish the registration in the browser page that opened; then confirm your address from the mail the CA sends');
-    if (e.type === 'url-displayed') term.spin('Waiting for the registration: open the address above, then confirm your address from the mail the CA sends');
+    if (e.type === 'browser-opened') spin('Finish the registration in the browser page that opened; then confirm your address from the mail the CA sends');
+    if (e.type === 'url-displayed') spin('Waiting for the registration: open the address above, then confirm your address from the mail the CA sends');
     if (e.type === 'registered') term.say(`${term.green('Registered')} as ${e.emailAddress}`);
     return;
   }
   if (event.type === 'enrollment' && event.event.type === 'pending') {
-    term.spin(`Waiting for approval of request ${event.event.requestId} by the account owner (a mail was sent; approve it on the CA's account page)`);
+    spin(`Waiting for approval of request ${event.event.requestId} by the account owner (a mail was sent; approve it on the CA's account page)`);
   }
 }
 

@@ -99,10 +99,16 @@ export class CaUnreachableError extends SdkError {
   override readonly code = 'ERR_SDK_CA_UNREACHABLE';
   /** How many attempts were made. */
   readonly attempts: number;
+  /**
+   * Which of the CA's endpoints did not answer (`isitdone`, `ccsr.php`, ...), for logs and
+   * support; the message names only the CA's origin, for people.
+   */
+  readonly endpoint: string | undefined;
 
-  constructor(message: string, attempts: number, options?: { cause?: unknown }) {
+  constructor(message: string, attempts: number, options?: { cause?: unknown; endpoint?: string }) {
     super(message, options);
     this.attempts = attempts;
+    this.endpoint = options?.endpoint;
   }
 }
 

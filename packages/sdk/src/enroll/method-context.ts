@@ -26,8 +26,8 @@ export interface CallTransport {
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly maxRetryDelayMs: number;
-  /** The request context of one call, bound to its signal. */
-  context(signal: AbortSignal | undefined): CaRequestContext;
+  /** The request context of one call, bound to its signal; `onRetry` hears of each failed attempt tried again. */
+  context(signal: AbortSignal | undefined, onRetry?: (attempt: number) => void): CaRequestContext;
 }
 
 /** Checked transport settings of one method; alone, the method's own `fetch` and clock (or the defaults). */
@@ -75,13 +75,14 @@ export function methodTransport(caUrl: string, options: MethodTransportOptions):
     retries,
     retryDelayMs,
     maxRetryDelayMs,
-    context: (signal) => ({
+    context: (signal, onRetry) => ({
       fetch: fetchImpl,
       clock,
       // A call without a signal still needs one for sendCaRequest's waits: one that never aborts.
       signal: signal ?? new AbortController().signal,
       retries,
       maxDelayMs: maxRetryDelayMs,
+      ...(onRetry === undefined ? {} : { onRetry }),
     }),
   });
   const alone = bind(options.fetch ?? globalThis.fetch, options.clock ?? systemClock);

@@ -28,4 +28,9 @@ export type MethodEvent =
    */
   | { readonly type: 'address-confirmation'; readonly address: string; readonly automatic: boolean }
   /** Progress of confirming an address to certify (the `verify-email` step). */
-  | { readonly type: 'address'; readonly event: AddressVerificationEvent };
+  | { readonly type: 'address'; readonly event: AddressVerificationEvent }
+  /**
+   * The CA did not answer a request of the method (a network failure, 502, 504); it is tried
+   * again. `attempt` counts from 1.
+   */
+  | { readonly type: 'ca-retrying'; readonly attempt: number };

@@ -259,7 +259,14 @@ class RegistrationRun {
 
   async execute(): Promise<RegistrationResult> {
     const s = this.#settings;
-    const ctx: CaRequestContext = { fetch: s.fetch, clock: s.clock, signal: this.#signal, retries: s.retries, maxDelayMs: s.maxPollIntervalMs };
+    const ctx: CaRequestContext = {
+      fetch: s.fetch,
+      clock: s.clock,
+      signal: this.#signal,
+      retries: s.retries,
+      maxDelayMs: s.maxPollIntervalMs,
+      onRetry: (attempt) => s.emit({ type: 'ca-retrying', attempt }),
+    };
     // RFC 7636 §4.1/§4.2: only the verifier's S256 challenge goes in the URL; the verifier stays
     // with the installer (in memory, or in its credential store through onPending).
     const { resume } = s;

@@ -34,6 +34,12 @@ export type RegistrationEvent =
   | { readonly type: 'waiting'; readonly via: readonly RegistrationChannel[] }
   /** The agent received a callback (`continue` or `error`). */
   | { readonly type: 'callback-received'; readonly kind: 'continue' | 'error' }
+  /**
+   * The CA did not answer (a network failure, 502, 504); the flow tries again. `attempt` counts
+   * the failures of this request from 1; the flow gives up with `ERR_SDK_CA_UNREACHABLE` after
+   * its `retries`.
+   */
+  | { readonly type: 'ca-retrying'; readonly attempt: number }
   /** An `isitdone` answer arrived with this status. */
   | { readonly type: 'ticket-state'; readonly status: TicketStatus }
   /** The one-time code is being redeemed at the CA's token endpoint. */

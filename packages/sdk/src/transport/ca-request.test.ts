@@ -64,6 +64,34 @@ describe('sendCaRequest retries', () => {
     });
   });
 
+  it('tells onRetry of each failed attempt as it happens; the final error names the CA, not the endpoint', async () => {
+    const s = await flakyServer(0);
+    const url = `${s.url}?ticket=secret-ticket`;
+    await new Promise<void>((resolve) => s.server.close(() => resolve()));
+    const told: number[] = [];
+    const error = await sendCaRequest({ ...request(url, 'GET'), what: 'isitdone' }, { ...ctx(2), onRetry: (attempt) => told.push(attempt) }).catch(
+      (e: unknown) => e,
+    );
+    expect(told).toEqual([1, 2]);
+    const origin = new URL(url).origin;
+    expect(error).toMatchObject({
+      code: 'ERR_SDK_CA_UNREACHABLE',
+      attempts: 3,
+      endpoint: 'isitdone',
+      message: `the CA at ${origin} could not be reached (3 attempts)`,
+    });
+    expect((error as Error).message).not.toMatch(/isitdone|secret-ticket/);
+  });
+
+  it('a 502 on every attempt: the same, with the status', async () => {
+    const s = await flakyServer(10);
+    server = s.server;
+    const told: number[] = [];
+    const error = await sendCaRequest(request(s.url, 'GET'), { ...ctx(1), onRetry: (attempt) => told.push(attempt) }).catch((e: unknown) => e);
+    expect(told).toEqual([1]);
+    expect(error).toMatchObject({ code: 'ERR_SDK_CA_UNREACHABLE', attempts: 2, message: `the CA at ${new URL(s.url).origin} answered 502 (2 attempts)` });
+  });
+
   it('returns the Retry-After of the final answer', async () => {
     const s = createServer((_req, res) => {
       res.setHeader('Retry-After', '30');

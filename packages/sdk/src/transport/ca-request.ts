@@ -19,6 +19,11 @@ export interface CaRequestContext {
   readonly retries: number;
   /** Longest wait between two attempts of one request, in ms (a longer `Retry-After` still wins). */
   readonly maxDelayMs: number;
+  /**
+   * Told of each failed attempt that will be tried again (a network failure, 502, 504), with its
+   * number from 1, so that a person learns of it as it happens instead of after the last one.
+   */
+  readonly onRetry?: (attempt: number) => void;
 }
 
 /** One request to the CA. */
@@ -97,8 +102,12 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
         if (signal.aborted) throw signal.reason;
         failures += 1;
         if (failures > ctx.retries || (request.method !== 'GET' && !neverSent(error))) {
-          throw new CaUnreachableError(`${request.what}: the CA could not be reached (${failures} attempts)`, failures, { cause: error });
+          throw new CaUnreachableError(`the CA at ${originOf(request.url)} could not be reached (${plural(failures)})`, failures, {
+            cause: error,
+            endpoint: request.what,
+          });
         }
+        ctx.onRetry?.(failures);
         return { done: false };
       }
       const { status } = response;
@@ -115,14 +124,22 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
       if (status === 502 || status === 504) {
         failures += 1;
         if (failures > ctx.retries || request.method !== 'GET') {
-          throw new CaUnreachableError(`${request.what}: the CA answered ${status} on ${failures} attempts`, failures);
+          throw new CaUnreachableError(`the CA at ${originOf(request.url)} answered ${status} (${plural(failures)})`, failures, { endpoint: request.what });
         }
+        ctx.onRetry?.(failures);
       }
       return { done: false, retryAfterMs: retryAfterMs(retryAfter, ctx.clock.now()) };
     },
     { clock: ctx.clock, signal: ctx.signal, initialDelayMs: request.initialDelayMs, maxDelayMs: ctx.maxDelayMs },
   );
 }
+
+/** The origin of a request URL: what a person may read (the path and query may carry a ticket). */
+function originOf(url: string): string {
+  return new URL(url).origin;
+}
+
+const plural = (attempts: number) => (attempts === 1 ? '1 attempt' : `${attempts} attempts`);
 
 /** Whether `body` is the CA's JSON error (`{"error":{"code":...}}`), not a gateway's page. */
 function isJsonError(body: string): boolean {

@@ -146,7 +146,10 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
       ...(body === undefined ? {} : { body }),
       initialDelayMs: transport.retryDelayMs,
     };
-    return sendCaRequest(request, transport.forCall(context).context(context.signal));
+    return sendCaRequest(
+      request,
+      transport.forCall(context).context(context.signal, (attempt) => context.onEvent?.({ type: 'ca-retrying', attempt })),
+    );
   };
 
   const submit = async (request: EnrollmentRequest, context: MethodContext<CacertState> = {}): Promise<SubmitResult> => {

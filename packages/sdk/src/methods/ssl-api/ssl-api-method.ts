@@ -53,7 +53,10 @@ export function sslApiMethod(options: SslApiMethodOptions): EnrollmentMethod<nul
         body: request.csrPem,
         initialDelayMs: transport.retryDelayMs,
       } satisfies CaRequest;
-      const { status, body } = await sendCaRequest(caRequest, transport.forCall(context).context(context.signal));
+      const { status, body } = await sendCaRequest(
+        caRequest,
+        transport.forCall(context).context(context?.signal, (attempt) => context?.onEvent?.({ type: 'ca-retrying', attempt })),
+      );
       let chain: string;
       try {
         chain = decodeCsrApiResponse(status, body);

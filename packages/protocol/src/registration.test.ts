@@ -4,6 +4,7 @@ import {
   buildRegistrationUrl,
   isRegistrationErrorReason,
   PREFILL_FIELDS,
+  readIsItDoneWait,
   readPrefill,
   REGISTRATION_ERROR_REASONS,
   TICKET_PATTERN,
@@ -218,5 +219,23 @@ describe('TICKET_PATTERN', () => {
     { name: 'a trailing newline', input: `${'A'.repeat(22)}\n`, want: false },
   ])('$name: $want', ({ input, want }) => {
     expect(TICKET_PATTERN.test(input)).toBe(want);
+  });
+});
+
+describe('readIsItDoneWait', () => {
+  it.each([
+    ['1', 1],
+    ['25', 25],
+    ['30', 30],
+  ])('reads %s', (text, seconds) => {
+    expect(readIsItDoneWait(text)).toBe(seconds);
+  });
+
+  it('is undefined when absent', () => {
+    expect(readIsItDoneWait(undefined)).toBeUndefined();
+  });
+
+  it.each(['', '0', '31', '99', '025', '+5', '-1', '1.5', ' 5', '5 ', '1e1', '٣'])('refuses %j', (text) => {
+    expect(() => readIsItDoneWait(text)).toThrow(RangeError);
   });
 });

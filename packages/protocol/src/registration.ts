@@ -31,6 +31,12 @@ export const REGISTRATION_PARAMS = {
   error: 'error',
   /** Ties the registration to a ticket, so the installer can poll `isitdone`. */
   ticket: 'ticket',
+  /**
+   * `isitdone` only: how long, in whole seconds (1 to {@link ISITDONE_MAX_WAIT_SECONDS}), the CA
+   * may hold a `pending` answer back, answering as soon as the registration ends (a long poll).
+   * A CA that does not know it answers at once; the installer's own interval then applies.
+   */
+  wait: 'wait',
   /** RFC 7636 §4.3 code challenge. */
   codeChallenge: 'code_challenge',
   /** RFC 7636 §4.3 challenge method; only `S256`. */
@@ -49,6 +55,25 @@ export const REGISTRATION_PARAMS = {
    */
   pingNonce: PING_NONCE_PARAM,
 } as const;
+
+/** Longest hold of an `isitdone` long poll, in seconds: under the 60 s idle timeouts of common proxies. */
+export const ISITDONE_MAX_WAIT_SECONDS = 30;
+
+/**
+ * Reads the `wait` parameter of `isitdone`: whole seconds 1 to {@link ISITDONE_MAX_WAIT_SECONDS}
+ * as ASCII digits without a sign or leading zero, or `undefined` when absent.
+ * @throws {RangeError} for anything else (the CA answers 400: a client that asks for an
+ * impossible wait has a bug worth seeing).
+ * @example
+ * readIsItDoneWait('25'); // 25
+ */
+export function readIsItDoneWait(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]?$/.test(value) || Number(value) > ISITDONE_MAX_WAIT_SECONDS) {
+    throw new RangeError(`wait must be whole seconds from 1 to ${ISITDONE_MAX_WAIT_SECONDS}`);
+  }
+  return Number(value);
+}
 
 /**
  * Longest `CSR` the registration URL carries, in characters of PEM (an RSA-4096 request is about

@@ -6,6 +6,7 @@ import { startCallbackAgent, type CallbackAgent, type CallbackResult } from '@ce
 import {
   createPkcePair,
   isRegistrationErrorReason,
+  ISITDONE_MAX_WAIT_SECONDS,
   isValidPingNonce,
   isValidUserCode,
   isValidVerifier,
@@ -23,7 +24,7 @@ import { redeemCode } from './redeem-code.js';
 import type { RegistrationEvent } from './registration-event.js';
 import { buildRegistrationUrl, type RegistrationPrefill } from './registration-url.js';
 import { terminalQr } from './terminal-qr.js';
-import { pollTicket, requestTicket } from './ticket-client.js';
+import { DEFAULT_TICKET_WAIT_SECONDS, pollTicket, requestTicket } from './ticket-client.js';
 
 /** Default overall limit of {@link register}: 15 minutes. */
 export const DEFAULT_REGISTRATION_TIMEOUT_MS = 15 * 60_000;
@@ -68,6 +69,12 @@ export interface RegisterOptions {
   readonly pollIntervalMs?: number;
   /** Longest wait between ticket polls, in ms; a longer `Retry-After` from the CA still wins. Default 15000. */
   readonly maxPollIntervalMs?: number;
+  /**
+   * How long the CA may hold a `pending` ticket answer, in whole seconds 0 to 30 (`isitdone`'s
+   * `wait`, a long poll): the CA answers the moment the registration ends. Default 25; 0 never
+   * asks (e.g. behind a proxy that cuts idle requests sooner).
+   */
+  readonly ticketWaitSeconds?: number;
   /** Further attempts of one request after a network failure or a 502/504, integer 0 to 100. Default 4. */
   readonly retries?: number;
   /** Aborting it ends the flow with `ERR_SDK_ABORTED` (its reason as `cause`). */
@@ -223,6 +230,7 @@ interface Settings {
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
   readonly maxPollIntervalMs: number;
+  readonly ticketWaitSeconds: number;
   readonly retries: number;
   readonly signal: AbortSignal | undefined;
   readonly agentPort: number;
@@ -317,7 +325,12 @@ class RegistrationRun {
         pollTicket(
           s.caUrl,
           ticket,
-          { pollIntervalMs: s.pollIntervalMs, maxPollIntervalMs: s.maxPollIntervalMs, onStatus: (status) => s.emit({ type: 'ticket-state', status }) },
+          {
+            pollIntervalMs: s.pollIntervalMs,
+            maxPollIntervalMs: s.maxPollIntervalMs,
+            waitSeconds: s.ticketWaitSeconds,
+            onStatus: (status) => s.emit({ type: 'ticket-state', status }),
+          },
           { ...ctx, signal: channels.signal },
         ).then((done): Outcome => {
           if (done.code === undefined) throw new CaProtocolError('isitdone: the registration finished without the one-time code the challenge asks for', 200);
@@ -465,6 +478,7 @@ function checkOptions(options: RegisterOptions): Settings {
     timeoutMs,
     pollIntervalMs,
     maxPollIntervalMs,
+    ticketWaitSeconds: checkInteger('ticketWaitSeconds', options.ticketWaitSeconds ?? DEFAULT_TICKET_WAIT_SECONDS, 0, ISITDONE_MAX_WAIT_SECONDS),
     retries: checkInteger('retries', options.retries ?? DEFAULT_RETRIES, 0, 100),
     signal,
     agentPort: checkInteger('agentPort', options.agentPort ?? 0, 0, 65535),

@@ -78,7 +78,19 @@ export interface PollTicketOptions {
   readonly maxPollIntervalMs: number;
   /** Called with the status of every answer (never its address or code). */
   readonly onStatus: (status: TicketStatus) => void;
+  /**
+   * Asks the CA to hold a `pending` answer this many seconds (1 to 30) and answer as soon as the
+   * registration ends (the `wait` parameter, a long poll). Default {@link DEFAULT_TICKET_WAIT_SECONDS};
+   * 0 never asks.
+   */
+  readonly waitSeconds?: number;
 }
+
+/**
+ * Default of `waitSeconds`: long enough to make a waiting installer cost one request every 25 s
+ * instead of one every few seconds, short enough for proxies' idle timeouts.
+ */
+export const DEFAULT_TICKET_WAIT_SECONDS = 25;
 
 /** How a finished ticket ended well: the address the CA reports and the one-time code. */
 export interface TicketDone {
@@ -87,9 +99,12 @@ export interface TicketDone {
 }
 
 /**
- * Polls `GET /index.php?id=isitdone&ticket=T` (JSON) until the registration ends, waiting
+ * Polls `GET /index.php?id=isitdone&ticket=T&wait=S` (JSON) until the registration ends, waiting
  * `pollIntervalMs` before the first poll and 1.5 times longer before each next one, up to
- * `maxPollIntervalMs`; a 429 or 503 waits for `Retry-After` when that is longer.
+ * `maxPollIntervalMs`; a 429 or 503 waits for `Retry-After` when that is longer. A CA that held
+ * a `pending` answer for the `wait` asked (a long poll) is asked again at once: it answers the
+ * moment the registration ends, so the installer learns of it within a fraction of a second. A
+ * CA that answers at once (an older one) is polled on the interval.
  * @throws {RegistrationRefusedError} `ERR_SDK_REGISTRATION_REFUSED` with the CA's `reason` for status `error`.
  * @throws {TicketExpiredError} `ERR_SDK_TICKET_EXPIRED` for status `expired`.
  * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for `unknown`, a status other than 200, a malformed answer.
@@ -100,10 +115,15 @@ export interface TicketDone {
  */
 export async function pollTicket(caUrl: string, ticket: string, options: PollTicketOptions, ctx: CaRequestContext): Promise<TicketDone> {
   const what = 'isitdone';
-  const url = endpointUrl(caUrl, REGISTRATION_IDS.isItDone, { [REGISTRATION_PARAMS.ticket]: ticket });
+  const waitSeconds = options.waitSeconds ?? DEFAULT_TICKET_WAIT_SECONDS;
+  const url = endpointUrl(caUrl, REGISTRATION_IDS.isItDone, {
+    [REGISTRATION_PARAMS.ticket]: ticket,
+    ...(waitSeconds === 0 ? {} : { [REGISTRATION_PARAMS.wait]: String(waitSeconds) }),
+  });
   // No deadline of its own: register()'s overall one is in ctx.signal.
   return poll<TicketDone>(
     async (signal, { backoffMs }) => {
+      const sentAt = ctx.clock.now();
       // A failed poll is retried from the current poll interval, not from the first one.
       const { status, body } = await sendCaRequest({ what, url, method: 'GET', headers: ACCEPT_JSON, initialDelayMs: backoffMs }, { ...ctx, signal });
       if (status !== 200) throw new CaProtocolError(`${what}: the CA answered ${status}`, status);
@@ -125,9 +145,17 @@ export async function pollTicket(caUrl: string, ticket: string, options: PollTic
         case 'unknown':
           throw new CaProtocolError(`${what}: the CA does not know the ticket it handed out`, status);
         case 'pending':
-          return { done: false };
+          // Held for (nearly) the whole wait: the CA long-polls, so ask again at once.
+          return waitSeconds > 0 && ctx.clock.now() - sentAt >= (waitSeconds - 1) * 1000 ? { done: false, retryAfterMs: 0 } : { done: false };
       }
     },
-    { clock: ctx.clock, signal: ctx.signal, waitFirst: true, initialDelayMs: options.pollIntervalMs, maxDelayMs: options.maxPollIntervalMs },
+    {
+      clock: ctx.clock,
+      signal: ctx.signal,
+      waitFirst: true,
+      initialDelayMs: options.pollIntervalMs,
+      maxDelayMs: options.maxPollIntervalMs,
+      retryAfter: 'instead',
+    },
   );
 }

@@ -164,6 +164,8 @@ describe('certwizard enroll', () => {
     expect(result.code, result.stdout).toBe(0);
     expect([...answered]).toHaveLength(5);
     expect(result.stdout).toContain('ECDSA P-256 (recommended');
+    // A development CA on this machine: where its mail can be read.
+    expect(result.stdout).toContain(`This development CA keeps a copy of every mail it sends (the confirmation link too) at ${ca.url}/dev/mailbox`);
     // --no-browser: the address on its own lines, whole (the spinner cleared first), and no QR
     // code, since a phone cannot open a loopback address.
     expect(result.stdout).toMatch(

@@ -134,6 +134,7 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   try {
     await reachable(answers.caUrl);
     const trustAnchorsPem = await trustAnchors(values['ca-cert'], answers.caUrl, term, json);
+    if (!json) await mentionDevMailbox(answers.caUrl, term);
     if (!json && earlier === undefined) term.say(term.bold(`Getting a certificate for ${answers.email} from ${answers.caUrl}`));
     const { installed, resumed } = await enroll({
       caUrl: answers.caUrl,
@@ -365,6 +366,21 @@ async function trustAnchors(file: string | undefined, caUrl: string, term: Termi
   if (!res.ok) throw new CaProtocolError(`${caUrl}/ca.pem answered ${res.status}`, res.status);
   if (!json) term.say(term.dim('Trusting the CA certificate served on this machine (development CA).'));
   return res.text();
+}
+
+/**
+ * A development CA on this machine (the reference CA's `dev` command, `npm start`) keeps every
+ * mail it sends in a dev mailbox page: say where, since its confirmation mail may go nowhere a
+ * person reads. Only for a loopback CA, and only when the page answers.
+ */
+async function mentionDevMailbox(caUrl: string, term: Terminal): Promise<void> {
+  if (!LOOPBACK_HOSTS.has(new URL(caUrl).hostname)) return;
+  const mailbox = new URL('/dev/mailbox', caUrl);
+  const answers = await fetch(mailbox, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(REACHABLE_TIMEOUT_MS) }).then(
+    (res) => res.ok,
+    () => false,
+  );
+  if (answers) term.say(term.dim(`This development CA keeps a copy of every mail it sends (the confirmation link too) at ${mailbox.href}`));
 }
 
 const STEP_TEXT: Record<string, string> = {

@@ -244,6 +244,50 @@ describe('tickets', () => {
     expect(await isItDone(ca, 'A'.repeat(43))).toEqual({ status: 'unknown' });
   });
 
+  it('isitdone with wait holds a pending answer and answers as soon as the registration ends (a long poll)', async () => {
+    ca = await startTestCa();
+    const ticket = await newTicket(ca);
+    const pkce = createPkcePair();
+    const email = 'ada+wait@example.org';
+    const url = `${ca.url}/index.php?id=isitdone&ticket=${ticket}&wait=20`;
+    const sentAt = Date.now();
+    const held = fetch(url, { headers: { accept: 'application/json' } }).then(async (res) => ({ body: await res.json(), at: Date.now() }));
+    // Nothing happens for a while: still held.
+    const early = await Promise.race([held.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('held'), 1000))]);
+    expect(early).toBe('held');
+    // The person registers and confirms: the held request answers at once with the outcome.
+    await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields({ EmailAddress: email }), ...hiddenHandoff(ticket, pkce.challenge) });
+    const confirmed = await confirmAsPerson(await confirmationLink(ca.url, email));
+    expect(confirmed.status).toBe(200);
+    const confirmedAt = Date.now();
+    const { body, at } = await held;
+    expect(body).toMatchObject({ status: 'done', EmailAddress: email, code: expect.any(String) });
+    expect(at - confirmedAt).toBeLessThan(5000);
+    expect(at - sentAt).toBeLessThan(20_000);
+  });
+
+  it('isitdone with wait: a pending answer after the wait; a wait that is not 1 to 30 whole seconds is a 400', async () => {
+    ca = await startTestCa();
+    const ticket = await newTicket(ca);
+    const sentAt = Date.now();
+    const pending = await fetch(`${ca.url}/index.php?id=isitdone&ticket=${ticket}&wait=1`, { headers: { accept: 'application/json' } });
+    expect(await pending.json()).toEqual({ status: 'pending' });
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(700);
+    // Only an existing ticket is waited for.
+    const unknownAt = Date.now();
+    expect(await (await fetch(`${ca.url}/index.php?id=isitdone&ticket=${'A'.repeat(43)}&wait=30`, { headers: { accept: 'application/json' } })).json()).toEqual(
+      {
+        status: 'unknown',
+      },
+    );
+    expect(Date.now() - unknownAt).toBeLessThan(5000);
+    for (const wait of ['0', '31', 'x', '1&wait=2']) {
+      const bad = await fetch(`${ca.url}/index.php?id=isitdone&ticket=${ticket}&wait=${wait}`, { headers: { accept: 'application/json' } });
+      expect(bad.status, wait).toBe(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+    }
+  });
+
   it('are rate-limited per client with 429 and Retry-After', async () => {
     ca = await startTestCa({ rateLimit: { capacity: 2, refillIntervalMs: 60_000 } });
     await newTicket(ca);

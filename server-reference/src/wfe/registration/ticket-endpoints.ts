@@ -8,9 +8,11 @@ import {
   encodeTicketAnswerJson,
   encodeTicketAnswerText,
   isValidPingNonce,
+  readIsItDoneWait,
   REGISTRATION_PARAMS,
   TICKET_TEXT_MEDIA_TYPE,
   ticketState,
+  type TicketAnswer,
 } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import type { RegistrationContext } from './context.js';
@@ -32,6 +34,15 @@ function answer(req: Request, res: Response, text: string, json: unknown): void 
   }
 }
 
+/** How often a held `isitdone` looks at its ticket again, in ms: the delay an installer may notice. */
+const HOLD_CHECK_MS = 200;
+/**
+ * Most `isitdone` requests one CA process holds at once; more are answered at once (the
+ * installer then polls on its interval). Each held request is an open connection and a
+ * database read every {@link HOLD_CHECK_MS}.
+ */
+const MAX_HELD = 512;
+
 /**
  * Builds the two ticket handlers.
  * @example
@@ -41,6 +52,37 @@ export function ticketEndpoints(ctx: RegistrationContext): {
   giveMeATicket(req: Request, res: Response, form?: URLSearchParams): Promise<void>;
   isItDone(req: Request, res: Response, params: URLSearchParams): Promise<void>;
 } {
+  let held = 0;
+
+  /**
+   * The answer for `ticket` once it is no longer `pending`, or `pending` after `waitSeconds`
+   * (a long poll). Reads the database, so a registration finished by another CA process on the
+   * same database ends the wait too. Ends early when the client goes away.
+   */
+  async function holdWhilePending(ticket: string, first: TicketAnswer, waitSeconds: number, res: Response): Promise<TicketAnswer> {
+    if (held >= MAX_HELD) return first;
+    held += 1;
+    let gone = false;
+    const onClose = () => {
+      gone = true;
+    };
+    // The response's close (not the request's, which fires once a GET is read): the client left.
+    res.once('close', onClose);
+    try {
+      const until = Date.now() + waitSeconds * 1000;
+      let state = first;
+      // Bounded: one look per HOLD_CHECK_MS until the wait (at most 30 s) is over.
+      while (state.status === 'pending' && !gone && Date.now() + HOLD_CHECK_MS <= until) {
+        await new Promise((resolve) => setTimeout(resolve, HOLD_CHECK_MS));
+        state = ticketState(await ctx.tickets.read(ticket), ctx.now());
+      }
+      return state;
+    } finally {
+      res.off('close', onClose);
+      held -= 1;
+    }
+  }
+
   return {
     async giveMeATicket(req, res, form) {
       // Each ticket is a row: a per-client bucket keeps one client from filling the table.
@@ -91,9 +133,24 @@ export function ticketEndpoints(ctx: RegistrationContext): {
         answer(req, res, 'too many requests; retry later\n', { error: { code: 'too_many_requests', message: 'too many requests; retry later' } });
         return;
       }
+      const waits = params.getAll(REGISTRATION_PARAMS.wait);
+      let waitSeconds: number | undefined;
+      try {
+        if (waits.length > 1) throw new RangeError('wait must be given once');
+        waitSeconds = readIsItDoneWait(waits[0]);
+      } catch (error) {
+        res.status(400);
+        const message = (error as Error).message;
+        answer(req, res, `invalid wait: ${message}\n`, { error: { code: 'invalid_request', message } });
+        return;
+      }
       const tickets = params.getAll(REGISTRATION_PARAMS.ticket);
-      const record = tickets.length === 1 ? await ctx.tickets.read(tickets[0] as string) : undefined;
-      const state = ticketState(record, ctx.now());
+      const ticket = tickets.length === 1 ? (tickets[0] as string) : undefined;
+      const record = ticket === undefined ? undefined : await ctx.tickets.read(ticket);
+      let state = ticketState(record, ctx.now());
+      // A long poll (docs/protocol.md, isitdone's `wait`): hold a pending answer until the
+      // registration ends or the wait is over. Only a ticket that exists is worth waiting for.
+      if (waitSeconds !== undefined && ticket !== undefined && state.status === 'pending') state = await holdWhilePending(ticket, state, waitSeconds, res);
       answer(req, res, encodeTicketAnswerText(state), encodeTicketAnswerJson(state));
     },
   };

@@ -5,52 +5,26 @@
  * {@link AccountStore.confirmEmail}.
  */
 import { randomBytes } from 'node:crypto';
-import { InvalidNameError, normalizeEmailAddress } from '@certwizard/pki';
+import { normalizeEmailAddress } from '@certwizard/pki';
 import type { Selectable } from 'kysely';
 import type { AccountsTable } from '../store/schema.js';
 import type { SqlDatabase } from '../store/sqlite-dialect.js';
-import { AccountInputError, ConfirmationInvalidError, CredentialsError, EmailTakenError, NotConfirmedError, type AccountField } from './errors.js';
-import { BIDI_CONTROLS } from './bidi-controls.js';
+import { ConfirmationInvalidError, CredentialsError, EmailTakenError, NotConfirmedError } from './errors.js';
+import { type CleanRegistration, cleanRegistration, type RegistrationInput } from './registration-input.js';
+
+export {
+  type LostPasswordQuestion,
+  NAME_MAX_LENGTH,
+  normalizeAnswer,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  QUESTION_MAX_LENGTH,
+  type RegistrationInput,
+} from './registration-input.js';
 import { hashSecret, hashToken, SCRYPT_N_DEFAULT, verifySecret } from './password.js';
 
 /** How long a confirmation link works by default, in milliseconds (24 hours). */
 export const CONFIRMATION_LIFETIME_MS_DEFAULT = 24 * 60 * 60_000;
-
-/**
- * Password policy, after NIST SP 800-63B §5.1.1.2: length is what counts, so at least 10
- * characters (Unicode code points) and no composition rules; at most 1024 so a request cannot
- * make the hashing read megabytes; and not the account's own address (the first thing an
- * attacker tries), compared case-insensitively.
- */
-export const PASSWORD_MIN_LENGTH = 10;
-/** Upper bound of a password, in code points; see {@link PASSWORD_MIN_LENGTH}. */
-export const PASSWORD_MAX_LENGTH = 1024;
-/** Upper bound of a first, middle or last name, in code points. */
-export const NAME_MAX_LENGTH = 64;
-/** Upper bound of a lost-password question or answer, in code points. */
-export const QUESTION_MAX_LENGTH = 200;
-
-/** A lost-password question and its answer, as entered. */
-export interface LostPasswordQuestion {
-  readonly question: string;
-  /** A secret like the password: hashed, never logged. */
-  readonly answer: string;
-}
-
-/** What the registration form sends. */
-export interface RegistrationInput {
-  readonly firstName: string;
-  /** Optional; empty or blank counts as absent. */
-  readonly middleName?: string;
-  readonly lastName: string;
-  readonly email: string;
-  /** ISO 8601 calendar date, `YYYY-MM-DD`. */
-  readonly dateOfBirth: string;
-  readonly password: string;
-  /** The form's second password field; checked when given. */
-  readonly passwordConfirmation?: string;
-  readonly questions: readonly [LostPasswordQuestion, LostPasswordQuestion];
-}
 
 /** An account as the rest of the CA sees it: never a hash. */
 export interface Account {
@@ -94,27 +68,8 @@ export interface AccountStoreOptions {
 
 type Row = Selectable<AccountsTable>;
 
-/** Validated, normalised registration values, hashes not yet computed. */
-interface CleanInput {
-  firstName: string;
-  middleName: string | null;
-  lastName: string;
-  email: string;
-  dateOfBirth: string;
-  password: string;
-  questions: [string, string];
-  answers: [string, string];
-}
-
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** A confirmation token as this store makes it: 32 bytes, base64url. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-/**
- * Refused in names and questions: C0/C1 controls and lone surrogates; the bidirectional controls
- * ({@link BIDI_CONTROLS}) are refused with their own message. Other format characters stay
- * allowed: ZWNJ/ZWJ are part of correct spelling in Persian and Indic scripts.
- */
-const FORBIDDEN_CHARS = /[\p{Cc}\p{Cs}]/u;
 
 /**
  * Repository of accounts and their confirmation tokens.
@@ -150,12 +105,9 @@ export class AccountStore {
   /**
    * Creates a pending account and its confirmation token, in one transaction.
    *
-   * Validation (first failure wins, in this order): names (first and last required, middle
-   * optional; trimmed, 1 to 64 code points, no control or bidirectional control characters), email
-   * (`normalizeEmailAddress`: domain lower-cased), date of birth (a real `YYYY-MM-DD` date from
-   * 1900-01-01 to yesterday, UTC), password (see {@link PASSWORD_MIN_LENGTH}; equal to
-   * `passwordConfirmation` when that is given), questions (two, different, 1 to 200 code points;
-   * answers non-empty after normalisation, see {@link normalizeAnswer}).
+   * The input is checked by `cleanRegistration` (registration-input.ts: names, address, date of
+   * birth, password policy, questions; first failure wins); password and answers are hashed
+   * with scrypt before the transaction.
    *
    * @returns the new account's id and the confirmation token to mail (32 random bytes,
    *   base64url). Only its SHA-256 is stored: this is the one time it can be read.
@@ -169,7 +121,7 @@ export class AccountStore {
    * });
    */
   async register(input: RegistrationInput, options: { signal?: AbortSignal } = {}): Promise<{ accountId: number; confirmationToken: string }> {
-    const clean = this.#validate(input);
+    const clean = cleanRegistration(input, this.#now());
     // Fail fast before spending three scrypt runs; the transaction below checks again.
     if (await this.#isTaken(clean.email)) throw new EmailTakenError('this email address is already registered');
     const hashOptions = { ...(this.#scryptN !== undefined ? { N: this.#scryptN } : {}), ...(options.signal ? { signal: options.signal } : {}) };
@@ -183,7 +135,7 @@ export class AccountStore {
     return { accountId, confirmationToken };
   }
 
-  #insert(clean: CleanInput, hashes: [string, string, string], tokenHash: string): Promise<number> {
+  #insert(clean: CleanRegistration, hashes: [string, string, string], tokenHash: string): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
       const now = this.#now();
       // A pending account whose every confirmation token expired unused frees its address.
@@ -389,98 +341,6 @@ export class AccountStore {
       .executeTakeFirst();
     return live !== undefined;
   }
-
-  #validate(input: RegistrationInput): CleanInput {
-    if (input === null || typeof input !== 'object') throw new TypeError('the registration input must be an object');
-    const firstName = cleanName(input.firstName, 'firstName', true) as string;
-    const middleName = cleanName(input.middleName, 'middleName', false);
-    const lastName = cleanName(input.lastName, 'lastName', true) as string;
-    let email: string;
-    try {
-      email = normalizeEmailAddress(typeof input.email === 'string' ? input.email.trim() : (input.email as string));
-    } catch (err) {
-      if (!(err instanceof InvalidNameError)) throw err;
-      // The pki message quotes the address; ours does not, so it can go into logs as it is.
-      throw new AccountInputError('email', 'the email address is not valid', { cause: err });
-    }
-    const dateOfBirth = cleanDate(input.dateOfBirth, this.#now());
-    const password = input.password;
-    if (typeof password !== 'string') throw new AccountInputError('password', 'a password is required');
-    const length = [...password].length;
-    if (length < PASSWORD_MIN_LENGTH) throw new AccountInputError('password', `the password must have at least ${PASSWORD_MIN_LENGTH} characters`);
-    if (length > PASSWORD_MAX_LENGTH) throw new AccountInputError('password', `the password must have at most ${PASSWORD_MAX_LENGTH} characters`);
-    if (password.trim().toLowerCase() === email.toLowerCase()) {
-      throw new AccountInputError('password', 'the password must not be the email address');
-    }
-    if (input.passwordConfirmation !== undefined && input.passwordConfirmation !== password) {
-      throw new AccountInputError('passwordConfirmation', 'the two passwords differ');
-    }
-    const qs = input.questions;
-    if (!Array.isArray(qs) || qs.length !== 2) throw new AccountInputError('questions', 'two lost-password questions are required');
-    const questions = qs.map((q: LostPasswordQuestion) => cleanText(q?.question, 'questions', 'a lost-password question')) as [string, string];
-    if (questions[0].toLowerCase() === questions[1].toLowerCase()) {
-      throw new AccountInputError('questions', 'the two lost-password questions must differ');
-    }
-    const answers = qs.map((q: LostPasswordQuestion) => {
-      const a = typeof q?.answer === 'string' ? normalizeAnswer(q.answer) : '';
-      if (a === '') throw new AccountInputError('questions', 'each lost-password question needs an answer');
-      if ([...a].length > QUESTION_MAX_LENGTH) throw new AccountInputError('questions', `an answer must have at most ${QUESTION_MAX_LENGTH} characters`);
-      return a;
-    }) as [string, string];
-    return { firstName, middleName, lastName, email, dateOfBirth, password, questions, answers };
-  }
-}
-
-/**
- * Normalises a lost-password answer before hashing, so that "  Rex " and "rex" match later:
- * NFKC, whitespace runs collapsed to one space, trimmed, case-folded (`toLowerCase`, locale-free).
- * @example
- * normalizeAnswer('  Big   REX '); // 'big rex'
- */
-export function normalizeAnswer(answer: string): string {
-  return answer.normalize('NFKC').replace(/\s+/gu, ' ').trim().toLowerCase();
-}
-
-function cleanName(value: unknown, field: AccountField, required: boolean): string | null {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-    if (required) throw new AccountInputError(field, 'this name is required');
-    return null;
-  }
-  return cleanText(value, field, 'a name', NAME_MAX_LENGTH);
-}
-
-function cleanText(value: unknown, field: AccountField, what: string, max = QUESTION_MAX_LENGTH): string {
-  if (typeof value !== 'string') throw new AccountInputError(field, `${what} is required`);
-  const text = value.normalize('NFC').trim();
-  if (text === '') throw new AccountInputError(field, `${what} is required`);
-  // With the u flag, \p{Cs} matches only lone surrogates, which no text encoding can carry.
-  if (FORBIDDEN_CHARS.test(text)) throw new AccountInputError(field, `${what} must not contain control characters`);
-  if (BIDI_CONTROLS.test(text)) {
-    throw new AccountInputError(
-      field,
-      `${what} must not contain bidirectional control characters (such as U+202E or U+200F): they change how the text around them displays`,
-    );
-  }
-  if ([...text].length > max) throw new AccountInputError(field, `${what} must have at most ${max} characters`);
-  return text;
-}
-
-function cleanDate(value: unknown, nowMs: number): string {
-  const m = typeof value === 'string' ? ISO_DATE.exec(value) : null;
-  if (!m) throw new AccountInputError('dateOfBirth', 'the date of birth must be a date written YYYY-MM-DD');
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const ms = Date.UTC(year, month - 1, day);
-  const date = new Date(ms);
-  // Date.UTC rolls 2023-02-30 over to March: a round trip catches impossible dates.
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-    throw new AccountInputError('dateOfBirth', 'the date of birth is not a real date');
-  }
-  // 1900 catches typed years like 0199 or 1099 while leaving every living person in range.
-  const today = new Date(nowMs).toISOString().slice(0, 10);
-  if (year < 1900 || (value as string) >= today) {
-    throw new AccountInputError('dateOfBirth', 'the date of birth must be in the past, from 1900 on');
-  }
-  return value as string;
 }
 
 function fromRow(r: Row): Account {

@@ -5,9 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { CertificateStore, type SignedForStore } from '../store/certificate-store.js';
 import { createSqlDatabase } from '../store/sqlite-dialect.js';
-import { tableCounts } from '../store/table-rows.js';
 import { useTempDatabase } from '../store/test-support/snapshot.js';
-import { issueWithReservedSerial } from './issuance.js';
+import { issueWithReservedSerial, SERIAL_POOL_REQUESTER, SerialPool } from './issuance.js';
 
 const temp = useTempDatabase('certwizard-issuance-');
 const storeOf = (now = () => 0) => new CertificateStore(createSqlDatabase(temp.db), { now });
@@ -19,7 +18,8 @@ const signed = (pem: string): SignedForStore => ({
   notAfter: new Date(1000),
   fingerprintSha256: 'ff',
 });
-const counts = () => tableCounts(temp.db);
+const count = (table: string) => (temp.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const counts = () => ({ certificates: count('certificates'), serial_reservations: count('serial_reservations') });
 const REQUEST = 'a'.repeat(64);
 
 describe('issueWithReservedSerial', () => {
@@ -106,7 +106,7 @@ describe('issueWithReservedSerial', () => {
   it('never hands out a serial reserved by an issuance that crashed before saving', async () => {
     const store = storeOf();
     // A crash between reserve and save: the reservation stays, nothing is stored.
-    expect(await store.reserveSerial('0f', { requester: 'r' })).toBe('reserved');
+    expect(await store.reserveSerials(['0f'], { requester: 'r' })).toEqual(['0f']);
     await expect(
       issueWithReservedSerial(
         store,
@@ -148,6 +148,54 @@ describe('issueWithReservedSerial', () => {
     expect(outcomes.filter((o) => !o.replayed)).toHaveLength(1);
     expect(new Set(outcomes.map((o) => o.serialHex)).size).toBe(1);
     expect(counts()).toMatchObject({ certificates: 1, serial_reservations: 0 });
+  });
+});
+
+describe('SerialPool', () => {
+  it('reserves a batch ahead, skips serials already taken, and hands each out once', async () => {
+    const store = storeOf();
+    await issueWithReservedSerial(
+      store,
+      () => '21',
+      () => signed('A'),
+      { requester: 'r', publicKeySha1: 'aa' },
+    );
+    const randoms = ['20', '21', '22', '23', '24', '25'];
+    const pool = new SerialPool(store, () => randoms.shift() as string, { batch: 3 });
+    const meta = { requester: 'r', publicKeySha1: 'aa' };
+    const issued = [];
+    for (let i = 0; i < 3; i++)
+      issued.push(
+        (
+          await issueWithReservedSerial(
+            store,
+            () => 'ff',
+            () => signed(`P${i}`),
+            meta,
+            undefined,
+            { pool },
+          )
+        ).serialHex,
+      );
+    // 21 was signed before: the first batch (20, 21, 22) reserved two, the second (23, 24, 25) three.
+    expect(issued).toEqual(['20', '22', '23']);
+    expect(temp.db.prepare('SELECT serial_hex, requester FROM serial_reservations ORDER BY serial_hex').all()).toEqual([
+      { serial_hex: '24', requester: SERIAL_POOL_REQUESTER },
+      { serial_hex: '25', requester: SERIAL_POOL_REQUESTER },
+    ]);
+    // A hook's serial bypasses the pool and collides with what the pool holds.
+    await expect(
+      issueWithReservedSerial(
+        store,
+        () => '24',
+        () => signed('X'),
+        { ...meta, fixedSerial: true },
+        undefined,
+        { pool },
+      ),
+    ).rejects.toMatchObject({
+      code: 'ERR_CA_SERIAL',
+    });
   });
 });
 

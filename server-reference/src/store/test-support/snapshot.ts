@@ -8,11 +8,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { type Db, openDatabase } from '../database.js';
 import { createSqlDatabase, type SqlDatabase } from '../sqlite-dialect.js';
+import { tableRows } from '../table-rows.js';
 
-/** All rows of all tables, by table name, in rowid order. */
+/**
+ * All rows of all tables that record something, by table name, in rowid order (the management
+ * server's picture, see table-rows.ts: the CA's working state, rate-limit buckets and serials
+ * reserved ahead, is left out).
+ */
 export function snapshotTables(db: Db): Record<string, unknown[]> {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-  return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
+  return tableRows(db);
 }
 
 /**

@@ -157,6 +157,44 @@ describe('the hand-off with a ticket and PKCE', () => {
     expect(await isItDone(ca, ticket)).toEqual({ status: 'done', emailAddress: email });
   });
 
+  it("the page after Register follows the registration: 'Check your mail' reloads itself until the address is confirmed, then says Done", async () => {
+    ca = await startTestCa();
+    const ticket = await newTicket(ca);
+    const pkce = createPkcePair();
+    const email = 'ada+follow@example.org';
+    const post = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields({ EmailAddress: email }), ...hiddenHandoff(ticket, pkce.challenge) });
+    expect(post.status).toBe(200);
+    expect(post.text).toContain('Check your mail to confirm your address');
+    const refresh = post.headers.get('refresh');
+    expect(refresh).toBe(`2;url=/index.php?id=progress&ticket=${ticket}`);
+    const progressUrl = new URL(refresh?.split(';url=')[1] as string, ca.url).href;
+    const before = await fetch(progressUrl);
+    expect(before.status).toBe(200);
+    const beforeText = await before.text();
+    expect(beforeText).toContain('<h1>Check your mail</h1>');
+    expect(beforeText).toContain(`We sent a link to ${email}.`);
+    expect(before.headers.get('refresh')).toBe(refresh);
+
+    await confirmAsPerson(await confirmationLink(ca.url, email));
+    const after = await fetch(progressUrl);
+    const afterText = await after.text();
+    expect(afterText).toContain('<h1>Done: go back to the installer</h1>');
+    expect(after.headers.get('refresh')).toBeNull();
+    // Neither the address's code nor the continue link is on the page: the installer gets them.
+    expect(afterText).not.toMatch(/code=|127\.0\.0\.1:53111/);
+
+    expect((await fetch(`${ca.url}/index.php?id=progress&ticket=${'A'.repeat(43)}`)).status).toBe(404);
+    expect((await fetch(`${ca.url}/index.php?id=progress&ticket=x`)).status).toBe(404);
+  });
+
+  it('a registration without an installer ticket gets no self-reloading page', async () => {
+    ca = await startTestCa();
+    const post = await postForm(`${ca.url}/index.php?id=1`, registrationFields({ EmailAddress: 'ada+alone@example.org' }));
+    expect(post.status).toBe(200);
+    expect(post.text).toContain('Check your mail to confirm your address');
+    expect(post.headers.get('refresh')).toBeNull();
+  });
+
   it('issues the code from the stored challenge when no ticket was given', async () => {
     ca = await startTestCa();
     const pkce = createPkcePair();

@@ -3,7 +3,7 @@
  * installer's hand-off (docs/protocol.md, "The registration hand-off").
  */
 import { type CertificateRequest, parseCsr, PkiError } from '@certwizard/pki';
-import { appendQueryParams, readPrefill, REGISTRATION_PARAMS, type RegistrationErrorReason } from '@certwizard/protocol';
+import { appendQueryParams, readPrefill, REGISTRATION_PARAMS, type RegistrationErrorReason, TICKET_PATTERN, ticketState } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import { CONFIRMATION_LIFETIME_MS_DEFAULT } from '../../accounts/account-store.js';
 import type { HandoffOrigin } from '../../accounts/handoff-store.js';
@@ -27,6 +27,15 @@ export const CSR_FIELD = REGISTRATION_PARAMS.csr;
 /** Path of the confirmation link mailed to the address (`token` is appended). */
 export const CONFIRMATION_LINK_PATH = '/index.php?id=confirm&token=';
 
+/** The `id` of the page that follows a registration made with an installer's ticket (ours). */
+export const PROGRESS_ID = 'progress';
+
+/** How often the page that follows a registration reloads itself, in seconds. */
+const PROGRESS_REFRESH_SECONDS = 2;
+
+/** The page that follows a registration tied to `ticket`. */
+const progressPath = (ticket: string) => `/index.php?id=${PROGRESS_ID}&ticket=${encodeURIComponent(ticket)}`;
+
 /**
  * Builds the two handlers of the registration page.
  * @example
@@ -35,7 +44,17 @@ export const CONFIRMATION_LINK_PATH = '/index.php?id=confirm&token=';
 export function registrationPage(ctx: RegistrationContext): {
   get(req: Request, res: Response, params: URLSearchParams): Promise<void>;
   post(req: Request, res: Response): Promise<void>;
+  progress(req: Request, res: Response, params: URLSearchParams): Promise<void>;
 } {
+  /**
+   * "Check your mail", reloading itself (an HTTP `Refresh`: the pages run no script) onto the
+   * progress page while the ticket waits, so that the page says "Done" once the address is
+   * confirmed, by the person or by the installer's mail server.
+   */
+  const checkYourMail = (res: Response, email: string, ticket: string | undefined) => {
+    if (ticket !== undefined) res.setHeader('Refresh', `${PROGRESS_REFRESH_SECONDS};url=${progressPath(ticket)}`);
+    sendPage(res, 200, 'Check your mail', `<p>Check your mail to confirm your address.</p><p>We sent a link to ${escapeHtml(email)}.</p>`);
+  };
   const publicOrigin = new URL(ctx.publicUrl).origin;
 
   const failTicket = async (ticket: string | undefined, reason: RegistrationErrorReason) => {
@@ -71,6 +90,60 @@ export function registrationPage(ctx: RegistrationContext): {
       const handoff = await checkHandoff(params, ctx);
       const csr = ctx.pendingRequests ? params.get(CSR_FIELD) || undefined : undefined;
       sendPage(res, 200, TITLE, renderRegistrationForm(readPrefill(params), {}, handoff, csr, await userCodeOf(handoff)));
+    },
+
+    // A GET that only reads: the state of the registration tied to a ticket, never its address or
+    // code (the ticket's holder may read those from isitdone; this page is for the person).
+    async progress(req, res, params) {
+      const limit = await ctx.limiters.polls.take(clientKey(req));
+      if (!limit.allowed) {
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(limit.retryAfterMs / 1000))));
+        sendPage(res, 429, 'Too many requests', '<p>Too many requests from your address; please wait a minute and reload this page.</p>');
+        return;
+      }
+      const tickets = params.getAll(REGISTRATION_PARAMS.ticket);
+      const ticket = tickets.length === 1 && TICKET_PATTERN.test(tickets[0] as string) ? (tickets[0] as string) : undefined;
+      const stored = ticket === undefined ? undefined : await ctx.tickets.get(ticket);
+      if (ticket === undefined || stored === undefined) {
+        sendPage(res, 404, 'Unknown registration', '<p>This registration is not known here (the link is wrong, or it is long over).</p>');
+        return;
+      }
+      const state = ticketState(stored, ctx.now());
+      switch (state.status) {
+        case 'done':
+          sendPage(
+            res,
+            200,
+            'Done: go back to the installer',
+            '<p>Your address is confirmed and your registration is complete. The installer has what it needs: go back to it.</p><p>You can close this page.</p>',
+          );
+          return;
+        case 'pending':
+          if (stored.accountId !== undefined) {
+            const account = await ctx.accounts.get(stored.accountId);
+            checkYourMail(res, account?.email ?? 'your address', ticket);
+          } else {
+            sendPage(
+              res,
+              200,
+              'Not registered yet',
+              '<p>Nobody has registered with this installer yet. Go back to the registration page the installer opened.</p>',
+            );
+          }
+          return;
+        case 'error':
+          sendPage(
+            res,
+            200,
+            'Registration not completed',
+            `<p>The registration did not go through (${escapeHtml(state.reason)}). Go back to the installer to try again.</p>`,
+          );
+          return;
+        case 'expired':
+        case 'unknown':
+          sendPage(res, 200, 'Registration expired', '<p>This registration ran out of time. Go back to the installer to start again.</p>');
+          return;
+      }
     },
 
     async post(req, res) {
@@ -201,12 +274,7 @@ export function registrationPage(ctx: RegistrationContext): {
         // The ping carries the installer's nonce now; the ticket keeps no copy in clear.
         if (ticketNonce !== undefined && handoff.ticket !== undefined) await ctx.tickets.takePingNonce(handoff.ticket);
         ctx.logger.info('account registered', { accountId, ticketBound: handoff.ticket !== undefined, nonceGiven: pingNonce !== undefined });
-        sendPage(
-          res,
-          200,
-          'Check your mail',
-          `<p>Check your mail to confirm your address.</p><p>We sent a link to ${escapeHtml(account?.email ?? email)}.</p>`,
-        );
+        checkYourMail(res, account?.email ?? email, handoff.ticket);
       } catch (err) {
         if (err instanceof AccountInputError) {
           await again(400, { [FIELD_OF_ERROR[err.field]]: err.message });

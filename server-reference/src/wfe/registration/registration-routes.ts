@@ -10,7 +10,7 @@ import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
 import { devMailboxPages } from './dev-mailbox-pages.js';
 import { PAGE_CSP, sendPage, STYLESHEET, STYLESHEET_PATH } from './page.js';
-import { registrationPage } from './register-page.js';
+import { PROGRESS_ID, registrationPage } from './register-page.js';
 import { queryParams } from './request-checks.js';
 import { ticketEndpoints } from './ticket-endpoints.js';
 import { wizardTokenEndpoint } from './wizard-token-endpoint.js';
@@ -49,6 +49,8 @@ export function registrationRoutes(ctx: RegistrationContext): Router {
         return tickets.isItDone(req, res, params);
       case CONFIRM_ID:
         return confirm.get(req, res, params);
+      case PROGRESS_ID:
+        return page.progress(req, res, params);
       default:
         return notFound(res);
     }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { KEY_TYPES, type KeyType, NAME_ATTRIBUTE_TYPES, PkiError } from '@certwizard/pki';
+import { formatName, KEY_TYPES, type KeyType, NAME_ATTRIBUTE_TYPES, PkiError } from '@certwizard/pki';
 import { parseArgv } from './argv.js';
 import { buildServeConfig, SERVE_DEFAULTS, type ServeConfig } from './config.js';
 import { CaError, ConfigError } from './errors.js';
@@ -16,6 +16,11 @@ import { OperatorStore } from './accounts/operator-store.js';
 import { obtainPassphrase, obtainSecret, type PassphraseSources } from './passphrase.js';
 import { openDatabase } from './store/database.js';
 import { createSqlDatabase } from './store/sqlite-dialect.js';
+
+/** `@certwizard/server-reference`'s version, from its package.json (next to src/ and dist/). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 /** Exit codes of `certwizard-ca`. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -38,6 +43,7 @@ Usage:
   certwizard-ca dev [--dir DIR] [--listen HOST:PORT] [--smtp HOST:PORT] [--ping-from ADDRESS]
   certwizard-ca add-operator --data DIR --email ADDRESS
   certwizard-ca help [COMMAND]
+  certwizard-ca --version
 
 The CA key's passphrase is read from CA_PASSPHRASE, else asked for on a terminal.
 An operator's password is read from OPERATOR_PASSWORD, else asked for on a terminal.
@@ -103,9 +109,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const [command, ...rest] = argv;
   const err = (line: string) => io.stderr.write(`certwizard-ca: ${line}\n`);
   try {
-    if (!command || command === '--help' || command === '-h' || command === 'help') {
+    // No command is a usage error (exit 2, usage on stderr); asking for help is not.
+    if (!command) {
+      io.stderr.write(`${USAGE}\n`);
+      return EXIT.usage;
+    }
+    if (command === '--help' || command === '-h' || command === 'help') {
       const topic = rest[0];
       io.stdout.write(`${(topic && HELP[topic]) || USAGE}\n`);
+      return EXIT.ok;
+    }
+    if (command === '--version' || command === '-V') {
+      io.stdout.write(`certwizard-ca ${version()}\n`);
       return EXIT.ok;
     }
     if (rest.includes('--help') || rest.includes('-h')) {
@@ -182,7 +197,7 @@ async function createIdentityCommand(argv: readonly string[], io: CliIo): Promis
     passphrase,
   });
   io.stdout.write(
-    `created the CA identity in ${resolve(dir)}\n  subject     ${cert.subject.map((a) => `${a.type}=${a.value}`).join(', ')}\n  valid until ${cert.notAfter.toISOString()}\n  SHA-256     ${cert.fingerprintSha256}\n`,
+    `created the CA identity in ${resolve(dir)}\n  subject     ${formatName(cert.subject)}\n  valid until ${cert.notAfter.toISOString()}\n  SHA-256     ${cert.fingerprintSha256}\n`,
   );
   return EXIT.ok;
 }

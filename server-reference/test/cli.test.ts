@@ -50,6 +50,7 @@ describe('create-identity', () => {
     });
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(PASS);
+    expect(r.stdout).toContain('  subject     C=US, O=Example Org, CN=Example CA\n');
     for (const f of ['ca.cert.pem', 'ca.csr.pem', 'ca.private_key.pem', 'ca.public_key.pem']) {
       expect(statSync(join(id, f)).isFile()).toBe(true);
     }
@@ -288,6 +289,22 @@ describe('serve', () => {
       expect((await serving.stop()).code).toBe(0);
       serving = undefined;
     }
+  });
+
+  it('--version prints the version; no command at all is a usage error (exit 2, usage on stderr)', async () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runBin([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`certwizard-ca ${manifest.version}\n`);
+    }
+    const none = await runBin([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('certwizard-ca serve --identity DIR --data DIR');
+    const help = await runBin(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('certwizard-ca --version');
   });
 
   it('is runnable as `npx certwizard-ca` from the repository root', () => {

@@ -14,7 +14,7 @@ import {
   type SubjectAltNames,
 } from '@certwizard/pki';
 import type { RequestSource } from '@certwizard/protocol';
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { CertificateRequestsTable } from './schema.js';
 import type { SqlDatabase } from './sqlite-dialect.js';
 
@@ -219,41 +219,35 @@ export async function insertRequest(
   now: number,
   issuedSerial?: string,
 ): Promise<void> {
-  const issued = issuedSerial !== undefined;
   await db
     .insertInto('certificate_requests')
-    .values({
-      id: input.id,
-      account_id: input.accountId,
-      csr_pem: input.csrPem,
-      subject: input.subject,
-      names_json: JSON.stringify(input.profile.subjectAltNames),
-      profile_json: JSON.stringify(input.profile),
-      key_description: input.keyDescription,
-      fingerprint_sha256: input.fingerprintSha256,
-      source: input.source,
-      installation_token_id: input.installationTokenId ?? null,
-      approver: input.approver ?? 'owner',
-      status: issued ? 'issued' : 'pending',
-      certificate_serial: issuedSerial ?? null,
-      created_at_ms: now,
-      decided_at_ms: issued ? now : null,
-    })
+    .values(requestRow(input, now, issuedSerial))
     .execute();
 }
 
-/**
- * Records the certificate issued for a pending or approved request (guarded by that state).
- * @returns whether the request was pending or approved.
- */
-export async function markRequestIssued(db: SqlDatabase, id: string, serialHex: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('certificate_requests')
-    .set({ status: 'issued', certificate_serial: serialHex, decided_at_ms: now })
-    .where('id', '=', id)
-    .where('status', 'in', ['pending', 'approved'])
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+/** Every column of a `certificate_requests` row, as written. */
+export type RequestRow = Required<Omit<Insertable<CertificateRequestsTable>, 'reason'>>;
+
+/** The row of a new request (see {@link insertRequest}), every column given. */
+export function requestRow(input: NewCertificateRequest & { readonly id: string }, now: number, issuedSerial?: string): RequestRow {
+  const issued = issuedSerial !== undefined;
+  return {
+    id: input.id,
+    account_id: input.accountId,
+    csr_pem: input.csrPem,
+    subject: input.subject,
+    names_json: JSON.stringify(input.profile.subjectAltNames),
+    profile_json: JSON.stringify(input.profile),
+    key_description: input.keyDescription,
+    fingerprint_sha256: input.fingerprintSha256,
+    source: input.source,
+    installation_token_id: input.installationTokenId ?? null,
+    approver: input.approver ?? 'owner',
+    status: issued ? 'issued' : 'pending',
+    certificate_serial: issuedSerial ?? null,
+    created_at_ms: now,
+    decided_at_ms: issued ? now : null,
+  };
 }
 
 function fromRow(r: Selectable<CertificateRequestsTable>): CertificateRequestRecord {

@@ -5,9 +5,9 @@
  * transaction, then {@link CertificateRepository.save} in a second one.
  */
 import type { SubjectAltNames } from '@certwizard/pki';
-import { insertRequest, markRequestIssued, type NewCertificateRequest } from './certificate-requests.js';
+import { type NewCertificateRequest, requestRow, type RequestRow } from './certificate-requests.js';
 import { precompile } from './precompiled-query.js';
-import type { SqlDatabase } from './sqlite-dialect.js';
+import { compiledTransaction, runCompiled, type SqlDatabase } from './sqlite-dialect.js';
 import type { CertificatesTable } from './schema.js';
 import { type CompiledQuery, type Insertable, type Selectable, sql } from 'kysely';
 
@@ -131,6 +131,32 @@ export class CertificateStore implements CertificateRepository {
           .onConflict((oc) => oc.column('serial_hex').doNothing()),
       ),
       unreserve: precompile<'serial'>((slot) => db.deleteFrom('serial_reservations').where('serial_hex', '=', slot('serial'))),
+      markIssued: precompile<'id' | 'serial' | 'now'>((slot) =>
+        db
+          .updateTable('certificate_requests')
+          .set({ status: 'issued', certificate_serial: slot('serial'), decided_at_ms: slot('now') })
+          .where('id', '=', slot('id'))
+          .where('status', 'in', ['pending', 'approved']),
+      ),
+      insertRequest: precompile<keyof RequestRow>((slot) =>
+        db.insertInto('certificate_requests').values({
+          id: slot('id'),
+          account_id: slot('account_id'),
+          csr_pem: slot('csr_pem'),
+          subject: slot('subject'),
+          names_json: slot('names_json'),
+          profile_json: slot('profile_json'),
+          key_description: slot('key_description'),
+          fingerprint_sha256: slot('fingerprint_sha256'),
+          source: slot('source'),
+          installation_token_id: slot('installation_token_id'),
+          approver: slot('approver'),
+          status: slot('status'),
+          certificate_serial: slot('certificate_serial'),
+          created_at_ms: slot('created_at_ms'),
+          decided_at_ms: slot('decided_at_ms'),
+        }),
+      ),
       insert: precompile<keyof CertificateInsert>((slot) =>
         db.insertInto('certificates').values({
           serial_hex: slot('serial_hex'),
@@ -150,58 +176,57 @@ export class CertificateStore implements CertificateRepository {
   }
 
   reserveSerials(serials: readonly string[], meta: Pick<IssueMeta, 'requester' | 'csrSha256'>): Promise<string[]> {
-    return this.#db.transaction().execute(async (trx) => {
-      const reserved: string[] = [];
-      const now = this.#now();
-      for (const serial of serials) {
-        const signed = await trx.executeQuery(this.#q.signedWith({ serial }));
-        if (signed.rows.length > 0) continue;
-        const inserted = await trx.executeQuery(this.#q.reserve({ serial, requester: meta.requester, csr: meta.csrSha256 ?? null, now }));
-        if (inserted.numAffectedRows === 1n) reserved.push(serial);
-      }
-      return reserved;
-    });
+    const now = this.#now();
+    return compiledTransaction(this.#db, (run) =>
+      serials.filter(
+        (serial) =>
+          run(this.#q.signedWith({ serial })).rows.length === 0 &&
+          run(this.#q.reserve({ serial, requester: meta.requester, csr: meta.csrSha256 ?? null, now })).numAffectedRows === 1n,
+      ),
+    );
   }
 
   async releaseSerial(serialHex: string): Promise<void> {
-    await this.#db.executeQuery(this.#q.unreserve({ serial: serialHex }));
+    await runCompiled(this.#db, this.#q.unreserve({ serial: serialHex }));
   }
 
   save(serialHex: string, signed: SignedForStore, meta: IssueMeta, request?: IssuedRequest): Promise<SaveOutcome> {
-    return this.#db.transaction().execute(async (trx): Promise<SaveOutcome> => {
-      const now = this.#now();
-      await trx.executeQuery(this.#q.unreserve({ serial: serialHex }));
+    const now = this.#now();
+    const row: CertificateInsert = {
+      serial_hex: serialHex,
+      subject: signed.subject,
+      san_json: JSON.stringify(signed.subjectAltNames),
+      not_before_ms: signed.notBefore.getTime(),
+      not_after_ms: signed.notAfter.getTime(),
+      pem: signed.pem,
+      requester: meta.requester,
+      public_key_sha1: meta.publicKeySha1,
+      fingerprint_sha256: signed.fingerprintSha256,
+      created_at_ms: now,
+      csr_sha256: meta.csrSha256 ?? null,
+    };
+    return compiledTransaction(this.#db, (run): SaveOutcome => {
+      run(this.#q.unreserve({ serial: serialHex }));
       // Checked again here: two copies of one request that raced each other past the first check
       // meet in this transaction, and only the first is stored.
-      const earlier = meta.replayOf === undefined ? undefined : await findReplayIn(trx, this.#q.replay, meta.requester, meta.replayOf, now);
-      if (earlier !== undefined) return { replayed: earlier };
-      const row: CertificateInsert = {
-        serial_hex: serialHex,
-        subject: signed.subject,
-        san_json: JSON.stringify(signed.subjectAltNames),
-        not_before_ms: signed.notBefore.getTime(),
-        not_after_ms: signed.notAfter.getTime(),
-        pem: signed.pem,
-        requester: meta.requester,
-        public_key_sha1: meta.publicKeySha1,
-        fingerprint_sha256: signed.fingerprintSha256,
-        created_at_ms: now,
-        csr_sha256: meta.csrSha256 ?? null,
-      };
-      await trx.executeQuery(this.#q.insert(row));
-      if (request !== undefined && 'markIssued' in request) {
-        if (!(await markRequestIssued(trx, request.markIssued, serialHex, now))) throw new Error(`request ${request.markIssued} is no longer approved`);
-      } else if (request !== undefined) {
-        await insertRequest(trx, request.create, now, serialHex);
+      if (meta.replayOf !== undefined) {
+        const [earlier] = run(this.#q.replay({ requester: meta.requester, csr: meta.replayOf, now })).rows;
+        if (earlier !== undefined) return { replayed: fromRow(earlier) };
       }
-      return {
-        saved: { serialHex, ...signed, requester: meta.requester, publicKeySha1: meta.publicKeySha1, status: 'valid' },
-      };
+      run(this.#q.insert(row));
+      if (request !== undefined && 'markIssued' in request) {
+        const marked = run(this.#q.markIssued({ id: request.markIssued, serial: serialHex, now }));
+        if (marked.numAffectedRows !== 1n) throw new Error(`request ${request.markIssued} is no longer approved`);
+      } else if (request !== undefined) {
+        run(this.#q.insertRequest(requestRow(request.create, now, serialHex)));
+      }
+      return { saved: { serialHex, ...signed, requester: meta.requester, publicKeySha1: meta.publicKeySha1, status: 'valid' } };
     });
   }
 
-  findReplay(requester: string, csrSha256: string): Promise<StoredCertificate | undefined> {
-    return findReplayIn(this.#db, this.#q.replay, requester, csrSha256, this.#now());
+  async findReplay(requester: string, csrSha256: string): Promise<StoredCertificate | undefined> {
+    const [row] = (await runCompiled(this.#db, this.#q.replay({ requester, csr: csrSha256, now: this.#now() }))).rows;
+    return row ? fromRow(row) : undefined;
   }
 
   async get(serialHex: string): Promise<StoredCertificate | undefined> {
@@ -267,11 +292,6 @@ function replayQueryOf(db: SqlDatabase): ReplayQuery {
       .orderBy('id', 'desc')
       .limit(sql.lit(1)),
   );
-}
-
-async function findReplayIn(db: SqlDatabase, query: ReplayQuery, requester: string, csrSha256: string, now: number): Promise<StoredCertificate | undefined> {
-  const [row] = (await db.executeQuery(query({ requester, csr: csrSha256, now }))).rows;
-  return row ? fromRow(row) : undefined;
 }
 
 function fromRow(r: Selectable<CertificatesTable>): StoredCertificate {

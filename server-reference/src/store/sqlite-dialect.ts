@@ -50,14 +50,64 @@ const STATEMENT_CACHE_MAX = 500;
  * await sql.transaction().execute(async (trx) => { ... }); // BEGIN IMMEDIATE ... COMMIT
  */
 export function createSqlDatabase(db: Db): SqlDatabase {
+  const driver = new ImmediateSqliteDriver(db);
   const dialect: Dialect = {
-    createDriver: (): Driver => new ImmediateSqliteDriver(db),
+    createDriver: (): Driver => driver,
     createQueryCompiler: (): QueryCompiler => new SqliteQueryCompiler(),
     createAdapter: (): DialectAdapter => new SqliteAdapter(),
     createIntrospector: (kysely: Kysely<unknown>): DatabaseIntrospector => new SqliteIntrospector(kysely),
   };
-  return new Kysely<CaSchema>({ dialect });
+  const kysely = new Kysely<CaSchema>({ dialect });
+  drivers.set(kysely, driver);
+  return kysely;
 }
+
+const drivers = new WeakMap<SqlDatabase, ImmediateSqliteDriver>();
+
+/** Runs one compiled query and returns its rows and counts, synchronously. */
+export type RunCompiled = <R>(query: CompiledQuery<R>) => QueryResult<R>;
+
+/**
+ * A write transaction for the hottest SQLite paths (issuance): `BEGIN IMMEDIATE`, `fn` with
+ * queries compiled beforehand (see precompiled-query.ts), `COMMIT` (`ROLLBACK` when `fn` throws),
+ * all in one synchronous stretch under the connection's lock. Nothing can come between the
+ * statements, and Kysely's per-query machinery (a few promises and objects per statement) is
+ * skipped; `fn` must not await. The SQL is still Kysely's, so a PostgreSQL implementation runs
+ * the same compiled queries inside `db.transaction()`.
+ * @throws {TypeError} for a Kysely instance not made by {@link createSqlDatabase}.
+ * @example
+ * await compiledTransaction(sql, (run) => run(insertQuery({ serial })).numAffectedRows);
+ */
+export async function compiledTransaction<T>(db: SqlDatabase, fn: (run: RunCompiled) => T): Promise<T> {
+  const driver = drivers.get(db);
+  if (driver === undefined) throw new TypeError('compiledTransaction needs a database made by createSqlDatabase');
+  return driver.exclusive((connection) => {
+    connection.runSync(BEGIN_IMMEDIATE);
+    try {
+      const result = fn((query) => connection.runSync(query));
+      connection.runSync(COMMIT);
+      return result;
+    } catch (err) {
+      connection.runSync(ROLLBACK);
+      throw err;
+    }
+  });
+}
+
+/**
+ * One compiled query outside any transaction, run under the connection's lock without Kysely's
+ * per-query machinery (see {@link compiledTransaction}).
+ * @throws {TypeError} for a Kysely instance not made by {@link createSqlDatabase}.
+ */
+export async function runCompiled<R>(db: SqlDatabase, query: CompiledQuery<R>): Promise<QueryResult<R>> {
+  const driver = drivers.get(db);
+  if (driver === undefined) throw new TypeError('runCompiled needs a database made by createSqlDatabase');
+  return driver.exclusive((connection) => connection.runSync<R>(query));
+}
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw('BEGIN IMMEDIATE');
+const COMMIT = CompiledQuery.raw('COMMIT');
+const ROLLBACK = CompiledQuery.raw('ROLLBACK');
 
 class ImmediateSqliteDriver implements Driver {
   readonly #connection: CachingConnection;
@@ -75,15 +125,25 @@ class ImmediateSqliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('BEGIN IMMEDIATE'));
+    await connection.executeQuery(BEGIN_IMMEDIATE);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('COMMIT'));
+    await connection.executeQuery(COMMIT);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('ROLLBACK'));
+    await connection.executeQuery(ROLLBACK);
+  }
+
+  /** Runs `fn` with the connection while holding the lock (no Kysely query can interleave). */
+  async exclusive<T>(fn: (connection: CachingConnection) => T): Promise<T> {
+    await this.#lock.acquire();
+    try {
+      return fn(this.#connection);
+    } finally {
+      this.#lock.release();
+    }
   }
 
   async releaseConnection(): Promise<void> {
@@ -102,6 +162,10 @@ class CachingConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    return this.runSync<R>(compiled);
+  }
+
+  runSync<R>(compiled: CompiledQuery): QueryResult<R> {
     const stmt = this.#prepare(compiled.sql);
     const parameters = compiled.parameters as unknown[];
     if (stmt.reader) return { rows: stmt.all(parameters) as R[] };

@@ -249,7 +249,7 @@ describe('the hand-off with a ticket and PKCE', () => {
     ca = await startTestCa();
     const res = await postForm(`${ca.url}/index.php?id=1`, registrationFields({ PasswordConfirmation: 'something else!' }));
     expect(res.status).toBe(400);
-    expect(res.text).toContain('the two passwords differ');
+    expect(res.text).toContain('The two passwords differ.');
     expect(res.text).toContain('value="Lovelace"');
     expect(res.text).not.toContain('correct horse battery');
     expect(res.text).not.toContain('London');

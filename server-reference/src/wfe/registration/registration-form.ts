@@ -5,7 +5,7 @@
 import type { AccountField } from '../../accounts/errors.js';
 import type { HandoffOrigin } from '../../accounts/handoff-store.js';
 import { requestSummary, userCodeNotice } from './consent.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, sentence } from './html.js';
 import { type CheckedHandoff, hiddenEntries } from './handoff-params.js';
 
 /** Form fields whose value is shown again (never a password or an answer). */
@@ -48,7 +48,7 @@ const FIELDS: readonly FieldSpec[] = [
 /**
  * Renders the form.
  * @param values - values to show, by form field name (only {@link ECHOED_FIELDS} are used).
- * @param errors - messages by form field name, shown next to the field.
+ * @param errors - messages by form field name, shown next to the field as sentences.
  * @param handoff - the checked hand-off, carried in hidden fields; its problems are listed on top.
  * @param csrPem - the installer's certificate request, carried in the hidden field `CSR`.
  * @param origin - the hand-off ticket's user code and when and where it was asked for, shown on
@@ -66,7 +66,7 @@ export function renderRegistrationForm(
   if (handoff.problems.length > 0) {
     parts.push(
       `<div class="problems" role="alert"><h2>Problems with the installer's request</h2><ul>${handoff.problems
-        .map((p) => `<li>${escapeHtml(p)}</li>`)
+        .map((p) => `<li>${escapeHtml(sentence(p))}</li>`)
         .join('')}</ul>${
         handoff.ticketExpiredLink !== undefined
           ? `<p><a href="${escapeHtml(handoff.ticketExpiredLink)}">Please click here to return to the Installation Wizard</a></p>`
@@ -80,7 +80,9 @@ export function renderRegistrationForm(
   }
   if (csrPem !== undefined) {
     parts.push(`<input type="hidden" name="CSR" value="${escapeHtml(csrPem)}">`);
-    parts.push('<p>The installer sent a certificate request: its certificate is issued once you confirm your address.</p>');
+    parts.push(
+      '<p>The installer sent a certificate request: its certificate is issued once you confirm your address, if you register the address it names (for another address, it waits for your approval on your account page).</p>',
+    );
     parts.push(requestSummary(csrPem));
   }
   if (handoff.pingNonce !== undefined) {
@@ -95,12 +97,12 @@ export function renderRegistrationForm(
         `<input id="${f.name}" name="${f.name}" type="${f.type}"${f.required ? ' required' : ''}` +
         `${f.autocomplete ? ` autocomplete="${f.autocomplete}"` : ''}${echoed !== '' ? ` value="${escapeHtml(echoed)}"` : ''}` +
         `${error !== undefined ? ` aria-invalid="true" aria-describedby="${errorId}"` : ''}>` +
-        (error !== undefined ? `<p class="error" id="${errorId}">${escapeHtml(error)}</p>` : ''),
+        (error !== undefined ? `<p class="error" id="${errorId}">${escapeHtml(sentence(error))}</p>` : ''),
     );
   }
   parts.push('<button type="submit">Register</button>');
   // formnovalidate: cancelling must not require filling in the form first.
-  parts.push('<button type="submit" name="cancel" value="1" formnovalidate>Cancel</button>');
+  parts.push('<button type="submit" name="cancel" value="1" class="secondary" formnovalidate>Cancel</button>');
   parts.push('</form>');
   return parts.join('\n');
 }

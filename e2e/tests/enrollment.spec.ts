@@ -52,8 +52,9 @@ test('a request sent with the registration, the address changed, approved on the
     await page.getByRole('button', { name: 'Register' }).click();
     await expect(page.getByRole('heading', { name: 'Check your mail' })).toBeVisible();
     await page.goto(await ca.confirmationLink(TYPED));
-    // Before the button: what confirming would issue (the request's names and key).
-    await expect(page.getByText('Confirming also issues a certificate for')).toBeVisible();
+    // Before the button: the request's names and key, and that confirming does not issue it (another address was typed).
+    await expect(page.getByText('The installer also sent a certificate request for')).toBeVisible();
+    await expect(page.getByText('so confirming does not issue it')).toBeVisible();
     await expect(page.locator('.fingerprint')).toHaveText(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     await pressConfirm(page);
     await expect(page.getByText('Your request was processed.')).toBeVisible();

@@ -8,7 +8,7 @@ import { createCsr, generateKeyPair, parseCertificateChain } from '@certwizard/p
 import { decodeRequestStatus } from '@certwizard/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accountWithToken } from './support/cacert-client.js';
-import { postForm, registrationFields } from './support/registration-client.js';
+import { confirmAsPerson, confirmationLink, postForm, registrationFields } from './support/registration-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
 const EMAIL = 'ada+wizard@example.org';
@@ -63,6 +63,39 @@ describe('CSR sent with the registration', () => {
     const page = await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
     expect(page).toContain(`Approve request ${listed?.id as string}`);
     expect(page).toContain('<td>registration</td>');
+  });
+
+  // Regression: the page said "Confirming also issues a certificate" for a request that named
+  // the prefilled address after the person had typed another one, which confirming never issues.
+  it.each([
+    {
+      name: 'names the registered address: confirming issues it',
+      requestFor: EMAIL,
+      says: `Confirming also issues a certificate for <strong>${EMAIL}</strong> to this key:`,
+      saysNot: 'confirming does not issue it',
+      status: 'issued',
+    },
+    {
+      name: 'names another address: it waits for the owner',
+      requestFor: 'prefilled@example.org',
+      says: `The installer also sent a certificate request for <strong>prefilled@example.org</strong>, to this key:`,
+      saysNot: 'Confirming also issues',
+      status: 'pending',
+    },
+  ])('the confirmation page says what confirming does with a request that $name', async ({ requestFor, says, saysNot, status }) => {
+    ca = await startTestCa();
+    const posted = await postForm(`${ca.url}/index.php?id=1`, { ...registrationFields({ EmailAddress: EMAIL }), CSR: csrFor(requestFor) });
+    expect(posted.status).toBe(200);
+    const { page } = await confirmAsPerson(await confirmationLink(ca.url, EMAIL));
+    expect(page).toContain(says);
+    expect(page).not.toContain(saysNot);
+    if (status === 'pending') {
+      expect(page).toContain(
+        `so confirming does not issue it: it waits on your account page, where you can approve a certificate for ${EMAIL} to this key, or discard it.`,
+      );
+    }
+    // What the page said is what happened.
+    expect((await ca.counts()).certificates).toBe(status === 'issued' ? 1 : 0);
   });
 
   it('refuses a malformed CSR before anything is stored, and offers the form without it', async () => {

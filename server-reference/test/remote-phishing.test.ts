@@ -20,6 +20,9 @@ afterEach(async () => {
   ca = undefined;
 });
 
+/** A key's SHA-256 as the pages show it: byte pairs that wrap only after each `:`. */
+const shownFingerprint = (formatted: string) => `<p class="fingerprint"><code class="fp">${formatted.split(':').join(':<wbr>')}</code></p>`;
+
 /** The attacker's side: a ticket with its user code, a PKCE pair, and a registration posted for the victim's address. */
 async function attackerRegisters(c: TestCa): Promise<{ ticket: string; userCode: string; verifier: string; keyFingerprint: string }> {
   const res = await fetch(`${c.url}/index.php?id=givemeaticket`, { headers: { accept: 'application/json' } });
@@ -34,7 +37,7 @@ async function attackerRegisters(c: TestCa): Promise<{ ticket: string; userCode:
   expect(page).toContain(`<p class="user-code">${userCode}</p>`);
   expect(page).toMatch(/It was started on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from the address 127\.0\.0\.1\./);
   expect(page).toContain(`<strong>${VICTIM}</strong>`);
-  expect(page).toContain(`<pre class="fingerprint">${keyFingerprint}</pre>`);
+  expect(page).toContain(shownFingerprint(keyFingerprint));
   const posted = await postForm(`${c.url}/index.php?id=1`, {
     ...registrationFields({ EmailAddress: VICTIM }),
     ticket,
@@ -71,7 +74,7 @@ describe('remote phishing of the registration (hardening 1, RFC 8628 §5.4)', ()
     expect(refused.page).toContain('Confirm only if your installer shows the same code.');
     expect(refused.page).toMatch(/It was started on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from the address 127\.0\.0\.1\./);
     expect(refused.page).toContain(`<strong>${VICTIM}</strong>`);
-    expect(refused.page).toContain(`<pre class="fingerprint">${attack.keyFingerprint}</pre>`);
+    expect(refused.page).toContain(shownFingerprint(attack.keyFingerprint));
     expect(refused.page).toContain('ECDSA P-256');
     // The refusal: nothing confirmed, the pending account and its request gone, the ticket cancelled.
     expect(refused.status).toBe(200);

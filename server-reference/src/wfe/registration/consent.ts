@@ -6,10 +6,11 @@
  * with it: the names and the key). The person compares the code with their installer's; a
  * person who started nothing is told to refuse.
  */
-import { formatFingerprint, formatKeyDescription, parseCsr, sha256Hex } from '@certwizard/pki';
+import { formatKeyDescription, parseCsr, sha256Hex } from '@certwizard/pki';
 import type { HandoffOrigin, HandoffStore } from '../../accounts/handoff-store.js';
 import type { CertificateRequestStore } from '../../store/certificate-requests.js';
-import { escapeHtml } from './html.js';
+import { namesExactly } from '../../ca/registration-request.js';
+import { escapeHtml, fingerprintHtml } from './html.js';
 
 /** What {@link consentDetails} reads. */
 export interface ConsentDeps {
@@ -47,7 +48,7 @@ export function requestSummary(csrPem: string): string {
   const { names, key, keyFingerprint } = described;
   return (
     `<div class="request-details"><p>It asks for a certificate for ${names.map((n) => `<strong>${escapeHtml(n)}</strong>`).join(', ') || 'your address'} to this key:</p>` +
-    `<p>${escapeHtml(key)}, SHA-256 of the public key:</p><pre class="fingerprint">${escapeHtml(keyFingerprint)}</pre></div>`
+    `<p>${escapeHtml(key)}, SHA-256 of the public key:</p><p class="fingerprint">${keyFingerprint}</p></div>`
   );
 }
 
@@ -62,7 +63,7 @@ function startedSentence(origin: HandoffOrigin): string | undefined {
   return `It was started on ${escapeHtml(when)}${where}.`;
 }
 
-/** The names a request asks for, and its key, for a person to read. */
+/** The names a request asks for, and its key, for a person to read (`keyFingerprint` is HTML). */
 function describeRequest(csrPem: string): { names: string[]; key: string; keyFingerprint: string } {
   const csr = parseCsr(csrPem);
   const names = [
@@ -71,7 +72,7 @@ function describeRequest(csrPem: string): { names: string[]; key: string; keyFin
     ...csr.subjectAltNames.ip,
     ...csr.subject.filter((a) => a.type === 'emailAddress' || a.type === 'CN').map((a) => a.value),
   ];
-  return { names: [...new Set(names)], key: formatKeyDescription(csr.key), keyFingerprint: formatFingerprint(sha256Hex(csr.publicKeyDer)) };
+  return { names: [...new Set(names)], key: formatKeyDescription(csr.key), keyFingerprint: fingerprintHtml(sha256Hex(csr.publicKeyDer)) };
 }
 
 /**
@@ -93,15 +94,29 @@ export async function consentDetails(deps: ConsentDeps, accountId: number, email
   const started = startedSentence(origin);
   if (started !== undefined) parts.push(`<p>${started}</p>`);
   const requests = ((await deps.pendingRequests?.requests.pendingOf(accountId)) ?? []).filter((r) => r.source === 'registration');
-  for (const request of requests) {
-    const { names, key, keyFingerprint } = describeRequest(request.csrPem);
-    parts.push(
-      `<div class="request-details"><p>Confirming also issues a certificate for ${names.map((n) => `<strong>${escapeHtml(n)}</strong>`).join(', ') || 'the address'} to this key:</p>` +
-        `<p>${escapeHtml(key)}, SHA-256 of the public key:</p><pre class="fingerprint">${escapeHtml(keyFingerprint)}</pre></div>`,
-    );
-  }
+  for (const request of requests) parts.push(registrationRequestNotice(request.csrPem, email));
   parts.push('<p>If you did not start this, press "This was not me": nothing is confirmed and the registration is deleted.</p>');
   return parts.join('\n');
+}
+
+/**
+ * What confirming does with a request sent with the registration, true for both cases of
+ * `issueRegistrationRequests`: a request naming exactly the confirmed address is issued on
+ * confirmation; one naming another address (the person changed the prefilled one) is not, and
+ * waits for the owner on the account page, where approving gives a certificate for the
+ * confirmed address to the request's key.
+ */
+function registrationRequestNotice(csrPem: string, email: string): string {
+  const { names, key, keyFingerprint } = describeRequest(csrPem);
+  const keyLines = `<p>${escapeHtml(key)}, SHA-256 of the public key:</p><p class="fingerprint">${keyFingerprint}</p>`;
+  const listed = names.map((n) => `<strong>${escapeHtml(n)}</strong>`).join(', ');
+  if (namesExactly(parseCsr(csrPem), email)) {
+    return `<div class="request-details"><p>Confirming also issues a certificate for ${listed || 'the address'} to this key:</p>${keyLines}</div>`;
+  }
+  return (
+    `<div class="request-details"><p>The installer also sent a certificate request for ${listed || 'no address'}, to this key:</p>${keyLines}` +
+    `<p>It names another address than ${escapeHtml(email)}, so confirming does not issue it: it waits on your account page, where you can approve a certificate for ${escapeHtml(email)} to this key, or discard it.</p></div>`
+  );
 }
 
 /**
@@ -114,6 +129,6 @@ export async function consentDetails(deps: ConsentDeps, accountId: number, email
 export function consentForm(action: string, token: string): string {
   return `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="token" value="${escapeHtml(token)}">
 <button type="submit" name="action" value="confirm">Confirm</button>
-<button type="submit" name="action" value="reject">This was not me</button></form>
+<button type="submit" name="action" value="reject" class="secondary">This was not me</button></form>
 <p>Nothing is confirmed until you press Confirm.</p>`;
 }

@@ -82,7 +82,7 @@ describe('rows stored before the rule', () => {
     const cookie = await login('/login', email, PASSWORD);
     const page = await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
     expect(page).toContain('Ada\\u202Eevil B Love\\u2067lace');
-    expect(page).toContain('<td>laptop\\u200F</td>');
+    expect(page).toContain('<td data-label="Installation">laptop\\u200F (connected ');
     expect(page).not.toMatch(BIDI);
   });
 
@@ -91,7 +91,7 @@ describe('rows stored before the rule', () => {
     const page = await (await fetch(`${ca.url}/operator/queue`, { headers: { cookie } })).text();
     expect(page).toContain(requestId);
     expect(page).toContain('CN=www\\u202Eexample.org');
-    expect(page).toContain('installation laptop\\u200F');
+    expect(page).toContain('laptop\\u200F (connected ');
     expect(page).not.toMatch(BIDI);
   });
 });

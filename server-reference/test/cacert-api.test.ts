@@ -292,8 +292,8 @@ describe('pending requests on the account page', () => {
     expect(page).toContain('CN=ignored by ccsr');
     expect(page).toContain(EMAIL);
     expect(page).toContain('ECDSA P-256');
-    expect(page).toContain('installation installation');
-    expect(page).toMatch(/<code>([0-9A-F]{2}:){31}[0-9A-F]{2}<\/code>/);
+    expect(page).toContain('an installer (connected ');
+    expect(page).toMatch(/<code class="fp">([0-9A-F]{2}:<wbr>){31}[0-9A-F]{2}<\/code>/);
     expect(page).toContain(`/account/requests/${id}/approve`);
     expect(page).toContain(`/account/requests/${id}/discard`);
 

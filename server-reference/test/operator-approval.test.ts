@@ -104,7 +104,7 @@ describe('operator area', () => {
     const { token, id } = await pendingServerRequest(ca);
     const { cookie, csrf } = await operatorLogin(ca);
     const page = await (await fetch(`${ca.url}/operator/queue`, { headers: { cookie } })).text();
-    for (const text of [id, 'CN=www.example.org', 'www.example.org, example.org', 'ECDSA P-256', 'ada+wizard@example.org', 'installation ']) {
+    for (const text of [id, 'CN=www.example.org', 'www.example.org, example.org', 'ECDSA P-256', 'ada+wizard@example.org', 'an installer (connected ']) {
       expect(page).toContain(text);
     }
 

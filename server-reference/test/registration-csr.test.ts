@@ -62,7 +62,7 @@ describe('CSR sent with the registration', () => {
     const cookie = (login.headers.get('set-cookie') as string).split(';')[0] as string;
     const page = await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
     expect(page).toContain(`Approve request ${listed?.id as string}`);
-    expect(page).toContain('<td>registration</td>');
+    expect(page).toContain('<td data-label="Sent by">registration</td>');
   });
 
   // Regression: the page said "Confirming also issues a certificate" for a request that named

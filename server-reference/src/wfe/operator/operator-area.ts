@@ -7,14 +7,14 @@
  * Secure on https) over its own table, so an account session never counts as an operator's.
  * Every POST checks `Origin` when present and, once logged in, the session's CSRF token.
  */
-import { formatFingerprint } from '@certwizard/pki';
 import { Router, type Request, type Response } from 'express';
 import { CredentialsError } from '../../accounts/errors.js';
 import { isRefusal } from '../../ca/refusal.js';
 import { REJECT_REASON_MAX } from '../../ca/request-service.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import { readForm } from '../registration/form-body.js';
-import { escapeHtml, escapeShown, loginFormHtml, utcMinute } from '../registration/html.js';
+import { escapeHtml, escapeShown, fingerprintHtml, loginFormHtml, utcMinute } from '../registration/html.js';
+import { installationName } from '../registration/installation-name.js';
 import { sendPage } from '../registration/page.js';
 import { clientKey, cookieValue, isSameOriginPost, tokensEqual } from '../registration/request-checks.js';
 import type { OperatorContext } from './context.js';
@@ -95,7 +95,7 @@ export function operatorArea(ctx: OperatorContext): Router {
       200,
       'Requests awaiting approval',
       `${rows.length === 0 ? '<p>None.</p>' : rows.join('\n')}
-<form method="post" action="/operator/logout">${csrf}<button type="submit">Log out</button></form>`,
+<form method="post" action="/operator/logout">${csrf}<button type="submit" class="secondary">Log out</button></form>`,
     );
   });
 
@@ -126,15 +126,13 @@ export function operatorArea(ctx: OperatorContext): Router {
 async function queueRow(ctx: OperatorContext, r: CertificateRequestRecord, csrf: string): Promise<string> {
   const account = await ctx.accounts.get(r.accountId);
   const installation =
-    r.installationTokenId === undefined
-      ? r.source
-      : `installation ${(await ctx.tokens.listTokens(r.accountId)).find((t) => t.id === r.installationTokenId)?.label ?? 'removed'}`;
+    r.installationTokenId === undefined ? r.source : installationName((await ctx.tokens.listTokens(r.accountId)).find((t) => t.id === r.installationTokenId));
   const id = encodeURIComponent(r.id);
   return `<section aria-label="Request ${escapeHtml(r.id)}"><h2>${escapeShown(r.profile.subjectAltNames.dns.join(', '))}</h2>
 <dl><dt>Request</dt><dd><code>${escapeHtml(r.id)}</code></dd><dt>Subject (as requested)</dt><dd>${escapeShown(r.subject || '(empty)')}</dd>
 <dt>DNS names</dt><dd>${escapeShown(r.profile.subjectAltNames.dns.join(', '))}</dd><dt>Key</dt><dd>${escapeHtml(r.keyDescription)}</dd>
-<dt>SHA-256 of the request</dt><dd><code>${escapeHtml(formatFingerprint(r.fingerprintSha256))}</code></dd>
+<dt>SHA-256 of the request</dt><dd>${fingerprintHtml(r.fingerprintSha256)}</dd>
 <dt>Account</dt><dd>${escapeShown(account?.email ?? `#${r.accountId}`)}</dd><dt>Sent by</dt><dd>${escapeShown(installation)}</dd><dt>When</dt><dd>${date(r.createdAtMs)}</dd></dl>
 <form method="post" action="/operator/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>
-<form method="post" action="/operator/requests/${id}/reject">${csrf}<label for="reason-${id}">Reason for rejecting</label><input id="reason-${id}" name="reason" maxlength="${REJECT_REASON_MAX}" required><button type="submit" aria-label="Reject request ${id}">Reject</button></form></section>`;
+<form method="post" action="/operator/requests/${id}/reject">${csrf}<label for="reason-${id}">Reason for rejecting</label><input id="reason-${id}" name="reason" maxlength="${REJECT_REASON_MAX}" required><button type="submit" class="secondary" aria-label="Reject request ${id}">Reject</button></form></section>`;
 }

@@ -7,14 +7,15 @@
  * URL is https), stored hashed (SessionStore). Every POST checks `Origin` when present; every
  * POST of a logged-in page also carries the session's CSRF token (compared in constant time).
  */
-import { formatFingerprint } from '@certwizard/pki';
 import { Router, type Request, type Response } from 'express';
 import { CredentialsError, NotConfirmedError, TokenNotFoundError } from '../../accounts/errors.js';
+import type { InstallationTokenInfo } from '../../accounts/installation-tokens.js';
 import { isRefusal } from '../../ca/refusal.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
-import { escapeHtml, escapeShown, loginFormHtml, utcMinute } from './html.js';
+import { escapeHtml, escapeShown, fingerprintHtml, loginFormHtml, utcMinute } from './html.js';
+import { installationName } from './installation-name.js';
 import { sendPage } from './page.js';
 import { clientKey, cookieValue, isSameOriginPost, tokensEqual } from './request-checks.js';
 
@@ -32,23 +33,39 @@ const loginForm = (message?: string, email?: string) =>
 const date = utcMinute;
 
 /** The "Pending requests" section: what each request asks, where it came from, and its two buttons. */
-function pendingSection(pending: readonly CertificateRequestRecord[], labels: ReadonlyMap<number, string>, csrf: string): string {
+function pendingSection(pending: readonly CertificateRequestRecord[], tokens: readonly InstallationTokenInfo[], csrf: string): string {
   if (pending.length === 0) return '<h2>Pending requests</h2>\n<p>None.</p>';
   const rows = pending.map((r) => {
     const names = [...r.profile.subjectAltNames.email, ...r.profile.subjectAltNames.dns, ...r.profile.subjectAltNames.ip].join(', ');
-    const from =
-      r.source === 'installation'
-        ? `installation ${r.installationTokenId !== undefined ? (labels.get(r.installationTokenId) ?? 'removed') : 'removed'}`
-        : r.source;
+    const from = r.source === 'installation' ? installationName(tokens.find((t) => t.id === r.installationTokenId)) : r.source;
     const id = encodeURIComponent(r.id);
     return (
-      `<tr><td>${escapeShown(r.subject || '(empty)')}</td><td>${escapeShown(names)}</td><td>${escapeHtml(r.keyDescription)}</td><td><code>${escapeHtml(formatFingerprint(r.fingerprintSha256))}</code></td><td>${escapeShown(from)}</td><td>${date(r.createdAtMs)}</td><td>` +
+      `<tr><td data-label="Subject">${escapeShown(r.subject || '(empty)')}</td><td data-label="Names">${escapeShown(names)}</td>` +
+      `<td data-label="Key">${escapeHtml(r.keyDescription)}</td><td data-label="SHA-256 of the request">${fingerprintHtml(r.fingerprintSha256)}</td>` +
+      `<td data-label="Sent by">${escapeShown(from)}</td><td data-label="When">${date(r.createdAtMs)}</td><td data-label="Decision">` +
       `<form method="post" action="/account/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>` +
-      `<form method="post" action="/account/requests/${id}/discard">${csrf}<button type="submit" aria-label="Discard request ${id}">Discard</button></form></td></tr>`
+      `<form method="post" action="/account/requests/${id}/discard">${csrf}<button type="submit" class="secondary" aria-label="Discard request ${id}">Discard</button></form></td></tr>`
     );
   });
   return `<h2>Pending requests</h2>
-<table><thead><tr><th scope="col">Subject</th><th scope="col">Names</th><th scope="col">Key</th><th scope="col">SHA-256 of the request</th><th scope="col">Sent by</th><th scope="col">When</th><th scope="col">Decision</th></tr></thead><tbody>
+<table class="stack"><thead><tr><th scope="col">Subject</th><th scope="col">Names</th><th scope="col">Key</th><th scope="col">SHA-256 of the request</th><th scope="col">Sent by</th><th scope="col">When</th><th scope="col">Decision</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table>`;
+}
+
+/** The "Connected installations" section: each installation's name, last use, and its Revoke button. */
+function installationsSection(tokens: readonly InstallationTokenInfo[], csrf: string): string {
+  if (tokens.length === 0) return '<h2>Connected installations</h2>\n<p>None.</p>';
+  const rows = tokens.map(
+    (t) =>
+      `<tr><td data-label="Installation">${escapeShown(installationName(t))}</td><td data-label="Last used">${date(t.lastUsedAtMs)}</td><td data-label="Status">${
+        t.revokedAtMs !== undefined
+          ? `revoked ${date(t.revokedAtMs)}`
+          : `<form method="post" action="/account/installations/${t.id}/revoke">${csrf}<button type="submit" class="secondary" aria-label="Revoke installation ${t.id}">Revoke</button></form>`
+      }</td></tr>`,
+  );
+  return `<h2>Connected installations</h2>
+<table class="stack"><thead><tr><th scope="col">Installation</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>`;
 }
@@ -125,31 +142,18 @@ export function accountArea(ctx: RegistrationContext): Router {
     const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(session.csrfToken)}">`;
     const names = [account.firstName, account.middleName, account.lastName].filter((n) => n !== undefined).join(' ');
     const tokens = await ctx.tokens.listTokens(account.id);
-    const pending = ctx.pendingRequests
-      ? `\n${pendingSection(await ctx.pendingRequests.requests.pendingOf(account.id), new Map(tokens.map((t) => [t.id, t.label])), csrf)}`
-      : '';
-    const rows = tokens
-      .map(
-        (t) =>
-          `<tr><td>${escapeShown(t.label)}</td><td>${date(t.createdAtMs)}</td><td>${date(t.lastUsedAtMs)}</td><td>${
-            t.revokedAtMs !== undefined
-              ? `revoked ${date(t.revokedAtMs)}`
-              : `<form method="post" action="/account/installations/${t.id}/revoke">${csrf}<button type="submit" aria-label="Revoke installation ${t.id}">Revoke</button></form>`
-          }</td></tr>`,
-      )
-      .join('\n');
+    const pending = ctx.pendingRequests ? `\n${pendingSection(await ctx.pendingRequests.requests.pendingOf(account.id), tokens, csrf)}` : '';
     sendPage(
       res,
       200,
       'Your account',
       `<dl><dt>Name</dt><dd>${escapeShown(names)}</dd><dt>Email address</dt><dd>${escapeShown(account.email)}</dd></dl>
-<h2>Connected installations</h2>
-${rows === '' ? '<p>None.</p>' : `<table><thead><tr><th scope="col">Installation</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`}${pending}${
+${installationsSection(tokens, csrf)}${pending}${
         ctx.enrollmentSecrets
           ? `\n<h2>Enrollment secret</h2>\n<p>A one-time secret lets one machine get a certificate for your confirmed address without your approval (POST /api/enroll).</p>\n<form method="post" action="/account/enrollment-secrets">${csrf}<button type="submit">Create an enrollment secret</button></form>`
           : ''
       }
-<form method="post" action="/logout">${csrf}<button type="submit">Log out</button></form>`,
+<form method="post" action="/logout">${csrf}<button type="submit" class="secondary">Log out</button></form>`,
     );
   });
 

@@ -37,7 +37,7 @@ a:hover{color:var(--accent-dark)}
 label{display:block;margin:1.25rem 0 .3rem;font-weight:600}
 input{font:inherit;color:inherit;width:100%;min-height:2.75rem;padding:.5rem .75rem;border:1px solid #7b8794;border-radius:.375rem;background:#fff}
 input[aria-invalid=true]{border-color:var(--danger);border-width:2px}
-form{margin:0}
+form{margin:0}form+p{margin-top:1rem}
 button{font:inherit;font-weight:600;min-height:2.75rem;min-width:2.75rem;margin:1.25rem .5rem 0 0;padding:.5rem 1.25rem;border:2px solid var(--accent);border-radius:.375rem;background:var(--accent);color:#fff;cursor:pointer}
 button:hover{background:var(--accent-dark);border-color:var(--accent-dark)}
 button.secondary{background:#fff;color:var(--accent)}
@@ -48,7 +48,7 @@ td button{margin:.25rem .5rem .25rem 0}
 .error[role=alert],.problems{background:var(--danger-bg);border-left:4px solid var(--danger);border-radius:.25rem;padding:.75rem 1rem;margin:0 0 1rem}
 .problems{color:var(--ink)}.problems h2{margin-top:0;color:var(--danger)}
 code,pre,.fp{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875em;overflow-wrap:anywhere}
-pre{white-space:pre-wrap;word-break:break-all;background:#eef2f6;border-radius:.375rem;padding:.75rem}
+pre{white-space:pre-wrap;background:#eef2f6;border-radius:.375rem;padding:.75rem}
 .fingerprint{background:#eef2f6;border-radius:.375rem;padding:.5rem .75rem}
 table{border-collapse:collapse;width:100%;margin:0 0 1rem;background:var(--card)}
 th,td{border-bottom:1px solid var(--line);padding:.5rem;text-align:left;vertical-align:top}

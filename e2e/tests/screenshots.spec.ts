@@ -149,12 +149,9 @@ for (const viewport of VIEWPORTS) {
         await caPage.getByLabel('Password').fill(PASSWORD);
         await caPage.getByRole('button', { name: 'Log in' }).click();
         await expect(caPage.getByRole('heading', { name: 'Pending requests' })).toBeVisible();
-        // KNOWN: scrolls sideways at 1280 px (1658) and 360 px (1354): the pending request's
-        // SHA-256 in its table cell does not wrap. Reported to the lead; the check stays.
         await shoot(caPage, testInfo, 'ca-09-account-with-a-pending-request', caHeading(caPage, 'Your account'));
         await caPage.getByRole('button', { name: `Approve request ${requestId}` }).click();
         await expect(caPage.getByRole('button', { name: `Approve request ${requestId}` })).toHaveCount(0);
-        // KNOWN: scrolls sideways at 360 px (377): the installations table's four columns. Reported.
         await shoot(caPage, testInfo, 'ca-10-account-after-approval', caHeading(caPage, 'Your account'));
 
         await shoot(page, testInfo, 'wizard-07-installed', stepHeading(page, 'Certificate installed'));
@@ -214,7 +211,6 @@ for (const viewport of VIEWPORTS) {
         await page.getByLabel('Password').fill(PASSWORD);
         await page.getByRole('button', { name: 'Log in' }).click();
         await expect(page.getByRole('button', { name: /^Revoke installation / })).toBeVisible();
-        // KNOWN: scrolls sideways at 360 px (377): the installations table's four columns. Reported.
         await shoot(page, testInfo, 'ca-19-account-with-an-installation', caHeading(page, 'Your account'));
         await page.getByRole('button', { name: 'Create an enrollment secret' }).click();
         await expect(page.locator('#enrollment-secret')).not.toBeEmpty();
@@ -244,7 +240,6 @@ for (const viewport of VIEWPORTS) {
         await page.getByRole('button', { name: 'Log in' }).click();
         const approve = page.getByRole('button', { name: /^Approve request / });
         await expect(approve).toHaveCount(1);
-        // KNOWN: scrolls sideways at 360 px (800): the request's SHA-256 does not wrap. Reported.
         await shoot(page, testInfo, 'ca-22-operator-queue', caHeading(page, 'Requests awaiting approval'));
         await approve.click();
         await expect(page.getByText('None.')).toBeVisible();

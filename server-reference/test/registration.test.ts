@@ -134,11 +134,13 @@ describe('the hand-off with a ticket and PKCE', () => {
 
     expect(await isItDone(ca, ticket)).toEqual({ status: 'done', emailAddress: email, code });
 
-    const redeem = (verifier: string) => postForm(`${ca?.url}/api/wizard/token`, { code, code_verifier: verifier });
+    const redeem = (verifier: string, extra: Record<string, string> = {}) =>
+      postForm(`${ca?.url}/api/wizard/token`, { code, code_verifier: verifier, ...extra });
     const wrong = await redeem(createPkcePair().verifier);
     expect(wrong.status).toBe(400);
     expect(JSON.parse(wrong.text).error.code).toBe('invalid_grant');
-    const ok = await redeem(pkce.verifier);
+    // The installer names itself; the account page shows that name next to its token.
+    const ok = await redeem(pkce.verifier, { installation_label: 'ExampleMail installer' });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('cache-control')).toBe('no-store');
     const token = decodeWizardTokenResponse(ok.status, ok.text);
@@ -155,6 +157,10 @@ describe('the hand-off with a ticket and PKCE', () => {
     expect((await cemails(second)).status).toBe(200);
     // Redeemed: isitdone no longer hands out the code.
     expect(await isItDone(ca, ticket)).toEqual({ status: 'done', emailAddress: email });
+    const login = await postForm(`${ca.url}/login`, { EmailAddress: email, Password: 'correct horse battery' });
+    const cookie = (login.headers.get('set-cookie') as string).split(';')[0] as string;
+    const account = await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
+    expect(account).toContain('ExampleMail installer (connected ');
   });
 
   it("the page after Register follows the registration: 'Check your mail' reloads itself until the address is confirmed, then says Done", async () => {
@@ -193,6 +199,22 @@ describe('the hand-off with a ticket and PKCE', () => {
     expect(post.status).toBe(200);
     expect(post.text).toContain('Check your mail to confirm your address');
     expect(post.headers.get('refresh')).toBeNull();
+  });
+
+  it('refuses an installation_label that is empty, too long, repeated or carries control characters, and spends nothing', async () => {
+    ca = await startTestCa();
+    for (const label of ['', 'x'.repeat(101), 'bad\u202Elabel', 'line\nbreak']) {
+      const res = await postForm(`${ca.url}/api/wizard/token`, { code: 'C'.repeat(43), code_verifier: 'v'.repeat(43), installation_label: label });
+      expect(res.status, JSON.stringify(label)).toBe(400);
+      expect(JSON.parse(res.text).error.code).toBe('invalid_request');
+    }
+    const twice = await postForm(`${ca.url}/api/wizard/token`, [
+      ['code', 'C'.repeat(43)],
+      ['code_verifier', 'v'.repeat(43)],
+      ['installation_label', 'a'],
+      ['installation_label', 'b'],
+    ]);
+    expect(twice.status).toBe(400);
   });
 
   it('issues the code from the stored challenge when no ticket was given', async () => {

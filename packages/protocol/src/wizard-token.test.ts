@@ -5,6 +5,7 @@ import {
   decodeWizardTokenResponse,
   encodeWizardTokenError,
   encodeWizardTokenRequest,
+  isValidInstallationLabel,
   encodeWizardTokenResponse,
   newWizardCode,
   WIZARD_CODE_PATTERN,
@@ -133,5 +134,39 @@ describe('wizard token response', () => {
 
   it('encode throws TypeError for a response without a token', () => {
     expect(() => encodeWizardTokenResponse({ ...RESPONSE, installation_token: '' })).toThrow(TypeError);
+  });
+});
+
+describe('installation_label', () => {
+  const code = 'C'.repeat(43);
+  const codeVerifier = 'v'.repeat(43);
+
+  it('goes with the request when given, and reads back', () => {
+    const body = encodeWizardTokenRequest({ code, codeVerifier, installationLabel: 'ExampleMail installer' });
+    expect(new URLSearchParams(body).get('installation_label')).toBe('ExampleMail installer');
+    expect(decodeWizardTokenRequest(body)).toEqual({ ok: true, request: { code, codeVerifier, installationLabel: 'ExampleMail installer' } });
+    expect(decodeWizardTokenRequest(encodeWizardTokenRequest({ code, codeVerifier }))).toEqual({ ok: true, request: { code, codeVerifier } });
+  });
+
+  it.each(['', 'x'.repeat(101), 'a\u0000b', 'a\nb', 'a\u0085b', 'a\u202Eb', 'a\u2066b', 'a\u200Fb'])('refuses %j on both sides', (label) => {
+    expect(isValidInstallationLabel(label)).toBe(false);
+    expect(() => encodeWizardTokenRequest({ code, codeVerifier, installationLabel: label })).toThrow(TypeError);
+    const body = new URLSearchParams({ code, code_verifier: codeVerifier, installation_label: label }).toString();
+    expect(decodeWizardTokenRequest(body)).toMatchObject({ ok: false });
+  });
+
+  it('refuses a lone surrogate before it is sent (a form body would carry it as U+FFFD)', () => {
+    expect(isValidInstallationLabel('a\uD800b')).toBe(false);
+    expect(() => encodeWizardTokenRequest({ code, codeVerifier, installationLabel: 'a\uD800b' })).toThrow(TypeError);
+  });
+
+  it('accepts 100 characters, counted as characters, not UTF-16 units', () => {
+    expect(isValidInstallationLabel('é'.repeat(100))).toBe(true);
+    expect(isValidInstallationLabel('😀'.repeat(100))).toBe(true);
+    expect(isValidInstallationLabel('😀'.repeat(101))).toBe(false);
+  });
+
+  it('is refused when sent twice', () => {
+    expect(decodeWizardTokenRequest(`code=${code}&code_verifier=${codeVerifier}&installation_label=a&installation_label=b`)).toMatchObject({ ok: false });
   });
 });

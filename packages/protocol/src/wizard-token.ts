@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CaRejectedError, MalformedResponseError } from './errors.js';
+import { hasLoneSurrogate } from './lone-surrogate.js';
 import { isValidVerifier, randomBase64Url, type RandomSource } from './pkce.js';
 
 /** Path of the endpoint, relative to the CA's base URL. */
@@ -47,6 +48,33 @@ export interface WizardTokenRequest {
   readonly code: string;
   /** The PKCE verifier whose S256 challenge was in the registration URL. */
   readonly codeVerifier: string;
+  /**
+   * `installation_label`: what the installer calls itself ("ExampleMail installer"), shown to the
+   * account's owner next to the installation token it gets (the account page lists them). 1 to
+   * {@link INSTALLATION_LABEL_MAX_CHARS} characters, no control or bidi-control character. Not a
+   * secret and not personal: the vendor's product name, not the person's.
+   */
+  readonly installationLabel?: string;
+}
+
+/** Longest `installation_label`, in characters. */
+export const INSTALLATION_LABEL_MAX_CHARS = 100;
+
+/**
+ * Whether `label` may be an `installation_label`: 1 to {@link INSTALLATION_LABEL_MAX_CHARS}
+ * characters with no control character (C0, DEL, C1), no bidi control (it would reorder what the
+ * account page shows around it) and no lone surrogate.
+ * @example
+ * isValidInstallationLabel('ExampleMail installer'); // true
+ */
+export function isValidInstallationLabel(label: unknown): label is string {
+  return (
+    typeof label === 'string' &&
+    label.length > 0 &&
+    [...label].length <= INSTALLATION_LABEL_MAX_CHARS &&
+    !/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(label) &&
+    !hasLoneSurrogate(label)
+  );
 }
 
 /** An installation token: 32 random bytes, base64url without padding. */
@@ -97,7 +125,14 @@ export function newWizardCode(random: RandomSource = randomBytes): string {
 export function encodeWizardTokenRequest(request: WizardTokenRequest): string {
   if (typeof request.code !== 'string' || !WIZARD_CODE_PATTERN.test(request.code)) throw new TypeError('code must be 22 to 128 base64url characters');
   if (!isValidVerifier(request.codeVerifier)) throw new TypeError('codeVerifier must be 43 to 128 characters of [A-Za-z0-9-._~]');
-  return new URLSearchParams({ code: request.code, code_verifier: request.codeVerifier }).toString();
+  if (request.installationLabel !== undefined && !isValidInstallationLabel(request.installationLabel)) {
+    throw new TypeError(`installationLabel must be 1 to ${INSTALLATION_LABEL_MAX_CHARS} characters without control or bidi-control characters`);
+  }
+  return new URLSearchParams({
+    code: request.code,
+    code_verifier: request.codeVerifier,
+    ...(request.installationLabel === undefined ? {} : { installation_label: request.installationLabel }),
+  }).toString();
 }
 
 /**
@@ -121,7 +156,13 @@ export function decodeWizardTokenRequest(body: string): WizardTokenRequestResult
   if (!WIZARD_CODE_PATTERN.test(code)) return invalid('code is not 22 to 128 base64url characters');
   if (!isValidVerifier(codeVerifier)) return invalid('code_verifier is not 43 to 128 characters of [A-Za-z0-9-._~]');
   if (params.has('installation_token')) return invalid('installation_token is not accepted: the CA makes the installation token');
-  return { ok: true, request: { code, codeVerifier } };
+  const labels = params.getAll('installation_label');
+  if (labels.length > 1) return invalid('installation_label must be sent at most once');
+  const [installationLabel] = labels;
+  if (installationLabel !== undefined && !isValidInstallationLabel(installationLabel)) {
+    return invalid(`installation_label must be 1 to ${INSTALLATION_LABEL_MAX_CHARS} characters without control or bidi-control characters`);
+  }
+  return { ok: true, request: { code, codeVerifier, ...(installationLabel === undefined ? {} : { installationLabel }) } };
 }
 
 /**

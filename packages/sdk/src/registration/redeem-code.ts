@@ -21,17 +21,26 @@ import { sendCaRequest, type CaRequestContext } from '../transport/ca-request.js
  * (a later run, with the code kept through `onCode`): the CA then issues a fresh token and
  * revokes the lost one, inside the code's lifetime.
  * @param firstDelayMs - first wait between retried attempts, in ms.
+ * @param installationLabel - what the installer calls itself, sent as `installation_label`.
  * @throws {RedemptionRefusedError} `ERR_SDK_REDEMPTION_REFUSED` with the CA's `caCode` and HTTP `status`.
  * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for a malformed answer.
  * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` after the bounded retries.
  * @example
  * const account = await redeemCode('https://ca.example', code, pair.verifier, 2000, ctx);
  */
-export async function redeemCode(caUrl: string, code: string, codeVerifier: string, firstDelayMs: number, ctx: CaRequestContext): Promise<WizardTokenResponse> {
+export async function redeemCode(
+  caUrl: string,
+  code: string,
+  codeVerifier: string,
+  firstDelayMs: number,
+  ctx: CaRequestContext,
+  installationLabel?: string,
+): Promise<WizardTokenResponse> {
   const what = 'wizard token';
   const base = new URL(caUrl);
   const url = `${base.origin}${base.pathname.replace(/\/+$/, '')}${WIZARD_TOKEN_PATH}`;
-  const body = encodeWizardTokenRequest({ code, codeVerifier });
+  // The label tells the account's owner which installer holds the token (the CA's account page).
+  const body = encodeWizardTokenRequest({ code, codeVerifier, ...(installationLabel === undefined ? {} : { installationLabel }) });
   const answer = await sendCaRequest(
     { what, url, method: 'POST', headers: { 'Content-Type': WIZARD_TOKEN_REQUEST_MEDIA_TYPE, Accept: 'application/json' }, body, initialDelayMs: firstDelayMs },
     ctx,

@@ -7,6 +7,7 @@ import {
   createPkcePair,
   isRegistrationErrorReason,
   ISITDONE_MAX_WAIT_SECONDS,
+  isValidInstallationLabel,
   isValidPingNonce,
   isValidUserCode,
   isValidVerifier,
@@ -81,7 +82,13 @@ export interface RegisterOptions {
   readonly signal?: AbortSignal;
   /** TCP port of the callback agent on 127.0.0.1. Default 0 (the system picks one). */
   readonly agentPort?: number;
-  /** Shown as the title of the page the agent answers the browser with (plain text, at most 1000 characters). Default "Certificate wizard". */
+  /**
+   * What the installer calls itself ("ExampleMail installer"): the title of the page the agent
+   * answers the browser with, and the name the CA's account page shows next to the installation
+   * token this registration gets (`installation_label` of the token request). 1 to 100
+   * characters without control or bidi-control characters. Default: the page says "Certificate
+   * wizard" and the CA names the installation itself.
+   */
   readonly installationLabel?: string;
   /** The `fetch` used for every request to the CA. Default: the global `fetch`. */
   readonly fetch?: typeof fetch;
@@ -357,7 +364,7 @@ class RegistrationRun {
   async #redeem(outcome: Outcome, verifier: string, ctx: CaRequestContext): Promise<RegistrationResult> {
     const s = this.#settings;
     s.emit({ type: 'redeeming', via: outcome.via });
-    const account = await this.#within(redeemCode(s.caUrl, outcome.code, verifier, s.pollIntervalMs, ctx));
+    const account = await this.#within(redeemCode(s.caUrl, outcome.code, verifier, s.pollIntervalMs, ctx, s.installationLabel));
     s.emit({ type: 'registered', via: outcome.via, emailAddress: account.EmailAddress });
     return Object.freeze({
       emailAddress: account.EmailAddress,
@@ -457,7 +464,9 @@ function checkOptions(options: RegisterOptions): Settings {
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent must be a function');
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   if (options.noBrowser !== undefined && typeof options.noBrowser !== 'boolean') throw new TypeError('noBrowser must be a boolean');
-  if (options.installationLabel !== undefined && typeof options.installationLabel !== 'string') throw new TypeError('installationLabel must be a string');
+  if (options.installationLabel !== undefined && !isValidInstallationLabel(options.installationLabel)) {
+    throw new TypeError('installationLabel must be 1 to 100 characters without control or bidi-control characters');
+  }
   const timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS, 1, MAX_TIMER_MS);
   const pollIntervalMs = checkInteger('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, 1, MAX_TIMER_MS);
   const maxPollIntervalMs = checkInteger(

@@ -58,7 +58,12 @@ export function wizardTokenEndpoint(ctx: RegistrationContext): (req: Request, re
       return;
     }
     try {
-      const { accountId, tokenId, installationToken } = await ctx.tokens.redeemAuthorizationCode(decoded.request.code, decoded.request.codeVerifier);
+      const { installationLabel } = decoded.request;
+      const { accountId, tokenId, installationToken } = await ctx.tokens.redeemAuthorizationCode(
+        decoded.request.code,
+        decoded.request.codeVerifier,
+        installationLabel === undefined ? {} : { label: installationLabel },
+      );
       const account = await ctx.accounts.get(accountId);
       if (account === undefined) throw new Error('the account of a redeemed code is gone');
       ctx.logger.info('installation token issued', { accountId, tokenId });

@@ -19,6 +19,8 @@ export type { RegistrationEvent } from './registration/registration-event.js';
 export { systemClock, type Clock } from './registration/clock.js';
 export { type BrowserOpener, OPENER_GRACE_MS, OpenerFailedError, openWithSystemBrowser } from './transport/default-opener.js';
 export { displayOnStderr, type DisplayInfo } from './transport/stderr-display.js';
+/** Whether a string may be `register()`'s `installationLabel` (the protocol's rule, re-exported for front ends). */
+export { isValidInstallationLabel } from '@certwizard/protocol';
 export * from './errors.js';
 export { SDK_ERROR_CODES, type SdkErrorCode } from './error-codes.js';
 export { isSdkError, type AnySdkError } from './is-sdk-error.js';

@@ -5,7 +5,7 @@
  * the next start (the Retry button) simply calls `enroll()` again, which resumes.
  */
 import type { KeyType } from '@certwizard/pki';
-import { enroll, type EnrollFlowEvent, type EnrollOptions, type EnrollResult, type InstalledCertificate } from '@certwizard/sdk';
+import { enroll, isValidInstallationLabel, type EnrollFlowEvent, type EnrollOptions, type EnrollResult, type InstalledCertificate } from '@certwizard/sdk';
 import { describeFailure } from './describe-failure.js';
 import type { WizardError } from './errors.js';
 import type { EventHistory } from './event-history.js';
@@ -142,7 +142,13 @@ export class EnrollmentRunner {
           lastName: { value: details.lastName, sure: true },
           emailAddress: { value: details.email, sure: true },
         },
-        installationLabel: registration.installationLabel ?? `${s.vendor.name} installer`,
+        // The vendor's own label, else "<vendor> installer" when that is a valid label (a
+        // 100-character vendor name is not): the CA's account page names the installation by it.
+        ...(registration.installationLabel !== undefined
+          ? { installationLabel: registration.installationLabel }
+          : isValidInstallationLabel(`${s.vendor.name} installer`)
+            ? { installationLabel: `${s.vendor.name} installer` }
+            : {}),
         noBrowser: false,
         opener: async (url) => showPage(url),
         display: ({ url }) => showPage(url),

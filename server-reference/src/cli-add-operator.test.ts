@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OperatorService } from './accounts/operator-service.js';
 import { OperatorStore } from './accounts/operator-store.js';
 import { type CliIo, runCli } from './cli.js';
 import { openDatabase } from './store/database.js';
@@ -43,10 +44,10 @@ function io(env: Record<string, string>, options: { tty?: boolean; typed?: strin
   return { cliIo, out: () => out, err: () => err };
 }
 
-async function withOperators<T>(fn: (operators: OperatorStore) => Promise<T>): Promise<T> {
+async function withOperators<T>(fn: (operators: OperatorService) => Promise<T>): Promise<T> {
   const db = openDatabase(dir);
   try {
-    return await fn(new OperatorStore(createSqlDatabase(db), { scryptN: 2 ** 10 }));
+    return await fn(new OperatorService(new OperatorStore(createSqlDatabase(db)), { scryptN: 2 ** 10 }));
   } finally {
     db.close();
   }

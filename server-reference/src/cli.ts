@@ -12,6 +12,7 @@ import { CaError, ConfigError } from './errors.js';
 import { createIdentity, IDENTITY_FILES, identityNeedsPassphrase, loadIdentity } from './identity.js';
 import { type RunningCa, startCa } from './main.js';
 import { OperatorExistsError } from './accounts/errors.js';
+import { OperatorService } from './accounts/operator-service.js';
 import { OperatorStore } from './accounts/operator-store.js';
 import { obtainPassphrase, obtainSecret, type PassphraseSources } from './passphrase.js';
 import { openDatabase } from './store/database.js';
@@ -213,7 +214,7 @@ async function addOperatorCommand(argv: readonly string[], io: CliIo): Promise<n
   if (!email || !/^[^\s@]{1,64}@[^\s@]{1,189}$/.test(email)) throw new ConfigError('--email ADDRESS is required (an email address)');
   const db = openDatabase(dataDir);
   try {
-    const operators = new OperatorStore(createSqlDatabase(db));
+    const operators = new OperatorService(new OperatorStore(createSqlDatabase(db)));
     // Check before asking: nobody should type a password for nothing.
     if (await operators.exists(email)) throw new OperatorExistsError(`an operator ${email} already exists`);
     const password = await obtainSecret(

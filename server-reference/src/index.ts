@@ -17,11 +17,19 @@ export { createSqlDatabase, type SqlDatabase } from './store/sqlite-dialect.js';
 export type { CaSchema } from './store/schema.js';
 export { type RateLimitRepository, RateLimitStore, type TokenBucket } from './store/rate-limit-store.js';
 export * from './accounts/errors.js';
-export { type Account, AccountStore, type AccountStoreOptions, type RegistrationInput } from './accounts/account-store.js';
+export {
+  type Account,
+  type AccountRepository,
+  AccountStore,
+  type AccountStoreOptions,
+  type PendingAccountRecord,
+  type RegistrationInput,
+} from './accounts/account-store.js';
+export { AccountService, type AccountServiceOptions } from './accounts/account-service.js';
 export { InstallationTokenStore, type InstallationTokenInfo } from './accounts/installation-tokens.js';
 export { hashSecret, verifySecret } from './accounts/password.js';
 export { RateLimiter, type RateLimitDecision, type RateLimiterOptions } from './accounts/rate-limiter.js';
-export { TicketStore, type StoredTicket, type TicketAttachment } from './accounts/ticket-store.js';
+export { type TicketRepository, TicketStore, type StoredTicket, type TicketAttachment } from './accounts/ticket-store.js';
 export { HandoffStore, type Handoff } from './accounts/handoff-store.js';
 export { type Session, SessionStore, type SessionStoreOptions } from './accounts/session-store.js';
 export { DevMailbox, type DevMailboxOptions, type StoredMail } from './mail/dev-mailbox.js';
@@ -39,7 +47,8 @@ export {
   type RequestStatus,
 } from './store/certificate-requests.js';
 export { decideEmailCertificate, emailCertificatePolicy, nameForms, needsApproval } from './ca/email-certificate-policy.js';
-export { type Operator, OperatorStore, type OperatorStoreOptions } from './accounts/operator-store.js';
+export { type Operator, type OperatorRepository, OperatorStore, type OperatorStoreOptions } from './accounts/operator-store.js';
+export { OperatorService, type OperatorServiceOptions } from './accounts/operator-service.js';
 export { ENROLLMENT_SECRET_LIFETIME_MS_DEFAULT, EnrollmentSecretStore, type EnrollmentSecretStoreOptions } from './accounts/enrollment-secrets.js';
 export { decideServerCertificate, SERVER_CERTIFICATE_POLICY } from './ca/server-certificate-policy.js';
 export {

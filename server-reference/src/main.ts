@@ -18,10 +18,12 @@ import { DataDirHealth } from './store/data-dir-health.js';
 import { AccountAddressStore } from './accounts/account-addresses.js';
 import { AddressPingStore, PING_LIFETIME_MS_DEFAULT } from './accounts/address-pings.js';
 import { PingNonceRegistry } from './accounts/ping-nonces.js';
+import { AccountService } from './accounts/account-service.js';
 import { AccountStore } from './accounts/account-store.js';
 import { EnrollmentSecretStore } from './accounts/enrollment-secrets.js';
 import { HandoffStore } from './accounts/handoff-store.js';
 import { InstallationTokenStore } from './accounts/installation-tokens.js';
+import { OperatorService } from './accounts/operator-service.js';
 import { OperatorStore } from './accounts/operator-store.js';
 import { RateLimiter, type RateLimiterOptions } from './accounts/rate-limiter.js';
 import { SessionStore } from './accounts/session-store.js';
@@ -57,7 +59,7 @@ export interface StartCaDependencies {
   readonly hooks?: CaHooks;
   readonly logger?: Logger;
   readonly now?: () => Date;
-  /** scrypt cost for new password hashes; tests pass 2^10 to stay fast. Default the store's. */
+  /** scrypt cost for new password hashes; tests pass 2^10 to stay fast. Default the services' (2^15). */
   readonly scryptN?: number;
   /** Overrides of the per-client rate limits (tickets, token endpoint, forms), for tests. */
   readonly rateLimit?: Pick<RateLimiterOptions, 'capacity' | 'refillIntervalMs'>;
@@ -134,7 +136,8 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       limiters.push(made);
       return made;
     };
-    const accounts = new AccountStore(sql, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) });
+    const scrypt = deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {};
+    const accounts = new AccountService(new AccountStore(sql, clock), { ...clock, ...scrypt });
     const tokens = new InstallationTokenStore(sql, clock);
     const mailer = (deps.mailer ?? (smtp && devMailbox ? relayWithCopy(smtp, devMailbox) : (smtp ?? devMailbox))) as Mailer;
     const requests = new CertificateRequestStore(sql, clock);
@@ -212,7 +215,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
         },
         operator: {
-          operators: new OperatorStore(sql, { ...clock, ...(deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {}) }),
+          operators: new OperatorService(new OperatorStore(sql, clock), scrypt),
           sessions: operatorSessions,
           requests,
           service,

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/database.js';
+import { AccountService } from './account-service.js';
 import { AccountStore, normalizeAnswer, type RegistrationInput } from './account-store.js';
 import { hashToken, verifySecret } from './password.js';
 import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
@@ -11,11 +12,11 @@ const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 let db: Db;
 const temp = useTempDatabase('certwizard-accounts-');
 let clock: number;
-let store: AccountStore;
+let store: AccountService;
 beforeEach(async () => {
   db = temp.db;
   clock = T0;
-  store = new AccountStore(temp.sql, { now: () => clock, scryptN: N });
+  store = new AccountService(new AccountStore(temp.sql, { now: () => clock }), { now: () => clock, scryptN: N });
 });
 
 const snapshot = () => snapshotTables(db);
@@ -34,7 +35,7 @@ const input = (over: Partial<RegistrationInput> = {}): RegistrationInput => ({
   ...over,
 });
 
-describe('AccountStore.register', () => {
+describe('AccountService.register', () => {
   it('stores a pending account with hashed secrets and only the hash of the confirmation token', async () => {
     const { accountId, confirmationToken } = await store.register(input({ middleName: '  ' }));
     expect(confirmationToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -73,7 +74,7 @@ describe('AccountStore.register', () => {
   });
 
   it('honours the confirmationLifetimeMs option', async () => {
-    const short = new AccountStore(temp.sql, { now: () => clock, scryptN: N, confirmationLifetimeMs: 60_000 });
+    const short = new AccountService(new AccountStore(temp.sql, { now: () => clock }), { now: () => clock, scryptN: N, confirmationLifetimeMs: 60_000 });
     await short.register(input());
     expect(db.prepare('SELECT expires_at_ms FROM email_confirmations').get()).toEqual({ expires_at_ms: T0 + 60_000 });
   });
@@ -196,7 +197,7 @@ describe('AccountStore.register', () => {
   });
 });
 
-describe('AccountStore.confirmEmail', () => {
+describe('AccountService.confirmEmail', () => {
   it('activates the account once; a second use changes nothing', async () => {
     const { accountId, confirmationToken } = await store.register(input());
     clock = T0 + 5000;
@@ -238,7 +239,7 @@ describe('AccountStore.confirmEmail', () => {
   });
 });
 
-describe('AccountStore.authenticate', () => {
+describe('AccountService.authenticate', () => {
   async function active(): Promise<number> {
     const { accountId, confirmationToken } = await store.register(input());
     await store.confirmEmail(confirmationToken);
@@ -295,6 +296,35 @@ describe('AccountStore lookups', () => {
     expect(await store.findByEmail('nobody@example.org')).toBeUndefined();
     expect(await store.findByEmail('@@')).toBeUndefined();
     expect(await store.get(accountId + 1)).toBeUndefined();
+  });
+});
+
+describe('AccountStore (the repository alone)', () => {
+  const record = {
+    email: 'ada@example.org',
+    firstName: 'Ada',
+    middleName: null,
+    lastName: 'Lovelace',
+    dateOfBirth: '1990-12-10',
+    questions: ['q1', 'q2'] as const,
+    passwordHash: 'scrypt$given-password-hash',
+    answerHashes: ['scrypt$given-answer-1', 'scrypt$given-answer-2'] as const,
+    confirmationTokenHash: 'c'.repeat(64),
+    confirmationExpiresAtMs: T0 + 1000,
+  };
+
+  it('stores the hashes it is given as they are, and hands the password hash back only through credentialsOf', async () => {
+    const repository = new AccountStore(temp.sql, { now: () => clock });
+    const id = await repository.insertPending(record);
+    expect(db.prepare('SELECT password_hash, answer1_hash, answer2_hash FROM accounts WHERE id = ?').get(id)).toEqual({
+      password_hash: 'scrypt$given-password-hash',
+      answer1_hash: 'scrypt$given-answer-1',
+      answer2_hash: 'scrypt$given-answer-2',
+    });
+    expect(db.prepare('SELECT token_hash, expires_at_ms FROM email_confirmations').all()).toEqual([{ token_hash: 'c'.repeat(64), expires_at_ms: T0 + 1000 }]);
+    expect(await repository.credentialsOf('ADA@example.org')).toMatchObject({ account: { id, status: 'pending' }, passwordHash: 'scrypt$given-password-hash' });
+    expect(await repository.credentialsOf('not an address')).toBeUndefined();
+    await expect(repository.insertPending({ ...record, email: 'ADA@example.org' })).rejects.toMatchObject({ code: 'ERR_ACCOUNT_EMAIL_TAKEN' });
   });
 });
 

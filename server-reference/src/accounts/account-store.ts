@@ -1,16 +1,15 @@
 /**
- * Accounts: registration, email confirmation and login, over the `accounts` and
- * `email_confirmations` tables. No HTTP and no mail here: the registration page calls
- * {@link AccountStore.register} and mails the confirmation token; the link handler calls
- * {@link AccountStore.confirmEmail}.
+ * Accounts: the repository of the `accounts` and `email_confirmations` tables. It persists what
+ * it is given (the hashes are made by `AccountService`, account-service.ts) and enforces the
+ * one-time rules in the database: the address is unique case-insensitively (a `UNIQUE NOCASE`
+ * index), and a confirmation token confirms once (a guarded update in one transaction).
  */
-import { randomBytes } from 'node:crypto';
 import { normalizeEmailAddress } from '@certwizard/pki';
 import type { Selectable } from 'kysely';
 import type { AccountsTable } from '../store/schema.js';
 import type { SqlDatabase } from '../store/sqlite-dialect.js';
-import { ConfirmationInvalidError, CredentialsError, EmailTakenError, NotConfirmedError } from './errors.js';
-import { type CleanRegistration, cleanRegistration, type RegistrationInput } from './registration-input.js';
+import { ConfirmationInvalidError, EmailTakenError } from './errors.js';
+import { hashToken } from './password.js';
 
 export {
   type LostPasswordQuestion,
@@ -21,10 +20,6 @@ export {
   QUESTION_MAX_LENGTH,
   type RegistrationInput,
 } from './registration-input.js';
-import { hashSecret, hashToken, SCRYPT_N_DEFAULT, verifySecret } from './password.js';
-
-/** How long a confirmation link works by default, in milliseconds (24 hours). */
-export const CONFIRMATION_LIFETIME_MS_DEFAULT = 24 * 60 * 60_000;
 
 /** An account as the rest of the CA sees it: never a hash. */
 export interface Account {
@@ -56,92 +51,152 @@ export interface ConfirmationRecord {
   readonly usedAtMs?: number;
 }
 
+/** A pending account as {@link AccountRepository.insertPending} stores it: checked values and hashes only. */
+export interface PendingAccountRecord {
+  /** The normalised address (`normalizeEmailAddress`). */
+  readonly email: string;
+  readonly firstName: string;
+  readonly middleName: string | null;
+  readonly lastName: string;
+  /** `YYYY-MM-DD`. */
+  readonly dateOfBirth: string;
+  readonly questions: readonly [string, string];
+  /** The password's `hashSecret` string; the password itself never reaches the repository. */
+  readonly passwordHash: string;
+  /** The two answers' `hashSecret` strings, in the order of `questions`. */
+  readonly answerHashes: readonly [string, string];
+  /** `hashToken` of the confirmation token that is mailed. */
+  readonly confirmationTokenHash: string;
+  /** When the confirmation token stops working, in ms since the epoch. */
+  readonly confirmationExpiresAtMs: number;
+}
+
+/** An account with its stored password hash, for the one caller that verifies it (`AccountService.authenticate`). */
+export interface AccountCredentials {
+  readonly account: Account;
+  /** The stored `hashSecret` string. */
+  readonly passwordHash: string;
+}
+
+/**
+ * Storage of accounts and their confirmation tokens. It holds no policy: input checks, hashing
+ * and the confirmation token's lifetime are the caller's (`AccountService`). Contract, for every
+ * implementation:
+ * - An address belongs to one account, compared case-insensitively; the database decides between
+ *   two concurrent registrations (a unique index, not a read before the write).
+ * - A pending account blocks its address only while one of its confirmation tokens is live (unused
+ *   and unexpired); once every token has expired unused, a new registration replaces it, in the
+ *   same transaction as the insert. Otherwise anyone could squat an address they cannot confirm.
+ * - A confirmation token confirms once, before it expires, and only a pending account: marking it
+ *   used and activating the account is one transaction whose updates are guarded by those states.
+ * - Only SHA-256 of a confirmation token is stored; lookups take the plain token and hash it.
+ * - Reads of an account never return a hash, except {@link AccountRepository.credentialsOf}.
+ */
+export interface AccountRepository {
+  /**
+   * Whether a registration for this normalised address would be refused now: an active account
+   * has it, or a pending one with a live confirmation token. A hint to fail fast before hashing;
+   * {@link AccountRepository.insertPending} decides.
+   */
+  isTaken(email: string): Promise<boolean>;
+  /**
+   * Stores a pending account and its confirmation token in one transaction, first deleting a
+   * pending account for the address whose every token expired unused.
+   * @returns the new account's id.
+   * @throws {EmailTakenError} `ERR_ACCOUNT_EMAIL_TAKEN` when the address (in any case) is held.
+   */
+  insertPending(record: PendingAccountRecord): Promise<number>;
+  /**
+   * Finds a confirmation token whatever its state (live, used or expired). Changes nothing.
+   * @returns the record, or `undefined` for an unknown or malformed token.
+   */
+  confirmationOf(token: string): Promise<ConfirmationRecord | undefined>;
+  /**
+   * Confirms an address with the token from the mail: single use, before expiry; activates the
+   * account.
+   * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown,
+   *   malformed, used or expired token, or an account already active; nothing is changed.
+   */
+  confirmEmail(token: string): Promise<{ accountId: number; email: string }>;
+  /**
+   * The account and its password hash, by address in any case; `undefined` for an unknown or
+   * malformed address. Whatever the status: the caller decides what a pending account may do.
+   */
+  credentialsOf(email: string): Promise<AccountCredentials | undefined>;
+  /**
+   * Removes an account that was never confirmed, with what hangs on it; never an active account.
+   * @returns whether an account was removed.
+   */
+  removeUnconfirmed(accountId: number): Promise<boolean>;
+  /** Finds an account by id. */
+  get(accountId: number): Promise<Account | undefined>;
+  /** Finds an account by address, in any case; `undefined` also for a malformed address. */
+  findByEmail(email: string): Promise<Account | undefined>;
+  /**
+   * Grants or withdraws code signing (`CS=1` in cemails).
+   * @throws {TypeError} when no account has this id (caller misuse).
+   */
+  setCodeSigning(accountId: number, allowed: boolean): Promise<void>;
+}
+
 /** Options of {@link AccountStore}. */
 export interface AccountStoreOptions {
   /** Clock, in ms since the epoch; `Date.now` by default. */
   readonly now?: () => number;
-  /** scrypt cost N for new hashes (see `hashSecret`); tests pass 2^10. */
-  readonly scryptN?: number;
-  /** Lifetime of a confirmation token, in ms; default {@link CONFIRMATION_LIFETIME_MS_DEFAULT}. */
-  readonly confirmationLifetimeMs?: number;
 }
 
 type Row = Selectable<AccountsTable>;
 
-/** A confirmation token as this store makes it: 32 bytes, base64url. */
+/** A confirmation token as the CA makes it: 32 bytes, base64url. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
- * Repository of accounts and their confirmation tokens.
- *
- * Decisions where the issue is silent:
- * - A pending account blocks its address only while one of its confirmation tokens is live: once
- *   every token has expired unused, a new registration for the address replaces it (in the same
- *   transaction). Otherwise anyone could squat an address they cannot confirm.
- * - `authenticate` answers {@link NotConfirmedError} for a pending account only after the
- *   password has been verified, so the distinct code tells nothing to someone without it.
+ * The SQLite implementation of {@link AccountRepository}.
+ * @example
+ * const accounts = new AccountService(new AccountStore(sql), { scryptN });
  */
-export class AccountStore {
+export class AccountStore implements AccountRepository {
   readonly #db: SqlDatabase;
   readonly #now: () => number;
-  readonly #scryptN: number | undefined;
-  readonly #confirmationLifetimeMs: number;
-  /**
-   * Verified against when the address is unknown. Any well-formed string with the current cost
-   * does: verifySecret runs the full scrypt before comparing, and no secret hashes to all zeros.
-   */
-  readonly #dummyHash: string;
 
   constructor(db: SqlDatabase, options: AccountStoreOptions = {}) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
-    this.#scryptN = options.scryptN;
-    this.#dummyHash = `scrypt$${options.scryptN ?? SCRYPT_N_DEFAULT}$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
-    const lifetime = options.confirmationLifetimeMs ?? CONFIRMATION_LIFETIME_MS_DEFAULT;
-    if (!Number.isSafeInteger(lifetime) || lifetime <= 0) throw new TypeError('confirmationLifetimeMs must be a positive integer');
-    this.#confirmationLifetimeMs = lifetime;
   }
 
   /**
-   * Creates a pending account and its confirmation token, in one transaction.
-   *
-   * The input is checked by `cleanRegistration` (registration-input.ts: names, address, date of
-   * birth, password policy, questions; first failure wins); password and answers are hashed
-   * with scrypt before the transaction.
-   *
-   * @returns the new account's id and the confirmation token to mail (32 random bytes,
-   *   base64url). Only its SHA-256 is stored: this is the one time it can be read.
-   * @throws {AccountInputError} `ERR_ACCOUNT_INVALID`, `field` naming the bad field.
-   * @throws {EmailTakenError} `ERR_ACCOUNT_EMAIL_TAKEN` when the address (in any case) belongs to
-   *   an active account or to a pending one with a live confirmation token.
+   * Whether an active account, or a pending one with a live confirmation token, holds the address.
+   * @param email - normalised.
    * @example
-   * const { accountId, confirmationToken } = await accounts.register({
-   *   firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org', dateOfBirth: '1815-12-10',
-   *   password, questions: [{ question: 'First pet?', answer: 'Rex' }, { question: 'Town?', answer: 'London' }],
-   * });
+   * if (await accounts.isTaken('ada@example.org')) refuse();
    */
-  async register(input: RegistrationInput, options: { signal?: AbortSignal } = {}): Promise<{ accountId: number; confirmationToken: string }> {
-    const clean = cleanRegistration(input, this.#now());
-    // Fail fast before spending three scrypt runs; the transaction below checks again.
-    if (await this.#isTaken(clean.email)) throw new EmailTakenError('this email address is already registered');
-    const hashOptions = { ...(this.#scryptN !== undefined ? { N: this.#scryptN } : {}), ...(options.signal ? { signal: options.signal } : {}) };
-    const hashes = (await Promise.all([
-      hashSecret(clean.password, hashOptions),
-      hashSecret(clean.answers[0], hashOptions),
-      hashSecret(clean.answers[1], hashOptions),
-    ])) as [string, string, string];
-    const confirmationToken = randomBytes(32).toString('base64url');
-    const accountId = await this.#insert(clean, hashes, hashToken(confirmationToken));
-    return { accountId, confirmationToken };
+  async isTaken(email: string): Promise<boolean> {
+    const row = await this.#byEmail(email);
+    if (row === undefined) return false;
+    if (row.status === 'active') return true;
+    const live = await this.#db
+      .selectFrom('email_confirmations')
+      .select('id')
+      .where('account_id', '=', row.id)
+      .where('used_at_ms', 'is', null)
+      .where('expires_at_ms', '>', this.#now())
+      .executeTakeFirst();
+    return live !== undefined;
   }
 
-  #insert(clean: CleanRegistration, hashes: [string, string, string], tokenHash: string): Promise<number> {
+  /**
+   * Stores a pending account and its confirmation token, in one transaction.
+   * @throws {EmailTakenError} `ERR_ACCOUNT_EMAIL_TAKEN` when the address (in any case) is held.
+   * @example
+   * const accountId = await accounts.insertPending({ ...clean, passwordHash, answerHashes, confirmationTokenHash, confirmationExpiresAtMs });
+   */
+  insertPending(record: PendingAccountRecord): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
       const now = this.#now();
       // A pending account whose every confirmation token expired unused frees its address.
       await trx
         .deleteFrom('accounts')
-        .where('email', '=', clean.email)
+        .where('email', '=', record.email)
         .where('status', '=', 'pending')
         .where(({ not, exists, selectFrom }) =>
           not(
@@ -156,20 +211,20 @@ export class AccountStore {
         )
         .execute();
       // The UNIQUE NOCASE index is the authority: a concurrent registration may have won
-      // between the early check and this insert.
+      // between the caller's early check and this insert.
       const inserted = await trx
         .insertInto('accounts')
         .values({
-          email: clean.email,
-          first_name: clean.firstName,
-          middle_name: clean.middleName,
-          last_name: clean.lastName,
-          date_of_birth: clean.dateOfBirth,
-          password_hash: hashes[0],
-          question1: clean.questions[0],
-          answer1_hash: hashes[1],
-          question2: clean.questions[1],
-          answer2_hash: hashes[2],
+          email: record.email,
+          first_name: record.firstName,
+          middle_name: record.middleName,
+          last_name: record.lastName,
+          date_of_birth: record.dateOfBirth,
+          password_hash: record.passwordHash,
+          question1: record.questions[0],
+          answer1_hash: record.answerHashes[0],
+          question2: record.questions[1],
+          answer2_hash: record.answerHashes[1],
           created_at_ms: now,
         })
         .onConflict((oc) => oc.column('email').doNothing())
@@ -178,7 +233,7 @@ export class AccountStore {
       if (inserted === undefined) throw new EmailTakenError('this email address is already registered');
       await trx
         .insertInto('email_confirmations')
-        .values({ token_hash: tokenHash, account_id: inserted.id, created_at_ms: now, expires_at_ms: now + this.#confirmationLifetimeMs })
+        .values({ token_hash: record.confirmationTokenHash, account_id: inserted.id, created_at_ms: now, expires_at_ms: record.confirmationExpiresAtMs })
         .execute();
       return inserted.id;
     });
@@ -238,29 +293,13 @@ export class AccountStore {
   }
 
   /**
-   * Checks an address and password for login.
-   *
-   * An unknown or malformed address costs one scrypt run too (against a dummy hash), so the time
-   * of the answer does not tell whether an account exists.
-   *
-   * @returns the account, when active and the password matches.
-   * @throws {CredentialsError} `ERR_ACCOUNT_CREDENTIALS` for an unknown address or a wrong password.
-   * @throws {NotConfirmedError} `ERR_ACCOUNT_NOT_CONFIRMED` for the right password of a pending account.
+   * The account and its stored password hash, by address in any case, whatever its status.
    * @example
-   * const account = await accounts.authenticate('ada@example.org', password);
+   * const found = await accounts.credentialsOf('ada@example.org');
    */
-  async authenticate(email: string, password: string, options: { signal?: AbortSignal } = {}): Promise<Account> {
+  async credentialsOf(email: string): Promise<AccountCredentials | undefined> {
     const row = await this.#rowByEmail(email);
-    const signal = options.signal ? { signal: options.signal } : {};
-    if (row === undefined) {
-      await verifySecret(typeof password === 'string' ? password : '', this.#dummyHash, signal);
-      throw new CredentialsError('the email address or the password is wrong');
-    }
-    if (!(await verifySecret(password, row.password_hash, signal))) {
-      throw new CredentialsError('the email address or the password is wrong');
-    }
-    if (row.status !== 'active') throw new NotConfirmedError('the email address has not been confirmed yet');
-    return fromRow(row);
+    return row ? { account: fromRow(row), passwordHash: row.password_hash } : undefined;
   }
 
   /**
@@ -326,20 +365,6 @@ export class AccountStore {
 
   #byEmail(email: string): Promise<Row | undefined> {
     return this.#db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
-  }
-
-  async #isTaken(email: string): Promise<boolean> {
-    const row = await this.#byEmail(email);
-    if (row === undefined) return false;
-    if (row.status === 'active') return true;
-    const live = await this.#db
-      .selectFrom('email_confirmations')
-      .select('id')
-      .where('account_id', '=', row.id)
-      .where('used_at_ms', 'is', null)
-      .where('expires_at_ms', '>', this.#now())
-      .executeTakeFirst();
-    return live !== undefined;
   }
 }
 

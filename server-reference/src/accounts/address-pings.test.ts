@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/database.js';
 import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
 import { AccountAddressStore } from './account-addresses.js';
+import { AccountService } from './account-service.js';
 import { AccountStore } from './account-store.js';
 import { AddressPingStore, PINGS_PER_ADDRESS_PER_HOUR } from './address-pings.js';
 import { HandoffStore } from './handoff-store.js';
@@ -17,14 +18,14 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 let db: Db;
 const temp = useTempDatabase('certwizard-pings-');
 let clock: number;
-let accounts: AccountStore;
+let accounts: AccountService;
 let addresses: AccountAddressStore;
 let pings: AddressPingStore;
 beforeEach(async () => {
   db = temp.db;
   clock = T0;
   const now = () => clock;
-  accounts = new AccountStore(temp.sql, { now, scryptN: 2 ** 10 });
+  accounts = new AccountService(new AccountStore(temp.sql, { now }), { now, scryptN: 2 ** 10 });
   addresses = new AccountAddressStore(temp.sql, { now });
   pings = new AddressPingStore(temp.sql, { now, perHour: 3 });
 });
@@ -43,7 +44,7 @@ describe('AddressPingStore', () => {
     clock += MINUTE;
     expect(await pings.confirm(id)).toBe(true);
     expect((await pings.find(token))?.usedAtMs).toBe(T0 + MINUTE);
-    expect(await addresses.confirmedOf((await accounts.get(accountId)) as NonNullable<Awaited<ReturnType<AccountStore['get']>>>)).toEqual([
+    expect(await addresses.confirmedOf((await accounts.get(accountId)) as NonNullable<Awaited<ReturnType<AccountService['get']>>>)).toEqual([
       'ada@example.org',
       'a.l@example.net',
     ]);

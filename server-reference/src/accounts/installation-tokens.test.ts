@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/database.js';
+import { AccountService } from './account-service.js';
 import { AccountStore } from './account-store.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
@@ -17,12 +18,12 @@ let db: Db;
 const temp = useTempDatabase('certwizard-tokens-');
 let clock: number;
 let tokens: InstallationTokenStore;
-let accounts: AccountStore;
+let accounts: AccountService;
 beforeEach(async () => {
   db = temp.db;
   clock = T0;
   tokens = new InstallationTokenStore(temp.sql, { now: () => clock });
-  accounts = new AccountStore(temp.sql, { now: () => clock, scryptN: 2 ** 10 });
+  accounts = new AccountService(new AccountStore(temp.sql, { now: () => clock }), { now: () => clock, scryptN: 2 ** 10 });
 });
 
 const snapshot = () => snapshotTables(db);

@@ -1,13 +1,12 @@
 /**
  * Operators (migration 5, `operators`): the people who approve requests for DNS names at
- * `/operator/queue`, as Dogtag's agents do. Created only on the command line
- * (`certwizard-ca add-operator`); passwords stored with scrypt like account passwords.
+ * `/operator/queue`, as Dogtag's agents do. The repository stores the password hash it is given;
+ * hashing and verification are `OperatorService`'s (operator-service.ts).
  */
-import type { SqlDatabase } from '../store/sqlite-dialect.js';
-import { CredentialsError, OperatorExistsError } from './errors.js';
 import type { Selectable } from 'kysely';
 import type { OperatorsTable } from '../store/schema.js';
-import { hashSecret, SCRYPT_N_DEFAULT, verifySecret } from './password.js';
+import type { SqlDatabase } from '../store/sqlite-dialect.js';
+import { OperatorExistsError } from './errors.js';
 
 /** An operator. */
 export interface Operator {
@@ -20,84 +19,73 @@ export interface Operator {
 export interface OperatorStoreOptions {
   /** Clock, in ms since the epoch; `Date.now` by default. */
   readonly now?: () => number;
-  /** scrypt cost for new hashes; default {@link SCRYPT_N_DEFAULT}. */
-  readonly scryptN?: number;
 }
 
-const EMAIL_SHAPE = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
-
 /**
- * Storage of operators. Contract: an address (in any case) belongs to one operator (a unique
- * constraint decides between two concurrent creations).
+ * Storage of operators. It holds no policy (address shape, hashing: `OperatorService`).
+ * Contract: an address (in any case) belongs to one operator, and a unique constraint, not a
+ * read before the write, decides between two concurrent creations.
  */
 export interface OperatorRepository {
   /** Whether an operator has this address (in any case). */
   exists(email: string): Promise<boolean>;
   /**
-   * Creates an operator.
-   * @throws {TypeError} for a malformed address or an empty password.
+   * Stores an operator with the `hashSecret` string of their password.
    * @throws {OperatorExistsError} `ERR_OPERATOR_EXISTS` when the address is taken (in any case).
    */
-  create(email: string, password: string): Promise<Operator>;
-  /**
-   * Checks an operator's address and password.
-   * @throws {CredentialsError} `ERR_ACCOUNT_CREDENTIALS` for either being wrong.
-   */
-  authenticate(email: string, password: string): Promise<Operator>;
+  insert(email: string, passwordHash: string): Promise<Operator>;
+  /** The operator and their stored password hash, or `undefined` for an unknown address. */
+  credentialsOf(email: string): Promise<{ operator: Operator; passwordHash: string } | undefined>;
 }
 
 /**
  * The SQLite implementation of {@link OperatorRepository}.
  * @example
- * const op = await operators.create('ops@ca.example', password);
- * await operators.authenticate('ops@ca.example', password);
+ * const operators = new OperatorService(new OperatorStore(sql));
  */
 export class OperatorStore implements OperatorRepository {
   readonly #db: SqlDatabase;
   readonly #now: () => number;
-  readonly #scryptN: number;
-  readonly #dummyHash: string;
 
   constructor(db: SqlDatabase, options: OperatorStoreOptions = {}) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
-    this.#scryptN = options.scryptN ?? SCRYPT_N_DEFAULT;
-    this.#dummyHash = `scrypt$${this.#scryptN}$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
   }
 
+  /**
+   * Whether an operator has this address (in any case).
+   * @example
+   * await operators.exists('ops@ca.example');
+   */
   async exists(email: string): Promise<boolean> {
     return typeof email === 'string' && (await this.#byEmail(email)) !== undefined;
   }
 
   /**
-   * Creates an operator.
-   * @throws {TypeError} for a malformed address or an empty password.
+   * Stores an operator.
    * @throws {OperatorExistsError} `ERR_OPERATOR_EXISTS` when the address is taken (in any case).
+   * @example
+   * await operators.insert('ops@ca.example', await hashSecret(password));
    */
-  async create(email: string, password: string): Promise<Operator> {
-    if (typeof email !== 'string' || !EMAIL_SHAPE.test(email)) throw new TypeError('the operator address is malformed');
-    if (typeof password !== 'string' || password.length === 0) throw new TypeError('the operator password must not be empty');
-    if ((await this.#byEmail(email)) !== undefined) throw new OperatorExistsError(`an operator ${email} already exists`);
-    const hash = await hashSecret(password, { N: this.#scryptN });
+  async insert(email: string, passwordHash: string): Promise<Operator> {
     const inserted = await this.#db
       .insertInto('operators')
-      .values({ email, password_hash: hash, created_at_ms: this.#now() })
+      .values({ email, password_hash: passwordHash, created_at_ms: this.#now() })
       .onConflict((oc) => oc.column('email').doNothing())
       .executeTakeFirst();
-    // The unique index is the authority: a concurrent creation may have won since the check.
+    // The unique index is the authority: a concurrent creation may have won since any check.
     if (inserted.numInsertedOrUpdatedRows !== 1n) throw new OperatorExistsError(`an operator ${email} already exists`);
     return fromRow((await this.#byEmail(email)) as OperatorRow);
   }
 
   /**
-   * Checks an operator's address and password (an unknown address costs one scrypt run too).
-   * @throws {CredentialsError} `ERR_ACCOUNT_CREDENTIALS` for either being wrong.
+   * The operator and their stored password hash.
+   * @example
+   * (await operators.credentialsOf('ops@ca.example'))?.operator.id;
    */
-  async authenticate(email: string, password: string): Promise<Operator> {
+  async credentialsOf(email: string): Promise<{ operator: Operator; passwordHash: string } | undefined> {
     const row = typeof email === 'string' ? await this.#byEmail(email) : undefined;
-    const ok = await verifySecret(typeof password === 'string' ? password : '', row?.password_hash ?? this.#dummyHash);
-    if (!row || !ok) throw new CredentialsError('the email address or the password is wrong');
-    return fromRow(row);
+    return row ? { operator: fromRow(row), passwordHash: row.password_hash } : undefined;
   }
 
   #byEmail(email: string): Promise<OperatorRow | undefined> {

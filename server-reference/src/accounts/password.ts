@@ -82,6 +82,19 @@ export async function verifySecret(secret: string, stored: string, options: { si
   return timingSafeEqual(hash, parsed.hash);
 }
 
+/**
+ * A well-formed hash string that no secret matches, for a login whose address is unknown: verifying
+ * against it runs the full scrypt with cost `N` (the same work as a real account's check) before
+ * the comparison fails, so the answer's time does not tell whether the address exists.
+ * @param N - scrypt cost, as given to {@link hashSecret}; default {@link SCRYPT_N_DEFAULT}.
+ * @example
+ * await verifySecret(password, row?.passwordHash ?? dummyHash()); // false without a row
+ */
+export function dummyHash(N: number = SCRYPT_N_DEFAULT): string {
+  // An all-zero key: scrypt would have to output 32 zero bytes for some secret to match.
+  return `scrypt$${N}$${SCRYPT_R}$${SCRYPT_P}$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+}
+
 interface ParsedHash {
   N: number;
   r: number;

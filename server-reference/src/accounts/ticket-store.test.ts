@@ -1,6 +1,7 @@
 import { ticketState } from '@certwizard/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/database.js';
+import { AccountService } from './account-service.js';
 import { AccountStore } from './account-store.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
@@ -19,12 +20,12 @@ let db: Db;
 const temp = useTempDatabase('certwizard-tickets-');
 let clock: number;
 let tickets: TicketStore;
-let accounts: AccountStore;
+let accounts: AccountService;
 beforeEach(async () => {
   db = temp.db;
   clock = T0;
   tickets = new TicketStore(temp.sql, { now: () => clock });
-  accounts = new AccountStore(temp.sql, { now: () => clock, scryptN: 2 ** 10 });
+  accounts = new AccountService(new AccountStore(temp.sql, { now: () => clock }), { now: () => clock, scryptN: 2 ** 10 });
 });
 
 const snapshot = () => snapshotTables(db);

@@ -75,14 +75,63 @@ export interface TicketStoreOptions {
 type Row = Selectable<TicketsTable>;
 
 /**
- * Storage of tickets (the methods of {@link TicketStore}). Contract: every change is one
- * transaction that reads the ticket's state and changes it only from a pending, unexpired
- * state; completing a ticket and issuing its code happen in one transaction.
+ * Storage of tickets. Contract, for every implementation:
+ * - Every change is one transaction that reads the ticket's state and changes it only while the
+ *   ticket is pending and unexpired: otherwise it changes nothing and throws
+ *   {@link TicketUnknownError} `ERR_TICKET_UNKNOWN`, {@link TicketExpiredError} `ERR_TICKET_EXPIRED`
+ *   or {@link TicketFinishedError} `ERR_TICKET_FINISHED`. A finished ticket never changes again.
+ * - The first `attach` and the first bound account win; a different second one is
+ *   {@link TicketConflictError} `ERR_TICKET_CONFLICT`.
+ * - Completing a ticket and issuing its one-time code happen in one transaction: both or neither.
+ * - The ping nonce is handed out once by `takePingNonce` (read and wiped in one transaction).
+ * - The plain code is never returned after the ticket has expired.
  */
-export type TicketRepository = Pick<
-  TicketStore,
-  'create' | 'takePingNonce' | 'pingNonceOf' | 'attach' | 'bindAccount' | 'openTicketOf' | 'complete' | 'fail' | 'read' | 'get' | 'purgeExpired'
->;
+export interface TicketRepository {
+  /**
+   * Creates a ticket and its user code.
+   * @throws {TypeError} for a lifetime out of range, a bad nonce or `createdFrom` (caller misuse).
+   */
+  create(options?: { lifetimeMs?: number; pingNonce?: string; createdFrom?: string }): Promise<string>;
+  /** The ping nonce given with the ticket, if any, wiped in the same transaction. */
+  takePingNonce(ticket: string): Promise<string | undefined>;
+  /** The ping nonce given with the ticket, if not yet wiped. Changes nothing. */
+  pingNonceOf(ticket: string): Promise<string | undefined>;
+  /**
+   * Ties the registration page's callback URLs and PKCE challenge to a pending ticket.
+   * @throws the ticket errors above; {@link TicketInputError} `ERR_TICKET_INVALID` for a bad value.
+   */
+  attach(ticket: string, attachment: TicketAttachment): Promise<void>;
+  /**
+   * Records the pending account registered with a pending ticket.
+   * @throws the ticket errors above.
+   */
+  bindAccount(ticket: string, accountId: number): Promise<void>;
+  /** The newest pending, unexpired ticket bound to an account, if any. */
+  openTicketOf(accountId: number): Promise<string | undefined>;
+  /**
+   * Marks the registration done for an active account and, when the ticket carries a code
+   * challenge, issues the one-time code in the same transaction.
+   * @returns `{ code }` with PKCE, `{}` without.
+   * @throws the ticket errors above; {@link TypeError} when the account is not active or the
+   *   address is not its own (misuse).
+   */
+  complete(ticket: string, result: { accountId: number; email: string }): Promise<{ code?: string }>;
+  /**
+   * Marks the registration failed with one of the protocol's reasons.
+   * @throws the ticket errors above; {@link TypeError} for another reason (misuse).
+   */
+  fail(ticket: string, reason: RegistrationErrorReason): Promise<void>;
+  /** The ticket as `isitdone` needs it; `undefined` for an unknown or malformed ticket. */
+  read(ticket: string): Promise<TicketRecord | undefined>;
+  /** Everything stored about a ticket except the plain code. */
+  get(ticket: string): Promise<StoredTicket | undefined>;
+  /**
+   * Wipes the plain codes of expired tickets and deletes tickets and codes expired for longer
+   * than `graceMs`.
+   * @returns how many tickets and codes were deleted.
+   */
+  purgeExpired(options?: { graceMs?: number }): Promise<{ tickets: number; codes: number }>;
+}
 
 /**
  * The SQLite implementation of {@link TicketRepository}.
@@ -94,7 +143,7 @@ export type TicketRepository = Pick<
  *   {@link TicketConflictError}, so whoever learns a ticket cannot swap in their own challenge or
  *   callback URLs. Likewise the first bound account keeps the ticket.
  */
-export class TicketStore {
+export class TicketStore implements TicketRepository {
   readonly #db: SqlDatabase;
   readonly #now: () => number;
   readonly #codeLifetimeMs: number;

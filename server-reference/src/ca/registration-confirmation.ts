@@ -7,11 +7,11 @@
  * address, and build the link back to the installer.
  */
 import { appendQueryParams, REGISTRATION_PARAMS } from '@certwizard/protocol';
-import type { AccountStore } from '../accounts/account-store.js';
+import type { AccountService } from '../accounts/account-service.js';
 import { TicketError } from '../accounts/errors.js';
 import type { HandoffStore } from '../accounts/handoff-store.js';
 import type { InstallationTokenStore } from '../accounts/installation-tokens.js';
-import type { TicketStore } from '../accounts/ticket-store.js';
+import type { TicketRepository } from '../accounts/ticket-store.js';
 import type { Logger } from '../log.js';
 import type { CertificateRequestStore } from '../store/certificate-requests.js';
 import { issueRegistrationRequests } from './registration-request.js';
@@ -19,9 +19,9 @@ import type { RequestService } from './request-service.js';
 
 /** What confirming a registration needs (the registration pages' context has all of it). */
 export interface RegistrationConfirmationDeps {
-  readonly accounts: AccountStore;
+  readonly accounts: AccountService;
   readonly handoffs: HandoffStore;
-  readonly tickets: TicketStore;
+  readonly tickets: TicketRepository;
   readonly tokens: InstallationTokenStore;
   readonly logger: Logger;
   /** When present, a request sent with the registration is issued on confirmation. */

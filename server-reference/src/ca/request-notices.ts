@@ -4,7 +4,7 @@
  * A mail that fails is logged, never returned: the request is stored and decided either way,
  * and shows on the account page.
  */
-import type { AccountStore } from '../accounts/account-store.js';
+import type { AccountRepository } from '../accounts/account-store.js';
 import type { InstallationTokenStore } from '../accounts/installation-tokens.js';
 import type { Logger } from '../log.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -35,7 +35,7 @@ export interface RequestNotices {
 
 /** What {@link mailedRequestNotices} needs. */
 export interface MailedRequestNoticesDeps {
-  readonly accounts: Pick<AccountStore, 'get'>;
+  readonly accounts: Pick<AccountRepository, 'get'>;
   readonly tokens: Pick<InstallationTokenStore, 'listTokens'>;
   readonly mailer: Mailer;
   readonly logger: Logger;

@@ -7,6 +7,7 @@ import { createCsr, createSelfSignedCa, generateKeyPair, parseCertificate, parse
 import { CSR_API_ERRORS } from '@certwizard/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badCsrCases } from '../../../packages/pki/src/test-support/bad-csrs.js';
+import { AccountService } from '../accounts/account-service.js';
 import { type Account, AccountStore } from '../accounts/account-store.js';
 import { EnrollmentSecretStore } from '../accounts/enrollment-secrets.js';
 import { registerAccount } from '../accounts/test-support/register-account.js';
@@ -53,7 +54,7 @@ let clock: number;
 let hooks: CaHooks;
 let held: string[];
 let decided: Array<{ id: string; decision: RequestDecision }>;
-let stores: { accounts: AccountStore; requests: CertificateRequestStore; certificates: CertificateStore; secrets: EnrollmentSecretStore };
+let stores: { accounts: AccountService; requests: CertificateRequestStore; certificates: CertificateStore; secrets: EnrollmentSecretStore };
 let ca: CertificateAuthority;
 let service: RequestService;
 let ada: Account;
@@ -66,7 +67,7 @@ beforeEach(async () => {
   decided = [];
   const now = { now: () => clock };
   stores = {
-    accounts: new AccountStore(temp.sql, { ...now, scryptN: 2 ** 10 }),
+    accounts: new AccountService(new AccountStore(temp.sql, now), { ...now, scryptN: 2 ** 10 }),
     requests: new CertificateRequestStore(temp.sql, now),
     certificates: new CertificateStore(temp.sql, now),
     secrets: new EnrollmentSecretStore(temp.sql, now),

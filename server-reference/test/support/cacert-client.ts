@@ -3,7 +3,7 @@
  * installation token), API calls, and the database opened beside the running CA.
  */
 import { createPkcePair } from '@certwizard/protocol';
-import { AccountAddressStore, AccountStore, createSqlDatabase, openDatabase } from '@certwizard/server-reference';
+import { AccountAddressStore, type AccountRepository, AccountStore, createSqlDatabase, openDatabase } from '@certwizard/server-reference';
 import { confirmAsPerson, confirmationLink, linkHref, postForm, registrationFields } from './registration-client.js';
 import type { TestCa } from './test-ca.js';
 
@@ -57,7 +57,7 @@ export async function callApi(
 }
 
 /** Runs `fn` with the account and address stores on a second connection to the CA's database. */
-export async function withStores<T>(ca: TestCa, fn: (stores: { accounts: AccountStore; addresses: AccountAddressStore }) => Promise<T>): Promise<T> {
+export async function withStores<T>(ca: TestCa, fn: (stores: { accounts: AccountRepository; addresses: AccountAddressStore }) => Promise<T>): Promise<T> {
   const db = openDatabase(ca.dataDir);
   try {
     const sql = createSqlDatabase(db);

@@ -1,12 +1,12 @@
-/** Test support for the account stores: an account registered with fixed values. */
-import type { AccountStore } from '../account-store.js';
+/** Test support for the account service: an account registered with fixed values. */
+import type { AccountService } from '../account-service.js';
 
 /**
  * Registers Ada Lovelace under `email` (default `ada@example.org`) and, unless `confirm` is
  * false, confirms the address, so the account is active.
  * @returns the account's id.
  */
-export async function registerAccount(accounts: AccountStore, options: { email?: string; confirm?: boolean } = {}): Promise<number> {
+export async function registerAccount(accounts: AccountService, options: { email?: string; confirm?: boolean } = {}): Promise<number> {
   const { accountId, confirmationToken } = await accounts.register({
     firstName: 'Ada',
     lastName: 'Lovelace',

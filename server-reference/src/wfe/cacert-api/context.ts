@@ -3,7 +3,7 @@
  * account page need, wired in main.ts.
  */
 import type { AccountAddressStore } from '../../accounts/account-addresses.js';
-import type { AccountStore } from '../../accounts/account-store.js';
+import type { AccountService } from '../../accounts/account-service.js';
 import type { EnrollmentSecretStore } from '../../accounts/enrollment-secrets.js';
 import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
@@ -15,7 +15,7 @@ import type { CertificateRequestStore } from '../../store/certificate-requests.j
 export interface CacertApiContext {
   /** Takes, answers and reports every request; the endpoints only decode and encode. */
   readonly service: RequestService;
-  readonly accounts: AccountStore;
+  readonly accounts: AccountService;
   readonly addresses: AccountAddressStore;
   readonly tokens: InstallationTokenStore;
   /** Read by the request list (`GET /api/requests`). */

@@ -1,9 +1,9 @@
 /**
  * What the operator area needs, wired in main.ts.
  */
-import type { AccountStore } from '../../accounts/account-store.js';
+import type { AccountService } from '../../accounts/account-service.js';
 import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
-import type { OperatorStore } from '../../accounts/operator-store.js';
+import type { OperatorService } from '../../accounts/operator-service.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
 import type { SessionStore } from '../../accounts/session-store.js';
 import type { RequestService } from '../../ca/request-service.js';
@@ -12,13 +12,13 @@ import type { CertificateRequestStore } from '../../store/certificate-requests.j
 
 /** Dependencies of the operator area. */
 export interface OperatorContext {
-  readonly operators: OperatorStore;
+  readonly operators: OperatorService;
   /** Sessions over `operator_sessions` (a session's `accountId` is the operator's id). */
   readonly sessions: SessionStore;
   /** The queue is read from here; every decision goes through {@link service}. */
   readonly requests: CertificateRequestStore;
   readonly service: RequestService;
-  readonly accounts: AccountStore;
+  readonly accounts: AccountService;
   readonly tokens: InstallationTokenStore;
   readonly logger: Logger;
   /** The CA's public base URL, without a trailing slash. */

@@ -1,14 +1,14 @@
 /**
  * What the registration hand-off and account pages need, wired in main.ts.
  */
-import type { AccountStore } from '../../accounts/account-store.js';
+import type { AccountService } from '../../accounts/account-service.js';
 import type { EnrollmentSecretStore } from '../../accounts/enrollment-secrets.js';
 import type { HandoffStore } from '../../accounts/handoff-store.js';
 import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
 import type { SessionStore } from '../../accounts/session-store.js';
 import type { PingNonceRegistry } from '../../accounts/ping-nonces.js';
-import type { TicketStore } from '../../accounts/ticket-store.js';
+import type { TicketRepository } from '../../accounts/ticket-store.js';
 import type { Logger } from '../../log.js';
 import type { DevMailbox } from '../../mail/dev-mailbox.js';
 import type { Mailer } from '../../mail/mailer.js';
@@ -17,8 +17,8 @@ import type { CertificateRequestStore } from '../../store/certificate-requests.j
 
 /** Dependencies of the registration routes. */
 export interface RegistrationContext {
-  readonly accounts: AccountStore;
-  readonly tickets: TicketStore;
+  readonly accounts: AccountService;
+  readonly tickets: TicketRepository;
   /** Every ping nonce accepted so far (with a ticket, or in the registration's URL): used once. */
   readonly pingNonces: PingNonceRegistry;
   readonly tokens: InstallationTokenStore;

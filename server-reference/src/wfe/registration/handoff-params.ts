@@ -26,7 +26,7 @@ export interface CheckedHandoff extends Handoff {
   readonly ticketExpiredLink?: string;
   /**
    * The installer's mail server's nonce (`PingNonce`): the confirmation mail becomes an email
-   * ping carrying it. Stored with the confirmation token, as SHA-256 only (AccountStore.register).
+   * ping carrying it. Stored with the confirmation token, as SHA-256 only (AccountService.register).
    */
   readonly pingNonce?: string;
 }

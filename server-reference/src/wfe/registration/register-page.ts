@@ -5,7 +5,7 @@
 import { type CertificateRequest, parseCsr, PkiError } from '@certwizard/pki';
 import { appendQueryParams, readPrefill, REGISTRATION_PARAMS, type RegistrationErrorReason, TICKET_PATTERN, ticketState } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
-import { CONFIRMATION_LIFETIME_MS_DEFAULT } from '../../accounts/account-store.js';
+import { CONFIRMATION_LIFETIME_MS_DEFAULT } from '../../accounts/account-service.js';
 import type { HandoffOrigin } from '../../accounts/handoff-store.js';
 import { AccountInputError, EmailTakenError, TicketError } from '../../accounts/errors.js';
 import { registrationPolicy } from '../../ca/registration-request.js';

@@ -318,7 +318,12 @@ describe('pending requests on the account page', () => {
     expect((await postForm(url, { csrf }, { cookie })).status).toBe(404);
     expect((await postForm(`${ca.url}/account/requests/${id}/discard`, { csrf }, { cookie })).status).toBe(404);
     expect((await ca.counts()).certificates).toBe(before.certificates + 1);
-    expect(await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text()).not.toContain(`/account/requests/${id}/approve`);
+    const after = await (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
+    expect(after).not.toContain(`/account/requests/${id}/approve`);
+    // The account page lists the account's certificates: the one just issued, valid.
+    expect(after).toContain('<h2>Your certificates</h2>');
+    expect(after).toContain(`<td data-label="Serial"><code class="fp">${leaf?.serialNumberHex as string}</code></td><td data-label="For">${EMAIL}</td>`);
+    expect(after).toMatch(/<td data-label="Status">valid<\/td>/);
   });
 
   it('discarding closes the request without a certificate; another account cannot act on it', async () => {

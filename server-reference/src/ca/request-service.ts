@@ -149,6 +149,9 @@ export interface SubmitOptions {
   readonly signal?: AbortSignal;
 }
 
+/** How many of an account's certificates its page lists, newest first. */
+export const ACCOUNT_CERTIFICATES_SHOWN = 100;
+
 /** The requester recorded with certificates issued to an account (and passed to the hooks as the client). */
 export function accountRequester(accountId: number): string {
   return `account:${accountId}`;
@@ -344,6 +347,14 @@ export class RequestService {
       this.#o.logger.info('certificate revoked', { serial, ...(requester !== undefined ? { requester } : {}), reason: options.reason ?? 'unspecified' });
     }
     return { status };
+  }
+
+  /**
+   * The certificates issued to the account, newest first (revoked ones included), at most
+   * `limit`: what its owner's account page lists.
+   */
+  async certificatesOf(accountId: number, limit = ACCOUNT_CERTIFICATES_SHOWN): Promise<StoredCertificate[]> {
+    return this.#o.certificates.listOf(accountRequester(accountId), limit);
   }
 
   /**

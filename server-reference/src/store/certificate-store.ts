@@ -90,6 +90,8 @@ export interface CertificateRepository {
   findReplay(requester: string, csrSha256: string): Promise<StoredCertificate | undefined>;
   /** Finds a certificate by serial (lower-case hex). */
   get(serialHex: string): Promise<StoredCertificate | undefined>;
+  /** The certificates issued to `requester`, newest first, at most `limit` (revoked ones included). */
+  listOf(requester: string, limit: number): Promise<StoredCertificate[]>;
   /**
    * Revokes a valid certificate (RFC 5280 §5.3.1 reason names), now, in one guarded statement:
    * two revocations of one certificate revoke it once, and the first reason and time stand.
@@ -232,6 +234,17 @@ export class CertificateStore implements CertificateRepository {
   async get(serialHex: string): Promise<StoredCertificate | undefined> {
     const row = await this.#db.selectFrom('certificates').selectAll().where('serial_hex', '=', serialHex).executeTakeFirst();
     return row ? fromRow(row) : undefined;
+  }
+
+  async listOf(requester: string, limit: number): Promise<StoredCertificate[]> {
+    const rows = await this.#db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('requester', '=', requester)
+      .orderBy('not_before_ms', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(fromRow);
   }
 
   async revoke(serialHex: string, options: { requester?: string; reason?: string } = {}): Promise<'revoked' | 'already_revoked' | 'not_found'> {

@@ -12,6 +12,7 @@ import { CredentialsError, NotConfirmedError, TokenNotFoundError } from '../../a
 import type { InstallationTokenInfo } from '../../accounts/installation-tokens.js';
 import { isRefusal } from '../../ca/refusal.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
+import type { StoredCertificate } from '../../store/certificate-store.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
 import { escapeHtml, escapeShown, fingerprintHtml, loginFormHtml, utcMinute } from './html.js';
@@ -66,6 +67,25 @@ function installationsSection(tokens: readonly InstallationTokenInfo[], csrf: st
   );
   return `<h2>Connected installations</h2>
 <table class="stack"><thead><tr><th scope="col">Installation</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table>`;
+}
+
+/** The "Your certificates" section: serial, names, expiry and status of each, newest first. */
+function certificatesSection(certificates: readonly StoredCertificate[], nowMs: number): string {
+  if (certificates.length === 0) return '<h2>Your certificates</h2>\n<p>None yet.</p>';
+  const rows = certificates.map((c) => {
+    const names = [...c.subjectAltNames.email, ...c.subjectAltNames.dns, ...c.subjectAltNames.ip].join(', ');
+    const status =
+      c.status === 'revoked'
+        ? `revoked${c.revokedAt === undefined ? '' : ` ${date(c.revokedAt.getTime())}`}`
+        : c.notAfter.getTime() <= nowMs
+          ? 'expired'
+          : 'valid';
+    return `<tr><td data-label="Serial"><code class="fp">${escapeHtml(c.serialHex)}</code></td><td data-label="For">${escapeShown(names)}</td><td data-label="Expires">${date(c.notAfter.getTime())}</td><td data-label="Status">${status}</td></tr>`;
+  });
+  return `<h2>Your certificates</h2>
+<table class="stack"><thead><tr><th scope="col">Serial</th><th scope="col">For</th><th scope="col">Expires</th><th scope="col">Status</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>`;
 }
@@ -143,12 +163,13 @@ export function accountArea(ctx: RegistrationContext): Router {
     const names = [account.firstName, account.middleName, account.lastName].filter((n) => n !== undefined).join(' ');
     const tokens = await ctx.tokens.listTokens(account.id);
     const pending = ctx.pendingRequests ? `\n${pendingSection(await ctx.pendingRequests.requests.pendingOf(account.id), tokens, csrf)}` : '';
+    const certificates = ctx.pendingRequests ? `\n${certificatesSection(await ctx.pendingRequests.service.certificatesOf(account.id), ctx.now())}` : '';
     sendPage(
       res,
       200,
       'Your account',
       `<dl><dt>Name</dt><dd>${escapeShown(names)}</dd><dt>Email address</dt><dd>${escapeShown(account.email)}</dd></dl>
-${installationsSection(tokens, csrf)}${pending}${
+${installationsSection(tokens, csrf)}${pending}${certificates}${
         ctx.enrollmentSecrets
           ? `\n<h2>Enrollment secret</h2>\n<p>A one-time secret lets one machine get a certificate for your confirmed address without your approval (POST /api/enroll).</p>\n<form method="post" action="/account/enrollment-secrets">${csrf}<button type="submit">Create an enrollment secret</button></form>`
           : ''

@@ -75,7 +75,11 @@ test('a request sent with the registration, the address changed, approved on the
     await expect(row.locator('code')).toHaveText(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     await row.getByRole('button', { name: /^Approve request / }).click();
     await expect(page.getByRole('heading', { name: 'Pending requests' })).toBeVisible();
-    await expect(page.getByRole('row').filter({ hasText: TYPED })).toHaveCount(0);
+    // The request left "Pending requests"; the certificate is listed under "Your certificates".
+    await expect(page.getByRole('button', { name: /^Approve request / })).toHaveCount(0);
+    const certificateRow = page.getByRole('row').filter({ hasText: TYPED });
+    await expect(certificateRow).toHaveCount(1);
+    await expect(certificateRow).toContainText('valid');
 
     const { installed, accountEmail } = await result;
     expect(accountEmail).toBe(TYPED);

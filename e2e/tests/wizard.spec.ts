@@ -116,6 +116,8 @@ test('from nothing to an installed certificate in the browser wizard, with the k
     await expect(stepHeading(page, 'Certificate installed')).toBeFocused({ timeout: 20_000 });
     const { installed } = await w.wizard.done;
     await expect(page.getByText(installed.fingerprintSha256)).toBeVisible();
+    // The fingerprint breaks only between byte pairs.
+    expect(await page.locator('code.fingerprint wbr').count()).toBe(31);
     await expect(page.getByText(installed.paths.fullchain)).toBeVisible();
     // Paths may wrap only after a separator: each one has a <wbr> after each folder.
     expect(await page.locator('code.path').first().locator('wbr').count()).toBe(installed.paths.cert.split('/').length - 1);

@@ -42,6 +42,15 @@ export function replaceChildren(parent: Element, ...children: Child[]): void {
   append(parent, ...children);
 }
 
+/** A colon-separated fingerprint as `<code>`, breaking only between byte pairs (`<wbr>` after each `:`). */
+export function fingerprintCode(fingerprint: string): HTMLElement {
+  const code = h('code', { class: 'fingerprint' });
+  fingerprint
+    .split(':')
+    .forEach((pair, i, all) => append(code, pair, i < all.length - 1 ? ':' : undefined, i < all.length - 1 ? document.createElement('wbr') : undefined));
+  return code;
+}
+
 /** A file path as `<code>`, with a line-break opportunity (`<wbr>`) after each separator. */
 export function pathCode(path: string): HTMLElement {
   const code = h('code', { class: 'path' });

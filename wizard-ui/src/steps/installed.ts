@@ -3,7 +3,7 @@
  * vendor allows it) a PKCS #12 download protected by a passphrase the person types.
  */
 import { ApiError } from '../api.js';
-import { h, pathCode, type Child } from '../dom.js';
+import { fingerprintCode, h, pathCode, type Child } from '../dom.js';
 import { formField } from '../form-field.js';
 import { expiry } from '../format.js';
 import { stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
@@ -19,7 +19,7 @@ export function installedStep({ config, actions, progress }: StepContext): StepV
     { class: 'facts' },
     ...row('For', cert.names.join(', ')),
     ...row('Expires', expiry(cert.notAfter)),
-    ...row('SHA-256 fingerprint', h('code', {}, cert.fingerprintSha256)),
+    ...row('SHA-256 fingerprint', fingerprintCode(cert.fingerprintSha256)),
     ...row('Certificate', pathCode(cert.paths.cert)),
     ...row('Private key', pathCode(cert.paths.privkey)),
     ...row('Certificate with its chain', pathCode(cert.paths.fullchain)),

@@ -1,7 +1,7 @@
 /**
  * The state file's format: format 2 (one variant per step, the method's opaque slot) validated
  * field by field; format 1 read and migrated in memory, and a real format-1 enrollment (from
- * testdata/, written by the SDK of that format) resumed to an installed certificate; a slot of
+ * fixtures/, written by the SDK of that format) resumed to an installed certificate; a slot of
  * another method or of a newer format refused with a typed error and nothing changed on disk.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,8 +20,8 @@ import type { EnrollFlowEvent } from './enroll.js';
 import { StateFileError, StateMismatchError } from './errors.js';
 import { readState, statePaths, STATE_FILE_VERSION } from './state-file.js';
 
-const testdata = (name: string) => join(import.meta.dirname, 'testdata', name);
-const V1 = JSON.parse(readFileSync(testdata('state-v1-verify-email.json'), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
+const V1 = JSON.parse(readFileSync(fixture('state-v1-verify-email.json'), 'utf8')) as Record<string, unknown>;
 
 let dir: string;
 let stateDir: string;
@@ -37,7 +37,7 @@ function plant(state: unknown): { statePath: string; keyPath: string } {
   const statePath = join(stateDir, 'mail.json');
   const keyPath = join(stateDir, 'mail.key.pem');
   writeFileSync(statePath, typeof state === 'string' ? state : `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  copyFileSync(testdata('state-v1-verify-email.key.pem'), keyPath);
+  copyFileSync(fixture('state-v1-verify-email.test-key.pem'), keyPath);
   return { statePath, keyPath };
 }
 

@@ -4,7 +4,7 @@
  */
 import { RegistrationAbortedError } from '../errors.js';
 import { systemClock, type Clock } from '../registration/clock.js';
-import { poll } from '../transport/poll.js';
+import { poll, waitLimits } from '../transport/poll.js';
 import type { EnrollmentEvent } from './enrollment-event.js';
 import type { EnrollmentMethod, EnrollmentRequest, IssuedResult, MethodContext, SubmitResult } from './enrollment-method.js';
 import { EnrollmentRejectedError, EnrollmentTimeoutError } from './errors.js';
@@ -144,17 +144,11 @@ function checkOptions(method: EnrollmentMethod, options: SubmitOptions): Setting
   if (method === null || typeof method !== 'object' || typeof method.submit !== 'function') throw new TypeError('method must be an EnrollmentMethod');
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_ENROLLMENT_TIMEOUT_MS;
-  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_ENROLLMENT_POLL_INTERVAL_MS;
-  const maxPollIntervalMs = options.maxPollIntervalMs ?? Math.max(DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS, pollIntervalMs);
-  for (const [name, value] of [
-    ['timeoutMs', timeoutMs],
-    ['pollIntervalMs', pollIntervalMs],
-    ['maxPollIntervalMs', maxPollIntervalMs],
-  ] as const) {
-    // setTimeout fires at once beyond 2^31-1 ms: refuse rather than time out immediately.
-    if (!Number.isSafeInteger(value) || value <= 0 || value > 2 ** 31 - 1) throw new TypeError(`${name} must be a positive integer of ms, at most 2^31-1`);
-  }
+  const { timeoutMs, pollIntervalMs, maxPollIntervalMs } = waitLimits(options, {
+    timeoutMs: DEFAULT_ENROLLMENT_TIMEOUT_MS,
+    pollIntervalMs: DEFAULT_ENROLLMENT_POLL_INTERVAL_MS,
+    maxPollIntervalMs: DEFAULT_ENROLLMENT_MAX_POLL_INTERVAL_MS,
+  });
   if (maxPollIntervalMs < pollIntervalMs) throw new TypeError('maxPollIntervalMs must not be below pollIntervalMs');
   if (options.requestId !== undefined) {
     if (typeof options.requestId !== 'string' || options.requestId === '') throw new TypeError('requestId must be a non-empty string');

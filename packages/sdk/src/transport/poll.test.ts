@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../registration/clock.js';
-import { poll, type PollOptions, type PollStep } from './poll.js';
+import { poll, type PollOptions, type PollStep, waitLimits } from './poll.js';
 
 /** A clock whose sleeps are recorded, move time on, and end on the next turn (or at an abort). */
 function testClock(onSleep?: (ms: number) => void): Clock & { readonly waits: number[]; pending: number } {
@@ -307,5 +307,19 @@ describe('poll: caller misuse', () => {
 
   it('refuses a random source outside [0, 1)', async () => {
     await expect(poll(scripted(pending(1)), { clock: testClock(), ...base, jitter: 0.1, random: () => 1 })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('waitLimits', () => {
+  const defaults = { timeoutMs: 600_000, pollIntervalMs: 2000, maxPollIntervalMs: 30_000 };
+
+  it('takes the caller’s values, else the defaults, with the longest interval at least the first', () => {
+    expect(waitLimits({}, defaults)).toEqual(defaults);
+    expect(waitLimits({ pollIntervalMs: 60_000 }, defaults)).toEqual({ timeoutMs: 600_000, pollIntervalMs: 60_000, maxPollIntervalMs: 60_000 });
+    expect(waitLimits({ timeoutMs: 5, maxPollIntervalMs: 7 }, defaults)).toEqual({ timeoutMs: 5, pollIntervalMs: 2000, maxPollIntervalMs: 7 });
+  });
+
+  it.each([0, -1, 1.5, 2 ** 31, Number.NaN])('refuses %s ms, naming the option', (bad) => {
+    expect(() => waitLimits({ pollIntervalMs: bad }, defaults)).toThrow(new TypeError('pollIntervalMs must be a positive integer of ms, at most 2^31-1'));
   });
 });

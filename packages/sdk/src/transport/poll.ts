@@ -230,3 +230,31 @@ function checkOptions(options: PollOptions): Settings {
     onWait: fn('onWait', options.onWait, false),
   };
 }
+
+/** A wait's limits, in ms, as the SDK's waiting calls take them. */
+export interface WaitLimits {
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly maxPollIntervalMs: number;
+}
+
+/**
+ * The limits of a waiting call (`submit()`, `verifyAddress()`): the caller's values, else the
+ * defaults (`maxPollIntervalMs` at least `pollIntervalMs`), each a positive whole number of ms.
+ * @throws {TypeError} naming the option, for anything else, or beyond 2^31-1 ms (setTimeout would
+ *   fire at once rather than wait that long).
+ * @example
+ * const { timeoutMs, pollIntervalMs } = waitLimits(options, { timeoutMs: 600_000, pollIntervalMs: 2000, maxPollIntervalMs: 30_000 });
+ */
+export function waitLimits(options: Partial<WaitLimits>, defaults: WaitLimits): WaitLimits {
+  const pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
+  const limits: WaitLimits = {
+    timeoutMs: options.timeoutMs ?? defaults.timeoutMs,
+    pollIntervalMs,
+    maxPollIntervalMs: options.maxPollIntervalMs ?? Math.max(defaults.maxPollIntervalMs, pollIntervalMs),
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value <= 0 || value > 2 ** 31 - 1) throw new TypeError(`${name} must be a positive integer of ms, at most 2^31-1`);
+  }
+  return limits;
+}

@@ -16,7 +16,7 @@ import {
 } from '@certwizard/protocol';
 import { CaProtocolError, RegistrationAbortedError } from '../../errors.js';
 import { sendCaRequest, type CaAnswer } from '../../transport/ca-request.js';
-import { poll } from '../../transport/poll.js';
+import { poll, waitLimits } from '../../transport/poll.js';
 import { AddressVerificationError, AddressVerificationTimeoutError } from '../../enroll/errors.js';
 import { methodTransport, type MethodTransportOptions } from '../../enroll/method-context.js';
 import type { AddressVerificationEvent } from '../../enroll/method-event.js';
@@ -84,16 +84,11 @@ export async function verifyAddress(options: VerifyAddressOptions): Promise<{ re
   encodeAddressPingRequest({ email: address, ...(typeof pingNonce === 'string' ? { pingNonce } : {}) });
   if (pingNonce !== undefined && typeof pingNonce !== 'string' && typeof pingNonce !== 'function')
     throw new TypeError('pingNonce must be a string or a function');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_VERIFY_ADDRESS_TIMEOUT_MS;
-  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_VERIFY_ADDRESS_POLL_INTERVAL_MS;
-  const maxPollIntervalMs = options.maxPollIntervalMs ?? Math.max(DEFAULT_VERIFY_ADDRESS_MAX_POLL_INTERVAL_MS, pollIntervalMs);
-  for (const [name, value] of [
-    ['timeoutMs', timeoutMs],
-    ['pollIntervalMs', pollIntervalMs],
-    ['maxPollIntervalMs', maxPollIntervalMs],
-  ] as const) {
-    if (!Number.isSafeInteger(value) || value <= 0 || value > 2 ** 31 - 1) throw new TypeError(`${name} must be a positive integer of ms, at most 2^31-1`);
-  }
+  const { timeoutMs, pollIntervalMs, maxPollIntervalMs } = waitLimits(options, {
+    timeoutMs: DEFAULT_VERIFY_ADDRESS_TIMEOUT_MS,
+    pollIntervalMs: DEFAULT_VERIFY_ADDRESS_POLL_INTERVAL_MS,
+    maxPollIntervalMs: DEFAULT_VERIFY_ADDRESS_MAX_POLL_INTERVAL_MS,
+  });
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   const emit = (event: AddressVerificationEvent) => {
     try {

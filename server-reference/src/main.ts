@@ -155,6 +155,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const pingNonces = new PingNonceRegistry(sql, clock);
     const secrets = new EnrollmentSecretStore(sql, clock);
     const operatorSessions = new SessionStore(sql, { ...clock, table: 'operator_sessions' });
+    const operators = new OperatorService(new OperatorStore(sql, clock), scrypt);
     const registration = {
       accounts,
       tickets,
@@ -215,7 +216,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
         },
         operator: {
-          operators: new OperatorService(new OperatorStore(sql, clock), scrypt),
+          operators,
           sessions: operatorSessions,
           requests,
           service,
@@ -253,7 +254,10 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       pingFrom: ping.from,
       dkimSigning: ping.dkim ? `${ping.dkim.keySelector}._domainkey.${ping.dkim.domainName}` : 'off',
     });
-    const management = deps.management === undefined ? undefined : await startManagementServer({ db, store, requests, service, ...deps.management });
+    const management =
+      deps.management === undefined
+        ? undefined
+        : await startManagementServer({ db, store, requests, service, operators, accounts, addresses, ...deps.management });
     return {
       url: server.url,
       publicUrl,

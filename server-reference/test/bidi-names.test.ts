@@ -7,7 +7,6 @@
  */
 import { createCsr, generateKeyPair } from '@certwizard/pki';
 import { decodeCcsrAnswer } from '@certwizard/protocol';
-import { openDatabase } from '@certwizard/server-reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithToken, callApi, PASSWORD } from './support/cacert-client.js';
 import { addOperator, OPERATOR, OPERATOR_PASSWORD } from './support/operator-client.js';
@@ -22,16 +21,6 @@ beforeAll(async () => {
   ca = await startTestCa();
 });
 afterAll(() => ca.dispose());
-
-/** Runs `sql` on a second connection to the CA's database: a row as an older CA stored it. */
-function storeDirectly(sql: string, ...params: unknown[]): void {
-  const db = openDatabase(ca.dataDir);
-  try {
-    db.prepare(sql).run(...params);
-  } finally {
-    db.close();
-  }
-}
 
 /** Logs in at `path` and returns the session cookie. */
 async function login(path: string, email: string, password: string): Promise<string> {
@@ -72,9 +61,14 @@ describe('rows stored before the rule', () => {
     const res = await callApi(ca, '/api/requests', { csr }, { bearer: token });
     expect(res.status).toBe(202);
     requestId = decodeCcsrAnswer(res.status, res.text).requestId as string;
-    storeDirectly("UPDATE accounts SET first_name = 'Ada\u202Eevil', last_name = 'Love\u2067lace' WHERE email = ?", email);
-    storeDirectly("UPDATE installation_tokens SET label = 'laptop\u200F'");
-    storeDirectly("UPDATE certificate_requests SET subject = 'CN=www\u202Eexample.org'");
+    // Rows as an older CA stored them, before registration and the token request refused bidi controls.
+    const account = await ca.account(email);
+    if (account === undefined) throw new Error('no account');
+    await ca.storeAsBeforeTheRules('accounts', account.id, { first_name: 'Ada\u202Eevil', last_name: 'Love\u2067lace' });
+    const rows = await ca.rows();
+    for (const row of rows.installation_tokens as { id: number }[]) await ca.storeAsBeforeTheRules('installation_tokens', row.id, { label: 'laptop\u200F' });
+    for (const row of rows.certificate_requests as { id: string }[])
+      await ca.storeAsBeforeTheRules('certificate_requests', row.id, { subject: 'CN=www\u202Eexample.org' });
     await addOperator(ca);
   });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createCsr, generateKeyPair, parseCertificateChain, publicKeySha1Hex } from '@certwizard/pki';
 import { decodeCcsrAnswer, decodeRequestStatus } from '@certwizard/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { accountWithToken, callApi, PASSWORD, withStores } from './support/cacert-client.js';
+import { accountWithToken, callApi, PASSWORD } from './support/cacert-client.js';
 import { mailbox, postForm, registrationFields } from './support/registration-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
@@ -53,11 +53,9 @@ describe('/api/cemails.php', () => {
     ca = await startTestCa();
     const { token } = await accountWithToken(ca);
     expect((await callApi(ca, CEMAILS, {}, { bearer: token })).text).toBe(OK_TEXT);
-    await withStores(ca, async ({ accounts, addresses }) => {
-      await accounts.setCodeSigning(1, true);
-      await addresses.addConfirmed(1, 'A.L@Example.NET');
-      await addresses.addConfirmed(1, 'ADA+wizard@example.org');
-    });
+    await ca.setCodeSigning(1, true);
+    await ca.addConfirmedAddress(1, 'A.L@Example.NET');
+    await ca.addConfirmedAddress(1, 'ADA+wizard@example.org');
     const res = await callApi(ca, CEMAILS, {}, { bearer: token });
     expect(res.text).toBe(`200,Authentication Ok\nCS=1\nNAME=Ada Lovelace\nNAME=Ada B Lovelace\nEMAIL=${EMAIL}\nEMAIL=A.L@example.net\n`);
   });
@@ -185,7 +183,7 @@ describe('/api/ccsr.php', () => {
     const refused = await callApi(ca, CCSR, { ...login, ...ccsrFields({ codesign: '1' }) });
     expect(refused).toMatchObject({ status: 403, text: '403,codesign_not_allowed this account may not request code signing certificates (CS=0)\n' });
     expect(await ca.counts()).toEqual(before);
-    await withStores(ca, ({ accounts }) => accounts.setCodeSigning(1, true));
+    await ca.setCodeSigning(1, true);
     const res = await callApi(ca, CCSR, { ...login, ...ccsrFields({ codesign: '1' }) });
     expect(res.status).toBe(200);
     const answer = decodeCcsrAnswer(res.status, res.text);

@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { createCsr, generateKeyPair, parseCertificateChain } from '@certwizard/pki';
 import { decodeCcsrAnswer } from '@certwizard/protocol';
-import { openDatabase } from '@certwizard/server-reference';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accountWithToken, callApi } from './support/cacert-client.js';
 import { postForm } from './support/registration-client.js';
@@ -41,13 +40,8 @@ describe('POST /api/enroll', () => {
     ca = await startTestCa();
     await accountWithToken(ca);
     const secret = await createSecret(ca);
-    const db = openDatabase(ca.dataDir);
-    try {
-      const rows = db.prepare('SELECT secret_hash FROM enrollment_secrets').all() as { secret_hash: string }[];
-      expect(rows).toEqual([{ secret_hash: createHash('sha256').update(secret).digest('hex') }]);
-    } finally {
-      db.close();
-    }
+    const rows = (await ca.rows()).enrollment_secrets as { secret_hash: string }[];
+    expect(rows.map(({ secret_hash }) => ({ secret_hash }))).toEqual([{ secret_hash: createHash('sha256').update(secret).digest('hex') }]);
     const before = await ca.counts();
     const res = await callApi(ca, ENROLL, { secret, csr: csrFor(EMAIL) });
     expect(res.status).toBe(200);

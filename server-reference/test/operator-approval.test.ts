@@ -3,7 +3,8 @@
  * operator queue (never the owner's), an operator logs in at /operator/login, sees it at
  * /operator/queue, approves it (issued through the signing core) or rejects it with a reason
  * (then `GET /api/requests/:id` answers rejected, and the owner gets a mail). Refusals leave the
- * stored rows as they were.
+ * stored rows as they were. Operators come from the management server, one from the real
+ * `certwizard-ca add-operator` process.
  */
 import { createCsr, generateKeyPair, parseCertificateChain } from '@certwizard/pki';
 import { decodeCcsrAnswer, decodeRequestStatus } from '@certwizard/protocol';
@@ -11,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { accountWithToken, callApi } from './support/cacert-client.js';
 import { addOperator, OPERATOR, OPERATOR_PASSWORD } from './support/operator-client.js';
 import { mailbox, postForm } from './support/registration-client.js';
+import { runBin } from './support/run-bin.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
 let ca: TestCa | undefined;
@@ -177,5 +179,13 @@ describe('operator area', () => {
     const { cookie, csrf } = await operatorLogin(ca);
     expect((await postForm(`${ca.url}/operator/logout`, { csrf }, { cookie })).status).toBe(303);
     expect((await fetch(`${ca.url}/operator/queue`, { headers: { cookie }, redirect: 'manual' })).status).toBe(303);
+  });
+
+  it('takes an operator that `certwizard-ca add-operator` adds while the CA serves (the password from the environment)', async () => {
+    ca = await startTestCa();
+    const added = await runBin(['add-operator', '--data', ca.dataDir, '--email', OPERATOR], { env: { OPERATOR_PASSWORD } });
+    expect(added).toMatchObject({ code: 0, stdout: `created operator ${OPERATOR}; log in at /operator/login\n`, stderr: '' });
+    const { cookie } = await operatorLogin(ca);
+    expect((await fetch(`${ca.url}/operator/queue`, { headers: { cookie } })).status).toBe(200);
   });
 });

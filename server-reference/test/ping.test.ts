@@ -12,7 +12,7 @@ import { createCsr, generateKeyPair } from '@certwizard/pki';
 import { createPkcePair, decodeCemailsAnswer } from '@certwizard/protocol';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { accountWithToken, callApi, withStores } from './support/cacert-client.js';
+import { accountWithToken, callApi } from './support/cacert-client.js';
 import { askForPing, confirmByMachine, confirmLinkOf, dbSnapshot, newNonce, PING_FROM, pingTokenOf } from './support/ping-client.js';
 import { confirmAsPerson, isItDone, linkHref, newTicket, postForm, registrationFields } from './support/registration-client.js';
 import { type SmtpSink, startSmtpSink } from './support/smtp-sink.js';
@@ -50,7 +50,6 @@ async function register(c: TestCa, s: SmtpSink, handoff: Record<string, string>,
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const accountOf = (c: TestCa, email: string) => withStores(c, ({ accounts }) => accounts.findByEmail(email));
 
 describe('a registration with PingNonce', () => {
   it('sends the confirmation mail as a ping, which the machine confirms with the nonce', async () => {
@@ -91,7 +90,7 @@ describe('a registration with PingNonce', () => {
     expect(ok.status).toBe(200);
     expect(ok.json).toEqual({ status: 'confirmed', email: EMAIL });
     expect(ok.headers.get('cache-control')).toBe('no-store');
-    expect((await accountOf(c, EMAIL))?.status).toBe('active');
+    expect((await c.account(EMAIL))?.status).toBe('active');
     const done = await isItDone(c, ticket);
     expect(done).toMatchObject({ status: 'done', emailAddress: EMAIL });
     const code = (done as { code: string }).code;
@@ -140,7 +139,7 @@ describe('a registration with PingNonce', () => {
     const page = await fetch(`${c.url}/ping/confirm?token=${token}`);
     expect(page.status).toBe(410);
     expect(await dbSnapshot(c)).toEqual(before);
-    expect((await accountOf(c, EMAIL))?.status).toBe('pending');
+    expect((await c.account(EMAIL))?.status).toBe('pending');
   });
 
   it('issues a certificate request sent with the registration when the machine confirms', async () => {
@@ -186,7 +185,7 @@ describe('a registration with PingNonce', () => {
     expect(await confirmByMachine(c, token, newNonce())).toMatchObject({ status: 409, json: { error: { code: 'nonce_mismatch' } } });
     expect(await dbSnapshot(c)).toEqual(before);
     expect((await confirmAsPerson(link)).status).toBe(200);
-    expect((await accountOf(c, EMAIL))?.status).toBe('active');
+    expect((await c.account(EMAIL))?.status).toBe('active');
   });
 });
 
@@ -236,7 +235,7 @@ describe("the person's confirmation page", () => {
     expect(ok.text).toContain('<p>Your request was processed.</p>');
     const back = new URL(linkHref(ok.text, 'Please click here to continue with the Installation Wizard') as string);
     expect(back.searchParams.get('EmailAddress')).toBe(EMAIL);
-    expect((await accountOf(c, EMAIL))?.status).toBe('active');
+    expect((await c.account(EMAIL))?.status).toBe('active');
     expect(await isItDone(c, ticket)).toEqual({ status: 'done', emailAddress: EMAIL });
     const again = await postForm(`${c.url}/ping/confirm`, { token });
     expect(again.status).toBe(200);
@@ -257,7 +256,7 @@ describe("the person's confirmation page", () => {
     expect(linkHref(late.text, 'Please click here to return to the Installation Wizard')).toBe(
       `${ERROR}&EmailAddress=ada%2Bwizard%40example.org&reason=confirmation_failed`,
     );
-    expect((await accountOf(c, EMAIL))?.status).toBe('pending');
+    expect((await c.account(EMAIL))?.status).toBe('pending');
   });
 });
 
@@ -521,7 +520,7 @@ describe('a nonce works once, and the installer gives it over the back channel',
     const mail = await register(c, s, { ticket }, { EmailAddress: POSTMASTER });
     expect(mail.parsed.headers.get('x-certwizard-ping-nonce')).toBe(nonce);
     expect((await confirmByMachine(c, pingTokenOf(c, mail), nonce)).status).toBe(200);
-    expect((await accountOf(c, POSTMASTER))?.status).toBe('active');
+    expect((await c.account(POSTMASTER))?.status).toBe('active');
   });
 
   it('a nonce from a URL that was used before is refused: the mail is an ordinary confirmation a person clicks', async () => {
@@ -550,7 +549,7 @@ describe('a registration whose confirmation mail cannot be sent', () => {
     const failed = await postForm(`${c.url}/index.php?id=1`, registrationFields(), { origin: new URL(c.url).origin });
     expect(failed.status).toBe(502);
     expect(await dbSnapshot(c)).toEqual(before);
-    expect(await accountOf(c, EMAIL)).toBeUndefined();
+    expect(await c.account(EMAIL)).toBeUndefined();
     expect(relay).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 });

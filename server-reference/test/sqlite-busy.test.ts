@@ -4,6 +4,10 @@
  * that reads first cannot wait: SQLite refuses to upgrade a read to a write while another
  * connection writes, without calling the busy handler. Immediate transactions take the write
  * lock up front, where the busy timeout applies.
+ *
+ * The one exception to "tests talk to the CA through HTTP and its management server, never by
+ * opening its database file": a second writer on that file, in another process, is the situation
+ * under test.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';

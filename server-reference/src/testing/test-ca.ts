@@ -2,13 +2,14 @@
  * The one CA fixture of every suite (server-reference's own, the SDK's, the CLI's and wizard's,
  * Playwright's): a real reference CA on 127.0.0.1 port 0, a fresh identity and a SQLite database
  * in a temporary directory, its dev mailbox, and the test-only management server through which
- * tests read stored state and move the clock (never by opening the database file). Whoever
- * starts one disposes of it.
+ * tests read stored state, move the clock and set up what an operator would (an operator, an
+ * account's code signing), never by opening the database file. Whoever starts one disposes of it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyType } from '@certwizard/pki';
+import type { Account } from '../accounts/account-store.js';
 import type { CaHooks } from '../ca/hooks.js';
 import { buildServeConfig } from '../config.js';
 import { createIdentity, loadIdentity } from '../identity.js';
@@ -76,6 +77,19 @@ export interface TestCa extends RunningCa {
   rejectRequest(id: string, reason: string): Promise<void>;
   /** Moves the CA's clock forward (only without the `now` option). */
   advanceClock(ms: number): Promise<void>;
+  /** Creates an operator as `certwizard-ca add-operator` does (with the test CA's cheap hash). */
+  addOperator(email: string, password: string): Promise<void>;
+  /** The account of an address (in any case), as the CA's services see it, or `undefined`. */
+  account(email: string): Promise<Account | undefined>;
+  /** Records an operator's code-signing decision (`CS=1`) for the account. */
+  setCodeSigning(accountId: number, allowed: boolean): Promise<void>;
+  /** Records `email` as a confirmed address of the account, as a confirmed email ping does. */
+  addConfirmedAddress(accountId: number, email: string): Promise<void>;
+  /**
+   * Overwrites free text of one stored row (`accounts` names, an installation token's `label`, a
+   * request's `subject`), as a CA from before a validation rule could have stored it.
+   */
+  storeAsBeforeTheRules(table: 'accounts' | 'installation_tokens' | 'certificate_requests', id: number | string, values: Record<string, string>): Promise<void>;
   /** The dev mailbox's mails to `to` (all without it), newest first. */
   mailbox(to?: string): Promise<TestMail[]>;
   /** Closes the CA and deletes its directory. */
@@ -88,6 +102,23 @@ async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url} answered ${res.status}`);
   return (await res.json()) as T;
+}
+
+/** A JSON answer, or `undefined` for 404. */
+async function getFound<T>(url: string, what: string): Promise<T | undefined> {
+  const res = await fetch(url);
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`${what} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/** POSTs (with a JSON body when given) and throws, with the server's reason, unless it answers `want`. */
+async function post(url: string, what: string, body?: unknown, want = 204): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  if (res.status !== want) throw new Error(`${what} answered ${res.status}: ${await res.text()}`);
 }
 
 /**
@@ -152,26 +183,16 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
     managementUrl,
     counts: () => getJson(`${managementUrl}/counts`),
     rows: () => getJson(`${managementUrl}/rows`),
-    certificate: async (serialHex) => {
-      const res = await fetch(`${managementUrl}/certificates/${encodeURIComponent(serialHex)}`);
-      if (res.status === 404) return undefined;
-      if (!res.ok) throw new Error(`certificate lookup answered ${res.status}`);
-      return (await res.json()) as StoredCertificate;
-    },
-    request: async (id) => {
-      const res = await fetch(`${managementUrl}/requests/${encodeURIComponent(id)}`);
-      if (res.status === 404) return undefined;
-      if (!res.ok) throw new Error(`request lookup answered ${res.status}`);
-      return (await res.json()) as { status: string; source: string; accountId: number };
-    },
-    rejectRequest: async (id, reason) => {
-      const res = await fetch(`${managementUrl}/requests/${encodeURIComponent(id)}/reject?reason=${encodeURIComponent(reason)}`, { method: 'POST' });
-      if (res.status !== 204) throw new Error(`rejecting answered ${res.status}`);
-    },
-    advanceClock: async (ms) => {
-      const res = await fetch(`${managementUrl}/clock?advanceMs=${ms}`, { method: 'POST' });
-      if (res.status !== 204) throw new Error(`moving the clock answered ${res.status}`);
-    },
+    certificate: (serialHex) => getFound(`${managementUrl}/certificates/${encodeURIComponent(serialHex)}`, 'certificate lookup'),
+    request: (id) => getFound(`${managementUrl}/requests/${encodeURIComponent(id)}`, 'request lookup'),
+    rejectRequest: (id, reason) => post(`${managementUrl}/requests/${encodeURIComponent(id)}/reject?reason=${encodeURIComponent(reason)}`, 'rejecting'),
+    advanceClock: (ms) => post(`${managementUrl}/clock?advanceMs=${ms}`, 'moving the clock'),
+    addOperator: (email, password) => post(`${managementUrl}/operators`, 'adding an operator', { email, password }, 201),
+    account: (email) => getFound(`${managementUrl}/accounts?email=${encodeURIComponent(email)}`, 'account lookup'),
+    setCodeSigning: (accountId, allowed) => post(`${managementUrl}/accounts/${accountId}/code-signing?allowed=${allowed}`, 'setting code signing'),
+    addConfirmedAddress: (accountId, email) =>
+      post(`${managementUrl}/accounts/${accountId}/addresses?email=${encodeURIComponent(email)}`, 'adding a confirmed address'),
+    storeAsBeforeTheRules: (table, id, values) => post(`${managementUrl}/rows/${table}/${encodeURIComponent(String(id))}`, 'overwriting stored text', values),
     mailbox: (to) => getJson(`${running.url}/dev/mailbox.json${to === undefined ? '' : `?to=${encodeURIComponent(to)}`}`),
     dispose: async () => {
       await running.close({ graceMs: 1000 });

@@ -1,9 +1,8 @@
 /**
  * Test helpers for the CAcert-style API: accounts registered and confirmed over HTTP (with an
- * installation token), API calls, and the database opened beside the running CA.
+ * installation token), and API calls.
  */
 import { createPkcePair } from '@certwizard/protocol';
-import { AccountAddressStore, type AccountRepository, AccountStore, createSqlDatabase, openDatabase } from '@certwizard/server-reference';
 import { confirmAsPerson, confirmationLink, linkHref, postForm, registrationFields } from './registration-client.js';
 import type { TestCa } from './test-ca.js';
 
@@ -54,15 +53,4 @@ export async function callApi(
     ...(method === 'GET' ? {} : { body: query }),
   });
   return { status: res.status, text: await res.text(), headers: res.headers };
-}
-
-/** Runs `fn` with the account and address stores on a second connection to the CA's database. */
-export async function withStores<T>(ca: TestCa, fn: (stores: { accounts: AccountRepository; addresses: AccountAddressStore }) => Promise<T>): Promise<T> {
-  const db = openDatabase(ca.dataDir);
-  try {
-    const sql = createSqlDatabase(db);
-    return await fn({ accounts: new AccountStore(sql), addresses: new AccountAddressStore(sql) });
-  } finally {
-    db.close();
-  }
 }

@@ -1,17 +1,29 @@
 /**
  * The CAcert-style request API: `/api/cemails.php` (what may this account certify?),
- * `/api/ccsr.php` (certify this key for one of those addresses) and `GET /api/requests/:id`
- * (what became of a request that waits for approval). This module holds the paths, parameter
- * names, reason codes and the pure codecs of every request and answer. Documented in
- * docs/protocol.md ("CAcert-style request API"); every name here is part of the wire contract.
+ * `/api/ccsr.php` (certify this key for one of those addresses), `GET /api/requests/:id`
+ * (what became of a request that waits for approval) and our extension `POST /api/crevoke.php`
+ * (revoke one of the account's certificates). This module holds the paths, parameter names,
+ * reason codes and the pure codecs of every request and answer. Documented in docs/protocol.md
+ * ("CAcert-style request API"); every name here is part of the wire contract.
  */
 import { CaRejectedError, MalformedResponseError } from './errors.js';
+import {
+  checkRevocationFields,
+  decodeRevocationFields,
+  isAnsweredSerial,
+  type RevocationFields,
+  type RevocationFieldsRefusal,
+  type RevocationStatus,
+} from './revocation.js';
 
 /** Path of the address query (CAcert's name, never renamed). */
 export const CEMAILS_PATH = '/api/cemails.php';
 
 /** Path of the certificate request (CAcert's name, never renamed). */
 export const CCSR_PATH = '/api/ccsr.php';
+
+/** Path of the revocation (our extension, named in CAcert's manner; POST only). */
+export const CREVOKE_PATH = '/api/crevoke.php';
 
 /** Route of the request status endpoint, in express syntax. */
 export const REQUEST_STATUS_ROUTE = '/api/requests/:id';
@@ -36,6 +48,10 @@ export const CACERT_API_PARAMS = {
   codesign: 'codesign',
   /** ccsr: the PEM certificate request (required by this CA, see {@link decodeCcsrRequest}). */
   optionalCSR: 'optionalCSR',
+  /** crevoke: the serial number of the certificate to revoke, hex (see `REVOCATION_SERIAL_PATTERN`). */
+  serial: 'serial',
+  /** crevoke: why, one of `REVOCATION_REASONS`; absent or empty means `unspecified`. */
+  reason: 'reason',
 } as const;
 
 /** What a request id looks like: base64url without padding, 22 to 64 characters (the CA makes 22). */
@@ -84,6 +100,12 @@ export const CACERT_API_ERRORS = {
   codesign_not_allowed: 403,
   /** The CA's policy (its authorize hook) refused the request. */
   refused: 403,
+  /** crevoke: `serial` is not a serial number in hex (see `REVOCATION_SERIAL_PATTERN`). */
+  invalid_serial: 400,
+  /** crevoke: `reason` is not one a holder may give (see `REVOCATION_REASONS`). */
+  invalid_reason: 400,
+  /** crevoke: the account has no certificate with this serial (another account's counts as none). */
+  unknown_certificate: 404,
   /** Known path, wrong method. */
   method_not_allowed: 405,
   /** The body is over the limit. */
@@ -342,6 +364,74 @@ export function decodeCcsrAnswer(httpStatus: number, body: string): CcsrAnswer {
   }
   if (httpStatus !== 200 || !isPemChain(rest)) throw malformed('an issued answer is HTTP 200 with a PEM chain after the first line');
   return { status: 'issued', requestId, chainPem: rest };
+}
+
+/** Result of {@link decodeCrevokeRequest}. */
+export type CrevokeRequestResult =
+  | { readonly ok: true; readonly fields: RevocationFields }
+  | RevocationFieldsRefusal
+  | { readonly ok: false; readonly code: 'invalid_request'; readonly message: string };
+
+/** The first line of a crevoke success, by what the CA did. */
+const CREVOKE_LINES: Readonly<Record<RevocationStatus, string>> = { revoked: 'Revoked', already_revoked: 'Already revoked' };
+
+/**
+ * Encodes a crevoke request as the form body to POST (the credentials are the caller's business).
+ * @throws {TypeError} for a serial or reason outside the contract (see `decodeRevocationFields`).
+ * @example
+ * encodeCrevokeRequest({ serialHex: '0a1b', reason: 'superseded' }).toString(); // 'serial=0a1b&reason=superseded'
+ */
+export function encodeCrevokeRequest(fields: RevocationFields): URLSearchParams {
+  const checked = checkRevocationFields(fields);
+  return new URLSearchParams({ [CACERT_API_PARAMS.serial]: checked.serialHex, [CACERT_API_PARAMS.reason]: checked.reason });
+}
+
+/**
+ * Reads the crevoke fields of a request: `serial` once, `reason` at most once (absent or empty:
+ * `unspecified`). Other fields are ignored, as by ccsr.
+ * @returns the fields, or the failure line's code (`invalid_request`, `invalid_serial`, `invalid_reason`) and message.
+ * @example
+ * decodeCrevokeRequest(new URLSearchParams('serial=0A1B&reason=keyCompromise')); // { ok: true, fields: { serialHex: '0a1b', reason: 'keyCompromise' } }
+ */
+export function decodeCrevokeRequest(params: URLSearchParams): CrevokeRequestResult {
+  const serials = params.getAll(CACERT_API_PARAMS.serial);
+  const reasons = params.getAll(CACERT_API_PARAMS.reason);
+  if (serials.length !== 1 || reasons.length > 1) return { ok: false, code: 'invalid_request', message: 'serial is required once, reason at most once' };
+  const reason = reasons[0];
+  return decodeRevocationFields(serials[0], reason === '' ? undefined : reason);
+}
+
+/**
+ * Encodes the success answer of crevoke: one line, `200,Revoked <serial>` or, for a certificate
+ * revoked before (nothing changed), `200,Already revoked <serial>`, the serial in lower case.
+ * @throws {TypeError} for another status or a serial that is not lower-case hex octets.
+ * @example
+ * encodeCrevokeAnswer({ status: 'revoked', serialHex: '0a1b' }); // { status: 200, body: '200,Revoked 0a1b\n' }
+ */
+export function encodeCrevokeAnswer(answer: { readonly status: RevocationStatus; readonly serialHex: string }): { status: 200; body: string } {
+  const line = Object.hasOwn(CREVOKE_LINES, answer?.status) ? CREVOKE_LINES[answer.status] : undefined;
+  if (line === undefined) throw new TypeError('status must be revoked or already_revoked');
+  if (!isAnsweredSerial(answer.serialHex)) throw new TypeError('serialHex must be lower-case hex, two digits per octet, at most 20 octets');
+  return { status: 200, body: `200,${line} ${answer.serialHex}\n` };
+}
+
+/**
+ * Decodes an answer of crevoke.
+ * @throws {CaRejectedError} `ERR_PROTOCOL_CA_REJECTED` with `caCode` for a documented failure line.
+ * @throws {MalformedResponseError} `ERR_PROTOCOL_MALFORMED_RESPONSE` for anything else.
+ * @example
+ * decodeCrevokeAnswer(200, '200,Already revoked 0a1b\n'); // { status: 'already_revoked', serialHex: '0a1b' }
+ */
+export function decodeCrevokeAnswer(httpStatus: number, body: string): { status: RevocationStatus; serialHex: string } {
+  const malformed = (why: string) => new MalformedResponseError(`crevoke answer: ${why}`, httpStatus);
+  const lines = splitLines(body, malformed);
+  const first = lines[0] as string;
+  const success = /^200,(Revoked|Already revoked) ([^ ]+)$/.exec(first);
+  if (success === null) throw failure(first, httpStatus, 'crevoke', malformed, lines.slice(1).join('\n'));
+  const serialHex = success[2];
+  if (httpStatus !== 200 || lines.length !== 1 || !isAnsweredSerial(serialHex))
+    throw malformed('a success is one line with HTTP status 200 and a lower-case hex serial');
+  return { status: success[1] === 'Revoked' ? 'revoked' : 'already_revoked', serialHex };
 }
 
 /**

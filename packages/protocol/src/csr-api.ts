@@ -1,8 +1,17 @@
 /**
- * The ssl_api-style CSR endpoint: `PUT /api/csr/:client` with a PEM request as the body.
- * Documented in docs/protocol.md; every name here is part of the wire contract.
+ * The ssl_api-style CSR endpoint: `PUT /api/csr/:client` with a PEM request as the body, and
+ * our extension `POST /api/csr/:client/revoke`. Documented in docs/protocol.md; every name here
+ * is part of the wire contract.
  */
 import { CaRejectedError, MalformedResponseError } from './errors.js';
+import {
+  checkRevocationFields,
+  decodeRevocationFields,
+  isAnsweredSerial,
+  type RevocationFields,
+  type RevocationFieldsRefusal,
+  type RevocationStatus,
+} from './revocation.js';
 
 /** Route of the endpoint, in express syntax. */
 export const CSR_API_ROUTE = '/api/csr/:client';
@@ -51,6 +60,14 @@ export const CSR_API_ERRORS = {
   csr_ca_requested: 400,
   /** The CA's policy (its authorize hook) refused the request. */
   refused: 403,
+  /** revoke: the body is not a JSON object with `serial` and, optionally, `reason`, and nothing else. */
+  invalid_request: 400,
+  /** revoke: `serial` is not a serial number in hex (see `REVOCATION_SERIAL_PATTERN`). */
+  invalid_serial: 400,
+  /** revoke: `reason` is not one a holder may give (see `REVOCATION_REASONS`). */
+  invalid_reason: 400,
+  /** revoke: this client has no certificate with this serial (another client's counts as none). */
+  unknown_certificate: 404,
   /** Unknown path. */
   not_found: 404,
   /** Known path, wrong method. */
@@ -111,4 +128,116 @@ export function decodeCsrApiResponse(status: number, body: string): string {
     throw new MalformedResponseError(`CSR API answered ${status} without an error body`, status);
   }
   throw new CaRejectedError(`the CA refused the request: ${error.message} (${error.code})`, status, error.code);
+}
+
+/** Route of the revocation endpoint, in express syntax (our extension of ssl_api). */
+export const CSR_API_REVOKE_ROUTE = '/api/csr/:client/revoke';
+
+/** Media type of the revocation request's body. */
+export const CSR_API_REVOKE_MEDIA_TYPE = 'application/json';
+
+/** Largest revocation body the endpoint reads, in bytes. */
+export const CSR_API_REVOKE_MAX_BODY_BYTES = 4 * 1024;
+
+/** Body of a revocation request: `reason` absent means `unspecified`. */
+export interface CsrApiRevokeRequest {
+  readonly serial: string;
+  readonly reason?: string;
+}
+
+/** Body of a revocation answer (200), the serial in lower case. */
+export interface CsrApiRevokeAnswer {
+  readonly status: RevocationStatus;
+  readonly serial: string;
+}
+
+/** Result of {@link decodeCsrApiRevokeRequest}. */
+export type CsrApiRevokeRequestResult =
+  | { readonly ok: true; readonly fields: RevocationFields }
+  | RevocationFieldsRefusal
+  | { readonly ok: false; readonly code: 'invalid_request'; readonly message: string };
+
+/**
+ * The path of a client's revocation endpoint, with the segment checked.
+ * @throws {TypeError} for a client that is not 1 to 128 ASCII letters or digits.
+ * @example
+ * csrApiRevokePath('myclient'); // '/api/csr/myclient/revoke'
+ */
+export function csrApiRevokePath(client: string): string {
+  return `${csrApiPath(client)}/revoke`;
+}
+
+/**
+ * Encodes a revocation request's body.
+ * @throws {TypeError} for a serial or reason outside the contract (see `decodeRevocationFields`).
+ * @example
+ * encodeCsrApiRevokeRequest({ serialHex: '0a1b', reason: 'keyCompromise' }); // '{"serial":"0a1b","reason":"keyCompromise"}'
+ */
+export function encodeCsrApiRevokeRequest(fields: RevocationFields): string {
+  const checked = checkRevocationFields(fields);
+  return JSON.stringify({ serial: checked.serialHex, reason: checked.reason } satisfies CsrApiRevokeRequest);
+}
+
+/**
+ * Decodes a revocation request's body: a JSON object with the string `serial` and, optionally,
+ * the string `reason`, and no other member.
+ * @returns the fields, or the wire code (`invalid_request`, `invalid_serial`, `invalid_reason`) and a message.
+ * @example
+ * decodeCsrApiRevokeRequest('{"serial":"0A1B"}'); // { ok: true, fields: { serialHex: '0a1b', reason: 'unspecified' } }
+ */
+export function decodeCsrApiRevokeRequest(body: string): CsrApiRevokeRequestResult {
+  const invalid = { ok: false, code: 'invalid_request', message: 'send a JSON object with serial and, optionally, reason, and nothing else' } as const;
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return invalid;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return invalid;
+  const members = Object.keys(json);
+  if (!members.includes('serial') || members.some((name) => name !== 'serial' && name !== 'reason')) return invalid;
+  const { serial, reason } = json as { serial?: unknown; reason?: unknown };
+  return decodeRevocationFields(serial, reason);
+}
+
+/**
+ * Encodes a revocation answer's body.
+ * @throws {TypeError} for a status other than `revoked` or `already_revoked`, or a malformed serial.
+ * @example
+ * encodeCsrApiRevokeAnswer({ status: 'revoked', serialHex: '0a1b' }); // { status: 'revoked', serial: '0a1b' }
+ */
+export function encodeCsrApiRevokeAnswer(answer: { readonly status: RevocationStatus; readonly serialHex: string }): CsrApiRevokeAnswer {
+  if (answer?.status !== 'revoked' && answer?.status !== 'already_revoked') throw new TypeError('status must be revoked or already_revoked');
+  if (!isAnsweredSerial(answer.serialHex)) throw new TypeError('serialHex must be lower-case hex, two digits per octet, at most 20 octets');
+  return { status: answer.status, serial: answer.serialHex };
+}
+
+/**
+ * Decodes an answer of the revocation endpoint.
+ * @returns what the CA did, and the serial (lower case) it did it to.
+ * @throws {CaRejectedError} `ERR_PROTOCOL_CA_REJECTED` with the CA's `caCode` for a documented error.
+ * @throws {MalformedResponseError} `ERR_PROTOCOL_MALFORMED_RESPONSE` for anything else.
+ * @example
+ * decodeCsrApiRevokeAnswer(200, '{"status":"already_revoked","serial":"0a1b"}'); // { status: 'already_revoked', serialHex: '0a1b' }
+ */
+export function decodeCsrApiRevokeAnswer(status: number, body: string): { status: RevocationStatus; serialHex: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (err) {
+    throw new MalformedResponseError(`CSR API revoke answered ${status} with a body that is not JSON`, status, { cause: err });
+  }
+  if (status === 200) {
+    const answer = (json ?? {}) as Partial<Record<string, unknown>>;
+    const keys = Object.keys(answer).sort().join(',');
+    if (keys !== 'serial,status' || (answer.status !== 'revoked' && answer.status !== 'already_revoked') || !isAnsweredSerial(answer.serial)) {
+      throw new MalformedResponseError('CSR API revoke answered 200 without the documented status and serial', status);
+    }
+    return { status: answer.status, serialHex: answer.serial };
+  }
+  const error = (json as Partial<CsrApiErrorBody>)?.error;
+  if (typeof error?.code !== 'string' || typeof error.message !== 'string' || !Object.hasOwn(CSR_API_ERRORS, error.code)) {
+    throw new MalformedResponseError(`CSR API revoke answered ${status} without a documented error body`, status);
+  }
+  throw new CaRejectedError(`the CA refused to revoke: ${error.message} (${error.code})`, status, error.code);
 }

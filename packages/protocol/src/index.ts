@@ -12,3 +12,4 @@ export * from './pkce.js';
 export * from './wizard-token.js';
 export * from './cacert-api.js';
 export * from './email-ping.js';
+export * from './revocation.js';

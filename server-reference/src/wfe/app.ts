@@ -3,13 +3,14 @@
  * decides something lives in ca/: the request service (every request's lifecycle) and the
  * CertificateAuthority (signing, the CRL).
  */
-import { CSR_API_ROUTE, encodeCsrApiError } from '@certwizard/protocol';
+import { CSR_API_REVOKE_ROUTE, CSR_API_ROUTE, encodeCsrApiError } from '@certwizard/protocol';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { CertificateAuthority } from '../ca/authority.js';
 import type { RequestService } from '../ca/request-service.js';
 import type { Logger } from '../log.js';
 import type { HealthResult } from '../store/data-dir-health.js';
 import { csrApiHandler } from './csr-api/csr-api-endpoint.js';
+import { csrApiRevokeHandler } from './csr-api/csr-api-revoke-endpoint.js';
 import { errorWriter } from './error-writer.js';
 import { cacertApiRoutes } from './cacert-api/cacert-api-routes.js';
 import type { CacertApiContext } from './cacert-api/context.js';
@@ -24,7 +25,7 @@ import { registrationRoutes } from './registration/registration-routes.js';
 export interface AppOptions {
   /** The CA certificate and CRL. */
   readonly ca: CertificateAuthority;
-  /** Takes every certificate request (`PUT /api/csr/:client` here; the contexts below carry it too). */
+  /** Takes every certificate request and revocation (`PUT /api/csr/:client` and its `/revoke` here; the contexts below carry it too). */
   readonly service: RequestService;
   /** What `GET /healthz` reports (DataDirHealth). */
   readonly health: { check(): HealthResult };
@@ -95,6 +96,12 @@ export function createApp(options: AppOptions): Express {
   app.all(CSR_API_ROUTE, (_req, res) => {
     res.setHeader('Allow', 'PUT');
     res.status(405).json(encodeCsrApiError('method_not_allowed', 'use PUT with the request as the body'));
+  });
+  // POST only: a GET (a link preview, a crawler) never revokes.
+  app.post(CSR_API_REVOKE_ROUTE, csrApiRevokeHandler({ service: options.service }));
+  app.all(CSR_API_REVOKE_ROUTE, (_req, res) => {
+    res.setHeader('Allow', 'POST');
+    res.status(405).json(encodeCsrApiError('method_not_allowed', 'use POST with the serial and reason as JSON'));
   });
 
   if (options.cacertApi) app.use(cacertApiRoutes(options.cacertApi));

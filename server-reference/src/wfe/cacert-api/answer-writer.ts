@@ -1,14 +1,15 @@
 /**
  * The one writer of the CAcert-style API's text answers: the success lines of ccsr
- * (`200,Issued <id>` + chain, `202,Pending <id>`), and the failure line `<status>,<code>
+ * (`200,Issued <id>` + chain, `202,Pending <id>`) and crevoke (`200,Revoked <serial>`,
+ * `200,Already revoked <serial>`), and the failure line `<status>,<code>
  * <message>` for the front end's own decoding failures (already in wire terms) and for the CA's
  * neutral refusals, mapped here once ({@link CACERT_CODE_OF}). An unexpected error becomes
  * `500,internal_error` (logged, never echoed): CAcert clients read the first line.
  */
-import { CACERT_API_MEDIA_TYPE, type CacertApiErrorCode, encodeCacertApiError, encodeCcsrAnswer } from '@certwizard/protocol';
+import { CACERT_API_MEDIA_TYPE, type CacertApiErrorCode, encodeCacertApiError, encodeCcsrAnswer, encodeCrevokeAnswer } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import type { RefusalReason, RequestRefusal } from '../../ca/refusal.js';
-import type { SubmitOutcome } from '../../ca/request-service.js';
+import type { RevokeOutcome, SubmitOutcome } from '../../ca/request-service.js';
 import type { Logger } from '../../log.js';
 import { REQUEST_FAULT_CODES } from '../request-fault-codes.js';
 
@@ -69,6 +70,20 @@ export function sendCcsrOutcome(res: Response, outcome: SubmitOutcome): void {
   // Requests of accounts are always recorded, so they always have an id.
   const requestId = outcome.requestId as string;
   const answer = encodeCcsrAnswer(outcome.status === 'issued' ? { status: 'issued', requestId, chainPem: outcome.chainPem } : { status: 'pending', requestId });
+  sendText(res, answer.status, answer.body);
+}
+
+/**
+ * Writes what the request service answered a revocation in crevoke's lines: `200,Revoked
+ * <serial>`, `200,Already revoked <serial>`, or `404,unknown_certificate` for `not_found` (an
+ * unknown serial and another account's certificate alike).
+ * @param serialHex - the serial asked about, lower case.
+ */
+export function sendCrevokeOutcome(res: Response, outcome: RevokeOutcome, serialHex: string): void {
+  if (outcome.status === 'not_found') {
+    return sendFailure(res, { ok: false, code: 'unknown_certificate', message: 'the account has no certificate with this serial' });
+  }
+  const answer = encodeCrevokeAnswer({ status: outcome.status, serialHex });
   sendText(res, answer.status, answer.body);
 }
 

@@ -4,12 +4,12 @@
  * the answer is `{"signed_x509_pem": "<certificate + CA certificate>"}`. Decodes, calls the
  * request service with `SSL_API_POLICY`, encodes; refusals are written by refusal-answer.ts.
  */
-import { CSR_API_CLIENT_PATTERN, CSR_API_MEDIA_TYPES, type CsrApiSuccess } from '@certwizard/protocol';
+import { CSR_API_MEDIA_TYPES, type CsrApiSuccess } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
 import type { RequestService } from '../../ca/request-service.js';
 import { SSL_API_POLICY } from '../../ca/ssl-api-policy.js';
-import { HttpError } from '../http-error.js';
 import { readBody } from '../read-body.js';
+import { clientOf, mediaTypeOf } from './csr-api-request.js';
 import { sendCsrApiRefusal } from './refusal-answer.js';
 
 /** Options of {@link csrApiHandler}. */
@@ -22,14 +22,8 @@ export interface CsrApiOptions {
 /** Builds the express handler of `PUT /api/csr/:client`. */
 export function csrApiHandler(options: CsrApiOptions) {
   return async (req: Request, res: Response): Promise<void> => {
-    const client = String(req.params.client ?? '');
-    if (!CSR_API_CLIENT_PATTERN.test(client)) {
-      throw new HttpError('invalid_client', 'the client segment must be 1 to 128 ASCII letters or digits');
-    }
-    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    if (!CSR_API_MEDIA_TYPES.includes(mediaType)) {
-      throw new HttpError('unsupported_media_type', `send the request as ${CSR_API_MEDIA_TYPES.join(' or ')}, not ${mediaType || 'no content type'}`);
-    }
+    const client = clientOf(req);
+    const mediaType = mediaTypeOf(req, CSR_API_MEDIA_TYPES);
     const body = await readBody(req, options.maxBodyBytes);
     // PEM is ASCII text; application/pkcs10 may also carry the DER bytes themselves.
     const pem = body.subarray(0, 64).toString('latin1').includes('-----BEGIN');

@@ -2,11 +2,13 @@
  * The ssl_api writer of the CA's refusals: `{"error": {"code", "message"}}` with the status
  * `CSR_API_ERRORS` gives the code (docs/protocol.md, `PUT /api/csr/:client`). ssl_api has no
  * accounts and no codes for them: what an account could be refused maps to `refused` (403), and
- * being asked to slow down to `unavailable` (503, with `Retry-After`).
+ * being asked to slow down to `unavailable` (503, with `Retry-After`). Also the answers of
+ * `POST /api/csr/:client/revoke`.
  */
-import { CSR_API_ERRORS, type CsrApiErrorBody, type CsrApiErrorCode, encodeCsrApiError } from '@certwizard/protocol';
+import { CSR_API_ERRORS, type CsrApiErrorBody, type CsrApiErrorCode, encodeCsrApiError, encodeCsrApiRevokeAnswer } from '@certwizard/protocol';
 import type { Response } from 'express';
 import type { RefusalReason, RequestRefusal } from '../../ca/refusal.js';
+import type { RevokeOutcome } from '../../ca/request-service.js';
 import { REQUEST_FAULT_CODES } from '../request-fault-codes.js';
 
 /** The ssl_api error code of each refusal reason. */
@@ -39,4 +41,18 @@ export function sendCsrApiRefusal(res: Response, refusal: RequestRefusal): void 
   const { status, body, retryAfterSeconds } = csrApiRefusal(refusal);
   if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
   res.status(status).json(body);
+}
+
+/**
+ * Writes what the request service answered a revocation: `200 {"status", "serial"}` for
+ * `revoked` and `already_revoked`, `404 unknown_certificate` for `not_found` (an unknown serial
+ * and another client's certificate alike).
+ * @param serialHex - the serial asked about, lower case.
+ */
+export function sendCsrApiRevokeOutcome(res: Response, outcome: RevokeOutcome, serialHex: string): void {
+  if (outcome.status === 'not_found') {
+    res.status(CSR_API_ERRORS.unknown_certificate).json(encodeCsrApiError('unknown_certificate', 'this client has no certificate with this serial'));
+    return;
+  }
+  res.status(200).json(encodeCsrApiRevokeAnswer({ status: outcome.status, serialHex }));
 }

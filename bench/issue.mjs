@@ -23,7 +23,6 @@
  *   --cpu-prof DIR         run the CAs under `node --cpu-prof` into DIR and print where their
  *                          time went (the profiler slows them: rates are then not comparable)
  */
-import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -187,15 +186,23 @@ function assertClean(label, result, serverStderr = '') {
   }
 }
 
-/** Counts the certificates in a stopped CA's database, read-only, with the CA's own driver. */
-function countStored(dataDir) {
-  const require = createRequire(join(repoRoot, 'server-reference', 'package.json'));
-  const Database = require('better-sqlite3');
-  const db = new Database(join(dataDir, 'ca.sqlite3'), { readonly: true, fileMustExist: true });
+/**
+ * Counts the certificates a stopped CA stored: the CA started again in this process over its
+ * data, read through its test-only management server (`GET /counts`), not by opening the file.
+ */
+async function countStored(server, ca) {
+  const config = server.buildServeConfig({ identity: ca.identityDir, data: ca.dataDir, listen: '127.0.0.1:0' });
+  const running = await server.startCa(config, {
+    identity: server.loadIdentity(ca.identityDir, ca.passphrase),
+    logger: server.silentLogger,
+    management: {},
+  });
   try {
-    return db.prepare('SELECT count(*) AS n FROM certificates').get().n;
+    const res = await fetch(`${running.managementUrl}/counts`);
+    if (!res.ok) throw new BenchFailure(`the management server answered ${res.status} for /counts`);
+    return (await res.json()).certificates;
   } finally {
-    db.close();
+    await running.close({ graceMs: 0 });
   }
 }
 
@@ -207,7 +214,7 @@ function countStored(dataDir) {
  * signed and stored those (it stores before it answers). So the rows must be at least the 2xx
  * responses wrk counted, and at most that plus one per connection per wrk run.
  */
-async function benchIssuance(ca, opts) {
+async function benchIssuance(server, ca, opts) {
   const nodeArgs = [];
   let profDir;
   if (opts.cpuProfDir) {
@@ -241,7 +248,7 @@ async function benchIssuance(ca, opts) {
     if (stderr) log(`${label} wrote to stderr (log level warn):\n${stderr}`);
 
     const answered = warm.requests + run.requests;
-    const stored = countStored(ca.dataDir);
+    const stored = await countStored(server, ca);
     const maxInFlight = 2 * opts.connections;
     if (stored < answered || stored > answered + maxInFlight) {
       throw new BenchFailure(
@@ -395,11 +402,11 @@ async function main() {
     // Each issuance run follows the figure it is compared with, so the pair sees the same machine.
     log(`openssl speed rsa2048 (${opts.opensslSeconds} s sign + ${opts.opensslSeconds} s verify)`);
     const rsaSpeed = await speed('rsa2048', opts.opensslSeconds);
-    const rsaIssue = await benchIssuance(rsaCa, opts);
+    const rsaIssue = await benchIssuance(server, rsaCa, opts);
     const hello = await benchHello(opts);
     log(`openssl speed ecdsap256 (${opts.opensslSeconds} s sign + ${opts.opensslSeconds} s verify)`);
     const ecSpeed = await speed('ecdsap256', opts.opensslSeconds);
-    const p256Issue = await benchIssuance(p256Ca, opts);
+    const p256Issue = await benchIssuance(server, p256Ca, opts);
     report({ rsaSpeed, rsaIssue, hello, ecSpeed, p256Issue }, opts, versions);
   } finally {
     process.off('SIGINT', onSignal);

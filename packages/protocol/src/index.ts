@@ -13,3 +13,4 @@ export * from './wizard-token.js';
 export * from './cacert-api.js';
 export * from './email-ping.js';
 export * from './revocation.js';
+export * from './domain-name.js';

@@ -19,7 +19,13 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'server-reference/src/**/*.test.ts', 'server-reference/test/**/*.test.ts', 'wizard-ui/src/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'server-reference/src/**/*.test.ts',
+      'server-reference/test/**/*.test.ts',
+      'wizard-ui/src/**/*.test.ts',
+      'examples/**/*.test.ts',
+    ],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -33,7 +33,7 @@ import { ensureDebianPackages } from '../scripts/lib/ensure-installed.mjs';
 import { killAllChildren, startChild } from './lib/child.mjs';
 import { readNewestProfile, summariseProfile } from './lib/cpu-profile.mjs';
 import { BenchFailure, BUSY_MACHINE_CORES, wholeNumbers } from './lib/common.mjs';
-import { watchLoad } from './lib/machine-load.mjs';
+import { processCpuMs, watchLoad } from './lib/machine-load.mjs';
 import { opensslSignRate, opensslVersion } from './lib/openssl-speed.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
@@ -238,8 +238,13 @@ async function benchIssuance(server, ca, opts) {
     const warm = await runWrk(url('warm'), { ...wrkOptions, durationS: opts.warmupS });
     assertClean(`${label} warm-up`, warm, child.stderrTail());
     const loadDone = watchLoad();
+    const cpuBefore = processCpuMs(child.process.pid);
     const run = await runWrk(url('run'), { ...wrkOptions, durationS: opts.durationS });
+    const cpuAfter = processCpuMs(child.process.pid);
     const load = loadDone();
+    // CPU per certificate: what the CA spends on one issuance, far less disturbed by other
+    // processes on the machine than the rate is.
+    const cpuMsPerCert = cpuBefore === undefined || cpuAfter === undefined || run.requests === 0 ? undefined : (cpuAfter - cpuBefore) / run.requests;
     assertClean(label, run, child.stderrTail());
     const exit = await child.stop();
     stopped = true;
@@ -256,7 +261,7 @@ async function benchIssuance(server, ca, opts) {
       );
     }
     const profile = profDir ? summariseProfile(readNewestProfile(profDir)) : undefined;
-    return { run, answered, stored, profile, load };
+    return { run, answered, stored, profile, load, cpuMsPerCert };
   } finally {
     if (!stopped) await child.stop().catch((error) => log(error.message));
   }
@@ -326,6 +331,9 @@ function report(r, opts, versions) {
     lines.push(`${name.padEnd(50)}${ms(res.run.latencyMs['50'])} ${ms(res.run.latencyMs['99'])}`);
   }
   lines.push(`${`hello world (-c${opts.helloConnections})`.padEnd(50)}${ms(r.hello.latencyMs['50'])} ${ms(r.hello.latencyMs['99'])}`);
+  lines.push('');
+  const cpu = (res) => (res.cpuMsPerCert === undefined ? '?' : `${res.cpuMsPerCert.toFixed(3)} ms`);
+  lines.push(`CA CPU per certificate (user + system, measured run): RSA-2048 ${cpu(r.rsaIssue)}, P-256 ${cpu(r.p256Issue)}`);
   lines.push('');
   const loads = [
     ['openssl rsa', r.rsaSpeed.load],

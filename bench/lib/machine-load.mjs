@@ -10,6 +10,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
+/** USER_HZ: the unit of /proc's CPU times, 100 on every Linux the bench runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /**
  * The whole machine's CPU counters from the first line of /proc/stat, in clock ticks.
  * @returns {{ busy: number, steal: number, total: number }}
@@ -64,6 +67,18 @@ function ourTicks() {
     if (up === process.pid && pid !== process.pid) descendants.set(pid, t.own + t.reaped);
   }
   return { self: me ? me.own + me.reaped : 0, descendants };
+}
+
+/**
+ * CPU time one process has used so far (user + system), in ms; undefined once it has exited or
+ * off Linux. Divided by the work done, it gives a cost per operation that other processes on
+ * the machine disturb far less than a rate does.
+ * @param {number} pid
+ * @returns {number | undefined}
+ */
+export function processCpuMs(pid) {
+  const t = processTicks(String(pid));
+  return t === undefined ? undefined : (t.own * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /**

@@ -17,21 +17,18 @@ export { createSqlDatabase, type SqlDatabase } from './store/sqlite-dialect.js';
 export type { CaSchema } from './store/schema.js';
 export { type RateLimitRepository, RateLimitStore, type TokenBucket } from './store/rate-limit-store.js';
 export * from './accounts/errors.js';
-export {
-  type Account,
-  type AccountRepository,
-  AccountStore,
-  type AccountStoreOptions,
-  type PendingAccountRecord,
-  type RegistrationInput,
-} from './accounts/account-store.js';
+export { type Account, type AccountRepository, AccountStore, type PendingAccountRecord, type RegistrationInput } from './accounts/account-store.js';
 export { AccountService, type AccountServiceOptions } from './accounts/account-service.js';
-export { InstallationTokenStore, type InstallationTokenInfo } from './accounts/installation-tokens.js';
+export { type InstallationTokenInfo, type InstallationTokenRepository, InstallationTokenStore } from './accounts/installation-tokens.js';
+export { InstallationTokenService, type InstallationTokenServiceOptions } from './accounts/installation-token-service.js';
 export { hashSecret, verifySecret } from './accounts/password.js';
 export { RateLimiter, type RateLimitDecision, type RateLimiterOptions } from './accounts/rate-limiter.js';
 export { type TicketRepository, TicketStore, type StoredTicket, type TicketAttachment } from './accounts/ticket-store.js';
-export { HandoffStore, type Handoff } from './accounts/handoff-store.js';
-export { type Session, SessionStore, type SessionStoreOptions } from './accounts/session-store.js';
+export { TicketService, type TicketServiceOptions } from './accounts/ticket-service.js';
+export { type Handoff, type HandoffRepository, HandoffStore } from './accounts/handoff-store.js';
+export { HandoffService } from './accounts/handoff-service.js';
+export { type Session, type SessionRepository, SessionStore, type SessionStoreOptions } from './accounts/session-store.js';
+export { SessionService, type SessionServiceOptions } from './accounts/session-service.js';
 export { DevMailbox, type DevMailboxOptions, type StoredMail } from './mail/dev-mailbox.js';
 export { MAIL_FROM_DEFAULT, type Mailer, type MailMessage } from './mail/mailer.js';
 export { createSmtpMailer, type SmtpMailerOptions } from './mail/smtp-mailer.js';
@@ -49,7 +46,8 @@ export {
 export { decideEmailCertificate, emailCertificatePolicy, nameForms, needsApproval } from './ca/email-certificate-policy.js';
 export { type Operator, type OperatorRepository, OperatorStore, type OperatorStoreOptions } from './accounts/operator-store.js';
 export { OperatorService, type OperatorServiceOptions } from './accounts/operator-service.js';
-export { ENROLLMENT_SECRET_LIFETIME_MS_DEFAULT, EnrollmentSecretStore, type EnrollmentSecretStoreOptions } from './accounts/enrollment-secrets.js';
+export { type EnrollmentSecretRepository, EnrollmentSecretStore } from './accounts/enrollment-secrets.js';
+export { ENROLLMENT_SECRET_LIFETIME_MS_DEFAULT, EnrollmentSecretService, type EnrollmentSecretServiceOptions } from './accounts/enrollment-secret-service.js';
 export { decideServerCertificate, SERVER_CERTIFICATE_POLICY } from './ca/server-certificate-policy.js';
 export {
   accountRequester,

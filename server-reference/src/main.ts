@@ -16,17 +16,24 @@ import { RateLimitStore } from './store/rate-limit-store.js';
 import { createSqlDatabase } from './store/sqlite-dialect.js';
 import { DataDirHealth } from './store/data-dir-health.js';
 import { AccountAddressStore } from './accounts/account-addresses.js';
-import { AddressPingStore, PING_LIFETIME_MS_DEFAULT } from './accounts/address-pings.js';
-import { PingNonceRegistry } from './accounts/ping-nonces.js';
+import { AddressPingService, PING_LIFETIME_MS_DEFAULT } from './accounts/address-ping-service.js';
+import { AddressPingStore } from './accounts/address-pings.js';
+import { PingNonceService } from './accounts/ping-nonce-service.js';
+import { PingNonceStore } from './accounts/ping-nonces.js';
 import { AccountService } from './accounts/account-service.js';
 import { AccountStore } from './accounts/account-store.js';
+import { EnrollmentSecretService } from './accounts/enrollment-secret-service.js';
 import { EnrollmentSecretStore } from './accounts/enrollment-secrets.js';
+import { HandoffService } from './accounts/handoff-service.js';
 import { HandoffStore } from './accounts/handoff-store.js';
+import { InstallationTokenService } from './accounts/installation-token-service.js';
 import { InstallationTokenStore } from './accounts/installation-tokens.js';
 import { OperatorService } from './accounts/operator-service.js';
 import { OperatorStore } from './accounts/operator-store.js';
 import { RateLimiter, type RateLimiterOptions } from './accounts/rate-limiter.js';
+import { SessionService } from './accounts/session-service.js';
 import { SessionStore } from './accounts/session-store.js';
+import { TicketService } from './accounts/ticket-service.js';
 import { TicketStore } from './accounts/ticket-store.js';
 import { DevMailbox } from './mail/dev-mailbox.js';
 import { loadDkimKey } from './mail/dkim-key.js';
@@ -121,8 +128,9 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     }
     const nowMs = deps.now ? () => (deps.now as () => Date)().getTime() : Date.now;
     const clock = { now: nowMs };
-    const tickets = new TicketStore(sql, clock);
-    const sessions = new SessionStore(sql, clock);
+    // Each service holds the rules (secrets, digests, lifetimes, the clock); its store only the rows.
+    const tickets = new TicketService(new TicketStore(sql), clock);
+    const sessions = new SessionService(new SessionStore(sql), clock);
     const ping = pingSender(config, publicUrl, dkimKey);
     const signing = ping.dkim ? { dkim: ping.dkim } : {};
     const smtp = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom, ...signing }) : undefined;
@@ -137,8 +145,8 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       return made;
     };
     const scrypt = deps.scryptN !== undefined ? { scryptN: deps.scryptN } : {};
-    const accounts = new AccountService(new AccountStore(sql, clock), { ...clock, ...scrypt });
-    const tokens = new InstallationTokenStore(sql, clock);
+    const accounts = new AccountService(new AccountStore(sql), { ...clock, ...scrypt });
+    const tokens = new InstallationTokenService(new InstallationTokenStore(sql), clock);
     const mailer = (deps.mailer ?? (smtp && devMailbox ? relayWithCopy(smtp, devMailbox) : (smtp ?? devMailbox))) as Mailer;
     const requests = new CertificateRequestStore(sql, clock);
     // Every protocol's requests go through this one service; only their policies differ.
@@ -151,10 +159,10 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       now: nowMs,
     });
     const addresses = new AccountAddressStore(sql, clock);
-    const pings = new AddressPingStore(sql, clock);
-    const pingNonces = new PingNonceRegistry(sql, clock);
-    const secrets = new EnrollmentSecretStore(sql, clock);
-    const operatorSessions = new SessionStore(sql, { ...clock, table: 'operator_sessions' });
+    const pings = new AddressPingService(new AddressPingStore(sql), clock);
+    const pingNonces = new PingNonceService(new PingNonceStore(sql), clock);
+    const secrets = new EnrollmentSecretService(new EnrollmentSecretStore(sql), clock);
+    const operatorSessions = new SessionService(new SessionStore(sql, { table: 'operator_sessions' }), clock);
     const operators = new OperatorService(new OperatorStore(sql, clock), scrypt);
     const registration = {
       accounts,
@@ -162,7 +170,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       pingNonces,
       tokens,
       sessions,
-      handoffs: new HandoffStore(sql, clock),
+      handoffs: new HandoffService(new HandoffStore(sql), clock),
       mailer,
       ...(devMailbox ? { devMailbox } : {}),
       logger,
@@ -186,7 +194,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     // Housekeeping off the request path; unref'd so it never keeps the process alive.
     const purge = setInterval(() => {
       void (async () => {
-        const purged = tickets.purgeExpired();
+        const purged = await tickets.purgeExpired();
         const expiredSessions = (await sessions.purgeExpired()) + (await operatorSessions.purgeExpired());
         let rateLimitBuckets = 0;
         for (const l of limiters) rateLimitBuckets += await l.prune();

@@ -1,13 +1,15 @@
 /**
  * The account rules above the repository: registration (input checks, scrypt hashing of the
- * password and the two answers, the confirmation token and its lifetime) and login (scrypt
- * verification, timing-safe for unknown addresses). The repository ({@link AccountRepository})
- * only stores the hashes given to it and enforces the unique address and the one-time token.
+ * password and the two answers, the confirmation token and its lifetime), confirmation (the
+ * token's shape and digest, the clock) and login (scrypt verification, timing-safe for unknown
+ * addresses). The repository ({@link AccountRepository}) only stores the hashes given to it and
+ * enforces the unique address and the one-time token.
  */
-import { randomBytes } from 'node:crypto';
+import { isBearerSecret, newBearerSecret } from './bearer-secret.js';
 import type { Account, AccountRepository, ConfirmationRecord } from './account-store.js';
-import { CredentialsError, EmailTakenError, NotConfirmedError } from './errors.js';
+import { ConfirmationInvalidError, CredentialsError, EmailTakenError, NotConfirmedError } from './errors.js';
 import { dummyHash, hashSecret, hashToken, SCRYPT_N_DEFAULT, verifySecret } from './password.js';
+import { positiveInteger } from './positive-integer.js';
 import { cleanRegistration, type RegistrationInput } from './registration-input.js';
 
 /** How long a confirmation link works by default, in milliseconds (24 hours). */
@@ -47,9 +49,7 @@ export class AccountService {
     this.#now = options.now ?? Date.now;
     this.#scryptN = options.scryptN ?? SCRYPT_N_DEFAULT;
     this.#dummyHash = dummyHash(this.#scryptN);
-    const lifetime = options.confirmationLifetimeMs ?? CONFIRMATION_LIFETIME_MS_DEFAULT;
-    if (!Number.isSafeInteger(lifetime) || lifetime <= 0) throw new TypeError('confirmationLifetimeMs must be a positive integer');
-    this.#confirmationLifetimeMs = lifetime;
+    this.#confirmationLifetimeMs = positiveInteger(options.confirmationLifetimeMs ?? CONFIRMATION_LIFETIME_MS_DEFAULT, 'confirmationLifetimeMs');
   }
 
   /**
@@ -73,14 +73,15 @@ export class AccountService {
   async register(input: RegistrationInput, options: { signal?: AbortSignal } = {}): Promise<{ accountId: number; confirmationToken: string }> {
     const clean = cleanRegistration(input, this.#now());
     // Fail fast before spending three scrypt runs; insertPending decides in the database.
-    if (await this.#repository.isTaken(clean.email)) throw new EmailTakenError('this email address is already registered');
+    if (await this.#repository.isTaken(clean.email, this.#now())) throw new EmailTakenError('this email address is already registered');
     const hashOptions = { N: this.#scryptN, ...(options.signal ? { signal: options.signal } : {}) };
     const [passwordHash, answer1Hash, answer2Hash] = await Promise.all([
       hashSecret(clean.password, hashOptions),
       hashSecret(clean.answers[0], hashOptions),
       hashSecret(clean.answers[1], hashOptions),
     ]);
-    const confirmationToken = randomBytes(32).toString('base64url');
+    const { secret: confirmationToken, digest: confirmationTokenHash } = newBearerSecret();
+    const now = this.#now();
     const accountId = await this.#repository.insertPending({
       email: clean.email,
       firstName: clean.firstName,
@@ -90,8 +91,9 @@ export class AccountService {
       questions: clean.questions,
       passwordHash,
       answerHashes: [answer1Hash, answer2Hash],
-      confirmationTokenHash: hashToken(confirmationToken),
-      confirmationExpiresAtMs: this.#now() + this.#confirmationLifetimeMs,
+      confirmationTokenHash,
+      confirmationExpiresAtMs: now + this.#confirmationLifetimeMs,
+      createdAtMs: now,
     });
     return { accountId, confirmationToken };
   }
@@ -123,17 +125,28 @@ export class AccountService {
     return found.account;
   }
 
-  /** {@link AccountRepository.confirmationOf}: a confirmation token whatever its state. */
-  confirmationOf(token: string): Promise<ConfirmationRecord | undefined> {
-    return this.#repository.confirmationOf(token);
+  /**
+   * Finds a confirmation token whatever its state (live, used or expired), for the email ping,
+   * which must tell a repeat from an unknown token. Changes nothing.
+   * @returns the record, or `undefined` for an unknown or malformed token.
+   * @example
+   * (await accounts.confirmationOf(token))?.usedAtMs;
+   */
+  async confirmationOf(token: string): Promise<ConfirmationRecord | undefined> {
+    return isBearerSecret(token) ? this.#repository.confirmationOf(hashToken(token)) : undefined;
   }
 
   /**
-   * {@link AccountRepository.confirmEmail}: confirms an address once, before expiry.
-   * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID`.
+   * Confirms an address with the token from the mail: single use, before expiry; activates the
+   * account (the repository's one transaction).
+   * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown,
+   *   malformed, used or expired token, or an account already active; nothing is changed.
+   * @example
+   * const { accountId, email } = await accounts.confirmEmail(tokenFromLink);
    */
-  confirmEmail(token: string): Promise<{ accountId: number; email: string }> {
-    return this.#repository.confirmEmail(token);
+  async confirmEmail(token: string): Promise<{ accountId: number; email: string }> {
+    if (!isBearerSecret(token)) throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
+    return this.#repository.confirmEmail(hashToken(token), this.#now());
   }
 
   /** {@link AccountRepository.removeUnconfirmed}: removes a pending account, never an active one. */

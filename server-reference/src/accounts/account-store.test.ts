@@ -16,7 +16,7 @@ let store: AccountService;
 beforeEach(async () => {
   db = temp.db;
   clock = T0;
-  store = new AccountService(new AccountStore(temp.sql, { now: () => clock }), { now: () => clock, scryptN: N });
+  store = new AccountService(new AccountStore(temp.sql), { now: () => clock, scryptN: N });
 });
 
 const snapshot = () => snapshotTables(db);
@@ -74,7 +74,7 @@ describe('AccountService.register', () => {
   });
 
   it('honours the confirmationLifetimeMs option', async () => {
-    const short = new AccountService(new AccountStore(temp.sql, { now: () => clock }), { now: () => clock, scryptN: N, confirmationLifetimeMs: 60_000 });
+    const short = new AccountService(new AccountStore(temp.sql), { now: () => clock, scryptN: N, confirmationLifetimeMs: 60_000 });
     await short.register(input());
     expect(db.prepare('SELECT expires_at_ms FROM email_confirmations').get()).toEqual({ expires_at_ms: T0 + 60_000 });
   });
@@ -311,10 +311,11 @@ describe('AccountStore (the repository alone)', () => {
     answerHashes: ['scrypt$given-answer-1', 'scrypt$given-answer-2'] as const,
     confirmationTokenHash: 'c'.repeat(64),
     confirmationExpiresAtMs: T0 + 1000,
+    createdAtMs: T0,
   };
 
   it('stores the hashes it is given as they are, and hands the password hash back only through credentialsOf', async () => {
-    const repository = new AccountStore(temp.sql, { now: () => clock });
+    const repository = new AccountStore(temp.sql);
     const id = await repository.insertPending(record);
     expect(db.prepare('SELECT password_hash, answer1_hash, answer2_hash FROM accounts WHERE id = ?').get(id)).toEqual({
       password_hash: 'scrypt$given-password-hash',
@@ -325,6 +326,20 @@ describe('AccountStore (the repository alone)', () => {
     expect(await repository.credentialsOf('ADA@example.org')).toMatchObject({ account: { id, status: 'pending' }, passwordHash: 'scrypt$given-password-hash' });
     expect(await repository.credentialsOf('not an address')).toBeUndefined();
     await expect(repository.insertPending({ ...record, email: 'ADA@example.org' })).rejects.toMatchObject({ code: 'ERR_ACCOUNT_EMAIL_TAKEN' });
+  });
+
+  it('looks a confirmation token up by the digest given and decides its expiry at the time given, not by a clock of its own', async () => {
+    const repository = new AccountStore(temp.sql);
+    const id = await repository.insertPending(record);
+    expect(await repository.isTaken('ada@example.org', T0 + 999)).toBe(true);
+    expect(await repository.isTaken('ada@example.org', T0 + 1000)).toBe(false);
+    expect(await repository.confirmationOf('c'.repeat(64))).toEqual({ accountId: id, email: 'ada@example.org', expiresAtMs: T0 + 1000 });
+    expect(await repository.confirmationOf('d'.repeat(64))).toBeUndefined();
+    const before = snapshot();
+    await expect(repository.confirmEmail('c'.repeat(64), T0 + 1000)).rejects.toMatchObject({ code: 'ERR_ACCOUNT_CONFIRMATION_INVALID' });
+    expect(snapshot()).toEqual(before);
+    expect(await repository.confirmEmail('c'.repeat(64), T0 + 999)).toEqual({ accountId: id, email: 'ada@example.org' });
+    expect(await repository.get(id)).toMatchObject({ status: 'active', createdAtMs: T0, activatedAtMs: T0 + 999 });
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Accounts: the repository of the `accounts` and `email_confirmations` tables. It persists what
- * it is given (the hashes are made by `AccountService`, account-service.ts) and enforces the
- * one-time rules in the database: the address is unique case-insensitively (a `UNIQUE NOCASE`
+ * it is given (the hashes, the confirmation token's digest and expiry, and the time, are made by
+ * `AccountService`, account-service.ts) and enforces the one-time rules in the database: the address is unique case-insensitively (a `UNIQUE NOCASE`
  * index), and a confirmation token confirms once (a guarded update in one transaction).
  */
 import { normalizeEmailAddress } from '@certwizard/pki';
@@ -9,7 +9,6 @@ import type { Selectable } from 'kysely';
 import type { AccountsTable } from '../store/schema.js';
 import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import { ConfirmationInvalidError, EmailTakenError } from './errors.js';
-import { hashToken } from './password.js';
 
 export {
   type LostPasswordQuestion,
@@ -69,6 +68,8 @@ export interface PendingAccountRecord {
   readonly confirmationTokenHash: string;
   /** When the confirmation token stops working, in ms since the epoch. */
   readonly confirmationExpiresAtMs: number;
+  /** Now, in ms since the epoch: the account's creation time, and the instant at which tokens count as live. */
+  readonly createdAtMs: number;
 }
 
 /** An account with its stored password hash, for the one caller that verifies it (`AccountService.authenticate`). */
@@ -79,9 +80,9 @@ export interface AccountCredentials {
 }
 
 /**
- * Storage of accounts and their confirmation tokens. It holds no policy: input checks, hashing
- * and the confirmation token's lifetime are the caller's (`AccountService`). Contract, for every
- * implementation:
+ * Storage of accounts and their confirmation tokens. It holds no policy: input checks, hashing,
+ * the confirmation token and its lifetime, and the clock are the caller's (`AccountService`).
+ * Contract, for every implementation:
  * - An address belongs to one account, compared case-insensitively; the database decides between
  *   two concurrent registrations (a unique index, not a read before the write).
  * - A pending account blocks its address only while one of its confirmation tokens is live (unused
@@ -89,16 +90,16 @@ export interface AccountCredentials {
  *   same transaction as the insert. Otherwise anyone could squat an address they cannot confirm.
  * - A confirmation token confirms once, before it expires, and only a pending account: marking it
  *   used and activating the account is one transaction whose updates are guarded by those states.
- * - Only SHA-256 of a confirmation token is stored; lookups take the plain token and hash it.
+ * - Only the digest of a confirmation token is stored, and looked up; the token never reaches it.
  * - Reads of an account never return a hash, except {@link AccountRepository.credentialsOf}.
  */
 export interface AccountRepository {
   /**
-   * Whether a registration for this normalised address would be refused now: an active account
-   * has it, or a pending one with a live confirmation token. A hint to fail fast before hashing;
-   * {@link AccountRepository.insertPending} decides.
+   * Whether a registration for this normalised address would be refused at `nowMs`: an active
+   * account has it, or a pending one with a confirmation token live then. A hint to fail fast
+   * before hashing; {@link AccountRepository.insertPending} decides.
    */
-  isTaken(email: string): Promise<boolean>;
+  isTaken(email: string, nowMs: number): Promise<boolean>;
   /**
    * Stores a pending account and its confirmation token in one transaction, first deleting a
    * pending account for the address whose every token expired unused.
@@ -107,17 +108,18 @@ export interface AccountRepository {
    */
   insertPending(record: PendingAccountRecord): Promise<number>;
   /**
-   * Finds a confirmation token whatever its state (live, used or expired). Changes nothing.
-   * @returns the record, or `undefined` for an unknown or malformed token.
+   * Finds a confirmation token by its digest, whatever its state (live, used or expired).
+   * Changes nothing.
+   * @returns the record, or `undefined` for an unknown digest.
    */
-  confirmationOf(token: string): Promise<ConfirmationRecord | undefined>;
+  confirmationOf(tokenHash: string): Promise<ConfirmationRecord | undefined>;
   /**
-   * Confirms an address with the token from the mail: single use, before expiry; activates the
-   * account.
-   * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown,
-   *   malformed, used or expired token, or an account already active; nothing is changed.
+   * Uses the confirmation token with this digest at `nowMs` and activates its account, in one
+   * transaction: single use, before expiry, only a pending account.
+   * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown, used or
+   *   expired token, or an account already active; nothing is changed.
    */
-  confirmEmail(token: string): Promise<{ accountId: number; email: string }>;
+  confirmEmail(tokenHash: string, nowMs: number): Promise<{ accountId: number; email: string }>;
   /**
    * The account and its password hash, by address in any case; `undefined` for an unknown or
    * malformed address. Whatever the status: the caller decides what a pending account may do.
@@ -139,16 +141,7 @@ export interface AccountRepository {
   setCodeSigning(accountId: number, allowed: boolean): Promise<void>;
 }
 
-/** Options of {@link AccountStore}. */
-export interface AccountStoreOptions {
-  /** Clock, in ms since the epoch; `Date.now` by default. */
-  readonly now?: () => number;
-}
-
 type Row = Selectable<AccountsTable>;
-
-/** A confirmation token as the CA makes it: 32 bytes, base64url. */
-const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The SQLite implementation of {@link AccountRepository}.
@@ -157,20 +150,18 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
  */
 export class AccountStore implements AccountRepository {
   readonly #db: SqlDatabase;
-  readonly #now: () => number;
 
-  constructor(db: SqlDatabase, options: AccountStoreOptions = {}) {
+  constructor(db: SqlDatabase) {
     this.#db = db;
-    this.#now = options.now ?? Date.now;
   }
 
   /**
-   * Whether an active account, or a pending one with a live confirmation token, holds the address.
+   * Whether an active account, or a pending one with a confirmation token live at `nowMs`, holds the address.
    * @param email - normalised.
    * @example
-   * if (await accounts.isTaken('ada@example.org')) refuse();
+   * if (await accounts.isTaken('ada@example.org', Date.now())) refuse();
    */
-  async isTaken(email: string): Promise<boolean> {
+  async isTaken(email: string, nowMs: number): Promise<boolean> {
     const row = await this.#byEmail(email);
     if (row === undefined) return false;
     if (row.status === 'active') return true;
@@ -179,7 +170,7 @@ export class AccountStore implements AccountRepository {
       .select('id')
       .where('account_id', '=', row.id)
       .where('used_at_ms', 'is', null)
-      .where('expires_at_ms', '>', this.#now())
+      .where('expires_at_ms', '>', nowMs)
       .executeTakeFirst();
     return live !== undefined;
   }
@@ -188,11 +179,11 @@ export class AccountStore implements AccountRepository {
    * Stores a pending account and its confirmation token, in one transaction.
    * @throws {EmailTakenError} `ERR_ACCOUNT_EMAIL_TAKEN` when the address (in any case) is held.
    * @example
-   * const accountId = await accounts.insertPending({ ...clean, passwordHash, answerHashes, confirmationTokenHash, confirmationExpiresAtMs });
+   * const accountId = await accounts.insertPending({ ...clean, passwordHash, answerHashes, confirmationTokenHash, confirmationExpiresAtMs, createdAtMs });
    */
   insertPending(record: PendingAccountRecord): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
-      const now = this.#now();
+      const now = record.createdAtMs;
       // A pending account whose every confirmation token expired unused frees its address.
       await trx
         .deleteFrom('accounts')
@@ -242,17 +233,16 @@ export class AccountStore implements AccountRepository {
   /**
    * Finds a confirmation token whatever its state (live, used or expired), for the email ping,
    * which must tell a repeat from an unknown token. Changes nothing.
-   * @returns the record, or `undefined` for an unknown or malformed token.
+   * @returns the record, or `undefined` for an unknown digest.
    * @example
-   * (await accounts.confirmationOf(token))?.usedAtMs;
+   * (await accounts.confirmationOf(hashToken(token)))?.usedAtMs;
    */
-  async confirmationOf(token: string): Promise<ConfirmationRecord | undefined> {
-    if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) return undefined;
+  async confirmationOf(tokenHash: string): Promise<ConfirmationRecord | undefined> {
     const row = await this.#db
       .selectFrom('email_confirmations as c')
       .innerJoin('accounts as a', 'a.id', 'c.account_id')
       .select(['c.account_id', 'a.email', 'c.expires_at_ms', 'c.used_at_ms'])
-      .where('c.token_hash', '=', hashToken(token))
+      .where('c.token_hash', '=', tokenHash)
       .executeTakeFirst();
     if (row === undefined) return undefined;
     return {
@@ -264,30 +254,29 @@ export class AccountStore implements AccountRepository {
   }
 
   /**
-   * Confirms an address with the token from the mail: single use, before expiry; activates the
-   * account.
-   * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown,
-   *   malformed, used or expired token, or an account already active; nothing is changed.
+   * Uses a confirmation token at `nowMs` and activates its account, in one transaction.
+   * @throws {ConfirmationInvalidError} `ERR_ACCOUNT_CONFIRMATION_INVALID` for an unknown, used or
+   *   expired token, or an account already active; nothing is changed.
    * @example
-   * const { accountId, email } = await accounts.confirmEmail(tokenFromLink);
+   * const { accountId, email } = await accounts.confirmEmail(hashToken(tokenFromLink), Date.now());
    */
-  async confirmEmail(token: string): Promise<{ accountId: number; email: string }> {
-    if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) {
-      throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
-    }
-    const tokenHash = hashToken(token);
+  confirmEmail(tokenHash: string, nowMs: number): Promise<{ accountId: number; email: string }> {
     return this.#db.transaction().execute(async (trx) => {
-      const now = this.#now();
       const c = await trx.selectFrom('email_confirmations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
-      if (c === undefined || c.used_at_ms !== null || now >= c.expires_at_ms) {
+      if (c === undefined || c.used_at_ms !== null || nowMs >= c.expires_at_ms) {
         throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
       }
       const account = await trx.selectFrom('accounts').select(['id', 'email', 'status']).where('id', '=', c.account_id).executeTakeFirst();
       if (account === undefined || account.status !== 'pending') {
         throw new ConfirmationInvalidError('the confirmation link is unknown, used or expired');
       }
-      await trx.updateTable('email_confirmations').set({ used_at_ms: now }).where('id', '=', c.id).where('used_at_ms', 'is', null).execute();
-      await trx.updateTable('accounts').set({ status: 'active', activated_at_ms: now }).where('id', '=', account.id).where('status', '=', 'pending').execute();
+      await trx.updateTable('email_confirmations').set({ used_at_ms: nowMs }).where('id', '=', c.id).where('used_at_ms', 'is', null).execute();
+      await trx
+        .updateTable('accounts')
+        .set({ status: 'active', activated_at_ms: nowMs })
+        .where('id', '=', account.id)
+        .where('status', '=', 'pending')
+        .execute();
       return { accountId: account.id, email: account.email };
     });
   }

@@ -1,7 +1,9 @@
 /**
  * The registration hand-off kept with a pending account, over `registration_handoffs`:
  * the `continue` and `error` URLs, the PKCE challenge and the SHA-256 of the `PingNonce` the
- * registration page was opened with.
+ * registration page was opened with. The repository stores what it is given; the checks, the
+ * nonce's digest and the rule that an empty hand-off is not stored are `HandoffService`'s
+ * (handoff-service.ts).
  *
  * Why beside the ticket: a registration may come without a ticket (the callback path alone), and
  * a ticket may expire before the mail is confirmed; the confirmation page still needs the
@@ -12,9 +14,7 @@
  * repeat its confirmation (a lost answer), and the email ping answers a repeat with the same
  * nonce as a success and any other nonce as a mismatch, which needs the digest afterwards.
  */
-import { isValidPingNonce, isValidUserCode } from '@certwizard/protocol';
 import type { SqlDatabase } from '../store/sqlite-dialect.js';
-import { hashToken } from './password.js';
 
 /** What the registration page was opened with, already validated. */
 export interface Handoff {
@@ -38,58 +38,57 @@ export interface HandoffOrigin {
   readonly startedFrom?: string;
 }
 
+/** A hand-off as {@link HandoffRepository.save} stores it: the nonce's digest, never the nonce. */
+export interface HandoffRecord extends Handoff, HandoffOrigin {
+  /** `hashToken` of the registration's `PingNonce`, when it carried one. */
+  readonly pingNonceHash?: string;
+  readonly createdAtMs: number;
+}
+
 /**
- * Storage of hand-offs, one per pending account. Contract: {@link HandoffRepository.take} reads
- * and clears in one transaction, so a challenge yields one code, once.
+ * Storage of hand-offs, one per pending account. It holds no policy. Contract:
+ * {@link HandoffRepository.take} reads and clears in one transaction, so a challenge yields one
+ * code, once.
  */
 export interface HandoffRepository {
-  /**
-   * Stores the hand-off of a new pending account, with who started it; nothing is stored when
-   * it is empty. Of `pingNonce` only the SHA-256 is stored.
-   * @throws {TypeError} for a malformed `pingNonce` or `userCode` (the caller checks them first).
-   */
-  save(accountId: number, handoff: Handoff & HandoffOrigin & { readonly pingNonce?: string }): Promise<void>;
-  /** Who started the account's registration, for the confirmation pages; `{}` when nothing is known. */
+  /** Stores the hand-off of a pending account, replacing an earlier one. */
+  save(accountId: number, record: HandoffRecord): Promise<void>;
+  /** Who started the account's registration; `{}` when nothing is known. */
   originOf(accountId: number): Promise<HandoffOrigin>;
   /** The account's hand-off, left in place. */
   get(accountId: number): Promise<Handoff | undefined>;
   /** The account's hand-off, removed (a row holding a nonce digest keeps only that). */
   take(accountId: number): Promise<Handoff | undefined>;
-  /** SHA-256 (hex) of the account's registration `PingNonce`, before and after confirmation. */
+  /** The stored digest of the account's registration `PingNonce`, before and after confirmation. */
   pingNonceHashOf(accountId: number): Promise<string | undefined>;
-  /** Which account a confirmation token was issued to, even when used or expired. */
-  accountOfConfirmationToken(token: string): Promise<number | undefined>;
 }
 
 /**
- * The SQLite implementation of {@link HandoffRepository}; taken (read and cleared) on confirmation.
+ * The SQLite implementation of {@link HandoffRepository}.
  * @example
- * await handoffs.save(accountId, { continueUrl, codeChallenge });
- * const handoff = await handoffs.take(accountId);
+ * const handoffs = new HandoffService(new HandoffStore(sql));
  */
 export class HandoffStore implements HandoffRepository {
   readonly #db: SqlDatabase;
-  readonly #now: () => number;
 
-  constructor(db: SqlDatabase, options: { now?: () => number } = {}) {
+  constructor(db: SqlDatabase) {
     this.#db = db;
-    this.#now = options.now ?? Date.now;
   }
 
-  async save(accountId: number, handoff: Handoff & HandoffOrigin & { readonly pingNonce?: string }): Promise<void> {
-    const { continueUrl, errorUrl, codeChallenge, pingNonce, userCode, startedAtMs, startedFrom } = handoff;
-    if ([continueUrl, errorUrl, codeChallenge, pingNonce, userCode, startedAtMs, startedFrom].every((v) => v === undefined)) return;
-    if (pingNonce !== undefined && !isValidPingNonce(pingNonce)) throw new TypeError('pingNonce must be 22 to 128 base64url characters');
-    if (userCode !== undefined && !isValidUserCode(userCode)) throw new TypeError('userCode must be a user code');
+  /**
+   * @example
+   * await store.save(accountId, { continueUrl, codeChallenge, createdAtMs: Date.now() });
+   */
+  async save(accountId: number, record: HandoffRecord): Promise<void> {
     const values = {
-      continue_url: continueUrl ?? null,
-      error_url: errorUrl ?? null,
-      code_challenge: codeChallenge ?? null,
-      ping_nonce_hash: pingNonce !== undefined ? hashToken(pingNonce) : null,
-      created_at_ms: this.#now(),
-      user_code: userCode ?? null,
-      started_at_ms: startedAtMs ?? null,
-      started_from: startedFrom ?? null,
+      continue_url: record.continueUrl ?? null,
+      error_url: record.errorUrl ?? null,
+      code_challenge: record.codeChallenge ?? null,
+      ping_nonce_hash: record.pingNonceHash ?? null,
+      created_at_ms: record.createdAtMs,
+      user_code: record.userCode ?? null,
+      started_at_ms: record.startedAtMs ?? null,
+      started_from: record.startedFrom ?? null,
     };
     await this.#db
       .insertInto('registration_handoffs')
@@ -100,7 +99,7 @@ export class HandoffStore implements HandoffRepository {
 
   /**
    * @example
-   * (await handoffs.originOf(accountId)).userCode; // 'WDJB-MJHT'
+   * (await store.originOf(accountId)).userCode; // 'WDJB-MJHT'
    */
   async originOf(accountId: number): Promise<HandoffOrigin> {
     const row = await this.#row(this.#db, accountId);
@@ -112,10 +111,18 @@ export class HandoffStore implements HandoffRepository {
     };
   }
 
+  /**
+   * @example
+   * (await store.get(accountId))?.errorUrl;
+   */
   async get(accountId: number): Promise<Handoff | undefined> {
     return handoffOf(await this.#row(this.#db, accountId));
   }
 
+  /**
+   * @example
+   * const handoff = await store.take(accountId);
+   */
   take(accountId: number): Promise<Handoff | undefined> {
     return this.#db.transaction().execute(async (trx) => {
       const handoff = handoffOf(await this.#row(trx, accountId));
@@ -131,16 +138,10 @@ export class HandoffStore implements HandoffRepository {
 
   /**
    * @example
-   * await handoffs.pingNonceHashOf(accountId);
+   * await store.pingNonceHashOf(accountId);
    */
   async pingNonceHashOf(accountId: number): Promise<string | undefined> {
     return (await this.#row(this.#db, accountId))?.ping_nonce_hash ?? undefined;
-  }
-
-  async accountOfConfirmationToken(token: string): Promise<number | undefined> {
-    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    const row = await this.#db.selectFrom('email_confirmations').select('account_id').where('token_hash', '=', hashToken(token)).executeTakeFirst();
-    return row?.account_id;
   }
 
   #row(db: SqlDatabase, accountId: number) {

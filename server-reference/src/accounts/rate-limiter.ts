@@ -5,6 +5,7 @@
  * requests; this module holds only the arithmetic.
  */
 import type { RateLimitRepository, TokenBucket } from '../store/rate-limit-store.js';
+import { positiveInteger } from './positive-integer.js';
 
 /** Options of {@link RateLimiter}. */
 export interface RateLimiterOptions {
@@ -94,9 +95,4 @@ export class RateLimiter {
       updatedAtMs: Math.max(stored.updatedAtMs, now),
     };
   }
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer`);
-  return value;
 }

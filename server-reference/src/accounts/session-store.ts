@@ -1,14 +1,9 @@
 /**
- * Login sessions of the account area, over the `sessions` table. The session id (the cookie)
- * is a bearer secret: 32 random bytes, stored as SHA-256 only. Each session carries its own
- * CSRF token, put in a hidden field of every form and checked on every POST.
+ * Login sessions of the account area and the operator area, over the `sessions` and
+ * `operator_sessions` tables. The repository stores what it is given: the session id's digest,
+ * the CSRF token and the expiry are made by `SessionService` (session-service.ts).
  */
-import { randomBytes } from 'node:crypto';
 import type { SqlDatabase } from '../store/sqlite-dialect.js';
-import { hashToken } from './password.js';
-
-/** How long a session lives by default, in ms (8 hours). */
-export const SESSION_LIFETIME_MS_DEFAULT = 8 * 60 * 60_000;
 
 /** A live session. */
 export interface Session {
@@ -18,12 +13,15 @@ export interface Session {
   readonly expiresAtMs: number;
 }
 
+/** A session as {@link SessionRepository.insert} stores it: the id's digest, never the id. */
+export interface SessionRecord extends Session {
+  /** `hashToken` of the session id (the cookie). */
+  readonly idHash: string;
+  readonly createdAtMs: number;
+}
+
 /** Options of {@link SessionStore}. */
 export interface SessionStoreOptions {
-  /** Clock, in ms since the epoch; `Date.now` by default. */
-  readonly now?: () => number;
-  /** Session lifetime, in ms; default {@link SESSION_LIFETIME_MS_DEFAULT}. */
-  readonly lifetimeMs?: number;
   /**
    * The table: `sessions` (accounts, default) or `operator_sessions` (operators; there the
    * session's `accountId` is the operator's id). Same columns in both.
@@ -31,83 +29,87 @@ export interface SessionStoreOptions {
   readonly table?: 'sessions' | 'operator_sessions';
 }
 
-const ID_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-
-/** Storage of login sessions (accounts' or operators'); every method is one statement. */
+/**
+ * Storage of login sessions (accounts' or operators'). It holds no policy: the id, its digest,
+ * the CSRF token and the lifetime are the caller's (`SessionService`). Contract: every method is
+ * one statement; a session whose expiry is at or before the `nowMs` given is never returned.
+ */
 export interface SessionRepository {
-  /** Opens a session; returns the id for the cookie (never readable again) and the CSRF token. */
-  create(accountId: number): Promise<{ sessionId: string; csrfToken: string; expiresAtMs: number }>;
-  /** The live session with this id; `undefined` for an unknown, malformed or expired one. */
-  get(sessionId: string | undefined): Promise<Session | undefined>;
-  /** Ends a session (logout). Unknown ids are ignored. */
-  delete(sessionId: string): Promise<void>;
-  /** Deletes expired sessions; returns how many. */
-  purgeExpired(): Promise<number>;
+  /** Stores a new session. */
+  insert(record: SessionRecord): Promise<void>;
+  /** The session with this id digest that is live at `nowMs`; `undefined` for an unknown or expired one. */
+  find(idHash: string, nowMs: number): Promise<Session | undefined>;
+  /** Deletes a session (logout). An unknown digest is ignored. */
+  delete(idHash: string): Promise<void>;
+  /**
+   * Deletes the sessions expired at `nowMs`.
+   * @returns how many were deleted.
+   */
+  purgeExpired(nowMs: number): Promise<number>;
 }
 
 /**
- * The SQLite implementation of {@link SessionRepository}. A session has a fixed lifetime from
- * login (no sliding renewal: the account area is visited briefly, and a fixed end bounds a
- * stolen cookie).
+ * The SQLite implementation of {@link SessionRepository}.
  * @example
- * const { sessionId, csrfToken } = await sessions.create(account.id);
- * (await sessions.get(sessionId))?.accountId;
+ * const sessions = new SessionService(new SessionStore(sql, { table: 'operator_sessions' }));
  */
 export class SessionStore implements SessionRepository {
   readonly #db: SqlDatabase;
   readonly #table: 'sessions' | 'operator_sessions';
-  readonly #now: () => number;
-  readonly #lifetimeMs: number;
 
+  /** @throws {TypeError} for a table other than the two session tables. */
   constructor(db: SqlDatabase, options: SessionStoreOptions = {}) {
     this.#db = db;
-    this.#now = options.now ?? Date.now;
-    this.#lifetimeMs = options.lifetimeMs ?? SESSION_LIFETIME_MS_DEFAULT;
-    if (!Number.isSafeInteger(this.#lifetimeMs) || this.#lifetimeMs <= 0) throw new TypeError('lifetimeMs must be a positive integer');
     const table = options.table ?? 'sessions';
     if (table !== 'sessions' && table !== 'operator_sessions') throw new TypeError('table must be sessions or operator_sessions');
     this.#table = table;
   }
 
   /**
-   * Opens a session for an account that has just logged in.
-   * @returns the session id for the cookie (never readable again) and the CSRF token.
+   * @example
+   * await sessions.insert({ idHash, accountId, csrfToken, createdAtMs, expiresAtMs });
    */
-  async create(accountId: number): Promise<{ sessionId: string; csrfToken: string; expiresAtMs: number }> {
-    const sessionId = randomBytes(32).toString('base64url');
-    const csrfToken = randomBytes(32).toString('base64url');
-    const now = this.#now();
-    const expiresAtMs = now + this.#lifetimeMs;
+  async insert(record: SessionRecord): Promise<void> {
     await this.#db
       .insertInto(this.#table)
-      .values({ id_hash: hashToken(sessionId), account_id: accountId, csrf_token: csrfToken, created_at_ms: now, expires_at_ms: expiresAtMs })
+      .values({
+        id_hash: record.idHash,
+        account_id: record.accountId,
+        csrf_token: record.csrfToken,
+        created_at_ms: record.createdAtMs,
+        expires_at_ms: record.expiresAtMs,
+      })
       .execute();
-    return { sessionId, csrfToken, expiresAtMs };
   }
 
-  /** The live session with this id; `undefined` for an unknown, malformed or expired one. */
-  async get(sessionId: string | undefined): Promise<Session | undefined> {
-    if (typeof sessionId !== 'string' || !ID_SHAPE.test(sessionId)) return undefined;
+  /**
+   * @example
+   * (await sessions.find(hashToken(cookie), Date.now()))?.accountId;
+   */
+  async find(idHash: string, nowMs: number): Promise<Session | undefined> {
     const row = await this.#db
       .selectFrom(this.#table)
       .select(['account_id', 'csrf_token', 'expires_at_ms'])
-      .where('id_hash', '=', hashToken(sessionId))
-      .where('expires_at_ms', '>', this.#now())
+      .where('id_hash', '=', idHash)
+      .where('expires_at_ms', '>', nowMs)
       .executeTakeFirst();
     return row ? { accountId: row.account_id, csrfToken: row.csrf_token, expiresAtMs: row.expires_at_ms } : undefined;
   }
 
-  /** Ends a session (logout). Unknown ids are ignored. */
-  async delete(sessionId: string): Promise<void> {
-    if (typeof sessionId === 'string' && ID_SHAPE.test(sessionId)) await this.#db.deleteFrom(this.#table).where('id_hash', '=', hashToken(sessionId)).execute();
+  /**
+   * @example
+   * await sessions.delete(hashToken(cookie));
+   */
+  async delete(idHash: string): Promise<void> {
+    await this.#db.deleteFrom(this.#table).where('id_hash', '=', idHash).execute();
   }
 
   /**
-   * Deletes expired sessions; run periodically.
-   * @returns how many were deleted.
+   * @example
+   * await sessions.purgeExpired(Date.now()); // 3
    */
-  async purgeExpired(): Promise<number> {
-    const result = await this.#db.deleteFrom(this.#table).where('expires_at_ms', '<=', this.#now()).executeTakeFirst();
+  async purgeExpired(nowMs: number): Promise<number> {
+    const result = await this.#db.deleteFrom(this.#table).where('expires_at_ms', '<=', nowMs).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

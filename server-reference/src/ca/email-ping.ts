@@ -12,14 +12,14 @@
  * `expired_token`. A refused attempt changes nothing stored.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AddressPingStore } from '../accounts/address-pings.js';
+import type { AddressPingService } from '../accounts/address-ping-service.js';
 import { ConfirmationInvalidError, PingNonceMismatchError, PingTokenExpiredError, PingTokenUnknownError } from '../accounts/errors.js';
 import { confirmRegistration, type RegistrationConfirmationDeps } from './registration-confirmation.js';
 
 /** What confirming a ping needs. */
 export interface EmailPingDeps extends RegistrationConfirmationDeps {
-  readonly pings: AddressPingStore;
-  /** Clock, in ms since the epoch: the stores' clock. */
+  readonly pings: AddressPingService;
+  /** Clock, in ms since the epoch: the services' clock. */
   readonly now: () => number;
 }
 

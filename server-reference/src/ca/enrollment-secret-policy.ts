@@ -6,7 +6,7 @@
  * (given back when nothing was issued).
  */
 import type { Account } from '../accounts/account-store.js';
-import type { EnrollmentSecretStore } from '../accounts/enrollment-secrets.js';
+import type { EnrollmentSecretService } from '../accounts/enrollment-secret-service.js';
 import { EnrollmentSecretInvalidError } from '../accounts/errors.js';
 import { addressesOnly, decideEmailCertificate, nameForms } from './email-certificate-policy.js';
 import { refuse } from './refusal.js';
@@ -22,7 +22,7 @@ import type { OneTimeCredential, SubmissionPolicy } from './submission-policy.js
 export function enrollmentSecretPolicy(
   account: Pick<Account, 'firstName' | 'middleName' | 'lastName' | 'codeSigning'>,
   confirmed: readonly string[],
-  secret: { readonly secrets: EnrollmentSecretStore; readonly secretId: number },
+  secret: { readonly secrets: Pick<EnrollmentSecretService, 'consume' | 'release'>; readonly secretId: number },
 ): SubmissionPolicy {
   const spends: OneTimeCredential = {
     take: async () => {

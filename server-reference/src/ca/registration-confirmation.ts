@@ -9,9 +9,9 @@
 import { appendQueryParams, REGISTRATION_PARAMS } from '@certwizard/protocol';
 import type { AccountService } from '../accounts/account-service.js';
 import { TicketError } from '../accounts/errors.js';
-import type { HandoffStore } from '../accounts/handoff-store.js';
-import type { InstallationTokenStore } from '../accounts/installation-tokens.js';
-import type { TicketRepository } from '../accounts/ticket-store.js';
+import type { HandoffService } from '../accounts/handoff-service.js';
+import type { InstallationTokenService } from '../accounts/installation-token-service.js';
+import type { TicketService } from '../accounts/ticket-service.js';
 import type { Logger } from '../log.js';
 import type { CertificateRequestStore } from '../store/certificate-requests.js';
 import { issueRegistrationRequests } from './registration-request.js';
@@ -20,9 +20,9 @@ import type { RequestService } from './request-service.js';
 /** What confirming a registration needs (the registration pages' context has all of it). */
 export interface RegistrationConfirmationDeps {
   readonly accounts: AccountService;
-  readonly handoffs: HandoffStore;
-  readonly tickets: TicketRepository;
-  readonly tokens: InstallationTokenStore;
+  readonly handoffs: HandoffService;
+  readonly tickets: TicketService;
+  readonly tokens: InstallationTokenService;
   readonly logger: Logger;
   /** When present, a request sent with the registration is issued on confirmation. */
   readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly service: RequestService };
@@ -107,7 +107,7 @@ export async function confirmRegistration(
  * const { errorLink } = await failRegistrationConfirmation(ctx, token);
  */
 export async function failRegistrationConfirmation(deps: RegistrationConfirmationDeps, token: string): Promise<{ errorLink?: string }> {
-  const accountId = await deps.handoffs.accountOfConfirmationToken(token);
+  const accountId = (await deps.accounts.confirmationOf(token))?.accountId;
   const account = accountId !== undefined ? await deps.accounts.get(accountId) : undefined;
   if (account === undefined || account.status !== 'pending') return {};
   const ticket = await deps.tickets.openTicketOf(account.id);

@@ -5,7 +5,7 @@
  * and shows on the account page.
  */
 import type { AccountRepository } from '../accounts/account-store.js';
-import type { InstallationTokenStore } from '../accounts/installation-tokens.js';
+import type { InstallationTokenRepository } from '../accounts/installation-tokens.js';
 import type { Logger } from '../log.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { CertificateRequestRecord } from '../store/certificate-requests.js';
@@ -36,7 +36,7 @@ export interface RequestNotices {
 /** What {@link mailedRequestNotices} needs. */
 export interface MailedRequestNoticesDeps {
   readonly accounts: Pick<AccountRepository, 'get'>;
-  readonly tokens: Pick<InstallationTokenStore, 'listTokens'>;
+  readonly tokens: Pick<InstallationTokenRepository, 'listTokens'>;
   readonly mailer: Mailer;
   readonly logger: Logger;
   /** The CA's public base URL, without a trailing slash (the account page link). */

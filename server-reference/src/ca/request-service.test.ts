@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { badCsrCases } from '../../../packages/pki/src/test-support/bad-csrs.js';
 import { AccountService } from '../accounts/account-service.js';
 import { type Account, AccountStore } from '../accounts/account-store.js';
+import { EnrollmentSecretService } from '../accounts/enrollment-secret-service.js';
 import { EnrollmentSecretStore } from '../accounts/enrollment-secrets.js';
 import { registerAccount } from '../accounts/test-support/register-account.js';
 import { silentLogger } from '../log.js';
@@ -54,7 +55,7 @@ let clock: number;
 let hooks: CaHooks;
 let held: string[];
 let decided: Array<{ id: string; decision: RequestDecision }>;
-let stores: { accounts: AccountService; requests: CertificateRequestStore; certificates: CertificateStore; secrets: EnrollmentSecretStore };
+let stores: { accounts: AccountService; requests: CertificateRequestStore; certificates: CertificateStore; secrets: EnrollmentSecretService };
 let ca: CertificateAuthority;
 let service: RequestService;
 let ada: Account;
@@ -67,10 +68,10 @@ beforeEach(async () => {
   decided = [];
   const now = { now: () => clock };
   stores = {
-    accounts: new AccountService(new AccountStore(temp.sql, now), { ...now, scryptN: 2 ** 10 }),
+    accounts: new AccountService(new AccountStore(temp.sql), { ...now, scryptN: 2 ** 10 }),
     requests: new CertificateRequestStore(temp.sql, now),
     certificates: new CertificateStore(temp.sql, now),
-    secrets: new EnrollmentSecretStore(temp.sql, now),
+    secrets: new EnrollmentSecretService(new EnrollmentSecretStore(temp.sql), now),
   };
   ca = new CertificateAuthority({
     identity: { certificate: caCertificate, privateKey: caKey.privateKey },

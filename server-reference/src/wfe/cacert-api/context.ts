@@ -4,8 +4,8 @@
  */
 import type { AccountAddressStore } from '../../accounts/account-addresses.js';
 import type { AccountService } from '../../accounts/account-service.js';
-import type { EnrollmentSecretStore } from '../../accounts/enrollment-secrets.js';
-import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
+import type { EnrollmentSecretService } from '../../accounts/enrollment-secret-service.js';
+import type { InstallationTokenService } from '../../accounts/installation-token-service.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
 import type { RequestService } from '../../ca/request-service.js';
 import type { Logger } from '../../log.js';
@@ -17,11 +17,11 @@ export interface CacertApiContext {
   readonly service: RequestService;
   readonly accounts: AccountService;
   readonly addresses: AccountAddressStore;
-  readonly tokens: InstallationTokenStore;
+  readonly tokens: InstallationTokenService;
   /** Read by the request list (`GET /api/requests`). */
   readonly requests: CertificateRequestStore;
   /** One-time enrollment secrets, used by `POST /api/enroll`. */
-  readonly secrets: EnrollmentSecretStore;
+  readonly secrets: EnrollmentSecretService;
   readonly logger: Logger;
   /** Per-client limit of password attempts (each costs one scrypt run). */
   readonly passwordLimiter: RateLimiter;

@@ -2,10 +2,10 @@
  * What the operator area needs, wired in main.ts.
  */
 import type { AccountService } from '../../accounts/account-service.js';
-import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
+import type { InstallationTokenService } from '../../accounts/installation-token-service.js';
 import type { OperatorService } from '../../accounts/operator-service.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
-import type { SessionStore } from '../../accounts/session-store.js';
+import type { SessionService } from '../../accounts/session-service.js';
 import type { RequestService } from '../../ca/request-service.js';
 import type { Logger } from '../../log.js';
 import type { CertificateRequestStore } from '../../store/certificate-requests.js';
@@ -14,12 +14,12 @@ import type { CertificateRequestStore } from '../../store/certificate-requests.j
 export interface OperatorContext {
   readonly operators: OperatorService;
   /** Sessions over `operator_sessions` (a session's `accountId` is the operator's id). */
-  readonly sessions: SessionStore;
+  readonly sessions: SessionService;
   /** The queue is read from here; every decision goes through {@link service}. */
   readonly requests: CertificateRequestStore;
   readonly service: RequestService;
   readonly accounts: AccountService;
-  readonly tokens: InstallationTokenStore;
+  readonly tokens: InstallationTokenService;
   readonly logger: Logger;
   /** The CA's public base URL, without a trailing slash. */
   readonly publicUrl: string;

@@ -3,7 +3,7 @@
  * `POST /api/ping/confirm` (the machine) and `POST /api/addresses` (asking for a ping).
  */
 import type { AccountAddressStore } from '../../accounts/account-addresses.js';
-import type { PingNonceRegistry } from '../../accounts/ping-nonces.js';
+import type { PingNonceService } from '../../accounts/ping-nonce-service.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
 import type { EmailPingDeps } from '../../ca/email-ping.js';
 import type { Mailer } from '../../mail/mailer.js';
@@ -12,7 +12,7 @@ import type { Mailer } from '../../mail/mailer.js';
 export interface PingContext extends EmailPingDeps {
   readonly addresses: AccountAddressStore;
   /** Every nonce accepted so far: a nonce is used by one request only. */
-  readonly pingNonces: PingNonceRegistry;
+  readonly pingNonces: PingNonceService;
   readonly mailer: Mailer;
   /** The CA's public base URL, without a trailing slash: the ping's link points there. */
   readonly publicUrl: string;

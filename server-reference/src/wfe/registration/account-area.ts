@@ -4,7 +4,7 @@
  * `POST /account/requests/:id/approve` / `.../discard` and `POST /account/enrollment-secrets`.
  *
  * Sessions: a random 32-byte id in an HttpOnly, SameSite=Strict cookie (Secure when the public
- * URL is https), stored hashed (SessionStore). Every POST checks `Origin` when present; every
+ * URL is https), stored hashed (SessionService). Every POST checks `Origin` when present; every
  * POST of a logged-in page also carries the session's CSRF token (compared in constant time).
  */
 import { Router, type Request, type Response } from 'express';

@@ -7,14 +7,14 @@
  * person who started nothing is told to refuse.
  */
 import { formatKeyDescription, parseCsr, sha256Hex } from '@certwizard/pki';
-import type { HandoffOrigin, HandoffStore } from '../../accounts/handoff-store.js';
+import type { HandoffOrigin, HandoffRepository } from '../../accounts/handoff-store.js';
 import type { CertificateRequestStore } from '../../store/certificate-requests.js';
 import { namesExactly } from '../../ca/registration-request.js';
 import { escapeHtml, fingerprintHtml } from './html.js';
 
 /** What {@link consentDetails} reads. */
 export interface ConsentDeps {
-  readonly handoffs: Pick<HandoffStore, 'originOf'>;
+  readonly handoffs: Pick<HandoffRepository, 'originOf'>;
   readonly pendingRequests?: { readonly requests: Pick<CertificateRequestStore, 'pendingOf'> };
 }
 

@@ -2,13 +2,13 @@
  * What the registration hand-off and account pages need, wired in main.ts.
  */
 import type { AccountService } from '../../accounts/account-service.js';
-import type { EnrollmentSecretStore } from '../../accounts/enrollment-secrets.js';
-import type { HandoffStore } from '../../accounts/handoff-store.js';
-import type { InstallationTokenStore } from '../../accounts/installation-tokens.js';
+import type { EnrollmentSecretService } from '../../accounts/enrollment-secret-service.js';
+import type { HandoffService } from '../../accounts/handoff-service.js';
+import type { InstallationTokenService } from '../../accounts/installation-token-service.js';
+import type { PingNonceService } from '../../accounts/ping-nonce-service.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
-import type { SessionStore } from '../../accounts/session-store.js';
-import type { PingNonceRegistry } from '../../accounts/ping-nonces.js';
-import type { TicketRepository } from '../../accounts/ticket-store.js';
+import type { SessionService } from '../../accounts/session-service.js';
+import type { TicketService } from '../../accounts/ticket-service.js';
 import type { Logger } from '../../log.js';
 import type { DevMailbox } from '../../mail/dev-mailbox.js';
 import type { Mailer } from '../../mail/mailer.js';
@@ -18,12 +18,12 @@ import type { CertificateRequestStore } from '../../store/certificate-requests.j
 /** Dependencies of the registration routes. */
 export interface RegistrationContext {
   readonly accounts: AccountService;
-  readonly tickets: TicketRepository;
+  readonly tickets: TicketService;
   /** Every ping nonce accepted so far (with a ticket, or in the registration's URL): used once. */
-  readonly pingNonces: PingNonceRegistry;
-  readonly tokens: InstallationTokenStore;
-  readonly sessions: SessionStore;
-  readonly handoffs: HandoffStore;
+  readonly pingNonces: PingNonceService;
+  readonly tokens: InstallationTokenService;
+  readonly sessions: SessionService;
+  readonly handoffs: HandoffService;
   readonly mailer: Mailer;
   /** Present only when mail goes to the dev mailbox; then `/dev/mailbox` is served. */
   readonly devMailbox?: DevMailbox;
@@ -46,5 +46,5 @@ export interface RegistrationContext {
   /** The pending queue: when present, the account page lists pending requests to approve or discard. */
   readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly service: RequestService };
   /** When present, the account page can make one-time enrollment secrets (`POST /api/enroll`). */
-  readonly enrollmentSecrets?: EnrollmentSecretStore;
+  readonly enrollmentSecrets?: EnrollmentSecretService;
 }

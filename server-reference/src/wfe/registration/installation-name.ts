@@ -2,7 +2,8 @@
  * How the account and operator pages name an installation: the label stored with its token and
  * when it connected (redeemed its one-time code), so a person can tell two installations apart.
  */
-import { INSTALLATION_TOKEN_LABEL_DEFAULT, type InstallationTokenInfo } from '../../accounts/installation-tokens.js';
+import { INSTALLATION_TOKEN_LABEL_DEFAULT } from '../../accounts/installation-token-service.js';
+import type { InstallationTokenInfo } from '../../accounts/installation-tokens.js';
 import { utcMinute } from './html.js';
 
 /**

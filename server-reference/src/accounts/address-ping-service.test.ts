@@ -5,8 +5,8 @@ import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.
 import { AccountAddressStore } from './account-addresses.js';
 import { AccountService } from './account-service.js';
 import { AccountStore } from './account-store.js';
-import { AddressPingStore, PINGS_PER_ADDRESS_PER_HOUR } from './address-pings.js';
-import { HandoffStore } from './handoff-store.js';
+import { AddressPingService, PINGS_PER_ADDRESS_PER_HOUR } from './address-ping-service.js';
+import { AddressPingStore, type NewAddressPing } from './address-pings.js';
 import { registerAccount } from './test-support/register-account.js';
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -20,19 +20,19 @@ const temp = useTempDatabase('certwizard-pings-');
 let clock: number;
 let accounts: AccountService;
 let addresses: AccountAddressStore;
-let pings: AddressPingStore;
+let pings: AddressPingService;
 beforeEach(async () => {
   db = temp.db;
   clock = T0;
   const now = () => clock;
-  accounts = new AccountService(new AccountStore(temp.sql, { now }), { now, scryptN: 2 ** 10 });
+  accounts = new AccountService(new AccountStore(temp.sql), { now, scryptN: 2 ** 10 });
   addresses = new AccountAddressStore(temp.sql, { now });
-  pings = new AddressPingStore(temp.sql, { now, perHour: 3 });
+  pings = new AddressPingService(new AddressPingStore(temp.sql), { now, perHour: 3 });
 });
 
 const activeAccount = (): Promise<number> => registerAccount(accounts);
 
-describe('AddressPingStore', () => {
+describe('AddressPingService', () => {
   it('stores digests only, finds a ping by its token, and confirms it once into the confirmed addresses', async () => {
     const accountId = await activeAccount();
     const { id, token, expiresAtMs } = await pings.create(accountId, 'a.l@example.net', { nonce: NONCE });
@@ -91,7 +91,7 @@ describe('AddressPingStore', () => {
   });
 
   it('sends one address at most PINGS_PER_ADDRESS_PER_HOUR pings an hour, whichever accounts ask', async () => {
-    const many = new AddressPingStore(temp.sql, { now: () => clock, perHour: 100 });
+    const many = new AddressPingService(new AddressPingStore(temp.sql), { now: () => clock, perHour: 100 });
     const askers = [];
     for (let i = 0; i < 3; i++) askers.push(await registerAccount(accounts, { email: `asker${i}@example.org` }));
     for (let i = 0; i < PINGS_PER_ADDRESS_PER_HOUR; i++) await many.create(askers[i % 3] as number, 'victim@example.net');
@@ -118,29 +118,58 @@ describe('AddressPingStore', () => {
   });
 });
 
-describe("HandoffStore and the registration's nonce", () => {
-  it('keeps the nonce digest past the confirmation, and only it', async () => {
-    const handoffs = new HandoffStore(temp.sql, { now: () => clock });
-    await registerAccount(accounts, { confirm: false });
-    await registerAccount(accounts, { email: 'c@d.example', confirm: false });
-    await handoffs.save(1, { continueUrl: 'http://127.0.0.1:5000/done', codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', pingNonce: NONCE });
-    await handoffs.save(2, { continueUrl: 'http://127.0.0.1:5000/done' });
-    expect(await handoffs.pingNonceHashOf(1)).toBe(sha256(NONCE));
-    expect(await handoffs.pingNonceHashOf(2)).toBeUndefined();
-    expect(await handoffs.take(1)).toEqual({ continueUrl: 'http://127.0.0.1:5000/done', codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' });
-    expect(await handoffs.take(2)).toEqual({ continueUrl: 'http://127.0.0.1:5000/done' });
-    // The one-time values are gone (a challenge yields one code); the digest stays for repeats.
-    expect(await handoffs.take(1)).toEqual({});
-    expect(await handoffs.pingNonceHashOf(1)).toBe(sha256(NONCE));
-    expect(db.prepare('SELECT account_id FROM registration_handoffs').all()).toEqual([{ account_id: 1 }]);
-    expect(JSON.stringify(snapshotTables(db))).not.toContain(NONCE);
+describe('AddressPingService options', () => {
+  it('honours lifetimeMs and refuses a lifetime or limit that is not a positive integer', async () => {
+    const accountId = await activeAccount();
+    const short = new AddressPingService(new AddressPingStore(temp.sql), { now: () => clock, lifetimeMs: MINUTE });
+    expect((await short.create(accountId, 'a.l@example.net')).expiresAtMs).toBe(T0 + MINUTE);
+    for (const options of [{ lifetimeMs: 0 }, { perHour: -1 }, { perHour: 1.5 }]) {
+      expect(() => new AddressPingService(new AddressPingStore(temp.sql), options)).toThrow(TypeError);
+    }
+  });
+});
+
+describe('AddressPingStore (the repository alone)', () => {
+  const ping = (over: Partial<NewAddressPing> = {}): NewAddressPing => ({
+    tokenHash: 'a'.repeat(64),
+    accountId: 1,
+    email: 'a.l@example.net',
+    createdAtMs: T0,
+    expiresAtMs: T0 + MINUTE,
+    ...over,
   });
 
-  it('stores a hand-off that carries only a nonce, and refuses a malformed one', async () => {
-    const handoffs = new HandoffStore(temp.sql);
-    await registerAccount(accounts, { confirm: false });
-    await expect(handoffs.save(1, { pingNonce: 'short' })).rejects.toThrow(TypeError);
-    await handoffs.save(1, { pingNonce: NONCE });
-    expect(await handoffs.pingNonceHashOf(1)).toBe(sha256(NONCE));
+  it('counts the pings created after the instant given against the limits given, storing nothing over one', async () => {
+    const store = new AddressPingStore(temp.sql);
+    await activeAccount();
+    const limits = { sinceMs: T0 - 1, perAccount: 2, perAddress: 1 };
+    expect(await store.insertWithinLimits(ping(), limits)).toEqual({ id: 1 });
+    expect(await store.insertWithinLimits(ping({ tokenHash: 'b'.repeat(64) }), limits)).toEqual({ over: 'address', createdAtMs: [T0] });
+    expect(await store.insertWithinLimits(ping({ tokenHash: 'b'.repeat(64), email: 'b@example.net', createdAtMs: T0 + 1 }), limits)).toEqual({ id: 2 });
+    const before = snapshotTables(db);
+    expect(await store.insertWithinLimits(ping({ tokenHash: 'c'.repeat(64), email: 'c@example.net' }), limits)).toEqual({
+      over: 'account',
+      createdAtMs: [T0, T0 + 1],
+    });
+    expect(snapshotTables(db)).toEqual(before);
+    expect(await store.insertWithinLimits(ping({ tokenHash: 'c'.repeat(64), email: 'c@example.net' }), { ...limits, sinceMs: T0 })).toEqual({ id: 3 });
+  });
+
+  it('finds a ping by the digest given and uses it once, at the time given, before its expiry', async () => {
+    const store = new AddressPingStore(temp.sql);
+    await activeAccount();
+    await store.insertWithinLimits(ping({ nonceHash: 'n'.repeat(64) }), { sinceMs: 0, perAccount: 9, perAddress: 9 });
+    expect(await store.find('a'.repeat(64))).toEqual({
+      id: 1,
+      accountId: 1,
+      email: 'a.l@example.net',
+      nonceHash: 'n'.repeat(64),
+      createdAtMs: T0,
+      expiresAtMs: T0 + MINUTE,
+    });
+    expect(await store.confirm(1, T0 + MINUTE)).toBe(false);
+    expect(await store.confirm(1, T0 + MINUTE - 1)).toBe(true);
+    expect(await store.confirm(1, T0 + MINUTE - 1)).toBe(false);
+    expect((await store.find('a'.repeat(64)))?.usedAtMs).toBe(T0 + MINUTE - 1);
   });
 });

@@ -3,10 +3,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/database.js';
 import { AccountService } from './account-service.js';
 import { AccountStore } from './account-store.js';
+import { InstallationTokenService } from './installation-token-service.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
+import { TicketService } from './ticket-service.js';
 import { TicketStore } from './ticket-store.js';
 import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
+import { refusal } from './test-support/refusal.js';
 import { registerAccount } from './test-support/register-account.js';
 
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'; // RFC 7636 Appendix B
@@ -19,29 +22,20 @@ const ERROR = 'http://127.0.0.1:8123/error';
 let db: Db;
 const temp = useTempDatabase('certwizard-tickets-');
 let clock: number;
-let tickets: TicketStore;
+let tickets: TicketService;
 let accounts: AccountService;
 beforeEach(async () => {
   db = temp.db;
   clock = T0;
-  tickets = new TicketStore(temp.sql, { now: () => clock });
-  accounts = new AccountService(new AccountStore(temp.sql, { now: () => clock }), { now: () => clock, scryptN: 2 ** 10 });
+  tickets = new TicketService(new TicketStore(temp.sql), { now: () => clock });
+  accounts = new AccountService(new AccountStore(temp.sql), { now: () => clock, scryptN: 2 ** 10 });
 });
 
 const snapshot = () => snapshotTables(db);
 
-async function refusal(fn: () => unknown): Promise<Error & { code?: string; field?: string }> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a refusal');
-}
-
 const account = (email = 'ada@example.org', confirm = true): Promise<number> => registerAccount(accounts, { email, confirm });
 
-describe('TicketStore.create / read', () => {
+describe('TicketService.create / read', () => {
   it('creates a 256-bit base64url ticket living 30 minutes by default, pending until finished', async () => {
     const ticket = await tickets.create();
     expect(ticket).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -82,7 +76,7 @@ describe('TicketStore.create / read', () => {
   });
 });
 
-describe('TicketStore.attach', () => {
+describe('TicketService.attach', () => {
   it('stores the callback URLs and the challenge; the same values again are a page reload', async () => {
     const ticket = await tickets.create();
     await tickets.attach(ticket, { continueUrl: CONTINUE, errorUrl: ERROR, codeChallenge: CHALLENGE });
@@ -136,7 +130,7 @@ describe('TicketStore.attach', () => {
   });
 });
 
-describe('TicketStore.complete', () => {
+describe('TicketService.complete', () => {
   it('finishes a ticket without PKCE: done with the address, no code', async () => {
     const accountId = await account();
     const ticket = await tickets.create();
@@ -159,7 +153,10 @@ describe('TicketStore.complete', () => {
     expect(db.prepare('SELECT code_hash, ticket, account_id FROM authorization_codes').all()).toEqual([
       { code_hash: hashToken(code as string), ticket, account_id: accountId },
     ]);
-    const redeemed = await new InstallationTokenStore(temp.sql, { now: () => clock }).redeemAuthorizationCode(code as string, VERIFIER);
+    const redeemed = await new InstallationTokenService(new InstallationTokenStore(temp.sql), { now: () => clock }).redeemAuthorizationCode(
+      code as string,
+      VERIFIER,
+    );
     expect(redeemed.accountId).toBe(accountId);
     // Redeemed: the plain copy is gone; isitdone still says done, without the code.
     expect(db.prepare('SELECT code FROM tickets').get()).toEqual({ code: null });
@@ -206,7 +203,7 @@ describe('TicketStore.complete', () => {
   });
 });
 
-describe('TicketStore.fail', () => {
+describe('TicketService.fail', () => {
   it.each(['address_taken', 'ticket_expired', 'cancelled', 'confirmation_failed', 'invalid_request'] as const)(
     'records the reason %s for isitdone',
     async (reason) => {
@@ -228,7 +225,7 @@ describe('TicketStore.fail', () => {
   });
 });
 
-describe('TicketStore.purgeExpired', () => {
+describe('TicketService.purgeExpired', () => {
   it('keeps expired tickets through the grace period (isitdone: expired), then deletes them and their codes', async () => {
     const accountId = await account();
     const old = await tickets.create();
@@ -244,5 +241,72 @@ describe('TicketStore.purgeExpired', () => {
     expect(await tickets.read(old)).toBeUndefined();
     expect(await tickets.read(fresh)).toBeDefined();
     await expect(tickets.purgeExpired({ graceMs: -1 })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('TicketService: the ping nonce and the user code', () => {
+  const NONCE = 'n0nce-Of_The-Mail-Server-43-characters-long';
+
+  it('keeps the nonce of the installer with the ticket until it is taken, once; a malformed one is misuse', async () => {
+    const ticket = await tickets.create({ pingNonce: NONCE });
+    expect(await tickets.pingNonceOf(ticket)).toBe(NONCE);
+    expect(await tickets.takePingNonce(ticket)).toBe(NONCE);
+    expect(await tickets.takePingNonce(ticket)).toBeUndefined();
+    expect(await tickets.pingNonceOf(ticket)).toBeUndefined();
+    expect(await tickets.pingNonceOf('../etc')).toBeUndefined();
+    const before = snapshot();
+    await expect(tickets.create({ pingNonce: 'short' })).rejects.toThrow(TypeError);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('does not show a stored user code that is not of the shape the protocol makes', async () => {
+    const ticket = await tickets.create();
+    db.prepare("UPDATE tickets SET user_code = 'AAAA-AAAA'").run();
+    const stored = await tickets.get(ticket);
+    expect(stored).toMatchObject({ ticket, createdAtMs: T0 });
+    expect(stored).not.toHaveProperty('userCode');
+  });
+
+  it('issues codes with the codeLifetimeMs option, and refuses one that is not a positive integer', async () => {
+    const short = new TicketService(new TicketStore(temp.sql), { now: () => clock, codeLifetimeMs: MINUTE });
+    const accountId = await account();
+    const ticket = await short.create();
+    await short.attach(ticket, { codeChallenge: CHALLENGE });
+    await short.complete(ticket, { accountId, email: 'ada@example.org' });
+    expect(db.prepare('SELECT created_at_ms, expires_at_ms FROM authorization_codes').get()).toEqual({ created_at_ms: T0, expires_at_ms: T0 + MINUTE });
+    for (const codeLifetimeMs of [0, -1, 0.5]) expect(() => new TicketService(new TicketStore(temp.sql), { codeLifetimeMs })).toThrow(TypeError);
+  });
+});
+
+describe('TicketStore (the repository alone)', () => {
+  const given = { ticket: 'T'.repeat(43), userCode: 'WDJB-MJHT', createdAtMs: T0, expiresAtMs: T0 + MINUTE };
+  const code = { code: 'K'.repeat(43), codeHash: 'k'.repeat(64), expiresAtMs: T0 + 2 * MINUTE };
+
+  it('stores the ticket, user code and times it is given, and decides pending and expired at the time given', async () => {
+    const store = new TicketStore(temp.sql);
+    const accountId = await account();
+    await store.insert(given);
+    expect(await store.get(given.ticket)).toMatchObject({ ticket: given.ticket, userCode: 'WDJB-MJHT', createdAtMs: T0, expiresAtMs: T0 + MINUTE });
+    expect((await refusal(() => store.attach(given.ticket, { continueUrl: CONTINUE }, T0 + MINUTE))).code).toBe('ERR_TICKET_EXPIRED');
+    await store.attach(given.ticket, { continueUrl: CONTINUE }, T0 + MINUTE - 1);
+    await store.bindAccount(given.ticket, accountId, T0);
+    expect(await store.openTicketOf(accountId, T0 + MINUTE - 1)).toBe(given.ticket);
+    expect(await store.openTicketOf(accountId, T0 + MINUTE)).toBeUndefined();
+  });
+
+  it('stores the code and digest it is given on completion when the ticket carries a challenge, and nothing else', async () => {
+    const store = new TicketStore(temp.sql);
+    const accountId = await account();
+    await store.insert(given);
+    await store.insert({ ...given, ticket: 'U'.repeat(43) });
+    await store.attach(given.ticket, { codeChallenge: CHALLENGE }, T0);
+    expect(await store.complete(given.ticket, { accountId, email: 'ada@example.org' }, { nowMs: T0 + 1, code })).toEqual({ code: code.code });
+    expect(await store.complete('U'.repeat(43), { accountId, email: 'ada@example.org' }, { nowMs: T0 + 1, code })).toEqual({});
+    expect(db.prepare('SELECT code_hash, ticket, created_at_ms, expires_at_ms FROM authorization_codes').all()).toEqual([
+      { code_hash: 'k'.repeat(64), ticket: given.ticket, created_at_ms: T0 + 1, expires_at_ms: T0 + 2 * MINUTE },
+    ]);
+    expect((await store.read(given.ticket, T0 + MINUTE - 1))?.code).toBe(code.code);
+    expect((await store.read(given.ticket, T0 + MINUTE))?.code).toBeUndefined();
+    expect(await store.purgeExpired(T0 + 2 * MINUTE, T0 + MINUTE)).toEqual({ tickets: 2, codes: 0 });
   });
 });

@@ -2,9 +2,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/database.js';
 import { AccountService } from './account-service.js';
 import { AccountStore } from './account-store.js';
+import { InstallationTokenService } from './installation-token-service.js';
 import { InstallationTokenStore } from './installation-tokens.js';
 import { hashToken } from './password.js';
 import { snapshotTables, useTempDatabase } from '../store/test-support/snapshot.js';
+import { refusal } from './test-support/refusal.js';
 import { registerAccount } from './test-support/register-account.js';
 
 // RFC 7636 Appendix B: the example verifier and its S256 challenge.
@@ -17,27 +19,18 @@ const MINUTE = 60_000;
 let db: Db;
 const temp = useTempDatabase('certwizard-tokens-');
 let clock: number;
-let tokens: InstallationTokenStore;
+let tokens: InstallationTokenService;
 let accounts: AccountService;
 beforeEach(async () => {
   db = temp.db;
   clock = T0;
-  tokens = new InstallationTokenStore(temp.sql, { now: () => clock });
-  accounts = new AccountService(new AccountStore(temp.sql, { now: () => clock }), { now: () => clock, scryptN: 2 ** 10 });
+  tokens = new InstallationTokenService(new InstallationTokenStore(temp.sql), { now: () => clock });
+  accounts = new AccountService(new AccountStore(temp.sql), { now: () => clock, scryptN: 2 ** 10 });
 });
 
 const snapshot = () => snapshotTables(db);
 
 const activeAccount = (email?: string): Promise<number> => registerAccount(accounts, email !== undefined ? { email } : {});
-
-async function refusal(fn: () => unknown): Promise<Error & { code?: string }> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('authorization codes (RFC 7636 §4.4-§4.6)', () => {
   it('issues a code stored only as its hash and redeems it once for an installation token', async () => {
@@ -205,5 +198,49 @@ describe('installation tokens', () => {
     expect(await tokens.listTokens(ada)).toEqual([{ id: mine.tokenId, label: 'installation', createdAtMs: T0, revokedAtMs: T0 + 7 }]);
     expect((await refusal(() => tokens.authenticateToken(mine.installationToken))).code).toBe('ERR_TOKEN_INVALID');
     expect((await tokens.authenticateToken(his.installationToken)).accountId).toBe(bob);
+  });
+});
+
+describe('InstallationTokenService options', () => {
+  it('issues codes living codeLifetimeMs, and refuses a lifetime that is not a positive integer', async () => {
+    const accountId = await activeAccount();
+    const short = new InstallationTokenService(new InstallationTokenStore(temp.sql), { now: () => clock, codeLifetimeMs: MINUTE });
+    await short.issueAuthorizationCode(accountId, CHALLENGE);
+    expect(db.prepare('SELECT expires_at_ms FROM authorization_codes').get()).toEqual({ expires_at_ms: T0 + MINUTE });
+    for (const codeLifetimeMs of [0, -1, 1.5])
+      expect(() => new InstallationTokenService(new InstallationTokenStore(temp.sql), { codeLifetimeMs })).toThrow(TypeError);
+  });
+});
+
+describe('InstallationTokenStore (the repository alone)', () => {
+  const code = { codeHash: 'c'.repeat(64), codeChallenge: CHALLENGE, createdAtMs: T0, expiresAtMs: T0 + MINUTE };
+  const redemption = { codeHash: 'c'.repeat(64), verifierChallenge: CHALLENGE, tokenHash: 't'.repeat(64), label: 'given label', nowMs: T0 + 1 };
+
+  it('stores the digests and times it is given and compares the challenge it is given, not a verifier', async () => {
+    const store = new InstallationTokenStore(temp.sql);
+    const accountId = await activeAccount();
+    await store.insertAuthorizationCode({ ...code, accountId });
+    const before = snapshot();
+    expect(await store.redeemAuthorizationCode({ ...redemption, verifierChallenge: 'A'.repeat(43) })).toBe('invalid');
+    expect(await store.redeemAuthorizationCode({ ...redemption, nowMs: T0 + MINUTE })).toBe('invalid');
+    expect(snapshot()).toEqual(before);
+    expect(await store.redeemAuthorizationCode(redemption)).toEqual({ accountId, tokenId: 1 });
+    expect(db.prepare('SELECT token_hash, label, created_at_ms FROM installation_tokens').all()).toEqual([
+      { token_hash: 't'.repeat(64), label: 'given label', created_at_ms: T0 + 1 },
+    ]);
+    // A repeat past the code's lifetime only revokes.
+    expect(await store.redeemAuthorizationCode({ ...redemption, tokenHash: 'u'.repeat(64), nowMs: T0 + MINUTE })).toBe('replayed');
+    expect(await store.listTokens(accountId)).toEqual([{ id: 1, label: 'given label', createdAtMs: T0 + 1, revokedAtMs: T0 + MINUTE }]);
+  });
+
+  it('records the use of a token at the time given', async () => {
+    const store = new InstallationTokenStore(temp.sql);
+    const accountId = await activeAccount();
+    await store.insertAuthorizationCode({ ...code, accountId });
+    await store.redeemAuthorizationCode(redemption);
+    expect(await store.authenticateToken('t'.repeat(64), 1234)).toEqual({ accountId, tokenId: 1 });
+    expect(await store.listTokens(accountId)).toEqual([{ id: 1, label: 'given label', createdAtMs: T0 + 1, lastUsedAtMs: 1234 }]);
+    expect(await store.revokeToken(accountId, 1, 5678)).toBe(true);
+    expect((await store.listTokens(accountId))[0]?.revokedAtMs).toBe(5678);
   });
 });

@@ -158,6 +158,15 @@ test('npm start on a machine without a display: URLs printed, the wizard install
   expect(openssl(['verify', '-CAfile', caFile, join(live, 'cert.pem')]).trim()).toBe(`${join(live, 'cert.pem')}: OK`);
   expect(openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-ext', 'subjectAltName'])).toContain(`email:${POSTMASTER}`);
   expect(openssl(['pkey', '-in', join(live, 'privkey.pem'), '-pubout'])).toBe(openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-pubkey']));
+  // The wizard's post-install command made the running ExampleMail reload: it serves this certificate over STARTTLS.
+  const serial = openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-serial'])
+    .trim()
+    .replace(/^serial=/, '')
+    .toLowerCase();
+  await expect.poll(() => demo.output()).toContain(`ExampleMail serves STARTTLS with certificate ${serial} `);
+  expect(demo.output()).toMatch(
+    /Check ExampleMail's STARTTLS: openssl s_client -starttls smtp -connect 127\.0\.0\.1:\d+ -servername mail\.examplemail\.test -CAfile \S+ca\.cert\.pem -verify_return_error\n/,
+  );
 
   // `certwizard list`, pointed at the demo's folder, finds what the wizard installed.
   const certs = join(demo.dir, 'examplemail', 'certs');

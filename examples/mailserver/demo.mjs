@@ -9,8 +9,10 @@
  *    mail hook attached, so the CA's email ping is answered by ExampleMail itself.
  *
  * It opens the wizard in the browser when there is a display, and prints every URL either way.
- * The certificate ends up in `.certwizard/examplemail/certs/live/examplemail/`. Ctrl-C (or
- * SIGTERM) stops everything; when the CA stops, so does the rest.
+ * The certificate ends up in `.certwizard/examplemail/certs/live/examplemail/`; the wizard's
+ * post-install command (reload.mjs, SIGHUP through ExampleMail's pid file) makes ExampleMail
+ * serve it over STARTTLS at once, and the `openssl s_client` line printed here checks that.
+ * Ctrl-C (or SIGTERM) stops everything; when the CA stops, so does the rest.
  *
  *   node examples/mailserver/demo.mjs [--dir DIR] [--ca-port PORT] [--wizard-port PORT] [--no-browser]
  */
@@ -21,12 +23,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openCredentialStore, openWithSystemBrowser } from '@certwizard/sdk';
 import { startWizard } from '@certwizard/wizard';
-import { startExampleMail } from './mail-server.mjs';
+import { reloadCommand, startExampleMail } from './mail-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
 const PING_FROM = 'ping@localhost';
 const POSTMASTER = 'postmaster@examplemail.test';
+/** The name mail clients reach ExampleMail by, and the one its certificate is checked against. */
+const MAIL_HOST = 'mail.examplemail.test';
 const CA_START_TIMEOUT_MS = 30_000;
 
 const { values } = parseArgs({
@@ -107,10 +111,22 @@ async function main() {
   // second SIGINT is the same request to stop, never a reason to die half-way (process.on, not once).
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stop.abort(new Error(signal)));
 
+  const certificateDir = join(base, 'examplemail', 'certs', 'live', 'examplemail');
+  // Windows has no SIGHUP: there ExampleMail loads a new certificate when it starts again.
+  const pidFile = process.platform === 'win32' ? undefined : join(base, 'examplemail', 'examplemail.pid');
   const mail = await startExampleMail({
     dataDir: join(base, 'examplemail'),
-    log: (entry) => entry.event === 'ping-confirmed' && say(`ExampleMail answered the CA's ping for ${entry.address} by itself.`),
+    certificateDir,
+    ...(pidFile ? { pidFile } : {}),
+    log: (entry) => {
+      if (entry.event === 'ping-confirmed') say(`ExampleMail answered the CA's ping for ${entry.address} by itself.`);
+      else if (entry.event === 'tls-certificate-loaded') say(`ExampleMail serves STARTTLS with certificate ${entry.serial} (until ${entry.notAfter}).`);
+      else if (entry.event === 'tls-certificate-refused') say(`ExampleMail kept ${entry.kept ? `certificate ${entry.kept}` : 'plain SMTP'}: ${entry.reason}`);
+    },
   });
+  const caCertFile = join(base, 'ca', 'identity', 'ca.cert.pem');
+  // What a mail client checks: STARTTLS on ExampleMail's port, its name, the CA ExampleMail ships.
+  const proofLine = `openssl s_client -starttls smtp -connect 127.0.0.1:${mail.port} -servername ${MAIL_HOST} -CAfile ${caCertFile} -verify_return_error`;
   const ca = startCa(mail.port);
   let caListening = false;
   let wizard;
@@ -119,7 +135,7 @@ async function main() {
     caListening = true;
     const nonces = await mail.enableCertwizard({ caOrigin: new URL(caUrl).origin, pingFrom: PING_FROM });
     // The vendor ships the CA certificate; here it is the development CA's own file, read from disk.
-    const trustAnchorsPem = readFileSync(join(base, 'ca', 'identity', 'ca.cert.pem'), 'utf8');
+    const trustAnchorsPem = readFileSync(caCertFile, 'utf8');
     // The OS keychain when there is one; otherwise, explicitly, a 0600 file under .certwizard/.
     const credentials = await openCredentialStore({ service: 'certwizard-examplemail', fallback: { fileStoreDir: join(base, 'examplemail', 'secrets') } });
     wizard = await startWizard({
@@ -131,6 +147,8 @@ async function main() {
       name: 'examplemail',
       credentials,
       pkcs12Download: true,
+      // The SDK runs it once the certificate is live (first install and renewal): ExampleMail reloads.
+      ...(pidFile ? { postInstall: reloadCommand(pidFile) } : {}),
       enroll: { emailPing: { nonces } },
       port: Number(values['wizard-port']),
       signal: stop.signal,
@@ -141,7 +159,8 @@ async function main() {
     say(`  the CA                 ${caUrl}   (account page: ${caUrl}/account)`);
     say(`  mail the CA sent       ${caUrl}/dev/mailbox   (a copy; ExampleMail got the original)`);
     say(`  ExampleMail (SMTP)     127.0.0.1:${mail.port}   mail kept in ${join(base, 'examplemail', 'mailboxes')}`);
-    say(`  certificates go to     ${join(base, 'examplemail', 'certs', 'live', 'examplemail')}`);
+    say(`  certificates go to     ${certificateDir}`);
+    say(`  check STARTTLS         ${proofLine}`);
     say();
     if (!values['no-browser'] && hasDisplay()) {
       await openWithSystemBrowser(wizard.url, { signal: stop.signal }).then(
@@ -152,7 +171,13 @@ async function main() {
       say('Open the wizard address above in a browser on this machine. Ctrl-C stops everything.');
     }
     wizard.done.then(
-      ({ installed }) => say(`\nInstalled: ${installed.paths.fullchain} (SHA-256 ${installed.fingerprintSha256}, until ${installed.notAfter.toISOString()})`),
+      ({ installed }) => {
+        say(`\nInstalled: ${installed.paths.fullchain} (SHA-256 ${installed.fingerprintSha256}, until ${installed.notAfter.toISOString()})`);
+        say(`Check ExampleMail's STARTTLS: ${proofLine}`);
+        // Until the installer asks for a server certificate (issue 13), it gets postmaster's
+        // S/MIME one: ExampleMail serves it, and openssl rightly refuses it for a server.
+        if (!installed.names.includes(MAIL_HOST)) say(`(This certificate is not for ${MAIL_HOST}: openssl answers "unsuitable certificate purpose".)`);
+      },
       () => {},
     );
     await Promise.race([new Promise((done) => stop.signal.addEventListener('abort', done, { once: true })), ca.exited]);

@@ -1,9 +1,12 @@
 /**
  * ExampleMail's installer step: gets the server's certificate for its postmaster address with
  * the public SDK, the mail hook attached so that the CA's email ping is answered by the server
- * itself (nobody has to open the confirmation mail). Resumable: call it again after anything.
+ * itself (nobody has to open the confirmation mail), and ExampleMail's reload as the SDK's
+ * post-install command, so the running server serves the certificate over STARTTLS as soon as it
+ * is live. Resumable: call it again after anything.
  */
 import { enroll } from '@certwizard/sdk';
+import { reloadCommand } from './mail-server.mjs';
 
 /**
  * Enrolls ExampleMail's certificate.
@@ -14,6 +17,7 @@ import { enroll } from '@certwizard/sdk';
  * @param {string} options.trustAnchorsPem - the CA certificate ExampleMail ships (pinned)
  * @param {string} options.address - the postmaster address to certify (a mailbox this server receives)
  * @param {string} options.baseDir - where the certificate goes (`live/examplemail/`)
+ * @param {string} [options.pidFile] - ExampleMail's pid file (its `pidFile` option): the SDK then runs reload.mjs once the certificate is live
  * @param {import('@certwizard/sdk').CredentialStore} options.credentials - the OS keychain, or an explicit file store
  * @param {import('@certwizard/sdk').EnrollRegistrationOptions} [options.registration] - opener, noBrowser, display...
  * @param {(event: import('@certwizard/sdk').EnrollFlowEvent) => void} [options.onEvent]
@@ -26,6 +30,7 @@ export async function installExampleMailCertificate({
   trustAnchorsPem,
   address,
   baseDir,
+  pidFile,
   credentials,
   registration = {},
   onEvent,
@@ -41,6 +46,7 @@ export async function installExampleMailCertificate({
     trustAnchorsPem,
     registration: { prefill: { emailAddress: { value: address, sure: true } }, installationLabel: 'ExampleMail installer', ...registration },
     emailPing: { nonces },
+    ...(pidFile ? { postInstall: reloadCommand(pidFile) } : {}),
     ...(onEvent ? { onEvent } : {}),
     ...(signal ? { signal } : {}),
   });

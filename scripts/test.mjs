@@ -35,6 +35,7 @@ const SYSTEM_PROGRAMS = [
   { binary: 'gnome-keyring-daemon', pkg: 'gnome-keyring', why: 'sdk keychain tests talk to a real Secret Service' },
   { binary: 'dbus-run-session', pkg: 'dbus-daemon', why: 'private session bus for gnome-keyring in the sdk keychain tests' },
   { binary: 'swaks', pkg: 'swaks', why: 'mail-hook tests send forged and malformed mail' },
+  { binary: 'pebble-challtestsrv', pkg: 'pebble', why: 'the CA checks DNS TXT and HTTP domain challenges against a real DNS server' },
   {
     binary: 'chromium',
     pkg: 'chromium',

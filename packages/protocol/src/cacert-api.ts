@@ -19,6 +19,12 @@ import {
 /** Path of the address query (CAcert's name, never renamed). */
 export const CEMAILS_PATH = '/api/cemails.php';
 
+/**
+ * Path of the domain query (our extension, a sibling of {@link CEMAILS_PATH} with its
+ * authentication and failure lines): the account's verified, unlapsed domains.
+ */
+export const CDOMAINS_PATH = '/api/cdomains.php';
+
 /** Path of the certificate request (CAcert's name, never renamed). */
 export const CCSR_PATH = '/api/ccsr.php';
 
@@ -267,6 +273,50 @@ export function decodeCemailsAnswer(httpStatus: number, body: string): CemailsAn
   }
   return { codeSigning: cs === 'CS=1', names, emails };
 }
+
+/**
+ * Builds the success answer of cdomains: the line `200,Authentication Ok`, then one `DOMAIN=`
+ * line per verified, unlapsed domain of the account (ASCII form), in the given order; no
+ * `DOMAIN=` line for an account without one. Lines end with `\n`, the last one too.
+ * @param domains - normalised domains (ASCII form, lower case).
+ * @throws {TypeError} for a value that is not a lower-case ASCII host name.
+ * @example
+ * encodeCdomainsAnswer(['examplemail.test']); // '200,Authentication Ok\nDOMAIN=examplemail.test\n'
+ */
+export function encodeCdomainsAnswer(domains: readonly string[]): string {
+  for (const d of domains) {
+    if (typeof d !== 'string' || !CDOMAINS_VALUE.test(d)) throw new TypeError('each domain must be a lower-case ASCII host name');
+  }
+  return `${['200,Authentication Ok', ...domains.map((d) => `DOMAIN=${d}`)].join('\n')}\n`;
+}
+
+/**
+ * Decodes an answer of cdomains. Strict as {@link decodeCemailsAnswer}: `\r`, empty lines, keys
+ * other than `DOMAIN`, a value that is not a lower-case ASCII host name, or a repeated domain
+ * are refused.
+ * @throws {CaRejectedError} `ERR_PROTOCOL_CA_REJECTED` with `caCode` for a documented failure line.
+ * @throws {MalformedResponseError} `ERR_PROTOCOL_MALFORMED_RESPONSE` for anything else.
+ * @example
+ * decodeCdomainsAnswer(200, '200,Authentication Ok\nDOMAIN=examplemail.test\n'); // ['examplemail.test']
+ */
+export function decodeCdomainsAnswer(httpStatus: number, body: string): string[] {
+  const malformed = (why: string) => new MalformedResponseError(`cdomains answer: ${why}`, httpStatus);
+  const lines = splitLines(body, malformed);
+  const first = lines[0] as string;
+  if (first !== '200,Authentication Ok') throw failure(first, httpStatus, 'cdomains', malformed, lines.slice(1).join('\n'));
+  if (httpStatus !== 200) throw malformed(`HTTP status ${httpStatus} with a success line`);
+  const domains: string[] = [];
+  for (const line of lines.slice(1)) {
+    const value = line.startsWith('DOMAIN=') ? line.slice(7) : undefined;
+    if (value === undefined || !CDOMAINS_VALUE.test(value)) throw malformed('a line is not DOMAIN=<lower-case ASCII host name>');
+    if (domains.includes(value)) throw malformed('a domain is listed twice');
+    domains.push(value);
+  }
+  return domains;
+}
+
+/** A `DOMAIN=` value: lower-case LDH labels with at least one dot, at most 253 characters. */
+const CDOMAINS_VALUE = /^(?=.{3,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /**
  * Encodes a ccsr request as the form body to POST.

@@ -14,3 +14,4 @@ export * from './cacert-api.js';
 export * from './email-ping.js';
 export * from './revocation.js';
 export * from './domain-name.js';
+export * from './domain-verification.js';

@@ -337,4 +337,50 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 11,
+    description: 'domains of an account and their verification challenges',
+    // account_domains: the domains an account holds (issue 13), as CAcert keeps them: a domain
+    // (ASCII form, lower case, no trailing dot) is in one account at a time (UNIQUE: the service
+    // frees another account's claim only when it is unverified and stale, or its verification
+    // lapsed, in the transaction that adds it). verified_at_ms / verified_by / verified_address
+    // record the last verification; NULL while none. domain_challenges: what the CA asked the
+    // holder to show. An email ping stores its token and nonce as SHA-256 only (like
+    // address_pings); a dns or http challenge stores its token and expected value as they are,
+    // since both are published in the DNS or on a web server by design. Indexes serve the
+    // hourly ping limits (per account, per address) and the live challenge of a domain.
+    sql: `
+      CREATE TABLE account_domains (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        domain TEXT NOT NULL UNIQUE CHECK (length(domain) BETWEEN 3 AND 253 AND domain = lower(domain) AND instr(domain, '.') > 1),
+        added_at_ms INTEGER NOT NULL,
+        verified_at_ms INTEGER,
+        verified_by TEXT CHECK (verified_by IS NULL OR verified_by IN ('email', 'dns', 'http')),
+        verified_address TEXT CHECK (verified_address IS NULL OR length(verified_address) BETWEEN 3 AND 254),
+        CHECK ((verified_at_ms IS NULL) = (verified_by IS NULL)),
+        CHECK (verified_address IS NULL OR verified_by = 'email')
+      ) STRICT;
+      CREATE INDEX account_domains_account ON account_domains (account_id);
+      CREATE TABLE domain_challenges (
+        id INTEGER PRIMARY KEY,
+        domain_id INTEGER NOT NULL REFERENCES account_domains (id) ON DELETE CASCADE,
+        account_id INTEGER NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('email', 'dns', 'http')),
+        token_hash TEXT UNIQUE CHECK (token_hash IS NULL OR length(token_hash) = 64),
+        nonce_hash TEXT CHECK (nonce_hash IS NULL OR length(nonce_hash) = 64),
+        address TEXT CHECK (address IS NULL OR length(address) BETWEEN 3 AND 254),
+        token TEXT CHECK (token IS NULL OR length(token) BETWEEN 22 AND 128),
+        expected TEXT CHECK (expected IS NULL OR length(expected) BETWEEN 22 AND 256),
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        used_at_ms INTEGER,
+        CHECK ((method = 'email') = (token_hash IS NOT NULL AND address IS NOT NULL)),
+        CHECK ((method = 'email') = (token IS NULL AND expected IS NULL))
+      ) STRICT;
+      CREATE INDEX domain_challenges_domain ON domain_challenges (domain_id, method);
+      CREATE INDEX domain_challenges_account ON domain_challenges (account_id, created_at_ms);
+      CREATE INDEX domain_challenges_address ON domain_challenges (address, created_at_ms) WHERE address IS NOT NULL;
+    `,
+  },
 ];

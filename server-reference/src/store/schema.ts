@@ -214,6 +214,33 @@ export interface RateLimitsTable {
   updated_at_ms: number;
 }
 
+/** `account_domains` (migration 11): the domains an account holds. */
+export interface AccountDomainsTable {
+  id: Generated<number>;
+  account_id: number;
+  domain: string;
+  added_at_ms: number;
+  verified_at_ms: number | null;
+  verified_by: 'email' | 'dns' | 'http' | null;
+  verified_address: string | null;
+}
+
+/** `domain_challenges` (migration 11): email pings, DNS TXT and HTTP file challenges of a domain. */
+export interface DomainChallengesTable {
+  id: Generated<number>;
+  domain_id: number;
+  account_id: number;
+  method: 'email' | 'dns' | 'http';
+  token_hash: string | null;
+  nonce_hash: string | null;
+  address: string | null;
+  token: string | null;
+  expected: string | null;
+  created_at_ms: number;
+  expires_at_ms: number;
+  used_at_ms: number | null;
+}
+
 /** Every table of the CA's database, for `Kysely<CaSchema>`. */
 export interface CaSchema {
   certificates: CertificatesTable;
@@ -235,4 +262,6 @@ export interface CaSchema {
   address_pings: AddressPingsTable;
   ping_nonces: PingNoncesTable;
   rate_limits: RateLimitsTable;
+  account_domains: AccountDomainsTable;
+  domain_challenges: DomainChallengesTable;
 }

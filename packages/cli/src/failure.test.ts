@@ -29,6 +29,7 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
   ERR_SDK_ENROLL_TIMEOUT: `The request still waits for approval at the CA. ${AGAIN}`,
   ERR_SDK_ADDRESS_VERIFICATION: AGAIN,
   ERR_SDK_ADDRESS_TIMEOUT: AGAIN,
+  ERR_SDK_REVOKE_REFUSED: `Nothing was revoked. Check that ${CA} issued this certificate to this installation's account (or client), and that the reason is one a holder may give.`,
   ERR_SDK_STATE_FILE: 'Move the named state file away to start this certificate over.',
   ERR_SDK_STATE_MISMATCH: 'Use another --name for this certificate, or move the state file away.',
   ERR_SDK_ENROLLMENT_KEY: 'Move the named state file away to start this certificate over.',

@@ -71,6 +71,10 @@ function describeSdkError(error: AnySdkError, message: string, context: FailureC
       return shown('The request and its key were dropped; running the command again makes a new request.');
     case 'ERR_SDK_ENROLL_TIMEOUT':
       return shown(`The request still waits for approval at the CA. ${AGAIN}`);
+    case 'ERR_SDK_REVOKE_REFUSED':
+      return shown(
+        `Nothing was revoked. Check that ${ca} issued this certificate to this installation's account (or client), and that the reason is one a holder may give.`,
+      );
     case 'ERR_SDK_STATE_FILE':
       // A folder that cannot be made is not the state file's fault: moving a file would not help.
       if (error.folder !== undefined) return shown(`Check that ${error.folder} can be created and written by this user, or choose another folder with --dir.`);

@@ -38,6 +38,8 @@ export const SDK_ERROR_CODES = [
   'ERR_SDK_ENROLL_TIMEOUT',
   'ERR_SDK_ADDRESS_VERIFICATION',
   'ERR_SDK_ADDRESS_TIMEOUT',
+  // A method's revoke.
+  'ERR_SDK_REVOKE_REFUSED',
   // enroll(): the state file and the lock.
   'ERR_SDK_STATE_FILE',
   'ERR_SDK_STATE_MISMATCH',

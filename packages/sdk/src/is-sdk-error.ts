@@ -6,7 +6,13 @@
  */
 import { AgentError, type AgentListenError } from '@certwizard/agent';
 import type { CredentialStoreError, CredentialsCorruptError, CredentialsUnsafeError, KeychainUnavailableError } from './credentials/errors.js';
-import type { AddressVerificationError, AddressVerificationTimeoutError, EnrollmentRejectedError, EnrollmentTimeoutError } from './enroll/errors.js';
+import type {
+  AddressVerificationError,
+  AddressVerificationTimeoutError,
+  EnrollmentRejectedError,
+  EnrollmentTimeoutError,
+  RevocationRefusedError,
+} from './enroll/errors.js';
 import { SDK_ERROR_CODES, type SdkErrorCode } from './error-codes.js';
 import {
   SdkError,
@@ -61,6 +67,7 @@ export type AnySdkError =
   | EnrollmentTimeoutError
   | AddressVerificationError
   | AddressVerificationTimeoutError
+  | RevocationRefusedError
   | StateFileError
   | StateMismatchError
   | EnrollmentKeyError

@@ -36,6 +36,7 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
   ERR_SDK_ADDRESS_VERIFICATION: `The CA would not send the confirmation mail (too many in a short time, or the address is refused). Wait a while, then press Retry. ${SUPPORT}`,
   ERR_SDK_ADDRESS_TIMEOUT:
     'The address was not confirmed in time. If the mail from the CA arrived, open its link and confirm, then press Retry; otherwise press Retry to wait again.',
+  ERR_SDK_REVOKE_REFUSED: `${CA} did not revoke the certificate, and nothing changed there. ${SUPPORT}`,
   ERR_SDK_STATE_FILE: `The installer's saved progress cannot be used; Retry will not help until the named file is moved away. ${SUPPORT}`,
   ERR_SDK_STATE_MISMATCH:
     'An earlier, unfinished enrollment of this certificate on this computer was for another address or CA, so this one cannot go on. Start the installer again and keep the address it suggests, or ask its administrator to move the named state file away.',

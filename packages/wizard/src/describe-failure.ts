@@ -72,6 +72,8 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
       return "The certificate request was refused (or discarded on the CA's account page). Its key was thrown away: press Retry to make a new key and send a new request.";
     case 'ERR_SDK_ENROLL_TIMEOUT':
       return 'The request is still waiting for approval at the CA. Ask the account owner to approve it, then press Retry.';
+    case 'ERR_SDK_REVOKE_REFUSED':
+      return `${caOrigin} did not revoke the certificate, and nothing changed there. ${support}`;
     case 'ERR_SDK_KEYCHAIN_UNAVAILABLE':
     case 'ERR_SDK_CREDENTIAL_STORE_FAILED':
       return "The installer cannot reach this computer's keychain. Unlock or start it (log in to the desktop), then press Retry.";

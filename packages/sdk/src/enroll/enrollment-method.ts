@@ -2,8 +2,10 @@
  * Policy as an interface (certmagic's `Issuer` and `Revoker`): one {@link EnrollmentMethod} per
  * way of getting a certificate from a CA, covering the whole protocol: its account step, what the
  * request must carry, the verification of names where the protocol has one, submit, poll, find,
- * and the renewal window the CA advises. `enroll()` and `submit()` drive any of them the same way.
+ * revoke, and the renewal window the CA advises. `enroll()` and `submit()` drive any of them the
+ * same way.
  */
+import type { RevocationReasonName, RevocationStatus } from '@certwizard/protocol';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import type { Clock } from '../registration/clock.js';
 import type { MethodEvent } from './method-event.js';
@@ -135,17 +137,45 @@ export interface RejectedResult {
 /** What a method's `submit` or `poll` learned. */
 export type SubmitResult = IssuedResult | PendingRequest | RejectedResult;
 
+/** Which certificate to revoke, and why: exactly one of `certificatePem` and `serialHex`. */
+export interface RevocationRequest {
+  /** The end-entity certificate, PEM; its serial number is read from it. */
+  readonly certificatePem?: string;
+  /** Or its serial number, hex, two digits per octet, either case (as `openssl x509 -serial` prints it). */
+  readonly serialHex?: string;
+  /**
+   * Why, by its RFC 5280 §5.3.1 name: one a holder may give (`REVOCATION_REASONS` of
+   * @certwizard/protocol). `keyCompromise` when the private key may be known to anyone else,
+   * `superseded` for a certificate replaced by a new one, `cessationOfOperation` for a name no
+   * longer served, `affiliationChanged` for a name that changed hands. Default `unspecified`
+   * (the CRL entry then carries no reason code).
+   */
+  readonly reason?: RevocationReasonName;
+}
+
+/** What a method's `revoke` did. */
+export interface RevocationResult {
+  /** `revoked` now, or `already_revoked` before (its time and reason stay as they were). */
+  readonly status: RevocationStatus;
+  /** The serial number revoked, lower-case hex. */
+  readonly serialHex: string;
+}
+
 /**
  * One way of getting a certificate: a whole protocol, as certmagic's `Issuer` (and `Revoker`).
  * Implementations: `cacertMethod` (the CAcert-style API: registration, email ping, `/api/ccsr.php`,
- * `GET /api/requests/:id`) and `sslApiMethod` (`PUT /api/csr/:client`); write your own for another CA.
+ * `GET /api/requests/:id`, `POST /api/crevoke.php`) and `sslApiMethod` (`PUT /api/csr/:client`,
+ * `POST /api/csr/:client/revoke`); write your own for another CA.
  *
- * Contract: documented refusals are results (`rejected`), not exceptions; a method rejects its
- * promise only for what is not the CA's decision: the network (`ERR_SDK_CA_UNREACHABLE`), an
- * answer outside the wire contract (`ERR_SDK_CA_PROTOCOL`), the signal's reason, or a state it
- * cannot read (`ERR_SDK_STATE_FILE`). Every step may run twice (a run killed before its state was
- * written runs it again): a step must be harmless to repeat, asking the CA before changing it.
- * Its state `S` is public, JSON-serialisable data; secrets go to {@link MethodContext.credentials}.
+ * Contract: documented refusals of a request are results (`rejected`), not exceptions; a method
+ * rejects its promise only for what is not the CA's decision: the network
+ * (`ERR_SDK_CA_UNREACHABLE`), an answer outside the wire contract (`ERR_SDK_CA_PROTOCOL`), the
+ * signal's reason, or a state it cannot read (`ERR_SDK_STATE_FILE`). The one exception is
+ * {@link revoke}: a revocation has nothing to go on with after a no (no pending state to poll,
+ * no new request to make), so the CA's no is `ERR_SDK_REVOKE_REFUSED`. Every step may run twice
+ * (a run killed before its state was written runs it again): a step must be harmless to repeat,
+ * asking the CA before changing it. Its state `S` is public, JSON-serialisable data; secrets go
+ * to {@link MethodContext.credentials}.
  *
  * How `enroll()` drives it: `csrAttributes` when it makes the request, `ensureAccount` in the
  * `register` step, `verify` in `verify-email`, `find` then `submit` in `submit`, `poll` in
@@ -223,6 +253,17 @@ export interface EnrollmentMethod<S = unknown> {
    * says it is its own. Nothing calls it yet (renewal is issue 14's).
    */
   renewalWindow?(certificate: CertificateValidity, context?: MethodContext<S>): Promise<RenewalWindow | undefined>;
-  // revoke(certificate, reason, context) joins with issue 14: neither CA here has a revocation
-  // endpoint yet, and the interface names no member that no method could implement.
+  /**
+   * Revokes one of the holder's certificates at the CA, by the certificate or its serial, for a
+   * reason a holder may give (RFC 5280 §5.3.1, see {@link RevocationRequest}); the CA's next CRL
+   * lists it. Harmless to repeat: a certificate revoked before answers `already_revoked`, its
+   * time and reason unchanged. It touches no file: moving an installed certificate aside is the
+   * caller's (issue 14's `revoke()`). CAcert: `POST /api/crevoke.php` with the installation
+   * token (absent with fixed password credentials: the endpoint takes no password); ssl_api:
+   * `POST /api/csr/:client/revoke`. Absent for a CA that cannot revoke over its API. Nothing in
+   * `enroll()` calls it.
+   * @throws {TypeError} for a request without exactly one of certificate and serial, or with a reason outside the list (nothing is sent).
+   * @throws {RevocationRefusedError} `ERR_SDK_REVOKE_REFUSED` with the CA's `caCode`: `unknown_certificate` (no such certificate of this holder; another holder's counts as none), `authentication_failed`, `invalid_serial`, `invalid_reason`.
+   */
+  revoke?(request: RevocationRequest, context?: MethodContext<S>): Promise<RevocationResult>;
 }

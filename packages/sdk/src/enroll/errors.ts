@@ -1,6 +1,6 @@
 /**
- * Typed errors of enrollment (`submit()`). Codes are API: added, never renamed. Messages never
- * hold a secret (password, installation token, private key).
+ * Typed errors of enrollment (`submit()`) and of a method's `revoke`. Codes are API: added, never
+ * renamed. Messages never hold a secret (password, installation token, private key).
  *
  * @packageDocumentation
  */
@@ -66,5 +66,28 @@ export class AddressVerificationTimeoutError extends SdkError {
   constructor(message: string, address: string) {
     super(message);
     this.address = address;
+  }
+}
+
+/**
+ * The CA refused to revoke a certificate (a method's `revoke`): it has no certificate with this
+ * serial for this holder (`unknown_certificate`: another holder's counts as none), the
+ * credentials did not check out (`authentication_failed`), or it refused the serial or reason
+ * (`invalid_serial`, `invalid_reason`). Nothing was changed at the CA.
+ */
+export class RevocationRefusedError extends SdkError {
+  override readonly code = 'ERR_SDK_REVOKE_REFUSED';
+  /** The CA's code, e.g. `unknown_certificate`, `authentication_failed`, `invalid_reason`. */
+  readonly caCode: string;
+  /** HTTP status of the refusing answer. */
+  readonly status: number;
+  /** The serial the revocation was asked for, lower-case hex. */
+  readonly serialHex: string;
+
+  constructor(message: string, details: { caCode: string; status: number; serialHex: string }) {
+    super(message);
+    this.caCode = details.caCode;
+    this.status = details.status;
+    this.serialHex = details.serialHex;
   }
 }

@@ -18,8 +18,12 @@ export type {
   PendingRequest,
   RejectedResult,
   RenewalWindow,
+  RevocationRequest,
+  RevocationResult,
   SubmitResult,
 } from './enrollment-method.js';
+/** The reasons a holder may give for a revocation (RFC 5280 §5.3.1), re-exported from the wire contract for callers of `revoke`. */
+export { REVOCATION_REASONS, type RevocationReasonName } from '@certwizard/protocol';
 export type { AddressVerificationEvent, MethodEvent } from './method-event.js';
 export type { MethodTransportOptions } from './method-context.js';
 export {

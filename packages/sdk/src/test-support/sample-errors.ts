@@ -4,7 +4,13 @@
  */
 import { AgentListenError } from '@certwizard/agent';
 import { CredentialStoreError, CredentialsCorruptError, CredentialsUnsafeError, KeychainUnavailableError } from '../credentials/errors.js';
-import { AddressVerificationError, AddressVerificationTimeoutError, EnrollmentRejectedError, EnrollmentTimeoutError } from '../enroll/errors.js';
+import {
+  AddressVerificationError,
+  AddressVerificationTimeoutError,
+  EnrollmentRejectedError,
+  EnrollmentTimeoutError,
+  RevocationRefusedError,
+} from '../enroll/errors.js';
 import type { SdkErrorCode } from '../error-codes.js';
 import {
   CaProtocolError,
@@ -54,6 +60,12 @@ export const SAMPLE_ERRORS: { readonly [C in SdkErrorCode]: () => Extract<AnySdk
   ERR_SDK_ENROLL_TIMEOUT: () => new EnrollmentTimeoutError('the request was still pending after 86400000 ms', 86_400_000, 'r-1'),
   ERR_SDK_ADDRESS_VERIFICATION: () => new AddressVerificationError('the CA refused to ping the address: too_many_requests', 'too_many_requests', 429),
   ERR_SDK_ADDRESS_TIMEOUT: () => new AddressVerificationTimeoutError('the address was not confirmed in time', 'you@example.org'),
+  ERR_SDK_REVOKE_REFUSED: () =>
+    new RevocationRefusedError('the CA refused to revoke: the account has no certificate with this serial (unknown_certificate)', {
+      caCode: 'unknown_certificate',
+      status: 404,
+      serialHex: '7f3a',
+    }),
   ERR_SDK_STATE_FILE: () => new StateFileError('the state file /var/cw/mail.json is not JSON'),
   ERR_SDK_STATE_MISMATCH: () => new StateMismatchError('the state file /var/cw/mail.json belongs to another CA'),
   ERR_SDK_ENROLLMENT_KEY: () => new EnrollmentKeyError('the key of the recorded request is missing'),

@@ -3,6 +3,7 @@
  * account and an installation token made over HTTP as a user would, the confirmation page's
  * Confirm button and the account page's Approve button.
  */
+import { parseCrl, type RevokedEntry } from '@certwizard/pki';
 import { createPkcePair } from '@certwizard/protocol';
 import { startTestCa as startSharedTestCa, type TestCa } from '@certwizard/server-reference/testing';
 
@@ -100,4 +101,10 @@ export function rejectInStore(ca: TestCa, requestId: string, reason: string): Pr
 /** The status of a stored request, from the management server. */
 export async function storedStatus(ca: TestCa, requestId: string): Promise<string | undefined> {
   return (await ca.request(requestId))?.status;
+}
+
+/** The entry of `serialHex` on the CRL the CA serves now, or `undefined` when it is not listed. */
+export async function crlEntry(ca: TestCa, serialHex: string): Promise<RevokedEntry | undefined> {
+  const crl = parseCrl(new Uint8Array(await (await fetch(`${ca.url}/crl`)).arrayBuffer()));
+  return crl.revoked.find((entry) => entry.serialNumberHex === serialHex);
 }

@@ -2,11 +2,19 @@
  * The CAcert-style method and the pending loop of submit() against the real reference CA: issued
  * at once with a password, pending with an installation token until the owner approves on the
  * account page (while submit() polls), rejected, discarded, timed out, aborted; Retry-After and
- * the backoff asserted through the recorded waits of an injected clock.
+ * the backoff asserted through the recorded waits of an injected clock. revoke with the
+ * installation token: the account's certificate onto the CRL, a repeat already_revoked, another
+ * holder's or a wrong token ERR_SDK_REVOKE_REFUSED, the token never in a URL.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseCertificate, parseCertificateChain, verifyChain } from '@certwizard/pki';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openFileStore } from '../../credentials/file-store.js';
 import { cacertMethod } from './cacert-method.js';
+import { installationTokenKey } from './credential-keys.js';
+import { sslApiMethod } from '../ssl-api/ssl-api-method.js';
 import type { EnrollmentEvent } from '../../enroll/enrollment-event.js';
 import { createKeyAndCsr } from '../../enroll/key-and-csr.js';
 import { submit } from '../../enroll/submit.js';
@@ -14,6 +22,7 @@ import { recordingClock } from '../../enroll/test-support/recording-clock.js';
 import {
   accountWithToken,
   approveOnAccountPage,
+  crlEntry,
   decideOnAccountPage,
   EMAIL,
   PASSWORD,
@@ -209,5 +218,84 @@ describe('cacertMethod with an installation token', () => {
     expect(() => cacertMethod({ caUrl: 'https://ca.example', credentials: both })).toThrow(TypeError);
     expect(() => cacertMethod({ caUrl: 'https://ca.example', credentials: {} as never })).toThrow(TypeError);
     expect(() => cacertMethod({ caUrl: 'https://ca.example', credentials: { installationToken: 'a b\r\n' } })).toThrow(TypeError);
+  });
+});
+
+describe('cacertMethod.revoke', () => {
+  /** A certificate issued at once to the account (ccsr with its password), PEM, and its serial. */
+  async function issued(c: TestCa): Promise<{ certificatePem: string; serialHex: string }> {
+    const { certificatePem } = await submit(cacertMethod({ caUrl: c.url, credentials: { username: EMAIL, password: PASSWORD } }), { csrPem: await csr() });
+    return { certificatePem, serialHex: parseCertificate(certificatePem).serialNumberHex };
+  }
+
+  it("revokes one of the account's certificates with the token, never in a URL; the CRL lists it, and a repeat is already_revoked", async () => {
+    ca = await startTestCa();
+    const installationToken = await accountWithToken(ca);
+    const { certificatePem, serialHex } = await issued(ca);
+    const inits: RequestInit[] = [];
+    const rec = recordingFetch();
+    const method = cacertMethod({
+      caUrl: ca.url,
+      credentials: { installationToken },
+      fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+        inits.push(init ?? {});
+        return rec.fetch(input, init);
+      }) as typeof fetch,
+    });
+    expect(await method.revoke?.({ certificatePem, reason: 'superseded' })).toEqual({ status: 'revoked', serialHex });
+    expect(rec.urls).toEqual([`${ca.url}/api/crevoke.php`]);
+    expect(inits[0]).toMatchObject({ method: 'POST', redirect: 'manual', headers: { authorization: `Bearer ${installationToken}` } });
+    expect(String(inits[0]?.body)).not.toContain(installationToken);
+    expect(await crlEntry(ca, serialHex)).toMatchObject({ reason: 'superseded' });
+    const first = await ca.certificate(serialHex);
+    await ca.advanceClock(60_000);
+    expect(await method.revoke?.({ serialHex, reason: 'keyCompromise' })).toEqual({ status: 'already_revoked', serialHex });
+    expect(await ca.certificate(serialHex)).toEqual(first);
+  });
+
+  it("refuses another holder's certificate (an ssl_api client's) and an unknown serial alike, leaving it valid", async () => {
+    ca = await startTestCa();
+    const method = cacertMethod({ caUrl: ca.url, credentials: { installationToken: await accountWithToken(ca) } });
+    const { csrPem } = await createKeyAndCsr({ names: { dns: ['mail.example.org'] } });
+    const clients = parseCertificate((await submit(sslApiMethod({ caUrl: ca.url, client: 'vendor1' }), { csrPem })).certificatePem).serialNumberHex;
+    for (const serialHex of [clients, '7f'.repeat(16)]) {
+      await expect(method.revoke?.({ serialHex, reason: 'keyCompromise' })).rejects.toMatchObject({
+        code: 'ERR_SDK_REVOKE_REFUSED',
+        caCode: 'unknown_certificate',
+        status: 404,
+      });
+    }
+    expect((await ca.certificate(clients))?.status).toBe('valid');
+  });
+
+  it('refuses a wrong token as ERR_SDK_REVOKE_REFUSED (authentication_failed) without the token in the error, leaving it valid', async () => {
+    ca = await startTestCa();
+    await accountWithToken(ca);
+    const { serialHex } = await issued(ca);
+    const wrong = 'W'.repeat(43);
+    const error = await cacertMethod({ caUrl: ca.url, credentials: { installationToken: wrong } })
+      .revoke?.({ serialHex, reason: 'keyCompromise' })
+      .catch((e: unknown) => e as Error & Record<string, unknown>);
+    expect(error).toMatchObject({ code: 'ERR_SDK_REVOKE_REFUSED', caCode: 'authentication_failed', status: 401 });
+    expect(JSON.stringify({ ...error, message: error?.message })).not.toContain(wrong);
+    expect((await ca.certificate(serialHex))?.status).toBe('valid');
+  });
+
+  it('reads the token from the credential store, as after enroll()', async () => {
+    ca = await startTestCa();
+    const installationToken = await accountWithToken(ca);
+    const { serialHex } = await issued(ca);
+    const dir = mkdtempSync(join(tmpdir(), 'cw-revoke-'));
+    try {
+      const credentials = await openFileStore({ dir });
+      await credentials.set(installationTokenKey(new URL(ca.url).origin), installationToken);
+      expect(await cacertMethod({ caUrl: ca.url }).revoke?.({ serialHex }, { credentials })).toEqual({ status: 'revoked', serialHex });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is absent with fixed password credentials: the endpoint takes only the installation token', () => {
+    expect(cacertMethod({ caUrl: 'https://ca.example', credentials: { username: EMAIL, password: PASSWORD } }).revoke).toBeUndefined();
   });
 });

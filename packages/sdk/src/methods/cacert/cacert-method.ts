@@ -3,7 +3,8 @@
  * API"), the whole protocol: the browser registration as its account step, address confirmation
  * by email ping as its verification, `POST /api/ccsr.php` to certify the key of a CSR for one of
  * the account's addresses, `GET /api/requests/:id` to follow a request that waits for the owner's
- * approval and `GET /api/requests?fingerprint=` to find one.
+ * approval, `GET /api/requests?fingerprint=` to find one, and `POST /api/crevoke.php` to revoke
+ * one of the account's certificates.
  */
 import {
   CACERT_API_PARAMS,
@@ -13,17 +14,30 @@ import {
   CEMAILS_PATH,
   decodeCcsrAnswer,
   decodeCemailsAnswer,
+  decodeCrevokeAnswer,
   decodeRequestList,
   decodeRequestStatus,
   encodeCcsrRequest,
+  encodeCrevokeRequest,
+  CREVOKE_PATH,
   MalformedResponseError,
   requestListPath,
   requestStatusPath,
 } from '@certwizard/protocol';
 import { parseCsr } from '@certwizard/pki';
 import { CredentialStoreError } from '../../credentials/errors.js';
-import type { EnrollmentMethod, EnrollmentRequest, MethodContext, PendingRequest, RejectedResult, SubmitResult } from '../../enroll/enrollment-method.js';
+import type {
+  EnrollmentMethod,
+  EnrollmentRequest,
+  MethodContext,
+  PendingRequest,
+  RejectedResult,
+  RevocationRequest,
+  RevocationResult,
+  SubmitResult,
+} from '../../enroll/enrollment-method.js';
 import { methodTransport, type MethodTransportOptions } from '../../enroll/method-context.js';
+import { revocationFields, revocationResult } from '../../enroll/revocation.js';
 import { splitChain } from '../../enroll/split-chain.js';
 import { CaProtocolError } from '../../errors.js';
 import { retryAfterMs } from '../../registration/retry-after.js';
@@ -92,7 +106,11 @@ const DEFAULT_PING_NONCE_TTL_MS = 24 * 60 * 60 * 1000;
  * - `poll` (installation token only: the status endpoint takes no password) asks
  *   `GET /api/requests/:id`: pending with the CA's `Retry-After`, issued, or `rejected` with code
  *   `rejected` (an approver's reason) or `discarded`; `find` asks `GET /api/requests?fingerprint=`.
- * - No `revoke` (the API has no revocation endpoint yet) and no `renewalWindow` (the CA advises none).
+ * - `revoke` (installation token only: the endpoint takes no password) posts `/api/crevoke.php`
+ *   (form fields `serial`, `reason`): `200,Revoked` is `revoked`, `200,Already revoked` is
+ *   `already_revoked`, a documented failure line is `ERR_SDK_REVOKE_REFUSED` with its code
+ *   (`unknown_certificate` for a serial that is not one of the account's certificates).
+ * - No `renewalWindow` (the CA advises none).
  *
  * Its state (the state file's slot `cacert`, version {@link CACERT_STATE_VERSION}) is only
  * whether the request went with the registration; the token lives in the credential store.
@@ -207,7 +225,14 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
     return poll({ status: 'pending', requestId: latest.id }, context);
   };
 
-  // With a password the request is issued at once, and only the token can read requests back.
+  const revoke = async (request: RevocationRequest, context: MethodContext<CacertState> = {}): Promise<RevocationResult> => {
+    const fields = revocationFields(request);
+    const answer = await send(await authOf(context), 'crevoke', CREVOKE_PATH, encodeCrevokeRequest(fields), context);
+    return revocationResult('crevoke', answer.status, fields.serialHex, () => decodeCrevokeAnswer(answer.status, answer.body));
+  };
+
+  // With a password the request is issued at once, and only the token can read requests back
+  // or revoke.
   if (fixed?.kind === 'password') return Object.freeze({ name: 'cacert', submit });
 
   const verify = async (request: EnrollmentRequest, context: MethodContext<CacertState>): Promise<CacertState> => {
@@ -272,6 +297,7 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
     submit,
     poll,
     find,
+    revoke,
   } satisfies EnrollmentMethod<CacertState>);
 }
 

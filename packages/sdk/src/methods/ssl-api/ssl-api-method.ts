@@ -1,16 +1,27 @@
 /**
  * The ssl_api-style CSR endpoint as an {@link EnrollmentMethod}: `PUT /api/csr/:client` with the
- * PEM request as the body (docs/protocol.md, "`PUT /api/csr/:client`"). It answers at once:
- * issued or refused, never pending. The protocol has no accounts, no verification of names (the
- * client hash is the vendor's agreement with the CA), no way to ask for a request and no
- * revocation: the method is `submit` alone, and keeps no state (its slot holds `null`). A resent
- * request is answered from what the CA stored (docs/protocol.md, "Replays").
+ * PEM request as the body (docs/protocol.md, "`PUT /api/csr/:client`"), and our extension
+ * `POST /api/csr/:client/revoke`. It answers at once: issued or refused, never pending. The
+ * protocol has no accounts, no verification of names (the client hash is the vendor's agreement
+ * with the CA) and no way to ask for a request: the method is `submit` and `revoke`, and keeps no
+ * state (its slot holds `null`). A resent request is answered from what the CA stored
+ * (docs/protocol.md, "Replays").
  */
-import { CaRejectedError, csrApiPath, decodeCsrApiResponse, MalformedResponseError } from '@certwizard/protocol';
+import {
+  CaRejectedError,
+  csrApiPath,
+  csrApiRevokePath,
+  CSR_API_REVOKE_MEDIA_TYPE,
+  decodeCsrApiResponse,
+  decodeCsrApiRevokeAnswer,
+  encodeCsrApiRevokeRequest,
+  MalformedResponseError,
+} from '@certwizard/protocol';
 import { CaProtocolError } from '../../errors.js';
-import { sendCaRequest, type CaRequest } from '../../transport/ca-request.js';
-import type { EnrollmentMethod, EnrollmentRequest, MethodContext, SubmitResult } from '../../enroll/enrollment-method.js';
+import { sendCaRequest, type CaAnswer } from '../../transport/ca-request.js';
+import type { EnrollmentMethod, EnrollmentRequest, MethodContext, RevocationRequest, RevocationResult, SubmitResult } from '../../enroll/enrollment-method.js';
 import { methodTransport, type MethodTransportOptions } from '../../enroll/method-context.js';
+import { revocationFields, revocationResult } from '../../enroll/revocation.js';
 import { splitChain } from '../../enroll/split-chain.js';
 
 /** Options of {@link sslApiMethod}. */
@@ -27,7 +38,9 @@ export interface SslApiMethodOptions extends MethodTransportOptions {
  * `submit` sends the request as `application/x-pem-file`; 200 is `issued` (the end-entity
  * certificate split from the CA certificates that follow it); a documented error answer is
  * `rejected` with the CA's code (`csr_weak_key`, `refused`, ...). 503 `unavailable` is waited out
- * (`Retry-After`) by the SDK's request layer.
+ * (`Retry-After`) by the SDK's request layer. `revoke` posts `{"serial", "reason"}` to
+ * `/api/csr/:client/revoke`: the client hash is all the CA asks, so it revokes only what was
+ * issued to this client (`unknown_certificate` otherwise).
  *
  * @throws {TypeError} for a malformed `client` or `caUrl`, or bad transport options.
  * @example
@@ -39,24 +52,19 @@ export function sslApiMethod(options: SslApiMethodOptions): EnrollmentMethod<nul
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const path = csrApiPath(options.client);
   const { base, transport } = methodTransport(options.caUrl, options);
-  const url = `${base}${path}`;
+  const revokeUrl = `${base}${csrApiRevokePath(options.client)}`;
+  /** Sends one request with a body; the client hash in the path is the only credential. */
+  const send = (what: string, method: 'PUT' | 'POST', url: string, contentType: string, body: string, context: MethodContext): Promise<CaAnswer> =>
+    sendCaRequest(
+      { what, url, method, headers: { 'content-type': contentType, accept: 'application/json' }, body, initialDelayMs: transport.retryDelayMs },
+      transport.forCall(context).context(context.signal, (attempt) => context.onEvent?.({ type: 'ca-retrying', attempt })),
+    );
   return Object.freeze({
     name: 'ssl-api',
     async submit(request: EnrollmentRequest, context: MethodContext = {}): Promise<SubmitResult> {
       if (typeof request?.csrPem !== 'string' || request.csrPem === '') throw new TypeError('request.csrPem must be a non-empty string');
       const what = 'PUT /api/csr';
-      const caRequest = {
-        what,
-        url,
-        method: 'PUT',
-        headers: { 'content-type': 'application/x-pem-file', accept: 'application/json' },
-        body: request.csrPem,
-        initialDelayMs: transport.retryDelayMs,
-      } satisfies CaRequest;
-      const { status, body } = await sendCaRequest(
-        caRequest,
-        transport.forCall(context).context(context?.signal, (attempt) => context?.onEvent?.({ type: 'ca-retrying', attempt })),
-      );
+      const { status, body } = await send(what, 'PUT', `${base}${path}`, 'application/x-pem-file', request.csrPem, context);
       let chain: string;
       try {
         chain = decodeCsrApiResponse(status, body);
@@ -66,6 +74,12 @@ export function sslApiMethod(options: SslApiMethodOptions): EnrollmentMethod<nul
         throw error;
       }
       return { status: 'issued', ...splitChain(chain, what, status) };
+    },
+    async revoke(request: RevocationRequest, context: MethodContext = {}): Promise<RevocationResult> {
+      const fields = revocationFields(request);
+      const what = 'POST /api/csr/:client/revoke';
+      const { status, body } = await send(what, 'POST', revokeUrl, CSR_API_REVOKE_MEDIA_TYPE, encodeCsrApiRevokeRequest(fields), context);
+      return revocationResult(what, status, fields.serialHex, () => decodeCsrApiRevokeAnswer(status, body));
     },
   });
 }

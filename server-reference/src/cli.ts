@@ -41,6 +41,8 @@ Usage:
                       [--validity-days N] [--log-level LEVEL] [--allow-origin ORIGIN ...]
                       [--smtp HOST:PORT] [--mail-from ADDRESS] [--ticket-lifetime-minutes N]
                       [--ping-from ADDRESS] [--dkim-selector S --dkim-key FILE [--dkim-domain D]]
+                      [--domain-lapse-days N] [--names-outside-domains refuse|operator]
+                      [--dns-resolver IP[:PORT]]... [--http-challenge-port N] [--allow-private-challenge-addresses]
   certwizard-ca dev [--dir DIR] [--listen HOST:PORT] [--smtp HOST:PORT] [--ping-from ADDRESS]
   certwizard-ca add-operator --data DIR --email ADDRESS
   certwizard-ca help [COMMAND]
@@ -86,7 +88,13 @@ Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in 
                         (default ping@ + host of the public URL; ping@localhost for an IP)
   --dkim-selector S     DKIM-sign the pings with this selector (needs --dkim-key)
   --dkim-key FILE       PEM RSA private key (2048 bits or more) for DKIM, read at start
-  --dkim-domain D       DKIM signing domain d= (default the domain of --ping-from)`,
+  --dkim-domain D       DKIM signing domain d= (default the domain of --ping-from)
+  --domain-lapse-days N  how long a domain verification holds (default ${SERVE_DEFAULTS.domainLapseDays}: 13 months)
+  --names-outside-domains refuse|operator  server requests for names outside the verified
+                        domains: refused (default) or held for an operator
+  --dns-resolver IP[:PORT]  resolver of the domain checks, repeatable (default the system's)
+  --http-challenge-port N  port of the HTTP file check (default 80; tests only)
+  --allow-private-challenge-addresses  let the HTTP check reach non-public addresses (tests only)`,
   dev: `certwizard-ca dev [--dir DIR] [--listen HOST:PORT] [--smtp HOST:PORT] [--ping-from ADDRESS]
 
 Runs the CA on embedded development defaults: an identity, a passphrase file and a database
@@ -247,6 +255,11 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     { name: 'dkim-domain', arity: 1 },
     { name: 'dkim-selector', arity: 1 },
     { name: 'dkim-key', arity: 1 },
+    { name: 'domain-lapse-days', arity: 1 },
+    { name: 'names-outside-domains', arity: 1 },
+    { name: 'dns-resolver', arity: 1, repeatable: true },
+    { name: 'http-challenge-port', arity: 1 },
+    { name: 'allow-private-challenge-addresses', arity: 0 },
   ]);
   const config = buildServeConfig({
     identity: opts.identity as string,
@@ -264,6 +277,11 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     dkimDomain: opts['dkim-domain'] as string,
     dkimSelector: opts['dkim-selector'] as string,
     dkimKey: opts['dkim-key'] as string,
+    domainLapseDays: opts['domain-lapse-days'] as string,
+    namesOutsideDomains: opts['names-outside-domains'] as string,
+    dnsResolvers: ((opts['dns-resolver'] as string[][] | undefined) ?? []).map(([server]) => server as string),
+    httpChallengePort: opts['http-challenge-port'] as string,
+    allowPrivateChallengeAddresses: opts['allow-private-challenge-addresses'] !== undefined,
   });
   const passphrase = identityNeedsPassphrase(config.identityDir) ? await obtainPassphrase(io) : undefined;
   return serve(config, passphrase, io);

@@ -62,6 +62,23 @@ export interface ServeConfig {
     /** Absolute path of the PEM private key. */
     readonly keyFile: string;
   };
+  /** How long a domain's verification holds, in days (`--domain-lapse-days`, default 396: 13 months). */
+  readonly domainLapseDays: number;
+  /**
+   * What a server certificate request naming a DNS name outside the account's verified domains
+   * gets (`--names-outside-domains`): `refuse` (default, `name_not_allowed`) or `operator` (held
+   * in the operator queue).
+   */
+  readonly namesOutsideDomains: 'refuse' | 'operator';
+  /** Resolvers of the domain checks, `HOST` or `HOST:PORT` (`--dns-resolver`, repeatable); default the system's. */
+  readonly dnsResolvers?: readonly string[];
+  /** Port of the HTTP file check (`--http-challenge-port`, default 80); another only for tests, as pebble's httpPort. */
+  readonly httpChallengePort: number;
+  /**
+   * Let the HTTP file check connect to loopback, private and other non-public addresses
+   * (`--allow-private-challenge-addresses`): tests and development only, never a public CA.
+   */
+  readonly allowPrivateChallengeAddresses?: boolean;
 }
 
 /** Defaults of {@link ServeConfig}. */
@@ -72,6 +89,8 @@ export const SERVE_DEFAULTS = {
   logLevel: 'info' as LogLevel,
   mailFrom: MAIL_FROM_DEFAULT,
   ticketLifetimeMinutes: 30,
+  domainLapseDays: 396,
+  httpChallengePort: 80,
 };
 
 /**
@@ -124,6 +143,12 @@ export function buildServeConfig(input: {
   dkimSelector?: string;
   /** Path of the PEM private key file. */
   dkimKey?: string;
+  domainLapseDays?: string;
+  namesOutsideDomains?: string;
+  /** `--dns-resolver`, repeatable. */
+  dnsResolvers?: readonly string[];
+  httpChallengePort?: string;
+  allowPrivateChallengeAddresses?: boolean;
 }): ServeConfig {
   if (!input.identity) throw new ConfigError('--identity DIR is required');
   if (!input.data) throw new ConfigError('--data DIR is required');
@@ -172,6 +197,7 @@ export function buildServeConfig(input: {
     }
   }
   const dkim = buildDkim(input);
+  const domains = buildDomainChecks(input);
   return Object.freeze({
     identityDir: resolve(input.identity),
     dataDir: resolve(input.data),
@@ -189,7 +215,35 @@ export function buildServeConfig(input: {
     ticketLifetimeMs: minutes * 60_000,
     ...(pingFrom ? { pingFrom } : {}),
     ...(dkim ? { dkim: Object.freeze(dkim) } : {}),
+    ...domains,
   });
+}
+
+function buildDomainChecks(input: {
+  domainLapseDays?: string;
+  namesOutsideDomains?: string;
+  dnsResolvers?: readonly string[];
+  httpChallengePort?: string;
+  allowPrivateChallengeAddresses?: boolean;
+}): Pick<ServeConfig, 'domainLapseDays' | 'namesOutsideDomains' | 'dnsResolvers' | 'httpChallengePort' | 'allowPrivateChallengeAddresses'> {
+  const days = input.domainLapseDays === undefined ? SERVE_DEFAULTS.domainLapseDays : Number(input.domainLapseDays);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new ConfigError('--domain-lapse-days must be a whole number from 1 to 3650');
+  const outside = input.namesOutsideDomains ?? 'refuse';
+  if (outside !== 'refuse' && outside !== 'operator') throw new ConfigError('--names-outside-domains must be refuse or operator');
+  const port = input.httpChallengePort === undefined ? SERVE_DEFAULTS.httpChallengePort : Number(input.httpChallengePort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('--http-challenge-port must be a port from 1 to 65535');
+  const resolvers = (input.dnsResolvers ?? []).map((server) => {
+    const host = server.replace(/^\[(.*)\](?::\d{1,5})?$/, '$1').replace(/^([^:]+):\d{1,5}$/, '$1');
+    if (isIP(host) === 0) throw new ConfigError(`--dns-resolver wants an IP address with an optional port, such as 127.0.0.1:8053, not ${server}`);
+    return server;
+  });
+  return {
+    domainLapseDays: days,
+    namesOutsideDomains: outside,
+    ...(resolvers.length > 0 ? { dnsResolvers: Object.freeze(resolvers) } : {}),
+    httpChallengePort: port,
+    ...(input.allowPrivateChallengeAddresses === true ? { allowPrivateChallengeAddresses: true } : {}),
+  };
 }
 
 function buildDkim(input: { dkimDomain?: string; dkimSelector?: string; dkimKey?: string }): ServeConfig['dkim'] {

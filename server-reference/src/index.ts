@@ -48,7 +48,7 @@ export { type Operator, type OperatorRepository, OperatorStore, type OperatorSto
 export { OperatorService, type OperatorServiceOptions } from './accounts/operator-service.js';
 export { type EnrollmentSecretRepository, EnrollmentSecretStore } from './accounts/enrollment-secrets.js';
 export { ENROLLMENT_SECRET_LIFETIME_MS_DEFAULT, EnrollmentSecretService, type EnrollmentSecretServiceOptions } from './accounts/enrollment-secret-service.js';
-export { decideServerCertificate, SERVER_CERTIFICATE_POLICY } from './ca/server-certificate-policy.js';
+export { decideServerCertificate, namesOutsideDomains, SERVER_CERTIFICATE_POLICY, serverCertificatePolicy } from './ca/server-certificate-policy.js';
 export {
   accountRequester,
   type ApproveOutcome,

@@ -19,6 +19,10 @@ import { AccountAddressStore } from './accounts/account-addresses.js';
 import { AddressPingService, PING_LIFETIME_MS_DEFAULT } from './accounts/address-ping-service.js';
 import { AddressPingStore } from './accounts/address-pings.js';
 import { PingNonceService } from './accounts/ping-nonce-service.js';
+import { DOMAIN_PING_LIFETIME_MS_DEFAULT, DomainService } from './accounts/domain-service.js';
+import { DomainStore } from './accounts/domain-store.js';
+import { DnsTxtCheck } from './ca/dns-txt-check.js';
+import { HttpFileCheck } from './ca/http-file-check.js';
 import { PingNonceStore } from './accounts/ping-nonces.js';
 import { AccountService } from './accounts/account-service.js';
 import { AccountStore } from './accounts/account-store.js';
@@ -161,6 +165,19 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const addresses = new AccountAddressStore(sql, clock);
     const pings = new AddressPingService(new AddressPingStore(sql), clock);
     const pingNonces = new PingNonceService(new PingNonceStore(sql), clock);
+    const resolvers = config.dnsResolvers ? { servers: config.dnsResolvers } : {};
+    const domains = new DomainService(new DomainStore(sql), {
+      ...clock,
+      lapseAfterMs: config.domainLapseDays * 24 * 60 * 60_000,
+      checks: {
+        dns: new DnsTxtCheck(resolvers),
+        http: new HttpFileCheck({
+          ...resolvers,
+          port: config.httpChallengePort,
+          ...(config.allowPrivateChallengeAddresses === true ? { allowPrivateAddresses: true } : {}),
+        }),
+      },
+    });
     const secrets = new EnrollmentSecretService(new EnrollmentSecretStore(sql), clock);
     const operatorSessions = new SessionService(new SessionStore(sql, { table: 'operator_sessions' }), clock);
     const operators = new OperatorService(new OperatorStore(sql, clock), scrypt);
@@ -216,12 +233,26 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           service,
           accounts,
           addresses,
+          domains,
+          namesOutsideDomains: config.namesOutsideDomains,
           tokens,
           requests,
           secrets,
           logger,
           passwordLimiter: limiter('password'),
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
+        },
+        domains: {
+          domains,
+          tokens,
+          pingNonces,
+          mailer,
+          publicUrl,
+          pingFrom: ping.from,
+          pingLifetimeMs: DOMAIN_PING_LIFETIME_MS_DEFAULT,
+          // Per account: a check makes the CA resolve and fetch on the requester's word.
+          limiter: limiter('domains'),
+          logger,
         },
         operator: {
           operators,
@@ -239,6 +270,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           accounts,
           addresses,
           pings,
+          domains,
           pingNonces,
           handoffs: registration.handoffs,
           tickets,

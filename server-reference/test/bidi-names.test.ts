@@ -18,7 +18,7 @@ const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 
 let ca: TestCa;
 beforeAll(async () => {
-  ca = await startTestCa();
+  ca = await startTestCa({ namesOutsideDomains: 'operator' });
 });
 afterAll(() => ca.dispose());
 

@@ -53,7 +53,7 @@ async function status(c: TestCa, id: string, token: string) {
 
 describe('POST /api/requests (server certificates)', () => {
   it('stores a DNS-name request for an operator: not on the owner page, not approvable by the owner', async () => {
-    ca = await startTestCa();
+    ca = await startTestCa({ namesOutsideDomains: 'operator' });
     const before = await ca.counts();
     const { token, id } = await pendingServerRequest(ca);
     expect((await ca.counts()).certificates).toBe(before.certificates);
@@ -81,7 +81,7 @@ describe('POST /api/requests (server certificates)', () => {
     { name: 'no csr field', fields: {}, want: /^400,csr_required / },
     { name: 'a malformed request', fields: { csr: 'hello' }, want: /^400,csr_malformed / },
   ])('refuses $name and stores nothing', async ({ fields, want }) => {
-    ca = await startTestCa();
+    ca = await startTestCa({ namesOutsideDomains: 'operator' });
     const { token } = await accountWithToken(ca);
     const before = await ca.counts();
     const res = await callApi(ca, '/api/requests', fields, { bearer: token });
@@ -90,7 +90,7 @@ describe('POST /api/requests (server certificates)', () => {
   });
 
   it('refuses an unknown bearer token and stores nothing', async () => {
-    ca = await startTestCa();
+    ca = await startTestCa({ namesOutsideDomains: 'operator' });
     await accountWithToken(ca);
     const before = await ca.counts();
     const res = await callApi(ca, '/api/requests', { csr: serverCsr }, { bearer: 'x'.repeat(43) });
@@ -101,7 +101,7 @@ describe('POST /api/requests (server certificates)', () => {
 
 describe('operator area', () => {
   it('shows the request details and approves it through the signing core', async () => {
-    ca = await startTestCa();
+    ca = await startTestCa({ namesOutsideDomains: 'operator' });
     await addOperator(ca);
     const { token, id } = await pendingServerRequest(ca);
     const { cookie, csrf } = await operatorLogin(ca);
@@ -126,7 +126,7 @@ describe('operator area', () => {
   });
 
   it('rejects with a reason that the poller and the owner see', async () => {
-    ca = await startTestCa();
+    ca = await startTestCa({ namesOutsideDomains: 'operator' });
     await addOperator(ca);
     const { token, id } = await pendingServerRequest(ca);
     const { cookie, csrf } = await operatorLogin(ca);
@@ -146,7 +146,7 @@ describe('operator area', () => {
     { name: 'no CSRF token', withCookie: true, csrf: false, origin: undefined },
     { name: 'a foreign Origin', withCookie: true, csrf: true, origin: 'https://evil.example' },
   ])('refuses a decision with $name and changes nothing', async ({ withCookie, csrf: sendCsrf, origin }) => {
-    ca = await startTestCa();
+    ca = await startTestCa({ namesOutsideDomains: 'operator' });
     await addOperator(ca);
     const { token, id } = await pendingServerRequest(ca);
     const { cookie, csrf } = await operatorLogin(ca);
@@ -161,7 +161,7 @@ describe('operator area', () => {
   });
 
   it('refuses a wrong password and an account session, and logs out', async () => {
-    ca = await startTestCa();
+    ca = await startTestCa({ namesOutsideDomains: 'operator' });
     await addOperator(ca);
     await accountWithToken(ca);
     const wrong = await postForm(`${ca.url}/operator/login`, { EmailAddress: OPERATOR, Password: 'not it' });
@@ -182,7 +182,7 @@ describe('operator area', () => {
   });
 
   it('takes an operator that `certwizard-ca add-operator` adds while the CA serves (the password from the environment)', async () => {
-    ca = await startTestCa();
+    ca = await startTestCa({ namesOutsideDomains: 'operator' });
     const added = await runBin(['add-operator', '--data', ca.dataDir, '--email', OPERATOR], { env: { OPERATOR_PASSWORD } });
     expect(added).toMatchObject({ code: 0, stdout: `created operator ${OPERATOR}; log in at /operator/login\n`, stderr: '' });
     const { cookie } = await operatorLogin(ca);

@@ -7,6 +7,7 @@ import type { CertificateRequest, DistinguishedName, ExtendedKeyUsageName } from
 import type { Account } from '../accounts/account-store.js';
 import type { DecidedProfile } from '../store/certificate-requests.js';
 import { refuse, type RequestRefusal } from './refusal.js';
+import { namesNotCovered, namesOutsideDomains } from './server-certificate-policy.js';
 import type { SubmissionPolicy } from './submission-policy.js';
 
 /** How the requester proved who they are. */
@@ -88,7 +89,13 @@ export function needsApproval(credential: ApiCredential): boolean {
  * The policy of `/api/ccsr.php`: certify the profile {@link decideEmailCertificate} decides for
  * the fields; issue at once for a password, hold for the owner for an installation token
  * ({@link needsApproval}). A resent request that still stands is answered from what is stored.
+ *
+ * A request that names DNS names (subjectAltName dNSName) gets them too, when every one lies
+ * inside `verifiedDomains`: SAN dNSName, CN the first name, and EKU serverAuth besides
+ * emailProtection and clientAuth; a name outside is refused `name_not_allowed` naming it, an IP
+ * address `names_unsuitable`.
  * @param confirmed - the account's confirmed addresses.
+ * @param verifiedDomains - the account's verified, unlapsed domains (ASCII form); none by default.
  * @example
  * await service.submit(fields.csrPem, requester, emailCertificatePolicy(account, confirmed, fields, 'installation'));
  */
@@ -97,14 +104,39 @@ export function emailCertificatePolicy(
   confirmed: readonly string[],
   fields: { readonly email: string; readonly name: string; readonly codeSigning: boolean },
   credential: ApiCredential,
+  verifiedDomains: readonly string[] = [],
 ): SubmissionPolicy {
   return {
     name: 'ccsr',
     answersReplays: true,
-    decide: () => {
+    decide: (csr: CertificateRequest) => {
       const decision = decideEmailCertificate(account, confirmed, fields);
       if (!decision.ok) return decision;
-      return needsApproval(credential) ? { action: 'hold', approver: 'owner', profile: decision.profile } : { action: 'issue', profile: decision.profile };
+      const withNames = withServerNames(decision.profile, csr, verifiedDomains);
+      if (!withNames.ok) return withNames;
+      const profile = withNames.profile;
+      return needsApproval(credential) ? { action: 'hold', approver: 'owner', profile } : { action: 'issue', profile };
+    },
+  };
+}
+
+/** Adds the request's DNS names (all inside the verified domains) to an S/MIME profile, with CN and serverAuth. */
+function withServerNames(
+  profile: DecidedProfile,
+  csr: Pick<CertificateRequest, 'subjectAltNames'>,
+  verifiedDomains: readonly string[],
+): { readonly ok: true; readonly profile: DecidedProfile } | RequestRefusal {
+  const { dns, ip } = csr.subjectAltNames;
+  if (ip.length > 0) return refuse('names_unsuitable', 'a certificate of this CA names no IP address');
+  if (dns.length === 0) return { ok: true, profile };
+  const outside = namesOutsideDomains(dns, verifiedDomains);
+  if (outside.length > 0) return namesNotCovered(outside);
+  return {
+    ok: true,
+    profile: {
+      subject: [{ type: 'CN', value: dns[0] as string }, ...profile.subject],
+      subjectAltNames: { ...profile.subjectAltNames, dns: [...dns] },
+      extendedKeyUsage: ['serverAuth', ...profile.extendedKeyUsage],
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
  * Confirming an email ping (docs/protocol.md, "The email ping"). A ping's token is either a
- * registration's confirmation token (the registration carried `PingNonce`) or the token of a
- * ping to an additional address (`POST /api/addresses`). Two ways to confirm: a person presses
+ * registration's confirmation token (the registration carried `PingNonce`), the token of a
+ * ping to an additional address (`POST /api/addresses`), or the token of a ping to a domain's
+ * administrative address (`POST /api/domains` with `method=email`; confirming it verifies the
+ * domain). Two ways to confirm: a person presses
  * Confirm on `/ping/confirm` (no nonce needed: the person read the mail), or a machine posts the
  * token with the nonce to `/api/ping/confirm`.
  *
@@ -13,22 +15,30 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressPingService } from '../accounts/address-ping-service.js';
+import type { DomainService } from '../accounts/domain-service.js';
 import { ConfirmationInvalidError, PingNonceMismatchError, PingTokenExpiredError, PingTokenUnknownError } from '../accounts/errors.js';
 import { confirmRegistration, type RegistrationConfirmationDeps } from './registration-confirmation.js';
 
 /** What confirming a ping needs. */
 export interface EmailPingDeps extends RegistrationConfirmationDeps {
   readonly pings: AddressPingService;
+  /** Domain pings; without it, no token is found among them. */
+  readonly domains?: DomainService;
   /** Clock, in ms since the epoch: the services' clock. */
   readonly now: () => number;
 }
 
 /** A ping found by its token, whatever its state. Never holds the token or the nonce. */
 export interface FoundPing {
-  /** `registration`: the registration's confirmation mail; `address`: a ping to an additional address. */
-  readonly kind: 'registration' | 'address';
-  /** The address ping's id (kind `address` only). */
+  /**
+   * `registration`: the registration's confirmation mail; `address`: a ping to an additional
+   * address; `domain`: a ping to a domain's administrative address.
+   */
+  readonly kind: 'registration' | 'address' | 'domain';
+  /** The address or domain ping's id (kinds `address` and `domain`). */
   readonly pingId?: number;
+  /** The domain the ping verifies (kind `domain` only), ASCII form. */
+  readonly domain?: string;
   readonly accountId: number;
   /** The address the ping confirms. */
   readonly email: string;
@@ -43,6 +53,8 @@ export interface PingConfirmed {
   readonly kind: FoundPing['kind'];
   readonly accountId: number;
   readonly email: string;
+  /** The domain verified (kind `domain` only). */
+  readonly domain?: string;
   /** True when the ping had been confirmed before: nothing was changed now. */
   readonly repeat: boolean;
   /** For a registration confirmed now: the link back to the installer, when there is one. */
@@ -55,19 +67,34 @@ export interface PingConfirmed {
  * @example
  * (await findPing(deps, token))?.email;
  */
-export async function findPing(deps: Pick<EmailPingDeps, 'accounts' | 'handoffs' | 'pings'>, token: string): Promise<FoundPing | undefined> {
+export async function findPing(deps: Pick<EmailPingDeps, 'accounts' | 'handoffs' | 'pings' | 'domains'>, token: string): Promise<FoundPing | undefined> {
   const confirmation = await deps.accounts.confirmationOf(token);
   if (confirmation !== undefined) {
     const nonceHash = await deps.handoffs.pingNonceHashOf(confirmation.accountId);
     return { kind: 'registration', ...confirmation, ...(nonceHash !== undefined ? { nonceHash } : {}) };
   }
   const ping = await deps.pings.find(token);
-  if (ping === undefined) return undefined;
+  if (ping === undefined) return findDomainPing(deps, token);
   return {
     kind: 'address',
     pingId: ping.id,
     accountId: ping.accountId,
     email: ping.email,
+    expiresAtMs: ping.expiresAtMs,
+    ...(ping.usedAtMs !== undefined ? { usedAtMs: ping.usedAtMs } : {}),
+    ...(ping.nonceHash !== undefined ? { nonceHash: ping.nonceHash } : {}),
+  };
+}
+
+async function findDomainPing(deps: Pick<EmailPingDeps, 'domains'>, token: string): Promise<FoundPing | undefined> {
+  const ping = await deps.domains?.findPing(token);
+  if (ping === undefined) return undefined;
+  return {
+    kind: 'domain',
+    pingId: ping.id,
+    domain: ping.domain,
+    accountId: ping.accountId,
+    email: ping.address as string,
     expiresAtMs: ping.expiresAtMs,
     ...(ping.usedAtMs !== undefined ? { usedAtMs: ping.usedAtMs } : {}),
     ...(ping.nonceHash !== undefined ? { nonceHash: ping.nonceHash } : {}),
@@ -114,7 +141,8 @@ export async function confirmPing(deps: EmailPingDeps, token: string, attempt: {
   const decision = decidePing(found, { ...attempt, nowMs: deps.now() });
   const ping = found as FoundPing;
   const by = attempt.nonce === undefined ? 'person' : 'machine';
-  if (decision === 'repeat') return { kind: ping.kind, accountId: ping.accountId, email: ping.email, repeat: true };
+  const domain = ping.domain !== undefined ? { domain: ping.domain } : {};
+  if (decision === 'repeat') return { kind: ping.kind, accountId: ping.accountId, email: ping.email, ...domain, repeat: true };
   if (ping.kind === 'registration') {
     try {
       const confirmed = await confirmRegistration(deps, token, by);
@@ -131,15 +159,18 @@ export async function confirmPing(deps: EmailPingDeps, token: string, attempt: {
       throw err;
     }
   }
-  if (!(await deps.pings.confirm(ping.pingId as number))) {
+  // A domain ping verifies its domain (with the address) in the transaction that uses it.
+  const used =
+    ping.kind === 'domain' ? await (deps.domains as DomainService).confirmPing(ping.pingId as number) : await deps.pings.confirm(ping.pingId as number);
+  if (!used) {
     // Used (by a concurrent request) or expired since decidePing saw it live: decide again.
     if (decidePing(await findPing(deps, token), { ...attempt, nowMs: deps.now() }) === 'repeat') {
-      return { kind: ping.kind, accountId: ping.accountId, email: ping.email, repeat: true };
+      return { kind: ping.kind, accountId: ping.accountId, email: ping.email, ...domain, repeat: true };
     }
     throw new PingTokenExpiredError('the ping has expired; ask for a new one');
   }
-  deps.logger.info('additional address confirmed', { accountId: ping.accountId, by });
-  return { kind: 'address', accountId: ping.accountId, email: ping.email, repeat: false };
+  deps.logger.info(ping.kind === 'domain' ? 'domain verified by email ping' : 'additional address confirmed', { accountId: ping.accountId, by, ...domain });
+  return { kind: ping.kind, accountId: ping.accountId, email: ping.email, ...domain, repeat: false };
 }
 
 /** Whether SHA-256(nonce) equals the stored hex digest, compared in constant time. */

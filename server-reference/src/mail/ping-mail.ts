@@ -63,6 +63,27 @@ export function addressPingMail(input: PingMailInput): MailMessage {
   );
 }
 
+/**
+ * The ping to a domain's administrative address (`POST /api/domains`, `method=email`): it names
+ * the domain and the address, never the account. The same shape as every ping (the link, the
+ * nonce header and body line), so a mail hook that answers address pings answers it too.
+ * @throws {TypeError} for a public URL or token the link cannot be built from.
+ * @example
+ * await mailer.send(domainPingMail({ to: 'postmaster@example.org', domain: 'example.org', from: pingFrom, publicUrl, token, lifetimeMs }));
+ */
+export function domainPingMail(input: PingMailInput & { readonly domain: string }): MailMessage {
+  return pingMail(
+    input,
+    'Confirm a domain for a certwizard CA account',
+    [
+      'Hello,',
+      '',
+      `an account of the certwizard CA asks to verify the domain ${input.domain}, for server certificates of its names. This mail went to ${input.to}, an administrative address of the domain. If that account may hold the domain, confirm by opening this link and pressing Confirm:`,
+    ],
+    'If you did not ask for this, ignore this mail: nothing changes.',
+  );
+}
+
 function pingMail(input: PingMailInput, subject: string, opening: readonly string[], closing: string): MailMessage {
   const lines = [
     ...opening,

@@ -54,6 +54,16 @@ export interface TestCaOptions {
   readonly pingFrom?: string;
   /** `--dkim-selector`, `--dkim-key FILE` and, optionally, `--dkim-domain`. */
   readonly dkim?: { readonly selector: string; readonly keyFile: string; readonly domain?: string };
+  /** `--names-outside-domains`: `operator` holds server requests for unverified names for an operator; default `refuse`. */
+  readonly namesOutsideDomains?: 'refuse' | 'operator';
+  /** `--dns-resolver` values (the domain checks' resolvers, e.g. pebble-challtestsrv's). */
+  readonly dnsResolvers?: readonly string[];
+  /** `--http-challenge-port`. */
+  readonly httpChallengePort?: number;
+  /** `--allow-private-challenge-addresses`. */
+  readonly allowPrivateChallengeAddresses?: boolean;
+  /** `--domain-lapse-days`. */
+  readonly domainLapseDays?: number;
 }
 
 /** A started test CA. */
@@ -155,6 +165,11 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       ...(options.dkim
         ? { dkimSelector: options.dkim.selector, dkimKey: options.dkim.keyFile, ...(options.dkim.domain ? { dkimDomain: options.dkim.domain } : {}) }
         : {}),
+      ...(options.namesOutsideDomains ? { namesOutsideDomains: options.namesOutsideDomains } : {}),
+      ...(options.dnsResolvers ? { dnsResolvers: options.dnsResolvers } : {}),
+      ...(options.httpChallengePort !== undefined ? { httpChallengePort: String(options.httpChallengePort) } : {}),
+      ...(options.allowPrivateChallengeAddresses ? { allowPrivateChallengeAddresses: true } : {}),
+      ...(options.domainLapseDays !== undefined ? { domainLapseDays: String(options.domainLapseDays) } : {}),
     });
     const given = options.now;
     running = await startCa(config, {

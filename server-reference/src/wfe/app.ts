@@ -16,6 +16,7 @@ import { cacertApiRoutes } from './cacert-api/cacert-api-routes.js';
 import type { CacertApiContext } from './cacert-api/context.js';
 import type { OperatorContext } from './operator/context.js';
 import { operatorArea } from './operator/operator-area.js';
+import { type DomainContext, domainRoutes } from './domains/domain-routes.js';
 import type { PingContext } from './ping/context.js';
 import { pingRoutes } from './ping/ping-routes.js';
 import type { RegistrationContext } from './registration/context.js';
@@ -41,6 +42,8 @@ export interface AppOptions {
   readonly operator?: OperatorContext;
   /** The email ping (`/ping/confirm`, `/api/ping/confirm`, `/api/addresses`); not served when absent. */
   readonly ping?: PingContext;
+  /** The domains of an account (`/api/domains`, `/api/domains/check`); not served when absent. */
+  readonly domains?: DomainContext;
 }
 
 /** Builds the express application of the reference CA. */
@@ -108,6 +111,7 @@ export function createApp(options: AppOptions): Express {
   if (options.registration) app.use(registrationRoutes(options.registration));
   if (options.operator) app.use(operatorArea(options.operator));
   if (options.ping) app.use(pingRoutes(options.ping));
+  if (options.domains) app.use(domainRoutes(options.domains));
 
   app.use((_req, res) => {
     res.status(404).json(encodeCsrApiError('not_found', 'no such resource'));

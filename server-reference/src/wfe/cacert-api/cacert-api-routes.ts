@@ -1,12 +1,13 @@
 /**
- * Mounts the CAcert-style request API: `/api/cemails.php`, `/api/ccsr.php` (POST, and GET for
+ * Mounts the CAcert-style request API: `/api/cemails.php`, `/api/cdomains.php`, `/api/ccsr.php` (POST, and GET for
  * old clients), `POST /api/crevoke.php` (revocation), `POST /api/requests` (server certificates,
  * for an operator), `POST /api/enroll` (one-time enrollment secret), `GET /api/requests` (the
  * account's requests) and `GET /api/requests/:id`.
  */
-import { CACERT_API_MEDIA_TYPE, CCSR_PATH, CEMAILS_PATH, CREVOKE_PATH, REQUEST_STATUS_ROUTE, encodeCacertApiError } from '@certwizard/protocol';
+import { CACERT_API_MEDIA_TYPE, CCSR_PATH, CDOMAINS_PATH, CEMAILS_PATH, CREVOKE_PATH, REQUEST_STATUS_ROUTE, encodeCacertApiError } from '@certwizard/protocol';
 import { type Request, type Response, Router } from 'express';
 import { textAnswers } from './answer-writer.js';
+import { cdomainsEndpoint } from './cdomains-endpoint.js';
 import { ccsrEndpoint } from './ccsr-endpoint.js';
 import { cemailsEndpoint } from './cemails-endpoint.js';
 import { crevokeEndpoint } from './crevoke-endpoint.js';
@@ -26,6 +27,7 @@ export function cacertApiRoutes(ctx: CacertApiContext): Router {
   for (const [path, handler] of [
     [CEMAILS_PATH, cemailsEndpoint(ctx)],
     [CCSR_PATH, ccsrEndpoint(ctx)],
+    [CDOMAINS_PATH, cdomainsEndpoint(ctx)],
   ] as const) {
     const wrapped = textAnswers(ctx, path, handler);
     router.post(path, wrapped);

@@ -26,7 +26,8 @@ export function ccsrEndpoint(ctx: CacertApiContext): (req: Request, res: Respons
     const fields = decodeCcsrRequest(read.params);
     if (!fields.ok) return sendFailure(res, fields);
     const { account } = caller;
-    const policy = emailCertificatePolicy(account, await ctx.addresses.confirmedOf(account), fields.request, caller.credential);
+    const confirmed = await ctx.addresses.confirmedOf(account);
+    const policy = emailCertificatePolicy(account, confirmed, fields.request, caller.credential, await ctx.domains.verifiedDomainsOf(account.id));
     sendCcsrOutcome(res, await ctx.service.submit(fields.request.csrPem, requesterOf(caller), policy));
   };
 }

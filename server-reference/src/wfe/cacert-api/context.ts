@@ -2,6 +2,7 @@
  * What the CAcert-style API (cemails, ccsr, request status) and the pending-request parts of the
  * account page need, wired in main.ts.
  */
+import type { DomainService } from '../../accounts/domain-service.js';
 import type { AccountAddressStore } from '../../accounts/account-addresses.js';
 import type { AccountService } from '../../accounts/account-service.js';
 import type { EnrollmentSecretService } from '../../accounts/enrollment-secret-service.js';
@@ -17,6 +18,10 @@ export interface CacertApiContext {
   readonly service: RequestService;
   readonly accounts: AccountService;
   readonly addresses: AccountAddressStore;
+  /** The account's domains: cdomains lists them, server requests are checked against them. */
+  readonly domains: DomainService;
+  /** What a server request naming names outside the account's verified domains gets: refused, or held for an operator. */
+  readonly namesOutsideDomains: 'refuse' | 'operator';
   readonly tokens: InstallationTokenService;
   /** Read by the request list (`GET /api/requests`). */
   readonly requests: CertificateRequestStore;

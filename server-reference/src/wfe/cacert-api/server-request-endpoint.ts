@@ -1,12 +1,13 @@
 /**
  * `POST /api/requests` (form field `csr`, authenticated like ccsr: `Authorization: Bearer
  * <installation token>` or `username` + `password`): a request for a server certificate (DNS
- * names). It always waits for an operator, whoever sends it (`SERVER_CERTIFICATE_POLICY`):
- * nothing proves the account holds the names. Answers as ccsr does: `202,Pending <id>`; poll
- * `GET /api/requests/:id`.
+ * names). Issued at once (`200,Issued <id>` + chain) when every name lies inside the account's
+ * verified, unlapsed domains; otherwise `403,name_not_allowed` naming the names outside, or, on a
+ * CA run with `--names-outside-domains operator`, held for an operator (`202,Pending <id>`; poll
+ * `GET /api/requests/:id`). The decision is `serverCertificatePolicy`'s.
  */
 import type { Request, Response } from 'express';
-import { SERVER_CERTIFICATE_POLICY } from '../../ca/server-certificate-policy.js';
+import { serverCertificatePolicy } from '../../ca/server-certificate-policy.js';
 import { authenticateApiCaller, readApiParams, requesterOf } from './api-request.js';
 import { sendCcsrOutcome, sendFailure } from './answer-writer.js';
 import type { CacertApiContext } from './context.js';
@@ -28,6 +29,7 @@ export function serverRequestEndpoint(ctx: CacertApiContext): (req: Request, res
     const pems = read.params.getAll('csr');
     if (pems.length !== 1 || pems[0] === '')
       return sendFailure(res, { ok: false, code: 'csr_required', message: 'send the PEM request in the field csr, once' });
-    sendCcsrOutcome(res, await ctx.service.submit(pems[0] as string, requesterOf(caller), SERVER_CERTIFICATE_POLICY));
+    const policy = serverCertificatePolicy(await ctx.domains.verifiedDomainsOf(caller.account.id), { namesOutside: ctx.namesOutsideDomains });
+    sendCcsrOutcome(res, await ctx.service.submit(pems[0] as string, requesterOf(caller), policy));
   };
 }

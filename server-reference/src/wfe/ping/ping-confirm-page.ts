@@ -44,18 +44,22 @@ export function pingConfirmPage(ctx: PingContext): {
           return sendPage(res, 410, 'Link expired', '<p>This confirmation link has expired. Nothing was confirmed.</p>');
         throw err;
       }
-      const { email, kind, accountId } = found as FoundPing;
+      const { email, kind, accountId, domain } = found as FoundPing;
       // A registration's ping asks the same consent as its confirmation link (RFC 8628 §5.4): who
       // started it, and what confirming it issues.
       if (kind === 'registration') {
         sendPage(res, 200, 'Confirm your registration', (await consentDetails(ctx, accountId, email)) + consentForm(PING_CONFIRM_PATH, token));
         return;
       }
+      const what =
+        kind === 'domain'
+          ? `<p>Confirm that the account that asked may hold the domain ${escapeHtml(domain ?? '')} (this link went to ${escapeHtml(email)}).</p>`
+          : `<p>Confirm that ${escapeHtml(email)} is your address.</p>`;
       sendPage(
         res,
         200,
-        'Confirm your email address',
-        `<p>Confirm that ${escapeHtml(email)} is your address.</p>
+        kind === 'domain' ? 'Confirm a domain' : 'Confirm your email address',
+        `${what}
 <form method="post" action="${PING_CONFIRM_PATH}"><input type="hidden" name="token" value="${escapeHtml(token)}"><button type="submit" name="action" value="confirm">Confirm</button></form>
 <p>Nothing is confirmed until you press the button.</p>`,
       );
@@ -84,6 +88,10 @@ export function pingConfirmPage(ctx: PingContext): {
       try {
         const confirmed = await confirmPing(ctx, token);
         if (confirmed.repeat) return alreadyConfirmed(res, confirmed.email);
+        if (confirmed.kind === 'domain') {
+          sendPage(res, 200, 'Domain verified', `<p>The domain ${escapeHtml(confirmed.domain ?? '')} is now a verified domain of the account.</p>`);
+          return;
+        }
         const body =
           confirmed.kind === 'registration'
             ? confirmedBody(confirmed)

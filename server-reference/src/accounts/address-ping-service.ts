@@ -8,8 +8,8 @@
 import { isValidPingNonce } from '@certwizard/protocol';
 import type { AddressPingRecord, AddressPingRepository } from './address-pings.js';
 import { isBearerSecret, newBearerSecret } from './bearer-secret.js';
-import { PingLimitError } from './errors.js';
 import { hashToken } from './password.js';
+import { PING_LIMIT_WINDOW_MS, pingLimitError } from './ping-limits.js';
 import { positiveInteger } from './positive-integer.js';
 
 /** How long a ping's link works by default, in ms (24 hours). */
@@ -23,8 +23,6 @@ export const PINGS_PER_HOUR_DEFAULT = 10;
  * add up to a flood of one mailbox.
  */
 export const PINGS_PER_ADDRESS_PER_HOUR = 5;
-
-const HOUR_MS = 60 * 60_000;
 
 /** Options of {@link AddressPingService}. */
 export interface AddressPingServiceOptions {
@@ -82,14 +80,10 @@ export class AddressPingService {
         createdAtMs: now,
         expiresAtMs,
       },
-      { sinceMs: now - HOUR_MS, perAccount: this.#perHour, perAddress: PINGS_PER_ADDRESS_PER_HOUR },
+      { sinceMs: now - PING_LIMIT_WINDOW_MS, perAccount: this.#perHour, perAddress: PINGS_PER_ADDRESS_PER_HOUR },
     );
     if ('id' in stored) return { id: stored.id, token, expiresAtMs };
-    const limit = stored.over === 'account' ? this.#perHour : PINGS_PER_ADDRESS_PER_HOUR;
-    // The oldest ping of the hour that still fills the limit leaving the window frees the next one.
-    const freedAtMs = (stored.createdAtMs[stored.createdAtMs.length - limit] as number) + HOUR_MS;
-    const message = stored.over === 'account' ? `at most ${limit} pings per hour may be asked for` : `at most ${limit} pings per hour go to one address`;
-    throw new PingLimitError(message, Math.max(1, freedAtMs - now));
+    throw pingLimitError(stored, { perAccount: this.#perHour, perAddress: PINGS_PER_ADDRESS_PER_HOUR }, now, 'pings');
   }
 
   /**

@@ -7,6 +7,9 @@
  */
 import type { SqlDatabase } from '../store/sqlite-dialect.js';
 import { insertConfirmedAddress } from './account-addresses.js';
+import { firstLimitReached, type PingLimits, type PingsOverLimit } from './ping-limits.js';
+
+export type { PingLimits, PingsOverLimit } from './ping-limits.js';
 
 /** A stored ping, whatever its state. Never holds the token or the nonce. */
 export interface AddressPingRecord {
@@ -32,24 +35,6 @@ export interface NewAddressPing {
   readonly nonceHash?: string;
   readonly createdAtMs: number;
   readonly expiresAtMs: number;
-}
-
-/** The limits {@link AddressPingRepository.insertWithinLimits} holds a new ping to. */
-export interface PingLimits {
-  /** Pings created after this instant (ms since the epoch) count. */
-  readonly sinceMs: number;
-  /** How many counted pings one account may have asked for. */
-  readonly perAccount: number;
-  /** How many counted pings one address (in any case) may have been sent, whichever accounts asked. */
-  readonly perAddress: number;
-}
-
-/** Why {@link AddressPingRepository.insertWithinLimits} stored nothing, with what the caller needs to say when to retry. */
-export interface PingsOverLimit {
-  /** The limit reached: the account's, or the address's. */
-  readonly over: 'account' | 'address';
-  /** Creation times of the counted pings of that account or address, oldest first. */
-  readonly createdAtMs: readonly number[];
 }
 
 /**
@@ -96,19 +81,13 @@ export class AddressPingStore implements AddressPingRepository {
   insertWithinLimits(ping: NewAddressPing, limits: PingLimits): Promise<{ id: number } | PingsOverLimit> {
     // Count and insert in one transaction, so that concurrent requests cannot both take the last ping.
     return this.#db.transaction().execute(async (trx) => {
-      const recent = (column: 'account_id' | 'email', value: number | string) =>
+      const over = await firstLimitReached(limits, (scope) =>
         trx
           .selectFrom('address_pings')
           .select('created_at_ms')
-          .where(column, '=', value)
-          .where('created_at_ms', '>', limits.sinceMs)
-          .orderBy('created_at_ms')
-          .execute()
-          .then((rows) => rows.map((r) => r.created_at_ms));
-      const byAccount = await recent('account_id', ping.accountId);
-      if (byAccount.length >= limits.perAccount) return { over: 'account' as const, createdAtMs: byAccount };
-      const toAddress = await recent('email', ping.email);
-      if (toAddress.length >= limits.perAddress) return { over: 'address' as const, createdAtMs: toAddress };
+          .where(scope === 'account' ? 'account_id' : 'email', '=', scope === 'account' ? ping.accountId : ping.email),
+      );
+      if (over !== undefined) return over;
       const row = await trx
         .insertInto('address_pings')
         .values({

@@ -34,11 +34,10 @@ import {
   DomainUnknownError,
 } from './domain-errors.js';
 import type { AccountDomainRecord, DomainChallengeRecord, DomainRepository, DomainVerification } from './domain-store.js';
-import { PingLimitError } from './errors.js';
 import { hashToken } from './password.js';
+import { PING_LIMIT_WINDOW_MS, pingLimitError } from './ping-limits.js';
 
 const DAY_MS = 24 * 60 * 60_000;
-const HOUR_MS = 60 * 60_000;
 
 /** How long a verification holds by default, in ms: 396 days, 13 months rounded up. */
 export const DOMAIN_LAPSE_MS_DEFAULT = 396 * DAY_MS;
@@ -236,14 +235,10 @@ export class DomainService {
         createdAtMs: now,
         expiresAtMs,
       },
-      { sinceMs: now - HOUR_MS, perAccount: DOMAIN_PINGS_PER_HOUR, perAddress: DOMAIN_PINGS_PER_ADDRESS_PER_HOUR },
+      { sinceMs: now - PING_LIMIT_WINDOW_MS, perAccount: DOMAIN_PINGS_PER_HOUR, perAddress: DOMAIN_PINGS_PER_ADDRESS_PER_HOUR },
     );
     if ('id' in stored) return { id: stored.id, token, address: mailed, expiresAtMs };
-    const limit = stored.over === 'account' ? DOMAIN_PINGS_PER_HOUR : DOMAIN_PINGS_PER_ADDRESS_PER_HOUR;
-    // The oldest ping of the hour that still fills the limit leaving the window frees the next one.
-    const freedAtMs = (stored.createdAtMs[stored.createdAtMs.length - limit] as number) + HOUR_MS;
-    const message = stored.over === 'account' ? `at most ${limit} domain pings per hour may be asked for` : `at most ${limit} pings per hour go to one address`;
-    throw new PingLimitError(message, Math.max(1, freedAtMs - now));
+    throw pingLimitError(stored, { perAccount: DOMAIN_PINGS_PER_HOUR, perAddress: DOMAIN_PINGS_PER_ADDRESS_PER_HOUR }, now, 'domain pings');
   }
 
   /**

@@ -5,6 +5,7 @@
  * lapses) are `DomainService`'s (domain-service.ts).
  */
 import type { SqlDatabase } from '../store/sqlite-dialect.js';
+import { firstLimitReached, type PingLimits, type PingsOverLimit } from './ping-limits.js';
 
 /** How a domain was verified: an email ping to an administrative address, a DNS TXT record, an HTTP file. */
 export type DomainVerificationMethod = 'email' | 'dns' | 'http';
@@ -83,13 +84,8 @@ export interface FreeClaims {
   readonly verifiedAtOrBeforeMs: number;
 }
 
-/** The limits of domain pings within one window, as for address pings. */
-export interface DomainPingLimits {
-  /** Pings created after this instant (ms since the epoch) count. */
-  readonly sinceMs: number;
-  readonly perAccount: number;
-  readonly perAddress: number;
-}
+/** The limits of domain pings within one window: those of address pings. */
+export type DomainPingLimits = PingLimits;
 
 /**
  * Storage of account domains and their challenges. It holds no policy. Contract: a domain is in
@@ -112,10 +108,7 @@ export interface DomainRepository {
   /** Removes the domain (and its challenges) from the account. @returns whether it was there. */
   remove(accountId: number, domain: string): Promise<boolean>;
   /** Stores an email ping unless the account's or the address's counted pings reach their limit. */
-  insertPingWithinLimits(
-    ping: Extract<NewDomainChallenge, { method: 'email' }>,
-    limits: DomainPingLimits,
-  ): Promise<{ id: number } | { over: 'account' | 'address'; createdAtMs: number[] }>;
+  insertPingWithinLimits(ping: Extract<NewDomainChallenge, { method: 'email' }>, limits: DomainPingLimits): Promise<{ id: number } | PingsOverLimit>;
   /** Stores a dns or http challenge. */
   insertChallenge(challenge: Extract<NewDomainChallenge, { method: 'dns' | 'http' }>): Promise<{ id: number }>;
   /** The newest unused, unexpired challenge of a domain by a method. */
@@ -232,26 +225,17 @@ export class DomainStore implements DomainRepository {
    * @example
    * await store.insertPingWithinLimits(ping, { sinceMs: now - HOUR, perAccount: 10, perAddress: 5 }); // { id: 1 }
    */
-  insertPingWithinLimits(
-    ping: Extract<NewDomainChallenge, { method: 'email' }>,
-    limits: DomainPingLimits,
-  ): Promise<{ id: number } | { over: 'account' | 'address'; createdAtMs: number[] }> {
+  insertPingWithinLimits(ping: Extract<NewDomainChallenge, { method: 'email' }>, limits: DomainPingLimits): Promise<{ id: number } | PingsOverLimit> {
     // Count and insert in one transaction, so that concurrent requests cannot both take the last ping.
     return this.#db.transaction().execute(async (trx) => {
-      const recent = (column: 'account_id' | 'address', value: number | string) =>
+      const over = await firstLimitReached(limits, (scope) =>
         trx
           .selectFrom('domain_challenges')
           .select('created_at_ms')
           .where('method', '=', 'email')
-          .where(column, '=', value)
-          .where('created_at_ms', '>', limits.sinceMs)
-          .orderBy('created_at_ms')
-          .execute()
-          .then((rows) => rows.map((r) => r.created_at_ms));
-      const byAccount = await recent('account_id', ping.accountId);
-      if (byAccount.length >= limits.perAccount) return { over: 'account' as const, createdAtMs: byAccount };
-      const toAddress = await recent('address', ping.address);
-      if (toAddress.length >= limits.perAddress) return { over: 'address' as const, createdAtMs: toAddress };
+          .where(scope === 'account' ? 'account_id' : 'address', '=', scope === 'account' ? ping.accountId : ping.address),
+      );
+      if (over !== undefined) return over;
       const row = await trx
         .insertInto('domain_challenges')
         .values({

@@ -23,6 +23,7 @@ import type { CertificateRepository, IssuedRequest, StoredCertificate } from '..
 import type { DecidedProfile } from '../store/certificate-requests.js';
 import type { CaHooks, CertificateDraft, HookContext } from './hooks.js';
 import { issueWithReservedSerial, SerialPool } from './issuance.js';
+import { loggedRequester } from './logged-requester.js';
 import { normalizeSerial, randomSerialHex, serialBytes } from './serial.js';
 
 /** The CA's certificate and key. */
@@ -192,7 +193,7 @@ export class CertificateAuthority {
     if (stored.replayed) return this.#replayed(stored);
     logger.info('certificate issued', {
       serial: stored.serialHex,
-      requester: request.client,
+      requester: loggedRequester(request.client),
       names: stored.subjectAltNames,
       notAfter: stored.notAfter.toISOString(),
     });
@@ -214,7 +215,7 @@ export class CertificateAuthority {
   }
 
   #replayed(earlier: StoredCertificate): IssuedCertificate {
-    this.#o.logger.info('certificate replayed', { serial: earlier.serialHex, requester: earlier.requester });
+    this.#o.logger.info('certificate replayed', { serial: earlier.serialHex, requester: loggedRequester(earlier.requester) });
     return { serialHex: earlier.serialHex, certificatePem: earlier.pem, chainPem: earlier.pem + this.#o.identity.certificate.pem, replayed: true };
   }
 

@@ -3,6 +3,7 @@
  * stores, that a resent request is answered from what is stored and stores nothing new, that a
  * refusal leaves every table as it was, that a pending request is decided once, and revocation.
  */
+import { createHash } from 'node:crypto';
 import { createCsr, createSelfSignedCa, generateKeyPair, parseCertificate, parseCertificateChain, parseCrl, type SubjectAltNames } from '@certwizard/pki';
 import { CSR_API_ERRORS } from '@certwizard/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { type Account, AccountStore } from '../accounts/account-store.js';
 import { EnrollmentSecretService } from '../accounts/enrollment-secret-service.js';
 import { EnrollmentSecretStore } from '../accounts/enrollment-secrets.js';
 import { registerAccount } from '../accounts/test-support/register-account.js';
-import { silentLogger } from '../log.js';
+import { createLogger, silentLogger } from '../log.js';
 import { CertificateRequestStore } from '../store/certificate-requests.js';
 import { CertificateStore } from '../store/certificate-store.js';
 import { tableCounts } from '../store/table-rows.js';
@@ -626,5 +627,32 @@ describe('revoke', () => {
     const issued = await service.submit(csrFor({ dns: ['www.example.test'] }).pem, { client: 'alpha' }, SSL_API_POLICY);
     if (issued.status !== 'issued') throw new Error('not issued');
     expect(await service.revoke(issued.serialHex, { holder: { client: 'alpha' } })).toEqual({ status: 'revoked' });
+  });
+
+  it("never logs an ssl_api client's hash (its credential), only a digest of it, when it issues, replays and revokes", async () => {
+    const client = 'SecretClientHash0123456789';
+    const lines: string[] = [];
+    const logger = createLogger({ write: (chunk: string) => lines.push(chunk) });
+    const caLogged = new CertificateAuthority({
+      identity: { certificate: caCertificate, privateKey: caKey.privateKey },
+      store: stores.certificates,
+      hooks,
+      logger,
+      publicUrl: 'https://ca.example.test',
+      validityDays: 90,
+      now: () => new Date(clock),
+    });
+    const logged = new RequestService({ ca: caLogged, requests: stores.requests, certificates: stores.certificates, logger, now: () => clock });
+    const pem = csrFor({ dns: ['www.example.test'] }).pem;
+    const issued = await logged.submit(pem, { client }, SSL_API_POLICY);
+    if (issued.status !== 'issued') throw new Error('not issued');
+    expect((await logged.submit(pem, { client }, SSL_API_POLICY)).status).toBe('issued');
+    expect(await logged.revoke(issued.serialHex, { holder: { client } })).toEqual({ status: 'revoked' });
+    const text = lines.join('');
+    expect(text).toContain('certificate issued');
+    expect(text).toContain('certificate replayed');
+    expect(text).toContain('certificate revoked');
+    expect(text).not.toContain(client);
+    expect(text).toContain(`client-sha256:${createHash('sha256').update(client).digest('hex').slice(0, 16)}`);
   });
 });

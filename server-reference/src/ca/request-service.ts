@@ -49,6 +49,7 @@ import type { CertificateAuthority, IssuedCertificate } from './authority.js';
 import { isRefusal, refusalOfPkiError, refuse, type RequestRefusal } from './refusal.js';
 import type { Decider, RequestNotices } from './request-notices.js';
 import type { Decision, SubmissionPolicy } from './submission-policy.js';
+import { loggedRequester } from './logged-requester.js';
 
 export type { Decider } from './request-notices.js';
 
@@ -344,7 +345,11 @@ export class RequestService {
     });
     if (status === 'revoked') {
       this.#o.ca.invalidateCrl();
-      this.#o.logger.info('certificate revoked', { serial, ...(requester !== undefined ? { requester } : {}), reason: options.reason ?? 'unspecified' });
+      this.#o.logger.info('certificate revoked', {
+        serial,
+        ...(requester !== undefined ? { requester: loggedRequester(requester) } : {}),
+        reason: options.reason ?? 'unspecified',
+      });
     }
     return { status };
   }

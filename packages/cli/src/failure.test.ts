@@ -28,6 +28,10 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
   ERR_SDK_ENROLL_REJECTED: 'The request and its key were dropped; running the command again makes a new request.',
   ERR_SDK_ENROLL_TIMEOUT: `The request still waits for approval at the CA. ${AGAIN}`,
   ERR_SDK_ADDRESS_VERIFICATION: AGAIN,
+  ERR_SDK_NAME_NOT_ALLOWED:
+    'www.other.test cannot be certified for this account: no domain it can verify covers them. The request and its key were dropped; run again with --dns names under a domain you hold (or --domain to name it).',
+  ERR_SDK_DOMAIN_REFUSED: `Another account at ${CA} holds example.org. Its owner must remove it, or use names under another domain.`,
+  ERR_SDK_DOMAIN_UNVERIFIED: `${CA} could not find the TXT record for example.org (no TXT record at _certwizard-challenge.example.org). Check that it is published, then run the same command again to continue where it stopped.`,
   ERR_SDK_ADDRESS_TIMEOUT: AGAIN,
   ERR_SDK_REVOKE_REFUSED: `Nothing was revoked. Check that ${CA} issued this certificate to this installation's account (or client), and that the reason is one a holder may give.`,
   ERR_SDK_STATE_FILE: 'Move the named state file away to start this certificate over.',

@@ -75,6 +75,23 @@ function describeSdkError(error: AnySdkError, message: string, context: FailureC
       return shown(
         `Nothing was revoked. Check that ${ca} issued this certificate to this installation's account (or client), and that the reason is one a holder may give.`,
       );
+    case 'ERR_SDK_NAME_NOT_ALLOWED':
+      return shown(
+        `${error.names.join(', ')} cannot be certified for this account: no domain it can verify covers them. The request and its key were dropped; run again with --dns names under a domain you hold (or --domain to name it).`,
+      );
+    case 'ERR_SDK_DOMAIN_REFUSED':
+      if (error.caCode === 'domain_taken')
+        return shown(`Another account at ${ca} holds ${error.domain}. Its owner must remove it, or use names under another domain.`);
+      if (error.caCode === 'invalid_domain')
+        return shown(`${error.domain} is not a domain an account may hold (a public suffix, an IP address, localhost). Use names under a domain you hold.`);
+      if (error.caCode === 'invalid_address') return shown('Choose --domain-address-local-part postmaster, hostmaster, webmaster, admin or root.');
+      return shown(`${ca} did not start the verification of ${error.domain} (${error.caCode}). Wait a while, then run the same command again.`);
+    case 'ERR_SDK_DOMAIN_UNVERIFIED':
+      return shown(
+        error.method === 'email'
+          ? `Nobody confirmed the mail the CA sent for ${error.domain}. Open its link (or let the mail server answer it), then ${AGAIN.toLowerCase()}`
+          : `${ca} could not find the ${error.method === 'dns' ? 'TXT record' : 'file'} for ${error.domain}${error.lastCheck === undefined ? '' : ` (${error.lastCheck})`}. Check that it is published, then ${AGAIN.toLowerCase()}`,
+      );
     case 'ERR_SDK_STATE_FILE':
       // A folder that cannot be made is not the state file's fault: moving a file would not help.
       if (error.folder !== undefined) return shown(`Check that ${error.folder} can be created and written by this user, or choose another folder with --dir.`);

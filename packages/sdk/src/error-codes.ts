@@ -38,6 +38,10 @@ export const SDK_ERROR_CODES = [
   'ERR_SDK_ENROLL_TIMEOUT',
   'ERR_SDK_ADDRESS_VERIFICATION',
   'ERR_SDK_ADDRESS_TIMEOUT',
+  // Server certificates: DNS names and the verification of their domains.
+  'ERR_SDK_NAME_NOT_ALLOWED',
+  'ERR_SDK_DOMAIN_REFUSED',
+  'ERR_SDK_DOMAIN_UNVERIFIED',
   // A method's revoke.
   'ERR_SDK_REVOKE_REFUSED',
   // enroll(): the state file and the lock.

@@ -9,7 +9,10 @@ import type { CredentialStoreError, CredentialsCorruptError, CredentialsUnsafeEr
 import type {
   AddressVerificationError,
   AddressVerificationTimeoutError,
+  DomainRefusedError,
+  DomainUnverifiedError,
   EnrollmentRejectedError,
+  NameNotAllowedError,
   EnrollmentTimeoutError,
   RevocationRefusedError,
 } from './enroll/errors.js';
@@ -67,6 +70,9 @@ export type AnySdkError =
   | EnrollmentTimeoutError
   | AddressVerificationError
   | AddressVerificationTimeoutError
+  | NameNotAllowedError
+  | DomainRefusedError
+  | DomainUnverifiedError
   | RevocationRefusedError
   | StateFileError
   | StateMismatchError

@@ -36,6 +36,10 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
   ERR_SDK_ADDRESS_VERIFICATION: `The CA would not send the confirmation mail (too many in a short time, or the address is refused). Wait a while, then press Retry. ${SUPPORT}`,
   ERR_SDK_ADDRESS_TIMEOUT:
     'The address was not confirmed in time. If the mail from the CA arrived, open its link and confirm, then press Retry; otherwise press Retry to wait again.',
+  ERR_SDK_NAME_NOT_ALLOWED:
+    'www.other.test cannot be certified: no domain this account can verify covers these names. Their request was dropped; enter host names under a domain you hold, then press Retry.',
+  ERR_SDK_DOMAIN_REFUSED: `Another account at ${CA} holds example.org. Its owner must remove it, or enter host names under another domain. ${SUPPORT}`,
+  ERR_SDK_DOMAIN_UNVERIFIED: `${CA} could not find the DNS record that proves example.org is yours. Check that it is published, then press Retry.`,
   ERR_SDK_REVOKE_REFUSED: `${CA} did not revoke the certificate, and nothing changed there. ${SUPPORT}`,
   ERR_SDK_STATE_FILE: `The installer's saved progress cannot be used; Retry will not help until the named file is moved away. ${SUPPORT}`,
   ERR_SDK_STATE_MISMATCH:

@@ -72,6 +72,18 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
       return "The certificate request was refused (or discarded on the CA's account page). Its key was thrown away: press Retry to make a new key and send a new request.";
     case 'ERR_SDK_ENROLL_TIMEOUT':
       return 'The request is still waiting for approval at the CA. Ask the account owner to approve it, then press Retry.';
+    case 'ERR_SDK_NAME_NOT_ALLOWED':
+      return `${error.names.join(', ')} cannot be certified: no domain this account can verify covers these names. Their request was dropped; enter host names under a domain you hold, then press Retry.`;
+    case 'ERR_SDK_DOMAIN_REFUSED':
+      if (error.caCode === 'domain_taken')
+        return `Another account at ${caOrigin} holds ${error.domain}. Its owner must remove it, or enter host names under another domain. ${support}`;
+      if (error.caCode === 'invalid_domain')
+        return `${error.domain} is not a domain an account may hold (a public suffix, an IP address, localhost). Enter host names under a domain you hold.`;
+      return `${caOrigin} did not start the verification of ${error.domain}. Wait a while, then press Retry. ${support}`;
+    case 'ERR_SDK_DOMAIN_UNVERIFIED':
+      return error.method === 'email'
+        ? `Nobody confirmed the mail the CA sent for ${error.domain}. If it arrived, open its link and confirm, then press Retry; otherwise press Retry to wait again.`
+        : `${caOrigin} could not find the ${error.method === 'dns' ? 'DNS record' : 'file'} that proves ${error.domain} is yours. Check that it is published, then press Retry.`;
     case 'ERR_SDK_REVOKE_REFUSED':
       return `${caOrigin} did not revoke the certificate, and nothing changed there. ${support}`;
     case 'ERR_SDK_KEYCHAIN_UNAVAILABLE':

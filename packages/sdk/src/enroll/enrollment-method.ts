@@ -132,6 +132,11 @@ export interface RejectedResult {
   readonly reason: string;
   /** HTTP status of the refusing answer, when it was an error answer. */
   readonly httpStatus?: number;
+  /**
+   * The DNS names the CA refused to certify for this account (none of its verified domains covers
+   * them), when that was the refusal: `enroll()` then throws `ERR_SDK_NAME_NOT_ALLOWED` naming them.
+   */
+  readonly refusedNames?: readonly string[];
 }
 
 /** What a method's `submit` or `poll` learned. */

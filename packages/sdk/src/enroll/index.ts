@@ -24,7 +24,7 @@ export type {
 } from './enrollment-method.js';
 /** The reasons a holder may give for a revocation (RFC 5280 §5.3.1), re-exported from the wire contract for callers of `revoke`. */
 export { REVOCATION_REASONS, type RevocationReasonName } from '@certwizard/protocol';
-export type { AddressVerificationEvent, MethodEvent } from './method-event.js';
+export type { AddressVerificationEvent, DomainVerificationEvent, MethodEvent } from './method-event.js';
 export type { MethodTransportOptions } from './method-context.js';
 export {
   submit,

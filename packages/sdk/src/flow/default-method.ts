@@ -8,6 +8,7 @@ import type { EnrollmentMethod } from '../enroll/enrollment-method.js';
 import type { CacertMethodOptions } from '../methods/cacert/cacert-method.js';
 import { cacertMethod } from '../methods/cacert/cacert-method.js';
 import type { CacertRegistrationOptions } from '../methods/cacert/cacert-account.js';
+import type { DomainVerification } from '../methods/cacert/domain-verification.js';
 import { runEnrollment, type EnrollFlowOptions, type EnrollResult } from './enroll.js';
 
 /** Registration options the default method passes through to `register()`. */
@@ -18,8 +19,8 @@ export interface EnrollOptions extends Omit<EnrollFlowOptions, 'method'> {
   /**
    * How to get the certificate: an {@link EnrollmentMethod} (`sslApiMethod()`, `cacertMethod()`
    * with options of your own, or your own method). Default: `cacertMethod()` for `caUrl`,
-   * configured by `registration`, `sendCsrWithRegistration`, `emailPing` and `verification`
-   * (which configure only that default: a method you pass brings its own).
+   * configured by `registration`, `sendCsrWithRegistration`, `emailPing`, `verification`,
+   * `domainVerification` and `domains` (which configure only that default: a method you pass brings its own).
    */
   readonly method?: EnrollmentMethod;
   /** Options of the browser registration (prefill, opener, noBrowser, display, timeouts...). Default method only. */
@@ -35,8 +36,20 @@ export interface EnrollOptions extends Omit<EnrollFlowOptions, 'method'> {
    * and the mail server answers the pings by itself. Without it a person clicks the links. Default method only.
    */
   readonly emailPing?: CacertMethodOptions['emailPing'];
-  /** Waiting for an address to be confirmed: time limit and poll intervals (see `verifyAddress()`). Default method only. */
+  /** Waiting for an address to be confirmed or a domain verified: time limit and poll intervals (see `verifyAddress()`). Default method only. */
   readonly verification?: CacertMethodOptions['verification'];
+  /**
+   * How the domains of `names.dns` are verified when the account does not hold them verified yet:
+   * `{ method: 'email', localPart? }` (the default: a ping to `postmaster@<domain>`, answered by
+   * the mail hook when `emailPing` is given), `{ method: 'dns', publish }` or `{ method: 'http',
+   * publish }` (see {@link DomainVerification}). Default method only.
+   */
+  readonly domainVerification?: DomainVerification;
+  /**
+   * The domains to verify for `names.dns`, when not each name's registrable domain
+   * (`registrableDomainOf`); every DNS name must lie within one. Default method only.
+   */
+  readonly domains?: readonly string[];
 }
 
 /**
@@ -67,7 +80,7 @@ export interface EnrollOptions extends Omit<EnrollFlowOptions, 'method'> {
  */
 export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { method, registration, sendCsrWithRegistration, emailPing, verification, ...flow } = options;
+  const { method, registration, sendCsrWithRegistration, emailPing, verification, domainVerification, domains, ...flow } = options;
   return runEnrollment({
     ...flow,
     method:
@@ -78,6 +91,8 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
         ...(sendCsrWithRegistration === undefined ? {} : { sendCsrWithRegistration }),
         ...(emailPing === undefined ? {} : { emailPing }),
         ...(verification === undefined ? {} : { verification }),
+        ...(domainVerification === undefined ? {} : { domainVerification }),
+        ...(domains === undefined ? {} : { domains }),
       }),
   });
 }

@@ -15,4 +15,11 @@ export {
   DEFAULT_VERIFY_ADDRESS_TIMEOUT_MS,
   type VerifyAddressOptions,
 } from './cacert/verify-address.js';
+export {
+  checkDomainVerification,
+  DEFAULT_DOMAIN_VERIFICATION,
+  type DnsChallengeRecord,
+  type DomainVerification,
+  type HttpChallengeFile,
+} from './cacert/domain-verification.js';
 export { sslApiMethod, type SslApiMethodOptions } from './ssl-api/ssl-api-method.js';

@@ -7,7 +7,10 @@ import { CredentialStoreError, CredentialsCorruptError, CredentialsUnsafeError, 
 import {
   AddressVerificationError,
   AddressVerificationTimeoutError,
+  DomainRefusedError,
+  DomainUnverifiedError,
   EnrollmentRejectedError,
+  NameNotAllowedError,
   EnrollmentTimeoutError,
   RevocationRefusedError,
 } from '../enroll/errors.js';
@@ -60,6 +63,25 @@ export const SAMPLE_ERRORS: { readonly [C in SdkErrorCode]: () => Extract<AnySdk
   ERR_SDK_ENROLL_TIMEOUT: () => new EnrollmentTimeoutError('the request was still pending after 86400000 ms', 86_400_000, 'r-1'),
   ERR_SDK_ADDRESS_VERIFICATION: () => new AddressVerificationError('the CA refused to ping the address: too_many_requests', 'too_many_requests', 429),
   ERR_SDK_ADDRESS_TIMEOUT: () => new AddressVerificationTimeoutError('the address was not confirmed in time', 'you@example.org'),
+  ERR_SDK_NAME_NOT_ALLOWED: () =>
+    new NameNotAllowedError('not within a verified domain of this account: www.other.test', {
+      names: ['www.other.test'],
+      caCode: 'name_not_allowed',
+      status: 403,
+    }),
+  ERR_SDK_DOMAIN_REFUSED: () =>
+    new DomainRefusedError('the CA refused the domain example.org: another account holds it (domain_taken)', {
+      domain: 'example.org',
+      caCode: 'domain_taken',
+      status: 409,
+    }),
+  ERR_SDK_DOMAIN_UNVERIFIED: () =>
+    new DomainUnverifiedError('example.org was not verified within 600000 ms', {
+      domain: 'example.org',
+      method: 'dns',
+      timeoutMs: 600_000,
+      lastCheck: 'no TXT record at _certwizard-challenge.example.org',
+    }),
   ERR_SDK_REVOKE_REFUSED: () =>
     new RevocationRefusedError('the CA refused to revoke: the account has no certificate with this serial (unknown_certificate)', {
       caCode: 'unknown_certificate',

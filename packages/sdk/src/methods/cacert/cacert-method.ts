@@ -46,6 +46,7 @@ import { registerAccount, type CacertRegistrationOptions, type CheckedEmailPing,
 import { CACERT_STATE_VERSION, parseCacertState, type CacertState } from './cacert-state.js';
 import { installationTokenKey } from './credential-keys.js';
 import { verifyAddress, type VerifyAddressOptions } from './verify-address.js';
+import type { DomainVerification } from './domain-verification.js';
 
 /**
  * How the method authenticates: the installation token from `register()` (its requests wait for
@@ -86,8 +87,23 @@ export interface CacertMethodOptions extends MethodTransportOptions {
    * and the mail server answers the pings by itself. Without it a person clicks the links.
    */
   readonly emailPing?: { readonly nonces: PingNonceSource; /** Nonce lifetime, in ms. Default 24 h. */ readonly ttlMs?: number };
-  /** Waiting for an address to be confirmed (the verify step): time limit and poll intervals (see `verifyAddress()`). */
+  /**
+   * Waiting for an address to be confirmed or a domain verified (the verify step): time limit and
+   * poll intervals (see `verifyAddress()`, `verifyDomain()`), per address and per domain.
+   */
   readonly verification?: Pick<VerifyAddressOptions, 'timeoutMs' | 'pollIntervalMs' | 'maxPollIntervalMs'>;
+  /**
+   * How the domains of the request's DNS names are verified when the account does not hold them
+   * verified yet. Default `{ method: 'email' }`: a ping to `postmaster@<domain>`, with a nonce of
+   * `emailPing.nonces` when given (the mail server answers by itself).
+   */
+  readonly domainVerification?: DomainVerification;
+  /**
+   * The domains to verify for the DNS names (e.g. `['example.org']` for `mail.example.org`): each
+   * DNS name must lie within one (the longest that covers it is used). Default: each name's
+   * registrable domain (`registrableDomainOf`: `mail.example.co.uk` → `example.co.uk`).
+   */
+  readonly domains?: readonly string[];
 }
 
 /** Default lifetime of an email-ping nonce: 24 hours, as long as the CA keeps a ping valid. */

@@ -3,7 +3,7 @@
  * lets the view render them. All the work happens in the installer's process (`enroll()`); this
  * page only shows its progress and sends the person's answers.
  */
-import type { KeyType, WizardConfig, WizardEventRecord } from '@certwizard/wizard';
+import type { HostNamesCheckAnswer, KeyType, WizardConfig, WizardEventRecord } from '@certwizard/wizard';
 import { fetchConfig, post } from './api.js';
 import { WizardView } from './wizard-view.js';
 import './style.css';
@@ -86,6 +86,7 @@ async function start(): Promise<void> {
       saveDetails: async (details) => {
         await post('/api/details', details);
       },
+      checkHostNames: async (hostNames) => ((await (await post('/api/host-names', { hostNames })).json()) as HostNamesCheckAnswer).checked,
       enroll,
       retry: () => enroll(view.progress.run?.keyType ?? config.defaultKeyType),
       downloadPkcs12: async (passphrase) => saveDownload(await post('/api/pkcs12', { passphrase }), 'certificate.p12'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EnrollFlowEvent, WizardEvent, WizardEventRecord } from '@certwizard/wizard';
-import { INITIAL_PROGRESS, reduceProgress, stepOf, type LocalState, type Progress, type Step } from './progress.js';
+import { INITIAL_PROGRESS, reduceProgress, stepOf, stepsFor, type LocalState, type Progress, type Step } from './progress.js';
 
 let id = 0;
 const rec = (event: WizardEvent): WizardEventRecord => ({ id: ++id, at: '2026-01-02T03:04:05.000Z', event });
@@ -141,5 +141,68 @@ describe('reduceProgress', () => {
   it('passes over a progress event it has no words for (from a newer SDK)', () => {
     const before = fold([rec({ type: 'run-started', run: 1, keyType: 'p256' })]);
     expect(fold([flow({ type: 'renewal-planned' } as unknown as EnrollFlowEvent)], before)).toEqual(before);
+  });
+
+  it('follows each domain: which one, how, waiting, verified (the domain step shows until all are)', () => {
+    const registered = fold([
+      rec({ type: 'run-started', run: 1, keyType: 'p256' }),
+      flow({ type: 'registration', event: { type: 'registered', via: 'ticket', emailAddress: 'postmaster@examplemail.test' } }),
+      flow({ type: 'step', step: 'verify-email', resumed: false }),
+    ]);
+    expect(stepOf(registered, opened)).toBe('approval');
+    const asked = fold(
+      [
+        flow({
+          type: 'domain',
+          event: {
+            type: 'verifying',
+            domain: 'examplemail.test',
+            unicode: 'examplemail.test',
+            method: 'email',
+            address: 'postmaster@examplemail.test',
+            automatic: true,
+          },
+        }),
+        flow({ type: 'domain', event: { type: 'verified', domain: 'example.org', method: 'dns', alreadyVerified: true } }),
+        flow({ type: 'domain', event: { type: 'waiting', domain: 'examplemail.test', delayMs: 2000 } }),
+      ],
+      registered,
+    );
+    expect(stepOf(asked, opened)).toBe('domain');
+    expect(asked.domains).toEqual([
+      {
+        domain: 'examplemail.test',
+        unicode: 'examplemail.test',
+        method: 'email',
+        address: 'postmaster@examplemail.test',
+        automatic: true,
+        verified: false,
+        alreadyVerified: false,
+        checkedAt: '2026-01-02T03:04:05.000Z',
+        nextCheckMs: 2000,
+      },
+      { domain: 'example.org', unicode: 'example.org', method: 'dns', verified: true, alreadyVerified: true },
+    ]);
+    const verified = fold(
+      [
+        flow({
+          type: 'domain',
+          event: { type: 'verified', domain: 'examplemail.test', method: 'email', alreadyVerified: false, lapsesAt: '2027-02-01T00:00:00.000Z' },
+        }),
+      ],
+      asked,
+    );
+    expect(verified.domains[0]).toMatchObject({ verified: true, alreadyVerified: false, lapsesAt: '2027-02-01T00:00:00.000Z' });
+    expect(stepOf(verified, opened)).toBe('approval');
+    // A Retry asks again: the list starts over.
+    expect(fold([rec({ type: 'run-started', run: 2, keyType: 'p256' })], verified).domains).toEqual([]);
+  });
+});
+
+describe('stepsFor', () => {
+  it('has the domain step only for a server certificate', () => {
+    expect(stepsFor({ certificate: { address: true } })).not.toContain('domain');
+    const server = stepsFor({ certificate: { server: { domainVerification: { method: 'email', automatic: true } }, address: false } });
+    expect(server.indexOf('domain')).toBe(server.indexOf('confirm') + 1);
   });
 });

@@ -3,13 +3,53 @@
  * no network, so it is tested in Node (progress.test.ts) and a replay after a reload rebuilds
  * exactly the state the page had.
  */
-import type { EnrollFlowEvent, EnrollStep, KeyType, ShownFailure, ShownInstalled, WizardDetails, WizardEventRecord } from '@certwizard/wizard';
+import type {
+  DomainVerificationEvent,
+  EnrollFlowEvent,
+  EnrollStep,
+  KeyType,
+  ShownFailure,
+  ShownInstalled,
+  WizardConfig,
+  WizardDetails,
+  WizardEventRecord,
+} from '@certwizard/wizard';
 
-/** The wizard's steps, in order. */
-export const STEPS = ['welcome', 'details', 'key', 'register', 'confirm', 'approval', 'installed', 'done'] as const;
+/** The wizard's steps, in order; `domain` only for a server certificate ({@link stepsFor}). */
+export const STEPS = ['welcome', 'details', 'key', 'register', 'confirm', 'domain', 'approval', 'installed', 'done'] as const;
 
 /** One of {@link STEPS}. */
 export type Step = (typeof STEPS)[number];
+
+/**
+ * The steps this wizard goes through: a certificate for an address has no domain to verify.
+ * @example
+ * stepsFor({ certificate: { address: true } }); // every step but 'domain'
+ */
+export function stepsFor(config: Pick<WizardConfig, 'certificate'>): readonly Step[] {
+  return config.certificate.server === undefined ? STEPS.filter((s) => s !== 'domain') : STEPS;
+}
+
+/** One domain of the host names, as its verification went so far (the flow's `domain` events). */
+export interface DomainProgress {
+  /** ASCII form. */
+  readonly domain: string;
+  readonly unicode: string;
+  readonly method: 'email' | 'dns' | 'http';
+  /** email: the administrative address the CA mailed, and whether the mail server answers by itself. */
+  readonly address?: string;
+  readonly automatic?: boolean;
+  /** dns: the TXT record to publish; http: the file's URL. Public values. */
+  readonly record?: { readonly name: string; readonly value: string };
+  readonly url?: string;
+  readonly verified: boolean;
+  /** The CA had it verified before this run asked. */
+  readonly alreadyVerified: boolean;
+  readonly lapsesAt?: string;
+  /** When the flow last waited for it, and how long. */
+  readonly checkedAt?: string;
+  readonly nextCheckMs?: number;
+}
 
 /** The steps before `enroll()` runs: the page alone decides which one shows. */
 export type LocalStep = 'welcome' | 'details' | 'key';
@@ -48,6 +88,8 @@ export interface Progress {
     readonly confirmed: boolean;
     readonly checkedAt?: string;
   };
+  /** The domains of the host names, in the order their verification started. */
+  readonly domains: readonly DomainProgress[];
   readonly request: {
     readonly submitting: boolean;
     /** The CA keeps the request for approval under this id. */
@@ -70,6 +112,7 @@ export const INITIAL_PROGRESS: Progress = {
   flowStepResumed: false,
   registration: { waiting: false, callbackReceived: false },
   address: { confirmed: false },
+  domains: [],
   request: { submitting: false, issued: false },
   finished: false,
   closing: false,
@@ -95,6 +138,7 @@ export function reduceProgress(progress: Progress, record: WizardEventRecord): P
         run: { id: event.run, keyType: event.keyType },
         running: true,
         request: INITIAL_PROGRESS.request,
+        domains: INITIAL_PROGRESS.domains,
         address: progress.address.automatic === undefined ? INITIAL_PROGRESS.address : { ...INITIAL_PROGRESS.address, automatic: progress.address.automatic },
       };
     }
@@ -174,12 +218,59 @@ function reduceFlow(progress: Progress, event: EnrollFlowEvent, at: string): Pro
           return progress;
       }
     }
+    case 'domain':
+      return { ...progress, domains: reduceDomain(progress.domains, event.event, at) };
     case 'request-found':
       if (event.status === 'issued') return { ...progress, request: { ...request, issued: true } };
       return progress;
-    default:
-      // 'already-installed', and events of a newer SDK the page has no words for yet.
+    case 'already-installed':
+    case 'ca-retrying':
       return progress;
+    default: {
+      // The compiler names a new event of the SDK here; at run time an unknown one changes nothing.
+      const _unknown: never = event;
+      return progress;
+    }
+  }
+}
+
+/** Folds one domain event into the list: a new `verifying` starts the domain over (a Retry asks again). */
+function reduceDomain(domains: readonly DomainProgress[], e: DomainVerificationEvent, at: string): readonly DomainProgress[] {
+  const update = (domain: string, change: (d: DomainProgress) => DomainProgress) => domains.map((d) => (d.domain === domain ? change(d) : d));
+  switch (e.type) {
+    case 'verifying': {
+      const entry: DomainProgress = {
+        domain: e.domain,
+        unicode: e.unicode,
+        method: e.method,
+        ...(e.address === undefined ? {} : { address: e.address }),
+        ...(e.automatic === undefined ? {} : { automatic: e.automatic }),
+        ...(e.record === undefined ? {} : { record: e.record }),
+        ...(e.url === undefined ? {} : { url: e.url }),
+        verified: false,
+        alreadyVerified: false,
+      };
+      return domains.some((d) => d.domain === e.domain) ? update(e.domain, () => entry) : [...domains, entry];
+    }
+    case 'waiting':
+      return update(e.domain, (d) => ({ ...d, checkedAt: at, nextCheckMs: e.delayMs }));
+    case 'verified': {
+      const done = (d: DomainProgress): DomainProgress => ({
+        ...d,
+        method: e.method,
+        verified: true,
+        alreadyVerified: e.alreadyVerified,
+        ...(e.lapsesAt === undefined ? {} : { lapsesAt: e.lapsesAt }),
+      });
+      // Already verified: no 'verifying' came first.
+      if (!domains.some((d) => d.domain === e.domain))
+        return [...domains, done({ domain: e.domain, unicode: e.domain, method: e.method, verified: true, alreadyVerified: true })];
+      return update(e.domain, done);
+    }
+    default: {
+      const _unknown: never = e;
+      return domains;
+    }
   }
 }
 
@@ -202,6 +293,7 @@ export function stepOf(progress: Progress, local: LocalState): Step {
   if (progress.installed !== undefined) return 'installed';
   if (progress.run === undefined) return local.step;
   const step = progress.flowStep;
+  if (step === 'verify-email' && progress.domains.some((d) => !d.verified)) return 'domain';
   if (step === 'verify-email' && progress.address.pingSentTo !== undefined && !progress.address.confirmed) return 'confirm';
   if (
     step === 'verify-email' ||

@@ -2,7 +2,7 @@
  * What every step is made of: a section with a heading the page moves focus to, a live status
  * line, and the hooks the page gives it.
  */
-import type { KeyType, WizardConfig, WizardDetails } from '@certwizard/wizard';
+import type { CheckedHostName, KeyType, WizardConfig, WizardDetails } from '@certwizard/wizard';
 import { h, type Child } from './dom.js';
 import type { LocalStep, Progress } from './progress.js';
 
@@ -10,6 +10,8 @@ import type { LocalStep, Progress } from './progress.js';
 export interface WizardActions {
   goTo(step: LocalStep): void;
   saveDetails(details: WizardDetails): Promise<void>;
+  /** The host names as the CA will read them, each with the domain it verifies (a preview; saving checks again). */
+  checkHostNames(hostNames: readonly string[]): Promise<readonly CheckedHostName[]>;
   enroll(keyType: KeyType): Promise<void>;
   retry(): Promise<void>;
   /** The person opened the CA's registration page (the link was followed). */

@@ -5,11 +5,12 @@
  */
 import type { WizardConfig, WizardEventRecord } from '@certwizard/wizard';
 import { h, replaceChildren } from './dom.js';
-import { INITIAL_PROGRESS, reduceProgress, STEPS, stepOf, type LocalState, type LocalStep, type Progress, type Step } from './progress.js';
+import { INITIAL_PROGRESS, reduceProgress, stepOf, stepsFor, type LocalState, type LocalStep, type Progress, type Step } from './progress.js';
 import type { StepContext, StepView, WizardActions } from './step-view.js';
 import { approvalStep } from './steps/approval.js';
 import { confirmStep } from './steps/confirm.js';
 import { detailsStep } from './steps/details.js';
+import { domainStep } from './steps/domain.js';
 import { doneStep } from './steps/done.js';
 import { installedStep } from './steps/installed.js';
 import { keyStep } from './steps/key.js';
@@ -23,6 +24,7 @@ export const STEP_TITLES: Readonly<Record<Step, string>> = {
   key: 'Your key',
   register: 'Register at the CA',
   confirm: 'Confirm your address',
+  domain: 'Verify your domain',
   approval: 'Approval and issuance',
   installed: 'Certificate installed',
   done: 'Done',
@@ -34,6 +36,7 @@ const MAKERS: Readonly<Record<Step, (context: StepContext) => StepView>> = {
   key: keyStep,
   register: registerStep,
   confirm: confirmStep,
+  domain: domainStep,
   approval: approvalStep,
   installed: installedStep,
   done: doneStep,
@@ -116,12 +119,13 @@ export class WizardView {
   }
 
   #showPosition(step: Step): void {
-    const index = STEPS.indexOf(step);
-    this.#parts.position.textContent = `Step ${index + 1} of ${STEPS.length}: ${STEP_TITLES[step]}`;
+    const steps = stepsFor(this.#config);
+    const index = steps.indexOf(step);
+    this.#parts.position.textContent = `Step ${index + 1} of ${steps.length}: ${STEP_TITLES[step]}`;
     document.title = `${STEP_TITLES[step]} – ${this.#config.vendor.name} certificate wizard`;
     replaceChildren(
       this.#parts.list,
-      ...STEPS.map((s, i) =>
+      ...steps.map((s, i) =>
         h(
           'li',
           { class: i < index ? 'step-done' : i === index ? 'step-current' : 'step-later', 'aria-current': i === index ? 'step' : undefined },

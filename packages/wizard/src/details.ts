@@ -4,6 +4,7 @@
  * an rfc822Name in a certificate (RFC 5280 §4.2.1.6, as `@certwizard/pki` checks it).
  */
 import { normalizeEmailAddress } from '@certwizard/pki';
+import { checkHostNames } from './host-names.js';
 import type { WizardDetails } from './wire.js';
 
 /** Longest first or last name, in characters (code points). */
@@ -16,12 +17,16 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Checks a `POST /api/details` body. Names are trimmed; the address is trimmed and its domain
- * lower-cased. Messages never quote the input.
+ * lower-cased. Messages never quote the input, except a host name's, to say which one.
+ * @param options.hostNames - the certificate is for the server's host names: `hostNames` must
+ *   hold 1 to 20 names the CA would accept (`@certwizard/protocol`'s domain rules), returned in
+ *   ASCII form. Default false: `hostNames` is ignored.
+ * @param options.domains - the vendor's `enroll.domains`, which the host names must lie within.
  * @example
  * checkDetails({ firstName: 'Ada', lastName: 'Lovelace', email: 'ada@Example.org' });
  * // { ok: true, details: { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org' } }
  */
-export function checkDetails(input: unknown): DetailsCheck {
+export function checkDetails(input: unknown, options: { readonly hostNames?: boolean; readonly domains?: readonly string[] } = {}): DetailsCheck {
   const body = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
   const fields: Record<string, string> = {};
   const name = (key: 'firstName' | 'lastName', what: string): string => {
@@ -43,6 +48,12 @@ export function checkDetails(input: unknown): DetailsCheck {
       fields.email = 'Enter an email address like name@example.org (no spaces, no accented letters).';
     }
   }
+  let hostNames: readonly string[] | undefined;
+  if (options.hostNames === true) {
+    const checked = checkHostNames(body.hostNames, options.domains);
+    if (checked.ok) hostNames = checked.names;
+    else fields.hostNames = checked.message;
+  }
   if (Object.keys(fields).length > 0) return { ok: false, fields };
-  return { ok: true, details: { firstName, lastName, email } };
+  return { ok: true, details: { firstName, lastName, email, ...(hostNames === undefined ? {} : { hostNames }) } };
 }

@@ -132,7 +132,12 @@ export class EnrollmentRunner {
     const signal = vendor.signal === undefined ? this.#stop.signal : AbortSignal.any([this.#stop.signal, vendor.signal]);
     return {
       ...vendor,
-      names: { email: [details.email], ...(vendor.names?.dns === undefined ? {} : { dns: vendor.names.dns }) },
+      // A server certificate carries the host names the person confirmed, and the address only
+      // when the vendor asked for both; the address is the CA account's in any case (prefill).
+      names: {
+        ...(s.certificate.address ? { email: [details.email] } : {}),
+        ...(s.certificate.server === undefined ? {} : { dns: details.hostNames ?? s.defaults.hostNames ?? [] }),
+      },
       keyType,
       registration: {
         ...registration,

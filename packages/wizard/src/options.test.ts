@@ -31,6 +31,30 @@ describe('checkWizardOptions', () => {
     expect(checkWizardOptions({ ...valid, enroll: { emailPing } }).addressConfirmation).toBe('automatic');
   });
 
+  it("a certificate for the person's address by default; with names.dns a server certificate for them, the address only when asked", () => {
+    expect(checkWizardOptions(valid).certificate).toEqual({ address: true });
+    const dns = { names: { dns: ['mail.examplemail.test'] } };
+    const server = checkWizardOptions({ ...valid, enroll: dns });
+    expect(server.certificate).toEqual({ server: { domainVerification: { method: 'email', localPart: 'postmaster', automatic: false } }, address: false });
+    expect(server.defaults.hostNames).toEqual(['mail.examplemail.test']);
+    expect(checkWizardOptions({ ...valid, enroll: dns, certifyAddress: true }).certificate.address).toBe(true);
+    const emailPing: EnrollOptions['emailPing'] = { nonces: { expect: async () => 'n'.repeat(43) } };
+    expect(checkWizardOptions({ ...valid, enroll: { ...dns, emailPing } }).certificate.server?.domainVerification.automatic).toBe(true);
+    const publish = async () => undefined;
+    expect(checkWizardOptions({ ...valid, enroll: { ...dns, domainVerification: { method: 'dns', publish } } }).certificate.server?.domainVerification).toEqual(
+      {
+        method: 'dns',
+        automatic: true,
+      },
+    );
+  });
+
+  it("keeps the vendor's proof command", () => {
+    const proof = { text: 'Check that ExampleMail serves it:', command: 'openssl s_client -starttls smtp -connect 127.0.0.1:25' };
+    expect(checkWizardOptions({ ...valid, proof }).proof).toEqual(proof);
+    expect(checkWizardOptions(valid).proof).toBeUndefined();
+  });
+
   it('passes options enroll() gains later through unchanged', () => {
     const future = { futureOption: { on: true } } as unknown as Partial<EnrollOptions>;
     expect(checkWizardOptions({ ...valid, enroll: future }).enroll).toMatchObject({ futureOption: { on: true } });
@@ -38,6 +62,10 @@ describe('checkWizardOptions', () => {
 
   it.each<{ name: string; options: Partial<StartWizardOptions> | Record<string, unknown>; message: RegExp }>([
     { name: 'no vendor name', options: { vendor: { name: ' ' } }, message: /vendor\.name/ },
+    { name: 'a host name the CA refuses', options: { enroll: { names: { dns: ['co.uk'] } } }, message: /enroll\.names\.dns: co\.uk/ },
+    { name: 'certifyAddress false without host names', options: { certifyAddress: false }, message: /certifyAddress/ },
+    { name: 'a proof without a command', options: { proof: { text: 'Check it', command: '' } }, message: /proof\.command/ },
+    { name: 'a proof with a line break', options: { proof: { text: 'Check it', command: 'a\nb' } }, message: /proof\.command/ },
     { name: 'a CA URL that is not http(s)', options: { caUrl: 'ftp://ca.example' }, message: /caUrl/ },
     { name: 'no PEM trust anchor', options: { trustAnchorsPem: 'not a certificate' }, message: /trustAnchorsPem/ },
     { name: 'a relative baseDir', options: { baseDir: 'certs' }, message: /baseDir/ },

@@ -4,7 +4,8 @@
 import { isAbsolute } from 'node:path';
 import { KEY_TYPES, type KeyType } from '@certwizard/pki';
 import { INSTALL_NAME_PATTERN, type CredentialStore, type EnrollOptions, type PostInstallCommand } from '@certwizard/sdk';
-import type { WizardDetails } from './wire.js';
+import { checkHostNames } from './host-names.js';
+import type { DomainVerificationPlan, WizardCertificatePlan, WizardDetails, WizardProof } from './wire.js';
 
 /** The vendor, as the wizard's pages show it. */
 export interface WizardVendor {
@@ -54,10 +55,24 @@ export interface StartWizardOptions {
    * `installationLabel`, `fetch`, `clock`, and options `enroll()` gains later). The wizard sets `names.email`, `keyType`, the registration prefill,
    * opener and display, and `signal` itself: `names.email`, `registration.opener`,
    * `registration.display` and `registration.noBrowser` are refused here; `keyType` is the
-   * default choice; `names.dns` is certified along with the person's address; `onEvent` is
+   * default choice; `names.dns` makes it a server certificate for those host names (the
+   * details step's prefill, which the person may edit; see `certifyAddress`); `onEvent` is
    * called too; `signal` aborts the run too.
    */
   readonly enroll?: Partial<EnrollOptions>;
+  /**
+   * Whether the person's address is certified too, when the certificate is a server certificate
+   * (`enroll.names.dns` given): the certificate then carries the host names and the address
+   * (server and S/MIME use). Without host names the address is always certified. Default `false`:
+   * a server certificate for the host names only; the address is the CA account's.
+   */
+  readonly certifyAddress?: boolean;
+  /**
+   * A command that proves the installed certificate works, shown (never run) on the installed
+   * step, e.g. `{ text: 'Check that ExampleMail serves it:', command: 'openssl s_client -starttls smtp ...' }`.
+   * Plain text, `text` 1 to 500 characters, `command` 1 to 2000, no control characters. Default: none.
+   */
+  readonly proof?: WizardProof;
   /** Where the account owner approves pending requests, shown on the approval step. Default: `caUrl`. */
   readonly caAccountUrl?: string;
   /** TCP port on 127.0.0.1, 0 to 65535. Default 0: the system picks a free one. */
@@ -80,6 +95,9 @@ export interface WizardSettings {
   readonly baseDir: string;
   readonly name: string;
   readonly pkcs12Download: boolean;
+  /** What the certificate is for; `defaults.hostNames` holds the vendor's names for a server certificate. */
+  readonly certificate: WizardCertificatePlan;
+  readonly proof: WizardProof | undefined;
   readonly addressConfirmation: 'automatic' | 'person';
   readonly keyTypes: readonly KeyType[];
   readonly defaultKeyType: KeyType;
@@ -115,7 +133,10 @@ export function checkWizardOptions(options: StartWizardOptions): WizardSettings 
     throw new TypeError('credentials must be a CredentialStore');
   }
   const passthrough = checkPassthrough(options.enroll);
-  const defaults = checkDefaults(options.details);
+  const certificate = checkCertificatePlan(passthrough, options.certifyAddress);
+  const vendorHostNames = passthrough.names?.dns;
+  const defaults = { ...checkDefaults(options.details), ...(vendorHostNames === undefined ? {} : { hostNames: vendorHostNames }) };
+  const proof = checkProof(options.proof);
   const defaultKeyType = passthrough.keyType ?? 'p256';
   if (!KEY_TYPES.includes(defaultKeyType)) throw new TypeError(`enroll.keyType must be one of ${KEY_TYPES.join(', ')}`);
   const port = options.port ?? 0;
@@ -140,6 +161,8 @@ export function checkWizardOptions(options: StartWizardOptions): WizardSettings 
     baseDir: options.baseDir,
     name: options.name,
     pkcs12Download: options.pkcs12Download ?? false,
+    certificate,
+    proof,
     // What the welcome page expects; during the run the flow reports it (`address-confirmation`).
     addressConfirmation: passthrough.emailPing === undefined ? 'person' : 'automatic',
     keyTypes: [defaultKeyType, ...KEY_TYPES.filter((t) => t !== defaultKeyType)],
@@ -174,6 +197,44 @@ function checkPassthrough(enroll: Partial<EnrollOptions> | undefined): Partial<E
   if (enroll.onEvent !== undefined && typeof enroll.onEvent !== 'function') throw new TypeError('enroll.onEvent must be a function');
   if (enroll.signal !== undefined && !(enroll.signal instanceof AbortSignal)) throw new TypeError('enroll.signal must be an AbortSignal');
   return enroll;
+}
+
+/** What the certificate is for: the vendor's host names (checked as the CA reads them) and whether the address goes along. */
+function checkCertificatePlan(enroll: Partial<EnrollOptions>, certifyAddress: boolean | undefined): WizardCertificatePlan {
+  if (certifyAddress !== undefined && typeof certifyAddress !== 'boolean') throw new TypeError('certifyAddress must be a boolean');
+  const dns = enroll.names?.dns;
+  if (dns === undefined) {
+    if (certifyAddress === false) throw new TypeError('certifyAddress: false needs enroll.names.dns (else the certificate would certify nothing)');
+    return { address: true };
+  }
+  const checked = checkHostNames(dns, enroll.domains);
+  if (!checked.ok) throw new TypeError(`enroll.names.dns: ${checked.message}`);
+  return {
+    server: { domainVerification: domainVerificationPlan(enroll), ...(enroll.domains === undefined ? {} : { domains: enroll.domains }) },
+    address: certifyAddress ?? false,
+  };
+}
+
+/** How the domains will be verified, as `enroll()` does it: its `domainVerification`, by default an email ping to postmaster@. */
+function domainVerificationPlan(enroll: Partial<EnrollOptions>): DomainVerificationPlan {
+  // The wizard only describes the vendor's choice; enroll() checks it.
+  const chosen = enroll.domainVerification;
+  if (chosen?.method === 'dns' || chosen?.method === 'http') return { method: chosen.method, automatic: true };
+  return { method: 'email', localPart: chosen?.localPart ?? 'postmaster', automatic: enroll.emailPing !== undefined };
+}
+
+const PROOF_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function checkProof(proof: WizardProof | undefined): WizardProof | undefined {
+  if (proof === undefined) return undefined;
+  if (proof === null || typeof proof !== 'object') throw new TypeError('proof must be an object');
+  const text = (key: keyof WizardProof, max: number): string => {
+    const value = proof[key];
+    if (typeof value !== 'string' || value.trim() === '' || value.length > max || PROOF_CONTROL.test(value))
+      throw new TypeError(`proof.${key} must be 1 to ${max} characters without control characters`);
+    return value;
+  };
+  return { text: text('text', 500), command: text('command', 2000) };
 }
 
 function checkDefaults(details: Partial<WizardDetails> | undefined): WizardDetails {

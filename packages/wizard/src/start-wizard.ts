@@ -83,7 +83,9 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
   const runner = new EnrollmentRunner(settings, history);
   const config: WizardConfig = {
     vendor: { name: settings.vendor.name, ...(logo === undefined ? {} : { logoUrl: '/api/logo' }) },
-    defaults: earlier?.email === undefined ? settings.defaults : { ...settings.defaults, email: earlier.email },
+    defaults: earlierDefaults(settings, earlier),
+    certificate: settings.certificate,
+    ...(settings.proof === undefined ? {} : { proof: settings.proof }),
     keyTypes: settings.keyTypes,
     defaultKeyType: settings.defaultKeyType,
     caOrigin: settings.caOrigin,
@@ -110,7 +112,7 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
   // Installed by an earlier run: enroll() with that run's address finds the state "done" and
   // answers the live certificate without a request, so the page opens on the installed step.
   if (earlier?.step === 'done' && earlier.email !== undefined) {
-    runner.saveDetails({ ...settings.defaults, email: earlier.email });
+    runner.saveDetails(earlierDefaults(settings, earlier));
     runner.start(settings.defaultKeyType);
   }
 
@@ -155,13 +157,29 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
   });
 }
 
-/** The enrollment of the same name and CA that the next `enroll()` continues (or, when `done`, answers at once): its address and step. */
-async function earlierRun(
-  settings: WizardSettings,
-): Promise<{ email: string | undefined; step: Exclude<WizardConfig['earlierRun'], undefined>['step'] } | undefined> {
+/** The details an earlier run's state file holds: a different address or other host names could not continue it. */
+function earlierDefaults(settings: WizardSettings, earlier: EarlierRun | undefined): WizardConfig['defaults'] {
+  if (earlier === undefined) return settings.defaults;
+  return {
+    ...settings.defaults,
+    ...(earlier.email === undefined ? {} : { email: earlier.email }),
+    ...(settings.certificate.server === undefined || earlier.hostNames.length === 0 ? {} : { hostNames: earlier.hostNames }),
+  };
+}
+
+/** What {@link earlierRun} found. */
+interface EarlierRun {
+  readonly email: string | undefined;
+  readonly hostNames: readonly string[];
+  readonly step: Exclude<WizardConfig['earlierRun'], undefined>['step'];
+}
+
+/** The enrollment of the same name and CA that the next `enroll()` continues (or, when `done`, answers at once): its names and step. */
+async function earlierRun(settings: WizardSettings): Promise<EarlierRun | undefined> {
   const stateDir = settings.enroll.stateDir;
   const found = (await listEnrollments({ baseDir: settings.baseDir, ...(stateDir === undefined ? {} : { stateDir }) }).catch(() => [])).find(
     (e) => e.name === settings.name && e.problem === undefined && e.caOrigin === settings.caOrigin,
   );
-  return found === undefined ? undefined : { email: found.names.email[0], step: found.step };
+  // A server certificate's state names no address: the account's address is the one registered.
+  return found === undefined ? undefined : { email: found.names.email[0] ?? found.accountEmail, hostNames: found.names.dns, step: found.step };
 }

@@ -5,16 +5,86 @@
  * renamed (docs/wizard.md, "The HTTP API").
  */
 import type { KeyType } from '@certwizard/pki';
-import type { EnrollFlowEvent, EnrollStep, InstalledCertificate } from '@certwizard/sdk';
+import type { DomainVerificationEvent, EnrollFlowEvent, EnrollStep, InstalledCertificate } from '@certwizard/sdk';
 
 /** The SDK's types the wire carries, re-exported so that the browser app needs this package only. */
-export type { EnrollFlowEvent, EnrollStep, InstalledCertificate, KeyType };
+export type { DomainVerificationEvent, EnrollFlowEvent, EnrollStep, InstalledCertificate, KeyType };
 
 /** What the person types (or accepts) on the "your details" step. */
 export interface WizardDetails {
   readonly firstName: string;
   readonly lastName: string;
+  /** The account's address at the CA (and the certified one, when the certificate is for an address). */
   readonly email: string;
+  /**
+   * The server's host names, when the certificate is a server certificate ({@link WizardCertificatePlan.server}):
+   * as typed on the page; after `POST /api/details`, in ASCII form (A-labels, lower case).
+   */
+  readonly hostNames?: readonly string[];
+}
+
+/** One host name as the CA will read it, or why the CA would refuse it (`POST /api/host-names`). */
+export type CheckedHostName =
+  | {
+      readonly input: string;
+      readonly ok: true;
+      /** ASCII form (A-labels, lower case, no trailing dot): what the certificate carries. */
+      readonly name: string;
+      /** Unicode form, for display. */
+      readonly unicode: string;
+      /** The domain the CA verifies for the name (its registrable domain), ASCII form. */
+      readonly domain: string;
+      readonly domainUnicode: string;
+    }
+  | {
+      readonly input: string;
+      readonly ok: false;
+      /** `@certwizard/protocol`'s refusal reason (`public_suffix`, `ip_address`, ...), or `outside_domains` (not within the vendor's `domains`). */
+      readonly reason: string;
+      /** What to change, for the person. */
+      readonly message: string;
+    };
+
+/** How the CA is expected to verify each domain of the host names (the vendor's `domainVerification`). */
+export interface DomainVerificationPlan {
+  readonly method: 'email' | 'dns' | 'http';
+  /** For `email`: the administrative address's local part (`postmaster` by default). */
+  readonly localPart?: string;
+  /** For `email`: the vendor's mail server answers the ping by itself (`emailPing` given); for dns/http: the vendor publishes the record or file. */
+  readonly automatic: boolean;
+}
+
+/** What the certificate is for, as the pages say it. */
+export interface WizardCertificatePlan {
+  /**
+   * A TLS server certificate for host names (the vendor gave `enroll.names.dns`): the person may
+   * edit the names on the details step; each name's domain is verified at the CA.
+   */
+  readonly server?: {
+    readonly domainVerification: DomainVerificationPlan;
+    /** The vendor's `enroll.domains`: the names must lie within them. Default: each name's registrable domain. */
+    readonly domains?: readonly string[];
+  };
+  /** The person's address is certified (an S/MIME and client-authentication certificate, alone or with the server names). */
+  readonly address: boolean;
+}
+
+/** A command the vendor shows once the certificate is installed, proving it works (e.g. an `openssl s_client` line). */
+export interface WizardProof {
+  /** What the command shows, one or two sentences of plain text. */
+  readonly text: string;
+  /** The command, shown as code for copying; never run by the wizard. */
+  readonly command: string;
+}
+
+/** `POST /api/host-names` body: the names as typed, to check before saving. */
+export interface HostNamesCheckRequest {
+  readonly hostNames: readonly string[];
+}
+
+/** `POST /api/host-names` answer: each name checked, in order (blank lines left out). */
+export interface HostNamesCheckAnswer {
+  readonly checked: readonly CheckedHostName[];
 }
 
 /** `GET /api/config`: what the browser app needs before the first event. */
@@ -24,8 +94,12 @@ export interface WizardConfig {
     /** `/api/logo` when the vendor gave a logo. */
     readonly logoUrl?: string;
   };
-  /** The vendor's defaults for the details step (empty strings where it had none). */
+  /** The vendor's defaults for the details step (empty strings where it had none; `hostNames` for a server certificate). */
   readonly defaults: WizardDetails;
+  /** What the certificate is for: a server's host names, the person's address, or both. */
+  readonly certificate: WizardCertificatePlan;
+  /** The vendor's proof, shown once the certificate is installed. */
+  readonly proof?: WizardProof;
   /** The key types offered, the default first. */
   readonly keyTypes: readonly KeyType[];
   readonly defaultKeyType: KeyType;

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultUiDir } from './http/static-ui.js';
 import { raw, WizardClient } from './test-support/wizard-client.js';
 import { startTestWizard, TINY_PNG, type TestWizard } from './test-support/test-wizard.js';
-import { WIZARD_CSP, type WizardConfig } from './index.js';
+import { WIZARD_CSP, type HostNamesCheckAnswer, type WizardConfig } from './index.js';
 
 let t: TestWizard;
 let port: number;
@@ -231,7 +231,14 @@ describe('the API', () => {
       caOrigin: 'http://127.0.0.1:9',
       caAccountUrl: 'http://127.0.0.1:9',
       addressConfirmation: 'person',
+      certificate: { address: true },
     });
+  });
+
+  it('POST /api/host-names is refused when the certificate is not for host names', async () => {
+    const client = await WizardClient.open(t.wizard.url);
+    const res = await client.post('/api/host-names', { hostNames: ['mail.example.org'] });
+    expect(res.status).toBe(403);
   });
 
   it.each([
@@ -322,5 +329,55 @@ describe('the event stream', () => {
     await expect(t.wizard.done).rejects.toMatchObject({ code: 'ERR_WIZARD_CLOSED' });
     await t.wizard.finished;
     await expect(raw(port, { path: '/api/config', headers: client.headers() })).rejects.toThrow();
+  });
+});
+
+describe('a server certificate', () => {
+  let server: TestWizard;
+  beforeEach(async () => {
+    server = await startTestWizard({
+      enroll: { names: { dns: ['mail.examplemail.test'] } },
+      proof: { text: 'Check that ExampleMail serves it:', command: 'openssl s_client -starttls smtp -connect 127.0.0.1:2525' },
+    });
+  });
+  afterEach(async () => {
+    await server.dispose();
+  });
+
+  it('GET /api/config says what the certificate is for, the prefilled host names and the proof', async () => {
+    const client = await WizardClient.open(server.wizard.url);
+    const config = JSON.parse((await client.get('/api/config')).text) as WizardConfig;
+    expect(config.defaults.hostNames).toEqual(['mail.examplemail.test']);
+    expect(config.certificate).toEqual({ server: { domainVerification: { method: 'email', localPart: 'postmaster', automatic: false } }, address: false });
+    expect(config.proof).toEqual({ text: 'Check that ExampleMail serves it:', command: 'openssl s_client -starttls smtp -connect 127.0.0.1:2525' });
+  });
+
+  it('POST /api/host-names checks each name as the CA reads it, with its domain', async () => {
+    const client = await WizardClient.open(server.wizard.url);
+    const res = await client.post('/api/host-names', { hostNames: ['Mail.ExampleMail.test.', '', 'co.uk'] });
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.text) as HostNamesCheckAnswer).checked).toEqual([
+      {
+        input: 'Mail.ExampleMail.test.',
+        ok: true,
+        name: 'mail.examplemail.test',
+        unicode: 'mail.examplemail.test',
+        domain: 'examplemail.test',
+        domainUnicode: 'examplemail.test',
+      },
+      expect.objectContaining({ input: 'co.uk', ok: false, reason: 'public_suffix' }),
+    ]);
+    expect((await client.post('/api/host-names', { hostNames: 'mail.examplemail.test' })).status).toBe(422);
+  });
+
+  it('POST /api/details takes the host names in ASCII form, and refuses bad ones by field', async () => {
+    const client = await WizardClient.open(server.wizard.url);
+    const details = { firstName: 'Ada', lastName: 'Lovelace', email: 'postmaster@examplemail.test' };
+    const bad = await client.post('/api/details', { ...details, hostNames: ['localhost'] });
+    expect(bad.status).toBe(422);
+    expect(Object.keys((JSON.parse(bad.text) as { error: { fields: Record<string, string> } }).error.fields)).toEqual(['hostNames']);
+    const none = await client.post('/api/details', details);
+    expect(none.status).toBe(422);
+    expect((await client.post('/api/details', { ...details, hostNames: ['MAIL.examplemail.test'] })).status).toBe(204);
   });
 });

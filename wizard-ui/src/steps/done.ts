@@ -3,6 +3,7 @@
  */
 import { h } from '../dom.js';
 import type { Progress } from '../progress.js';
+import { proofSection } from './installed.js';
 import { stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
 
 /** The last step. */
@@ -11,6 +12,7 @@ export function doneStep({ config, progress }: StepContext): StepView {
   const { section, heading } = stepSection(
     'All done',
     h('p', {}, `Your certificate is installed and ${config.vendor.name} uses it. You can close this tab; the installer goes on by itself.`),
+    proofSection(config),
     status,
   );
   const update = (p: Progress) => {

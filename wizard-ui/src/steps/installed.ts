@@ -2,10 +2,12 @@
  * Step 7: the installed certificate: its names, files, fingerprint and expiry, and (when the
  * vendor allows it) a PKCS #12 download protected by a passphrase the person types.
  */
+import type { WizardConfig } from '@certwizard/wizard';
 import { ApiError } from '../api.js';
 import { fingerprintCode, h, pathCode, type Child } from '../dom.js';
 import { formField } from '../form-field.js';
 import { expiry } from '../format.js';
+import { certificatePurpose } from '../purpose.js';
 import { stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
 
 /** The installed step. */
@@ -13,6 +15,12 @@ export function installedStep({ config, actions, progress }: StepContext): StepV
   const installed = progress.installed;
   if (installed === undefined) throw new Error('the installed step needs an installed certificate');
   const cert = installed.certificate;
+  const email = cert.names.find((n) => n.includes('@')) ?? progress.details?.email ?? config.defaults.email;
+  const purpose = certificatePurpose(
+    config,
+    cert.names.filter((n) => !n.includes('@')),
+    email,
+  );
   const row = (term: string, ...value: Child[]) => [h('dt', {}, term), h('dd', {}, ...value)];
   const list = h(
     'dl',
@@ -42,12 +50,29 @@ export function installedStep({ config, actions, progress }: StepContext): StepV
           `${config.vendor.name} has this certificate already: it was installed by an earlier run of this wizard, and nothing was asked of the CA this time.`,
         )
       : h('p', {}, `${config.vendor.name} can use the certificate now${installed.resumed ? ' (the installation was finished from an earlier run)' : ''}.`),
+    h('p', {}, `It is ${purpose}.`),
     list,
+    proofSection(config),
     config.pkcs12Download === undefined ? undefined : pkcs12Form(actions.downloadPkcs12, config.pkcs12Download.minPassphraseLength),
     h('div', { class: 'actions' }, finish),
     finishStatus,
   );
   return { element: section, heading, update: () => undefined };
+}
+
+/**
+ * The vendor's proof: its words and the command to run, as code to copy (the wizard never runs
+ * it). Wraps anywhere, so that a long command fits a phone's width without sideways scrolling.
+ */
+export function proofSection(config: WizardConfig): HTMLElement | undefined {
+  if (config.proof === undefined) return undefined;
+  return h(
+    'section',
+    { class: 'proof', 'aria-labelledby': 'proof-heading' },
+    h('h2', { id: 'proof-heading' }, 'Check it'),
+    h('p', {}, config.proof.text),
+    h('pre', { class: 'command' }, h('code', {}, config.proof.command)),
+  );
 }
 
 /** The optional PKCS #12 download: two passphrase fields and a button. */

@@ -43,11 +43,13 @@ export function keyStep({ config, actions, progress }: StepContext): StepView {
       {},
       `The installer now makes a private key on this computer. It never leaves this computer: the CA only gets a certificate request made from it. The default, ${KEY_TYPE_NAMES[config.defaultKeyType]}, is right unless your software needs something else.`,
     ),
-    h(
-      'p',
-      {},
-      'Why before registering? The certificate request goes to the CA together with your registration, so that the CA can issue the certificate as soon as your address is confirmed.',
-    ),
+    config.certificate.server === undefined
+      ? h(
+          'p',
+          {},
+          'Why before registering? The certificate request goes to the CA together with your registration, so that the CA can issue the certificate as soon as your address is confirmed.',
+        )
+      : undefined,
     form,
   );
   const update = (p: Progress) => {

@@ -7,10 +7,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { KEY_TYPES, type KeyType } from '@certwizard/pki';
 import { checkDetails } from '../details.js';
 import type { EnrollmentRunner } from '../enrollment-runner.js';
+import { checkHostName, HOST_NAMES_MAX } from '../host-names.js';
 import type { WizardLogger } from '../options.js';
 import { buildPkcs12 } from '../pkcs12-bundle.js';
 import type { VendorLogo } from '../vendor-logo.js';
-import { API_ERRORS, type ApiErrorBody, type ApiErrorCode, type WizardConfig } from '../wire.js';
+import { API_ERRORS, type ApiErrorBody, type ApiErrorCode, type HostNamesCheckAnswer, type WizardConfig } from '../wire.js';
 import type { EventStreams } from './event-streams.js';
 import { REFUSAL_CSS, REFUSAL_CSS_PATH, refusalPage } from './refusal-page.js';
 import { guardRequest } from './request-guard.js';
@@ -112,7 +113,8 @@ export function createWizardApp(parts: WizardAppParts): express.Express {
     streams.serve(req, res);
   });
   api.post('/details', (req, res) => {
-    const checked = checkDetails(req.body);
+    const server = config.certificate.server;
+    const checked = checkDetails(req.body, { hostNames: server !== undefined, ...(server?.domains === undefined ? {} : { domains: server.domains }) });
     if (!checked.ok) return apiError(res, 'invalid_input', 'some details need changing', checked.fields);
     switch (runner.saveDetails(checked.details)) {
       case 'saved':
@@ -122,6 +124,17 @@ export function createWizardApp(parts: WizardAppParts): express.Express {
       case 'installed':
         return apiError(res, 'already_installed', 'the certificate is installed');
     }
+  });
+  // The page's live check of the host names as typed: each with the domain the CA will verify.
+  api.post('/host-names', (req, res) => {
+    const names = (req.body as { hostNames?: unknown } | undefined)?.hostNames;
+    const server = config.certificate.server;
+    if (server === undefined) return apiError(res, 'not_allowed', 'this certificate is not for host names');
+    if (!Array.isArray(names) || names.length > HOST_NAMES_MAX * 2 || !names.every((n) => typeof n === 'string' && n.length <= 300)) {
+      return apiError(res, 'invalid_input', 'send the host names as a list', { hostNames: `Enter at most ${HOST_NAMES_MAX} host names.` });
+    }
+    const answer: HostNamesCheckAnswer = { checked: (names as string[]).filter((n) => n.trim() !== '').map((n) => checkHostName(n, server.domains)) };
+    res.json(answer);
   });
   api.post('/enroll', (req, res) => {
     const keyType = (req.body as { keyType?: unknown } | undefined)?.keyType;

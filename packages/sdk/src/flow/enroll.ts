@@ -16,8 +16,11 @@
  *   registration, which the CA would refuse as `address_taken`; the installation token goes to
  *   the credential store before the step returns). Its state is written with the next step.
  * - `verify-email`: the method's verification of the names (CAcert: an email ping for each
- *   address to certify, unless the request went with the registration); asking the CA first
- *   makes it harmless to run again.
+ *   address to certify, unless the request went with the registration, and the verification of
+ *   each DNS name's domain); asking the CA first makes it harmless to run again (a domain the CA
+ *   lists as verified is skipped; a killed email ping is sent again with a new nonce; a dns/http
+ *   challenge is answered again with the same values and published again). Names no domain can
+ *   cover (`ERR_SDK_NAME_NOT_ALLOWED`) drop the request, as a refusal does.
  * - `submit`: the CA is first asked whether it already has the request (by its SHA-256); only if
  *   not is it sent. A request the CA received but whose answer was lost is found, not resent.
  * - `await-issue`: polls by request id.
@@ -45,7 +48,7 @@ import {
 import type { CredentialStore } from '../credentials/credential-store.js';
 import type { EnrollmentEvent } from '../enroll/enrollment-event.js';
 import type { EnrollmentMethod, EnrollmentRequest, IssuedResult, MethodContext, SubmitResult } from '../enroll/enrollment-method.js';
-import { EnrollmentRejectedError } from '../enroll/errors.js';
+import { EnrollmentRejectedError, NameNotAllowedError } from '../enroll/errors.js';
 import type { MethodEvent } from '../enroll/method-event.js';
 import { submit, type SubmitOptions } from '../enroll/submit.js';
 import { RegistrationAbortedError } from '../errors.js';
@@ -454,7 +457,14 @@ class EnrollmentRun {
     if (!(await this.#accountThere())) return;
     const { method } = this.#s;
     const state = this.#afterAccount;
-    if (method.verify !== undefined) this.#methodState = await method.verify(this.#request(state), this.#context());
+    try {
+      if (method.verify !== undefined) this.#methodState = await method.verify(this.#request(state), this.#context());
+    } catch (error) {
+      // Names no domain of the account can cover: this request can never be issued; the next
+      // call, with other names, starts afresh instead of meeting a state made for these.
+      if (error instanceof NameNotAllowedError) await this.#forgetRequest();
+      throw error;
+    }
     await this.#save({ ...this.#accountKnown(state), step: 'submit' });
   }
 
@@ -478,6 +488,13 @@ class EnrollmentRun {
         return this.#save({ ...this.#accountKnown(this.#afterAccount), step: 'await-issue', requestId: result.requestId });
       case 'rejected':
         await this.#forgetRequest();
+        if (result.refusedNames !== undefined && result.refusedNames.length > 0) {
+          throw new NameNotAllowedError(`the CA refused to certify ${result.refusedNames.join(', ')}: ${result.reason}`, {
+            names: result.refusedNames,
+            caCode: result.caCode,
+            ...(result.httpStatus === undefined ? {} : { status: result.httpStatus }),
+          });
+        }
         throw new EnrollmentRejectedError(`the CA refused the request: ${result.reason}`, {
           caCode: result.caCode,
           reason: result.reason,

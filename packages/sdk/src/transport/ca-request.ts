@@ -150,3 +150,18 @@ function isJsonError(body: string): boolean {
     return false;
   }
 }
+
+/**
+ * The body of a JSON answer, parsed.
+ * @param what - names the endpoint in the message (never the URL).
+ * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for a body that is not JSON.
+ * @example
+ * const json = parseJsonAnswer('domain list', answer);
+ */
+export function parseJsonAnswer(what: string, answer: CaAnswer): unknown {
+  try {
+    return JSON.parse(answer.body);
+  } catch (error) {
+    throw new CaProtocolError(`${what}: the CA answered ${answer.status} with a body that is not JSON`, answer.status, { cause: error });
+  }
+}

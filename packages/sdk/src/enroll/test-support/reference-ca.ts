@@ -5,15 +5,20 @@
  */
 import { parseCrl, type RevokedEntry } from '@certwizard/pki';
 import { createPkcePair } from '@certwizard/protocol';
-import { startTestCa as startSharedTestCa, type TestCa } from '@certwizard/server-reference/testing';
+import { startTestCa as startSharedTestCa, type TestCa, type TestCaOptions } from '@certwizard/server-reference/testing';
 
 export type { TestCa };
 
 export const EMAIL = 'ada+wizard@example.org';
 export const PASSWORD = 'correct horse battery';
 
-/** Starts the shared test CA; `smtp` (`127.0.0.1:PORT`) relays its mail there. */
-export function startTestCa(options: { retryAfterSeconds?: number; smtp?: string; pingFrom?: string } = {}): Promise<TestCa> {
+/**
+ * Starts the shared test CA; `smtp` (`127.0.0.1:PORT`) relays its mail there; `dnsResolvers`,
+ * `httpChallengePort` and `allowPrivateChallengeAddresses` point its domain checks at test servers.
+ */
+export function startTestCa(
+  options: Pick<TestCaOptions, 'retryAfterSeconds' | 'smtp' | 'pingFrom' | 'dnsResolvers' | 'httpChallengePort' | 'allowPrivateChallengeAddresses'> = {},
+): Promise<TestCa> {
   return startSharedTestCa({ commonName: 'SDK Enroll Test CA', ...options });
 }
 

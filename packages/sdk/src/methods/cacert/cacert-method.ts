@@ -21,6 +21,10 @@ import {
   encodeCrevokeRequest,
   CREVOKE_PATH,
   MalformedResponseError,
+  isNameWithinDomain,
+  normalizeDomainName,
+  REQUEST_LIST_PATH,
+  registrableDomainOf,
   requestListPath,
   requestStatusPath,
 } from '@certwizard/protocol';
@@ -39,14 +43,16 @@ import type {
 import { methodTransport, type MethodTransportOptions } from '../../enroll/method-context.js';
 import { revocationFields, revocationResult } from '../../enroll/revocation.js';
 import { splitChain } from '../../enroll/split-chain.js';
+import { NameNotAllowedError } from '../../enroll/errors.js';
 import { CaProtocolError } from '../../errors.js';
 import { retryAfterMs } from '../../registration/retry-after.js';
-import { type CaAnswer as Answer, sendCaRequest, type CaRequest } from '../../transport/ca-request.js';
+import { type CaAnswer as Answer, parseJsonAnswer, sendCaRequest, type CaRequest } from '../../transport/ca-request.js';
 import { registerAccount, type CacertRegistrationOptions, type CheckedEmailPing, type PingNonceSource } from './cacert-account.js';
 import { CACERT_STATE_VERSION, parseCacertState, type CacertState } from './cacert-state.js';
 import { installationTokenKey } from './credential-keys.js';
 import { verifyAddress, type VerifyAddressOptions } from './verify-address.js';
-import type { DomainVerification } from './domain-verification.js';
+import { checkDomainVerification, type DomainVerification } from './domain-verification.js';
+import { verifyDomain } from './verify-domain.js';
 
 /**
  * How the method authenticates: the installation token from `register()` (its requests wait for
@@ -152,6 +158,8 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
   if (options.registration !== undefined && (options.registration === null || typeof options.registration !== 'object'))
     throw new TypeError('registration must be an object');
   const emailPing = checkEmailPing(options.emailPing);
+  const domainVerification = checkDomainVerification(options.domainVerification);
+  const namedDomains = checkDomains(options.domains);
 
   /** The credentials of one call: the fixed ones, or the token the account step stored. */
   const authOf = async (context: MethodContext<CacertState>): Promise<Auth> => {
@@ -189,6 +197,13 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
   const submit = async (request: EnrollmentRequest, context: MethodContext<CacertState> = {}): Promise<SubmitResult> => {
     if (typeof request?.csrPem !== 'string' || request.csrPem === '') throw new TypeError('request.csrPem must be a non-empty string');
     const auth = await authOf(context);
+    const requested = parseCsr(request.csrPem).subjectAltNames;
+    if (requested.dns.length > 0 && requested.email.length === 0) {
+      // A server certificate: POST /api/requests (docs/protocol.md), issued at once inside the
+      // account's verified domains.
+      const answer = await send(auth, 'server request', REQUEST_LIST_PATH, new URLSearchParams({ csr: request.csrPem }), context);
+      return ccsrResult('server request', answer, requested.dns, context);
+    }
     let email = options.email ?? request.names?.email?.[0];
     let name = options.name;
     if (email === undefined || name === undefined) {
@@ -200,10 +215,17 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
       name ??= allowed.names[0] as string;
     }
     const fields = encodeCcsrRequest({ email, name, codeSigning: options.codesign ?? false, csrPem: request.csrPem });
-    const answer = await send(auth, 'ccsr', CCSR_PATH, fields, context);
-    const ccsr = decode('ccsr', answer, () => decodeCcsrAnswer(answer.status, answer.body));
-    if (ccsr.status === 'rejected') return ccsr;
-    if (ccsr.status === 'issued') return { status: 'issued', requestId: ccsr.requestId, ...splitChain(ccsr.chainPem, 'ccsr', answer.status) };
+    return ccsrResult('ccsr', await send(auth, 'ccsr', CCSR_PATH, fields, context), requested.dns, context);
+  };
+
+  /**
+   * A ccsr-style answer (ccsr, `POST /api/requests`) as a result; `name_not_allowed` naming DNS
+   * names carries them as `refusedNames`.
+   */
+  const ccsrResult = (what: string, answer: Answer, dns: readonly string[], context: MethodContext<CacertState>): SubmitResult => {
+    const ccsr = decode(what, answer, () => decodeCcsrAnswer(answer.status, answer.body));
+    if (ccsr.status === 'rejected') return withRefusedNames(ccsr, dns);
+    if (ccsr.status === 'issued') return { status: 'issued', requestId: ccsr.requestId, ...splitChain(ccsr.chainPem, what, answer.status) };
     const wait = retryAfterMs(answer.retryAfter, transport.forCall(context).clock.now());
     return { status: 'pending', requestId: ccsr.requestId, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
   };
@@ -211,7 +233,7 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
   const poll = async (pending: PendingRequest, context: MethodContext<CacertState> = {}): Promise<SubmitResult> => {
     const path = requestStatusPath(pending?.requestId);
     const answer = await send(await authOf(context), 'request status', path, undefined, context);
-    const json = parseJson('request status', answer);
+    const json = parseJsonAnswer('request status', answer);
     const decoded = decode('request status', answer, () => decodeRequestStatus(answer.status, json, answer.retryAfter));
     if ('status' in decoded) return decoded;
     const state = decoded.answer;
@@ -232,7 +254,7 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
     if (typeof request?.csrPem !== 'string' || request.csrPem === '') throw new TypeError('request.csrPem must be a non-empty string');
     const fingerprint = parseCsr(request.csrPem).fingerprintSha256;
     const answer = await send(await authOf(context), 'request list', requestListPath({ fingerprint }), undefined, context);
-    const json = parseJson('request list', answer);
+    const json = parseJsonAnswer('request list', answer);
     const listed = decode('request list', answer, () => decodeRequestList(answer.status, json));
     if ('status' in listed) return listed;
     // Newest first: the request that counts is the latest one made from this CSR.
@@ -269,6 +291,21 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
           : { pingNonce: () => emailPing.nonces.expect(address, { ttlMs: emailPing.ttlMs, ...(context.signal ? { signal: context.signal } : {}) }) }),
         ...(context.signal === undefined ? {} : { signal: context.signal }),
         onEvent: (event) => context.onEvent?.({ type: 'address', event }),
+      });
+    }
+    for (const domain of domainsToVerify(request.names?.dns ?? [], namedDomains)) {
+      await verifyDomain({
+        ...options.verification,
+        ...transportOptions,
+        caUrl: options.caUrl,
+        installationToken,
+        domain,
+        verification: domainVerification,
+        ...(emailPing === undefined
+          ? {}
+          : { pingNonce: (address: string, signal: AbortSignal) => emailPing.nonces.expect(address, { ttlMs: emailPing.ttlMs, signal }) }),
+        ...(context.signal === undefined ? {} : { signal: context.signal }),
+        onEvent: (event) => context.onEvent?.({ type: 'domain', event }),
       });
     }
     return state;
@@ -336,15 +373,6 @@ function checkEmailPing(emailPing: CacertMethodOptions['emailPing']): CheckedEma
   return { nonces: emailPing.nonces, ttlMs };
 }
 
-/** The answer's body as JSON, or `ERR_SDK_CA_PROTOCOL`. */
-function parseJson(what: string, answer: Answer): unknown {
-  try {
-    return JSON.parse(answer.body);
-  } catch (error) {
-    throw new CaProtocolError(`${what}: the CA answered ${answer.status} with a body that is not JSON`, answer.status, { cause: error });
-  }
-}
-
 /** Runs a decoder: documented refusals become a `rejected` result, contract breaches `ERR_SDK_CA_PROTOCOL`. */
 function decode<T>(what: string, answer: Answer, decoder: () => T): T | RejectedResult {
   try {
@@ -385,4 +413,54 @@ function checkCredentials(credentials: CacertCredentials): Auth {
       [CACERT_API_PARAMS.password, password],
     ],
   };
+}
+
+/** The vendor's `domains`, normalised (ASCII form). */
+function checkDomains(domains: readonly string[] | undefined): readonly string[] | undefined {
+  if (domains === undefined) return undefined;
+  if (!Array.isArray(domains) || domains.length === 0) throw new TypeError('domains must be a non-empty array of domain names');
+  return domains.map((domain: unknown) => {
+    if (typeof domain !== 'string') throw new TypeError('domains must hold strings');
+    try {
+      return normalizeDomainName(domain).ascii;
+    } catch (error) {
+      throw new TypeError(`domains: ${domain} is not a domain an account may hold`, { cause: error });
+    }
+  });
+}
+
+/**
+ * The domains to verify for `dns`, each once, in the order of the names: the longest of `named`
+ * that covers a name, or else its registrable domain.
+ * @throws {NameNotAllowedError} `ERR_SDK_NAME_NOT_ALLOWED` naming every name no domain covers
+ *   (outside `named`, or without a registrable domain: `localhost`, an IP address, a public suffix).
+ */
+function domainsToVerify(dns: readonly string[], named: readonly string[] | undefined): string[] {
+  const domains = new Set<string>();
+  const outside: string[] = [];
+  for (const name of dns) {
+    const domain = named === undefined ? registrableDomainOf(name) : named.filter((d) => isNameWithinDomain(name, d)).sort((a, b) => b.length - a.length)[0];
+    if (domain === undefined) outside.push(name);
+    else domains.add(domain);
+  }
+  if (outside.length > 0) {
+    throw new NameNotAllowedError(
+      `${outside.join(', ')}: not within ${named === undefined ? 'a domain an account may hold' : `the domains ${named.join(', ')}`}; nothing was sent to the CA`,
+      { names: outside },
+    );
+  }
+  return [...domains];
+}
+
+/**
+ * The CA's `name_not_allowed` for DNS names ("not within a verified domain of this account:
+ * <names>", docs/protocol.md) carries the names it named; ccsr's other `name_not_allowed` (a
+ * NAME= value) is left as it is.
+ */
+function withRefusedNames(rejected: RejectedResult, dns: readonly string[]): RejectedResult {
+  if (rejected.caCode !== 'name_not_allowed' || dns.length === 0) return rejected;
+  const listed = /not within a verified domain of this account: (.+?)(?: \(name_not_allowed\))?$/.exec(rejected.reason)?.[1];
+  if (listed === undefined) return rejected;
+  const named = listed.split(', ').filter((n) => n !== '');
+  return { ...rejected, refusedNames: named.length > 0 ? named : [...dns] };
 }

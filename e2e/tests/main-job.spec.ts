@@ -1,25 +1,35 @@
 /**
- * Issue 6, the main job: what `npm start` runs (examples/mailserver/demo.mjs) as a child process
- * on a machine without a display: ExampleMail with the mail hook, the dev CA relaying its mail to
- * it, and ExampleMail's installer wizard. A newcomer opens the printed wizard address in Chromium,
- * clicks through, registers at the CA in a new tab, and opens no mail at all: the CA's
- * confirmation is an email ping that ExampleMail answers by itself. The certificate ends up in the
- * demo's folder, checked with openssl; Ctrl-C stops everything cleanly. Each step is
- * screenshotted and checked with axe-core.
+ * Issues 6 and 13, the main job: what `npm start` runs (examples/mailserver/demo.mjs) as a child
+ * process on a machine without a display: ExampleMail with the mail hook, the dev CA relaying its
+ * mail to it, and ExampleMail's installer wizard. A newcomer opens the printed wizard address in
+ * Chromium, clicks through (the server's host name prefilled), registers at the CA in a new tab,
+ * and opens no mail at all: the CA's confirmation of the account's address and its verification
+ * of the domain examplemail.test are email pings that ExampleMail answers by itself. The TLS server
+ * certificate for mail.examplemail.test ends up in the demo's folder and ExampleMail serves it:
+ * the wizard's proof line, `openssl s_client -starttls smtp ... -verify_return_error`, is run for
+ * real. A second certificate installed by the SDK's install() with ExampleMail's reload is served
+ * without a restart. Ctrl-C stops everything cleanly. Each step is screenshotted and checked with
+ * axe-core.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createCsr, generateKeyPair, parseCertificateChain } from '@certwizard/pki';
+import { install } from '@certwizard/sdk';
 import { test as base, expect, type Page } from '@playwright/test';
-import { completeForm } from './support/registration-form.js';
+import { completeForm, PASSWORD } from './support/registration-form.js';
 import { checkStep, watchCsp } from './support/wizard-checks.js';
 
 const DEMO = fileURLToPath(new URL('../../examples/mailserver/demo.mjs', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const POSTMASTER = 'postmaster@examplemail.test';
+const MAIL_HOST = 'mail.examplemail.test';
+const RELOAD = fileURLToPath(new URL('../../examples/mailserver/reload.mjs', import.meta.url));
+const OPENSSL_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 30_000;
 
 /** The demo as `npm start` runs it, in a temporary folder, on free ports, with no display. */
@@ -89,6 +99,32 @@ const test = base.extend<{ demo: Demo }>({
 
 const stepHeading = (page: Page, name: string | RegExp) => page.getByRole('heading', { level: 1, name });
 
+/** What `openssl s_client` said, and the certificate the server presented. */
+interface Handshake {
+  readonly ok: boolean;
+  readonly output: string;
+  readonly served: X509Certificate | undefined;
+}
+
+/**
+ * Runs the proof line as the person would paste it (split on spaces: it holds no quoted part),
+ * with stdin closed so that s_client ends after the handshake, and killed after a bounded time.
+ */
+function runProof(command: string): Promise<Handshake> {
+  const [program, ...args] = command.split(' ');
+  expect(program).toBe('openssl');
+  return new Promise((resolve) => {
+    const child = execFile('openssl', args, { timeout: OPENSSL_TIMEOUT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(stdout)?.[0];
+      resolve({ ok: error === null, output: `${stdout}\n${stderr}`, served: pem === undefined ? undefined : new X509Certificate(pem) });
+    });
+    child.stdin?.end();
+  });
+}
+
+/** Serials compared as numbers: hex case and leading zeros differ between tools. */
+const serialOf = (hex: string) => BigInt(`0x${hex}`).toString(16);
+
 test('npm start on a machine without a display: URLs printed, the wizard installs the certificate, the ping answered by ExampleMail', async ({
   demo,
   page,
@@ -107,6 +143,11 @@ test('npm start on a machine without a display: URLs printed, the wizard install
 
   await expect(stepHeading(page, 'Your details')).toBeVisible();
   await expect(page.getByLabel('Email address')).toHaveValue(POSTMASTER);
+  // The server's name, prefilled by the installer, with the domain the CA verifies and how.
+  await expect(page.getByLabel('Server host names')).toHaveValue(MAIL_HOST);
+  await expect(page.locator('#hostNames-checked')).toHaveText(
+    `${MAIL_HOST}: the CA verifies the domain examplemail.test by a mail to ${POSTMASTER}, which ExampleMail answers by itself.`,
+  );
   await page.getByLabel('First name').fill('Ada');
   await page.getByLabel('Last name').fill('Lovelace');
   await checkStep(page, testInfo, 'main-02-details');
@@ -136,27 +177,36 @@ test('npm start on a machine without a display: URLs printed, the wizard install
   await expect(caPage.getByRole('heading', { name: 'Check your mail' })).toBeVisible();
 
   await expect(stepHeading(page, 'Certificate installed')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText(`It is a TLS server certificate for ${MAIL_HOST}.`)).toBeVisible();
+  const proofLine = (await page.locator('.proof pre.command').textContent()) ?? '';
+  expect(proofLine).toMatch(
+    /^openssl s_client -starttls smtp -connect 127\.0\.0\.1:\d+ -servername mail\.examplemail\.test -CAfile \S+ca\.cert\.pem -verify_return_error$/,
+  );
   await checkStep(page, testInfo, 'main-06-installed');
   // The CA's tab follows the registration: it no longer says "check your mail".
   await expect(caPage.getByRole('heading', { name: 'Done: go back to the installer' })).toBeVisible({ timeout: 10_000 });
   expect(demo.output()).toContain(`ExampleMail answered the CA's ping for ${POSTMASTER} by itself.`);
+  expect(demo.output()).toContain(`It is a TLS server certificate for ${MAIL_HOST}: ExampleMail serves it over STARTTLS.`);
   await page.getByRole('button', { name: 'Finish' }).click();
   await expect(stepHeading(page, 'All done')).toBeVisible();
   await checkStep(page, testInfo, 'main-07-done');
   expect(csp).toEqual([]);
 
-  // The ping reached ExampleMail's mailbox too, and the certificate is where the demo said.
+  // Both pings reached ExampleMail's mailbox with a nonce: the registration's and the domain's.
   const mailbox = join(demo.dir, 'examplemail', 'mailboxes', POSTMASTER);
-  expect(
-    readdirSync(mailbox)
-      .map((f) => readFileSync(join(mailbox, f), 'utf8'))
-      .some((m) => /^X-Certwizard-Ping-Nonce: /m.test(m)),
-  ).toBe(true);
+  const pings = readdirSync(mailbox)
+    .map((f) => readFileSync(join(mailbox, f), 'utf8'))
+    .filter((m) => /^X-Certwizard-Ping-Nonce: /m.test(m));
+  expect(pings.some((m) => /^Subject: Confirm a domain/m.test(m))).toBe(true);
+  expect(pings.length).toBeGreaterThanOrEqual(2);
   const live = join(demo.dir, 'examplemail', 'certs', 'live', 'examplemail');
   const openssl = (args: string[]) => execFileSync('openssl', args, { encoding: 'utf8' });
   const caFile = join(demo.dir, 'ca', 'identity', 'ca.cert.pem');
   expect(openssl(['verify', '-CAfile', caFile, join(live, 'cert.pem')]).trim()).toBe(`${join(live, 'cert.pem')}: OK`);
-  expect(openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-ext', 'subjectAltName'])).toContain(`email:${POSTMASTER}`);
+  const san = openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-ext', 'subjectAltName']);
+  expect(san).toContain(`DNS:${MAIL_HOST}`);
+  expect(san).not.toContain('email:');
+  expect(openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-ext', 'extendedKeyUsage'])).toContain('TLS Web Server Authentication');
   expect(openssl(['pkey', '-in', join(live, 'privkey.pem'), '-pubout'])).toBe(openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-pubkey']));
   // The wizard's post-install command made the running ExampleMail reload: it serves this certificate over STARTTLS.
   const serial = openssl(['x509', '-in', join(live, 'cert.pem'), '-noout', '-serial'])
@@ -164,17 +214,55 @@ test('npm start on a machine without a display: URLs printed, the wizard install
     .replace(/^serial=/, '')
     .toLowerCase();
   await expect.poll(() => demo.output()).toContain(`ExampleMail serves STARTTLS with certificate ${serial} `);
-  expect(demo.output()).toMatch(
-    /Check ExampleMail's STARTTLS: openssl s_client -starttls smtp -connect 127\.0\.0\.1:\d+ -servername mail\.examplemail\.test -CAfile \S+ca\.cert\.pem -verify_return_error\n/,
-  );
+  expect(demo.output()).toContain(`Check ExampleMail's STARTTLS: ${proofLine}\n`);
+
+  // The proof line the wizard showed, run for real: the handshake verifies, for this name, with this certificate.
+  const first = await runProof(proofLine);
+  expect(first.ok, first.output).toBe(true);
+  expect(first.output).toContain('Verify return code: 0 (ok)');
+  expect(first.served?.subjectAltName).toBe(`DNS:${MAIL_HOST}`);
+  expect(serialOf(first.served?.serialNumber ?? '0')).toBe(serialOf(serial));
+
+  // A second certificate, installed as a renewal installs one (the SDK's install() with
+  // ExampleMail's reload as post-install command; the SDK has no renew() yet, so the new
+  // certificate comes from the CA's POST /api/requests with the account's password): the running
+  // ExampleMail serves it at once, without a restart.
+  const { privateKey } = generateKeyPair('p256');
+  const csr = createCsr({ privateKey, subject: [{ type: 'CN', value: MAIL_HOST }], subjectAltNames: { dns: [MAIL_HOST] } });
+  const issued = await fetch(`${demo.caUrl}/api/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: POSTMASTER, password: PASSWORD, csr: csr.pem }).toString(),
+  });
+  const answer = await issued.text();
+  expect(answer, answer).toMatch(/^200,Issued /);
+  const [leaf, ...chain] = parseCertificateChain(answer.slice(answer.indexOf('-----BEGIN')));
+  if (leaf === undefined) throw new Error(`the CA answered no certificate: ${answer}`);
+  const trustAnchorsPem = readFileSync(caFile, 'utf8');
+  const pidFile = join(demo.dir, 'examplemail', 'examplemail.pid');
+  const renewed = await install({
+    baseDir: certs(demo.dir),
+    name: 'examplemail',
+    privateKey,
+    certificatePem: leaf.pem,
+    chainPem: chain.map((c) => c.pem).join(''),
+    trustAnchorsPem,
+    postInstall: { argv: [process.execPath, RELOAD, pidFile], timeoutMs: 10_000 },
+  });
+  expect(renewed.version).toBe(2);
+  // ExampleMail logs the serial as node:crypto writes it, in lower case.
+  await expect.poll(() => demo.output()).toContain(`ExampleMail serves STARTTLS with certificate ${new X509Certificate(leaf.pem).serialNumber.toLowerCase()} `);
+  const second = await runProof(proofLine);
+  expect(second.ok, second.output).toBe(true);
+  expect(second.served?.subjectAltName).toBe(`DNS:${MAIL_HOST}`);
+  expect(serialOf(second.served?.serialNumber ?? '0')).toBe(serialOf(leaf.serialNumberHex));
 
   // `certwizard list`, pointed at the demo's folder, finds what the wizard installed.
-  const certs = join(demo.dir, 'examplemail', 'certs');
-  const listed = execFileSync(process.execPath, [join(REPO_ROOT, 'packages', 'cli', 'bin', 'certwizard.js'), 'list', '--dir', certs], {
+  const listed = execFileSync(process.execPath, [join(REPO_ROOT, 'packages', 'cli', 'bin', 'certwizard.js'), 'list', '--dir', certs(demo.dir)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  expect(listed).toMatch(new RegExp(`^examplemail\\s+installed\\s+${POSTMASTER.replace(/[.+]/g, '\\$&')}\\s`, 'm'));
+  expect(listed).toMatch(new RegExp(`^examplemail\\s+installed\\s+${MAIL_HOST.replace(/[.+]/g, '\\$&')}\\s`, 'm'));
 
   // Ctrl-C stops everything cleanly.
   expect(await demo.interrupt()).toBe(0);
@@ -211,6 +299,11 @@ test('npm start on a machine with a display: the wizard opens in the desktop bro
     rmSync(desktop, { recursive: true, force: true });
   }
 });
+
+/** Where the demo installs ExampleMail's certificates. */
+function certs(dir: string): string {
+  return join(dir, 'examplemail', 'certs');
+}
 
 /** This process's environment without a display, as on a server. */
 function withoutDisplay(): NodeJS.ProcessEnv {

@@ -6,7 +6,10 @@
  * 2. the reference CA on its development defaults (`certwizard-ca dev`, state in
  *    `.certwizard/ca/`), relaying its mail to ExampleMail;
  * 3. ExampleMail's installer as the browser wizard (`startWizard` of @certwizard/wizard) with the
- *    mail hook attached, so the CA's email ping is answered by ExampleMail itself.
+ *    mail hook attached: it gets a TLS server certificate for mail.examplemail.test, the name
+ *    mail clients reach ExampleMail by. The CA verifies the domain examplemail.test by an email
+ *    ping to postmaster@examplemail.test, which ExampleMail answers by itself (as it answers the
+ *    registration's confirmation of the same address, the account's).
  *
  * It opens the wizard in the browser when there is a display, and prints every URL either way.
  * The certificate ends up in `.certwizard/examplemail/certs/live/examplemail/`; the wizard's
@@ -149,12 +152,19 @@ async function main() {
       pkcs12Download: true,
       // The SDK runs it once the certificate is live (first install and renewal): ExampleMail reloads.
       ...(pidFile ? { postInstall: reloadCommand(pidFile) } : {}),
-      enroll: { emailPing: { nonces } },
+      // A server certificate for the name mail clients use (the person may edit it in the wizard).
+      // The domain is verified by the default email ping to postmaster@examplemail.test, with a
+      // nonce from ExampleMail's hook, so ExampleMail answers it by itself.
+      enroll: { names: { dns: [MAIL_HOST] }, emailPing: { nonces } },
+      proof: {
+        text: `ExampleMail now serves this certificate over STARTTLS. Check it as a mail client would, with openssl (it answers "Verify return code: 0 (ok)"):`,
+        command: proofLine,
+      },
       port: Number(values['wizard-port']),
       signal: stop.signal,
     });
     say();
-    say('certwizard demo: ExampleMail gets its certificate');
+    say(`certwizard demo: ExampleMail gets a TLS server certificate for ${MAIL_HOST} (STARTTLS)`);
     say(`  the installer wizard   ${wizard.url}`);
     say(`  the CA                 ${caUrl}   (account page: ${caUrl}/account)`);
     say(`  mail the CA sent       ${caUrl}/dev/mailbox   (a copy; ExampleMail got the original)`);
@@ -173,10 +183,8 @@ async function main() {
     wizard.done.then(
       ({ installed }) => {
         say(`\nInstalled: ${installed.paths.fullchain} (SHA-256 ${installed.fingerprintSha256}, until ${installed.notAfter.toISOString()})`);
+        say(`It is a TLS server certificate for ${installed.names.join(', ')}: ExampleMail serves it over STARTTLS.`);
         say(`Check ExampleMail's STARTTLS: ${proofLine}`);
-        // Until the installer asks for a server certificate (issue 13), it gets postmaster's
-        // S/MIME one: ExampleMail serves it, and openssl rightly refuses it for a server.
-        if (!installed.names.includes(MAIL_HOST)) say(`(This certificate is not for ${MAIL_HOST}: openssl answers "unsuitable certificate purpose".)`);
       },
       () => {},
     );

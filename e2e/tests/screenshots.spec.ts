@@ -36,6 +36,9 @@ const PREFILLED = 'postmaster@example.test';
 const TYPED = 'ada@example.test';
 const CA_BIN = fileURLToPath(new URL('../../server-reference/bin/certwizard-ca.js', import.meta.url));
 const OPERATOR = 'ops@ca.example';
+const SERVER_DOMAIN = 'examplemail.test';
+const SERVER_HOST = `mail.${SERVER_DOMAIN}`;
+const SERVER_ACCOUNT = 'ada@example.test';
 const OPERATOR_PASSWORD = 'operator password 1';
 
 /** The step heading, which the wizard focuses when the step appears. */
@@ -157,6 +160,65 @@ for (const viewport of VIEWPORTS) {
         await shoot(page, testInfo, 'wizard-07-installed', stepHeading(page, 'Certificate installed'));
         await page.getByRole('button', { name: 'Finish' }).click();
         await shoot(page, testInfo, 'wizard-08-done', stepHeading(page, 'All done'));
+      } finally {
+        await w.close();
+      }
+    });
+
+    test('the wizard for a server certificate: host names, the domain being verified, the proof line', async ({ ca, page, context }, testInfo) => {
+      // No mail hook here: the domain's ping waits for a person, so the domain step stays on screen.
+      const w = await startWizardFor(ca, {
+        details: { firstName: 'Ada', lastName: 'Lovelace', email: SERVER_ACCOUNT },
+        enroll: {
+          names: { dns: [SERVER_HOST] },
+          registration: { pollIntervalMs: 200, maxPollIntervalMs: 500 },
+          verification: { pollIntervalMs: 200, maxPollIntervalMs: 500, timeoutMs: 45_000 },
+          waiting: { pollIntervalMs: 200, maxPollIntervalMs: 500, timeoutMs: 45_000 },
+        },
+        proof: {
+          text: 'ExampleMail now serves this certificate over STARTTLS. Check it as a mail client would:',
+          command: `openssl s_client -starttls smtp -connect 127.0.0.1:2525 -servername ${SERVER_HOST} -CAfile /usr/share/examplemail/ca.pem -verify_return_error`,
+        },
+      });
+      try {
+        await page.goto(w.wizard.url);
+        await shoot(page, testInfo, 'wizard-server-01-welcome', stepHeading(page, 'Welcome to the ExampleMail certificate wizard'));
+        await page.getByRole('button', { name: 'Start' }).click();
+        await expect(page.locator('#hostNames-checked')).toContainText(`the CA verifies the domain ${SERVER_DOMAIN}`);
+        await shoot(page, testInfo, 'wizard-server-02-details-host-names', stepHeading(page, 'Your details'));
+        // A host name the CA would refuse: the preview and the field say why.
+        await page.getByLabel('Server host names').fill(`${SERVER_HOST}\nco.uk`);
+        await expect(page.locator('#hostNames-checked')).toContainText('co.uk: This is a public suffix');
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await expect(page.locator('#hostNames-error')).toBeVisible();
+        await shoot(page, testInfo, 'wizard-server-03-details-bad-host-name', stepHeading(page, 'Your details'));
+        await page.getByLabel('Server host names').fill(SERVER_HOST);
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('button', { name: 'Make the key and continue' }).click();
+        const [caPage] = await Promise.all([
+          context.waitForEvent('page'),
+          page.getByRole('link', { name: 'Open the registration page (opens in a new tab)' }).click(),
+        ]);
+        await completeForm(caPage);
+        await caPage.getByRole('button', { name: 'Register' }).click();
+        await caPage.goto(await mailedLink((to) => ca.mailbox(to), SERVER_ACCOUNT, CONFIRM_LINK));
+        await caPage.getByRole('button', { name: 'Confirm', exact: true }).click();
+
+        // The domain's ping to postmaster@, waiting for a person: the wizard says which domain and how.
+        await expect(page.getByRole('status').filter({ hasText: `Waiting for you to confirm ${SERVER_DOMAIN} from the mail` })).toBeVisible({
+          timeout: 20_000,
+        });
+        await expect(page.locator('.domains')).toContainText(`the CA mailed postmaster@${SERVER_DOMAIN}`);
+        await shoot(page, testInfo, 'wizard-server-04-verify-domain', stepHeading(page, 'Verify your domain'));
+        await caPage.goto(await mailedLink((to) => ca.mailbox(to), `postmaster@${SERVER_DOMAIN}`, PING_LINK));
+        await shoot(caPage, testInfo, 'ca-26-confirm-a-domain', caHeading(caPage, 'Confirm a domain'));
+        await caPage.getByRole('button', { name: 'Confirm', exact: true }).click();
+        await shoot(caPage, testInfo, 'ca-27-domain-verified', caHeading(caPage, 'Domain verified'));
+
+        await expect(page.getByText(`It is a TLS server certificate for ${SERVER_HOST}.`)).toBeVisible({ timeout: 20_000 });
+        await shoot(page, testInfo, 'wizard-server-05-installed-with-proof', stepHeading(page, 'Certificate installed'));
+        await page.getByRole('button', { name: 'Finish' }).click();
+        await shoot(page, testInfo, 'wizard-server-06-done-with-proof', stepHeading(page, 'All done'));
       } finally {
         await w.close();
       }

@@ -181,6 +181,19 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const secrets = new EnrollmentSecretService(new EnrollmentSecretStore(sql), clock);
     const operatorSessions = new SessionService(new SessionStore(sql, { table: 'operator_sessions' }), clock);
     const operators = new OperatorService(new OperatorStore(sql, clock), scrypt);
+    // One context for /api/domains and the account page's Domains section: the same rules and bucket.
+    const domainContext = {
+      domains,
+      tokens,
+      pingNonces,
+      mailer,
+      publicUrl,
+      pingFrom: ping.from,
+      pingLifetimeMs: DOMAIN_PING_LIFETIME_MS_DEFAULT,
+      // Per account: a check makes the CA resolve and fetch on the requester's word.
+      limiter: limiter('domains'),
+      logger,
+    };
     const registration = {
       accounts,
       tickets,
@@ -206,6 +219,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       now: nowMs,
       pendingRequests: { requests, service },
       enrollmentSecrets: secrets,
+      domains: domainContext,
     };
     if (devMailbox && !smtp) logger.warn('no --smtp relay: mail is kept in the dev mailbox at /dev/mailbox', { url: `${publicUrl}/dev/mailbox` });
     // Housekeeping off the request path; unref'd so it never keeps the process alive.
@@ -242,18 +256,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           passwordLimiter: limiter('password'),
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
         },
-        domains: {
-          domains,
-          tokens,
-          pingNonces,
-          mailer,
-          publicUrl,
-          pingFrom: ping.from,
-          pingLifetimeMs: DOMAIN_PING_LIFETIME_MS_DEFAULT,
-          // Per account: a check makes the CA resolve and fetch on the requester's word.
-          limiter: limiter('domains'),
-          logger,
-        },
+        domains: domainContext,
         operator: {
           operators,
           sessions: operatorSessions,
@@ -265,6 +268,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           publicUrl,
           loginLimiter: limiter('operator-login'),
           now: nowMs,
+          domains,
         },
         ping: {
           accounts,

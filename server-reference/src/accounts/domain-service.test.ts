@@ -175,6 +175,21 @@ describe('DomainService dns/http challenges', () => {
     expect(snapshotTables(temp.db)).toEqual(before);
   });
 
+  it('lists the live challenges without making one, and none once used or expired', async () => {
+    await domains.add(ada, 'example.org');
+    const before = snapshotTables(temp.db);
+    expect(await domains.liveChallengesOf(ada, 'example.org')).toEqual([]);
+    expect(snapshotTables(temp.db)).toEqual(before);
+    const dns = await domains.challenge(ada, 'example.org', 'dns');
+    const http = await domains.challenge(ada, 'example.org', 'http');
+    expect(await domains.liveChallengesOf(ada, 'EXAMPLE.org.')).toEqual([dns, http]);
+    await domains.check(ada, 'example.org', 'dns');
+    expect(await domains.liveChallengesOf(ada, 'example.org')).toEqual([http]);
+    clock += 8 * DAY;
+    expect(await domains.liveChallengesOf(ada, 'example.org')).toEqual([]);
+    await expect(domains.liveChallengesOf(bob, 'example.org')).rejects.toMatchObject({ code: 'ERR_DOMAIN_UNKNOWN' });
+  });
+
   it('refuses a check without a live challenge', async () => {
     await domains.add(ada, 'example.org');
     await expect(domains.check(ada, 'example.org', 'dns')).rejects.toMatchObject({ code: 'ERR_DOMAIN_NO_CHALLENGE' });
@@ -200,6 +215,13 @@ describe('DomainService coverage and lapse', () => {
     clock += 1;
     expect(await domains.verifiedDomainsOf(ada)).toEqual([]);
     expect(await domains.namesOutside(ada, ['mail.examplemail.test'])).toEqual(['mail.examplemail.test']);
+  });
+
+  it('names the account holding a domain, in either form, and none for a domain nobody holds', async () => {
+    await domains.add(bob, 'bücher.example');
+    expect(await domains.holderOf('XN--BCHER-KVA.example.')).toBe(bob);
+    expect(await domains.holderOf('example.org')).toBeUndefined();
+    await expect(domains.holderOf('co.uk')).rejects.toMatchObject({ code: 'ERR_DOMAIN_INVALID', reason: 'public_suffix' });
   });
 
   it('removes a domain with its challenges; removing an unknown one is refused', async () => {

@@ -170,6 +170,17 @@ export class DomainService {
   }
 
   /**
+   * The account that holds a domain (in any state), for an operator looking it up.
+   * @returns the account's id, or `undefined` when no account holds it.
+   * @throws {DomainInvalidError} `ERR_DOMAIN_INVALID`.
+   * @example
+   * await domains.holderOf('Bücher.example'); // 7
+   */
+  async holderOf(input: string): Promise<number | undefined> {
+    return (await this.#repository.findByDomain(this.normalize(input)))?.accountId;
+  }
+
+  /**
    * The account's verified, unlapsed domains (ASCII form): what `/api/cdomains.php` lists.
    * @example
    * await domains.verifiedDomainsOf(accountId); // ['examplemail.test']
@@ -294,6 +305,19 @@ export class DomainService {
       live = { id, domainId: record.id, accountId, domain: record.domain, method, ...values, createdAtMs: now, expiresAtMs: now + this.#challengeLifetimeMs };
     }
     return issued(live);
+  }
+
+  /**
+   * The domain's live dns and http challenges, without making any (for pages that show them on GET).
+   * @throws {DomainInvalidError} `ERR_DOMAIN_INVALID`; {@link DomainUnknownError} `ERR_DOMAIN_UNKNOWN`.
+   * @example
+   * (await domains.liveChallengesOf(accountId, 'example.org')).map((c) => c.method); // ['dns']
+   */
+  async liveChallengesOf(accountId: number, input: string): Promise<IssuedChallenge[]> {
+    const record = await this.#owned(accountId, input);
+    const now = this.#now();
+    const live = await Promise.all((['dns', 'http'] as const).map((method) => this.#repository.liveChallenge(record.id, method, now)));
+    return live.filter((c) => c !== undefined).map(issued);
   }
 
   /**

@@ -105,6 +105,8 @@ export interface DomainRepository {
   listOf(accountId: number): Promise<AccountDomainRecord[]>;
   /** One domain of the account, whatever its state. */
   get(accountId: number, domain: string): Promise<AccountDomainRecord | undefined>;
+  /** The domain's row, whichever account holds it (at most one does). */
+  findByDomain(domain: string): Promise<AccountDomainRecord | undefined>;
   /** Removes the domain (and its challenges) from the account. @returns whether it was there. */
   remove(accountId: number, domain: string): Promise<boolean>;
   /** Stores an email ping unless the account's or the address's counted pings reach their limit. */
@@ -203,6 +205,15 @@ export class DomainStore implements DomainRepository {
    */
   async get(accountId: number, domain: string): Promise<AccountDomainRecord | undefined> {
     const row = await this.#db.selectFrom('account_domains').selectAll().where('account_id', '=', accountId).where('domain', '=', domain).executeTakeFirst();
+    return row === undefined ? undefined : domainRecord(row);
+  }
+
+  /**
+   * @example
+   * (await store.findByDomain('example.org'))?.accountId;
+   */
+  async findByDomain(domain: string): Promise<AccountDomainRecord | undefined> {
+    const row = await this.#db.selectFrom('account_domains').selectAll().where('domain', '=', domain).executeTakeFirst();
     return row === undefined ? undefined : domainRecord(row);
   }
 

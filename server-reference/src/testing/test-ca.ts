@@ -13,7 +13,7 @@ import type { Account } from '../accounts/account-store.js';
 import type { CaHooks } from '../ca/hooks.js';
 import { buildServeConfig } from '../config.js';
 import { createIdentity, loadIdentity } from '../identity.js';
-import { silentLogger } from '../log.js';
+import { type Logger, silentLogger } from '../log.js';
 import { type RunningCa, startCa } from '../main.js';
 import type { StoredCertificate } from '../store/certificate-store.js';
 
@@ -64,6 +64,8 @@ export interface TestCaOptions {
   readonly allowPrivateChallengeAddresses?: boolean;
   /** `--domain-lapse-days`. */
   readonly domainLapseDays?: number;
+  /** Where the CA logs (e.g. a logger that keeps the lines, to assert what was logged); silent by default. */
+  readonly logger?: Logger;
 }
 
 /** A started test CA. */
@@ -174,7 +176,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
     const given = options.now;
     running = await startCa(config, {
       identity: loadIdentity(identityDir, PASSPHRASE),
-      logger: silentLogger,
+      logger: options.logger ?? silentLogger,
       ...(options.hooks ? { hooks: options.hooks } : {}),
       now: given ? () => new Date(given()) : () => new Date(Date.now() + offsetMs),
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),

@@ -26,38 +26,18 @@ import {
   type ListedDomain,
 } from '@certwizard/protocol';
 import { type Request, type Response, Router } from 'express';
-import type { DomainService, AccountDomain } from '../../accounts/domain-service.js';
+import type { AccountDomain } from '../../accounts/domain-service.js';
 import { DomainError } from '../../accounts/domain-errors.js';
 import { PingLimitError } from '../../accounts/errors.js';
-import type { InstallationTokenService } from '../../accounts/installation-token-service.js';
-import type { PingNonceService } from '../../accounts/ping-nonce-service.js';
-import type { RateLimiter } from '../../accounts/rate-limiter.js';
-import type { Logger } from '../../log.js';
-import { domainPingMail } from '../../mail/ping-mail.js';
-import type { Mailer } from '../../mail/mailer.js';
 import { bearerAccount } from '../cacert-api/bearer-account.js';
 import { readForm } from '../registration/form-body.js';
+import type { DomainContext } from './context.js';
+import { sendDomainPing } from './send-domain-ping.js';
+
+export type { DomainContext } from './context.js';
 
 /** Body limit of the POSTs, in bytes (a domain, an address and a nonce are well under it). */
 export const DOMAIN_MAX_BODY_BYTES = 4096;
-
-/** Dependencies of the domain routes, wired in main.ts. */
-export interface DomainContext {
-  readonly domains: DomainService;
-  readonly tokens: InstallationTokenService;
-  /** Every nonce accepted so far: a nonce is used by one request only. */
-  readonly pingNonces: PingNonceService;
-  readonly mailer: Mailer;
-  /** The CA's public base URL, without a trailing slash: the ping's link points there. */
-  readonly publicUrl: string;
-  /** `From:` and envelope sender of every ping. */
-  readonly pingFrom: string;
-  /** Lifetime of a domain ping's link, in ms (said in its mail). */
-  readonly pingLifetimeMs: number;
-  /** Per-account limit of the domain calls. */
-  readonly limiter: RateLimiter;
-  readonly logger: Logger;
-}
 
 /** The service's errors, by code, on the wire. Codes are API: a new error class needs a row. */
 const WIRE_CODES: Readonly<Record<string, DomainErrorCode>> = {
@@ -149,9 +129,10 @@ export function domainRoutes(ctx: DomainContext): Router {
       await ctx.domains.add(accountId, domain);
       let answer: DomainAnswer;
       if (request.method === 'email') {
-        const sent = await sendPing(ctx, accountId, domain, request.address, request.pingNonce, res);
-        if (sent === undefined) return;
-        answer = { status: 'ping_sent', domain, address: sent };
+        const sent = await sendDomainPing(ctx, accountId, domain, request.address, request.pingNonce);
+        if (sent.status === 'nonce_in_use') return fail(res, 'nonce_in_use', 'this PingNonce was used before; ask the mail hook for a new one');
+        if (sent.status === 'mail_not_sent') return fail(res, 'mail_not_sent', 'the ping could not be handed to the mail relay; ask again later');
+        answer = { status: 'ping_sent', domain, address: sent.address };
       } else {
         const c = await ctx.domains.challenge(accountId, domain, request.method);
         answer =
@@ -197,48 +178,4 @@ export function domainRoutes(ctx: DomainContext): Router {
     });
   }
   return router;
-}
-
-/**
- * Stores and mails a domain ping with the address ping's nonce rules.
- * @returns the address mailed, or undefined once a refusal was written.
- */
-async function sendPing(
-  ctx: DomainContext,
-  accountId: number,
-  domain: string,
-  address: string,
-  nonce: string | undefined,
-  res: Response,
-): Promise<string | undefined> {
-  const ping = await ctx.domains.createPing(accountId, domain, address, nonce !== undefined ? { nonce } : {});
-  // A nonce works once across the CA: one seen before (leaked from a URL, replayed by another
-  // account) must not get this domain verified for whoever presents it.
-  if (nonce !== undefined && !(await ctx.pingNonces.claim(nonce))) {
-    await ctx.domains.removePing(ping.id);
-    fail(res, 'nonce_in_use', 'this PingNonce was used before; ask the mail hook for a new one');
-    return undefined;
-  }
-  try {
-    await ctx.mailer.send(
-      domainPingMail({
-        to: ping.address,
-        domain,
-        from: ctx.pingFrom,
-        publicUrl: ctx.publicUrl,
-        token: ping.token,
-        ...(nonce !== undefined ? { nonce } : {}),
-        lifetimeMs: ctx.pingLifetimeMs,
-      }),
-    );
-  } catch (err) {
-    // Nobody can hold the token of a mail that was not sent: the ping goes, and does not count.
-    await ctx.domains.removePing(ping.id);
-    if (nonce !== undefined) await ctx.pingNonces.release(nonce);
-    ctx.logger.error('domain ping not sent', { accountId, domain, error: err });
-    fail(res, 'mail_not_sent', 'the ping could not be handed to the mail relay; ask again later');
-    return undefined;
-  }
-  ctx.logger.info('domain ping sent', { accountId, domain, withNonce: nonce !== undefined });
-  return ping.address;
 }

@@ -2,6 +2,7 @@
  * What the operator area needs, wired in main.ts.
  */
 import type { AccountService } from '../../accounts/account-service.js';
+import type { DomainService } from '../../accounts/domain-service.js';
 import type { InstallationTokenService } from '../../accounts/installation-token-service.js';
 import type { OperatorService } from '../../accounts/operator-service.js';
 import type { RateLimiter } from '../../accounts/rate-limiter.js';
@@ -27,4 +28,6 @@ export interface OperatorContext {
   readonly loginLimiter: RateLimiter;
   /** Clock, in ms since the epoch. */
   readonly now: () => number;
+  /** When present, the operator finds accounts (by address or domain) and removes their domains. */
+  readonly domains?: DomainService;
 }

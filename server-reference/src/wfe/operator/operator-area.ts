@@ -1,7 +1,8 @@
 /**
  * The operator area, after Dogtag's agent services: `GET/POST /operator/login`,
  * `POST /operator/logout`, `GET /operator/queue` (requests for DNS names awaiting approval, with
- * what each asks) and `POST /operator/requests/:id/approve` / `.../reject` (with a reason).
+ * what each asks) and `POST /operator/requests/:id/approve` / `.../reject` (with a reason); an
+ * account's domains and their removal (operator-domains.ts), reached from the queue.
  *
  * Its own session cookie (`certwizard_operator`, Path=/operator, HttpOnly, SameSite=Strict,
  * Secure on https) over its own table, so an account session never counts as an operator's.
@@ -18,6 +19,7 @@ import { installationName } from '../registration/installation-name.js';
 import { sendPage } from '../registration/page.js';
 import { clientKey, cookieValue, isSameOriginPost, tokensEqual } from '../registration/request-checks.js';
 import type { OperatorContext } from './context.js';
+import { accountLookupHtml, operatorDomainRoutes } from './operator-domains.js';
 
 /** Name of the operator session cookie. */
 export const OPERATOR_SESSION_COOKIE = 'certwizard_operator';
@@ -94,7 +96,7 @@ export function operatorArea(ctx: OperatorContext): Router {
       res,
       200,
       'Requests awaiting approval',
-      `${rows.length === 0 ? '<p>None.</p>' : rows.join('\n')}
+      `${rows.length === 0 ? '<p>None.</p>' : rows.join('\n')}${ctx.domains ? `\n<h2>Accounts</h2>\n${accountLookupHtml()}` : ''}
 <form method="post" action="/operator/logout">${csrf}<button type="submit" class="secondary">Log out</button></form>`,
     );
   });
@@ -119,6 +121,7 @@ export function operatorArea(ctx: OperatorContext): Router {
     res.redirect(303, '/operator/queue');
   });
 
+  if (ctx.domains) router.use(operatorDomainRoutes(ctx, ctx.domains, { sessionOf, checkedPost, forbidden }));
   return router;
 }
 
@@ -132,7 +135,7 @@ async function queueRow(ctx: OperatorContext, r: CertificateRequestRecord, csrf:
 <dl><dt>Request</dt><dd><code>${escapeHtml(r.id)}</code></dd><dt>Subject (as requested)</dt><dd>${escapeShown(r.subject || '(empty)')}</dd>
 <dt>DNS names</dt><dd>${escapeShown(r.profile.subjectAltNames.dns.join(', '))}</dd><dt>Key</dt><dd>${escapeHtml(r.keyDescription)}</dd>
 <dt>SHA-256 of the request</dt><dd>${fingerprintHtml(r.fingerprintSha256)}</dd>
-<dt>Account</dt><dd>${escapeShown(account?.email ?? `#${r.accountId}`)}</dd><dt>Sent by</dt><dd>${escapeShown(installation)}</dd><dt>When</dt><dd>${date(r.createdAtMs)}</dd></dl>
+<dt>Account</dt><dd>${ctx.domains ? `<a href="/operator/accounts/${r.accountId}">${escapeShown(account?.email ?? `#${r.accountId}`)}</a>` : escapeShown(account?.email ?? `#${r.accountId}`)}</dd><dt>Sent by</dt><dd>${escapeShown(installation)}</dd><dt>When</dt><dd>${date(r.createdAtMs)}</dd></dl>
 <form method="post" action="/operator/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>
 <form method="post" action="/operator/requests/${id}/reject">${csrf}<label for="reason-${id}">Reason for rejecting</label><input id="reason-${id}" name="reason" maxlength="${REJECT_REASON_MAX}" required><button type="submit" class="secondary" aria-label="Reject request ${id}">Reject</button></form></section>`;
 }

@@ -1,7 +1,9 @@
 /**
  * The account area: `GET/POST /login`, `POST /logout`, `GET /account` (names, address,
- * connected installations, pending certificate requests), `POST /account/installations/:id/revoke`
- * `POST /account/requests/:id/approve` / `.../discard` and `POST /account/enrollment-secrets`.
+ * connected installations, pending certificate requests, certificates, domains),
+ * `POST /account/installations/:id/revoke`, `POST /account/requests/:id/approve` / `.../discard`,
+ * `POST /account/enrollment-secrets`, and the Domains pages under `/account/domains`
+ * (account-domains.ts).
  *
  * Sessions: a random 32-byte id in an HttpOnly, SameSite=Strict cookie (Secure when the public
  * URL is https), stored hashed (SessionService). Every POST checks `Origin` when present; every
@@ -13,6 +15,7 @@ import type { InstallationTokenInfo } from '../../accounts/installation-tokens.j
 import { isRefusal } from '../../ca/refusal.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import type { StoredCertificate } from '../../store/certificate-store.js';
+import { accountDomainRoutes, type DomainFormState, domainsSection } from './account-domains.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
 import { escapeHtml, escapeShown, fingerprintHtml, loginFormHtml, utcMinute } from './html.js';
@@ -107,6 +110,38 @@ export function accountArea(ctx: RegistrationContext): Router {
     return session && id ? { id, ...session } : undefined;
   };
 
+  /** The session and form of a POST that passed the Origin and CSRF checks, or `undefined`. */
+  const checkedPost = async (req: Request) => {
+    const session = await sessionOf(req);
+    const form = await readForm(req);
+    if (!isSameOriginPost(req, publicOrigin) || !session || !form.ok || !tokensEqual(form.params.get('csrf'), session.csrfToken)) return undefined;
+    return { session, params: form.params };
+  };
+  /** Writes the account page (with the Domains form's refusal, when given); false when the account is gone. */
+  const accountPage = async (res: Response, status: number, accountId: number, csrfToken: string, domainForm?: DomainFormState): Promise<boolean> => {
+    const account = await ctx.accounts.get(accountId);
+    if (!account) return false;
+    const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(csrfToken)}">`;
+    const names = [account.firstName, account.middleName, account.lastName].filter((n) => n !== undefined).join(' ');
+    const tokens = await ctx.tokens.listTokens(account.id);
+    const pending = ctx.pendingRequests ? `\n${pendingSection(await ctx.pendingRequests.requests.pendingOf(account.id), tokens, csrf)}` : '';
+    const certificates = ctx.pendingRequests ? `\n${certificatesSection(await ctx.pendingRequests.service.certificatesOf(account.id), ctx.now())}` : '';
+    const domains = ctx.domains ? `\n${domainsSection(await ctx.domains.domains.list(account.id), csrf, domainForm)}` : '';
+    sendPage(
+      res,
+      status,
+      'Your account',
+      `<dl><dt>Name</dt><dd>${escapeShown(names)}</dd><dt>Email address</dt><dd>${escapeShown(account.email)}</dd></dl>
+${installationsSection(tokens, csrf)}${pending}${certificates}${domains}${
+        ctx.enrollmentSecrets
+          ? `\n<h2>Enrollment secret</h2>\n<p>A one-time secret lets one machine get a certificate for your confirmed address without your approval (POST /api/enroll).</p>\n<form method="post" action="/account/enrollment-secrets">${csrf}<button type="submit">Create an enrollment secret</button></form>`
+          : ''
+      }
+<form method="post" action="/logout">${csrf}<button type="submit" class="secondary">Log out</button></form>`,
+    );
+    return true;
+  };
+
   router.get('/login', async (req, res) => {
     if (await sessionOf(req)) {
       res.redirect(303, '/account');
@@ -154,28 +189,8 @@ export function accountArea(ctx: RegistrationContext): Router {
 
   router.get('/account', async (req, res) => {
     const session = await sessionOf(req);
-    const account = session ? await ctx.accounts.get(session.accountId) : undefined;
-    if (!session || !account) {
-      res.redirect(303, '/login');
-      return;
-    }
-    const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(session.csrfToken)}">`;
-    const names = [account.firstName, account.middleName, account.lastName].filter((n) => n !== undefined).join(' ');
-    const tokens = await ctx.tokens.listTokens(account.id);
-    const pending = ctx.pendingRequests ? `\n${pendingSection(await ctx.pendingRequests.requests.pendingOf(account.id), tokens, csrf)}` : '';
-    const certificates = ctx.pendingRequests ? `\n${certificatesSection(await ctx.pendingRequests.service.certificatesOf(account.id), ctx.now())}` : '';
-    sendPage(
-      res,
-      200,
-      'Your account',
-      `<dl><dt>Name</dt><dd>${escapeShown(names)}</dd><dt>Email address</dt><dd>${escapeShown(account.email)}</dd></dl>
-${installationsSection(tokens, csrf)}${pending}${certificates}${
-        ctx.enrollmentSecrets
-          ? `\n<h2>Enrollment secret</h2>\n<p>A one-time secret lets one machine get a certificate for your confirmed address without your approval (POST /api/enroll).</p>\n<form method="post" action="/account/enrollment-secrets">${csrf}<button type="submit">Create an enrollment secret</button></form>`
-          : ''
-      }
-<form method="post" action="/logout">${csrf}<button type="submit" class="secondary">Log out</button></form>`,
-    );
+    if (!session) return res.redirect(303, '/login');
+    if (!(await accountPage(res, 200, session.accountId, session.csrfToken))) res.redirect(303, '/login');
   });
 
   router.post('/account/installations/:id/revoke', async (req, res) => {
@@ -236,5 +251,17 @@ ${installationsSection(tokens, csrf)}${pending}${certificates}${
     res.redirect(303, '/account');
   });
 
+  if (ctx.domains) {
+    router.use(
+      accountDomainRoutes(ctx.domains, {
+        sessionOf,
+        checkedPost,
+        forbidden,
+        accountPage: async (res, status, accountId, csrfToken, form) => {
+          if (!(await accountPage(res, status, accountId, csrfToken, form))) res.redirect(303, '/login');
+        },
+      }),
+    );
+  }
   return router;
 }

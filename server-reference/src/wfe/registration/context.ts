@@ -14,6 +14,7 @@ import type { DevMailbox } from '../../mail/dev-mailbox.js';
 import type { Mailer } from '../../mail/mailer.js';
 import type { RequestService } from '../../ca/request-service.js';
 import type { CertificateRequestStore } from '../../store/certificate-requests.js';
+import type { DomainContext } from '../domains/context.js';
 
 /** Dependencies of the registration routes. */
 export interface RegistrationContext {
@@ -47,4 +48,6 @@ export interface RegistrationContext {
   readonly pendingRequests?: { readonly requests: CertificateRequestStore; readonly service: RequestService };
   /** When present, the account page can make one-time enrollment secrets (`POST /api/enroll`). */
   readonly enrollmentSecrets?: EnrollmentSecretService;
+  /** When present, the account page has a Domains section (the same context as `/api/domains`). */
+  readonly domains?: DomainContext;
 }

@@ -35,7 +35,7 @@ a{color:var(--accent);text-underline-offset:.15em;overflow-wrap:anywhere}
 a:hover{color:var(--accent-dark)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 label{display:block;margin:1.25rem 0 .3rem;font-weight:600}
-input{font:inherit;color:inherit;width:100%;min-height:2.75rem;padding:.5rem .75rem;border:1px solid #7b8794;border-radius:.375rem;background:#fff}
+input,select{font:inherit;color:inherit;width:100%;min-height:2.75rem;padding:.5rem .75rem;border:1px solid #7b8794;border-radius:.375rem;background:#fff}
 input[aria-invalid=true]{border-color:var(--danger);border-width:2px}
 form{margin:0}form+p{margin-top:1rem}
 button{font:inherit;font-weight:600;min-height:2.75rem;min-width:2.75rem;margin:1.25rem .5rem 0 0;padding:.5rem 1.25rem;border:2px solid var(--accent);border-radius:.375rem;background:var(--accent);color:#fff;cursor:pointer}

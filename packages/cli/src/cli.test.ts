@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importPrivateKeyPem, keysMatch, parseCertificate } from '@certwizard/pki';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startChallTestSrv } from '../../../server-reference/src/ca/test-support/challtestsrv.js';
 import { decideOnAccountPage, EMAIL, startTestCa, type TestCa } from '../../sdk/src/enroll/test-support/reference-ca.js';
 import { submitRegistration } from '../../sdk/src/flow/test-support/person.js';
 
@@ -529,5 +530,62 @@ describe('certwizard usage', () => {
     expect(plain.code).toBe(1);
     expect(plain.stdout).toContain('Failed: nothing answers');
     expect(plain.stdout).not.toMatch(/\u001b\[\d+m/);
+  });
+});
+
+describe('certwizard enroll --dns', () => {
+  it('--json --yes --dns NAME --domain-method dns: the record is a domain-publish line, a line on stdin has the CA look, a serverAuth certificate for the name is installed', async () => {
+    const host = 'mail.examplemail.test';
+    const dns = await startChallTestSrv();
+    try {
+      await ca.dispose();
+      ca = await startTestCa({ retryAfterSeconds: 1, dnsResolvers: [dns.dnsServer] });
+      writeFileSync(join(dir, 'ca.pem'), ca.caCertPem);
+      // No --email: the certificate is for the host name only; the person types the account's address.
+      const person = personOnUrl({ email: EMAIL });
+      let publishing: Promise<void> | undefined;
+      const result = await run(cli('enroll', '--json', '--yes', '--dns', host, '--domain-method', 'dns', ...common()), (all, write) => {
+        person.watch(all);
+        const line = all.split('\n').find((l) => l.startsWith('{"type":"domain-publish"'));
+        if (line !== undefined && publishing === undefined) {
+          const record = JSON.parse(line) as { method: string; name: string; value: string };
+          publishing = dns.setTxt(record.name, record.value).then(() => void write('\n'));
+        }
+      });
+      await person.done();
+      await publishing;
+      expect(result.code, result.stderr).toBe(0);
+      const events = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(events).toContainEqual({
+        type: 'domain-publish',
+        method: 'dns',
+        name: '_certwizard-challenge.examplemail.test',
+        value: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      });
+      expect(events).toContainEqual({
+        type: 'domain',
+        event: expect.objectContaining({ type: 'verified', domain: 'examplemail.test', method: 'dns', alreadyVerified: false }),
+      });
+      expect(events.at(-1)).toMatchObject({ type: 'result', installed: { names: [host] } });
+      const certificate = parseCertificate(readFileSync(join(dir, 'certs', 'live', 'mail', 'cert.pem'), 'utf8'));
+      expect(certificate.subjectAltNames).toEqual({ dns: [host], email: [], ip: [] });
+      expect(certificate.extendedKeyUsage).toEqual(['serverAuth']);
+    } finally {
+      await dns.stop();
+    }
+  });
+
+  it('--help lists the server options; a bad --dns or --domain-method is a usage error', async () => {
+    const help = await run(cli('enroll', '--help'));
+    for (const option of ['--dns NAME', '--domain DOMAIN', '--domain-method M', '--domain-address-local-part P']) expect(help.stdout).toContain(option);
+    const bad = await run(cli('enroll', '--yes', '--dns', 'not a name', ...common()));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--dns: not a name is not a host name');
+    const method = await run(cli('enroll', '--yes', '--dns', 'mail.example.org', '--domain-method', 'ftp', ...common()));
+    expect(method.code).toBe(2);
+    expect(method.stderr).toContain('--domain-method: email, dns or http');
   });
 });

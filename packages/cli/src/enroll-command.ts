@@ -10,7 +10,9 @@ import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { confirm, input, select } from '@inquirer/prompts';
+import { createInterface } from 'node:readline';
 import { KEY_TYPES, type KeyType } from '@certwizard/pki';
+import { ADMINISTRATIVE_LOCAL_PARTS, type AdministrativeLocalPart, isValidDomainName } from '@certwizard/protocol';
 import {
   CaProtocolError,
   CaUnreachableError,
@@ -21,11 +23,13 @@ import {
   openCredentialStore,
   openFileStore,
   type CredentialStore,
+  type DomainVerification,
+  type DomainVerificationEvent,
   type EnrollFlowEvent,
   type EnrollmentSummary,
   type InstalledCertificate,
 } from '@certwizard/sdk';
-import { CaSchemeMismatchError } from './errors.js';
+import { CaSchemeMismatchError, PublishUnconfirmedError } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { describeFailure, type FailureContext } from './failure.js';
 import { registrationLines } from './registration-display.js';
@@ -39,10 +43,22 @@ Registers with the certificate authority (in the browser), makes a key and a req
 approval when the CA asks for it, and installs the certificate under DIR/live/NAME/. Interrupted,
 it continues where it stopped when run again with the same options.
 
+A certificate for an address (S/MIME, --email), for a server's host names (TLS, --dns, each
+name's domain verified for the account first), or for both in one certificate.
+
 options:
   --ca URL              the CA's address (or CERTWIZARD_CA)
   --ca-cert FILE        the CA certificate to trust (PEM); may be left out for a CA on loopback
-  --email ADDRESS       the address to register and certify
+  --email ADDRESS       the address to register and certify (with --dns: certify it too)
+  --dns NAME            a host name for a TLS server certificate (repeatable), e.g. mail.example.org
+  --domain DOMAIN       the domain that covers the --dns names (repeatable; default: each
+                        name's registrable domain, example.org for mail.example.org)
+  --domain-method M     how the CA verifies a domain the account does not hold yet: email
+                        (default: a mail to postmaster@DOMAIN, open its link), dns (a TXT
+                        record you publish) or http (a file you serve on port 80)
+  --domain-address-local-part P
+                        with --domain-method email: postmaster (default), hostmaster,
+                        webmaster, admin or root
   --first-name NAME     your first name, for the registration form
   --last-name NAME      your last name
   --name NAME           the certificate's name: DIR/live/NAME/ (default: mail)
@@ -59,6 +75,10 @@ const OPTIONS = {
   ca: { type: 'string' },
   'ca-cert': { type: 'string' },
   email: { type: 'string' },
+  dns: { type: 'string', multiple: true },
+  domain: { type: 'string', multiple: true },
+  'domain-method': { type: 'string' },
+  'domain-address-local-part': { type: 'string' },
   'first-name': { type: 'string' },
   'last-name': { type: 'string' },
   name: { type: 'string' },
@@ -71,13 +91,21 @@ const OPTIONS = {
   help: { type: 'boolean' },
 } as const;
 
+/** The flags as parsed: strings, booleans, and the repeatable ones as lists. */
+type Flags = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string;
+};
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** The answers the flow needs, from flags and prompts. */
 interface Answers {
   caUrl: string;
-  email: string;
+  /** The address to certify (and to prefill for the registration); none for a certificate of host names only. */
+  email: string | undefined;
+  /** The host names to certify. */
+  dns: string[];
   firstName: string;
   lastName: string;
   name: string;
@@ -87,7 +115,7 @@ interface Answers {
 /** Runs `certwizard enroll`; resolves with the exit code. */
 export async function enrollCommand(argv: string[], term: Terminal): Promise<number> {
   const { io } = term;
-  const { values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
+  const { values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }) as { values: Flags };
   if (values.help) {
     io.stdout.write(`${ENROLL_USAGE}\n`);
     return EXIT.ok;
@@ -124,8 +152,17 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   const answers = fromFlags ?? (await collect(completed, io, true));
   if (earlier !== undefined && !json) {
     term.say(
-      term.bold(`Continuing the certificate "${earlier.name}" for ${answers.email} from ${earlier.caOrigin}: ${CONTINUING[earlier.step] ?? earlier.step}`),
+      term.bold(
+        `Continuing the certificate "${earlier.name}" for ${[...answers.dns, ...(answers.email === undefined ? [] : [answers.email])].join(', ')} from ${earlier.caOrigin}: ${CONTINUING[earlier.step] ?? earlier.step}`,
+      ),
     );
+  }
+  let domainVerification: DomainVerification | undefined;
+  try {
+    domainVerification = domainVerificationOf(values, term, json ? emitJson : undefined);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    return fail(error, {});
   }
 
   const abort = new AbortController();
@@ -135,18 +172,20 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
     await reachable(answers.caUrl);
     const trustAnchorsPem = await trustAnchors(values['ca-cert'], answers.caUrl, term, json);
     if (!json) await mentionDevMailbox(answers.caUrl, term);
-    if (!json && earlier === undefined) term.say(term.bold(`Getting a certificate for ${answers.email} from ${answers.caUrl}`));
+    if (!json && earlier === undefined) term.say(term.bold(`Getting ${purpose(answers)} from ${answers.caUrl}`));
     const { installed, resumed } = await enroll({
       caUrl: answers.caUrl,
       name: answers.name,
       baseDir,
-      names: { email: [answers.email] },
+      names: { ...(answers.email === undefined ? {} : { email: [answers.email] }), dns: answers.dns },
+      ...(domainVerification === undefined ? {} : { domainVerification }),
+      ...(values.domain === undefined ? {} : { domains: values.domain }),
       keyType: answers.keyType,
       credentials,
       trustAnchorsPem,
       registration: {
         prefill: {
-          emailAddress: { value: answers.email, sure: true },
+          ...(answers.email === undefined ? {} : { emailAddress: { value: answers.email, sure: true } }),
           ...(answers.firstName === '' ? {} : { firstName: { value: answers.firstName, sure: true } }),
           ...(answers.lastName === '' ? {} : { lastName: { value: answers.lastName, sure: true } }),
         },
@@ -202,15 +241,12 @@ async function unfinished(baseDir: string, name: string): Promise<EnrollmentSumm
  * clearly), its name, and the key type (the key exists already). The names for the
  * registration form are only asked while the registration is still to be done.
  */
-function resumedValues(
-  values: { [K in keyof typeof OPTIONS]?: string | boolean },
-  earlier: EnrollmentSummary | undefined,
-  io: CliIo,
-): { [K in keyof typeof OPTIONS]?: string | boolean } {
+function resumedValues(values: Flags, earlier: EnrollmentSummary | undefined, io: CliIo): Flags {
   if (earlier === undefined) return values;
   const email = earlier.names.email[0];
   return {
     ...values,
+    ...(values.dns === undefined && earlier.names.dns.length > 0 ? { dns: [...earlier.names.dns] } : {}),
     ca: values.ca ?? (io.env.CERTWIZARD_CA || earlier.caOrigin),
     ...(email === undefined || values.email !== undefined ? {} : { email }),
     name: earlier.name,
@@ -243,9 +279,12 @@ async function openCredentials(flag: string | undefined, fileStoreDir: string, i
 }
 
 /** Flags first; what is missing is asked for on a terminal, or is a usage error without one. */
-async function collect(values: { [K in keyof typeof OPTIONS]?: string | boolean }, io: CliIo, ask: boolean): Promise<Answers> {
+async function collect(values: Flags, io: CliIo, ask: boolean): Promise<Answers> {
   const context = { input: io.stdin, output: io.stderr };
-  const str = (key: keyof typeof OPTIONS) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  const str = (key: keyof typeof OPTIONS) => {
+    const value = values[key];
+    return typeof value === 'string' ? value : undefined;
+  };
   const need = async (key: keyof typeof OPTIONS, message: string, validate: (v: string) => string | true, fallback?: string): Promise<string> => {
     const given = str(key);
     if (given !== undefined) {
@@ -260,7 +299,13 @@ async function collect(values: { [K in keyof typeof OPTIONS]?: string | boolean 
     return input({ message, ...(fallback === undefined ? {} : { default: fallback }), validate }, context);
   };
   const caUrl = await need('ca', 'Address of the certificate authority', validUrl, io.env.CERTWIZARD_CA || undefined);
-  const email = await need('email', 'Your email address', (v) => (EMAIL.test(v) ? true : 'an address like you@example.org'));
+  const dns = values.dns ?? [];
+  for (const name of dns) {
+    if (!isValidDomainName(name)) throw new UsageError(`--dns: ${name} is not a host name (such as mail.example.org)`);
+  }
+  const validEmail = (v: string) => (EMAIL.test(v) ? true : 'an address like you@example.org');
+  // Host names alone: no address is certified; the person types the account's on the CA's page.
+  const email = dns.length > 0 && str('email') === undefined ? undefined : await need('email', 'Your email address', validEmail);
   const firstName = await need('first-name', 'First name', () => true, '');
   const lastName = await need('last-name', 'Last name', () => true, '');
   const name = await need(
@@ -292,7 +337,7 @@ async function collect(values: { [K in keyof typeof OPTIONS]?: string | boolean 
   } else {
     keyType = 'p256';
   }
-  return { caUrl, email, firstName, lastName, name, keyType };
+  return { caUrl, email, dns, firstName, lastName, name, keyType };
 }
 
 function validUrl(value: string): string | true {
@@ -435,9 +480,131 @@ function render(event: EnrollFlowEvent, term: Terminal, spin: (text: string) => 
     if (e.type === 'registered') term.say(`${term.green('Registered')} as ${e.emailAddress}`);
     return;
   }
+  if (event.type === 'domain') {
+    renderDomain(event.event, term, spin);
+    return;
+  }
   if (event.type === 'enrollment' && event.event.type === 'pending') {
     spin(`Waiting for approval of request ${event.event.requestId} by the account owner (a mail was sent; approve it on the CA's account page)`);
   }
+}
+
+/** Says how a domain is being verified, and when it is. */
+function renderDomain(event: DomainVerificationEvent, term: Terminal, spin: (text: string) => void): void {
+  const shown = (domain: string, unicode?: string) => (unicode !== undefined && unicode !== domain ? `${unicode} (${domain})` : domain);
+  switch (event.type) {
+    case 'verifying':
+      if (event.method === 'email') {
+        term.say(`Verifying the domain ${shown(event.domain, event.unicode)} for your account: the CA mailed ${event.address ?? 'an administrative address'}.`);
+        spin(
+          event.automatic === true
+            ? `Waiting for the mail server to answer the CA's mail to ${event.address}`
+            : `Waiting for the domain ${event.domain}: open the CA's mail to ${event.address} and confirm`,
+        );
+      } else {
+        term.say(
+          `Verifying the domain ${shown(event.domain, event.unicode)} for your account by ${event.method === 'dns' ? 'a DNS TXT record' : 'an HTTP file'}.`,
+        );
+      }
+      return;
+    case 'waiting':
+      return;
+    case 'verified':
+      term.say(
+        event.alreadyVerified
+          ? `${term.green('Domain')} ${event.domain}: already verified for your account (${event.method})`
+          : `${term.green('Domain verified')}: ${event.domain} (by ${event.method}${event.lapsesAt === undefined ? '' : `, until ${event.lapsesAt.slice(0, 10)}`})`,
+      );
+      return;
+    default: {
+      const _unknown: never = event;
+      return;
+    }
+  }
+}
+
+/** What the certificate is for, in words: the server's host names, an address, or both. */
+function purpose(answers: Pick<Answers, 'email' | 'dns'>): string {
+  const servers = answers.dns.length === 0 ? undefined : `a TLS server certificate for ${answers.dns.join(', ')}`;
+  const address = answers.email === undefined ? undefined : `${servers === undefined ? 'a certificate for ' : ''}the address ${answers.email}`;
+  return [servers, address].filter((p) => p !== undefined).join(' and ');
+}
+
+/**
+ * The domain verification of the flags. dns and http need the person to publish something before
+ * the CA looks: on a terminal the record (or the URL and content) is printed and Enter is awaited;
+ * with --json it is one `{"type":"domain-publish",...}` line on stdout, and the CA is asked once a
+ * line arrives on stdin (a closed stdin fails the run instead of waiting forever).
+ */
+function domainVerificationOf(values: Flags, term: Terminal, emitJson: ((event: Record<string, unknown>) => void) | undefined): DomainVerification | undefined {
+  const method = typeof values['domain-method'] === 'string' ? values['domain-method'] : undefined;
+  const localPart = typeof values['domain-address-local-part'] === 'string' ? values['domain-address-local-part'] : undefined;
+  if (localPart !== undefined && !(ADMINISTRATIVE_LOCAL_PARTS as readonly string[]).includes(localPart))
+    throw new UsageError(`--domain-address-local-part: one of ${ADMINISTRATIVE_LOCAL_PARTS.join(', ')}`);
+  if (localPart !== undefined && method !== undefined && method !== 'email')
+    throw new UsageError('--domain-address-local-part goes with --domain-method email');
+  for (const domain of values.domain ?? []) {
+    if (!isValidDomainName(domain)) throw new UsageError(`--domain: ${domain} is not a domain an account may hold`);
+  }
+  switch (method) {
+    case undefined:
+      return localPart === undefined ? undefined : { method: 'email', localPart: localPart as AdministrativeLocalPart };
+    case 'email':
+      return { method: 'email', ...(localPart === undefined ? {} : { localPart: localPart as AdministrativeLocalPart }) };
+    case 'dns':
+      return {
+        method: 'dns',
+        publish: (record, signal) =>
+          published(term, emitJson, signal, { method: 'dns', ...record }, [
+            `Publish this DNS TXT record, then press Enter:`,
+            `  ${record.name}. TXT "${record.value}"`,
+          ]),
+      };
+    case 'http':
+      return {
+        method: 'http',
+        publish: (file, signal) =>
+          published(term, emitJson, signal, { method: 'http', ...file }, [
+            `Serve this file on port 80 (plain http), then press Enter:`,
+            `  URL      ${file.url}`,
+            `  content  ${file.content}`,
+          ]),
+      };
+    default:
+      throw new UsageError('--domain-method: email, dns or http');
+  }
+}
+
+/** Shows what to publish and resolves when the person says it is there (a line on stdin). */
+async function published(
+  term: Terminal,
+  emitJson: ((event: Record<string, unknown>) => void) | undefined,
+  signal: AbortSignal,
+  what: Record<string, string>,
+  lines: string[],
+): Promise<void> {
+  term.stop();
+  if (emitJson !== undefined) emitJson({ type: 'domain-publish', ...what });
+  else for (const line of lines) term.say(line);
+  await new Promise<void>((resolve, reject) => {
+    (term.io.stdin as { ref?: () => void }).ref?.();
+    const input = createInterface({ input: term.io.stdin, terminal: false });
+    const done = (error?: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      input.off('close', onClose);
+      input.close();
+      // readline resumed stdin; paused and unreferenced, it no longer keeps the process from exiting.
+      term.io.stdin.pause();
+      (term.io.stdin as { unref?: () => void }).unref?.();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onAbort = () => done(signal.reason);
+    const onClose = () => done(new PublishUnconfirmedError('stdin closed before the record or file was confirmed published (a line on stdin says it is)'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    input.once('line', () => done());
+    input.once('close', onClose);
+  });
 }
 
 function summary(installed: InstalledCertificate): Record<string, unknown> {
@@ -454,6 +621,13 @@ function summary(installed: InstalledCertificate): Record<string, unknown> {
 function showInstalled(installed: InstalledCertificate, resumed: boolean, term: Terminal): void {
   const days = Math.floor((installed.notAfter.getTime() - Date.now()) / 86_400_000);
   term.say(`${term.green('Installed')}${resumed ? ' (continued from an earlier run)' : ''}: ${installed.names.join(', ')}`);
+  const servers = installed.names.filter((n) => !n.includes('@'));
+  const addresses = installed.names.filter((n) => n.includes('@'));
+  const uses = [
+    ...(servers.length === 0 ? [] : [`TLS server certificate for ${servers.join(', ')}`]),
+    ...(addresses.length === 0 ? [] : [`email (S/MIME) and client certificate for ${addresses.join(', ')}`]),
+  ];
+  term.say(`  for          ${uses.join('; ')}`);
   term.say(`  certificate  ${installed.paths.cert}`);
   term.say(`  key          ${installed.paths.privkey}`);
   term.say(`  full chain   ${installed.paths.fullchain}`);

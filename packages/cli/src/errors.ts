@@ -22,3 +22,13 @@ export class CaSchemeMismatchError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A dns or http domain verification waited for the person (or, with `--json`, the calling
+ * program) to confirm that the record or file is published, and stdin closed first: the CA was
+ * not asked to look. Run again once it is published (the CA answers the same challenge again).
+ */
+export class PublishUnconfirmedError extends Error {
+  override readonly name = 'PublishUnconfirmedError';
+  readonly code = 'ERR_CLI_PUBLISH_UNCONFIRMED';
+}

@@ -167,6 +167,12 @@ describe('the Domains section of the account page', () => {
       location: '/account/domains/xn--bcher-kva.example',
     });
     expect((await get('/account', ada)).text).toContain('<td data-label="Domain">bücher.example<br><code>xn--bcher-kva.example</code></td>');
+    // A path in the Unicode form, an address in it: the mail names the stored (ASCII) form.
+    const sent = await post(`/account/domains/${encodeURIComponent('Bücher.Example')}/ping`, ada, { address: 'Postmaster@bücher.example' });
+    expect(sent.status).toBe(200);
+    expect(sent.text).toContain('A mail went to <strong>postmaster@xn--bcher-kva.example</strong>');
+    const [mail] = await ca.mailbox('postmaster@xn--bcher-kva.example');
+    expect(mail?.text).toContain('asks to verify the domain xn--bcher-kva.example,');
   });
 
   it('refuses a public suffix with a clear message, keeping what was typed, and stores nothing', async () => {

@@ -93,7 +93,7 @@ ${rows.join('\n')}
       'Account',
       `<dl><dt>Address</dt><dd>${escapeShown(account.email)}</dd><dt>Account</dt><dd><code>#${account.id}</code></dd></dl>
 <h2>Domains</h2>
-<p>Removing a domain ends its verification at once: the account's installations no longer get certificates for its names without approval, and <code>/api/cdomains.php</code> stops listing it. The owner may add and verify it again.</p>
+<p>Removing a domain ends its verification at once: the account's installations no longer get certificates for its names at once, and <code>/api/cdomains.php</code> stops listing it. The owner may add and verify it again.</p>
 ${list}
 ${accountLookupHtml()}${back}`,
     );

@@ -230,7 +230,8 @@ export function accountDomainRoutes(ctx: DomainContext, access: AccountAreaAcces
     try {
       const addresses = params.getAll('address');
       if (addresses.length !== 1) throw new DomainAddressError('pick one of the addresses in the list');
-      const sent = await sendDomainPing(ctx, session.accountId, input, addresses[0] as string);
+      // The mail names the domain in its stored (ASCII) form, whatever form the path gave.
+      const sent = await sendDomainPing(ctx, session.accountId, ctx.domains.normalize(input), addresses[0] as string);
       if (sent.status !== 'sent') {
         // Without a nonce, the only refusal left is the relay's; the ping does not count.
         return sendPage(

@@ -12,7 +12,8 @@
  * "Confirmation failed" (a ping or link failing after its page was shown), "Nothing to refuse"
  * (refusing a link used meanwhile), the operator's "Reason required" (a reject without reason,
  * which the browser's `required` stops), the account's "Request refused" (a policy refusal on
- * approve) and the operator queue's "Not found" (a decision on a request decided meanwhile).
+ * approve), the operator queue's "Not found" (a decision on a request decided meanwhile) and the
+ * Domains pages' "Not found" (another account's domain, one removed meanwhile).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -278,6 +279,40 @@ for (const viewport of VIEWPORTS) {
         await expect(page.locator('#enrollment-secret')).not.toBeEmpty();
         await shoot(page, testInfo, 'ca-20-enrollment-secret', caHeading(page, 'Enrollment secret'));
 
+        // Domains: an IDN verified by the email ping (its link opened from the dev mailbox), a
+        // second one whose DNS record and HTTP file are shown and checked before being published,
+        // a public suffix refused, and the removal's confirmation.
+        await page.goto(`${ca.url}/account`);
+        await page.getByLabel('Add a domain').fill('bücher.example');
+        await page.getByRole('button', { name: 'Add the domain' }).click();
+        await shoot(page, testInfo, 'ca-28-domain-added', caHeading(page, 'bücher.example'));
+        await page.getByLabel('Address').selectOption('hostmaster@xn--bcher-kva.example');
+        await page.getByRole('button', { name: 'Send the ping' }).click();
+        await shoot(page, testInfo, 'ca-29-domain-ping-sent', caHeading(page, 'Ping sent'));
+        // The ping's pages are shot on the wizard's server journey (ca-26, ca-27).
+        await page.goto(await mailedLink(mailbox, 'hostmaster@xn--bcher-kva.example', PING_LINK));
+        await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+        await expect(caHeading(page, 'Domain verified')).toBeVisible();
+        await page.goto(`${ca.url}/account`);
+        await page.getByLabel('Add a domain').fill('examplemail.test');
+        await page.getByRole('button', { name: 'Add the domain' }).click();
+        await page.getByRole('button', { name: 'Show the DNS record to publish' }).click();
+        await page.getByRole('button', { name: 'Show the HTTP file to serve' }).click();
+        await expect(page.getByRole('button', { name: 'Check the HTTP file now' })).toBeVisible();
+        await shoot(page, testInfo, 'ca-30-domain-challenges', caHeading(page, 'examplemail.test'));
+        await page.getByRole('button', { name: 'Check the DNS record now' }).click();
+        await expect(page.getByRole('alert')).toContainText('The CA looked and did not find it');
+        await shoot(page, testInfo, 'ca-31-domain-check-failed', caHeading(page, 'examplemail.test'));
+        await page.goto(`${ca.url}/account`);
+        await page.getByLabel('Add a domain').fill('co.uk');
+        await page.getByRole('button', { name: 'Add the domain' }).click();
+        await expect(page.getByRole('alert')).toContainText('co.uk is a public suffix');
+        await shoot(page, testInfo, 'ca-32-account-with-domains-and-an-error', caHeading(page, 'Your account'));
+        await page.getByRole('link', { name: 'Remove examplemail.test' }).click();
+        await shoot(page, testInfo, 'ca-33-remove-domain', caHeading(page, 'Remove a domain'));
+        await page.getByRole('button', { name: 'Remove examplemail.test now' }).click();
+        await expect(page.getByRole('link', { name: 'Remove examplemail.test' })).toHaveCount(0);
+
         // The operator area: an operator added as `certwizard-ca add-operator` does, and a
         // request for DNS names from the account's installation waiting in the queue.
         execFileSync(process.execPath, [CA_BIN, 'add-operator', '--data', ca.dataDir, '--email', OPERATOR], {
@@ -306,6 +341,15 @@ for (const viewport of VIEWPORTS) {
         await approve.click();
         await expect(page.getByText('None.')).toBeVisible();
         await shoot(page, testInfo, 'ca-23-operator-queue-empty', caHeading(page, 'Requests awaiting approval'));
+        // The account that holds a domain, found from the queue page; a search that finds none.
+        await page.getByLabel('Find an account by address or domain').fill('Bücher.example');
+        await page.getByRole('button', { name: 'Find' }).click();
+        await expect(page.getByRole('button', { name: 'Remove bücher.example from this account' })).toBeVisible();
+        await shoot(page, testInfo, 'ca-34-operator-account-domains', caHeading(page, 'Account'));
+        await page.getByLabel('Find an account by address or domain').fill('nobody-holds.example');
+        await page.getByRole('button', { name: 'Find' }).click();
+        await expect(page.getByRole('alert')).toBeVisible();
+        await shoot(page, testInfo, 'ca-35-operator-account-not-found', caHeading(page, 'Find an account'));
 
         // A confirmation link opened after its 24 hours; an address the CA does not serve.
         const late = 'late@example.test';

@@ -6,7 +6,8 @@
  * operator finds the account by domain and removes one, logged with the operator's id. Each
  * removal is what `/api/cdomains.php` then stops listing. Refusals are pages with a clear
  * message and change nothing stored: a public suffix, a missing CSRF token, a foreign Origin,
- * another account's domain, an address outside the list. GET changes nothing.
+ * another account's domain, an address outside the list, a request over the account's bucket
+ * of `/api/domains` (which the page shares). GET changes nothing.
  */
 import { decodeCdomainsAnswer } from '@certwizard/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +211,31 @@ describe('the Domains section of the account page', () => {
     expect(await dbSnapshot(ca)).toEqual(before);
     expect(await ca.mailbox('postmaster@csrf.test')).toEqual([]);
     expect(await cdomains(token)).toEqual(['csrf.test']);
+  });
+});
+
+describe('the rules of the API', () => {
+  it("counts the page's domain requests in the account's bucket of /api/domains: over it, 429 with Retry-After and nothing stored", async () => {
+    const tight = await startTestCa({ rateLimit: { capacity: 3, refillIntervalMs: 60_000 } });
+    try {
+      const { email, token } = await accountWithToken(tight, { EmailAddress: 'ada+bucket@example.org' });
+      const login = await postForm(`${tight.url}/login`, { EmailAddress: email, Password: PASSWORD });
+      const cookie = (login.headers.get('set-cookie') as string).split(';')[0] as string;
+      const page = await (await fetch(`${tight.url}/account`, { headers: { cookie } })).text();
+      const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] as string;
+      expect((await postForm(`${tight.url}/account/domains`, { csrf, domain: 'bucket.test' }, { cookie })).status).toBe(303);
+      for (let i = 0; i < 2; i += 1) {
+        expect((await fetch(`${tight.url}/api/domains`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      }
+      const before = await dbSnapshot(tight);
+      const over = await postForm(`${tight.url}/account/domains/bucket.test/challenge`, { csrf, method: 'dns' }, { cookie });
+      expect(over.status).toBe(429);
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(over.text).toContain('Too many domain requests from this account');
+      expect(await dbSnapshot(tight)).toEqual(before);
+    } finally {
+      await tight.dispose();
+    }
   });
 });
 

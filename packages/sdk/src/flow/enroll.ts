@@ -48,7 +48,7 @@ import {
 import type { CredentialStore } from '../credentials/credential-store.js';
 import type { EnrollmentEvent } from '../enroll/enrollment-event.js';
 import type { EnrollmentMethod, EnrollmentRequest, IssuedResult, MethodContext, SubmitResult } from '../enroll/enrollment-method.js';
-import { EnrollmentRejectedError, NameNotAllowedError } from '../enroll/errors.js';
+import { DomainRefusedError, EnrollmentRejectedError, NameNotAllowedError } from '../enroll/errors.js';
 import type { MethodEvent } from '../enroll/method-event.js';
 import { submit, type SubmitOptions } from '../enroll/submit.js';
 import { RegistrationAbortedError } from '../errors.js';
@@ -74,6 +74,13 @@ import {
   syncDirectory,
   writeState,
 } from './state-file.js';
+
+/**
+ * The CA's domain refusals that no later run can overcome for the same names: the domain is
+ * another account's, or not one an account may hold. (`invalid_address` and `nonce_in_use` are
+ * the options' or the moment's, and the same names may succeed.)
+ */
+const PERMANENT_DOMAIN_REFUSALS: ReadonlySet<string> = new Set(['domain_taken', 'invalid_domain']);
 
 /** Options of the flow's core, {@link runEnrollment}: `enroll()`'s, with the method given. */
 export interface EnrollFlowOptions {
@@ -460,9 +467,12 @@ class EnrollmentRun {
     try {
       if (method.verify !== undefined) this.#methodState = await method.verify(this.#request(state), this.#context());
     } catch (error) {
-      // Names no domain of the account can cover: this request can never be issued; the next
-      // call, with other names, starts afresh instead of meeting a state made for these.
-      if (error instanceof NameNotAllowedError) await this.#forgetRequest();
+      // Names no domain of the account can cover, or a domain the account can never hold (another
+      // account's, or not a domain at all): this request can never be issued; the next call, with
+      // other names, starts afresh instead of meeting a state made for these.
+      if (error instanceof NameNotAllowedError || (error instanceof DomainRefusedError && PERMANENT_DOMAIN_REFUSALS.has(error.caCode))) {
+        await this.#forgetRequest();
+      }
       throw error;
     }
     await this.#save({ ...this.#accountKnown(state), step: 'submit' });

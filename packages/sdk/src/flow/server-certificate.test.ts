@@ -20,6 +20,7 @@ import { accountWithToken, decideOnAccountPage, startTestCa, type TestCa } from 
 import { createKeyAndCsr } from '../enroll/key-and-csr.js';
 import { isSdkError } from '../is-sdk-error.js';
 import { cacertMethod } from '../methods/cacert/cacert-method.js';
+import type { DomainVerification } from '../methods/cacert/domain-verification.js';
 import { installationTokenKey } from '../methods/cacert/credential-keys.js';
 import { readInstalled } from '../install/read-installed.js';
 import { enroll, type EnrollOptions } from './default-method.js';
@@ -77,6 +78,33 @@ async function liveCertificate(name: string) {
   const installed = await readInstalled(join(dir, 'certs'), name);
   if (installed === undefined) throw new Error(`nothing installed as ${name}`);
   return parseCertificate(readFileSync(installed.paths.cert, 'utf8'));
+}
+
+/**
+ * A CA that checks HTTP files on a node:http server here: pebble-challtestsrv answers A 127.0.0.1
+ * for every name, the CA connects to the server's port and may reach a loopback address. `files`
+ * is what the server serves, by path; `byHttp` publishes there.
+ */
+async function caCheckingHttpFiles(): Promise<{ started: TestCa; files: Map<string, string>; byHttp: DomainVerification }> {
+  const dns: ChallTestSrv = await startChallTestSrv(); // answers A 127.0.0.1 for every name
+  cleanups.push(() => dns.stop());
+  const files = new Map<string, string>();
+  const web: Server = createServer((req, res) => {
+    const body = files.get(req.url ?? '');
+    res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/plain' }).end(body ?? 'not found');
+  });
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => web.close(resolve)));
+  const started = await caWith({
+    dnsResolvers: [dns.dnsServer],
+    httpChallengePort: (web.address() as { port: number }).port,
+    allowPrivateChallengeAddresses: true,
+  });
+  const byHttp: DomainVerification = {
+    method: 'http',
+    publish: async ({ url, content }) => void files.set(new URL(url).pathname, content),
+  };
+  return { started, files, byHttp };
 }
 
 const domainEvents = (events: EnrollFlowEvent[]) => events.flatMap((e) => (e.type === 'domain' ? [e.event] : []));
@@ -208,20 +236,7 @@ describe('a server certificate with the domain verified by a DNS TXT record', ()
 
 describe('a server certificate with the domain verified by an HTTP file', () => {
   it('serves the file on a node:http server the CA reaches, and installs the certificate', async () => {
-    const dns: ChallTestSrv = await startChallTestSrv(); // answers A 127.0.0.1 for every name
-    cleanups.push(() => dns.stop());
-    const files = new Map<string, string>();
-    const web: Server = createServer((req, res) => {
-      const body = files.get(req.url ?? '');
-      res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/plain' }).end(body ?? 'not found');
-    });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => web.close(resolve)));
-    const started = await caWith({
-      dnsResolvers: [dns.dnsServer],
-      httpChallengePort: (web.address() as { port: number }).port,
-      allowPrivateChallengeAddresses: true,
-    });
+    const { started, files } = await caCheckingHttpFiles();
     await installation(started);
     const events: EnrollFlowEvent[] = [];
     const { installed } = await enroll({
@@ -243,6 +258,26 @@ describe('a server certificate with the domain verified by an HTTP file', () => 
       url: expect.stringMatching(new RegExp(`^http://${DOMAIN}/\\.well-known/certwizard-challenge/[A-Za-z0-9_-]+$`)),
     });
     expect(domainEvents(events).at(-1)).toMatchObject({ type: 'verified', method: 'http', alreadyVerified: false });
+  });
+});
+
+describe('a domain another account holds', () => {
+  it('ERR_SDK_DOMAIN_REFUSED domain_taken, nothing installed, the request dropped: the next run with other names goes on', async () => {
+    const { started, byHttp } = await caCheckingHttpFiles();
+    // Another account (its own installation, store and folder) verifies examplemail.test first.
+    const otherStore = await openFileStore({ dir: join(dir, 'other-secrets') });
+    await otherStore.set(installationTokenKey(new URL(started.url).origin), await accountWithToken(started, 'someone-else@example.org'));
+    await enroll({ ...base(started, 'mail', { dns: [HOST] }, []), credentials: otherStore, baseDir: join(dir, 'other-certs'), domainVerification: byHttp });
+
+    await installation(started);
+    const error = await enroll({ ...base(started, 'mail', { dns: [HOST] }, []), domainVerification: byHttp }).catch((e: unknown) => e);
+    expect(isSdkError(error, 'ERR_SDK_DOMAIN_REFUSED')).toBe(true);
+    expect(error).toMatchObject({ domain: DOMAIN, caCode: 'domain_taken' });
+    expect(await readInstalled(join(dir, 'certs'), 'mail')).toBeUndefined();
+
+    // Same enrollment name, other names: no ERR_SDK_STATE_MISMATCH from the state of the refused ones.
+    const { installed } = await enroll({ ...base(started, 'mail', { dns: ['mail.other-mail.test'] }, []), domainVerification: byHttp });
+    expect(installed.names).toEqual(['mail.other-mail.test']);
   });
 });
 

@@ -63,17 +63,17 @@ export async function pressConfirm(link: string): Promise<string> {
   return res.text();
 }
 
-/** Registers and confirms the account of {@link EMAIL} and redeems its code: returns the installation token. */
-export async function accountWithToken(ca: TestCa): Promise<string> {
+/** Registers and confirms the account of `email` ({@link EMAIL} by default) and redeems its code: returns the installation token. */
+export async function accountWithToken(ca: TestCa, email = EMAIL): Promise<string> {
   const pkce = createPkcePair();
   const res = await postForm(`${ca.url}/index.php?id=1`, {
-    ...typedRegistrationFields(EMAIL),
+    ...typedRegistrationFields(email),
     continue: 'http://127.0.0.1:5000/done',
     code_challenge: pkce.challenge,
     code_challenge_method: 'S256',
   });
   if (res.status !== 200) throw new Error(`registration answered ${res.status}`);
-  const mails = (await (await fetch(`${ca.url}/dev/mailbox.json?to=${encodeURIComponent(EMAIL)}`)).json()) as Array<{ text: string }>;
+  const mails = (await (await fetch(`${ca.url}/dev/mailbox.json?to=${encodeURIComponent(email)}`)).json()) as Array<{ text: string }>;
   const link = /https?:\/\/\S+id=confirm&token=[A-Za-z0-9_-]+/.exec(mails[0]?.text ?? '')?.[0];
   if (!link) throw new Error('no confirmation link in the mailbox');
   const page = await pressConfirm(link);

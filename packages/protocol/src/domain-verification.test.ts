@@ -2,6 +2,7 @@
  * The codecs of the domains wire (our extension): the request decoders' shape rules, the answer
  * decoders (success, documented refusal, anything else), and cdomains' strict lines.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCdomainsAnswer, encodeCdomainsAnswer } from './cacert-api.js';
 import {
@@ -15,6 +16,8 @@ import {
   encodeDomainError,
   encodeDomainRequest,
   httpChallengeUrl,
+  namesNotCoveredDetail,
+  namesNotCoveredOf,
 } from './domain-verification.js';
 import { codeOf } from './test-support/code-of.js';
 
@@ -116,5 +119,29 @@ describe('cdomains', () => {
   it('reads cemails failure lines as refusals', () => {
     expect(codeOf(() => decodeCdomainsAnswer(401, '401,authentication_failed Authentication failed\n'))).toBe('ERR_PROTOCOL_CA_REJECTED');
     expect(() => encodeCdomainsAnswer(['Example.org'])).toThrow(TypeError);
+  });
+});
+
+describe('the names of name_not_allowed', () => {
+  it('reads back the names the CA wrote, with or without the code after them', () => {
+    const detail = namesNotCoveredDetail(['www.other.test', 'xn--bcher-kva.example']);
+    expect(detail).toBe('not within a verified domain of this account: www.other.test, xn--bcher-kva.example');
+    expect(namesNotCoveredOf(detail)).toEqual(['www.other.test', 'xn--bcher-kva.example']);
+    expect(namesNotCoveredOf(`${detail} (name_not_allowed)`)).toEqual(['www.other.test', 'xn--bcher-kva.example']);
+    expect(namesNotCoveredOf(`403,name_not_allowed ${detail}`)).toEqual(['www.other.test', 'xn--bcher-kva.example']);
+  });
+
+  it.each(['you may not certify NAME=Ada', 'not within a verified domain of this account: ', ''])('names nothing for %j', (text) => {
+    expect(namesNotCoveredOf(text)).toBeUndefined();
+  });
+
+  it('round-trips any list of DNS names', () => {
+    const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
+    const name = fc.array(label, { minLength: 2, maxLength: 4 }).map((labels) => labels.join('.'));
+    fc.assert(
+      fc.property(fc.array(name, { minLength: 1, maxLength: 5 }), (names) => {
+        expect(namesNotCoveredOf(namesNotCoveredDetail(names))).toEqual(names);
+      }),
+    );
   });
 });

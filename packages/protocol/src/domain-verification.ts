@@ -74,6 +74,35 @@ export interface DomainErrorBody {
   readonly error: { readonly code: DomainErrorCode; readonly message: string };
 }
 
+/** How the CA's `name_not_allowed` for DNS names outside the account's verified domains begins; the names follow. */
+const NAMES_NOT_COVERED = 'not within a verified domain of this account: ';
+
+/**
+ * The detail the CA gives with `name_not_allowed` when DNS names lie outside the account's
+ * verified domains (`POST /api/requests`, ccsr): the names, comma-separated, after a fixed text.
+ * Part of the wire: {@link namesNotCoveredOf} reads it back.
+ * @example
+ * namesNotCoveredDetail(['www.other.test']); // 'not within a verified domain of this account: www.other.test'
+ */
+export function namesNotCoveredDetail(names: readonly string[]): string {
+  return `${NAMES_NOT_COVERED}${names.join(', ')}`;
+}
+
+/**
+ * The names a `name_not_allowed` detail made by {@link namesNotCoveredDetail} names, wherever the
+ * detail stands in the answer's text (a wire writer may add the code after it in parentheses).
+ * @returns the names, or `undefined` for any other detail (ccsr's `name_not_allowed` for a NAME=).
+ * @example
+ * namesNotCoveredOf('not within a verified domain of this account: a.example, b.example'); // ['a.example', 'b.example']
+ */
+export function namesNotCoveredOf(text: string): string[] | undefined {
+  const at = text.indexOf(NAMES_NOT_COVERED);
+  if (at < 0) return undefined;
+  const listed = text.slice(at + NAMES_NOT_COVERED.length).replace(/ \(name_not_allowed\)$/, '');
+  const names = listed.split(', ').filter((n) => n !== '');
+  return names.length > 0 ? names : undefined;
+}
+
 /** A request of `POST /api/domains`. */
 export type DomainRequest =
   | { readonly domain: string; readonly method: 'email'; readonly address: string; readonly pingNonce?: string }

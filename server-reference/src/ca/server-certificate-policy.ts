@@ -6,7 +6,7 @@
  * configured so (`--names-outside-domains operator`). Pure: the endpoint passes the domains.
  */
 import type { CertificateRequest } from '@certwizard/pki';
-import { isNameWithinDomain } from '@certwizard/protocol';
+import { isNameWithinDomain, namesNotCoveredDetail } from '@certwizard/protocol';
 import type { DecidedProfile } from '../store/certificate-requests.js';
 import { refuse, type RequestRefusal } from './refusal.js';
 import type { SubmissionPolicy } from './submission-policy.js';
@@ -46,7 +46,7 @@ export function namesOutsideDomains(names: readonly string[], domains: readonly 
 
 /** The refusal of names outside the account's verified domains, naming them. */
 export function namesNotCovered(outside: readonly string[]): RequestRefusal {
-  return refuse('name_not_allowed', `not within a verified domain of this account: ${outside.join(', ')}`);
+  return refuse('name_not_allowed', namesNotCoveredDetail(outside));
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   CREVOKE_PATH,
   MalformedResponseError,
   isNameWithinDomain,
+  namesNotCoveredOf,
   normalizeDomainName,
   REQUEST_LIST_PATH,
   registrableDomainOf,
@@ -453,14 +454,11 @@ function domainsToVerify(dns: readonly string[], named: readonly string[] | unde
 }
 
 /**
- * The CA's `name_not_allowed` for DNS names ("not within a verified domain of this account:
- * <names>", docs/protocol.md) carries the names it named; ccsr's other `name_not_allowed` (a
- * NAME= value) is left as it is.
+ * The CA's `name_not_allowed` for DNS names (`namesNotCoveredDetail`, docs/protocol.md) carries
+ * the names it named; ccsr's other `name_not_allowed` (a NAME= value) is left as it is.
  */
 function withRefusedNames(rejected: RejectedResult, dns: readonly string[]): RejectedResult {
   if (rejected.caCode !== 'name_not_allowed' || dns.length === 0) return rejected;
-  const listed = /not within a verified domain of this account: (.+?)(?: \(name_not_allowed\))?$/.exec(rejected.reason)?.[1];
-  if (listed === undefined) return rejected;
-  const named = listed.split(', ').filter((n) => n !== '');
-  return { ...rejected, refusedNames: named.length > 0 ? named : [...dns] };
+  const named = namesNotCoveredOf(rejected.reason);
+  return named === undefined ? rejected : { ...rejected, refusedNames: named };
 }

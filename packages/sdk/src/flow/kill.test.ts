@@ -7,7 +7,7 @@
  * browser is this test, acting on the URLs the child reports over IPC.
  */
 import { fork } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../../../server-reference/src/ca/test-support/challtestsrv.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -272,15 +272,6 @@ describe('enroll() with the ssl-api method killed with SIGKILL at each step', ()
     });
   });
 });
-
-/** A free loopback port, for the mail server the CA relays to (it must keep it across the runs). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('enroll() of a server certificate, its domain verified by a ping the mail hook answers, killed with SIGKILL at each point', () => {
   it.each(SERVER_KILL_POINTS)('at $label: the next run finishes with one account, a verified domain and one serverAuth certificate', async ({ kill }) => {

@@ -21,8 +21,11 @@ export interface ChallTestSrv {
   stop(): Promise<void>;
 }
 
-/** A free loopback port: bound on port 0, then released for the server to take. */
-async function freePort(): Promise<number> {
+/**
+ * A free loopback TCP port: bound on port 0, then released for a server that must be told its
+ * port before it starts (a peer's command line, a mail server the CA relays to across restarts).
+ */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -22,7 +22,7 @@ import type { Logger } from '../log.js';
 import type { CertificateRepository, IssuedRequest, StoredCertificate } from '../store/certificate-store.js';
 import type { DecidedProfile } from '../store/certificate-requests.js';
 import type { CaHooks, CertificateDraft, HookContext } from './hooks.js';
-import { issueWithReservedSerial, SerialPool } from './issuance.js';
+import { issueWithUniqueSerial } from './issuance.js';
 import { loggedRequester } from './logged-requester.js';
 import { normalizeSerial, randomSerialHex, serialBytes } from './serial.js';
 
@@ -93,14 +93,11 @@ const DAY_MS = 86_400_000;
 export class CertificateAuthority {
   readonly #o: CertificateAuthorityOptions;
   readonly #now: () => Date;
-  /** Random serials reserved ahead in batches: most issuances then need no reserve transaction. */
-  readonly #serials: SerialPool;
   #crl?: { der: Uint8Array; producedAt: number; nextUpdate: number };
 
   constructor(options: CertificateAuthorityOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
-    this.#serials = new SerialPool(options.store, randomSerialHex);
   }
 
   /** The CA certificate. */
@@ -153,7 +150,7 @@ export class CertificateAuthority {
     ctx.signal.throwIfAborted();
 
     const crlUrl = `${this.#o.publicUrl.replace(/\/$/, '')}/crl`;
-    const stored = await issueWithReservedSerial(
+    const stored = await issueWithUniqueSerial(
       store,
       () => fixedSerial ?? randomSerialHex(),
       (serialHex) => {
@@ -188,7 +185,6 @@ export class CertificateAuthority {
         ...(replayOf === undefined ? {} : { replayOf }),
       },
       request.record,
-      { pool: this.#serials },
     );
     if (stored.replayed) return this.#replayed(stored);
     logger.info('certificate issued', {

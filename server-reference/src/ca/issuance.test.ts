@@ -1,12 +1,13 @@
 /**
- * Issuance as reserve serial -> sign -> save against a real SQLite file: serial collisions, a
- * signer that throws, a crash between the steps, and copies of one request racing each other.
+ * Issuance against a real SQLite file: random serials (sign -> save, the unique index deciding)
+ * and a hook's fixed serials (reserve -> sign -> save): collisions, a signer that throws, a crash
+ * between the steps, and copies of one request racing each other.
  */
 import { describe, expect, it } from 'vitest';
 import { CertificateStore, type SignedForStore } from '../store/certificate-store.js';
 import { createSqlDatabase } from '../store/sqlite-dialect.js';
 import { useTempDatabase } from '../store/test-support/snapshot.js';
-import { issueWithReservedSerial, SERIAL_POOL_REQUESTER, SerialPool } from './issuance.js';
+import { issueWithUniqueSerial } from './issuance.js';
 
 const temp = useTempDatabase('certwizard-issuance-');
 const storeOf = (now = () => 0) => new CertificateStore(createSqlDatabase(temp.db), { now });
@@ -22,37 +23,68 @@ const count = (table: string) => (temp.db.prepare(`SELECT count(*) AS n FROM ${t
 const counts = () => ({ certificates: count('certificates'), serial_reservations: count('serial_reservations') });
 const REQUEST = 'a'.repeat(64);
 
-describe('issueWithReservedSerial', () => {
-  it('retries a colliding random serial and stores exactly one row per certificate', async () => {
+describe('issueWithUniqueSerial', () => {
+  it('signs again for a new serial when a random one is taken, and stores exactly one row per certificate', async () => {
     const store = storeOf();
     const serials = ['0a', '0a', '0b'];
-    await issueWithReservedSerial(
+    await issueWithUniqueSerial(
       store,
       () => serials.shift() as string,
       () => signed('A'),
       { requester: 'r', publicKeySha1: 'aa' },
     );
-    const second = await issueWithReservedSerial(
+    const signedFor: string[] = [];
+    const second = await issueWithUniqueSerial(
       store,
       () => serials.shift() as string,
-      () => signed('B'),
+      (serial) => {
+        signedFor.push(serial);
+        return signed(`B${serial}`);
+      },
       { requester: 'r', publicKeySha1: 'bb' },
     );
-    expect(second).toMatchObject({ serialHex: '0b', pem: 'B', replayed: false });
+    expect(signedFor).toEqual(['0a', '0b']);
+    expect(second).toMatchObject({ serialHex: '0b', pem: 'B0b', replayed: false });
+    expect((await store.get('0a'))?.pem).toBe('A');
     expect(counts()).toMatchObject({ certificates: 2, serial_reservations: 0 });
   });
 
-  it('stores nothing and gives the serial back when signing throws', async () => {
+  it('gives up after a few taken random serials, storing nothing', async () => {
+    const store = storeOf();
+    await issueWithUniqueSerial(
+      store,
+      () => '0a',
+      () => signed('A'),
+      { requester: 'r', publicKeySha1: 'aa' },
+    );
+    let signatures = 0;
+    await expect(
+      issueWithUniqueSerial(
+        store,
+        () => '0a',
+        () => {
+          signatures++;
+          return signed('B');
+        },
+        { requester: 'r', publicKeySha1: 'bb' },
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_CA_SERIAL' });
+    expect(signatures).toBe(4);
+    expect(counts()).toMatchObject({ certificates: 1, serial_reservations: 0 });
+  });
+
+  it('stores nothing and gives a fixed serial back when signing throws', async () => {
     const store = storeOf();
     const failing = () => {
       throw new Error('sign failed');
     };
-    await expect(issueWithReservedSerial(store, () => '0c', failing, { requester: 'r', publicKeySha1: 'aa' })).rejects.toThrow('sign failed');
+    await expect(issueWithUniqueSerial(store, () => '0c', failing, { requester: 'r', publicKeySha1: 'aa' })).rejects.toThrow('sign failed');
+    await expect(issueWithUniqueSerial(store, () => '0c', failing, { requester: 'r', publicKeySha1: 'aa', fixedSerial: true })).rejects.toThrow('sign failed');
     expect(counts()).toMatchObject({ certificates: 0, serial_reservations: 0 });
     // The serial was given back: nothing was signed with it.
     expect(
       (
-        await issueWithReservedSerial(
+        await issueWithUniqueSerial(
           store,
           () => '0c',
           () => signed('A'),
@@ -64,14 +96,14 @@ describe('issueWithReservedSerial', () => {
 
   it('refuses a fixed serial that is taken, without a second row', async () => {
     const store = storeOf();
-    await issueWithReservedSerial(
+    await issueWithUniqueSerial(
       store,
       () => '0d',
       () => signed('A'),
       { requester: 'r', publicKeySha1: 'aa', fixedSerial: true },
     );
     await expect(
-      issueWithReservedSerial(
+      issueWithUniqueSerial(
         store,
         () => '0d',
         () => signed('B'),
@@ -84,22 +116,22 @@ describe('issueWithReservedSerial', () => {
     expect((await store.get('0d'))?.pem).toBe('A');
   });
 
-  it('signs outside any transaction, and saves before returning', async () => {
+  it('signs outside any transaction and saves before returning; a random serial is not reserved, a fixed one is', async () => {
     const store = storeOf();
-    let inTransaction: boolean | undefined;
-    const outcome = await issueWithReservedSerial(
-      store,
-      () => '0e',
-      (serial) => {
-        inTransaction = !temp.db.inTransaction ? false : true;
-        // Reserved, in its own committed transaction, before the signer runs.
-        expect(temp.db.prepare('SELECT serial_hex FROM serial_reservations').all()).toEqual([{ serial_hex: serial }]);
-        return signed('E');
-      },
-      { requester: 'r', publicKeySha1: 'aa' },
-    );
-    expect(inTransaction).toBe(false);
-    expect(await store.get(outcome.serialHex)).toMatchObject({ pem: 'E', status: 'valid' });
+    const seen: { inTransaction: boolean; reserved: unknown[] }[] = [];
+    const signer = (pem: string) => () => {
+      seen.push({ inTransaction: temp.db.inTransaction, reserved: temp.db.prepare('SELECT serial_hex FROM serial_reservations').all() });
+      return signed(pem);
+    };
+    const random = await issueWithUniqueSerial(store, () => '0e', signer('E'), { requester: 'r', publicKeySha1: 'aa' });
+    // Reserved, in its own committed transaction, before the signer runs.
+    const fixed = await issueWithUniqueSerial(store, () => '1e', signer('F'), { requester: 'r', publicKeySha1: 'aa', fixedSerial: true });
+    expect(seen).toEqual([
+      { inTransaction: false, reserved: [] },
+      { inTransaction: false, reserved: [{ serial_hex: '1e' }] },
+    ]);
+    expect(await store.get(random.serialHex)).toMatchObject({ pem: 'E', status: 'valid' });
+    expect(await store.get(fixed.serialHex)).toMatchObject({ pem: 'F', status: 'valid' });
     expect(counts().serial_reservations).toBe(0);
   });
 
@@ -108,7 +140,7 @@ describe('issueWithReservedSerial', () => {
     // A crash between reserve and save: the reservation stays, nothing is stored.
     expect(await store.reserveSerials(['0f'], { requester: 'r' })).toEqual(['0f']);
     await expect(
-      issueWithReservedSerial(
+      issueWithUniqueSerial(
         store,
         () => '0f',
         () => signed('F'),
@@ -120,7 +152,7 @@ describe('issueWithReservedSerial', () => {
     const serials = ['0f', '10'];
     expect(
       (
-        await issueWithReservedSerial(
+        await issueWithUniqueSerial(
           store,
           () => serials.shift() as string,
           () => signed('G'),
@@ -137,7 +169,7 @@ describe('issueWithReservedSerial', () => {
     const serials = ['11', '12', '13'];
     const outcomes = await Promise.all(
       ['X', 'Y', 'Z'].map((pem) =>
-        issueWithReservedSerial(
+        issueWithUniqueSerial(
           store,
           () => serials.shift() as string,
           async () => signed(pem),
@@ -151,51 +183,32 @@ describe('issueWithReservedSerial', () => {
   });
 });
 
-describe('SerialPool', () => {
-  it('reserves a batch ahead, skips serials already taken, and hands each out once', async () => {
+describe('a fixed serial and a random one', () => {
+  it('never saves a random serial that a fixed-serial issuance holds while signing', async () => {
     const store = storeOf();
-    await issueWithReservedSerial(
-      store,
-      () => '21',
-      () => signed('A'),
-      { requester: 'r', publicKeySha1: 'aa' },
-    );
-    const randoms = ['20', '21', '22', '23', '24', '25'];
-    const pool = new SerialPool(store, () => randoms.shift() as string, { batch: 3 });
     const meta = { requester: 'r', publicKeySha1: 'aa' };
-    const issued = [];
-    for (let i = 0; i < 3; i++)
-      issued.push(
-        (
-          await issueWithReservedSerial(
+    const randoms = ['24', '25'];
+    let random: string | undefined;
+    const fixed = await issueWithUniqueSerial(
+      store,
+      () => '24',
+      async () => {
+        // Between the fixed serial's reservation and its save, a random issuance draws it.
+        random = (
+          await issueWithUniqueSerial(
             store,
-            () => 'ff',
-            () => signed(`P${i}`),
+            () => randoms.shift() as string,
+            () => signed('R'),
             meta,
-            undefined,
-            { pool },
           )
-        ).serialHex,
-      );
-    // 21 was signed before: the first batch (20, 21, 22) reserved two, the second (23, 24, 25) three.
-    expect(issued).toEqual(['20', '22', '23']);
-    expect(temp.db.prepare('SELECT serial_hex, requester FROM serial_reservations ORDER BY serial_hex').all()).toEqual([
-      { serial_hex: '24', requester: SERIAL_POOL_REQUESTER },
-      { serial_hex: '25', requester: SERIAL_POOL_REQUESTER },
-    ]);
-    // A hook's serial bypasses the pool and collides with what the pool holds.
-    await expect(
-      issueWithReservedSerial(
-        store,
-        () => '24',
-        () => signed('X'),
-        { ...meta, fixedSerial: true },
-        undefined,
-        { pool },
-      ),
-    ).rejects.toMatchObject({
-      code: 'ERR_CA_SERIAL',
-    });
+        ).serialHex;
+        return signed('X');
+      },
+      { ...meta, fixedSerial: true },
+    );
+    expect([fixed.serialHex, random]).toEqual(['24', '25']);
+    expect((await store.get('24'))?.pem).toBe('X');
+    expect(counts()).toMatchObject({ certificates: 2, serial_reservations: 0 });
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * The certificates, serial_reservations and crl_state tables: every certificate the CA signs is
- * written here before it leaves the server. Issuance is three steps (see `ca/issuance.ts`):
- * {@link CertificateRepository.reserveSerials} in one short transaction, signing outside any
- * transaction, then {@link CertificateRepository.save} in a second one.
+ * written here before it leaves the server. Issuance (see `ca/issuance.ts`) signs outside any
+ * transaction, then calls {@link CertificateRepository.save} in one; a hook's fixed serial is
+ * first taken with {@link CertificateRepository.reserveSerials} in a short transaction of its own.
  */
 import type { SubjectAltNames } from '@certwizard/pki';
 import { type NewCertificateRequest, requestRow, type RequestRow } from './certificate-requests.js';
@@ -42,7 +42,7 @@ export interface IssueMeta {
   /** The requester stored with the certificate (ssl_api client or `account:<id>`). */
   readonly requester: string;
   readonly publicKeySha1: string;
-  /** The serial came from a hook: a collision is an error, not a retry. */
+  /** The serial came from a hook: it is reserved before signing, and a collision is an error, not a retry. */
   readonly fixedSerial?: boolean;
   /** SHA-256 of the request's DER, recorded with the certificate. */
   readonly csrSha256?: string;
@@ -56,8 +56,11 @@ export interface IssueMeta {
  */
 export type IssuedRequest = { readonly markIssued: string } | { readonly create: NewCertificateRequest & { readonly id: string } };
 
-/** What {@link CertificateRepository.save} did. */
-export type SaveOutcome = { readonly saved: StoredCertificate } | { readonly replayed: StoredCertificate };
+/**
+ * What {@link CertificateRepository.save} did: saved, answered with an earlier copy's
+ * certificate (`replayed`), or nothing because a certificate already has that serial (`taken`).
+ */
+export type SaveOutcome = { readonly saved: StoredCertificate } | { readonly replayed: StoredCertificate } | { readonly taken: true };
 
 /**
  * Storage of certificates, serial numbers and the CRL number. Contract: a serial is handed out
@@ -67,18 +70,19 @@ export type SaveOutcome = { readonly saved: StoredCertificate } | { readonly rep
  */
 export interface CertificateRepository {
   /**
-   * Takes serials for certificates about to be signed, in one short transaction: each one that
-   * no certificate and no other reservation has.
-   * @param meta - who the serials are reserved for (`requester`; a CA's own pool of serials
-   *   reserved ahead names itself), and the request, when known.
+   * Takes fixed serials (a hook's) for certificates about to be signed, in one short
+   * transaction: each one that no certificate and no other reservation has.
+   * @param meta - who the serials are reserved for (`requester`), and the request, when known.
    * @returns the serials reserved now, in the order given; the others were taken.
    */
   reserveSerials(serials: readonly string[], meta: Pick<IssueMeta, 'requester' | 'csrSha256'>): Promise<string[]>;
   /** Gives back a reserved serial for which nothing was signed (the signer threw). */
   releaseSerial(serialHex: string): Promise<void>;
   /**
-   * Stores the certificate signed for a reserved serial and ends the reservation, with the
-   * request it answers, in one transaction. With `meta.replayOf`, a copy of the same request
+   * Stores a signed certificate with the request it answers, in one transaction, and ends the
+   * serial's reservation when it had one (`meta.fixedSerial`; a random serial is not reserved).
+   * A serial some certificate already has, or (for a random serial) one that is reserved,
+   * stores nothing and answers `taken` (the unique index decides, so it holds across CA processes). With `meta.replayOf`, a copy of the same request
    * that was saved meanwhile wins: its certificate is returned as `replayed` and this one is
    * not stored (it never leaves the server).
    */
@@ -132,6 +136,7 @@ export class CertificateStore implements CertificateRepository {
           .values({ serial_hex: slot('serial'), requester: slot('requester'), csr_sha256: slot('csr'), reserved_at_ms: slot('now') })
           .onConflict((oc) => oc.column('serial_hex').doNothing()),
       ),
+      reserved: precompile<'serial'>((slot) => db.selectFrom('serial_reservations').select('serial_hex').where('serial_hex', '=', slot('serial'))),
       unreserve: precompile<'serial'>((slot) => db.deleteFrom('serial_reservations').where('serial_hex', '=', slot('serial'))),
       markIssued: precompile<'id' | 'serial' | 'now'>((slot) =>
         db
@@ -160,19 +165,22 @@ export class CertificateStore implements CertificateRepository {
         }),
       ),
       insert: precompile<keyof CertificateInsert>((slot) =>
-        db.insertInto('certificates').values({
-          serial_hex: slot('serial_hex'),
-          subject: slot('subject'),
-          san_json: slot('san_json'),
-          not_before_ms: slot('not_before_ms'),
-          not_after_ms: slot('not_after_ms'),
-          pem: slot('pem'),
-          requester: slot('requester'),
-          public_key_sha1: slot('public_key_sha1'),
-          fingerprint_sha256: slot('fingerprint_sha256'),
-          created_at_ms: slot('created_at_ms'),
-          csr_sha256: slot('csr_sha256'),
-        }),
+        db
+          .insertInto('certificates')
+          .values({
+            serial_hex: slot('serial_hex'),
+            subject: slot('subject'),
+            san_json: slot('san_json'),
+            not_before_ms: slot('not_before_ms'),
+            not_after_ms: slot('not_after_ms'),
+            pem: slot('pem'),
+            requester: slot('requester'),
+            public_key_sha1: slot('public_key_sha1'),
+            fingerprint_sha256: slot('fingerprint_sha256'),
+            created_at_ms: slot('created_at_ms'),
+            csr_sha256: slot('csr_sha256'),
+          })
+          .onConflict((oc) => oc.column('serial_hex').doNothing()),
       ),
     };
   }
@@ -208,14 +216,17 @@ export class CertificateStore implements CertificateRepository {
       csr_sha256: meta.csrSha256 ?? null,
     };
     return compiledTransaction(this.#db, (run): SaveOutcome => {
-      run(this.#q.unreserve({ serial: serialHex }));
+      if (meta.fixedSerial) run(this.#q.unreserve({ serial: serialHex }));
+      // A random serial is not reserved, so it must not be one a fixed-serial issuance holds
+      // (in flight, or left by a crash: such a serial is never handed out again).
+      else if (run(this.#q.reserved({ serial: serialHex })).rows.length > 0) return { taken: true };
       // Checked again here: two copies of one request that raced each other past the first check
       // meet in this transaction, and only the first is stored.
       if (meta.replayOf !== undefined) {
         const [earlier] = run(this.#q.replay({ requester: meta.requester, csr: meta.replayOf, now })).rows;
         if (earlier !== undefined) return { replayed: fromRow(earlier) };
       }
-      run(this.#q.insert(row));
+      if (run(this.#q.insert(row)).numAffectedRows !== 1n) return { taken: true };
       if (request !== undefined && 'markIssued' in request) {
         const marked = run(this.#q.markIssued({ id: request.markIssued, serial: serialHex, now }));
         if (marked.numAffectedRows !== 1n) throw new Error(`request ${request.markIssued} is no longer approved`);

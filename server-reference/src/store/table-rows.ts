@@ -8,8 +8,8 @@ import type { Db } from './database.js';
 /**
  * Tables left out, as the CA's working state rather than what it records: `rate_limits` counts
  * requests (every request of a limited endpoint, refused or not, updates a bucket), and
- * `serial_reservations` holds the serials the CA reserved ahead for its next certificates
- * (a batch at a time). "A refusal changed nothing" is about accounts, requests and
+ * `serial_reservations` holds a hook's fixed serials while their certificates are
+ * being signed. "A refusal changed nothing" is about accounts, requests and
  * certificates; the tables' own tests read them directly.
  */
 const NOT_STATE = new Set(['rate_limits', 'serial_reservations']);

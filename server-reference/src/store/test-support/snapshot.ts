@@ -12,8 +12,8 @@ import { tableRows } from '../table-rows.js';
 
 /**
  * All rows of all tables that record something, by table name, in rowid order (the management
- * server's picture, see table-rows.ts: the CA's working state, rate-limit buckets and serials
- * reserved ahead, is left out).
+ * server's picture, see table-rows.ts: the CA's working state, rate-limit buckets and fixed
+ * serials' reservations, is left out).
  */
 export function snapshotTables(db: Db): Record<string, unknown[]> {
   return tableRows(db);

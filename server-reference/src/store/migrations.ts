@@ -383,4 +383,32 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX domain_challenges_address ON domain_challenges (address, created_at_ms) WHERE address IS NOT NULL;
     `,
   },
+  {
+    version: 12,
+    description: 'renewal windows set by an operator, expiry notices claimed once',
+    // renewal_windows: an operator's override of the renewal window a certificate's renewal
+    // information answers (RFC 9773 §4.2), one row per certificate; without a row the CA answers
+    // its default window (2/3 to 5/6 of the lifetime). expiry_notices: one row per (certificate,
+    // threshold in days), inserted before the mail is sent, so the primary key lets one CA
+    // process of several on this database send it; sent_at_ms stays NULL until the mailer took
+    // it (a failed send deletes the claim, so a later run tries again). The partial index serves
+    // the notice job's scan of valid certificates by expiry.
+    sql: `
+      CREATE TABLE renewal_windows (
+        serial_hex TEXT PRIMARY KEY REFERENCES certificates (serial_hex) ON DELETE CASCADE,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL,
+        set_at_ms INTEGER NOT NULL,
+        CHECK (start_ms < end_ms)
+      ) STRICT;
+      CREATE TABLE expiry_notices (
+        serial_hex TEXT NOT NULL REFERENCES certificates (serial_hex) ON DELETE CASCADE,
+        threshold_days INTEGER NOT NULL CHECK (threshold_days BETWEEN 1 AND 3650),
+        claimed_at_ms INTEGER NOT NULL,
+        sent_at_ms INTEGER,
+        PRIMARY KEY (serial_hex, threshold_days)
+      ) STRICT;
+      CREATE INDEX certificates_valid_not_after ON certificates (not_after_ms) WHERE status = 'valid';
+    `,
+  },
 ];

@@ -241,6 +241,22 @@ export interface DomainChallengesTable {
   used_at_ms: number | null;
 }
 
+/** `renewal_windows` (migration 12): an operator's renewal window for one certificate. */
+export interface RenewalWindowsTable {
+  serial_hex: string;
+  start_ms: number;
+  end_ms: number;
+  set_at_ms: number;
+}
+
+/** `expiry_notices` (migration 12): an expiry notice claimed (and, once sent, sent) for a certificate and threshold. */
+export interface ExpiryNoticesTable {
+  serial_hex: string;
+  threshold_days: number;
+  claimed_at_ms: number;
+  sent_at_ms: number | null;
+}
+
 /** Every table of the CA's database, for `Kysely<CaSchema>`. */
 export interface CaSchema {
   certificates: CertificatesTable;
@@ -264,4 +280,6 @@ export interface CaSchema {
   rate_limits: RateLimitsTable;
   account_domains: AccountDomainsTable;
   domain_challenges: DomainChallengesTable;
+  renewal_windows: RenewalWindowsTable;
+  expiry_notices: ExpiryNoticesTable;
 }

@@ -17,6 +17,7 @@ export {
   type MethodSlot,
   type RecordedRequest,
   type RegisterState,
+  type RevokedRecord,
   type SubmitState,
   type VerifyState,
 } from './state-file.js';

@@ -133,6 +133,28 @@ export interface DoneState extends AccountKnown {
   readonly requestId: string | null;
   /** The archive version that went live. */
   readonly installedVersion: number;
+  /** Set by `revoke()`: the CA revoked the certificate and its live files were moved aside. */
+  readonly revoked?: RevokedRecord;
+}
+
+/**
+ * What `revoke()` records, before it moves the live files aside (so that a run killed between
+ * the two finishes the move): the certificate, why, when, and where its files went.
+ */
+export interface RevokedRecord {
+  /** The revoked certificate's serial number, lower-case hex. */
+  readonly serialHex: string;
+  /** The RFC 5280 §5.3.1 reason given (`unspecified` when none was). */
+  readonly reason: string;
+  /** ISO 8601 time at which the CA confirmed the revocation (`revoked`, or `already_revoked` before). */
+  readonly revokedAt: string;
+  /** Where `live/<name>` was moved, relative to `baseDir`: `revoked/<name>-<serial>`. */
+  readonly movedTo: string;
+  /**
+   * SHA-256 of the certificate's public key (SubjectPublicKeyInfo DER), lower-case hex: a key a
+   * renewal or a new enrollment must never take up again (it may be compromised).
+   */
+  readonly keySha256: string;
 }
 
 /**
@@ -288,6 +310,7 @@ function checkState(value: unknown, path: string): EnrollmentState {
         ...checkAccountKnown(value, refuse),
         requestId: checkOptionalRequestId(value.requestId, refuse),
         installedVersion: isVersion(value.installedVersion) ? value.installedVersion : refuse('installedVersion is malformed'),
+        ...(value.revoked === undefined ? {} : { revoked: checkRevoked(value.revoked, refuse) }),
       };
     default:
       // prepare-key included: it is never written (no state file is that step).
@@ -332,6 +355,20 @@ function checkCertificate(value: unknown, refuse: Refuse): IssuedCertificate {
   if (!isFields(value) || !isCertificates(value.certificatePem) || value.certificatePem === '' || !isCertificates(value.chainPem))
     return refuse('certificate is malformed');
   return { certificatePem: value.certificatePem, chainPem: value.chainPem };
+}
+
+const SERIAL_HEX = /^[0-9a-f]{1,40}$/;
+
+function checkRevoked(value: unknown, refuse: Refuse): RevokedRecord {
+  if (!isFields(value)) return refuse('revoked is malformed');
+  const { serialHex, reason, revokedAt, movedTo, keySha256 } = value;
+  if (typeof serialHex !== 'string' || !SERIAL_HEX.test(serialHex)) return refuse('revoked.serialHex is malformed');
+  if (typeof reason !== 'string' || !/^[A-Za-z]{1,40}$/.test(reason)) return refuse('revoked.reason is malformed');
+  if (typeof revokedAt !== 'string' || Number.isNaN(Date.parse(revokedAt))) return refuse('revoked.revokedAt is not a time');
+  // Relative and inside revoked/: a hand-edited path must not send the move anywhere else.
+  if (typeof movedTo !== 'string' || !/^revoked\/[a-z0-9][a-z0-9.-]{0,63}-[0-9a-f]{1,40}$/.test(movedTo)) return refuse('revoked.movedTo is malformed');
+  if (!isSha256(keySha256)) return refuse('revoked.keySha256 is malformed');
+  return { serialHex, reason, revokedAt, movedTo, keySha256 };
 }
 
 /**

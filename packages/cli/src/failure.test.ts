@@ -33,6 +33,8 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
   ERR_SDK_DOMAIN_REFUSED: `Another account at ${CA} holds example.org. Its owner must remove it, or use names under another domain.`,
   ERR_SDK_DOMAIN_UNVERIFIED: `${CA} could not find the TXT record for example.org (no TXT record at _certwizard-challenge.example.org). Check that it is published, then run the same command again to continue where it stopped.`,
   ERR_SDK_ADDRESS_TIMEOUT: AGAIN,
+  ERR_SDK_NOT_ENROLLED: 'certwizard list shows the certificates tracked here (--dir DIR looks in another folder).',
+  ERR_SDK_NOT_INSTALLED: 'Finish it first (certwizard enroll with the same --name continues it), or move its state file away.',
   ERR_SDK_REVOKE_REFUSED: `Nothing was revoked. Check that ${CA} issued this certificate to this installation's account (or client), and that the reason is one a holder may give.`,
   ERR_SDK_STATE_FILE: 'Move the named state file away to start this certificate over.',
   ERR_SDK_STATE_MISMATCH: 'Use another --name for this certificate, or move the state file away.',

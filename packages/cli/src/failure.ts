@@ -100,6 +100,14 @@ function describeSdkError(error: AnySdkError, message: string, context: FailureC
       return shown('Move the named state file away to start this certificate over.');
     case 'ERR_SDK_STATE_MISMATCH':
       return shown('Use another --name for this certificate, or move the state file away.');
+    case 'ERR_SDK_NOT_ENROLLED':
+      return shown('certwizard list shows the certificates tracked here (--dir DIR looks in another folder).');
+    case 'ERR_SDK_NOT_INSTALLED':
+      return shown(
+        error.step === 'done'
+          ? 'Nothing is live under this name any more; certwizard status NAME shows what is recorded.'
+          : 'Finish it first (certwizard enroll with the same --name continues it), or move its state file away.',
+      );
     case 'ERR_SDK_ENROLLMENT_LOCKED': {
       const pid = error.holderPid === undefined ? '' : ` (process ${error.holderPid})`;
       return {

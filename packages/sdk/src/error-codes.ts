@@ -49,6 +49,9 @@ export const SDK_ERROR_CODES = [
   'ERR_SDK_STATE_MISMATCH',
   'ERR_SDK_ENROLLMENT_KEY',
   'ERR_SDK_ENROLLMENT_LOCKED',
+  // revoke(): the enrollment it is asked about.
+  'ERR_SDK_NOT_ENROLLED',
+  'ERR_SDK_NOT_INSTALLED',
   // install() and readInstalled().
   'ERR_SDK_INSTALL_CERTIFICATE',
   'ERR_SDK_INSTALL_KEY_MISMATCH',

@@ -27,7 +27,7 @@ import {
   type RegistrationTimeoutError,
   type TicketExpiredError,
 } from './errors.js';
-import type { EnrollmentKeyError, EnrollmentLockedError, StateFileError, StateMismatchError } from './flow/errors.js';
+import type { EnrollmentKeyError, EnrollmentLockedError, NotEnrolledError, NotInstalledError, StateFileError, StateMismatchError } from './flow/errors.js';
 import type {
   CertificateExpiredError,
   InstallChainError,
@@ -78,6 +78,8 @@ export type AnySdkError =
   | StateMismatchError
   | EnrollmentKeyError
   | EnrollmentLockedError
+  | NotEnrolledError
+  | NotInstalledError
   | InvalidCertificateError
   | InstallKeyMismatchError
   | CertificateExpiredError

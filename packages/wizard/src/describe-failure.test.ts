@@ -46,6 +46,8 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
     'An earlier, unfinished enrollment of this certificate on this computer was for another address or CA, so this one cannot go on. Start the installer again and keep the address it suggests, or ask its administrator to move the named state file away.',
   ERR_SDK_ENROLLMENT_KEY: `The installer's saved progress cannot be used; Retry will not help until the named file is moved away. ${SUPPORT}`,
   ERR_SDK_ENROLLMENT_LOCKED: ONWARD,
+  ERR_SDK_NOT_ENROLLED: ONWARD,
+  ERR_SDK_NOT_INSTALLED: ONWARD,
   ERR_SDK_INSTALL_CERTIFICATE: CHECKS,
   ERR_SDK_INSTALL_KEY_MISMATCH: CHECKS,
   ERR_SDK_INSTALL_EXPIRED: CHECKS,

@@ -116,6 +116,9 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
     case 'ERR_AGENT_LISTEN':
     case 'ERR_SDK_INSTALL_UNSAFE_FOLDER':
     case 'ERR_SDK_ENROLLMENT_LOCKED':
+    // revoke()'s: the wizard never revokes.
+    case 'ERR_SDK_NOT_ENROLLED':
+    case 'ERR_SDK_NOT_INSTALLED':
       return onward;
     default: {
       // Unreachable while every code has a case; a code without one makes this assignment fail to compile.

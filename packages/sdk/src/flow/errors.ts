@@ -43,6 +43,39 @@ export class EnrollmentKeyError extends SdkError {
 }
 
 /**
+ * No enrollment of that name is tracked: there is no state file `<stateDir>/<name>.json` (a
+ * certificate installed without `enroll()`, or a misspelt name). Nothing was read or written.
+ */
+export class NotEnrolledError extends SdkError {
+  override readonly code = 'ERR_SDK_NOT_ENROLLED';
+  /** The name asked for. */
+  readonly enrollment: string;
+
+  constructor(message: string, enrollment: string) {
+    super(message);
+    this.enrollment = enrollment;
+  }
+}
+
+/**
+ * The enrollment has no live certificate to act on: it is not finished (`step` says where it
+ * stands: finish it with `enroll()` first), or `live/<name>` is gone. Nothing was sent or written.
+ */
+export class NotInstalledError extends SdkError {
+  override readonly code = 'ERR_SDK_NOT_INSTALLED';
+  /** The name asked for. */
+  readonly enrollment: string;
+  /** The step its state records (`done` when it finished but `live/<name>` is missing). */
+  readonly step: string;
+
+  constructor(message: string, details: { enrollment: string; step: string }) {
+    super(message);
+    this.enrollment = details.enrollment;
+    this.step = details.step;
+  }
+}
+
+/**
  * Another run is working on the same enrollment (same state folder and name): its lock file
  * `<stateDir>/<name>.lock` names a process that is running, and it was still there after
  * `lockWaitMs`. Nothing was read or written. Run again once the other run finished, or remove

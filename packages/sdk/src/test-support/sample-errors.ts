@@ -25,7 +25,7 @@ import {
   SdkError,
   TicketExpiredError,
 } from '../errors.js';
-import { EnrollmentKeyError, EnrollmentLockedError, StateFileError, StateMismatchError } from '../flow/errors.js';
+import { EnrollmentKeyError, EnrollmentLockedError, NotEnrolledError, NotInstalledError, StateFileError, StateMismatchError } from '../flow/errors.js';
 import {
   CertificateExpiredError,
   InstallChainError,
@@ -91,6 +91,8 @@ export const SAMPLE_ERRORS: { readonly [C in SdkErrorCode]: () => Extract<AnySdk
   ERR_SDK_STATE_FILE: () => new StateFileError('the state file /var/cw/mail.json is not JSON'),
   ERR_SDK_STATE_MISMATCH: () => new StateMismatchError('the state file /var/cw/mail.json belongs to another CA'),
   ERR_SDK_ENROLLMENT_KEY: () => new EnrollmentKeyError('the key of the recorded request is missing'),
+  ERR_SDK_NOT_ENROLLED: () => new NotEnrolledError('no enrollment named "mail" is tracked in /var/cw', 'mail'),
+  ERR_SDK_NOT_INSTALLED: () => new NotInstalledError('the enrollment "mail" is not finished (next step: submit)', { enrollment: 'mail', step: 'submit' }),
   ERR_SDK_ENROLLMENT_LOCKED: () =>
     new EnrollmentLockedError('another run (pid 4242) works on this enrollment', { lockPath: '/var/cw/mail.lock', holderPid: 4242 }),
   ERR_SDK_INSTALL_CERTIFICATE: () => new InvalidCertificateError('the certificate does not parse'),

@@ -4,6 +4,7 @@
  * is part of the wire contract.
  */
 import { CaRejectedError, MalformedResponseError } from './errors.js';
+import { REVOCATION_SECRET_PATTERN } from './holder-revocation.js';
 import {
   checkRevocationFields,
   decodeRevocationFields,
@@ -85,6 +86,13 @@ export type CsrApiErrorCode = keyof typeof CSR_API_ERRORS;
 export interface CsrApiSuccess {
   /** The issued certificate followed by the CA certificate, PEM. */
   readonly signed_x509_pem: string;
+  /**
+   * The certificate's one-time revocation secret (`REVOCATION_SECRET_PATTERN`), for
+   * `POST /api/revoke-with-secret`. Only in the answer that issued the certificate: a resent
+   * request's answer has none (the first one stays the secret). Absent from CAs that give none;
+   * clients that do not know it ignore it.
+   */
+  readonly revocation_secret?: string;
 }
 
 /** Body of an error answer. */
@@ -128,6 +136,25 @@ export function decodeCsrApiResponse(status: number, body: string): string {
     throw new MalformedResponseError(`CSR API answered ${status} without an error body`, status);
   }
   throw new CaRejectedError(`the CA refused the request: ${error.message} (${error.code})`, status, error.code);
+}
+
+/**
+ * Decodes an answer of the endpoint with what it may carry beside the chain.
+ * @returns the PEM chain and, when the CA gave one, the revocation secret.
+ * @throws {CaRejectedError} `ERR_PROTOCOL_CA_REJECTED` with the CA's `caCode` for a documented error.
+ * @throws {MalformedResponseError} `ERR_PROTOCOL_MALFORMED_RESPONSE` for anything else, including a
+ *   `revocation_secret` that is not a string of `REVOCATION_SECRET_PATTERN`.
+ * @example
+ * const { chainPem, revocationSecret } = decodeCsrApiAnswer(res.status, await res.text());
+ */
+export function decodeCsrApiAnswer(status: number, body: string): { chainPem: string; revocationSecret?: string } {
+  const chainPem = decodeCsrApiResponse(status, body);
+  const secret = (JSON.parse(body) as Partial<CsrApiSuccess>).revocation_secret;
+  if (secret === undefined) return { chainPem };
+  if (typeof secret !== 'string' || !REVOCATION_SECRET_PATTERN.test(secret)) {
+    throw new MalformedResponseError('CSR API answered a revocation_secret that is not 43 base64url characters', status);
+  }
+  return { chainPem, revocationSecret: secret };
 }
 
 /** Route of the revocation endpoint, in express syntax (our extension of ssl_api). */

@@ -13,5 +13,7 @@ export * from './wizard-token.js';
 export * from './cacert-api.js';
 export * from './email-ping.js';
 export * from './revocation.js';
+export * from './holder-revocation.js';
 export * from './domain-name.js';
 export * from './domain-verification.js';
+export * from './renewal-info.js';

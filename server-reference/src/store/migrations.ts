@@ -411,4 +411,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX certificates_valid_not_after ON certificates (not_after_ms) WHERE status = 'valid';
     `,
   },
+  {
+    version: 13,
+    description: 'one-time revocation secrets',
+    // One row per certificate's revocation secret, its SHA-256 only (the secret is handed out
+    // once, in the answer that issued or held the request). holder is 'request:<id>' for an
+    // account's request (a held request gets its secret before it has a certificate) or
+    // 'serial:<hex>' for an ssl_api client's certificate (no request record); the primary key
+    // makes a second secret for the same holder impossible, whichever CA process tries.
+    // used_at_ms records the first revocation made with it.
+    sql: `
+      CREATE TABLE revocation_secrets (
+        holder TEXT PRIMARY KEY CHECK (holder LIKE 'request:%' OR holder LIKE 'serial:%'),
+        digest TEXT NOT NULL CHECK (length(digest) = 64),
+        created_at_ms INTEGER NOT NULL,
+        used_at_ms INTEGER
+      ) STRICT;
+      CREATE INDEX certificate_requests_serial ON certificate_requests (certificate_serial) WHERE certificate_serial IS NOT NULL;
+    `,
+  },
 ];

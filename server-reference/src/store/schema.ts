@@ -257,6 +257,15 @@ export interface ExpiryNoticesTable {
   sent_at_ms: number | null;
 }
 
+/** `revocation_secrets` (migration 13): the digest of a certificate's one-time revocation secret. */
+export interface RevocationSecretsTable {
+  /** `request:<id>` (an account's request) or `serial:<hex>` (an ssl_api client's certificate). */
+  holder: string;
+  digest: string;
+  created_at_ms: number;
+  used_at_ms: number | null;
+}
+
 /** Every table of the CA's database, for `Kysely<CaSchema>`. */
 export interface CaSchema {
   certificates: CertificatesTable;
@@ -282,4 +291,5 @@ export interface CaSchema {
   domain_challenges: DomainChallengesTable;
   renewal_windows: RenewalWindowsTable;
   expiry_notices: ExpiryNoticesTable;
+  revocation_secrets: RevocationSecretsTable;
 }

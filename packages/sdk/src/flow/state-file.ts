@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { CREATE_FLAGS, DIRECTORY_FLAGS, type InstallFileSystem } from '../install/file-system.js';
 import { hasCode } from '../install/layout.js';
 import { StateFileError } from './errors.js';
+import { checkRenewalRecord, type RenewalRecord } from './renewal-record.js';
 
 /**
  * Format version of the state file this SDK writes. Format 1 (no method slot, one flat document
@@ -84,6 +85,8 @@ interface StateCommon {
   readonly names: { readonly email: readonly string[]; readonly dns: readonly string[] };
   /** ISO 8601 time of the last write. */
   readonly updatedAt: string;
+  /** `renew()`'s record: the live certificate's schedule and failures, and while a renewal runs, what it replaces. */
+  readonly renewal?: RenewalRecord;
 }
 
 /** Next: the method's account step. The key and the request exist. */
@@ -323,7 +326,13 @@ function checkCommon(s: Fields, refuse: Refuse): StateCommon {
   const { names } = s;
   if (!isFields(names) || !isStrings(names.email) || !isStrings(names.dns)) return refuse('names must hold email and dns lists');
   if (typeof s.updatedAt !== 'string' || Number.isNaN(Date.parse(s.updatedAt))) return refuse('updatedAt is not a time');
-  return { version: STATE_FILE_VERSION, caOrigin: s.caOrigin, names: { email: names.email, dns: names.dns }, updatedAt: s.updatedAt };
+  return {
+    version: STATE_FILE_VERSION,
+    caOrigin: s.caOrigin,
+    names: { email: names.email, dns: names.dns },
+    updatedAt: s.updatedAt,
+    ...(s.renewal === undefined ? {} : { renewal: checkRenewalRecord(s.renewal, refuse, (value) => checkRequest(value, refuse)) }),
+  };
 }
 
 function checkRequest(value: unknown, refuse: Refuse): RecordedRequest {

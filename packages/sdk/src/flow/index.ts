@@ -4,6 +4,7 @@
  */
 export { enroll, type EnrollOptions, type EnrollRegistrationOptions } from './default-method.js';
 export type { EnrollFlowEvent, EnrollFlowOptions, EnrollResult } from './enroll.js';
+export { revoke, type RevokeEvent, type RevokeOptions, type RevokeResult } from './revoke.js';
 export { listEnrollments, type EnrollmentSummary, type ListEnrollmentsOptions } from './list-enrollments.js';
 export {
   ENROLL_STEPS,

@@ -5,6 +5,7 @@
  */
 export { install, type InstallOptions } from './install.js';
 export { readInstalled, type ReadInstalledOptions } from './read-installed.js';
+export { retireLive, retiredPath, type RetireLiveOptions, type RetireLiveResult } from './retire-live.js';
 export type { InstalledCertificate } from './installed-certificate.js';
 export type { InstallEvent } from './install-event.js';
 export { INSTALL_NAME_PATTERN, isInstallName } from './layout.js';

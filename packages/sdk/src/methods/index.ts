@@ -23,3 +23,4 @@ export {
   type HttpChallengeFile,
 } from './cacert/domain-verification.js';
 export { sslApiMethod, type SslApiMethodOptions } from './ssl-api/ssl-api-method.js';
+export { sslApiClientKey } from './ssl-api/credential-keys.js';

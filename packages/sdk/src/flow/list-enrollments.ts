@@ -34,6 +34,8 @@ export interface EnrollmentSummary {
   readonly installed?: InstalledCertificate;
   /** Time of the last state write. */
   readonly updatedAt: Date;
+  /** Set once `revoke()` revoked the certificate: which, why, when, and where its files went (absolute). */
+  readonly revoked?: { readonly serialHex: string; readonly reason: string; readonly revokedAt: Date; readonly movedTo: string };
   /** Set when the state file cannot be read: what is wrong with it. */
   readonly problem?: string;
 }
@@ -77,6 +79,16 @@ export async function listEnrollments(options: ListEnrollmentsOptions): Promise<
         ...(accountEmail === null ? {} : { accountEmail }),
         ...(installed === undefined ? {} : { installed }),
         updatedAt: new Date(state.updatedAt),
+        ...(state.step === 'done' && state.revoked !== undefined
+          ? {
+              revoked: {
+                serialHex: state.revoked.serialHex,
+                reason: state.revoked.reason,
+                revokedAt: new Date(state.revoked.revokedAt),
+                movedTo: join(options.baseDir, state.revoked.movedTo),
+              },
+            }
+          : {}),
       });
     } catch (error) {
       if (!(error instanceof StateFileError)) throw error;

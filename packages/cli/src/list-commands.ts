@@ -42,6 +42,13 @@ const STATE_WORDS: Record<string, string> = {
   done: 'installed',
 };
 
+/** The state as a person reads it: `revoked DATE (reason)` once revoked, else the step in words. */
+function stateWords(e: EnrollmentSummary): string {
+  if (e.problem !== undefined) return 'unreadable state';
+  if (e.revoked !== undefined) return `revoked ${e.revoked.revokedAt.toISOString().slice(0, 10)} (${e.revoked.reason})`;
+  return STATE_WORDS[e.step] ?? e.step;
+}
+
 /** The default certificate folder, as `enroll` uses it. */
 export function defaultDir(io: CliIo): string {
   return io.env.CERTWIZARD_DIR ?? join(io.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'certwizard');
@@ -51,7 +58,7 @@ export function defaultDir(io: CliIo): string {
 function asJson(e: EnrollmentSummary, nowMs: number): Record<string, unknown> {
   return {
     name: e.name,
-    state: e.problem === undefined ? e.step : 'unreadable',
+    state: e.problem !== undefined ? 'unreadable' : e.revoked !== undefined ? 'revoked' : e.step,
     caOrigin: e.caOrigin,
     names: [...e.names.email, ...e.names.dns],
     ...(e.requestId === undefined ? {} : { requestId: e.requestId }),
@@ -64,6 +71,7 @@ function asJson(e: EnrollmentSummary, nowMs: number): Record<string, unknown> {
           paths: e.installed.paths,
         }),
     ...(e.problem === undefined ? {} : { problem: e.problem }),
+    ...(e.revoked === undefined ? {} : { revoked: { ...e.revoked, revokedAt: e.revoked.revokedAt.toISOString() } }),
   };
 }
 
@@ -95,7 +103,7 @@ export async function listCommand(argv: string[], term: Terminal): Promise<numbe
     ['NAME', 'STATE', 'NAMES', 'EXPIRES', 'DAYS LEFT'],
     ...all.map((e) => [
       e.name,
-      e.problem === undefined ? (STATE_WORDS[e.step] ?? e.step) : 'unreadable state',
+      stateWords(e),
       [...e.names.email, ...e.names.dns].join(','),
       e.installed ? e.installed.notAfter.toISOString().slice(0, 10) : '-',
       e.installed ? String(daysLeft(e.installed.notAfter, now)) : '-',
@@ -133,7 +141,13 @@ export async function statusCommand(argv: string[], term: Terminal): Promise<num
   }
   const lines = [
     `name          ${found.name}`,
-    `state         ${found.problem === undefined ? (STATE_WORDS[found.step] ?? found.step) : `unreadable: ${found.problem}`}`,
+    `state         ${found.problem === undefined ? stateWords(found) : `unreadable: ${found.problem}`}`,
+    ...(found.revoked === undefined
+      ? []
+      : [
+          `revoked       ${found.revoked.revokedAt.toISOString()} (${found.revoked.reason}), serial ${found.revoked.serialHex}`,
+          `moved to      ${found.revoked.movedTo}`,
+        ]),
     `CA            ${found.caOrigin || '-'}`,
     `names         ${[...found.names.email, ...found.names.dns].join(', ') || '-'}`,
     ...(found.requestId === undefined ? [] : [`request       ${found.requestId}`]),

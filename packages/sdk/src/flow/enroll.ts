@@ -30,6 +30,14 @@
  * Before `verify-email`, `submit` and `await-issue` the method is asked whether its account is
  * still there (`hasAccount`); when not (a keychain cleared behind our back), the state goes back
  * to `register` rather than failing for good.
+ *
+ * A renewal (`renew()`, flow/renew.ts) is this step machine run again for the same name: from a
+ * `done` state it starts at `prepare-key` with the method's slot (the account) kept, makes a new
+ * pending key beside the live pair, goes on at `verify-email` (the account step is skipped while
+ * `hasAccount` holds), and `install` switches to the new pair only once the certificate matches
+ * the key and chains to the pinned anchors. Every state it writes carries the `renewal` record,
+ * with the done state it replaces: a refused request writes that one back, so the old pair stays
+ * live and tracked.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -61,11 +69,13 @@ import { PostInstallCommandError } from '../install/errors.js';
 import { readInstalled } from '../install/read-installed.js';
 import { systemClock, type Clock } from '../registration/clock.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
+import type { RenewalRecord } from './renewal-record.js';
 import { EnrollmentKeyError, StateFileError, StateMismatchError } from './errors.js';
 import {
   type EnrollmentState,
   type EnrollStep,
   type MethodSlot,
+  type RecordedRequest,
   readState,
   removeStaleTemporaries,
   type StateDraft,
@@ -181,6 +191,23 @@ export async function runEnrollment(options: EnrollFlowOptions): Promise<EnrollR
   }
 }
 
+/** How `renew()` starts a renewal from a `done` state: the names of the new request and the record it carries. */
+export interface RenewalStart {
+  /** The names to certify: the live certificate's, less those the CA no longer certifies for the account. */
+  readonly names: { readonly email: readonly string[]; readonly dns: readonly string[] };
+  /** The record every state of the renewal carries, `replaces` set. */
+  readonly record: RenewalRecord;
+}
+
+/**
+ * The flow without its lock, for `renew()`, which holds the enrollment's lock around its whole
+ * decision: with `start`, a `done` state begins a renewal; without, the recorded step continues
+ * (a renewal under way included). Not exported from the package.
+ */
+export async function runLockedFlow(options: EnrollFlowOptions, start?: RenewalStart): Promise<EnrollResult> {
+  return new EnrollmentRun(checkOptions(options), start).execute();
+}
+
 interface Settings {
   readonly caUrl: string;
   readonly caOrigin: string;
@@ -211,9 +238,12 @@ class EnrollmentRun {
   /** The method's state, as its account or verify step returned it (or its slot, read back): never looked into. */
   #methodState: unknown;
   #resumed = false;
+  /** A renewal to begin from the `done` state, until its first state is written. */
+  #renewal: RenewalStart | undefined;
 
-  constructor(settings: Settings) {
+  constructor(settings: Settings, renewal?: RenewalStart) {
     this.#s = settings;
+    this.#renewal = renewal;
   }
 
   async execute(): Promise<EnrollResult> {
@@ -229,7 +259,8 @@ class EnrollmentRun {
     let key: KeyObject | undefined;
     for (let first = true; ; first = false) {
       this.#checkAbort();
-      const step: EnrollStep = this.#state?.step ?? 'prepare-key';
+      // A renewal starts over from a done state; everything else continues the recorded step.
+      const step: EnrollStep = this.#renewal !== undefined && this.#state?.step === 'done' ? 'prepare-key' : (this.#state?.step ?? 'prepare-key');
       s.emit({ type: 'step', step, resumed: this.#resumed && first });
       switch (step) {
         case 'prepare-key':
@@ -272,9 +303,16 @@ class EnrollmentRun {
     this.#state = await writeState(this.#s.fs, this.#s.paths, next, this.#s.clock.now());
   }
 
-  /** What every state from `verify-email` on carries, the method's slot as it is now. */
-  #accountKnown(state: AccountState): Pick<AccountState, 'caOrigin' | 'names' | 'request' | 'accountEmail' | 'method'> {
-    return { caOrigin: state.caOrigin, names: state.names, request: state.request, accountEmail: state.accountEmail, method: this.#slot() };
+  /** What every state from `verify-email` on carries, the method's slot as it is now (and a renewal's record). */
+  #accountKnown(state: AccountState): Pick<AccountState, 'caOrigin' | 'names' | 'request' | 'accountEmail' | 'method' | 'renewal'> {
+    return {
+      caOrigin: state.caOrigin,
+      names: state.names,
+      request: state.request,
+      accountEmail: state.accountEmail,
+      method: this.#slot(),
+      ...renewalOf(state),
+    };
   }
 
   /** The method's slot to write: its name, its state format version, its state. */
@@ -325,7 +363,8 @@ class EnrollmentRun {
 
   /** The request as the method gets it. */
   #request(state: EnrollmentState): EnrollmentRequest {
-    return { csrPem: state.request.csrPem, names: this.#s.names };
+    // The state's names: a renewal may certify fewer than it was enrolled for (names dropped).
+    return { csrPem: state.request.csrPem, names: state.names };
   }
 
   async #prepareFolders(): Promise<void> {
@@ -358,25 +397,53 @@ class EnrollmentRun {
    */
   async #prepareKey(): Promise<KeyObject> {
     const s = this.#s;
+    if (this.#renewal !== undefined) return this.#prepareRenewalKey(this.#renewal);
     let key = await this.#readKeyIfAny();
     if (key === undefined) {
       ({ privateKey: key } = await generateKeyPairAsync(s.keyType, s.signal ? { signal: s.signal } : {}));
       await this.#writeKey(key);
     }
-    const attributes = s.method.csrAttributes?.({ names: s.names }) ?? {};
-    if (attributes === null || typeof attributes !== 'object') throw new TypeError(`method ${s.method.name}: csrAttributes must return an object`);
+    await this.#save({ step: 'register', caOrigin: s.caOrigin, names: s.names, request: this.#makeRequest(key, s.names), methodName: s.method.name });
+    return key;
+  }
+
+  /** The request for `names` made from `key`, with the attributes the method asks for. */
+  #makeRequest(key: KeyObject, names: Settings['names']): RecordedRequest {
+    const { method } = this.#s;
+    const attributes = method.csrAttributes?.({ names }) ?? {};
+    if (attributes === null || typeof attributes !== 'object') throw new TypeError(`method ${method.name}: csrAttributes must return an object`);
     const csr = createCsr({
       privateKey: key,
-      subjectAltNames: { dns: [...s.names.dns], email: [...s.names.email] },
+      subjectAltNames: { dns: [...names.dns], email: [...names.email] },
       ...(attributes.challengePassword === undefined ? {} : { challengePassword: attributes.challengePassword }),
     });
-    await this.#save({
-      step: 'register',
-      caOrigin: s.caOrigin,
-      names: s.names,
-      request: { csrPem: csr.pem, csrSha256: parseCsr(csr.der).fingerprintSha256 },
-      methodName: s.method.name,
+    return { csrPem: csr.pem, csrSha256: parseCsr(csr.der).fingerprintSha256 };
+  }
+
+  /**
+   * A renewal's new key, beside the live pair: a key left by a renewal killed before its state
+   * was written is dropped (no request was made from it), so every renewal makes its own. The
+   * account step is skipped: the state goes on at `verify-email` with the method's slot kept.
+   */
+  async #prepareRenewalKey(start: RenewalStart): Promise<KeyObject> {
+    const s = this.#s;
+    const done = this.#current;
+    if (done.step !== 'done') throw new Error('a renewal starts from a done state');
+    await s.fs.unlink(s.paths.key).catch((error: unknown) => {
+      if (!hasCode(error, 'ENOENT')) throw error;
     });
+    const { privateKey: key } = await generateKeyPairAsync(s.keyType, s.signal ? { signal: s.signal } : {});
+    await this.#writeKey(key);
+    await this.#save({
+      step: 'verify-email',
+      caOrigin: done.caOrigin,
+      names: start.names,
+      request: this.#makeRequest(key, start.names),
+      accountEmail: done.accountEmail,
+      method: this.#slot(),
+      renewal: start.record,
+    });
+    this.#renewal = undefined;
     return key;
   }
 
@@ -444,7 +511,15 @@ class EnrollmentRun {
       this.#methodState = outcome.state;
       accountEmail = outcome.accountEmail ?? null;
     }
-    await this.#save({ step: 'verify-email', caOrigin: state.caOrigin, names: state.names, request: state.request, accountEmail, method: this.#slot() });
+    await this.#save({
+      step: 'verify-email',
+      caOrigin: state.caOrigin,
+      names: state.names,
+      request: state.request,
+      accountEmail,
+      method: this.#slot(),
+      ...renewalOf(state),
+    });
   }
 
   /**
@@ -455,7 +530,7 @@ class EnrollmentRun {
     const { method } = this.#s;
     if (method.hasAccount === undefined || (await method.hasAccount(this.#context()))) return true;
     const state = this.#current;
-    await this.#save({ step: 'register', caOrigin: state.caOrigin, names: state.names, request: state.request, methodName: method.name });
+    await this.#save({ step: 'register', caOrigin: state.caOrigin, names: state.names, request: state.request, methodName: method.name, ...renewalOf(state) });
     return false;
   }
 
@@ -544,9 +619,34 @@ class EnrollmentRun {
     }
   }
 
-  /** A refused request is dead: drop it and its key, so that the next call starts afresh. */
+  /**
+   * A refused request is dead: drop it and its key, so that the next call starts afresh. A
+   * renewal's goes back to the done state it replaces (the old pair stays live and tracked),
+   * written before the key goes: a run killed in between leaves a stray key the next renewal drops.
+   */
   async #forgetRequest(): Promise<void> {
     const { fs, paths } = this.#s;
+    const state = this.#state;
+    const record = state?.renewal;
+    if (state !== undefined && state.step !== 'register' && record?.replaces !== undefined) {
+      const { replaces, ...rest } = record;
+      await this.#save({
+        step: 'done',
+        caOrigin: state.caOrigin,
+        names: replaces.names,
+        request: replaces.request,
+        accountEmail: state.accountEmail,
+        method: this.#slot(),
+        requestId: replaces.requestId,
+        installedVersion: replaces.installedVersion,
+        renewal: rest,
+      });
+      await fs.unlink(paths.key).catch((error: unknown) => {
+        if (!hasCode(error, 'ENOENT')) throw error;
+      });
+      await syncDirectory(fs, paths.dir);
+      return;
+    }
     await fs.unlink(paths.state).catch((error: unknown) => {
       if (!hasCode(error, 'ENOENT')) throw error;
     });
@@ -595,7 +695,13 @@ class EnrollmentRun {
       });
       version = installed.version;
     }
-    await this.#save({ ...this.#accountKnown(state), step: 'done', requestId: state.requestId, installedVersion: version });
+    await this.#save({
+      ...this.#accountKnown(state),
+      step: 'done',
+      requestId: state.requestId,
+      installedVersion: version,
+      ...renewedRecord(state, certificatePem),
+    });
     // The key now lives in archive/<name>/privkeyN.pem; the pending copy goes.
     await s.fs.unlink(s.paths.key).catch((error: unknown) => {
       if (!hasCode(error, 'ENOENT')) throw error;
@@ -679,6 +785,28 @@ function checkOptions(options: EnrollFlowOptions): Settings {
     fetch: options.fetch,
     clock: options.clock ?? systemClock,
     fs: options.fs ?? nodeFileSystem,
+  };
+}
+
+/** The `renewal` field of `state`, to carry into the next state. */
+function renewalOf(state: EnrollmentState): { renewal?: RenewalRecord } {
+  return state.renewal === undefined ? {} : { renewal: state.renewal };
+}
+
+/**
+ * The record of a renewal's done state: about the new certificate, no failures; a revocation of
+ * the replaced certificate still to do stays, so that a run killed after the switch still does it.
+ */
+function renewedRecord(state: EnrollmentState, certificatePem: string): { renewal?: RenewalRecord } {
+  const record = state.renewal;
+  if (record === undefined) return {};
+  return {
+    renewal: {
+      serialHex: parseCertificate(certificatePem).serialNumberHex.toLowerCase(),
+      failures: 0,
+      ...(record.droppedNames === undefined ? {} : { droppedNames: record.droppedNames }),
+      ...(record.revokeAfterRenewal === undefined ? {} : { revokeAfterRenewal: record.revokeAfterRenewal }),
+    },
   };
 }
 

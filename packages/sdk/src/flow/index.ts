@@ -5,7 +5,18 @@
 export { enroll, type EnrollOptions, type EnrollRegistrationOptions } from './default-method.js';
 export type { EnrollFlowEvent, EnrollFlowOptions, EnrollResult } from './enroll.js';
 export { revoke, type RevokeEvent, type RevokeOptions, type RevokeResult } from './revoke.js';
-export { listEnrollments, type EnrollmentSummary, type ListEnrollmentsOptions } from './list-enrollments.js';
+export { listEnrollments, type EnrollmentSummary, type ListEnrollmentsOptions, type RenewalSummary } from './list-enrollments.js';
+export {
+  renew,
+  renewDue,
+  type NamesDroppedAnswer,
+  type NamesDroppedQuestion,
+  type RenewDueOptions,
+  type RenewEvent,
+  type RenewOptions,
+  type RenewOutcome,
+} from './renew.js';
+export type { DueSource, RenewalFailure, RenewalRecord, ReplacedCertificate } from './renewal-record.js';
 export {
   ENROLL_STEPS,
   STATE_FILE_VERSION,

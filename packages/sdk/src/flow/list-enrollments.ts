@@ -8,6 +8,7 @@ import type { InstalledCertificate } from '../install/installed-certificate.js';
 import { hasCode, INSTALL_NAME_PATTERN } from '../install/layout.js';
 import { readInstalled } from '../install/read-installed.js';
 import { StateFileError } from './errors.js';
+import type { DueSource, RenewalFailure, RenewalRecord } from './renewal-record.js';
 import { type EnrollStep, readState, statePaths } from './state-file.js';
 
 /** Where {@link listEnrollments} looks: the same `baseDir` and `stateDir` as `enroll()`. */
@@ -38,6 +39,23 @@ export interface EnrollmentSummary {
   readonly revoked?: { readonly serialHex: string; readonly reason: string; readonly revokedAt: Date; readonly movedTo: string };
   /** Set when the state file cannot be read: what is wrong with it. */
   readonly problem?: string;
+  /** `renew()`'s record once it checked the certificate: when it is due, failures, a renewal under way. */
+  readonly renewal?: RenewalSummary;
+}
+
+/** The renewal as `list` and `status` show it. */
+export interface RenewalSummary {
+  /** From when the live certificate is due, as last computed, and from what. */
+  readonly dueAt?: Date;
+  readonly dueSource?: DueSource;
+  /** A renewal is under way (the state's step is that of the new request). */
+  readonly renewing: boolean;
+  /** Failed attempts in a row, the last one, and when the next is due. */
+  readonly failures: number;
+  readonly lastFailure?: RenewalFailure;
+  readonly nextAttemptAt?: Date;
+  /** Names the CA no longer certifies for the account, left out of renewals. */
+  readonly droppedNames?: readonly string[];
 }
 
 /**
@@ -79,6 +97,7 @@ export async function listEnrollments(options: ListEnrollmentsOptions): Promise<
         ...(accountEmail === null ? {} : { accountEmail }),
         ...(installed === undefined ? {} : { installed }),
         updatedAt: new Date(state.updatedAt),
+        ...(state.renewal === undefined ? {} : { renewal: renewalSummary(state.renewal) }),
         ...(state.step === 'done' && state.revoked !== undefined
           ? {
               revoked: {
@@ -104,4 +123,16 @@ export async function listEnrollments(options: ListEnrollmentsOptions): Promise<
     }
   }
   return out;
+}
+
+function renewalSummary(record: RenewalRecord): RenewalSummary {
+  return {
+    ...(record.dueAt === undefined ? {} : { dueAt: new Date(record.dueAt) }),
+    ...(record.dueSource === undefined ? {} : { dueSource: record.dueSource }),
+    renewing: record.replaces !== undefined,
+    failures: record.failures,
+    ...(record.lastFailure === undefined ? {} : { lastFailure: record.lastFailure }),
+    ...(record.nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(record.nextAttemptAt) }),
+    ...(record.droppedNames === undefined ? {} : { droppedNames: record.droppedNames }),
+  };
 }

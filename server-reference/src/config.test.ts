@@ -98,3 +98,27 @@ describe('parseArgv', () => {
     expect(() => parseArgv(argv, specs)).toThrow(expect.objectContaining({ code: 'ERR_CA_CONFIG' }));
   });
 });
+
+describe('buildServeConfig: expiry notices', () => {
+  it.each([
+    { name: 'the default: 30 and 7 days, every hour', input: {}, want: { expiryNoticeDays: [30, 7], expiryNoticeIntervalMs: 3_600_000 } },
+    { name: 'days in any order, largest first', input: { expiryNoticeDays: '7, 30,1' }, want: { expiryNoticeDays: [30, 7, 1] } },
+    { name: 'none: no notices', input: { expiryNoticeDays: 'none' }, want: { expiryNoticeDays: [] } },
+    { name: 'a period in minutes', input: { expiryNoticeIntervalMinutes: '5' }, want: { expiryNoticeIntervalMs: 300_000 } },
+  ])('$name', ({ input, want }) => {
+    expect(buildServeConfig({ identity: 'id', data: 'data', ...input })).toMatchObject(want);
+  });
+  it.each([
+    { expiryNoticeDays: '' },
+    { expiryNoticeDays: '30,,7' },
+    { expiryNoticeDays: '0' },
+    { expiryNoticeDays: '7,7' },
+    { expiryNoticeDays: '3651' },
+    { expiryNoticeDays: '1.5' },
+    { expiryNoticeDays: 'never' },
+    { expiryNoticeIntervalMinutes: '0' },
+    { expiryNoticeIntervalMinutes: '1441' },
+  ])('refuses %o', (input) => {
+    expect(() => buildServeConfig({ identity: 'id', data: 'data', ...input })).toThrow(expect.objectContaining({ code: 'ERR_CA_CONFIG' }));
+  });
+});

@@ -79,6 +79,13 @@ export interface ServeConfig {
    * (`--allow-private-challenge-addresses`): tests and development only, never a public CA.
    */
   readonly allowPrivateChallengeAddresses?: boolean;
+  /**
+   * Days before a certificate's notAfter at which its account's owner is mailed
+   * (`--expiry-notice-days 30,7`, the default; `none`: empty, no notices).
+   */
+  readonly expiryNoticeDays: readonly number[];
+  /** How often the expiry notice job looks, in ms (`--expiry-notice-interval-minutes`, default 60). */
+  readonly expiryNoticeIntervalMs: number;
 }
 
 /** Defaults of {@link ServeConfig}. */
@@ -91,6 +98,8 @@ export const SERVE_DEFAULTS = {
   ticketLifetimeMinutes: 30,
   domainLapseDays: 396,
   httpChallengePort: 80,
+  expiryNoticeDays: '30,7',
+  expiryNoticeIntervalMinutes: 60,
 };
 
 /**
@@ -149,6 +158,9 @@ export function buildServeConfig(input: {
   dnsResolvers?: readonly string[];
   httpChallengePort?: string;
   allowPrivateChallengeAddresses?: boolean;
+  /** `--expiry-notice-days`: days, comma-separated, or `none`. */
+  expiryNoticeDays?: string;
+  expiryNoticeIntervalMinutes?: string;
 }): ServeConfig {
   if (!input.identity) throw new ConfigError('--identity DIR is required');
   if (!input.data) throw new ConfigError('--data DIR is required');
@@ -216,7 +228,23 @@ export function buildServeConfig(input: {
     ...(pingFrom ? { pingFrom } : {}),
     ...(dkim ? { dkim: Object.freeze(dkim) } : {}),
     ...domains,
+    ...buildExpiryNotices(input),
   });
+}
+
+function buildExpiryNotices(input: {
+  expiryNoticeDays?: string;
+  expiryNoticeIntervalMinutes?: string;
+}): Pick<ServeConfig, 'expiryNoticeDays' | 'expiryNoticeIntervalMs'> {
+  const text = (input.expiryNoticeDays ?? SERVE_DEFAULTS.expiryNoticeDays).trim();
+  const days = text === 'none' ? [] : text.split(',').map((part) => (/^\s*\d{1,4}\s*$/.test(part) ? Number(part) : Number.NaN));
+  if (days.some((d) => !Number.isInteger(d) || d < 1 || d > 3650) || new Set(days).size !== days.length) {
+    throw new ConfigError('--expiry-notice-days wants distinct whole days from 1 to 3650, comma-separated (e.g. 30,7), or none');
+  }
+  const minutes = input.expiryNoticeIntervalMinutes === undefined ? SERVE_DEFAULTS.expiryNoticeIntervalMinutes : Number(input.expiryNoticeIntervalMinutes);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440)
+    throw new ConfigError('--expiry-notice-interval-minutes must be a whole number from 1 to 1440');
+  return { expiryNoticeDays: Object.freeze(days.sort((a, b) => b - a)), expiryNoticeIntervalMs: minutes * 60_000 };
 }
 
 function buildDomainChecks(input: {

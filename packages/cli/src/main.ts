@@ -17,6 +17,8 @@ commands:
   enroll    get a certificate: register at the CA, request, wait for approval, install
   list      every tracked certificate, its state, names, expiry and days left
   status    one tracked certificate in detail
+  revoke    have the CA revoke a certificate and move its live files aside
+  timer     install or remove the systemd timer (or print the cron line) that runs renew twice a day
 
 Run certwizard <command> --help for its options; certwizard --version prints the version.
 
@@ -24,7 +26,7 @@ exit codes:
   0    done
   1    failed (the message says why and what to do next)
   2    bad usage
-  3    status: no such certificate
+  3    status, revoke: no such certificate
   130  interrupted (Ctrl-C); run the same command again to continue
 
 Colours only on a terminal, never when NO_COLOR is set.`;
@@ -47,6 +49,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => {
     const m = await import('./list-commands.js');
     return { run: m.statusCommand, usage: m.STATUS_USAGE };
+  },
+  revoke: async () => {
+    const m = await import('./revoke-command.js');
+    return { run: m.revokeCommand, usage: m.REVOKE_USAGE };
+  },
+  timer: async () => {
+    const m = await import('./timer-command.js');
+    return { run: m.timerCommand, usage: m.TIMER_USAGE };
   },
 };
 

@@ -95,6 +95,29 @@ const REASON_CODES: Readonly<Record<RevocationReason, number>> = {
 };
 const REASON_BY_CODE: ReadonlyMap<number, RevocationReason> = new Map(Object.entries(REASON_CODES).map(([name, code]) => [code, name as RevocationReason]));
 
+/**
+ * The CRLReason code (RFC 5280 §5.3.1) of a reason name, as CRL entries and OCSP RevokedInfo
+ * (RFC 6960 §4.2.1) carry it.
+ * @throws {TypeError} for a name that is not a reason.
+ * @example
+ * revocationReasonCode('keyCompromise'); // 1
+ */
+export function revocationReasonCode(reason: RevocationReason): number {
+  const code = Object.hasOwn(REASON_CODES, reason) ? REASON_CODES[reason] : undefined;
+  if (code === undefined) throw new TypeError(`unknown revocation reason ${JSON.stringify(reason)}`);
+  return code;
+}
+
+/**
+ * The reason name of a CRLReason code (RFC 5280 §5.3.1), or `undefined` for 7 (unused),
+ * removeFromCRL (8, delta CRLs only) and codes past aACompromise (10).
+ * @example
+ * revocationReasonOfCode(4); // 'superseded'
+ */
+export function revocationReasonOfCode(code: number): RevocationReason | undefined {
+  return REASON_BY_CODE.get(code);
+}
+
 /** CRL extensions understood here (§5.2, §5.3); a critical other one makes the CRL unusable. */
 const RECOGNISED_CRL_EXTENSIONS: ReadonlySet<string> = new Set([OID_AUTHORITY_KEY_IDENTIFIER, OID_CRL_NUMBER]);
 const RECOGNISED_ENTRY_EXTENSIONS: ReadonlySet<string> = new Set([OID_REASON_CODE, OID_INVALIDITY_DATE]);
@@ -181,8 +204,7 @@ export function createCrl(options: CreateCrlOptions): EncodedCrl {
     seen.add(key);
     const parts = [tlv(TAG.INTEGER, serial), utcOrGeneralizedTime(validDate(entry.revokedAt, 'revokedAt'))];
     if (entry.reason !== undefined) {
-      const code = Object.hasOwn(REASON_CODES, entry.reason) ? REASON_CODES[entry.reason] : undefined;
-      if (code === undefined) throw new TypeError(`unknown revocation reason ${JSON.stringify(entry.reason)}`);
+      const code = revocationReasonCode(entry.reason);
       // §5.3.1: the reason code unspecified (0) SHOULD be absent; the entry extension is left out.
       if (code !== 0) parts.push(seq(extension(OID_REASON_CODE, enumerated(code))));
     }

@@ -13,6 +13,7 @@ export * from './fingerprint.js';
 export * from './keys.js';
 export * from './limits.js';
 export * from './name.js';
+export * from './ocsp.js';
 export * from './pkcs12.js';
 export * from './san.js';
 export { decodePem, decodePemAll, decodePemBlocks, encodePem, type PemBlock } from './codec/pem.js';

@@ -46,6 +46,8 @@ import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { startManagementServer } from './wfe/management/management-server.js';
 import { createApp } from './wfe/app.js';
 import { listen } from './wfe/server.js';
+import { RevocationSecrets } from './ca/revocation-secrets.js';
+import { RevocationSecretStore } from './store/revocation-secret-store.js';
 
 /** A running CA. */
 export interface RunningCa {
@@ -161,6 +163,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       logger,
       notices: mailedRequestNotices({ accounts, tokens, mailer, logger, publicUrl }),
       now: nowMs,
+      revocationSecrets: new RevocationSecrets(new RevocationSecretStore(sql), clock),
     });
     const addresses = new AccountAddressStore(sql, clock);
     const pings = new AddressPingService(new AddressPingStore(sql), clock);
@@ -257,6 +260,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
         },
         domains: domainContext,
+        holderRevocation: { service, publicUrl, now: nowMs, secretLimiter: limiter('revocation-secret'), logger },
         operator: {
           operators,
           sessions: operatorSessions,

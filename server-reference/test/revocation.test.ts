@@ -1,7 +1,8 @@
 /**
  * Revocation over the API against a real CA: `POST /api/csr/:client/revoke` (ssl_api JSON,
- * authenticated by the client segment) and `POST /api/crevoke.php` (CAcert lines, installation
- * token). A holder's own certificate is revoked and the next CRL lists it with the reason;
+ * authenticated by the client segment) and `POST /api/crevoke.php` (CAcert lines, the
+ * installation token for the certificates that installation requested, or the owner's password
+ * for any of the account's). A holder's own certificate is revoked and the next CRL lists it with the reason;
  * another holder's serial is unknown and stays valid; a repeat is "already revoked" and changes
  * nothing; a bad serial, reason, body or credential is refused with its code and nothing stored
  * changes; a GET never revokes.
@@ -36,6 +37,16 @@ async function accountCertificate(email: string): Promise<string> {
   const answer = decodeCcsrAnswer(res.status, res.text);
   if (answer.status !== 'issued') throw new Error('ccsr did not issue');
   return parseCertificateChain(answer.chainPem)[0]?.serialNumberHex as string;
+}
+
+/** A certificate requested with an installation token (held for the owner, approved); its serial. */
+async function installationCertificate(email: string, token: string): Promise<string> {
+  const { privateKey } = generateKeyPair('p256');
+  const optionalCSR = createCsr({ privateKey, subject: [{ type: 'CN', value: 'ignored by ccsr' }] }).pem;
+  const res = await callApi(ca, '/api/ccsr.php', { email, name: 'Ada Lovelace', optionalCSR }, { bearer: token });
+  const answer = decodeCcsrAnswer(res.status, res.text);
+  if (answer.status !== 'pending') throw new Error('ccsr with a token did not hold the request');
+  return ca.approveRequest(answer.requestId);
 }
 
 /** `POST /api/csr/:client/revoke` with a JSON body (or the given raw body and media type). */
@@ -146,8 +157,8 @@ describe('POST /api/crevoke.php', () => {
     bob = await accountWithToken(ca, { EmailAddress: 'bob+revoke@example.org' });
   });
 
-  it("revokes one of the account's certificates with its installation token; the next CRL lists it with the reason", async () => {
-    const serial = await accountCertificate(ada.email);
+  it('revokes a certificate requested with the installation token; the next CRL lists it with the reason', async () => {
+    const serial = await installationCertificate(ada.email, ada.token);
     const res = await callApi(ca, CREVOKE_PATH, { serial: serial.toUpperCase(), reason: 'cessationOfOperation' }, { bearer: ada.token });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
@@ -156,19 +167,21 @@ describe('POST /api/crevoke.php', () => {
     expect((await crlEntries()).get(serial)).toMatchObject({ reason: 'cessationOfOperation' });
   });
 
-  it('answers a repeat "Already revoked" and keeps the first time and reason', async () => {
-    const serial = await accountCertificate(ada.email);
+  it('answers a repeat "Already revoked" with the first time and reason (headers) and keeps them', async () => {
+    const serial = await installationCertificate(ada.email, ada.token);
     expect((await callApi(ca, CREVOKE_PATH, { serial, reason: 'affiliationChanged' }, { bearer: ada.token })).text).toBe(`200,Revoked ${serial}\n`);
     const first = await ca.certificate(serial);
     await ca.advanceClock(60_000);
     const again = await callApi(ca, CREVOKE_PATH, { serial, reason: 'keyCompromise' }, { bearer: ada.token });
     expect(again.status).toBe(200);
     expect(again.text).toBe(`200,Already revoked ${serial}\n`);
+    expect(again.headers.get('revoked-at')).toBe(first?.revokedAt && new Date(first.revokedAt).toISOString());
+    expect(again.headers.get('revocation-reason')).toBe('affiliationChanged');
     expect(await ca.certificate(serial)).toEqual(first);
   });
 
   it('without a reason revokes as unspecified, which the CRL entry leaves out (RFC 5280 §5.3.1)', async () => {
-    const serial = await accountCertificate(ada.email);
+    const serial = await installationCertificate(ada.email, ada.token);
     expect((await callApi(ca, CREVOKE_PATH, { serial }, { bearer: ada.token })).text).toBe(`200,Revoked ${serial}\n`);
     expect(await ca.certificate(serial)).toMatchObject({ status: 'revoked', revocationReason: 'unspecified' });
     const entry = (await crlEntries()).get(serial);
@@ -209,15 +222,15 @@ describe('POST /api/crevoke.php', () => {
   });
 
   it.each([
-    { name: 'no credentials', fields: {}, bearer: undefined, status: 401, line: /^401,authentication_failed send the installation token/ },
+    { name: 'no credentials', fields: {}, bearer: undefined, status: 400, line: /^400,invalid_request username and password are required/ },
     { name: 'a wrong token', fields: {}, bearer: 'A'.repeat(43), status: 401, line: /^401,authentication_failed Authentication failed$/ },
     { name: 'a malformed authorization', fields: {}, bearer: 'not a token', status: 401, line: /^401,authentication_failed Authentication failed$/ },
     {
-      name: 'the password instead of a token',
-      fields: { username: 'ada+revoke@example.org', password: PASSWORD },
+      name: 'a wrong password',
+      fields: { username: 'ada+revoke@example.org', password: `${PASSWORD}!` },
       bearer: undefined,
       status: 401,
-      line: /^401,authentication_failed /,
+      line: /^401,authentication_failed Authentication failed$/,
     },
     {
       name: 'a password beside the token',
@@ -235,6 +248,33 @@ describe('POST /api/crevoke.php', () => {
     expect(res.text.trimEnd()).toMatch(line);
     expect(await storedCertificates()).toEqual(before);
     expect((await ca.certificate(serial))?.status).toBe('valid');
+  });
+
+  it("refuses, with the installation token, the account's certificates that installation did not request, and leaves them valid", async () => {
+    // Issued with the owner's password (ccsr): the account's, but no installation's.
+    const owners = await accountCertificate(ada.email);
+    const before = await storedCertificates();
+    const res = await callApi(ca, CREVOKE_PATH, { serial: owners, reason: 'keyCompromise' }, { bearer: ada.token });
+    expect(res.status).toBe(404);
+    expect(res.text).toBe('404,unknown_certificate the account has no certificate with this serial\n');
+    expect(await storedCertificates()).toEqual(before);
+    expect((await ca.certificate(owners))?.status).toBe('valid');
+  });
+
+  it("revokes with the owner's address and password any certificate of the account, an installation's too", async () => {
+    const owners = await accountCertificate(ada.email);
+    const installations = await installationCertificate(ada.email, ada.token);
+    for (const serial of [owners, installations]) {
+      const res = await callApi(ca, CREVOKE_PATH, { username: ada.email, password: PASSWORD, serial, reason: 'superseded' });
+      expect(res.text).toBe(`200,Revoked ${serial}\n`);
+      expect(res.headers.get('revocation-reason')).toBe('superseded');
+      expect((await crlEntries()).get(serial)).toMatchObject({ reason: 'superseded' });
+    }
+    // Bob's password does not reach Ada's certificates.
+    const adas = await accountCertificate(ada.email);
+    const other = await callApi(ca, CREVOKE_PATH, { username: bob.email, password: PASSWORD, serial: adas, reason: 'superseded' });
+    expect(other.status).toBe(404);
+    expect((await ca.certificate(adas))?.status).toBe('valid');
   });
 
   it.each(['GET', 'PUT'] as const)('answers %s with 405 (Allow: POST) and does not revoke', async (method) => {

@@ -43,6 +43,17 @@ export const REVOCATION_SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 /** Name of the response header of the CAcert-style answers that carries the revocation secret. */
 export const REVOCATION_SECRET_HEADER = 'Revocation-Secret';
 
+/**
+ * Headers of the revocation answers of `POST /api/csr/:client/revoke` and `POST /api/crevoke.php`
+ * (whose bodies stay as they were, for the clients that parse them strictly): when the
+ * certificate was revoked (RFC 3339) and why (an RFC 5280 §5.3.1 name), the first revocation's
+ * for `already_revoked`.
+ */
+export const REVOKED_AT_HEADER = 'Revoked-At';
+
+/** See {@link REVOKED_AT_HEADER}. */
+export const REVOCATION_REASON_HEADER = 'Revocation-Reason';
+
 /** Error codes of both endpoints, with their HTTP status. Codes are API: added, never renamed. */
 export const HOLDER_REVOCATION_ERRORS = {
   /** The body is not the documented JSON object. */

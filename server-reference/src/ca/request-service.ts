@@ -50,6 +50,7 @@ import { isRefusal, refusalOfPkiError, refuse, type RequestRefusal } from './ref
 import type { Decider, RequestNotices } from './request-notices.js';
 import type { Decision, SubmissionPolicy } from './submission-policy.js';
 import { loggedRequester } from './logged-requester.js';
+import type { RevocationSecrets } from './revocation-secrets.js';
 
 export type { Decider } from './request-notices.js';
 
@@ -75,6 +76,8 @@ export interface IssuedOutcome {
   readonly chainPem: string;
   /** True when this answers a resent request with what was issued for it before. */
   readonly replayed: boolean;
+  /** The certificate's one-time revocation secret: only when issued now (not on a replay) and the CA gives them. */
+  readonly revocationSecret?: string;
 }
 
 /** A request stored to wait for its approver. */
@@ -83,6 +86,8 @@ export interface PendingOutcome {
   readonly requestId: string;
   /** True when this answers a resent request that was already waiting. */
   readonly replayed: boolean;
+  /** The future certificate's one-time revocation secret: only when stored now (not on a replay) and the CA gives them. */
+  readonly revocationSecret?: string;
 }
 
 /** What {@link RequestService.submit} returns. */
@@ -107,13 +112,28 @@ export type RejectOutcome = { readonly status: 'rejected'; readonly record: Cert
 /** What {@link RequestService.discard} returns. */
 export type DiscardOutcome = { readonly status: 'discarded'; readonly record: CertificateRequestRecord } | NotPending;
 
-/** What {@link RequestService.revoke} returns; `not_found` also for another holder's certificate. */
-export interface RevokeOutcome {
-  readonly status: 'revoked' | 'already_revoked' | 'not_found';
-}
+/**
+ * What {@link RequestService.revoke} returns; `not_found` also for another holder's certificate.
+ * A revoked certificate comes with its revocation's time and reason: now, or the first
+ * revocation's for `already_revoked` (a second revocation changes neither).
+ */
+export type RevokeOutcome =
+  | { readonly status: 'revoked' | 'already_revoked'; readonly revokedAt: Date; readonly reason: string; readonly certificate: StoredCertificate }
+  | { readonly status: 'not_found' };
 
-/** Whose certificate: an account's (issued through any of its channels) or an ssl_api client's. */
-export type CertificateHolder = { readonly accountId: number } | { readonly client: string };
+/**
+ * Whose certificate: an account's (issued through any of its channels: the owner, with the
+ * account's password or session), the certificates one installation of the account requested
+ * (with its installation token: not its sibling installations'), or an ssl_api client's.
+ */
+export type CertificateHolder =
+  { readonly accountId: number } | { readonly accountId: number; readonly installationTokenId: number } | { readonly client: string };
+
+/** Who revokes, for the log line (never a secret): the holder's channel, an operator, the names-lost hook. */
+export type RevokedBy =
+  | { readonly via: 'holder' | 'proof_of_possession' | 'revocation_secret' | 'names_lost_hook' }
+  | { readonly via: 'owner'; readonly accountId: number }
+  | { readonly via: 'operator'; readonly operatorId: number };
 
 /**
  * A recorded request as its requester sees it: `approved` lasts only while the certificate is
@@ -142,6 +162,8 @@ export interface RequestServiceOptions {
   readonly notices?: RequestNotices;
   /** Clock in ms since the epoch (whether an earlier certificate is still unexpired). Default `Date.now`. */
   readonly now?: () => number;
+  /** When given, every new request (issued or held) gets a one-time revocation secret in its answer. */
+  readonly revocationSecrets?: RevocationSecrets;
 }
 
 /** Options of one {@link RequestService.submit}. */
@@ -327,31 +349,73 @@ export class RequestService {
 
   /**
    * Revokes a certificate (RFC 5280 §5.3.1 reasons); the next CRL lists it, and a resent request
-   * is no longer answered with it.
+   * is no longer answered with it. One guarded statement: of two revocations, only the first
+   * sets the time and reason, and both answer them.
    * @param serialHex - the serial, hex (either case).
-   * @param options - `holder`: revoke only a certificate issued to this account or client (an
-   *   operator passes none); `reason`: for the CRL entry.
+   * @param options - `holder`: revoke only a certificate issued to this account, installation
+   *   or client (an operator, proof of possession and a revocation secret pass none); `reason`:
+   *   for the CRL entry; `by`: who, for the log line.
    * @example
-   * await service.revoke('1234abcd', { holder: { accountId: 1 }, reason: 'keyCompromise' }); // { status: 'revoked' }
+   * await service.revoke('1234abcd', { holder: { accountId: 1 }, reason: 'keyCompromise' }); // { status: 'revoked', revokedAt, reason, certificate }
    */
-  async revoke(serialHex: string, options: { holder?: CertificateHolder; reason?: RevocationReason } = {}): Promise<RevokeOutcome> {
+  async revoke(serialHex: string, options: { holder?: CertificateHolder; reason?: RevocationReason; by?: RevokedBy } = {}): Promise<RevokeOutcome> {
     const serial = serialHex.toLowerCase();
     if (!/^[0-9a-f]{2,40}$/.test(serial)) return { status: 'not_found' };
     const holder = options.holder;
     const requester = holder === undefined ? undefined : 'client' in holder ? holder.client : accountRequester(holder.accountId);
     const status = await this.#o.certificates.revoke(serial, {
       ...(requester !== undefined ? { requester } : {}),
+      ...(holder !== undefined && 'installationTokenId' in holder ? { installationTokenId: holder.installationTokenId } : {}),
       ...(options.reason !== undefined ? { reason: options.reason } : {}),
     });
+    if (status === 'not_found') return { status };
+    const certificate = await this.#o.certificates.get(serial);
+    if (certificate?.revokedAt === undefined) throw new Error(`certificate ${serial} is not recorded as revoked after its revocation`);
     if (status === 'revoked') {
       this.#o.ca.invalidateCrl();
       this.#o.logger.info('certificate revoked', {
         serial,
         ...(requester !== undefined ? { requester: loggedRequester(requester) } : {}),
+        ...(holder !== undefined && 'installationTokenId' in holder ? { installationId: holder.installationTokenId } : {}),
+        ...byFields(options.by),
         reason: options.reason ?? 'unspecified',
       });
     }
-    return { status };
+    return { status, revokedAt: certificate.revokedAt, reason: certificate.revocationReason ?? 'unspecified', certificate };
+  }
+
+  /**
+   * Revokes with the certificate's one-time revocation secret (no account, no holder check: the
+   * secret is the credential). A wrong secret, an unknown serial and a certificate without a
+   * secret are one answer, `secret_invalid`, and change nothing. The secret's first use is
+   * recorded; using it again answers the first revocation.
+   * @example
+   * await service.revokeWithSecret('1234abcd', secret, 'keyCompromise'); // { status: 'revoked', ... }
+   */
+  async revokeWithSecret(serialHex: string, secret: string, reason: RevocationReason): Promise<RevokeOutcome | { readonly status: 'secret_invalid' }> {
+    const secrets = this.#o.revocationSecrets;
+    const serial = serialHex.toLowerCase();
+    if (secrets === undefined || !(await secrets.check(serial, secret))) return { status: 'secret_invalid' };
+    const outcome = await this.revoke(serial, { reason, by: { via: 'revocation_secret' } });
+    if (outcome.status !== 'not_found') await secrets.markUsed(serial, secret);
+    return outcome;
+  }
+
+  /** A stored certificate by serial (hex, either case), whoever holds it; `undefined` for an unknown or malformed serial. Reads only. */
+  async certificate(serialHex: string): Promise<StoredCertificate | undefined> {
+    const serial = serialHex.toLowerCase();
+    return /^[0-9a-f]{2,40}$/.test(serial) ? this.#o.certificates.get(serial) : undefined;
+  }
+
+  /**
+   * The operator's search (see `CertificateRepository.search`), newest first, at most `limit`:
+   * a serial prefix (hex digits), an account's certificates (by its id), or a name or subject.
+   */
+  async searchCertificates(
+    criterion: { serialPrefix: string } | { accountId: number } | { text: string },
+    limit = ACCOUNT_CERTIFICATES_SHOWN,
+  ): Promise<StoredCertificate[]> {
+    return this.#o.certificates.search('accountId' in criterion ? { requester: accountRequester(criterion.accountId) } : criterion, limit);
   }
 
   /**
@@ -393,7 +457,8 @@ export class RequestService {
       ...(requester.installationTokenId !== undefined ? { installationId: requester.installationTokenId } : {}),
     });
     await this.#notice(() => this.#o.notices?.held?.(record), record);
-    return { status: 'pending', requestId: record.id, replayed: false };
+    const secret = await this.#o.revocationSecrets?.issue({ requestId: record.id });
+    return { status: 'pending', requestId: record.id, replayed: false, ...(secret !== undefined ? { revocationSecret: secret } : {}) };
   }
 
   async #issueNew(
@@ -425,10 +490,15 @@ export class RequestService {
       await policy.spends?.giveBack();
       return issued;
     }
-    if (record === undefined) return { status: 'issued', ...certificateFields(issued), replayed: issued.replayed };
+    if (record === undefined) {
+      // An ssl_api client's copy that met an earlier one in the signing transaction is a replay: no new secret.
+      const secret = issued.replayed ? undefined : await this.#o.revocationSecrets?.issue({ serialHex: issued.serialHex });
+      return { status: 'issued', ...certificateFields(issued), replayed: issued.replayed, ...(secret !== undefined ? { revocationSecret: secret } : {}) };
+    }
     const requestId = record.create.id;
     this.#o.logger.info('certificate request issued', { accountId: record.create.accountId, requestId, policy: policy.name, serial: issued.serialHex });
-    return { status: 'issued', requestId, ...certificateFields(issued), replayed: false };
+    const secret = await this.#o.revocationSecrets?.issue({ requestId });
+    return { status: 'issued', requestId, ...certificateFields(issued), replayed: false, ...(secret !== undefined ? { revocationSecret: secret } : {}) };
   }
 
   /** Signs through the signing core; its refusals (hook, request faults) come back as values. */
@@ -493,6 +563,13 @@ function recordFields(csr: CertificateRequest, requester: Extract<Requester, { a
 
 function certificateFields(issued: IssuedCertificate): Pick<IssuedOutcome, 'serialHex' | 'certificatePem' | 'chainPem'> {
   return { serialHex: issued.serialHex, certificatePem: issued.certificatePem, chainPem: issued.chainPem };
+}
+
+function byFields(by: RevokedBy | undefined): Record<string, number | string> {
+  if (by === undefined) return {};
+  if (by.via === 'operator') return { by: 'operator', operatorId: by.operatorId };
+  if (by.via === 'owner') return { by: 'owner', accountId: by.accountId };
+  return { by: by.via };
 }
 
 function deciderFields(by: Decider): Record<string, number | string> {

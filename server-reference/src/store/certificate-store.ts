@@ -100,15 +100,32 @@ export interface CertificateRepository {
    * Revokes a valid certificate (RFC 5280 §5.3.1 reason names), now, in one guarded statement:
    * two revocations of one certificate revoke it once, and the first reason and time stand.
    * @param options - `requester`: revoke only a certificate issued to this requester (another's
-   *   counts as none); `reason`: kept for the CRL entry, none by default.
+   *   counts as none); `installationTokenId`: revoke only a certificate requested with this
+   *   installation token (another's counts as none); `reason`: kept for the CRL entry, none by default.
    * @returns `revoked` when revoked now; `already_revoked`; `not_found` for an unknown serial
    *   or another requester's certificate.
    */
-  revoke(serialHex: string, options?: { requester?: string; reason?: string }): Promise<'revoked' | 'already_revoked' | 'not_found'>;
+  revoke(serialHex: string, options?: RevokeOptions): Promise<'revoked' | 'already_revoked' | 'not_found'>;
+  /**
+   * Certificates for the operator's search, newest first, at most `limit`: by serial (a prefix of
+   * the lower-case hex), by requester (an account's `account:<id>`), or by a name or subject
+   * containing `text` (case-insensitive). Exactly one criterion.
+   */
+  search(criterion: { serialPrefix: string } | { requester: string } | { text: string }, limit: number): Promise<StoredCertificate[]>;
   /** Revoked certificates, oldest first, for the CRL. */
   listRevoked(): Promise<{ serialHex: string; revokedAt: Date; reason?: string }[]>;
   /** Takes the next CRL number (RFC 5280 §5.2.3: monotonically increasing). */
   nextCrlNumber(): Promise<bigint>;
+}
+
+/** Options of {@link CertificateRepository.revoke}. */
+export interface RevokeOptions {
+  /** Only a certificate issued to this requester (`account:<id>` or an ssl_api client). */
+  readonly requester?: string;
+  /** Only a certificate whose request was sent with this installation token (certificate_requests.installation_token_id). */
+  readonly installationTokenId?: number;
+  /** The RFC 5280 §5.3.1 reason name kept for the CRL entry. */
+  readonly reason?: string;
 }
 
 /**
@@ -258,18 +275,47 @@ export class CertificateStore implements CertificateRepository {
     return rows.map(fromRow);
   }
 
-  async revoke(serialHex: string, options: { requester?: string; reason?: string } = {}): Promise<'revoked' | 'already_revoked' | 'not_found'> {
-    const requester = options.requester;
+  async revoke(serialHex: string, options: RevokeOptions = {}): Promise<'revoked' | 'already_revoked' | 'not_found'> {
+    const { requester, installationTokenId } = options;
+    // The holder's restrictions are part of the guarded statement, so a certificate that is not
+    // the caller's is never touched, whatever runs beside it.
+    const requestedWithToken = (id: number) =>
+      this.#db
+        .selectFrom('certificate_requests')
+        .select('certificate_serial')
+        .where('installation_token_id', '=', id)
+        .where('certificate_serial', 'is not', null);
     let update = this.#db
       .updateTable('certificates')
       .set({ status: 'revoked', revoked_at_ms: this.#now(), revocation_reason: options.reason ?? null })
       .where('serial_hex', '=', serialHex)
       .where('status', '=', 'valid');
     if (requester !== undefined) update = update.where('requester', '=', requester);
+    if (installationTokenId !== undefined) update = update.where('serial_hex', 'in', requestedWithToken(installationTokenId));
     if ((await update.executeTakeFirst()).numUpdatedRows === 1n) return 'revoked';
     const existing = await this.get(serialHex);
     if (existing === undefined || (requester !== undefined && existing.requester !== requester)) return 'not_found';
+    if (installationTokenId !== undefined) {
+      const own = await requestedWithToken(installationTokenId).where('certificate_serial', '=', serialHex).executeTakeFirst();
+      if (own === undefined) return 'not_found';
+    }
     return 'already_revoked';
+  }
+
+  async search(criterion: { serialPrefix: string } | { requester: string } | { text: string }, limit: number): Promise<StoredCertificate[]> {
+    // instr/substr instead of LIKE: no wildcard in what an operator types needs escaping.
+    let query = this.#db.selectFrom('certificates').selectAll();
+    if ('serialPrefix' in criterion) {
+      const prefix = criterion.serialPrefix.toLowerCase();
+      query = query.where(sql<boolean>`substr(serial_hex, 1, ${prefix.length}) = ${prefix}`);
+    } else if ('requester' in criterion) {
+      query = query.where('requester', '=', criterion.requester);
+    } else {
+      const text = criterion.text.toLowerCase();
+      query = query.where(sql<boolean>`(instr(lower(san_json), ${text}) > 0 OR instr(lower(subject), ${text}) > 0)`);
+    }
+    const rows = await query.orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(fromRow);
   }
 
   async listRevoked(): Promise<{ serialHex: string; revokedAt: Date; reason?: string }[]> {

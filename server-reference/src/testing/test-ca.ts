@@ -87,6 +87,8 @@ export interface TestCa extends RunningCa {
   request(id: string): Promise<{ readonly status: string; readonly source: string; readonly accountId: number } | undefined>;
   /** Rejects a pending request with `reason`, as an approver would. */
   rejectRequest(id: string, reason: string): Promise<void>;
+  /** Approves a pending request as its approver would (the certificate is signed); its serial. */
+  approveRequest(id: string): Promise<string>;
   /** Moves the CA's clock forward (only without the `now` option). */
   advanceClock(ms: number): Promise<void>;
   /** Creates an operator as `certwizard-ca add-operator` does (with the test CA's cheap hash). */
@@ -203,6 +205,11 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
     certificate: (serialHex) => getFound(`${managementUrl}/certificates/${encodeURIComponent(serialHex)}`, 'certificate lookup'),
     request: (id) => getFound(`${managementUrl}/requests/${encodeURIComponent(id)}`, 'request lookup'),
     rejectRequest: (id, reason) => post(`${managementUrl}/requests/${encodeURIComponent(id)}/reject?reason=${encodeURIComponent(reason)}`, 'rejecting'),
+    approveRequest: async (id) => {
+      const res = await fetch(`${managementUrl}/requests/${encodeURIComponent(id)}/approve`, { method: 'POST' });
+      if (res.status !== 200) throw new Error(`approving answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { serialHex: string }).serialHex;
+    },
     advanceClock: (ms) => post(`${managementUrl}/clock?advanceMs=${ms}`, 'moving the clock'),
     addOperator: (email, password) => post(`${managementUrl}/operators`, 'adding an operator', { email, password }, 201),
     account: (email) => getFound(`${managementUrl}/accounts?email=${encodeURIComponent(email)}`, 'account lookup'),

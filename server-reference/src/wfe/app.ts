@@ -17,6 +17,7 @@ import type { CacertApiContext } from './cacert-api/context.js';
 import type { OperatorContext } from './operator/context.js';
 import { operatorArea } from './operator/operator-area.js';
 import { type DomainContext, domainRoutes } from './domains/domain-routes.js';
+import { type HolderRevocationContext, holderRevocationRoutes } from './holder-revocation/holder-revocation-routes.js';
 import type { PingContext } from './ping/context.js';
 import { pingRoutes } from './ping/ping-routes.js';
 import type { RegistrationContext } from './registration/context.js';
@@ -44,6 +45,8 @@ export interface AppOptions {
   readonly ping?: PingContext;
   /** The domains of an account (`/api/domains`, `/api/domains/check`); not served when absent. */
   readonly domains?: DomainContext;
+  /** Revocation by key possession and by revocation secret (`/api/revoke-by-key`, `/api/revoke-with-secret`); not served when absent. */
+  readonly holderRevocation?: HolderRevocationContext;
 }
 
 /** Builds the express application of the reference CA. */
@@ -112,6 +115,7 @@ export function createApp(options: AppOptions): Express {
   if (options.operator) app.use(operatorArea(options.operator));
   if (options.ping) app.use(pingRoutes(options.ping));
   if (options.domains) app.use(domainRoutes(options.domains));
+  if (options.holderRevocation) app.use(holderRevocationRoutes(options.holderRevocation));
 
   app.use((_req, res) => {
     res.status(404).json(encodeCsrApiError('not_found', 'no such resource'));

@@ -6,7 +6,15 @@
  * neutral refusals, mapped here once ({@link CACERT_CODE_OF}). An unexpected error becomes
  * `500,internal_error` (logged, never echoed): CAcert clients read the first line.
  */
-import { CACERT_API_MEDIA_TYPE, type CacertApiErrorCode, encodeCacertApiError, encodeCcsrAnswer, encodeCrevokeAnswer } from '@certwizard/protocol';
+import {
+  CACERT_API_MEDIA_TYPE,
+  type CacertApiErrorCode,
+  encodeCacertApiError,
+  encodeCcsrAnswer,
+  encodeCrevokeAnswer,
+  REVOCATION_SECRET_HEADER,
+} from '@certwizard/protocol';
+import { setRevocationHeaders } from '../revocation-headers.js';
 import type { Request, Response } from 'express';
 import type { RefusalReason, RequestRefusal } from '../../ca/refusal.js';
 import type { RevokeOutcome, SubmitOutcome } from '../../ca/request-service.js';
@@ -70,6 +78,8 @@ export function sendCcsrOutcome(res: Response, outcome: SubmitOutcome): void {
   // Requests of accounts are always recorded, so they always have an id.
   const requestId = outcome.requestId as string;
   const answer = encodeCcsrAnswer(outcome.status === 'issued' ? { status: 'issued', requestId, chainPem: outcome.chainPem } : { status: 'pending', requestId });
+  // A header, not a line: the text answer stays what CAcert clients parse (sendText sets no-store).
+  if (outcome.revocationSecret !== undefined) res.setHeader(REVOCATION_SECRET_HEADER, outcome.revocationSecret);
   sendText(res, answer.status, answer.body);
 }
 
@@ -84,6 +94,7 @@ export function sendCrevokeOutcome(res: Response, outcome: RevokeOutcome, serial
     return sendFailure(res, { ok: false, code: 'unknown_certificate', message: 'the account has no certificate with this serial' });
   }
   const answer = encodeCrevokeAnswer({ status: outcome.status, serialHex });
+  setRevocationHeaders(res, outcome);
   sendText(res, answer.status, answer.body);
 }
 

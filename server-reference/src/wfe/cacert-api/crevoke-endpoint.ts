@@ -1,20 +1,20 @@
 /**
- * `POST /api/crevoke.php`: our extension of the CAcert-style API. Revokes one of the account's
- * certificates (issued through any of its channels) by serial, with a reason a holder may give
- * (RFC 5280 §5.3.1, `REVOCATION_REASONS`). Authenticated by the installation token as
- * `Authorization: Bearer`, as ccsr and cemails take it; no password: an installer holds a token,
- * and a revocation needs no person at the keyboard, so the endpoint offers no password to guess.
- * POST only, so that no link or prefetch revokes. Decodes, calls the request service, encodes;
- * the lines are answer-writer.ts's.
+ * `POST /api/crevoke.php`: our extension of the CAcert-style API. Revokes a certificate by
+ * serial, with a reason a holder may give (RFC 5280 §5.3.1, `REVOCATION_REASONS`), authenticated
+ * as ccsr and cemails are:
+ * - the installation token (`Authorization: Bearer`): only the certificates requested with that
+ *   token, never a sibling installation's of the same account;
+ * - the owner's `username` + `password` form fields (rate-limited per client before the scrypt
+ *   run, never logged): any certificate of the account, issued through any of its channels.
+ * Either way another's certificate is `unknown_certificate`, as an unknown serial is. POST only,
+ * so that no link or prefetch revokes. Decodes, calls the request service, encodes; the lines
+ * are answer-writer.ts's (and the first revocation's time and reason are headers).
  */
 import { decodeCrevokeRequest } from '@certwizard/protocol';
 import type { Request, Response } from 'express';
-import { refuse, type RequestRefusal } from '../../ca/refusal.js';
 import { authenticateApiCaller, readApiParams } from './api-request.js';
 import { sendCrevokeOutcome, sendFailure } from './answer-writer.js';
 import type { CacertApiContext } from './context.js';
-
-const TOKEN_REQUIRED: RequestRefusal = Object.freeze(refuse('unauthenticated', 'send the installation token as Authorization: Bearer <token>'));
 
 /**
  * Builds the handler.
@@ -25,14 +25,18 @@ export function crevokeEndpoint(ctx: CacertApiContext): (req: Request, res: Resp
   return async (req, res) => {
     const read = await readApiParams(req);
     if (!read.ok) return sendFailure(res, read);
-    if (req.headers.authorization === undefined) return sendFailure(res, TOKEN_REQUIRED);
-    // With the header, authenticateApiCaller takes the token (and refuses a password beside it).
+    // The token or the password, never both (authenticateApiCaller refuses that).
     const caller = await authenticateApiCaller(ctx, req, read.params);
     if (!caller.ok) return sendFailure(res, caller);
     const decoded = decodeCrevokeRequest(read.params);
     if (!decoded.ok) return sendFailure(res, decoded);
     const { serialHex, reason } = decoded.fields;
-    // Another account's certificate is not_found, as an unknown serial is: no oracle.
-    sendCrevokeOutcome(res, await ctx.service.revoke(serialHex, { holder: { accountId: caller.account.id }, reason }), serialHex);
+    // Another account's (or installation's) certificate is not_found, as an unknown serial is: no oracle.
+    const holder =
+      caller.credential === 'installation' && caller.tokenId !== undefined
+        ? { accountId: caller.account.id, installationTokenId: caller.tokenId }
+        : { accountId: caller.account.id };
+    const by = caller.credential === 'password' ? ({ via: 'owner', accountId: caller.account.id } as const) : ({ via: 'holder' } as const);
+    sendCrevokeOutcome(res, await ctx.service.revoke(serialHex, { holder, reason, by }), serialHex);
   };
 }

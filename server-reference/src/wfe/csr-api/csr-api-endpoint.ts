@@ -40,7 +40,9 @@ export function csrApiHandler(options: CsrApiOptions) {
     const outcome = await options.service.submit(input, { client }, SSL_API_POLICY, { signal: abort.signal });
     res.off('close', onClose);
     if (outcome.status === 'refused') return sendCsrApiRefusal(res, outcome);
-    const answer: CsrApiSuccess = { signed_x509_pem: outcome.chainPem };
+    // The revocation secret is in this answer only (none on a replay): never cached.
+    const answer: CsrApiSuccess = { signed_x509_pem: outcome.chainPem, ...(outcome.revocationSecret ? { revocation_secret: outcome.revocationSecret } : {}) };
+    res.setHeader('Cache-Control', 'no-store');
     res.status(200).json(answer);
   };
 }

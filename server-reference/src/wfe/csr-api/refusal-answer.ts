@@ -9,6 +9,7 @@ import { CSR_API_ERRORS, type CsrApiErrorBody, type CsrApiErrorCode, encodeCsrAp
 import type { Response } from 'express';
 import type { RefusalReason, RequestRefusal } from '../../ca/refusal.js';
 import type { RevokeOutcome } from '../../ca/request-service.js';
+import { setRevocationHeaders } from '../revocation-headers.js';
 import { REQUEST_FAULT_CODES } from '../request-fault-codes.js';
 
 /** The ssl_api error code of each refusal reason. */
@@ -54,5 +55,6 @@ export function sendCsrApiRevokeOutcome(res: Response, outcome: RevokeOutcome, s
     res.status(CSR_API_ERRORS.unknown_certificate).json(encodeCsrApiError('unknown_certificate', 'this client has no certificate with this serial'));
     return;
   }
+  setRevocationHeaders(res, outcome);
   res.status(200).json(encodeCsrApiRevokeAnswer({ status: outcome.status, serialHex }));
 }

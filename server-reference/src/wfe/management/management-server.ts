@@ -13,6 +13,8 @@
  * - `POST /requests/:id/reject?reason=R`: rejects a pending request as its approver would, through
  *   the request service (204; 409 when it is not pending), for a test of what a rejection does
  *   to its requester.
+ * - `POST /requests/:id/approve`: approves a pending request as its approver would, through the
+ *   request service (the certificate is signed); 200 with `{ "serialHex" }`, 409 when not pending.
  * - `POST /clock?advanceMs=N`: moves the CA's clock forward by N ms (204), when the CA was started
  *   with a movable clock; else 404.
  * - `POST /operators` with JSON `{ "email", "password" }`: creates an operator through the
@@ -52,7 +54,7 @@ export interface ManagementDeps {
   readonly db: Db;
   readonly store: Pick<CertificateRepository, 'get'>;
   readonly requests: Pick<CertificateRequestRepository, 'get'>;
-  readonly service: Pick<RequestService, 'reject'>;
+  readonly service: Pick<RequestService, 'reject' | 'approve'>;
   readonly operators: Pick<OperatorService, 'create'>;
   readonly accounts: Pick<AccountService, 'get' | 'findByEmail' | 'setCodeSigning'>;
   readonly addresses: Pick<AccountAddressRepository, 'addConfirmed'>;
@@ -102,6 +104,14 @@ export async function startManagementServer(deps: ManagementDeps): Promise<Runni
     const outcome = await deps.service.reject(found.id, by, reason);
     if (outcome.status !== 'rejected') return void res.status(409).json({ error: `not rejected: ${outcome.status}` });
     res.status(204).end();
+  });
+  app.post('/requests/:id/approve', async (req, res) => {
+    const found = await deps.requests.get(req.params.id);
+    if (found === undefined) return void res.status(404).json({ error: 'no such request' });
+    const by = found.approver === 'owner' ? { owner: found.accountId } : { operator: 0 };
+    const outcome = await deps.service.approve(found.id, by);
+    if (outcome.status !== 'issued') return void res.status(409).json({ error: `not approved: ${outcome.status}` });
+    res.status(200).json({ serialHex: outcome.serialHex });
   });
   app.post('/clock', (req, res) => {
     const advanceMs = Number(req.query.advanceMs);

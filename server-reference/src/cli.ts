@@ -1,5 +1,5 @@
 /**
- * The `certwizard-ca` command: create-identity, serve, dev, add-operator. Expected failures print one clear
+ * The `certwizard-ca` command: create-identity, serve, dev, add-operator, renewal-window. Expected failures print one clear
  * line (no stack trace) and exit 1; usage errors exit 2.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,6 +15,7 @@ import { OperatorExistsError } from './accounts/errors.js';
 import { OperatorService } from './accounts/operator-service.js';
 import { OperatorStore } from './accounts/operator-store.js';
 import { obtainPassphrase, obtainSecret, type PassphraseSources } from './passphrase.js';
+import { RENEWAL_WINDOW_HELP, renewalWindowCommand } from './cli-renewal-window.js';
 import { openDatabase } from './store/database.js';
 import { createSqlDatabase } from './store/sqlite-dialect.js';
 
@@ -43,8 +44,10 @@ Usage:
                       [--ping-from ADDRESS] [--dkim-selector S --dkim-key FILE [--dkim-domain D]]
                       [--domain-lapse-days N] [--names-outside-domains refuse|operator]
                       [--dns-resolver IP[:PORT]]... [--http-challenge-port N] [--allow-private-challenge-addresses]
+                      [--expiry-notice-days N,N...|none] [--expiry-notice-interval-minutes N]
   certwizard-ca dev [--dir DIR] [--listen HOST:PORT] [--smtp HOST:PORT] [--ping-from ADDRESS]
   certwizard-ca add-operator --data DIR --email ADDRESS
+  certwizard-ca renewal-window --data DIR (--serial HEX | --all-issued-before TIME) --start TIME --end TIME
   certwizard-ca help [COMMAND]
   certwizard-ca --version
 
@@ -94,7 +97,11 @@ Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in 
                         domains: refused (default) or held for an operator
   --dns-resolver IP[:PORT]  resolver of the domain checks, repeatable (default the system's)
   --http-challenge-port N  port of the HTTP file check (default 80; tests only)
-  --allow-private-challenge-addresses  let the HTTP check reach non-public addresses (tests only)`,
+  --allow-private-challenge-addresses  let the HTTP check reach non-public addresses (tests only)
+  --expiry-notice-days N,N...  mail an account's owner N days before a certificate expires,
+                        once per N, unless a newer certificate covers its names
+                        (default ${SERVE_DEFAULTS.expiryNoticeDays}); none: no notices
+  --expiry-notice-interval-minutes N  how often the CA looks for them (default ${SERVE_DEFAULTS.expiryNoticeIntervalMinutes})`,
   dev: `certwizard-ca dev [--dir DIR] [--listen HOST:PORT] [--smtp HOST:PORT] [--ping-from ADDRESS]
 
 Runs the CA on embedded development defaults: an identity, a passphrase file and a database
@@ -108,6 +115,7 @@ Creates an operator of the CA whose database is in DIR: operators log in at /ope
 and approve or reject requests for DNS names at /operator/queue. The password is read from
 OPERATOR_PASSWORD, else asked for twice on a terminal (never on the command line). Refuses an
 address that already is an operator's. Can run while the CA serves.`,
+  'renewal-window': RENEWAL_WINDOW_HELP,
 };
 
 /**
@@ -146,6 +154,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await devCommand(rest, io);
       case 'add-operator':
         return await addOperatorCommand(rest, io);
+      case 'renewal-window':
+        return await renewalWindowCommand(rest, io);
       default:
         throw new ConfigError(`unknown command ${command}; try certwizard-ca --help`);
     }
@@ -260,6 +270,8 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     { name: 'dns-resolver', arity: 1, repeatable: true },
     { name: 'http-challenge-port', arity: 1 },
     { name: 'allow-private-challenge-addresses', arity: 0 },
+    { name: 'expiry-notice-days', arity: 1 },
+    { name: 'expiry-notice-interval-minutes', arity: 1 },
   ]);
   const config = buildServeConfig({
     identity: opts.identity as string,
@@ -282,6 +294,8 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     dnsResolvers: ((opts['dns-resolver'] as string[][] | undefined) ?? []).map(([server]) => server as string),
     httpChallengePort: opts['http-challenge-port'] as string,
     allowPrivateChallengeAddresses: opts['allow-private-challenge-addresses'] !== undefined,
+    expiryNoticeDays: opts['expiry-notice-days'] as string,
+    expiryNoticeIntervalMinutes: opts['expiry-notice-interval-minutes'] as string,
   });
   const passphrase = identityNeedsPassphrase(config.identityDir) ? await obtainPassphrase(io) : undefined;
   return serve(config, passphrase, io);

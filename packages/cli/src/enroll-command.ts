@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { parseArgs } from 'node:util';
-import { confirm, input, select } from '@inquirer/prompts';
+import { input, select } from '@inquirer/prompts';
 import { createInterface } from 'node:readline';
 import { KEY_TYPES, type KeyType } from '@certwizard/pki';
 import { ADMINISTRATIVE_LOCAL_PARTS, type AdministrativeLocalPart, isValidDomainName } from '@certwizard/protocol';
@@ -18,10 +18,9 @@ import {
   CaUnreachableError,
   enroll,
   isInstallName,
-  isSdkError,
   listEnrollments,
-  openCredentialStore,
-  openFileStore,
+  sslApiClientKey,
+  sslApiMethod,
   type CredentialStore,
   type DomainVerification,
   type DomainVerificationEvent,
@@ -29,11 +28,13 @@ import {
   type EnrollmentSummary,
   type InstalledCertificate,
 } from '@certwizard/sdk';
+import { openCredentials } from './credentials-option.js';
 import { CaSchemeMismatchError, PublishUnconfirmedError } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { describeFailure, type FailureContext } from './failure.js';
 import { registrationLines } from './registration-display.js';
 import { defaultDir } from './list-commands.js';
+import { sslApiClientOf, SSL_API_CLIENT_ENV } from './ssl-api-client.js';
 import type { CliIo, Terminal } from './terminal.js';
 
 /** Usage of `certwizard enroll`. */
@@ -47,6 +48,11 @@ A certificate for an address (S/MIME, --email), for a server's host names (TLS, 
 name's domain verified for the account first), or for both in one certificate.
 
 options:
+  --method M            cacert (default): register in the browser, the CAcert-style API;
+                        ssl-api: a server without a browser (PUT /api/csr/CLIENT): --dns names,
+                        the CA's client hash from ${SSL_API_CLIENT_ENV} or --client-file
+                        (kept in the credential store for revoke and renew), no registration
+  --client-file FILE    with --method ssl-api: the file whose first line is the client hash
   --ca URL              the CA's address (or CERTWIZARD_CA)
   --ca-cert FILE        the CA certificate to trust (PEM); may be left out for a CA on loopback
   --email ADDRESS       the address to register and certify (with --dns: certify it too)
@@ -72,6 +78,8 @@ options:
   --help                this text`;
 
 const OPTIONS = {
+  method: { type: 'string' },
+  'client-file': { type: 'string' },
   ca: { type: 'string' },
   'ca-cert': { type: 'string' },
   email: { type: 'string' },
@@ -121,6 +129,7 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
     return EXIT.ok;
   }
   const json = values.json === true;
+  const sslApi = checkMethodFlags(values);
   const emitJson = (event: Record<string, unknown>) => io.stdout.write(`${JSON.stringify(event)}\n`);
   /** Shows a failure (a JSON line with --json) and answers the exit code for it. */
   const fail = (error: unknown, context: FailureContext): number => {
@@ -138,7 +147,9 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   // will live is settled before the first one: a machine without a keychain learns it now, not
   // after every answer.
   const earlier = await unfinished(baseDir, typeof values.name === 'string' ? values.name : DEFAULT_NAME);
-  const completed = resumedValues(values, earlier, io);
+  const resumed = resumedValues(values, earlier, io);
+  // ssl_api has no registration: no names for its form to ask.
+  const completed: Flags = sslApi ? { ...resumed, 'first-name': '', 'last-name': '' } : resumed;
   const questions = ask && (earlier === undefined || earlier.step === 'register');
   const fromFlags = questions ? undefined : await collect(completed, io, false);
   const fileStoreDir = join(baseDir, 'credentials');
@@ -150,6 +161,16 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
     return fail(error, { credentialsDir: fileStoreDir });
   }
   const answers = fromFlags ?? (await collect(completed, io, true));
+  let client: string | undefined;
+  if (sslApi) {
+    if (answers.dns.length === 0) throw new UsageError('--method ssl-api certifies host names: give one or more --dns NAME');
+    try {
+      client = await sslApiClientFor(values, io, credentials, new URL(answers.caUrl).origin);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      return fail(error, { caUrl: answers.caUrl });
+    }
+  }
   if (earlier !== undefined && !json) {
     term.say(
       term.bold(
@@ -171,7 +192,7 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   try {
     await reachable(answers.caUrl);
     const trustAnchorsPem = await trustAnchors(values['ca-cert'], answers.caUrl, term, json);
-    if (!json) await mentionDevMailbox(answers.caUrl, term);
+    if (!json && !sslApi) await mentionDevMailbox(answers.caUrl, term);
     if (!json && earlier === undefined) term.say(term.bold(`Getting ${purpose(answers)} from ${answers.caUrl}`));
     const { installed, resumed } = await enroll({
       caUrl: answers.caUrl,
@@ -183,6 +204,7 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
       keyType: answers.keyType,
       credentials,
       trustAnchorsPem,
+      ...(client === undefined ? {} : { method: sslApiMethod({ caUrl: answers.caUrl, client }) }),
       registration: {
         prefill: {
           ...(answers.email === undefined ? {} : { emailAddress: { value: answers.email, sure: true } }),
@@ -213,6 +235,41 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/**
+ * Whether `--method` asks for ssl-api (default cacert), with the flags that only the browser
+ * registration and the account's domains take refused for it, and `--client-file` for cacert.
+ */
+function checkMethodFlags(values: Flags): boolean {
+  const method = values.method ?? 'cacert';
+  if (method !== 'cacert' && method !== 'ssl-api') throw new UsageError('--method: cacert or ssl-api');
+  const sslApi = method === 'ssl-api';
+  const onlyCacert = ['first-name', 'last-name', 'no-browser', 'domain', 'domain-method', 'domain-address-local-part'] as const;
+  for (const flag of onlyCacert) {
+    if (sslApi && values[flag] !== undefined)
+      throw new UsageError(`--${flag} goes with --method cacert (ssl-api has no registration and no domain verification)`);
+  }
+  if (!sslApi && values['client-file'] !== undefined) throw new UsageError('--client-file goes with --method ssl-api');
+  return sslApi;
+}
+
+/**
+ * The ssl_api client hash: from `--client-file` or the environment, kept in the credential store
+ * (before anything is sent, so a rerun, `revoke` and `renew` find it), else the one kept there
+ * by an earlier run.
+ */
+async function sslApiClientFor(values: Flags, io: CliIo, credentials: CredentialStore, caOrigin: string): Promise<string> {
+  const given = sslApiClientOf(values['client-file'], io);
+  const key = sslApiClientKey(caOrigin);
+  if (given !== undefined) {
+    await credentials.set(key, given);
+    return given;
+  }
+  const kept = await credentials.get(key);
+  if (kept === undefined)
+    throw new UsageError(`--method ssl-api needs the CA's client hash: set ${SSL_API_CLIENT_ENV} or pass --client-file FILE (never on the command line)`);
+  return kept;
 }
 
 /** The certificate name when `--name` is not given. */
@@ -253,29 +310,6 @@ function resumedValues(values: Flags, earlier: EnrollmentSummary | undefined, io
     'key-type': values['key-type'] ?? 'p256',
     ...(earlier.step === 'register' ? {} : { 'first-name': values['first-name'] ?? '', 'last-name': values['last-name'] ?? '' }),
   };
-}
-
-/**
- * The credential store: `--credentials-dir` when given, else the OS keychain. Without a keychain
- * a person on a terminal is offered a file store in `fileStoreDir` (a 0700 folder, 0600 files);
- * without a terminal it fails, before any question, with what to pass.
- */
-async function openCredentials(flag: string | undefined, fileStoreDir: string, io: CliIo, ask: boolean): Promise<CredentialStore> {
-  if (flag !== undefined) return openFileStore({ dir: flag });
-  try {
-    return await openCredentialStore({ service: 'certwizard' });
-  } catch (error) {
-    if (!ask || !isSdkError(error, 'ERR_SDK_KEYCHAIN_UNAVAILABLE')) throw error;
-    const useFile = await confirm(
-      {
-        message: `This machine has no keychain to keep the CA's installation token in. Keep it in a file only you can read, in ${fileStoreDir}?`,
-        default: true,
-      },
-      { input: io.stdin, output: io.stderr },
-    );
-    if (!useFile) throw error;
-    return openFileStore({ dir: fileStoreDir });
-  }
 }
 
 /** Flags first; what is missing is asked for on a terminal, or is a usage error without one. */

@@ -124,7 +124,7 @@ export interface EnrollFlowOptions {
   readonly onEvent?: (event: EnrollFlowEvent) => void;
   /** The `fetch` of every request to the CA (handed to the method, whose own option wins). Default: the global one. */
   readonly fetch?: typeof fetch;
-  /** Clock of the waits. Default: the system clock. */
+  /** Clock of the waits, and of the validity checks before install. Default: the system clock. */
   readonly clock?: Clock;
   /** File-system seam (state file, key, install). Default: node:fs. */
   readonly fs?: InstallFileSystem;
@@ -691,6 +691,8 @@ class EnrollmentRun {
         ...(s.pkcs12 === undefined ? {} : { pkcs12: s.pkcs12 }),
         ...(s.postInstall === undefined ? {} : { postInstall: s.postInstall }),
         ...(s.signal === undefined ? {} : { signal: s.signal }),
+        // The flow's clock judges validity too: one clock for the whole run (a test moves it with the CA's).
+        now: () => s.clock.now(),
         fs: s.fs,
       });
       version = installed.version;

@@ -7,6 +7,10 @@ import { CertificateAuthority, type CaIdentity } from './ca/authority.js';
 import { type CaHooks, loadHooks } from './ca/hooks.js';
 import { mailedRequestNotices } from './ca/request-notices.js';
 import { RequestService } from './ca/request-service.js';
+import { ExpiryNoticeJob } from './ca/expiry-notices.js';
+import { RenewalAdvisor } from './ca/renewal-advice.js';
+import { ExpiryNoticeStore } from './store/expiry-notice-store.js';
+import { RenewalWindowStore } from './store/renewal-window-store.js';
 import { defaultPingFrom, type ServeConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { CertificateRequestStore } from './store/certificate-requests.js';
@@ -59,6 +63,8 @@ export interface RunningCa {
   readonly store: CertificateStore;
   /** The development mailbox, when mail is not relayed over SMTP. */
   readonly devMailbox?: DevMailbox;
+  /** The expiry notice job (started by startCa unless `--expiry-notice-days none`). */
+  readonly expiryNotices: ExpiryNoticeJob;
   /** `http://127.0.0.1:PORT` of the test-only management server, when `deps.management` asked for it. */
   readonly managementUrl?: string;
   /** Finishes requests in flight (up to `graceMs`), closes the database. */
@@ -236,6 +242,16 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       })().catch((err: unknown) => logger.error('purge failed', { error: err }));
     }, PURGE_INTERVAL_MS);
     purge.unref();
+    const expiryNotices = new ExpiryNoticeJob({
+      notices: new ExpiryNoticeStore(sql, clock),
+      certificates: store,
+      accounts,
+      mailer,
+      logger,
+      publicUrl,
+      thresholdDays: config.expiryNoticeDays,
+      now: nowMs,
+    });
     // Only now, after boot, are requests served; until here they got 503.
     server.handle(
       createApp({
@@ -260,6 +276,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           retryAfterSeconds: deps.retryAfterSeconds ?? REQUEST_RETRY_AFTER_SECONDS_DEFAULT,
         },
         domains: domainContext,
+        renewalInfo: { advisor: new RenewalAdvisor({ certificates: store, windows: new RenewalWindowStore(sql, clock) }) },
         holderRevocation: { service, publicUrl, now: nowMs, secretLimiter: limiter('revocation-secret'), logger },
         operator: {
           operators,
@@ -305,16 +322,20 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const management =
       deps.management === undefined
         ? undefined
-        : await startManagementServer({ db, store, requests, service, operators, accounts, addresses, ...deps.management });
+        : await startManagementServer({ db, store, requests, service, operators, accounts, addresses, expiryNotices, ...deps.management });
+    // After the start line: its first pass (mail) runs while requests are already served.
+    expiryNotices.start({ intervalMs: config.expiryNoticeIntervalMs });
     return {
       url: server.url,
       publicUrl,
       ca,
       store,
       ...(devMailbox ? { devMailbox } : {}),
+      expiryNotices,
       ...(management ? { managementUrl: management.url } : {}),
       close: async (options) => {
         clearInterval(purge);
+        await expiryNotices.stop();
         await management?.close({ graceMs: 0 });
         await server.close(options);
         smtp?.close();

@@ -21,6 +21,7 @@ import { type HolderRevocationContext, holderRevocationRoutes } from './holder-r
 import type { PingContext } from './ping/context.js';
 import { pingRoutes } from './ping/ping-routes.js';
 import type { RegistrationContext } from './registration/context.js';
+import { type RenewalInfoContext, renewalInfoRoutes } from './renewal-info/renewal-info-endpoint.js';
 import { registrationRoutes } from './registration/registration-routes.js';
 
 /** Options of {@link createApp}. */
@@ -45,6 +46,8 @@ export interface AppOptions {
   readonly ping?: PingContext;
   /** The domains of an account (`/api/domains`, `/api/domains/check`); not served when absent. */
   readonly domains?: DomainContext;
+  /** Renewal information (`GET /api/renewal-info/:certId`, RFC 9773 shape); not served when absent. */
+  readonly renewalInfo?: RenewalInfoContext;
   /** Revocation by key possession and by revocation secret (`/api/revoke-by-key`, `/api/revoke-with-secret`); not served when absent. */
   readonly holderRevocation?: HolderRevocationContext;
 }
@@ -115,6 +118,7 @@ export function createApp(options: AppOptions): Express {
   if (options.operator) app.use(operatorArea(options.operator));
   if (options.ping) app.use(pingRoutes(options.ping));
   if (options.domains) app.use(domainRoutes(options.domains));
+  if (options.renewalInfo) app.use(renewalInfoRoutes(options.renewalInfo));
   if (options.holderRevocation) app.use(holderRevocationRoutes(options.holderRevocation));
 
   app.use((_req, res) => {

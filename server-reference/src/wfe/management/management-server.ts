@@ -32,6 +32,9 @@
  *   a CA from before a validation rule could have stored it (`stored-text.ts` lists the columns);
  *   the one write below the CA's policy, since today's policy refuses such text (204; 404 for no
  *   such row; 400 for a column not in the list).
+ * - `POST /expiry-notices/run`: one pass of the expiry notice job now, on the CA's clock (200 with
+ *   what it did: `{ sent, superseded, alreadyClaimed, failed }`), so that a test that moved the
+ *   clock need not wait for the job's timer.
  *
  * Request bodies are JSON, at most 16 KiB. A state change is always a POST.
  */
@@ -46,6 +49,7 @@ import type { RequestService } from '../../ca/request-service.js';
 import type { CertificateRequestRepository } from '../../store/certificate-requests.js';
 import type { CertificateRepository } from '../../store/certificate-store.js';
 import { tableCounts, tableRows } from '../../store/table-rows.js';
+import type { ExpiryNoticeJob } from '../../ca/expiry-notices.js';
 import { listen, type RunningServer } from '../server.js';
 import { overwriteStoredText } from './stored-text.js';
 
@@ -58,6 +62,7 @@ export interface ManagementDeps {
   readonly operators: Pick<OperatorService, 'create'>;
   readonly accounts: Pick<AccountService, 'get' | 'findByEmail' | 'setCodeSigning'>;
   readonly addresses: Pick<AccountAddressRepository, 'addConfirmed'>;
+  readonly expiryNotices: Pick<ExpiryNoticeJob, 'runOnce'>;
   /** Moves the CA's clock forward; absent when the CA runs on a clock nobody moves. */
   readonly advanceClock?: (ms: number) => void;
 }
@@ -65,7 +70,7 @@ export interface ManagementDeps {
 /**
  * Starts the management server on 127.0.0.1, port 0.
  * @example
- * const management = await startManagementServer({ db, store, requests, service, operators, accounts, addresses });
+ * const management = await startManagementServer({ db, store, requests, service, operators, accounts, addresses, expiryNotices });
  * await fetch(`${management.url}/counts`);
  */
 export async function startManagementServer(deps: ManagementDeps): Promise<RunningServer> {
@@ -154,6 +159,7 @@ export async function startManagementServer(deps: ManagementDeps): Promise<Runni
     if (!overwriteStoredText(deps.db, req.params.table as string, req.params.id as string, values)) return void res.status(404).json({ error: 'no such row' });
     res.status(204).end();
   });
+  app.post('/expiry-notices/run', async (_req, res) => void res.json(await deps.expiryNotices.runOnce()));
   app.use((_req, res) => void res.status(404).json({ error: 'no such resource' }));
   // Refusals of the services become 4xx, so that a test sees why; anything else stays a 500.
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {

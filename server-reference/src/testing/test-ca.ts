@@ -66,6 +66,16 @@ export interface TestCaOptions {
   readonly domainLapseDays?: number;
   /** Where the CA logs (e.g. a logger that keeps the lines, to assert what was logged); silent by default. */
   readonly logger?: Logger;
+  /** `--expiry-notice-days` (`30,7` by default; `none`). */
+  readonly expiryNoticeDays?: string;
+  /** `--expiry-notice-interval-minutes`. */
+  readonly expiryNoticeIntervalMinutes?: number;
+  /**
+   * Run on the identity and database of another test CA, as a second CA process on one data
+   * directory would (each with its own clock and servers); disposing of this one leaves the
+   * directory to the other.
+   */
+  readonly sharing?: Pick<TestCa, 'dir' | 'identityDir' | 'dataDir'>;
 }
 
 /** A started test CA. */
@@ -104,6 +114,8 @@ export interface TestCa extends RunningCa {
    * request's `subject`), as a CA from before a validation rule could have stored it.
    */
   storeAsBeforeTheRules(table: 'accounts' | 'installation_tokens' | 'certificate_requests', id: number | string, values: Record<string, string>): Promise<void>;
+  /** Runs one pass of the expiry notice job now, on the CA's clock; what it did. */
+  runExpiryNotices(): Promise<{ sent: number; superseded: number; alreadyClaimed: number; failed: number }>;
   /** The dev mailbox's mails to `to` (all without it), newest first. */
   mailbox(to?: string): Promise<TestMail[]>;
   /** Closes the CA and deletes its directory. */
@@ -142,21 +154,28 @@ async function post(url: string, what: string, body?: unknown, want = 204): Prom
  * try { expect((await ca.counts()).certificates).toBe(0); } finally { await ca.dispose(); }
  */
 export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> {
-  const dir = mkdtempSync(join(tmpdir(), 'certwizard-test-ca-'));
-  const identityDir = join(dir, 'identity');
-  const dataDir = join(dir, 'data');
+  const shared = options.sharing;
+  const dir = shared?.dir ?? mkdtempSync(join(tmpdir(), 'certwizard-test-ca-'));
+  const identityDir = shared?.identityDir ?? join(dir, 'identity');
+  const dataDir = shared?.dataDir ?? join(dir, 'data');
+  // Only the CA that made the directory removes it.
+  const removeDir = () => {
+    if (shared === undefined) rmSync(dir, { recursive: true, force: true });
+  };
   let offsetMs = 0;
   let running: RunningCa;
   try {
-    await createIdentity(identityDir, {
-      subject: [
-        { type: 'O', value: 'certwizard tests' },
-        { type: 'CN', value: options.commonName ?? 'Test CA' },
-      ],
-      validityYears: 5,
-      keyType: options.keyType ?? 'p256',
-      passphrase: PASSPHRASE,
-    });
+    if (shared === undefined) {
+      await createIdentity(identityDir, {
+        subject: [
+          { type: 'O', value: 'certwizard tests' },
+          { type: 'CN', value: options.commonName ?? 'Test CA' },
+        ],
+        validityYears: 5,
+        keyType: options.keyType ?? 'p256',
+        passphrase: PASSPHRASE,
+      });
+    }
     const config = buildServeConfig({
       identity: identityDir,
       data: dataDir,
@@ -174,6 +193,8 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       ...(options.httpChallengePort !== undefined ? { httpChallengePort: String(options.httpChallengePort) } : {}),
       ...(options.allowPrivateChallengeAddresses ? { allowPrivateChallengeAddresses: true } : {}),
       ...(options.domainLapseDays !== undefined ? { domainLapseDays: String(options.domainLapseDays) } : {}),
+      ...(options.expiryNoticeDays !== undefined ? { expiryNoticeDays: options.expiryNoticeDays } : {}),
+      ...(options.expiryNoticeIntervalMinutes !== undefined ? { expiryNoticeIntervalMinutes: String(options.expiryNoticeIntervalMinutes) } : {}),
     });
     const given = options.now;
     running = await startCa(config, {
@@ -188,7 +209,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       management: given ? {} : { advanceClock: (ms) => void (offsetMs += ms) },
     });
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
     throw err;
   }
   const managementUrl = running.managementUrl as string;
@@ -217,10 +238,15 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
     addConfirmedAddress: (accountId, email) =>
       post(`${managementUrl}/accounts/${accountId}/addresses?email=${encodeURIComponent(email)}`, 'adding a confirmed address'),
     storeAsBeforeTheRules: (table, id, values) => post(`${managementUrl}/rows/${table}/${encodeURIComponent(String(id))}`, 'overwriting stored text', values),
+    runExpiryNotices: async () => {
+      const res = await fetch(`${managementUrl}/expiry-notices/run`, { method: 'POST' });
+      if (!res.ok) throw new Error(`running the expiry notices answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as { sent: number; superseded: number; alreadyClaimed: number; failed: number };
+    },
     mailbox: (to) => getJson(`${running.url}/dev/mailbox.json${to === undefined ? '' : `?to=${encodeURIComponent(to)}`}`),
     dispose: async () => {
       await running.close({ graceMs: 1000 });
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
     },
   };
 }

@@ -50,6 +50,7 @@ import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { startManagementServer } from './wfe/management/management-server.js';
 import { createApp } from './wfe/app.js';
 import { listen } from './wfe/server.js';
+import { namesLostPolicy } from './ca/names-lost.js';
 import { RevocationSecrets } from './ca/revocation-secrets.js';
 import { RevocationSecretStore } from './store/revocation-secret-store.js';
 
@@ -178,6 +179,8 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
     const domains = new DomainService(new DomainStore(sql), {
       ...clock,
       lapseAfterMs: config.domainLapseDays * 24 * 60 * 60_000,
+      // The revocation policy: the onNamesLost hook decides which certificates go with the domain.
+      onRemoved: namesLostPolicy({ service, hooks, logger, now: nowMs }),
       checks: {
         dns: new DnsTxtCheck(resolvers),
         http: new HttpFileCheck({

@@ -90,6 +90,11 @@ export interface DomainServiceOptions {
   readonly challengeLifetimeMs?: number;
   /** The checks of the dns and http methods; a method without one is refused as unchecked. */
   readonly checks?: { readonly dns?: ChallengeCheck; readonly http?: ChallengeCheck };
+  /**
+   * Told after a domain was removed (ASCII form), e.g. to apply the CA's revocation policy
+   * (ca/names-lost.ts). Awaited; what it throws is the caller's (the removal is already stored).
+   */
+  readonly onRemoved?: (accountId: number, domain: string) => Promise<void>;
 }
 
 function positive(value: number, name: string): number {
@@ -114,6 +119,7 @@ export class DomainService {
   readonly #pingLifetimeMs: number;
   readonly #challengeLifetimeMs: number;
   readonly #checks: NonNullable<DomainServiceOptions['checks']>;
+  readonly #onRemoved: DomainServiceOptions['onRemoved'];
 
   /** @throws {TypeError} for a non-positive or non-integer lifetime. */
   constructor(repository: DomainRepository, options: DomainServiceOptions = {}) {
@@ -124,6 +130,7 @@ export class DomainService {
     this.#pingLifetimeMs = positive(options.pingLifetimeMs ?? DOMAIN_PING_LIFETIME_MS_DEFAULT, 'pingLifetimeMs');
     this.#challengeLifetimeMs = positive(options.challengeLifetimeMs ?? DOMAIN_CHALLENGE_LIFETIME_MS_DEFAULT, 'challengeLifetimeMs');
     this.#checks = options.checks ?? {};
+    this.#onRemoved = options.onRemoved;
   }
 
   /**
@@ -206,7 +213,9 @@ export class DomainService {
    * await domains.remove(accountId, 'examplemail.test');
    */
   async remove(accountId: number, input: string): Promise<void> {
-    if (!(await this.#repository.remove(accountId, this.normalize(input)))) throw new DomainUnknownError('the domain is not one of this account');
+    const domain = this.normalize(input);
+    if (!(await this.#repository.remove(accountId, domain))) throw new DomainUnknownError('the domain is not one of this account');
+    await this.#onRemoved?.(accountId, domain);
   }
 
   /**

@@ -45,6 +45,32 @@ export interface HookBootInfo {
   readonly dataDir: string;
 }
 
+/** A certificate offered to `onNamesLost`: valid, unexpired, and carrying a name the account lost. */
+export interface CertificateWithLostNames {
+  readonly serialHex: string;
+  /** Every name the certificate carries (addresses, DNS names, IP addresses). */
+  readonly names: readonly string[];
+  readonly notAfter: Date;
+}
+
+/** What `onNamesLost` is told: an account no longer holds some names. */
+export interface NamesLostEvent {
+  readonly accountId: number;
+  /** Why: the owner or an operator removed a domain (names below it are lost with it). */
+  readonly why: 'domain_removed';
+  /** The names lost: the domain, in its ASCII form. */
+  readonly names: readonly string[];
+  /** The account's valid, unexpired certificates that carry a lost name, or a name below it. */
+  readonly certificates: readonly CertificateWithLostNames[];
+}
+
+/**
+ * What `onNamesLost` answers: the certificates to revoke, by serial (reason
+ * `cessationOfOperation`) or with the reason (`cessationOfOperation` or `affiliationChanged`).
+ * Serials not among the event's certificates are ignored: the hook cannot revoke anything else.
+ */
+export type NamesLostAnswer = ReadonlyArray<string | { readonly serialHex: string; readonly reason: 'cessationOfOperation' | 'affiliationChanged' }>;
+
 /** The hooks a module may export, by name or as its default export. */
 export interface CaHooks {
   /** Called once before the CA starts listening. */
@@ -57,9 +83,16 @@ export interface CaHooks {
   postsign?(certificate: SignedCertificate, ctx: HookContext): void | Promise<void>;
   /** Supplies the next serial number (positive, at most 20 octets); default: 127 random bits. */
   serialNumber?(): bigint | number | string | Uint8Array | Promise<bigint | number | string | Uint8Array>;
+  /**
+   * Revocation policy: called after an account lost names (a domain removed by its owner or an
+   * operator), with the certificates that carry them; the CA revokes what it answers. Without
+   * this hook nothing is revoked (the installations learn it from cdomains and ask their user).
+   * Its failure is logged; the removal stands and nothing is revoked.
+   */
+  onNamesLost?(event: NamesLostEvent): NamesLostAnswer | void | Promise<NamesLostAnswer | void>;
 }
 
-const HOOK_NAMES = ['boot', 'authorize', 'presign', 'postsign', 'serialNumber'] as const;
+const HOOK_NAMES = ['boot', 'authorize', 'presign', 'postsign', 'serialNumber', 'onNamesLost'] as const;
 
 /**
  * Loads a hooks module from a path (relative to the working directory) or a module specifier.

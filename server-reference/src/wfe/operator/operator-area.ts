@@ -2,7 +2,8 @@
  * The operator area, after Dogtag's agent services: `GET/POST /operator/login`,
  * `POST /operator/logout`, `GET /operator/queue` (requests for DNS names awaiting approval, with
  * what each asks) and `POST /operator/requests/:id/approve` / `.../reject` (with a reason); an
- * account's domains and their removal (operator-domains.ts), reached from the queue.
+ * account's domains and their removal (operator-domains.ts), reached from the queue; the
+ * certificates, found by serial, name or account, and their revocation (operator-certificates.ts).
  *
  * Its own session cookie (`certwizard_operator`, Path=/operator, HttpOnly, SameSite=Strict,
  * Secure on https) over its own table, so an account session never counts as an operator's.
@@ -20,6 +21,7 @@ import { sendPage } from '../registration/page.js';
 import { clientKey, cookieValue, isSameOriginPost, tokensEqual } from '../registration/request-checks.js';
 import type { OperatorContext } from './context.js';
 import { accountLookupHtml, operatorDomainRoutes } from './operator-domains.js';
+import { certificateSearchHtml, operatorCertificateRoutes } from './operator-certificates.js';
 
 /** Name of the operator session cookie. */
 export const OPERATOR_SESSION_COOKIE = 'certwizard_operator';
@@ -97,6 +99,8 @@ export function operatorArea(ctx: OperatorContext): Router {
       200,
       'Requests awaiting approval',
       `${rows.length === 0 ? '<p>None.</p>' : rows.join('\n')}${ctx.domains ? `\n<h2>Accounts</h2>\n${accountLookupHtml()}` : ''}
+<h2>Certificates</h2>
+${certificateSearchHtml()}
 <form method="post" action="/operator/logout">${csrf}<button type="submit" class="secondary">Log out</button></form>`,
     );
   });
@@ -122,6 +126,7 @@ export function operatorArea(ctx: OperatorContext): Router {
   });
 
   if (ctx.domains) router.use(operatorDomainRoutes(ctx, ctx.domains, { sessionOf, checkedPost, forbidden }));
+  router.use(operatorCertificateRoutes(ctx, { sessionOf, checkedPost, forbidden }));
   return router;
 }
 

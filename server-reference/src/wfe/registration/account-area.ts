@@ -2,6 +2,7 @@
  * The account area: `GET/POST /login`, `POST /logout`, `GET /account` (names, address,
  * connected installations, pending certificate requests, certificates, domains),
  * `POST /account/installations/:id/revoke`, `POST /account/requests/:id/approve` / `.../discard`,
+ * `POST /account/certificates/:serial/revoke` (a confirmation page first, then with `confirm=yes`),
  * `POST /account/enrollment-secrets`, and the Domains pages under `/account/domains`
  * (account-domains.ts).
  *
@@ -12,7 +13,11 @@
 import { Router, type Request, type Response } from 'express';
 import { CredentialsError, NotConfirmedError, TokenNotFoundError } from '../../accounts/errors.js';
 import type { InstallationTokenInfo } from '../../accounts/installation-tokens.js';
+import { decodeRevocationFields } from '@certwizard/protocol';
+import { ownerStatuses } from '../../ca/certificate-status.js';
 import { isRefusal } from '../../ca/refusal.js';
+import { accountRequester } from '../../ca/request-service.js';
+import { certificateTableHtml, confirmRevocationHtml, revocationDoneHtml } from './certificate-revocation-pages.js';
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import type { StoredCertificate } from '../../store/certificate-store.js';
 import { accountDomainRoutes, type DomainFormState, domainsSection } from './account-domains.js';
@@ -74,23 +79,10 @@ ${rows.join('\n')}
 </tbody></table>`;
 }
 
-/** The "Your certificates" section: serial, names, expiry and status of each, newest first. */
-function certificatesSection(certificates: readonly StoredCertificate[], nowMs: number): string {
+/** The "Your certificates" section: serial, names, expiry and status of each, newest first, with a Revoke form per live one. */
+function certificatesSection(certificates: readonly StoredCertificate[], nowMs: number, csrf: string): string {
   if (certificates.length === 0) return '<h2>Your certificates</h2>\n<p>None yet.</p>';
-  const rows = certificates.map((c) => {
-    const names = [...c.subjectAltNames.email, ...c.subjectAltNames.dns, ...c.subjectAltNames.ip].join(', ');
-    const status =
-      c.status === 'revoked'
-        ? `revoked${c.revokedAt === undefined ? '' : ` ${date(c.revokedAt.getTime())}`}`
-        : c.notAfter.getTime() <= nowMs
-          ? 'expired'
-          : 'valid';
-    return `<tr><td data-label="Serial"><code class="fp">${escapeHtml(c.serialHex)}</code></td><td data-label="For">${escapeShown(names)}</td><td data-label="Expires">${date(c.notAfter.getTime())}</td><td data-label="Status">${status}</td></tr>`;
-  });
-  return `<h2>Your certificates</h2>
-<table class="stack"><thead><tr><th scope="col">Serial</th><th scope="col">For</th><th scope="col">Expires</th><th scope="col">Status</th></tr></thead><tbody>
-${rows.join('\n')}
-</tbody></table>`;
+  return `<h2>Your certificates</h2>\n${certificateTableHtml(certificates, ownerStatuses(certificates, nowMs), { csrf, actionBase: '/account/certificates' })}`;
 }
 
 /**
@@ -125,7 +117,7 @@ export function accountArea(ctx: RegistrationContext): Router {
     const names = [account.firstName, account.middleName, account.lastName].filter((n) => n !== undefined).join(' ');
     const tokens = await ctx.tokens.listTokens(account.id);
     const pending = ctx.pendingRequests ? `\n${pendingSection(await ctx.pendingRequests.requests.pendingOf(account.id), tokens, csrf)}` : '';
-    const certificates = ctx.pendingRequests ? `\n${certificatesSection(await ctx.pendingRequests.service.certificatesOf(account.id), ctx.now())}` : '';
+    const certificates = ctx.pendingRequests ? `\n${certificatesSection(await ctx.pendingRequests.service.certificatesOf(account.id), ctx.now(), csrf)}` : '';
     const domains = ctx.domains ? `\n${domainsSection(await ctx.domains.domains.list(account.id), csrf, domainForm)}` : '';
     sendPage(
       res,
@@ -249,6 +241,33 @@ ${installationsSection(tokens, csrf)}${pending}${certificates}${domains}${
     if (isRefusal(outcome)) return sendPage(res, 403, 'Request refused', '<p>The CA policy refused this request; it stays pending.</p>');
     if (outcome.status === 'not_pending') return notFound();
     res.redirect(303, '/account');
+  });
+
+  // Revoke: the first POST only asks (a confirmation page), the second, with confirm=yes, revokes.
+  // Only the session's account's certificates; another's is "not found", as an unknown serial.
+  router.post('/account/certificates/:serial/revoke', async (req, res) => {
+    const post = await checkedPost(req);
+    if (!post) return forbidden(res);
+    const service = ctx.pendingRequests?.service;
+    const back = '<p><a href="/account">Back to your account</a></p>';
+    const decoded = decodeRevocationFields(String(req.params.serial ?? ''), post.params.get('reason') ?? undefined);
+    if (!decoded.ok && decoded.code === 'invalid_reason') return sendPage(res, 400, 'Not revoked', `<p>${escapeHtml(decoded.message)}</p>${back}`);
+    const certificate = decoded.ok ? await service?.certificate(decoded.fields.serialHex) : undefined;
+    if (service === undefined || !decoded.ok || certificate?.requester !== accountRequester(post.session.accountId)) {
+      return sendPage(res, 404, 'Not revoked', `<p>No such certificate.</p>${back}`);
+    }
+    const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(post.session.csrfToken)}">`;
+    const action = `/account/certificates/${encodeURIComponent(certificate.serialHex)}/revoke`;
+    if (post.params.get('confirm') !== 'yes') {
+      return sendPage(res, 200, 'Revoke this certificate?', confirmRevocationHtml(certificate, decoded.fields.reason, { csrf, action, back: '/account' }));
+    }
+    const outcome = await service.revoke(certificate.serialHex, {
+      holder: { accountId: post.session.accountId },
+      reason: decoded.fields.reason,
+      by: { via: 'owner', accountId: post.session.accountId },
+    });
+    if (outcome.status === 'not_found') return sendPage(res, 404, 'Not revoked', '<p>No such certificate.</p>');
+    sendPage(res, 200, outcome.status === 'revoked' ? 'Certificate revoked' : 'Already revoked', revocationDoneHtml(outcome, '/account'));
   });
 
   if (ctx.domains) {

@@ -20,6 +20,7 @@ import { EnrollmentTimeoutError, NameNotAllowedError } from '../enroll/errors.js
 import { RegistrationAbortedError } from '../errors.js';
 import { nodeFileSystem } from '../install/file-system.js';
 import type { InstalledCertificate } from '../install/installed-certificate.js';
+import { hasCode } from '../install/layout.js';
 import { readInstalled } from '../install/read-installed.js';
 import { cacertMethod } from '../methods/cacert/cacert-method.js';
 import { systemClock } from '../registration/clock.js';
@@ -286,6 +287,11 @@ class Renewal {
       return this.#attempt(state, undefined, record.serialHex);
     }
     if (state.revoked !== undefined) return { name, status: 'skipped', reason: 'revoked', message: `the certificate of "${name}" was revoked` };
+    // A pending key of a renewal killed before its first state write, or after its last (the
+    // copy of the key now in archive/): no request waits on it, and a private key lies about.
+    await this.#fs.unlink(this.#paths.key).catch((error: unknown) => {
+      if (!hasCode(error, 'ENOENT')) throw error;
+    });
     const live = await this.#live();
     if (live === undefined)
       return { name, status: 'skipped', reason: 'not-installed', message: `nothing is live under ${join(this.#o.baseDir, 'live', name)}` };

@@ -41,6 +41,8 @@ import { checkKeyPolicy, publicKeyDer } from './keys.js';
 import { type DistinguishedName, nameAttributeType } from './name.js';
 import { encodeNameDer } from './name-der.js';
 import {
+  OID_AD_OCSP,
+  OID_AUTHORITY_INFO_ACCESS,
   OID_AUTHORITY_KEY_IDENTIFIER,
   OID_BASIC_CONSTRAINTS,
   OID_CRL_DISTRIBUTION_POINTS,
@@ -71,6 +73,8 @@ export interface CertificateProfile {
   readonly extendedKeyUsage?: readonly ExtendedKeyUsageName[];
   /** CRL distribution point URIs (http, https or ldap). Default: no extension. */
   readonly crlDistributionPoints?: readonly string[];
+  /** OCSP responder URIs (http or https), written as authorityInfoAccess id-ad-ocsp. Default: no extension. */
+  readonly ocspUrls?: readonly string[];
   /**
    * Extensions added by CA hooks, written after ours. Refused: an OID this function already
    * writes, the same OID twice, and basicConstraints with cA=TRUE.
@@ -122,6 +126,7 @@ const OWN_EXTENSIONS: ReadonlySet<string> = new Set([
   OID_CRL_DISTRIBUTION_POINTS,
   OID_AUTHORITY_KEY_IDENTIFIER,
   OID_EXT_KEY_USAGE,
+  OID_AUTHORITY_INFO_ACCESS,
 ]);
 
 /** RFC 5280 §4.1.2.2: serial numbers are at most 20 octets. */
@@ -135,6 +140,7 @@ const algorithmIdentifierCache = new Map<string, Uint8Array>();
 const keyUsageCache = new Map<string, Uint8Array>();
 const ekuCache = new Map<string, Uint8Array>();
 const crlDpCache = new Map<string, Uint8Array>();
+const aiaCache = new Map<string, Uint8Array>();
 const CACHE_LIMIT = 64;
 
 function memo(cache: Map<string, Uint8Array>, key: string, make: () => Uint8Array): Uint8Array {
@@ -254,22 +260,39 @@ function extendedKeyUsageDer(usages: readonly ExtendedKeyUsageName[]): Uint8Arra
  */
 function crlDistributionPointsDer(uris: readonly string[]): Uint8Array {
   return memo(crlDpCache, uris.join('\n'), () => {
-    const names = uris.map((uri) => {
-      let url: URL;
-      try {
-        url = new URL(uri);
-      } catch {
-        throw new TypeError(`CRL distribution point ${JSON.stringify(uri)} is not a URI`);
-      }
-      if (!['http:', 'https:', 'ldap:'].includes(url.protocol) || !/^[\x21-\x7e]+$/.test(uri)) {
-        throw new TypeError(`CRL distribution point ${JSON.stringify(uri)} must be an ASCII http, https or ldap URI`);
-      }
-      return implicitIa5(6, uri);
-    });
+    const names = uris.map((uri) => uriNameDer(uri, 'CRL distribution point', ['http:', 'https:', 'ldap:']));
     // DistributionPoint { distributionPoint [0] { fullName [0] GeneralNames } }: [0] around the
     // DistributionPointName CHOICE is explicit by X.680 §31.2.7, fullName [0] is implicit.
     const point = seq(contextConstructed(0, [contextConstructed(0, names)]));
     return extension(OID_CRL_DISTRIBUTION_POINTS, false, seq(point));
+  });
+}
+
+/**
+ * uniformResourceIdentifier [6] IA5String (§4.2.1.6) of an ASCII URI of one of `schemes`.
+ * @throws {TypeError} naming `what` for anything else.
+ */
+function uriNameDer(uri: string, what: string, schemes: readonly string[]): Uint8Array {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new TypeError(`${what} ${JSON.stringify(uri)} is not a URI`);
+  }
+  if (!schemes.includes(url.protocol) || !/^[\x21-\x7e]+$/.test(uri)) {
+    throw new TypeError(`${what} ${JSON.stringify(uri)} must be an ASCII ${schemes.map((p) => p.slice(0, -1)).join(', ')} URI`);
+  }
+  return implicitIa5(6, uri);
+}
+
+/**
+ * authorityInfoAccess (§4.2.2.1) with one AccessDescription id-ad-ocsp per responder URI
+ * (RFC 6960 §3.1: where a client finds the OCSP responder). Not critical (§4.2.2.1).
+ */
+function authorityInfoAccessDer(uris: readonly string[]): Uint8Array {
+  return memo(aiaCache, uris.join('\n'), () => {
+    const descriptions = uris.map((uri) => seq(oid(OID_AD_OCSP), uriNameDer(uri, 'OCSP URL', ['http:', 'https:'])));
+    return extension(OID_AUTHORITY_INFO_ACCESS, false, constructed(TAG.SEQUENCE, descriptions));
   });
 }
 
@@ -436,7 +459,8 @@ function signCertificate(
  * basicConstraints cA=FALSE (critical, §4.2.1.9), keyUsage (critical, §4.2.1.3),
  * extKeyUsage (§4.2.1.12), subjectKeyIdentifier (§4.2.1.2 method 1), authorityKeyIdentifier
  * (§4.2.1.1, the issuer's SKI), subjectAltName (§4.2.1.6, critical when the subject is empty),
- * cRLDistributionPoints (§4.2.1.13) when given, then `extraExtensions`.
+ * cRLDistributionPoints (§4.2.1.13) and authorityInfoAccess with the OCSP URLs (§4.2.2.1) when
+ * given, then `extraExtensions`.
  *
  * @throws {InvalidNameError} `ERR_PKI_INVALID_NAME` when the profile's names are empty, malformed
  *   or not all requested (`requestedNames(request)`), or a subject attribute cannot be encoded.
@@ -446,7 +470,7 @@ function signCertificate(
  * @throws {UnsupportedAlgorithmError} `ERR_PKI_UNSUPPORTED_ALGORITHM` for an issuer key that cannot sign.
  * @throws {TypeError} for caller misuse: a bad serial, notBefore >= notAfter, notAfter after the
  *   issuer's, an issuer certificate that is not a CA, unknown or empty usages, keyCertSign in a
- *   leaf, bad CRL URIs, or extra extensions that are malformed, repeated or set by the profile.
+ *   leaf, bad CRL or OCSP URIs, or extra extensions that are malformed, repeated or set by the profile.
  * @example
  * const request = parseCsr(csrPem);
  * const { pem } = issueCertificate({
@@ -493,6 +517,9 @@ export function issueCertificate(options: IssueOptions): IssuedCertificateInfo {
   ];
   if (profile.crlDistributionPoints && profile.crlDistributionPoints.length > 0) {
     extensions.push(crlDistributionPointsDer(profile.crlDistributionPoints));
+  }
+  if (profile.ocspUrls && profile.ocspUrls.length > 0) {
+    extensions.push(authorityInfoAccessDer(profile.ocspUrls));
   }
   if (profile.extraExtensions && profile.extraExtensions.length > 0) {
     extensions.push(...extraExtensionsDer(profile.extraExtensions));

@@ -22,6 +22,8 @@ import {
   OID_AUTHORITY_KEY_IDENTIFIER,
   OID_BASIC_CONSTRAINTS,
   OID_CRL_DISTRIBUTION_POINTS,
+  OID_AD_OCSP,
+  OID_AUTHORITY_INFO_ACCESS,
   OID_EXT_KEY_USAGE,
   OID_KEY_USAGE,
   OID_SUBJECT_ALT_NAME,
@@ -119,6 +121,18 @@ function authorityKeyIdentifierOf(value: Uint8Array): string | undefined {
   return id ? hex(contentOf(value, id)) : undefined;
 }
 
+/** URIs [6] of the id-ad-ocsp AccessDescriptions of authorityInfoAccess (§4.2.2.1); other methods are skipped. */
+function ocspUrlsOf(value: Uint8Array): string[] {
+  const outer = expectElement(readElement(value, 0), TAG.SEQUENCE, 'certificate: authorityInfoAccess');
+  const uris: string[] = [];
+  for (const description of readChildren(value, outer)) {
+    const [method, location] = readChildren(value, expectElement(description, TAG.SEQUENCE, 'certificate: AccessDescription'));
+    if (!location || readOid(value, expectElement(method, TAG.OID, 'certificate: accessMethod'), 'certificate') !== OID_AD_OCSP) continue;
+    if (location.identifier === 0x86) uris.push(readAscii(value, location, 'certificate: URI'));
+  }
+  return uris;
+}
+
 /** URIs [6] in the fullName [0] of each DistributionPoint (§4.2.1.13). */
 function crlDistributionPointsOf(value: Uint8Array): string[] {
   const outer = expectElement(readElement(value, 0), TAG.SEQUENCE, 'certificate: cRLDistributionPoints');
@@ -144,6 +158,7 @@ interface ExtensionView {
   subjectKeyIdentifier?: string;
   authorityKeyIdentifier?: string;
   crlDistributionPoints: string[];
+  ocspUrls: string[];
 }
 
 /** Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension, inside the TBSCertificate's [3] (§4.1.2.9). */
@@ -154,6 +169,7 @@ function readExtensions(bytes: Uint8Array, el: DerElement | undefined): { raw: R
     extendedKeyUsage: [],
     subjectAltNames: { dns: [], email: [], ip: [] },
     crlDistributionPoints: [],
+    ocspUrls: [],
   };
   const raw: RawExtension[] = [];
   if (!el) return { raw, view };
@@ -202,6 +218,9 @@ function readExtensions(bytes: Uint8Array, el: DerElement | undefined): { raw: R
         }
         case OID_CRL_DISTRIBUTION_POINTS:
           view.crlDistributionPoints = crlDistributionPointsOf(value);
+          break;
+        case OID_AUTHORITY_INFO_ACCESS:
+          view.ocspUrls = ocspUrlsOf(value);
           break;
       }
     } catch (err) {
@@ -330,6 +349,7 @@ export function parseCertificate(input: string | Uint8Array): Certificate {
     ...(view.subjectKeyIdentifier !== undefined ? { subjectKeyIdentifier: view.subjectKeyIdentifier } : {}),
     ...(view.authorityKeyIdentifier !== undefined ? { authorityKeyIdentifier: view.authorityKeyIdentifier } : {}),
     crlDistributionPoints: view.crlDistributionPoints,
+    ocspUrls: view.ocspUrls,
     extensions: raw,
     signatureAlgorithmOid: algorithm.oid,
     ...(algorithm.algorithm ? { signatureAlgorithm: algorithm.algorithm } : {}),

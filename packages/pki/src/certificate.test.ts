@@ -162,6 +162,7 @@ describe('issueCertificate', () => {
       profile: profile({
         subjectAltNames: { dns: ['mail.example.org', 'smtp.example.org'], ip: ['192.0.2.1', '2001:db8::1'] },
         crlDistributionPoints: ['http://ca.example.org/root.crl'],
+        ocspUrls: ['http://ca.example.org/ocsp'],
       }),
     });
     const cert = parseCertificate(issued.pem);
@@ -192,6 +193,7 @@ describe('issueCertificate', () => {
     expect(cert.keyUsage).toEqual(wantKu);
     expect(cert.extendedKeyUsage).toEqual(['serverAuth', 'clientAuth']);
     expect(cert.crlDistributionPoints).toEqual(['http://ca.example.org/root.crl']);
+    expect(cert.ocspUrls).toEqual(['http://ca.example.org/ocsp']);
     expect(cert.signatureAlgorithm?.name).toBe(wantAlg);
     expect(cert.authorityKeyIdentifier).toBe(issuer.certificate.subjectKeyIdentifier);
     expect(Buffer.from(cert.publicKeyDer).equals(request.publicKeyDer)).toBe(true);
@@ -208,6 +210,10 @@ describe('issueCertificate', () => {
     expect(text).toContain('TLS Web Server Authentication, TLS Web Client Authentication');
     expect(text).toMatch(/Basic Constraints: critical\s+CA:FALSE/);
     expect(text).toContain('URI:http://ca.example.org/root.crl');
+    // RFC 5280 §4.2.2.1 authorityInfoAccess, as openssl ocsp_uri reads it.
+    expect(text).toMatch(/Authority Information Access:\s+OCSP - URI:http:\/\/ca\.example\.org\/ocsp/);
+    expect(openssl('x509', '-in', 'leaf.pem', '-noout', '-ocsp_uri').trim()).toBe('http://ca.example.org/ocsp');
+    expect(critical['1.3.6.1.5.5.7.1.1']).toBe(false);
     // SKI by RFC 5280 §4.2.1.2 method (1), as openssl computes "hash".
     const ski = openssl('x509', '-in', 'leaf.pem', '-noout', '-ext', 'subjectKeyIdentifier');
     expect(ski.replace(/[\s:]/g, '').toLowerCase()).toContain(cert.subjectKeyIdentifier);
@@ -441,6 +447,11 @@ describe('issueCertificate', () => {
       {
         name: 'a CRL distribution point that is not a URI',
         input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ crlDistributionPoints: ['not a uri'] }) }),
+        want: 'uncoded TypeError',
+      },
+      {
+        name: 'an OCSP URL that is not http or https',
+        input: () => ({ request: request(), issuer: ecCa, serialNumber: new Uint8Array([1]), profile: profile({ ocspUrls: ['ldap://ca.example.org/ocsp'] }) }),
         want: 'uncoded TypeError',
       },
     ];

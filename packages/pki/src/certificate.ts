@@ -78,6 +78,8 @@ export interface Certificate extends EncodedCertificate {
   readonly authorityKeyIdentifier?: string;
   /** URIs of the CRL distribution points' full names. */
   readonly crlDistributionPoints: readonly string[];
+  /** URIs of the OCSP responders (authorityInfoAccess id-ad-ocsp, RFC 5280 §4.2.2.1). */
+  readonly ocspUrls: readonly string[];
   /** Every extension, in order, including ones this view does not interpret. */
   readonly extensions: readonly RawExtension[];
   /** Dotted OID of the signature algorithm. */

@@ -12,6 +12,10 @@ export const OID_CRL_DISTRIBUTION_POINTS = '2.5.29.31';
 export const OID_AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
 export const OID_EXT_KEY_USAGE = '2.5.29.37';
 
+// RFC 5280 §4.2.2.1 private internet extension, and the OCSP access method (RFC 6960 Appendix B.1 id-ad-ocsp).
+export const OID_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
+export const OID_AD_OCSP = '1.3.6.1.5.5.7.48.1';
+
 // RFC 5280 §5.2 and §5.3 CRL and CRL entry extensions.
 export const OID_CRL_NUMBER = '2.5.29.20';
 export const OID_REASON_CODE = '2.5.29.21';

@@ -17,6 +17,7 @@ commands:
   enroll    get a certificate: register at the CA, request, wait for approval, install
   list      every tracked certificate, its state, names, expiry and days left
   status    one tracked certificate in detail
+  renew     renew every tracked certificate that is due (or one: renew NAME)
   revoke    have the CA revoke a certificate and move its live files aside
   timer     install or remove the systemd timer (or print the cron line) that runs renew twice a day
 
@@ -26,7 +27,7 @@ exit codes:
   0    done
   1    failed (the message says why and what to do next)
   2    bad usage
-  3    status, revoke: no such certificate
+  3    status, revoke, renew: no such certificate
   130  interrupted (Ctrl-C); run the same command again to continue
 
 Colours only on a terminal, never when NO_COLOR is set.`;
@@ -49,6 +50,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => {
     const m = await import('./list-commands.js');
     return { run: m.statusCommand, usage: m.STATUS_USAGE };
+  },
+  renew: async () => {
+    const m = await import('./renew-command.js');
+    return { run: m.renewCommand, usage: m.RENEW_USAGE };
   },
   revoke: async () => {
     const m = await import('./revoke-command.js');

@@ -22,13 +22,13 @@ import { nodeFileSystem } from '../install/file-system.js';
 import type { InstalledCertificate } from '../install/installed-certificate.js';
 import { hasCode } from '../install/layout.js';
 import { readInstalled } from '../install/read-installed.js';
-import { cacertMethod } from '../methods/cacert/cacert-method.js';
 import { systemClock } from '../registration/clock.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
 import { runLockedFlow, type EnrollFlowEvent, type EnrollFlowOptions, type RenewalStart } from './enroll.js';
 import { NotEnrolledError, NotInstalledError } from './errors.js';
 import { listEnrollments, type EnrollmentSummary } from './list-enrollments.js';
 import { dueTimeIn, nextAttemptAfter, ownWindow, type DueSource, type RenewalFailure, type RenewalRecord } from './renewal-record.js';
+import { methodForSlot } from './slot-method.js';
 import { readState, statePaths, writeState, type DoneState, type EnrollmentState, type StatePaths } from './state-file.js';
 
 /** What the installer is asked when the CA no longer certifies some of a certificate's names for the account. */
@@ -118,10 +118,13 @@ export interface RenewOptions extends Omit<EnrollFlowOptions, 'caUrl' | 'names' 
   readonly caUrl?: string;
   /**
    * The method the enrollment used (the state file's slot names it; another is refused,
-   * `ERR_SDK_STATE_MISMATCH`). Default: `cacertMethod({ caUrl })`, with the installation token
-   * from `credentials`, as `enroll()`'s default.
+   * `ERR_SDK_STATE_MISMATCH`). Default: the built-in one the slot names, `cacert` (the
+   * installation token in `credentials`) or `ssl-api` (the client hash from `sslApiClient`, else
+   * from `credentials` under `sslApiClientKey(<CA origin>)`).
    */
   readonly method?: EnrollmentMethod;
+  /** The ssl_api client hash, for the default method of an `ssl-api` enrollment. Default: from `credentials`. */
+  readonly sslApiClient?: string;
   /** The new key's type. Default: the live key's. */
   readonly keyType?: KeyType;
   /** Renew even when not due, and even while backing off after a failure. Default false. */
@@ -141,7 +144,7 @@ export interface RenewOptions extends Omit<EnrollFlowOptions, 'caUrl' | 'names' 
 
 /** Options of {@link renewDue}: those of {@link renew} for every tracked certificate. */
 export interface RenewDueOptions extends Omit<RenewOptions, 'name' | 'method' | 'trustAnchorsPem' | 'caUrl'> {
-  /** The method of each enrollment (its state's `method`), or one for all. Default: `cacertMethod()` for each CA. */
+  /** The method of each enrollment (its state's `method`), or one for all. Default: the built-in one each state's slot names. */
   readonly method?: EnrollmentMethod | ((enrollment: EnrollmentSummary) => EnrollmentMethod);
   /** The pinned CA certificate(s), PEM, for all, or per enrollment. */
   readonly trustAnchorsPem: string | ((enrollment: EnrollmentSummary) => string);
@@ -346,7 +349,7 @@ class Renewal {
    * applies until it answers again.
    */
   async #dueOf(state: EnrollmentState, certificate: Certificate): Promise<{ dueAt: Date; source: DueSource }> {
-    const method = this.#method(state);
+    const method = await this.#method(state);
     let window: RenewalWindow | undefined;
     if (method.renewalWindow !== undefined) {
       try {
@@ -365,8 +368,19 @@ class Renewal {
 
   #methodCache: EnrollmentMethod | undefined;
 
-  #method(state: EnrollmentState): EnrollmentMethod {
-    this.#methodCache ??= this.#o.method ?? cacertMethod({ caUrl: this.#o.caUrl ?? state.caOrigin });
+  /** The method of this enrollment: the caller's, or the built-in one its slot names. */
+  async #method(state: EnrollmentState): Promise<EnrollmentMethod> {
+    const o = this.#o;
+    this.#methodCache ??= await methodForSlot(state.step === 'register' ? state.methodName : state.method.name, {
+      name: this.#name,
+      caUrl: o.caUrl ?? state.caOrigin,
+      caOrigin: state.caOrigin,
+      credentials: o.credentials,
+      ...(o.sslApiClient === undefined ? {} : { sslApiClient: o.sslApiClient }),
+      ...(o.method === undefined ? {} : { method: o.method }),
+      ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+    });
     return this.#methodCache;
   }
 
@@ -382,15 +396,25 @@ class Renewal {
   }
 
   /** The flow's options for this enrollment, from the state and the caller's options. */
-  #flowOptions(state: EnrollmentState, keyType: KeyType): EnrollFlowOptions {
-    const { force: _force, onNamesDropped: _ask, onEvent: _onEvent, random: _random, caUrl, method: _method, keyType: _keyType, ...rest } = this.#o;
+  async #flowOptions(state: EnrollmentState, keyType: KeyType): Promise<EnrollFlowOptions> {
+    const {
+      force: _force,
+      onNamesDropped: _ask,
+      onEvent: _onEvent,
+      random: _random,
+      caUrl,
+      method: _method,
+      keyType: _keyType,
+      sslApiClient: _sslApiClient,
+      ...rest
+    } = this.#o;
     const name = this.#name;
     return {
       ...rest,
       caUrl: caUrl ?? state.caOrigin,
       names: state.names,
       keyType,
-      method: this.#method(state),
+      method: await this.#method(state),
       lockWaitMs: 0,
       onEvent: (event) => this.#emit({ type: 'flow', name, event }),
     };
@@ -408,7 +432,7 @@ class Renewal {
     for (let attempt = 1; ; attempt++) {
       try {
         const keyType = this.#o.keyType ?? (await this.#liveKeyType()) ?? 'p256';
-        await runLockedFlow(this.#flowOptions(current, keyType), next);
+        await runLockedFlow(await this.#flowOptions(current, keyType), next);
         return await this.#renewed(previousSerialHex);
       } catch (error) {
         if (error instanceof RegistrationAbortedError || this.#o.signal?.aborted) throw error;
@@ -489,7 +513,7 @@ class Renewal {
   async #revokeDropped(state: EnrollmentState, record: RenewalRecord): Promise<RenewalRecord | undefined> {
     const serialHex = record.revokeAfterRenewal;
     if (state.step !== 'done' || serialHex === undefined || serialHex === record.serialHex) return undefined;
-    const method = this.#method(state);
+    const method = await this.#method(state);
     if (method.revoke === undefined) return record;
     try {
       const result = await method.revoke({ serialHex, reason: 'cessationOfOperation' }, this.#context());

@@ -1,0 +1,58 @@
+/**
+ * The built-in method an enrollment was made with, known from its state's method slot: what
+ * `renew()` uses when it is given none (an installer renewing from a timer has only the state).
+ */
+import type { CredentialStore } from '../credentials/credential-store.js';
+import type { EnrollmentMethod } from '../enroll/enrollment-method.js';
+import { cacertMethod } from '../methods/cacert/cacert-method.js';
+import { sslApiClientKey } from '../methods/ssl-api/credential-keys.js';
+import { sslApiMethod } from '../methods/ssl-api/ssl-api-method.js';
+import { StateMismatchError } from './errors.js';
+
+/** What {@link methodForSlot} needs besides the slot's name. */
+export interface SlotMethodOptions {
+  /** The enrollment's name, for messages. */
+  readonly name: string;
+  /** The CA's base URL. */
+  readonly caUrl: string;
+  /** The CA's origin as the state records it (the key of its secrets in the credential store). */
+  readonly caOrigin: string;
+  readonly credentials: CredentialStore;
+  /** The ssl_api client hash; default: the one kept in `credentials` under `sslApiClientKey(caOrigin)`. */
+  readonly sslApiClient?: string;
+  /** The caller's method: used when given, and it must be the slot's. */
+  readonly method?: EnrollmentMethod;
+  readonly fetch?: typeof fetch;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The caller's method (it must bear the slot's name), else the built-in one the slot names:
+ * `cacert` (its installation token in the credential store) or `ssl-api` (its client hash).
+ * @throws {StateMismatchError} `ERR_SDK_STATE_MISMATCH` for a method of another name than the slot's.
+ * @throws {TypeError} for a slot of a method the SDK does not have, or an ssl-api one without its client hash.
+ */
+export async function methodForSlot(slot: string, options: SlotMethodOptions): Promise<EnrollmentMethod> {
+  const { method, name, caUrl } = options;
+  if (method !== undefined) {
+    if (slot !== '' && method.name !== slot)
+      throw new StateMismatchError(`the enrollment "${name}" was made with the method "${slot}", not "${method.name}"; pass that method`);
+    return method;
+  }
+  const transport = options.fetch === undefined ? {} : { fetch: options.fetch };
+  switch (slot) {
+    case 'cacert':
+    case '':
+      // '' is a state file of format 1, which only the CAcert method wrote.
+      return cacertMethod({ caUrl, ...transport });
+    case 'ssl-api': {
+      const key = sslApiClientKey(options.caOrigin);
+      const client = options.sslApiClient ?? (await options.credentials.get(key, options.signal ? { signal: options.signal } : {}));
+      if (client === undefined)
+        throw new TypeError(`the enrollment "${name}" was made with the ssl-api method: pass sslApiClient (or keep it in the credential store under ${key})`);
+      return sslApiMethod({ caUrl, client, ...transport });
+    }
+    default:
+      throw new TypeError(`the enrollment "${name}" was made with the method "${slot}": pass it as method`);
+  }
+}

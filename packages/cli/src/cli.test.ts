@@ -130,7 +130,7 @@ describe('certwizard enroll', () => {
     const list = await run(cli('list', '--dir', join(dir, 'certs')));
     expect(list.code).toBe(0);
     expect(list.stderr).toBe(`Certificates tracked in ${join(dir, 'certs')}:\n`);
-    expect(list.stdout).toMatch(/^NAME\s+STATE\s+NAMES\s+EXPIRES\s+DAYS LEFT\nmail\s+installed\s+ada\+wizard@example\.org\s+\d{4}-\d\d-\d\d\s+(89|90)\n$/);
+    expect(list.stdout).toMatch(/^NAME\s+STATE\s+NAMES\s+EXPIRES\s+DAYS LEFT\s+RENEWAL\nmail\s+installed\s+ada\+wizard@example\.org\s+\d{4}-\d\d-\d\d\s+(89|90)\s+-\n$/);
     const listJson = await run(cli('list', '--json', '--dir', join(dir, 'certs')));
     expect(JSON.parse(listJson.stdout)).toMatchObject({ name: 'mail', state: 'done', names: [EMAIL], daysLeft: expect.any(Number) });
     const status = await run(cli('status', 'mail', '--dir', join(dir, 'certs')));

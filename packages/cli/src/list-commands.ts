@@ -12,7 +12,8 @@ import type { CliIo, Terminal } from './terminal.js';
 /** Usage of `certwizard list`. */
 export const LIST_USAGE = `usage: certwizard list [--dir DIR] [--json]
 
-Lists every certificate certwizard tracks under DIR: its state, names, expiry and days left.
+Lists every certificate certwizard tracks under DIR: its state, names, expiry, days left and
+renewal (due from when, or 'renewal failed (CODE)').
 
 options:
   --dir DIR   where certificates go (default: CERTWIZARD_DIR, else ~/.local/state/certwizard)
@@ -46,7 +47,36 @@ const STATE_WORDS: Record<string, string> = {
 function stateWords(e: EnrollmentSummary): string {
   if (e.problem !== undefined) return 'unreadable state';
   if (e.revoked !== undefined) return `revoked ${e.revoked.revokedAt.toISOString().slice(0, 10)} (${e.revoked.reason})`;
-  return STATE_WORDS[e.step] ?? e.step;
+  const words = STATE_WORDS[e.step] ?? e.step;
+  // A renewal under way: the live certificate stays, the step is the new request's.
+  return e.renewal?.renewing === true ? `installed, renewing: ${words}` : words;
+}
+
+/** The renewal column: `renewal failed (CODE)` after a failure, else from when it is due. */
+function renewalWords(e: EnrollmentSummary): string {
+  const r = e.renewal;
+  if (r === undefined || e.revoked !== undefined) return '-';
+  if (r.lastFailure !== undefined && r.failures > 0) return `renewal failed (${r.lastFailure.code})`;
+  return r.dueAt === undefined ? '-' : `due ${r.dueAt.toISOString().slice(0, 10)}`;
+}
+
+/** The renewal in status' lines: when due and from what, the last failure and the next attempt, the names left out. */
+function renewalLines(e: EnrollmentSummary): string[] {
+  const r = e.renewal;
+  if (r === undefined || e.revoked !== undefined) return [];
+  return [
+    ...(r.dueAt === undefined
+      ? []
+      : [`renewal       due from ${r.dueAt.toISOString()} (${r.dueSource === 'ca' ? "the CA's renewal window" : 'a third of the lifetime left'})`]),
+    ...(r.lastFailure === undefined || r.failures === 0
+      ? []
+      : [
+          `renewal failed (${r.lastFailure.message}, ${r.lastFailure.code}) at ${r.lastFailure.at}, ${r.failures} time(s) in a row${
+            r.nextAttemptAt === undefined ? '' : `; next attempt after ${r.nextAttemptAt.toISOString()}`
+          }`,
+        ]),
+    ...(r.droppedNames === undefined ? [] : [`left out      ${r.droppedNames.join(', ')} (the CA no longer certifies them for the account)`]),
+  ];
 }
 
 /** The default certificate folder, as `enroll` uses it. */
@@ -72,6 +102,15 @@ function asJson(e: EnrollmentSummary, nowMs: number): Record<string, unknown> {
         }),
     ...(e.problem === undefined ? {} : { problem: e.problem }),
     ...(e.revoked === undefined ? {} : { revoked: { ...e.revoked, revokedAt: e.revoked.revokedAt.toISOString() } }),
+    ...(e.renewal === undefined
+      ? {}
+      : {
+          renewal: {
+            ...e.renewal,
+            ...(e.renewal.dueAt === undefined ? {} : { dueAt: e.renewal.dueAt.toISOString() }),
+            ...(e.renewal.nextAttemptAt === undefined ? {} : { nextAttemptAt: e.renewal.nextAttemptAt.toISOString() }),
+          },
+        }),
   };
 }
 
@@ -100,13 +139,14 @@ export async function listCommand(argv: string[], term: Terminal): Promise<numbe
   // The folder goes to stderr: stdout stays the table, for scripts.
   term.say(`Certificates tracked in ${baseDir}:`);
   const rows = [
-    ['NAME', 'STATE', 'NAMES', 'EXPIRES', 'DAYS LEFT'],
+    ['NAME', 'STATE', 'NAMES', 'EXPIRES', 'DAYS LEFT', 'RENEWAL'],
     ...all.map((e) => [
       e.name,
       stateWords(e),
       [...e.names.email, ...e.names.dns].join(','),
       e.installed ? e.installed.notAfter.toISOString().slice(0, 10) : '-',
       e.installed ? String(daysLeft(e.installed.notAfter, now)) : '-',
+      renewalWords(e),
     ]),
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length))) ?? [];
@@ -160,6 +200,7 @@ export async function statusCommand(argv: string[], term: Terminal): Promise<num
           `SHA-256       ${found.installed.fingerprintSha256}`,
           `expires       ${found.installed.notAfter.toISOString()} (${json.daysLeft as number} days left)`,
         ]),
+    ...renewalLines(found),
     `updated       ${found.updatedAt.toISOString()}`,
   ];
   term.io.stdout.write(`${lines.join('\n')}\n`);

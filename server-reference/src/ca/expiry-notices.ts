@@ -1,7 +1,7 @@
 /**
  * Expiry notices: the CA mails an account's owner when one of its certificates nears expiry,
  * once per threshold (default 30 and 7 days before notAfter), unless a newer valid certificate of
- * the same account covers all of its names (it was renewed). ssl_api clients have no owner and
+ * the same account covers all of its names and expires later (it was renewed). ssl_api clients have no owner and
  * get no notice.
  *
  * Once only, across CA processes on one database: the notice (certificate, threshold) is claimed
@@ -139,15 +139,18 @@ export class ExpiryNoticeJob {
     return counts;
   }
 
-  /** Whether a newer valid, unexpired certificate of the same account covers every name of this one. */
+  /**
+   * Whether another valid certificate of the same account covers every name of this one and
+   * outlives it (it was renewed; the notice would only make the owner renew again).
+   */
   async #renewed(certificate: ExpiringCertificate, now: number): Promise<boolean> {
     const others = await this.#deps.certificates.listOf(certificate.requester, NEWER_LOOKUP_LIMIT);
     return others.some(
       (other) =>
         other.serialHex !== certificate.serialHex &&
         other.status === 'valid' &&
-        other.notAfter.getTime() > Math.max(now, certificate.notAfter.getTime()) &&
-        other.notBefore.getTime() >= certificate.notBefore.getTime() &&
+        other.notAfter.getTime() > now &&
+        outlives(other, certificate) &&
         covers(other.subjectAltNames, certificate.subjectAltNames),
     );
   }
@@ -189,6 +192,19 @@ export class ExpiryNoticeJob {
       return false;
     }
   }
+}
+
+/**
+ * Whether `other` expires after `certificate`. Certificates signed in the same second have equal
+ * times (X.509 times have whole seconds): the larger serial counts as the later one, so that of
+ * two equal certificates exactly one is renewed by the other and gets the notice.
+ */
+function outlives(other: { notAfter: Date; notBefore: Date; serialHex: string }, certificate: ExpiringCertificate): boolean {
+  const byEnd = other.notAfter.getTime() - certificate.notAfter.getTime();
+  const byStart = other.notBefore.getTime() - certificate.notBefore.getTime();
+  if (byEnd !== 0) return byEnd > 0;
+  if (byStart !== 0) return byStart > 0;
+  return other.serialHex.padStart(40, '0') > certificate.serialHex.padStart(40, '0');
 }
 
 /** Every name of a certificate, DNS names first. */

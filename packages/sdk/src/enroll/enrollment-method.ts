@@ -109,6 +109,12 @@ export interface IssuedResult {
   readonly chainPem: string;
   /** The CA's id of the request, when it has one. */
   readonly requestId?: string;
+  /**
+   * The certificate's one-time revocation secret, when the CA gave one (only in the answer that
+   * issued it: a resent request's answer has none). Keep it as a private key is kept: it revokes
+   * the certificate without the account (`revokeWithSecret`).
+   */
+  readonly revocationSecret?: string;
 }
 
 /** A request the CA stored and has not decided yet (e.g. it waits for a person's approval). */
@@ -116,6 +122,12 @@ export interface PendingRequest {
   readonly status: 'pending';
   /** The CA's id of the request, for {@link EnrollmentMethod.poll}. Not a secret by itself. */
   readonly requestId: string;
+  /**
+   * The future certificate's one-time revocation secret, when the CA gave one: it comes with the
+   * answer that stored the request, never with a poll (a GET hands out nothing), so whoever keeps
+   * the pending request keeps this too and gives it to the issued certificate.
+   */
+  readonly revocationSecret?: string;
   /** How long the CA asks to wait before the next poll (its `Retry-After`), in ms. */
   readonly retryAfterMs?: number;
 }

@@ -36,3 +36,5 @@ export {
 } from './submit.js';
 export type { EnrollmentEvent } from './enrollment-event.js';
 export * from './errors.js';
+export { revokeWithKey, type HolderRevocationResult, type RevokeWithKeyOptions } from './revoke-with-key.js';
+export { revokeWithSecret, type RevokeWithSecretOptions } from './revoke-with-secret.js';

@@ -83,6 +83,8 @@ export type EnrolledCertificate = Omit<IssuedResult, 'status'>;
 export async function submit(method: EnrollmentMethod, request: EnrollmentRequest, options: SubmitOptions = {}): Promise<EnrolledCertificate> {
   const s = checkOptions(method, options);
   let requestId = options.requestId;
+  // A held request's revocation secret comes with the answer that stored it, never with a poll.
+  let pendingSecret: string | undefined;
   // The first attempt sends the request (or, resuming, asks at once: the CA may have decided while
   // nobody was polling); each later one polls it.
   return poll<EnrolledCertificate>(
@@ -100,6 +102,7 @@ export async function submit(method: EnrollmentMethod, request: EnrollmentReques
       }
       if (result.status === 'pending') {
         requestId = result.requestId;
+        pendingSecret ??= result.revocationSecret;
         s.emit({ type: 'pending', requestId });
         if (method.poll === undefined) throw new TypeError(`method ${method.name} answered pending but has no poll`);
         return { done: false, retryAfterMs: result.retryAfterMs };
@@ -113,7 +116,8 @@ export async function submit(method: EnrollmentMethod, request: EnrollmentReques
       }
       s.emit({ type: 'issued' });
       const { status: _status, ...certificate } = result;
-      return { done: true, value: certificate };
+      const secret = certificate.revocationSecret ?? pendingSecret;
+      return { done: true, value: secret === undefined ? certificate : { ...certificate, revocationSecret: secret } };
     },
     {
       clock: s.clock,

@@ -2,6 +2,7 @@
  * The one piece of the SDK that talks HTTP to the CA: one request, with bounded retries on
  * network failures and the CA's own "come back later" answers honoured.
  */
+import { REVOCATION_SECRET_HEADER } from '@certwizard/protocol';
 import { CaProtocolError, CaUnreachableError } from '../errors.js';
 import type { Clock } from '../registration/clock.js';
 import { retryAfterMs } from '../registration/retry-after.js';
@@ -49,6 +50,8 @@ export interface CaAnswer {
   readonly body: string;
   /** The answer's `Retry-After` header, raw (e.g. a pending request's). */
   readonly retryAfter: string | null;
+  /** The answer's `Revocation-Secret` header, raw (the CAcert-style answers that took a new request), when present. */
+  readonly revocationSecret?: string;
 }
 
 /** Connection errors that prove the request never reached the CA, so resending is harmless. */
@@ -119,8 +122,10 @@ export async function sendCaRequest(request: CaRequest, ctx: CaRequestContext): 
         );
       }
       const retryAfter = response.headers.get('retry-after');
+      const secret = response.headers.get(REVOCATION_SECRET_HEADER);
       const documented = request.documentedStatuses?.includes(status) === true && isJsonError(body);
-      if ((status !== 429 && status !== 502 && status !== 503 && status !== 504) || documented) return { done: true, value: { status, body, retryAfter } };
+      if ((status !== 429 && status !== 502 && status !== 503 && status !== 504) || documented)
+        return { done: true, value: { status, body, retryAfter, ...(secret !== null ? { revocationSecret: secret } : {}) } };
       if (status === 502 || status === 504) {
         failures += 1;
         if (failures > ctx.retries || request.method !== 'GET') {

@@ -228,10 +228,22 @@ describe('cacertMethod.revoke', () => {
     return { certificatePem, serialHex: parseCertificate(certificatePem).serialNumberHex };
   }
 
-  it("revokes one of the account's certificates with the token, never in a URL; the CRL lists it, and a repeat is already_revoked", async () => {
+  /** A certificate requested with the installation token (the only ones it may revoke), approved by the owner. */
+  async function issuedWithToken(c: TestCa, installationToken: string): Promise<{ certificatePem: string; serialHex: string }> {
+    let approving: Promise<void> | undefined;
+    const { certificatePem } = await submit(
+      cacertMethod({ caUrl: c.url, credentials: { installationToken } }),
+      { csrPem: await csr() },
+      { pollIntervalMs: 100, onEvent: (e) => void (e.type === 'pending' && (approving ??= approveOnAccountPage(c, e.requestId))) },
+    );
+    await approving;
+    return { certificatePem, serialHex: parseCertificate(certificatePem).serialNumberHex };
+  }
+
+  it("revokes a certificate of the token's installation with the token, never in a URL; the CRL lists it, and a repeat is already_revoked", async () => {
     ca = await startTestCa();
     const installationToken = await accountWithToken(ca);
-    const { certificatePem, serialHex } = await issued(ca);
+    const { certificatePem, serialHex } = await issuedWithToken(ca, installationToken);
     const inits: RequestInit[] = [];
     const rec = recordingFetch();
     const method = cacertMethod({
@@ -284,7 +296,7 @@ describe('cacertMethod.revoke', () => {
   it('reads the token from the credential store, as after enroll()', async () => {
     ca = await startTestCa();
     const installationToken = await accountWithToken(ca);
-    const { serialHex } = await issued(ca);
+    const { serialHex } = await issuedWithToken(ca, installationToken);
     const dir = mkdtempSync(join(tmpdir(), 'cw-revoke-'));
     try {
       const credentials = await openFileStore({ dir });
@@ -295,7 +307,18 @@ describe('cacertMethod.revoke', () => {
     }
   });
 
-  it('is absent with fixed password credentials: the endpoint takes only the installation token', () => {
+  it("refuses, with the token, the account's certificates its installation did not request (issued with the password), leaving them valid", async () => {
+    ca = await startTestCa();
+    const installationToken = await accountWithToken(ca);
+    const { serialHex } = await issued(ca);
+    await expect(cacertMethod({ caUrl: ca.url, credentials: { installationToken } }).revoke?.({ serialHex })).rejects.toMatchObject({
+      code: 'ERR_SDK_REVOKE_REFUSED',
+      caCode: 'unknown_certificate',
+    });
+    expect((await ca.certificate(serialHex))?.status).toBe('valid');
+  });
+
+  it('is absent with fixed password credentials: the method revokes with the installation token (the password form is for the owner)', () => {
     expect(cacertMethod({ caUrl: 'https://ca.example', credentials: { username: EMAIL, password: PASSWORD } }).revoke).toBeUndefined();
   });
 });

@@ -28,6 +28,7 @@ import {
   registrableDomainOf,
   requestListPath,
   requestStatusPath,
+  REVOCATION_SECRET_PATTERN,
 } from '@certwizard/protocol';
 import { parseCsr } from '@certwizard/pki';
 import { CredentialStoreError } from '../../credentials/errors.js';
@@ -226,9 +227,10 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
   const ccsrResult = (what: string, answer: Answer, dns: readonly string[], context: MethodContext<CacertState>): SubmitResult => {
     const ccsr = decode(what, answer, () => decodeCcsrAnswer(answer.status, answer.body));
     if (ccsr.status === 'rejected') return withRefusedNames(ccsr, dns);
-    if (ccsr.status === 'issued') return { status: 'issued', requestId: ccsr.requestId, ...splitChain(ccsr.chainPem, what, answer.status) };
+    const secret = revocationSecretOf(what, answer);
+    if (ccsr.status === 'issued') return { status: 'issued', requestId: ccsr.requestId, ...splitChain(ccsr.chainPem, what, answer.status), ...secret };
     const wait = retryAfterMs(answer.retryAfter, transport.forCall(context).clock.now());
-    return { status: 'pending', requestId: ccsr.requestId, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
+    return { status: 'pending', requestId: ccsr.requestId, ...(wait === undefined ? {} : { retryAfterMs: wait }), ...secret };
   };
 
   const poll = async (pending: PendingRequest, context: MethodContext<CacertState> = {}): Promise<SubmitResult> => {
@@ -461,4 +463,14 @@ function withRefusedNames(rejected: RejectedResult, dns: readonly string[]): Rej
   if (rejected.caCode !== 'name_not_allowed' || dns.length === 0) return rejected;
   const named = namesNotCoveredOf(rejected.reason);
   return named === undefined ? rejected : { ...rejected, refusedNames: named };
+}
+
+/**
+ * The `Revocation-Secret` header of a ccsr-style answer, as a result field (none when absent).
+ * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for a header that is not a secret's shape.
+ */
+function revocationSecretOf(what: string, answer: Answer): { revocationSecret?: string } {
+  if (answer.revocationSecret === undefined) return {};
+  if (!REVOCATION_SECRET_PATTERN.test(answer.revocationSecret)) throw new CaProtocolError(`${what}: the Revocation-Secret header is malformed`, answer.status);
+  return { revocationSecret: answer.revocationSecret };
 }

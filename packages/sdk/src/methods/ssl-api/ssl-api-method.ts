@@ -12,7 +12,7 @@ import {
   csrApiPath,
   csrApiRevokePath,
   CSR_API_REVOKE_MEDIA_TYPE,
-  decodeCsrApiResponse,
+  decodeCsrApiAnswer,
   decodeCsrApiRevokeAnswer,
   encodeCsrApiRevokeRequest,
   MalformedResponseError,
@@ -65,15 +65,16 @@ export function sslApiMethod(options: SslApiMethodOptions): EnrollmentMethod<nul
       if (typeof request?.csrPem !== 'string' || request.csrPem === '') throw new TypeError('request.csrPem must be a non-empty string');
       const what = 'PUT /api/csr';
       const { status, body } = await send(what, 'PUT', `${base}${path}`, 'application/x-pem-file', request.csrPem, context);
-      let chain: string;
+      let answer: { chainPem: string; revocationSecret?: string };
       try {
-        chain = decodeCsrApiResponse(status, body);
+        answer = decodeCsrApiAnswer(status, body);
       } catch (error) {
         if (error instanceof CaRejectedError) return { status: 'rejected', caCode: error.caCode, reason: error.message, httpStatus: status };
         if (error instanceof MalformedResponseError) throw new CaProtocolError(`${what}: ${error.message}`, status, { cause: error });
         throw error;
       }
-      return { status: 'issued', ...splitChain(chain, what, status) };
+      const secret = answer.revocationSecret !== undefined ? { revocationSecret: answer.revocationSecret } : {};
+      return { status: 'issued', ...splitChain(answer.chainPem, what, status), ...secret };
     },
     async revoke(request: RevocationRequest, context: MethodContext = {}): Promise<RevocationResult> {
       const fields = revocationFields(request);

@@ -39,7 +39,7 @@ const USAGE = `certwizard-ca: the certwizard reference certificate authority
 Usage:
   certwizard-ca create-identity --dir DIR -f TYPE VALUE [-f TYPE VALUE ...] [-v YEARS] [--key KEYTYPE]
   certwizard-ca serve --identity DIR --data DIR [--listen HOST:PORT] [--public-url URL] [--hooks MODULE]
-                      [--validity-days N] [--log-level LEVEL] [--allow-origin ORIGIN ...]
+                      [--validity DURATION | --validity-days N] [--log-level LEVEL] [--allow-origin ORIGIN ...]
                       [--smtp HOST:PORT] [--mail-from ADDRESS] [--ticket-lifetime-minutes N]
                       [--ping-from ADDRESS] [--dkim-selector S --dkim-key FILE [--dkim-domain D]]
                       [--domain-lapse-days N] [--names-outside-domains refuse|operator]
@@ -68,7 +68,7 @@ Refuses to touch a DIR that already holds any of them.
   --key KEYTYPE            ${KEY_TYPES.join(', ')} (default rsa3072)`,
   serve: `certwizard-ca serve --identity DIR --data DIR [options]
 
-Serves the CA: PUT /api/csr/:client, GET /crl, GET /ca.pem, GET /healthz, the registration
+Serves the CA: PUT /api/csr/:client, GET /crl, /ocsp, GET /ca.pem, GET /healthz, the registration
 hand-off (/index.php?id=1, givemeaticket, isitdone, POST /api/wizard/token), the account
 area (/login, /account), the CAcert-style API (/api/...), the email ping (/ping/confirm,
 POST /api/ping/confirm, POST /api/addresses) and the operator area (/operator/login).
@@ -80,7 +80,10 @@ Prints "listening on http://HOST:PORT" once ready; SIGTERM finishes requests in 
   --listen HOST:PORT    default ${SERVE_DEFAULTS.listen}; port 0 picks a free one
   --public-url URL      base URL clients use (default http://HOST:PORT as bound)
   --hooks MODULE        ES module exporting boot/authorize/presign/postsign/serialNumber
-  --validity-days N     lifetime of issued certificates (default ${SERVE_DEFAULTS.validityDays})
+  --validity DURATION   lifetime of issued certificates: 90d, 12h or 10m (whole days,
+                        hours or minutes); for short-lived certificates in tests and demos
+  --validity-days N     lifetime of issued certificates in days (default ${SERVE_DEFAULTS.validityDays});
+                        give --validity or --validity-days, not both
   --log-level LEVEL     debug, info, warn, error (default info)
   --allow-origin ORIGIN https origin that continue/error URLs may point at, repeatable
                         (canonical: https://vendor.example); loopback http is always allowed
@@ -255,6 +258,7 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     { name: 'listen', arity: 1 },
     { name: 'public-url', arity: 1 },
     { name: 'hooks', arity: 1 },
+    { name: 'validity', arity: 1 },
     { name: 'validity-days', arity: 1 },
     { name: 'log-level', arity: 1 },
     { name: 'allow-origin', arity: 1, repeatable: true },
@@ -279,6 +283,7 @@ async function serveCommand(argv: readonly string[], io: CliIo): Promise<number>
     listen: opts.listen as string,
     publicUrl: opts['public-url'] as string,
     hooks: opts.hooks as string,
+    validity: opts.validity as string,
     validityDays: opts['validity-days'] as string,
     logLevel: opts['log-level'] as string,
     allowOrigins: ((opts['allow-origin'] as string[][] | undefined) ?? []).map(([origin]) => origin as string),

@@ -22,7 +22,7 @@ describe('buildServeConfig', () => {
     expect(c).toMatchObject({
       listenHost: '127.0.0.1',
       listenPort: 8440,
-      validityDays: 90,
+      validityMs: 90 * 86_400_000,
       maxBodyBytes: 1048576,
       logLevel: 'info',
     });
@@ -33,9 +33,29 @@ describe('buildServeConfig', () => {
     { name: 'public URL with a query', input: { identity: 'i', data: 'd', publicUrl: 'http://x/?a=1' } },
     { name: 'public URL not http', input: { identity: 'i', data: 'd', publicUrl: 'ftp://x/' } },
     { name: 'validity 0', input: { identity: 'i', data: 'd', validityDays: '0' } },
+    { name: 'validity 0m', input: { identity: 'i', data: 'd', validity: '0m' } },
+    { name: 'validity in seconds', input: { identity: 'i', data: 'd', validity: '30s' } },
+    { name: 'validity without a unit', input: { identity: 'i', data: 'd', validity: '90' } },
+    { name: 'validity of two units', input: { identity: 'i', data: 'd', validity: '1d12h' } },
+    { name: 'validity past 3650 days', input: { identity: 'i', data: 'd', validity: '3651d' } },
+    { name: 'validity and validity-days', input: { identity: 'i', data: 'd', validity: '10m', validityDays: '1' } },
     { name: 'bad log level', input: { identity: 'i', data: 'd', logLevel: 'loud' } },
   ])('refuses $name', ({ input }) => {
     expect(() => buildServeConfig(input)).toThrow(expect.objectContaining({ code: 'ERR_CA_CONFIG' }));
+  });
+});
+
+describe('--validity DURATION', () => {
+  it.each([
+    { validity: '90d', ms: 90 * 86_400_000 },
+    { validity: '12h', ms: 12 * 3_600_000 },
+    { validity: '10m', ms: 600_000 },
+    { validity: '3650d', ms: 3650 * 86_400_000 },
+  ])('reads $validity', ({ validity, ms }) => {
+    expect(buildServeConfig({ identity: 'i', data: 'd', validity }).validityMs).toBe(ms);
+  });
+  it('leaves --validity-days as it was', () => {
+    expect(buildServeConfig({ identity: 'i', data: 'd', validityDays: '7' }).validityMs).toBe(7 * 86_400_000);
   });
 });
 

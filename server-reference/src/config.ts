@@ -23,8 +23,8 @@ export interface ServeConfig {
   readonly publicUrl?: string;
   /** Hooks module path or specifier. */
   readonly hooksModule?: string;
-  /** Lifetime of issued certificates, in days. */
-  readonly validityDays: number;
+  /** Lifetime of issued certificates, in ms (`--validity DURATION` or `--validity-days N`). */
+  readonly validityMs: number;
   /** Body limit of the CSR endpoint, in bytes. */
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;
@@ -128,6 +128,34 @@ export function defaultPingFrom(publicUrl: string): string {
   return `ping@${isIP(host) === 0 ? host : 'localhost'}`;
 }
 
+const MINUTE_MS = 60_000;
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { d: 1440 * MINUTE_MS, h: 60 * MINUTE_MS, m: MINUTE_MS };
+/** The longest lifetime of issued certificates, in days (either option). */
+const MAX_VALIDITY_DAYS = 3650;
+
+/**
+ * The lifetime of issued certificates from `--validity DURATION` (whole days, hours or minutes,
+ * so that tests and demos can issue short-lived certificates) or `--validity-days N`, never both.
+ */
+function certificateValidityMs(input: { validity?: string; validityDays?: string }): number {
+  if (input.validity !== undefined && input.validityDays !== undefined) {
+    throw new ConfigError('--validity and --validity-days both set the lifetime of issued certificates: give one');
+  }
+  if (input.validity !== undefined) {
+    const m = /^([1-9][0-9]{0,6})([dhm])$/.exec(input.validity);
+    const ms = m ? Number(m[1]) * (DURATION_UNITS_MS[m[2] as string] as number) : Number.NaN;
+    if (!(ms <= MAX_VALIDITY_DAYS * 1440 * MINUTE_MS)) {
+      throw new ConfigError(`--validity wants a duration such as 90d, 12h or 10m (whole days, hours or minutes, at most ${MAX_VALIDITY_DAYS}d)`);
+    }
+    return ms;
+  }
+  const validityDays = input.validityDays === undefined ? SERVE_DEFAULTS.validityDays : Number(input.validityDays);
+  if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > MAX_VALIDITY_DAYS) {
+    throw new ConfigError(`--validity-days must be a whole number from 1 to ${MAX_VALIDITY_DAYS}`);
+  }
+  return validityDays * 1440 * MINUTE_MS;
+}
+
 /**
  * Validates and freezes a configuration.
  * @throws {ConfigError} `ERR_CA_CONFIG` naming the bad option.
@@ -138,6 +166,8 @@ export function buildServeConfig(input: {
   listen?: string;
   publicUrl?: string;
   hooks?: string;
+  /** `--validity DURATION`: `90d`, `12h`, `10m`. */
+  validity?: string;
   validityDays?: string;
   logLevel?: string;
   /** `--allow-origin`, repeatable. */
@@ -178,10 +208,7 @@ export function buildServeConfig(input: {
     }
     publicUrl = url.href.replace(/\/$/, '');
   }
-  const validityDays = input.validityDays === undefined ? SERVE_DEFAULTS.validityDays : Number(input.validityDays);
-  if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > 3650) {
-    throw new ConfigError('--validity-days must be a whole number from 1 to 3650');
-  }
+  const validityMs = certificateValidityMs(input);
   const logLevel = (input.logLevel ?? SERVE_DEFAULTS.logLevel) as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError('--log-level must be debug, info, warn or error');
@@ -217,7 +244,7 @@ export function buildServeConfig(input: {
     listenPort: port,
     ...(publicUrl ? { publicUrl } : {}),
     ...(input.hooks ? { hooksModule: input.hooks } : {}),
-    validityDays,
+    validityMs,
     maxBodyBytes: SERVE_DEFAULTS.maxBodyBytes,
     logLevel,
     allowedHttpsOrigins: Object.freeze(allowedHttpsOrigins),

@@ -126,7 +126,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       hooks,
       logger,
       publicUrl,
-      validityDays: config.validityDays,
+      validityMs: config.validityMs,
       ...(deps.now ? { now: deps.now } : {}),
     });
     try {

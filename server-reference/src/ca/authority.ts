@@ -24,6 +24,7 @@ import type { DecidedProfile } from '../store/certificate-requests.js';
 import type { CaHooks, CertificateDraft, HookContext } from './hooks.js';
 import { issueWithUniqueSerial } from './issuance.js';
 import { loggedRequester } from './logged-requester.js';
+import { answerOcspRequest, type OcspAnswer } from './ocsp-responder.js';
 import { normalizeSerial, randomSerialHex, serialBytes } from './serial.js';
 
 /** The CA's certificate and key. */
@@ -38,14 +39,19 @@ export interface CertificateAuthorityOptions {
   readonly store: CertificateRepository;
   readonly hooks: CaHooks;
   readonly logger: Logger;
-  /** Base URL the CA is reached at; the CRL distribution point is `${publicUrl}/crl`. */
+  /**
+   * Base URL the CA is reached at; the CRL distribution point is `${publicUrl}/crl`, the OCSP
+   * responder (authorityInfoAccess) `${publicUrl}/ocsp`.
+   */
   readonly publicUrl: string;
-  /** Lifetime of issued certificates, in days; clamped to the CA's own expiry. */
-  readonly validityDays: number;
+  /** Lifetime of issued certificates, in ms; clamped to the CA's own expiry. */
+  readonly validityMs: number;
   /** How far notBefore is backdated, in ms, for clients with slow clocks. Default 5 minutes. */
   readonly backdateMs?: number;
   /** How long a CRL is valid (nextUpdate - thisUpdate), in ms. Default 24 hours. */
   readonly crlValidityMs?: number;
+  /** How long an OCSP answer is valid (nextUpdate - thisUpdate), in ms. Default 1 hour. */
+  readonly ocspValidityMs?: number;
   /** Clock, for tests. */
   readonly now?: () => Date;
 }
@@ -88,12 +94,22 @@ export interface IssueRequest {
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
-/** The certificate authority: issues, stores, and publishes its CRL. */
+/** The CRL a process made, and the revocations in the database it lists. */
+interface CachedCrl {
+  readonly der: Uint8Array;
+  readonly producedAt: number;
+  readonly revocations: { readonly count: number; readonly lastRevokedAtMs: number };
+}
+
+/** The certificate authority: issues, stores, and publishes the status of its certificates (CRL, OCSP). */
 export class CertificateAuthority {
   readonly #o: CertificateAuthorityOptions;
   readonly #now: () => Date;
-  #crl?: { der: Uint8Array; producedAt: number; nextUpdate: number };
+  #crl?: CachedCrl;
+  /** The CRL being made, so that concurrent requests wait for one instead of taking CRL numbers each. */
+  #making?: Promise<CachedCrl>;
 
   constructor(options: CertificateAuthorityOptions) {
     this.#o = options;
@@ -141,7 +157,7 @@ export class CertificateAuthority {
     let draft: CertificateDraft = {
       subjectAltNames: names,
       notBefore: new Date(now - (this.#o.backdateMs ?? 5 * 60_000)),
-      notAfter: new Date(Math.min(now + this.#o.validityDays * DAY_MS, caNotAfter)),
+      notAfter: new Date(Math.min(now + this.#o.validityMs, caNotAfter)),
       ...(request.profile ? { extendedKeyUsage: [...request.profile.extendedKeyUsage] } : {}),
       extensions: [],
     };
@@ -149,7 +165,9 @@ export class CertificateAuthority {
     const fixedSerial = hooks.serialNumber ? normalizeSerial(await hooks.serialNumber()) : undefined;
     ctx.signal.throwIfAborted();
 
-    const crlUrl = `${this.#o.publicUrl.replace(/\/$/, '')}/crl`;
+    const base = this.#o.publicUrl.replace(/\/$/, '');
+    const crlUrl = `${base}/crl`;
+    const ocspUrl = `${base}/ocsp`;
     const stored = await issueWithUniqueSerial(
       store,
       () => fixedSerial ?? randomSerialHex(),
@@ -165,6 +183,7 @@ export class CertificateAuthority {
             ...(draft.keyUsage ? { keyUsage: draft.keyUsage } : {}),
             ...(draft.extendedKeyUsage ? { extendedKeyUsage: draft.extendedKeyUsage } : {}),
             crlDistributionPoints: [crlUrl],
+            ocspUrls: [ocspUrl],
             extraExtensions: draft.extensions,
           },
         });
@@ -216,32 +235,60 @@ export class CertificateAuthority {
   }
 
   /**
-   * The current CRL (RFC 5280 §5), DER. A new one, with the next CRL number, is produced when
-   * none exists, when half its validity has passed, or after {@link invalidateCrl}.
+   * The current CRL (RFC 5280 §5), DER. A new one, with the next CRL number (§5.2.3), is made
+   * when none exists, when half its validity has passed, after {@link invalidateCrl}, or when the
+   * revocations in the database changed since it was made: one cheap query per call, so a
+   * revocation made by another CA process on the same database is listed at once here too.
    */
   async currentCrl(): Promise<Uint8Array> {
+    const revocations = await this.#o.store.revocationState();
+    const cached = this.#crl;
     const now = this.#now().getTime();
     const validity = this.#o.crlValidityMs ?? DAY_MS;
-    if (!this.#crl || now >= this.#crl.producedAt + validity / 2) {
-      const nextUpdate = now + validity;
-      const { der } = createCrl({
-        issuer: this.#o.identity,
-        thisUpdate: new Date(now),
-        nextUpdate: new Date(nextUpdate),
-        crlNumber: await this.#o.store.nextCrlNumber(),
-        revoked: (await this.#o.store.listRevoked()).map((r) => ({
-          serialNumberHex: r.serialHex,
-          revokedAt: r.revokedAt,
-          ...(r.reason ? { reason: r.reason as RevocationReason } : {}),
-        })),
-      });
-      this.#crl = { der, producedAt: now, nextUpdate };
-    }
-    return this.#crl.der;
+    const fresh =
+      cached !== undefined &&
+      now < cached.producedAt + validity / 2 &&
+      cached.revocations.count === revocations.count &&
+      cached.revocations.lastRevokedAtMs === revocations.lastRevokedAtMs;
+    if (fresh) return cached.der;
+    this.#making ??= this.#makeCrl(revocations).finally(() => {
+      this.#making = undefined;
+    });
+    return (await this.#making).der;
+  }
+
+  async #makeCrl(revocations: CachedCrl['revocations']): Promise<CachedCrl> {
+    // The state was read before the list: a revocation in between is listed and only makes the
+    // next call build once more, never a CRL that misses it.
+    const revoked = await this.#o.store.listRevoked();
+    const crlNumber = await this.#o.store.nextCrlNumber();
+    const now = this.#now().getTime();
+    const { der } = createCrl({
+      issuer: this.#o.identity,
+      thisUpdate: new Date(now),
+      nextUpdate: new Date(now + (this.#o.crlValidityMs ?? DAY_MS)),
+      crlNumber,
+      revoked: revoked.map((r) => ({
+        serialNumberHex: r.serialHex,
+        revokedAt: r.revokedAt,
+        ...(r.reason ? { reason: r.reason as RevocationReason } : {}),
+      })),
+    });
+    this.#crl = { der, producedAt: now, revocations };
+    return this.#crl;
   }
 
   /** Drops the cached CRL so that the next {@link currentCrl} reflects new revocations. */
   invalidateCrl(): void {
     this.#crl = undefined;
+  }
+
+  /**
+   * Answers a DER OCSPRequest (RFC 6960 §4.1-4.2) from the database, signed by the CA key: see
+   * `ocsp-responder.ts` for what each certificate's answer is. Reads only.
+   * @throws whatever the store throws (the caller answers `internalError`).
+   */
+  ocsp(requestDer: Uint8Array): Promise<OcspAnswer> {
+    return answerOcspRequest({ identity: this.#o.identity, store: this.#o.store, now: this.#now, validityMs: this.#o.ocspValidityMs ?? HOUR_MS }, requestDer);
   }
 }

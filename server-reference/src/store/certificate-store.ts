@@ -114,6 +114,12 @@ export interface CertificateRepository {
   search(criterion: { serialPrefix: string } | { requester: string } | { text: string }, limit: number): Promise<StoredCertificate[]>;
   /** Revoked certificates, oldest first, for the CRL. */
   listRevoked(): Promise<{ serialHex: string; revokedAt: Date; reason?: string }[]>;
+  /**
+   * How many certificates are revoked and when the latest was revoked (0 for none): one cheap
+   * query (the partial index on revoked rows) that tells a CA process whether the CRL it made
+   * earlier still lists every revocation, its own and other processes' on the same database.
+   */
+  revocationState(): Promise<{ count: number; lastRevokedAtMs: number }>;
   /** Takes the next CRL number (RFC 5280 §5.2.3: monotonically increasing). */
   nextCrlNumber(): Promise<bigint>;
 }
@@ -330,6 +336,15 @@ export class CertificateStore implements CertificateRepository {
       revokedAt: new Date(r.revoked_at_ms ?? 0),
       ...(r.revocation_reason ? { reason: r.revocation_reason } : {}),
     }));
+  }
+
+  async revocationState(): Promise<{ count: number; lastRevokedAtMs: number }> {
+    const row = await this.#db
+      .selectFrom('certificates')
+      .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.max('revoked_at_ms').as('last')])
+      .where('status', '=', 'revoked')
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.count), lastRevokedAtMs: Number(row.last ?? 0) };
   }
 
   async nextCrlNumber(): Promise<bigint> {

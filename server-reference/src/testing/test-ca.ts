@@ -70,6 +70,8 @@ export interface TestCaOptions {
   readonly expiryNoticeDays?: string;
   /** `--expiry-notice-interval-minutes`. */
   readonly expiryNoticeIntervalMinutes?: number;
+  /** `--validity DURATION` (`10m`, `12h`, `90d`): the lifetime of issued certificates; default 90 days. */
+  readonly validity?: string;
   /**
    * Run on the identity and database of another test CA, as a second CA process on one data
    * directory would (each with its own clock and servers); disposing of this one leaves the
@@ -195,6 +197,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       ...(options.domainLapseDays !== undefined ? { domainLapseDays: String(options.domainLapseDays) } : {}),
       ...(options.expiryNoticeDays !== undefined ? { expiryNoticeDays: options.expiryNoticeDays } : {}),
       ...(options.expiryNoticeIntervalMinutes !== undefined ? { expiryNoticeIntervalMinutes: String(options.expiryNoticeIntervalMinutes) } : {}),
+      ...(options.validity !== undefined ? { validity: options.validity } : {}),
     });
     const given = options.now;
     running = await startCa(config, {

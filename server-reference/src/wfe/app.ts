@@ -12,6 +12,7 @@ import type { HealthResult } from '../store/data-dir-health.js';
 import { csrApiHandler } from './csr-api/csr-api-endpoint.js';
 import { csrApiRevokeHandler } from './csr-api/csr-api-revoke-endpoint.js';
 import { errorWriter } from './error-writer.js';
+import { ocspRoutes } from './ocsp/ocsp-routes.js';
 import { cacertApiRoutes } from './cacert-api/cacert-api-routes.js';
 import type { CacertApiContext } from './cacert-api/context.js';
 import type { OperatorContext } from './operator/context.js';
@@ -26,7 +27,7 @@ import { registrationRoutes } from './registration/registration-routes.js';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
-  /** The CA certificate and CRL. */
+  /** The CA certificate, CRL and OCSP responder. */
   readonly ca: CertificateAuthority;
   /** Takes every certificate request and revocation (`PUT /api/csr/:client` and its `/revoke` here; the contexts below carry it too). */
   readonly service: RequestService;
@@ -88,13 +89,17 @@ export function createApp(options: AppOptions): Express {
     else res.status(503).json({ status: 'unhealthy', reason: health.reason, message: health.message });
   });
 
-  // RFC 5280 §5 CRL, DER, as the CRL distribution point of every certificate names it.
+  // RFC 5280 §5 CRL, DER, as the CRL distribution point of every certificate names it; made
+  // afresh when the revocations in the database changed, by this process or another.
   app.get('/crl', async (_req, res) => {
     const crl = await ca.currentCrl();
     res.setHeader('Content-Type', 'application/pkix-crl');
     res.setHeader('Cache-Control', 'max-age=300');
     res.send(Buffer.from(crl));
   });
+
+  // RFC 6960 OCSP, as the authorityInfoAccess of every certificate names it.
+  app.use(ocspRoutes({ ca, logger }));
 
   app.get('/ca.pem', (_req, res) => {
     res.setHeader('Content-Type', 'application/x-pem-file');

@@ -88,8 +88,12 @@ export interface CsrAttributes {
 export interface RenewalWindow {
   /** Renew from then on. */
   readonly start: Date;
-  /** Renew before then. */
+  /** Renew before then. A window that ended already means: renew now (RFC 9773 §4.2). */
   readonly end: Date;
+  /** How long to wait before asking the CA again, in ms (its `Retry-After`, held to 1 min..1 day), when it said. */
+  readonly retryAfterMs?: number;
+  /** A page for a person on why the window is what it is (RFC 9773 `explanationURL`), when the CA gave one. */
+  readonly explanationUrl?: string;
 }
 
 /** The certificate a {@link EnrollmentMethod.renewalWindow} is asked about. */
@@ -266,8 +270,12 @@ export interface EnrollmentMethod<S = unknown> {
   find?(request: EnrollmentRequest, context?: MethodContext<S>): Promise<SubmitResult | undefined>;
   /**
    * The window the CA advises for renewing `certificate` (as ACME Renewal Information, RFC 9773,
-   * does). Absent when the CA advises none (CAcert, ssl_api): a caller then uses its own rule and
-   * says it is its own. Nothing calls it yet (renewal is issue 14's).
+   * does): the CAcert and ssl_api methods ask `GET /api/renewal-info/:certId` (no credentials).
+   * `undefined` when the CA advises none (it answers 404: no such endpoint, or it does not know
+   * the certificate); a caller then uses its own rule and says it is its own. `renew()` and
+   * `renewDue()` call it to find when a certificate is due.
+   * @throws {CaProtocolError} `ERR_SDK_CA_PROTOCOL` for an answer that is not a window.
+   * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE` when the CA could not be reached.
    */
   renewalWindow?(certificate: CertificateValidity, context?: MethodContext<S>): Promise<RenewalWindow | undefined>;
   /**

@@ -33,17 +33,20 @@ import {
 import { parseCsr } from '@certwizard/pki';
 import { CredentialStoreError } from '../../credentials/errors.js';
 import type {
+  CertificateValidity,
   EnrollmentMethod,
   EnrollmentRequest,
   MethodContext,
   PendingRequest,
   RejectedResult,
+  RenewalWindow,
   RevocationRequest,
   RevocationResult,
   SubmitResult,
 } from '../../enroll/enrollment-method.js';
 import { methodTransport, type MethodTransportOptions } from '../../enroll/method-context.js';
 import { revocationFields, revocationResult } from '../../enroll/revocation.js';
+import { fetchRenewalWindow } from '../../enroll/renewal-window.js';
 import { splitChain } from '../../enroll/split-chain.js';
 import { NameNotAllowedError } from '../../enroll/errors.js';
 import { CaProtocolError } from '../../errors.js';
@@ -134,7 +137,8 @@ const DEFAULT_PING_NONCE_TTL_MS = 24 * 60 * 60 * 1000;
  *   (form fields `serial`, `reason`): `200,Revoked` is `revoked`, `200,Already revoked` is
  *   `already_revoked`, a documented failure line is `ERR_SDK_REVOKE_REFUSED` with its code
  *   (`unknown_certificate` for a serial that is not one of the account's certificates).
- * - No `renewalWindow` (the CA advises none).
+ * - `renewalWindow` asks `GET /api/renewal-info/:certId` (no credentials, so with either kind):
+ *   the CA's window, or `undefined` when it answers 404 (a CA without the endpoint).
  *
  * Its state (the state file's slot `cacert`, version {@link CACERT_STATE_VERSION}) is only
  * whether the request went with the registration; the token lives in the credential store.
@@ -272,9 +276,13 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
     return revocationResult('crevoke', answer.status, fields.serialHex, () => decodeCrevokeAnswer(answer.status, answer.body));
   };
 
+  /** The CA's advice on when to renew: a public GET, the same with either kind of credentials. */
+  const renewalWindow = (certificate: CertificateValidity, context: MethodContext<CacertState> = {}): Promise<RenewalWindow | undefined> =>
+    fetchRenewalWindow(base, transport, certificate, context);
+
   // With a password the request is issued at once, and only the token can read requests back
   // or revoke.
-  if (fixed?.kind === 'password') return Object.freeze({ name: 'cacert', submit });
+  if (fixed?.kind === 'password') return Object.freeze({ name: 'cacert', submit, renewalWindow });
 
   const verify = async (request: EnrollmentRequest, context: MethodContext<CacertState>): Promise<CacertState> => {
     const state = context.state ?? { csrSentWithRegistration: false };
@@ -354,6 +362,7 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
     poll,
     find,
     revoke,
+    renewalWindow,
   } satisfies EnrollmentMethod<CacertState>);
 }
 

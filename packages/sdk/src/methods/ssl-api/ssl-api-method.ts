@@ -19,9 +19,19 @@ import {
 } from '@certwizard/protocol';
 import { CaProtocolError } from '../../errors.js';
 import { sendCaRequest, type CaAnswer } from '../../transport/ca-request.js';
-import type { EnrollmentMethod, EnrollmentRequest, MethodContext, RevocationRequest, RevocationResult, SubmitResult } from '../../enroll/enrollment-method.js';
+import type {
+  CertificateValidity,
+  EnrollmentMethod,
+  EnrollmentRequest,
+  MethodContext,
+  RenewalWindow,
+  RevocationRequest,
+  RevocationResult,
+  SubmitResult,
+} from '../../enroll/enrollment-method.js';
 import { methodTransport, type MethodTransportOptions } from '../../enroll/method-context.js';
 import { revocationFields, revocationResult } from '../../enroll/revocation.js';
+import { fetchRenewalWindow } from '../../enroll/renewal-window.js';
 import { splitChain } from '../../enroll/split-chain.js';
 
 /** Options of {@link sslApiMethod}. */
@@ -40,7 +50,8 @@ export interface SslApiMethodOptions extends MethodTransportOptions {
  * `rejected` with the CA's code (`csr_weak_key`, `refused`, ...). 503 `unavailable` is waited out
  * (`Retry-After`) by the SDK's request layer. `revoke` posts `{"serial", "reason"}` to
  * `/api/csr/:client/revoke`: the client hash is all the CA asks, so it revokes only what was
- * issued to this client (`unknown_certificate` otherwise).
+ * issued to this client (`unknown_certificate` otherwise). `renewalWindow` asks
+ * `GET /api/renewal-info/:certId` (no credentials; `undefined` on 404).
  *
  * @throws {TypeError} for a malformed `client` or `caUrl`, or bad transport options.
  * @example
@@ -81,6 +92,9 @@ export function sslApiMethod(options: SslApiMethodOptions): EnrollmentMethod<nul
       const what = 'POST /api/csr/:client/revoke';
       const { status, body } = await send(what, 'POST', revokeUrl, CSR_API_REVOKE_MEDIA_TYPE, encodeCsrApiRevokeRequest(fields), context);
       return revocationResult(what, status, fields.serialHex, () => decodeCsrApiRevokeAnswer(status, body));
+    },
+    renewalWindow(certificate: CertificateValidity, context: MethodContext = {}): Promise<RenewalWindow | undefined> {
+      return fetchRenewalWindow(base, transport, certificate, context);
     },
   });
 }

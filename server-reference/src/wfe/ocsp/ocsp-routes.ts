@@ -21,6 +21,12 @@ export const OCSP_PATH = '/ocsp';
  */
 export const OCSP_MAX_REQUEST_BYTES = 16 * 1024;
 
+/**
+ * Largest request accepted in a GET path, in DER bytes: one or a few CertIDs (RFC 5019 §5 has
+ * clients use GET below 255 bytes); the base64 stays well under Node's 16 KiB header limit.
+ */
+export const OCSP_MAX_GET_REQUEST_BYTES = 2 * 1024;
+
 const OCSP_RESPONSE_TYPE = 'application/ocsp-response';
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -54,7 +60,7 @@ function requestOfPath(req: Request): Uint8Array | undefined {
   } catch {
     return undefined;
   }
-  if (text.length > Math.ceil(OCSP_MAX_REQUEST_BYTES / 3) * 4 || !BASE64.test(text)) return undefined;
+  if (text.length > Math.ceil(OCSP_MAX_GET_REQUEST_BYTES / 3) * 4 || !BASE64.test(text)) return undefined;
   const der = Buffer.from(text, 'base64');
   // Only the canonical encoding (Buffer.from skips what it cannot read).
   if (der.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) return undefined;

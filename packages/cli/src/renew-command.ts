@@ -133,7 +133,11 @@ export async function renewCommand(argv: string[], term: Terminal): Promise<numb
         term.say(`No certificate named ${name} is tracked in ${baseDir} (certwizard list shows those that are).`);
         return EXIT.notFound;
       }
-      outcomes = [await renew({ ...common, name, trustAnchorsPem: pinned ?? anchorsOfLive(found) }).catch((error: unknown) => failed(name, error))];
+      outcomes = [
+        await Promise.resolve()
+          .then(() => renew({ ...common, name, trustAnchorsPem: pinned ?? anchorsOfLive(found) }))
+          .catch((error: unknown) => failed(name, error)),
+      ];
     }
     term.stop();
     for (const outcome of outcomes) {
@@ -164,22 +168,41 @@ function failed(name: string, error: unknown): RenewOutcome {
  * certificate's chain, as it verifies now (the enrollment checked that chain against the anchors
  * it was given before installing it). Only the end of the path is taken, not every certificate
  * the CA sent along, so that an extra self-signed certificate in a chain is never trusted.
- * Empty when there is none (the renewal then fails at install with ERR_SDK_INSTALL_CHAIN, and
- * --ca-cert is the way out).
+ * @throws {CaCertNeededError} `ERR_CLI_CA_CERT_NEEDED` when there is none: `renewDue()` reports
+ *   that certificate failed and goes on with the others.
  */
 function anchorsOfLive(enrollment: EnrollmentSummary): string {
   const live = enrollment.installed;
+  // Nothing live: renew() skips it without looking at the anchors.
   if (live === undefined) return '';
+  const anchor = liveChainEnd(live.paths);
+  if (anchor === undefined)
+    throw new CaCertNeededError(
+      `${enrollment.name}: its live chain names no CA certificate to pin; pass --ca-cert FILE (the CA certificate it was enrolled with)`,
+    );
+  return anchor;
+}
+
+/** The self-signed certificate the live chain leads to, if it leads to one. */
+function liveChainEnd(paths: { readonly cert: string; readonly chain: string }): string | undefined {
   try {
-    const leaf = parseCertificate(readFileSync(live.paths.cert, 'utf8'));
-    const chain = parseCertificateChain(readFileSync(live.paths.chain, 'utf8'));
+    const leaf = parseCertificate(readFileSync(paths.cert, 'utf8'));
+    const chain = parseCertificateChain(readFileSync(paths.chain, 'utf8'));
     const roots = chain.filter((c) => Buffer.from(c.subjectDer).equals(Buffer.from(c.issuerDer)));
-    if (roots.length === 0) return '';
-    const path = verifyChain(leaf, { intermediates: chain, trustAnchors: roots, at: leaf.notBefore });
-    return path[path.length - 1]?.pem ?? '';
+    if (roots.length === 0) return undefined;
+    // At a time every certificate involved was valid (a CA may backdate a leaf before its own start): the live one may have expired since.
+    const at = new Date(Math.max(leaf.notBefore.getTime(), ...chain.map((c) => c.notBefore.getTime())));
+    const path = verifyChain(leaf, { intermediates: chain, trustAnchors: roots, at });
+    return path[path.length - 1]?.pem;
   } catch {
-    return '';
+    return undefined;
   }
+}
+
+/** No `--ca-cert`, and the live chain leads to no CA certificate to pin: that certificate is not renewed. */
+class CaCertNeededError extends Error {
+  override readonly name = 'CaCertNeededError';
+  readonly code = 'ERR_CLI_CA_CERT_NEEDED';
 }
 
 /**

@@ -167,6 +167,9 @@ export interface RenewDueOptions extends Omit<RenewOptions, 'name' | 'method' | 
 export async function renew(options: RenewOptions): Promise<RenewOutcome> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   if (typeof options.baseDir !== 'string' || options.baseDir === '') throw new TypeError('baseDir must be a path');
+  // Misuse is refused before anything is read, not recorded as a failed renewal.
+  if (typeof options.trustAnchorsPem !== 'string' || !options.trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new TypeError('trustAnchorsPem must hold PEM certificates');
   const paths = statePaths(options.stateDir ?? join(options.baseDir, 'enrollments'), options.name);
   const lock = await acquireEnrollmentLock(paths.dir, options.name, {
     folders: [options.baseDir, paths.dir],

@@ -111,7 +111,11 @@ export async function revokeCommand(argv: string[], term: Terminal): Promise<num
       credentials,
       ...(sslApiClient === undefined ? {} : { sslApiClient }),
       signal: abort.signal,
-      onEvent: json ? (event: RevokeEvent) => emitJson(event as unknown as Record<string, unknown>) : undefined,
+      onEvent: json
+        ? (event: RevokeEvent) => emitJson(event as unknown as Record<string, unknown>)
+        : (event: RevokeEvent) => {
+            if (event.type === 'revoking-with-key') term.spin(`Revoking ${name} by proving possession of its private key (${event.reason})`);
+          },
     });
     term.stop();
     if (json) {

@@ -23,6 +23,9 @@ import { join } from 'node:path';
 import { importPrivateKeyPem, parseCertificate, publicKeyDer } from '@certwizard/pki';
 import { isRevocationReason, type RevocationReasonName, type RevocationStatus } from '@certwizard/protocol';
 import type { CredentialStore } from '../credentials/credential-store.js';
+import { CredentialStoreError } from '../credentials/errors.js';
+import { RevocationRefusedError } from '../enroll/errors.js';
+import { revokeWithKey } from '../enroll/revoke-with-key.js';
 import type { EnrollmentMethod, MethodContext } from '../enroll/enrollment-method.js';
 import type { MethodEvent } from '../enroll/method-event.js';
 import { RegistrationAbortedError } from '../errors.js';
@@ -30,11 +33,9 @@ import { nodeFileSystem, type InstallFileSystem } from '../install/file-system.j
 import { hasCode, INSTALL_NAME_PATTERN } from '../install/layout.js';
 import { readInstalled } from '../install/read-installed.js';
 import { retiredPath, retireLive } from '../install/retire-live.js';
-import { cacertMethod } from '../methods/cacert/cacert-method.js';
-import { sslApiClientKey } from '../methods/ssl-api/credential-keys.js';
-import { sslApiMethod } from '../methods/ssl-api/ssl-api-method.js';
 import { systemClock, type Clock } from '../registration/clock.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
+import { methodForSlot } from './slot-method.js';
 import { NotEnrolledError, NotInstalledError, StateFileError, StateMismatchError } from './errors.js';
 import { type DoneState, readState, removeStaleTemporaries, type RevokedRecord, statePaths, syncDirectory, writeState } from './state-file.js';
 
@@ -83,6 +84,8 @@ export interface RevokeOptions {
 export type RevokeEvent =
   /** The CA is asked to revoke the live certificate. */
   | { readonly type: 'revoking'; readonly name: string; readonly serialHex: string; readonly reason: RevocationReasonName }
+  /** The method could not (`reason` says why, never a secret): the request is signed with the live key instead. */
+  | { readonly type: 'revoking-with-key'; readonly name: string; readonly reason: string }
   /** Done: revoked at the CA, recorded, and the live files moved aside (also when an earlier run had done it all). */
   | {
       readonly type: 'revoked';
@@ -168,11 +171,15 @@ async function run(s: Settings): Promise<RevokeResult> {
   if (state === undefined) throw new NotEnrolledError(`no enrollment named "${s.name}" is tracked in ${s.paths.dir}`, s.name);
   if (s.caOrigin !== undefined && state.caOrigin !== s.caOrigin)
     throw new StateMismatchError(`the enrollment "${s.name}" belongs to the CA ${state.caOrigin}, not ${s.caOrigin}`);
-  if (state.step !== 'done')
-    throw new NotInstalledError(`the enrollment "${s.name}" is not finished (next step: ${state.step}); nothing is live to revoke`, {
-      enrollment: s.name,
-      step: state.step,
-    });
+  if (state.step !== 'done') {
+    // A renewal under way keeps the old pair live; revoking it would leave the renewal's record
+    // pointing at a certificate that is gone: finish (or let fail) the renewal first.
+    const why =
+      state.renewal?.replaces !== undefined
+        ? `a renewal of "${s.name}" is under way (next step: ${state.step}); finish it first (renew()), then revoke what is live`
+        : `the enrollment "${s.name}" is not finished (next step: ${state.step}); nothing is live to revoke`;
+    throw new NotInstalledError(why, { enrollment: s.name, step: state.step });
+  }
   await removeStaleTemporaries(s.fs, s.paths);
   const live = await readInstalled(s.baseDir, s.name, { fs: s.fs });
   const recorded = state.revoked;
@@ -191,10 +198,8 @@ async function run(s: Settings): Promise<RevokeResult> {
     return finish(s, recorded, undefined, false);
   }
   const method = await methodOf(s, state);
-  if (method.revoke === undefined)
-    throw new TypeError(`the method "${method.name}" cannot revoke over its CA's API; revoke the certificate at the CA (its account page) instead`);
   s.emit({ type: 'revoking', name: s.name, serialHex: certificate.serialNumberHex, reason: s.reason });
-  const answer = await method.revoke({ certificatePem, reason: s.reason }, context(s, method, state));
+  const status = await askCa(s, method, state, certificatePem, live.version);
   const record: RevokedRecord = {
     serialHex: certificate.serialNumberHex,
     reason: s.reason,
@@ -205,8 +210,45 @@ async function run(s: Settings): Promise<RevokeResult> {
   const { version: _version, updatedAt: _updatedAt, ...rest } = state;
   await writeState(s.fs, s.paths, { ...rest, revoked: record }, s.clock.now());
   await retireLive({ baseDir: s.baseDir, name: s.name, serialHex: record.serialHex, fs: s.fs });
-  return finish(s, record, answer.status, false);
+  return finish(s, record, status, false);
 }
+
+/**
+ * The CA's revocation: by the method (its account or client), else by proof of possession of the
+ * live key (`revokeWithKey`, `POST /api/revoke-by-key`, RFC 5280 §5.3.1 reason) when the method
+ * cannot: it has no `revoke`, its credential is gone (the installation token removed), or the CA
+ * says the certificate is not this account's or client's to revoke (a CAcert certificate issued
+ * with the registration, before the installation token existed; a token the CA revoked). The
+ * key's holder may always revoke its certificate. Any other refusal is final.
+ */
+async function askCa(s: Settings, method: EnrollmentMethod, state: DoneState, certificatePem: string, version: number): Promise<RevocationStatus> {
+  let refusal: unknown;
+  if (method.revoke !== undefined) {
+    try {
+      return (await method.revoke({ certificatePem, reason: s.reason }, context(s, method, state))).status;
+    } catch (error) {
+      const mayFallBack = error instanceof CredentialStoreError || (error instanceof RevocationRefusedError && KEY_FALLBACK_CODES.has(error.caCode));
+      if (!mayFallBack) throw error;
+      refusal = error;
+    }
+  }
+  checkAbort(s.signal);
+  s.emit({ type: 'revoking-with-key', name: s.name, reason: refusal === undefined ? 'the method cannot revoke' : (refusal as Error).message });
+  const privateKey = (await s.fs.readFile(join(s.baseDir, 'archive', s.name, `v${version}`, 'privkey.pem'))).toString('utf8');
+  const answer = await revokeWithKey({
+    caUrl: s.caUrl ?? state.caOrigin,
+    certificatePem,
+    privateKey,
+    reason: s.reason,
+    nowMs: s.clock.now(),
+    ...(s.signal === undefined ? {} : { signal: s.signal }),
+    ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
+  });
+  return answer.status;
+}
+
+/** The method's refusals that mean "not this credential's to revoke", after which the key may. */
+const KEY_FALLBACK_CODES: ReadonlySet<string> = new Set(['unknown_certificate', 'authentication_failed']);
 
 /** After the move: the leftover pending key goes if it is the revoked one; the event; the result. */
 async function finish(s: Settings, record: RevokedRecord, caStatus: RevocationStatus | undefined, alreadyDone: boolean): Promise<RevokeResult> {
@@ -242,32 +284,18 @@ async function removeRevokedPendingKey(s: Settings, record: RevokedRecord): Prom
   await syncDirectory(s.fs, s.paths.dir);
 }
 
-/** The method that asks the CA: the caller's (the slot's name), or the slot's default. */
-async function methodOf(s: Settings, state: DoneState): Promise<EnrollmentMethod> {
-  const slot = state.method.name;
-  const caUrl = s.caUrl ?? state.caOrigin;
-  if (s.method !== undefined) {
-    if (slot !== '' && s.method.name !== slot)
-      throw new StateMismatchError(`the enrollment "${s.name}" was made with the method "${slot}", not "${s.method.name}"; pass that method`);
-    return s.method;
-  }
-  const transport = s.fetch === undefined ? {} : { fetch: s.fetch };
-  switch (slot) {
-    case 'cacert':
-    case '':
-      // '' is a state file of format 1, which only the CAcert method wrote.
-      return cacertMethod({ caUrl, ...transport });
-    case 'ssl-api': {
-      const client = s.sslApiClient ?? (await s.credentials.get(sslApiClientKey(state.caOrigin), s.signal ? { signal: s.signal } : {}));
-      if (client === undefined)
-        throw new TypeError(
-          `the enrollment "${s.name}" was made with the ssl-api method: pass sslApiClient (or keep it in the credential store under ${sslApiClientKey(state.caOrigin)})`,
-        );
-      return sslApiMethod({ caUrl, client, ...transport });
-    }
-    default:
-      throw new TypeError(`the enrollment "${s.name}" was made with the method "${slot}": pass it as method`);
-  }
+/** The method that asks the CA: the caller's (it must bear the slot's name), or the built-in one the slot names. */
+function methodOf(s: Settings, state: DoneState): Promise<EnrollmentMethod> {
+  return methodForSlot(state.method.name, {
+    name: s.name,
+    caUrl: s.caUrl ?? state.caOrigin,
+    caOrigin: state.caOrigin,
+    credentials: s.credentials,
+    ...(s.sslApiClient === undefined ? {} : { sslApiClient: s.sslApiClient }),
+    ...(s.method === undefined ? {} : { method: s.method }),
+    ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
+    ...(s.signal === undefined ? {} : { signal: s.signal }),
+  });
 }
 
 /** The method's call context; its slot state when it can read it (revoke needs none of the built-in methods' state). */

@@ -19,7 +19,7 @@ import {
 } from '@certwizard/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NamesLostEvent } from '../src/ca/hooks.js';
-import { opensslCrlEntries } from '../src/ca/test-support/openssl-status.js';
+import { opensslCrlEntries, opensslOcspStatus } from '../src/ca/test-support/openssl-status.js';
 import { accountWithToken, callApi, PASSWORD } from './support/cacert-client.js';
 import { addOperator, OPERATOR, OPERATOR_PASSWORD } from './support/operator-client.js';
 import { postForm } from './support/registration-client.js';
@@ -90,6 +90,14 @@ async function storedState() {
   return rest;
 }
 
+/** The leaf's status as `openssl ocsp` reads it from the CA's responder (signature verified). */
+async function ocspOf(pem: string) {
+  const leaf = `-----BEGIN CERTIFICATE-----${pem.split('-----BEGIN CERTIFICATE-----')[1]}`;
+  const status = await opensslOcspStatus({ caUrl: ca.url, caPem: ca.caCertPem, certPem: leaf });
+  expect(status.verified).toBe(true);
+  return { status: status.status, reason: status.reason };
+}
+
 async function crlReasonOf(serial: string): Promise<string | undefined> {
   const crl = await opensslCrlEntries({ caUrl: ca.url, caPem: ca.caCertPem });
   expect(crl.verified).toBe(true);
@@ -104,6 +112,7 @@ describe('POST /api/revoke-by-key', () => {
       const res = await post(REVOKE_BY_KEY_PATH, signedRequest(c));
       expect(res).toMatchObject({ status: 200, json: { status: 'revoked', serial: c.serial, reason: 'keyCompromise' } });
       expect(await crlReasonOf(c.serial)).toMatch(/key ?compromise/i);
+      expect(await ocspOf(c.pem)).toEqual({ status: 'revoked', reason: 'keyCompromise' });
       await ca.advanceClock(60_000);
       const again = await post(REVOKE_BY_KEY_PATH, signedRequest(c, { reason: 'superseded', timeMs: Date.now() + 60_000 }));
       expect(again).toMatchObject({ status: 200, json: { status: 'already_revoked', reason: 'keyCompromise', revokedAt: res.json.revokedAt } });
@@ -176,6 +185,7 @@ describe('POST /api/revoke-with-secret', () => {
 
   it('refuses a wrong secret without changing anything, then revokes with the right one; a repeat answers the first revocation', async () => {
     const c = await clientCertificate();
+    expect((await ocspOf(c.pem)).status).toBe('good');
     const before = await storedState();
     const wrong = await post(REVOKE_WITH_SECRET_PATH, { serial: c.serial, secret: 'W'.repeat(43), reason: 'keyCompromise' });
     expect(wrong).toMatchObject({ status: 403, json: { error: { code: 'secret_invalid' } } });
@@ -183,6 +193,7 @@ describe('POST /api/revoke-with-secret', () => {
     const done = await post(REVOKE_WITH_SECRET_PATH, { serial: c.serial, secret: c.secret, reason: 'cessationOfOperation' });
     expect(done).toMatchObject({ status: 200, json: { status: 'revoked', reason: 'cessationOfOperation' } });
     expect(await crlReasonOf(c.serial)).toMatch(/cessation/i);
+    expect(await ocspOf(c.pem)).toEqual({ status: 'revoked', reason: 'cessationOfOperation' });
     const again = await post(REVOKE_WITH_SECRET_PATH, { serial: c.serial, secret: c.secret, reason: 'keyCompromise' });
     expect(again).toMatchObject({ status: 200, json: { status: 'already_revoked', reason: 'cessationOfOperation', revokedAt: done.json.revokedAt } });
     expect(lines.some((l) => JSON.stringify(l).includes(c.secret as string))).toBe(false);

@@ -170,6 +170,24 @@ describe('revoke()', () => {
       expect(await crlEntry(ca, serialHex)).toBeUndefined();
     });
 
+    it('a revoked record edited by hand to move the files elsewhere: ERR_SDK_STATE_FILE', async () => {
+      ca = await startTestCa();
+      const { baseDir, options } = await enrolled(ca, 'ssl-api');
+      const path = join(baseDir, 'enrollments', 'mail.json');
+      const state = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      const keySha256 = '0'.repeat(64);
+      writeFileSync(
+        path,
+        JSON.stringify({
+          ...state,
+          revoked: { serialHex: '0a', reason: 'superseded', revokedAt: new Date().toISOString(), movedTo: 'revoked/../../elsewhere-0a', keySha256 },
+        }),
+      );
+      const live = liveSnapshot(baseDir, 'mail');
+      await expect(revoke(options)).rejects.toMatchObject({ code: 'ERR_SDK_STATE_FILE' });
+      expect(liveSnapshot(baseDir, 'mail')).toEqual(live);
+    });
+
     it("another CA, another method, a reason that is not a holder's", async () => {
       ca = await startTestCa();
       const { baseDir, options } = await enrolled(ca, 'ssl-api');

@@ -57,40 +57,35 @@ export class RenewalWindowStore implements RenewalWindowRepository {
   }
 
   async set(serialHex: string, window: { readonly start: Date; readonly end: Date }): Promise<'set' | 'not_found'> {
-    const { start_ms, end_ms } = checkedWindow(window);
-    // INSERT ... SELECT: the row exists only if the certificate does, decided in the one statement.
-    const result = await this.#db
-      .insertInto('renewal_windows')
-      .columns(['serial_hex', 'start_ms', 'end_ms', 'set_at_ms'])
-      .expression((eb) =>
-        eb
-          .selectFrom('certificates')
-          .select((s) => ['serial_hex', s.val(start_ms).as('start_ms'), s.val(end_ms).as('end_ms'), s.val(this.#now()).as('set_at_ms')])
-          .where('serial_hex', '=', serialHex),
-      )
-      .onConflict((oc) =>
-        oc
-          .column('serial_hex')
-          .doUpdateSet((eb) => ({ start_ms: eb.ref('excluded.start_ms'), end_ms: eb.ref('excluded.end_ms'), set_at_ms: eb.ref('excluded.set_at_ms') })),
-      )
-      .executeTakeFirst();
-    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n ? 'set' : 'not_found';
+    return (await this.#upsert({ serialHex }, window)) > 0 ? 'set' : 'not_found';
   }
 
-  async setForIssuedBefore(before: Date, window: { readonly start: Date; readonly end: Date }): Promise<number> {
+  setForIssuedBefore(before: Date, window: { readonly start: Date; readonly end: Date }): Promise<number> {
+    return this.#upsert({ issuedBefore: before }, window);
+  }
+
+  /**
+   * One INSERT ... SELECT from the certificates the filter names, replacing their windows: a row
+   * exists only for a stored certificate, decided in the one statement.
+   * @returns how many windows were set.
+   */
+  async #upsert(
+    which: { readonly serialHex: string } | { readonly issuedBefore: Date },
+    window: { readonly start: Date; readonly end: Date },
+  ): Promise<number> {
     const { start_ms, end_ms } = checkedWindow(window);
     const result = await this.#db
       .insertInto('renewal_windows')
       .columns(['serial_hex', 'start_ms', 'end_ms', 'set_at_ms'])
-      .expression((eb) =>
-        eb
+      .expression((eb) => {
+        const select = eb
           .selectFrom('certificates')
-          .select((s) => ['serial_hex', s.val(start_ms).as('start_ms'), s.val(end_ms).as('end_ms'), s.val(this.#now()).as('set_at_ms')])
-          .where('status', '=', 'valid')
-          .where('not_before_ms', '<', before.getTime())
-          // SQLite needs a WHERE before ON CONFLICT in an INSERT ... SELECT (its parsing ambiguity).
-          .where('id', 'is not', null),
-      )
+          .select((s) => ['serial_hex', s.val(start_ms).as('start_ms'), s.val(end_ms).as('end_ms'), s.val(this.#now()).as('set_at_ms')]);
+        // Every INSERT ... SELECT here has a WHERE: SQLite needs one before ON CONFLICT (its parsing ambiguity).
+        return 'serialHex' in which
+          ? select.where('serial_hex', '=', which.serialHex)
+          : select.where('status', '=', 'valid').where('not_before_ms', '<', which.issuedBefore.getTime());
+      })
       .onConflict((oc) =>
         oc
           .column('serial_hex')

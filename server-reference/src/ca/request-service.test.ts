@@ -80,7 +80,7 @@ beforeEach(async () => {
     hooks,
     logger: silentLogger,
     publicUrl: 'https://ca.example.test',
-    validityDays: 90,
+    validityMs: 90 * 86_400_000,
     now: () => new Date(clock),
   });
   service = new RequestService({
@@ -639,7 +639,7 @@ describe('revoke', () => {
       hooks,
       logger,
       publicUrl: 'https://ca.example.test',
-      validityDays: 90,
+      validityMs: 90 * 86_400_000,
       now: () => new Date(clock),
     });
     const logged = new RequestService({ ca: caLogged, requests: stores.requests, certificates: stores.certificates, logger, now: () => clock });

@@ -7,13 +7,14 @@
  * nothing. The bin runs the built packages (dist/): `npx tsc -b packages/cli` first.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCertificate } from '@certwizard/pki';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { crlEntry, startTestCa, type TestCa } from '../../sdk/src/enroll/test-support/reference-ca.js';
+import { expectBuilt, jsonLines, runCli, type CliRun } from './test-support/run-cli.js';
 
 const BIN = fileURLToPath(new URL('../bin/certwizard.js', import.meta.url));
 const RUN_TIMEOUT_MS = 40_000;
@@ -21,14 +22,7 @@ const CLIENT = 'vendor1';
 
 let ca: TestCa;
 let dir: string;
-beforeAll(() => {
-  for (const name of ['main', 'enroll-command', 'revoke-command', 'list-commands', 'ssl-api-client', 'credentials-option']) {
-    const src = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
-    const built = fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url));
-    if (!existsSync(built) || statSync(src).mtimeMs > statSync(built).mtimeMs)
-      throw new Error(`packages/cli/dist/${name}.js is missing or old: run \`npx tsc -b packages/cli\``);
-  }
-});
+beforeAll(() => expectBuilt(['main', 'enroll-command', 'revoke-command', 'list-commands', 'ssl-api-client', 'credentials-option']));
 beforeEach(async () => {
   ca = await startTestCa({ retryAfterSeconds: 1 });
   dir = mkdtempSync(join(tmpdir(), 'certwizard-cli-revoke-'));
@@ -38,16 +32,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built CLI with `args`, stdin closed (no terminal), in a bounded time. */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return spawnRun([process.execPath, BIN, ...args], env);
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCli(args, env, RUN_TIMEOUT_MS);
 
 /**
  * Runs the built CLI on a pseudo-terminal (util-linux `script`, which npm test installs), typing
@@ -63,13 +49,12 @@ function onTerminal(args: string[], prompt: RegExp, answer: string): Promise<Run
   });
 }
 
-function spawnRun(argv: string[], env: NodeJS.ProcessEnv, onOutput?: (all: string, write: (text: string) => void) => void): Promise<Run> {
+function spawnRun(argv: string[], env: NodeJS.ProcessEnv, onOutput: (all: string, write: (text: string) => void) => void): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '', ...env } });
-    if (onOutput === undefined) child.stdin.end();
     let stdout = '';
     let stderr = '';
-    const seen = () => onOutput?.(stdout + stderr, (text) => child.stdin.write(text));
+    const seen = () => onOutput(stdout + stderr, (text) => child.stdin.write(text));
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       seen();
@@ -88,12 +73,7 @@ function spawnRun(argv: string[], env: NodeJS.ProcessEnv, onOutput?: (all: strin
   });
 }
 
-const lines = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = jsonLines;
 const base = () => ['--dir', join(dir, 'certs'), '--credentials-dir', join(dir, 'secrets')];
 
 /** `enroll --method ssl-api` of mail.example.org under the name `web`; the client hash from the environment. */

@@ -5,26 +5,19 @@
  * (`systemd-analyze verify`); systemd itself does not run in the test container, so `systemctl`
  * is a script first on PATH that records its argv (what systemd would have been asked to do).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectBuilt, runCli, type CliRun } from './test-support/run-cli.js';
 import { cronLine, systemdWord } from './timer-command.js';
 
 const BIN = fileURLToPath(new URL('../bin/certwizard.js', import.meta.url));
-const RUN_TIMEOUT_MS = 20_000;
 
 let dir: string;
-beforeAll(() => {
-  for (const name of ['main', 'timer-command']) {
-    const src = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
-    const built = fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url));
-    if (!existsSync(built) || statSync(src).mtimeMs > statSync(built).mtimeMs)
-      throw new Error(`packages/cli/dist/${name}.js is missing or old: run \`npx tsc -b packages/cli\``);
-  }
-});
+beforeAll(() => expectBuilt(['main', 'timer-command']));
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'certwizard-timer-'));
   mkdirSync(join(dir, 'bin'));
@@ -39,34 +32,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The built CLI, with the unit folder and the systemd marker folder of this test. */
-function timer(args: string[], systemdRuns: boolean): Promise<Run> {
+function timer(args: string[], systemdRuns: boolean): Promise<CliRun> {
   const run = join(dir, 'run-systemd');
   if (systemdRuns) mkdirSync(run, { recursive: true });
-  const env = {
-    ...process.env,
+  return runCli(['timer', ...args], {
     PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`,
     CERTWIZARD_SYSTEMD_UNIT_DIR: join(dir, 'units'),
     CERTWIZARD_SYSTEMD_RUN_DIR: systemdRuns ? run : join(dir, 'no-such-folder'),
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'timer', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
   });
 }
 

@@ -4,13 +4,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSelfSignedCa, generateSerialNumber, type Issuer, issueCertificate, parseCertificate } from './certificate.js';
+import { type Issuer, issueCertificate, parseCertificate } from './certificate.js';
 import { bitString, bool, contextConstructed, int, octets, oid, seq, utcOrGeneralizedTime } from './codec/der-writer.js';
 import { encodePem } from './codec/pem.js';
 import { createCrl, parseCrl, type RevokedEntry } from './crl.js';
 import { createCsr, parseCsr } from './csr.js';
 import { exportPrivateKeyPem, generateKeyPair, importPrivateKeyPem, type KeyType } from './keys.js';
 import { codeOf } from './test-support/expect-code.js';
+import { makeTestCa } from './test-support/issuers.js';
 
 const DAY = 24 * 3600_000;
 const now = Math.floor(Date.now() / 1000) * 1000;
@@ -26,17 +27,7 @@ function openssl(...args: string[]): { status: number | null; output: string } {
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-function makeCa(type: KeyType, cn: string): Issuer {
-  const { privateKey } = generateKeyPair(type);
-  const { der } = createSelfSignedCa({
-    subject: [{ type: 'CN', value: cn }],
-    privateKey,
-    notBefore: new Date(now - DAY),
-    notAfter: new Date(now + 3650 * DAY),
-    serialNumber: generateSerialNumber(),
-  });
-  return { certificate: parseCertificate(der), privateKey };
-}
+const makeCa = (type: KeyType, cn: string): Issuer => makeTestCa(type, cn, now);
 
 const revoked: RevokedEntry[] = [
   { serialNumberHex: '0123456789abcdef', revokedAt: new Date(now - 2 * DAY), reason: 'keyCompromise' },

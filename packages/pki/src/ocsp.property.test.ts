@@ -13,17 +13,13 @@ import { enumerated, explicit, octets, oid, seq } from './codec/der-writer.js';
 import type { RevocationReason } from './crl.js';
 import { derLikeBytes, isPkiError, mutatedDerTree, resignedMutations } from './test-support/der-fuzz.js';
 import { checkProperty, mutatedBytes, outcome } from './test-support/property.js';
+import { serialHexArbitrary } from './test-support/issuers.js';
 import { pkiVectors } from './test-support/vectors.js';
 
 const now = new Date(Math.floor(Date.now() / 1000) * 1000);
 const wholeSeconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
 
-/** Positive serials in minimal form, as Certificate.serialNumberHex spells them. */
-const serial = fc.bigInt({ min: 1n, max: (1n << 159n) - 1n }).map((n) => {
-  const hex = n.toString(16);
-  const even = hex.length % 2 === 0 ? hex : `0${hex}`;
-  return Number.parseInt(even.slice(0, 2), 16) >= 0x80 ? `00${even}` : even;
-});
+const serial = serialHexArbitrary;
 const hash = fc.constantFrom<OcspHashAlgorithm>('sha1', 'sha256', 'sha384', 'sha512');
 const nonce = fc.option(fc.uint8Array({ minLength: 1, maxLength: 32 }), { nil: undefined });
 const time = fc.date({ min: new Date('1950-01-01T00:00:00Z'), max: new Date('9990-01-01T00:00:00Z'), noInvalidDate: true }).map(wholeSeconds);

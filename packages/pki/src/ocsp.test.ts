@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Certificate, createSelfSignedCa, generateSerialNumber, type Issuer, issueCertificate, parseCertificate } from './certificate.js';
+import { type Certificate, generateSerialNumber, type Issuer, issueCertificate, parseCertificate } from './certificate.js';
 import { bool, contextConstructed, explicit, int, octets, oid, seq } from './codec/der-writer.js';
 import { createCsr, parseCsr } from './csr.js';
 import { exportPrivateKeyPem, generateKeyPair, type KeyType } from './keys.js';
@@ -27,6 +27,7 @@ import {
   parseOcspResponse,
 } from './ocsp.js';
 import { codeOf } from './test-support/expect-code.js';
+import { makeTestCa } from './test-support/issuers.js';
 
 const DAY = 24 * 3600_000;
 const now = Math.floor(Date.now() / 1000) * 1000;
@@ -45,17 +46,7 @@ function read(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(dir, name)));
 }
 
-function makeCa(type: KeyType, cn: string): Issuer {
-  const { privateKey } = generateKeyPair(type);
-  const { der } = createSelfSignedCa({
-    subject: [{ type: 'CN', value: cn }],
-    privateKey,
-    notBefore: new Date(now - DAY),
-    notAfter: new Date(now + 3650 * DAY),
-    serialNumber: generateSerialNumber(),
-  });
-  return { certificate: parseCertificate(der), privateKey };
-}
+const makeCa = (type: KeyType, cn: string): Issuer => makeTestCa(type, cn, now);
 
 function makeLeaf(issuer: Issuer, name: string): { certificate: Certificate; keyPem: string } {
   const { privateKey } = generateKeyPair('p256');

@@ -79,7 +79,7 @@ describe('openssl ocsp against /ocsp', () => {
   it('answers good, then revoked with the reason after the holder revokes (POST with a nonce, verified)', async () => {
     const { serial, pem } = await issue(ca);
     const before = await opensslOcspStatus({ caUrl: ca.url, caPem: ca.caCertPem, certPem: pem });
-    expect(before, before.output).toMatchObject({ status: 'good', verified: true });
+    expect(before, before.output).toMatchObject({ status: 'good', verified: true, timesValid: true });
     expect(before.nextUpdate!.getTime() - before.thisUpdate.getTime()).toBe(3600_000);
 
     await revoke(ca, serial, 'keyCompromise');
@@ -102,6 +102,21 @@ describe('openssl ocsp against /ocsp', () => {
     expect(revoked, revoked.output).toMatchObject({ status: 'revoked', reason: 'superseded', verified: true });
     // A GET answer may be cached until its nextUpdate (RFC 5019 §6.2); a POST one is not.
     if ('method' in options) expect(revoked.cacheControl).toBe('public, max-age=3600, no-transform, must-revalidate');
+  });
+
+  it('answers on the CA clock: moved two days on, openssl reads the status and says the times are off unless given the leeway', async () => {
+    const moved = await startTestCa();
+    try {
+      const { pem } = await issue(moved);
+      await moved.advanceClock(2 * 86_400_000);
+      const strict = await opensslOcspStatus({ caUrl: moved.url, caPem: moved.caCertPem, certPem: pem });
+      expect(strict, strict.output).toMatchObject({ status: 'good', verified: true, timesValid: false });
+      expect(strict.thisUpdate.getTime()).toBeGreaterThan(Date.now() + 86_400_000);
+      const lenient = await opensslOcspStatus({ caUrl: moved.url, caPem: moved.caCertPem, certPem: pem, validityPeriodSeconds: 3 * 86_400 });
+      expect(lenient, lenient.output).toMatchObject({ status: 'good', verified: true, timesValid: true });
+    } finally {
+      await moved.dispose();
+    }
   });
 
   it('leaves the reason out for a revocation without one (unspecified), as the CRL does', async () => {
@@ -161,6 +176,23 @@ describe('openssl ocsp against /ocsp', () => {
       [gone.serial, 'revoked'],
       ['01', 'unknown'],
     ]);
+  });
+
+  it('reads a GET path whose base64 is not url-encoded (its / and + as they are), and the encoded one alike', async () => {
+    const { serial } = await issue(ca);
+    const caCert = parseCertificate(ca.caCertPem);
+    // A nonce that makes the base64 carry both / and + (bounded search; 1 in 4 of them do).
+    let text = '';
+    for (let i = 0; i < 256 && !(text.includes('/') && text.includes('+')); i++) {
+      text = Buffer.from(createOcspRequest({ issuer: caCert, serialNumbersHex: [serial], nonce: new Uint8Array([i, 0xfb, 0xff, 0xbf]) })).toString('base64');
+    }
+    expect(text).toMatch(/\/.*\+|\+.*\//);
+    for (const path of [text, encodeURIComponent(text)]) {
+      const res = await fetch(`${ca.url}/ocsp/${path}`);
+      expect(res.status).toBe(200);
+      const basic = parseOcspResponse(new Uint8Array(await res.arrayBuffer()), { issuer: caCert }).basic;
+      expect(basic?.responses[0]).toMatchObject({ certId: { serialNumberHex: serial }, status: { type: 'good' } });
+    }
   });
 
   it('refuses bad requests with the malformedRequest answer, and no OCSP request changes anything stored', async () => {

@@ -32,6 +32,8 @@ export interface OpensslOcspStatus {
   readonly nextUpdate?: Date;
   /** openssl's `Response verify OK`: signed by the CA key, and the nonce (when sent) echoed. */
   readonly verified: boolean;
+  /** thisUpdate is not in the future and nextUpdate not in the past, by the real clock (within `validityPeriodSeconds`). */
+  readonly timesValid: boolean;
   /** The HTTP `Cache-Control` of a GET (absent for POST, which openssl sends itself). */
   readonly cacheControl?: string;
   /** openssl's stdout and stderr, for a failing assertion's message. */
@@ -56,6 +58,8 @@ export interface OpensslOcspOptions {
   readonly nonce?: boolean;
   /** The CertID hash (`-sha1`, `-sha256`); default SHA-1 as openssl sends. */
   readonly certIdHash?: 'sha1' | 'sha256';
+  /** openssl's leeway for thisUpdate/nextUpdate against the real clock (`-validity_period`); default 300. */
+  readonly validityPeriodSeconds?: number;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
 }
@@ -158,7 +162,10 @@ async function inTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
 
 /**
  * Asks the CA's OCSP responder about a certificate with `openssl ocsp` and verifies the answer
- * against the CA certificate (signature, and the nonce when one was sent).
+ * against the CA certificate (signature, and the nonce when one was sent). openssl also checks
+ * the answer's times against the real clock, with 5 minutes of leeway (`validityPeriodSeconds`
+ * changes it): after `TestCa.advanceClock` past that, `timesValid` is false; the status and
+ * `verified` are read as ever.
  * @throws {Error} when openssl cannot run, or prints no status for the certificate.
  * @example
  * const { status, reason } = await opensslOcspStatus({ caUrl: ca.url, caPem: ca.caCertPem, certPem });
@@ -169,7 +176,16 @@ export async function opensslOcspStatus(options: OpensslOcspOptions): Promise<Op
   return inTempDir(async (dir) => {
     await writeFile(join(dir, 'ca.pem'), options.caPem);
     await writeFile(join(dir, 'cert.pem'), options.certPem);
-    const base = ['-issuer', 'ca.pem', ...(options.certIdHash ? [`-${options.certIdHash}`] : []), '-cert', 'cert.pem', '-CAfile', 'ca.pem'];
+    const base = [
+      '-issuer',
+      'ca.pem',
+      ...(options.certIdHash ? [`-${options.certIdHash}`] : []),
+      '-cert',
+      'cert.pem',
+      '-CAfile',
+      'ca.pem',
+      ...(options.validityPeriodSeconds !== undefined ? ['-validity_period', String(options.validityPeriodSeconds)] : []),
+    ];
     let run: { code: number; output: string };
     let cacheControl: string | undefined;
     const url = `${options.caUrl.replace(/\/$/, '')}/ocsp`;
@@ -194,7 +210,9 @@ export async function opensslOcspStatus(options: OpensslOcspOptions): Promise<Op
       run = await openssl(['ocsp', ...base, '-no_nonce', '-respin', 'resp.der'], dir, timeoutMs, options.signal);
     }
     const { output } = run;
-    const line = /^cert\.pem: (good|revoked|unknown)$/m.exec(output);
+    // `cert.pem: good`, or `cert.pem: WARNING: Status times invalid.`, openssl's error line, then `good`.
+    const start = output.indexOf('cert.pem: ');
+    const line = start < 0 ? null : /^(?:cert\.pem: )?(good|revoked|unknown)$/m.exec(output.slice(start));
     if (!line) throw new Error(`openssl ocsp printed no status (exit ${run.code}):\n${output}`);
     const status = line[1] as OpensslOcspStatus['status'];
     const field = (name: string) => new RegExp(`^\\s*${name}: (.+)$`, 'm').exec(output)?.[1];
@@ -207,6 +225,7 @@ export async function opensslOcspStatus(options: OpensslOcspOptions): Promise<Op
       thisUpdate: dateOf(field('This Update'), 'This Update', output),
       ...(nextUpdate !== undefined ? { nextUpdate: dateOf(nextUpdate, 'Next Update', output) } : {}),
       verified: /^Response verify OK$/m.test(output) && run.code === 0,
+      timesValid: !/Status times invalid/.test(output),
       ...(cacheControl !== undefined ? { cacheControl } : {}),
       output,
     };

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { CertificateAuthority, type CaIdentity, type IssuedCertificate } from './ca/authority.js';
+export type { OcspAnswer } from './ca/ocsp-responder.js';
 export type { CaHooks, CertificateDraft, HookBootInfo, HookContext, SignedCertificate } from './ca/hooks.js';
 export { loadHooks } from './ca/hooks.js';
 export { buildServeConfig, SERVE_DEFAULTS, type ServeConfig } from './config.js';

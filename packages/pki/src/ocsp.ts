@@ -552,8 +552,8 @@ export function parseOcspResponse(input: Uint8Array, options: { issuer?: Certifi
     throw new DerError('OCSP response: only id-pkix-ocsp-basic responses are supported');
   }
   const basicDer = contentOf(der, expectElement(responseEl, TAG.OCTET_STRING, 'OCSP response: response'));
-  const basicEl = readElement(basicDer, 0);
-  if (basicEl.end !== basicDer.length) throw new DerError('OCSP response: trailing bytes after BasicOCSPResponse');
+  // The OCTET STRING's content is DER of its own, which validateDer of the outer bytes did not walk.
+  const basicEl = validateDer(basicDer, 'OCSP response: BasicOCSPResponse');
   const [tbsEl, algEl, sigEl, certsEl, ...extra] = readChildren(basicDer, expectElement(basicEl, TAG.SEQUENCE, 'OCSP response: BasicOCSPResponse'));
   if (!tbsEl || !algEl || !sigEl || extra.length > 0 || (certsEl !== undefined && certsEl.identifier !== CTX0)) {
     throw new DerError('OCSP response: BasicOCSPResponse: unexpected structure');

@@ -159,7 +159,12 @@ describe('/api/ccsr.php', () => {
       { type: 'emailAddress', value: EMAIL },
     ]);
     expect(await ca.certificate(leaf?.serialNumberHex as string)).toMatchObject({ requester: 'account:1', publicKeySha1: publicKeySha1Hex(key.privateKey) });
-    expect(await ca.counts()).toEqual({ ...before, certificates: before.certificates + 1, certificate_requests: 1 });
+    expect(await ca.counts()).toEqual({
+      ...before,
+      certificates: before.certificates + 1,
+      certificate_requests: 1,
+      revocation_secrets: before.revocation_secrets + 1,
+    });
 
     writeFileSync(join(ca.dir, 'leaf.pem'), leaf?.pem as string);
     const text = execFileSync('openssl', ['x509', '-in', 'leaf.pem', '-noout', '-text'], { cwd: ca.dir, encoding: 'utf8' });
@@ -321,7 +326,7 @@ describe('pending requests on the account page', () => {
     // The account page lists the account's certificates: the one just issued, valid.
     expect(after).toContain('<h2>Your certificates</h2>');
     expect(after).toContain(`<td data-label="Serial"><code class="fp">${leaf?.serialNumberHex as string}</code></td><td data-label="For">${EMAIL}</td>`);
-    expect(after).toMatch(/<td data-label="Status">valid<\/td>/);
+    expect(after).toMatch(/<td data-label="Status" class="status">valid<\/td>/);
   });
 
   it('discarding closes the request without a certificate; another account cannot act on it', async () => {

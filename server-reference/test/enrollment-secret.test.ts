@@ -49,7 +49,12 @@ describe('POST /api/enroll', () => {
     if (answer.status !== 'issued') throw new Error('not issued');
     const [leaf] = parseCertificateChain(answer.chainPem);
     expect(leaf?.subjectAltNames).toEqual({ dns: [], email: [EMAIL], ip: [] });
-    expect(await ca.counts()).toEqual({ ...before, certificates: before.certificates + 1, certificate_requests: before.certificate_requests + 1 });
+    expect(await ca.counts()).toEqual({
+      ...before,
+      certificates: before.certificates + 1,
+      certificate_requests: before.certificate_requests + 1,
+      revocation_secrets: before.revocation_secrets + 1,
+    });
 
     const after = await ca.counts();
     const again = await callApi(ca, ENROLL, { secret, csr: csrFor(EMAIL) });

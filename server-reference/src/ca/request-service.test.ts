@@ -599,13 +599,16 @@ describe('revoke', () => {
     const crlBefore = parseCrl(await ca.currentCrl(), { issuer: caCertificate });
     expect(crlBefore.revoked).toEqual([]);
     clock += 1000;
-    expect(await service.revoke(issued.serialHex.toUpperCase(), { holder: { accountId: ada.id }, reason: 'keyCompromise' })).toEqual({ status: 'revoked' });
+    expect(await service.revoke(issued.serialHex.toUpperCase(), { holder: { accountId: ada.id }, reason: 'keyCompromise' })).toMatchObject({
+      status: 'revoked',
+      reason: 'keyCompromise',
+    });
     expect(await stores.certificates.get(issued.serialHex)).toMatchObject({ status: 'revoked', revokedAt: new Date(clock), revocationReason: 'keyCompromise' });
     const crl = parseCrl(await ca.currentCrl(), { issuer: caCertificate });
     expect(crl.revoked).toEqual([{ serialNumberHex: issued.serialHex, revokedAt: new Date(Math.floor(clock / 1000) * 1000), reason: 'keyCompromise' }]);
     expect((crl.crlNumber ?? 0n) > (crlBefore.crlNumber ?? 0n)).toBe(true);
     const before = snapshot();
-    expect(await service.revoke(issued.serialHex, { reason: 'superseded' })).toEqual({ status: 'already_revoked' });
+    expect(await service.revoke(issued.serialHex, { reason: 'superseded' })).toMatchObject({ status: 'already_revoked', reason: 'keyCompromise' });
     expect(snapshot()).toEqual(before);
   });
 
@@ -626,7 +629,7 @@ describe('revoke', () => {
   it('lets an ssl_api client revoke its own certificate', async () => {
     const issued = await service.submit(csrFor({ dns: ['www.example.test'] }).pem, { client: 'alpha' }, SSL_API_POLICY);
     if (issued.status !== 'issued') throw new Error('not issued');
-    expect(await service.revoke(issued.serialHex, { holder: { client: 'alpha' } })).toEqual({ status: 'revoked' });
+    expect(await service.revoke(issued.serialHex, { holder: { client: 'alpha' } })).toMatchObject({ status: 'revoked' });
   });
 
   it("never logs an ssl_api client's hash (its credential), only a digest of it, when it issues, replays and revokes", async () => {
@@ -647,7 +650,7 @@ describe('revoke', () => {
     const issued = await logged.submit(pem, { client }, SSL_API_POLICY);
     if (issued.status !== 'issued') throw new Error('not issued');
     expect((await logged.submit(pem, { client }, SSL_API_POLICY)).status).toBe('issued');
-    expect(await logged.revoke(issued.serialHex, { holder: { client } })).toEqual({ status: 'revoked' });
+    expect(await logged.revoke(issued.serialHex, { holder: { client } })).toMatchObject({ status: 'revoked' });
     const text = lines.join('');
     expect(text).toContain('certificate issued');
     expect(text).toContain('certificate replayed');

@@ -90,7 +90,7 @@ import {
  * another account's, or not one an account may hold. (`invalid_address` and `nonce_in_use` are
  * the options' or the moment's, and the same names may succeed.)
  */
-const PERMANENT_DOMAIN_REFUSALS: ReadonlySet<string> = new Set(['domain_taken', 'invalid_domain']);
+export const PERMANENT_DOMAIN_REFUSALS: ReadonlySet<string> = new Set(['domain_taken', 'invalid_domain']);
 
 /** Options of the flow's core, {@link runEnrollment}: `enroll()`'s, with the method given. */
 export interface EnrollFlowOptions {

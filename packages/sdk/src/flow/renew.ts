@@ -16,7 +16,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { importPrivateKeyPem, parseCertificate, type Certificate, type KeyType } from '@certwizard/pki';
 import type { EnrollmentMethod, MethodContext, RenewalWindow } from '../enroll/enrollment-method.js';
-import { EnrollmentTimeoutError, NameNotAllowedError } from '../enroll/errors.js';
+import { isNameWithinDomain } from '@certwizard/protocol';
+import { DomainRefusedError, EnrollmentTimeoutError, NameNotAllowedError } from '../enroll/errors.js';
 import { RegistrationAbortedError } from '../errors.js';
 import { nodeFileSystem } from '../install/file-system.js';
 import type { InstalledCertificate } from '../install/installed-certificate.js';
@@ -24,7 +25,7 @@ import { hasCode } from '../install/layout.js';
 import { readInstalled } from '../install/read-installed.js';
 import { systemClock } from '../registration/clock.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
-import { runLockedFlow, type EnrollFlowEvent, type EnrollFlowOptions, type RenewalStart } from './enroll.js';
+import { PERMANENT_DOMAIN_REFUSALS, runLockedFlow, type EnrollFlowEvent, type EnrollFlowOptions, type RenewalStart } from './enroll.js';
 import { NotEnrolledError, NotInstalledError } from './errors.js';
 import { listEnrollments, type EnrollmentSummary } from './list-enrollments.js';
 import { dueTimeIn, nextAttemptAfter, ownWindow, type DueSource, type RenewalFailure, type RenewalRecord } from './renewal-record.js';
@@ -442,8 +443,9 @@ class Renewal {
         if (error instanceof EnrollmentTimeoutError)
           return { name, status: 'pending', ...(error.requestId === undefined ? {} : { requestId: error.requestId }) };
         const back = await this.#read().catch(() => undefined);
-        if (error instanceof NameNotAllowedError && attempt < MAX_ATTEMPTS_PER_RUN && back?.step === 'done') {
-          const again = await this.#namesDropped(back, error.names);
+        const dropped = droppedBy(error, current.names.dns);
+        if (dropped !== undefined && attempt < MAX_ATTEMPTS_PER_RUN && back?.step === 'done') {
+          const again = await this.#namesDropped(back, dropped);
           if (again !== undefined) {
             current = back;
             next = again;
@@ -487,24 +489,23 @@ class Renewal {
 
   async #renewed(previousSerialHex: string): Promise<RenewOutcome> {
     const name = this.#name;
-    let done = await this.#read();
-    const record = done.renewal;
-    let revokedSerialHex: string | undefined;
-    if (done.step === 'done' && record?.revokeAfterRenewal !== undefined) {
-      revokedSerialHex = record.revokeAfterRenewal;
-      const after = await this.#revokeDropped(done, record);
-      if (after?.revokeAfterRenewal !== undefined) revokedSerialHex = undefined;
-      done = await this.#read();
-    }
+    const done = await this.#read();
     const installed = await readInstalled(this.#o.baseDir, name, { fs: this.#fs });
     if (installed === undefined) throw new NotInstalledError(`the renewal of "${name}" finished, but nothing is live`, { enrollment: name, step: done.step });
     this.#emit({ type: 'renewed', name, installed, previousSerialHex });
+    // The replaced certificate that carries dropped names goes only now that the renewed one is live.
+    const record = done.renewal;
+    let revokedSerialHex: string | undefined;
+    if (record?.revokeAfterRenewal !== undefined) {
+      const after = await this.#revokeDropped(done, record);
+      if (after !== undefined && after.revokeAfterRenewal === undefined) revokedSerialHex = record.revokeAfterRenewal;
+    }
     return {
       name,
       status: 'renewed',
       installed,
       previousSerialHex,
-      ...(done.renewal?.droppedNames === undefined ? {} : { droppedNames: done.renewal.droppedNames }),
+      ...(record?.droppedNames === undefined ? {} : { droppedNames: record.droppedNames }),
       ...(revokedSerialHex === undefined ? {} : { revokedSerialHex }),
     };
   }
@@ -547,6 +548,21 @@ class Renewal {
     this.#emit({ type: 'renewal-failed', name, code: failure.code, message: failure.message, failures, nextAttemptAt });
     return failedOutcome(name, error, failures, nextAttemptAt);
   }
+}
+
+/**
+ * The names a refusal says are no longer the account's: those the CA refused
+ * (`name_not_allowed`), or the DNS names under a domain the account can no longer hold (another
+ * account verified it, `domain_taken`; or it is no domain an account may hold). `undefined` for
+ * any other error.
+ */
+function droppedBy(error: unknown, dns: readonly string[]): readonly string[] | undefined {
+  if (error instanceof NameNotAllowedError) return error.names;
+  if (error instanceof DomainRefusedError && PERMANENT_DOMAIN_REFUSALS.has(error.caCode)) {
+    const names = dns.filter((name) => isNameWithinDomain(name, error.domain));
+    return names.length === 0 ? undefined : names;
+  }
+  return undefined;
 }
 
 /** What a fresh record for a new live certificate keeps of the last one: the names dropped, and a revocation still to do. */

@@ -8,7 +8,6 @@
  * keeps it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCertificate } from '@certwizard/pki';
@@ -25,6 +24,7 @@ import { systemClock, type Clock } from '../registration/clock.js';
 import { enroll } from './default-method.js';
 import { listEnrollments } from './list-enrollments.js';
 import { renew, type NamesDroppedQuestion, type RenewEvent } from './renew.js';
+import { startHttpFiles } from './test-support/http-files.js';
 
 const DAY = 86_400_000;
 
@@ -42,23 +42,18 @@ beforeEach(async () => {
   offsetMs = 0;
   const dns = await startChallTestSrv(); // answers A 127.0.0.1 for every name
   cleanups.push(() => dns.stop());
-  const files = new Map<string, string>();
-  const web: Server = createServer((req, res) => {
-    const body = files.get(req.url ?? '');
-    res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/plain' }).end(body ?? 'not found');
-  });
-  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => web.close(resolve)));
+  const web = await startHttpFiles();
+  cleanups.push(() => web.close());
   ca = await startTestCa({
     commonName: 'Renewal Names Test CA',
     retryAfterSeconds: 1,
     dnsResolvers: [dns.dnsServer],
-    httpChallengePort: (web.address() as { port: number }).port,
+    httpChallengePort: web.port,
     allowPrivateChallengeAddresses: true,
     domainLapseDays: 30,
   });
   cleanups.push(() => ca.dispose());
-  byHttp = { method: 'http', publish: async ({ url, content }) => void files.set(new URL(url).pathname, content) };
+  byHttp = web.byHttp;
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

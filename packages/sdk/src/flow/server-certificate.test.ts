@@ -6,7 +6,6 @@
  * refused with nothing installed; one certificate may carry both names and the address.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCertificate } from '@certwizard/pki';
@@ -25,6 +24,7 @@ import { installationTokenKey } from '../methods/cacert/credential-keys.js';
 import { readInstalled } from '../install/read-installed.js';
 import { enroll, type EnrollOptions } from './default-method.js';
 import type { EnrollFlowEvent } from './enroll.js';
+import { startHttpFiles } from './test-support/http-files.js';
 import { submitRegistration } from './test-support/person.js';
 
 const PING_FROM = 'ping@ca.example';
@@ -88,23 +88,10 @@ async function liveCertificate(name: string) {
 async function caCheckingHttpFiles(): Promise<{ started: TestCa; files: Map<string, string>; byHttp: DomainVerification }> {
   const dns: ChallTestSrv = await startChallTestSrv(); // answers A 127.0.0.1 for every name
   cleanups.push(() => dns.stop());
-  const files = new Map<string, string>();
-  const web: Server = createServer((req, res) => {
-    const body = files.get(req.url ?? '');
-    res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/plain' }).end(body ?? 'not found');
-  });
-  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => web.close(resolve)));
-  const started = await caWith({
-    dnsResolvers: [dns.dnsServer],
-    httpChallengePort: (web.address() as { port: number }).port,
-    allowPrivateChallengeAddresses: true,
-  });
-  const byHttp: DomainVerification = {
-    method: 'http',
-    publish: async ({ url, content }) => void files.set(new URL(url).pathname, content),
-  };
-  return { started, files, byHttp };
+  const web = await startHttpFiles();
+  cleanups.push(() => web.close());
+  const started = await caWith({ dnsResolvers: [dns.dnsServer], httpChallengePort: web.port, allowPrivateChallengeAddresses: true });
+  return { started, files: web.files, byHttp: web.byHttp };
 }
 
 const domainEvents = (events: EnrollFlowEvent[]) => events.flatMap((e) => (e.type === 'domain' ? [e.event] : []));

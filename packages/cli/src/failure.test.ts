@@ -34,6 +34,8 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
   ERR_SDK_DOMAIN_UNVERIFIED: `${CA} could not find the TXT record for example.org (no TXT record at _certwizard-challenge.example.org). Check that it is published, then run the same command again to continue where it stopped.`,
   ERR_SDK_ADDRESS_TIMEOUT: AGAIN,
   ERR_SDK_NOT_ENROLLED: 'certwizard list shows the certificates tracked here (--dir DIR looks in another folder).',
+  ERR_SDK_RENEWAL_NO_ACCOUNT:
+    'The account this certificate was enrolled with is not in the credential store any more. Run certwizard renew with the --credentials-dir that holds it, or get a new certificate with certwizard enroll (it registers); the current certificate stays live until it expires.',
   ERR_SDK_NOT_INSTALLED: 'Finish it first (certwizard enroll with the same --name continues it), or move its state file away.',
   ERR_SDK_REVOKE_REFUSED: `Nothing was revoked. Check that ${CA} issued this certificate to this installation's account (or client), and that the reason is one a holder may give.`,
   ERR_SDK_STATE_FILE: 'Move the named state file away to start this certificate over.',

@@ -108,6 +108,10 @@ function describeSdkError(error: AnySdkError, message: string, context: FailureC
           ? 'Nothing is live under this name any more; certwizard status NAME shows what is recorded.'
           : 'Finish it first (certwizard enroll with the same --name continues it), or move its state file away.',
       );
+    case 'ERR_SDK_RENEWAL_NO_ACCOUNT':
+      return shown(
+        'The account this certificate was enrolled with is not in the credential store any more. Run certwizard renew with the --credentials-dir that holds it, or get a new certificate with certwizard enroll (it registers); the current certificate stays live until it expires.',
+      );
     case 'ERR_SDK_ENROLLMENT_LOCKED': {
       const pid = error.holderPid === undefined ? '' : ` (process ${error.holderPid})`;
       return {

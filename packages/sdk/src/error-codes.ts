@@ -52,6 +52,8 @@ export const SDK_ERROR_CODES = [
   // revoke(): the enrollment it is asked about.
   'ERR_SDK_NOT_ENROLLED',
   'ERR_SDK_NOT_INSTALLED',
+  // renew(): the account the certificate was enrolled with is gone.
+  'ERR_SDK_RENEWAL_NO_ACCOUNT',
   // install() and readInstalled().
   'ERR_SDK_INSTALL_CERTIFICATE',
   'ERR_SDK_INSTALL_KEY_MISMATCH',

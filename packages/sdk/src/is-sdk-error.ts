@@ -27,7 +27,15 @@ import {
   type RegistrationTimeoutError,
   type TicketExpiredError,
 } from './errors.js';
-import type { EnrollmentKeyError, EnrollmentLockedError, NotEnrolledError, NotInstalledError, StateFileError, StateMismatchError } from './flow/errors.js';
+import type {
+  EnrollmentKeyError,
+  EnrollmentLockedError,
+  NotEnrolledError,
+  NotInstalledError,
+  RenewalAccountMissingError,
+  StateFileError,
+  StateMismatchError,
+} from './flow/errors.js';
 import type {
   CertificateExpiredError,
   InstallChainError,
@@ -80,6 +88,7 @@ export type AnySdkError =
   | EnrollmentLockedError
   | NotEnrolledError
   | NotInstalledError
+  | RenewalAccountMissingError
   | InvalidCertificateError
   | InstallKeyMismatchError
   | CertificateExpiredError

@@ -119,6 +119,8 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
     // revoke()'s: the wizard never revokes.
     case 'ERR_SDK_NOT_ENROLLED':
     case 'ERR_SDK_NOT_INSTALLED':
+    // renew()'s: the wizard does not renew.
+    case 'ERR_SDK_RENEWAL_NO_ACCOUNT':
       return onward;
     default: {
       // Unreachable while every code has a case; a code without one makes this assignment fail to compile.

@@ -97,3 +97,21 @@ export class EnrollmentLockedError extends SdkError {
     this.since = details.since;
   }
 }
+
+/**
+ * A renewal needs the account the certificate was enrolled with, and the method says it is gone
+ * (CAcert: the installation token is no longer in the credential store). `renew()` does not
+ * register again on its own (a timer has nobody at a browser): the live certificate stays, the
+ * failure is recorded. Pass the credential store that holds the account, or run `enroll()` of
+ * another name to register.
+ */
+export class RenewalAccountMissingError extends SdkError {
+  override readonly code = 'ERR_SDK_RENEWAL_NO_ACCOUNT';
+  /** The enrollment's name. */
+  readonly enrollment: string;
+
+  constructor(message: string, enrollment: string) {
+    super(message);
+    this.enrollment = enrollment;
+  }
+}

@@ -17,6 +17,8 @@ import { approveOnAccountPage, EMAIL, startTestCa, type TestCa } from '../enroll
 import { nodeFileSystem } from '../install/file-system.js';
 import { expectConsistent } from '../install/test-support/live-state.js';
 import { createTestPki } from '../install/test-support/test-pki.js';
+import { cacertMethod } from '../methods/cacert/cacert-method.js';
+import { installationTokenKey } from '../methods/cacert/credential-keys.js';
 import { sslApiMethod } from '../methods/ssl-api/ssl-api-method.js';
 import { systemClock, type Clock } from '../registration/clock.js';
 import { enroll } from './default-method.js';
@@ -221,5 +223,29 @@ describe('renew() through the CAcert-style API', () => {
     expect(renewed).toMatchObject({ status: 'renewed', previousSerialHex: firstSerial });
     expect(await ca.counts()).toMatchObject({ accounts: 1, installation_tokens: 1, certificates: 2 });
     expect(parseCertificate(readFileSync(join(baseDir(), 'live', 'mail', 'cert.pem'), 'utf8')).subjectAltNames.email).toEqual([EMAIL]);
+  });
+
+  it('does not register again when the token is gone: ERR_SDK_RENEWAL_NO_ACCOUNT recorded, the old pair live, nothing sent', async () => {
+    const common = { caUrl: ca.url, name: 'mail', baseDir: baseDir(), credentials: store, trustAnchorsPem: ca.caCertPem, clock };
+    await enroll({
+      ...common,
+      names: { email: [EMAIL] },
+      registration: { prefill: { emailAddress: { value: EMAIL, sure: true } }, opener: (url) => submitRegistration(url), pollIntervalMs: 20 },
+    });
+    const firstSerial = liveSerial('mail');
+    await store.delete(installationTokenKey(new URL(ca.url).origin));
+    await advance(INTO_THE_WINDOW_MS);
+    const before = await ca.counts();
+    const outcome = await renew({
+      ...common,
+      method: cacertMethod({ caUrl: ca.url, registration: { opener: () => Promise.reject(new Error('no registration expected')) } }),
+    });
+    expect(outcome).toMatchObject({ status: 'failed', code: 'ERR_SDK_RENEWAL_NO_ACCOUNT', failures: 1 });
+    expect(liveSerial('mail')).toBe(firstSerial);
+    expect(await ca.counts()).toEqual(before);
+    expect((await listEnrollments({ baseDir: baseDir() }))[0]).toMatchObject({
+      step: 'done',
+      renewal: { lastFailure: { code: 'ERR_SDK_RENEWAL_NO_ACCOUNT' } },
+    });
   });
 });

@@ -26,7 +26,7 @@ import { readInstalled } from '../install/read-installed.js';
 import { systemClock } from '../registration/clock.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
 import { PERMANENT_DOMAIN_REFUSALS, runLockedFlow, type EnrollFlowEvent, type EnrollFlowOptions, type RenewalStart } from './enroll.js';
-import { NotEnrolledError, NotInstalledError } from './errors.js';
+import { NotEnrolledError, NotInstalledError, RenewalAccountMissingError } from './errors.js';
 import { listEnrollments, type EnrollmentSummary } from './list-enrollments.js';
 import { dueTimeIn, nextAttemptAfter, ownWindow, type DueSource, type RenewalFailure, type RenewalRecord } from './renewal-record.js';
 import { methodForSlot } from './slot-method.js';
@@ -435,6 +435,7 @@ class Renewal {
     let next = start;
     for (let attempt = 1; ; attempt++) {
       try {
+        await this.#accountThere(current);
         const keyType = this.#o.keyType ?? (await this.#liveKeyType()) ?? 'p256';
         await runLockedFlow(await this.#flowOptions(current, keyType), next);
         return await this.#renewed(previousSerialHex);
@@ -478,6 +479,19 @@ class Renewal {
     const updated: RenewalRecord = { ...record, droppedNames, ...(answer === 'revoke' ? { revokeAfterRenewal: record.serialHex } : {}) };
     await this.#write(done, updated);
     return this.#start({ ...done, renewal: updated }, updated);
+  }
+
+  /**
+   * The account the renewal needs must still be there: the flow would go back to the account
+   * step (CAcert: a registration in the browser), which a timer cannot finish.
+   */
+  async #accountThere(state: EnrollmentState): Promise<void> {
+    const method = await this.#method(state);
+    if (method.hasAccount === undefined || (await method.hasAccount(this.#context()))) return;
+    throw new RenewalAccountMissingError(
+      `the account "${this.#name}" was enrolled with is not in the credential store any more (the method "${method.name}" has no account to renew with)`,
+      this.#name,
+    );
   }
 
   /** The type of the live key, so that a renewal keeps it. */

@@ -25,7 +25,15 @@ import {
   SdkError,
   TicketExpiredError,
 } from '../errors.js';
-import { EnrollmentKeyError, EnrollmentLockedError, NotEnrolledError, NotInstalledError, StateFileError, StateMismatchError } from '../flow/errors.js';
+import {
+  EnrollmentKeyError,
+  EnrollmentLockedError,
+  NotEnrolledError,
+  NotInstalledError,
+  RenewalAccountMissingError,
+  StateFileError,
+  StateMismatchError,
+} from '../flow/errors.js';
 import {
   CertificateExpiredError,
   InstallChainError,
@@ -93,6 +101,7 @@ export const SAMPLE_ERRORS: { readonly [C in SdkErrorCode]: () => Extract<AnySdk
   ERR_SDK_ENROLLMENT_KEY: () => new EnrollmentKeyError('the key of the recorded request is missing'),
   ERR_SDK_NOT_ENROLLED: () => new NotEnrolledError('no enrollment named "mail" is tracked in /var/cw', 'mail'),
   ERR_SDK_NOT_INSTALLED: () => new NotInstalledError('the enrollment "mail" is not finished (next step: submit)', { enrollment: 'mail', step: 'submit' }),
+  ERR_SDK_RENEWAL_NO_ACCOUNT: () => new RenewalAccountMissingError('the account "mail" was enrolled with is gone from the credential store', 'mail'),
   ERR_SDK_ENROLLMENT_LOCKED: () =>
     new EnrollmentLockedError('another run (pid 4242) works on this enrollment', { lockPath: '/var/cw/mail.lock', holderPid: 4242 }),
   ERR_SDK_INSTALL_CERTIFICATE: () => new InvalidCertificateError('the certificate does not parse'),

@@ -241,6 +241,15 @@ describe('openssl crl on GET /crl', () => {
     expect(after.entries.get(serial)).toMatchObject({ serialHex: serial, reason: 'affiliationChanged' });
     expect(after.nextUpdate.getTime() - after.thisUpdate.getTime()).toBe(86_400_000);
   });
+
+  it('changes nothing stored when it makes a new CRL (the number comes from the time)', async () => {
+    const { serial } = await issue(ca);
+    await revoke(ca, serial, 'superseded');
+    const before = await ca.rows();
+    const made = await opensslCrlEntries({ caUrl: ca.url, caPem: ca.caCertPem });
+    expect(made.entries.has(serial)).toBe(true);
+    expect(await ca.rows()).toEqual(before);
+  });
 });
 
 describe('two CA processes on one database', () => {

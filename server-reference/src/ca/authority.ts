@@ -91,6 +91,11 @@ export interface IssueRequest {
    * certificate: an approved request to mark issued, or a new request recorded as issued.
    */
   readonly record?: IssuedRequest;
+  /**
+   * SHA-256 (hex) of the one-time revocation secret to store with the certificate, in the
+   * transaction that saves it (see `RevocationSecrets.prepare`); not stored for a replay.
+   */
+  readonly revocationSecretDigest?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -110,6 +115,8 @@ export class CertificateAuthority {
   #crl?: CachedCrl;
   /** The CRL being made, so that concurrent requests wait for one instead of taking CRL numbers each. */
   #making?: Promise<CachedCrl>;
+  /** The last CRL number this process used: the next one is larger even within one millisecond. */
+  #lastCrlNumber = 0n;
 
   constructor(options: CertificateAuthorityOptions) {
     this.#o = options;
@@ -202,6 +209,7 @@ export class CertificateAuthority {
         fixedSerial: fixedSerial !== undefined,
         csrSha256: parsed.fingerprintSha256,
         ...(replayOf === undefined ? {} : { replayOf }),
+        ...(request.revocationSecretDigest === undefined ? {} : { revocationSecretDigest: request.revocationSecretDigest }),
       },
       request.record,
     );
@@ -261,8 +269,12 @@ export class CertificateAuthority {
     // The state was read before the list: a revocation in between is listed and only makes the
     // next call build once more, never a CRL that misses it.
     const revoked = await this.#o.store.listRevoked();
-    const crlNumber = await this.#o.store.nextCrlNumber();
     const now = this.#now().getTime();
+    // RFC 5280 §5.2.3 asks for monotonically increasing numbers. They come from the time (as
+    // Boulder's do), in thousandths of a millisecond, so that making a CRL writes nothing (a
+    // GET /crl changes no state) and every CA process on the database counts upward together.
+    const crlNumber = this.#lastCrlNumber >= BigInt(now) * 1000n ? this.#lastCrlNumber + 1n : BigInt(now) * 1000n;
+    this.#lastCrlNumber = crlNumber;
     const { der } = createCrl({
       issuer: this.#o.identity,
       thisUpdate: new Date(now),

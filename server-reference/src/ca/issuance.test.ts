@@ -22,6 +22,8 @@ const signed = (pem: string): SignedForStore => ({
 const count = (table: string) => (temp.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 const counts = () => ({ certificates: count('certificates'), serial_reservations: count('serial_reservations') });
 const REQUEST = 'a'.repeat(64);
+const D1 = '1'.repeat(64);
+const D3 = '3'.repeat(64);
 
 describe('issueWithUniqueSerial', () => {
   it('signs again for a new serial when a random one is taken, and stores exactly one row per certificate', async () => {
@@ -212,9 +214,41 @@ describe('a fixed serial and a random one', () => {
   });
 });
 
-describe('CertificateStore', () => {
-  it('hands out increasing CRL numbers', async () => {
+describe('the revocation secret saved with the certificate', () => {
+  it('is stored in the save transaction under the serial, and not for a replay', async () => {
     const store = storeOf();
-    expect([await store.nextCrlNumber(), await store.nextCrlNumber(), await store.nextCrlNumber()]).toEqual([1n, 2n, 3n]);
+    const meta = { requester: 'client', publicKeySha1: 'aa', csrSha256: REQUEST, replayOf: REQUEST, revocationSecretDigest: D1 };
+    const first = await issueWithUniqueSerial(
+      store,
+      () => '31',
+      () => signed('S'),
+      meta,
+    );
+    const again = await issueWithUniqueSerial(
+      store,
+      () => '32',
+      () => signed('T'),
+      { ...meta, revocationSecretDigest: 'd'.repeat(64) },
+    );
+    expect([first.replayed, again.replayed, again.serialHex]).toEqual([false, true, '31']);
+    expect(temp.db.prepare('SELECT holder, digest FROM revocation_secrets').all()).toEqual([{ holder: 'serial:31', digest: D1 }]);
+  });
+
+  it('stores nothing when the serial is taken and the request is signed again', async () => {
+    const store = storeOf();
+    await issueWithUniqueSerial(
+      store,
+      () => '33',
+      () => signed('A'),
+      { requester: 'r', publicKeySha1: 'aa' },
+    );
+    const serials = ['33', '34'];
+    await issueWithUniqueSerial(
+      store,
+      () => serials.shift() as string,
+      () => signed('B'),
+      { requester: 'r', publicKeySha1: 'bb', revocationSecretDigest: D3 },
+    );
+    expect(temp.db.prepare('SELECT holder, digest FROM revocation_secrets').all()).toEqual([{ holder: 'serial:34', digest: D3 }]);
   });
 });

@@ -473,6 +473,8 @@ export class RequestService {
     // An account's request is recorded, as issued, in the transaction that saves its certificate.
     const record: (IssuedRequest & { create: { id: string } }) | undefined =
       'client' in requester ? undefined : { create: { id: newRequestId(), ...recordFields(csr, requester, decision.profile as DecidedProfile) } };
+    // The secret's digest is saved with the certificate; the secret leaves only with a new one.
+    const secret = this.#o.revocationSecrets?.prepare();
     let issued: IssuedCertificate | RequestRefusal;
     try {
       issued = await this.#sign(csr, client, {
@@ -480,6 +482,7 @@ export class RequestService {
         ...(signal ? { signal } : {}),
         replay: 'client' in requester && policy.answersReplays,
         ...(record ? { record } : {}),
+        ...(secret ? { revocationSecretDigest: secret.digest } : {}),
       });
     } catch (err) {
       await policy.spends?.giveBack();
@@ -490,22 +493,19 @@ export class RequestService {
       await policy.spends?.giveBack();
       return issued;
     }
-    if (record === undefined) {
-      // An ssl_api client's copy that met an earlier one in the signing transaction is a replay: no new secret.
-      const secret = issued.replayed ? undefined : await this.#o.revocationSecrets?.issue({ serialHex: issued.serialHex });
-      return { status: 'issued', ...certificateFields(issued), replayed: issued.replayed, ...(secret !== undefined ? { revocationSecret: secret } : {}) };
-    }
+    // A copy that met an earlier one in the signing transaction is a replay: its secret was not stored.
+    const handedOut = secret !== undefined && !issued.replayed ? { revocationSecret: secret.secret } : {};
+    if (record === undefined) return { status: 'issued', ...certificateFields(issued), replayed: issued.replayed, ...handedOut };
     const requestId = record.create.id;
     this.#o.logger.info('certificate request issued', { accountId: record.create.accountId, requestId, policy: policy.name, serial: issued.serialHex });
-    const secret = await this.#o.revocationSecrets?.issue({ requestId });
-    return { status: 'issued', requestId, ...certificateFields(issued), replayed: false, ...(secret !== undefined ? { revocationSecret: secret } : {}) };
+    return { status: 'issued', requestId, ...certificateFields(issued), replayed: false, ...handedOut };
   }
 
   /** Signs through the signing core; its refusals (hook, request faults) come back as values. */
   async #sign(
     csr: string | CertificateRequest,
     client: string,
-    options: { profile?: DecidedProfile; signal?: AbortSignal; replay?: boolean; record?: IssuedRequest },
+    options: { profile?: DecidedProfile; signal?: AbortSignal; replay?: boolean; record?: IssuedRequest; revocationSecretDigest?: string },
   ): Promise<IssuedCertificate | RequestRefusal> {
     try {
       return await this.#o.ca.issue(csr, { client, ...options });

@@ -31,6 +31,16 @@ export class RevocationSecrets {
   }
 
   /**
+   * A new secret and its digest, not stored: the digest goes into the transaction that saves the
+   * certificate (`IssueMeta.revocationSecretDigest`), so a saved certificate always has the secret
+   * its answer hands out, at no extra transaction. Hand the secret out only when that save stored
+   * it (a replay stores none).
+   */
+  prepare(): { readonly secret: string; readonly digest: string } {
+    return newBearerSecret();
+  }
+
+  /**
    * A new secret for the holder, or `undefined` when the holder has one already (it stays the
    * only one). 256 random bits, base64url (43 characters).
    */

@@ -1,5 +1,5 @@
 /**
- * The certificates, serial_reservations and crl_state tables: every certificate the CA signs is
+ * The certificates and serial_reservations tables: every certificate the CA signs is
  * written here before it leaves the server. Issuance (see `ca/issuance.ts`) signs outside any
  * transaction, then calls {@link CertificateRepository.save} in one; a hook's fixed serial is
  * first taken with {@link CertificateRepository.reserveSerials} in a short transaction of its own.
@@ -48,6 +48,12 @@ export interface IssueMeta {
   readonly csrSha256?: string;
   /** Answer a replay of this request (SHA-256 of its DER) with the certificate already signed for it. */
   readonly replayOf?: string;
+  /**
+   * SHA-256 (hex) of the one-time revocation secret made for this certificate, stored with it in
+   * the save transaction (in revocation_secrets, under its new request, else its serial), so that
+   * a certificate saved always has the secret its answer hands out. Not stored for a replay.
+   */
+  readonly revocationSecretDigest?: string;
 }
 
 /**
@@ -63,10 +69,10 @@ export type IssuedRequest = { readonly markIssued: string } | { readonly create:
 export type SaveOutcome = { readonly saved: StoredCertificate } | { readonly replayed: StoredCertificate } | { readonly taken: true };
 
 /**
- * Storage of certificates, serial numbers and the CRL number. Contract: a serial is handed out
+ * Storage of certificates and serial numbers. Contract: a serial is handed out
  * once, ever (a reservation left by a crash is never reused); {@link save} is one transaction;
  * revocation is one guarded state change. A PostgreSQL implementation keeps the same tables,
- * with the unique constraints doing the same work, and `UPDATE ... RETURNING` for the CRL number.
+ * with the unique constraints doing the same work.
  */
 export interface CertificateRepository {
   /**
@@ -120,8 +126,6 @@ export interface CertificateRepository {
    * earlier still lists every revocation, its own and other processes' on the same database.
    */
   revocationState(): Promise<{ count: number; lastRevokedAtMs: number }>;
-  /** Takes the next CRL number (RFC 5280 §5.2.3: monotonically increasing). */
-  nextCrlNumber(): Promise<bigint>;
 }
 
 /** Options of {@link CertificateRepository.revoke}. */
@@ -158,6 +162,12 @@ export class CertificateStore implements CertificateRepository {
           .insertInto('serial_reservations')
           .values({ serial_hex: slot('serial'), requester: slot('requester'), csr_sha256: slot('csr'), reserved_at_ms: slot('now') })
           .onConflict((oc) => oc.column('serial_hex').doNothing()),
+      ),
+      insertSecret: precompile<'holder' | 'digest' | 'now'>((slot) =>
+        db
+          .insertInto('revocation_secrets')
+          .values({ holder: slot('holder'), digest: slot('digest'), created_at_ms: slot('now'), used_at_ms: null })
+          .onConflict((oc) => oc.column('holder').doNothing()),
       ),
       reserved: precompile<'serial'>((slot) => db.selectFrom('serial_reservations').select('serial_hex').where('serial_hex', '=', slot('serial'))),
       unreserve: precompile<'serial'>((slot) => db.deleteFrom('serial_reservations').where('serial_hex', '=', slot('serial'))),
@@ -256,6 +266,10 @@ export class CertificateStore implements CertificateRepository {
       } else if (request !== undefined) {
         run(this.#q.insertRequest(requestRow(request.create, now, serialHex)));
       }
+      if (meta.revocationSecretDigest !== undefined && (request === undefined || 'create' in request)) {
+        const holder = request === undefined ? `serial:${serialHex}` : `request:${request.create.id}`;
+        run(this.#q.insertSecret({ holder, digest: meta.revocationSecretDigest, now }));
+      }
       return { saved: { serialHex, ...signed, requester: meta.requester, publicKeySha1: meta.publicKeySha1, status: 'valid' } };
     });
   }
@@ -345,16 +359,6 @@ export class CertificateStore implements CertificateRepository {
       .where('status', '=', 'revoked')
       .executeTakeFirstOrThrow();
     return { count: Number(row.count), lastRevokedAtMs: Number(row.last ?? 0) };
-  }
-
-  async nextCrlNumber(): Promise<bigint> {
-    const row = await this.#db
-      .updateTable('crl_state')
-      .set((eb) => ({ crl_number: eb('crl_number', '+', 1) }))
-      .where('id', '=', 1)
-      .returning('crl_number')
-      .executeTakeFirstOrThrow();
-    return BigInt(row.crl_number);
   }
 }
 

@@ -25,7 +25,7 @@ export interface CertificatesTable {
   csr_sha256: string | null;
 }
 
-/** `crl_state` (migration 1): one row, the last CRL number taken. */
+/** `crl_state` (migration 1): one row, the last CRL number taken by CAs before CRL numbers came from the time; no longer written. */
 export interface CrlStateTable {
   id: number;
   crl_number: number;

@@ -4,7 +4,7 @@
  * confirms it on a terminal after reading what happens; without a terminal only `--yes` goes on.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { confirm } from '@inquirer/prompts';
 import { parseCertificate } from '@certwizard/pki';
@@ -67,7 +67,8 @@ export async function revokeCommand(argv: string[], term: Terminal): Promise<num
   if (!values.yes && !term.interactive) throw new UsageError('a revocation cannot be undone: without a terminal to confirm on, pass --yes');
   if (json && !values.yes) throw new UsageError('--json needs --yes (a revocation cannot be undone, and --json asks nothing)');
   const sslApiClient = sslApiClientOf(values['client-file'], io);
-  const baseDir = values.dir ?? defaultDir(io);
+  // revoke() (as install()) takes an absolute folder; --dir may be given relative.
+  const baseDir = resolve(values.dir ?? defaultDir(io));
   const emitJson = (event: Record<string, unknown>) => io.stdout.write(`${JSON.stringify(event)}\n`);
   const fail = (error: unknown, caUrl?: string): number => {
     term.stop();

@@ -116,11 +116,9 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
     case 'ERR_AGENT_LISTEN':
     case 'ERR_SDK_INSTALL_UNSAFE_FOLDER':
     case 'ERR_SDK_ENROLLMENT_LOCKED':
-    // revoke()'s: the wizard never revokes.
-    case 'ERR_SDK_NOT_ENROLLED':
+    case 'ERR_SDK_NOT_ENROLLED': // revoke()'s: the wizard never revokes.
     case 'ERR_SDK_NOT_INSTALLED':
-    // renew()'s: the wizard does not renew.
-    case 'ERR_SDK_RENEWAL_NO_ACCOUNT':
+    case 'ERR_SDK_RENEWAL_NO_ACCOUNT': // renew()'s: the wizard does not renew.
       return onward;
     default: {
       // Unreachable while every code has a case; a code without one makes this assignment fail to compile.

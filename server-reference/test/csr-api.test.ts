@@ -32,6 +32,11 @@ describe.each(['p256', 'rsa2048'] as const)('issuance with a %s CA', (caKey) => 
     const before = (await ca.counts()).certificates;
     const res = await putCsr(ca, csr.pem, { client: 'abc123' });
     expect(res.status).toBe(200);
+    expect(Object.fromEntries(['content-type', 'x-content-type-options', 'cache-control'].map((h) => [h, res.headers.get(h)]))).toEqual({
+      'content-type': 'application/json; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
     const chainPem = res.json.signed_x509_pem as string;
     const [leaf, caCert] = parseCertificateChain(chainPem);
     expect(leaf?.subjectAltNames).toEqual({
@@ -173,6 +178,7 @@ describe('CRL and health', () => {
   afterAll(() => ca.dispose());
 
   it('serves an empty DER CRL signed by the CA, which openssl verifies', async () => {
+    const askedAtMs = Date.now();
     const res = await fetch(`${ca.url}/crl`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pkix-crl');
@@ -183,7 +189,10 @@ describe('CRL and health', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     expect(out).toContain('No Revoked Certificates');
-    expect(out).toMatch(/X509v3 CRL Number:\s*\n\s*1\b/);
+    // The number is the time it was made, in thousandths of a millisecond (docs/protocol.md).
+    const crlNumber = BigInt(/X509v3 CRL Number:\s*\n\s*(\d+)/.exec(out)?.[1] ?? '0');
+    expect(crlNumber).toBeGreaterThanOrEqual(BigInt(askedAtMs - 60_000) * 1000n);
+    expect(crlNumber).toBeLessThanOrEqual(BigInt(Date.now() + 60_000) * 1000n);
   });
 
   it('answers /healthz with ok', async () => {

@@ -157,7 +157,11 @@ export class CertificateAuthority {
     }
     const replayOf = request.replay ? parsed.fingerprintSha256 : undefined;
     // Before presign and the serial hook, so that a replay runs none of the signing hooks again.
-    const earlier = replayOf === undefined ? undefined : await store.findReplay(request.client, replayOf);
+    // Without such hooks the save transaction's own check suffices (a replay is then signed once
+    // more and that signature dropped unseen), and a new request, by far the usual case, saves
+    // a query.
+    const signingHooks = hooks.presign !== undefined || hooks.serialNumber !== undefined || hooks.postsign !== undefined;
+    const earlier = replayOf === undefined || !signingHooks ? undefined : await store.findReplay(request.client, replayOf);
     if (earlier !== undefined) return this.#replayed(earlier);
     const now = this.#now().getTime();
     const caNotAfter = identity.certificate.notAfter.getTime();

@@ -10,7 +10,7 @@ export async function putCsr(
   ca: { url: string },
   body: string | Uint8Array,
   options: { client?: string; contentType?: string | null } = {},
-): Promise<{ status: number; json: Record<string, unknown> }> {
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
   const headers: Record<string, string> = {};
   const contentType = options.contentType === undefined ? 'application/x-pem-file' : options.contentType;
   if (contentType !== null) headers['content-type'] = contentType;
@@ -26,5 +26,5 @@ export async function putCsr(
   } catch {
     json = { unparsed: text };
   }
-  return { status: res.status, json };
+  return { status: res.status, json, headers: res.headers };
 }

@@ -9,6 +9,7 @@ import type { Request, Response } from 'express';
 import type { RequestService } from '../../ca/request-service.js';
 import { SSL_API_POLICY } from '../../ca/ssl-api-policy.js';
 import { readBody } from '../read-body.js';
+import { sendJson } from '../send-json.js';
 import { clientOf, mediaTypeOf } from './csr-api-request.js';
 import { sendCsrApiRefusal } from './refusal-answer.js';
 
@@ -43,6 +44,6 @@ export function csrApiHandler(options: CsrApiOptions) {
     // The revocation secret is in this answer only (none on a replay): never cached.
     const answer: CsrApiSuccess = { signed_x509_pem: outcome.chainPem, ...(outcome.revocationSecret ? { revocation_secret: outcome.revocationSecret } : {}) };
     res.setHeader('Cache-Control', 'no-store');
-    res.status(200).json(answer);
+    sendJson(res, 200, answer);
   };
 }

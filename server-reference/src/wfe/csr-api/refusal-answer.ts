@@ -11,6 +11,7 @@ import type { RefusalReason, RequestRefusal } from '../../ca/refusal.js';
 import type { RevokeOutcome } from '../../ca/request-service.js';
 import { setRevocationHeaders } from '../revocation-headers.js';
 import { REQUEST_FAULT_CODES } from '../request-fault-codes.js';
+import { sendJson } from '../send-json.js';
 
 /** The ssl_api error code of each refusal reason. */
 export const CSR_API_CODE_OF: Readonly<Record<RefusalReason, CsrApiErrorCode>> = {
@@ -41,7 +42,7 @@ export function csrApiRefusal(refusal: RequestRefusal): { status: number; body: 
 export function sendCsrApiRefusal(res: Response, refusal: RequestRefusal): void {
   const { status, body, retryAfterSeconds } = csrApiRefusal(refusal);
   if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
-  res.status(status).json(body);
+  sendJson(res, status, body);
 }
 
 /**

@@ -23,6 +23,12 @@ export interface AccountAddressRepository {
    * @throws {InvalidNameError} `ERR_PKI_INVALID_NAME` for a malformed address.
    */
   addConfirmed(accountId: number, email: string): Promise<void>;
+  /**
+   * Forgets a confirmed address (compared case-insensitively), as when its owner gave it up:
+   * `cemails` no longer lists it, and nothing more is certified for it. `false` when the account
+   * had no such recorded address (its registration address is the account's, not recorded here).
+   */
+  removeConfirmed(accountId: number, email: string): Promise<boolean>;
 }
 
 /** The SQLite implementation of {@link AccountAddressRepository}. */
@@ -60,6 +66,20 @@ export class AccountAddressStore implements AccountAddressRepository {
    */
   async addConfirmed(accountId: number, email: string): Promise<void> {
     await insertConfirmedAddress(this.#db, accountId, email, this.#now());
+  }
+
+  /**
+   * Forgets a confirmed address; one statement, so two CA processes removing it at once remove it once.
+   * @example
+   * await addresses.removeConfirmed(account.id, 'a.l@example.net'); // true
+   */
+  async removeConfirmed(accountId: number, email: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('account_addresses')
+      .where('account_id', '=', accountId)
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
   }
 }
 

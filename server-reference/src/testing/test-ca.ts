@@ -111,6 +111,8 @@ export interface TestCa extends RunningCa {
   setCodeSigning(accountId: number, allowed: boolean): Promise<void>;
   /** Records `email` as a confirmed address of the account, as a confirmed email ping does. */
   addConfirmedAddress(accountId: number, email: string): Promise<void>;
+  /** Forgets a confirmed address of the account (not its registration address), as when its owner gave it up. */
+  removeConfirmedAddress(accountId: number, email: string): Promise<void>;
   /**
    * Overwrites free text of one stored row (`accounts` names, an installation token's `label`, a
    * request's `subject`), as a CA from before a validation rule could have stored it.
@@ -240,6 +242,8 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
     setCodeSigning: (accountId, allowed) => post(`${managementUrl}/accounts/${accountId}/code-signing?allowed=${allowed}`, 'setting code signing'),
     addConfirmedAddress: (accountId, email) =>
       post(`${managementUrl}/accounts/${accountId}/addresses?email=${encodeURIComponent(email)}`, 'adding a confirmed address'),
+    removeConfirmedAddress: (accountId, email) =>
+      post(`${managementUrl}/accounts/${accountId}/addresses/remove?email=${encodeURIComponent(email)}`, 'removing a confirmed address'),
     storeAsBeforeTheRules: (table, id, values) => post(`${managementUrl}/rows/${table}/${encodeURIComponent(String(id))}`, 'overwriting stored text', values),
     runExpiryNotices: async () => {
       const res = await fetch(`${managementUrl}/expiry-notices/run`, { method: 'POST' });

@@ -244,6 +244,15 @@ export interface EnrollmentMethod<S = unknown> {
    */
   hasAccount?(context: MethodContext<S>): Promise<boolean>;
   /**
+   * Of `names` (a live certificate's), those the account can no longer have certified, asked of
+   * the CA before a renewal makes its request, so that a name the account lost is left out
+   * rather than verified again. CAcert: the addresses `GET /api/cemails.php` (the account's
+   * confirmed addresses) no longer lists; DNS names are left to the CA's refusal
+   * (`name_not_allowed`, `domain_taken`). Absent: the CA's refusals alone tell.
+   * @throws {CaUnreachableError} `ERR_SDK_CA_UNREACHABLE`, `CaProtocolError` `ERR_SDK_CA_PROTOCOL`, `EnrollmentRejectedError` `ERR_SDK_ENROLL_REJECTED` when the CA refuses the question.
+   */
+  namesNoLongerAllowed?(names: { readonly email: readonly string[]; readonly dns: readonly string[] }, context: MethodContext<S>): Promise<readonly string[]>;
+  /**
    * What the request must carry besides the names (see {@link CsrAttributes}), asked before the
    * request is made, hence without any state: only the method's own configuration may decide.
    * Absent (CAcert, ssl_api): nothing.

@@ -436,6 +436,7 @@ class Renewal {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#accountThere(current);
+        if (next !== undefined && attempt === 1 && current.step === 'done') next = await this.#lostBeforehand(current, next);
         const keyType = this.#o.keyType ?? (await this.#liveKeyType()) ?? 'p256';
         await runLockedFlow(await this.#flowOptions(current, keyType), next);
         return await this.#renewed(previousSerialHex);
@@ -479,6 +480,27 @@ class Renewal {
     const updated: RenewalRecord = { ...record, droppedNames, ...(answer === 'revoke' ? { revokeAfterRenewal: record.serialHex } : {}) };
     await this.#write(done, updated);
     return this.#start({ ...done, renewal: updated }, updated);
+  }
+
+  /**
+   * Asks the method, before the renewal's request is made, which names the account lost (CAcert:
+   * addresses `cemails` no longer lists): they are dropped as a refusal drops them (recorded, the
+   * installer asked), rather than verified again, which would ping an address that is not the
+   * account's any more and fail the renewal.
+   * @throws {NameNotAllowedError} `ERR_SDK_NAME_NOT_ALLOWED` when no name is left: the old pair stays.
+   */
+  async #lostBeforehand(done: DoneState, start: RenewalStart): Promise<RenewalStart> {
+    const method = await this.#method(done);
+    if (method.namesNoLongerAllowed === undefined) return start;
+    const lost = await method.namesNoLongerAllowed(start.names, this.#context());
+    if (lost.length === 0) return start;
+    const { replaces: _replaces, ...record } = start.record;
+    const again = await this.#namesDropped({ ...done, renewal: record }, lost);
+    if (again !== undefined) return again;
+    throw new NameNotAllowedError(
+      `the account no longer holds ${lost.join(', ')}, and nothing else of "${this.#name}" is left to renew; the current certificate stays live until it expires`,
+      { names: lost },
+    );
   }
 
   /**

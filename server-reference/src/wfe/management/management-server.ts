@@ -28,6 +28,10 @@
  * - `POST /accounts/:id/addresses?email=E`: records a confirmed address of the account, through
  *   the address repository the email ping writes with (204; 404 for no such account; 400 for a
  *   malformed address), for tests of what a confirmed address allows.
+ * - `POST /accounts/:id/addresses/remove?email=E`: forgets a confirmed address of the account
+ *   (its owner gave it up), through the same repository (204; 404 for no such account, or an
+ *   address the account has not recorded), for tests of what a renewal does when `cemails` no
+ *   longer lists an address.
  * - `POST /rows/:table/:id` with JSON `{ "<column>": "<text>" }`: overwrites free text of one row as
  *   a CA from before a validation rule could have stored it (`stored-text.ts` lists the columns);
  *   the one write below the CA's policy, since today's policy refuses such text (204; 404 for no
@@ -61,7 +65,7 @@ export interface ManagementDeps {
   readonly service: Pick<RequestService, 'reject' | 'approve'>;
   readonly operators: Pick<OperatorService, 'create'>;
   readonly accounts: Pick<AccountService, 'get' | 'findByEmail' | 'setCodeSigning'>;
-  readonly addresses: Pick<AccountAddressRepository, 'addConfirmed'>;
+  readonly addresses: Pick<AccountAddressRepository, 'addConfirmed' | 'removeConfirmed'>;
   readonly expiryNotices: Pick<ExpiryNoticeJob, 'runOnce'>;
   /** Moves the CA's clock forward; absent when the CA runs on a clock nobody moves. */
   readonly advanceClock?: (ms: number) => void;
@@ -152,6 +156,14 @@ export async function startManagementServer(deps: ManagementDeps): Promise<Runni
     const account = await accountOf(req, res);
     if (account === undefined) return;
     await deps.addresses.addConfirmed(account, email);
+    res.status(204).end();
+  });
+  app.post('/accounts/:id/addresses/remove', async (req, res) => {
+    const email = req.query.email;
+    if (typeof email !== 'string') return void res.status(400).json({ error: 'email is required, once' });
+    const account = await accountOf(req, res);
+    if (account === undefined) return;
+    if (!(await deps.addresses.removeConfirmed(account, email))) return void res.status(404).json({ error: 'no such recorded address' });
     res.status(204).end();
   });
   app.post('/rows/:table/:id', (req, res) => {

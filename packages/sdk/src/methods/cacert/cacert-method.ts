@@ -48,7 +48,7 @@ import { methodTransport, type MethodTransportOptions } from '../../enroll/metho
 import { revocationFields, revocationResult } from '../../enroll/revocation.js';
 import { fetchRenewalWindow } from '../../enroll/renewal-window.js';
 import { splitChain } from '../../enroll/split-chain.js';
-import { NameNotAllowedError } from '../../enroll/errors.js';
+import { EnrollmentRejectedError, NameNotAllowedError } from '../../enroll/errors.js';
 import { CaProtocolError } from '../../errors.js';
 import { retryAfterMs } from '../../registration/retry-after.js';
 import { type CaAnswer as Answer, parseJsonAnswer, sendCaRequest, type CaRequest } from '../../transport/ca-request.js';
@@ -139,6 +139,8 @@ const DEFAULT_PING_NONCE_TTL_MS = 24 * 60 * 60 * 1000;
  *   (`unknown_certificate` for a serial that is not one of the account's certificates).
  * - `renewalWindow` asks `GET /api/renewal-info/:certId` (no credentials, so with either kind):
  *   the CA's window, or `undefined` when it answers 404 (a CA without the endpoint).
+ * - `namesNoLongerAllowed` asks `GET /api/cemails.php` (either kind) before a renewal: the
+ *   addresses the account's confirmed ones no longer list.
  *
  * Its state (the state file's slot `cacert`, version {@link CACERT_STATE_VERSION}) is only
  * whether the request went with the registration; the token lives in the credential store.
@@ -276,13 +278,35 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
     return revocationResult('crevoke', answer.status, fields.serialHex, () => decodeCrevokeAnswer(answer.status, answer.body));
   };
 
+  /**
+   * The addresses of `names` the account's confirmed addresses (`GET /api/cemails.php`) no
+   * longer list, compared case-insensitively as the CA does: asked before a renewal, so that a
+   * lost address is left out rather than pinged again. DNS names: the CA's refusals tell.
+   */
+  const namesNoLongerAllowed = async (
+    names: { readonly email: readonly string[]; readonly dns: readonly string[] },
+    context: MethodContext<CacertState> = {},
+  ): Promise<readonly string[]> => {
+    if (names.email.length === 0) return [];
+    const answer = await send(await authOf(context), 'cemails', CEMAILS_PATH, new URLSearchParams(), context);
+    const allowed = decode('cemails', answer, () => decodeCemailsAnswer(answer.status, answer.body));
+    if ('status' in allowed)
+      throw new EnrollmentRejectedError(`cemails: the CA refused to list the account's addresses: ${allowed.reason}`, {
+        caCode: allowed.caCode,
+        reason: allowed.reason,
+        ...(allowed.httpStatus === undefined ? {} : { status: allowed.httpStatus }),
+      });
+    const listed = new Set(allowed.emails.map((e) => e.toLowerCase()));
+    return names.email.filter((e) => !listed.has(e.toLowerCase()));
+  };
+
   /** The CA's advice on when to renew: a public GET, the same with either kind of credentials. */
   const renewalWindow = (certificate: CertificateValidity, context: MethodContext<CacertState> = {}): Promise<RenewalWindow | undefined> =>
     fetchRenewalWindow(base, transport, certificate, context);
 
   // With a password the request is issued at once, and only the token can read requests back
   // or revoke.
-  if (fixed?.kind === 'password') return Object.freeze({ name: 'cacert', submit, renewalWindow });
+  if (fixed?.kind === 'password') return Object.freeze({ name: 'cacert', submit, renewalWindow, namesNoLongerAllowed });
 
   const verify = async (request: EnrollmentRequest, context: MethodContext<CacertState>): Promise<CacertState> => {
     const state = context.state ?? { csrSentWithRegistration: false };
@@ -363,6 +387,7 @@ export function cacertMethod(options: CacertMethodOptions): EnrollmentMethod<Cac
     find,
     revoke,
     renewalWindow,
+    namesNoLongerAllowed,
   } satisfies EnrollmentMethod<CacertState>);
 }
 

@@ -1,7 +1,7 @@
 /**
  * The page's calls to the wizard server (same origin; the session cookie goes along by itself).
  */
-import type { ApiErrorBody, WizardConfig } from '@certwizard/wizard';
+import type { ApiErrorBody, RenewalWizardConfig, WizardConfig } from '@certwizard/wizard';
 
 /** A refused call: the server's code and, for bad input, a message per field. */
 export class ApiError extends Error {
@@ -18,11 +18,11 @@ export class ApiError extends Error {
   }
 }
 
-/** `GET /api/config`. */
-export async function fetchConfig(): Promise<WizardConfig> {
+/** `GET /api/config`: an enrollment wizard's, or a renewal wizard's (`action: 'renew'`). */
+export async function fetchConfig(): Promise<WizardConfig | RenewalWizardConfig> {
   const res = await fetch('/api/config', { headers: { accept: 'application/json' } });
   if (!res.ok) throw new ApiError(res.status, await errorBody(res));
-  return (await res.json()) as WizardConfig;
+  return (await res.json()) as WizardConfig | RenewalWizardConfig;
 }
 
 /**
@@ -41,4 +41,12 @@ async function errorBody(res: Response): Promise<Partial<ApiErrorBody> | undefin
   } catch {
     return undefined;
   }
+}
+
+/**
+ * POSTs `body` as JSON with `keepalive`, so that it still goes out while the page unloads; nobody
+ * waits for the answer.
+ */
+export function postAsPageCloses(path: string, body: unknown): void {
+  void fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), keepalive: true }).catch(() => undefined);
 }

@@ -3,8 +3,9 @@
  * lets the view render them. All the work happens in the installer's process (`enroll()`); this
  * page only shows its progress and sends the person's answers.
  */
-import type { HostNamesCheckAnswer, KeyType, WizardConfig, WizardEventRecord } from '@certwizard/wizard';
-import { fetchConfig, post } from './api.js';
+import type { HostNamesCheckAnswer, KeyType, RenewalWizardConfig, WizardConfig, WizardEventRecord } from '@certwizard/wizard';
+import { fetchConfig, post, postAsPageCloses } from './api.js';
+import { RenewalView } from './renewal-view.js';
 import { WizardView } from './wizard-view.js';
 import './style.css';
 
@@ -15,7 +16,7 @@ function part<T extends HTMLElement>(id: string): T {
   return element as T;
 }
 
-function showVendor(config: WizardConfig): void {
+function showVendor(config: WizardConfig | RenewalWizardConfig): void {
   part('vendor-name').textContent = `${config.vendor.name} certificate wizard`;
   if (config.vendor.logoUrl !== undefined) {
     const logo = part<HTMLImageElement>('vendor-logo');
@@ -44,7 +45,7 @@ async function saveDownload(res: Response, fallbackName: string): Promise<string
 }
 
 /** Follows `/api/events`; EventSource reconnects by itself and resumes after the last id it saw. */
-function follow(view: WizardView): void {
+function follow(view: { receive(record: WizardEventRecord): void; readonly closing: boolean }): void {
   const connection = part('connection');
   const events = new EventSource('/api/events');
   events.onopen = () => {
@@ -59,7 +60,7 @@ function follow(view: WizardView): void {
     }
   };
   events.onerror = () => {
-    if (view.progress.closing) return;
+    if (view.closing) return;
     connection.textContent =
       events.readyState === EventSource.CLOSED
         ? 'The connection to the installer is lost. Reload the page once the installer runs again.'
@@ -68,14 +69,19 @@ function follow(view: WizardView): void {
 }
 
 async function start(): Promise<void> {
-  let config: WizardConfig;
+  let fetched: WizardConfig | RenewalWizardConfig;
   try {
-    config = await fetchConfig();
+    fetched = await fetchConfig();
   } catch (error) {
     part('loading').textContent = `The wizard could not start: ${error instanceof Error ? error.message : String(error)}. Open it again from the installer.`;
     return;
   }
-  showVendor(config);
+  showVendor(fetched);
+  if ('action' in fetched) {
+    startRenewal(fetched);
+    return;
+  }
+  const config: WizardConfig = fetched;
   const enroll = async (keyType: KeyType) => {
     await post('/api/enroll', { keyType });
   };
@@ -96,7 +102,44 @@ async function start(): Promise<void> {
     },
   );
   view.show();
-  follow(view);
+  follow({
+    receive: (record) => view.receive(record),
+    get closing() {
+      return view.progress.closing;
+    },
+  });
+}
+
+/** The renewal page: `renew()`'s progress and the names-dropped question. */
+function startRenewal(config: RenewalWizardConfig): void {
+  part('step-list').hidden = true;
+  let closing = false;
+  const view = new RenewalView(
+    config,
+    { main: part('main'), position: part('step-position') },
+    {
+      renew: async () => {
+        await post('/api/renew');
+      },
+      answer: async (questionId, answer) => {
+        await post('/api/names-dropped', { questionId, answer });
+      },
+      answerKeepOnClose: (questionId) => postAsPageCloses('/api/names-dropped', { questionId, answer: 'keep', pageClosed: true }),
+      finish: async () => {
+        await post('/api/finish');
+      },
+    },
+  );
+  view.show();
+  follow({
+    receive: (record) => {
+      if (record.event.type === 'closing') closing = true;
+      view.receive(record);
+    },
+    get closing() {
+      return closing;
+    },
+  });
 }
 
 void start();

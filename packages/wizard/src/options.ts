@@ -120,9 +120,7 @@ const TOP_LEVEL = ['caUrl', 'trustAnchorsPem', 'baseDir', 'name', 'credentials',
  */
 export function checkWizardOptions(options: StartWizardOptions): WizardSettings {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { vendor } = options;
-  if (vendor === null || typeof vendor !== 'object') throw new TypeError('vendor must be an object');
-  if (typeof vendor.name !== 'string' || vendor.name.trim() === '' || vendor.name.length > 100) throw new TypeError('vendor.name must be 1 to 100 characters');
+  const vendor = checkVendor(options.vendor);
   const caUrl = httpUrl('caUrl', options.caUrl);
   if (typeof options.trustAnchorsPem !== 'string' || !options.trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----'))
     throw new TypeError('trustAnchorsPem must hold PEM certificates');
@@ -142,14 +140,7 @@ export function checkWizardOptions(options: StartWizardOptions): WizardSettings 
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('port must be an integer from 0 to 65535');
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
-  const logger = options.logger ?? SILENT;
-  if (
-    logger === null ||
-    typeof logger !== 'object' ||
-    !['info', 'warn', 'error'].every((level) => typeof (logger as unknown as Record<string, unknown>)[level] === 'function')
-  ) {
-    throw new TypeError('logger must have info(), warn() and error()');
-  }
+  const logger = checkLogger(options.logger);
   if (options.uiDir !== undefined && (typeof options.uiDir !== 'string' || options.uiDir === '')) throw new TypeError('uiDir must be a path');
   if (options.pkcs12Download !== undefined && typeof options.pkcs12Download !== 'boolean') throw new TypeError('pkcs12Download must be a boolean');
   return {
@@ -181,6 +172,32 @@ export function checkWizardOptions(options: StartWizardOptions): WizardSettings 
     logger,
     uiDir: options.uiDir,
   };
+}
+
+/**
+ * The vendor's name and logo, as both wizards take them (the logo is read when the wizard starts).
+ * @throws {TypeError} naming what is wrong.
+ */
+export function checkVendor(vendor: WizardVendor): WizardVendor {
+  if (vendor === null || typeof vendor !== 'object') throw new TypeError('vendor must be an object');
+  if (typeof vendor.name !== 'string' || vendor.name.trim() === '' || vendor.name.length > 100) throw new TypeError('vendor.name must be 1 to 100 characters');
+  return vendor;
+}
+
+/**
+ * The vendor's logger, or a silent one.
+ * @throws {TypeError} when it lacks `info()`, `warn()` or `error()`.
+ */
+export function checkLogger(logger: WizardLogger | undefined): WizardLogger {
+  if (logger === undefined) return SILENT;
+  if (
+    logger === null ||
+    typeof logger !== 'object' ||
+    !['info', 'warn', 'error'].every((level) => typeof (logger as unknown as Record<string, unknown>)[level] === 'function')
+  ) {
+    throw new TypeError('logger must have info(), warn() and error()');
+  }
+  return logger;
 }
 
 function checkPassthrough(enroll: Partial<EnrollOptions> | undefined): Partial<EnrollOptions> {

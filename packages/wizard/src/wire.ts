@@ -167,7 +167,86 @@ export type WizardEvent =
   /** The person pressed Finish. */
   | { readonly type: 'finished' }
   /** The installer is closing the wizard. */
-  | { readonly type: 'closing' };
+  | { readonly type: 'closing' }
+  /** Renewal wizard: `renew()` was called (first time, or a Retry). */
+  | { readonly type: 'renewal-started'; readonly run: number }
+  /** Renewal wizard: a progress event of `renew()`. */
+  | { readonly type: 'renewal'; readonly run: number; readonly event: ShownRenewEvent }
+  /** Renewal wizard: `renew()` asks whether the certificate that still carries dropped names is revoked. */
+  | { readonly type: 'names-dropped-question'; readonly run: number; readonly question: ShownNamesDroppedQuestion }
+  /** Renewal wizard: the question was answered, by the person, by the timeout, or because the wizard closed. */
+  | {
+      readonly type: 'names-dropped-answered';
+      readonly run: number;
+      readonly questionId: string;
+      readonly answer: NamesDroppedAnswer;
+      readonly by: 'person' | 'timeout' | 'closed';
+    }
+  /** Renewal wizard: `renew()` resolved (renewed, not due, failed, ...). */
+  | { readonly type: 'renewal-outcome'; readonly run: number; readonly outcome: ShownRenewOutcome };
+
+/** The installer's answer to the names-dropped question (the SDK's `NamesDroppedAnswer`). */
+export type NamesDroppedAnswer = 'keep' | 'revoke';
+
+/**
+ * The names-dropped question as the page shows it: the SDK's `NamesDroppedQuestion` with the
+ * certificate reduced to what the person needs (never a key).
+ */
+export interface ShownNamesDroppedQuestion {
+  /** Names this question; `POST /api/names-dropped` answers it by this id. */
+  readonly id: string;
+  /** The enrollment's name (`live/<name>/`). */
+  readonly name: string;
+  /** The names the CA no longer certifies for the account: the renewed certificate leaves them out. */
+  readonly droppedNames: readonly string[];
+  /** The live certificate that still carries them: serial (lower-case hex), expiry (ISO 8601), names. */
+  readonly serialHex: string;
+  readonly notAfter: string;
+  readonly certificateNames: readonly string[];
+  /** When the question answers itself `keep` (ISO 8601). */
+  readonly keepAt: string;
+}
+
+/** `renew()`'s progress events, JSON-shaped for the page (dates as ISO 8601). */
+export type ShownRenewEvent =
+  | { readonly type: 'renewal-due'; readonly dueAt: string; readonly forced: boolean; readonly resumed: boolean }
+  | { readonly type: 'flow'; readonly event: EnrollFlowEvent }
+  | { readonly type: 'names-dropped'; readonly droppedNames: readonly string[]; readonly answer: NamesDroppedAnswer }
+  | { readonly type: 'dropped-revoked'; readonly serialHex: string; readonly already: boolean }
+  | { readonly type: 'renewed'; readonly installed: ShownInstalled; readonly previousSerialHex: string }
+  | { readonly type: 'renewal-failed'; readonly code: string; readonly message: string; readonly nextAttemptAt: string };
+
+/** What `renew()` resolved with, JSON-shaped for the page. */
+export type ShownRenewOutcome =
+  | { readonly status: 'not-due'; readonly dueAt: string }
+  | {
+      readonly status: 'renewed';
+      readonly installed: ShownInstalled;
+      readonly previousSerialHex: string;
+      readonly droppedNames?: readonly string[];
+      readonly revokedSerialHex?: string;
+    }
+  | { readonly status: 'backing-off'; readonly nextAttemptAt: string }
+  | { readonly status: 'pending'; readonly requestId?: string }
+  | { readonly status: 'failed'; readonly failure: ShownFailure }
+  | { readonly status: 'skipped'; readonly reason: string; readonly message: string };
+
+/** `GET /api/config` of a renewal wizard (`startRenewalWizard()`): the page shows the renewal view. */
+export interface RenewalWizardConfig {
+  readonly action: 'renew';
+  readonly vendor: WizardConfig['vendor'];
+  /** The enrollment renewed (`live/<name>/`). */
+  readonly name: string;
+  readonly caOrigin: string;
+  /** How long the names-dropped question waits before it answers `keep`, in ms. */
+  readonly namesDroppedTimeoutMs: number;
+}
+
+/** `POST /api/names-dropped` body: the answer to the open question. */
+export interface NamesDroppedAnswerRequest {
+  readonly questionId: string;
+  readonly answer: NamesDroppedAnswer;
+}
 
 /** The `data:` of one server-sent event; `id` is also its SSE `id:` line. */
 export interface WizardEventRecord {

@@ -11,7 +11,7 @@ import { checkHostName, HOST_NAMES_MAX } from '../host-names.js';
 import type { WizardLogger } from '../options.js';
 import { buildPkcs12 } from '../pkcs12-bundle.js';
 import type { VendorLogo } from '../vendor-logo.js';
-import { API_ERRORS, type ApiErrorBody, type ApiErrorCode, type HostNamesCheckAnswer, type WizardConfig } from '../wire.js';
+import { API_ERRORS, type ApiErrorBody, type ApiErrorCode, type HostNamesCheckAnswer, type RenewalWizardConfig, type WizardConfig } from '../wire.js';
 import type { EventStreams } from './event-streams.js';
 import { REFUSAL_CSS, REFUSAL_CSS_PATH, refusalPage } from './refusal-page.js';
 import { guardRequest } from './request-guard.js';
@@ -22,27 +22,105 @@ import type { StaticUi } from './static-ui.js';
 /** Longest PKCS #12 passphrase accepted, in characters. */
 const PKCS12_PASSPHRASE_MAX_LENGTH = 1024;
 
-/** What the front end maps to HTTP. */
-export interface WizardAppParts {
+/** What every wizard's front end serves: the guard, the session, the config, the logo, the events, the app's files. */
+export interface WizardShellParts {
   readonly port: number;
   readonly session: WizardSession;
-  readonly config: WizardConfig;
+  /** `GET /api/config`'s answer. */
+  readonly config: WizardConfig | RenewalWizardConfig;
   readonly streams: EventStreams;
-  readonly runner: EnrollmentRunner;
   readonly ui: StaticUi;
   readonly logo: VendorLogo | undefined;
   readonly logger: WizardLogger;
+}
+
+/** What the enrollment wizard's front end maps to HTTP. */
+export interface WizardAppParts extends WizardShellParts {
+  readonly config: WizardConfig;
+  readonly runner: EnrollmentRunner;
   /** The person pressed Finish. */
   readonly onFinish: () => void;
 }
 
 /**
- * Builds the request handler.
+ * Builds the request handler of the enrollment wizard.
  * @example
  * const app = createWizardApp({ port, session, config, streams, runner, ui, logo, logger, onFinish });
  */
 export function createWizardApp(parts: WizardAppParts): express.Express {
-  const { session, config, streams, runner, ui, logo, logger } = parts;
+  const { config, runner, logger } = parts;
+  return createWizardShell(parts, (api) => {
+    api.post('/details', (req, res) => {
+      const server = config.certificate.server;
+      const checked = checkDetails(req.body, { hostNames: server !== undefined, ...(server?.domains === undefined ? {} : { domains: server.domains }) });
+      if (!checked.ok) return apiError(res, 'invalid_input', 'some details need changing', checked.fields);
+      switch (runner.saveDetails(checked.details)) {
+        case 'saved':
+          return res.status(204).end();
+        case 'busy':
+          return apiError(res, 'busy', 'the enrollment is running; wait for it to stop first');
+        case 'installed':
+          return apiError(res, 'already_installed', 'the certificate is installed');
+      }
+    });
+    // The page's live check of the host names as typed: each with the domain the CA will verify.
+    api.post('/host-names', (req, res) => {
+      const names = (req.body as { hostNames?: unknown } | undefined)?.hostNames;
+      const server = config.certificate.server;
+      if (server === undefined) return apiError(res, 'not_allowed', 'this certificate is not for host names');
+      if (!Array.isArray(names) || names.length > HOST_NAMES_MAX * 2 || !names.every((n) => typeof n === 'string' && n.length <= 300)) {
+        return apiError(res, 'invalid_input', 'send the host names as a list', { hostNames: `Enter at most ${HOST_NAMES_MAX} host names.` });
+      }
+      const answer: HostNamesCheckAnswer = { checked: (names as string[]).filter((n) => n.trim() !== '').map((n) => checkHostName(n, server.domains)) };
+      res.json(answer);
+    });
+    api.post('/enroll', (req, res) => {
+      const keyType = (req.body as { keyType?: unknown } | undefined)?.keyType;
+      if (typeof keyType !== 'string' || !(KEY_TYPES as readonly string[]).includes(keyType) || !config.keyTypes.includes(keyType as KeyType)) {
+        return apiError(res, 'invalid_input', 'choose one of the key types offered', { keyType: `Choose one of ${config.keyTypes.join(', ')}.` });
+      }
+      switch (runner.start(keyType as KeyType)) {
+        case 'started':
+          return res.status(202).json({ started: true });
+        case 'busy':
+          return apiError(res, 'busy', 'the enrollment is already running');
+        case 'installed':
+          return apiError(res, 'already_installed', 'the certificate is installed');
+        case 'no-details':
+          return apiError(res, 'out_of_order', 'send your details first');
+      }
+    });
+    api.post('/pkcs12', async (req, res) => {
+      if (config.pkcs12Download === undefined) return apiError(res, 'not_allowed', 'the installer does not offer a PKCS #12 file');
+      const installed = runner.installed;
+      if (installed === undefined) return apiError(res, 'out_of_order', 'the certificate is not installed yet');
+      const passphrase = (req.body as { passphrase?: unknown } | undefined)?.passphrase;
+      const min = config.pkcs12Download.minPassphraseLength;
+      if (typeof passphrase !== 'string' || [...passphrase].length < min || passphrase.length > PKCS12_PASSPHRASE_MAX_LENGTH) {
+        return apiError(res, 'invalid_input', 'the passphrase is not acceptable', { passphrase: `Use ${min} to ${PKCS12_PASSPHRASE_MAX_LENGTH} characters.` });
+      }
+      const der = await buildPkcs12(installed, passphrase);
+      logger.info('PKCS #12 file handed out', { name: installed.name, version: installed.version });
+      res.setHeader('Content-Disposition', `attachment; filename="${installed.name}.p12"`);
+      res.type('application/x-pkcs12').send(Buffer.from(der));
+    });
+    api.post('/finish', (_req, res) => {
+      if (runner.installed === undefined) return apiError(res, 'out_of_order', 'the certificate is not installed yet');
+      parts.onFinish();
+      res.status(204).end();
+    });
+  });
+}
+
+/**
+ * Builds a wizard's request handler: the guard (Host, Origin, Fetch Metadata), the token-for-cookie
+ * exchange, the session check, `GET /api/config`, `/api/logo`, `/api/events`, then the routes
+ * `mountApi` adds under `/api`, then the app's files. Both wizards (enrollment and renewal) use it.
+ * @example
+ * const app = createWizardShell({ port, session, config, streams, ui, logo, logger }, (api) => api.post('/x', handler));
+ */
+export function createWizardShell(parts: WizardShellParts, mountApi: (api: express.Router) => void): express.Express {
+  const { session, config, streams, ui, logo, logger } = parts;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -112,65 +190,7 @@ export function createWizardApp(parts: WizardAppParts): express.Express {
   api.get('/events', (req, res) => {
     streams.serve(req, res);
   });
-  api.post('/details', (req, res) => {
-    const server = config.certificate.server;
-    const checked = checkDetails(req.body, { hostNames: server !== undefined, ...(server?.domains === undefined ? {} : { domains: server.domains }) });
-    if (!checked.ok) return apiError(res, 'invalid_input', 'some details need changing', checked.fields);
-    switch (runner.saveDetails(checked.details)) {
-      case 'saved':
-        return res.status(204).end();
-      case 'busy':
-        return apiError(res, 'busy', 'the enrollment is running; wait for it to stop first');
-      case 'installed':
-        return apiError(res, 'already_installed', 'the certificate is installed');
-    }
-  });
-  // The page's live check of the host names as typed: each with the domain the CA will verify.
-  api.post('/host-names', (req, res) => {
-    const names = (req.body as { hostNames?: unknown } | undefined)?.hostNames;
-    const server = config.certificate.server;
-    if (server === undefined) return apiError(res, 'not_allowed', 'this certificate is not for host names');
-    if (!Array.isArray(names) || names.length > HOST_NAMES_MAX * 2 || !names.every((n) => typeof n === 'string' && n.length <= 300)) {
-      return apiError(res, 'invalid_input', 'send the host names as a list', { hostNames: `Enter at most ${HOST_NAMES_MAX} host names.` });
-    }
-    const answer: HostNamesCheckAnswer = { checked: (names as string[]).filter((n) => n.trim() !== '').map((n) => checkHostName(n, server.domains)) };
-    res.json(answer);
-  });
-  api.post('/enroll', (req, res) => {
-    const keyType = (req.body as { keyType?: unknown } | undefined)?.keyType;
-    if (typeof keyType !== 'string' || !(KEY_TYPES as readonly string[]).includes(keyType) || !config.keyTypes.includes(keyType as KeyType)) {
-      return apiError(res, 'invalid_input', 'choose one of the key types offered', { keyType: `Choose one of ${config.keyTypes.join(', ')}.` });
-    }
-    switch (runner.start(keyType as KeyType)) {
-      case 'started':
-        return res.status(202).json({ started: true });
-      case 'busy':
-        return apiError(res, 'busy', 'the enrollment is already running');
-      case 'installed':
-        return apiError(res, 'already_installed', 'the certificate is installed');
-      case 'no-details':
-        return apiError(res, 'out_of_order', 'send your details first');
-    }
-  });
-  api.post('/pkcs12', async (req, res) => {
-    if (config.pkcs12Download === undefined) return apiError(res, 'not_allowed', 'the installer does not offer a PKCS #12 file');
-    const installed = runner.installed;
-    if (installed === undefined) return apiError(res, 'out_of_order', 'the certificate is not installed yet');
-    const passphrase = (req.body as { passphrase?: unknown } | undefined)?.passphrase;
-    const min = config.pkcs12Download.minPassphraseLength;
-    if (typeof passphrase !== 'string' || [...passphrase].length < min || passphrase.length > PKCS12_PASSPHRASE_MAX_LENGTH) {
-      return apiError(res, 'invalid_input', 'the passphrase is not acceptable', { passphrase: `Use ${min} to ${PKCS12_PASSPHRASE_MAX_LENGTH} characters.` });
-    }
-    const der = await buildPkcs12(installed, passphrase);
-    logger.info('PKCS #12 file handed out', { name: installed.name, version: installed.version });
-    res.setHeader('Content-Disposition', `attachment; filename="${installed.name}.p12"`);
-    res.type('application/x-pkcs12').send(Buffer.from(der));
-  });
-  api.post('/finish', (_req, res) => {
-    if (runner.installed === undefined) return apiError(res, 'out_of_order', 'the certificate is not installed yet');
-    parts.onFinish();
-    res.status(204).end();
-  });
+  mountApi(api);
   api.use((_req: Request, res: Response) => {
     apiError(res, 'not_found', 'no such endpoint');
   });
@@ -199,7 +219,12 @@ export function createWizardApp(parts: WizardAppParts): express.Express {
   return app;
 }
 
-function apiError(res: Response, code: ApiErrorCode, message: string, fields?: Readonly<Record<string, string>>): void {
+/**
+ * Answers an API error as JSON with its code's status.
+ * @example
+ * apiError(res, 'busy', 'the renewal is running');
+ */
+export function apiError(res: Response, code: ApiErrorCode, message: string, fields?: Readonly<Record<string, string>>): void {
   const body: ApiErrorBody = { error: { code, message, ...(fields === undefined ? {} : { fields }) } };
   res.status(API_ERRORS[code]).json(body);
 }

@@ -125,8 +125,7 @@ export async function revokeCommand(argv: string[], term: Terminal): Promise<num
       const when = result.alreadyDone ? ' (by an earlier run)' : result.caStatus === 'already_revoked' ? ' (the CA had revoked it before)' : '';
       term.say(`${term.green('Revoked')}${when}: ${name}, serial ${result.serialHex} (${result.reason}), at ${result.revokedAt.toISOString()}`);
       term.say(`  files moved to  ${result.movedTo}`);
-      term.say(`  The CA's revocation list names it now. For a new certificate: certwizard enroll with another --name`);
-      term.say(`  (or move ${join(baseDir, 'enrollments', `${name}.json`)} aside first to reuse the name ${name}).`);
+      term.say(`  The CA's revocation list names it now. For a new certificate (a new key): certwizard enroll --name ${name} again.`);
     }
     return EXIT.ok;
   } catch (error) {

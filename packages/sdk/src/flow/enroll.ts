@@ -74,6 +74,7 @@ import { EnrollmentKeyError, StateFileError, StateMismatchError } from './errors
 import {
   type EnrollmentState,
   type EnrollStep,
+  keySha256,
   type MethodSlot,
   type RecordedRequest,
   readState,
@@ -240,6 +241,8 @@ class EnrollmentRun {
   #resumed = false;
   /** A renewal to begin from the `done` state, until its first state is written. */
   #renewal: RenewalStart | undefined;
+  /** The SHA-256 of a revoked certificate's key, when this run starts afresh after `revoke()`: never taken up. */
+  #revokedKeySha256: string | undefined;
 
   constructor(settings: Settings, renewal?: RenewalStart) {
     this.#s = settings;
@@ -251,6 +254,13 @@ class EnrollmentRun {
     this.#checkAbort();
     await this.#prepareFolders();
     this.#state = await readState(s.fs, s.paths);
+    if (this.#state?.step === 'done' && this.#state.revoked !== undefined && this.#renewal === undefined) {
+      // Its certificate was revoked and moved aside: nothing of it is taken up, the enrollment
+      // starts afresh (a new key, a new request); the state file stays as it is until the new
+      // request is recorded, so a run killed before that finds the revocation again.
+      this.#revokedKeySha256 = this.#state.revoked.keySha256;
+      this.#state = undefined;
+    }
     if (this.#state !== undefined) {
       this.#checkBelongs(this.#state);
       this.#methodState = this.#takeUpSlot(this.#state);
@@ -399,6 +409,11 @@ class EnrollmentRun {
     const s = this.#s;
     if (this.#renewal !== undefined) return this.#prepareRenewalKey(this.#renewal);
     let key = await this.#readKeyIfAny();
+    if (key !== undefined && this.#revokedKeySha256 !== undefined && keySha256(key) === this.#revokedKeySha256) {
+      // revoke() removes it; a copy put back by hand is still the revoked key.
+      await s.fs.unlink(s.paths.key);
+      key = undefined;
+    }
     if (key === undefined) {
       ({ privateKey: key } = await generateKeyPairAsync(s.keyType, s.signal ? { signal: s.signal } : {}));
       await this.#writeKey(key);

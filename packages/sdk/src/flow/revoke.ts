@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { importPrivateKeyPem, parseCertificate, publicKeyDer } from '@certwizard/pki';
+import { importPrivateKeyPem, parseCertificate } from '@certwizard/pki';
 import { isRevocationReason, type RevocationReasonName, type RevocationStatus } from '@certwizard/protocol';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import { CredentialStoreError } from '../credentials/errors.js';
@@ -37,7 +37,7 @@ import { systemClock, type Clock } from '../registration/clock.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
 import { methodForSlot } from './slot-method.js';
 import { NotEnrolledError, NotInstalledError, StateFileError, StateMismatchError } from './errors.js';
-import { type DoneState, readState, removeStaleTemporaries, type RevokedRecord, statePaths, syncDirectory, writeState } from './state-file.js';
+import { type DoneState, keySha256, readState, removeStaleTemporaries, type RevokedRecord, statePaths, syncDirectory, writeState } from './state-file.js';
 
 /** Options of {@link revoke}: the enrollment's folders and name as `enroll()` got them, and why. */
 export interface RevokeOptions {
@@ -274,7 +274,7 @@ async function removeRevokedPendingKey(s: Settings, record: RevokedRecord): Prom
   let same: boolean;
   try {
     const key = importPrivateKeyPem(pem);
-    same = createHash('sha256').update(publicKeyDer(key)).digest('hex') === record.keySha256;
+    same = keySha256(key) === record.keySha256;
   } catch {
     // A key cut short by a crash: no request was made from it, and prepare-key replaces it.
     return;

@@ -5,8 +5,9 @@
  * only what is public (the request, the certificate, ids, the registered address): secrets live
  * in the credential store, the private key in its own 0600 file.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
+import { publicKeyDer } from '@certwizard/pki';
 import { CREATE_FLAGS, DIRECTORY_FLAGS, type InstallFileSystem } from '../install/file-system.js';
 import { hasCode } from '../install/layout.js';
 import { StateFileError } from './errors.js';
@@ -158,6 +159,16 @@ export interface RevokedRecord {
    * renewal or a new enrollment must never take up again (it may be compromised).
    */
   readonly keySha256: string;
+}
+
+/**
+ * The SHA-256 (hex) of a key's SubjectPublicKeyInfo: {@link RevokedRecord.keySha256} of a
+ * private key or of a certificate's public key.
+ * @example
+ * keySha256(importPrivateKeyPem(pem)) === state.revoked?.keySha256; // the revoked key
+ */
+export function keySha256(key: KeyObject): string {
+  return createHash('sha256').update(publicKeyDer(key)).digest('hex');
 }
 
 /**

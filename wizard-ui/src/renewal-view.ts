@@ -156,7 +156,7 @@ export class RenewalView {
         `The CA no longer certifies ${q.droppedNames.length === 1 ? 'this name' : 'these names'} for your account, so the renewed certificate leaves ${q.droppedNames.length === 1 ? 'it' : 'them'} out:`,
       ),
       h('ul', { class: 'dropped-names' }, ...q.droppedNames.map((n) => h('li', {}, h('code', {}, n)))),
-      h('p', {}, 'Your current certificate still carries them:'),
+      h('p', {}, `Your current certificate still carries ${q.droppedNames.length === 1 ? 'it' : 'them'}:`),
       h(
         'dl',
         { class: 'facts' },
@@ -168,7 +168,7 @@ export class RenewalView {
         'p',
         { id: 'keep-means' },
         h('strong', {}, 'Keep: '),
-        'the old certificate stays valid until it expires; whoever holds the names now cannot stop it being used for them.',
+        'the old certificate stays valid until it expires, still naming what the CA no longer certifies for you.',
       ),
       h(
         'p',

@@ -4,17 +4,15 @@
  * names-dropped question as a step of the page.
  */
 import { listEnrollments, type RenewOutcome } from '@certwizard/sdk';
-import { WizardAbortedError, WizardClosedError, type WizardError } from './errors.js';
+import { WizardAbortedError } from './errors.js';
 import { EventHistory } from './event-history.js';
-import { EventStreams } from './http/event-streams.js';
-import { listenOnLoopback, LOOPBACK_ADDRESS } from './http/loopback-server.js';
 import { createRenewalApp } from './http/renewal-app.js';
-import { WizardSession } from './http/session.js';
 import { defaultUiDir, loadStaticUi } from './http/static-ui.js';
 import { checkRenewalWizardOptions, type StartRenewalWizardOptions } from './renewal-options.js';
 import { RenewalRunner } from './renewal-runner.js';
 import { loadVendorLogo } from './vendor-logo.js';
 import type { RenewalWizardConfig } from './wire.js';
+import { startWizardServer } from './wizard-server.js';
 
 /** A running renewal wizard; see {@link startRenewalWizard}. */
 export interface RunningRenewalWizard extends AsyncDisposable {
@@ -36,9 +34,6 @@ export interface RunningRenewalWizard extends AsyncDisposable {
   /** Same as {@link RunningRenewalWizard.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-/** Caps of the HTTP server, as `startWizard()`'s. */
-const LIMITS = { maxHeaderBytes: 16 * 1024, requestTimeoutMs: 30_000, maxConnections: 64 } as const;
 
 /**
  * Starts the renewal wizard on 127.0.0.1 for the tracked certificate `name`: the page shows
@@ -76,7 +71,6 @@ export async function startRenewalWizard(options: StartRenewalWizardOptions): Pr
   const settings = { ...checked, caOrigin };
 
   const history = new EventHistory();
-  const streams = new EventStreams(history);
   const runner = new RenewalRunner(settings, history);
   const config: RenewalWizardConfig = {
     action: 'renew',
@@ -86,53 +80,18 @@ export async function startRenewalWizard(options: StartRenewalWizardOptions): Pr
     namesDroppedTimeoutMs: settings.namesDroppedTimeoutMs,
   };
 
-  let resolveFinished!: () => void;
-  const finished = new Promise<void>((resolve) => {
-    resolveFinished = resolve;
+  const wizard = await startWizardServer({
+    settings,
+    history,
+    runner,
+    createApp: ({ port, session, streams, onFinish }) => createRenewalApp({ port, session, config, streams, runner, ui, logo, logger, onFinish }),
+    logName: 'renewal wizard',
+    awaited: 'the renewal ended',
+    // Stopping answers an open question `keep` (by `closed`): the page must get that before it stops listening.
+    announceClosing: 'after-stop',
   });
-  let finishedOnce = false;
-  const onFinish = () => {
-    if (finishedOnce) return;
-    finishedOnce = true;
-    history.append({ type: 'finished' });
-    logger.info('the person finished');
-    resolveFinished();
-  };
-
-  const route: { app?: ReturnType<typeof createRenewalApp> } = {};
-  const server = await listenOnLoopback((req, res) => (route.app === undefined ? res.destroy() : route.app(req, res)), settings.port, LIMITS);
-  const session = new WizardSession(server.port);
-  route.app = createRenewalApp({ port: server.port, session, config, streams, runner, ui, logo, logger, onFinish });
-  logger.info('renewal wizard listening', { address: LOOPBACK_ADDRESS, port: server.port });
-
-  let closing: Promise<void> | undefined;
-  const shutdown = (reason: (lastFailure: unknown) => WizardError): Promise<void> =>
-    (closing ??= (async () => {
-      signal?.removeEventListener('abort', onAbort);
-      await runner.stop(reason);
-      history.append({ type: 'closing' });
-      streams.closeAll();
-      await server.close();
-      resolveFinished();
-      logger.info('renewal wizard closed');
-    })());
-  const onAbort = () => void shutdown((cause) => new WizardAbortedError('the wizard was aborted before the renewal ended', { cause: cause ?? signal?.reason }));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const close = () => shutdown((cause) => new WizardClosedError('the wizard was closed before the renewal ended', cause === undefined ? undefined : { cause }));
-  if (signal?.aborted) {
-    await shutdown((cause) => new WizardAbortedError('the wizard was aborted while it started', { cause: cause ?? signal.reason }));
-    throw new WizardAbortedError('the wizard was aborted while it started', { cause: signal.reason });
-  }
   if (settings.autoStart) runner.start();
-
-  return Object.freeze({
-    url: `http://${LOOPBACK_ADDRESS}:${server.port}/?t=${session.token}`,
-    port: server.port,
-    done: runner.done,
-    finished,
-    close,
-    [Symbol.asyncDispose]: close,
-  });
+  return wizard;
 }
 
 /** The CA's origin to name on the page: the vendor's `caUrl`, else the one the enrollment recorded, else empty. */

@@ -4,16 +4,14 @@
  */
 import { listEnrollments, type EnrollResult } from '@certwizard/sdk';
 import { EnrollmentRunner } from './enrollment-runner.js';
-import { WizardAbortedError, WizardClosedError, type WizardError } from './errors.js';
+import { WizardAbortedError } from './errors.js';
 import { EventHistory } from './event-history.js';
-import { EventStreams } from './http/event-streams.js';
-import { listenOnLoopback, LOOPBACK_ADDRESS } from './http/loopback-server.js';
-import { WizardSession } from './http/session.js';
 import { defaultUiDir, loadStaticUi } from './http/static-ui.js';
 import { createWizardApp } from './http/wizard-app.js';
 import { checkWizardOptions, type StartWizardOptions, type WizardSettings } from './options.js';
 import { loadVendorLogo } from './vendor-logo.js';
 import { PKCS12_PASSPHRASE_MIN_LENGTH, type WizardConfig } from './wire.js';
+import { startWizardServer } from './wizard-server.js';
 
 /** A running wizard; see {@link startWizard}. */
 export interface RunningWizard extends AsyncDisposable {
@@ -39,9 +37,6 @@ export interface RunningWizard extends AsyncDisposable {
   /** Same as {@link RunningWizard.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-/** Caps of the HTTP server. */
-const LIMITS = { maxHeaderBytes: 16 * 1024, requestTimeoutMs: 30_000, maxConnections: 64 } as const;
 
 /**
  * Starts the browser wizard on 127.0.0.1: serves the built app (`@certwizard/wizard-ui`) and the
@@ -79,7 +74,6 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
   const [ui, logo, earlier] = await Promise.all([loadStaticUi(settings.uiDir ?? defaultUiDir()), loadVendorLogo(settings.vendor.logo), earlierRun(settings)]);
 
   const history = new EventHistory();
-  const streams = new EventStreams(history);
   const runner = new EnrollmentRunner(settings, history);
   const config: WizardConfig = {
     vendor: { name: settings.vendor.name, ...(logo === undefined ? {} : { logoUrl: '/api/logo' }) },
@@ -96,19 +90,6 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
     ...(earlier?.step === 'done' ? { installedEarlier: true } : {}),
   };
 
-  let resolveFinished!: () => void;
-  const finished = new Promise<void>((resolve) => {
-    resolveFinished = resolve;
-  });
-  let finishedOnce = false;
-  const onFinish = () => {
-    if (finishedOnce) return;
-    finishedOnce = true;
-    history.append({ type: 'finished' });
-    logger.info('the person finished');
-    resolveFinished();
-  };
-
   // Installed by an earlier run: enroll() with that run's address finds the state "done" and
   // answers the live certificate without a request, so the page opens on the installed step.
   if (earlier?.step === 'done' && earlier.email !== undefined) {
@@ -116,44 +97,14 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
     runner.start(settings.defaultKeyType);
   }
 
-  // The app needs the port (Host check, cookie name), known only once listening.
-  const route: { app?: ReturnType<typeof createWizardApp> } = {};
-  const server = await listenOnLoopback((req, res) => (route.app === undefined ? res.destroy() : route.app(req, res)), settings.port, LIMITS);
-  const session = new WizardSession(server.port);
-  route.app = createWizardApp({ port: server.port, session, config, streams, runner, ui, logo, logger, onFinish });
-  logger.info('wizard listening', { address: LOOPBACK_ADDRESS, port: server.port });
-
-  let closing: Promise<void> | undefined;
-  const shutdown = (reason: (lastFailure: unknown) => WizardError): Promise<void> =>
-    (closing ??= (async () => {
-      signal?.removeEventListener('abort', onAbort);
-      history.append({ type: 'closing' });
-      await runner.stop(reason);
-      streams.closeAll();
-      await server.close();
-      resolveFinished();
-      logger.info('wizard closed');
-    })());
-  const onAbort = () =>
-    void shutdown((cause) => new WizardAbortedError('the wizard was aborted before a certificate was installed', { cause: cause ?? signal?.reason }));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const close = () =>
-    shutdown((cause) => new WizardClosedError('the wizard was closed before a certificate was installed', cause === undefined ? undefined : { cause }));
-  // Aborted while the UI loaded or the server started: an abort event that fired before the
-  // listener existed is not fired again, so look, and do not hand out a wizard that is closing.
-  if (signal?.aborted) {
-    runner.done.catch(() => undefined); // nobody will hold this wizard's `done`
-    await shutdown((cause) => new WizardAbortedError('the wizard was aborted while it started', { cause: cause ?? signal.reason }));
-    throw new WizardAbortedError('the wizard was aborted while it started', { cause: signal.reason });
-  }
-
-  return Object.freeze({
-    url: `http://${LOOPBACK_ADDRESS}:${server.port}/?t=${session.token}`,
-    port: server.port,
-    done: runner.done,
-    finished,
-    close,
-    [Symbol.asyncDispose]: close,
+  return startWizardServer({
+    settings,
+    history,
+    runner,
+    createApp: ({ port, session, streams, onFinish }) => createWizardApp({ port, session, config, streams, runner, ui, logo, logger, onFinish }),
+    logName: 'wizard',
+    awaited: 'a certificate was installed',
+    announceClosing: 'before-stop',
   });
 }
 

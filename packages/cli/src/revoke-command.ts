@@ -115,6 +115,7 @@ export async function revokeCommand(argv: string[], term: Terminal): Promise<num
       onEvent: json
         ? (event: RevokeEvent) => emitJson(event as unknown as Record<string, unknown>)
         : (event: RevokeEvent) => {
+            if (event.type === 'revoking-with-secret') term.spin(`Revoking ${name} with the revocation secret the CA gave with it (${event.reason})`);
             if (event.type === 'revoking-with-key') term.spin(`Revoking ${name} by proving possession of its private key (${event.reason})`);
           },
     });

@@ -70,6 +70,7 @@ import { readInstalled } from '../install/read-installed.js';
 import { systemClock, type Clock } from '../registration/clock.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
 import type { RenewalRecord } from './renewal-record.js';
+import { forgetRevocationSecret, keepPendingRevocationSecret, keepRevocationSecret, type SecretOwner } from './revocation-secrets.js';
 import { EnrollmentKeyError, StateFileError, StateMismatchError } from './errors.js';
 import {
   type EnrollmentState,
@@ -585,6 +586,8 @@ class EnrollmentRun {
       case 'issued':
         return this.#issued(result);
       case 'pending':
+        // The secret comes with the pending answer, once: kept before the state moves on.
+        if (result.revocationSecret !== undefined) await keepPendingRevocationSecret(this.#secretOwner(), result.requestId, result.revocationSecret);
         return this.#save({ ...this.#accountKnown(this.#afterAccount), step: 'await-issue', requestId: result.requestId });
       case 'rejected':
         await this.#forgetRequest();
@@ -603,13 +606,25 @@ class EnrollmentRun {
     }
   }
 
-  async #issued(result: Pick<IssuedResult, 'certificatePem' | 'chainPem' | 'requestId'>): Promise<void> {
+  async #issued(result: Pick<IssuedResult, 'certificatePem' | 'chainPem' | 'requestId' | 'revocationSecret'>): Promise<void> {
+    // Kept before the state records the certificate: the CA hands the secret out once.
+    await keepRevocationSecret(this.#secretOwner(), {
+      serialHex: parseCertificate(result.certificatePem).serialNumberHex,
+      ...(result.requestId === undefined ? {} : { requestId: result.requestId }),
+      ...(result.revocationSecret === undefined ? {} : { revocationSecret: result.revocationSecret }),
+    });
     await this.#save({
       ...this.#accountKnown(this.#afterAccount),
       step: 'install',
       requestId: result.requestId ?? null,
       certificate: { certificatePem: result.certificatePem, chainPem: result.chainPem },
     });
+  }
+
+  /** Whose revocation secrets this run keeps: this enrollment's, at its CA. */
+  #secretOwner(): SecretOwner {
+    const s = this.#s;
+    return { credentials: s.credentials, caOrigin: s.caOrigin, name: s.name, ...(s.signal === undefined ? {} : { signal: s.signal }) };
   }
 
   async #awaitIssue(): Promise<void> {
@@ -719,6 +734,11 @@ class EnrollmentRun {
       installedVersion: version,
       ...renewedRecord(state, certificatePem),
     });
+    // The replaced certificate's secret can do nothing useful any more, unless the installer
+    // asked for that certificate to be revoked (renew() forgets it once it is).
+    const replaced = state.renewal;
+    if (replaced?.replaces !== undefined && replaced.revokeAfterRenewal !== replaced.serialHex)
+      await forgetRevocationSecret(this.#secretOwner(), replaced.serialHex);
     // The key now lives in archive/<name>/privkeyN.pem; the pending copy goes.
     await s.fs.unlink(s.paths.key).catch((error: unknown) => {
       if (!hasCode(error, 'ENOENT')) throw error;

@@ -20,6 +20,7 @@ import { enroll, type EnrollOptions } from './default-method.js';
 import type { EnrollFlowEvent } from './enroll.js';
 import { listEnrollments } from './list-enrollments.js';
 import { renew, type NamesDroppedQuestion } from './renew.js';
+import { revocationSecretKey } from './revocation-secrets.js';
 
 const DAY = 86_400_000;
 const WORK = 'ada.work@example.org';
@@ -116,6 +117,10 @@ describe('renew() through the CAcert-style API when cemails no longer lists an a
     await Promise.all(approvals);
     expect(outcome).toMatchObject({ status: 'renewed', previousSerialHex: firstSerial });
     expect(outcome).not.toHaveProperty('droppedNames');
+    // The secret of each certificate came with its pending answer; the new one's is kept, the replaced one's forgotten.
+    const secretOf = (serialHex: string) => store.get(revocationSecretKey(new URL(ca.url).origin, 'mail', serialHex));
+    expect(await secretOf(firstSerial)).toBeUndefined();
+    expect(await secretOf(liveSerial())).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(parseCertificate(readFileSync(join(baseDir(), 'live', 'mail', 'cert.pem'), 'utf8')).subjectAltNames.email).toEqual([WORK]);
   });
 });

@@ -29,6 +29,7 @@ import { PERMANENT_DOMAIN_REFUSALS, runLockedFlow, type EnrollFlowEvent, type En
 import { NotEnrolledError, NotInstalledError, RenewalAccountMissingError } from './errors.js';
 import { listEnrollments, type EnrollmentSummary } from './list-enrollments.js';
 import { dueTimeIn, nextAttemptAfter, ownWindow, type DueSource, type RenewalFailure, type RenewalRecord } from './renewal-record.js';
+import { forgetRevocationSecret } from './revocation-secrets.js';
 import { methodForSlot } from './slot-method.js';
 import { readState, statePaths, writeState, type DoneState, type EnrollmentState, type StatePaths } from './state-file.js';
 
@@ -564,6 +565,10 @@ class Renewal {
     }
     const { revokeAfterRenewal: _done, ...rest } = record;
     await this.#write(state, rest);
+    await forgetRevocationSecret(
+      { credentials: this.#o.credentials, caOrigin: state.caOrigin, name: this.#name, ...(this.#o.signal === undefined ? {} : { signal: this.#o.signal }) },
+      serialHex,
+    );
     return rest;
   }
 

@@ -20,6 +20,7 @@ import { sslApiMethod } from '../methods/ssl-api/ssl-api-method.js';
 import { enroll, type EnrollOptions } from './default-method.js';
 import { listEnrollments } from './list-enrollments.js';
 import { revoke, type RevokeEvent, type RevokeOptions } from './revoke.js';
+import { revocationSecretKey } from './revocation-secrets.js';
 import { readState, statePaths } from './state-file.js';
 import { submitRegistration } from './test-support/person.js';
 
@@ -164,6 +165,8 @@ describe('revoke()', () => {
       const live = liveSnapshot(baseDir, 'mail');
       const state = readFileSync(join(baseDir, 'enrollments', 'mail.json'), 'utf8');
       await ca.advanceClock(10 * 60_000);
+      // Without its kept revocation secret (which would revoke it: revocation-secret.test.ts).
+      expect(await options.credentials.delete(revocationSecretKey(new URL(ca.url).origin, 'mail', serialHex))).toBe(true);
       await expect(revoke({ ...options, sslApiClient: 'vendor2' })).rejects.toMatchObject({ code: 'ERR_SDK_REVOKE_REFUSED', caCode: 'stale_request' });
       expect(liveSnapshot(baseDir, 'mail')).toEqual(live);
       expect(readFileSync(join(baseDir, 'enrollments', 'mail.json'), 'utf8')).toBe(state);

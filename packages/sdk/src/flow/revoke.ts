@@ -26,6 +26,7 @@ import type { CredentialStore } from '../credentials/credential-store.js';
 import { CredentialStoreError } from '../credentials/errors.js';
 import { RevocationRefusedError } from '../enroll/errors.js';
 import { revokeWithKey } from '../enroll/revoke-with-key.js';
+import { revokeWithSecret } from '../enroll/revoke-with-secret.js';
 import type { EnrollmentMethod, MethodContext } from '../enroll/enrollment-method.js';
 import type { MethodEvent } from '../enroll/method-event.js';
 import { RegistrationAbortedError } from '../errors.js';
@@ -36,6 +37,7 @@ import { retiredPath, retireLive } from '../install/retire-live.js';
 import { systemClock, type Clock } from '../registration/clock.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
 import { methodForSlot } from './slot-method.js';
+import { forgetRevocationSecret, revocationSecretOf, type SecretOwner } from './revocation-secrets.js';
 import { NotEnrolledError, NotInstalledError, StateFileError, StateMismatchError } from './errors.js';
 import { type DoneState, keySha256, readState, removeStaleTemporaries, type RevokedRecord, statePaths, syncDirectory, writeState } from './state-file.js';
 
@@ -84,7 +86,9 @@ export interface RevokeOptions {
 export type RevokeEvent =
   /** The CA is asked to revoke the live certificate. */
   | { readonly type: 'revoking'; readonly name: string; readonly serialHex: string; readonly reason: RevocationReasonName }
-  /** The method could not (`reason` says why, never a secret): the request is signed with the live key instead. */
+  /** The method could not (`reason` says why, never a secret): the certificate's kept revocation secret is used instead. */
+  | { readonly type: 'revoking-with-secret'; readonly name: string; readonly reason: string }
+  /** The method could not, and no kept secret did (`reason` says why, never a secret): the request is signed with the live key instead. */
   | { readonly type: 'revoking-with-key'; readonly name: string; readonly reason: string }
   /** Done: revoked at the CA, recorded, and the live files moved aside (also when an earlier run had done it all). */
   | {
@@ -209,6 +213,8 @@ async function run(s: Settings): Promise<RevokeResult> {
   };
   const { version: _version, updatedAt: _updatedAt, ...rest } = state;
   await writeState(s.fs, s.paths, { ...rest, revoked: record }, s.clock.now());
+  // A revoked certificate's secret can do nothing any more.
+  await forgetRevocationSecret(secretOwner(s, state), record.serialHex);
   await retireLive({ baseDir: s.baseDir, name: s.name, serialHex: record.serialHex, fs: s.fs });
   return finish(s, record, status, false);
 }
@@ -233,6 +239,30 @@ async function askCa(s: Settings, method: EnrollmentMethod, state: DoneState, ce
     }
   }
   checkAbort(s.signal);
+  const owner = secretOwner(s, state);
+  const secret = await revocationSecretOf(owner, parseCertificate(certificatePem).serialNumberHex);
+  if (secret !== undefined) {
+    // RFC 5280 §5.3.1 reason; the secret the CA handed out with this certificate (docs/protocol.md
+    // "revoke-with-secret") needs neither the account nor the key.
+    s.emit({ type: 'revoking-with-secret', name: s.name, reason: refusal === undefined ? 'the method cannot revoke' : (refusal as Error).message });
+    try {
+      return (
+        await revokeWithSecret({
+          caUrl: s.caUrl ?? state.caOrigin,
+          certificatePem,
+          secret,
+          reason: s.reason,
+          ...(s.signal === undefined ? {} : { signal: s.signal }),
+          ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
+          clock: s.clock,
+        })
+      ).status;
+    } catch (error) {
+      // A secret the CA does not take (used up, or rate-limited): the key's holder still may.
+      if (!(error instanceof RevocationRefusedError && error.caCode !== 'invalid_reason')) throw error;
+      refusal = error;
+    }
+  }
   s.emit({ type: 'revoking-with-key', name: s.name, reason: refusal === undefined ? 'the method cannot revoke' : (refusal as Error).message });
   const privateKey = (await s.fs.readFile(join(s.baseDir, 'archive', s.name, `v${version}`, 'privkey.pem'))).toString('utf8');
   const answer = await revokeWithKey({
@@ -245,6 +275,11 @@ async function askCa(s: Settings, method: EnrollmentMethod, state: DoneState, ce
     ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
   });
   return answer.status;
+}
+
+/** Whose revocation secret to use: this enrollment's, at the CA its state records. */
+function secretOwner(s: Settings, state: DoneState): SecretOwner {
+  return { credentials: s.credentials, caOrigin: state.caOrigin, name: s.name, ...(s.signal === undefined ? {} : { signal: s.signal }) };
 }
 
 /** The method's refusals that mean "not this credential's to revoke", after which the key may. */

@@ -5,7 +5,7 @@
  * address already registered, request discarded), each a message with what to do next and no
  * stack trace. The bin runs the built packages (dist/), which `npm test` builds first.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,22 +17,13 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startChallTestSrv } from '../../../server-reference/src/ca/test-support/challtestsrv.js';
 import { decideOnAccountPage, EMAIL, startTestCa, type TestCa } from '../../sdk/src/enroll/test-support/reference-ca.js';
 import { submitRegistration } from '../../sdk/src/flow/test-support/person.js';
+import { cliCommand, expectBuilt, onTerminal, runCommand, type CliRun, type OnOutput } from './test-support/run-cli.js';
 
-const BIN = fileURLToPath(new URL('../bin/certwizard.js', import.meta.url));
 const RUN_TIMEOUT_MS = 40_000;
 
 let ca: TestCa;
 let dir: string;
-beforeAll(() => {
-  const built = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-  if (!existsSync(built)) throw new Error(`${built} is missing: run \`npx tsc -b packages/cli\` first (npm test does)`);
-  for (const name of ['main', 'enroll-command', 'list-commands', 'terminal', 'failure', 'errors', 'registration-display']) {
-    const src = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
-    if (statSync(src).mtimeMs > statSync(fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url))).mtimeMs) {
-      throw new Error(`packages/cli/dist/${name}.js is older than its source: run \`npx tsc -b packages/cli\``);
-    }
-  }
-});
+beforeAll(() => expectBuilt(['main', 'enroll-command', 'list-commands', 'terminal', 'failure', 'errors', 'registration-display']));
 beforeEach(async () => {
   ca = await startTestCa({ retryAfterSeconds: 1 });
   dir = mkdtempSync(join(tmpdir(), 'certwizard-cli-'));
@@ -43,45 +34,10 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `command` (argv[0] is the program), feeding output to `onOutput`; `write` sends to its stdin, `signal` a signal to it. */
-function run(
-  command: string[],
-  onOutput: (all: string, write: (text: string) => void, signal: (name: NodeJS.Signals) => void) => void = () => {},
-  env: NodeJS.ProcessEnv = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0] as string, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    const write = (text: string) => child.stdin.write(text);
-    const signal = (name: NodeJS.Signals) => void child.kill(name);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      onOutput(stdout + stderr, write, signal);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      onOutput(stdout + stderr, write, signal);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      child.stdin.destroy();
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const cli = (...args: string[]) => [process.execPath, BIN, ...args];
-/** `command` on a pseudo-terminal: util-linux `script` runs it and relays this process's pipes (npm test installs bsdutils). */
-const onTerminal = (command: string[]) => ['script', '-qfec', command.map((a) => `'${a}'`).join(' '), '/dev/null'];
+const run = (command: string[], onOutput?: OnOutput, env: NodeJS.ProcessEnv = {}): Promise<CliRun> =>
+  runCommand(command, { ...(onOutput === undefined ? {} : { onOutput }), env, timeoutMs: RUN_TIMEOUT_MS });
+const cli = cliCommand;
 const common = () => ['--ca', ca.url, '--ca-cert', join(dir, 'ca.pem'), '--dir', join(dir, 'certs'), '--credentials-dir', join(dir, 'secrets'), '--no-browser'];
 
 /** The person: registers once the URL appears (with `email` typed instead of the prefilled one). */
@@ -130,7 +86,9 @@ describe('certwizard enroll', () => {
     const list = await run(cli('list', '--dir', join(dir, 'certs')));
     expect(list.code).toBe(0);
     expect(list.stderr).toBe(`Certificates tracked in ${join(dir, 'certs')}:\n`);
-    expect(list.stdout).toMatch(/^NAME\s+STATE\s+NAMES\s+EXPIRES\s+DAYS LEFT\s+RENEWAL\nmail\s+installed\s+ada\+wizard@example\.org\s+\d{4}-\d\d-\d\d\s+(89|90)\s+-\n$/);
+    expect(list.stdout).toMatch(
+      /^NAME\s+STATE\s+NAMES\s+EXPIRES\s+DAYS LEFT\s+RENEWAL\nmail\s+installed\s+ada\+wizard@example\.org\s+\d{4}-\d\d-\d\d\s+(89|90)\s+-\n$/,
+    );
     const listJson = await run(cli('list', '--json', '--dir', join(dir, 'certs')));
     expect(JSON.parse(listJson.stdout)).toMatchObject({ name: 'mail', state: 'done', names: [EMAIL], daysLeft: expect.any(Number) });
     const status = await run(cli('status', 'mail', '--dir', join(dir, 'certs')));
@@ -422,14 +380,14 @@ describe('certwizard enroll with the wrong scheme in --ca', () => {
 describe('two certwizard enroll runs on the same folder', () => {
   it('the second is refused with what to do; the first keeps its state and key, and leaves no lock once stopped', { timeout: 90_000 }, async () => {
     const enrollments = join(dir, 'certs', 'enrollments');
-    let second: Promise<Run> | undefined;
+    let second: Promise<CliRun> | undefined;
     const first = await run(cli('enroll', '--json', '--yes', '--email', EMAIL, ...common()), (all, _write, signal) => {
       // The first run waits for the person at the registration page: it holds the lock.
       if (second !== undefined || !all.includes('"type":"registration-url"')) return;
       second = run(cli('enroll', '--json', '--yes', '--email', EMAIL, ...common()));
       void second.then(() => signal('SIGINT'));
     });
-    const refused = await (second as Promise<Run>);
+    const refused = await (second as Promise<CliRun>);
     expect(refused.code).toBe(1);
     const error = JSON.parse(refused.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
     expect(error).toMatchObject({

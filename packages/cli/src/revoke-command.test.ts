@@ -6,17 +6,16 @@
  * changes nothing; the refusals (no terminal without --yes, an untracked name, bad usage) change
  * nothing. The bin runs the built packages (dist/): `npx tsc -b packages/cli` first.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseCertificate } from '@certwizard/pki';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openFileStore } from '../../sdk/src/credentials/file-store.js';
 import { crlEntry, startTestCa, type TestCa } from '../../sdk/src/enroll/test-support/reference-ca.js';
-import { expectBuilt, jsonLines, runCli, type CliRun } from './test-support/run-cli.js';
+import { revocationSecretKey } from '../../sdk/src/flow/revocation-secrets.js';
+import { cliCommand, expectBuilt, jsonLines, onTerminal, runCli, runCommand, type CliRun } from './test-support/run-cli.js';
 
-const BIN = fileURLToPath(new URL('../bin/certwizard.js', import.meta.url));
 const RUN_TIMEOUT_MS = 40_000;
 const CLIENT = 'vendor1';
 
@@ -35,41 +34,16 @@ afterEach(async () => {
 /** Runs the built CLI with `args`, stdin closed (no terminal), in a bounded time. */
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCli(args, env, RUN_TIMEOUT_MS);
 
-/**
- * Runs the built CLI on a pseudo-terminal (util-linux `script`, which npm test installs), typing
- * `answer` once `prompt` shows.
- */
-function onTerminal(args: string[], prompt: RegExp, answer: string): Promise<Run> {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+/** Runs the built CLI on a pseudo-terminal, typing `answer` once `prompt` shows. */
+function typingOnTerminal(args: string[], prompt: RegExp, answer: string): Promise<CliRun> {
   let typed = false;
-  return spawnRun(['script', '-qfec', command, '/dev/null'], {}, (all, write) => {
-    if (typed || !prompt.test(all)) return;
-    typed = true;
-    setTimeout(() => write(answer), 50);
-  });
-}
-
-function spawnRun(argv: string[], env: NodeJS.ProcessEnv, onOutput: (all: string, write: (text: string) => void) => void): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    const seen = () => onOutput(stdout + stderr, (text) => child.stdin.write(text));
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      seen();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      seen();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      child.stdin.destroy();
-      resolve({ code, stdout, stderr });
-    });
+  return runCommand(onTerminal(cliCommand(...args)), {
+    timeoutMs: RUN_TIMEOUT_MS,
+    onOutput: (all, write) => {
+      if (typed || !prompt.test(all)) return;
+      typed = true;
+      setTimeout(() => write(answer), 50);
+    },
   });
 }
 
@@ -180,7 +154,7 @@ describe('certwizard revoke', () => {
 
   it('on a terminal: shows the certificate, its serial and what happens, and revokes only on yes', async () => {
     const { serialHex } = await enrollServer();
-    const declined = await onTerminal(['revoke', 'web', '--reason', 'superseded', ...base()], /Revoke web\?/, 'n\r');
+    const declined = await typingOnTerminal(['revoke', 'web', '--reason', 'superseded', ...base()], /Revoke web\?/, 'n\r');
     expect(declined.code, declined.stdout).toBe(1);
     expect(declined.stdout).toContain(`serial    ${serialHex}`);
     expect(declined.stdout).toContain('names     mail.example.org');
@@ -189,7 +163,7 @@ describe('certwizard revoke', () => {
     expect(await crlEntry(ca, serialHex)).toBeUndefined();
     expect(lstatSync(join(dir, 'certs', 'live', 'web')).isSymbolicLink()).toBe(true);
 
-    const confirmed = await onTerminal(['revoke', 'web', '--reason', 'superseded', ...base()], /Revoke web\?/, 'y\r');
+    const confirmed = await typingOnTerminal(['revoke', 'web', '--reason', 'superseded', ...base()], /Revoke web\?/, 'y\r');
     expect(confirmed.code, confirmed.stdout).toBe(0);
     expect((await crlEntry(ca, serialHex))?.reason).toBe('superseded');
   });
@@ -222,6 +196,9 @@ describe('certwizard revoke', () => {
     // Another client's hash (unknown_certificate), and the CA's clock ten minutes ahead, outside
     // the five minutes in which it takes the request signed with the live key.
     await ca.advanceClock(10 * 60_000);
+    // And without the certificate's kept revocation secret, which would revoke it.
+    const secrets = await openFileStore({ dir: join(dir, 'secrets') });
+    expect(await secrets.delete(revocationSecretKey(new URL(ca.url).origin, 'web', serialHex))).toBe(true);
     writeFileSync(join(dir, 'other-client'), 'vendor2\n');
     const got = await cli(['revoke', 'web', '--yes', ...base(), '--client-file', join(dir, 'other-client')]);
     expect(got.code).toBe(1);

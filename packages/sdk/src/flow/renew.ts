@@ -30,7 +30,7 @@ import { NotEnrolledError, NotInstalledError, RenewalAccountMissingError } from 
 import { listEnrollments, type EnrollmentSummary } from './list-enrollments.js';
 import { dueTimeIn, nextAttemptAfter, ownWindow, type DueSource, type RenewalFailure, type RenewalRecord } from './renewal-record.js';
 import { forgetRevocationSecret } from './revocation-secrets.js';
-import { methodForSlot } from './slot-method.js';
+import { methodOfEnrollment } from './slot-method.js';
 import { readState, statePaths, writeState, type DoneState, type EnrollmentState, type StatePaths } from './state-file.js';
 
 /** What the installer is asked when the CA no longer certifies some of a certificate's names for the account. */
@@ -375,16 +375,9 @@ class Renewal {
 
   /** The method of this enrollment: the caller's, or the built-in one its slot names. */
   async #method(state: EnrollmentState): Promise<EnrollmentMethod> {
-    const o = this.#o;
-    this.#methodCache ??= await methodForSlot(state.step === 'register' ? state.methodName : state.method.name, {
+    this.#methodCache ??= await methodOfEnrollment(state.step === 'register' ? state.methodName : state.method.name, state.caOrigin, {
+      ...this.#o,
       name: this.#name,
-      caUrl: o.caUrl ?? state.caOrigin,
-      caOrigin: state.caOrigin,
-      credentials: o.credentials,
-      ...(o.sslApiClient === undefined ? {} : { sslApiClient: o.sslApiClient }),
-      ...(o.method === undefined ? {} : { method: o.method }),
-      ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
-      ...(o.signal === undefined ? {} : { signal: o.signal }),
     });
     return this.#methodCache;
   }

@@ -36,7 +36,7 @@ import { readInstalled } from '../install/read-installed.js';
 import { retiredPath, retireLive } from '../install/retire-live.js';
 import { systemClock, type Clock } from '../registration/clock.js';
 import { acquireEnrollmentLock } from './enrollment-lock.js';
-import { methodForSlot } from './slot-method.js';
+import { methodOfEnrollment } from './slot-method.js';
 import { forgetRevocationSecret, revocationSecretOf, type SecretOwner } from './revocation-secrets.js';
 import { NotEnrolledError, NotInstalledError, StateFileError, StateMismatchError } from './errors.js';
 import { type DoneState, keySha256, readState, removeStaleTemporaries, type RevokedRecord, statePaths, syncDirectory, writeState } from './state-file.js';
@@ -321,16 +321,7 @@ async function removeRevokedPendingKey(s: Settings, record: RevokedRecord): Prom
 
 /** The method that asks the CA: the caller's (it must bear the slot's name), or the built-in one the slot names. */
 function methodOf(s: Settings, state: DoneState): Promise<EnrollmentMethod> {
-  return methodForSlot(state.method.name, {
-    name: s.name,
-    caUrl: s.caUrl ?? state.caOrigin,
-    caOrigin: state.caOrigin,
-    credentials: s.credentials,
-    ...(s.sslApiClient === undefined ? {} : { sslApiClient: s.sslApiClient }),
-    ...(s.method === undefined ? {} : { method: s.method }),
-    ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
-    ...(s.signal === undefined ? {} : { signal: s.signal }),
-  });
+  return methodOfEnrollment(state.method.name, state.caOrigin, s);
 }
 
 /** The method's call context; its slot state when it can read it (revoke needs none of the built-in methods' state). */

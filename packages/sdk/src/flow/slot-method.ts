@@ -56,3 +56,31 @@ export async function methodForSlot(slot: string, options: SlotMethodOptions): P
       throw new TypeError(`the enrollment "${name}" was made with the method "${slot}": pass it as method`);
   }
 }
+
+/** What the caller of {@link methodOfEnrollment} gave (`renew()`'s and `revoke()`'s options), each part optional. */
+export interface EnrollmentMethodChoice {
+  readonly name: string;
+  readonly credentials: CredentialStore;
+  readonly caUrl?: string | undefined;
+  readonly sslApiClient?: string | undefined;
+  readonly method?: EnrollmentMethod | undefined;
+  readonly fetch?: typeof fetch | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * {@link methodForSlot} for a recorded enrollment: its slot `slot`, its CA `caOrigin` (the CA's
+ * URL unless the caller gave one), and what the caller gave.
+ */
+export function methodOfEnrollment(slot: string, caOrigin: string, choice: EnrollmentMethodChoice): Promise<EnrollmentMethod> {
+  return methodForSlot(slot, {
+    name: choice.name,
+    caUrl: choice.caUrl ?? caOrigin,
+    caOrigin,
+    credentials: choice.credentials,
+    ...(choice.sslApiClient === undefined ? {} : { sslApiClient: choice.sslApiClient }),
+    ...(choice.method === undefined ? {} : { method: choice.method }),
+    ...(choice.fetch === undefined ? {} : { fetch: choice.fetch }),
+    ...(choice.signal === undefined ? {} : { signal: choice.signal }),
+  });
+}

@@ -343,11 +343,11 @@ for (const viewport of VIEWPORTS) {
         await shoot(page, testInfo, 'ca-23-operator-queue-empty', caHeading(page, 'Requests awaiting approval'));
         // The account that holds a domain, found from the queue page; a search that finds none.
         await page.getByLabel('Find an account by address or domain').fill('Bücher.example');
-        await page.getByRole('button', { name: 'Find' }).click();
+        await page.getByRole('button', { name: 'Find account', exact: true }).click();
         await expect(page.getByRole('button', { name: 'Remove bücher.example from this account' })).toBeVisible();
         await shoot(page, testInfo, 'ca-34-operator-account-domains', caHeading(page, 'Account'));
         await page.getByLabel('Find an account by address or domain').fill('nobody-holds.example');
-        await page.getByRole('button', { name: 'Find' }).click();
+        await page.getByRole('button', { name: 'Find account', exact: true }).click();
         await expect(page.getByRole('alert')).toBeVisible();
         await shoot(page, testInfo, 'ca-35-operator-account-not-found', caHeading(page, 'Find an account'));
 

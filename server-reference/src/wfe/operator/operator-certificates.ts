@@ -35,7 +35,7 @@ export const OPERATOR_SEARCH_LIMIT = 50;
  * certificateSearchHtml(); // on the queue page
  */
 export function certificateSearchHtml(query = ''): string {
-  return `<form method="get" action="/operator/certificates"><label for="certificate-search">Find certificates by serial, name or account address</label><input id="certificate-search" name="q" required autocomplete="off" spellcheck="false" value="${escapeHtml(query)}"><button type="submit" class="secondary">Find</button></form>`;
+  return `<form method="get" action="/operator/certificates"><label for="certificate-search">Find certificates by serial, name or account address</label><input id="certificate-search" name="q" required autocomplete="off" spellcheck="false" value="${escapeHtml(query)}"><button type="submit" class="secondary">Find certificates</button></form>`;
 }
 
 /**

@@ -39,7 +39,7 @@ export interface OperatorAreaAccess {
 export function accountLookupHtml(query = '', problem?: string): string {
   const invalid = problem === undefined ? '' : ' aria-invalid="true" aria-describedby="lookup-error"';
   const error = problem === undefined ? '' : `<p class="error" id="lookup-error" role="alert">${escapeHtml(sentence(problem))}</p>`;
-  return `<form method="get" action="/operator/accounts"><label for="lookup">Find an account by address or domain</label><input id="lookup" name="q" required autocomplete="off" spellcheck="false" value="${escapeHtml(query)}"${invalid}>${error}<button type="submit" class="secondary">Find</button></form>`;
+  return `<form method="get" action="/operator/accounts"><label for="lookup">Find an account by address or domain</label><input id="lookup" name="q" required autocomplete="off" spellcheck="false" value="${escapeHtml(query)}"${invalid}>${error}<button type="submit" class="secondary">Find account</button></form>`;
 }
 
 /**

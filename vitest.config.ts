@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@certwizard/pki': here('./packages/pki/src/index.ts'),
       '@certwizard/protocol': here('./packages/protocol/src/index.ts'),
+      '@certwizard/scep': here('./packages/scep/src/index.ts'),
       '@certwizard/agent': here('./packages/agent/src/index.ts'),
       '@certwizard/sdk': here('./packages/sdk/src/index.ts'),
       '@certwizard/mail-hook': here('./packages/mail-hook/src/index.ts'),

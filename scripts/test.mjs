@@ -36,6 +36,7 @@ const SYSTEM_PROGRAMS = [
   { binary: 'dbus-run-session', pkg: 'dbus-daemon', why: 'private session bus for gnome-keyring in the sdk keychain tests' },
   { binary: 'swaks', pkg: 'swaks', why: 'mail-hook tests send forged and malformed mail' },
   { binary: 'pebble-challtestsrv', pkg: 'pebble', why: 'the CA checks DNS TXT and HTTP domain challenges against a real DNS server' },
+  { binary: 'getcert', pkg: 'certmonger', why: 'the SCEP server is proven against certmonger (getcert, scep-submit)' },
   { binary: 'dnsmasq', pkg: 'dnsmasq-base', why: 'a TXT record of several strings for the DNS domain check (pebble-challtestsrv serves one string a record)' },
   {
     binary: 'chromium',

@@ -1,0 +1,2 @@
+/** SCEP (RFC 8894) message codec. @packageDocumentation */
+export {};

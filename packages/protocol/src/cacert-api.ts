@@ -528,8 +528,11 @@ export function decodeRequestStatus(
 /** The path of the account's request list, `GET /api/requests`. */
 export const REQUEST_LIST_PATH = '/api/requests';
 
-/** Where a listed request came from (the list's `source` filter takes the same values). */
-export const REQUEST_SOURCES = ['ccsr', 'installation', 'registration', 'enrollment_secret'] as const;
+/**
+ * Where a listed request came from (the list's `source` filter takes the same values); `scep`: a
+ * SCEP PKCSReq (RFC 8894) sent to the account's personal SCEP URL or with one of its PINs.
+ */
+export const REQUEST_SOURCES = ['ccsr', 'installation', 'registration', 'enrollment_secret', 'scep'] as const;
 
 /** One of {@link REQUEST_SOURCES}. */
 export type RequestSource = (typeof REQUEST_SOURCES)[number];

@@ -53,7 +53,8 @@ export interface MailedRequestNoticesDeps {
  */
 export function mailedRequestNotices(deps: MailedRequestNoticesDeps): RequestNotices {
   const send = async (record: CertificateRequestRecord, subject: string, body: (firstName: string) => string[], failure: string) => {
-    const account = await deps.accounts.get(record.accountId);
+    // A SCEP request to the CA's own /scep has no account, so no one to mail.
+    const account = record.accountId === undefined ? undefined : await deps.accounts.get(record.accountId);
     if (account === undefined) return;
     try {
       await deps.mailer.send({ to: account.email, subject, text: body(account.firstName).join('\n') });
@@ -63,7 +64,25 @@ export function mailedRequestNotices(deps: MailedRequestNoticesDeps): RequestNot
   };
   return {
     async held(record) {
-      if (record.approver !== 'owner' || record.source !== 'installation') return;
+      if (record.approver !== 'owner' || record.accountId === undefined) return;
+      if (record.source === 'scep') {
+        await send(
+          record,
+          'A certificate request waits for your approval',
+          (firstName) => [
+            `Hello ${firstName},`,
+            '',
+            `A device asked for a certificate through your personal SCEP URL (subject ${record.subject || '(empty)'}). It is issued only after you approve it:`,
+            '',
+            `  ${deps.publicUrl}/account`,
+            '',
+            'If you did not set up a device to ask, discard it there.',
+          ],
+          'scep request notice failed',
+        );
+        return;
+      }
+      if (record.source !== 'installation') return;
       const installation = (await deps.tokens.listTokens(record.accountId)).find((t) => t.id === record.installationTokenId)?.label ?? 'an installation';
       await send(
         record,

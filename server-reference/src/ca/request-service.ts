@@ -62,7 +62,17 @@ export const REJECT_REASON_MAX = 500;
  * only the certificate with the client as requester), or an account through one of its
  * channels (the request is recorded with its source, and its id answers status queries).
  */
-export type Requester = { readonly client: string } | { readonly accountId: number; readonly source: RequestSource; readonly installationTokenId?: number };
+export type Requester =
+  | { readonly client: string }
+  | {
+      /** `undefined` only for a SCEP request to the CA's own `/scep` (source `scep`): recorded without an account. */
+      readonly accountId: number | undefined;
+      readonly source: RequestSource;
+      readonly installationTokenId?: number;
+    };
+
+/** A {@link Requester} whose request is recorded (an account's, or an account-less SCEP request). */
+export type AccountRequester = Exclude<Requester, { readonly client: string }>;
 
 /** A certificate the service issued, now or earlier. */
 export interface IssuedOutcome {
@@ -180,6 +190,18 @@ export function accountRequester(accountId: number): string {
   return `account:${accountId}`;
 }
 
+/**
+ * The requester recorded with certificates of SCEP requests that belong to no account (sent to
+ * `/scep` with an operator's PIN or approved by one). The colon keeps it apart from every ssl_api
+ * client (letters and digits only), who could otherwise revoke or replay these certificates.
+ */
+export const SCEP_REQUESTER = 'scep:no-account';
+
+/** The requester recorded with the certificate of a request record: its account's, or {@link SCEP_REQUESTER} for an account-less SCEP request. */
+export function recordRequester(accountId: number | undefined): string {
+  return accountId === undefined ? SCEP_REQUESTER : accountRequester(accountId);
+}
+
 /** The status a requester sees for a stored status (see {@link RequestView}). */
 export function visibleStatus(status: RequestStatus): 'pending' | 'issued' | 'rejected' | 'discarded' {
   return status === 'approved' ? 'pending' : status;
@@ -240,7 +262,7 @@ export class RequestService {
     if (decision.profile === undefined) {
       throw new TypeError(`policy ${policy.name} decided no profile for an account's request, which is recorded with one`);
     }
-    if (policy.answersReplays) {
+    if (policy.answersReplays && requester.accountId !== undefined) {
       const earlier = await this.replay(requester, parsed.fingerprintSha256, decision.profile);
       if (earlier !== undefined) return earlier;
     }
@@ -264,6 +286,7 @@ export class RequestService {
       const earlier = await certificates.findReplay(requester.client, fingerprintSha256);
       return earlier === undefined ? undefined : this.#issuedOutcome(earlier, undefined, true);
     }
+    if (requester.accountId === undefined) return undefined;
     const wanted = JSON.stringify(profile);
     for (const record of await requests.withFingerprint(requester.accountId, fingerprintSha256)) {
       if (JSON.stringify(record.profile) !== wanted) continue;
@@ -300,7 +323,7 @@ export class RequestService {
     let issued: IssuedCertificate | RequestRefusal;
     try {
       // Saved with the certificate, in one transaction: approved -> issued.
-      issued = await this.#sign(record.csrPem, accountRequester(record.accountId), { profile: record.profile, record: { markIssued: id } });
+      issued = await this.#sign(record.csrPem, recordRequester(record.accountId), { profile: record.profile, record: { markIssued: id } });
     } catch (err) {
       await requests.transition(record.accountId, id, 'approved', 'pending');
       throw err;
@@ -444,7 +467,7 @@ export class RequestService {
 
   async #hold(
     csr: CertificateRequest,
-    requester: Extract<Requester, { accountId: number }>,
+    requester: AccountRequester,
     decision: Extract<Decision, { action: 'hold' }>,
     policy: SubmissionPolicy,
   ): Promise<PendingOutcome> {
@@ -468,7 +491,7 @@ export class RequestService {
     policy: SubmissionPolicy,
     signal: AbortSignal | undefined,
   ): Promise<IssuedOutcome | RequestRefusal> {
-    const client = 'client' in requester ? requester.client : accountRequester(requester.accountId);
+    const client = 'client' in requester ? requester.client : recordRequester(requester.accountId);
     if (policy.spends && !(await policy.spends.take())) return refuse('unauthenticated', 'Authentication failed');
     // An account's request is recorded, as issued, in the transaction that saves its certificate.
     const record: (IssuedRequest & { create: { id: string } }) | undefined =
@@ -551,7 +574,7 @@ function refusalOr(err: unknown): RequestRefusal {
   return refusal;
 }
 
-function recordFields(csr: CertificateRequest, requester: Extract<Requester, { accountId: number }>, profile: DecidedProfile) {
+function recordFields(csr: CertificateRequest, requester: AccountRequester, profile: DecidedProfile) {
   return {
     accountId: requester.accountId,
     ...describeCsr(csr),

@@ -38,7 +38,11 @@ export interface DecidedProfile {
 export interface CertificateRequestRecord {
   /** Random, 22 base64url characters: the handle given to the requester. */
   readonly id: string;
-  readonly accountId: number;
+  /**
+   * The account it belongs to; `undefined` only for a SCEP request sent to the CA's own `/scep`
+   * without an owner's PIN (source `scep`, approver `operator`): SCEP does not say who asks.
+   */
+  readonly accountId: number | undefined;
   readonly csrPem: string;
   /** The request's own subject, formatted, as the requester wrote it (for display). */
   readonly subject: string;
@@ -125,7 +129,7 @@ export interface CertificateRequestRepository {
    * issuing, `approved` -> `pending` when issuing failed, `pending` -> `discarded` / `rejected`).
    * @returns whether the request was in state `from` (and so has moved).
    */
-  transition(accountId: number, id: string, from: RequestStatus, to: Exclude<RequestStatus, 'issued'>, reason?: string): Promise<boolean>;
+  transition(accountId: number | undefined, id: string, from: RequestStatus, to: Exclude<RequestStatus, 'issued'>, reason?: string): Promise<boolean>;
 }
 
 /**
@@ -192,12 +196,12 @@ export class CertificateRequestStore implements CertificateRequestRepository {
     return rows.map(fromRow);
   }
 
-  async transition(accountId: number, id: string, from: RequestStatus, to: Exclude<RequestStatus, 'issued'>, reason?: string): Promise<boolean> {
+  async transition(accountId: number | undefined, id: string, from: RequestStatus, to: Exclude<RequestStatus, 'issued'>, reason?: string): Promise<boolean> {
     const result = await this.#db
       .updateTable('certificate_requests')
       .set({ status: to, reason: reason ?? null, decided_at_ms: to === 'pending' ? null : this.#now() })
       .where('id', '=', id)
-      .where('account_id', '=', accountId)
+      .where('account_id', accountId === undefined ? 'is' : '=', accountId ?? null)
       .where('status', '=', from)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
@@ -233,7 +237,7 @@ export function requestRow(input: NewCertificateRequest & { readonly id: string 
   const issued = issuedSerial !== undefined;
   return {
     id: input.id,
-    account_id: input.accountId,
+    account_id: input.accountId ?? null,
     csr_pem: input.csrPem,
     subject: input.subject,
     names_json: JSON.stringify(input.profile.subjectAltNames),
@@ -242,7 +246,8 @@ export function requestRow(input: NewCertificateRequest & { readonly id: string 
     fingerprint_sha256: input.fingerprintSha256,
     source: input.source,
     installation_token_id: input.installationTokenId ?? null,
-    approver: input.approver ?? 'owner',
+    // A request without an account has no owner to decide it (migration 15's CHECK).
+    approver: input.approver ?? (input.accountId === undefined ? 'operator' : 'owner'),
     status: issued ? 'issued' : 'pending',
     certificate_serial: issuedSerial ?? null,
     created_at_ms: now,
@@ -253,7 +258,7 @@ export function requestRow(input: NewCertificateRequest & { readonly id: string 
 function fromRow(r: Selectable<CertificateRequestsTable>): CertificateRequestRecord {
   return {
     id: r.id,
-    accountId: r.account_id,
+    accountId: r.account_id ?? undefined,
     csrPem: r.csr_pem,
     subject: r.subject,
     profile: JSON.parse(r.profile_json) as DecidedProfile,

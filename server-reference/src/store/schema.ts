@@ -151,17 +151,18 @@ export interface AccountAddressesTable {
   confirmed_at_ms: number;
 }
 
-/** `certificate_requests` (migrations 4, 5). */
+/** `certificate_requests` (migrations 4, 5, rebuilt by 15). */
 export interface CertificateRequestsTable {
   id: string;
-  account_id: number;
+  /** NULL only for a SCEP request sent to the CA's own `/scep` (no account: the operator decides it). */
+  account_id: number | null;
   csr_pem: string;
   subject: string;
   names_json: string;
   profile_json: string;
   key_description: string;
   fingerprint_sha256: string;
-  source: 'ccsr' | 'installation' | 'registration' | 'enrollment_secret';
+  source: 'ccsr' | 'installation' | 'registration' | 'enrollment_secret' | 'scep';
   installation_token_id: number | null;
   status: 'pending' | 'approved' | 'issued' | 'discarded' | 'rejected';
   reason: string | null;
@@ -266,6 +267,14 @@ export interface RevocationSecretsTable {
   used_at_ms: number | null;
 }
 
+/** `scep_transactions` (migration 15): which request a SCEP transactionID of a signer key stands for. */
+export interface ScepTransactionsTable {
+  transaction_id: string;
+  signer_key_sha256: string;
+  request_id: string;
+  created_at_ms: number;
+}
+
 /** Every table of the CA's database, for `Kysely<CaSchema>`. */
 export interface CaSchema {
   certificates: CertificatesTable;
@@ -292,4 +301,5 @@ export interface CaSchema {
   renewal_windows: RenewalWindowsTable;
   expiry_notices: ExpiryNoticesTable;
   revocation_secrets: RevocationSecretsTable;
+  scep_transactions: ScepTransactionsTable;
 }

@@ -109,7 +109,7 @@ export async function startManagementServer(deps: ManagementDeps): Promise<Runni
     if (found === undefined) return void res.status(404).json({ error: 'no such request' });
     const reason = typeof req.query.reason === 'string' ? req.query.reason : 'rejected';
     // As the request's own approver: its owner, or an operator (id 0: the test's).
-    const by = found.approver === 'owner' ? { owner: found.accountId } : { operator: 0 };
+    const by = found.approver === 'owner' && found.accountId !== undefined ? { owner: found.accountId } : { operator: 0 };
     const outcome = await deps.service.reject(found.id, by, reason);
     if (outcome.status !== 'rejected') return void res.status(409).json({ error: `not rejected: ${outcome.status}` });
     res.status(204).end();
@@ -117,7 +117,7 @@ export async function startManagementServer(deps: ManagementDeps): Promise<Runni
   app.post('/requests/:id/approve', async (req, res) => {
     const found = await deps.requests.get(req.params.id);
     if (found === undefined) return void res.status(404).json({ error: 'no such request' });
-    const by = found.approver === 'owner' ? { owner: found.accountId } : { operator: 0 };
+    const by = found.approver === 'owner' && found.accountId !== undefined ? { owner: found.accountId } : { operator: 0 };
     const outcome = await deps.service.approve(found.id, by);
     if (outcome.status !== 'issued') return void res.status(409).json({ error: `not approved: ${outcome.status}` });
     res.status(200).json({ serialHex: outcome.serialHex });

@@ -132,15 +132,19 @@ ${certificateSearchHtml()}
 
 /** One request of the queue: what it asks, who asks, and the two decisions. */
 async function queueRow(ctx: OperatorContext, r: CertificateRequestRecord, csrf: string): Promise<string> {
-  const account = await ctx.accounts.get(r.accountId);
+  // A SCEP request to the CA's own /scep has no account: the operator is all there is to decide it.
+  const account = r.accountId === undefined ? undefined : await ctx.accounts.get(r.accountId);
   const installation =
-    r.installationTokenId === undefined ? r.source : installationName((await ctx.tokens.listTokens(r.accountId)).find((t) => t.id === r.installationTokenId));
+    r.installationTokenId === undefined || r.accountId === undefined
+      ? r.source
+      : installationName((await ctx.tokens.listTokens(r.accountId)).find((t) => t.id === r.installationTokenId));
+  const accountShown = r.accountId === undefined ? 'none (SCEP, no account)' : (account?.email ?? `#${r.accountId}`);
   const id = encodeURIComponent(r.id);
   return `<section aria-label="Request ${escapeHtml(r.id)}"><h2>${escapeShown(r.profile.subjectAltNames.dns.join(', '))}</h2>
 <dl><dt>Request</dt><dd><code>${escapeHtml(r.id)}</code></dd><dt>Subject (as requested)</dt><dd>${escapeShown(r.subject || '(empty)')}</dd>
 <dt>DNS names</dt><dd>${escapeShown(r.profile.subjectAltNames.dns.join(', '))}</dd><dt>Key</dt><dd>${escapeHtml(r.keyDescription)}</dd>
 <dt>SHA-256 of the request</dt><dd>${fingerprintHtml(r.fingerprintSha256)}</dd>
-<dt>Account</dt><dd>${ctx.domains ? `<a href="/operator/accounts/${r.accountId}">${escapeShown(account?.email ?? `#${r.accountId}`)}</a>` : escapeShown(account?.email ?? `#${r.accountId}`)}</dd><dt>Sent by</dt><dd>${escapeShown(installation)}</dd><dt>When</dt><dd>${date(r.createdAtMs)}</dd></dl>
+<dt>Account</dt><dd>${ctx.domains && r.accountId !== undefined ? `<a href="/operator/accounts/${r.accountId}">${escapeShown(accountShown)}</a>` : escapeShown(accountShown)}</dd><dt>Sent by</dt><dd>${escapeShown(installation)}</dd><dt>When</dt><dd>${date(r.createdAtMs)}</dd></dl>
 <form method="post" action="/operator/requests/${id}/approve">${csrf}<button type="submit" aria-label="Approve request ${id}">Approve</button></form>
 <form method="post" action="/operator/requests/${id}/reject">${csrf}<label for="reason-${id}">Reason for rejecting</label><input id="reason-${id}" name="reason" maxlength="${REJECT_REASON_MAX}" required><button type="submit" class="secondary" aria-label="Reject request ${id}">Reject</button></form></section>`;
 }

@@ -65,40 +65,29 @@ export function mailedRequestNotices(deps: MailedRequestNoticesDeps): RequestNot
   return {
     async held(record) {
       if (record.approver !== 'owner' || record.accountId === undefined) return;
-      if (record.source === 'scep') {
-        await send(
-          record,
-          'A certificate request waits for your approval',
-          (firstName) => [
-            `Hello ${firstName},`,
-            '',
-            `A device asked for a certificate through your personal SCEP URL (subject ${record.subject || '(empty)'}). It is issued only after you approve it:`,
-            '',
-            `  ${deps.publicUrl}/account`,
-            '',
-            'If you did not set up a device to ask, discard it there.',
-          ],
-          'scep request notice failed',
-        );
-        return;
-      }
-      if (record.source !== 'installation') return;
-      const installation = (await deps.tokens.listTokens(record.accountId)).find((t) => t.id === record.installationTokenId)?.label ?? 'an installation';
+      // A device through the owner's personal SCEP URL, or one of the owner's installations.
+      const scep = record.source === 'scep';
+      if (!scep && record.source !== 'installation') return;
+      const who = scep
+        ? 'A device, through your personal SCEP URL,'
+        : ((await deps.tokens.listTokens(record.accountId)).find((t) => t.id === record.installationTokenId)?.label ?? 'an installation');
+      const names = scep ? record.profile.subjectAltNames.dns : record.profile.subjectAltNames.email;
       await send(
         record,
         'A certificate request waits for your approval',
         (firstName) => [
           `Hello ${firstName},`,
           '',
-          `${installation} asked for a certificate in your name. It is issued only after you approve it:`,
+          `${who} asked for a certificate in your name. It is issued only after you approve it:`,
           '',
-          `  Names:        ${record.profile.subjectAltNames.email.join(', ')}`,
+          ...(scep ? [`  Subject:      ${record.subject || '(empty)'}`] : []),
+          `  Names:        ${names.join(', ')}`,
           `  Key:          ${record.keyDescription}`,
           `  SHA-256 of the request: ${record.fingerprintSha256}`,
           '',
           `Approve or discard it on your account page: ${deps.publicUrl}/account`,
           '',
-          'If you did not expect this, discard it and revoke the installation there.',
+          scep ? 'If you did not set up a device to ask, discard it there.' : 'If you did not expect this, discard it and revoke the installation there.',
         ],
         'pending request mail failed',
       );

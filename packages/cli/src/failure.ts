@@ -71,6 +71,12 @@ function describeSdkError(error: AnySdkError, message: string, context: FailureC
       return shown('The request and its key were dropped; running the command again makes a new request.');
     case 'ERR_SDK_ENROLL_TIMEOUT':
       return shown(`The request still waits for approval at the CA. ${AGAIN}`);
+    case 'ERR_SDK_SCEP_CA_UNTRUSTED':
+      return shown(
+        `Nothing was sent. Compare the fingerprints with the ones ${ca}'s operator published; if they match, run the same command with --ca-fingerprint ${error.fingerprints.caSha256}.`,
+      );
+    case 'ERR_SDK_SCEP_KEY':
+      return shown('Nothing was sent. SCEP needs an RSA key: run the same command with --key-type rsa2048 (the default for --method scep).');
     case 'ERR_SDK_REVOKE_REFUSED':
       return shown(
         `Nothing was revoked. Check that ${ca} issued this certificate to this installation's account (or client), and that the reason is one a holder may give.`,

@@ -4,8 +4,7 @@
  * (`CERTWIZARD_SSL_API_CLIENT`) or a file (`--client-file FILE`, its first line), never from
  * argv, where every user of the machine can read it (`ps`, /proc/PID/cmdline).
  */
-import { readFileSync } from 'node:fs';
-import { UsageError } from './exit-codes.js';
+import { secretOf } from './secret-input.js';
 import type { CliIo } from './terminal.js';
 
 /** The environment variable that may hold the client hash. */
@@ -20,21 +19,8 @@ const CLIENT = /^[A-Za-z0-9]{1,128}$/;
  * @throws {UsageError} for a file that cannot be read or a value that is not a client hash (never echoed).
  */
 export function sslApiClientOf(file: string | undefined, io: CliIo): string | undefined {
-  let value: string | undefined;
-  let from: string;
-  if (file !== undefined) {
-    from = `--client-file ${file}`;
-    try {
-      value = (readFileSync(file, 'utf8').split(/\r?\n/, 1)[0] ?? '').trim();
-    } catch (error) {
-      throw new UsageError(`${from}: cannot be read (${(error as { code?: string }).code ?? 'error'})`);
-    }
-  } else {
-    from = SSL_API_CLIENT_ENV;
-    value = io.env[SSL_API_CLIENT_ENV] || undefined;
-  }
-  if (value === undefined) return undefined;
-  // The value is a secret: the message says what is wrong with it, never what it is.
-  if (!CLIENT.test(value)) throw new UsageError(`${from}: the client hash must be 1 to 128 ASCII letters or digits`);
-  return value;
+  return secretOf(
+    { file, fileFlag: '--client-file', env: SSL_API_CLIENT_ENV, pattern: CLIENT, malformed: 'the client hash must be 1 to 128 ASCII letters or digits' },
+    io,
+  );
 }

@@ -44,6 +44,9 @@ export const SDK_ERROR_CODES = [
   'ERR_SDK_DOMAIN_UNVERIFIED',
   // A method's revoke.
   'ERR_SDK_REVOKE_REFUSED',
+  // The SCEP method: an untrusted CA, a key SCEP cannot use.
+  'ERR_SDK_SCEP_CA_UNTRUSTED',
+  'ERR_SDK_SCEP_KEY',
   // enroll(): the state file and the lock.
   'ERR_SDK_STATE_FILE',
   'ERR_SDK_STATE_MISMATCH',

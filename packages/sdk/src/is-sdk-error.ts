@@ -49,6 +49,7 @@ import type {
   UnsafeFolderError,
 } from './install/errors.js';
 import type { OpenerFailedError } from './transport/default-opener.js';
+import type { ScepCaUntrustedError, ScepKeyError } from './methods/scep/errors.js';
 
 /**
  * Every error the SDK rejects with, as a union discriminated by `code`: `switch (e.code)` narrows
@@ -82,6 +83,8 @@ export type AnySdkError =
   | DomainRefusedError
   | DomainUnverifiedError
   | RevocationRefusedError
+  | ScepCaUntrustedError
+  | ScepKeyError
   | StateFileError
   | StateMismatchError
   | EnrollmentKeyError

@@ -40,6 +40,8 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
     'www.other.test cannot be certified: no domain this account can verify covers these names. Their request was dropped; enter host names under a domain you hold, then press Retry.',
   ERR_SDK_DOMAIN_REFUSED: `Another account at ${CA} holds example.org. Its owner must remove it, or enter host names under another domain. ${SUPPORT}`,
   ERR_SDK_DOMAIN_UNVERIFIED: `${CA} could not find the DNS record that proves example.org is yours. Check that it is published, then press Retry.`,
+  ERR_SDK_SCEP_CA_UNTRUSTED: `The certificate authority's fingerprints were not the expected ones (or were not confirmed), so nothing was sent to ${CA}. ${SUPPORT}`,
+  ERR_SDK_SCEP_KEY: `The installer made a key this certificate authority cannot use (SCEP needs RSA), so nothing was sent. ${SUPPORT}`,
   ERR_SDK_REVOKE_REFUSED: `${CA} did not revoke the certificate, and nothing changed there. ${SUPPORT}`,
   ERR_SDK_STATE_FILE: `The installer's saved progress cannot be used; Retry will not help until the named file is moved away. ${SUPPORT}`,
   ERR_SDK_STATE_MISMATCH:

@@ -84,6 +84,10 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
       return error.method === 'email'
         ? `Nobody confirmed the mail the CA sent for ${error.domain}. If it arrived, open its link and confirm, then press Retry; otherwise press Retry to wait again.`
         : `${caOrigin} could not find the ${error.method === 'dns' ? 'DNS record' : 'file'} that proves ${error.domain} is yours. Check that it is published, then press Retry.`;
+    case 'ERR_SDK_SCEP_CA_UNTRUSTED':
+      return `The certificate authority's fingerprints were not the expected ones (or were not confirmed), so nothing was sent to ${caOrigin}. ${support}`;
+    case 'ERR_SDK_SCEP_KEY':
+      return `The installer made a key this certificate authority cannot use (SCEP needs RSA), so nothing was sent. ${support}`;
     case 'ERR_SDK_REVOKE_REFUSED':
       return `${caOrigin} did not revoke the certificate, and nothing changed there. ${support}`;
     case 'ERR_SDK_KEYCHAIN_UNAVAILABLE':

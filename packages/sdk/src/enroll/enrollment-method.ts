@@ -5,6 +5,8 @@
  * revoke, and the renewal window the CA advises. `enroll()` and `submit()` drive any of them the
  * same way.
  */
+import type { KeyObject } from 'node:crypto';
+import type { KeyType } from '@certwizard/pki';
 import type { RevocationReasonName, RevocationStatus } from '@certwizard/protocol';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import type { Clock } from '../registration/clock.js';
@@ -19,6 +21,18 @@ export interface EnrollmentRequest {
    * CAcert-style API certifies one account address) use them to choose among the allowed ones.
    */
   readonly names?: { readonly dns?: readonly string[]; readonly email?: readonly string[] };
+  /**
+   * The request's private key, in memory only, for protocols whose requester signs its messages
+   * with it or receives its answer encrypted to it (SCEP, RFC 8894 §2.3). `enroll()` passes the
+   * key it keeps in its key file; a method must never write it anywhere (not its state, not an event).
+   */
+  readonly privateKey?: KeyObject;
+  /**
+   * For a renewal: the certificate being renewed (PEM) and its key, for protocols whose renewal
+   * request is signed by them (SCEP RenewalReq, RFC 8894 §3.3.1.2). `enroll()` (through
+   * `renew()`) passes the live pair.
+   */
+  readonly renewing?: { readonly certificatePem: string; readonly privateKey: KeyObject };
 }
 
 /** Options of one call of a method, when it is driven alone (`submit()`, a test). */
@@ -50,6 +64,11 @@ export interface MethodContext<S = unknown> extends EnrollmentCallOptions {
   readonly clock?: Clock;
   /** Progress, never a secret. What it throws must not break the call (`enroll()` passes one that never throws). */
   readonly onEvent?: (event: MethodEvent) => void;
+  /**
+   * The request a `poll` follows, with its key when the flow has one: what a protocol needs to
+   * sign its poll (SCEP CertPoll, RFC 8894 §3.3.3). `enroll()` and `submit()` pass it.
+   */
+  readonly request?: EnrollmentRequest;
 }
 
 /** The context of {@link EnrollmentMethod.ensureAccount}: also the request and, required, the credential store. */
@@ -219,6 +238,11 @@ export interface EnrollmentMethod<S = unknown> {
    * guesses at a newer one's state.
    */
   readonly stateVersion?: number;
+  /**
+   * The key type `enroll()` makes when its caller names none (its own default is `p256`): SCEP
+   * needs RSA (`rsa2048`). Absent: the caller's choice or `enroll()`'s default.
+   */
+  readonly defaultKeyType?: KeyType;
   /**
    * Reads the method's state back from the state file: validates `state` (untrusted: the file may
    * have been edited) and migrates it from `version` (1 to {@link stateVersion}; 0 for a state file

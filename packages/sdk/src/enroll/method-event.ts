@@ -68,4 +68,9 @@ export type MethodEvent =
    * The CA did not answer a request of the method (a network failure, 502, 504); it is tried
    * again. `attempt` counts from 1.
    */
-  | { readonly type: 'ca-retrying'; readonly attempt: number };
+  | { readonly type: 'ca-retrying'; readonly attempt: number }
+  /**
+   * The SCEP method's account step: the CA's and RA's SHA-256 fingerprints (lower-case hex) and
+   * the CA's subject, before they are checked against the pinned one or confirmed by a person.
+   */
+  | { readonly type: 'scep-ca-fingerprints'; readonly caSha256: string; readonly raSha256: string; readonly caSubject: string };

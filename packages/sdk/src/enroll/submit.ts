@@ -97,7 +97,7 @@ export async function submit(method: EnrollmentMethod, request: EnrollmentReques
         s.emit({ type: 'polling', requestId: requestId as string });
         result = await (method.poll as NonNullable<EnrollmentMethod['poll']>)(
           { status: 'pending', requestId: requestId as string },
-          { ...options.context, signal },
+          { ...options.context, request, signal },
         );
       }
       if (result.status === 'pending') {

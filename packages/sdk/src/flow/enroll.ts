@@ -378,6 +378,30 @@ class EnrollmentRun {
     return { csrPem: state.request.csrPem, names: state.names };
   }
 
+  /**
+   * The request with its key (from the key file, checked against the request), and for a
+   * renewal the live pair it replaces: some protocols sign with them (SCEP). In memory only.
+   */
+  async #requestWithKeys(state: EnrollmentState): Promise<EnrollmentRequest> {
+    const privateKey = await this.#readKey(state);
+    const renewing = state.renewal?.replaces === undefined ? undefined : await this.#livePair(state.renewal.replaces.installedVersion);
+    return { ...this.#request(state), privateKey, ...(renewing === undefined ? {} : { renewing }) };
+  }
+
+  /** The installed certificate and key of `version` when it is the live one, else undefined (the method then says what it misses). */
+  async #livePair(version: number): Promise<EnrollmentRequest['renewing']> {
+    const s = this.#s;
+    const live = await readInstalled(s.baseDir, s.name, { fs: s.fs }).catch(() => undefined);
+    if (live === undefined || live.version !== version) return undefined;
+    try {
+      const certificatePem = (await s.fs.readFile(live.paths.cert)).toString('utf8');
+      const privateKey = importPrivateKeyPem((await s.fs.readFile(live.paths.privkey)).toString('utf8'));
+      return { certificatePem, privateKey };
+    } catch {
+      return undefined;
+    }
+  }
+
   async #prepareFolders(): Promise<void> {
     const { fs, baseDir, paths } = this.#s;
     for (const dir of [baseDir, paths.dir]) {
@@ -572,7 +596,7 @@ class EnrollmentRun {
   async #submit(): Promise<void> {
     if (!(await this.#accountThere())) return;
     const { method } = this.#s;
-    const request = this.#request(this.#current);
+    const request = await this.#requestWithKeys(this.#current);
     // Ask before sending: the CA may have it from the registration, or from a run killed after
     // sending it. Methods without find rely on the CA answering a resent request from its store.
     const found = method.find === undefined ? undefined : await method.find(request, this.#context());
@@ -634,7 +658,7 @@ class EnrollmentRun {
     if (state.step !== 'await-issue') throw new Error('await-issue without a request id');
     const { signal, ...context } = this.#context();
     try {
-      const issued = await submit(s.method, this.#request(state), {
+      const issued = await submit(s.method, await this.#requestWithKeys(state), {
         ...s.waiting,
         requestId: state.requestId,
         ...(signal === undefined ? {} : { signal }),
@@ -784,7 +808,8 @@ function checkOptions(options: EnrollFlowOptions): Settings {
   const dns = [...(names.dns ?? [])];
   if (![...email, ...dns].every((n) => typeof n === 'string' && n !== '')) throw new TypeError('names must be non-empty strings');
   if (email.length + dns.length === 0) throw new TypeError('names must hold at least one address or DNS name');
-  const keyType = options.keyType ?? 'p256';
+  // A method may need another default (SCEP: RSA, the CA encrypts its answer to the key).
+  const keyType = options.keyType ?? (options.method as EnrollmentMethod | undefined)?.defaultKeyType ?? 'p256';
   if (!KEY_TYPES.includes(keyType)) throw new TypeError(`keyType must be one of ${KEY_TYPES.join(', ')}`);
   const { credentials, method } = options;
   if (credentials === null || typeof credentials !== 'object' || typeof credentials.get !== 'function')

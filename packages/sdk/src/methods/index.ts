@@ -1,6 +1,6 @@
 /**
  * The enrollment methods, one folder per protocol: `cacert/` (the CAcert-style API: registration,
- * email ping, ccsr, request status) and `ssl-api/` (`PUT /api/csr/:client`). Each implements
+ * email ping, ccsr, request status) `ssl-api/` (`PUT /api/csr/:client`) and `scep/` (RFC 8894). Each implements
  * `EnrollmentMethod`; `enroll()` takes any of them as its `method`.
  * @packageDocumentation
  */
@@ -24,3 +24,5 @@ export {
 } from './cacert/domain-verification.js';
 export { sslApiMethod, type SslApiMethodOptions } from './ssl-api/ssl-api-method.js';
 export { sslApiClientKey } from './ssl-api/credential-keys.js';
+export { ScepCaUntrustedError, ScepKeyError } from './scep/errors.js';
+export { parseScepState, SCEP_STATE_VERSION, type ScepState } from './scep/scep-state.js';

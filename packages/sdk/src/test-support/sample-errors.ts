@@ -15,6 +15,7 @@ import {
   RevocationRefusedError,
 } from '../enroll/errors.js';
 import type { SdkErrorCode } from '../error-codes.js';
+import { ScepCaUntrustedError, ScepKeyError } from '../methods/scep/errors.js';
 import {
   CaProtocolError,
   CaUnreachableError,
@@ -96,6 +97,12 @@ export const SAMPLE_ERRORS: { readonly [C in SdkErrorCode]: () => Extract<AnySdk
       status: 404,
       serialHex: '7f3a',
     }),
+  ERR_SDK_SCEP_CA_UNTRUSTED: () =>
+    new ScepCaUntrustedError("the SCEP CA's certificate (SHA-256 " + 'ab'.repeat(32) + ') is not the pinned one; nothing was sent', {
+      caSha256: 'ab'.repeat(32),
+      raSha256: 'cd'.repeat(32),
+    }),
+  ERR_SDK_SCEP_KEY: () => new ScepKeyError("scep: SCEP needs an RSA key (the CA encrypts its answer to it); this one is EC P-256: use keyType 'rsa2048'"),
   ERR_SDK_STATE_FILE: () => new StateFileError('the state file /var/cw/mail.json is not JSON'),
   ERR_SDK_STATE_MISMATCH: () => new StateMismatchError('the state file /var/cw/mail.json belongs to another CA'),
   ERR_SDK_ENROLLMENT_KEY: () => new EnrollmentKeyError('the key of the recorded request is missing'),

@@ -46,19 +46,18 @@ export function parseScepState(state: unknown, version: number): ScepState {
   if (version !== SCEP_STATE_VERSION) throw bad(`version ${version} is unknown`);
   if (state === null || typeof state !== 'object' || Array.isArray(state)) throw bad('not an object');
   if (Object.keys(state).some((key) => !FIELDS.includes(key))) throw bad('unknown fields');
-  const certificate = (field: 'caCertificateDerBase64' | 'raCertificateDerBase64', pin: 'caFingerprintSha256' | 'raFingerprintSha256') => {
+  /** A certificate field and its fingerprint, which must be the certificate's. */
+  const certificate = (field: 'caCertificateDerBase64' | 'raCertificateDerBase64', pin: 'caFingerprintSha256' | 'raFingerprintSha256'): [string, string] => {
     const value: unknown = Reflect.get(state, field);
     if (typeof value !== 'string' || value === '' || value.length > 16_384 || !BASE64.test(value)) throw bad(`${field} is not base64`);
     const fingerprint: unknown = Reflect.get(state, pin);
     if (typeof fingerprint !== 'string' || fingerprint !== sha256Hex(Buffer.from(value, 'base64'))) throw bad(`${pin} is not the certificate's`);
-    return { [field]: value, [pin]: fingerprint };
+    return [value, fingerprint];
   };
+  const [caCertificateDerBase64, caFingerprintSha256] = certificate('caCertificateDerBase64', 'caFingerprintSha256');
+  const [raCertificateDerBase64, raFingerprintSha256] = certificate('raCertificateDerBase64', 'raFingerprintSha256');
   const capabilities: unknown = Reflect.get(state, 'capabilities');
   if (!Array.isArray(capabilities) || capabilities.length > 64 || !capabilities.every((c) => typeof c === 'string' && CAPABILITY.test(c)))
     throw bad('capabilities is not a list of capability names');
-  return {
-    ...certificate('caCertificateDerBase64', 'caFingerprintSha256'),
-    ...certificate('raCertificateDerBase64', 'raFingerprintSha256'),
-    capabilities: [...(capabilities as string[])],
-  } as ScepState;
+  return { caCertificateDerBase64, raCertificateDerBase64, caFingerprintSha256, raFingerprintSha256, capabilities: [...(capabilities as string[])] };
 }

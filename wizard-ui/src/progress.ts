@@ -223,8 +223,11 @@ function reduceFlow(progress: Progress, event: EnrollFlowEvent, at: string): Pro
     case 'request-found':
       if (event.status === 'issued') return { ...progress, request: { ...request, issued: true } };
       return progress;
+    // scep-ca-fingerprints: the key step shows the SCEP CA's pinned fingerprint from the config;
+    // the vendor's onCaFingerprints (not the page) decides on an unpinned one.
     case 'already-installed':
     case 'ca-retrying':
+    case 'scep-ca-fingerprints':
       return progress;
     default: {
       // The compiler names a new event of the SDK here; at run time an unknown one changes nothing.

@@ -26,6 +26,21 @@ describe('checkWizardOptions', () => {
     expect(s.enroll).toMatchObject({ caUrl: 'https://ca.example', name: 'mail', stateDir: '/var/lib/examplemail', keyType: 'rsa2048' });
   });
 
+  it('offers only RSA keys and passes the pinned CA fingerprint on for a SCEP method', () => {
+    const method = {
+      name: 'scep',
+      defaultKeyType: 'rsa2048',
+      pinnedCaFingerprintSha256: 'ab'.repeat(32),
+      submit: async () => ({ status: 'pending', requestId: 't' }),
+    } as const;
+    const s = checkWizardOptions({ ...valid, enroll: { method } as Partial<EnrollOptions> });
+    expect(s.keyTypes).toEqual(['rsa2048', 'rsa3072', 'rsa4096']);
+    expect(s.defaultKeyType).toBe('rsa2048');
+    expect(s.scep).toEqual({ caFingerprintSha256: 'ab'.repeat(32) });
+    expect(() => checkWizardOptions({ ...valid, enroll: { method, keyType: 'p256' } as Partial<EnrollOptions> })).toThrow(/RSA key type/);
+    expect(checkWizardOptions(valid).scep).toBeUndefined();
+  });
+
   it('expects an automatic confirmation when the vendor gives enroll() its mail hook', () => {
     const emailPing: EnrollOptions['emailPing'] = { nonces: { expect: async () => 'n'.repeat(43) } };
     expect(checkWizardOptions({ ...valid, enroll: { emailPing } }).addressConfirmation).toBe('automatic');

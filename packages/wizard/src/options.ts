@@ -101,6 +101,8 @@ export interface WizardSettings {
   readonly addressConfirmation: 'automatic' | 'person';
   readonly keyTypes: readonly KeyType[];
   readonly defaultKeyType: KeyType;
+  /** Present when the vendor's method is SCEP: the CA certificate's pinned SHA-256 (hex), when the vendor pinned one. */
+  readonly scep: { readonly caFingerprintSha256?: string } | undefined;
   /** The vendor's part of `enroll()`'s options: everything but the person's choices and the wizard's hooks. */
   readonly enroll: Partial<EnrollOptions> & Pick<EnrollOptions, 'caUrl' | 'trustAnchorsPem' | 'baseDir' | 'name' | 'credentials'>;
   readonly port: number;
@@ -135,8 +137,13 @@ export function checkWizardOptions(options: StartWizardOptions): WizardSettings 
   const vendorHostNames = passthrough.names?.dns;
   const defaults = { ...checkDefaults(options.details), ...(vendorHostNames === undefined ? {} : { hostNames: vendorHostNames }) };
   const proof = checkProof(options.proof);
-  const defaultKeyType = passthrough.keyType ?? 'p256';
+  const method = passthrough.method;
+  // SCEP encrypts the CA's answer to the key: only RSA keys are offered (scepMethod's defaultKeyType).
+  const rsaOnly = method?.defaultKeyType?.startsWith('rsa') === true;
+  const defaultKeyType = passthrough.keyType ?? method?.defaultKeyType ?? 'p256';
   if (!KEY_TYPES.includes(defaultKeyType)) throw new TypeError(`enroll.keyType must be one of ${KEY_TYPES.join(', ')}`);
+  if (rsaOnly && !defaultKeyType.startsWith('rsa')) throw new TypeError(`enroll.keyType must be an RSA key type for the method ${method?.name ?? ''}`);
+  const pinned: unknown = method?.name === 'scep' ? Reflect.get(method, 'pinnedCaFingerprintSha256') : undefined;
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('port must be an integer from 0 to 65535');
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
@@ -156,8 +163,9 @@ export function checkWizardOptions(options: StartWizardOptions): WizardSettings 
     proof,
     // What the welcome page expects; during the run the flow reports it (`address-confirmation`).
     addressConfirmation: passthrough.emailPing === undefined ? 'person' : 'automatic',
-    keyTypes: [defaultKeyType, ...KEY_TYPES.filter((t) => t !== defaultKeyType)],
+    keyTypes: [defaultKeyType, ...KEY_TYPES.filter((t) => t !== defaultKeyType && (!rsaOnly || t.startsWith('rsa')))],
     defaultKeyType,
+    scep: method?.name === 'scep' ? (typeof pinned === 'string' ? { caFingerprintSha256: pinned } : {}) : undefined,
     enroll: {
       ...passthrough,
       caUrl,

@@ -82,6 +82,7 @@ export async function startWizard(options: StartWizardOptions): Promise<RunningW
     ...(settings.proof === undefined ? {} : { proof: settings.proof }),
     keyTypes: settings.keyTypes,
     defaultKeyType: settings.defaultKeyType,
+    ...(settings.scep === undefined ? {} : { scep: settings.scep }),
     caOrigin: settings.caOrigin,
     caAccountUrl: settings.caAccountUrl,
     ...(settings.pkcs12Download ? { pkcs12Download: { minPassphraseLength: PKCS12_PASSPHRASE_MIN_LENGTH } } : {}),

@@ -103,6 +103,12 @@ export interface WizardConfig {
   /** The key types offered, the default first. */
   readonly keyTypes: readonly KeyType[];
   readonly defaultKeyType: KeyType;
+  /**
+   * Present when the CA is reached over SCEP (RFC 8894): the key step says why the key is RSA and
+   * shows the CA certificate's SHA-256 fingerprint the vendor pinned (lower-case hex), for the
+   * person to compare with the one the CA's operator published.
+   */
+  readonly scep?: { readonly caFingerprintSha256?: string };
   /** The CA's origin, e.g. `https://ca.example`, to name it on the pages. */
   readonly caOrigin: string;
   /** Where the account owner approves pending requests (the vendor's setting, else the CA's base URL). */

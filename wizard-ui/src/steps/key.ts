@@ -9,6 +9,28 @@ import { KEY_TYPE_NAMES, keyTypeLabel } from '../key-types.js';
 import type { Progress } from '../progress.js';
 import { STOPPED, stepSection, statusLine, type StepContext, type StepView } from '../step-view.js';
 
+/** SHA-256 as `openssl x509 -fingerprint -sha256` prints it: upper-case pairs joined by colons. */
+export function colonFingerprint(hex: string): string {
+  return (hex.toUpperCase().match(/../g) ?? []).join(':');
+}
+
+/** Why the key is RSA, and the CA's pinned fingerprint for the person to compare. */
+export function scepNote(scep: { readonly caFingerprintSha256?: string }): HTMLElement {
+  return h(
+    'div',
+    { class: 'scep-ca', id: 'scep-ca' },
+    h('p', {}, 'This certificate authority is reached over SCEP, which sends the certificate back encrypted to your key: the key is RSA.'),
+    scep.caFingerprintSha256 === undefined
+      ? h('p', {}, "The installer checks the certificate authority's fingerprints with you before it sends the request.")
+      : h(
+          'p',
+          {},
+          "The certificate authority's certificate has this SHA-256 fingerprint; it should match the one its operator published: ",
+          h('code', { class: 'fingerprint' }, colonFingerprint(scep.caFingerprintSha256)),
+        ),
+  );
+}
+
 /** The key step. */
 export function keyStep({ config, actions, progress }: StepContext): StepView {
   const chosen = progress.run?.keyType ?? config.defaultKeyType;
@@ -43,7 +65,8 @@ export function keyStep({ config, actions, progress }: StepContext): StepView {
       {},
       `The installer now makes a private key on this computer. It never leaves this computer: the CA only gets a certificate request made from it. The default, ${KEY_TYPE_NAMES[config.defaultKeyType]}, is right unless your software needs something else.`,
     ),
-    config.certificate.server === undefined
+    config.scep === undefined ? undefined : scepNote(config.scep),
+    config.certificate.server === undefined && config.scep === undefined
       ? h(
           'p',
           {},

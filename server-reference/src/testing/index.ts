@@ -4,3 +4,13 @@
  * @packageDocumentation
  */
 export { startTestCa, type TestCa, type TestCaOptions, type TestMail } from './test-ca.js';
+export {
+  type Certmonger,
+  type ProgramResult,
+  type RunProgramOptions,
+  SCEP_SUBMIT,
+  scepSubmit,
+  startCertmonger,
+  type StartCertmongerOptions,
+  type TrackedRequest,
+} from './certmonger.js';

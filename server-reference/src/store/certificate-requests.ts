@@ -246,7 +246,7 @@ export function requestRow(input: NewCertificateRequest & { readonly id: string 
     fingerprint_sha256: input.fingerprintSha256,
     source: input.source,
     installation_token_id: input.installationTokenId ?? null,
-    // A request without an account has no owner to decide it (migration 15's CHECK).
+    // A request without an account has no owner to decide it (migration 14's CHECK).
     approver: input.approver ?? (input.accountId === undefined ? 'operator' : 'owner'),
     status: issued ? 'issued' : 'pending',
     certificate_serial: issuedSerial ?? null,

@@ -61,4 +61,41 @@ describe('migration 7 (the email ping)', () => {
     expect(db.prepare('SELECT count(*) AS n FROM address_pings').get()).toEqual({ n: 0 });
     db.close();
   });
+
+  it('keeps every request of version 13 through the rebuild of version 14, and lets only SCEP requests for an operator lack an account', () => {
+    const v13 = openDatabase(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 13) });
+    v13
+      .prepare(
+        "INSERT INTO accounts (email, first_name, last_name, date_of_birth, password_hash, question1, answer1_hash, question2, answer2_hash, created_at_ms) VALUES ('a@b.example', 'A', 'B', '1990-01-01', 'scrypt$x', 'q1', 'scrypt$x', 'q2', 'scrypt$x', 0)",
+      )
+      .run();
+    const insert = (db: typeof v13, id: string, accountId: number | null, source: string, approver: string) =>
+      db
+        .prepare(
+          "INSERT INTO certificate_requests (id, account_id, csr_pem, subject, names_json, profile_json, key_description, fingerprint_sha256, source, status, created_at_ms, approver) VALUES (?, ?, 'pem', 'CN=x', '{}', '{}', 'RSA 2048', ?, ?, 'pending', 0, ?)",
+        )
+        .run(id, accountId, 'f'.repeat(64), source, approver);
+    insert(v13, 'r'.repeat(22), 1, 'ccsr', 'operator');
+    v13.close();
+    const db = openDatabase(dir);
+    expect(db.prepare('SELECT id, account_id, source, approver, status FROM certificate_requests').all()).toEqual([
+      { id: 'r'.repeat(22), account_id: 1, source: 'ccsr', approver: 'operator', status: 'pending' },
+    ]);
+    insert(db, 's'.repeat(22), null, 'scep', 'operator');
+    expect(() => insert(db, 't'.repeat(22), null, 'ccsr', 'operator')).toThrow(/CHECK/);
+    expect(() => insert(db, 'u'.repeat(22), null, 'scep', 'owner')).toThrow(/CHECK/);
+    const transaction = db.prepare("INSERT INTO scep_transactions (transaction_id, signer_key_sha256, request_id, created_at_ms) VALUES ('42', ?, ?, 0)");
+    transaction.run('a'.repeat(64), 's'.repeat(22));
+    expect(() => transaction.run('a'.repeat(64), 's'.repeat(22))).toThrow(/UNIQUE|PRIMARY/);
+    // Requests still go with their account, and transactions with their request.
+    db.prepare('DELETE FROM accounts').run();
+    db.prepare('DELETE FROM certificate_requests').run();
+    expect(
+      db.prepare('SELECT (SELECT count(*) FROM certificate_requests) AS requests, (SELECT count(*) FROM scep_transactions) AS transactions').get(),
+    ).toEqual({
+      requests: 0,
+      transactions: 0,
+    });
+    db.close();
+  });
 });

@@ -430,4 +430,59 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX certificate_requests_serial ON certificate_requests (certificate_serial) WHERE certificate_serial IS NOT NULL;
     `,
   },
+  {
+    version: 14,
+    description: 'SCEP: requests without an account, the scep source, SCEP transactions',
+    // A SCEP request (RFC 8894) says nothing about who sends it: one sent to the CA's own /scep
+    // without an owner's PIN belongs to no account, and waits for an operator (approver
+    // 'operator'), or is issued for an operator's PIN. Rather than invent an account for them
+    // (a fake owner would get their mail, their pages, their rate limits), certificate_requests
+    // is rebuilt (SQLite cannot relax NOT NULL or a CHECK in place) with account_id NULL allowed
+    // for source 'scep' only; every other source keeps its account. Their certificates are
+    // recorded with the requester 'scep:no-account'. scep_transactions maps a transactionID, per signer
+    // key, to the one request stored for it: a resent PKCSReq and a CertPoll name the
+    // transaction, never our request id; the primary key keeps one request per transaction
+    // across CA processes.
+    sql: `
+      CREATE TABLE certificate_requests_rebuilt (
+        id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 22 AND 64),
+        account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+        csr_pem TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        names_json TEXT NOT NULL,
+        profile_json TEXT NOT NULL,
+        key_description TEXT NOT NULL,
+        fingerprint_sha256 TEXT NOT NULL CHECK (length(fingerprint_sha256) = 64),
+        source TEXT NOT NULL CHECK (source IN ('ccsr', 'installation', 'registration', 'enrollment_secret', 'scep')),
+        installation_token_id INTEGER REFERENCES installation_tokens (id) ON DELETE SET NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'issued', 'discarded', 'rejected')),
+        reason TEXT CHECK (reason IS NULL OR length(reason) BETWEEN 1 AND 500),
+        certificate_serial TEXT REFERENCES certificates (serial_hex),
+        created_at_ms INTEGER NOT NULL,
+        decided_at_ms INTEGER,
+        approver TEXT NOT NULL DEFAULT 'owner' CHECK (approver IN ('owner', 'operator')),
+        CHECK ((status = 'issued') = (certificate_serial IS NOT NULL)),
+        CHECK ((status = 'pending') = (decided_at_ms IS NULL)),
+        CHECK (account_id IS NOT NULL OR (source = 'scep' AND approver = 'operator'))
+      ) STRICT;
+      INSERT INTO certificate_requests_rebuilt (id, account_id, csr_pem, subject, names_json, profile_json, key_description, fingerprint_sha256,
+          source, installation_token_id, status, reason, certificate_serial, created_at_ms, decided_at_ms, approver)
+        SELECT id, account_id, csr_pem, subject, names_json, profile_json, key_description, fingerprint_sha256,
+          source, installation_token_id, status, reason, certificate_serial, created_at_ms, decided_at_ms, approver
+        FROM certificate_requests;
+      DROP TABLE certificate_requests;
+      ALTER TABLE certificate_requests_rebuilt RENAME TO certificate_requests;
+      CREATE INDEX certificate_requests_account ON certificate_requests (account_id, status);
+      CREATE INDEX certificate_requests_pending ON certificate_requests (status) WHERE status = 'pending';
+      CREATE INDEX certificate_requests_fingerprint ON certificate_requests (account_id, fingerprint_sha256);
+      CREATE INDEX certificate_requests_serial ON certificate_requests (certificate_serial) WHERE certificate_serial IS NOT NULL;
+      CREATE TABLE scep_transactions (
+        transaction_id TEXT NOT NULL CHECK (length(transaction_id) BETWEEN 1 AND 128),
+        signer_key_sha256 TEXT NOT NULL CHECK (length(signer_key_sha256) = 64),
+        request_id TEXT NOT NULL REFERENCES certificate_requests (id) ON DELETE CASCADE,
+        created_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (transaction_id, signer_key_sha256)
+      ) STRICT;
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 /**
- * The scep_transactions table (migration 15): which certificate request a SCEP transactionID
+ * The scep_transactions table (migration 14): which certificate request a SCEP transactionID
  * (RFC 8894 §3.2.1.1) stands for, per signer key. A client that resends its PKCSReq, or polls
  * with CertPoll (§3.3.3), names the transaction, not our request id; this row is how the CA finds
  * the one request it stored for it. Keyed by (transactionID, SHA-256 of the signer's public key),

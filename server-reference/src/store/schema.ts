@@ -151,7 +151,7 @@ export interface AccountAddressesTable {
   confirmed_at_ms: number;
 }
 
-/** `certificate_requests` (migrations 4, 5, rebuilt by 15). */
+/** `certificate_requests` (migrations 4, 5, rebuilt by 14). */
 export interface CertificateRequestsTable {
   id: string;
   /** NULL only for a SCEP request sent to the CA's own `/scep` (no account: the operator decides it). */
@@ -267,7 +267,7 @@ export interface RevocationSecretsTable {
   used_at_ms: number | null;
 }
 
-/** `scep_transactions` (migration 15): which request a SCEP transactionID of a signer key stands for. */
+/** `scep_transactions` (migration 14): which request a SCEP transactionID of a signer key stands for. */
 export interface ScepTransactionsTable {
   transaction_id: string;
   signer_key_sha256: string;

@@ -485,4 +485,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 15,
+    description: 'SCEP: one-time PINs (challengePassword) and personal SCEP URL handles',
+    // A SCEP PIN (RFC 8894 §2.3, the CSR's challengePassword) authorizes one request for the
+    // names it is bound to. Only its SHA-256 is stored (digest), so a copy of the database
+    // issues nothing. account_id NULL: made by an operator or `certwizard-ca scep-pin`; else
+    // the owner's own PIN for their verified names. It is spent by one guarded UPDATE
+    // (used_at_ms IS NULL AND expires_at_ms > now), so two CA processes cannot both use it;
+    // used_by says what used it (a request id). scep_handles: the random part of an owner's
+    // personal SCEP URL (/scep/u/<handle>), one per account (primary key), never reused (UNIQUE,
+    // and rows are only ever added).
+    sql: `
+      CREATE TABLE scep_pins (
+        id INTEGER PRIMARY KEY,
+        digest TEXT NOT NULL UNIQUE CHECK (length(digest) = 64),
+        account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+        dns_names_json TEXT NOT NULL,
+        subject TEXT,
+        created_by TEXT NOT NULL CHECK (length(created_by) BETWEEN 1 AND 200),
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        used_at_ms INTEGER,
+        used_by TEXT,
+        CHECK (dns_names_json <> '[]' OR subject IS NOT NULL),
+        CHECK ((used_at_ms IS NULL) = (used_by IS NULL))
+      ) STRICT;
+      CREATE INDEX scep_pins_expiry ON scep_pins (expires_at_ms);
+      CREATE INDEX scep_pins_account ON scep_pins (account_id) WHERE account_id IS NOT NULL;
+      CREATE TABLE scep_handles (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+        handle TEXT NOT NULL UNIQUE CHECK (length(handle) >= 22),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

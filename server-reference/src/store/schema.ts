@@ -275,6 +275,32 @@ export interface ScepTransactionsTable {
   created_at_ms: number;
 }
 
+/** `scep_pins` (migration 15): one-time SCEP PINs (the CSR's challengePassword), by SHA-256. */
+export interface ScepPinsTable {
+  id: Generated<number>;
+  /** SHA-256 hex of the PIN; the PIN itself is never stored. */
+  digest: string;
+  /** The owner's account; null for an operator's or the CLI's PIN. */
+  account_id: number | null;
+  /** JSON array of lower-case DNS names the PIN is bound to. */
+  dns_names_json: string;
+  /** RFC 4514 subject the PIN is bound to, or null. */
+  subject: string | null;
+  created_by: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  used_at_ms: number | null;
+  /** What used the PIN (a request id). */
+  used_by: string | null;
+}
+
+/** `scep_handles` (migration 15): the random part of an account's personal SCEP URL. */
+export interface ScepHandlesTable {
+  account_id: number;
+  handle: string;
+  created_at_ms: number;
+}
+
 /** Every table of the CA's database, for `Kysely<CaSchema>`. */
 export interface CaSchema {
   certificates: CertificatesTable;
@@ -302,4 +328,6 @@ export interface CaSchema {
   expiry_notices: ExpiryNoticesTable;
   revocation_secrets: RevocationSecretsTable;
   scep_transactions: ScepTransactionsTable;
+  scep_pins: ScepPinsTable;
+  scep_handles: ScepHandlesTable;
 }

@@ -39,6 +39,7 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
   ERR_SDK_NOT_INSTALLED: 'Finish it first (certwizard enroll with the same --name continues it), or move its state file away.',
   ERR_SDK_SCEP_CA_UNTRUSTED: `Nothing was sent. Compare the fingerprints with the ones ${CA}'s operator published; if they match, run the same command with --ca-fingerprint ${'ab'.repeat(32)}.`,
   ERR_SDK_SCEP_KEY: 'Nothing was sent. SCEP needs an RSA key: run the same command with --key-type rsa2048 (the default for --method scep).',
+  ERR_SDK_SCEP_PROXY: 'The SCEP proxy did not start; nothing was forwarded. See the message above for what to fix.',
   ERR_SDK_REVOKE_REFUSED: `Nothing was revoked. Check that ${CA} issued this certificate to this installation's account (or client), and that the reason is one a holder may give.`,
   ERR_SDK_STATE_FILE: 'Move the named state file away to start this certificate over.',
   ERR_SDK_STATE_MISMATCH: 'Use another --name for this certificate, or move the state file away.',

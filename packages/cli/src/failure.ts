@@ -77,6 +77,8 @@ function describeSdkError(error: AnySdkError, message: string, context: FailureC
       );
     case 'ERR_SDK_SCEP_KEY':
       return shown('Nothing was sent. SCEP needs an RSA key: run the same command with --key-type rsa2048 (the default for --method scep).');
+    case 'ERR_SDK_SCEP_PROXY':
+      return shown('The SCEP proxy did not start; nothing was forwarded. See the message above for what to fix.');
     case 'ERR_SDK_REVOKE_REFUSED':
       return shown(
         `Nothing was revoked. Check that ${ca} issued this certificate to this installation's account (or client), and that the reason is one a holder may give.`,

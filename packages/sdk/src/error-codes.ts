@@ -47,6 +47,8 @@ export const SDK_ERROR_CODES = [
   // The SCEP method: an untrusted CA, a key SCEP cannot use.
   'ERR_SDK_SCEP_CA_UNTRUSTED',
   'ERR_SDK_SCEP_KEY',
+  // startScepProxy(): it cannot start as asked.
+  'ERR_SDK_SCEP_PROXY',
   // enroll(): the state file and the lock.
   'ERR_SDK_STATE_FILE',
   'ERR_SDK_STATE_MISMATCH',

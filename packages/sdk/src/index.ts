@@ -33,3 +33,4 @@ export * from './install/index.js';
 export * from './enroll/index.js';
 export * from './methods/index.js';
 export * from './flow/index.js';
+export * from './scep-proxy/index.js';

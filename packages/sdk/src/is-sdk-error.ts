@@ -50,6 +50,7 @@ import type {
 } from './install/errors.js';
 import type { OpenerFailedError } from './transport/default-opener.js';
 import type { ScepCaUntrustedError, ScepKeyError } from './methods/scep/errors.js';
+import type { ScepProxyError } from './scep-proxy/errors.js';
 
 /**
  * Every error the SDK rejects with, as a union discriminated by `code`: `switch (e.code)` narrows
@@ -85,6 +86,7 @@ export type AnySdkError =
   | RevocationRefusedError
   | ScepCaUntrustedError
   | ScepKeyError
+  | ScepProxyError
   | StateFileError
   | StateMismatchError
   | EnrollmentKeyError

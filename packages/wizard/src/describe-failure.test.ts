@@ -42,6 +42,7 @@ const WANT_HINT: Record<SdkErrorCode, string> = {
   ERR_SDK_DOMAIN_UNVERIFIED: `${CA} could not find the DNS record that proves example.org is yours. Check that it is published, then press Retry.`,
   ERR_SDK_SCEP_CA_UNTRUSTED: `The certificate authority's fingerprints were not the expected ones (or were not confirmed), so nothing was sent to ${CA}. ${SUPPORT}`,
   ERR_SDK_SCEP_KEY: `The installer made a key this certificate authority cannot use (SCEP needs RSA), so nothing was sent. ${SUPPORT}`,
+  ERR_SDK_SCEP_PROXY: `The SCEP proxy did not start, so nothing was sent to ${CA}. ${SUPPORT}`,
   ERR_SDK_REVOKE_REFUSED: `${CA} did not revoke the certificate, and nothing changed there. ${SUPPORT}`,
   ERR_SDK_STATE_FILE: `The installer's saved progress cannot be used; Retry will not help until the named file is moved away. ${SUPPORT}`,
   ERR_SDK_STATE_MISMATCH:

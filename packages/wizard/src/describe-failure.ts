@@ -88,6 +88,8 @@ function hintFor(error: AnySdkError, { support, onward, caOrigin }: { support: s
       return `The certificate authority's fingerprints were not the expected ones (or were not confirmed), so nothing was sent to ${caOrigin}. ${support}`;
     case 'ERR_SDK_SCEP_KEY':
       return `The installer made a key this certificate authority cannot use (SCEP needs RSA), so nothing was sent. ${support}`;
+    case 'ERR_SDK_SCEP_PROXY':
+      return `The SCEP proxy did not start, so nothing was sent to ${caOrigin}. ${support}`;
     case 'ERR_SDK_REVOKE_REFUSED':
       return `${caOrigin} did not revoke the certificate, and nothing changed there. ${support}`;
     case 'ERR_SDK_KEYCHAIN_UNAVAILABLE':

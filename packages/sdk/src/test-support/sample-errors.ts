@@ -16,6 +16,7 @@ import {
 } from '../enroll/errors.js';
 import type { SdkErrorCode } from '../error-codes.js';
 import { ScepCaUntrustedError, ScepKeyError } from '../methods/scep/errors.js';
+import { ScepProxyError } from '../scep-proxy/errors.js';
 import {
   CaProtocolError,
   CaUnreachableError,
@@ -103,6 +104,8 @@ export const SAMPLE_ERRORS: { readonly [C in SdkErrorCode]: () => Extract<AnySdk
       raSha256: 'cd'.repeat(32),
     }),
   ERR_SDK_SCEP_KEY: () => new ScepKeyError("scep: SCEP needs an RSA key (the CA encrypts its answer to it); this one is EC P-256: use keyType 'rsa2048'"),
+  ERR_SDK_SCEP_PROXY: () =>
+    new ScepProxyError('no installation token for https://ca.example in the credential store: enroll once with the cacert method (certwizard enroll) first'),
   ERR_SDK_STATE_FILE: () => new StateFileError('the state file /var/cw/mail.json is not JSON'),
   ERR_SDK_STATE_MISMATCH: () => new StateMismatchError('the state file /var/cw/mail.json belongs to another CA'),
   ERR_SDK_ENROLLMENT_KEY: () => new EnrollmentKeyError('the key of the recorded request is missing'),

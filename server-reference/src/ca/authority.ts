@@ -31,6 +31,17 @@ import { normalizeSerial, randomSerialHex, serialBytes } from './serial.js';
 export interface CaIdentity {
   readonly certificate: Certificate;
   readonly privateKey: KeyObject;
+  /** The SCEP RA (RFC 8894 §2.1) beside the CA: loaded or made by identity.ts's loadIdentity. */
+  readonly ra?: RaIdentity;
+}
+
+/** The SCEP RA identity: an RSA-2048 key and its certificate issued by the CA (ra.cert.pem, ra.private_key.pem). */
+export interface RaIdentity {
+  readonly certificate: Certificate;
+  /** DER of the certificate (the same bytes as `certificate.der`). */
+  readonly certificateDer: Uint8Array;
+  readonly certificatePem: string;
+  readonly privateKey: KeyObject;
 }
 
 /** Options of {@link CertificateAuthority}. */

@@ -553,6 +553,57 @@ function basicConstraintsLeafDer(): Uint8Array {
   return leafBasicConstraints;
 }
 
+/** Options of {@link issueServiceCertificate}. */
+export interface ServiceCertificateOptions {
+  readonly issuer: Issuer;
+  /** The service's name, e.g. `CN=Example CA SCEP RA`; must not be empty. */
+  readonly subject: DistinguishedName;
+  /** The service's public key. */
+  readonly publicKey: KeyObject;
+  /** As for {@link issueCertificate}. */
+  readonly serialNumber: Uint8Array;
+  readonly notBefore: Date;
+  /** Not later than the issuer's notAfter. */
+  readonly notAfter: Date;
+  readonly keyUsage: readonly KeyUsageName[];
+}
+
+/**
+ * Issues a certificate for one of the CA's own services, e.g. the SCEP RA (RFC 8894 §2.1): named
+ * by its subject only (no subjectAltName: it is no host and no mailbox), basicConstraints cA
+ * FALSE (critical), the keyUsage given, subject and authority key identifiers.
+ * @throws {TypeError} for an empty subject or keyUsage, keyCertSign, bad serial or dates, notAfter after the issuer's.
+ * @example
+ * issueServiceCertificate({ issuer, subject: [{ type: 'CN', value: 'Example CA SCEP RA' }], publicKey, serialNumber: generateSerialNumber(),
+ *   notBefore, notAfter, keyUsage: ['digitalSignature', 'keyEncipherment'] });
+ */
+export function issueServiceCertificate(options: ServiceCertificateOptions): EncodedCertificate {
+  const { issuer, subject, keyUsage } = options;
+  checkSerialNumber(options.serialNumber);
+  const signer = issuerSigner(issuer);
+  checkIssuerMay(issuer.certificate, 'keyCertSign');
+  const { notBefore, notAfter } = checkValidity(options.notBefore, options.notAfter);
+  if (notAfter.getTime() > issuer.certificate.notAfter.getTime()) throw new TypeError('notAfter must not be later than the issuer certificate notAfter');
+  if (!Array.isArray(subject) || subject.length === 0) throw new TypeError('a service certificate subject must not be empty');
+  if (keyUsage.length === 0) throw new TypeError('keyUsage must assert at least one bit (RFC 5280 §4.2.1.3)');
+  if (keyUsage.includes('keyCertSign')) throw new TypeError('keyCertSign is for CA certificates only');
+  const spki = new Uint8Array(options.publicKey.export({ type: 'spki', format: 'der' }));
+  return signCertificate(issuer.privateKey, signer, {
+    serialNumber: options.serialNumber,
+    issuerDer: issuer.certificate.subjectDer,
+    notBefore,
+    notAfter,
+    subjectDer: encodeNameDer(subject),
+    spki,
+    extensions: [
+      basicConstraintsLeafDer(),
+      keyUsageDer(keyUsage),
+      extension(OID_SUBJECT_KEY_IDENTIFIER, false, octets(keyIdentifier(spki))),
+      signer.authorityKeyIdentifierDer,
+    ],
+  });
+}
+
 /** Options of {@link createSelfSignedCa}. */
 export interface SelfSignedCaOptions {
   /** The CA's name; must not be empty (RFC 5280 §4.1.2.6). */

@@ -22,7 +22,9 @@ export {
   issueCertificate,
   type IssueOptions,
   type Issuer,
+  issueServiceCertificate,
   type SelfSignedCaOptions,
+  type ServiceCertificateOptions,
 } from './certificate-encoder.js';
 export { certificateMatchesKey, parseCertificate, parseCertificateChain } from './certificate-parser.js';
 export type { ExtendedKeyUsageName, KeyUsageName } from './key-usage.js';

@@ -53,6 +53,11 @@ import { listen } from './wfe/server.js';
 import { namesLostPolicy } from './ca/names-lost.js';
 import { RevocationSecrets } from './ca/revocation-secrets.js';
 import { RevocationSecretStore } from './store/revocation-secret-store.js';
+import { ScepService } from './ca/scep-service.js';
+import { ScepHandleService } from './scep/scep-handle-service.js';
+import { ScepPinService } from './scep/scep-pin-service.js';
+import { ScepHandleStore, ScepPinStore } from './scep/scep-pin-store.js';
+import { ScepTransactionStore } from './store/scep-transaction-store.js';
 
 /** A running CA. */
 export interface RunningCa {
@@ -191,6 +196,29 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       },
     });
     const secrets = new EnrollmentSecretService(new EnrollmentSecretStore(sql), clock);
+    // SCEP (RFC 8894): one-time PINs, the personal URLs' handles, and the operations on the
+    // request service; the RA identity decrypts and signs every message.
+    const scepPins = new ScepPinService(new ScepPinStore(sql), {
+      ...clock,
+      ownerNames: {
+        namesOutside: (accountId, names) => domains.namesOutside(accountId, names),
+        addressesOf: async (accountId) => {
+          const account = await accounts.get(accountId);
+          return account === undefined ? [] : (await addresses.confirmedOf(account)).map((a) => a.toLowerCase());
+        },
+      },
+    });
+    const scepHandles = new ScepHandleService(new ScepHandleStore(sql), clock);
+    const scep = new ScepService({
+      service,
+      requests,
+      certificates: store,
+      transactions: new ScepTransactionStore(sql),
+      pins: scepPins,
+      ca,
+      logger,
+      now: nowMs,
+    });
     const operatorSessions = new SessionService(new SessionStore(sql, { table: 'operator_sessions' }), clock);
     const operators = new OperatorService(new OperatorStore(sql, clock), scrypt);
     // One context for /api/domains and the account page's Domains section: the same rules and bucket.
@@ -281,6 +309,19 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
         domains: domainContext,
         renewalInfo: { advisor: new RenewalAdvisor({ certificates: store, windows: new RenewalWindowStore(sql, clock) }) },
         holderRevocation: { service, publicUrl, now: nowMs, secretLimiter: limiter('revocation-secret'), logger },
+        // Served when the identity has its RA (loadIdentity makes one on first start).
+        ...(deps.identity.ra
+          ? {
+              scep: {
+                scep,
+                ra: { certificateDer: deps.identity.ra.certificateDer, privateKey: deps.identity.ra.privateKey },
+                caCertificateDer: deps.identity.certificate.der,
+                handles: scepHandles,
+                logger,
+                now: nowMs,
+              },
+            }
+          : {}),
         operator: {
           operators,
           sessions: operatorSessions,

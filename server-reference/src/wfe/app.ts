@@ -24,6 +24,7 @@ import { pingRoutes } from './ping/ping-routes.js';
 import type { RegistrationContext } from './registration/context.js';
 import { type RenewalInfoContext, renewalInfoRoutes } from './renewal-info/renewal-info-endpoint.js';
 import { registrationRoutes } from './registration/registration-routes.js';
+import { type ScepContext, scepRoutes } from './scep/scep-routes.js';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -51,6 +52,8 @@ export interface AppOptions {
   readonly renewalInfo?: RenewalInfoContext;
   /** Revocation by key possession and by revocation secret (`/api/revoke-by-key`, `/api/revoke-with-secret`); not served when absent. */
   readonly holderRevocation?: HolderRevocationContext;
+  /** SCEP, RFC 8894 (`/scep`, `/cgi-bin/pkiclient.exe`, `/scep/u/:handle`); not served when absent. */
+  readonly scep?: ScepContext;
 }
 
 /** Builds the express application of the reference CA. */
@@ -125,6 +128,7 @@ export function createApp(options: AppOptions): Express {
   if (options.domains) app.use(domainRoutes(options.domains));
   if (options.renewalInfo) app.use(renewalInfoRoutes(options.renewalInfo));
   if (options.holderRevocation) app.use(holderRevocationRoutes(options.holderRevocation));
+  if (options.scep) app.use(scepRoutes(options.scep));
 
   app.use((_req, res) => {
     res.status(404).json(encodeCsrApiError('not_found', 'no such resource'));

@@ -82,9 +82,9 @@ function encryptedContentOf(element: asn1js.AsnType | undefined): Uint8Array {
  * (node:crypto refuses PKCS #1 v1.5 private decryption since the Marvin fixes); the padding is
  * checked without early exit and, when wrong or of the wrong length, replaced by a key derived
  * from the private key and the ciphertext, so the caller fails later exactly as for any other
- * wrong key.
+ * wrong key. Internal (exported for its test, not from the package index).
  */
-function pkcs1v15DecryptImplicit(recipient: ScepSigner, ciphertext: Uint8Array, keyBytes: number): Buffer {
+export function pkcs1v15DecryptImplicit(recipient: ScepSigner, ciphertext: Uint8Array, keyBytes: number): Buffer {
   const pkcs8 = recipient.privateKey.export({ format: 'der', type: 'pkcs8' });
   const macKey = createHash('sha256').update(pkcs8).digest();
   const synthetic = createHmac('sha256', macKey).update(ciphertext).digest().subarray(0, keyBytes);

@@ -195,7 +195,8 @@ export function verifySignedData(der: Uint8Array, what: string, trustedSignerDer
   if (sigOid !== OID_RSA_ENCRYPTION && sigOid !== RSA_SIGNATURE_OIDS[digest]) {
     throw new ScepError('ERR_SCEP_ALGORITHM', `${what}: unsupported signature algorithm`);
   }
-  const signerCertificateDer = findSigner(sid, certificates);
+  // A pinned signer need not be carried in the message (RFC 5652 §5.1: certificates are optional).
+  const signerCertificateDer = findSigner(sid, trustedSignerDer === undefined ? certificates : [trustedSignerDer, ...certificates]);
   if (signerCertificateDer === undefined) {
     throw new ScepError('ERR_SCEP_SIGNATURE', `${what}: the signer's certificate is not in the message`);
   }

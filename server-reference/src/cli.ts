@@ -1,5 +1,5 @@
 /**
- * The `certwizard-ca` command: create-identity, serve, dev, add-operator, renewal-window. Expected failures print one clear
+ * The `certwizard-ca` command: create-identity, serve, dev, add-operator, renewal-window, scep-pin. Expected failures print one clear
  * line (no stack trace) and exit 1; usage errors exit 2.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,7 @@ import { OperatorService } from './accounts/operator-service.js';
 import { OperatorStore } from './accounts/operator-store.js';
 import { obtainPassphrase, obtainSecret, type PassphraseSources } from './passphrase.js';
 import { RENEWAL_WINDOW_HELP, renewalWindowCommand } from './cli-renewal-window.js';
+import { SCEP_PIN_HELP, scepPinCommand } from './cli-scep-pin.js';
 import { openDatabase } from './store/database.js';
 import { createSqlDatabase } from './store/sqlite-dialect.js';
 
@@ -48,6 +49,7 @@ Usage:
   certwizard-ca dev [--dir DIR] [--listen HOST:PORT] [--smtp HOST:PORT] [--ping-from ADDRESS]
   certwizard-ca add-operator --data DIR --email ADDRESS
   certwizard-ca renewal-window --data DIR (--serial HEX | --all-issued-before TIME) --start TIME --end TIME
+  certwizard-ca scep-pin --data DIR [--dns NAME]... [--subject DN] [--ttl DURATION]
   certwizard-ca help [COMMAND]
   certwizard-ca --version
 
@@ -119,6 +121,7 @@ and approve or reject requests for DNS names at /operator/queue. The password is
 OPERATOR_PASSWORD, else asked for twice on a terminal (never on the command line). Refuses an
 address that already is an operator's. Can run while the CA serves.`,
   'renewal-window': RENEWAL_WINDOW_HELP,
+  'scep-pin': SCEP_PIN_HELP,
 };
 
 /**
@@ -159,6 +162,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await addOperatorCommand(rest, io);
       case 'renewal-window':
         return await renewalWindowCommand(rest, io);
+      case 'scep-pin':
+        return await scepPinCommand(rest, io);
       default:
         throw new ConfigError(`unknown command ${command}; try certwizard-ca --help`);
     }

@@ -119,6 +119,32 @@ describe('requests', () => {
     }
   });
 
+  it('finds the signer by subjectKeyIdentifier, and refuses a message without the signer certificate', async () => {
+    const t = temp();
+    const sign = (extra: string[]): Promise<Buffer> =>
+      openssl([
+        'cms',
+        '-sign',
+        '-binary',
+        '-nodetach',
+        '-outform',
+        'DER',
+        ...extra,
+        '-signer',
+        t.file('ra.pem', vector('ra.pem')),
+        '-inkey',
+        t.file('ra.key', vector('ra.key')),
+        '-in',
+        t.file('content', 'hello'),
+      ]);
+    const byKeyId = verifySignedData(new Uint8Array(await sign(['-keyid'])), 'test');
+    expect(Buffer.from(byKeyId.signerCertificateDer).equals(Buffer.from(ra.certificateDer))).toBe(true);
+    const noCerts = new Uint8Array(await sign(['-nocerts']));
+    expectScepError(() => verifySignedData(noCerts, 'test'), 'ERR_SCEP_SIGNATURE');
+    // With the signer pinned, its certificate need not travel in the message.
+    expect(verifySignedData(noCerts, 'test', ra.certificateDer).digest).toBe('sha256');
+  });
+
   it('refuses bad input with the right codes', () => {
     const me = requester();
     const { der } = buildScepRequest({

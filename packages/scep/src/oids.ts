@@ -5,23 +5,35 @@ import type { ScepContentEncryption, ScepDigest, ScepFailInfo, ScepMessageType, 
 
 /** RFC 5652 §4, §5.1, §6.1 content types. */
 export const OID_DATA = '1.2.840.113549.1.7.1';
+/** signed data (1.2.840.113549.1.7.2). */
 export const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
+/** enveloped data (1.2.840.113549.1.7.3). */
 export const OID_ENVELOPED_DATA = '1.2.840.113549.1.7.3';
 /** RFC 5652 §11.1-11.3 signed attributes. */
 export const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
+/** message digest (1.2.840.113549.1.9.4). */
 export const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
+/** signing time (1.2.840.113549.1.9.5). */
 export const OID_SIGNING_TIME = '1.2.840.113549.1.9.5';
 /** RFC 8894 §3.2.1 SCEP attributes (2.16.840.1.113733.1.9.x). */
 export const OID_SCEP_MESSAGE_TYPE = '2.16.840.1.113733.1.9.2';
+/** scep pki status (2.16.840.1.113733.1.9.3). */
 export const OID_SCEP_PKI_STATUS = '2.16.840.1.113733.1.9.3';
+/** scep fail info (2.16.840.1.113733.1.9.4). */
 export const OID_SCEP_FAIL_INFO = '2.16.840.1.113733.1.9.4';
+/** scep sender nonce (2.16.840.1.113733.1.9.5). */
 export const OID_SCEP_SENDER_NONCE = '2.16.840.1.113733.1.9.5';
+/** scep recipient nonce (2.16.840.1.113733.1.9.6). */
 export const OID_SCEP_RECIPIENT_NONCE = '2.16.840.1.113733.1.9.6';
+/** scep transaction id (2.16.840.1.113733.1.9.7). */
 export const OID_SCEP_TRANSACTION_ID = '2.16.840.1.113733.1.9.7';
 /** RFC 8017 Appendix A key algorithms. */
 export const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
+/** rsaes oaep (1.2.840.113549.1.1.7). */
 export const OID_RSAES_OAEP = '1.2.840.113549.1.1.7';
+/** subject key identifier (2.5.29.14). */
 export const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+/** sha256 with rsa (1.2.840.113549.1.1.11). */
 export const OID_SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 
 /** Digest OIDs (RFC 5754 §2, RFC 3370 §2.1). */

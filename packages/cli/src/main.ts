@@ -20,6 +20,7 @@ commands:
   renew     renew every tracked certificate that is due (or one: renew NAME)
   revoke    have the CA revoke a certificate and move its live files aside
   timer     install or remove the systemd timer (or print the cron line) that runs renew twice a day
+  scep-proxy  answer SCEP for devices that speak only SCEP, forwarding their requests with this installation's token
 
 Run certwizard <command> --help for its options; certwizard --version prints the version.
 
@@ -62,6 +63,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   timer: async () => {
     const m = await import('./timer-command.js');
     return { run: m.timerCommand, usage: m.TIMER_USAGE };
+  },
+  'scep-proxy': async () => {
+    const m = await import('./scep-proxy-command.js');
+    return { run: m.scepProxyCommand, usage: m.SCEP_PROXY_USAGE };
   },
 };
 

@@ -7,19 +7,17 @@
  * first start in the state directory (0700, keys 0600) and reused afterwards: a device that pinned
  * it keeps trusting a restarted proxy.
  */
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  createCsr,
   createSelfSignedCa,
   exportPrivateKeyPem,
   generateKeyPairAsync,
   generateSerialNumber,
   importPrivateKeyPem,
-  issueCertificate,
+  issueServiceCertificate,
   parseCertificate,
-  parseCsr,
   type Certificate,
 } from '@certwizard/pki';
 import type { KeyObject } from 'node:crypto';
@@ -92,20 +90,17 @@ export async function loadOrCreateRaIdentity(stateDir: string, options: { readon
     pathLength: 0,
   });
   const localCaCertificate = parseCertificate(caEncoded.pem);
-  const host = `scep-proxy-${label}.invalid`;
-  const csr = parseCsr(createCsr({ privateKey: raKeys.privateKey, subject: [{ type: 'CN', value: host }], subjectAltNames: { dns: [host] } }).der);
-  const ra = issueCertificate({
-    request: csr,
+  // No extendedKeyUsage: clients verify the CertRep's signer for S/MIME signing (OpenSSL's
+  // PKCS7_verify), which an EKU without emailProtection would fail, as the CA's own RA has none.
+  const ra = issueServiceCertificate({
     issuer: { certificate: localCaCertificate, privateKey: caKeys.privateKey },
+    subject: [{ type: 'CN', value: `certwizard SCEP proxy RA ${label}` }],
+    publicKey: createPublicKey(raKeys.privateKey),
     serialNumber: generateSerialNumber(),
+    notBefore: now,
+    notAfter,
     // RFC 8894 §2.1: the RA decrypts (keyEncipherment) and signs (digitalSignature) CertReps.
-    profile: {
-      notBefore: now,
-      notAfter,
-      subjectAltNames: { dns: [host] },
-      keyUsage: ['digitalSignature', 'keyEncipherment'],
-      extendedKeyUsage: ['clientAuth'],
-    },
+    keyUsage: ['digitalSignature', 'keyEncipherment'],
   });
   // Keys first, certificates last: the certificates' presence says the identity is whole.
   writeAtomically(join(stateDir, RA_FILES.localCaKey), exportPrivateKeyPem(caKeys.privateKey), 0o600);

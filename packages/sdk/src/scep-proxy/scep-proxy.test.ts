@@ -6,7 +6,7 @@
  * FAILURE badRequest; another key cannot poll a device's transaction; bad input is refused and
  * the proxy stays up; the start refuses a non-loopback address without the flag and a missing token.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCsr, createSelfSignedCa, decodePem, generateKeyPair, generateSerialNumber, parseCertificate, type DistinguishedName } from '@certwizard/pki';
@@ -119,15 +119,21 @@ describe('startScepProxy against the reference CA', () => {
     expect(caps).not.toContain('Renewal');
     const certs = await caCerts(proxy);
     expect(Buffer.from(certs.raCertificateDer)).toEqual(Buffer.from(decodePem(proxy.raCertificatePem, 'CERTIFICATE')));
-    expect(Buffer.from(certs.caCertificateDer)).toEqual(Buffer.from(decodePem(ca.caCertPem, 'CERTIFICATE')));
+    // The RA, the proxy's local CA that issued it (the first CA: clients check the RA with it),
+    // and the CA that will issue the device's certificate.
+    expect(certs.certificatesDer.map((der) => Buffer.from(der))).toEqual(
+      [proxy.raCertificatePem, readFileSync(join(stateDir(), 'local-ca.cert.pem'), 'utf8'), ca.caCertPem].map((pem) =>
+        Buffer.from(decodePem(pem, 'CERTIFICATE')),
+      ),
+    );
     expect(proxy.fingerprints.caSha256).toBe(parseCertificate(ca.caCertPem).fingerprintSha256);
   });
 
   it('forwards a PKCSReq (PENDING), answers CertPoll across a restart, and SUCCESS once the owner approved it', async () => {
     const events: ScepProxyEvent[] = [];
     const first = await start(events);
-    const { raCertificateDer, caCertificateDer } = await caCerts(first);
-    const caSubjectDer = parseCertificate(caCertificateDer).subjectDer;
+    const { raCertificateDer } = await caCerts(first);
+    const caSubjectDer = parseCertificate(ca.caCertPem).subjectDer;
     const d = device();
     expect(await operate(first, d, 'PKCSReq', raCertificateDer, caSubjectDer)).toMatchObject({ status: 'PENDING' });
     const forwarded = events.find((e) => e.type === 'forwarded');
@@ -155,8 +161,8 @@ describe('startScepProxy against the reference CA', () => {
   it('answers FAILURE badRequest once the owner discarded the request', async () => {
     const events: ScepProxyEvent[] = [];
     const proxy = await start(events);
-    const { raCertificateDer, caCertificateDer } = await caCerts(proxy);
-    const caSubjectDer = parseCertificate(caCertificateDer).subjectDer;
+    const { raCertificateDer } = await caCerts(proxy);
+    const caSubjectDer = parseCertificate(ca.caCertPem).subjectDer;
     const d = device();
     expect(await operate(proxy, d, 'PKCSReq', raCertificateDer, caSubjectDer)).toMatchObject({ status: 'PENDING' });
     const requestId = (events.find((e) => e.type === 'forwarded') as { requestId: string }).requestId;

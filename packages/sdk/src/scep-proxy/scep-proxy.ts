@@ -237,9 +237,11 @@ export async function startScepProxy(options: ScepProxyOptions): Promise<ScepPro
         // §3.5.1 / §4.1
         case 'GetCACaps':
           return send(response, 200, 'text/plain', Buffer.from(formatCaCaps(SCEP_PROXY_CAPABILITIES)));
-        // §4.2: RA first, then the CA the device's certificate will chain to.
+        // §4.2: RA first, then the proxy's local CA that issued it, then the CA the device's
+        // certificate will chain to. certmonger checks the CertRep's signer against the first CA
+        // certificate of this answer, so the local CA comes before the real one (tested).
         case 'GetCACert':
-          return send(response, 200, 'application/x-x509-ca-ra-cert', buildCertsOnly([ra.raCertificate.der, caCertificate.der]));
+          return send(response, 200, 'application/x-x509-ca-ra-cert', buildCertsOnly([ra.raCertificate.der, ra.localCaCertificate.der, caCertificate.der]));
         // §4.3 with GET: base64 in `message`.
         case 'PKIOperation': {
           const message = url.searchParams.get('message');

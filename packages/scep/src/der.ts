@@ -3,6 +3,7 @@
  */
 import * as asn1js from 'asn1js';
 import { ScepError } from './errors.js';
+import { OID_SUBJECT_KEY_IDENTIFIER } from './oids.js';
 
 /** Copies bytes into a fresh ArrayBuffer (asn1js and pkijs want one). */
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
@@ -120,7 +121,7 @@ export function certificateParts(der: Uint8Array): CertificateParts {
       keyEncipherment = ((bytes[0] ?? 0) & 0x20) !== 0; // bit 2 (RFC 5280 §4.2.1.3)
     }
   }
-  const skiExt = extensions.get(OID_SKI);
+  const skiExt = extensions.get(OID_SUBJECT_KEY_IDENTIFIER);
   let subjectKeyIdentifier: Uint8Array | undefined;
   if (skiExt !== undefined) {
     const ski = asn1js.fromBER(toArrayBuffer(skiExt)).result;
@@ -136,8 +137,6 @@ export function certificateParts(der: Uint8Array): CertificateParts {
     keyEncipherment,
   };
 }
-
-const OID_SKI = '2.5.29.14';
 
 /** IssuerAndSerialNumber (RFC 5652 §10.2.4) of a certificate. */
 export function issuerAndSerialOf(certificateDer: Uint8Array): asn1js.Sequence {

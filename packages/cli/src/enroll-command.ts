@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { parseArgs } from 'node:util';
-import { input, select } from '@inquirer/prompts';
+import { confirm, input, password, select } from '@inquirer/prompts';
 import { createInterface } from 'node:readline';
 import { KEY_TYPES, type KeyType } from '@certwizard/pki';
 import { ADMINISTRATIVE_LOCAL_PARTS, type AdministrativeLocalPart, isValidDomainName } from '@certwizard/protocol';
@@ -19,6 +19,8 @@ import {
   enroll,
   isInstallName,
   listEnrollments,
+  scepMethod,
+  type ScepCaFingerprints,
   sslApiClientKey,
   sslApiMethod,
   type CredentialStore,
@@ -34,6 +36,7 @@ import { EXIT, UsageError } from './exit-codes.js';
 import { describeFailure, type FailureContext } from './failure.js';
 import { registrationLines } from './registration-display.js';
 import { defaultDir } from './list-commands.js';
+import { PIN_IN_ARGV_MESSAGE, scepPinOf, SCEP_PIN_ENV } from './scep-pin.js';
 import { sslApiClientOf, SSL_API_CLIENT_ENV } from './ssl-api-client.js';
 import type { CliIo, Terminal } from './terminal.js';
 
@@ -51,7 +54,15 @@ options:
   --method M            cacert (default): register in the browser, the CAcert-style API;
                         ssl-api: a server without a browser (PUT /api/csr/CLIENT): --dns names,
                         the CA's client hash from ${SSL_API_CLIENT_ENV} or --client-file
-                        (kept in the credential store for revoke and renew), no registration
+                        (kept in the credential store for revoke and renew), no registration;
+                        scep: a SCEP service (RFC 8894), --ca is its URL (e.g.
+                        https://ca.example/scep), --dns names, an RSA key (default rsa2048)
+  --pin-file FILE       with --method scep: the file whose first line is the one-time SCEP PIN
+                        (or ${SCEP_PIN_ENV}; else asked on a terminal; none: the request waits
+                        for approval). --pin VALUE is refused: ps shows the command line
+  --ca-fingerprint SHA256
+                        with --method scep: the CA certificate's SHA-256 as its operator
+                        published it; without it the fingerprints are shown and confirmed
   --client-file FILE    with --method ssl-api: the file whose first line is the client hash
   --ca URL              the CA's address (or CERTWIZARD_CA)
   --ca-cert FILE        the CA certificate to trust (PEM); may be left out for a CA on loopback
@@ -80,6 +91,10 @@ options:
 const OPTIONS = {
   method: { type: 'string' },
   'client-file': { type: 'string' },
+  'pin-file': { type: 'string' },
+  // Refused with the reason: declared so that parseArgs does not answer "unknown option".
+  pin: { type: 'string' },
+  'ca-fingerprint': { type: 'string' },
   ca: { type: 'string' },
   'ca-cert': { type: 'string' },
   email: { type: 'string' },
@@ -129,7 +144,9 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
     return EXIT.ok;
   }
   const json = values.json === true;
-  const sslApi = checkMethodFlags(values);
+  const methodName = checkMethodFlags(values);
+  const sslApi = methodName === 'ssl-api';
+  const scep = methodName === 'scep';
   const emitJson = (event: Record<string, unknown>) => io.stdout.write(`${JSON.stringify(event)}\n`);
   /** Shows a failure (a JSON line with --json) and answers the exit code for it. */
   const fail = (error: unknown, context: FailureContext): number => {
@@ -148,8 +165,9 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   // after every answer.
   const earlier = await unfinished(baseDir, typeof values.name === 'string' ? values.name : DEFAULT_NAME);
   const resumed = resumedValues(values, earlier, io);
-  // ssl_api has no registration: no names for its form to ask.
-  const completed: Flags = sslApi ? { ...resumed, 'first-name': '', 'last-name': '' } : resumed;
+  // ssl_api and SCEP have no registration: no names for its form to ask. SCEP needs RSA.
+  const completed: Flags =
+    sslApi || scep ? { ...resumed, 'first-name': '', 'last-name': '', ...(scep ? { 'key-type': values['key-type'] ?? 'rsa2048' } : {}) } : resumed;
   const questions = ask && (earlier === undefined || earlier.step === 'register');
   const fromFlags = questions ? undefined : await collect(completed, io, false);
   const fileStoreDir = join(baseDir, 'credentials');
@@ -170,6 +188,13 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
       if (error instanceof UsageError) throw error;
       return fail(error, { caUrl: answers.caUrl });
     }
+  }
+  let pin: string | undefined;
+  if (scep) {
+    if (answers.dns.length === 0) throw new UsageError('--method scep certifies host names: give one or more --dns NAME');
+    pin = scepPinOf(values['pin-file'], io);
+    if (pin === undefined && ask && (earlier === undefined || earlier.step === 'prepare-key' || earlier.step === 'register'))
+      pin = (await password({ message: 'SCEP PIN (leave empty to wait for approval)', mask: true }, { input: io.stdin, output: io.stderr })) || undefined;
   }
   if (earlier !== undefined && !json) {
     term.say(
@@ -192,7 +217,7 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
   try {
     await reachable(answers.caUrl);
     const trustAnchorsPem = await trustAnchors(values['ca-cert'], answers.caUrl, term, json);
-    if (!json && !sslApi) await mentionDevMailbox(answers.caUrl, term);
+    if (!json && !sslApi && !scep) await mentionDevMailbox(answers.caUrl, term);
     if (!json && earlier === undefined) term.say(term.bold(`Getting ${purpose(answers)} from ${answers.caUrl}`));
     const { installed, resumed } = await enroll({
       caUrl: answers.caUrl,
@@ -205,6 +230,17 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
       credentials,
       trustAnchorsPem,
       ...(client === undefined ? {} : { method: sslApiMethod({ caUrl: answers.caUrl, client }) }),
+      ...(scep
+        ? {
+            method: scepMethod({
+              url: answers.caUrl,
+              ...(pin === undefined ? {} : { pin }),
+              ...(values['ca-fingerprint'] === undefined
+                ? { onCaFingerprints: (fingerprints) => confirmFingerprints(fingerprints, term, ask) }
+                : { pinnedCaFingerprintSha256: values['ca-fingerprint'] }),
+            }),
+          }
+        : {}),
       registration: {
         prefill: {
           ...(answers.email === undefined ? {} : { emailAddress: { value: answers.email, sure: true } }),
@@ -238,20 +274,40 @@ export async function enrollCommand(argv: string[], term: Terminal): Promise<num
 }
 
 /**
- * Whether `--method` asks for ssl-api (default cacert), with the flags that only the browser
- * registration and the account's domains take refused for it, and `--client-file` for cacert.
+ * The method `--method` asks for (default cacert), with the flags that only the browser
+ * registration and the account's domains take refused for the others, `--client-file` for all
+ * but ssl-api, the SCEP flags for all but scep, and `--pin` always (a secret in argv).
  */
-function checkMethodFlags(values: Flags): boolean {
+function checkMethodFlags(values: Flags): 'cacert' | 'ssl-api' | 'scep' {
+  if (values.pin !== undefined) throw new UsageError(PIN_IN_ARGV_MESSAGE);
   const method = values.method ?? 'cacert';
-  if (method !== 'cacert' && method !== 'ssl-api') throw new UsageError('--method: cacert or ssl-api');
-  const sslApi = method === 'ssl-api';
+  if (method !== 'cacert' && method !== 'ssl-api' && method !== 'scep') throw new UsageError('--method: cacert, ssl-api or scep');
   const onlyCacert = ['first-name', 'last-name', 'no-browser', 'domain', 'domain-method', 'domain-address-local-part'] as const;
   for (const flag of onlyCacert) {
-    if (sslApi && values[flag] !== undefined)
-      throw new UsageError(`--${flag} goes with --method cacert (ssl-api has no registration and no domain verification)`);
+    if (method !== 'cacert' && values[flag] !== undefined)
+      throw new UsageError(`--${flag} goes with --method cacert (${method} has no registration and no domain verification)`);
   }
-  if (!sslApi && values['client-file'] !== undefined) throw new UsageError('--client-file goes with --method ssl-api');
-  return sslApi;
+  if (method !== 'ssl-api' && values['client-file'] !== undefined) throw new UsageError('--client-file goes with --method ssl-api');
+  for (const flag of ['pin-file', 'ca-fingerprint'] as const) {
+    if (method !== 'scep' && values[flag] !== undefined) throw new UsageError(`--${flag} goes with --method scep`);
+  }
+  if (method === 'scep' && values['key-type'] !== undefined && !values['key-type'].startsWith('rsa'))
+    throw new UsageError('--method scep needs an RSA key (the CA encrypts its answer to it): --key-type rsa2048, rsa3072 or rsa4096');
+  return method;
+}
+
+/**
+ * Shows the SCEP CA's fingerprints and, on a terminal, asks whether they are the ones its
+ * operator published. Without a terminal nothing is trusted unseen: `--ca-fingerprint` is needed
+ * (the refusal's hint names the value to compare).
+ */
+async function confirmFingerprints(fingerprints: ScepCaFingerprints, term: Terminal, ask: boolean): Promise<boolean> {
+  term.stop();
+  term.say(
+    `The SCEP CA presents:\n  CA ${fingerprints.caSubject}\n  CA certificate SHA-256: ${fingerprints.caSha256}\n  RA certificate SHA-256: ${fingerprints.raSha256}`,
+  );
+  if (!ask) return false;
+  return confirm({ message: "Are these the fingerprints the CA's operator published?", default: false }, { input: term.io.stdin, output: term.io.stderr });
 }
 
 /**

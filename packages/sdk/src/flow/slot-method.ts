@@ -7,6 +7,7 @@ import type { EnrollmentMethod } from '../enroll/enrollment-method.js';
 import { cacertMethod } from '../methods/cacert/cacert-method.js';
 import { sslApiClientKey } from '../methods/ssl-api/credential-keys.js';
 import { sslApiMethod } from '../methods/ssl-api/ssl-api-method.js';
+import { scepMethod } from '../methods/scep/scep-method.js';
 import { StateMismatchError } from './errors.js';
 
 /** What {@link methodForSlot} needs besides the slot's name. */
@@ -28,7 +29,9 @@ export interface SlotMethodOptions {
 
 /**
  * The caller's method (it must bear the slot's name), else the built-in one the slot names:
- * `cacert` (its installation token in the credential store) or `ssl-api` (its client hash).
+ * `cacert` (its installation token in the credential store), `ssl-api` (its client hash) or
+ * `scep` (its CA and RA certificates pinned in its slot; the SCEP URL is `caUrl` when it has a
+ * path, else `<CA origin>/scep`, the reference CA's).
  * @throws {StateMismatchError} `ERR_SDK_STATE_MISMATCH` for a method of another name than the slot's.
  * @throws {TypeError} for a slot of a method the SDK does not have, or an ssl-api one without its client hash.
  */
@@ -51,6 +54,12 @@ export async function methodForSlot(slot: string, options: SlotMethodOptions): P
       if (client === undefined)
         throw new TypeError(`the enrollment "${name}" was made with the ssl-api method: pass sslApiClient (or keep it in the credential store under ${key})`);
       return sslApiMethod({ caUrl, client, ...transport });
+    }
+    case 'scep': {
+      const url = new URL(caUrl);
+      // A renewal or a resumed poll never runs the account step: the slot's pinned certificates
+      // are used, and a CA asking to be trusted anew is refused (onCaFingerprints says no).
+      return scepMethod({ url: url.pathname === '/' ? `${url.origin}/scep` : url.href, onCaFingerprints: () => false, ...transport });
     }
     default:
       throw new TypeError(`the enrollment "${name}" was made with the method "${slot}": pass it as method`);

@@ -25,4 +25,5 @@ export {
 export { sslApiMethod, type SslApiMethodOptions } from './ssl-api/ssl-api-method.js';
 export { sslApiClientKey } from './ssl-api/credential-keys.js';
 export { ScepCaUntrustedError, ScepKeyError } from './scep/errors.js';
+export { scepMethod, type ScepCaFingerprints, type ScepEnrollmentMethod, type ScepMethodOptions } from './scep/scep-method.js';
 export { parseScepState, SCEP_STATE_VERSION, type ScepState } from './scep/scep-state.js';

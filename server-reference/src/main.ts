@@ -259,6 +259,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
       now: nowMs,
       pendingRequests: { requests, service },
       enrollmentSecrets: secrets,
+      scep: { pins: scepPins, handles: scepHandles },
       domains: domainContext,
     };
     if (devMailbox && !smtp) logger.warn('no --smtp relay: mail is kept in the dev mailbox at /dev/mailbox', { url: `${publicUrl}/dev/mailbox` });
@@ -334,6 +335,7 @@ export async function startCa(config: ServeConfig, deps: StartCaDependencies): P
           loginLimiter: limiter('operator-login'),
           now: nowMs,
           domains,
+          scepPins,
         },
         ping: {
           accounts,

@@ -41,7 +41,15 @@ function unescapeValue(value: string): string {
 export function parseSubjectText(text: string): DistinguishedName {
   if (text.length > 1024) throw new ScepPinInputError('the subject is longer than 1024 characters');
   return splitUnescaped(text, ',').map((rdn) => {
-    if (splitUnescaped(rdn, '+').length > 1) throw new ScepPinInputError('a subject with multi-valued RDNs (+) is not supported');
+    // A '+' starting another `type=` is a multi-valued RDN; any other '+' (ada+ca@example.org,
+    // typed by a person without RFC 4514's escape) is part of the value.
+    if (
+      splitUnescaped(rdn, '+')
+        .slice(1)
+        .some((part) => /^\s*[A-Za-z][A-Za-z0-9-]*\s*=/.test(part))
+    ) {
+      throw new ScepPinInputError('a subject with multi-valued RDNs (+) is not supported');
+    }
     const [rawType, ...rest] = splitUnescaped(rdn, '=');
     const type = TYPE_BY_LOWER.get((rawType ?? '').trim().toLowerCase());
     const value = unescapeValue(rest.join('=').trim());

@@ -1,6 +1,7 @@
 /**
  * What the operator area needs, wired in main.ts.
  */
+import type { ScepPinService } from '../../scep/scep-pin-service.js';
 import type { AccountService } from '../../accounts/account-service.js';
 import type { DomainService } from '../../accounts/domain-service.js';
 import type { InstallationTokenService } from '../../accounts/installation-token-service.js';
@@ -30,4 +31,6 @@ export interface OperatorContext {
   readonly now: () => number;
   /** When present, the operator finds accounts (by address or domain) and removes their domains. */
   readonly domains?: DomainService;
+  /** SCEP PINs (GET /operator/scep); absent: no SCEP section. */
+  readonly scepPins?: ScepPinService;
 }

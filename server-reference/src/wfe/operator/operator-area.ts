@@ -22,6 +22,7 @@ import { clientKey, cookieValue, isSameOriginPost, tokensEqual } from '../regist
 import type { OperatorContext } from './context.js';
 import { accountLookupHtml, operatorDomainRoutes } from './operator-domains.js';
 import { certificateSearchHtml, operatorCertificateRoutes } from './operator-certificates.js';
+import { operatorScepRoutes } from './operator-scep.js';
 
 /** Name of the operator session cookie. */
 export const OPERATOR_SESSION_COOKIE = 'certwizard_operator';
@@ -100,7 +101,7 @@ export function operatorArea(ctx: OperatorContext): Router {
       'Requests awaiting approval',
       `${rows.length === 0 ? '<p>None.</p>' : rows.join('\n')}${ctx.domains ? `\n<h2>Accounts</h2>\n${accountLookupHtml()}` : ''}
 <h2>Certificates</h2>
-${certificateSearchHtml()}
+${certificateSearchHtml()}${ctx.scepPins ? '\n<h2>SCEP</h2>\n<p><a href="/operator/scep">SCEP PINs</a>: make a one-time PIN for a device</p>' : ''}
 <form method="post" action="/operator/logout">${csrf}<button type="submit" class="secondary">Log out</button></form>`,
     );
   });
@@ -127,6 +128,7 @@ ${certificateSearchHtml()}
 
   if (ctx.domains) router.use(operatorDomainRoutes(ctx, ctx.domains, { sessionOf, checkedPost, forbidden }));
   router.use(operatorCertificateRoutes(ctx, { sessionOf, checkedPost, forbidden }));
+  if (ctx.scepPins) router.use(operatorScepRoutes(ctx.scepPins, { sessionOf, checkedPost, forbidden }));
   return router;
 }
 

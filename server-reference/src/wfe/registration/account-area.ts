@@ -21,6 +21,7 @@ import { certificateTableHtml, confirmRevocationHtml, revocationDoneHtml } from 
 import type { CertificateRequestRecord } from '../../store/certificate-requests.js';
 import type { StoredCertificate } from '../../store/certificate-store.js';
 import { accountDomainRoutes, type DomainFormState, domainsSection } from './account-domains.js';
+import { accountScepRoutes, scepSectionHtml } from './account-scep.js';
 import type { RegistrationContext } from './context.js';
 import { readForm } from './form-body.js';
 import { escapeHtml, escapeShown, fingerprintHtml, loginFormHtml, utcMinute } from './html.js';
@@ -119,12 +120,13 @@ export function accountArea(ctx: RegistrationContext): Router {
     const pending = ctx.pendingRequests ? `\n${pendingSection(await ctx.pendingRequests.requests.pendingOf(account.id), tokens, csrf)}` : '';
     const certificates = ctx.pendingRequests ? `\n${certificatesSection(await ctx.pendingRequests.service.certificatesOf(account.id), ctx.now(), csrf)}` : '';
     const domains = ctx.domains ? `\n${domainsSection(await ctx.domains.domains.list(account.id), csrf, domainForm)}` : '';
+    const scep = ctx.scep ? scepSectionHtml({ ...ctx.scep, publicUrl: ctx.publicUrl }, await ctx.scep.handles.existingHandleOf(account.id), csrf) : '';
     sendPage(
       res,
       status,
       'Your account',
       `<dl><dt>Name</dt><dd>${escapeShown(names)}</dd><dt>Email address</dt><dd>${escapeShown(account.email)}</dd></dl>
-${installationsSection(tokens, csrf)}${pending}${certificates}${domains}${
+${installationsSection(tokens, csrf)}${pending}${certificates}${domains}${scep}${
         ctx.enrollmentSecrets
           ? `\n<h2>Enrollment secret</h2>\n<p>A one-time secret lets one machine get a certificate for your confirmed address without your approval (POST /api/enroll).</p>\n<form method="post" action="/account/enrollment-secrets">${csrf}<button type="submit">Create an enrollment secret</button></form>`
           : ''
@@ -270,6 +272,7 @@ ${installationsSection(tokens, csrf)}${pending}${certificates}${domains}${
     sendPage(res, 200, outcome.status === 'revoked' ? 'Certificate revoked' : 'Already revoked', revocationDoneHtml(outcome, '/account'));
   });
 
+  if (ctx.scep) router.use(accountScepRoutes({ ...ctx.scep, publicUrl: ctx.publicUrl }, { checkedPost, forbidden }));
   if (ctx.domains) {
     router.use(
       accountDomainRoutes(ctx.domains, {

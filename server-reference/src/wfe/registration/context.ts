@@ -1,6 +1,8 @@
 /**
  * What the registration hand-off and account pages need, wired in main.ts.
  */
+import type { ScepHandleService } from '../../scep/scep-handle-service.js';
+import type { ScepPinService } from '../../scep/scep-pin-service.js';
 import type { AccountService } from '../../accounts/account-service.js';
 import type { EnrollmentSecretService } from '../../accounts/enrollment-secret-service.js';
 import type { HandoffService } from '../../accounts/handoff-service.js';
@@ -50,4 +52,6 @@ export interface RegistrationContext {
   readonly enrollmentSecrets?: EnrollmentSecretService;
   /** When present, the account page has a Domains section (the same context as `/api/domains`). */
   readonly domains?: DomainContext;
+  /** SCEP PINs and personal URLs for the account page; the section is absent without. */
+  readonly scep?: { readonly pins: ScepPinService; readonly handles: ScepHandleService };
 }

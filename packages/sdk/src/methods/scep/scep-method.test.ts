@@ -20,6 +20,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openFileStore } from '../../credentials/file-store.js';
 import { startTestCa, type TestCa } from '../../enroll/test-support/reference-ca.js';
 import { enroll } from '../../flow/default-method.js';
+import { renew } from '../../flow/renew.js';
 import { scepMethod } from './scep-method.js';
 import type { ScepState } from './scep-state.js';
 
@@ -306,5 +307,18 @@ describe('scepMethod against the reference CA', () => {
     const second = await enroll(options);
     expect(second.resumed).toBe(true);
     expect(second.installed.names).toEqual(['resume.example.org']);
+  });
+
+  it('renew() of a SCEP enrollment finds the method from its slot and renews through RenewalReq, no PIN', async () => {
+    ca = await startTestCa();
+    const method = scepMethod({ url: `${ca.url}/scep`, pin: await makePin(ca, DNS), pinnedCaFingerprintSha256: await sha256(fingerprintOf(ca)) });
+    const options = await enrollOptions(`${ca.url}/scep`, ca, method);
+    const first = await enroll(options);
+    const renewed = await renew({ name: 'scep', baseDir: options.baseDir, credentials: options.credentials, trustAnchorsPem: ca.caCertPem, force: true });
+    expect(renewed).toMatchObject({ name: 'scep', status: 'renewed' });
+    const live = parseCertificate(readFileSync(first.installed.paths.cert, 'utf8'));
+    expect(live.fingerprintSha256).not.toBe(parseCertificate(readFileSync(join(options.baseDir, 'archive', 'scep', 'cert1.pem'), 'utf8')).fingerprintSha256);
+    expect(live.subjectAltNames.dns).toEqual([DNS]);
+    expect(live.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
   });
 });

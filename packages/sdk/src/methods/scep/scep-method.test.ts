@@ -203,6 +203,10 @@ describe('scepMethod against the reference CA', () => {
     const state = await accountOf(method);
     const { privateKey, csrPem } = keyAndCsr(DNS, `${pin}x`);
     expect(await method.submit({ csrPem, privateKey }, { state })).toMatchObject({ status: 'rejected', caCode: 'badRequest' });
+    // The right PIN was not consumed by the refused request: it still issues.
+    const right = keyAndCsr(DNS, pin);
+    const withRight = scepMethod({ url: `${ca.url}/scep`, pin, pinnedCaFingerprintSha256: await sha256(fingerprintOf(ca)) });
+    expect(await withRight.submit(right, { state })).toMatchObject({ status: 'issued' });
   });
 
   it('renews through RenewalReq signed by the old certificate and key', async () => {

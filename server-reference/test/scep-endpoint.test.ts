@@ -14,7 +14,8 @@ import { createCsr, generateKeyPair, parseCertificate } from '@certwizard/pki';
 import { buildIssuerAndSerial, buildIssuerAndSubject, type ScepReply } from '@certwizard/scep';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addOperator, OPERATOR, OPERATOR_PASSWORD } from './support/operator-client.js';
-import { postForm } from './support/registration-client.js';
+import { accountWithToken, PASSWORD } from './support/cacert-client.js';
+import { mailbox, postForm } from './support/registration-client.js';
 import { runBin } from './support/run-bin.js';
 import { requester, ScepTestClient, subjectDerOfCsr } from './support/scep-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
@@ -233,5 +234,35 @@ describe('SCEP RenewalReq, GetCert, GetCRL', () => {
     const crl = await client.send('GetCRL', buildIssuerAndSerial(issuerDer, serial), asker);
     expect(crl.status).toBe('SUCCESS');
     expect(Buffer.from((crl as { crlDer: Uint8Array }).crlDer)).toEqual(Buffer.from(await ca.ca.currentCrl()));
+  });
+});
+
+describe('SCEP personal URL', () => {
+  it("holds a PIN-less request for the URL's owner (account page, mail), who approves it; CertPoll then returns it", async () => {
+    ca = await startTestCa();
+    const { email } = await accountWithToken(ca);
+    const origin = new URL(ca.url).origin;
+    const cookie = ((await postForm(`${ca.url}/login`, { EmailAddress: email, Password: PASSWORD })).headers.get('set-cookie') as string).split(
+      ';',
+    )[0] as string;
+    const page = async () => (await fetch(`${ca.url}/account`, { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await page())?.[1] as string;
+    expect((await postForm(`${ca.url}/account/scep/url`, { csrf }, { cookie, origin })).status).toBe(303);
+    const url = /<code id="scep-url">([^<]+)<\/code>/.exec(await page())?.[1] as string;
+    expect(url).toContain('/scep/u/');
+
+    const client = new ScepTestClient(url);
+    const r = requester({ dns: ['owned.example.org'] });
+    expect(await client.send('PKCSReq', r.csrDer, r)).toMatchObject({ status: 'PENDING' });
+    const [stored] = await scepRequests(ca);
+    expect(stored).toMatchObject({ status: 'pending', source: 'scep', account_id: (await ca.account(email))?.id });
+    expect(await page()).toContain((stored as { id: string }).id);
+    expect((await mailbox(ca.url, email)).map((m) => m.subject)).toContain('A certificate request waits for your approval');
+    // Not the operator's to decide.
+    expect((await ca.rows()).certificate_requests).toEqual([expect.objectContaining({ approver: 'owner' })]);
+
+    await ca.approveRequest((stored as { id: string }).id);
+    const poll = buildIssuerAndSubject(await client.caSubjectDer(), subjectDerOfCsr(r.csrDer));
+    expect(parseCertificate(certificatesOf(await client.send('CertPoll', poll, r))[0] as Uint8Array).subjectAltNames.dns).toEqual(['owned.example.org']);
   });
 });

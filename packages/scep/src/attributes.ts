@@ -2,16 +2,17 @@
  * The SCEP signed attributes (RFC 8894 §3.2.1): writing them and reading them back.
  */
 import * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
 import { ScepError } from './errors.js';
 import { attribute } from './signed-data.js';
 
 /** A PrintableString attribute (messageType, pkiStatus, failInfo, transactionID; §3.2.1). */
-export function printableAttribute(oid: string, value: string): asn1js.Sequence {
+export function printableAttribute(oid: string, value: string): pkijs.Attribute {
   return attribute(oid, new asn1js.PrintableString({ value }));
 }
 
 /** An OCTET STRING attribute (senderNonce, recipientNonce; §3.2.1.5). */
-export function octetAttribute(oid: string, value: Uint8Array): asn1js.Sequence {
+export function octetAttribute(oid: string, value: Uint8Array): pkijs.Attribute {
   return attribute(oid, new asn1js.OctetString({ valueHex: new Uint8Array(value).buffer }));
 }
 

@@ -18,8 +18,9 @@ import {
   parseScepRequest,
   transactionIdOf,
   type ScepContentEncryption,
+  type ScepReply,
 } from '@certwizard/scep';
-import { capturedRa, cnName, openssl, pem, requester, tempDir, vector } from './test-support/fixtures.js';
+import { capturedRa, cnName, crlStandIn, openssl, pem, requester, tempDir, vector } from './test-support/fixtures.js';
 import { verifySignedData } from './signed-data.js';
 
 const ra = capturedRa();
@@ -254,7 +255,7 @@ describe('CertRep', () => {
     const ok = parseCertRep(reply(me, nonce), check);
     expect(ok.status).toBe('SUCCESS');
     expect('certificatesDer' in ok && Buffer.from(ok.certificatesDer[0] ?? []).equals(Buffer.from(ra.certificateDer))).toBe(true);
-    for (const r of [{ status: 'PENDING' }, { status: 'FAILURE', failInfo: 'badCertId' }, { status: 'SUCCESS', crlDer: cnName('crl-stand-in') }] as const) {
+    for (const r of [{ status: 'PENDING' }, { status: 'FAILURE', failInfo: 'badCertId' }, { status: 'SUCCESS', crlDer: crlStandIn() }] as const) {
       const parsed = parseCertRep(
         buildCertRep({ reply: r, transactionId: 'tid-1', recipientNonce: nonce, signer: ra, recipientCertificateDer: me.certificateDer }),
         check,
@@ -319,6 +320,29 @@ describe('small contents, CA certificates and capabilities', () => {
     const single = parseCaCertResponse(caDer, 'application/x-x509-ca-cert');
     expect(single.raCertificateDer).toBe(caDer);
     expectScepError(() => parseCaCertResponse(Buffer.from('x'), 'application/x-x509-ca-ra-cert'), 'ERR_SCEP_MALFORMED');
+  });
+
+  it('writes DER: openssl re-encodes every kind of message it builds to the same bytes', async () => {
+    const me = requester();
+    const request = buildScepRequest({ messageType: 'PKCSReq', transactionId: 'der', content: csr, recipientCertificateDer: ra.certificateDer, signer: me });
+    const certRep = (reply: ScepReply): Uint8Array =>
+      buildCertRep({ reply, transactionId: 'der', recipientNonce: request.senderNonce, signer: ra, recipientCertificateDer: me.certificateDer });
+    const t = temp();
+    // The envelope is the eContent: openssl hands it back verbatim once the signature verifies.
+    const envelope = await openssl(['cms', '-verify', '-inform', 'DER', '-in', t.file('req.der', request.der), '-noverify', '-binary']);
+    const messages: [string, Uint8Array][] = [
+      ['request', request.der],
+      ['envelope', envelope],
+      ['success', certRep({ status: 'SUCCESS', certificatesDer: [ra.certificateDer] })],
+      ['crl', certRep({ status: 'SUCCESS', crlDer: crlStandIn() })],
+      ['pending', certRep({ status: 'PENDING' })],
+      ['failure', certRep({ status: 'FAILURE', failInfo: 'badRequest' })],
+      ['certs-only', buildCertsOnly([ra.certificateDer, new Uint8Array(new X509Certificate(vector('ca.pem')).raw)])],
+    ];
+    for (const [name, der] of messages) {
+      const again = await openssl(['cms', '-cmsout', '-inform', 'DER', '-outform', 'DER', '-in', t.file(`${name}.der`, der)]);
+      expect(again.equals(Buffer.from(der)), name).toBe(true);
+    }
   });
 
   it('formats and parses GetCACaps', () => {

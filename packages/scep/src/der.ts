@@ -1,7 +1,10 @@
 /**
- * Small DER helpers over asn1js shared by the codec's files (X.690 §10, RFC 5280 §4.1).
+ * Shared structure helpers (X.690 §10, RFC 5280 §4.1, RFC 5652 §3, §10.2.4): parsing through
+ * pkijs classes with the codec's errors, DER encoding, DER SET OF ordering. Structure only: no
+ * function here signs, verifies, encrypts or decrypts (and none touches pkijs' crypto engine).
  */
 import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { ScepError } from './errors.js';
 import { OID_SUBJECT_KEY_IDENTIFIER } from './oids.js';
 
@@ -21,19 +24,40 @@ export function parseDer(bytes: Uint8Array, what: string): asn1js.AsnType {
   return parsed.result;
 }
 
-/** DER of an asn1js element. */
-export function encode(element: asn1js.AsnType): Uint8Array {
-  return new Uint8Array(element.toBER(false));
+/**
+ * Reads a whole DER element into a pkijs class (`new X({ schema })`). pkijs' own `fromBER`
+ * ignores trailing bytes, so the element is checked whole first; a schema mismatch ->
+ * ERR_SCEP_MALFORMED with `message`.
+ */
+export function parseAs<T>(Class: new (parameters: { schema: asn1js.AsnType }) => T, bytes: Uint8Array, what: string, message: string): T {
+  const schema = parseDer(bytes, what);
+  try {
+    return new Class({ schema });
+  } catch (cause) {
+    throw new ScepError('ERR_SCEP_MALFORMED', message, { cause });
+  }
 }
 
-/** The bytes an element was decoded from (tag, length and value). */
-export function rawOf(element: asn1js.AsnType): Uint8Array {
-  return new Uint8Array(element.valueBeforeDecodeView);
+/** DER of an asn1js element or of a pkijs object. */
+export function encode(element: asn1js.AsnType | { toSchema(): asn1js.AsnType }): Uint8Array {
+  const schema = element instanceof asn1js.BaseBlock ? element : (element as { toSchema(): asn1js.AsnType }).toSchema();
+  return new Uint8Array(schema.toBER(false));
 }
 
-/** Re-parses raw DER so it can be embedded in a new structure unchanged. */
-export function embed(der: Uint8Array): asn1js.AsnType {
-  return asn1js.fromBER(toArrayBuffer(der)).result;
+/**
+ * A plain primitive OCTET STRING with these bytes. pkijs' EncapsulatedContentInfo and
+ * EncryptedContentInfo cut an asn1js OctetString handed to their constructors into a
+ * constructed (BER) one, and EncapsulatedContentInfo drops an empty one as "no content"; a
+ * universal-4 Primitive encodes the same DER and is left alone.
+ */
+export function derOctets(bytes: Uint8Array): asn1js.Primitive {
+  return new asn1js.Primitive({ idBlock: { tagClass: 1, tagNumber: 4 }, valueHex: toArrayBuffer(bytes) });
+}
+
+/** The value of an OCTET STRING, primitive or (BER) constructed. */
+export function octetsOf(element: asn1js.AsnType | undefined): Uint8Array {
+  if (!(element instanceof asn1js.OctetString)) throw new ScepError('ERR_SCEP_MALFORMED', 'expected an OCTET STRING');
+  return new Uint8Array(element.getValue());
 }
 
 /** Compares byte strings as X.690 §11.6 orders the components of a DER SET OF. */
@@ -43,22 +67,17 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/** A DER SET OF: its components sorted by their encodings (X.690 §11.6). */
-export function derSetOf(elements: readonly asn1js.AsnType[], idBlock?: { tagClass: number; tagNumber: number }): asn1js.AsnType {
-  const sorted = elements.map(encode).sort(compareBytes).map(embed);
-  return idBlock === undefined ? new asn1js.Set({ value: sorted }) : new asn1js.Constructed({ idBlock, value: sorted });
-}
-
-/** The value of an OCTET STRING, primitive or (BER) constructed. */
-export function octetsOf(element: asn1js.AsnType): Uint8Array {
-  if (!(element instanceof asn1js.OctetString)) throw new ScepError('ERR_SCEP_MALFORMED', 'expected an OCTET STRING');
-  if (!element.idBlock.isConstructed) return new Uint8Array(element.valueBlock.valueHexView);
-  const parts = element.valueBlock.value.map((part) => octetsOf(part));
-  return Buffer.concat(parts);
+/** The components of a DER SET OF in their order (X.690 §11.6): sorted by their encodings. */
+export function derSorted<T extends { toSchema(): asn1js.AsnType }>(items: readonly T[]): T[] {
+  return items
+    .map((item) => ({ item, der: encode(item) }))
+    .sort((a, b) => compareBytes(a.der, b.der))
+    .map(({ item }) => item);
 }
 
 /** The parts of an X.509 certificate the codec needs (RFC 5280 §4.1). */
 export interface CertificateParts {
+  readonly certificate: pkijs.Certificate;
   readonly issuerDer: Uint8Array;
   readonly subjectDer: Uint8Array;
   /** The serialNumber INTEGER element (as encoded). */
@@ -69,79 +88,32 @@ export interface CertificateParts {
   readonly keyEncipherment: boolean;
 }
 
-function extensionsOf(tbs: asn1js.Sequence): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  for (const field of tbs.valueBlock.value) {
-    if (field.idBlock.tagClass !== 3 || field.idBlock.tagNumber !== 3) continue;
-    const list = (field as asn1js.Constructed).valueBlock.value[0];
-    if (!(list instanceof asn1js.Sequence)) continue;
-    for (const ext of list.valueBlock.value) {
-      if (!(ext instanceof asn1js.Sequence)) continue;
-      const [oid, ...rest] = ext.valueBlock.value;
-      const value = rest[rest.length - 1];
-      if (oid instanceof asn1js.ObjectIdentifier && value instanceof asn1js.OctetString) {
-        out.set(oid.valueBlock.toString(), new Uint8Array(value.valueBlock.valueHexView));
-      }
-    }
-  }
-  return out;
-}
-
-/** Reads a certificate's issuer, subject, serial, key and the extensions the codec looks at. */
+/** Reads a certificate (pkijs.Certificate): issuer, subject, serial, key and the extensions the codec looks at. */
 export function certificateParts(der: Uint8Array): CertificateParts {
-  const cert = parseDer(der, 'certificate');
-  const tbs = cert instanceof asn1js.Sequence ? cert.valueBlock.value[0] : undefined;
-  if (!(tbs instanceof asn1js.Sequence)) throw new ScepError('ERR_SCEP_MALFORMED', 'certificate is not X.509');
-  const fields = tbs.valueBlock.value;
-  // The [0] version is optional (RFC 5280 §4.1.2.1).
-  const first = fields[0]?.idBlock.tagClass === 3 ? 1 : 0;
-  const [serial, , issuer, , subject, spki] = fields.slice(first);
-  if (
-    !(serial instanceof asn1js.Integer) ||
-    !(issuer instanceof asn1js.Sequence) ||
-    !(subject instanceof asn1js.Sequence) ||
-    !(spki instanceof asn1js.Sequence)
-  ) {
-    throw new ScepError('ERR_SCEP_MALFORMED', 'certificate is not X.509');
-  }
-  const extensions = extensionsOf(tbs);
-  let isCa = false;
-  const bc = extensions.get('2.5.29.19');
-  if (bc !== undefined) {
-    const seq = asn1js.fromBER(toArrayBuffer(bc)).result;
-    const flag = seq instanceof asn1js.Sequence ? seq.valueBlock.value[0] : undefined;
-    isCa = flag instanceof asn1js.Boolean && flag.valueBlock.value;
-  }
-  let keyEncipherment = false;
-  const ku = extensions.get('2.5.29.15');
-  if (ku !== undefined) {
-    const bits = asn1js.fromBER(toArrayBuffer(ku)).result;
-    if (bits instanceof asn1js.BitString) {
-      const bytes = new Uint8Array(bits.valueBlock.valueHexView);
-      keyEncipherment = ((bytes[0] ?? 0) & 0x20) !== 0; // bit 2 (RFC 5280 §4.2.1.3)
-    }
-  }
-  const skiExt = extensions.get(OID_SUBJECT_KEY_IDENTIFIER);
-  let subjectKeyIdentifier: Uint8Array | undefined;
-  if (skiExt !== undefined) {
-    const ski = asn1js.fromBER(toArrayBuffer(skiExt)).result;
-    if (ski instanceof asn1js.OctetString) subjectKeyIdentifier = new Uint8Array(ski.valueBlock.valueHexView);
-  }
+  const certificate = parseAs(pkijs.Certificate, der, 'certificate', 'certificate is not X.509');
+  const extension = (oid: string): unknown => certificate.extensions?.find((e) => e.extnID === oid)?.parsedValue;
+  const bc = extension('2.5.29.19');
+  const isCa = bc instanceof pkijs.BasicConstraints && bc.cA;
+  const ku = extension('2.5.29.15');
+  // keyEncipherment is bit 2 (RFC 5280 §4.2.1.3).
+  const keyEncipherment = ku instanceof asn1js.BitString && ((ku.valueBlock.valueHexView[0] ?? 0) & 0x20) !== 0;
+  const ski = extension(OID_SUBJECT_KEY_IDENTIFIER);
   return {
-    issuerDer: rawOf(issuer),
-    subjectDer: rawOf(subject),
-    serialDer: rawOf(serial),
-    spkiDer: rawOf(spki),
-    ...(subjectKeyIdentifier === undefined ? {} : { subjectKeyIdentifier }),
+    certificate,
+    issuerDer: encode(certificate.issuer),
+    subjectDer: encode(certificate.subject),
+    serialDer: encode(certificate.serialNumber),
+    spkiDer: encode(certificate.subjectPublicKeyInfo),
+    ...(ski instanceof asn1js.OctetString ? { subjectKeyIdentifier: new Uint8Array(ski.valueBlock.valueHexView) } : {}),
     isCa,
     keyEncipherment,
   };
 }
 
 /** IssuerAndSerialNumber (RFC 5652 §10.2.4) of a certificate. */
-export function issuerAndSerialOf(certificateDer: Uint8Array): asn1js.Sequence {
-  const parts = certificateParts(certificateDer);
-  return new asn1js.Sequence({ value: [embed(parts.issuerDer), embed(parts.serialDer)] });
+export function issuerAndSerialOf(certificateDer: Uint8Array): pkijs.IssuerAndSerialNumber {
+  const { certificate } = certificateParts(certificateDer);
+  return new pkijs.IssuerAndSerialNumber({ issuer: certificate.issuer, serialNumber: certificate.serialNumber });
 }
 
 /** Two byte strings equal. */
@@ -150,29 +122,28 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** AlgorithmIdentifier (RFC 5280 §4.1.1.2), with NULL parameters unless given. */
-export function algorithmId(oid: string, parameters: asn1js.AsnType | null = new asn1js.Null()): asn1js.Sequence {
-  const value: asn1js.AsnType[] = [new asn1js.ObjectIdentifier({ value: oid })];
-  if (parameters !== null) value.push(parameters);
-  return new asn1js.Sequence({ value });
+export function algorithmId(oid: string, parameters: asn1js.AsnType | null = new asn1js.Null()): pkijs.AlgorithmIdentifier {
+  return new pkijs.AlgorithmIdentifier(parameters === null ? { algorithmId: oid } : { algorithmId: oid, algorithmParams: parameters });
 }
 
-/** A ContentInfo (RFC 5652 §3). */
-export function contentInfo(contentType: string, content: asn1js.AsnType): Uint8Array {
-  return encode(
-    new asn1js.Sequence({
-      value: [new asn1js.ObjectIdentifier({ value: contentType }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [content] })],
-    }),
-  );
+/** The DER of a ContentInfo (RFC 5652 §3). */
+export function contentInfo(contentType: string, content: { toSchema(): asn1js.AsnType }): Uint8Array {
+  return encode(new pkijs.ContentInfo({ contentType, content: content.toSchema() }));
 }
 
-/** Opens a ContentInfo of the expected type and returns its content. */
+/** Opens a ContentInfo (pkijs.ContentInfo) of the expected type and returns its content. */
 export function openContentInfo(der: Uint8Array, contentType: string, what: string): asn1js.AsnType {
-  const root = parseDer(der, what);
-  const [oid, wrapped] = root instanceof asn1js.Sequence ? root.valueBlock.value : [];
-  if (!(oid instanceof asn1js.ObjectIdentifier) || oid.valueBlock.toString() !== contentType) {
-    throw new ScepError('ERR_SCEP_MALFORMED', `${what} is not the expected CMS ContentInfo`);
+  const info = parseAs(pkijs.ContentInfo, der, what, `${what} is not the expected CMS ContentInfo`);
+  if (info.contentType !== contentType) throw new ScepError('ERR_SCEP_MALFORMED', `${what} is not the expected CMS ContentInfo`);
+  return info.content as asn1js.AsnType;
+}
+
+/** Reads the content of a ContentInfo into a pkijs class; a mismatch -> ERR_SCEP_MALFORMED with `message`. */
+export function openAs<T>(Class: new (parameters: { schema: asn1js.AsnType }) => T, der: Uint8Array, contentType: string, what: string, message: string): T {
+  const schema = openContentInfo(der, contentType, what);
+  try {
+    return new Class({ schema });
+  } catch (cause) {
+    throw new ScepError('ERR_SCEP_MALFORMED', message, { cause });
   }
-  const content = wrapped instanceof asn1js.Constructed && wrapped.idBlock.tagClass === 3 ? wrapped.valueBlock.value[0] : undefined;
-  if (content === undefined) throw new ScepError('ERR_SCEP_MALFORMED', `${what} has no content`);
-  return content;
 }

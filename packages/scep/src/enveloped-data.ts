@@ -1,6 +1,9 @@
 /**
  * CMS EnvelopedData (RFC 5652 §6) as SCEP uses it (RFC 8894 §3.2.2): one KeyTransRecipientInfo,
- * RSA key transport, AES-CBC or 3DES-CBC content encryption.
+ * RSA key transport, AES-CBC or 3DES-CBC content encryption. The structures are pkijs classes
+ * (EnvelopedData, RecipientInfo, KeyTransRecipientInfo, EncryptedContentInfo, RSAESOAEPParams);
+ * the RSA and symmetric operations are node:crypto, and node-forge for the raw RSA step of
+ * PKCS #1 v1.5 decryption (pkijs' WebCrypto engine cannot do it, and is never used).
  */
 import {
   constants,
@@ -15,10 +18,11 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import forge from 'node-forge';
 import { ScepError, type ScepContentEncryption, type ScepSigner } from './errors.js';
 import { CIPHERS, OID_DATA, OID_ENVELOPED_DATA, OID_RSA_ENCRYPTION, OID_RSAES_OAEP, keyOf } from './oids.js';
-import { algorithmId, certificateParts, contentInfo, encode, issuerAndSerialOf, octetsOf, openContentInfo, rawOf } from './der.js';
+import { algorithmId, certificateParts, contentInfo, derOctets, encode, issuerAndSerialOf, octetsOf, openAs } from './der.js';
 
 /**
  * RFC 5652 §6.1-6.2.1: encrypts `content` to the certificate's RSA key: RSAES-PKCS1-v1_5 key
@@ -38,26 +42,25 @@ export function encryptEnvelope(content: Uint8Array, recipientCertificateDer: Ui
   const c = createCipheriv(contentEncryption, key, iv);
   const encrypted = Buffer.concat([c.update(content), c.final()]);
   const encryptedKey = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, key);
-  const recipientInfo = new asn1js.Sequence({
-    value: [
-      new asn1js.Integer({ value: 0 }),
-      issuerAndSerialOf(recipientCertificateDer),
-      algorithmId(OID_RSA_ENCRYPTION),
-      new asn1js.OctetString({ valueHex: new Uint8Array(encryptedKey).buffer }),
-    ],
+  const recipientInfo = new pkijs.RecipientInfo({
+    variant: 1,
+    value: new pkijs.KeyTransRecipientInfo({
+      version: 0,
+      rid: issuerAndSerialOf(recipientCertificateDer),
+      keyEncryptionAlgorithm: algorithmId(OID_RSA_ENCRYPTION),
+      encryptedKey: new asn1js.OctetString({ valueHex: new Uint8Array(encryptedKey).buffer }),
+    }),
   });
-  const envelopedData = new asn1js.Sequence({
-    value: [
-      new asn1js.Integer({ value: 0 }),
-      new asn1js.Set({ value: [recipientInfo] }),
-      new asn1js.Sequence({
-        value: [
-          new asn1js.ObjectIdentifier({ value: OID_DATA }),
-          algorithmId(cipher.oid, new asn1js.OctetString({ valueHex: new Uint8Array(iv).buffer })),
-          new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: new Uint8Array(encrypted).buffer }),
-        ],
-      }),
-    ],
+  const envelopedData = new pkijs.EnvelopedData({
+    version: 0,
+    recipientInfos: [recipientInfo],
+    encryptedContentInfo: new pkijs.EncryptedContentInfo({
+      contentType: OID_DATA,
+      contentEncryptionAlgorithm: algorithmId(cipher.oid, new asn1js.OctetString({ valueHex: new Uint8Array(iv).buffer })),
+      // One primitive [0] (DER); pkijs would otherwise cut it into 1 KiB BER pieces.
+      encryptedContent: derOctets(encrypted) as unknown as asn1js.OctetString,
+      disableSplit: true,
+    }),
   });
   return contentInfo(OID_ENVELOPED_DATA, envelopedData);
 }
@@ -66,14 +69,6 @@ const DECRYPT_MESSAGE = 'the pkcsPKIEnvelope could not be decrypted';
 
 function fail(): never {
   throw new ScepError('ERR_SCEP_DECRYPT', DECRYPT_MESSAGE);
-}
-
-/** The ciphertext of [0] IMPLICIT encryptedContent, primitive or constructed (BER). */
-function encryptedContentOf(element: asn1js.AsnType | undefined): Uint8Array {
-  if (element === undefined || element.idBlock.tagClass !== 3 || element.idBlock.tagNumber !== 0) fail();
-  if (element instanceof asn1js.Constructed) return Buffer.concat(element.valueBlock.value.map((p) => octetsOf(p)));
-  const raw = rawOf(element);
-  return raw.subarray(raw.length - element.lenBlock.length);
 }
 
 /**
@@ -124,28 +119,27 @@ export function pkcs1v15DecryptImplicit(recipient: ScepSigner, ciphertext: Uint8
   return out;
 }
 
-/** RSAES-OAEP (RFC 8017 §7.1.2) with the default SHA-1 parameters, or SHA-256 when named. */
-function oaepDecrypt(recipient: ScepSigner, ciphertext: Uint8Array, parameters: asn1js.AsnType | undefined): Buffer {
+/** RSAES-OAEP (RFC 8017 §7.1.2) with the default SHA-1 parameters, or SHA-256 when named (RFC 8017 A.2.1). */
+function oaepDecrypt(recipient: ScepSigner, ciphertext: Uint8Array, parameters: unknown): Buffer {
   let oaepHash = 'sha1';
   if (parameters instanceof asn1js.Sequence) {
-    const hashField = parameters.valueBlock.value.find((f) => f.idBlock.tagClass === 3 && f.idBlock.tagNumber === 0);
-    const alg = hashField instanceof asn1js.Constructed ? hashField.valueBlock.value[0] : undefined;
-    const oid = alg instanceof asn1js.Sequence ? alg.valueBlock.value[0] : undefined;
-    if (oid instanceof asn1js.ObjectIdentifier && oid.valueBlock.toString() === '2.16.840.1.101.3.4.2.1') oaepHash = 'sha256';
-    else if (oid !== undefined) fail();
+    const params = new pkijs.RSAESOAEPParams({ schema: parameters });
+    const oid = params.hashAlgorithm.algorithmId;
+    if (oid === '2.16.840.1.101.3.4.2.1') oaepHash = 'sha256';
+    else if (oid !== '1.3.14.3.2.26') fail();
   }
   return privateDecrypt({ key: recipient.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, ciphertext);
 }
 
 /** Does this recipient identifier name the recipient's certificate (RFC 5652 §6.2.1)? */
-function namesRecipient(rid: asn1js.AsnType | undefined, recipient: ScepSigner): boolean {
-  if (rid instanceof asn1js.Sequence) {
-    return timingSafeEqualBytes(rawOf(rid), encode(issuerAndSerialOf(recipient.certificateDer)));
+function namesRecipient(ktri: pkijs.KeyTransRecipientInfo, recipient: ScepSigner): boolean {
+  const rid: unknown = ktri.rid;
+  if (rid instanceof pkijs.IssuerAndSerialNumber) {
+    return timingSafeEqualBytes(encode(rid), encode(issuerAndSerialOf(recipient.certificateDer)));
   }
-  if (rid !== undefined && rid.idBlock.tagClass === 3 && rid.idBlock.tagNumber === 0) {
-    const raw = rawOf(rid);
+  if (rid instanceof asn1js.OctetString) {
     const ski = certificateParts(recipient.certificateDer).subjectKeyIdentifier;
-    return ski !== undefined && timingSafeEqualBytes(raw.subarray(raw.length - rid.lenBlock.length), ski);
+    return ski !== undefined && timingSafeEqualBytes(new Uint8Array(rid.valueBlock.valueHexView), ski);
   }
   return false;
 }
@@ -164,33 +158,28 @@ function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function decryptEnvelope(envelopeDer: Uint8Array, recipient: ScepSigner): Uint8Array {
   try {
-    const env = openContentInfo(envelopeDer, OID_ENVELOPED_DATA, 'pkcsPKIEnvelope');
-    if (!(env instanceof asn1js.Sequence)) fail();
-    const fields = env.valueBlock.value.filter((f) => f.idBlock.tagClass !== 3);
-    const [, recipientInfos, eci] = fields;
-    if (!(recipientInfos instanceof asn1js.Set) || !(eci instanceof asn1js.Sequence)) fail();
-    const ktri = recipientInfos.valueBlock.value.find((ri) => ri instanceof asn1js.Sequence && namesRecipient(ri.valueBlock.value[1], recipient));
-    if (!(ktri instanceof asn1js.Sequence)) fail();
-    const [, , keyAlg, encryptedKeyField] = ktri.valueBlock.value;
-    if (!(keyAlg instanceof asn1js.Sequence) || !(encryptedKeyField instanceof asn1js.OctetString)) fail();
-    const keyAlgOid = keyAlg.valueBlock.value[0];
-    const [, contentAlg, encryptedContentField] = eci.valueBlock.value;
-    if (!(contentAlg instanceof asn1js.Sequence)) fail();
-    const [cipherOid, ivField] = contentAlg.valueBlock.value;
+    const env = openAs(pkijs.EnvelopedData, envelopeDer, OID_ENVELOPED_DATA, 'pkcsPKIEnvelope', DECRYPT_MESSAGE);
+    const ktri = env.recipientInfos
+      .map((ri) => ri.value)
+      .find((value): value is pkijs.KeyTransRecipientInfo => value instanceof pkijs.KeyTransRecipientInfo && namesRecipient(value, recipient));
+    if (ktri === undefined) fail();
+    const eci = env.encryptedContentInfo;
     const cipherName = keyOf(
       Object.fromEntries(Object.entries(CIPHERS).map(([name, c]) => [name, c.oid])) as Record<ScepContentEncryption, string>,
-      cipherOid instanceof asn1js.ObjectIdentifier ? cipherOid.valueBlock.toString() : '',
+      eci.contentEncryptionAlgorithm.algorithmId,
     );
-    if (cipherName === undefined || !(ivField instanceof asn1js.OctetString)) fail();
+    const ivField: unknown = eci.contentEncryptionAlgorithm.algorithmParams;
+    if (cipherName === undefined || !(ivField instanceof asn1js.OctetString) || eci.encryptedContent === undefined) fail();
     const cipher = CIPHERS[cipherName];
-    const iv = new Uint8Array(ivField.valueBlock.valueHexView);
+    const iv = octetsOf(ivField);
     if (iv.length !== cipher.ivBytes) fail();
-    const ciphertext = encryptedContentOf(encryptedContentField);
-    const encryptedKey = octetsOf(encryptedKeyField);
-    const algOid = keyAlgOid instanceof asn1js.ObjectIdentifier ? keyAlgOid.valueBlock.toString() : '';
+    // Primitive or constructed (BER) [0]: pkijs has retagged it as an OCTET STRING.
+    const ciphertext = new Uint8Array(eci.getEncryptedContent());
+    const encryptedKey = octetsOf(ktri.encryptedKey);
+    const algOid = ktri.keyEncryptionAlgorithm.algorithmId;
     let key: Buffer;
     if (algOid === OID_RSA_ENCRYPTION) key = pkcs1v15DecryptImplicit(recipient, encryptedKey, cipher.keyBytes);
-    else if (algOid === OID_RSAES_OAEP) key = oaepDecrypt(recipient, encryptedKey, keyAlg.valueBlock.value[1]);
+    else if (algOid === OID_RSAES_OAEP) key = oaepDecrypt(recipient, encryptedKey, ktri.keyEncryptionAlgorithm.algorithmParams);
     else fail();
     if (key.length !== cipher.keyBytes) fail();
     const d = createDecipheriv(cipherName, key, iv);

@@ -4,10 +4,11 @@
  */
 import { createHash, createPublicKey, randomBytes, sign } from 'node:crypto';
 import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { SCEP_MAX_MESSAGE_BYTES, ScepError, type ScepContentEncryption, type ScepDigest, type ScepMessageType, type ScepSigner } from './errors.js';
 import { MESSAGE_TYPES, OID_SCEP_MESSAGE_TYPE, OID_SCEP_SENDER_NONCE, OID_SCEP_TRANSACTION_ID, OID_SHA256_WITH_RSA, OID_SIGNING_TIME, keyOf } from './oids.js';
 import { checkNonce, octetAttribute, printableAttribute, readOctets, readString } from './attributes.js';
-import { algorithmId, embed, encode, parseDer, rawOf } from './der.js';
+import { algorithmId, encode, parseAs, parseDer } from './der.js';
 import { encryptEnvelope } from './enveloped-data.js';
 import { attribute, buildSignedData, verifySignedData } from './signed-data.js';
 
@@ -68,41 +69,49 @@ export function parseScepRequest(der: Uint8Array): ScepRequest {
   };
 }
 
-function twoNames(der: Uint8Array, what: string): [asn1js.Sequence, asn1js.AsnType] {
-  const root = parseDer(der, what);
-  const [first, second, extra] = root instanceof asn1js.Sequence ? root.valueBlock.value : [];
-  if (!(first instanceof asn1js.Sequence) || second === undefined || extra !== undefined) {
-    throw new ScepError('ERR_SCEP_MALFORMED', `${what} is not the expected SEQUENCE`);
-  }
-  return [first, second];
+/** A Name (RFC 5280 §4.1.2.4) as pkijs reads it; `message` when it is not one. */
+function nameOf(der: Uint8Array, what: string, message: string): pkijs.RelativeDistinguishedNames {
+  return parseAs(pkijs.RelativeDistinguishedNames, der, what, message);
 }
 
 /** RFC 8894 §3.3.3 IssuerAndSubject (CertPoll content). DERs of the two Names. */
 export function parseIssuerAndSubject(der: Uint8Array): { readonly issuerDer: Uint8Array; readonly subjectDer: Uint8Array } {
-  const [issuer, subject] = twoNames(der, 'IssuerAndSubject');
-  if (!(subject instanceof asn1js.Sequence)) throw new ScepError('ERR_SCEP_MALFORMED', 'IssuerAndSubject has no subject Name');
-  return { issuerDer: rawOf(issuer), subjectDer: rawOf(subject) };
+  // IssuerAndSubject ::= SEQUENCE { issuer Name, subject Name }: SCEP's own, pkijs has no class for it.
+  const root = parseDer(der, 'IssuerAndSubject');
+  const [issuer, subject, extra] = root instanceof asn1js.Sequence ? root.valueBlock.value : [];
+  if (issuer === undefined || subject === undefined || extra !== undefined) {
+    throw new ScepError('ERR_SCEP_MALFORMED', 'IssuerAndSubject is not the expected SEQUENCE');
+  }
+  const names = [issuer, subject].map((name, i) => {
+    try {
+      return encode(new pkijs.RelativeDistinguishedNames({ schema: name }));
+    } catch (cause) {
+      throw new ScepError('ERR_SCEP_MALFORMED', `IssuerAndSubject has no ${i === 0 ? 'issuer' : 'subject'} Name`, { cause });
+    }
+  });
+  return { issuerDer: names[0] ?? new Uint8Array(0), subjectDer: names[1] ?? new Uint8Array(0) };
 }
 
 /** RFC 5652 §10.2.4 IssuerAndSerialNumber (GetCert, GetCRL content; RFC 8894 §3.3.4). serialHex: lower-case, DER-minimal. */
 export function parseIssuerAndSerial(der: Uint8Array): { readonly issuerDer: Uint8Array; readonly serialHex: string } {
-  const [issuer, serial] = twoNames(der, 'IssuerAndSerialNumber');
-  if (!(serial instanceof asn1js.Integer) || serial.valueBlock.valueHexView.length === 0) {
-    throw new ScepError('ERR_SCEP_MALFORMED', 'IssuerAndSerialNumber has no serial number');
-  }
-  return { issuerDer: rawOf(issuer), serialHex: Buffer.from(serial.valueBlock.valueHexView).toString('hex') };
+  const parsed = parseAs(pkijs.IssuerAndSerialNumber, der, 'IssuerAndSerialNumber', 'IssuerAndSerialNumber is not the expected SEQUENCE');
+  const serial = parsed.serialNumber.valueBlock.valueHexView;
+  if (serial.length === 0) throw new ScepError('ERR_SCEP_MALFORMED', 'IssuerAndSerialNumber has no serial number');
+  return { issuerDer: encode(parsed.issuer), serialHex: Buffer.from(serial).toString('hex') };
 }
 
 /** RFC 8894 §3.3.3: IssuerAndSubject for a CertPoll. */
 export function buildIssuerAndSubject(issuerDer: Uint8Array, subjectDer: Uint8Array): Uint8Array {
-  return encode(new asn1js.Sequence({ value: [embed(issuerDer), embed(subjectDer)] }));
+  const issuer = nameOf(issuerDer, 'issuer', 'the issuer is not a Name');
+  const subject = nameOf(subjectDer, 'subject', 'the subject is not a Name');
+  return encode(new asn1js.Sequence({ value: [issuer.toSchema(), subject.toSchema()] }));
 }
 
 /** RFC 5652 §10.2.4 / RFC 8894 §3.3.4: IssuerAndSerialNumber for GetCert and GetCRL. */
 export function buildIssuerAndSerial(issuerDer: Uint8Array, serialHex: string): Uint8Array {
   if (!/^([0-9a-f]{2})+$/i.test(serialHex)) throw new TypeError('serialHex must be an even number of hex digits');
-  const serial = new asn1js.Integer({ valueHex: new Uint8Array(Buffer.from(serialHex, 'hex')).buffer });
-  return encode(new asn1js.Sequence({ value: [embed(issuerDer), serial] }));
+  const serialNumber = new asn1js.Integer({ valueHex: new Uint8Array(Buffer.from(serialHex, 'hex')).buffer });
+  return encode(new pkijs.IssuerAndSerialNumber({ issuer: nameOf(issuerDer, 'issuer', 'the issuer is not a Name'), serialNumber }));
 }
 
 /** RFC 8894 §3.2.1.1: transactionID from the public key: hex of SHA-256 of the SubjectPublicKeyInfo DER. */
@@ -111,13 +120,14 @@ export function transactionIdOf(publicKeySpkiDer: Uint8Array): string {
 }
 
 /** UTCTime for years before 2050, GeneralizedTime after (RFC 5280 §4.1.2.5). */
-function x509Time(date: Date): asn1js.AsnType {
-  return date.getUTCFullYear() < 2050 ? new asn1js.UTCTime({ valueDate: date }) : new asn1js.GeneralizedTime({ valueDate: date });
+function x509Time(date: Date): pkijs.Time {
+  return new pkijs.Time({ type: date.getUTCFullYear() < 2050 ? pkijs.TimeType.UTCTime : pkijs.TimeType.GeneralizedTime, value: date });
 }
 
 /**
  * RFC 8894 §2.3: a self-signed signer certificate for a requester key (the subject given, one
- * hour back for clock skew, seven days ahead) to sign a PKCSReq with, SHA-256 with RSA.
+ * hour back for clock skew, seven days ahead) to sign a PKCSReq with, SHA-256 with RSA. The
+ * structure is a pkijs.Certificate; node:crypto signs its TBSCertificate.
  */
 export function createTransientSigner(options: {
   readonly privateKey: import('node:crypto').KeyObject;
@@ -127,27 +137,24 @@ export function createTransientSigner(options: {
   const { privateKey, subjectDer } = options;
   if (privateKey.asymmetricKeyType !== 'rsa') throw new TypeError('a SCEP signer key must be RSA');
   const now = options.now ?? new Date();
-  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  const spki = new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }));
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f; // positive (RFC 5280 §4.1.2.2)
-  const tbs = new asn1js.Sequence({
-    value: [
-      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Integer({ value: 2 })] }),
-      new asn1js.Integer({ valueHex: new Uint8Array(serial).buffer }),
-      algorithmId(OID_SHA256_WITH_RSA),
-      embed(subjectDer),
-      new asn1js.Sequence({
-        value: [x509Time(new Date(now.getTime() - 3_600_000)), x509Time(new Date(now.getTime() + 7 * 86_400_000))],
-      }),
-      embed(subjectDer),
-      embed(new Uint8Array(spki)),
-    ],
+  const name = nameOf(subjectDer, 'subject', 'the subject is not a Name');
+  const certificate = new pkijs.Certificate({
+    version: 2,
+    serialNumber: new asn1js.Integer({ valueHex: new Uint8Array(serial).buffer }),
+    signature: algorithmId(OID_SHA256_WITH_RSA),
+    issuer: name,
+    notBefore: x509Time(new Date(now.getTime() - 3_600_000)),
+    notAfter: x509Time(new Date(now.getTime() + 7 * 86_400_000)),
+    subject: name,
+    subjectPublicKeyInfo: parseAs(pkijs.PublicKeyInfo, spki, 'public key', 'the public key is not a SubjectPublicKeyInfo'),
   });
-  const tbsDer = encode(tbs);
-  const signature = sign('sha256', tbsDer, privateKey);
-  const certificate = new asn1js.Sequence({
-    value: [embed(tbsDer), algorithmId(OID_SHA256_WITH_RSA), new asn1js.BitString({ valueHex: new Uint8Array(signature).buffer, unusedBits: 0 })],
-  });
+  const tbsDer = encode(certificate.encodeTBS());
+  certificate.tbsView = tbsDer;
+  certificate.signatureAlgorithm = algorithmId(OID_SHA256_WITH_RSA);
+  certificate.signatureValue = new asn1js.BitString({ valueHex: new Uint8Array(sign('sha256', tbsDer, privateKey)).buffer, unusedBits: 0 });
   return { certificateDer: encode(certificate), privateKey };
 }
 
@@ -180,7 +187,7 @@ export function buildScepRequest(options: {
       printableAttribute(OID_SCEP_TRANSACTION_ID, options.transactionId),
       printableAttribute(OID_SCEP_MESSAGE_TYPE, MESSAGE_TYPES[options.messageType]),
       octetAttribute(OID_SCEP_SENDER_NONCE, senderNonce),
-      attribute(OID_SIGNING_TIME, x509Time(new Date())),
+      attribute(OID_SIGNING_TIME, x509Time(new Date()).toSchema()),
     ],
   });
   return { der, senderNonce };

@@ -34,6 +34,18 @@ export function cnName(cn: string): Uint8Array {
   return new Uint8Array(new asn1js.Sequence({ value: [rdn] }).toBER(false));
 }
 
+/**
+ * A CRL structure (RFC 5280 §5.1: v1, no entries) under an unchecked signature: the codec
+ * carries CRLs and reads their structure, it does not verify them.
+ */
+export function crlStandIn(issuerCn = 'crl-stand-in'): Uint8Array {
+  const sha256WithRsa = new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.2.840.113549.1.1.11' }), new asn1js.Null()] });
+  const issuer = asn1js.fromBER(cnName(issuerCn)).result;
+  const tbs = new asn1js.Sequence({ value: [sha256WithRsa, issuer, new asn1js.UTCTime({ valueDate: new Date(Date.UTC(2026, 0, 1)) })] });
+  const crl = new asn1js.Sequence({ value: [tbs, sha256WithRsa, new asn1js.BitString({ valueHex: new Uint8Array(32).buffer, unusedBits: 0 })] });
+  return new Uint8Array(crl.toBER(false));
+}
+
 /** A fresh RSA-2048 requester with a transient self-signed certificate. */
 export function requester(cn = 'device.example.com'): ScepSigner {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

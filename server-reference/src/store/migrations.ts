@@ -520,4 +520,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 16,
+    description: 'SCEP: a transaction is keyed by its signer certificate too (a renewal is its own transaction)',
+    // certmonger renews with a PKCSReq signed by the current certificate (one of ours), often
+    // with the transactionID of the first enrolment and, for getcert resubmit, the same key: keyed
+    // by transactionID and signer key alone, that renewal was answered as a resend of the first
+    // enrolment. signer_certificate_sha256 is the SHA-256 of the signer certificate when it is one
+    // of this CA's (a renewal, RFC 8894 §3.3.1.2), and '' for a self-signed signer (a first
+    // enrolment, whose polls may come under a fresh self-signed certificate of the same key).
+    // Existing rows are first enrolments or renewals recorded by key; they keep ''.
+    sql: `
+      CREATE TABLE scep_transactions_rebuilt (
+        transaction_id TEXT NOT NULL CHECK (length(transaction_id) BETWEEN 1 AND 128),
+        signer_key_sha256 TEXT NOT NULL CHECK (length(signer_key_sha256) = 64),
+        signer_certificate_sha256 TEXT NOT NULL DEFAULT '' CHECK (signer_certificate_sha256 = '' OR length(signer_certificate_sha256) = 64),
+        request_id TEXT NOT NULL REFERENCES certificate_requests (id) ON DELETE CASCADE,
+        created_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (transaction_id, signer_key_sha256, signer_certificate_sha256)
+      ) STRICT;
+      INSERT INTO scep_transactions_rebuilt (transaction_id, signer_key_sha256, request_id, created_at_ms)
+        SELECT transaction_id, signer_key_sha256, request_id, created_at_ms FROM scep_transactions;
+      DROP TABLE scep_transactions;
+      ALTER TABLE scep_transactions_rebuilt RENAME TO scep_transactions;
+    `,
+  },
 ];

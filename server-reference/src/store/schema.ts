@@ -267,10 +267,15 @@ export interface RevocationSecretsTable {
   used_at_ms: number | null;
 }
 
-/** `scep_transactions` (migration 14): which request a SCEP transactionID of a signer key stands for. */
+/**
+ * `scep_transactions` (migrations 14, 16): which request a SCEP transactionID of a signer stands
+ * for. `signer_certificate_sha256` is the SHA-256 of the signer certificate when it is one of
+ * this CA's (a renewal), `''` for a self-signed signer (a first enrolment).
+ */
 export interface ScepTransactionsTable {
   transaction_id: string;
   signer_key_sha256: string;
+  signer_certificate_sha256: Generated<string>;
   request_id: string;
   created_at_ms: number;
 }

@@ -7,8 +7,9 @@
  *   the issuance (checked against its names before, so a request for other names uses nothing);
  * - a PKCSReq without one: held for an operator (the CA's own `/scep`) or for the owner of the
  *   personal SCEP URL it came to;
- * - a RenewalReq signed by an unrevoked, unexpired certificate of this CA for the same subject:
- *   issued at once for names the old certificate carried.
+ * - a RenewalReq, or a PKCSReq (certmonger renews that way), signed by an unrevoked, unexpired
+ *   certificate of this CA for the same subject: issued at once for names the old certificate
+ *   carried, the request's key old or new.
  */
 import { type CertificateRequest, formatName } from '@certwizard/pki';
 import type { DecidedProfile } from '../store/certificate-requests.js';
@@ -72,7 +73,7 @@ export function scepHoldPolicy(approver: 'owner' | 'operator'): SubmissionPolicy
 }
 
 /**
- * The policy of a RenewalReq (RFC 8894 §3.3.1.2) whose signer, a valid certificate of this CA,
+ * The policy of a renewal (RFC 8894 §3.3.1.2: a RenewalReq, or a PKCSReq signed by the old certificate) whose signer, a valid certificate of this CA,
  * was checked by the caller: issue at once when the request's subject is the old certificate's
  * and its DNS names are among the old certificate's (a renewal adds no names without a PIN).
  * @param old - the old certificate's subject (RFC 4514 text, as `formatName` writes it) and DNS names.

@@ -7,6 +7,11 @@
  * SCEP's own: the transaction (a resent PKCSReq and CertPoll name the transactionID, never our
  * request id), the PIN's binding check before anything is spent, and the signer checks.
  *
+ * A PKCSReq signed by a certificate of this CA is that certificate's renewal (RFC 8894
+ * §3.3.1.2: a renewal is signed by the existing certificate), handled as a RenewalReq: clients
+ * such as certmonger 0.79 renew (`getcert resubmit`, `getcert rekey`) with PKCSReq even when the
+ * CA advertises `Renewal`, and repeat the first enrolment's transactionID and challengePassword.
+ *
  * Contract: the CA's refusals are FAILURE answers and change nothing stored; a wrong, used or
  * expired PIN and names outside its binding all answer FAILURE badRequest (one answer: no oracle
  * of which). Only the CA's own failures (store, hooks) throw.
@@ -15,8 +20,8 @@ import { createHash } from 'node:crypto';
 import { type Certificate, type CertificateRequest, formatName, parseCertificate, parseCsr } from '@certwizard/pki';
 import type { Logger } from '../log.js';
 import type { CertificateRequestRepository } from '../store/certificate-requests.js';
-import type { CertificateRepository } from '../store/certificate-store.js';
-import type { ScepTransactionRepository } from '../store/scep-transaction-store.js';
+import type { CertificateRepository, StoredCertificate } from '../store/certificate-store.js';
+import type { ScepSignerKey, ScepTransactionRepository } from '../store/scep-transaction-store.js';
 import { isRefusal } from './refusal.js';
 import { type AccountRequester, type RequestService, SCEP_REQUESTER } from './request-service.js';
 import { scepHoldPolicy, scepPinPolicy, scepRenewalPolicy } from './scep-policy.js';
@@ -51,7 +56,7 @@ export interface ScepPinGate {
 /** Who sent a PKIOperation: the verified signer certificate, its transactionID, and the URL it came to. */
 export interface ScepCaller {
   readonly transactionId: string;
-  /** The certificate whose key signed the pkiMessage (self-signed for PKCSReq, ours for RenewalReq). */
+  /** The certificate whose key signed the pkiMessage (self-signed for a first enrolment, ours for a renewal). */
   readonly signerCertificateDer: Uint8Array;
   /** The account of the personal SCEP URL (`/scep/u/:handle`) it came to; none for `/scep`. */
   readonly accountId?: number;
@@ -73,6 +78,13 @@ export interface ScepServiceOptions {
 
 const failure = (failInfo: ScepFailure): ScepAnswer => ({ status: 'FAILURE', failInfo });
 
+/** The verified signer of a PKIOperation, its transaction key, and its stored record when it is one of this CA's certificates. */
+interface ScepSignerOf {
+  readonly certificate: Certificate;
+  readonly key: ScepSignerKey;
+  readonly ours: StoredCertificate | undefined;
+}
+
 /**
  * The SCEP operations of the CA. Stateless itself; concurrent calls are safe as far as the
  * stores' guarded statements make them (the PIN's UPDATE, the transaction's primary key).
@@ -89,15 +101,20 @@ export class ScepService {
   }
 
   /**
-   * RFC 8894 §3.3.1 PKCSReq: a resent transaction gets its request's state; otherwise the
-   * request is checked against its signer (§2.3: the self-signed certificate's key is the
-   * request's key, its subject the request's subject), then issued for a PIN or held.
+   * RFC 8894 §3.3.1 PKCSReq: a resent transaction gets its request's state. Signed by a
+   * certificate of this CA, it is that certificate's renewal (§3.3.1.2), exactly as a RenewalReq
+   * (its challengePassword, a PIN spent by the first enrolment, is not looked at). Otherwise it is
+   * a first enrolment, checked against its signer (§2.3: a self-signed certificate whose key is
+   * the request's key and whose subject is the request's subject), then issued for a PIN or held.
    */
   async pkcsReq(caller: ScepCaller, csrDer: Uint8Array): Promise<ScepAnswer> {
-    const signer = parseCertificate(caller.signerCertificateDer);
-    const keySha256 = sha256Hex(signer.publicKeyDer);
-    const earlier = await this.#o.transactions.requestOf(caller.transactionId, keySha256);
+    const from = await this.#signerOf(caller);
+    const earlier = await this.#o.transactions.requestOf(caller.transactionId, from.key);
     if (earlier !== undefined) return this.#answerOf(earlier);
+    if (from.ours !== undefined) return this.#renewal(caller, from, from.ours, csrDer);
+    const signer = from.certificate;
+    // A first enrolment's signer is self-signed (§2.3); another CA's certificate is not a signer here.
+    if (!Buffer.from(signer.issuerDer).equals(Buffer.from(signer.subjectDer))) return failure('badMessageCheck');
     const csr = parsedOrUndefined(csrDer);
     if (csr === undefined) return failure('badRequest');
     if (!Buffer.from(csr.publicKeyDer).equals(Buffer.from(signer.publicKeyDer))) return failure('badMessageCheck');
@@ -106,7 +123,7 @@ export class ScepService {
     if (pin === undefined) {
       const requester: AccountRequester = { accountId: caller.accountId, source: 'scep' };
       const held = await this.#o.service.submit(csrDer, requester, scepHoldPolicy(caller.accountId === undefined ? 'operator' : 'owner'));
-      return this.#recorded(caller, keySha256, held);
+      return this.#recorded(caller, from.key, held);
     }
     // The binding first, reading only: a request for other names (or a wrong, used or expired
     // PIN) is refused with nothing used up and nothing stored.
@@ -120,26 +137,30 @@ export class ScepService {
       return failure('badRequest');
     }
     const accountId = checked.accountId ?? caller.accountId;
-    const usedBy = `scep:${keySha256.slice(0, 16)}:${caller.transactionId.slice(0, 64)}`;
+    const usedBy = `scep:${from.key.keySha256.slice(0, 16)}:${caller.transactionId.slice(0, 64)}`;
     // Taken right before signing; a PIN taken for an issuance that then failed stays used (the
     // PIN service has no way back): the device's admin asks for a new one.
     const policy = scepPinPolicy({ take: () => this.#o.pins.consume(pin, usedBy), giveBack: async () => {} });
     const outcome = await this.#o.service.submit(csrDer, { accountId, source: 'scep' }, policy);
-    return this.#recorded(caller, keySha256, outcome);
+    return this.#recorded(caller, from.key, outcome);
   }
 
   /**
    * RFC 8894 §3.3.1.2 RenewalReq: signed by the certificate being renewed, which must be one of
    * this CA's, unrevoked and unexpired (else FAILURE badCertId for a stranger, badRequest for a
-   * revoked or expired one); issued at once for the same subject and no new names.
+   * revoked or expired one); issued at once for the same subject and no new names. The request's
+   * key may be new (a rekey).
    */
   async renewalReq(caller: ScepCaller, csrDer: Uint8Array): Promise<ScepAnswer> {
-    const signer = parseCertificate(caller.signerCertificateDer);
-    const keySha256 = sha256Hex(signer.publicKeyDer);
-    const earlier = await this.#o.transactions.requestOf(caller.transactionId, keySha256);
+    const from = await this.#signerOf(caller);
+    const earlier = await this.#o.transactions.requestOf(caller.transactionId, from.key);
     if (earlier !== undefined) return this.#answerOf(earlier);
-    const stored = await this.#o.certificates.get(signer.serialNumberHex);
-    if (stored === undefined || !Buffer.from(parseCertificate(stored.pem).der).equals(Buffer.from(signer.der))) return failure('badCertId');
+    if (from.ours === undefined) return failure('badCertId');
+    return this.#renewal(caller, from, from.ours, csrDer);
+  }
+
+  /** A renewal (RenewalReq, or a PKCSReq signed by our certificate) of `stored`, the signer. */
+  async #renewal(caller: ScepCaller, from: ScepSignerOf, stored: StoredCertificate, csrDer: Uint8Array): Promise<ScepAnswer> {
     if (stored.status !== 'valid' || stored.notAfter.getTime() <= this.#now()) {
       this.#o.logger.info('scep renewal refused', { serial: stored.serialHex, why: stored.status === 'valid' ? 'expired' : 'revoked' });
       return failure('badRequest');
@@ -147,19 +168,19 @@ export class ScepService {
     const owner = ownerOf(stored.requester);
     // Certificates of other channels (ssl_api clients) renew through those channels.
     if (owner === 'other') return failure('badRequest');
-    const policy = scepRenewalPolicy({ subject: formatName(signer.subject), dnsNames: stored.subjectAltNames.dns });
+    const policy = scepRenewalPolicy({ subject: formatName(from.certificate.subject), dnsNames: stored.subjectAltNames.dns });
     const outcome = await this.#o.service.submit(csrDer, { accountId: owner, source: 'scep' }, policy);
-    return this.#recorded(caller, keySha256, outcome);
+    return this.#recorded(caller, from.key, outcome);
   }
 
   /**
    * RFC 8894 §3.3.3 CertPoll (GetCertInitial): the transaction's request by its transactionID and
-   * signer key. The IssuerAndSubject content is not compared: the transaction and the key that
-   * signed the poll already name exactly one request.
+   * signer (a renewal's poll is signed by the certificate being renewed, a first enrolment's by a
+   * self-signed certificate of the request's key). The IssuerAndSubject content is not compared:
+   * the transaction and its signer already name exactly one request.
    */
   async certPoll(caller: ScepCaller): Promise<ScepAnswer> {
-    const keySha256 = sha256Hex(parseCertificate(caller.signerCertificateDer).publicKeyDer);
-    const requestId = await this.#o.transactions.requestOf(caller.transactionId, keySha256);
+    const requestId = await this.#o.transactions.requestOf(caller.transactionId, (await this.#signerOf(caller)).key);
     return requestId === undefined ? failure('badRequest') : this.#answerOf(requestId);
   }
 
@@ -176,19 +197,33 @@ export class ScepService {
     return { status: 'SUCCESS', crlDer: await this.#o.ca.currentCrl() };
   }
 
+  /**
+   * The signer and its transaction key: one of this CA's certificates (same serial, same DER)
+   * keys its transactions by its own SHA-256 too, so its renewals are never taken for the first
+   * enrolment of the same key; any other signer by its key alone (a first enrolment's polls may
+   * come under a fresh self-signed certificate of the same key).
+   */
+  async #signerOf(caller: ScepCaller): Promise<ScepSignerOf> {
+    const certificate = parseCertificate(caller.signerCertificateDer);
+    const stored = await this.#o.certificates.get(certificate.serialNumberHex);
+    const ours = stored !== undefined && Buffer.from(parseCertificate(stored.pem).der).equals(Buffer.from(certificate.der)) ? stored : undefined;
+    const key = { keySha256: sha256Hex(certificate.publicKeyDer), certificateSha256: ours === undefined ? '' : sha256Hex(certificate.der) };
+    return { certificate, key, ours };
+  }
+
   #isOurs(issuerDer: Uint8Array): boolean {
     return Buffer.from(issuerDer).equals(Buffer.from(this.#o.ca.certificate.subjectDer));
   }
 
   /** Records the transaction of a stored request (issued or held) and answers it; a refusal stores nothing. */
-  async #recorded(caller: ScepCaller, keySha256: string, outcome: Awaited<ReturnType<RequestService['submit']>>): Promise<ScepAnswer> {
+  async #recorded(caller: ScepCaller, signer: ScepSignerKey, outcome: Awaited<ReturnType<RequestService['submit']>>): Promise<ScepAnswer> {
     if (isRefusal(outcome)) {
       this.#o.logger.info('scep request refused', { transactionId: caller.transactionId, reason: outcome.reason });
       return failure('badRequest');
     }
     if (outcome.requestId === undefined) throw new Error('a SCEP request was issued without a request record');
     // Two copies of one transaction racing: the first recorded stands and both answer its state.
-    const standing = await this.#o.transactions.record(caller.transactionId, keySha256, outcome.requestId, this.#now());
+    const standing = await this.#o.transactions.record(caller.transactionId, signer, outcome.requestId, this.#now());
     if (standing !== outcome.requestId) return this.#answerOf(standing);
     if (outcome.status === 'pending') return { status: 'PENDING' };
     return { status: 'SUCCESS', certificatesDer: [parseCertificate(outcome.certificatePem).der, this.#o.ca.certificate.der] };

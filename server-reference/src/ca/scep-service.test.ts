@@ -3,11 +3,13 @@
  * and signing core, without HTTP or CMS (the endpoint's tests cover those): PKCSReq without a PIN
  * held for an operator (no account) or for the personal URL's owner, the transaction answering a
  * resent PKCSReq and CertPoll, approval and rejection, the signer checks, RenewalReq (good, new
- * names, revoked, expired, a stranger's certificate), GetCert and GetCRL. Every refusal leaves
- * every table as it was. The PIN paths need the PIN service and are tested over HTTP.
+ * names, revoked, expired, a stranger's certificate), a PKCSReq signed by our certificate as its
+ * renewal (certmonger's resubmit and rekey: same transactionID, same or new key), GetCert and
+ * GetCRL. Every refusal leaves every table as it was. The PIN paths need the PIN service and are
+ * tested over HTTP.
  */
 import { type KeyObject } from 'node:crypto';
-import { createCsr, createSelfSignedCa, generateKeyPair, parseCertificate } from '@certwizard/pki';
+import { createCsr, createSelfSignedCa, generateKeyPair, issueServiceCertificate, parseCertificate } from '@certwizard/pki';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AccountService } from '../accounts/account-service.js';
 import { AccountStore } from '../accounts/account-store.js';
@@ -215,5 +217,90 @@ describe('RenewalReq, GetCert, GetCRL', () => {
     const crl = await scep.getCrl({ issuerDer: caCertificate.subjectDer, serialHex: issued.serialNumberHex });
     expect(crl.status).toBe('SUCCESS');
     expect('crlDer' in crl && crl.crlDer.length > 0).toBe(true);
+  });
+});
+
+describe('PKCSReq signed by a certificate of this CA (how certmonger renews)', () => {
+  /** A first enrolment, held, approved and polled: the device, its transaction and its certificate. */
+  async function enrolled(dns: string, key: KeyObject) {
+    const d = device([dns], { key });
+    await scep.pkcsReq(d.caller, d.csrDer);
+    const [record] = await requests.awaitingOperator();
+    await service.approve(record?.id as string, { operator: 1 });
+    return { ...d, certificate: issuedOf(await scep.certPoll(d.caller)) };
+  }
+
+  /** A PKCSReq for `dns` by `key` in transaction `transactionId`, signed by the certificate `signer`. */
+  function signedBy(signer: ReturnType<typeof parseCertificate>, transactionId: string, dns: readonly string[], key: KeyObject) {
+    const csr = createCsr({ privateKey: key, subject: [{ type: 'CN', value: dns[0] as string }], subjectAltNames: { dns: [...dns] } });
+    return { caller: { transactionId, signerCertificateDer: signer.der }, csrDer: csr.der };
+  }
+
+  it('resubmit (same key, same transactionID): a new certificate, its own transaction; resent and polled, the same one', async () => {
+    const key = generateKeyPair('p256').privateKey;
+    const first = await enrolled('resubmit.example.org', key);
+    const again = signedBy(first.certificate, first.caller.transactionId, ['resubmit.example.org'], key);
+    const renewed = issuedOf(await scep.pkcsReq(again.caller, again.csrDer));
+    expect(renewed.serialNumberHex).not.toBe(first.certificate.serialNumberHex);
+    expect(renewed.subjectAltNames.dns).toEqual(['resubmit.example.org']);
+    expect(renewed.publicKeyDer).toEqual(first.certificate.publicKeyDer);
+    expect((await certificates.get(renewed.serialNumberHex))?.requester).toBe(SCEP_REQUESTER);
+    // Resent with the same signer certificate: the same answer, no third certificate.
+    expect(issuedOf(await unchanged(() => scep.pkcsReq(again.caller, again.csrDer))).der).toEqual(renewed.der);
+    expect(issuedOf(await unchanged(() => scep.certPoll(again.caller))).der).toEqual(renewed.der);
+    // The first enrolment (self-signed signer) is still its own transaction.
+    expect(issuedOf(await unchanged(() => scep.pkcsReq(first.caller, first.csrDer))).der).toEqual(first.certificate.der);
+    expect(issuedOf(await unchanged(() => scep.certPoll(first.caller))).der).toEqual(first.certificate.der);
+  });
+
+  it('rekey (new key, signed by the old certificate and key): a new certificate for the new key', async () => {
+    const first = await enrolled('rekey.example.org', generateKeyPair('p256').privateKey);
+    const fresh = generateKeyPair('p256');
+    const rekey = signedBy(first.certificate, `rekey-${Math.random()}`, ['rekey.example.org'], fresh.privateKey);
+    const renewed = issuedOf(await scep.pkcsReq(rekey.caller, rekey.csrDer));
+    expect(renewed.serialNumberHex).not.toBe(first.certificate.serialNumberHex);
+    expect(Buffer.from(renewed.publicKeyDer)).toEqual(fresh.publicKey.export({ type: 'spki', format: 'der' }));
+  });
+
+  it("refuses new names, another subject, a revoked and an expired signer (badRequest), and a foreign CA's certificate (badMessageCheck), storing nothing", async () => {
+    const key = generateKeyPair('p256').privateKey;
+    const first = await enrolled('limits.example.org', key);
+    const wider = signedBy(first.certificate, `w-${Math.random()}`, ['limits.example.org', 'more.example.org'], key);
+    expect(await unchanged(() => scep.pkcsReq(wider.caller, wider.csrDer))).toEqual({ status: 'FAILURE', failInfo: 'badRequest' });
+    const renamed = signedBy(first.certificate, `n-${Math.random()}`, ['other.example.org'], key);
+    expect(await unchanged(() => scep.pkcsReq(renamed.caller, renamed.csrDer))).toEqual({ status: 'FAILURE', failInfo: 'badRequest' });
+
+    // Another CA's certificate for the request's own key and subject: neither ours nor self-signed.
+    const foreignKey = generateKeyPair('p256');
+    const foreignCa = parseCertificate(
+      createSelfSignedCa({
+        subject: [{ type: 'CN', value: 'Foreign CA' }],
+        privateKey: foreignKey.privateKey,
+        notBefore: new Date(T0 - DAY),
+        notAfter: new Date(T0 + 365 * DAY),
+        serialNumber: Uint8Array.of(2),
+      }).pem,
+    );
+    const foreign = parseCertificate(
+      issueServiceCertificate({
+        issuer: { certificate: foreignCa, privateKey: foreignKey.privateKey },
+        subject: [{ type: 'CN', value: 'limits.example.org' }],
+        publicKey: deviceKey.publicKey,
+        serialNumber: Uint8Array.of(3),
+        notBefore: new Date(T0 - DAY),
+        notAfter: new Date(T0 + DAY),
+        keyUsage: ['digitalSignature'],
+      }).pem,
+    );
+    const stranger = signedBy(foreign, `f-${Math.random()}`, ['limits.example.org'], deviceKey.privateKey);
+    expect(await unchanged(() => scep.pkcsReq(stranger.caller, stranger.csrDer))).toEqual({ status: 'FAILURE', failInfo: 'badMessageCheck' });
+
+    const dated = await enrolled('dated.example.org', generateKeyPair('p256').privateKey);
+    await service.revoke(first.certificate.serialNumberHex, { reason: 'superseded' });
+    const revoked = signedBy(first.certificate, first.caller.transactionId, ['limits.example.org'], key);
+    expect(await unchanged(() => scep.pkcsReq(revoked.caller, revoked.csrDer))).toEqual({ status: 'FAILURE', failInfo: 'badRequest' });
+    clock += 91 * DAY;
+    const expired = signedBy(dated.certificate, dated.caller.transactionId, ['dated.example.org'], generateKeyPair('p256').privateKey);
+    expect(await unchanged(() => scep.pkcsReq(expired.caller, expired.csrDer))).toEqual({ status: 'FAILURE', failInfo: 'badRequest' });
   });
 });

@@ -2,7 +2,8 @@
  * The reference CA's SCEP endpoint (RFC 8894) proven with a client nobody here wrote: certmonger
  * 0.79 (`getcert` and its helper `/usr/lib/certmonger/scep-submit`), each test against a real
  * test CA on 127.0.0.1:0 and a private certmonger daemon (src/testing/certmonger.ts: no system
- * bus, its state in a temporary directory), both stopped by the test.
+ * bus, its state in a temporary directory), both stopped by the test: enrolment with a PIN,
+ * refusals, a held request approved, and renewal by `getcert resubmit` and `getcert rekey`.
  */
 import { X509Certificate } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -132,8 +133,32 @@ describe('SCEP against certmonger', () => {
     verifyIssued(cert, 'held.example');
   });
 
-  // Not here yet: a renewal by `getcert resubmit`. certmonger 0.79 renews by a PKCSReq (19, not
-  // RenewalReq) signed with the current certificate, with the first enrolment's transactionID
-  // (same key) and the spent PIN in its CSR (docs/scep.md, Proven against certmonger); today the
-  // CA answers it as a resend of the first transaction, with the first certificate again.
+  // certmonger 0.79 renews by a PKCSReq (messageType 19, never RenewalReq) signed with the
+  // current certificate and key, its CSR carrying the first enrolment's (spent) PIN; `resubmit`
+  // even reuses the first transactionID. The CA takes a PKCSReq signed by its own valid
+  // certificate as that certificate's renewal (RFC 8894 §3.3.1.2), its own transaction.
+  async function renewed(command: 'resubmit' | 'rekey', id: string, dns: string) {
+    const pin = await makePin(ca, dns);
+    const { result, cert } = await request(id, dns, ['-L', pin]);
+    expect(result.code, result.stderr).toBe(0);
+    const first = new X509Certificate(readFileSync(cert));
+    const again = await certmonger.getcert([command, '-i', id, '-w']);
+    expect(again.code, `${again.stdout}${again.stderr}`).toBe(0);
+    await certmonger.waitFor(id, (s) => s === 'MONITORING', { timeoutMs: 30_000 });
+    const second = new X509Certificate(readFileSync(cert));
+    expect(second.serialNumber).not.toBe(first.serialNumber);
+    verifyIssued(cert, dns);
+    expect((await ca.counts()).certificates).toBe(2);
+    return { first, second };
+  }
+
+  it('getcert resubmit renews: MONITORING with a new serial, same key, that openssl verifies and that carries the SAN', async () => {
+    const { first, second } = await renewed('resubmit', 'again', 'again.example');
+    expect(second.publicKey.export({ type: 'spki', format: 'der' })).toEqual(first.publicKey.export({ type: 'spki', format: 'der' }));
+  });
+
+  it('getcert rekey renews with a new key: MONITORING with a new serial that openssl verifies and that carries the SAN', async () => {
+    const { first, second } = await renewed('rekey', 'fresh', 'fresh.example');
+    expect(second.publicKey.export({ type: 'spki', format: 'der' })).not.toEqual(first.publicKey.export({ type: 'spki', format: 'der' }));
+  });
 });

@@ -86,7 +86,10 @@ describe('ExampleMail serves the installed certificate over STARTTLS', () => {
     new Promise<LogEntry>((resolve, reject) => {
       const found = entries.slice(from).find(match);
       if (found) return resolve(found);
-      const timer = setTimeout(() => reject(new Error(`no such log entry within ${LOG_WAIT_MS} ms; logged: ${JSON.stringify(entries.slice(from))}`)), LOG_WAIT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`no such log entry within ${LOG_WAIT_MS} ms; logged: ${JSON.stringify(entries.slice(from))}`)),
+        LOG_WAIT_MS,
+      );
       waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
     });
   const log = (entry: object) => {

@@ -99,3 +99,33 @@ describe('migration 7 (the email ping)', () => {
     db.close();
   });
 });
+
+describe('migration 16 (SCEP transactions keyed by the signer certificate too)', () => {
+  it('keeps the transactions of version 15, and lets a renewal repeat the transactionID and key of a first enrolment', () => {
+    const v15 = openDatabase(dir, { migrations: MIGRATIONS.filter((m) => m.version <= 15) });
+    v15
+      .prepare(
+        "INSERT INTO certificate_requests (id, account_id, csr_pem, subject, names_json, profile_json, key_description, fingerprint_sha256, source, status, created_at_ms, approver) VALUES (?, NULL, 'pem', 'CN=x', '{}', '{}', 'RSA 2048', ?, 'scep', 'pending', 0, 'operator')",
+      )
+      .run('s'.repeat(22), 'f'.repeat(64));
+    v15
+      .prepare("INSERT INTO scep_transactions (transaction_id, signer_key_sha256, request_id, created_at_ms) VALUES ('42', ?, ?, 7)")
+      .run('a'.repeat(64), 's'.repeat(22));
+    v15.close();
+    const db = openDatabase(dir);
+    expect(db.prepare('SELECT transaction_id, signer_key_sha256, signer_certificate_sha256, request_id, created_at_ms FROM scep_transactions').all()).toEqual([
+      { transaction_id: '42', signer_key_sha256: 'a'.repeat(64), signer_certificate_sha256: '', request_id: 's'.repeat(22), created_at_ms: 7 },
+    ]);
+    const insert = db.prepare(
+      "INSERT INTO scep_transactions (transaction_id, signer_key_sha256, signer_certificate_sha256, request_id, created_at_ms) VALUES ('42', ?, ?, ?, 0)",
+    );
+    insert.run('a'.repeat(64), 'c'.repeat(64), 's'.repeat(22));
+    expect(() => insert.run('a'.repeat(64), 'c'.repeat(64), 's'.repeat(22))).toThrow(/UNIQUE|PRIMARY/);
+    expect(() => insert.run('a'.repeat(64), '', 's'.repeat(22))).toThrow(/UNIQUE|PRIMARY/);
+    expect(() => insert.run('a'.repeat(64), 'short', 's'.repeat(22))).toThrow(/CHECK/);
+    // Transactions still go with their request.
+    db.prepare('DELETE FROM certificate_requests').run();
+    expect(db.prepare('SELECT count(*) AS n FROM scep_transactions').get()).toEqual({ n: 0 });
+    db.close();
+  });
+});

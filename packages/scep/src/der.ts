@@ -24,18 +24,21 @@ export function parseDer(bytes: Uint8Array, what: string): asn1js.AsnType {
   return parsed.result;
 }
 
-/**
- * Reads a whole DER element into a pkijs class (`new X({ schema })`). pkijs' own `fromBER`
- * ignores trailing bytes, so the element is checked whole first; a schema mismatch ->
- * ERR_SCEP_MALFORMED with `message`.
- */
-export function parseAs<T>(Class: new (parameters: { schema: asn1js.AsnType }) => T, bytes: Uint8Array, what: string, message: string): T {
-  const schema = parseDer(bytes, what);
+/** Reads a parsed element into a pkijs class (`new X({ schema })`); a mismatch -> ERR_SCEP_MALFORMED with `message`. */
+export function readAs<T>(Class: new (parameters: { schema: asn1js.AsnType }) => T, schema: asn1js.AsnType, message: string): T {
   try {
     return new Class({ schema });
   } catch (cause) {
     throw new ScepError('ERR_SCEP_MALFORMED', message, { cause });
   }
+}
+
+/**
+ * Reads a whole DER element into a pkijs class. pkijs' own `fromBER` ignores trailing bytes,
+ * so the element is checked whole first.
+ */
+export function parseAs<T>(Class: new (parameters: { schema: asn1js.AsnType }) => T, bytes: Uint8Array, what: string, message: string): T {
+  return readAs(Class, parseDer(bytes, what), message);
 }
 
 /** DER of an asn1js element or of a pkijs object. */
@@ -140,10 +143,5 @@ export function openContentInfo(der: Uint8Array, contentType: string, what: stri
 
 /** Reads the content of a ContentInfo into a pkijs class; a mismatch -> ERR_SCEP_MALFORMED with `message`. */
 export function openAs<T>(Class: new (parameters: { schema: asn1js.AsnType }) => T, der: Uint8Array, contentType: string, what: string, message: string): T {
-  const schema = openContentInfo(der, contentType, what);
-  try {
-    return new Class({ schema });
-  } catch (cause) {
-    throw new ScepError('ERR_SCEP_MALFORMED', message, { cause });
-  }
+  return readAs(Class, openContentInfo(der, contentType, what), message);
 }

@@ -139,7 +139,9 @@ export function createTransientSigner(options: {
   const now = options.now ?? new Date();
   const spki = new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }));
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f; // positive (RFC 5280 §4.1.2.2)
+  // Positive and DER-minimal (RFC 5280 §4.1.2.2, X.690 §8.3.2): a leading 0x00 before a byte
+  // under 0x80 (1 serial in 256) is a non-minimal INTEGER that OpenSSL refuses to parse.
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   const name = nameOf(subjectDer, 'subject', 'the subject is not a Name');
   const certificate = new pkijs.Certificate({
     version: 2,

@@ -9,7 +9,20 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { ScepError, type ScepDigest, type ScepSigner } from './errors.js';
 import { DIGEST_OIDS, OID_CONTENT_TYPE, OID_DATA, OID_MESSAGE_DIGEST, OID_RSA_ENCRYPTION, OID_SIGNED_DATA, RSA_SIGNATURE_OIDS, keyOf } from './oids.js';
-import { algorithmId, bytesEqual, certificateParts, contentInfo, derOctets, derSorted, encode, issuerAndSerialOf, octetsOf, openAs, parseAs } from './der.js';
+import {
+  algorithmId,
+  bytesEqual,
+  certificateParts,
+  contentInfo,
+  derOctets,
+  derSorted,
+  encode,
+  issuerAndSerialOf,
+  octetsOf,
+  openContentInfo,
+  parseAs,
+  readAs,
+} from './der.js';
 
 /** One attribute (RFC 5652 §5.3): type and the one value of its SET. */
 export function attribute(oid: string, value: asn1js.AsnType): pkijs.Attribute {
@@ -97,16 +110,35 @@ export function buildDegenerate(certificatesDer: readonly Uint8Array[], crlsDer:
   return contentInfo(OID_SIGNED_DATA, signedData);
 }
 
+/** A SignedData (pkijs.SignedData) and the bytes of its certificates and CRLs as sent. */
+interface OpenedSignedData {
+  readonly sd: pkijs.SignedData;
+  readonly certificatesDer: Uint8Array[];
+  readonly crlsDer: Uint8Array[];
+}
+
+/**
+ * The certificates ([0]) or CRLs ([1]) of a SignedData schema pkijs has accepted, as sent:
+ * pkijs re-encodes what it parsed, and a certificate's bytes are its identity (fingerprints,
+ * pins, RFC 5280 §4.1.1.3 signatures over non-DER encodings of old CAs).
+ */
+function sentAs(schema: asn1js.AsnType, tagNumber: 0 | 1): Uint8Array[] {
+  const field =
+    schema instanceof asn1js.Sequence ? schema.valueBlock.value.find((f) => f.idBlock.tagClass === 3 && f.idBlock.tagNumber === tagNumber) : undefined;
+  if (!(field instanceof asn1js.Constructed)) return [];
+  return field.valueBlock.value.filter((item) => item instanceof asn1js.Sequence).map((item) => new Uint8Array(item.valueBeforeDecodeView));
+}
+
 /** Opens a SignedData ContentInfo (pkijs.SignedData). */
-function openSignedData(der: Uint8Array, what: string, message: string): pkijs.SignedData {
-  return openAs(pkijs.SignedData, der, OID_SIGNED_DATA, what, message);
+function openSignedData(der: Uint8Array, what: string, message: string): OpenedSignedData {
+  const schema = openContentInfo(der, OID_SIGNED_DATA, what);
+  const sd = readAs(pkijs.SignedData, schema, message);
+  return { sd, certificatesDer: sentAs(schema, 0), crlsDer: sentAs(schema, 1) };
 }
 
 /** Certificates and CRLs of a (degenerate) SignedData, in the order sent. */
 export function readDegenerate(der: Uint8Array, what: string): { certificatesDer: Uint8Array[]; crlsDer: Uint8Array[] } {
-  const sd = openSignedData(der, what, `${what} is not a SignedData`);
-  const certificatesDer = (sd.certificates ?? []).filter((c) => c instanceof pkijs.Certificate).map(encode);
-  const crlsDer = (sd.crls ?? []).filter((c) => c instanceof pkijs.CertificateRevocationList).map(encode);
+  const { certificatesDer, crlsDer } = openSignedData(der, what, `${what} is not a SignedData`);
   return { certificatesDer, crlsDer };
 }
 
@@ -169,11 +201,10 @@ function findSigner(sid: pkijs.IssuerAndSerialNumber | asn1js.AsnType, certifica
  * certificate's key, whatever the message carries.
  */
 export function verifySignedData(der: Uint8Array, what: string, trustedSignerDer?: Uint8Array): VerifiedSignedData {
-  const sd = openSignedData(der, what, `${what} is not a CMS SignedData as SCEP sends it`);
+  const { sd, certificatesDer: certificates } = openSignedData(der, what, `${what} is not a CMS SignedData as SCEP sends it`);
   if (sd.encapContentInfo.eContentType !== OID_DATA) malformed(what);
   const eContent: unknown = sd.encapContentInfo.eContent;
   const content = eContent === undefined ? new Uint8Array(0) : octetsOf(eContent as asn1js.AsnType);
-  const certificates = (sd.certificates ?? []).filter((c) => c instanceof pkijs.Certificate).map(encode);
   if (sd.signerInfos.length !== 1) malformed(what);
   const signerInfo = sd.signerInfos[0];
   const signedAttrs = signerInfo?.signedAttrs;

@@ -69,8 +69,9 @@ describe('requests', () => {
   });
 
   it('makes transient signer certificates OpenSSL parses, with a 16-byte serial of no leading zero, every time', () => {
-    // A random serial starting 0x00 0x00-0x7f is a non-minimal INTEGER OpenSSL refuses; one in
-    // 128 used to. 1000 tries catch that with probability 1 - (127/128)^1000 > 0.9995.
+    // A random serial starting 0x00 0x00-0x7f is a non-minimal INTEGER OpenSSL refuses (one in
+    // 256 used to be); the check below refuses any leading 0x00 (one in 128 used to have one), so
+    // 1000 tries catch the old code with probability 1 - (127/128)^1000 > 0.9995.
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
     for (let i = 0; i < 1000; i += 1) {
       const { certificateDer } = createTransientSigner({ privateKey, subjectDer: cnName('serial') });

@@ -375,10 +375,10 @@ class Renewal {
 
   /** The method of this enrollment: the caller's, or the built-in one its slot names. */
   async #method(state: EnrollmentState): Promise<EnrollmentMethod> {
-    this.#methodCache ??= await methodOfEnrollment(state.step === 'register' ? state.methodName : state.method.name, state.caOrigin, {
-      ...this.#o,
-      name: this.#name,
-    });
+    this.#methodCache ??=
+      state.step === 'register'
+        ? await methodOfEnrollment(state.methodName, state.caOrigin, { ...this.#o, name: this.#name })
+        : await methodOfEnrollment(state.method.name, state.caOrigin, { ...this.#o, name: this.#name }, state.method);
     return this.#methodCache;
   }
 

@@ -321,7 +321,7 @@ async function removeRevokedPendingKey(s: Settings, record: RevokedRecord): Prom
 
 /** The method that asks the CA: the caller's (it must bear the slot's name), or the built-in one the slot names. */
 function methodOf(s: Settings, state: DoneState): Promise<EnrollmentMethod> {
-  return methodOfEnrollment(state.method.name, state.caOrigin, s);
+  return methodOfEnrollment(state.method.name, state.caOrigin, s, state.method);
 }
 
 /** The method's call context; its slot state when it can read it (revoke needs none of the built-in methods' state). */

@@ -8,7 +8,14 @@ import { cacertMethod } from '../methods/cacert/cacert-method.js';
 import { sslApiClientKey } from '../methods/ssl-api/credential-keys.js';
 import { sslApiMethod } from '../methods/ssl-api/ssl-api-method.js';
 import { scepMethod } from '../methods/scep/scep-method.js';
+import { parseScepState } from '../methods/scep/scep-state.js';
 import { StateMismatchError } from './errors.js';
+
+/** A method slot's state as the state file holds it: untrusted, read by the method's own parser. */
+export interface RecordedSlot {
+  readonly version: number;
+  readonly state: unknown;
+}
 
 /** What {@link methodForSlot} needs besides the slot's name. */
 export interface SlotMethodOptions {
@@ -23,6 +30,8 @@ export interface SlotMethodOptions {
   readonly sslApiClient?: string;
   /** The caller's method: used when given, and it must be the slot's. */
   readonly method?: EnrollmentMethod;
+  /** The slot's recorded state and its format version (a `scep` slot's SCEP URL is read from it). */
+  readonly slotState?: RecordedSlot;
   readonly fetch?: typeof fetch;
   readonly signal?: AbortSignal;
 }
@@ -31,7 +40,9 @@ export interface SlotMethodOptions {
  * The caller's method (it must bear the slot's name), else the built-in one the slot names:
  * `cacert` (its installation token in the credential store), `ssl-api` (its client hash) or
  * `scep` (its CA and RA certificates pinned in its slot; the SCEP URL is `caUrl` when it has a
- * path, else `<CA origin>/scep`, the reference CA's).
+ * path, else the one the slot recorded, e.g. a personal `/scep/u/<handle>`, else
+ * `<CA origin>/scep`, the reference CA's).
+ * @throws {StateFileError} `ERR_SDK_STATE_FILE` for a `scep` slot whose recorded URL is not one of the CA's.
  * @throws {StateMismatchError} `ERR_SDK_STATE_MISMATCH` for a method of another name than the slot's.
  * @throws {TypeError} for a slot of a method the SDK does not have, or an ssl-api one without its client hash.
  */
@@ -57,9 +68,13 @@ export async function methodForSlot(slot: string, options: SlotMethodOptions): P
     }
     case 'scep': {
       const url = new URL(caUrl);
+      // The enrollment's own URL: a personal /scep/u/<handle> renews there, where its owner is.
+      const slotState = options.slotState;
+      const recorded = slotState === undefined ? undefined : parseScepState(slotState.state, slotState.version, options.caOrigin).url;
+      const scepUrl = url.pathname !== '/' ? url.href : (recorded ?? `${url.origin}/scep`);
       // A renewal or a resumed poll never runs the account step: the slot's pinned certificates
       // are used, and a CA asking to be trusted anew is refused (onCaFingerprints says no).
-      return scepMethod({ url: url.pathname === '/' ? `${url.origin}/scep` : url.href, onCaFingerprints: () => false, ...transport });
+      return scepMethod({ url: scepUrl, onCaFingerprints: () => false, ...transport });
     }
     default:
       throw new TypeError(`the enrollment "${name}" was made with the method "${slot}": pass it as method`);
@@ -79,9 +94,10 @@ export interface EnrollmentMethodChoice {
 
 /**
  * {@link methodForSlot} for a recorded enrollment: its slot `slot`, its CA `caOrigin` (the CA's
- * URL unless the caller gave one), and what the caller gave.
+ * URL unless the caller gave one), what the caller gave, and the slot's recorded state when the
+ * enrollment got that far.
  */
-export function methodOfEnrollment(slot: string, caOrigin: string, choice: EnrollmentMethodChoice): Promise<EnrollmentMethod> {
+export function methodOfEnrollment(slot: string, caOrigin: string, choice: EnrollmentMethodChoice, slotState?: RecordedSlot): Promise<EnrollmentMethod> {
   return methodForSlot(slot, {
     name: choice.name,
     caUrl: choice.caUrl ?? caOrigin,
@@ -91,5 +107,6 @@ export function methodOfEnrollment(slot: string, caOrigin: string, choice: Enrol
     ...(choice.method === undefined ? {} : { method: choice.method }),
     ...(choice.fetch === undefined ? {} : { fetch: choice.fetch }),
     ...(choice.signal === undefined ? {} : { signal: choice.signal }),
+    ...(slotState === undefined ? {} : { slotState }),
   });
 }

@@ -18,9 +18,11 @@ import { createCsr, generateKeyPair, parseCertificate, publicKeyDer } from '@cer
 import { buildCertRep, createTransientSigner, parseScepRequest } from '@certwizard/scep';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openFileStore } from '../../credentials/file-store.js';
-import { startTestCa, type TestCa } from '../../enroll/test-support/reference-ca.js';
+import { accountWithToken, approveOnAccountPage, EMAIL, PASSWORD, startTestCa, type TestCa } from '../../enroll/test-support/reference-ca.js';
 import { enroll } from '../../flow/default-method.js';
 import { renew } from '../../flow/renew.js';
+import { readState, statePaths } from '../../flow/state-file.js';
+import { nodeFileSystem } from '../../install/file-system.js';
 import { scepMethod } from './scep-method.js';
 import type { ScepState } from './scep-state.js';
 
@@ -115,8 +117,8 @@ function tempDir(): string {
 async function startRelay(
   target: string,
   rewrite?: (answer: Uint8Array, request: Uint8Array) => Uint8Array,
-): Promise<{ url: string; pkiOperations: () => number }> {
-  let count = 0;
+): Promise<{ url: string; pkiOperations: () => number; pkiOperationPaths: () => string[] }> {
+  const paths: string[] = [];
   relay = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -124,7 +126,7 @@ async function startRelay(
       void (async () => {
         const url = new URL(req.url ?? '/', target);
         const body = Buffer.concat(chunks);
-        if (url.searchParams.get('operation') === 'PKIOperation') count += 1;
+        if (url.searchParams.get('operation') === 'PKIOperation') paths.push(url.pathname);
         const answer = await fetch(new URL(`${url.pathname}${url.search}`, target), {
           method: req.method ?? 'GET',
           ...(body.length > 0
@@ -150,7 +152,7 @@ async function startRelay(
   });
   await new Promise<void>((resolve) => relay?.listen(0, '127.0.0.1', resolve));
   const { port } = relay.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/scep`, pkiOperations: () => count };
+  return { url: `http://127.0.0.1:${port}/scep`, pkiOperations: () => paths.length, pkiOperationPaths: () => [...paths] };
 }
 
 describe('scepMethod against the reference CA', () => {
@@ -325,4 +327,65 @@ describe('scepMethod against the reference CA', () => {
     expect(live.subjectAltNames.dns).toEqual([DNS]);
     expect(live.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
   });
+
+  it('renew() of an enrollment on a personal SCEP URL renews through that URL, recorded in the slot', async () => {
+    ca = await startTestCa();
+    await accountWithToken(ca);
+    const personalPath = new URL(await personalScepUrl(ca)).pathname;
+    // A relay on 127.0.0.1:0 before the CA shows which URL each PKIOperation went to.
+    const watched = await startRelay(ca.url);
+    const url = new URL(personalPath, watched.url).href;
+    const method = scepMethod({ url, pinnedCaFingerprintSha256: await sha256(fingerprintOf(ca)) });
+    const options = await enrollOptions(url, ca, method, 'personal.example.org');
+    const stop = new AbortController();
+    const held = enroll({
+      ...options,
+      signal: stop.signal,
+      onEvent: (e) => (e.type === 'enrollment' && e.event.type === 'pending' ? stop.abort(new Error('stopped')) : undefined),
+    });
+    await expect(held).rejects.toBeDefined();
+    const [request] = (await ca.rows()).certificate_requests as Array<{ id: string }>;
+    // Held for the owner of the personal URL: the owner approves it on the account page.
+    await approveOnAccountPage(ca, request?.id ?? '');
+    await enroll(options);
+    const state = await readState(nodeFileSystem, statePaths(join(options.baseDir, 'enrollments'), 'scep'));
+    expect(state?.step === 'done' ? state.method : undefined).toMatchObject({ name: 'scep', version: 2, state: { url } });
+
+    const before = watched.pkiOperationPaths().length;
+    const renewed = await renew({ name: 'scep', baseDir: options.baseDir, credentials: options.credentials, trustAnchorsPem: ca.caCertPem, force: true });
+    expect(renewed).toMatchObject({ name: 'scep', status: 'renewed' });
+    const renewal = watched.pkiOperationPaths().slice(before);
+    expect(renewal.length).toBeGreaterThan(0);
+    expect(new Set(renewal)).toEqual(new Set([personalPath]));
+    // On the CA: two requests of the owner's account, both through SCEP, both issued.
+    const owner = (await ca.account(EMAIL))?.id;
+    const rows = (await ca.rows()).certificate_requests as Array<{ status: string; account_id: number | null; source: string }>;
+    expect(rows.map((r) => [r.status, r.account_id, r.source])).toEqual([
+      ['issued', owner, 'scep'],
+      ['issued', owner, 'scep'],
+    ]);
+  });
 });
+
+/** The owner's personal SCEP URL, made on the account page as a person does (POST /account/scep/url). */
+async function personalScepUrl(c: TestCa): Promise<string> {
+  const login = await fetch(`${c.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ EmailAddress: EMAIL, Password: PASSWORD }).toString(),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const page = async () => (await fetch(`${c.url}/account`, { headers: { cookie } })).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await page())?.[1] ?? '';
+  const made = await fetch(`${c.url}/account/scep/url`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: new URL(c.url).origin },
+    body: new URLSearchParams({ csrf }).toString(),
+  });
+  expect(made.status).toBe(303);
+  const url = /<code id="scep-url">([^<]+)<\/code>/.exec(await page())?.[1];
+  if (url === undefined) throw new Error('no personal SCEP URL on the account page');
+  return url;
+}

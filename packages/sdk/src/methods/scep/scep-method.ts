@@ -123,8 +123,9 @@ function rsaKeyOf(key: KeyObject | undefined, what: string): KeyObject {
  * - `ensureAccount`: GetCACaps (§3.5.1) and GetCACert (§4.2); the CA's and RA's SHA-256
  *   fingerprints are checked against `pinnedCaFingerprintSha256`, or shown through
  *   `onCaFingerprints` and accepted by the installer, before anything else is sent; they are
- *   then pinned in the state (slot `scep`, version {@link SCEP_STATE_VERSION}). A state that has
- *   them already is kept: the CA is never asked to replace a pinned certificate.
+ *   then pinned in the state (slot `scep`, version {@link SCEP_STATE_VERSION}) with `url`. A
+ *   state that has them already is kept (its URL becomes `url`): the CA is never asked to
+ *   replace a pinned certificate.
  * - `csrAttributes`: the PIN as challengePassword (§3.3.1).
  * - `submit`: PKCSReq (§3.3.1) signed by a self-signed certificate of the request's key (§2.3),
  *   or RenewalReq (§3.3.1.2) signed by the certificate it renews and its key; POST when the CA
@@ -181,7 +182,8 @@ export function scepMethod(options: ScepMethodOptions): ScepEnrollmentMethod {
 
   // RFC 8894 §3.5.1 GetCACaps, §4.2 GetCACert: what the CA can do, and who it is.
   const ensureAccount = async (context: AccountContext<ScepState>): Promise<AccountOutcome<ScepState>> => {
-    if (context.state !== undefined) return { state: stateOf(context) };
+    // The URL this run uses is recorded: a renewal without a method goes there again.
+    if (context.state !== undefined) return { state: { ...stateOf(context), url: url.href } };
     const certs = await send('GetCACert', context);
     if (certs.status !== 200) throw new CaProtocolError(`SCEP GetCACert: the CA answered ${certs.status}`, certs.status);
     let parsed: ReturnType<typeof parseCaCertResponse>;
@@ -211,6 +213,7 @@ export function scepMethod(options: ScepMethodOptions): ScepEnrollmentMethod {
     if (caps.status !== 200) throw new CaProtocolError(`SCEP GetCACaps: the CA answered ${caps.status}`, caps.status);
     const capabilities = parseCaCaps(Buffer.from(caps.body).toString('utf8'));
     const state: ScepState = {
+      url: url.href,
       caCertificateDerBase64: Buffer.from(parsed.caCertificateDer).toString('base64'),
       raCertificateDerBase64: Buffer.from(parsed.raCertificateDer).toString('base64'),
       caFingerprintSha256: fingerprints.caSha256,
@@ -341,7 +344,8 @@ export function scepMethod(options: ScepMethodOptions): ScepEnrollmentMethod {
     ...(pinned === undefined ? {} : { pinnedCaFingerprintSha256: pinned }),
     stateVersion: SCEP_STATE_VERSION,
     defaultKeyType: 'rsa2048',
-    parseState: parseScepState,
+    // The recorded URL must be on this method's CA (a version 1 slot's was `<origin>/scep`).
+    parseState: (state: unknown, version: number) => parseScepState(state, version, url.origin),
     ensureAccount,
     csrAttributes: () => (pin === undefined ? {} : { challengePassword: pin }),
     submit,

@@ -125,6 +125,13 @@ describe('PKCSReq without a PIN', () => {
     expect(issuedOf(await scep.pkcsReq(d.caller, d.csrDer)).der).toEqual(certificate.der);
   });
 
+  it('two copies of one transaction at the same instant: one pending request stands, the copy is withdrawn, both answer PENDING', async () => {
+    const d = device(['twice.example.org']);
+    expect(await Promise.all([scep.pkcsReq(d.caller, d.csrDer), scep.pkcsReq(d.caller, d.csrDer)])).toEqual([{ status: 'PENDING' }, { status: 'PENDING' }]);
+    // Whichever copy lost the transaction leaves nothing in the queue for an operator to decide.
+    expect(await requests.awaitingOperator()).toHaveLength(1);
+  });
+
   it("on a personal URL: held for that owner (the account page's pending list)", async () => {
     const d = device(['mine.example.org']);
     expect(await scep.pkcsReq({ ...d.caller, accountId: owner }, d.csrDer)).toEqual({ status: 'PENDING' });

@@ -223,8 +223,16 @@ export class ScepService {
     }
     if (outcome.requestId === undefined) throw new Error('a SCEP request was issued without a request record');
     // Two copies of one transaction racing: the first recorded stands and both answer its state.
+    // The losing copy's pending request is withdrawn (no notice: it was never the transaction's),
+    // so no one is asked to decide a request that no CertPoll can reach.
     const standing = await this.#o.transactions.record(caller.transactionId, signer, outcome.requestId, this.#now());
-    if (standing !== outcome.requestId) return this.#answerOf(standing);
+    if (standing !== outcome.requestId) {
+      if (outcome.status === 'pending') {
+        await this.#o.requests.transition(caller.accountId, outcome.requestId, 'pending', 'discarded', 'a copy of a SCEP transaction already stored');
+        this.#o.logger.info('scep request copy withdrawn', { transactionId: caller.transactionId, requestId: outcome.requestId, standing });
+      }
+      return this.#answerOf(standing);
+    }
     if (outcome.status === 'pending') return { status: 'PENDING' };
     return { status: 'SUCCESS', certificatesDer: [parseCertificate(outcome.certificatePem).der, this.#o.ca.certificate.der] };
   }

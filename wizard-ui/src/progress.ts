@@ -99,11 +99,23 @@ export interface Progress {
     readonly checkedAt?: string;
     readonly nextCheckMs?: number;
   };
+  /**
+   * The SHA-256 fingerprints (lower-case hex) a SCEP CA presented in this run's account step
+   * (the method's `scep-ca-fingerprints` event): the key step shows them to the person.
+   */
+  readonly scepCa?: ScepCaPresented;
   readonly failure?: ShownFailure;
   readonly installed?: { readonly certificate: ShownInstalled; readonly accountEmail?: string; readonly resumed: boolean };
   readonly finished: boolean;
   /** The installer is closing the wizard. */
   readonly closing: boolean;
+}
+
+/** What a SCEP CA presented (GetCACert, RFC 8894 §4.2): its certificate's and its RA's SHA-256, lower-case hex, and its subject. */
+export interface ScepCaPresented {
+  readonly caSha256: string;
+  readonly raSha256: string;
+  readonly caSubject: string;
 }
 
 /** Before any event. */
@@ -223,11 +235,11 @@ function reduceFlow(progress: Progress, event: EnrollFlowEvent, at: string): Pro
     case 'request-found':
       if (event.status === 'issued') return { ...progress, request: { ...request, issued: true } };
       return progress;
-    // scep-ca-fingerprints: the key step shows the SCEP CA's pinned fingerprint from the config;
-    // the vendor's onCaFingerprints (not the page) decides on an unpinned one.
+    // The key step shows them; the vendor's pin or onCaFingerprints (not the page) decides.
+    case 'scep-ca-fingerprints':
+      return { ...progress, scepCa: { caSha256: event.caSha256, raSha256: event.raSha256, caSubject: event.caSubject } };
     case 'already-installed':
     case 'ca-retrying':
-    case 'scep-ca-fingerprints':
       return progress;
     default: {
       // The compiler names a new event of the SDK here; at run time an unknown one changes nothing.
@@ -281,6 +293,8 @@ function reduceDomain(domains: readonly DomainProgress[], e: DomainVerificationE
 export interface LocalState {
   readonly step: LocalStep;
   readonly pageOpened: boolean;
+  /** The CA is reached over SCEP (the config's `scep`): it has no registration page to show. */
+  readonly scep?: boolean;
 }
 
 /**
@@ -308,6 +322,8 @@ export function stepOf(progress: Progress, local: LocalState): Step {
   )
     return 'approval';
   if (step === undefined || step === 'prepare-key') return 'key';
+  // A SCEP CA's account step (GetCACert) stays on the key step, which shows the CA's fingerprints.
+  if (step === 'register' && (local.scep === true || progress.scepCa !== undefined)) return 'key';
   if (progress.registrationUrl !== undefined && (local.pageOpened || progress.registration.callbackReceived)) return 'confirm';
   return 'register';
 }

@@ -103,6 +103,7 @@ export class WizardView {
     const local: LocalState = {
       step: this.#localStep,
       pageOpened: this.#progress.registrationUrl !== undefined && sessionStorage.getItem(OPENED_KEY) === this.#progress.registrationUrl,
+      scep: this.#config.scep !== undefined,
     };
     const step = stepOf(this.#progress, local);
     if (this.#shown?.step !== step) {

@@ -14,12 +14,12 @@ import { type CliIo, type Terminal, terminal } from './terminal.js';
 export const USAGE = `usage: certwizard <command> [options]
 
 commands:
-  enroll    get a certificate: register at the CA, request, wait for approval, install
-  list      every tracked certificate, its state, names, expiry and days left
-  status    one tracked certificate in detail
-  renew     renew every tracked certificate that is due (or one: renew NAME)
-  revoke    have the CA revoke a certificate and move its live files aside
-  timer     install or remove the systemd timer (or print the cron line) that runs renew twice a day
+  enroll      get a certificate: register at the CA, request, wait for approval, install
+  list        every tracked certificate, its state, names, expiry and days left
+  status      one tracked certificate in detail
+  renew       renew every tracked certificate that is due (or one: renew NAME)
+  revoke      have the CA revoke a certificate and move its live files aside
+  timer       install or remove the systemd timer (or print the cron line) that runs renew twice a day
   scep-proxy  answer SCEP for devices that speak only SCEP, forwarding their requests with this installation's token
 
 Run certwizard <command> --help for its options; certwizard --version prints the version.

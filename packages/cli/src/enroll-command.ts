@@ -37,6 +37,7 @@ import { describeFailure, type FailureContext } from './failure.js';
 import { registrationLines } from './registration-display.js';
 import { defaultDir } from './list-commands.js';
 import { PIN_IN_ARGV_MESSAGE, scepPinOf, SCEP_PIN_ENV } from './scep-pin.js';
+import { colonHex } from './scep-proxy-command.js';
 import { sslApiClientOf, SSL_API_CLIENT_ENV } from './ssl-api-client.js';
 import type { CliIo, Terminal } from './terminal.js';
 
@@ -304,7 +305,7 @@ function checkMethodFlags(values: Flags): 'cacert' | 'ssl-api' | 'scep' {
 async function confirmFingerprints(fingerprints: ScepCaFingerprints, term: Terminal, ask: boolean): Promise<boolean> {
   term.stop();
   term.say(
-    `The SCEP CA presents:\n  CA ${fingerprints.caSubject}\n  CA certificate SHA-256: ${fingerprints.caSha256}\n  RA certificate SHA-256: ${fingerprints.raSha256}`,
+    `The SCEP CA presents:\n  CA ${fingerprints.caSubject}\n  CA certificate SHA-256: ${colonHex(fingerprints.caSha256)}\n  RA certificate SHA-256: ${colonHex(fingerprints.raSha256)}`,
   );
   if (!ask) return false;
   return confirm({ message: "Are these the fingerprints the CA's operator published?", default: false }, { input: term.io.stdin, output: term.io.stderr });

@@ -120,7 +120,8 @@ describe('certwizard enroll --method scep against the reference CA', () => {
     expect(jsonLines(wrong.stdout).at(-1)).toMatchObject({ type: 'error', code: 'ERR_SDK_SCEP_CA_UNTRUSTED' });
     const unseen = await runCli([...common, '--pin-file', pinFile]);
     expect(jsonLines(unseen.stdout).at(-1)).toMatchObject({ type: 'error', code: 'ERR_SDK_SCEP_CA_UNTRUSTED' });
-    expect(unseen.stderr).toContain(fingerprint);
+    // Printed in colon form, as the CA's operator publishes it.
+    expect(unseen.stderr).toContain(`CA certificate SHA-256: ${(fingerprint.toUpperCase().match(/../g) ?? []).join(':')}`);
     const good = await runCli([...common, '--pin-file', pinFile, '--ca-fingerprint', fingerprint]);
     expect(good.code, good.stderr).toBe(0);
     const leaf = parseCertificate(readFileSync(join(dir, 'live', 'mail', 'cert.pem'), 'utf8'));

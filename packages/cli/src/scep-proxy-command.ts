@@ -144,6 +144,7 @@ export async function scepProxyCommand(argv: string[], term: Terminal): Promise<
   }
 }
 
-function colonHex(hex: string): string {
+/** A SHA-256 in colon form (`AB:CD:...`), as `openssl x509 -fingerprint -sha256` prints it and CA operators publish it. */
+export function colonHex(hex: string): string {
   return (hex.toUpperCase().match(/../g) ?? []).join(':');
 }

@@ -6,10 +6,6 @@
  * returns it), the transaction (a resent PKCSReq is the same request), RenewalReq (good, revoked
  * signer, expired signer), GetCert, GetCRL. PINs come from the real `certwizard-ca scep-pin`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createCsr, generateKeyPair, parseCertificate } from '@certwizard/pki';
 import { buildIssuerAndSerial, buildIssuerAndSubject, type ScepReply } from '@certwizard/scep';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,7 +13,7 @@ import { addOperator, OPERATOR, OPERATOR_PASSWORD } from './support/operator-cli
 import { accountWithToken, PASSWORD } from './support/cacert-client.js';
 import { mailbox, postForm } from './support/registration-client.js';
 import { runBin } from './support/run-bin.js';
-import { requester, ScepTestClient, subjectDerOfCsr } from './support/scep-client.js';
+import { requester, ScepTestClient, subjectDerOfCsr, opensslVerify } from './support/scep-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
 let ca: TestCa | undefined;
@@ -38,17 +34,6 @@ async function makePin(c: TestCa, dns: readonly string[], ttl = '1h'): Promise<s
 function certificatesOf(reply: ScepReply): readonly Uint8Array[] {
   if (reply.status !== 'SUCCESS' || !('certificatesDer' in reply)) throw new Error(`expected certificates, got ${JSON.stringify(reply)}`);
   return reply.certificatesDer;
-}
-
-function opensslVerify(c: TestCa, certificateDer: Uint8Array): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scep-verify-'));
-  try {
-    writeFileSync(join(dir, 'ca.pem'), c.caCertPem);
-    writeFileSync(join(dir, 'leaf.pem'), parseCertificate(certificateDer).pem);
-    return execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 async function scepRequests(c: TestCa): Promise<Array<{ id: string; status: string; source: string; account_id: number | null }>> {

@@ -7,15 +7,11 @@
  * certificate; a revoked or expired signer is refused with nothing stored. The first PIN comes
  * from the real `certwizard-ca scep-pin`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { generateKeyPair, parseCertificate } from '@certwizard/pki';
 import { buildIssuerAndSubject, type ScepReply } from '@certwizard/scep';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBin } from './support/run-bin.js';
-import { type Requester, requester, ScepTestClient, subjectDerOfCsr } from './support/scep-client.js';
+import { type Requester, requester, ScepTestClient, subjectDerOfCsr, opensslVerify } from './support/scep-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
 let ca: TestCa | undefined;
@@ -27,17 +23,6 @@ afterEach(async () => {
 function certificateOf(reply: ScepReply) {
   if (reply.status !== 'SUCCESS' || !('certificatesDer' in reply)) throw new Error(`expected certificates, got ${JSON.stringify(reply)}`);
   return parseCertificate(reply.certificatesDer[0] as Uint8Array);
-}
-
-function opensslVerify(c: TestCa, certificateDer: Uint8Array): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scep-renewal-'));
-  try {
-    writeFileSync(join(dir, 'ca.pem'), c.caCertPem);
-    writeFileSync(join(dir, 'leaf.pem'), parseCertificate(certificateDer).pem);
-    return execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** A first enrolment with a PIN from `certwizard-ca scep-pin`: the requester and its certificate. */

@@ -3,7 +3,11 @@
  * a real test CA over HTTP: GetCACert, then pkiMessages by GET (base64 in `message=`, as
  * certmonger sends them) or POST (DER body), and the CertRep checked against the pinned RA.
  */
+import { execFileSync } from 'node:child_process';
 import { type KeyObject, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createCsr, type DistinguishedName, generateKeyPair, parseCertificate } from '@certwizard/pki';
 import {
   buildScepRequest,
@@ -106,5 +110,17 @@ export class ScepTestClient {
       senderNonce,
       recipient: from.signer,
     });
+  }
+}
+
+/** `openssl verify -CAfile` of a certificate against the test CA's certificate: openssl's verdict, or it throws. */
+export function opensslVerify(c: { readonly caCertPem: string }, certificateDer: Uint8Array): string {
+  const dir = mkdtempSync(join(tmpdir(), 'scep-verify-'));
+  try {
+    writeFileSync(join(dir, 'ca.pem'), c.caCertPem);
+    writeFileSync(join(dir, 'leaf.pem'), parseCertificate(certificateDer).pem);
+    return execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8', timeout: 30_000 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

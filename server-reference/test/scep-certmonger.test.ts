@@ -15,6 +15,8 @@ import { ScepPinStore } from '../src/scep/scep-pin-store.js';
 import { openDatabase } from '../src/store/database.js';
 import { createSqlDatabase } from '../src/store/sqlite-dialect.js';
 import { type Certmonger, scepSubmit, startCertmonger } from '../src/testing/certmonger.js';
+import { addOperator, OPERATOR, OPERATOR_PASSWORD } from './support/operator-client.js';
+import { postForm } from './support/registration-client.js';
 import { startTestCa, type TestCa } from './support/test-ca.js';
 
 const HOUR_MS = 3_600_000;
@@ -119,14 +121,22 @@ describe('SCEP against certmonger', () => {
   // the request CA_WORKING. After approval, `getcert refresh -i ID` (no -w there) makes the
   // running daemon ask again now: it resends the same PKCSReq (same transactionID), which the CA
   // answers with the transaction's state.
-  it('a request without a PIN waits until an operator approves it, then ends MONITORING', async () => {
+  it('a request without a PIN waits until an operator approves it in the operator area, then ends MONITORING', async () => {
     const { result, cert } = await request('held', 'held.example', []);
     expect(result.code).toBe(5);
     expect((await certmonger.tracked('held')).status).toBe('CA_WORKING');
     const rows = (await ca.rows()).certificate_requests as { id: string; status: string; source: string }[];
     const held = rows.filter((r) => r.source === 'scep' && r.status === 'pending');
     expect(held).toHaveLength(1);
-    await ca.approveRequest((held[0] as { id: string }).id);
+    // Approved in the operator area, as an operator does it: log in, the queue lists it, Approve.
+    const id = (held[0] as { id: string }).id;
+    await addOperator(ca);
+    const login = await postForm(`${ca.url}/operator/login`, { EmailAddress: OPERATOR, Password: OPERATOR_PASSWORD });
+    const cookie = (login.headers.get('set-cookie') as string).split(';')[0] as string;
+    const queue = await (await fetch(`${ca.url}/operator/queue`, { headers: { cookie } })).text();
+    expect(queue).toContain(`aria-label="Approve request ${id}"`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(queue)?.[1] as string;
+    expect((await postForm(`${ca.url}/operator/requests/${id}/approve`, { csrf }, { cookie, origin: new URL(ca.url).origin })).status).toBe(303);
     const refreshed = await certmonger.getcert(['refresh', '-i', 'held']);
     expect(refreshed.code, refreshed.stderr).toBe(0);
     await certmonger.waitFor('held', (s) => s === 'MONITORING', { timeoutMs: 30_000 });
